@@ -1,0 +1,38 @@
+#!/usr/bin/env python3
+"""Build the blog: execute the notebooks in posts/ and write site_src/posts and assets/images.
+
+A thin command line over nbpress; run `python build.py --help`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    """Return the parsed command line."""
+    parser = argparse.ArgumentParser(
+        description="Execute the notebooks in posts/ and publish them as Markdown posts for MkDocs."
+    )
+    parser.add_argument("slugs", nargs="*", metavar="SLUG", help="build only these posts (default: all)")
+    parser.add_argument("--force", action="store_true", help="execute every post again, ignoring the cache")
+    parser.add_argument(
+        "-j", "--jobs", type=int, default=os.cpu_count() or 1, help="kernels to run at once (default: CPU count)"
+    )
+    parser.add_argument("--root", type=Path, default=Path(__file__).resolve().parent, help="the blog's folder")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the build; return the process exit code (1 if any post failed)."""
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    from nbpress.cli import run
+
+    return run(args.root, tuple(args.slugs), force=args.force, jobs=args.jobs)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

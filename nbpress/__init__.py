@@ -1,0 +1,3 @@
+"""nbpress: a static blog generator whose posts are Jupyter notebooks."""
+
+__version__ = "0.1.0"

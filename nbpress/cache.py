@@ -1,0 +1,149 @@
+"""Cache keys, and the store of executed outputs kept between builds.
+
+Like jupyter-cache, the execution key hashes only what decides a notebook's outputs:
+code cells (source and tags), the kernel, the pinned environment and declared input files.
+Prose edits therefore re-render from the store without starting a kernel.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from .errors import SourceError
+from .posts import Post
+
+EXEC_VERSION = "1"  # bump when execution itself changes in a way that alters outputs
+CACHE_DIR_NAME = ".nbpress-cache"
+
+
+def _digest(payload: Any) -> str:
+    blob = json.dumps(payload, sort_keys=True, ensure_ascii=False, default=str).encode()
+    return hashlib.sha256(blob).hexdigest()
+
+
+def environment_fingerprint(root: Path) -> str:
+    """Return a digest of the pinned environment: requirements.txt and the Python version."""
+    req = root / "requirements.txt"
+    req_digest = hashlib.sha256(req.read_bytes()).hexdigest() if req.is_file() else ""
+    return _digest([req_digest, list(sys.version_info[:3])])
+
+
+def _code_cells(post: Post) -> list[Any]:
+    return [
+        [cell.source, sorted(cell.get("metadata", {}).get("tags", []))]
+        for cell in post.notebook.cells
+        if cell.cell_type == "code"
+    ]
+
+
+def input_digests(post: Post, posts_dir: Path) -> list[list[str]]:
+    """Return [path, sha256] for each declared input; raise SourceError if one is missing."""
+    digests = []
+    for name in post.front_matter.inputs:
+        path = (posts_dir / name).resolve()
+        if not path.is_file():
+            raise SourceError(
+                f"{post.rel_path}: declared input {name!r} does not exist "
+                "(inputs are paths relative to posts/)."
+            )
+        digests.append([name, hashlib.sha256(path.read_bytes()).hexdigest()])
+    return digests
+
+
+def execution_key(post: Post, posts_dir: Path, env_fingerprint: str) -> str:
+    """Return the key that changes exactly when the post's outputs may change."""
+    return _digest(
+        {
+            "v": EXEC_VERSION,
+            "code": _code_cells(post),
+            "kernel": post.front_matter.kernel,
+            "env": env_fingerprint,
+            "inputs": input_digests(post, posts_dir),
+        }
+    )
+
+
+def render_key(post: Post, exec_key: str, renderer_fingerprint: str) -> str:
+    """Return the key that changes when the generated Markdown may change."""
+    cells = [
+        [c.cell_type, c.source, sorted(c.get("metadata", {}).get("tags", []))]
+        for c in post.notebook.cells
+    ]
+    return _digest(
+        {
+            "exec": exec_key,
+            "cells": cells,
+            "front_matter": post.front_matter.data,
+            "slug": post.slug,
+            "renderer": renderer_fingerprint,
+        }
+    )
+
+
+class Store:
+    """Executed outputs on disk, one JSON file per execution key."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+
+    def _path(self, key: str) -> Path:
+        return self.directory / f"{key}.json"
+
+    def load(self, key: str) -> list[Any] | None:
+        """Return the cached outputs of each code cell, or None on a miss.
+
+        A corrupt or unreadable entry is a miss, reported on stderr, never a crash.
+        """
+        path = self._path(key)
+        if not path.exists():
+            return None
+        try:
+            entry = json.loads(path.read_text(encoding="utf-8"))
+            outputs = entry["outputs"]
+            if entry.get("key") != key or not isinstance(outputs, list):
+                raise ValueError("the entry does not match its key")
+            return outputs
+        except (OSError, ValueError, KeyError, TypeError) as err:
+            print(f"warning: cache entry {path.name} is unreadable ({err}); the post will run again.", file=sys.stderr)
+            return None
+
+    def save(self, key: str, executed: Any) -> None:
+        """Store the outputs of each code cell of an executed notebook under `key`."""
+        outputs = [cell.get("outputs", []) for cell in executed.cells if cell.cell_type == "code"]
+        self.directory.mkdir(parents=True, exist_ok=True)
+        blob = json.dumps({"key": key, "outputs": outputs}, ensure_ascii=False, sort_keys=True)
+        fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".tmp-", suffix=".json")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(blob)
+            os.replace(tmp, self._path(key))
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    def keys(self) -> set[str]:
+        """Return the keys of all entries in the store."""
+        if not self.directory.is_dir():
+            return set()
+        return {p.stem for p in self.directory.glob("*.json") if not p.name.startswith(".")}
+
+
+def with_outputs(post: Post, outputs: list[Any]) -> Any:
+    """Return a copy of the post's notebook with cached outputs put back into its code cells."""
+    import copy
+
+    import nbformat
+
+    nb = copy.deepcopy(post.notebook)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    if len(code) != len(outputs):
+        raise ValueError("cached outputs do not match the notebook's code cells")
+    for cell, cell_outputs in zip(code, outputs):
+        cell.outputs = [nbformat.from_dict(o) for o in cell_outputs]
+    return nb

@@ -1,0 +1,213 @@
+"""Discover and read source notebooks into validated, frozen Post objects."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import SourceError
+
+SOURCE_SUFFIXES = (".ipynb",)
+# Keys that steer nbpress itself; they are not copied into the published front matter.
+OPTION_KEYS = ("timeout", "inputs", "kernel")
+SLUG_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+DEFAULT_TIMEOUT = 600
+
+
+@dataclass(frozen=True)
+class FrontMatter:
+    """A post's validated front matter; `data` keeps every key in the author's order."""
+
+    title: str
+    date: dt.date | dt.datetime
+    tags: tuple[str, ...]
+    categories: tuple[str, ...]
+    timeout: int
+    inputs: tuple[str, ...]
+    kernel: str
+    data: dict[str, Any] = field(compare=False)
+
+
+@dataclass(frozen=True)
+class Post:
+    """One source notebook, read and validated, nothing executed yet."""
+
+    slug: str
+    path: Path
+    rel_path: str
+    front_matter: FrontMatter
+    notebook: Any  # nbformat.NotebookNode; typed loosely because nbformat is untyped
+    front_matter_cell: int | None
+
+
+def discover(posts_dir: Path) -> list[Path]:
+    """Return the source files in `posts_dir`, sorted by name."""
+    if not posts_dir.is_dir():
+        return []
+    return sorted(
+        p for p in posts_dir.iterdir() if p.suffix in SOURCE_SUFFIXES and not p.name.startswith(".")
+    )
+
+
+def slug_for(path: Path) -> str:
+    """Return the slug of a source file, or raise SourceError if it is not a safe name."""
+    slug = path.stem
+    if not SLUG_RE.match(slug) or ".." in slug:
+        raise SourceError(
+            f"{path.name}: the file name is not a safe post name "
+            "(use letters, digits, '.', '_' and '-' only, starting with a letter or digit)."
+        )
+    return slug
+
+
+def read_post(path: Path, root: Path) -> Post:
+    """Return the Post read from `path`; raise SourceError naming every problem found."""
+    rel = path.relative_to(root).as_posix() if path.is_relative_to(root) else path.name
+    slug = slug_for(path)
+    notebook = _read_notebook(path, rel)
+    data, fm_cell, origin = _front_matter_data(notebook, rel)
+    return Post(
+        slug=slug,
+        path=path,
+        rel_path=rel,
+        front_matter=validate_front_matter(data, f"{rel} ({origin})"),
+        notebook=notebook,
+        front_matter_cell=fm_cell,
+    )
+
+
+def _read_notebook(path: Path, rel: str) -> Any:
+    import nbformat
+
+    try:
+        raw = json.loads(path.read_bytes())
+    except UnicodeDecodeError:
+        raise SourceError(f"{rel}: the file is not UTF-8 text; save it again as a notebook.") from None
+    except json.JSONDecodeError as err:
+        raise SourceError(
+            f"{rel}: not valid JSON (line {err.lineno}, column {err.colno}: {err.msg}); "
+            "open it in Jupyter and save it again."
+        ) from None
+    if not isinstance(raw, dict) or "cells" not in raw and "worksheets" not in raw:
+        raise SourceError(f"{rel}: this JSON is not a Jupyter notebook (it has no cells).")
+    major = raw.get("nbformat")
+    if major not in (3, 4):
+        raise SourceError(
+            f"{rel}: nbformat {major!r} is not supported; save it with Jupyter as nbformat 4."
+        )
+    try:
+        # nbformat joins multi-line sources and upgrades nbformat 3 while it reads.
+        node = nbformat.reads(json.dumps(raw), as_version=4)
+        nbformat.validate(node)
+    except Exception as err:  # nbformat raises several unrelated types for a bad notebook
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise SourceError(f"{rel}: not a valid notebook ({first}); open it in Jupyter and save it again.") from None
+    return node
+
+
+def _front_matter_data(notebook: Any, rel: str) -> tuple[dict[str, Any], int | None, str]:
+    """Return (front matter mapping, index of the raw front matter cell or None, origin)."""
+    cells = notebook.get("cells", [])
+    if cells and cells[0].get("cell_type") == "raw":
+        text = cells[0].get("source", "")
+        if text.lstrip().startswith("---"):
+            return _parse_yaml_block(text, rel), 0, "front matter cell"
+    meta = notebook.get("metadata", {}).get("nbpress")
+    if isinstance(meta, dict):
+        return dict(meta), None, "notebook metadata 'nbpress'"
+    raise SourceError(
+        f"{rel}: no front matter; start the notebook with a raw cell holding '---', "
+        "YAML with at least title and date, and '---'."
+    )
+
+
+def _parse_yaml_block(text: str, rel: str) -> dict[str, Any]:
+    lines = text.strip().splitlines()
+    body = lines[1:]
+    if body and body[-1].strip() == "---":
+        body = body[:-1]
+    else:
+        raise SourceError(f"{rel}: the front matter cell does not end with a '---' line.")
+    try:
+        data = yaml.safe_load("\n".join(body))
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        line = f" at line {mark.line + 2}" if mark is not None else ""
+        problem = getattr(err, "problem", None) or str(err).splitlines()[0]
+        raise SourceError(f"{rel}: front matter YAML is broken{line} of the first cell ({problem}).") from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise SourceError(f"{rel}: front matter must be a YAML mapping of keys to values.")
+    return data
+
+
+def _string_list(value: Any, key: str, problems: list[str]) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, (str, int, float)) and not isinstance(value, bool):
+        return (str(value),)
+    if isinstance(value, list) and all(isinstance(v, (str, int, float)) for v in value):
+        return tuple(str(v) for v in value)
+    problems.append(f"{key} must be a list of names or one name")
+    return ()
+
+
+def _date(value: Any, problems: list[str]) -> dt.date | dt.datetime:
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value
+    if value is None:
+        problems.append("date is missing (add date: YYYY-MM-DD)")
+    elif isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value.strip())
+        except ValueError:
+            try:
+                return dt.datetime.fromisoformat(value.strip())
+            except ValueError:
+                problems.append(f"date {value!r} is not a date (use YYYY-MM-DD)")
+    else:
+        problems.append(f"date {value!r} is not a date (use YYYY-MM-DD)")
+    return dt.date(1970, 1, 1)
+
+
+def validate_front_matter(data: dict[str, Any], where: str) -> FrontMatter:
+    """Return the validated FrontMatter; raise SourceError listing all problems at once."""
+    problems: list[str] = []
+    title = data.get("title")
+    if title is None or (isinstance(title, str) and not title.strip()):
+        problems.append("title is missing (add title: ...)")
+        title = ""
+    elif not isinstance(title, (str, int, float)):
+        problems.append("title must be text")
+        title = ""
+    date = _date(data.get("date"), problems)
+    tags = _string_list(data.get("tags"), "tags", problems)
+    categories = _string_list(data.get("categories"), "categories", problems)
+    timeout = data.get("timeout", DEFAULT_TIMEOUT)
+    if not isinstance(timeout, int) or isinstance(timeout, bool) or timeout <= 0:
+        problems.append(f"timeout {timeout!r} must be a whole number of seconds above 0")
+        timeout = DEFAULT_TIMEOUT
+    inputs = _string_list(data.get("inputs"), "inputs", problems)
+    kernel = data.get("kernel", "python3")
+    if not isinstance(kernel, str):
+        problems.append("kernel must be a kernel name such as python3")
+        kernel = "python3"
+    if problems:
+        raise SourceError(f"{where}: front matter: " + "; ".join(problems) + ".")
+    return FrontMatter(
+        title=str(title),
+        date=date,
+        tags=tags,
+        categories=categories,
+        timeout=timeout,
+        inputs=inputs,
+        kernel=kernel,
+        data=data,
+    )

@@ -1,0 +1,139 @@
+"""Turn a cleaned, executed notebook into Markdown text and figure bytes (nothing written)."""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import RenderError
+from .posts import OPTION_KEYS, Post
+
+TEMPLATES = Path(__file__).parent / "templates"
+TEMPLATE = "post.md.j2"
+FIGURE_TYPES = ("image/png", "image/jpeg", "image/svg+xml")
+_HIDDEN = "nbpress_remove"
+JEKYLL_ORDER = ("layout", "title", "author", "tags", "categories", "date")
+
+
+@dataclass(frozen=True)
+class RenderedPost:
+    """A post ready to publish: Markdown text and {figure file name: bytes}."""
+
+    slug: str
+    markdown: str
+    figures: dict[str, bytes]
+
+
+def renderer_fingerprint() -> str:
+    """Return a digest of the code and templates that shape the Markdown."""
+    h = hashlib.sha256()
+    here = Path(__file__).parent
+    for path in sorted([*here.glob("*.py"), *TEMPLATES.glob("*.j2")]):
+        h.update(path.name.encode())
+        h.update(path.read_bytes())
+    return h.hexdigest()
+
+
+def dump_front_matter(data: dict[str, Any]) -> str:
+    """Return YAML text for a front matter mapping, keys in the given order."""
+    return yaml.safe_dump(
+        data, sort_keys=False, allow_unicode=True, default_flow_style=None, width=1_000_000
+    )
+
+
+def published_front_matter(
+    post: Post, authors: dict[str, str], record: dict[str, Any]
+) -> dict[str, Any]:
+    """Return the front matter to publish: the author's keys, normalised, plus nbpress's record.
+
+    Jekyll keys stay as written; categories and tags become lists and `authors` is added
+    (keys of site_src/.authors.yml) because Material's blog plugin needs them so.
+    """
+    fm = post.front_matter
+    # Jekyll's usual order first (notebook metadata comes back with sorted keys), then the rest.
+    ordered = [k for k in JEKYLL_ORDER if k in fm.data] + [k for k in fm.data if k not in JEKYLL_ORDER]
+    data = {k: fm.data[k] for k in ordered if k not in OPTION_KEYS and k != "nbpress"}
+    data["title"] = fm.title
+    data["date"] = fm.date
+    if fm.tags:
+        data["tags"] = list(fm.tags)
+    if fm.categories:
+        data["categories"] = list(fm.categories)
+    names = data.get("authors") or data.get("author")
+    if names and "authors" not in fm.data:
+        wanted = [names] if isinstance(names, str) else list(names)
+        keys = [authors.get(str(n), str(n)) for n in wanted]
+        if all(k in authors.values() for k in keys):
+            data["authors"] = keys
+    # An explicit slug keeps the post's URL stable when its title changes.
+    data.setdefault("slug", post.slug)
+    data["nbpress"] = record
+    return data
+
+
+def _mark_figures(nb: Any, title: str) -> None:
+    """Give each figure output its alt text: the cell's caption, else title and figure number."""
+    number = 0
+    for cell in nb.cells:
+        if cell.cell_type != "code" or cell.metadata.get(_HIDDEN):
+            continue
+        caption = cell.metadata.get("caption")
+        for output in cell.get("outputs", []):
+            if any(t in output.get("data", {}) for t in FIGURE_TYPES):
+                number += 1
+                alt = caption if isinstance(caption, str) and caption else f"{title}, figure {number}"
+                output.setdefault("metadata", {})["nbpress_alt"] = alt.replace("]", ")").replace("[", "(")
+
+
+def _mark_excerpt(nb: Any) -> None:
+    """Mark where the blog's excerpt ends: before the first visible code cell."""
+    for cell in nb.cells:
+        if cell.metadata.get(_HIDDEN):
+            continue
+        if cell.cell_type == "code":
+            cell.metadata["nbpress_more"] = True
+            return
+
+
+def render(post: Post, notebook: Any, front_matter: dict[str, Any], image_base: str) -> RenderedPost:
+    """Return the RenderedPost of a cleaned executed notebook.
+
+    `front_matter` is written as YAML at the top (its `nbpress` record gains the figure list); figures are named output_<cell>_<n>.<ext>,
+    <cell> counting every cell of the source, and linked under `image_base`.
+    """
+    from nbconvert.exporters import MarkdownExporter
+    from traitlets.config import Config
+
+    nb = copy.deepcopy(notebook)
+    _mark_figures(nb, post.front_matter.title)
+    _mark_excerpt(nb)
+    config = Config()
+    config.ExtractOutputPreprocessor.output_filename_template = "output_{cell_index}_{index}{extension}"
+    exporter = MarkdownExporter(
+        config=config, extra_template_paths=[str(TEMPLATES)], template_file=TEMPLATE
+    )
+    config.ExtractOutputPreprocessor.extract_output_types = set(FIGURE_TYPES)
+    resources = {"nbpress": {"image_base": image_base}, "unique_key": "output"}
+    try:
+        body, out_resources = exporter.from_notebook_node(nb, resources=resources)
+    except Exception as err:  # nbconvert and jinja raise many types
+        raise RenderError(f"{post.rel_path}: could not be rendered to Markdown ({type(err).__name__}: {err}).") from None
+    figures = {name: bytes(data) for name, data in sorted(out_resources.get("outputs", {}).items())}
+    front_matter = {**front_matter}
+    if isinstance(front_matter.get("nbpress"), dict):
+        # The record lists the figures so a later build knows which files are its own.
+        front_matter["nbpress"] = {**front_matter["nbpress"], "figures": sorted(figures)}
+    text = f"---\n{dump_front_matter(front_matter)}---\n\n{_tidy(body)}"
+    return RenderedPost(post.slug, text, figures)
+
+
+def _tidy(text: str) -> str:
+    """Return Markdown with at most two blank lines in a row and one final newline."""
+    text = re.sub(r"\n{4,}", "\n\n\n", text)
+    return text.strip("\n") + "\n"
