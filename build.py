@@ -20,9 +20,15 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("slugs", nargs="*", metavar="SLUG", help="build only these posts (default: all)")
     parser.add_argument("--force", action="store_true", help="execute every post again, ignoring the cache")
     parser.add_argument(
-        "-j", "--jobs", type=int, default=os.cpu_count() or 1, help="kernels to run at once (default: CPU count)"
+        "-j",
+        "--jobs",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="kernels to run at once (default: CPU count)",
     )
-    parser.add_argument("--root", type=Path, default=Path(__file__).resolve().parent, help="the blog's folder")
+    parser.add_argument(
+        "--root", type=Path, default=Path(__file__).resolve().parent, help="the blog's folder"
+    )
     return parser.parse_args(argv)
 
 

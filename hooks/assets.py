@@ -22,6 +22,11 @@ def on_files(files: Files, config: Any) -> Files:
         rel = path.relative_to(root)
         if path.is_file() and not any(part.startswith(".") for part in rel.parts):
             files.append(
-                File(rel.as_posix(), src_dir=str(root), dest_dir=config["site_dir"], use_directory_urls=config["use_directory_urls"])
+                File(
+                    rel.as_posix(),
+                    src_dir=str(root),
+                    dest_dir=config["site_dir"],
+                    use_directory_urls=config["use_directory_urls"],
+                )
             )
     return files

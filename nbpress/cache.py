@@ -72,8 +72,7 @@ def execution_key(post: Post, posts_dir: Path, env_fingerprint: str) -> str:
 def render_key(post: Post, exec_key: str, renderer_fingerprint: str) -> str:
     """Return the key that changes when the generated Markdown may change."""
     cells = [
-        [c.cell_type, c.source, sorted(c.get("metadata", {}).get("tags", []))]
-        for c in post.notebook.cells
+        [c.cell_type, c.source, sorted(c.get("metadata", {}).get("tags", []))] for c in post.notebook.cells
     ]
     return _digest(
         {
@@ -110,7 +109,10 @@ class Store:
                 raise ValueError("the entry does not match its key")
             return outputs
         except (OSError, ValueError, KeyError, TypeError) as err:
-            print(f"warning: cache entry {path.name} is unreadable ({err}); the post will run again.", file=sys.stderr)
+            print(
+                f"warning: cache entry {path.name} is unreadable ({err}); the post will run again.",
+                file=sys.stderr,
+            )
             return None
 
     def save(self, key: str, executed: Any) -> None:
@@ -144,6 +146,6 @@ def with_outputs(post: Post, outputs: list[Any]) -> Any:
     code = [c for c in nb.cells if c.cell_type == "code"]
     if len(code) != len(outputs):
         raise ValueError("cached outputs do not match the notebook's code cells")
-    for cell, cell_outputs in zip(code, outputs):
+    for cell, cell_outputs in zip(code, outputs, strict=False):
         cell.outputs = [nbformat.from_dict(o) for o in cell_outputs]
     return nb

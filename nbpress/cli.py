@@ -31,9 +31,13 @@ def run(root: Path, slugs: tuple[str, ...], force: bool, jobs: int) -> int:
         print(f"error: {err}", file=sys.stderr)
         return 2
     failed = [r for r in results if r.status == "failed"]
-    counts = {s: sum(r.status == s for r in results) for s in ("executed", "rendered", "unchanged", "removed")}
+    counts = {
+        s: sum(r.status == s for r in results) for s in ("executed", "rendered", "unchanged", "removed")
+    }
     summary = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
-    print(f"{len(results)} posts: {summary or 'nothing to do'}" + (f", {len(failed)} failed" if failed else ""))
+    print(
+        f"{len(results)} posts: {summary or 'nothing to do'}" + (f", {len(failed)} failed" if failed else "")
+    )
     for result in failed:
         print(f"FAILED {result.error}", file=sys.stderr)
     return 1 if failed else 0

@@ -40,7 +40,6 @@ async def execute_post(post: Post, cwd: Path) -> Any:
     Raises ExecutionError (or a subclass) naming the post and the 1-based cell number.
     """
     from nbclient import NotebookClient
-    from nbclient.exceptions import CellExecutionError, CellTimeoutError as NbTimeout, DeadKernelError
 
     nb = copy.deepcopy(post.notebook)
     current: dict[str, int] = {"cell": -1}
@@ -59,10 +58,19 @@ async def execute_post(post: Post, cwd: Path) -> Any:
         on_cell_start=on_cell_start,
     )
     env = {**os.environ, **KERNEL_ENV}
-    cell = current["cell"] + 1 if current["cell"] >= 0 else None
     # The kernel's own stderr (TCP warnings, C++ library logs) goes to a file, not the terminal;
     # its tail explains a crash.
-    log = tempfile.TemporaryFile()
+    with tempfile.TemporaryFile() as log:
+        await _run(client, env, log, post, current)
+    return nb
+
+
+async def _run(client: Any, env: dict[str, str], log: IO[bytes], post: Post, current: dict[str, int]) -> None:
+    """Run the client; translate nbclient's failures into nbpress errors naming the cell."""
+    from nbclient.exceptions import CellExecutionError, DeadKernelError
+    from nbclient.exceptions import CellTimeoutError as NbTimeout
+
+    cell = current["cell"] + 1 if current["cell"] >= 0 else None
     try:
         await client.async_execute(env=env, stderr=log)
     except CellExecutionError as err:
@@ -99,9 +107,6 @@ async def execute_post(post: Post, cwd: Path) -> Any:
             f"check that the kernel {post.front_matter.kernel!r} is installed",
             traceback=_tail(log),
         ) from None
-    finally:
-        log.close()
-    return nb
 
 
 def _tail(log: IO[bytes], lines: int = 20) -> str:

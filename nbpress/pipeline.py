@@ -159,7 +159,9 @@ def build(options: Options, report: Callable[[PostResult], None] = lambda _: Non
         done(PostResult(plan.post.rel_path, status, seconds + time.perf_counter() - start))
 
     if not options.slugs:
-        for slug in site.prune({p.rel_path for p in read} | {p.relative_to(root).as_posix() for p in sources}):
+        for slug in site.prune(
+            {p.rel_path for p in read} | {p.relative_to(root).as_posix() for p in sources}
+        ):
             done(PostResult(f"site_src/posts/{slug}.md", "removed"))
     return results
 
@@ -175,7 +177,9 @@ def _publish(plan: _Plan, site: Any, root: Path, authors: dict[str, str]) -> Non
         try:
             executed = cache.with_outputs(post, plan.outputs or [])
         except ValueError:
-            raise SourceError(f"{post.rel_path}: the cached outputs no longer fit; run with --force.") from None
+            raise SourceError(
+                f"{post.rel_path}: the cached outputs no longer fit; run with --force."
+            ) from None
     cleaned = clean_notebook(executed, post.front_matter_cell, roots=[root])
     record = {"source": post.rel_path, "exec_key": plan.exec_key, "render_key": plan.render_key}
     front_matter = published_front_matter(post, authors, record)

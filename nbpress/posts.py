@@ -94,20 +94,20 @@ def _read_notebook(path: Path, rel: str) -> Any:
             f"{rel}: not valid JSON (line {err.lineno}, column {err.colno}: {err.msg}); "
             "open it in Jupyter and save it again."
         ) from None
-    if not isinstance(raw, dict) or "cells" not in raw and "worksheets" not in raw:
+    if not isinstance(raw, dict) or ("cells" not in raw and "worksheets" not in raw):
         raise SourceError(f"{rel}: this JSON is not a Jupyter notebook (it has no cells).")
     major = raw.get("nbformat")
     if major not in (3, 4):
-        raise SourceError(
-            f"{rel}: nbformat {major!r} is not supported; save it with Jupyter as nbformat 4."
-        )
+        raise SourceError(f"{rel}: nbformat {major!r} is not supported; save it with Jupyter as nbformat 4.")
     try:
         # nbformat joins multi-line sources and upgrades nbformat 3 while it reads.
         node = nbformat.reads(json.dumps(raw), as_version=4)
         nbformat.validate(node)
     except Exception as err:  # nbformat raises several unrelated types for a bad notebook
         first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise SourceError(f"{rel}: not a valid notebook ({first}); open it in Jupyter and save it again.") from None
+        raise SourceError(
+            f"{rel}: not a valid notebook ({first}); open it in Jupyter and save it again."
+        ) from None
     return node
 
 
@@ -127,6 +127,21 @@ def _front_matter_data(notebook: Any, rel: str) -> tuple[dict[str, Any], int | N
     )
 
 
+class _Loader(yaml.SafeLoader):
+    """SafeLoader that leaves timestamps as text, so a bad date is reported, not raised."""
+
+
+_Loader.add_constructor(
+    "tag:yaml.org,2002:timestamp",
+    lambda loader, node: loader.construct_scalar(node),  # type: ignore[arg-type]
+)
+
+
+def load_yaml(text: str) -> Any:
+    """Return the YAML document in `text`, timestamps kept as strings."""
+    return yaml.load(text, Loader=_Loader)
+
+
 def _parse_yaml_block(text: str, rel: str) -> dict[str, Any]:
     lines = text.strip().splitlines()
     body = lines[1:]
@@ -135,12 +150,14 @@ def _parse_yaml_block(text: str, rel: str) -> dict[str, Any]:
     else:
         raise SourceError(f"{rel}: the front matter cell does not end with a '---' line.")
     try:
-        data = yaml.safe_load("\n".join(body))
+        data = load_yaml("\n".join(body))
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         line = f" at line {mark.line + 2}" if mark is not None else ""
         problem = getattr(err, "problem", None) or str(err).splitlines()[0]
-        raise SourceError(f"{rel}: front matter YAML is broken{line} of the first cell ({problem}).") from None
+        raise SourceError(
+            f"{rel}: front matter YAML is broken{line} of the first cell ({problem})."
+        ) from None
     if data is None:
         data = {}
     if not isinstance(data, dict):

@@ -42,14 +42,10 @@ def renderer_fingerprint() -> str:
 
 def dump_front_matter(data: dict[str, Any]) -> str:
     """Return YAML text for a front matter mapping, keys in the given order."""
-    return yaml.safe_dump(
-        data, sort_keys=False, allow_unicode=True, default_flow_style=None, width=1_000_000
-    )
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, default_flow_style=None, width=1_000_000)
 
 
-def published_front_matter(
-    post: Post, authors: dict[str, str], record: dict[str, Any]
-) -> dict[str, Any]:
+def published_front_matter(post: Post, authors: dict[str, str], record: dict[str, Any]) -> dict[str, Any]:
     """Return the front matter to publish: the author's keys, normalised, plus nbpress's record.
 
     Jekyll keys stay as written; categories and tags become lists and `authors` is added
@@ -104,8 +100,9 @@ def _mark_excerpt(nb: Any) -> None:
 def render(post: Post, notebook: Any, front_matter: dict[str, Any], image_base: str) -> RenderedPost:
     """Return the RenderedPost of a cleaned executed notebook.
 
-    `front_matter` is written as YAML at the top (its `nbpress` record gains the figure list); figures are named output_<cell>_<n>.<ext>,
-    <cell> counting every cell of the source, and linked under `image_base`.
+    `front_matter` is written as YAML at the top (its `nbpress` record gains the figure
+    list); figures are named output_<cell>_<n>.<ext>, <cell> counting every cell of the
+    source, and linked under `image_base`.
     """
     from nbconvert.exporters import MarkdownExporter
     from traitlets.config import Config
@@ -115,15 +112,15 @@ def render(post: Post, notebook: Any, front_matter: dict[str, Any], image_base: 
     _mark_excerpt(nb)
     config = Config()
     config.ExtractOutputPreprocessor.output_filename_template = "output_{cell_index}_{index}{extension}"
-    exporter = MarkdownExporter(
-        config=config, extra_template_paths=[str(TEMPLATES)], template_file=TEMPLATE
-    )
+    exporter = MarkdownExporter(config=config, extra_template_paths=[str(TEMPLATES)], template_file=TEMPLATE)
     config.ExtractOutputPreprocessor.extract_output_types = set(FIGURE_TYPES)
     resources = {"nbpress": {"image_base": image_base}, "unique_key": "output"}
     try:
         body, out_resources = exporter.from_notebook_node(nb, resources=resources)
     except Exception as err:  # nbconvert and jinja raise many types
-        raise RenderError(f"{post.rel_path}: could not be rendered to Markdown ({type(err).__name__}: {err}).") from None
+        raise RenderError(
+            f"{post.rel_path}: could not be rendered to Markdown ({type(err).__name__}: {err})."
+        ) from None
     figures = {name: bytes(data) for name, data in sorted(out_resources.get("outputs", {}).items())}
     front_matter = {**front_matter}
     if isinstance(front_matter.get("nbpress"), dict):

@@ -96,7 +96,10 @@ class Site:
         return read_record(self.markdown_path(slug))
 
     def publish(self, post: RenderedPost) -> bool:
-        """Write one post (figures, then Markdown, then stale figures removed); return True if anything changed."""
+        """Write one post: figures, then Markdown, then stale figures removed.
+
+        Returns True if any file changed.
+        """
         md_path = self.markdown_path(post.slug)
         fig_dir = self.figure_dir(post.slug)
         old = self.record(post.slug) or {}
@@ -120,7 +123,7 @@ class Site:
         Only Markdown files carrying an nbpress record, and the figures that record lists,
         are deleted: anything else in the tree belongs to the author.
         """
-        removed = []
+        removed: list[str] = []
         if not self.posts_dir.is_dir():
             return removed
         for md in sorted(self.posts_dir.glob("*.md")):

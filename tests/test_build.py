@@ -1,0 +1,147 @@
+"""The whole build of the real blog in a temporary copy, then `mkdocs build --strict` on it."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from nbpress.pipeline import Options, build
+from tests.conftest import REPO, copy_skeleton
+
+SEED_NUMBERS = {
+    "SLR_NN": [
+        "Epoch [20/20], Loss: 139.5765",
+        "linear.weight tensor([[0.6818]])",
+        "Weights: [[0.6098]], Biases: [0.0348]",
+    ],
+    "Linear_Regression_SciPy_vs_Torch": [
+        "R-squared: 0.996130",
+        "slope (95%): 4.98 +/- 0.15",
+        "SSE_SciPy =  11.271667514133675",
+        "NameError: name 'batches' is not defined",
+    ],
+}
+SEED_FIGURES = {
+    "SLR_NN": ["output_17_0.png", "output_18_0.png", "output_3_1.png", "output_7_0.png", "output_8_1.png"],
+    "Linear_Regression_SciPy_vs_Torch": [
+        "output_15_1.png",
+        "output_17_0.png",
+        "output_17_1.png",
+        "output_22_0.png",
+        "output_3_0.png",
+        "output_6_1.png",
+    ],
+}
+
+
+def snapshot(root: Path) -> dict[str, bytes]:
+    """Return {relative path: bytes} of everything the build publishes."""
+    files = [*(root / "site_src" / "posts").rglob("*"), *(root / "assets" / "images").rglob("*")]
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(files) if p.is_file()}
+
+
+@pytest.fixture(scope="module")
+def real_blog(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Return a copy of the real blog, built from scratch (no cache, no generated files)."""
+    root = copy_skeleton(tmp_path_factory.mktemp("real") / "blog")
+    for nb in (REPO / "posts").glob("*.ipynb"):
+        shutil.copy2(nb, root / "posts" / nb.name)
+    results = build(Options(root=root, jobs=2))
+    assert {r.name: r.status for r in results} == {
+        "posts/SLR_NN.ipynb": "executed",
+        "posts/Linear_Regression_SciPy_vs_Torch.ipynb": "executed",
+    }, [str(r.error) for r in results]
+    return root
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("slug", sorted(SEED_NUMBERS))
+def test_real_posts_reproduce_the_seed_numbers(real_blog: Path, slug: str) -> None:
+    markdown = (real_blog / "site_src" / "posts" / f"{slug}.md").read_text(encoding="utf-8")
+    for number in SEED_NUMBERS[slug]:
+        assert number in markdown
+    figures = sorted(p.name for p in (real_blog / "assets" / "images" / slug).iterdir())
+    assert figures == SEED_FIGURES[slug]
+    for name in figures:
+        assert f'](/assets/images/{slug}/{name}){{:class="img-responsive"}}' in markdown
+    assert "site-packages" not in markdown or ".../site-packages/" in markdown
+    assert str(real_blog) not in markdown and "/home/" not in markdown and "/root/" not in markdown
+
+
+@pytest.mark.slow
+def test_front_matter_of_the_real_posts(real_blog: Path) -> None:
+    import yaml
+
+    def front(slug: str) -> dict[str, object]:
+        text = (real_blog / "site_src" / "posts" / f"{slug}.md").read_text(encoding="utf-8")
+        data = yaml.safe_load(text.split("---\n")[1])
+        assert isinstance(data, dict)
+        return data
+
+    slr = front("SLR_NN")
+    assert slr["layout"] == "single" and slr["author"] == "Steve Han" and slr["authors"] == ["steve-han"]
+    assert slr["tags"] == ["Python"] and slr["categories"] == ["NN"] and str(slr["date"]) == "2024-06-11"
+    lin = front("Linear_Regression_SciPy_vs_Torch")
+    assert lin["layout"] == "post" and lin["title"] == "Linear Regression with SciPy and PyTorch"
+
+
+@pytest.mark.slow
+def test_second_build_is_a_no_op_with_identical_bytes(real_blog: Path) -> None:
+    before = snapshot(real_blog)
+    results = build(Options(root=real_blog, jobs=2))
+    assert {r.status for r in results} == {"unchanged"}
+    assert snapshot(real_blog) == before
+
+
+@pytest.mark.slow
+def test_rerender_from_cache_writes_identical_bytes(real_blog: Path) -> None:
+    before = snapshot(real_blog)
+    for md in (real_blog / "site_src" / "posts").glob("*.md"):
+        md.unlink()
+    shutil.rmtree(real_blog / "assets" / "images" / "SLR_NN")
+    results = build(Options(root=real_blog, jobs=2))
+    assert {r.status for r in results} == {"rendered"}
+    assert snapshot(real_blog) == before
+
+
+@pytest.mark.slow
+def test_mkdocs_build_strict_passes(real_blog: Path, tmp_path: Path) -> None:
+    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
+    site = tmp_path / "site"
+    proc = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(site)],
+        cwd=real_blog,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    page = (site / "posts" / "SLR_NN" / "index.html").read_text(encoding="utf-8")
+    assert 'src="../../assets/images/SLR_NN/output_3_1.png"' in page
+    assert (site / "assets" / "images" / "SLR_NN" / "output_3_1.png").is_file()
+    home = (site / "index.html").read_text(encoding="utf-8")
+    assert "Simple Linear Regression Model in PyTorch and Tensorflow" in home
+    assert "Linear Regression with SciPy and PyTorch" in home
+
+
+@pytest.mark.slow
+def test_mkdocs_strict_fails_on_a_missing_figure(real_blog: Path, tmp_path: Path) -> None:
+    blog = tmp_path / "copy"
+    shutil.copytree(real_blog, blog, ignore=shutil.ignore_patterns(".nbpress-cache"))
+    (blog / "assets" / "images" / "SLR_NN" / "output_7_0.png").unlink()
+    proc = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(tmp_path / "site")],
+        cwd=blog,
+        env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode != 0
+    assert "output_7_0.png" in proc.stderr

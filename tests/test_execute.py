@@ -1,0 +1,73 @@
+"""Real-kernel execution: success, expected errors, unexpected errors, timeouts."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from nbpress.errors import CellTimeoutError, ExecutionError, KernelDiedError
+from nbpress.execute import execute_all
+from nbpress.posts import read_post
+
+
+def run(blog: Path, path: Path) -> tuple[object, object]:
+    post = read_post(path, blog)
+    [outcome] = execute_all([post], blog / "posts", jobs=1)
+    return outcome.notebook, outcome.error
+
+
+def test_success_records_outputs_and_runs_in_posts_dir(blog: Path, add_post: Callable[..., Path]) -> None:
+    (blog / "posts" / "data.txt").write_text("42\n")
+    path = add_post("ok", "print(open('data.txt').read().strip())", "6 * 7")
+    nb, error = run(blog, path)
+    assert error is None
+    cells = nb.cells  # type: ignore[attr-defined]
+    assert cells[1].outputs[0].text == "42\n"
+    assert cells[2].outputs[0].data["text/plain"] == "42"
+
+
+def test_raises_exception_tag_lets_the_error_show(blog: Path, add_post: Callable[..., Path]) -> None:
+    path = add_post("expected", "batches", "print('after')", tags={0: ["raises-exception"]})
+    nb, error = run(blog, path)
+    assert error is None
+    cells = nb.cells  # type: ignore[attr-defined]
+    assert cells[1].outputs[0].ename == "NameError"
+    assert cells[2].outputs[0].text == "after\n"
+
+
+def test_unexpected_error_names_post_and_cell(blog: Path, add_post: Callable[..., Path]) -> None:
+    path = add_post("broken", "x = 1", "raise ValueError('bad value here')")
+    _, error = run(blog, path)
+    assert isinstance(error, ExecutionError)
+    # Cell 3 counting from 1: the front matter cell, x = 1, then the failing one.
+    assert str(error).startswith("posts/broken.ipynb, cell 3: ValueError: bad value here")
+    assert "\n" not in str(error)
+    assert "bad value here" in error.traceback
+
+
+def test_timeout_stops_the_cell(blog: Path, add_post: Callable[..., Path]) -> None:
+    path = add_post("slow", "import time; time.sleep(60)", front="timeout: 2\n")
+    _, error = run(blog, path)
+    assert isinstance(error, CellTimeoutError)
+    assert "posts/slow.ipynb, cell 2" in str(error) and "2 s" in str(error)
+
+
+def test_kernel_death_is_reported(blog: Path, add_post: Callable[..., Path]) -> None:
+    path = add_post("dies", "import os; os._exit(1)")
+    _, error = run(blog, path)
+    assert isinstance(error, KernelDiedError)
+    assert "posts/dies.ipynb, cell 2" in str(error)
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_several_posts_each_get_their_own_kernel(
+    blog: Path, add_post: Callable[..., Path], jobs: int
+) -> None:
+    paths = [add_post(f"p{i}", "import os; os.getpid()") for i in range(3)]
+    posts = [read_post(p, blog) for p in paths]
+    outcomes = execute_all(posts, blog / "posts", jobs=jobs)
+    assert [o.post.slug for o in outcomes] == ["p0", "p1", "p2"]
+    pids = {o.notebook.cells[1].outputs[0].data["text/plain"] for o in outcomes}  # type: ignore[union-attr]
+    assert len(pids) == 3

@@ -1,0 +1,85 @@
+"""Golden-file tests of the renderer on small notebooks with stored outputs (no kernel)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from nbpress.outputs import clean_notebook
+from nbpress.posts import read_post
+from nbpress.render import published_front_matter, render
+from tests.conftest import FIXTURES, GOLDEN
+
+CASES = sorted(p.stem for p in (FIXTURES / "render").glob("*.ipynb"))
+AUTHORS = {"Steve Han": "steve-han", "steve-han": "steve-han"}
+
+
+def render_fixture(name: str) -> tuple[str, dict[str, bytes]]:
+    root = FIXTURES / "render"
+    post = read_post(root / f"{name}.ipynb", root)
+    cleaned = clean_notebook(post.notebook, post.front_matter_cell)
+    front = published_front_matter(post, AUTHORS, {"source": post.rel_path})
+    rendered = render(post, cleaned, front, f"/assets/images/{post.slug}/")
+    return rendered.markdown, rendered.figures
+
+
+def test_every_fixture_has_a_golden_file() -> None:
+    assert CASES, "no render fixtures found"
+    for name in CASES:
+        assert (GOLDEN / "render" / f"{name}.md").is_file(), f"run pytest --update-golden for {name}"
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_render_matches_golden(name: str, update_golden: bool) -> None:
+    markdown, _ = render_fixture(name)
+    golden = GOLDEN / "render" / f"{name}.md"
+    if update_golden:
+        golden.write_text(markdown, encoding="utf-8")
+    assert markdown == golden.read_text(encoding="utf-8")
+
+
+def test_figures_are_named_by_cell_and_output_index() -> None:
+    markdown, figures = render_fixture("figures")
+    # Cell 0 is the front matter cell; it still counts, as in the seeds.
+    assert sorted(figures) == ["output_1_1.png", "output_3_0.png"]
+    assert all(data.startswith(b"\x89PNG") for data in figures.values())
+    assert (
+        '![Fixture post, figure 1](/assets/images/figures/output_1_1.png){:class="img-responsive"}'
+        in markdown
+    )
+    assert "figures: [output_1_1.png, output_3_0.png]" in markdown
+
+
+def test_progress_ansi_and_paths_are_cleaned() -> None:
+    markdown, _ = render_fixture("stream_progress")
+    assert "\x1b" not in markdown and "\r" not in markdown
+    assert "    100% done\n" in markdown
+    assert "    ac\n" in markdown
+    assert "/home/alice" not in markdown
+    assert ".../site-packages/pkg/mod.py:3: UserWarning: careful" in markdown
+
+
+def test_front_matter_round_trips_through_yaml() -> None:
+    import yaml
+
+    markdown, _ = render_fixture("title_colon_quotes")
+    front = yaml.safe_load(markdown.split("---\n")[1])
+    assert front["title"] == 'Regression: "why" it\'s easy'
+    assert front["categories"] == ["ML", "Stats"]
+    assert str(front["date"]) == "2024-05-06"
+
+
+def test_metadata_front_matter_gets_authors_and_list_tags() -> None:
+    import yaml
+
+    markdown, _ = render_fixture("metadata_front_matter")
+    front = yaml.safe_load(markdown.split("---\n")[1])
+    assert front["authors"] == ["steve-han"] and front["tags"] == ["one-tag"]
+    assert markdown.index("# Front matter in metadata") > markdown.index("---\n\n")
+
+
+def test_fixture_sources_have_no_machine_paths(tmp_path: Path) -> None:
+    for name in CASES:
+        markdown, _ = render_fixture(name)
+        assert "/home/" not in markdown and "/Users/" not in markdown
