@@ -30,11 +30,15 @@ class RenderedPost:
     figures: dict[str, bytes]
 
 
+# The modules whose code shapes the Markdown; a change to one re-renders every post.
+RENDER_MODULES = ("outputs.py", "render.py", "posts.py")
+
+
 def renderer_fingerprint() -> str:
     """Return a digest of the code and templates that shape the Markdown."""
     h = hashlib.sha256()
     here = Path(__file__).parent
-    for path in sorted([*here.glob("*.py"), *TEMPLATES.glob("*.j2")]):
+    for path in sorted([*(here / m for m in RENDER_MODULES), *TEMPLATES.glob("*.j2")]):
         h.update(path.name.encode())
         h.update(path.read_bytes())
     return h.hexdigest()
