@@ -12,6 +12,17 @@ import sys
 from pathlib import Path
 
 
+def _shard(text: str) -> tuple[int, int]:
+    """Return (k, n) from 'K/N' with 1 <= K <= N."""
+    try:
+        k, n = (int(part) for part in text.split("/"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not K/N, e.g. 1/4") from None
+    if not 1 <= k <= n:
+        raise argparse.ArgumentTypeError(f"{text!r}: K must be between 1 and N")
+    return k, n
+
+
 def parse_args(argv: list[str]) -> argparse.Namespace:
     """Return the parsed command line."""
     parser = argparse.ArgumentParser(
@@ -27,6 +38,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         help="kernels to run at once (default: CPU count)",
     )
     parser.add_argument(
+        "--shard",
+        type=_shard,
+        metavar="K/N",
+        help="execute only the K-th of N stable subsets into the cache, publishing nothing (CI matrices)",
+    )
+    parser.add_argument(
         "--root", type=Path, default=Path(__file__).resolve().parent, help="the blog's folder"
     )
     return parser.parse_args(argv)
@@ -37,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     from nbpress.cli import run
 
-    return run(args.root, tuple(args.slugs), force=args.force, jobs=args.jobs)
+    return run(args.root, tuple(args.slugs), force=args.force, jobs=args.jobs, shard=args.shard)
 
 
 if __name__ == "__main__":

@@ -118,13 +118,31 @@ class Store:
     def save(self, key: str, executed: Any) -> None:
         """Store the outputs of each code cell of an executed notebook under `key`."""
         outputs = [cell.get("outputs", []) for cell in executed.cells if cell.cell_type == "code"]
+        self._write(
+            f"{key}.json", json.dumps({"key": key, "outputs": outputs}, ensure_ascii=False, sort_keys=True)
+        )
+
+    def durations(self) -> dict[str, float]:
+        """Return {slug: seconds} of each post's last execution (empty if unknown or unreadable)."""
+        try:
+            data = json.loads((self.directory / "durations.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        if not isinstance(data, dict):
+            return {}
+        return {str(k): float(v) for k, v in data.items() if isinstance(v, (int, float))}
+
+    def save_durations(self, durations: dict[str, float]) -> None:
+        """Store each post's last execution time, used to start the slowest posts first."""
+        self._write("durations.json", json.dumps(durations, sort_keys=True))
+
+    def _write(self, name: str, text: str) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
-        blob = json.dumps({"key": key, "outputs": outputs}, ensure_ascii=False, sort_keys=True)
         fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".tmp-", suffix=".json")
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(blob)
-            os.replace(tmp, self._path(key))
+                handle.write(text)
+            os.replace(tmp, self.directory / name)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
@@ -133,7 +151,7 @@ class Store:
         """Return the keys of all entries in the store."""
         if not self.directory.is_dir():
             return set()
-        return {p.stem for p in self.directory.glob("*.json") if not p.name.startswith(".")}
+        return {p.stem for p in self.directory.glob("*.json") if len(p.stem) == 64}
 
 
 def with_outputs(post: Post, outputs: list[Any]) -> Any:

@@ -117,12 +117,17 @@ def _tail(log: IO[bytes], lines: int = 20) -> str:
 
 
 async def _run_all(
-    posts: Sequence[Post], cwd: Path, jobs: int, on_done: Callable[[Executed], None]
+    posts: Sequence[Post],
+    cwd: Path,
+    jobs: int,
+    on_start: Callable[[Post], None],
+    on_done: Callable[[Executed], None],
 ) -> list[Executed]:
     gate = asyncio.Semaphore(max(1, jobs))
 
     async def one(post: Post) -> Executed:
         async with gate:
+            on_start(post)
             start = time.perf_counter()
             try:
                 nb = await execute_post(post, cwd)
@@ -140,9 +145,13 @@ def execute_all(
     posts: Sequence[Post],
     cwd: Path,
     jobs: int,
+    on_start: Callable[[Post], None] = lambda _: None,
     on_done: Callable[[Executed], None] = lambda _: None,
 ) -> list[Executed]:
-    """Return the outcome for each post, in order, running up to `jobs` kernels at once."""
+    """Return the outcome for each post, in order, running up to `jobs` kernels at once.
+
+    `on_start` and `on_done` are called as each post's kernel starts and finishes.
+    """
     if not posts:
         return []
-    return asyncio.run(_run_all(posts, cwd, jobs, on_done))
+    return asyncio.run(_run_all(posts, cwd, jobs, on_start, on_done))

@@ -7,6 +7,7 @@ keeps its last good version and the other posts still build.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import time
 from collections.abc import Callable
@@ -19,12 +20,12 @@ import yaml
 from . import cache, posts
 from .errors import NbpressError, SourceError
 
-STATUSES = ("executed", "rendered", "unchanged", "removed", "failed")
+STATUSES = ("executed", "cached", "unchanged", "removed", "failed")
 
 
 @dataclass
 class PostResult:
-    """What the build did with one post."""
+    """What the build did with one post: a status of STATUSES ("cached": rendered from the cache)."""
 
     name: str
     status: str
@@ -40,6 +41,7 @@ class Options:
     root: Path
     slugs: tuple[str, ...] = ()
     force: bool = False
+    shard: tuple[int, int] | None = None
     jobs: int = field(default_factory=lambda: os.cpu_count() or 1)
 
 
@@ -66,10 +68,30 @@ def _authors(root: Path) -> dict[str, str]:
     return table
 
 
-def build(options: Options, report: Callable[[PostResult], None] = lambda _: None) -> list[PostResult]:
-    """Build the blog; return one PostResult per post, calling `report` as each one ends."""
+class Reporter:
+    """Receives the build's events; the default ignores them. cli.py prints them."""
+
+    def started(self, name: str) -> None:
+        """Called when a post's kernel starts."""
+
+    def finished(self, result: PostResult) -> None:
+        """Called once per post when the build is done with it."""
+
+
+def shard_of(slug: str, count: int) -> int:
+    """Return the shard (0-based, of `count`) a post belongs to; stable as posts come and go."""
+    return int(hashlib.sha256(slug.encode()).hexdigest(), 16) % count
+
+
+def build(options: Options, reporter: Reporter | None = None) -> list[PostResult]:
+    """Build the blog; return one PostResult per post, reporting each as it ends.
+
+    With `options.shard` = (k, n) only the k-th of n stable subsets is executed into the
+    cache and nothing is published: a last job with every shard's cache then renders.
+    """
     from .write import Site
 
+    events = reporter or Reporter()
     root = options.root.resolve()
     posts_dir = root / "posts"
     site = Site(root, posts_dir)
@@ -77,24 +99,90 @@ def build(options: Options, report: Callable[[PostResult], None] = lambda _: Non
 
     def done(result: PostResult) -> None:
         results.append(result)
-        report(result)
+        events.finished(result)
 
-    sources = posts.discover(posts_dir)
-    if options.slugs:
-        wanted = set(options.slugs)
-        unknown = wanted - {p.stem for p in sources}
-        for slug in sorted(unknown):
-            done(PostResult(slug, "failed", error=SourceError(f"posts/{slug}: no such post in posts/.")))
-        sources = [p for p in sources if p.stem in wanted]
+    sources = _select_sources(posts.discover(posts_dir), options.slugs, done)
+    unique = _read_unique(sources, root, done)
+    if options.shard is not None:
+        k, n = options.shard
+        unique = [p for p in unique if shard_of(p.slug, n) == k - 1]
+    plans = _plan(unique, options, site, root, done)
+    store = cache.Store(root / cache.CACHE_DIR_NAME)
+    publish = options.shard is None
+    authors = _authors(root)
 
-    read: list[posts.Post] = []
+    def finish(plan: _Plan, status: str, seconds: float) -> None:
+        start = time.perf_counter()
+        if publish:
+            try:
+                _publish(plan, site, root, authors)
+            except NbpressError as err:
+                done(PostResult(plan.post.rel_path, "failed", seconds, err))
+                return
+        done(PostResult(plan.post.rel_path, status, seconds + time.perf_counter() - start))
+
+    to_run = []
+    for plan in plans:
+        if plan.outputs is None:
+            to_run.append(plan)
+        else:
+            finish(plan, "cached", 0.0)
+
+    from .execute import Executed, execute_all
+
+    by_post = {id(p.post): p for p in to_run}
+    durations = store.durations()
+
+    def executed(outcome: Executed) -> None:
+        plan = by_post[id(outcome.post)]
+        if outcome.error is not None:
+            detail = getattr(outcome.error, "traceback", "")
+            done(PostResult(plan.post.rel_path, "failed", outcome.seconds, outcome.error, detail))
+            return
+        store.save(plan.exec_key, outcome.notebook)
+        durations[plan.post.slug] = round(outcome.seconds, 1)
+        plan.executed = outcome.notebook
+        finish(plan, "executed", outcome.seconds)
+
+    # Longest first (by the last build's times) so the slowest post never starts last.
+    to_run.sort(key=lambda p: -durations.get(p.post.slug, 0.0))
+    execute_all(
+        [p.post for p in to_run],
+        posts_dir,
+        options.jobs,
+        on_start=lambda post: events.started(post.rel_path),
+        on_done=executed,
+    )
+    if to_run:
+        store.save_durations(durations)
+
+    if publish and not options.slugs:
+        for slug in site.prune({p.relative_to(root).as_posix() for p in sources}):
+            done(PostResult(f"site_src/posts/{slug}.md", "removed"))
+    return results
+
+
+def _select_sources(
+    sources: list[Path], slugs: tuple[str, ...], done: Callable[[PostResult], None]
+) -> list[Path]:
+    """Return the sources to build: all, or those named by `slugs` (unknown names fail)."""
+    if not slugs:
+        return sources
+    wanted = set(slugs)
+    for slug in sorted(wanted - {p.stem for p in sources}):
+        done(PostResult(slug, "failed", error=SourceError(f"posts/{slug}: no such post in posts/.")))
+    return [p for p in sources if p.stem in wanted]
+
+
+def _read_unique(sources: list[Path], root: Path, done: Callable[[PostResult], None]) -> list[posts.Post]:
+    """Return the readable posts whose slug no other source shares; report the others."""
+    by_slug: dict[str, list[posts.Post]] = {}
     for path in sources:
         try:
-            read.append(posts.read_post(path, root))
+            post = posts.read_post(path, root)
         except NbpressError as err:
             done(PostResult(path.relative_to(root).as_posix(), "failed", error=err))
-    by_slug: dict[str, list[posts.Post]] = {}
-    for post in read:
+            continue
         by_slug.setdefault(post.slug.lower(), []).append(post)
     unique = []
     for group in by_slug.values():
@@ -105,65 +193,40 @@ def build(options: Options, report: Callable[[PostResult], None] = lambda _: Non
         for post in group:
             msg = f"{post.rel_path}: the slug {post.slug!r} is used by several sources ({names}); rename one."
             done(PostResult(post.rel_path, "failed", error=SourceError(msg)))
+    return unique
+
+
+def _plan(
+    unique: list[posts.Post], options: Options, site: Any, root: Path, done: Callable[[PostResult], None]
+) -> list[_Plan]:
+    """Return what to do for each post that is not already published as it stands."""
+    from .render import renderer_fingerprint
 
     env = cache.environment_fingerprint(root)
     store = cache.Store(root / cache.CACHE_DIR_NAME)
-    from .render import renderer_fingerprint
-
     renderer = renderer_fingerprint()
-    plans: list[_Plan] = []
+    plans = []
     for post in unique:
         try:
-            exec_key = cache.execution_key(post, posts_dir, env)
+            exec_key = cache.execution_key(post, root / "posts", env)
         except NbpressError as err:
             done(PostResult(post.rel_path, "failed", error=err))
             continue
         render_key = cache.render_key(post, exec_key, renderer)
         record = site.record(post.slug) or {}
-        if (
-            not options.force
-            and record.get("exec_key") == exec_key
+        current = (
+            record.get("exec_key") == exec_key
             and record.get("render_key") == render_key
             and record.get("source") == post.rel_path
-        ):
+        )
+        if current and not options.force:
             done(PostResult(post.rel_path, "unchanged"))
             continue
         plan = _Plan(post, exec_key, render_key)
         if not options.force:
             plan.outputs = store.load(exec_key)
         plans.append(plan)
-
-    to_run = [p for p in plans if p.outputs is None]
-    from .execute import execute_all
-
-    outcomes = {id(o.post): o for o in execute_all([p.post for p in to_run], posts_dir, options.jobs)}
-    for plan in plans:
-        start = time.perf_counter()
-        outcome = outcomes.get(id(plan.post))
-        status = "rendered"
-        seconds = 0.0
-        if outcome is not None:
-            seconds = outcome.seconds
-            status = "executed"
-            if outcome.error is not None:
-                detail = getattr(outcome.error, "traceback", "")
-                done(PostResult(plan.post.rel_path, "failed", seconds, outcome.error, detail))
-                continue
-            store.save(plan.exec_key, outcome.notebook)
-            plan.executed = outcome.notebook
-        try:
-            _publish(plan, site, root, _authors(root))
-        except NbpressError as err:
-            done(PostResult(plan.post.rel_path, "failed", seconds, err))
-            continue
-        done(PostResult(plan.post.rel_path, status, seconds + time.perf_counter() - start))
-
-    if not options.slugs:
-        for slug in site.prune(
-            {p.rel_path for p in read} | {p.relative_to(root).as_posix() for p in sources}
-        ):
-            done(PostResult(f"site_src/posts/{slug}.md", "removed"))
-    return results
+    return plans
 
 
 def _publish(plan: _Plan, site: Any, root: Path, authors: dict[str, str]) -> None:

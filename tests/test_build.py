@@ -105,7 +105,7 @@ def test_rerender_from_cache_writes_identical_bytes(real_blog: Path) -> None:
         md.unlink()
     shutil.rmtree(real_blog / "assets" / "images" / "SLR_NN")
     results = build(Options(root=real_blog, jobs=2))
-    assert {r.status for r in results} == {"rendered"}
+    assert {r.status for r in results} == {"cached"}
     assert snapshot(real_blog) == before
 
 
