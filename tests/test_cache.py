@@ -1,0 +1,173 @@
+"""Cache hits and misses for each part of the key; parallel equals serial; shards partition."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from nbpress.pipeline import Options, build, shard_of
+from tests.conftest import REPO
+
+FIGURE = "import numpy as np, matplotlib.pyplot as plt\nnp.random.seed({seed})\nplt.plot(np.random.rand(5)); plt.show()"
+RANDOM = "import random; random.random()"  # a fresh execution prints a new number
+
+
+def statuses(root: Path, **kw: object) -> dict[str, str]:
+    options = {"jobs": 2, **kw}
+    return {r.name: r.status for r in build(Options(root=root, **options))}  # type: ignore[arg-type]
+
+
+def markdown(root: Path, slug: str) -> str:
+    return (root / "site_src" / "posts" / f"{slug}.md").read_text(encoding="utf-8")
+
+
+def snapshot(root: Path) -> dict[str, bytes]:
+    files = [*(root / "site_src" / "posts").rglob("*"), *(root / "assets" / "images").rglob("*")]
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(files) if p.is_file()}
+
+
+def set_markdown_cell(path: Path, text: str) -> None:
+    import nbformat
+
+    nb = nbformat.read(path, as_version=4)
+    nb.cells.insert(1, nbformat.v4.new_markdown_cell(text, id="prose"))
+    nbformat.write(nb, path)
+
+
+@pytest.fixture
+def built(blog: Path, add_post: Callable[..., Path]) -> Path:
+    """A blog with one post holding a random number, built once."""
+    add_post("post", RANDOM, front="inputs: [data.csv]\n")
+    (blog / "posts" / "data.csv").write_text("1,2\n")
+    assert statuses(blog) == {"posts/post.ipynb": "executed"}
+    return blog
+
+
+def test_unchanged_post_is_left_alone(built: Path) -> None:
+    before = snapshot(built)
+    assert statuses(built) == {"posts/post.ipynb": "unchanged"}
+    assert snapshot(built) == before
+
+
+def test_prose_edit_rerenders_from_the_cache(built: Path) -> None:
+    number = markdown(built, "post").split("    0.")[1].split("\n")[0]
+    set_markdown_cell(built / "posts" / "post.ipynb", "Some new prose.")
+    assert statuses(built) == {"posts/post.ipynb": "cached"}
+    text = markdown(built, "post")
+    assert "Some new prose." in text and number in text  # same outputs: no kernel ran
+
+
+def test_fresh_clone_with_current_posts_executes_nothing(built: Path) -> None:
+    shutil.rmtree(built / ".nbpress-cache")
+    assert statuses(built) == {"posts/post.ipynb": "unchanged"}
+
+
+@pytest.mark.parametrize(
+    "change",
+    ["code", "tag", "requirements", "input"],
+)
+def test_what_decides_outputs_is_a_miss(built: Path, add_post: Callable[..., Path], change: str) -> None:
+    if change == "code":
+        add_post("post", RANDOM + "  # edited", front="inputs: [data.csv]\n")
+    elif change == "tag":
+        add_post("post", RANDOM, front="inputs: [data.csv]\n", tags={0: ["hide-input"]})
+    elif change == "requirements":
+        with (built / "requirements.txt").open("a") as handle:
+            handle.write("# a comment changes the pinned environment\n")
+    else:
+        (built / "posts" / "data.csv").write_text("3,4\n")
+    assert statuses(built) == {"posts/post.ipynb": "executed"}
+
+
+def test_force_executes_again(built: Path) -> None:
+    assert statuses(built, force=True) == {"posts/post.ipynb": "executed"}
+
+
+def test_corrupt_cache_entry_is_a_miss_with_a_warning(
+    built: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    [entry] = [p for p in (built / ".nbpress-cache").glob("*.json") if len(p.stem) == 64]
+    entry.write_text("{not json")
+    set_markdown_cell(built / "posts" / "post.ipynb", "prose")
+    assert statuses(built) == {"posts/post.ipynb": "executed"}
+    assert "cache entry" in capsys.readouterr().err
+    assert json.loads(entry.read_text())["key"] == entry.stem  # rewritten whole
+
+
+def test_missing_declared_input_names_the_file(built: Path) -> None:
+    (built / "posts" / "data.csv").unlink()
+    [result] = build(Options(root=built, jobs=1))
+    assert result.status == "failed"
+    assert "posts/post.ipynb: declared input 'data.csv' does not exist" in str(result.error)
+
+
+def test_parallel_build_equals_serial_build(
+    tmp_path: Path, blog: Path, add_post: Callable[..., Path]
+) -> None:
+    for i in range(4):
+        add_post(f"p{i}", FIGURE.format(seed=i), f"print({i} * 'x')")
+    serial = tmp_path / "serial"
+    shutil.copytree(blog, serial)
+    assert set(statuses(serial, jobs=1).values()) == {"executed"}
+    assert set(statuses(blog, jobs=2).values()) == {"executed"}
+    assert snapshot(blog) == snapshot(serial)
+    assert len([n for n in snapshot(blog) if n.endswith(".png")]) == 4
+
+
+def test_shards_partition_the_posts() -> None:
+    slugs = [f"post-{i}" for i in range(200)]
+    for n in (1, 2, 3, 5):
+        groups = [{s for s in slugs if shard_of(s, n) == k} for k in range(n)]
+        assert set().union(*groups) == set(slugs)
+        assert sum(len(g) for g in groups) == len(slugs)
+        if n > 1:
+            assert all(groups), "every shard gets some posts"
+
+
+def test_sharded_execution_then_merge_equals_a_full_build(
+    tmp_path: Path, blog: Path, add_post: Callable[..., Path]
+) -> None:
+    for i in range(4):
+        add_post(f"p{i}", FIGURE.format(seed=i))
+    full = tmp_path / "full"
+    shutil.copytree(blog, full)
+    assert set(statuses(full).values()) == {"executed"}
+
+    merged = blog / ".nbpress-cache"
+    for k in (1, 2):
+        runner = tmp_path / f"runner{k}"
+        shutil.copytree(blog, runner)
+        ran = statuses(runner, shard=(k, 2))
+        assert set(ran.values()) <= {"executed"}
+        assert not (runner / "site_src" / "posts").exists() or not list(
+            (runner / "site_src" / "posts").glob("p*.md")
+        )
+        shutil.copytree(runner / ".nbpress-cache", merged, dirs_exist_ok=True)
+    assert set(statuses(blog).values()) == {"cached"}
+    assert snapshot(blog) == snapshot(full)
+
+
+def test_help_and_no_op_build_import_no_heavy_modules(built: Path) -> None:
+    probe = (
+        "import runpy, sys\n"
+        f"sys.argv = ['build.py', '--root', {str(built)!r}]\n"
+        "try:\n"
+        f"    runpy.run_path({str(REPO / 'build.py')!r}, run_name='__main__')\n"
+        "except SystemExit as e:\n"
+        "    assert e.code == 0, e.code\n"
+        "heavy = [m for m in ('torch', 'tensorflow', 'nbconvert', 'nbclient') if m in sys.modules]\n"
+        "print('HEAVY', heavy)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
+    assert "unchanged" in out.stdout and "HEAVY []" in out.stdout, out.stdout + out.stderr
+    helped = subprocess.run(
+        [sys.executable, "-X", "importtime", str(REPO / "build.py"), "--help"], capture_output=True, text=True
+    )
+    assert helped.returncode == 0 and "--shard" in helped.stdout
+    assert "nbpress" not in helped.stderr and "nbformat" not in helped.stderr
