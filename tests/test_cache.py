@@ -14,7 +14,11 @@ import pytest
 from nbpress.pipeline import Options, build, shard_of
 from tests.conftest import REPO
 
-FIGURE = "import numpy as np, matplotlib.pyplot as plt\nnp.random.seed({seed})\nplt.plot(np.random.rand(5)); plt.show()"
+FIGURE = (
+    "import numpy as np, matplotlib.pyplot as plt\n"
+    "np.random.seed({seed})\n"
+    "plt.plot(np.random.rand(5)); plt.show()"
+)
 RANDOM = "import random; random.random()"  # a fresh execution prints a new number
 
 
