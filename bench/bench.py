@@ -1,0 +1,174 @@
+"""Benchmark nbpress against the plain `jupyter nbconvert --execute` loop, in one run.
+
+    python bench/bench.py            # full run (about 10 minutes on 2 cores)
+    python bench/bench.py --small    # 20 and 40 posts instead of 20 and 200, no real blog
+
+Prints wall times and the ratios the targets are stated in (README, bench/RESULTS.md).
+Every build runs `build.py` as a separate process, as an author would.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+SKELETON = [
+    "requirements.txt",
+    "mkdocs.yml",
+    "hooks",
+    "site_src/index.md",
+    "site_src/about.md",
+    "site_src/.authors.yml",
+    "assets/images/avatar.svg",
+]
+CODE = [
+    "import numpy as np\nimport matplotlib.pyplot as plt\nnp.random.seed({i})",
+    "x = np.linspace(0, 10, 50)\ny = {i} * x + np.random.randn(50)\nprint(y[:3].round(2))",
+    "plt.figure(figsize=(3, 2))\nplt.plot(x, y, 'o')\nplt.show()",
+]
+# Measures the build process alone: RUSAGE_SELF leaves out the kernels it starts.
+MEMORY_PROBE = """
+import resource, runpy, sys
+sys.argv = ["build.py", *sys.argv[1:]]
+try:
+    runpy.run_path({build!r}, run_name="__main__")
+except SystemExit:
+    pass
+print("PEAK_KB", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)
+"""
+
+
+def make_blog(root: Path, count: int) -> Path:
+    """Return a new blog at `root` with `count` small numpy + matplotlib posts."""
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_raw_cell
+
+    for name in SKELETON:
+        src, dest = REPO / name, root / name
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        if src.is_dir():
+            shutil.copytree(src, dest, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy2(src, dest)
+    (root / "posts").mkdir()
+    for i in range(count):
+        nb = new_notebook(metadata={"kernelspec": {"name": "python3", "display_name": "Python 3"}})
+        nb.cells = [
+            new_raw_cell(f"---\ntitle: Synthetic post {i}\ndate: 2024-01-{1 + i % 28:02d}\n---"),
+            new_markdown_cell(f"A small post number {i}."),
+            *(new_code_cell(c.format(i=i)) for c in CODE),
+        ]
+        for n, cell in enumerate(nb.cells):
+            cell["id"] = f"c{n}"
+        nbformat.write(nb, root / "posts" / f"post-{i:03d}.ipynb")
+    return root
+
+
+def timed(cmd: list[str], cwd: Path | None = None) -> tuple[float, subprocess.CompletedProcess[str]]:
+    """Return (wall seconds, completed process) of a command; raise if it fails."""
+    start = time.perf_counter()
+    proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True)
+    seconds = time.perf_counter() - start
+    if proc.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed:\n{proc.stdout}\n{proc.stderr}")
+    return seconds, proc
+
+
+def build(root: Path, *args: str) -> tuple[float, int]:
+    """Return (wall seconds, peak RSS in MB of the build process) of one `build.py` run."""
+    probe = MEMORY_PROBE.format(build=str(REPO / "build.py"))
+    seconds, proc = timed([sys.executable, "-c", probe, "--root", str(root), *args])
+    peak_kb = int(proc.stderr.rsplit("PEAK_KB", 1)[1].split()[0])
+    return seconds, peak_kb // 1024
+
+
+def nbconvert_loop(root: Path) -> float:
+    """Return the wall seconds of `jupyter nbconvert --execute --to markdown`, once per notebook."""
+    jupyter = str(Path(sys.executable).parent / "jupyter")
+    out = root / "nbconvert-out"
+    start = time.perf_counter()
+    for nb in sorted((root / "posts").glob("*.ipynb")):
+        timed([jupyter, "nbconvert", "--execute", "--to", "markdown", "--output-dir", str(out), str(nb)])
+    return time.perf_counter() - start
+
+
+def edit(root: Path, index: int, prose: bool) -> None:
+    """Append to one post's markdown cell (prose) or its first code cell (code)."""
+    path = root / "posts" / f"post-{index:03d}.ipynb"
+    nb = json.loads(path.read_text())
+    cell = nb["cells"][1 if prose else 2]
+    cell["source"] = "".join(cell["source"]) + ("\n\nAn edit." if prose else "\nz = 1")
+    path.write_text(json.dumps(nb, indent=1))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--small", action="store_true", help="a quick run: 40 posts, no real blog")
+    args = parser.parse_args()
+    many = 40 if args.small else 200
+    jobs = str(os.cpu_count() or 1)
+    rows: list[tuple[str, str, str]] = []
+
+    def row(name: str, value: str, target: str) -> None:
+        rows.append((name, value, target))
+        print(f"{name:<48} {value:>18}   {target}", flush=True)
+
+    print(f"nbpress benchmark: {os.cpu_count()} cores, Python {sys.version.split()[0]}, -j {jobs}\n")
+    help_s, _ = timed([sys.executable, str(REPO / "build.py"), "--help"])
+    row("build.py --help", f"{help_s:.2f} s", "<= 0.3 s")
+
+    with tempfile.TemporaryDirectory() as tmp:
+        small = make_blog(Path(tmp) / "blog20", 20)
+        reference = nbconvert_loop(small)
+        cold, _ = build(small)
+        row("nbconvert --execute loop, 20 posts", f"{reference:.1f} s", "reference")
+        row("nbpress cold build, 20 posts", f"{cold:.1f} s", "")
+        row("  ratio cold / nbconvert loop", f"{cold / reference:.2f} x", "<= 0.36 x")
+
+        big = make_blog(Path(tmp) / "blog-many", many)
+        cold_many, _ = build(big)
+        row(f"nbpress cold build, {many} posts", f"{cold_many:.1f} s", "")
+        noop, peak = build(big)
+        row(f"no-op rebuild, {many} posts", f"{noop:.2f} s", "<= 1.0 s (200 posts)")
+        edit(big, 7, prose=True)
+        prose, _ = build(big)
+        row(f"prose edit to 1 of {many} posts (no kernel)", f"{prose:.2f} s", "<= 1.5 s (200 posts)")
+        edit(big, 8, prose=False)
+        code, peak_code = build(big)
+        row(f"code edit to 1 of {many} posts", f"{code:.2f} s", "")
+        row(f"peak memory of build process, {many} posts", f"{max(peak, peak_code)} MB", "<= 250 MB")
+        peak_cold = build(big, "--force")[1]
+        row(f"peak memory, forced rebuild of {many} posts", f"{peak_cold} MB", "<= 250 MB")
+
+        if not args.small:
+            real = Path(tmp) / "real"
+            make_blog(real, 0)
+            for nb in (REPO / "posts").glob("*.ipynb"):
+                shutil.copy2(nb, real / "posts" / nb.name)
+            own = {}
+            for nb in sorted((real / "posts").glob("*.ipynb")):
+                own[nb.stem] = build(real, "--force", "-j", "1", nb.stem)[0]
+            slowest = max(own, key=lambda k: own[k])
+            shutil.rmtree(real / ".nbpress-cache")
+            for path in (real / "site_src" / "posts").glob("*.md"):
+                path.unlink()
+            real_cold, real_peak = build(real)
+            real_noop, _ = build(real)
+            for name, seconds in sorted(own.items()):
+                row(f"real post {name} alone", f"{seconds:.1f} s", "")
+            row("real blog cold build (both posts)", f"{real_cold:.1f} s", "")
+            row(f"  ratio cold / slowest post ({slowest})", f"{real_cold / own[slowest]:.2f} x", "<= 1.15 x")
+            row("real blog no-op rebuild", f"{real_noop:.2f} s", "")
+            row("peak memory, real blog cold build", f"{real_peak} MB", "")
+
+
+if __name__ == "__main__":
+    main()
