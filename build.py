@@ -34,8 +34,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         "-j",
         "--jobs",
         type=int,
-        default=os.cpu_count() or 1,
-        help="kernels to run at once (default: CPU count)",
+        default=(os.cpu_count() or 1) + 1,
+        help="kernels to run at once (default: CPUs + 1)",
     )
     parser.add_argument(
         "--shard",
