@@ -7,7 +7,6 @@ A thin command line over nbpress; run `python build.py --help`.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
@@ -34,7 +33,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         "-j",
         "--jobs",
         type=int,
-        default=(os.cpu_count() or 1) + 1,
+        default=None,
         help="kernels to run at once (default: CPUs + 1)",
     )
     parser.add_argument(

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from .errors import NbpressError
-from .pipeline import Options, PostResult, Reporter, build
+from .pipeline import Options, PostResult, Reporter, build, default_jobs
 
 COUNTED = ("executed", "cached", "unchanged", "removed", "failed")
 
@@ -104,13 +104,18 @@ def _summary_table(results: list[PostResult]) -> None:
 
 
 def run(
-    root: Path, slugs: tuple[str, ...], force: bool, jobs: int, shard: tuple[int, int] | None = None
+    root: Path,
+    slugs: tuple[str, ...],
+    force: bool,
+    jobs: int | None = None,
+    shard: tuple[int, int] | None = None,
 ) -> int:
     """Build the blog at `root`, reporting each post; return the exit code (1 if any failed)."""
     live = sys.stderr.isatty() and sys.stdout.isatty()
     reporter: PlainReporter = LiveReporter() if live else PlainReporter()
     try:
-        results = build(Options(root=root, slugs=slugs, force=force, jobs=jobs, shard=shard), reporter)
+        options = Options(root=root, slugs=slugs, force=force, jobs=jobs or default_jobs(), shard=shard)
+        results = build(options, reporter)
     except NbpressError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
