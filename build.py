@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Build the blog: execute the notebooks in posts/ and write site_src/posts and assets/images.
 
-A thin command line over nbpress; run `python build.py --help`.
+A thin command line over nbpress; run `python build.py --help` (and `python build.py new --help`).
 """
 
 from __future__ import annotations
@@ -25,7 +25,8 @@ def _shard(text: str) -> tuple[int, int]:
 def parse_args(argv: list[str]) -> argparse.Namespace:
     """Return the parsed command line."""
     parser = argparse.ArgumentParser(
-        description="Execute the notebooks in posts/ and publish them as Markdown posts for MkDocs."
+        description="Execute the notebooks in posts/ and publish them as Markdown posts for MkDocs.",
+        epilog='Start a post with: python build.py new "My title" [--format ipynb|md|py]',
     )
     parser.add_argument("slugs", nargs="*", metavar="SLUG", help="build only these posts (default: all)")
     parser.add_argument("--force", action="store_true", help="execute every post again, ignoring the cache")
@@ -45,12 +46,59 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument(
         "--root", type=Path, default=Path(__file__).resolve().parent, help="the blog's folder"
     )
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument(
+        "--check",
+        action="store_true",
+        help="execute nothing; exit 1 listing posts whose generated Markdown is stale or missing",
+    )
+    mode.add_argument(
+        "--watch", action="store_true", help="build, then rebuild a post when its source or inputs change"
+    )
+    mode.add_argument("--serve", action="store_true", help="--watch, with mkdocs serve running beside it")
+    parser.add_argument(
+        "--dev-addr", default="127.0.0.1:8000", metavar="IP:PORT", help="where --serve serves the preview"
+    )
+    args = parser.parse_args(argv)
+    if args.check and (args.slugs or args.force or args.shard):
+        parser.error("--check looks at every post; it takes no SLUG, --force or --shard")
+    if (args.watch or args.serve) and args.shard:
+        parser.error("--watch and --serve publish; they take no --shard")
+    return args
+
+
+def parse_new_args(argv: list[str]) -> argparse.Namespace:
+    """Return the parsed command line of `build.py new`."""
+    parser = argparse.ArgumentParser(prog="build.py new", description="Start a post in posts/.")
+    parser.add_argument("title", help="the post's title")
+    parser.add_argument("--format", choices=("ipynb", "md", "py"), default="ipynb", help="source format")
+    parser.add_argument("--slug", help="the file name and URL part (default: from the title)")
+    parser.add_argument("--author", help="the author (default: the first in site_src/.authors.yml)")
+    parser.add_argument(
+        "--root", type=Path, default=Path(__file__).resolve().parent, help="the blog's folder"
+    )
     return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the build; return the process exit code (1 if any post failed)."""
-    args = parse_args(sys.argv[1:] if argv is None else argv)
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["new"]:  # a post named "new" builds with: build.py -- new
+        new_args = parse_new_args(argv[1:])
+        from nbpress.cli import new
+
+        return new(new_args.root, new_args.title, new_args.format, new_args.slug, new_args.author)
+    args = parse_args(argv)
+    if args.check:
+        from nbpress.cli import check
+
+        return check(args.root)
+    if args.watch or args.serve:
+        from nbpress.cli import watch
+
+        return watch(
+            args.root, tuple(args.slugs), force=args.force, jobs=args.jobs, serve=args.serve and args.dev_addr
+        )
     from nbpress.cli import run
 
     return run(args.root, tuple(args.slugs), force=args.force, jobs=args.jobs, shard=args.shard)

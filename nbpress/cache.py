@@ -58,14 +58,26 @@ def input_digests(post: Post, posts_dir: Path) -> list[list[str]]:
 
 def execution_key(post: Post, posts_dir: Path, env_fingerprint: str) -> str:
     """Return the key that changes exactly when the post's outputs may change."""
-    return _digest(
-        {
-            "v": EXEC_VERSION,
-            "code": _code_cells(post),
-            "kernel": post.front_matter.kernel,
-            "env": env_fingerprint,
-            "inputs": input_digests(post, posts_dir),
-        }
+    payload: dict[str, Any] = {
+        "v": EXEC_VERSION,
+        "code": _code_cells(post),
+        "kernel": post.front_matter.kernel,
+        "env": env_fingerprint,
+        "inputs": input_digests(post, posts_dir),
+    }
+    if post.front_matter.allow_errors:
+        # Only when set, so the keys of posts without it stay as they were.
+        payload["allow_errors"] = True
+    return _digest(payload)
+
+
+def is_current(record: dict[str, Any] | None, post: Post, exec_key: str, render_key: str) -> bool:
+    """Return True if a published post's nbpress record matches keys computed from its source."""
+    return (
+        record is not None
+        and record.get("exec_key") == exec_key
+        and record.get("render_key") == render_key
+        and record.get("source") == post.rel_path
     )
 
 

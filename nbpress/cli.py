@@ -6,6 +6,7 @@ failed; elsewhere (CI, pipes) each post gets one plain line as it ends.
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import time
 from pathlib import Path
@@ -33,6 +34,8 @@ class PlainReporter(Reporter):
         """Print the post's line, and for a failure its traceback and one error line."""
         if result.error is None:
             print(_line(result), file=self.out, flush=True)
+            for warning in result.warnings:
+                print(f"warning: {warning}", file=self.err, flush=True)
             return
         if result.detail:
             print(result.detail.rstrip(), file=self.err)
@@ -78,6 +81,8 @@ class LiveReporter(PlainReporter):
         self.live.console.print(f"[{colour}]{result.status:<9}[/]", _line(result)[10:], highlight=False)
         if result.error is not None:
             self.live.console.print(f"error: {result.error}", highlight=False, markup=False)
+        for warning in result.warnings:
+            self.live.console.print(f"warning: {warning}", highlight=False, markup=False)
 
     def stop(self) -> None:
         """End the live display."""
@@ -129,3 +134,76 @@ def run(
     for result in failed:
         print(f"FAILED {result.error}", file=sys.stderr)
     return 1 if failed else 0
+
+
+def check(root: Path) -> int:
+    """Print the posts whose generated Markdown is stale or missing; return 1 if there are any."""
+    from .check import check as find_stale
+
+    try:
+        current, findings = find_stale(root)
+    except NbpressError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    for finding in findings:
+        # An error's message already starts with the file's name.
+        where = "" if finding.problem == "error" else f"{finding.name}: "
+        print(f"{finding.problem:<8} {where}{finding.reason}", file=sys.stderr)
+    if findings:
+        print(f"{len(findings)} not current, {current} current; run python build.py and commit the result.")
+        return 1
+    print(f"{current} posts current")
+    return 0
+
+
+def new(root: Path, title: str, fmt: str, slug: str | None, author: str | None) -> int:
+    """Create a post source and print what to do next; return the exit code."""
+    from .scaffold import new_post
+
+    try:
+        path = new_post(root, title, fmt, slug=slug, author=author)
+    except NbpressError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    rel = path.relative_to(root).as_posix() if path.is_relative_to(root) else path.name
+    editor = "jupyter lab" if fmt == "ipynb" else "your editor (or jupyter lab, with jupytext)"
+    print(
+        f"created {rel} (a draft: it shows in mkdocs serve, not in the published site)\n"
+        "next:\n"
+        f"  1. open it in {editor} and write\n"
+        "  2. python build.py --serve   (rebuilds the post on every save; the preview that\n"
+        "                                mkdocs serve prints the address of reloads)\n"
+        "  3. remove 'draft: true' from its front matter to publish, run python build.py,\n"
+        f"     then commit {rel}, site_src/posts/ and assets/images/"
+    )
+    return 0
+
+
+def watch(
+    root: Path, slugs: tuple[str, ...], force: bool, jobs: int | None = None, serve: str | bool = False
+) -> int:
+    """Build, then rebuild posts as their sources or inputs change, until Ctrl-C; return 0.
+
+    With `serve` (an IP:PORT), `mkdocs serve` runs beside the watcher and is stopped with it.
+    """
+    import subprocess
+
+    from .watch import watch_posts
+
+    def rebuild(changed: tuple[str, ...]) -> None:
+        run(root, changed, force=False, jobs=jobs)
+
+    run(root, slugs, force=force, jobs=jobs)
+    server = None
+    if serve:
+        command = [sys.executable, "-m", "mkdocs", "serve", "--dev-addr", str(serve)]
+        server = subprocess.Popen(command, cwd=root)
+    print("watching posts/ for changes (Ctrl-C to stop)", flush=True)
+    try:
+        with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C is how a watch ends
+            watch_posts(root.resolve(), rebuild)
+    finally:
+        if server is not None:
+            server.terminate()
+            server.wait(timeout=30)
+    return 0

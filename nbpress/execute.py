@@ -54,7 +54,8 @@ async def execute_post(post: Post, cwd: Path) -> Any:
         resources={"metadata": {"path": str(cwd)}},
         coalesce_streams=True,  # Keras writes progress in pieces; one output per stream keeps figure numbers
         record_timing=False,  # timestamps would make every build differ
-        allow_errors=False,  # cells tagged raises-exception are still allowed by nbclient
+        # Off unless the post asks; cells tagged raises-exception are allowed by nbclient anyway.
+        allow_errors=post.front_matter.allow_errors,
         on_cell_start=on_cell_start,
     )
     env = {**os.environ, **KERNEL_ENV}

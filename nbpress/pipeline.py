@@ -32,6 +32,7 @@ class PostResult:
     seconds: float = 0.0
     error: NbpressError | None = None
     detail: str = ""
+    warnings: tuple[str, ...] = ()
 
 
 def default_jobs() -> int:
@@ -122,13 +123,15 @@ def build(options: Options, reporter: Reporter | None = None) -> list[PostResult
 
     def finish(plan: _Plan, status: str, seconds: float) -> None:
         start = time.perf_counter()
+        warnings: list[str] = []
         if publish:
             try:
-                _publish(plan, site, root, authors)
+                warnings = _publish(plan, site, root, authors)
             except NbpressError as err:
                 done(PostResult(plan.post.rel_path, "failed", seconds, err))
                 return
-        done(PostResult(plan.post.rel_path, status, seconds + time.perf_counter() - start))
+        elapsed = seconds + time.perf_counter() - start
+        done(PostResult(plan.post.rel_path, status, elapsed, warnings=tuple(warnings)))
 
     to_run = []
     for plan in plans:
@@ -178,9 +181,9 @@ def _select_sources(
     if not slugs:
         return sources
     wanted = set(slugs)
-    for slug in sorted(wanted - {p.stem for p in sources}):
+    for slug in sorted(wanted - {posts.name_slug(p) for p in sources}):
         done(PostResult(slug, "failed", error=SourceError(f"posts/{slug}: no such post in posts/.")))
-    return [p for p in sources if p.stem in wanted]
+    return [p for p in sources if posts.name_slug(p) in wanted]
 
 
 def _read_unique(sources: list[Path], root: Path, done: Callable[[PostResult], None]) -> list[posts.Post]:
@@ -222,13 +225,7 @@ def _plan(
             done(PostResult(post.rel_path, "failed", error=err))
             continue
         render_key = cache.render_key(post, exec_key, renderer)
-        record = site.record(post.slug) or {}
-        current = (
-            record.get("exec_key") == exec_key
-            and record.get("render_key") == render_key
-            and record.get("source") == post.rel_path
-        )
-        if current and not options.force:
+        if not options.force and cache.is_current(site.record(post.slug), post, exec_key, render_key):
             done(PostResult(post.rel_path, "unchanged"))
             continue
         plan = _Plan(post, exec_key, render_key)
@@ -238,7 +235,9 @@ def _plan(
     return plans
 
 
-def _publish(plan: _Plan, site: Any, root: Path, authors: dict[str, str]) -> None:
+def _publish(plan: _Plan, site: Any, root: Path, authors: dict[str, str]) -> list[str]:
+    """Render and write one post; return its warnings (stderr with `stderr: warn`)."""
+    from .cells import apply_display
     from .outputs import clean_notebook
     from .render import published_front_matter, render
 
@@ -253,7 +252,9 @@ def _publish(plan: _Plan, site: Any, root: Path, authors: dict[str, str]) -> Non
                 f"{post.rel_path}: the cached outputs no longer fit; run with --force."
             ) from None
     cleaned = clean_notebook(executed, post.front_matter_cell, roots=[root])
+    warnings = apply_display(cleaned, post.front_matter.stderr, post.rel_path)
     record = {"source": post.rel_path, "exec_key": plan.exec_key, "render_key": plan.render_key}
     front_matter = published_front_matter(post, authors, record)
     rendered = render(post, cleaned, front_matter, f"/assets/images/{post.slug}/")
     site.publish(rendered)
+    return warnings

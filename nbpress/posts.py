@@ -11,11 +11,15 @@ from typing import Any
 
 import yaml
 
+from .cells import normalise
 from .errors import SourceError
+from .fastpages import is_front_matter_cell, parse_front_matter_cell, split_dated_name
+from .formats import TEXT_SUFFIXES, is_text_post, read_text_notebook
 
-SOURCE_SUFFIXES = (".ipynb",)
+SOURCE_SUFFIXES = (".ipynb", *TEXT_SUFFIXES)
 # Keys that steer nbpress itself; they are not copied into the published front matter.
-OPTION_KEYS = ("timeout", "inputs", "kernel")
+OPTION_KEYS = ("timeout", "inputs", "kernel", "stderr", "allow_errors")
+STDERR_MODES = ("show", "remove", "warn")
 SLUG_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 DEFAULT_TIMEOUT = 600
 
@@ -32,6 +36,9 @@ class FrontMatter:
     inputs: tuple[str, ...]
     kernel: str
     data: dict[str, Any] = field(compare=False)
+    stderr: str = "show"
+    allow_errors: bool = False
+    draft: bool = False
 
 
 @dataclass(frozen=True)
@@ -51,13 +58,23 @@ def discover(posts_dir: Path) -> list[Path]:
     if not posts_dir.is_dir():
         return []
     return sorted(
-        p for p in posts_dir.iterdir() if p.suffix in SOURCE_SUFFIXES and not p.name.startswith(".")
+        p
+        for p in posts_dir.iterdir()
+        if p.suffix in SOURCE_SUFFIXES
+        and not p.name.startswith(".")
+        and p.is_file()
+        and (p.suffix == ".ipynb" or is_text_post(p))
     )
+
+
+def name_slug(path: Path) -> str:
+    """Return the slug a source's file name gives, unchecked: the stem without a date prefix."""
+    return split_dated_name(path.stem)[1]
 
 
 def slug_for(path: Path) -> str:
     """Return the slug of a source file, or raise SourceError if it is not a safe name."""
-    slug = path.stem
+    slug = name_slug(path)
     if not SLUG_RE.match(slug) or ".." in slug:
         raise SourceError(
             f"{path.name}: the file name is not a safe post name "
@@ -70,8 +87,10 @@ def read_post(path: Path, root: Path) -> Post:
     """Return the Post read from `path`; raise SourceError naming every problem found."""
     rel = path.relative_to(root).as_posix() if path.is_relative_to(root) else path.name
     slug = slug_for(path)
-    notebook = _read_notebook(path, rel)
+    notebook = _read_notebook(path, rel) if path.suffix == ".ipynb" else read_text_notebook(path, rel)
     data, fm_cell, origin = _front_matter_data(notebook, rel)
+    _date_from_name(data, path)
+    normalise(notebook, rel)
     return Post(
         slug=slug,
         path=path,
@@ -121,10 +140,25 @@ def _front_matter_data(notebook: Any, rel: str) -> tuple[dict[str, Any], int | N
     meta = notebook.get("metadata", {}).get("nbpress")
     if isinstance(meta, dict):
         return dict(meta), None, "notebook metadata 'nbpress'"
+    if cells and is_front_matter_cell(cells[0]):
+        return parse_front_matter_cell(cells[0].source, rel), 0, "fastpages front matter cell"
+    if not rel.endswith(".ipynb"):
+        header = "'# ---' lines" if rel.endswith(".py") else "'---' lines"
+        raise SourceError(
+            f"{rel}: no front matter; start the file with a YAML header between {header} "
+            "holding at least title and date."
+        )
     raise SourceError(
         f"{rel}: no front matter; start the notebook with a raw cell holding '---', "
         "YAML with at least title and date, and '---'."
     )
+
+
+def _date_from_name(data: dict[str, Any], path: Path) -> None:
+    """Fill in `date` from a `YYYY-MM-DD-slug` file name (fastpages, Jekyll) when it is missing."""
+    date, _ = split_dated_name(path.stem)
+    if date is not None and data.get("date") is None:
+        data["date"] = date.isoformat()
 
 
 class _Loader(yaml.SafeLoader):
@@ -216,6 +250,7 @@ def validate_front_matter(data: dict[str, Any], where: str) -> FrontMatter:
     if not isinstance(kernel, str):
         problems.append("kernel must be a kernel name such as python3")
         kernel = "python3"
+    stderr, allow_errors, draft = _writing_options(data, problems)
     if problems:
         raise SourceError(f"{where}: front matter: " + "; ".join(problems) + ".")
     return FrontMatter(
@@ -227,4 +262,23 @@ def validate_front_matter(data: dict[str, Any], where: str) -> FrontMatter:
         inputs=inputs,
         kernel=kernel,
         data=data,
+        stderr=stderr,
+        allow_errors=allow_errors,
+        draft=draft,
     )
+
+
+def _writing_options(data: dict[str, Any], problems: list[str]) -> tuple[str, bool, bool]:
+    """Return (stderr mode, allow_errors, draft) from front matter, noting bad values in `problems`."""
+    stderr = data.get("stderr", "show")
+    if stderr not in STDERR_MODES:
+        problems.append(f"stderr {stderr!r} must be one of {', '.join(STDERR_MODES)}")
+        stderr = "show"
+    flags = []
+    for key in ("allow_errors", "draft"):
+        value = data.get(key, False)
+        if not isinstance(value, bool):
+            problems.append(f"{key} must be true or false")
+            value = False
+        flags.append(value)
+    return str(stderr), flags[0], flags[1]

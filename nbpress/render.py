@@ -31,7 +31,7 @@ class RenderedPost:
 
 
 # The modules whose code shapes the Markdown; a change to one re-renders every post.
-RENDER_MODULES = ("outputs.py", "render.py", "posts.py")
+RENDER_MODULES = ("outputs.py", "render.py", "posts.py", "cells.py", "fastpages.py", "formats.py")
 
 
 def renderer_fingerprint() -> str:

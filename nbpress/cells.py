@@ -1,0 +1,157 @@
+"""Cell tags and options: Jupyter Book's tag names, fastpages' comment flags, Quarto's `#|` options.
+
+Every spelling is turned into Jupyter Book's tags when a post is read (`normalise`), so the
+execution key, nbclient (`skip-execution`, `raises-exception`) and the renderer see one
+vocabulary. What only changes the Markdown (option lines hidden from the shown code,
+collapsible blocks, stderr) is applied to the cleaned notebook by `apply_display`.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import yaml
+
+from .errors import SourceError
+
+REMOVED = "nbpress_remove"  # the marker outputs.clean_notebook sets on a hidden cell
+OPTION_LINES = "nbpress_option_lines"  # leading lines of flags and options, not shown
+OPEN = "nbpress_open"  # the collapsible parts shown open: "input"
+
+# fastpages (and nbdev) comment flags -> (tags, parts shown open).
+FLAGS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "hide": (("remove-cell",), ()),
+    "hide_input": (("remove-input",), ()),
+    "hide_output": (("remove-output",), ()),
+    "collapse": (("hide-input",), ()),
+    "collapse-hide": (("hide-input",), ()),
+    "collapse_hide": (("hide-input",), ()),
+    "collapse-show": (("hide-input",), ("input",)),
+    "collapse_show": (("hide-input",), ("input",)),
+    "collapse-output": (("hide-output",), ()),
+    "collapse_output": (("hide-output",), ()),
+}
+# Quarto cell options -> {value: tags}.
+QUARTO: dict[str, dict[Any, tuple[str, ...]]] = {
+    "echo": {False: ("remove-input",)},
+    "output": {False: ("remove-output",)},
+    "include": {False: ("remove-cell",)},
+    "eval": {False: ("skip-execution",)},
+    "error": {True: ("raises-exception",)},
+    "warning": {False: ("remove-stderr",)},
+    "code-fold": {True: ("hide-input",), "show": ("hide-input",)},
+}
+_FLAG_LINE = re.compile(r"^#\s*\|?\s*([A-Za-z][\w-]*)\s*$")
+_OPTION_LINE = re.compile(r"^#\|\s?(.*)$")
+
+
+def _leading_options(source: str) -> tuple[list[str], list[str], int]:
+    """Return (flag words, `#|` YAML lines, number of leading lines they take) of a code cell."""
+    flags: list[str] = []
+    options: list[str] = []
+    count = 0
+    for line in source.splitlines():
+        stripped = line.strip()
+        flag = _FLAG_LINE.match(stripped)
+        option = _OPTION_LINE.match(stripped)
+        if flag and flag.group(1) in FLAGS:
+            flags.append(flag.group(1))
+        elif option and ":" in option.group(1):
+            options.append(option.group(1))
+        else:
+            break
+        count += 1
+    return flags, options, count
+
+
+def normalise(notebook: Any, rel: str) -> None:
+    """Add Jupyter Book tags for each code cell's fastpages flags and Quarto options, in place.
+
+    Raises SourceError naming the cell when its `#|` options are not valid YAML.
+    """
+    for index, cell in enumerate(notebook.cells):
+        if cell.cell_type != "code":
+            continue
+        flags, option_lines, count = _leading_options(cell.source)
+        if not count:
+            continue
+        tags: list[str] = []
+        shown_open: list[str] = []
+        for flag in flags:
+            tags.extend(FLAGS[flag][0])
+            shown_open.extend(FLAGS[flag][1])
+        options = _parse_options(option_lines, rel, index + 1)
+        for key, table in QUARTO.items():
+            value = options.get(key)
+            if isinstance(value, (bool, str)) and value in table:
+                tags.extend(table[value])
+        if options.get("code-fold") == "show":
+            shown_open.append("input")
+        extra = options.get("tags")
+        tags.extend(str(t) for t in (extra if isinstance(extra, list) else [extra] if extra else []))
+        if isinstance(options.get("fig-cap"), str):
+            cell.metadata.setdefault("caption", options["fig-cap"])
+        existing = list(cell.metadata.get("tags", []))
+        cell.metadata["tags"] = existing + [t for t in dict.fromkeys(tags) if t not in existing]
+        cell.metadata[OPTION_LINES] = count
+        if shown_open:
+            cell.metadata[OPEN] = sorted(set(shown_open))
+
+
+def _parse_options(lines: list[str], rel: str, cell_number: int) -> dict[str, Any]:
+    if not lines:
+        return {}
+    try:
+        data = yaml.safe_load("\n".join(lines))
+    except yaml.YAMLError as err:
+        problem = getattr(err, "problem", None) or str(err).splitlines()[0]
+        raise SourceError(
+            f"{rel}, cell {cell_number}: the '#|' cell options are not valid YAML ({problem}); "
+            "write them as '#| key: value'."
+        ) from None
+    return data if isinstance(data, dict) else {}
+
+
+def apply_display(notebook: Any, stderr: str, rel: str) -> list[str]:
+    """Apply the display-only tags and the post's `stderr` mode to a cleaned notebook, in place.
+
+    Returns one warning per visible cell that wrote to stderr when `stderr` is "warn".
+    """
+    warnings: list[str] = []
+    for index, cell in enumerate(notebook.cells):
+        if cell.cell_type != "code" or cell.metadata.get(REMOVED):
+            continue
+        tags = set(cell.metadata.get("tags", []))
+        count = cell.metadata.get(OPTION_LINES, 0)
+        if count:
+            cell.source = "\n".join(cell.source.splitlines()[count:])
+        if "remove-input" in tags:
+            # Where nbconvert's templates look for it.
+            cell.metadata.setdefault("transient", {})["remove_source"] = True
+        is_open = "input" in cell.metadata.get(OPEN, [])
+        if "hide-input" in tags:
+            cell.metadata["nbpress_fold_input"] = "open" if is_open else "closed"
+        if "hide-output" in tags and cell.get("outputs"):
+            cell.metadata["nbpress_fold_output"] = "closed"
+        dropped = {
+            name for name, tag in (("stderr", "remove-stderr"), ("stdout", "remove-stdout")) if tag in tags
+        }
+        if stderr == "remove":
+            dropped.add("stderr")
+        outputs = [
+            o
+            for o in cell.get("outputs", [])
+            if not (o.get("output_type") == "stream" and o.get("name") in dropped)
+        ]
+        cell.outputs = outputs
+        if stderr == "warn":
+            for output in outputs:
+                if output.get("output_type") == "stream" and output.get("name") == "stderr":
+                    first = next((x for x in str(output.get("text", "")).splitlines() if x.strip()), "")
+                    warnings.append(
+                        f"{rel}, cell {index + 1} wrote to stderr: {first.strip()[:120]} "
+                        "(tag it remove-stderr, or set stderr: remove or show)"
+                    )
+                    break
+    return warnings

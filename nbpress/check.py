@@ -1,0 +1,95 @@
+"""Is the committed Markdown current? Compare each post's recorded keys with its sources.
+
+Executes nothing and imports neither nbclient nor nbconvert: the keys come from the sources
+(cache.execution_key, cache.render_key) and the record comes from the generated Markdown's
+front matter, so the check takes a fraction of a second.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import cache, posts
+from .errors import NbpressError
+from .render import renderer_fingerprint
+from .write import Site, read_record
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One post that `python build.py` would change: its name, what is wrong, and why."""
+
+    name: str
+    problem: str  # "missing", "stale", "orphan" or "error"
+    reason: str
+
+
+def check(root: Path) -> tuple[int, list[Finding]]:
+    """Return (number of current posts, findings for every post that is not current)."""
+    root = root.resolve()
+    posts_dir = root / "posts"
+    site = Site(root, posts_dir)
+    findings: list[Finding] = []
+    read: dict[str, list[posts.Post]] = {}
+    sources = posts.discover(posts_dir)
+    for path in sources:
+        try:
+            post = posts.read_post(path, root)
+        except NbpressError as err:
+            findings.append(Finding(path.relative_to(root).as_posix(), "error", str(err)))
+            continue
+        read.setdefault(post.slug.lower(), []).append(post)
+    env = cache.environment_fingerprint(root)
+    renderer = renderer_fingerprint()
+    current = 0
+    for group in read.values():
+        if len(group) > 1:
+            names = ", ".join(p.rel_path for p in group)
+            for post in group:
+                reason = f"{post.rel_path}: one slug, several sources: {names}"
+                findings.append(Finding(post.rel_path, "error", reason))
+            continue
+        finding = _check_post(group[0], site, posts_dir, env, renderer)
+        if finding is None:
+            current += 1
+        else:
+            findings.append(finding)
+    findings += _orphans(site, {p.relative_to(root).as_posix() for p in sources})
+    return current, findings
+
+
+def _check_post(post: posts.Post, site: Site, posts_dir: Path, env: str, renderer: str) -> Finding | None:
+    try:
+        exec_key = cache.execution_key(post, posts_dir, env)
+    except NbpressError as err:
+        return Finding(post.rel_path, "error", str(err))
+    render_key = cache.render_key(post, exec_key, renderer)
+    record = site.record(post.slug)
+    if record is None:
+        return Finding(post.rel_path, "missing", f"no generated site_src/posts/{post.slug}.md")
+    if cache.is_current(record, post, exec_key, render_key):
+        fig_dir = site.figure_dir(post.slug)
+        gone = [str(n) for n in record.get("figures", []) or [] if not (fig_dir / str(n)).is_file()]
+        if gone:
+            return Finding(post.rel_path, "missing", f"figure assets/images/{post.slug}/{gone[0]} is missing")
+        return None
+    if record.get("source") != post.rel_path:
+        reason = f"site_src/posts/{post.slug}.md was built from {record.get('source')}"
+    elif record.get("exec_key") != exec_key:
+        reason = "code, kernel, environment or inputs changed: the post runs again"
+    else:
+        reason = "prose, front matter or the renderer changed: the post is rendered again"
+    return Finding(post.rel_path, "stale", reason)
+
+
+def _orphans(site: Site, sources: set[str]) -> list[Finding]:
+    """Return findings for generated posts whose source is gone (the build would remove them)."""
+    found = []
+    if site.posts_dir.is_dir():
+        for md in sorted(site.posts_dir.glob("*.md")):
+            record = read_record(md)
+            if record is not None and record.get("source") not in sources:
+                name = f"site_src/posts/{md.name}"
+                found.append(Finding(name, "orphan", f"its source {record.get('source')} is gone"))
+    return found

@@ -1,0 +1,78 @@
+"""Text sources through jupytext: Markdown notebooks (plain or MyST) and percent-format scripts.
+
+A text source becomes the same notebook Jupyter would show for it, so it builds exactly like
+an .ipynb. Its YAML header is the front matter: jupytext keeps a plain header as a first raw
+cell (which posts.py already reads), and puts a MyST header's keys into the notebook metadata,
+from where they are moved under `nbpress`.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from .errors import SourceError
+
+TEXT_SUFFIXES = (".md", ".py")
+# Keys jupytext and Jupyter keep in a MyST header; everything else is the author's front matter.
+_JUPYTER_KEYS = {"jupytext", "kernelspec", "jupyter", "language_info", "nbpress"}
+_PERCENT_CELL = re.compile(r"^# %%", re.MULTILINE)
+_MYST_CELL = re.compile(r"^(```|~~~)\{code-cell\}", re.MULTILINE)
+
+
+def is_text_post(path: Path) -> bool:
+    """Return True if a .md or .py file in posts/ is a post, not a page or a helper module.
+
+    A Markdown post starts with a `---` YAML header; a Python post holds `# %%` cell markers.
+    Anything else (a README.md, a module the posts import) is left alone.
+    """
+    try:
+        head = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return True  # let read_text_notebook report it
+    if path.suffix == ".md":
+        return head.lstrip("\ufeff").startswith("---")
+    return bool(_PERCENT_CELL.search(head))
+
+
+def read_text_notebook(path: Path, rel: str) -> Any:
+    """Return the notebook jupytext reads from a text source; raise SourceError if it cannot."""
+    import jupytext
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise SourceError(f"{rel}: the file is not UTF-8 text; save it again as UTF-8.") from None
+    fmt = "py:percent" if path.suffix == ".py" else None
+    try:
+        notebook = jupytext.reads(text, fmt=fmt or _markdown_format(text))
+    except Exception as err:  # jupytext raises many types for a broken file
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise SourceError(f"{rel}: jupytext cannot read this file ({first}); fix its syntax.") from None
+    _move_header_keys(notebook)
+    for index, cell in enumerate(notebook.cells):
+        # Text formats carry no cell ids; stable ones keep nbformat quiet and outputs deterministic.
+        cell.setdefault("id", f"cell-{index}")
+    notebook.nbformat, notebook.nbformat_minor = 4, max(5, notebook.get("nbformat_minor", 5))
+    return notebook
+
+
+def _markdown_format(text: str) -> str:
+    """Return jupytext's format name for a Markdown source: myst when its header says so."""
+    from jupytext.formats import guess_format
+
+    name, _ = guess_format(text, ".md")
+    # jupytext only recognises MyST by a complete jupytext header; code-cell directives say it too.
+    return "md:myst" if name == "myst" or _MYST_CELL.search(text) else "md"
+
+
+def _move_header_keys(notebook: Any) -> None:
+    """Move a MyST header's front matter keys from the notebook metadata to `nbpress`."""
+    meta = notebook.metadata
+    own = {k: meta[k] for k in list(meta) if k not in _JUPYTER_KEYS}
+    if not own:
+        return
+    for key in own:
+        del meta[key]
+    meta["nbpress"] = {**own, **(meta.get("nbpress") or {})}

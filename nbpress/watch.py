@@ -1,0 +1,85 @@
+"""Live preview: rebuild a post when its source or one of its declared inputs changes (watchfiles).
+
+`mkdocs serve` in another terminal then reloads the page, since the build rewrites the post.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from . import posts
+from .errors import NbpressError
+
+
+def inputs_by_path(root: Path) -> dict[Path, set[str]]:
+    """Return {resolved input file: slugs of the posts declaring it}; unreadable posts are skipped."""
+    table: dict[Path, set[str]] = {}
+    posts_dir = root / "posts"
+    for path in posts.discover(posts_dir):
+        try:
+            post = posts.read_post(path, root)
+        except NbpressError:
+            continue  # the build reports it
+        for name in post.front_matter.inputs:
+            table.setdefault((posts_dir / name).resolve(), set()).add(post.slug)
+    return table
+
+
+def affected(
+    changes: Iterable[tuple[str, Path]], posts_dir: Path, inputs: dict[Path, set[str]]
+) -> tuple[set[str], bool]:
+    """Return (slugs to rebuild, whether a full build is needed) for (kind, path) file changes.
+
+    `kind` is "added", "modified" or "deleted"; a deleted source needs the full build, which
+    removes its generated post.
+    """
+    slugs: set[str] = set()
+    full = False
+    for kind, path in changes:
+        path = path.resolve()
+        if (
+            path.parent == posts_dir
+            and path.suffix in posts.SOURCE_SUFFIXES
+            and not path.name.startswith(".")
+        ):
+            if kind == "deleted":
+                full = True
+            elif path in posts.discover(posts_dir):
+                slugs.add(posts.name_slug(path))
+        slugs |= inputs.get(path, set())
+    return slugs, full
+
+
+def _watched_dirs(posts_dir: Path, inputs: dict[Path, set[str]]) -> list[Path]:
+    outside = {p.parent for p in inputs if not p.is_relative_to(posts_dir) and p.parent.is_dir()}
+    return [posts_dir, *sorted(outside)]
+
+
+def watch_posts(
+    root: Path,
+    rebuild: Callable[[tuple[str, ...]], None],
+    stop: threading.Event | None = None,
+) -> None:
+    """Call `rebuild(slugs)` after each batch of relevant changes (`()` means every post).
+
+    Returns when `stop` is set; Ctrl-C raises KeyboardInterrupt.
+    """
+    import watchfiles
+
+    posts_dir = (root / "posts").resolve()
+    names = {watchfiles.Change.added: "added", watchfiles.Change.modified: "modified"}
+    inputs = inputs_by_path(root)
+    while True:
+        dirs = _watched_dirs(posts_dir, inputs)
+        for batch in watchfiles.watch(*dirs, stop_event=stop):
+            changes = [(names.get(change, "deleted"), Path(path)) for change, path in batch]
+            slugs, full = affected(changes, posts_dir, inputs)
+            if full or slugs:
+                rebuild(() if full else tuple(sorted(slugs)))
+            inputs = inputs_by_path(root)  # front matter may declare other inputs now
+            if _watched_dirs(posts_dir, inputs) != dirs:
+                break  # watch the new folders too
+        else:
+            return

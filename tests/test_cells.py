@@ -1,0 +1,107 @@
+"""Cell tags (Jupyter Book names), fastpages flags, Quarto `#|` options and the stderr options."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from nbpress.pipeline import Options, build
+from tests.conftest import REPO
+
+
+def build_ok(blog: Path) -> dict[str, str]:
+    results = build(Options(root=blog, jobs=2))
+    assert all(r.error is None for r in results), [str(r.error) for r in results]
+    return {r.name: r.status for r in results}
+
+
+def markdown(blog: Path, slug: str) -> str:
+    return (blog / "site_src" / "posts" / f"{slug}.md").read_text(encoding="utf-8")
+
+
+def test_tags_flags_and_options(blog: Path, add_post: Callable[..., Path]) -> None:
+    add_post(
+        "tags",
+        "#hide\nsecret = 41",
+        "print('folded code', secret + 1)",
+        "#collapse-show\nprint('shown open')",
+        "print('folded output')",
+        "#hide_input\nprint('only the output')",
+        "#| eval: false\n1/0",
+        "import sys; print('to', 'stdout'); print('to', 'stderr', file=sys.stderr)",
+        "#| error: true\n1/0",
+        "1/0",
+        "#| include: false\nprint('quarto hidden')",
+        "#| echo: false\nprint('quarto output only')",
+        "import matplotlib.pyplot as plt; plt.plot([1, 2]); plt.show()",
+        tags={1: ["hide-input"], 3: ["hide-output"], 6: ["remove-stderr"], 8: ["skip-execution"]},
+    )
+    build_ok(blog)
+    md = markdown(blog, "tags")
+    # #hide (fastpages) and include: false (Quarto) remove the whole cell.
+    assert "secret = 41" not in md and "quarto hidden" not in md
+    # hide-input: the code in a closed collapsible block, the output after it.
+    assert "??? note \"Code\"\n\n    ```python\n    print('folded code', secret + 1)\n    ```\n" in md
+    assert "<!-- /details -->\n\n    folded code 42\n" in md
+    # #collapse-show: open block, and the flag line is not shown.
+    assert "???+ note \"Code\"\n\n    ```python\n    print('shown open')\n" in md
+    assert "#collapse-show" not in md
+    # hide-output: the output in a collapsible block, doubly indented as code inside it.
+    assert '??? note "Output"\n' in md and "\n        folded output\n" in md
+    # #hide_input and echo: false keep only the output.
+    assert "only the output" in md and "print('only the output')" not in md
+    assert "quarto output only" in md and "print('quarto output only')" not in md
+    # eval: false and skip-execution: shown, not run, so no ZeroDivisionError from them.
+    assert md.count("ZeroDivisionError: division by zero") == 1  # only the error: true cell
+    assert "```python\n1/0\n```" in md and "#| eval" not in md
+    # remove-stderr drops only stderr.
+    assert "to stdout" in md and "to stderr" not in md
+    # Hidden cells are never deleted: the figure keeps its source cell number (12).
+    assert "](/assets/images/tags/output_12_0.png)" in md
+
+
+def test_stderr_options_and_allow_errors(blog: Path, add_post: Callable[..., Path]) -> None:
+    noisy = "import sys; print('out', 'here'); print('noise', 'here', file=sys.stderr)"
+    add_post("shown", noisy)
+    add_post("removed", noisy, front="stderr: remove\n")
+    add_post("warned", noisy, front="stderr: warn\n")
+    add_post("errors", "1/0", "print('kept going')", front="allow_errors: true\n")
+    proc = subprocess.run(
+        [sys.executable, str(REPO / "build.py"), "--root", str(blog), "-j", "2"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "noise here" in markdown(blog, "shown")
+    assert "noise here" not in markdown(blog, "removed") and "out here" in markdown(blog, "removed")
+    assert "noise here" in markdown(blog, "warned")
+    assert "warning: posts/warned.ipynb, cell 2 wrote to stderr: noise here" in proc.stderr
+    assert "posts/shown.ipynb" not in proc.stderr
+    errors = markdown(blog, "errors")
+    assert "ZeroDivisionError" in errors and "kept going" in errors
+    # nbpress options are not published.
+    assert "allow_errors" not in errors and "stderr:" not in markdown(blog, "removed")
+
+
+def test_allow_errors_is_part_of_the_execution_key(blog: Path, add_post: Callable[..., Path]) -> None:
+    add_post("p", "print('x')")
+    assert build_ok(blog) == {"posts/p.ipynb": "executed"}
+    add_post("p", "print('x')", front="stderr: remove\n")
+    assert build_ok(blog) == {"posts/p.ipynb": "cached"}  # render-only option: from the cache
+    add_post("p", "print('x')", front="stderr: remove\nallow_errors: true\n")
+    assert build_ok(blog) == {"posts/p.ipynb": "executed"}
+
+
+def test_bad_options_name_the_file_and_cell(blog: Path, add_post: Callable[..., Path]) -> None:
+    add_post("badopt", "print(1)", "#| echo: [unclosed\nprint(2)")
+    add_post("badfm", "print(1)", front="stderr: loud\nallow_errors: maybe\n")
+    results = {r.name: r for r in build(Options(root=blog, jobs=2))}
+    bad_opt = str(results["posts/badopt.ipynb"].error)
+    assert bad_opt.startswith("posts/badopt.ipynb, cell 3: the '#|' cell options are not valid YAML")
+    bad_fm = str(results["posts/badfm.ipynb"].error)
+    assert "stderr 'loud' must be one of show, remove, warn" in bad_fm
+    assert "allow_errors must be true or false" in bad_fm
+    assert not (blog / "site_src" / "posts" / "badopt.md").exists()

@@ -1,0 +1,127 @@
+"""`build.py --watch`: an edited source or declared input rebuilds its post."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from nbpress.watch import affected
+from tests.conftest import REPO
+
+# Generous: a deadline against a stuck watcher on a busy machine, not a speed requirement.
+DEADLINE = 180.0
+
+
+def wait_for(predicate: Callable[[], bool], proc: subprocess.Popen[str]) -> bool:
+    end = time.monotonic() + DEADLINE
+    while time.monotonic() < end:
+        if predicate():
+            return True
+        if proc.poll() is not None:
+            return False
+        time.sleep(0.2)
+    return False
+
+
+def text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return ""
+
+
+def test_watch_rebuilds_on_source_and_input_changes(blog: Path, add_post: Callable[..., Path]) -> None:
+    (blog / "posts" / "data.txt").write_text("first data\n")
+    add_post("reads", "print(open('data.txt').read())", front="inputs: [data.txt]\n")
+    add_post("edited", "print('version one')")
+    md_reads = blog / "site_src" / "posts" / "reads.md"
+    md_edited = blog / "site_src" / "posts" / "edited.md"
+    proc = subprocess.Popen(
+        [sys.executable, str(REPO / "build.py"), "--root", str(blog), "-j", "1", "--watch"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        assert wait_for(lambda: "version one" in text(md_edited) and "first data" in text(md_reads), proc)
+        add_post("edited", "print('version two')")
+        assert wait_for(lambda: "version two" in text(md_edited), proc)
+        (blog / "posts" / "data.txt").write_text("second data\n")
+        assert wait_for(lambda: "second data" in text(md_reads), proc)
+        (blog / "posts" / "edited.ipynb").unlink()
+        assert wait_for(lambda: not md_edited.exists(), proc)
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            out, _ = proc.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            out, _ = proc.communicate()
+    assert proc.returncode == 0, out
+    assert "watching posts/ for changes" in out and "removed" in out
+
+
+def test_affected_maps_changes_to_posts(blog: Path, add_post: Callable[..., Path]) -> None:
+    posts_dir = (blog / "posts").resolve()
+    add_post("a", "1")
+    data = posts_dir / "data.csv"
+    inputs = {data: {"a", "b"}}
+    assert affected([("modified", posts_dir / "a.ipynb")], posts_dir, inputs) == ({"a"}, False)
+    assert affected([("modified", data)], posts_dir, inputs) == ({"a", "b"}, False)
+    assert affected([("deleted", posts_dir / "a.ipynb")], posts_dir, inputs) == (set(), True)
+    # Editor files and checkpoints are not posts.
+    noise = [
+        ("modified", posts_dir / ".a.ipynb.swp"),
+        ("added", posts_dir / ".ipynb_checkpoints" / "a.ipynb"),
+    ]
+    assert affected(noise, posts_dir, inputs) == (set(), False)
+
+
+def test_serve_runs_mkdocs_beside_the_watcher(blog: Path, add_post: Callable[..., Path]) -> None:
+    import psutil
+
+    from tests.test_drafts import free_port, site_base
+
+    add_post("live", "print('served one')")
+    port = free_port()
+    url = f"http://127.0.0.1:{port}{site_base(blog)}/posts/live/"
+    command = [sys.executable, str(REPO / "build.py"), "--root", str(blog), "-j", "1", "--serve"]
+    proc = subprocess.Popen(
+        [*command, "--dev-addr", f"127.0.0.1:{port}"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
+    )
+    try:
+        assert wait_for(lambda: "served one" in fetch(url), proc)
+        children = psutil.Process(proc.pid).children(recursive=True)
+        assert children  # mkdocs serve
+        add_post("live", "print('served two')")
+        assert wait_for(lambda: "served two" in fetch(url), proc)
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            out, _ = proc.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            out, _ = proc.communicate()
+    assert proc.returncode == 0, out
+    _, alive = psutil.wait_procs(children, timeout=30)
+    assert not alive
+
+
+def fetch(url: str) -> str:
+    import urllib.error
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return str(response.read().decode("utf-8"))
+    except (urllib.error.URLError, ConnectionError):
+        return ""
