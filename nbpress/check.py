@@ -12,6 +12,7 @@ from pathlib import Path
 
 from . import cache, posts
 from .errors import NbpressError
+from .pipeline import PostResult, _read_unique
 from .render import renderer_fingerprint
 from .write import Site, read_record
 
@@ -31,26 +32,17 @@ def check(root: Path) -> tuple[int, list[Finding]]:
     posts_dir = root / "posts"
     site = Site(root, posts_dir)
     findings: list[Finding] = []
-    read: dict[str, list[posts.Post]] = {}
+
+    def failed(result: PostResult) -> None:
+        # Unreadable sources and shared slugs, found exactly as the build finds them.
+        findings.append(Finding(result.name, "error", str(result.error)))
+
     sources = posts.discover(posts_dir)
-    for path in sources:
-        try:
-            post = posts.read_post(path, root)
-        except NbpressError as err:
-            findings.append(Finding(path.relative_to(root).as_posix(), "error", str(err)))
-            continue
-        read.setdefault(post.slug.lower(), []).append(post)
     env = cache.environment_fingerprint(root)
     renderer = renderer_fingerprint()
     current = 0
-    for group in read.values():
-        if len(group) > 1:
-            names = ", ".join(p.rel_path for p in group)
-            for post in group:
-                reason = f"{post.rel_path}: one slug, several sources: {names}"
-                findings.append(Finding(post.rel_path, "error", reason))
-            continue
-        finding = _check_post(group[0], site, posts_dir, env, renderer)
+    for post in _read_unique(sources, root, failed):
+        finding = _check_post(post, site, posts_dir, env, renderer)
         if finding is None:
             current += 1
         else:

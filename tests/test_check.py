@@ -75,8 +75,8 @@ def test_check_lists_what_the_build_would_change(blog: Path, add_post: Callable[
         "missing  posts/fresh.ipynb: no generated site_src/posts/fresh.md",
         "missing  posts/figure.ipynb: figure assets/images/figure/output_1_0.png is missing",
         "error    posts/broken.ipynb: not valid JSON",
-        "error    posts/dup.ipynb: one slug, several sources: posts/dup.ipynb, posts/dup.md",
-        "error    posts/dup.md: one slug, several sources",
+        "error    posts/dup.ipynb: the slug 'dup' is used by several sources (posts/dup.ipynb, posts/dup.md)",
+        "error    posts/dup.md: the slug 'dup' is used by several sources",
     ]
     for want in expected:
         assert any(line.startswith(want) for line in lines), (want, stderr)
