@@ -35,7 +35,8 @@ def test_tags_flags_and_options(blog: Path, add_post: Callable[..., Path]) -> No
         "1/0",
         "#| include: false\nprint('quarto hidden')",
         "#| echo: false\nprint('quarto output only')",
-        "import matplotlib.pyplot as plt; plt.plot([1, 2]); plt.show()",
+        '#| fig-cap: "A rising line"\nimport matplotlib.pyplot as plt; plt.plot([1, 2]); plt.show()',
+        "#| tags: [remove-output]\nprint('tagged', 'away')",
         tags={1: ["hide-input"], 3: ["hide-output"], 6: ["remove-stderr"], 8: ["skip-execution"]},
     )
     build_ok(blog)
@@ -59,7 +60,10 @@ def test_tags_flags_and_options(blog: Path, add_post: Callable[..., Path]) -> No
     # remove-stderr drops only stderr.
     assert "to stdout" in md and "to stderr" not in md
     # Hidden cells are never deleted: the figure keeps its source cell number (12).
-    assert "](/assets/images/tags/output_12_0.png)" in md
+    # fig-cap is the figure's alt text.
+    assert "![A rising line](/assets/images/tags/output_12_0.png)" in md
+    # #| tags adds tags.
+    assert "print('tagged', 'away')" in md and "tagged away" not in md
 
 
 def test_stderr_options_and_allow_errors(blog: Path, add_post: Callable[..., Path]) -> None:
