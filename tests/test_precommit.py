@@ -44,6 +44,7 @@ def test_precommit_strips_outputs_and_checks_posts(blog: Path, add_post: Callabl
     assert "strip outputs from source notebooks" in first.stdout
     stripped = nbformat.read(path, as_version=4)
     assert stripped.cells[1].outputs == [] and stripped.cells[1].execution_count is None
+    assert [c.id for c in stripped.cells] == [c.id for c in nb.cells]  # ids kept
 
     run(blog, "git", "add", "-A")
     second = run(blog, sys.executable, "-m", "pre_commit", "run", "--all-files")
