@@ -130,9 +130,9 @@ def apply_display(notebook: Any, stderr: str, rel: str) -> list[str]:
             # Where nbconvert's templates look for it.
             cell.metadata.setdefault("transient", {})["remove_source"] = True
         is_open = "input" in cell.metadata.get(OPEN, [])
-        if "hide-input" in tags:
+        if tags & {"hide-input", "hide-cell"}:
             cell.metadata["nbpress_fold_input"] = "open" if is_open else "closed"
-        if "hide-output" in tags and cell.get("outputs"):
+        if tags & {"hide-output", "hide-cell"} and cell.get("outputs"):
             cell.metadata["nbpress_fold_output"] = "closed"
         dropped = {
             name for name, tag in (("stderr", "remove-stderr"), ("stdout", "remove-stdout")) if tag in tags

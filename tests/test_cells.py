@@ -37,7 +37,14 @@ def test_tags_flags_and_options(blog: Path, add_post: Callable[..., Path]) -> No
         "#| echo: false\nprint('quarto output only')",
         '#| fig-cap: "A rising line"\nimport matplotlib.pyplot as plt; plt.plot([1, 2]); plt.show()',
         "#| tags: [remove-output]\nprint('tagged', 'away')",
-        tags={1: ["hide-input"], 3: ["hide-output"], 6: ["remove-stderr"], 8: ["skip-execution"]},
+        "print('both', 'folded')",
+        tags={
+            1: ["hide-input"],
+            3: ["hide-output"],
+            6: ["remove-stderr"],
+            8: ["skip-execution"],
+            13: ["hide-cell"],
+        },
     )
     build_ok(blog)
     md = markdown(blog, "tags")
@@ -62,6 +69,9 @@ def test_tags_flags_and_options(blog: Path, add_post: Callable[..., Path]) -> No
     # Hidden cells are never deleted: the figure keeps its source cell number (12).
     # fig-cap is the figure's alt text.
     assert "![A rising line](/assets/images/tags/output_12_0.png)" in md
+    # hide-cell folds both.
+    both = "??? note \"Code\"\n\n    ```python\n    print('both', 'folded')\n    ```\n\n<!-- /details -->\n\n"
+    assert both + '??? note "Output"\n    \n        both folded\n' in md
     # #| tags adds tags.
     assert "print('tagged', 'away')" in md and "tagged away" not in md
 
