@@ -13,7 +13,7 @@ import yaml
 
 from .cells import normalise
 from .errors import SourceError
-from .fastpages import is_front_matter_cell, parse_front_matter_cell, split_dated_name
+from .fastpages import convert_callouts, is_front_matter_cell, parse_front_matter_cell, split_dated_name
 from .formats import TEXT_SUFFIXES, is_text_post, read_text_notebook
 
 SOURCE_SUFFIXES = (".ipynb", *TEXT_SUFFIXES)
@@ -141,6 +141,9 @@ def _front_matter_data(notebook: Any, rel: str) -> tuple[dict[str, Any], int | N
     if isinstance(meta, dict):
         return dict(meta), None, "notebook metadata 'nbpress'"
     if cells and is_front_matter_cell(cells[0]):
+        for cell in cells[1:]:
+            if cell.get("cell_type") == "markdown":
+                cell["source"] = convert_callouts(cell.get("source", ""))
         return parse_front_matter_cell(cells[0].source, rel), 0, "fastpages front matter cell"
     if not rel.endswith(".ipynb"):
         header = "'# ---' lines" if rel.endswith(".py") else "'---' lines"

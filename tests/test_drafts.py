@@ -54,6 +54,7 @@ def test_mkdocs_build_leaves_drafts_out(blog: Path, add_post: Callable[..., Path
     assert '<details class="note">\n<summary>Code</summary>' in page
     fast = (site / "posts" / "fast" / "index.html").read_text(encoding="utf-8")
     assert "My Fast Post" in fast and "A summary of what follows." in fast  # the meta description
+    assert '<div class="admonition tip">' in fast
 
 
 def site_base(blog: Path) -> str:

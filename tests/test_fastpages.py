@@ -33,7 +33,11 @@ def write_fastpages_notebook(path: Path) -> None:
     cells = [
         {"cell_type": "markdown", "metadata": {}, "source": FRONT_CELL},
         code("#hide\nimport matplotlib.pyplot as plt\nanswer = 42"),
-        {"cell_type": "markdown", "metadata": {}, "source": "## A section\n\nSome prose."},
+        {
+            "cell_type": "markdown",
+            "metadata": {},
+            "source": "## A section\n\nSome prose.\n\n> Tip: a fastpages callout.",
+        },
         code("#collapse-hide\nprint('folded', answer)"),
         code("#hide_input\nprint('just the output')"),
         code("#collapse-output\nprint('output folded')"),
@@ -63,6 +67,7 @@ def test_fastpages_notebook_builds_without_edits(blog: Path) -> None:
     # The front matter cell is not content; the #hide cell is gone; flags are not shown.
     assert "# My Fast Post" not in body and "A summary" not in body and "answer = 42" not in body
     assert "## A section" in body and "#collapse" not in body and "#hide" not in body
+    assert '!!! tip "Tip"\n\n    a fastpages callout.\n' in body
     assert "??? note \"Code\"\n\n    ```python\n    print('folded', answer)\n" in body
     assert "    folded 42\n" in body
     assert "just the output" in body and "print('just the output')" not in body
