@@ -28,10 +28,13 @@ def _digest(payload: Any) -> str:
 
 
 def environment_fingerprint(root: Path) -> str:
-    """Return a digest of the pinned environment: requirements.txt and the Python version."""
+    """Return a digest of the pinned environment: requirements.txt and the Python version.
+
+    Major.minor only: a patch release changes no outputs, and CI images move between them.
+    """
     req = root / "requirements.txt"
     req_digest = hashlib.sha256(req.read_bytes()).hexdigest() if req.is_file() else ""
-    return _digest([req_digest, list(sys.version_info[:3])])
+    return _digest([req_digest, list(sys.version_info[:2])])
 
 
 def _code_cells(post: Post) -> list[Any]:
