@@ -130,12 +130,22 @@ class Store:
             )
             return None
 
-    def save(self, key: str, executed: Any) -> None:
-        """Store the outputs of each code cell of an executed notebook under `key`."""
+    def provenance(self, key: str) -> dict[str, Any] | None:
+        """Return the provenance stored with the entry `key` (nbpress.provenance), or None."""
+        try:
+            entry = json.loads(self._path(key).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        found = entry.get("provenance") if isinstance(entry, dict) else None
+        return found if isinstance(found, dict) else None
+
+    def save(self, key: str, executed: Any, provenance: dict[str, Any] | None = None) -> None:
+        """Store the outputs of each code cell of an executed notebook, and its provenance, under `key`."""
         outputs = [cell.get("outputs", []) for cell in executed.cells if cell.cell_type == "code"]
-        self._write(
-            f"{key}.json", json.dumps({"key": key, "outputs": outputs}, ensure_ascii=False, sort_keys=True)
-        )
+        entry: dict[str, Any] = {"key": key, "outputs": outputs}
+        if provenance is not None:
+            entry["provenance"] = provenance
+        self._write(f"{key}.json", json.dumps(entry, ensure_ascii=False, sort_keys=True))
 
     def durations(self) -> dict[str, float]:
         """Return {slug: seconds} of each post's last execution (empty if unknown or unreadable)."""

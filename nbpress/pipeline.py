@@ -17,7 +17,7 @@ from typing import Any
 
 import yaml
 
-from . import cache, posts
+from . import cache, posts, provenance
 from .errors import NbpressError, SourceError
 
 STATUSES = ("executed", "cached", "unchanged", "removed", "failed")
@@ -62,6 +62,7 @@ class _Plan:
     render_key: str
     outputs: list[Any] | None = None
     executed: Any | None = None
+    provenance: dict[str, Any] | None = None
 
 
 def _authors(root: Path) -> dict[str, str]:
@@ -151,7 +152,9 @@ def build(options: Options, reporter: Reporter | None = None) -> list[PostResult
             detail = getattr(outcome.error, "traceback", "")
             done(PostResult(plan.post.rel_path, "failed", outcome.seconds, outcome.error, detail))
             return
-        store.save(plan.exec_key, outcome.notebook)
+        # Recorded now, with the outputs, so a later re-render shows the same line.
+        plan.provenance = provenance.collect(outcome.notebook)
+        store.save(plan.exec_key, outcome.notebook, plan.provenance)
         durations[plan.post.slug] = round(outcome.seconds, 1)
         plan.executed = outcome.notebook
         finish(plan, "executed", outcome.seconds)
@@ -231,6 +234,7 @@ def _plan(
         plan = _Plan(post, exec_key, render_key)
         if not options.force:
             plan.outputs = store.load(exec_key)
+            plan.provenance = store.provenance(exec_key) if plan.outputs is not None else None
         plans.append(plan)
     return plans
 
@@ -255,6 +259,6 @@ def _publish(plan: _Plan, site: Any, root: Path, authors: dict[str, str]) -> lis
     warnings = apply_display(cleaned, post.front_matter.stderr, post.rel_path)
     record = {"source": post.rel_path, "exec_key": plan.exec_key, "render_key": plan.render_key}
     front_matter = published_front_matter(post, authors, record)
-    rendered = render(post, cleaned, front_matter, f"/assets/images/{post.slug}/")
+    rendered = render(post, cleaned, front_matter, f"/assets/images/{post.slug}/", plan.provenance)
     site.publish(rendered)
     return warnings

@@ -13,6 +13,7 @@ import yaml
 
 from .errors import RenderError
 from .posts import OPTION_KEYS, Post
+from .provenance import markdown as provenance_markdown
 
 TEMPLATES = Path(__file__).parent / "templates"
 TEMPLATE = "post.md.j2"
@@ -31,7 +32,15 @@ class RenderedPost:
 
 
 # The modules whose code shapes the Markdown; a change to one re-renders every post.
-RENDER_MODULES = ("outputs.py", "render.py", "posts.py", "cells.py", "fastpages.py", "formats.py")
+RENDER_MODULES = (
+    "outputs.py",
+    "render.py",
+    "posts.py",
+    "cells.py",
+    "fastpages.py",
+    "formats.py",
+    "provenance.py",
+)
 
 
 def renderer_fingerprint() -> str:
@@ -101,12 +110,19 @@ def _mark_excerpt(nb: Any) -> None:
             return
 
 
-def render(post: Post, notebook: Any, front_matter: dict[str, Any], image_base: str) -> RenderedPost:
+def render(
+    post: Post,
+    notebook: Any,
+    front_matter: dict[str, Any],
+    image_base: str,
+    provenance: dict[str, Any] | None = None,
+) -> RenderedPost:
     """Return the RenderedPost of a cleaned executed notebook.
 
     `front_matter` is written as YAML at the top (its `nbpress` record gains the figure
     list); figures are named output_<cell>_<n>.<ext>, <cell> counting every cell of the
-    source, and linked under `image_base`.
+    source, and linked under `image_base`. A `provenance` record (nbpress.provenance) closes
+    the post with the line saying when and with what it was executed.
     """
     from nbconvert.exporters import MarkdownExporter
     from traitlets.config import Config
@@ -131,6 +147,8 @@ def render(post: Post, notebook: Any, front_matter: dict[str, Any], image_base: 
         # The record lists the figures so a later build knows which files are its own.
         front_matter["nbpress"] = {**front_matter["nbpress"], "figures": sorted(figures)}
     text = f"---\n{dump_front_matter(front_matter)}---\n\n{_tidy(body)}"
+    if provenance:
+        text += f"\n{provenance_markdown(provenance)}"
     return RenderedPost(post.slug, text, figures)
 
 

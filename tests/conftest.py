@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -19,6 +22,10 @@ SKELETON = [
     "site_src/index.md",
     "site_src/about.md",
     "site_src/.authors.yml",
+    "site_src/tags.md",
+    "site_src/javascripts",
+    "site_src/vendor",
+    "overrides",
     "assets/images/avatar.svg",
 ]
 
@@ -77,3 +84,30 @@ def add_post(blog: Path) -> Callable[..., Path]:
         return path
 
     return add
+
+
+def mkdocs(root: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """Return the finished `python -m mkdocs ARGS` run in the blog `root`, with `env` added."""
+    return subprocess.run(
+        [sys.executable, "-m", "mkdocs", *args],
+        cwd=root,
+        env={**os.environ, "NO_MKDOCS_2_WARNING": "1", **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+@pytest.fixture(scope="session")
+def real_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Return a copy of the real blog built from scratch, then by `mkdocs build --strict` into site/."""
+    from nbpress.pipeline import Options, build
+
+    root = copy_skeleton(tmp_path_factory.mktemp("site") / "blog")
+    for nb in (REPO / "posts").glob("*.ipynb"):
+        shutil.copy2(nb, root / "posts" / nb.name)
+    results = build(Options(root=root, jobs=2))
+    assert {r.status for r in results} == {"executed"}, [str(r.error) for r in results]
+    proc = mkdocs(root, "build", "--strict")
+    assert proc.returncode == 0, proc.stderr
+    return root

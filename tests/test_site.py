@@ -1,0 +1,220 @@
+"""The built site of the real blog: blog pages, per-post links, meta, feed, search index, deploy."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import json
+import os
+import re
+import shutil
+import subprocess
+import xml.etree.ElementTree as ET
+from collections.abc import Callable
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import urljoin
+
+import pytest
+import yaml
+
+from nbpress.pipeline import Options, build
+from tests.conftest import mkdocs
+
+TITLES = {
+    "SLR_NN": "Simple Linear Regression Model in PyTorch and Tensorflow",
+    "Linear_Regression_SciPy_vs_Torch": "Linear Regression with SciPy and PyTorch",
+}
+pytestmark = pytest.mark.slow
+
+
+class _Tags(HTMLParser):
+    """Collects every start tag as (tag, attributes)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict[str, str]]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, {k: v or "" for k, v in attrs}))
+
+
+def tags_of(html: str) -> list[tuple[str, dict[str, str]]]:
+    """Return the start tags of an HTML document."""
+    parser = _Tags()
+    parser.feed(html)
+    return parser.tags
+
+
+def page(root: Path, path: str) -> str:
+    """Return the text of a built page (a path in the site, as in its URL)."""
+    return (root / "site" / path).read_text(encoding="utf-8")
+
+
+def site_config(root: Path) -> dict[str, object]:
+    """Return mkdocs.yml as a mapping (its !! tags are not used)."""
+    data = yaml.safe_load((root / "mkdocs.yml").read_text(encoding="utf-8"))
+    assert isinstance(data, dict)
+    return data
+
+
+def test_blog_views_list_the_posts(real_site: Path) -> None:
+    home = page(real_site, "index.html")
+    for title in TITLES.values():
+        assert title in home
+    assert home.count("min read") == 2
+    archive = page(real_site, "archive/2024/index.html")
+    assert all(title in archive for title in TITLES.values())
+    # Only SLR_NN is in a category and has a tag; the views must tell the posts apart.
+    category = page(real_site, "category/nn/index.html")
+    assert TITLES["SLR_NN"] in category and TITLES["Linear_Regression_SciPy_vs_Torch"] not in category
+    tags = page(real_site, "tags/index.html")
+    assert "Python" in tags and "posts/SLR_NN/" in tags and "Linear_Regression_SciPy_vs_Torch" not in tags
+    author = page(real_site, "author/steve-han/index.html")
+    assert "Steve Han" in author and TITLES["SLR_NN"] in author
+    assert "404" in page(real_site, "404.html")
+    assert "Jupyter notebooks" in page(real_site, "about/index.html")
+
+
+@pytest.mark.parametrize("slug", sorted(TITLES))
+def test_post_links_colab_download_and_source(real_site: Path, slug: str) -> None:
+    html = page(real_site, f"posts/{slug}/index.html")
+    config = site_config(real_site)
+    repo = str(config["repo_url"]).rstrip("/")
+    branch = config["extra"]["source_branch"]  # type: ignore[index]
+    links = {a.get("class", ""): a.get("href", "") for tag, a in tags_of(html) if tag == "a"}
+    owner_repo = repo.removeprefix("https://github.com/")
+    source = f"blob/{branch}/posts/{slug}.ipynb"
+    assert (
+        links["md-button nbpress-colab"] == f"https://colab.research.google.com/github/{owner_repo}/{source}"
+    )
+    assert links["md-button nbpress-source"] == f"{repo}/{source}"
+    # The download link is relative, resolves inside the site, and serves the source notebook.
+    href = links["md-button nbpress-download"]
+    assert not href.startswith(("/", "http"))
+    served = urljoin(f"http://site/posts/{slug}/", href).removeprefix("http://site/")
+    assert (real_site / "site" / served).read_bytes() == (real_site / "posts" / f"{slug}.ipynb").read_bytes()
+    # The links sit under the post's title, before its first code block.
+    assert html.index("<h1") < html.index("nbpress-links") < html.index('class="highlight"')
+
+
+def test_social_meta_og_image_is_the_first_figure(real_site: Path) -> None:
+    site_url = str(site_config(real_site)["site_url"])
+    for slug, title in TITLES.items():
+        meta = {
+            a["property"]: a.get("content", "")
+            for tag, a in tags_of(page(real_site, f"posts/{slug}/index.html"))
+            if tag == "meta" and "property" in a
+        }
+        assert meta["og:title"] == title and meta["og:type"] == "article" and meta["og:description"]
+        markdown = (real_site / "site_src" / "posts" / f"{slug}.md").read_text(encoding="utf-8")
+        first = re.search(r"\]\(/(assets/images/[^)]+)\)", markdown)
+        assert first is not None
+        assert meta["og:image"] == site_url + first.group(1)
+        assert (real_site / "site" / first.group(1)).is_file()
+        assert meta["og:url"] == f"{site_url}posts/{slug}/"
+
+
+def test_feed_is_valid_rss_with_both_posts(real_site: Path) -> None:
+    site_url = str(site_config(real_site)["site_url"])
+    channel = ET.parse(real_site / "site" / "feed_rss_created.xml").getroot().find("channel")
+    assert channel is not None
+    items = {item.findtext("title"): item.findtext("link") for item in channel.findall("item")}
+    assert items == {title: f"{site_url}posts/{slug}/" for slug, title in TITLES.items()}
+
+
+def test_drafts_stay_out_of_the_site_and_feed(real_site: Path, tmp_path: Path) -> None:
+    blog = tmp_path / "blog"
+    shutil.copytree(real_site, blog, ignore=shutil.ignore_patterns("site", ".nbpress-cache", ".cache"))
+    draft = "---\ntitle: Half-written\ndate: 2024-07-01\ndraft: true\n---\n\n# Half-written\n\nSoon.\n"
+    (blog / "site_src" / "posts" / "half-written.md").write_text(draft, encoding="utf-8")
+    proc = mkdocs(blog, "build", "--strict")
+    assert proc.returncode == 0, proc.stderr
+    assert not (blog / "site" / "posts" / "half-written").exists()
+    assert "Half-written" not in (blog / "site" / "feed_rss_created.xml").read_text(encoding="utf-8")
+    assert "Half-written" not in (blog / "site" / "index.html").read_text(encoding="utf-8")
+    # The same file without the flag is published: the flag, not the file, kept it out.
+    (blog / "site_src" / "posts" / "half-written.md").write_text(draft.replace("draft: true\n", ""))
+    assert mkdocs(blog, "build", "--strict").returncode == 0
+    assert "Half-written" in (blog / "site" / "feed_rss_created.xml").read_text(encoding="utf-8")
+
+
+def test_provenance_line_names_python_and_imported_packages(real_site: Path) -> None:
+    markdown = (real_site / "site_src" / "posts" / "SLR_NN.md").read_text(encoding="utf-8")
+    last = markdown.rstrip("\n").splitlines()[-2]
+    match = re.fullmatch(
+        r"\*Executed (\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) UTC with Python ([\d.]+), (.*)\.\*", last
+    )
+    assert match, last
+    packages = dict(item.rsplit(" ", 1) for item in match.group(3).split(", "))
+    for name in ("numpy", "torch", "matplotlib", "seaborn"):
+        assert packages[name] == importlib.metadata.version(name)
+    assert any(name.startswith("tensorflow") for name in packages)
+    assert "nbpress-provenance" in page(real_site, "posts/SLR_NN/index.html")
+
+
+def test_math_is_marked_for_katex_served_by_the_site(real_site: Path) -> None:
+    html = page(real_site, "posts/SLR_NN/index.html")
+    assert 'class="arithmatex"' in html
+    scripts = [a["src"] for tag, a in tags_of(html) if tag == "script" and "src" in a]
+    assert any(s.endswith("vendor/katex/katex.min.js") and not s.startswith("http") for s in scripts)
+    assert (real_site / "site" / "vendor" / "katex" / "fonts" / "KaTeX_Main-Regular.woff2").is_file()
+
+
+def test_search_index_has_prose_and_code_of_both_posts(real_site: Path) -> None:
+    docs = json.loads(page(real_site, "search/search_index.json"))["docs"]
+    text = {
+        slug: " ".join(d["text"] + d["title"] for d in docs if d["location"].startswith(f"posts/{slug}/"))
+        for slug in TITLES
+    }
+    for slug in TITLES:
+        assert "PyTorch" in text[slug] and "MSELoss" in text[slug]
+
+
+def test_long_outputs_fold_and_stay_out_of_search(blog: Path, add_post: Callable[..., Path]) -> None:
+    add_post("long", "for i in range(60):\n    print(f'log line {i} of 60')", "print('short output')")
+    assert {r.status for r in build(Options(root=blog, jobs=1))} == {"executed"}
+    proc = mkdocs(blog, "build", "--strict")
+    assert proc.returncode == 0, proc.stderr
+    html = (blog / "site" / "posts" / "long" / "index.html").read_text(encoding="utf-8")
+    folded = re.search(r'<details class="nbpress-output" data-search-exclude="">(.*?)</details>', html, re.S)
+    assert folded and "Output (60 lines)" in folded.group(1) and "log line 59 of 60" in folded.group(1)
+    assert "short output" in html and "short output" not in folded.group(1)
+    index = (blog / "site" / "search" / "search_index.json").read_text(encoding="utf-8")
+    assert "log line 59" not in index and "range(60)" in index and "short output" in index
+
+
+def test_gh_deploy_pushes_the_site_to_a_local_bare_repository(real_site: Path, tmp_path: Path) -> None:
+    remote = tmp_path / "remote.git"
+    blog = tmp_path / "blog"
+    shutil.copytree(real_site, blog, ignore=shutil.ignore_patterns("site", ".nbpress-cache", ".cache"))
+    env = {
+        "GIT_AUTHOR_NAME": "t",
+        "GIT_AUTHOR_EMAIL": "t@example.org",
+        "GIT_COMMITTER_NAME": "t",
+        "GIT_COMMITTER_EMAIL": "t@example.org",
+    }
+
+    def git(*args: str, cwd: Path = blog) -> str:
+        out = subprocess.run(
+            ["git", *args], cwd=cwd, env={**os.environ, **env}, capture_output=True, text=True, check=True
+        )
+        return out.stdout
+
+    git("init", "--bare", "--quiet", str(remote), cwd=tmp_path)
+    git("init", "--quiet", "-b", "main")
+    git("add", "-A")
+    git("commit", "--quiet", "-m", "blog")
+    git("remote", "add", "origin", str(remote))
+    proc = mkdocs(blog, "gh-deploy", "--strict", "--force", "--remote-name", "origin", env=env)
+    assert proc.returncode == 0, proc.stderr
+    files = set(git("--git-dir", str(remote), "ls-tree", "-r", "--name-only", "gh-pages").split())
+    for path in (
+        "index.html",
+        ".nojekyll",
+        "posts/SLR_NN/index.html",
+        "notebooks/SLR_NN.ipynb",
+        "assets/images/SLR_NN/output_3_1.png",
+        "feed_rss_created.xml",
+        "404.html",
+    ):
+        assert path in files
