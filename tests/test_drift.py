@@ -1,0 +1,86 @@
+"""The weekly drift check: what changes on every run is masked, a changed output is named."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from nbpress.drift import check, diff
+from nbpress.pipeline import Options, build
+
+GIT_ENV = {
+    "GIT_AUTHOR_NAME": "t",
+    "GIT_AUTHOR_EMAIL": "t@example.org",
+    "GIT_COMMITTER_NAME": "t",
+    "GIT_COMMITTER_EMAIL": "t@example.org",
+}
+COMMITTED = """---
+nbpress:
+  exec_key: 1111
+  render_key: 2222
+---
+
+    I0000 00:00:1795315746.111133    2731 port.cc:153] oneDNN custom operations are on.
+    To enable the following instructions: AVX2 AVX512F FMA, in other operations, rebuild.
+    4/4 ━━━━━━━━━━━━━━━━━━━━ 0s 6ms/step - loss: 801.9482   
+    Weights: [[0.6098]]
+
+*Executed 2026-01-01 10:00:00 UTC with Python 3.11.7, numpy 2.4.6.*
+{: .nbpress-provenance }
+"""  # noqa: W291 - Keras pads its progress lines
+
+
+def test_what_changes_on_every_run_is_not_drift() -> None:
+    rerun = (
+        COMMITTED.replace("1111", "3333")
+        .replace("2222", "4444")
+        .replace("1795315746.111133    2731", "1795999999.5 77")
+        .replace("AVX2 AVX512F FMA", "AVX2 FMA")
+        .replace("0s 6ms/step - loss: 801.9482   ", "1s 12ms/step - loss: 801.9482")
+        .replace("2026-01-01 10:00:00 UTC with Python 3.11.7", "2026-03-09 05:17:44 UTC with Python 3.11.9")
+    )
+    assert rerun != COMMITTED
+    assert diff(COMMITTED, rerun, "post.md") == []
+
+
+def test_a_moved_number_is_drift() -> None:
+    for old, new in [("801.9482", "801.9483"), ("[[0.6098]]", "[[0.6099]]")]:
+        lines = diff(COMMITTED, COMMITTED.replace(old, new), "post.md")
+        assert "+    " in "\n".join(lines) and new in "\n".join(lines)
+
+
+def git(blog: Path, *args: str) -> None:
+    subprocess.run(["git", *args], cwd=blog, env={**os.environ, **GIT_ENV}, check=True, capture_output=True)
+
+
+def test_drift_names_the_post_whose_outputs_changed(blog: Path, add_post: Callable[..., Path]) -> None:
+    (blog / "posts" / "data.txt").write_text("upstream says 1\n", encoding="utf-8")
+    add_post("stable", "print(6 * 7)")
+    add_post("moving", "print(open('data.txt').read())")
+    assert {r.status for r in build(Options(root=blog, jobs=2))} == {"executed"}
+    git(blog, "init", "--quiet")
+    git(blog, "add", "-A")
+    git(blog, "commit", "--quiet", "-m", "blog")
+
+    assert {r.status for r in build(Options(root=blog, force=True, jobs=2))} == {"executed"}
+    assert check(blog) == {}, "a plain re-execution is not drift"
+
+    # The data the post reads changed upstream (it is not a declared input): same code, new output.
+    (blog / "posts" / "data.txt").write_text("upstream says 2\n", encoding="utf-8")
+    assert {r.status for r in build(Options(root=blog, force=True, jobs=2))} == {"executed"}
+    drifted = check(blog)
+    assert list(drifted) == ["posts/moving.ipynb"]
+    assert "+    upstream says 2" in drifted["posts/moving.ipynb"]
+
+    proc = subprocess.run(
+        [sys.executable, "-m", "nbpress.drift", "--root", str(blog)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=Path(__file__).resolve().parent.parent,
+    )
+    assert proc.returncode == 1
+    assert "drifted: posts/moving.ipynb" in proc.stderr and "stable" not in proc.stderr
