@@ -24,6 +24,7 @@ SKELETON = [
     "site_src/.authors.yml",
     "site_src/tags.md",
     "site_src/javascripts",
+    "site_src/stylesheets",
     "site_src/vendor",
     "overrides",
     "assets/images/avatar.svg",
