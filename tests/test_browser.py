@@ -117,6 +117,16 @@ def test_home_lists_both_posts(tab: Tab, base_url: str) -> None:
     titles = page.locator("article.md-post--excerpt h2").all_inner_texts()
     assert sorted(t.strip() for t in titles) == sorted(TITLES.values())
     assert page.locator("article.md-post--excerpt", has_text="min read").count() == 2
+    # Each excerpt shows its post's first figure.
+    thumbs = page.locator("article.md-post--excerpt a.nbpress-thumb img")
+    assert thumbs.count() == 2
+    for i in range(2):  # they load lazily, as a reader scrolls to them
+        thumbs.nth(i).scroll_into_view_if_needed()
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('a.nbpress-thumb img')].every(i => i.complete)"
+    )
+    assert all(w > 0 for w in thumbs.evaluate_all("imgs => imgs.map(i => i.naturalWidth)"))
+    page.evaluate("window.scrollTo(0, 0)")
     SCREENSHOTS.mkdir(exist_ok=True)
     where = "subpath" if base_url.endswith("/nbpress-blog/") else "root"
     page.screenshot(path=str(SCREENSHOTS / f"home-{where}.png"))
