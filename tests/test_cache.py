@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -31,9 +32,18 @@ def markdown(root: Path, slug: str) -> str:
     return (root / "site_src" / "posts" / f"{slug}.md").read_text(encoding="utf-8")
 
 
+# Two executions of a post differ only in when they ran: the time on its provenance line.
+EXECUTED_AT = re.compile(rb"^\*Executed \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC ", re.M)
+
+
 def snapshot(root: Path) -> dict[str, bytes]:
+    """Return {relative path: bytes} of everything the build publishes, execution times masked."""
     files = [*(root / "site_src" / "posts").rglob("*"), *(root / "assets" / "images").rglob("*")]
-    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(files) if p.is_file()}
+    return {
+        p.relative_to(root).as_posix(): EXECUTED_AT.sub(b"*Executed <time> ", p.read_bytes())
+        for p in sorted(files)
+        if p.is_file()
+    }
 
 
 def set_markdown_cell(path: Path, text: str) -> None:
