@@ -153,7 +153,7 @@ def build(options: Options, reporter: Reporter | None = None) -> list[PostResult
             done(PostResult(plan.post.rel_path, "failed", outcome.seconds, outcome.error, detail))
             return
         # Recorded now, with the outputs, so a later re-render shows the same line.
-        plan.provenance = provenance.collect(outcome.notebook)
+        plan.provenance = provenance.collect(outcome.notebook, plan.post.front_matter.kernel)
         store.save(plan.exec_key, outcome.notebook, plan.provenance)
         durations[plan.post.slug] = round(outcome.seconds, 1)
         plan.executed = outcome.notebook

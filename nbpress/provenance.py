@@ -1,19 +1,24 @@
 """What a post was executed with: when, which Python, and the versions of the packages it imports.
 
 Recorded once, when the post runs, and stored with its cached outputs, so re-rendering a post
-never changes the line. The versions are those of the environment running the build, which
-is the kernel's for the default `python3` kernel of the same virtual environment.
+never changes the line. Python and the versions are asked of the interpreter the post's
+kernel runs in, not assumed from the build's own.
 """
 
 from __future__ import annotations
 
 import ast
 import datetime as dt
-import importlib.metadata
-import platform
+import json
 import re
+import shutil
+import subprocess
 import sys
+from pathlib import Path
 from typing import Any
+
+# Run by the kernel's interpreter; it imports nothing from nbpress.
+_PROBE = Path(__file__).with_name("versions_probe.py")
 
 # IPython syntax that is not Python: magics, shell escapes, help.
 _IPYTHON_LINE = re.compile(r"^\s*(%|!|\?)|\?\s*$")
@@ -44,34 +49,60 @@ def imported_modules(sources: list[str]) -> set[str]:
     return names
 
 
-def package_versions(modules: set[str]) -> dict[str, str]:
-    """Return {distribution name: version} for the installed distributions providing `modules`."""
-    providers = importlib.metadata.packages_distributions()
-    versions: dict[str, str] = {}
-    for module in sorted(modules - set(sys.stdlib_module_names)):
-        for dist in providers.get(module, []):
-            try:
-                meta = importlib.metadata.distribution(dist).metadata
-            except importlib.metadata.PackageNotFoundError:
-                continue
-            versions[meta["Name"] or dist] = meta["Version"]
-    return dict(sorted(versions.items(), key=lambda item: item[0].lower()))
+def kernel_python(kernel: str) -> str | None:
+    """Return the interpreter a Python kernel runs in, resolved as jupyter_client does, or None."""
+    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+
+    try:
+        spec = KernelSpecManager().get_kernel_spec(kernel)
+    except NoSuchKernel:
+        return None
+    if str(spec.language).lower() != "python" or not spec.argv:
+        return None
+    command = str(spec.argv[0])
+    major, minor = sys.version_info[:2]
+    if command in {"python", f"python{major}", f"python{major}.{minor}"}:
+        return sys.executable
+    return command if Path(command).is_absolute() else shutil.which(command)
 
 
-def collect(notebook: Any, now: dt.datetime | None = None) -> dict[str, Any]:
-    """Return the provenance of a notebook executed now: {executed, python, packages}."""
+def package_versions(modules: set[str], python: str | None = None) -> tuple[str | None, dict[str, str]]:
+    """Return (Python version, {distribution: version} of the providers of `modules`) in `python`.
+
+    `python` is an interpreter (default: this one); (None, {}) if it cannot be asked.
+    """
+    try:
+        proc = subprocess.run(
+            [python or sys.executable, str(_PROBE), json.dumps(sorted(modules))],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=True,
+        )
+        found = json.loads(proc.stdout)
+        return str(found["python"]), {str(k): str(v) for k, v in found["packages"].items()}
+    except (OSError, subprocess.SubprocessError, ValueError, KeyError, TypeError, AttributeError):
+        return None, {}
+
+
+def collect(notebook: Any, kernel: str = "python3", now: dt.datetime | None = None) -> dict[str, Any]:
+    """Return the provenance of a notebook executed now by `kernel`: {executed, python, packages}."""
     sources = [cell.source for cell in notebook.cells if cell.cell_type == "code"]
     when = (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC).replace(microsecond=0)
+    python = kernel_python(kernel)
+    version, packages = package_versions(imported_modules(sources), python) if python else (None, {})
     return {
         "executed": when.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "python": platform.python_version(),
-        "packages": package_versions(imported_modules(sources)),
+        "kernel": kernel,
+        "python": version,
+        "packages": packages,
     }
 
 
 def markdown(provenance: dict[str, Any]) -> str:
     """Return the post's closing provenance line as a Markdown paragraph (class nbpress-provenance)."""
     when = str(provenance.get("executed", "")).replace("T", " ").replace("Z", " UTC")
-    parts = [f"Python {provenance.get('python', '?')}"]
+    python = provenance.get("python")
+    parts = [f"Python {python}" if python else f"the kernel {provenance.get('kernel', '?')}"]
     parts += [f"{name} {version}" for name, version in (provenance.get("packages") or {}).items()]
     return f"*Executed {when} with {', '.join(parts)}.*\n{{: .nbpress-provenance }}\n"
