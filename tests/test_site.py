@@ -120,6 +120,15 @@ def test_feed_is_valid_rss_with_both_posts(real_site: Path) -> None:
     assert channel is not None
     items = {item.findtext("title"): item.findtext("link") for item in channel.findall("item")}
     assert items == {title: f"{site_url}posts/{slug}/" for slug, title in TITLES.items()}
+    # Every page points feed readers at it (the plugin adds the link).
+    for path in ("", "posts/SLR_NN/"):
+        tags = tags_of(page(real_site, f"{path}index.html"))
+        hrefs = [
+            urljoin(site_url + path, a["href"])
+            for tag, a in tags
+            if tag == "link" and a.get("rel") == "alternate"
+        ]
+        assert f"{site_url}feed_rss_created.xml" in hrefs
 
 
 def test_drafts_stay_out_of_the_site_and_feed(real_site: Path, tmp_path: Path) -> None:
