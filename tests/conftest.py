@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -112,3 +113,12 @@ def real_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     proc = mkdocs(root, "build", "--strict")
     assert proc.returncode == 0, proc.stderr
     return root
+
+
+# When a post ran is the one thing two executions of it never share (its provenance line).
+EXECUTED_AT = re.compile(r"^\*Executed \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC ", re.M)
+
+
+def without_execution_time(markdown: str) -> str:
+    """Return a generated post with the time on its provenance line masked."""
+    return EXECUTED_AT.sub("*Executed <time> ", markdown)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 import shutil
 import subprocess
 import sys
@@ -13,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from nbpress.pipeline import Options, build, shard_of
-from tests.conftest import REPO
+from tests.conftest import REPO, without_execution_time
 
 FIGURE = (
     "import numpy as np, matplotlib.pyplot as plt\n"
@@ -32,15 +31,16 @@ def markdown(root: Path, slug: str) -> str:
     return (root / "site_src" / "posts" / f"{slug}.md").read_text(encoding="utf-8")
 
 
-# Two executions of a post differ only in when they ran: the time on its provenance line.
-EXECUTED_AT = re.compile(rb"^\*Executed \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC ", re.M)
-
-
 def snapshot(root: Path) -> dict[str, bytes]:
-    """Return {relative path: bytes} of everything the build publishes, execution times masked."""
+    """Return {relative path: bytes} of everything the build publishes, execution times masked
+    (two executions differ only in when they ran)."""
     files = [*(root / "site_src" / "posts").rglob("*"), *(root / "assets" / "images").rglob("*")]
     return {
-        p.relative_to(root).as_posix(): EXECUTED_AT.sub(b"*Executed <time> ", p.read_bytes())
+        p.relative_to(root).as_posix(): (
+            without_execution_time(p.read_text(encoding="utf-8")).encode()
+            if p.suffix == ".md"
+            else p.read_bytes()
+        )
         for p in sorted(files)
         if p.is_file()
     }
