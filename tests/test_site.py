@@ -227,3 +227,16 @@ def test_gh_deploy_pushes_the_site_to_a_local_bare_repository(real_site: Path, t
         "404.html",
     ):
         assert path in files
+
+
+def test_a_text_source_gets_view_source_only(tmp_path: Path) -> None:
+    from tests.test_formats import as_percent, built_markdown
+
+    built_markdown(tmp_path / "blog", as_percent)
+    proc = mkdocs(tmp_path / "blog", "build", "--strict")
+    assert proc.returncode == 0, proc.stderr
+    html = (tmp_path / "blog" / "site" / "posts" / "same" / "index.html").read_text(encoding="utf-8")
+    classes = [a.get("class", "") for tag, a in tags_of(html) if tag == "a"]
+    assert "md-button nbpress-source" in classes
+    assert not any("nbpress-colab" in c or "nbpress-download" in c for c in classes)
+    assert "/blob/main/posts/same.py" in html
