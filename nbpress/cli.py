@@ -7,15 +7,24 @@ failed; elsewhere (CI, pipes) each post gets one plain line as it ends.
 from __future__ import annotations
 
 import contextlib
+import signal
 import sys
+import threading
 import time
 from pathlib import Path
+from types import FrameType
 from typing import Any, TextIO
 
-from .errors import NbpressError
+from .errors import BuildInterrupted, NbpressError
 from .pipeline import Options, PostResult, Reporter, build, default_jobs
 
 COUNTED = ("executed", "cached", "unchanged", "removed", "failed")
+EXIT_INTERRUPTED = 130
+
+
+def _terminate(signum: int, frame: FrameType | None) -> None:
+    # SIGTERM takes Ctrl-C's path, so kernels are shut down and no post is left half-written.
+    raise KeyboardInterrupt
 
 
 def _line(result: PostResult) -> str:
@@ -115,12 +124,21 @@ def run(
     jobs: int | None = None,
     shard: tuple[int, int] | None = None,
 ) -> int:
-    """Build the blog at `root`, reporting each post; return the exit code (1 if any failed)."""
+    """Build the blog at `root`, reporting each post; return the exit code (1 if any failed).
+
+    Ctrl-C or SIGTERM stop it with EXIT_INTERRUPTED: kernels shut down, no post half-written.
+    """
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _terminate)
     live = sys.stderr.isatty() and sys.stdout.isatty()
     reporter: PlainReporter = LiveReporter() if live else PlainReporter()
     try:
         options = Options(root=root, slugs=slugs, force=force, jobs=jobs or default_jobs(), shard=shard)
         results = build(options, reporter)
+    except (BuildInterrupted, KeyboardInterrupt) as err:
+        reason = str(err) or "the build was interrupted; every post already published is whole."
+        print(f"interrupted: {reason}", file=sys.stderr)
+        return EXIT_INTERRUPTED
     except NbpressError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
@@ -191,9 +209,11 @@ def watch(
     from .watch import watch_posts
 
     def rebuild(changed: tuple[str, ...]) -> None:
-        run(root, changed, force=False, jobs=jobs)
+        if run(root, changed, force=False, jobs=jobs) == EXIT_INTERRUPTED:
+            raise KeyboardInterrupt  # Ctrl-C during a rebuild ends the watch too
 
-    run(root, slugs, force=force, jobs=jobs)
+    if run(root, slugs, force=force, jobs=jobs) == EXIT_INTERRUPTED:
+        return EXIT_INTERRUPTED
     server = None
     if serve:
         command = [sys.executable, "-m", "mkdocs", "serve", "--dev-addr", str(serve)]

@@ -48,3 +48,7 @@ class RenderError(NbpressError):
 
 class WriteError(NbpressError):
     """A generated file could not be written, or would land outside the output folders."""
+
+
+class BuildInterrupted(NbpressError):
+    """Ctrl-C or SIGTERM stopped the build; kernels were shut down, published posts are whole."""

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import copy
 import os
 import tempfile
+import threading
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from .errors import CellTimeoutError, ExecutionError, KernelDiedError, NbpressError
+from .errors import BuildInterrupted, CellTimeoutError, ExecutionError, KernelDiedError, NbpressError
 from .posts import Post
 
 # Variables every kernel gets: stable hashing, and no debugger chatter on stderr.
@@ -34,7 +36,25 @@ def _first_line(text: str) -> str:
     return lines[-1].strip() if lines else ""
 
 
-async def execute_post(post: Post, cwd: Path) -> Any:
+class _Stop:
+    """Shared by the executions of one build: set when Ctrl-C or SIGTERM arrives."""
+
+    def __init__(self) -> None:
+        self.requested = False
+        self.clients: set[Any] = set()
+
+    async def stop(self) -> None:
+        """Refuse new cells and kill every running kernel.
+
+        Killing the kernel (rather than cancelling tasks) sends nbclient down its own
+        dead-kernel path, which closes its channels properly.
+        """
+        self.requested = True
+        for client in list(self.clients):
+            await _kill_leftover_kernel(client)
+
+
+async def execute_post(post: Post, cwd: Path, stop: _Stop | None = None) -> Any:
     """Return a copy of the post's notebook executed in a fresh kernel in `cwd`.
 
     Raises ExecutionError (or a subclass) naming the post and the 1-based cell number.
@@ -45,6 +65,9 @@ async def execute_post(post: Post, cwd: Path) -> Any:
     current: dict[str, int] = {"cell": -1}
 
     def on_cell_start(cell: Any, cell_index: int) -> None:
+        if stop is not None and stop.requested:
+            # A kernel that finished starting after the stop: run nothing more in it.
+            raise BuildInterrupted("the build was interrupted.")
         current["cell"] = cell_index
 
     client = NotebookClient(
@@ -57,13 +80,31 @@ async def execute_post(post: Post, cwd: Path) -> Any:
         # Off unless the post asks; cells tagged raises-exception are allowed by nbclient anyway.
         allow_errors=post.front_matter.allow_errors,
         on_cell_start=on_cell_start,
+        shutdown_kernel="immediate",  # a finished or failed kernel has nothing left to save
     )
     env = {**os.environ, **KERNEL_ENV}
-    # The kernel's own stderr (TCP warnings, C++ library logs) goes to a file, not the terminal;
+    if stop is not None:
+        stop.clients.add(client)
+    # The kernel process's own stdout and stderr (C++ library logs, raw fd writes) go to a file,
+    # not the terminal or the build's output;
     # its tail explains a crash.
     with tempfile.TemporaryFile() as log:
-        await _run(client, env, log, post, current)
+        try:
+            await _run(client, env, log, post, current)
+        finally:
+            await _kill_leftover_kernel(client)
+            if stop is not None:
+                stop.clients.discard(client)
     return nb
+
+
+async def _kill_leftover_kernel(client: Any) -> None:
+    """Stop the client's kernel if it still runs (nbclient lets a cancelled start through)."""
+    km = getattr(client, "km", None)
+    if km is None or not km.has_kernel:
+        return
+    with contextlib.suppress(Exception):  # already gone: nothing else to stop
+        await km.shutdown_kernel(now=True)
 
 
 async def _run(client: Any, env: dict[str, str], log: IO[bytes], post: Post, current: dict[str, int]) -> None:
@@ -73,7 +114,9 @@ async def _run(client: Any, env: dict[str, str], log: IO[bytes], post: Post, cur
 
     cell = current["cell"] + 1 if current["cell"] >= 0 else None
     try:
-        await client.async_execute(env=env, stderr=log)
+        await client.async_execute(env=env, stdout=log, stderr=log)
+    except BuildInterrupted:
+        raise
     except CellExecutionError as err:
         cell = current["cell"] + 1
         raise ExecutionError(
@@ -123,6 +166,7 @@ async def _run_all(
     jobs: int,
     on_start: Callable[[Post], None],
     on_done: Callable[[Executed], None],
+    stop: _Stop,
 ) -> list[Executed]:
     gate = asyncio.Semaphore(max(1, jobs))
 
@@ -131,15 +175,63 @@ async def _run_all(
             on_start(post)
             start = time.perf_counter()
             try:
-                nb = await execute_post(post, cwd)
+                if stop.requested:
+                    raise BuildInterrupted("the build was interrupted.")
+                nb = await execute_post(post, cwd, stop)
                 result = Executed(post, nb, None, time.perf_counter() - start)
             except NbpressError as err:
                 result = Executed(post, None, err, time.perf_counter() - start)
-            on_done(result)
+            if not stop.requested:
+                on_done(result)
             return result
 
     tasks: list[Awaitable[Executed]] = [one(p) for p in posts]
     return list(await asyncio.gather(*tasks))
+
+
+class _Worker(threading.Thread):
+    """Runs the kernels' event loop off the main thread.
+
+    The main thread keeps Python's own SIGINT/SIGTERM handling: nbclient installs its
+    per-client loop signal handlers (which replace each other when several kernels run)
+    only on the main thread, so here nbpress alone decides how a build stops.
+    """
+
+    def __init__(
+        self,
+        posts: Sequence[Post],
+        cwd: Path,
+        jobs: int,
+        on_start: Callable[[Post], None],
+        on_done: Callable[[Executed], None],
+    ):
+        super().__init__(name="nbpress-kernels", daemon=True)
+        self.stopper = _Stop()
+        self._args = (posts, cwd, jobs, on_start, on_done)
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.ready = threading.Event()
+        self.result: list[Executed] = []
+        self.error: BaseException | None = None
+
+    def run(self) -> None:
+        async def main() -> list[Executed]:
+            self.loop = asyncio.get_running_loop()
+            self.ready.set()
+            return await _run_all(*self._args, self.stopper)
+
+        try:
+            self.result = asyncio.run(main())
+        except BaseException as err:  # handed to the main thread, which re-raises it
+            self.error = err
+        finally:
+            self.ready.set()
+
+    def stop(self) -> None:
+        """Ask the event loop to kill every kernel and start no more."""
+        self.ready.wait()
+        if self.loop is not None and not self.loop.is_closed():
+            with contextlib.suppress(RuntimeError):  # the loop closed meanwhile: nothing to stop
+                asyncio.run_coroutine_threadsafe(self.stopper.stop(), self.loop)
 
 
 def execute_all(
@@ -151,8 +243,27 @@ def execute_all(
 ) -> list[Executed]:
     """Return the outcome for each post, in order, running up to `jobs` kernels at once.
 
-    `on_start` and `on_done` are called as each post's kernel starts and finishes.
+    `on_start` and `on_done` are called as each post's kernel starts and finishes (on the
+    thread that runs the kernels). Raises BuildInterrupted when Ctrl-C (KeyboardInterrupt,
+    or SIGTERM turned into one) arrives; every kernel is shut down before it raises.
     """
     if not posts:
         return []
-    return asyncio.run(_run_all(posts, cwd, jobs, on_start, on_done))
+    worker = _Worker(posts, cwd, jobs, on_start, on_done)
+    worker.start()
+    interrupted = False
+    while worker.is_alive():
+        try:
+            worker.join()
+        except KeyboardInterrupt:
+            # Keep waiting until the kernels are down: leaving now would orphan them.
+            interrupted = True
+            worker.stop()
+    if interrupted or worker.stopper.requested:
+        raise BuildInterrupted(
+            "the build was interrupted; every kernel was shut down, posts that had finished "
+            "were published whole and the others keep their last version."
+        )
+    if worker.error is not None:
+        raise worker.error
+    return worker.result

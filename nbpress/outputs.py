@@ -1,7 +1,14 @@
-"""Clean executed outputs: terminal control codes, machine paths, cells the author hid."""
+"""Clean executed outputs: terminal control codes, machine paths, cells the author hid.
+
+Also what keeps a post safe and small: text outputs and figure counts are capped with a
+visible note, outputs the site cannot show are replaced by a note, corrupt images are left
+out, and HTML outputs are sanitized (nh3) unless the post opts in to raw HTML.
+"""
 
 from __future__ import annotations
 
+import base64
+import binascii
 import copy
 import os
 import re
@@ -10,6 +17,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+import nh3
+
 # CSI sequences (colours, cursor moves), OSC sequences (titles, links) and lone escapes.
 _ANSI_RE = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-Z\\-_]")
 _PACKAGES_RE = re.compile(r"(?:[A-Za-z]:)?[\\/][^\s'\"<>()]*?[\\/](site-packages|dist-packages)(?=[\\/])")
@@ -17,10 +26,40 @@ _STDLIB_RE = re.compile(r"(?:[A-Za-z]:)?/[^\s'\"<>()]*?/lib/(python3\.\d+)(?=/)"
 _HOME_RE = re.compile(r"(?<![\w.~])(?:/home/[^/\s'\"]+|/Users/[^/\s'\"]+|/root)(?=/)")
 REMOVE_CELL = "nbpress_remove"
 
+# Caps that keep one runaway cell from bloating the site and the build's memory.
+MAX_TEXT_CHARS = 100_000
+MAX_FIGURES_PER_CELL = 50
+_NOTE_ROOM = 200  # a truncated text's note fits here, so truncating twice changes nothing
+FIGURE_TYPES = ("image/png", "image/jpeg", "image/svg+xml")
+# What the Markdown template can show; anything else in an output is dropped.
+SHOWN_TYPES = (*FIGURE_TYPES, "text/html", "text/markdown", "text/latex", "text/plain")
+_IMAGE_MAGIC = {"image/png": b"\x89PNG\r\n\x1a\n", "image/jpeg": b"\xff\xd8\xff"}
+# Output types that are interactive or need a plugin: named in the note that replaces them.
+_UNSHOWN_NAMES = {
+    "application/vnd.jupyter.widget-view+json": "an interactive widget",
+    "application/javascript": "JavaScript output",
+    "application/pdf": "a PDF",
+}
+# Tags and attributes an HTML output may keep (pandas tables, styled text); no script, no handlers.
+_HTML_ATTRIBUTES = {
+    **{tag: set(attrs) for tag, attrs in nh3.ALLOWED_ATTRIBUTES.items()},
+    "*": {"class", "title", "lang", "dir"},
+}
+_HTML_ATTRIBUTES["table"] = _HTML_ATTRIBUTES.get("table", set()) | {"border"}
+_HTML_ATTRIBUTES["th"] = _HTML_ATTRIBUTES.get("th", set()) | {"valign", "halign"}
+
 
 def strip_ansi(text: str) -> str:
-    """Return `text` without ANSI escape sequences."""
-    return _ANSI_RE.sub("", text)
+    """Return `text` without ANSI escape sequences.
+
+    Removing one sequence can join the pieces of another ("\\x1b[" + "\\x1b[0m" + "31m"), so
+    it repeats until nothing is left to remove.
+    """
+    while True:
+        stripped = _ANSI_RE.sub("", text)
+        if stripped == text:
+            return text
+        text = stripped
 
 
 def collapse_terminal(text: str) -> str:
@@ -61,15 +100,123 @@ def scrub_paths(text: str, roots: Iterable[Path] = ()) -> str:
 
 
 def clean_text(text: str, roots: Iterable[Path] = ()) -> str:
-    """Return `text` with terminal updates collapsed, ANSI codes removed and paths scrubbed."""
-    return scrub_paths(strip_ansi(collapse_terminal(text)), roots)
+    """Return `text` with terminal updates collapsed, ANSI codes removed and paths scrubbed.
+
+    Repeated until stable (each pass only shortens the text), so cleaning twice changes nothing.
+    """
+    roots = list(roots)
+    for _ in range(8):
+        cleaned = scrub_paths(strip_ansi(collapse_terminal(text)), roots)
+        if cleaned == text:
+            break
+        text = cleaned
+    return text
 
 
 def _join(value: Any) -> str:
     return "".join(value) if isinstance(value, list) else str(value)
 
 
-def _clean_output(output: Any, roots: list[Path]) -> Any:
+def truncate(text: str, limit: int = MAX_TEXT_CHARS) -> str:
+    """Return `text`, or its first `limit` characters and a note saying how much was cut.
+
+    Text already truncated (at most `limit` plus its note) is returned unchanged.
+    """
+    if len(text) <= limit + _NOTE_ROOM:
+        return text
+    head = text[:limit]
+    cut = head.rfind("\n")
+    head = head[: cut + 1] if cut > limit // 2 else head + "\n"
+    return head + f"[nbpress: output truncated, {len(text) - len(head):,} more characters not shown]\n"
+
+
+def note(text: str) -> Any:
+    """Return a stream output carrying an nbpress note, shown in the post like printed text."""
+    from nbformat.v4 import new_output
+
+    return new_output("stream", name="stdout", text=f"[nbpress: {text}]\n")
+
+
+def sanitize_html(html: str) -> str:
+    """Return `html` with scripts, event handlers and javascript: URLs removed (nh3)."""
+    return nh3.clean(html, attributes=_HTML_ATTRIBUTES)
+
+
+def limit_outputs(notebook: Any) -> Any:
+    """Return the notebook with each text output capped and each cell's figures capped, in place.
+
+    Applied right after execution, before the outputs are cached, so a runaway cell costs
+    the build no more memory or disk than a normal one.
+    """
+    for cell in notebook.cells:
+        if cell.cell_type == "code":
+            cell.outputs = _limit_cell(cell.get("outputs", []))
+    return notebook
+
+
+def _limit_cell(outputs: list[Any]) -> list[Any]:
+    """Return one cell's outputs with text capped and figures past the cap replaced by a note."""
+    kept: list[Any] = []
+    figures = dropped = 0
+    for output in outputs:
+        kind = output.get("output_type")
+        if kind == "stream":
+            output["text"] = truncate(_join(output.get("text", "")))
+        elif kind in ("execute_result", "display_data"):
+            data = output.get("data", {})
+            if any(t in data for t in FIGURE_TYPES):
+                figures += 1
+                if figures > MAX_FIGURES_PER_CELL:
+                    dropped += 1
+                    continue
+            for mime in ("text/plain", "text/html", "text/markdown", "text/latex"):
+                if mime in data:
+                    data[mime] = truncate(_join(data[mime]))
+        kept.append(output)
+    if dropped:
+        kept.append(note(f"{dropped} more figures from this cell not shown"))
+    return kept
+
+
+def _valid_image(mime: str, value: Any) -> bool:
+    if mime == "image/svg+xml":
+        return isinstance(value, (str, list)) and "<svg" in _join(value)
+    try:
+        raw = base64.b64decode(_join(value), validate=True)
+    except (binascii.Error, ValueError):
+        return False
+    return raw.startswith(_IMAGE_MAGIC[mime])
+
+
+def _clean_rich(output: Any, roots: list[Path], raw_html: bool) -> Any:
+    """Return the output with only showable, valid data; or a note when nothing is left."""
+    data = output.get("data", {})
+    interactive = [name for mime, name in _UNSHOWN_NAMES.items() if mime in data]
+    if interactive:
+        # Its text/plain is only a repr like "<IPython.core.display.Javascript object>".
+        return note(f"{interactive[0]} cannot be shown on a static page")
+    unshown = [m for m in data if m not in SHOWN_TYPES]
+    corrupt = [m for m in FIGURE_TYPES if m in data and not _valid_image(m, data[m])]
+    for mime in [m for m in data if m not in SHOWN_TYPES or m in corrupt]:
+        del data[mime]
+    if "text/plain" in data:
+        data["text/plain"] = clean_text(_join(data["text/plain"]), roots)
+    if not raw_html:
+        for mime in ("text/html", "text/markdown"):
+            if mime in data:
+                data[mime] = sanitize_html(_join(data[mime]))
+    if corrupt:
+        return note(f"a {corrupt[0]} figure could not be decoded and was left out")
+    if not data:
+        return note(
+            f"an output of type {unshown[0]} cannot be shown on a static page"
+            if unshown
+            else "an empty output was left out"
+        )
+    return output
+
+
+def _clean_output(output: Any, roots: list[Path], raw_html: bool = False) -> Any:
     kind = output.get("output_type")
     if kind == "stream":
         output["text"] = clean_text(_join(output.get("text", "")), roots)
@@ -77,14 +224,16 @@ def _clean_output(output: Any, roots: list[Path]) -> Any:
         output["traceback"] = [clean_text(line, roots) for line in output.get("traceback", [])]
         output["evalue"] = clean_text(str(output.get("evalue", "")), roots)
     elif kind in ("execute_result", "display_data"):
-        data = output.get("data", {})
-        if "text/plain" in data:
-            data["text/plain"] = clean_text(_join(data["text/plain"]), roots)
+        output = _clean_rich(output, roots, raw_html)
     return output
 
 
-def clean_notebook(notebook: Any, front_matter_cell: int | None, roots: Iterable[Path] = ()) -> Any:
+def clean_notebook(
+    notebook: Any, front_matter_cell: int | None, roots: Iterable[Path] = (), raw_html: bool = False
+) -> Any:
     """Return a cleaned copy of an executed notebook; the input is not modified.
+
+    HTML and Markdown outputs are sanitized unless `raw_html` (the post's opt-in).
 
     Cells are never deleted, so figure names keep the source's cell numbers; a cell to hide
     is marked with metadata REMOVE_CELL and the template skips it.
@@ -105,5 +254,5 @@ def clean_notebook(notebook: Any, front_matter_cell: int | None, roots: Iterable
             cell.setdefault("transient", {})["remove_source"] = True
         if "remove-output" in tags:
             cell.outputs = []
-        cell.outputs = [_clean_output(o, root_list) for o in cell.outputs]
+        cell.outputs = [_clean_output(o, root_list, raw_html) for o in _limit_cell(cell.outputs)]
     return nb

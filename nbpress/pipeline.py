@@ -7,10 +7,13 @@ keeps its last good version and the other posts still build.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
+import signal
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,7 +21,7 @@ from typing import Any
 import yaml
 
 from . import cache, posts, provenance
-from .errors import NbpressError, SourceError
+from .errors import NbpressError, SourceError, WriteError
 
 STATUSES = ("executed", "cached", "unchanged", "removed", "failed")
 
@@ -106,6 +109,9 @@ def build(options: Options, reporter: Reporter | None = None) -> list[PostResult
     root = options.root.resolve()
     posts_dir = root / "posts"
     site = Site(root, posts_dir)
+    # A build killed mid-write leaves dot-named temporary files and journals (MkDocs skips
+    # them); finish its work before deciding what is unchanged.
+    site.recover()
     results: list[PostResult] = []
 
     def done(result: PostResult) -> None:
@@ -142,6 +148,7 @@ def build(options: Options, reporter: Reporter | None = None) -> list[PostResult
             finish(plan, "cached", 0.0)
 
     from .execute import Executed, execute_all
+    from .outputs import limit_outputs
 
     by_post = {id(p.post): p for p in to_run}
     durations = store.durations()
@@ -152,11 +159,12 @@ def build(options: Options, reporter: Reporter | None = None) -> list[PostResult
             detail = getattr(outcome.error, "traceback", "")
             done(PostResult(plan.post.rel_path, "failed", outcome.seconds, outcome.error, detail))
             return
+        # Capped before caching, so a runaway cell costs no more memory or disk than a normal one.
+        plan.executed = limit_outputs(outcome.notebook)
         # Recorded now, with the outputs, so a later re-render shows the same line.
-        plan.provenance = provenance.collect(outcome.notebook, plan.post.front_matter.kernel)
-        store.save(plan.exec_key, outcome.notebook, plan.provenance)
+        plan.provenance = provenance.collect(plan.executed, plan.post.front_matter.kernel)
+        store.save(plan.exec_key, plan.executed, plan.provenance)
         durations[plan.post.slug] = round(outcome.seconds, 1)
-        plan.executed = outcome.notebook
         finish(plan, "executed", outcome.seconds)
 
     # Longest first (by the last build's times) so the slowest post never starts last.
@@ -190,25 +198,35 @@ def _select_sources(
 
 
 def _read_unique(sources: list[Path], root: Path, done: Callable[[PostResult], None]) -> list[posts.Post]:
-    """Return the readable posts whose slug no other source shares; report the others."""
-    by_slug: dict[str, list[posts.Post]] = {}
+    """Return the readable posts whose file slug and URL slug no other post shares; fail the rest.
+
+    Names compare case-insensitively: two names differing in case are one file on macOS.
+    """
+    read: list[posts.Post] = []
     for path in sources:
         try:
-            post = posts.read_post(path, root)
+            read.append(posts.read_post(path, root))
         except NbpressError as err:
             done(PostResult(path.relative_to(root).as_posix(), "failed", error=err))
-            continue
-        by_slug.setdefault(post.slug.lower(), []).append(post)
-    unique = []
-    for group in by_slug.values():
-        if len(group) == 1:
-            unique.append(group[0])
-            continue
-        names = ", ".join(p.rel_path for p in group)
-        for post in group:
-            msg = f"{post.rel_path}: the slug {post.slug!r} is used by several sources ({names}); rename one."
-            done(PostResult(post.rel_path, "failed", error=SourceError(msg)))
-    return unique
+    clashes: dict[tuple[str, str], list[posts.Post]] = {}
+    for post in read:
+        url = str(post.front_matter.data.get("slug", post.slug)).lower()
+        for key in {("file", post.slug.lower()), ("url", url)}:
+            clashes.setdefault(key, []).append(post)
+    failed: dict[str, str] = {}
+    for (_, name), group in sorted(clashes.items()):
+        if len(group) > 1:
+            members = ", ".join(p.rel_path for p in group)
+            for post in group:
+                failed.setdefault(
+                    post.rel_path,
+                    f"{post.rel_path}: the slug {name!r} is used by several sources ({members}); "
+                    "rename one, or give it another slug: in its front matter.",
+                )
+    for post in read:
+        if post.rel_path in failed:
+            done(PostResult(post.rel_path, "failed", error=SourceError(failed[post.rel_path])))
+    return [p for p in read if p.rel_path not in failed]
 
 
 def _plan(
@@ -255,10 +273,41 @@ def _publish(plan: _Plan, site: Any, root: Path, authors: dict[str, str]) -> lis
             raise SourceError(
                 f"{post.rel_path}: the cached outputs no longer fit; run with --force."
             ) from None
-    cleaned = clean_notebook(executed, post.front_matter_cell, roots=[root])
+    cleaned = clean_notebook(
+        executed, post.front_matter_cell, roots=[root], raw_html=post.front_matter.raw_html
+    )
     warnings = apply_display(cleaned, post.front_matter.stderr, post.rel_path)
     record = {"source": post.rel_path, "exec_key": plan.exec_key, "render_key": plan.render_key}
     front_matter = published_front_matter(post, authors, record)
     rendered = render(post, cleaned, front_matter, f"/assets/images/{post.slug}/", plan.provenance)
-    site.publish(rendered)
+    with _signals_deferred():
+        try:
+            site.publish(rendered)
+        except WriteError as err:
+            raise WriteError(f"{post.rel_path}: {err}") from None
     return warnings
+
+
+@contextlib.contextmanager
+def _signals_deferred() -> Iterator[None]:
+    """Hold Ctrl-C and SIGTERM while one post is written, then act on them.
+
+    Every file is replaced atomically anyway; holding the signal also keeps a post's figures
+    and Markdown from the same version. Off the main thread (posts published as their kernel
+    finishes) there is nothing to hold: signals reach the main thread, which stops the
+    kernels' loop only between two posts.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught: list[int] = []
+    previous = {sig: signal.getsignal(sig) or signal.SIG_DFL for sig in (signal.SIGINT, signal.SIGTERM)}
+    for sig in previous:
+        signal.signal(sig, lambda signum, _frame: caught.append(signum))
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    if caught:
+        raise KeyboardInterrupt

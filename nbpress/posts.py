@@ -18,7 +18,7 @@ from .formats import TEXT_SUFFIXES, is_text_post, read_text_notebook
 
 SOURCE_SUFFIXES = (".ipynb", *TEXT_SUFFIXES)
 # Keys that steer nbpress itself; they are not copied into the published front matter.
-OPTION_KEYS = ("timeout", "inputs", "kernel", "stderr", "allow_errors")
+OPTION_KEYS = ("timeout", "inputs", "kernel", "stderr", "allow_errors", "raw_html")
 STDERR_MODES = ("show", "remove", "warn")
 SLUG_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 DEFAULT_TIMEOUT = 600
@@ -39,6 +39,7 @@ class FrontMatter:
     stderr: str = "show"
     allow_errors: bool = False
     draft: bool = False
+    raw_html: bool = False
 
 
 @dataclass(frozen=True)
@@ -72,12 +73,17 @@ def name_slug(path: Path) -> str:
     return split_dated_name(path.stem)[1]
 
 
+def safe_slug(name: str) -> bool:
+    """Return True if `name` can be a post's file or URL name without leaving its folder."""
+    return bool(SLUG_RE.match(name)) and ".." not in name
+
+
 def slug_for(path: Path) -> str:
     """Return the slug of a source file, or raise SourceError if it is not a safe name."""
     slug = name_slug(path)
-    if not SLUG_RE.match(slug) or ".." in slug:
+    if not safe_slug(slug):
         raise SourceError(
-            f"{path.name}: the file name is not a safe post name "
+            f"{path.name!r}: the file name is not a safe post name "
             "(use letters, digits, '.', '_' and '-' only, starting with a letter or digit)."
         )
     return slug
@@ -254,6 +260,13 @@ def validate_front_matter(data: dict[str, Any], where: str) -> FrontMatter:
         problems.append("kernel must be a kernel name such as python3")
         kernel = "python3"
     stderr, allow_errors, draft = _writing_options(data, problems)
+    url_slug = data.get("slug")
+    if url_slug is not None and (not isinstance(url_slug, str) or not safe_slug(url_slug)):
+        problems.append(f"slug {url_slug!r} is not a safe URL part (letters, digits, '.', '_' and '-' only)")
+    raw_html = data.get("raw_html", False)
+    if not isinstance(raw_html, bool):
+        problems.append("raw_html must be true or false")
+        raw_html = False
     if problems:
         raise SourceError(f"{where}: front matter: " + "; ".join(problems) + ".")
     return FrontMatter(
@@ -268,6 +281,7 @@ def validate_front_matter(data: dict[str, Any], where: str) -> FrontMatter:
         stderr=stderr,
         allow_errors=allow_errors,
         draft=draft,
+        raw_html=raw_html,
     )
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import copy
 import hashlib
 import re
@@ -53,9 +55,27 @@ def renderer_fingerprint() -> str:
     return h.hexdigest()
 
 
+class _Dumper(yaml.SafeDumper):
+    """SafeDumper that double-quotes text holding Unicode line breaks.
+
+    With allow_unicode, PyYAML writes U+0085, U+2028 and U+2029 raw in plain scalars, and
+    every YAML reader (PyYAML included) reads them back as line breaks: the text would change.
+    """
+
+
+def _represent_str(dumper: yaml.SafeDumper, text: str) -> yaml.ScalarNode:
+    style = '"' if any(c in text for c in "\x85\u2028\u2029") else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", text, style=style)
+
+
+_Dumper.add_representer(str, _represent_str)
+
+
 def dump_front_matter(data: dict[str, Any]) -> str:
     """Return YAML text for a front matter mapping, keys in the given order."""
-    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, default_flow_style=None, width=1_000_000)
+    return yaml.dump(
+        data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, default_flow_style=None, width=1_000_000
+    )
 
 
 def published_front_matter(post: Post, authors: dict[str, str], record: dict[str, Any]) -> dict[str, Any]:
@@ -110,6 +130,38 @@ def _mark_excerpt(nb: Any) -> None:
             return
 
 
+_ATTACHMENT_EXT = {"image/png": ".png", "image/jpeg": ".jpg", "image/gif": ".gif", "image/svg+xml": ".svg"}
+
+
+def _extract_attachments(nb: Any, image_base: str) -> dict[str, bytes]:
+    """Move Markdown cell attachments out as figures; return {file name: bytes}.
+
+    Each is named attachment_<cell>_<n><ext> (never output_..., so it cannot collide with
+    an output figure) and the cell's `attachment:` links point at it under `image_base`.
+    """
+    files: dict[str, bytes] = {}
+    for index, cell in enumerate(nb.cells):
+        attachments = cell.get("attachments") or {}
+        if cell.cell_type != "markdown" or not attachments:
+            continue
+        source = cell.source
+        for number, (name, bundle) in enumerate(sorted(attachments.items())):
+            mime = next((m for m in _ATTACHMENT_EXT if m in bundle), None)
+            if mime is None:
+                continue
+            data = bundle[mime]
+            try:
+                raw = data.encode("utf-8") if mime == "image/svg+xml" else base64.b64decode(data)
+            except (binascii.Error, ValueError):
+                continue  # a corrupt attachment stays a broken link, as in Jupyter
+            filename = f"attachment_{index}_{number}{_ATTACHMENT_EXT[mime]}"
+            files[filename] = raw
+            source = source.replace(f"attachment:{name}", f"{image_base}{filename}")
+        cell.source = source
+        del cell["attachments"]
+    return files
+
+
 def render(
     post: Post,
     notebook: Any,
@@ -130,6 +182,7 @@ def render(
     nb = copy.deepcopy(notebook)
     _mark_figures(nb, post.front_matter.title)
     _mark_excerpt(nb)
+    attachments = _extract_attachments(nb, image_base)
     config = Config()
     config.ExtractOutputPreprocessor.output_filename_template = "output_{cell_index}_{index}{extension}"
     exporter = MarkdownExporter(config=config, extra_template_paths=[str(TEMPLATES)], template_file=TEMPLATE)
@@ -141,7 +194,8 @@ def render(
         raise RenderError(
             f"{post.rel_path}: could not be rendered to Markdown ({type(err).__name__}: {err})."
         ) from None
-    figures = {name: bytes(data) for name, data in sorted(out_resources.get("outputs", {}).items())}
+    extracted = {**out_resources.get("outputs", {}), **attachments}
+    figures = {name: bytes(data) for name, data in sorted(extracted.items())}
     front_matter = {**front_matter}
     if isinstance(front_matter.get("nbpress"), dict):
         # The record lists the figures so a later build knows which files are its own.

@@ -3,11 +3,14 @@
 Every file is replaced atomically (temporary dot-file in the same folder, then os.replace).
 A post's figures land before the Markdown that links them; figures the new version no
 longer links are removed only after. Only files recorded in a generated post's front
-matter (`nbpress:`) are ever deleted.
+matter (`nbpress:`), or in the journal a publish writes first, are ever deleted or
+overwritten: the journal (a dot-file MkDocs skips) names every figure a publish may leave
+behind, so a build killed half-way hands them to the next one instead of to nobody.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from pathlib import Path
@@ -19,6 +22,7 @@ from .errors import ConfigError, WriteError
 from .render import RenderedPost
 
 TMP_PREFIX = ".nbpress-tmp-"
+JOURNAL_PREFIX = ".nbpress-writing-"
 
 
 def atomic_write(path: Path, data: bytes) -> bool:
@@ -69,12 +73,44 @@ class Site:
         self.posts_dir = self.root / "site_src" / "posts"
         self.images_dir = self.root / "assets" / "images"
         sources = sources.resolve()
-        for out in (self.posts_dir, self.images_dir):
-            if out == sources or out.is_relative_to(sources) or sources.is_relative_to(out):
+        for out, home in ((self.posts_dir, "site_src"), (self.images_dir, "assets")):
+            real = out.resolve()
+            if real == sources or real.is_relative_to(sources) or sources.is_relative_to(real):
                 raise ConfigError(
                     f"the output folder {out.relative_to(self.root)} overlaps the sources in "
                     f"{sources.name}/; keep posts/ apart from site_src/ and assets/."
                 )
+            if not real.is_relative_to((self.root / home).resolve()):
+                # A symlink would send generated files (and deletions) somewhere else.
+                raise ConfigError(
+                    f"the output folder {out.relative_to(self.root)} leads outside {home}/ "
+                    "(a symbolic link?); make it a plain folder."
+                )
+
+    def recover(self) -> list[Path]:
+        """Finish what a killed build left: delete its temporary files and settle its journals.
+
+        A journal's figures that the published Markdown does not record are removed (that
+        Markdown is old or new, whole either way; its own figures all exist). Returns the
+        files deleted. Only names carrying nbpress's prefixes are touched.
+        """
+        found = [*self.posts_dir.glob(TMP_PREFIX + "*"), *self.images_dir.glob("*/" + TMP_PREFIX + "*")]
+        for path in found:
+            path.unlink(missing_ok=True)
+        for journal in sorted(self.posts_dir.glob(JOURNAL_PREFIX + "*.json")):
+            slug = journal.name[len(JOURNAL_PREFIX) : -len(".json")]
+            try:
+                fig_dir = self.figure_dir(slug)
+                keep = {str(n) for n in (self.record(slug) or {}).get("figures", []) or []}
+            except WriteError:
+                continue
+            for name in sorted(self._owned_figures(slug, None) - keep):
+                self._remove(fig_dir, name)
+                found.append(fig_dir / name)
+            self._remove_if_empty(fig_dir)
+            journal.unlink()
+            found.append(journal)
+        return found
 
     def markdown_path(self, slug: str) -> Path:
         """Return the path of a post's Markdown, refusing any that would leave site_src/posts."""
@@ -86,8 +122,10 @@ class Site:
 
     @staticmethod
     def _inside(base: Path, name: str) -> Path:
+        if not name or any(ord(c) < 32 or c == "\x7f" for c in name):
+            raise WriteError(f"{name!r} has control characters and cannot be a file name; rename the post.")
         path = (base / name).resolve()
-        if path.parent != base.resolve() or any(ord(c) < 32 for c in name):
+        if path.parent != base.resolve():
             raise WriteError(f"{name!r} would be written outside {base.name}/; rename the post.")
         return path
 
@@ -95,27 +133,77 @@ class Site:
         """Return the nbpress record of the published post `slug`, if there is one."""
         return read_record(self.markdown_path(slug))
 
+    def _journal_path(self, slug: str) -> Path:
+        return self._inside(self.posts_dir, f"{JOURNAL_PREFIX}{slug}.json")
+
+    def _journal(self, slug: str) -> dict[str, Any]:
+        """Return the journal a killed publish of `slug` left ({} when there is none)."""
+        try:
+            data = json.loads(self._journal_path(slug).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        return data if isinstance(data, dict) else {}
+
+    def _owned_figures(self, slug: str, record: dict[str, Any] | None) -> set[str]:
+        """Return the figure names of `slug` that nbpress wrote: its record's and its journal's."""
+        names = (record or {}).get("figures", []) or []
+        return {str(n) for n in [*names, *(self._journal(slug).get("figures", []) or [])]}
+
     def publish(self, post: RenderedPost) -> bool:
-        """Write one post: figures, then Markdown, then stale figures removed.
+        """Write one post: journal, figures, Markdown, stale figures removed, journal removed.
 
         Returns True if any file changed.
         """
         md_path = self.markdown_path(post.slug)
         fig_dir = self.figure_dir(post.slug)
-        old = self.record(post.slug) or {}
+        old = self.record(post.slug)
+        ours = self._owned_figures(post.slug, old)
+        self._check_owned(post, md_path, fig_dir, old, ours)
+        journal = self._journal_path(post.slug)
         changed = False
-        if post.figures:
-            fig_dir.mkdir(parents=True, exist_ok=True)
-        for name, data in post.figures.items():
-            changed |= atomic_write(self._inside(fig_dir, name), data)
-        md_path.parent.mkdir(parents=True, exist_ok=True)
-        changed |= atomic_write(md_path, post.markdown.encode("utf-8"))
-        for name in old.get("figures", []) or []:
-            if name not in post.figures:
-                self._remove(fig_dir, str(name))
+        try:
+            md_path.parent.mkdir(parents=True, exist_ok=True)
+            entry = {"figures": sorted(ours | set(post.figures))}
+            atomic_write(journal, json.dumps(entry).encode("utf-8"))
+            if post.figures:
+                fig_dir.mkdir(parents=True, exist_ok=True)
+            for name, data in post.figures.items():
+                changed |= atomic_write(self._inside(fig_dir, name), data)
+            changed |= atomic_write(md_path, post.markdown.encode("utf-8"))
+            for name in sorted(ours - set(post.figures)):
+                self._remove(fig_dir, name)
                 changed = True
-        self._remove_if_empty(fig_dir)
+            self._remove_if_empty(fig_dir)
+            journal.unlink()
+        except OSError as err:
+            raise WriteError(
+                f"{md_path.relative_to(self.root)}: could not be written ({err.strerror or err}); "
+                "free some space or fix the folder's permissions, then build again."
+            ) from None
         return changed
+
+    def _check_owned(
+        self, post: RenderedPost, md_path: Path, fig_dir: Path, old: dict[str, Any] | None, ours: set[str]
+    ) -> None:
+        """Raise WriteError if publishing would overwrite a file nbpress did not create."""
+        rel_md = md_path.relative_to(self.root).as_posix()
+        if md_path.exists() and old is None:
+            raise WriteError(
+                f"{rel_md} exists and was not generated by nbpress; "
+                f"move it away or rename posts/{post.slug}.ipynb."
+            )
+        if post.figures and fig_dir.exists() and not fig_dir.is_dir():
+            raise WriteError(
+                f"{fig_dir.relative_to(self.root).as_posix()} is a file, but the post {post.slug!r} "
+                "needs a folder of figures there; rename the post or move the file."
+            )
+        for name in post.figures:
+            target = self._inside(fig_dir, name)
+            if target.exists() and name not in ours:
+                raise WriteError(
+                    f"{target.relative_to(self.root).as_posix()} exists and was not generated by nbpress; "
+                    "move it away, nbpress will not overwrite it."
+                )
 
     def prune(self, sources: set[str]) -> list[str]:
         """Remove generated posts whose source is gone; return their slugs.
@@ -130,17 +218,31 @@ class Site:
             record = read_record(md)
             if record is None or record.get("source") in sources:
                 continue
-            slug = md.stem
-            fig_dir = self.figure_dir(slug)
-            for name in record.get("figures", []) or []:
-                self._remove(fig_dir, str(name))
-            self._remove_if_empty(fig_dir)
-            md.unlink()
-            removed.append(slug)
+            if self._remove_post(md.stem, record):
+                md.unlink()
+                removed.append(md.stem)
         return removed
 
+    def _remove_post(self, slug: str, record: dict[str, Any] | None) -> bool:
+        """Delete the figures and journal of `slug`; return False if the name is not one nbpress makes."""
+        try:
+            fig_dir = self.figure_dir(slug)
+            journal = self._journal_path(slug)
+        except WriteError:
+            return False
+        for name in self._owned_figures(slug, record):
+            self._remove(fig_dir, name)
+        self._remove_if_empty(fig_dir)
+        journal.unlink(missing_ok=True)
+        return True
+
     def _remove(self, directory: Path, name: str) -> None:
-        self._inside(directory, name).unlink(missing_ok=True)
+        """Delete one recorded figure; a recorded name that points elsewhere is never followed."""
+        try:
+            path = self._inside(directory, name)
+        except WriteError:
+            return
+        path.unlink(missing_ok=True)
 
     @staticmethod
     def _remove_if_empty(directory: Path) -> None:

@@ -1,0 +1,125 @@
+"""HTML outputs cannot put script into the site: checked in the built page by a real Chromium.
+
+A post whose output holds <script>, an onerror= handler and a javascript: link is built and
+opened; none of it runs. The same output in a post that opts in with `raw_html: true` does
+run, which shows the browser check can see script when there is some.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import subprocess
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from nbpress.outputs import sanitize_html
+from tests.conftest import REPO
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+# Each attack sets window.pwned; a page that ran none of them leaves it undefined.
+ATTACK = (
+    "from IPython.display import HTML\n"
+    "HTML('<p class=\"kept\">kept</p>'\n"
+    "     '<script>window.pwned = \"script\"</script>'\n"
+    "     '<img src=\"missing.png\" onerror=\"window.pwned = \\'onerror\\'\">'\n"
+    "     '<a class=\"js\" href=\"javascript:window.pwned = \\'href\\'\">click</a>'\n"
+    "     '<svg><script>window.pwned = \"svg\"</script></svg>'\n"
+    "     '<iframe src=\"javascript:parent.pwned = \\'iframe\\'\"></iframe>')"
+)
+
+
+@pytest.mark.parametrize(
+    "html",
+    [
+        "<script>alert(1)</script>",
+        '<img src="x" onerror="alert(1)">',
+        '<a href="javascript:alert(1)">x</a>',
+        '<a href="JaVaScRiPt:alert(1)">x</a>',
+        '<div onclick="alert(1)" style="background:url(javascript:alert(1))">x</div>',
+        "<iframe src=\"javascript:alert(1)\"></iframe><object data='x'></object>",
+    ],
+)
+def test_sanitizer_removes_script(html: str) -> None:
+    clean = sanitize_html(html).lower()
+    assert "<script" not in clean and "onerror" not in clean and "onclick" not in clean
+    assert "javascript:" not in clean and "<iframe" not in clean and "<object" not in clean
+
+
+def test_pandas_table_keeps_its_shape() -> None:
+    table = '<table border="1" class="dataframe"><thead><tr><th>x</th></tr></thead></table>'
+    assert sanitize_html(table) == table
+
+
+@pytest.fixture
+def served_site(blog: Path, add_post: Callable[..., Path]) -> Iterator[str]:
+    """Return the base URL of the built site of a blog with the attack, safe and opted in."""
+    add_post("safe", ATTACK)
+    add_post("trusted", ATTACK, front="raw_html: true\n")
+    built = subprocess.run(
+        [sys.executable, str(REPO / "build.py"), "--root", str(blog), "-j", "2"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert built.returncode == 0, built.stderr
+    site = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "-q"],
+        cwd=blog,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert site.returncode == 0, site.stderr
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(blog / "site"))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.mark.browser
+def test_browser_runs_no_script_from_outputs(served_site: str) -> None:
+    from playwright.sync_api import Dialog, sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page()
+            dialogs: list[str] = []
+
+            def on_dialog(dialog: Dialog) -> None:
+                dialogs.append(dialog.message)
+                dialog.dismiss()
+
+            page.on("dialog", on_dialog)
+
+            page.goto(f"{served_site}/posts/safe/", wait_until="load")
+            assert page.locator("p.kept").inner_text() == "kept"
+            page.locator("a.js").click()
+            page.wait_for_timeout(500)  # let a delayed onerror or navigation happen if it were there
+            assert page.evaluate("window.pwned") is None
+            assert page.url.rstrip("/").endswith("/posts/safe")
+
+            page.goto(f"{served_site}/posts/trusted/", wait_until="load")
+            page.wait_for_function("window.pwned !== undefined", timeout=10_000)
+            assert page.evaluate("window.pwned") in ("script", "onerror", "svg", "iframe")
+            assert not dialogs
+        finally:
+            browser.close()

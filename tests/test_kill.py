@@ -1,0 +1,210 @@
+"""A build killed with SIGKILL at any moment leaves every published post whole.
+
+Real builds are killed at seeded random moments; after each kill every post is exactly one
+version the build produced (old or new), every figure it links is present and whole, no
+temporary file is where MkDocs would take it, and `mkdocs build --strict` passes.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import psutil
+
+from nbpress.write import JOURNAL_PREFIX, TMP_PREFIX
+from tests.conftest import REPO
+
+SEED = 20240618
+ROUNDS = 16
+FIGURES = 30  # enough files per post that the write phase is long enough to be hit
+
+
+def sources(version: int) -> dict[str, list[str]]:
+    """Return {slug: code cells} for one version of the blog; versions differ in every post."""
+    plot = (
+        "import matplotlib\nmatplotlib.use('module://matplotlib_inline.backend_inline')\n"
+        "import matplotlib.pyplot as plt\n"
+        "for i in range({n}):\n    plt.figure(figsize=(1, 1)); plt.plot([0, i + {v}]); plt.show()"
+    )
+    return {
+        "alpha": [f"print('alpha v{version}')", plot.format(n=FIGURES + 5 * version, v=version)],
+        "beta": [plot.format(n=FIGURES - 5 * version, v=version * 10), f"print('beta v{version}')"],
+        "gamma": [f"print('gamma v{version}' * {version + 1})"],
+    }
+
+
+def build(blog: Path, *args: str) -> list[str]:
+    return [sys.executable, str(REPO / "build.py"), "--root", str(blog), "-j", "2", *args]
+
+
+def snapshot(blog: Path) -> dict[str, bytes]:
+    """Return {path relative to blog: bytes} of every published file."""
+    found = {}
+    for folder in (blog / "site_src" / "posts", blog / "assets" / "images"):
+        for path in folder.rglob("*"):
+            if path.is_file():
+                found[path.relative_to(blog).as_posix()] = path.read_bytes()
+    return found
+
+
+def stamps(blog: Path) -> dict[Path, int]:
+    """Return {path: mtime in ns} of every file in the output folders."""
+    found = {}
+    for folder in (blog / "site_src" / "posts", blog / "assets" / "images"):
+        for path in folder.rglob("*"):
+            try:
+                found[path] = path.stat().st_mtime_ns
+            except FileNotFoundError:  # replaced or removed while we looked
+                continue
+    return found
+
+
+def wait_for_first_write(blog: Path, proc: subprocess.Popen[bytes]) -> float:
+    """Wait until the build changes the output folders (or ends); return when, in monotonic s."""
+    before = stamps(blog)
+    while proc.poll() is None and stamps(blog) == before:
+        time.sleep(0.002)
+    return time.monotonic()
+
+
+def kill_orphan_kernels(blog: Path) -> None:
+    """Kill kernels a SIGKILLed build left running (they run with posts/ as their cwd)."""
+    posts = str(blog / "posts")
+    for proc in psutil.process_iter(["cwd"]):
+        if proc.info["cwd"] == posts:
+            proc.kill()
+
+
+def assert_whole(blog: Path, versions: dict[str, set[bytes]], figures: dict[str, set[bytes]]) -> None:
+    """Assert every published post is one produced version with all its figures, whole."""
+    posts = blog / "site_src" / "posts"
+    for path in posts.iterdir():
+        if path.name.startswith("."):
+            assert path.name.startswith((TMP_PREFIX, JOURNAL_PREFIX)), path  # MkDocs skips dot-files
+            continue
+        text = path.read_bytes()
+        assert text in versions[path.stem], f"{path.name} is torn"
+        for link in re.findall(rb"\]\((/assets/images/[^)]+)\)", text):
+            figure = blog / link.decode().lstrip("/")
+            assert figure.is_file(), f"{path.name} links a missing {link.decode()}"
+            assert figure.read_bytes() in figures[figure.name], f"{figure} is torn"
+    for folder in (blog / "assets" / "images").iterdir():
+        for path in folder.iterdir() if folder.is_dir() else []:
+            assert path.name.startswith(TMP_PREFIX) or path.read_bytes() in figures[path.name], path
+
+
+def test_sigkill_at_random_moments_never_tears_a_post(blog: Path, add_post: Callable[..., Path]) -> None:
+    def write(version: int) -> None:
+        for slug, cells in sources(version).items():
+            add_post(slug, *cells)
+
+    versions: dict[str, set[bytes]] = {}
+    figures: dict[str, set[bytes]] = {}
+    durations = []
+    for version in (1, 2):
+        write(version)
+        start = time.monotonic()
+        done = subprocess.run(build(blog), capture_output=True, text=True, timeout=600)
+        assert done.returncode == 0, done.stderr
+        for rel, data in snapshot(blog).items():
+            target = (
+                versions.setdefault(Path(rel).stem, set())
+                if rel.startswith("site_src")
+                else (figures.setdefault(Path(rel).name, set()))
+            )
+            target.add(data)
+    # Every version is now in the cache: a build renders and writes without kernels.
+    writing = []
+    for version in (1, 2):
+        write(version)
+        start = time.monotonic()
+        proc = subprocess.Popen(build(blog), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        first_write = wait_for_first_write(blog, proc)
+        assert proc.wait(timeout=600) == 0
+        durations.append(time.monotonic() - start)
+        writing.append(time.monotonic() - first_write)
+        assert {k: v for k, v in snapshot(blog).items() if k.startswith("site_src")} == {
+            f"site_src/posts/{slug}.md": next(iter(d for d in versions[slug] if f"v{version}".encode() in d))
+            for slug in versions
+        }
+    span = max(durations) * 1.2
+    write_span = max(writing) * 1.2
+
+    rng = random.Random(SEED)
+    mixed = 0
+    for round_number in range(ROUNDS):
+        # Always the version alpha does not show now, so every build has posts to rewrite.
+        shown = (blog / "site_src" / "posts" / "alpha.md").read_bytes()
+        write(2 if b"alpha v1" in shown else 1)
+        # Every fourth round re-executes, so kills also land while kernels run.
+        args = ("--force",) if round_number % 4 == 3 else ()
+        proc = subprocess.Popen(build(blog, *args), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        if round_number % 2:
+            # Any moment of the build...
+            time.sleep(rng.uniform(0.0, span * (3 if args else 1)))
+        else:
+            # ...or, half of the time, a moment while it writes: the window that matters most.
+            wait_for_first_write(blog, proc)
+            time.sleep(rng.uniform(0.0, write_span))
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=60)
+        kill_orphan_kernels(blog)
+        assert_whole(blog, versions, figures)
+        published = [(blog / "site_src" / "posts" / f"{s}.md").read_bytes() for s in versions]
+        mixed += len({b"v1" in text for text in published}) > 1
+        site = subprocess.run(
+            [sys.executable, "-m", "mkdocs", "build", "--strict", "-q"],
+            cwd=blog,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert site.returncode == 0, f"round {round_number}: {site.stderr}"
+    print(
+        f"{ROUNDS} kills (writes take about {write_span / 1.2:.2f} s of {span / 1.2:.2f} s), "
+        f"{mixed} left the blog between versions, each post still whole"
+    )
+
+    # A build after the kills completes and clears what they left.
+    final = subprocess.run(build(blog), capture_output=True, text=True, timeout=600)
+    assert final.returncode == 0, final.stderr
+    leftovers = [*(blog / "site_src").rglob(".nbpress-*"), *(blog / "assets").rglob(".nbpress-*")]
+    assert not leftovers
+    assert_whole(blog, versions, figures)
+
+
+WRITER = """
+import sys
+from pathlib import Path
+from nbpress.write import atomic_write
+target = Path(sys.argv[1])
+payloads = [bytes([65 + i]) * 8_000_000 for i in range(2)]
+atomic_write(target, payloads[0])
+print("ready", flush=True)
+i = 1
+while True:
+    atomic_write(target, payloads[i % 2])
+    i += 1
+"""
+
+
+def test_sigkill_during_atomic_write_leaves_old_or_new_file(tmp_path: Path) -> None:
+    """Large files rewritten in a loop and killed at random moments are never half-written."""
+    target = tmp_path / "post.md"
+    rng = random.Random(SEED)
+    for _ in range(10):
+        proc = subprocess.Popen([sys.executable, "-c", WRITER, str(target)], stdout=subprocess.PIPE, cwd=REPO)
+        assert proc.stdout is not None and proc.stdout.readline() == b"ready\n"
+        time.sleep(rng.uniform(0.0, 0.3))
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=60)
+        data = target.read_bytes()
+        assert data in (b"A" * 8_000_000, b"B" * 8_000_000), "a torn file"
+        assert all(p == target or p.name.startswith(TMP_PREFIX) for p in tmp_path.iterdir())
