@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import copy
 import os
+import signal
 import tempfile
 import threading
 import time
@@ -44,14 +45,18 @@ class _Stop:
         self.clients: set[Any] = set()
 
     async def stop(self) -> None:
-        """Refuse new cells and kill every running kernel.
+        """Refuse new cells and kill every running kernel process.
 
-        Killing the kernel (rather than cancelling tasks) sends nbclient down its own
-        dead-kernel path, which closes its channels properly.
+        Only the process is killed (rather than tasks cancelled or the kernel shut down):
+        nbclient then takes its own dead-kernel path and cleans up once, without racing a
+        second shutdown of the same kernel.
         """
         self.requested = True
         for client in list(self.clients):
-            await _kill_leftover_kernel(client)
+            km = getattr(client, "km", None)
+            if km is not None and km.has_kernel:
+                with contextlib.suppress(Exception):  # already gone: nothing to kill
+                    await km.signal_kernel(signal.SIGKILL)
 
 
 async def execute_post(post: Post, cwd: Path, stop: _Stop | None = None) -> Any:
@@ -210,6 +215,7 @@ class _Worker(threading.Thread):
         self._args = (posts, cwd, jobs, on_start, on_done)
         self.loop: asyncio.AbstractEventLoop | None = None
         self.ready = threading.Event()
+        self.finished = threading.Event()
         self.result: list[Executed] = []
         self.error: BaseException | None = None
 
@@ -225,6 +231,7 @@ class _Worker(threading.Thread):
             self.error = err
         finally:
             self.ready.set()
+            self.finished.set()
 
     def stop(self) -> None:
         """Ask the event loop to kill every kernel and start no more."""
@@ -252,13 +259,16 @@ def execute_all(
     worker = _Worker(posts, cwd, jobs, on_start, on_done)
     worker.start()
     interrupted = False
-    while worker.is_alive():
+    # Wait on an Event, not Thread.join: in Python 3.11 a KeyboardInterrupt inside join()
+    # can mark a running thread as stopped, and the kernels would be left behind.
+    while not worker.finished.is_set():
         try:
-            worker.join()
+            worker.finished.wait()
         except KeyboardInterrupt:
             # Keep waiting until the kernels are down: leaving now would orphan them.
             interrupted = True
             worker.stop()
+    worker.join()
     if interrupted or worker.stopper.requested:
         raise BuildInterrupted(
             "the build was interrupted; every kernel was shut down, posts that had finished "
