@@ -7,18 +7,16 @@ run, which shows the browser check can see script when there is some.
 
 from __future__ import annotations
 
-import functools
-import http.server
 import subprocess
 import sys
-import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from nbpress.outputs import sanitize_html
-from tests.conftest import REPO
+from tests.conftest import REPO, mkdocs
+from tests.siteserver import serve
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -75,23 +73,10 @@ def served_site(blog: Path, add_post: Callable[..., Path]) -> Iterator[str]:
         timeout=300,
     )
     assert built.returncode == 0, built.stderr
-    site = subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", "--strict", "-q"],
-        cwd=blog,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    site = mkdocs(blog, "build", "--strict")
     assert site.returncode == 0, site.stderr
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(blog / "site"))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serve(blog / "site") as url:
+        yield url.rstrip("/")
 
 
 @pytest.mark.browser
