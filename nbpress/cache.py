@@ -167,6 +167,7 @@ class Store:
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
                 handle.write(text)
+            os.chmod(tmp, 0o644)  # mkstemp makes 0600; CI artifacts and other users read the cache
             os.replace(tmp, self.directory / name)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)

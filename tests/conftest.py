@@ -88,6 +88,34 @@ def add_post(blog: Path) -> Callable[..., Path]:
     return add
 
 
+CHROMIUM = "/usr/bin/chromium"
+# Debian's Chromium, headless as root, with no traffic of its own to the closed network.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+def build_cli(blog: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """Return the finished `python build.py --root BLOG -j 2 ARGS` run."""
+    return subprocess.run(
+        [sys.executable, str(REPO / "build.py"), "--root", str(blog), "-j", "2", *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def published(root: Path) -> dict[str, bytes]:
+    """Return {path relative to root: bytes} of every file the build publishes."""
+    files = [*(root / "site_src" / "posts").rglob("*"), *(root / "assets" / "images").rglob("*")]
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(files) if p.is_file()}
+
+
 def mkdocs(root: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     """Return the finished `python -m mkdocs ARGS` run in the blog `root`, with `env` added."""
     return subprocess.run(

@@ -8,7 +8,6 @@ a post land in screenshots/ (git-ignored) for a person to look at.
 from __future__ import annotations
 
 import json
-import shutil
 import urllib.request
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
@@ -19,20 +18,12 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.conftest import REPO
+from tests.conftest import CHROMIUM, CHROMIUM_ARGS, REPO
 from tests.siteserver import serve
 from tests.test_build import SEED_FIGURES
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 # Hosts a page may ask for besides the local server. Material's header fetches the stars and
 # forks of repo_url from GitHub's API; the test answers nothing (the request is aborted).
 ALLOWED_HOSTS = {"api.github.com"}
@@ -48,10 +39,9 @@ def browser() -> Iterator[Any]:
     """Yield a headless Chromium (Debian's), closed after the module."""
     from playwright.sync_api import sync_playwright
 
-    executable = shutil.which("chromium")
-    assert executable, "install Debian's chromium (apt-get install chromium)"
+    assert Path(CHROMIUM).is_file(), "install Debian's chromium (apt-get install chromium)"
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         yield chromium
         chromium.close()
 

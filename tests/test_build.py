@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from nbpress.pipeline import Options, build
-from tests.conftest import REPO, copy_skeleton
+from tests.conftest import REPO, copy_skeleton, published
 
 SEED_NUMBERS = {
     "SLR_NN": [
@@ -37,12 +37,6 @@ SEED_FIGURES = {
         "output_6_1.png",
     ],
 }
-
-
-def snapshot(root: Path) -> dict[str, bytes]:
-    """Return {relative path: bytes} of everything the build publishes."""
-    files = [*(root / "site_src" / "posts").rglob("*"), *(root / "assets" / "images").rglob("*")]
-    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(files) if p.is_file()}
 
 
 @pytest.fixture(scope="module")
@@ -92,21 +86,21 @@ def test_front_matter_of_the_real_posts(real_blog: Path) -> None:
 
 @pytest.mark.slow
 def test_second_build_is_a_no_op_with_identical_bytes(real_blog: Path) -> None:
-    before = snapshot(real_blog)
+    before = published(real_blog)
     results = build(Options(root=real_blog, jobs=2))
     assert {r.status for r in results} == {"unchanged"}
-    assert snapshot(real_blog) == before
+    assert published(real_blog) == before
 
 
 @pytest.mark.slow
 def test_rerender_from_cache_writes_identical_bytes(real_blog: Path) -> None:
-    before = snapshot(real_blog)
+    before = published(real_blog)
     for md in (real_blog / "site_src" / "posts").glob("*.md"):
         md.unlink()
     shutil.rmtree(real_blog / "assets" / "images" / "SLR_NN")
     results = build(Options(root=real_blog, jobs=2))
     assert {r.status for r in results} == {"cached"}
-    assert snapshot(real_blog) == before
+    assert published(real_blog) == before
 
 
 @pytest.mark.slow

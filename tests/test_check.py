@@ -9,8 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from nbpress.pipeline import Options, build
-from tests.conftest import REPO
-from tests.test_build import snapshot
+from tests.conftest import REPO, published
 
 # Runs the check in a fresh interpreter and reports which heavy modules it imported.
 PROBE = """
@@ -63,7 +62,7 @@ def test_check_lists_what_the_build_would_change(blog: Path, add_post: Callable[
     (blog / "posts" / "broken.ipynb").write_text("{not json")
     add_post("dup", "print(6)")
     (blog / "posts" / "dup.md").write_text("---\ntitle: dup\ndate: 2024-01-01\n---\n\nText.\n")
-    before = snapshot(blog)
+    before = published(blog)
 
     code, heavy, stderr = check(blog)
     assert code == 1 and heavy == []
@@ -82,7 +81,7 @@ def test_check_lists_what_the_build_would_change(blog: Path, add_post: Callable[
         assert any(line.startswith(want) for line in lines), (want, stderr)
     assert not any("posts/same.ipynb" in line for line in lines)
     assert len(lines) == len(expected)
-    assert snapshot(blog) == before  # nothing written
+    assert published(blog) == before  # nothing written
 
 
 def test_check_refuses_slugs(blog: Path) -> None:

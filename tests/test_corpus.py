@@ -15,7 +15,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from tests.conftest import REPO
+from tests.conftest import REPO, mkdocs
 
 CORPUS = Path(__file__).resolve().parent / "corpus"
 
@@ -125,11 +125,5 @@ def test_every_corpus_notebook_builds_or_fails_clearly(blog: Path, add_post: Cal
     unshowable = (posts / "unshowable-outputs.md").read_text(encoding="utf-8")
     assert "IPython.core.display.Javascript object" not in unshowable
 
-    site = subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", "--strict", "-q"],
-        cwd=blog,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    site = mkdocs(blog, "build", "--strict", "-q")
     assert site.returncode == 0, site.stderr

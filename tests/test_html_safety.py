@@ -15,18 +15,9 @@ from pathlib import Path
 import pytest
 
 from nbpress.outputs import sanitize_html
-from tests.conftest import REPO, mkdocs
+from tests.conftest import CHROMIUM, CHROMIUM_ARGS, REPO, mkdocs
 from tests.siteserver import serve
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 # Each attack sets window.pwned; a page that ran none of them leaves it undefined.
 ATTACK = (
     "from IPython.display import HTML\n"

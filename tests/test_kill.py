@@ -19,7 +19,7 @@ from pathlib import Path
 import psutil
 
 from nbpress.write import JOURNAL_PREFIX, TMP_PREFIX
-from tests.conftest import REPO, without_execution_time
+from tests.conftest import REPO, mkdocs, published, without_execution_time
 
 SEED = 20240618
 ROUNDS = 16
@@ -47,16 +47,6 @@ def build(blog: Path, *args: str) -> list[str]:
 def masked(markdown: bytes) -> bytes:
     """Return a generated post with its execution time masked: --force rounds re-execute."""
     return without_execution_time(markdown.decode("utf-8")).encode("utf-8")
-
-
-def snapshot(blog: Path) -> dict[str, bytes]:
-    """Return {path relative to blog: bytes} of every published file."""
-    found = {}
-    for folder in (blog / "site_src" / "posts", blog / "assets" / "images"):
-        for path in folder.rglob("*"):
-            if path.is_file():
-                found[path.relative_to(blog).as_posix()] = path.read_bytes()
-    return found
 
 
 def stamps(blog: Path) -> dict[Path, int]:
@@ -118,7 +108,7 @@ def test_sigkill_at_random_moments_never_tears_a_post(blog: Path, add_post: Call
         start = time.monotonic()
         done = subprocess.run(build(blog), capture_output=True, text=True, timeout=600)
         assert done.returncode == 0, done.stderr
-        for rel, data in snapshot(blog).items():
+        for rel, data in published(blog).items():
             target = (
                 versions.setdefault(Path(rel).stem, set())
                 if rel.startswith("site_src")
@@ -135,7 +125,7 @@ def test_sigkill_at_random_moments_never_tears_a_post(blog: Path, add_post: Call
         assert proc.wait(timeout=600) == 0
         durations.append(time.monotonic() - start)
         writing.append(time.monotonic() - first_write)
-        assert {k: masked(v) for k, v in snapshot(blog).items() if k.startswith("site_src")} == {
+        assert {k: masked(v) for k, v in published(blog).items() if k.startswith("site_src")} == {
             f"site_src/posts/{slug}.md": next(iter(d for d in versions[slug] if f"v{version}".encode() in d))
             for slug in versions
         }
@@ -162,15 +152,9 @@ def test_sigkill_at_random_moments_never_tears_a_post(blog: Path, add_post: Call
         proc.wait(timeout=60)
         kill_orphan_kernels(blog)
         assert_whole(blog, versions, figures)
-        published = [(blog / "site_src" / "posts" / f"{s}.md").read_bytes() for s in versions]
-        mixed += len({b"v1" in text for text in published}) > 1
-        site = subprocess.run(
-            [sys.executable, "-m", "mkdocs", "build", "--strict", "-q"],
-            cwd=blog,
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
+        posts = [(blog / "site_src" / "posts" / f"{s}.md").read_bytes() for s in versions]
+        mixed += len({b"v1" in text for text in posts}) > 1
+        site = mkdocs(blog, "build", "--strict", "-q")
         assert site.returncode == 0, f"round {round_number}: {site.stderr}"
     print(
         f"{ROUNDS} kills (writes take about {write_span / 1.2:.2f} s of {span / 1.2:.2f} s), "

@@ -4,21 +4,10 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from tests.conftest import REPO
-
-
-def build_cli(blog: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, str(REPO / "build.py"), "--root", str(blog), "-j", "2", *args],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+from tests.conftest import build_cli
 
 
 def tree(folder: Path) -> dict[str, bytes]:
