@@ -20,7 +20,8 @@ SOURCE_SUFFIXES = (".ipynb", *TEXT_SUFFIXES)
 # Keys that steer nbpress itself; they are not copied into the published front matter.
 OPTION_KEYS = ("timeout", "inputs", "kernel", "stderr", "allow_errors", "raw_html")
 STDERR_MODES = ("show", "remove", "warn")
-SLUG_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+# Used with fullmatch: "$" would also accept a name ending in a newline.
+SLUG_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 DEFAULT_TIMEOUT = 600
 
 
@@ -75,7 +76,7 @@ def name_slug(path: Path) -> str:
 
 def safe_slug(name: str) -> bool:
     """Return True if `name` can be a post's file or URL name without leaving its folder."""
-    return bool(SLUG_RE.match(name)) and ".." not in name
+    return bool(SLUG_RE.fullmatch(name)) and ".." not in name
 
 
 def slug_for(path: Path) -> str:

@@ -74,7 +74,7 @@ def new_post(
     if not title.strip():
         raise SourceError('the title is empty; give the post a title, e.g. build.py new "My title".')
     slug = slug or slugify(title)
-    if not slug or not SLUG_RE.match(slug) or ".." in slug:
+    if not slug or not SLUG_RE.fullmatch(slug) or ".." in slug:
         raise SourceError(
             f"cannot make a post name from {slug or title!r}; "
             "pass --slug with letters, digits, '.', '_' and '-'."

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from nbpress.pipeline import Options, build
-from tests.conftest import REPO, copy_skeleton, published
+from tests.conftest import build_real_blog, mkdocs, published
 
 SEED_NUMBERS = {
     "SLR_NN": [
@@ -42,15 +39,7 @@ SEED_FIGURES = {
 @pytest.fixture(scope="module")
 def real_blog(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Return a copy of the real blog, built from scratch (no cache, no generated files)."""
-    root = copy_skeleton(tmp_path_factory.mktemp("real") / "blog")
-    for nb in (REPO / "posts").glob("*.ipynb"):
-        shutil.copy2(nb, root / "posts" / nb.name)
-    results = build(Options(root=root, jobs=2))
-    assert {r.name: r.status for r in results} == {
-        "posts/SLR_NN.ipynb": "executed",
-        "posts/Linear_Regression_SciPy_vs_Torch.ipynb": "executed",
-    }, [str(r.error) for r in results]
-    return root
+    return build_real_blog(tmp_path_factory.mktemp("real") / "blog")
 
 
 @pytest.mark.slow
@@ -105,16 +94,8 @@ def test_rerender_from_cache_writes_identical_bytes(real_blog: Path) -> None:
 
 @pytest.mark.slow
 def test_mkdocs_build_strict_passes(real_blog: Path, tmp_path: Path) -> None:
-    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
     site = tmp_path / "site"
-    proc = subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(site)],
-        cwd=real_blog,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    proc = mkdocs(real_blog, "build", "--strict", "--site-dir", str(site))
     assert proc.returncode == 0, proc.stderr
     page = (site / "posts" / "SLR_NN" / "index.html").read_text(encoding="utf-8")
     assert 'src="../../assets/images/SLR_NN/output_3_1.png"' in page
@@ -129,13 +110,6 @@ def test_mkdocs_strict_fails_on_a_missing_figure(real_blog: Path, tmp_path: Path
     blog = tmp_path / "copy"
     shutil.copytree(real_blog, blog, ignore=shutil.ignore_patterns(".nbpress-cache"))
     (blog / "assets" / "images" / "SLR_NN" / "output_7_0.png").unlink()
-    proc = subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(tmp_path / "site")],
-        cwd=blog,
-        env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    proc = mkdocs(blog, "build", "--strict", "--site-dir", str(tmp_path / "site"))
     assert proc.returncode != 0
     assert "output_7_0.png" in proc.stderr

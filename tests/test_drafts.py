@@ -17,6 +17,7 @@ from pathlib import Path
 import yaml
 
 from nbpress.pipeline import Options, build
+from tests.conftest import mkdocs
 from tests.test_fastpages import write_fastpages_notebook
 
 ENV = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
@@ -35,14 +36,7 @@ def test_mkdocs_build_leaves_drafts_out(blog: Path, add_post: Callable[..., Path
     text = (blog / "site_src" / "posts" / "secret-draft.md").read_text(encoding="utf-8")
     assert yaml.safe_load(text.split("---\n")[1])["draft"] is True
     site = tmp_path / "site"
-    proc = subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(site)],
-        cwd=blog,
-        env=ENV,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    proc = mkdocs(blog, "build", "--strict", "--site-dir", str(site))
     assert proc.returncode == 0, proc.stderr
     assert (site / "posts" / "public" / "index.html").is_file()
     assert not (site / "posts" / "secret-draft").exists()
