@@ -184,7 +184,7 @@ def new(root: Path, title: str, fmt: str, slug: str | None, author: str | None) 
         print(f"error: {err}", file=sys.stderr)
         return 1
     rel = path.relative_to(root).as_posix() if path.is_relative_to(root) else path.name
-    editor = "jupyter lab" if fmt == "ipynb" else "your editor (or jupyter lab, with jupytext)"
+    editor = "Jupyter or VS Code" if fmt == "ipynb" else "your editor (or Jupyter, with jupytext)"
     print(
         f"created {rel} (a draft: it shows in mkdocs serve, not in the published site)\n"
         "next:\n"
