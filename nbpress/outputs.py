@@ -250,8 +250,7 @@ def clean_notebook(
             continue
         if cell.cell_type != "code":
             continue
-        if "remove-input" in tags:
-            cell.setdefault("transient", {})["remove_source"] = True
+        # remove-input and the other display tags are cells.py's: they change no output.
         if "remove-output" in tags:
             cell.outputs = []
         cell.outputs = [_clean_output(o, root_list, raw_html) for o in _limit_cell(cell.outputs)]
