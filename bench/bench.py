@@ -20,15 +20,10 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-SKELETON = [
-    "requirements.txt",
-    "mkdocs.yml",
-    "hooks",
-    "site_src/index.md",
-    "site_src/about.md",
-    "site_src/.authors.yml",
-    "assets/images/avatar.svg",
-]
+sys.path.insert(0, str(REPO))  # for tests.skeleton, shared with the test suite
+
+from tests.skeleton import copy_skeleton  # noqa: E402
+
 CODE = [
     "import numpy as np\nimport matplotlib.pyplot as plt\nnp.random.seed({i})",
     "x = np.linspace(0, 10, 50)\ny = {i} * x + np.random.randn(50)\nprint(y[:3].round(2))",
@@ -51,14 +46,7 @@ def make_blog(root: Path, count: int) -> Path:
     import nbformat
     from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_raw_cell
 
-    for name in SKELETON:
-        src, dest = REPO / name, root / name
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        if src.is_dir():
-            shutil.copytree(src, dest, ignore=shutil.ignore_patterns("__pycache__"))
-        else:
-            shutil.copy2(src, dest)
-    (root / "posts").mkdir()
+    copy_skeleton(root)
     for i in range(count):
         nb = new_notebook(metadata={"kernelspec": {"name": "python3", "display_name": "Python 3"}})
         nb.cells = [

@@ -13,30 +13,17 @@ from pathlib import Path
 import pytest
 from hypothesis import settings
 
+from tests.skeleton import REPO as REPO
+from tests.skeleton import copy_skeleton as copy_skeleton
+
 # CI replays the same examples every run, so a landing never hinges on a lucky draw; local
 # runs keep exploring new ones (a failure found there becomes an @example).
 settings.register_profile("ci", derandomize=True)
 if os.environ.get("CI"):
     settings.load_profile("ci")
 
-REPO = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 GOLDEN = Path(__file__).resolve().parent / "golden"
-# What a blog needs besides its posts; copied into every temporary blog.
-SKELETON = [
-    "requirements.txt",
-    "mkdocs.yml",
-    "hooks",
-    "site_src/index.md",
-    "site_src/about.md",
-    "site_src/.authors.yml",
-    "site_src/tags.md",
-    "site_src/javascripts",
-    "site_src/stylesheets",
-    "site_src/vendor",
-    "overrides",
-    "assets/images/avatar.svg",
-]
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -48,20 +35,6 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 @pytest.fixture
 def update_golden(request: pytest.FixtureRequest) -> bool:
     return bool(request.config.getoption("--update-golden"))
-
-
-def copy_skeleton(dest: Path) -> Path:
-    """Copy the blog skeleton (config, site pages, hooks) into `dest`; return `dest`."""
-    for name in SKELETON:
-        src = REPO / name
-        target = dest / name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if src.is_dir():
-            shutil.copytree(src, target, ignore=shutil.ignore_patterns("__pycache__"))
-        else:
-            shutil.copy2(src, target)
-    (dest / "posts").mkdir(exist_ok=True)
-    return dest
 
 
 @pytest.fixture

@@ -35,6 +35,17 @@ def text(path: Path) -> str:
         return ""
 
 
+def interrupt(proc: subprocess.Popen[str]) -> str:
+    """Send Ctrl-C to `proc`; return its output once it ends (killed after a minute)."""
+    proc.send_signal(signal.SIGINT)
+    try:
+        out, _ = proc.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        out, _ = proc.communicate()
+    return str(out)
+
+
 def test_watch_rebuilds_on_source_and_input_changes(blog: Path, add_post: Callable[..., Path]) -> None:
     (blog / "posts" / "data.txt").write_text("first data\n")
     add_post("reads", "print(open('data.txt').read())", front="inputs: [data.txt]\n")
@@ -56,12 +67,7 @@ def test_watch_rebuilds_on_source_and_input_changes(blog: Path, add_post: Callab
         (blog / "posts" / "edited.ipynb").unlink()
         assert wait_for(lambda: not md_edited.exists(), proc)
     finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            out, _ = proc.communicate(timeout=60)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            out, _ = proc.communicate()
+        out = interrupt(proc)
     assert proc.returncode == 0, out
     assert "watching posts/ for changes" in out and "removed" in out
 
@@ -105,12 +111,7 @@ def test_serve_runs_mkdocs_beside_the_watcher(blog: Path, add_post: Callable[...
         add_post("live", "print('served two')")
         assert wait_for(lambda: "served two" in fetch(url), proc)
     finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            out, _ = proc.communicate(timeout=60)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            out, _ = proc.communicate()
+        out = interrupt(proc)
     assert proc.returncode == 0, out
     _, alive = psutil.wait_procs(children, timeout=30)
     assert not alive
