@@ -15,7 +15,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from .errors import SourceError
+from .errors import SourceError, WriteError
 from .posts import Post
 
 EXEC_VERSION = "1"  # bump when execution itself changes in a way that alters outputs
@@ -162,15 +162,25 @@ class Store:
         self._write("durations.json", json.dumps(durations, sort_keys=True))
 
     def _write(self, name: str, text: str) -> None:
-        self.directory.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".tmp-", suffix=".json")
+        """Replace the entry `name` atomically; raise WriteError (one line) if it cannot be written."""
+        tmp: Path | None = None
         try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            fd, path = tempfile.mkstemp(dir=self.directory, prefix=".tmp-", suffix=".json")
+            tmp = Path(path)
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
                 handle.write(text)
             os.chmod(tmp, 0o644)  # mkstemp makes 0600; CI artifacts and other users read the cache
             os.replace(tmp, self.directory / name)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
+        except BaseException as err:
+            if tmp is not None:
+                tmp.unlink(missing_ok=True)
+            if isinstance(err, OSError):
+                raise WriteError(
+                    f"{self.directory.name}/{name}: the build cache could not be written "
+                    f"({err.strerror or err}); free some space or fix the folder's permissions, "
+                    "then build again."
+                ) from None
             raise
 
     def keys(self) -> set[str]:

@@ -91,6 +91,9 @@ class Reporter:
     def finished(self, result: PostResult) -> None:
         """Called once per post when the build is done with it."""
 
+    def waiting(self, line: str) -> None:
+        """Called once if another build holds the blog's lock: `line` says which (its PID)."""
+
 
 def shard_of(slug: str, count: int) -> int:
     """Return the shard (0-based, of `count`) a post belongs to; stable as posts come and go."""
@@ -103,10 +106,20 @@ def build(options: Options, reporter: Reporter | None = None) -> list[PostResult
     With `options.shard` = (k, n) only the k-th of n stable subsets is executed into the
     cache and nothing is published: a last job with every shard's cache then renders.
     """
-    from .write import Site
+    from .lock import build_lock
 
     events = reporter or Reporter()
     root = options.root.resolve()
+    # One build at a time: recover() below settles journals and deletes temporary files,
+    # which must never be those of a build that is still running.
+    with build_lock(root, events.waiting):
+        return _build(options, root, events)
+
+
+def _build(options: Options, root: Path, events: Reporter) -> list[PostResult]:
+    """Build the blog at `root` under its lock; return one PostResult per post."""
+    from .write import Site
+
     posts_dir = root / "posts"
     site = Site(root, posts_dir)
     # A build killed mid-write leaves dot-named temporary files and journals (MkDocs skips
@@ -154,6 +167,8 @@ def build(options: Options, reporter: Reporter | None = None) -> list[PostResult
     durations = store.durations()
 
     def executed(outcome: Executed) -> None:
+        # On the main thread: the executor hands each finished notebook over a queue, so
+        # capping, probing versions, caching and publishing never stall the kernels' loop.
         plan = by_post[id(outcome.post)]
         if outcome.error is not None:
             detail = getattr(outcome.error, "traceback", "")
@@ -163,8 +178,12 @@ def build(options: Options, reporter: Reporter | None = None) -> list[PostResult
         plan.executed = limit_outputs(outcome.notebook)
         # Recorded now, with the outputs, so a later re-render shows the same line.
         plan.provenance = provenance.collect(plan.executed, plan.post.front_matter.kernel)
-        store.save(plan.exec_key, plan.executed, plan.provenance)
         durations[plan.post.slug] = round(outcome.seconds, 1)
+        try:
+            store.save(plan.exec_key, plan.executed, plan.provenance)
+        except NbpressError as err:  # a full disk fails this post, not the build
+            done(PostResult(plan.post.rel_path, "failed", outcome.seconds, err))
+            return
         finish(plan, "executed", outcome.seconds)
 
     # Longest first (by the last build's times) so the slowest post never starts last.
@@ -177,7 +196,9 @@ def build(options: Options, reporter: Reporter | None = None) -> list[PostResult
         on_done=executed,
     )
     if to_run:
-        store.save_durations(durations)
+        # Only an ordering hint for the next build: losing it (a full disk) costs nothing.
+        with contextlib.suppress(NbpressError):
+            store.save_durations(durations)
 
     if publish and not options.slugs:
         for slug in site.prune({p.relative_to(root).as_posix() for p in sources}):
@@ -293,9 +314,9 @@ def _signals_deferred() -> Iterator[None]:
     """Hold Ctrl-C and SIGTERM while one post is written, then act on them.
 
     Every file is replaced atomically anyway; holding the signal also keeps a post's figures
-    and Markdown from the same version. Off the main thread (posts published as their kernel
-    finishes) there is nothing to hold: signals reach the main thread, which stops the
-    kernels' loop only between two posts.
+    and Markdown from the same version. Posts are published on the main thread (the
+    executor hands them over), where signals arrive; elsewhere (a caller's own thread)
+    there is nothing to hold.
     """
     if threading.current_thread() is not threading.main_thread():
         yield
