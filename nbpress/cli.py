@@ -50,7 +50,6 @@ class PlainReporter(Reporter):
             print(result.detail.rstrip(), file=self.err)
         print(f"{_line(result)}\nerror: {result.error}", file=self.err, flush=True)
 
-
     def waiting(self, line: str) -> None:
         """Say, once, that another build holds the blog and this one waits for it."""
         print(line, file=self.err, flush=True)

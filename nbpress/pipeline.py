@@ -21,7 +21,7 @@ from typing import Any
 import yaml
 
 from . import cache, posts, provenance
-from .errors import NbpressError, SourceError, WriteError
+from .errors import ConfigError, NbpressError, SourceError, WriteError
 
 STATUSES = ("executed", "cached", "unchanged", "removed", "failed")
 
@@ -66,6 +66,7 @@ class _Plan:
     outputs: list[Any] | None = None
     executed: Any | None = None
     provenance: dict[str, Any] | None = None
+    warnings: list[str] = field(default_factory=list)
 
 
 def _authors(root: Path) -> dict[str, str]:
@@ -73,13 +74,33 @@ def _authors(root: Path) -> dict[str, str]:
     path = root / "site_src" / ".authors.yml"
     if not path.is_file():
         return {}
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    data = load_authors(path, root)
     table: dict[str, str] = {}
     for key, info in (data.get("authors") or {}).items():
         table[str(key)] = str(key)
         if isinstance(info, dict) and info.get("name"):
             table[str(info["name"])] = str(key)
     return table
+
+
+def load_authors(path: Path, root: Path) -> dict[str, Any]:
+    """Return the mapping in site_src/.authors.yml; raise ConfigError (one line, with its line) if broken."""
+    rel = path.relative_to(root).as_posix() if path.is_relative_to(root) else path.name
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f", line {mark.line + 1}" if mark is not None else ""
+        problem = getattr(err, "problem", None) or "not valid YAML"
+        raise ConfigError(f"{rel}{where}: {problem}; fix the YAML, then build again.") from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise ConfigError(f"{rel}: cannot be read ({err}); fix the file, then build again.") from None
+    authors = data.get("authors", {}) if isinstance(data, dict) else None
+    if not isinstance(authors, dict):
+        raise ConfigError(
+            f"{rel}: expected a mapping with an 'authors:' mapping of author keys; fix it, then build again."
+        )
+    return data
 
 
 class Reporter:
@@ -110,6 +131,8 @@ def build(options: Options, reporter: Reporter | None = None) -> list[PostResult
 
     events = reporter or Reporter()
     root = options.root.resolve()
+    if options.jobs < 1:
+        raise ConfigError(f"-j {options.jobs}: the number of kernels to run at once must be 1 or more.")
     # One build at a time: recover() below settles journals and deletes temporary files,
     # which must never be those of a build that is still running.
     with build_lock(root, events.waiting):
@@ -151,7 +174,7 @@ def _build(options: Options, root: Path, events: Reporter) -> list[PostResult]:
                 done(PostResult(plan.post.rel_path, "failed", seconds, err))
                 return
         elapsed = seconds + time.perf_counter() - start
-        done(PostResult(plan.post.rel_path, status, elapsed, warnings=tuple(warnings)))
+        done(PostResult(plan.post.rel_path, status, elapsed, warnings=(*plan.warnings, *warnings)))
 
     to_run = []
     for plan in plans:
@@ -267,12 +290,19 @@ def _plan(
             done(PostResult(post.rel_path, "failed", error=err))
             continue
         render_key = cache.render_key(post, exec_key, renderer)
-        if not options.force and cache.is_current(site.record(post.slug), post, exec_key, render_key):
+        record = site.record(post.slug)
+        if (
+            not options.force
+            and cache.is_current(record, post, exec_key, render_key)
+            and site.whole(post.slug, record)
+        ):
             done(PostResult(post.rel_path, "unchanged"))
             continue
         plan = _Plan(post, exec_key, render_key)
         if not options.force:
-            plan.outputs = store.load(exec_key)
+            plan.outputs, problem = store.lookup(exec_key)
+            if problem:
+                plan.warnings.append(problem)
             plan.provenance = store.provenance(exec_key) if plan.outputs is not None else None
         plans.append(plan)
     return plans
@@ -283,6 +313,7 @@ def _publish(plan: _Plan, site: Any, root: Path, authors: dict[str, str]) -> lis
     from .cells import apply_display
     from .outputs import clean_notebook
     from .render import published_front_matter, render
+    from .write import DIGEST_PLACEHOLDER
 
     post = plan.post
     if plan.executed is not None:
@@ -298,7 +329,13 @@ def _publish(plan: _Plan, site: Any, root: Path, authors: dict[str, str]) -> lis
         executed, post.front_matter_cell, roots=[root], raw_html=post.front_matter.raw_html
     )
     warnings = apply_display(cleaned, post.front_matter.stderr, post.rel_path)
-    record = {"source": post.rel_path, "exec_key": plan.exec_key, "render_key": plan.render_key}
+    record = {
+        "source": post.rel_path,
+        "exec_key": plan.exec_key,
+        "render_key": plan.render_key,
+        # write.seal replaces it with the digest of the Markdown as written, so a hand edit shows.
+        "digest": DIGEST_PLACEHOLDER,
+    }
     front_matter = published_front_matter(post, authors, record)
     rendered = render(post, cleaned, front_matter, f"/assets/images/{post.slug}/", plan.provenance)
     with _signals_deferred():
