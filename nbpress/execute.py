@@ -148,20 +148,22 @@ class _Tree:
     """
 
     def __init__(self) -> None:
-        self.pid: int | None = None
+        self.kernel: Any | None = None  # psutil.Process of the kernel, once it runs
         self.seen: dict[int, Any] = {}
 
     def note(self, pid: int | None) -> None:
         """Remember the descendants of the kernel process `pid` (when known)."""
         import psutil
 
-        self.pid = pid or self.pid
-        if self.pid is None:
-            return
         try:
-            children = psutil.Process(self.pid).children(recursive=True)
+            if pid is not None and (self.kernel is None or self.kernel.pid != pid):
+                self.kernel = psutil.Process(pid)
+            # is_running() also compares start times: a reused PID is not the kernel.
+            if self.kernel is None or not self.kernel.is_running():
+                return  # the kernel is gone: what it left was noted before
+            children = self.kernel.children(recursive=True)
         except psutil.Error:
-            return  # the kernel is gone: what it left was noted before
+            return
         for child in children:
             self.seen.setdefault(child.pid, child)
 

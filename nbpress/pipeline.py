@@ -204,8 +204,9 @@ def _build(options: Options, root: Path, events: Reporter) -> list[PostResult]:
         durations[plan.post.slug] = round(outcome.seconds, 1)
         try:
             store.save(plan.exec_key, plan.executed, plan.provenance)
-        except NbpressError as err:  # a full disk fails this post, not the build
-            done(PostResult(plan.post.rel_path, "failed", outcome.seconds, err))
+        except WriteError as err:  # a full disk fails this post, not the build
+            error = WriteError(f"{plan.post.rel_path}: {err}")
+            done(PostResult(plan.post.rel_path, "failed", outcome.seconds, error))
             return
         finish(plan, "executed", outcome.seconds)
 

@@ -68,7 +68,8 @@ def test_a_cache_that_cannot_be_written_fails_that_post_alone(
     assert done.returncode == 1, done.stderr
     assert "Traceback" not in done.stderr
     [line] = error_lines(done.stderr)
-    assert line.startswith("error: .nbpress-cache/") and "the build cache could not be written" in line
+    assert line.startswith("error: posts/huge.ipynb: .nbpress-cache/")
+    assert "the build cache could not be written (File too large)" in line
     assert "free some space" in line
     assert "still published" in (blog / "site_src" / "posts" / "healthy.md").read_text(encoding="utf-8")
     assert not (blog / "site_src" / "posts" / "huge.md").exists()
