@@ -225,8 +225,15 @@ def _build(options: Options, root: Path, events: Reporter) -> list[PostResult]:
             store.save_durations(durations)
 
     if publish and not options.slugs:
-        for slug in site.prune({p.relative_to(root).as_posix() for p in sources}):
+        kept = {p.relative_to(root).as_posix() for p in sources}
+        for slug in site.prune(kept):
             done(PostResult(f"site_src/posts/{slug}.md", "removed"))
+        for name in site.edited_orphans(kept):
+            error = WriteError(
+                f"{name}: its source is gone, but it was edited by hand since the build wrote it, "
+                "so nbpress keeps it; move the edit into a source in posts/, or delete the file."
+            )
+            done(PostResult(name, "failed", error=error))
     return results
 
 

@@ -138,8 +138,16 @@ class Site:
 
         A journal's figures that the published Markdown does not record are removed (that
         Markdown is old or new, whole either way; its own figures all exist). Returns the
-        files deleted. Only names carrying nbpress's prefixes are touched.
+        files deleted. Only names carrying nbpress's prefixes are touched, and only by the
+        holder of the blog's build lock (nbpress.lock): never a running build's files.
         """
+        from .lock import holder, lock_path
+
+        if holder(lock_path(self.root)) != os.getpid():
+            raise ConfigError(
+                f"{lock_path(self.root).relative_to(self.root)}: recover() needs the build lock; "
+                "call it inside nbpress.lock.build_lock."
+            )
         found = [*self.posts_dir.glob(TMP_PREFIX + "*"), *self.images_dir.glob("*/" + TMP_PREFIX + "*")]
         for path in found:
             path.unlink(missing_ok=True)
@@ -293,19 +301,31 @@ class Site:
         """Remove generated posts whose source is gone; return their slugs.
 
         Only Markdown files carrying an nbpress record, and the figures that record lists,
-        are deleted: anything else in the tree belongs to the author.
+        are deleted: anything else in the tree belongs to the author, and so does a
+        generated post edited by hand since (see `edited_orphans`).
         """
         removed: list[str] = []
         if not self.posts_dir.is_dir():
             return removed
         for md in sorted(self.posts_dir.glob("*.md")):
             record = read_record(md)
-            if record is None or record.get("source") in sources:
+            if record is None or record.get("source") in sources or edited(md, record):
                 continue
             if self._remove_post(md.stem, record):
                 md.unlink()
                 removed.append(md.stem)
         return removed
+
+    def edited_orphans(self, sources: set[str]) -> list[str]:
+        """Return the generated posts whose source is gone but which were edited by hand since."""
+        if not self.posts_dir.is_dir():
+            return []
+        found = []
+        for md in sorted(self.posts_dir.glob("*.md")):
+            record = read_record(md)
+            if record is not None and record.get("source") not in sources and edited(md, record):
+                found.append(md.relative_to(self.root).as_posix())
+        return found
 
     def _remove_post(self, slug: str, record: dict[str, Any] | None) -> bool:
         """Delete the figures and journal of `slug`; return False if the name is not one nbpress makes."""

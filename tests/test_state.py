@@ -165,6 +165,22 @@ def test_a_hand_edited_post_is_never_overwritten(blog: Path, add_post: Callable[
     assert build_cli(blog, "--check").returncode == 0
 
 
+def test_a_hand_edited_post_whose_source_is_gone_is_kept(blog: Path, add_post: Callable[..., Path]) -> None:
+    source = add_post("orphan", "print('generated')")
+    assert build_cli(blog).returncode == 0
+    md = blog / "site_src" / "posts" / "orphan.md"
+    md.write_text(md.read_text(encoding="utf-8") + "\nA paragraph added by hand.\n", encoding="utf-8")
+    source.unlink()
+    done = build_cli(blog)
+    assert done.returncode == 1
+    [line] = error_lines(done.stderr)
+    assert line == (
+        "error: site_src/posts/orphan.md: its source is gone, but it was edited by hand since the build "
+        "wrote it, so nbpress keeps it; move the edit into a source in posts/, or delete the file."
+    )
+    assert "added by hand" in md.read_text(encoding="utf-8")
+
+
 def test_a_broken_authors_file_is_one_line_with_its_line(blog: Path, add_post: Callable[..., Path]) -> None:
     add_post("post", "1")
     authors = blog / "site_src" / ".authors.yml"
