@@ -7,6 +7,7 @@ cell starts in a session of their own.
 
 from __future__ import annotations
 
+import os
 import re
 import signal
 import subprocess
@@ -103,7 +104,7 @@ def test_watch_takes_the_lock_for_each_rebuild_only(blog: Path, add_post: Callab
         assert proc.stdout is not None
         line = proc.stdout.readline()
         # The watch's first build waits for this test, which holds the lock.
-        assert line.startswith("waiting for the build with PID ") and f" {__import__('os').getpid()} " in line
+        assert line.startswith(f"waiting for the build with PID {os.getpid()} to finish")
         time.sleep(2)
         assert not md.exists()
     try:
@@ -119,6 +120,20 @@ def test_watch_takes_the_lock_for_each_rebuild_only(blog: Path, add_post: Callab
         proc.send_signal(signal.SIGINT)
         proc.communicate(timeout=60)
     assert proc.returncode == 0
+
+
+def test_sigterm_ends_a_build_waiting_for_the_lock(blog: Path, add_post: Callable[..., Path]) -> None:
+    add_post("post", "print(1)")
+    with build_lock(blog):
+        proc = subprocess.Popen(command(blog), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        assert proc.stderr is not None
+        assert proc.stderr.readline().startswith("waiting for the build with PID ")
+        sent = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        _out, err = proc.communicate(timeout=60)
+        assert time.monotonic() - sent < 5
+    assert proc.returncode == 130 and "interrupted:" in err and "Traceback" not in err
+    assert not (blog / "site_src" / "posts" / "post.md").exists()
 
 
 def test_a_post_missing_a_figure_is_published_again(blog: Path, add_post: Callable[..., Path]) -> None:
