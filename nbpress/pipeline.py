@@ -128,23 +128,23 @@ def build(options: Options, reporter: Reporter | None = None) -> list[PostResult
     cache and nothing is published: a last job with every shard's cache then renders.
     """
     from .lock import build_lock
+    from .write import Site
 
     events = reporter or Reporter()
     root = options.root.resolve()
     if options.jobs < 1:
         raise ConfigError(f"-j {options.jobs}: the number of kernels to run at once must be 1 or more.")
+    # Checked before the lock is taken, so a refused layout leaves the blog as it was.
+    site = Site(root, root / "posts")
     # One build at a time: recover() below settles journals and deletes temporary files,
     # which must never be those of a build that is still running.
     with build_lock(root, events.waiting):
-        return _build(options, root, events)
+        return _build(options, root, site, events)
 
 
-def _build(options: Options, root: Path, events: Reporter) -> list[PostResult]:
+def _build(options: Options, root: Path, site: Any, events: Reporter) -> list[PostResult]:
     """Build the blog at `root` under its lock; return one PostResult per post."""
-    from .write import Site
-
     posts_dir = root / "posts"
-    site = Site(root, posts_dir)
     # A build killed mid-write leaves dot-named temporary files and journals (MkDocs skips
     # them); finish its work before deciding what is unchanged.
     site.recover()
