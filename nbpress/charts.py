@@ -1,0 +1,352 @@
+"""Interactive charts: plotly, Vega-Lite and Vega (altair), bokeh and ipywidgets outputs.
+
+One transform step, run by render.py on a cleaned notebook: each chart output becomes an
+embed (its JSON in a `<script type="application/json">` that cannot end early) drawn on the
+page by site_src/javascripts/charts.js with libraries the site serves itself, plus a static
+form (the output's PNG, else a one-line note) for the feed and readers without JavaScript.
+No script from an output is ever kept: plotly's and altair's HTML, bokeh's JavaScript and
+its loader are replaced by their data. The step returns which libraries the page needs and
+a warning for every interactive output that is still not shown.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+PLOTLY = "application/vnd.plotly.v1+json"
+VEGALITE = tuple(f"application/vnd.vegalite.v{n}+json" for n in (6, 5, 4))
+VEGA = tuple(f"application/vnd.vega.v{n}+json" for n in (6, 5))
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
+BOKEH_EXEC = "application/vnd.bokehjs_exec.v0+json"
+BOKEH_LOAD = "application/vnd.bokehjs_load.v0+json"
+
+# The versions vendored under site_src/vendor/ (README, "Interactive charts").
+VENDORED = {
+    "plotly.js": "4.1.1",
+    "vega": "6.4.0",
+    "vega-lite": "6.5.0",
+    "vega-embed": "7.3.0",
+    "bokeh": "3.9.2",
+    "@jupyter-widgets/html-manager": "1.0.15",
+}
+# Libraries a page may ask for, in the order their scripts must load (vega-embed reads the
+# vega-lite global when it loads); mkdocs.yml's extra.nbpress_charts maps each to its files.
+LIBRARIES = ("plotly", "vega", "vega-lite", "vega-embed", "bokeh", "widgets")
+# Widget models the vendored manager draws itself; any other module would be fetched from a CDN.
+_WIDGET_MODULES = ("@jupyter-widgets/base", "@jupyter-widgets/controls", "@jupyter-widgets/output")
+_MODEL_REF = re.compile(r"IPY_MODEL_([0-9a-zA-Z_-]+)")
+_UNSHOWN_NOTE = re.compile(r"^\[nbpress: (.+) cannot be shown on a static page\]\n?$")
+# What altair's and bokeh's notebook HTML and JavaScript look like; only their data is taken.
+_ALTAIR_DIV = re.compile(r'<div id="altair-viz-[0-9a-f]+">')
+_BOKEH_TARGET = re.compile(
+    r'^\s*<div id="[^"<>]+" data-root-id="[^"<>]+" style="display: contents;"></div>\s*$'
+)
+_BOKEH_LOADING = re.compile(r'class="bk-notebook-logo"')
+
+
+@dataclass
+class Charts:
+    """What the step found: the libraries the page needs (in LIBRARIES order) and warnings."""
+
+    libraries: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def _join(value: Any) -> str:
+    return "".join(value) if isinstance(value, list) else str(value)
+
+
+def kind(data: Mapping[str, Any]) -> str | None:
+    """Return which chart an output's data is ("plotly", "vega-lite", ...), or None.
+
+    "bokeh-load" and "bokeh-target" are bokeh's loader and its empty target div: dropped,
+    since the site brings its own BokehJS and its own element.
+    """
+    if PLOTLY in data:
+        return "plotly"
+    if any(m in data for m in VEGALITE):
+        return "vega-lite"
+    if any(m in data for m in VEGA):
+        return "vega"
+    if WIDGET_VIEW in data:
+        return "widget"
+    if BOKEH_EXEC in data:
+        return "bokeh"
+    if BOKEH_LOAD in data:
+        return "bokeh-load"
+    page = _join(data.get("text/html", ""))
+    if _ALTAIR_DIV.search(page) and "vegaEmbed(" in page:
+        return "altair-html"
+    if _BOKEH_TARGET.match(page):
+        return "bokeh-target"
+    if _BOKEH_LOADING.search(page) and "Loading BokehJS" in page:
+        return "bokeh-load"
+    return None
+
+
+def is_chart(data: Mapping[str, Any]) -> bool:
+    """Return True if `data` is a chart output this step turns into a safe embed."""
+    return kind(data) is not None
+
+
+def embed_json(value: Any) -> str:
+    """Return `value` as JSON that cannot end its <script> element or break a Markdown block.
+
+    <, > and & become \\u escapes (no "</script>", no "<!--"), and so do U+2028 and U+2029.
+    """
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    for char, escape in (
+        ("<", "\\u003c"),
+        (">", "\\u003e"),
+        ("&", "\\u0026"),
+        ("\u2028", "\\u2028"),
+        ("\u2029", "\\u2029"),
+    ):
+        text = text.replace(char, escape)
+    return text
+
+
+def attach_widget_state(notebook: Any) -> Any:
+    """Return the notebook with each widget view's saved state copied into that output, in place.
+
+    nbclient saves widget state in the notebook's metadata, which the build cache does not
+    keep; stored with the output (only the models that view reaches), it survives caching.
+    """
+    saved = notebook.get("metadata", {}).get("widgets", {}).get(WIDGET_STATE, {})
+    state = saved.get("state", {}) if isinstance(saved, dict) else {}
+    if not isinstance(state, dict) or not state:
+        return notebook
+    for output in _outputs(notebook):
+        view = output.get("data", {}).get(WIDGET_VIEW)
+        if isinstance(view, dict) and view.get("model_id") in state:
+            output.setdefault("metadata", {})["nbpress_widget_state"] = _reachable(
+                state, str(view["model_id"])
+            )
+    return notebook
+
+
+def _outputs(notebook: Any) -> Iterator[Any]:
+    for cell in notebook.cells:
+        if cell.cell_type == "code":
+            yield from cell.get("outputs", [])
+
+
+def _reachable(state: dict[str, Any], root: str) -> dict[str, Any]:
+    """Return the models of `state` that the model `root` refers to, itself included."""
+    found: dict[str, Any] = {}
+    todo = [root]
+    while todo:
+        model_id = todo.pop()
+        if model_id in found or model_id not in state:
+            continue
+        found[model_id] = state[model_id]
+        todo.extend(_MODEL_REF.findall(json.dumps(state[model_id])))
+    return dict(sorted(found.items()))
+
+
+def transform(notebook: Any, rel_path: str) -> Charts:
+    """Turn the chart outputs of a cleaned notebook into embeds, in place; return what the page needs.
+
+    A chart output's data is replaced by its PNG (kept as a figure) or nothing, and its
+    metadata gains `nbpress_chart`: the HTML of the embed, built here from data only.
+    """
+    found = Charts()
+    needed: set[str] = set()
+    widget_state: dict[str, Any] = {}
+    first_widget: Any = None
+    for index, cell in enumerate(notebook.cells):
+        if cell.cell_type != "code" or cell.metadata.get("nbpress_remove"):
+            continue
+        kept = []
+        for number, output in enumerate(cell.get("outputs", [])):
+            where = f"{rel_path}, cell {index + 1}"
+            if output.get("output_type") == "stream":
+                match = _UNSHOWN_NOTE.match(_join(output.get("text", "")))
+                if match:
+                    found.warnings.append(
+                        f"{where}: {match.group(1)} is not shown on the page (an output nbpress cannot draw)"
+                    )
+                kept.append(output)
+                continue
+            data = output.get("data", {})
+            what = kind(data) if output.get("output_type") in ("display_data", "execute_result") else None
+            if what is None:
+                kept.append(output)
+                continue
+            if what in ("bokeh-load", "bokeh-target"):
+                continue
+            element = f"nbpress-chart-{index}-{number}"
+            try:
+                libraries, body = _embed(what, data, output.get("metadata", {}), widget_state)
+            except _Unshown as err:
+                found.warnings.append(f"{where}: {err} is not shown on the page")
+                libraries, body = [], ""
+            if body and what == "widget" and first_widget is None:
+                first_widget = output
+            needed.update(libraries)
+            png = data.get("image/png")
+            note = (
+                f"[nbpress: an interactive {_NAMES[what]}; it needs JavaScript]"
+                if body
+                else f"[nbpress: an interactive {_NAMES[what]} that cannot be shown on a static page]"
+            )
+            output["data"] = {"image/png": png} if png else {}
+            output.setdefault("metadata", {})["nbpress_chart"] = {
+                "html": (
+                    f'<div class="nbpress-chart nbpress-chart-{html.escape(what)}" id="{element}" '
+                    f'data-nbpress-chart="{html.escape(what)}" data-search-exclude>{body}'
+                    + ("" if png else f'<p class="nbpress-chart-note">{html.escape(note)}</p>')
+                    + "</div>"
+                ),
+                "static": bool(png),
+            }
+            kept.append(output)
+        cell.outputs = kept
+    if widget_state and first_widget is not None:
+        # One state for the page: the manager draws every view tag of the page from it.
+        chart = first_widget["metadata"]["nbpress_chart"]
+        state = {"version_major": 2, "version_minor": 0, "state": dict(sorted(widget_state.items()))}
+        tag = f'<script type="{WIDGET_STATE}">{embed_json(state)}</script>'
+        chart["html"] = chart["html"].replace("data-search-exclude>", f"data-search-exclude>{tag}", 1)
+    found.libraries = [lib for lib in LIBRARIES if lib in needed]
+    return found
+
+
+_NAMES = {
+    "plotly": "plotly chart",
+    "vega-lite": "Vega-Lite chart",
+    "vega": "Vega chart",
+    "altair-html": "altair chart",
+    "bokeh": "bokeh plot",
+    "widget": "widget",
+}
+
+
+class _Unshown(Exception):
+    """An interactive output that cannot be drawn; its message says why."""
+
+
+def _script(kind_: str, value: Any) -> str:
+    """Return the <script> element holding a chart's JSON for charts.js; it never runs."""
+    attributes = f'type="application/json" class="nbpress-chart-data" data-kind="{kind_}"'
+    return f"<script {attributes}>{embed_json(value)}</script>"
+
+
+def _embed(
+    what: str, data: Mapping[str, Any], metadata: Mapping[str, Any], widget_state: dict[str, Any]
+) -> tuple[list[str], str]:
+    """Return (libraries, embed HTML) of one chart output; raise _Unshown if it cannot be drawn."""
+    if what == "plotly":
+        figure = data[PLOTLY]
+        if not isinstance(figure, dict):
+            raise _Unshown("a plotly chart without its figure")
+        return ["plotly"], _script("plotly", {k: figure[k] for k in ("data", "layout") if k in figure})
+    if what in ("vega-lite", "vega"):
+        mime = next(m for m in (*VEGALITE, *VEGA) if m in data)
+        return _vega(what, data[mime])
+    if what == "altair-html":
+        spec, options = _altair_spec(_join(data.get("text/html", "")))
+        mode = "vega" if options.get("mode") == "vega" else "vega-lite"
+        return _vega(mode, spec)
+    if what == "bokeh":
+        return ["bokeh"], _script("bokeh", _bokeh_item(_join(data.get("application/javascript", ""))))
+    return _widget(data[WIDGET_VIEW], metadata, widget_state)
+
+
+def _vega(mode: str, spec: Any) -> tuple[list[str], str]:
+    if not isinstance(spec, dict):
+        raise _Unshown(f"a {mode} chart without its spec")
+    return ["vega", "vega-embed", *(["vega-lite"] if mode == "vega-lite" else [])], _script(mode, spec)
+
+
+def _altair_spec(page: str) -> tuple[Any, dict[str, Any]]:
+    """Return (spec, embed options) from altair's HTML: the JSON arguments of its closing call."""
+    start = page.rfind("})(")
+    decoder = json.JSONDecoder()
+    try:
+        spec, end = decoder.raw_decode(page, start + 3)
+        options, _ = decoder.raw_decode(page, page.index("{", end))
+    except (ValueError, IndexError):
+        raise _Unshown("an altair chart whose spec could not be read") from None
+    return spec, options if isinstance(options, dict) else {}
+
+
+def _bokeh_item(script: str) -> dict[str, Any]:
+    """Return bokeh's JSON item (doc, root_id) from the data in its notebook JavaScript.
+
+    The script itself never runs: only the JSON values of `docs_json` and `render_items` are read.
+    """
+    decoder = json.JSONDecoder()
+    try:
+        docs, _ = decoder.raw_decode(script, script.index("const docs_json = ") + len("const docs_json = "))
+        items, _ = decoder.raw_decode(
+            script, script.index("const render_items = ") + len("const render_items = ")
+        )
+        doc_id = items[0]["docid"]
+        root_id = next(iter(items[0]["roots"]))
+        doc = docs[doc_id]
+    except (ValueError, KeyError, IndexError, TypeError, StopIteration):
+        raise _Unshown("a bokeh plot whose document could not be read") from None
+    if doc.get("version") != VENDORED["bokeh"]:
+        raise _Unshown(f"a bokeh {doc.get('version')} plot (the site serves BokehJS {VENDORED['bokeh']})")
+    for root in doc.get("roots", []):
+        attributes = root.get("attributes", {}) if isinstance(root, dict) else {}
+        if (
+            root.get("id") == root_id
+            and "sizing_mode" not in attributes
+            and isinstance(attributes.get("width"), int)
+        ):
+            # Scales down to a phone's column, never above the width the author chose.
+            attributes["sizing_mode"] = "scale_width"
+            attributes["max_width"] = attributes["width"]
+    return {"doc": doc, "root_id": root_id, "version": doc.get("version")}
+
+
+def _widget(view: Any, metadata: Mapping[str, Any], widget_state: dict[str, Any]) -> tuple[list[str], str]:
+    state = metadata.get("nbpress_widget_state")
+    model_id = view.get("model_id") if isinstance(view, dict) else None
+    if not isinstance(state, dict) or model_id not in state:
+        raise _Unshown("a widget without saved state (re-run the post with --force)")
+    modules = {str(m.get("model_module")) for m in state.values() if isinstance(m, dict)}
+    foreign = sorted(modules - set(_WIDGET_MODULES))
+    if foreign:
+        raise _Unshown(f"a widget from {foreign[0]} (only ipywidgets' own widgets are drawn)")
+    for key, model in state.items():
+        widget_state[key] = _safe_model(model)
+    tag = {"model_id": str(model_id), "version_major": 2, "version_minor": 0}
+    return ["widgets"], f'<script type="{WIDGET_VIEW}">{embed_json(tag)}</script>'
+
+
+def _safe_model(model: dict[str, Any]) -> dict[str, Any]:
+    """Return a widget model whose HTML is sanitized: HTML widgets' values, HTML descriptions,
+    and the outputs an Output widget holds (the manager would run their scripts)."""
+    from .outputs import sanitize_html
+
+    model = json.loads(json.dumps(model))
+    state = model.get("state", {})
+    if model.get("model_name") in ("HTMLModel", "HTMLMathModel") and isinstance(state.get("value"), str):
+        state["value"] = sanitize_html(state["value"])
+    if state.get("description_allow_html") and isinstance(state.get("description"), str):
+        state["description"] = sanitize_html(state["description"])
+    if model.get("model_name") == "OutputModel" and isinstance(state.get("outputs"), list):
+        state["outputs"] = [_safe_output(o) for o in state["outputs"] if isinstance(o, dict)]
+    return model
+
+
+def _safe_output(output: dict[str, Any]) -> dict[str, Any]:
+    """Return an Output widget's output with only text, images and sanitized HTML left."""
+    from .outputs import sanitize_html
+
+    if output.get("output_type") not in ("display_data", "execute_result"):
+        return output
+    data = output.get("data", {})
+    kept = {m: data[m] for m in ("text/plain", "image/png", "image/jpeg") if m in data}
+    if "text/html" in data:
+        kept["text/html"] = sanitize_html(_join(data["text/html"]))
+    return {**output, "data": kept}
