@@ -57,6 +57,11 @@
   }
 
   // Vega's loader, restricted: data and images only from this site, links only http(s)/mailto.
+  function refuse(why) {
+    console.warn(`nbpress: ${why}`); // said aloud: Vega drops a refused link silently
+    throw new Error(`nbpress: ${why}`);
+  }
+
   function safeLoader() {
     const loader = vega.loader();
     const sanitize = loader.sanitize.bind(loader);
@@ -64,13 +69,11 @@
       const url = new URL(String(uri), document.baseURI);
       if (options && options.context === "href") {
         if (!["http:", "https:", "mailto:"].includes(url.protocol)) {
-          throw new Error("nbpress: a chart link that is not http(s) or mailto was refused");
+          refuse(`a chart link to ${url.protocol} was refused`);
         }
         return { href: url.href, rel: "noopener noreferrer" };
       }
-      if (url.origin !== window.location.origin) {
-        throw new Error("nbpress: a chart may load only this site's files");
-      }
+      if (url.origin !== window.location.origin) refuse(`a chart may load only this site's files, not ${url.origin}`);
       return sanitize(url.href, options);
     };
     return loader;
