@@ -186,16 +186,19 @@ def transform(notebook: Any, rel_path: str) -> Charts:
                 libraries, body = _embed(what, data, output.get("metadata", {}), widget_state)
             except _Unshown as err:
                 found.warnings.append(f"{where}: {err} is not shown on the page")
-                libraries, body = [], ""
-            if body and what == "widget" and first_widget is None:
+                # Its PNG as a plain figure when it has one, else the note unshowable outputs get.
+                png = data.get("image/png")
+                kept.append(
+                    {**output, "data": {"image/png": png}}
+                    if png
+                    else _note(f"an interactive {_NAMES[what]} cannot be shown on a static page")
+                )
+                continue
+            if what == "widget" and first_widget is None:
                 first_widget = output
             needed.update(libraries)
             png = data.get("image/png")
-            note = (
-                f"[nbpress: an interactive {_NAMES[what]}; it needs JavaScript]"
-                if body
-                else f"[nbpress: an interactive {_NAMES[what]} that cannot be shown on a static page]"
-            )
+            note = f"[nbpress: an interactive {_NAMES[what]}; it needs JavaScript]"
             output["data"] = {"image/png": png} if png else {}
             output.setdefault("metadata", {})["nbpress_chart"] = {
                 "html": (
@@ -226,6 +229,12 @@ _NAMES = {
     "bokeh": "bokeh plot",
     "widget": "widget",
 }
+
+
+def _note(text: str) -> Any:
+    from .outputs import note
+
+    return note(text)
 
 
 class _Unshown(Exception):
