@@ -163,6 +163,11 @@ def test_post_embeds_data_only_and_warns_for_what_it_cannot_draw(built: tuple[Pa
     )
     assert markdown.count("it needs JavaScript]") == 6  # every drawn chart without a PNG has its note
     assert "[nbpress: an interactive widget cannot be shown on a static page]" in markdown
+    # The charts' JSON stays out of the search index.
+    index = (root / "site" / "search" / "search_index.json").read_text()
+    assert (
+        "it needs JavaScript" not in index and "hovertemplate" not in index and "IntSliderModel" not in index
+    )
     assert len(warnings) == 2, warnings
     assert "cell 9" in warnings[0] and "widget without saved state" in warnings[0]
     assert "cell 10" in warnings[1] and "application/x-nbpress-unknown+json" in warnings[1]
