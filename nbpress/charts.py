@@ -322,7 +322,14 @@ def _widget(view: Any, metadata: Mapping[str, Any], widget_state: dict[str, Any]
     model_id = view.get("model_id") if isinstance(view, dict) else None
     if not isinstance(state, dict) or model_id not in state:
         raise _Unshown("a widget without saved state (re-run the post with --force)")
-    modules = {str(m.get("model_module")) for m in state.values() if isinstance(m, dict)}
+    # Both the model's and the view's code: the manager fetches any other package from a CDN.
+    modules = {
+        str(module)
+        for m in state.values()
+        if isinstance(m, dict)
+        for module in (m.get("model_module"), (m.get("state") or {}).get("_view_module"))
+        if module is not None
+    }
     foreign = sorted(modules - set(_WIDGET_MODULES))
     if foreign:
         raise _Unshown(f"a widget from {foreign[0]} (only ipywidgets' own widgets are drawn)")

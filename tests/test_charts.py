@@ -31,7 +31,8 @@ CELLS = [
     "import plotly.graph_objects as go\n"
     "fig = go.Figure(go.Scatter(x=[1, 2, 3], y=[3, 1, 2]))\n"
     f'fig.update_layout(title="{TITLE}", annotations=[dict(x=2, y=1, '
-    "text='<img src=x onerror=\"window.pwned=1\">annotated')])\n"
+    "text='<img src=x onerror=\"window.pwned=1\">annotated'),\n"
+    '    dict(x=1, y=3, text=\'<a class="js" href="javascript:window.pwned=2">js link</a>\')])\n'
     "fig",
     # 3: plotly with a PNG beside its JSON: the static form
     "import base64, io\n"
@@ -81,6 +82,14 @@ CELLS = [
     "         {'model_id': 'never-saved', 'version_major': 2, 'version_minor': 0}}, raw=True)",
     # 10: a MIME type nobody draws: a warning
     "display({'application/x-nbpress-unknown+json': {'a': 1}}, raw=True)",
+    # 11: a widget of another package, whose code the manager would fetch from a CDN: a warning
+    "from traitlets import Unicode\n"
+    "class Foreign(widgets.DOMWidget):\n"
+    "    _model_module = Unicode('foreign-widgets').tag(sync=True)\n"
+    "    _view_module = Unicode('foreign-widgets').tag(sync=True)\n"
+    "    _model_name = Unicode('ForeignModel').tag(sync=True)\n"
+    "    _view_name = Unicode('ForeignView').tag(sync=True)\n"
+    "Foreign()",
 ]
 
 
@@ -99,6 +108,8 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str]]:
         )
         nb.cells = [new_raw_cell(f"---\ntitle: {slug}\ndate: 2024-01-01\n---")]
         nb.cells += [new_code_cell(source) for source in cells]
+        if slug == "charts":
+            nb.cells[5].metadata["tags"] = ["hide-output"]  # the Vega chart, folded
         for i, cell in enumerate(nb.cells):
             cell["id"] = f"cell-{i}"
         nbformat.write(nb, root / "posts" / f"{slug}.ipynb")
@@ -168,9 +179,11 @@ def test_post_embeds_data_only_and_warns_for_what_it_cannot_draw(built: tuple[Pa
     assert (
         "it needs JavaScript" not in index and "hovertemplate" not in index and "IntSliderModel" not in index
     )
-    assert len(warnings) == 2, warnings
+    assert len(warnings) == 3, warnings
     assert "cell 9" in warnings[0] and "widget without saved state" in warnings[0]
     assert "cell 10" in warnings[1] and "application/x-nbpress-unknown+json" in warnings[1]
+    assert "cell 11" in warnings[2] and "a widget from foreign-widgets" in warnings[2]
+    assert "ForeignModel" not in outputs
 
 
 def test_widget_state_survives_a_render_from_the_cache(built: tuple[Path, list[str]], tmp_path: Path) -> None:
@@ -248,7 +261,7 @@ def test_each_chart_draws_from_the_site_and_runs_no_script(chromium: Any, site_u
     assert page.locator("#nbpress-chart-1-0 .main-svg").count() >= 1  # plotly
     assert page.locator("#nbpress-chart-3-0 svg.marks").count() == 1  # altair -> Vega-Lite
     assert page.locator("#nbpress-chart-4-0 svg.marks").count() == 1  # Vega-Lite
-    assert page.locator("#nbpress-chart-5-0 svg.marks").count() == 1  # Vega
+    assert page.locator("details #nbpress-chart-5-0 svg.marks").count() == 1  # Vega, in a folded output
     # bokeh draws into canvases inside its shadow DOM (playwright's CSS locators pierce it).
     page.locator(".nbpress-chart-bokeh canvas").first.wait_for()
     page.locator("#nbpress-chart-7-0 .widget-slider").wait_for()
@@ -256,9 +269,13 @@ def test_each_chart_draws_from_the_site_and_runs_no_script(chromium: Any, site_u
     assert charts.count() == 7  # the widget without state and the unknown type are notes
     # The attacks reached the page as text, and ran nowhere.
     assert page.locator("#nbpress-chart-1-0 .gtitle").text_content() == TITLE
-    assert "annotated" in page.locator("#nbpress-chart-1-0 .annotation-text").text_content() or ""
+    assert page.locator("#nbpress-chart-1-0 .annotation-text", has_text="onerror").count() == 1
     assert page.locator("#nbpress-chart-3-0 svg", has_text="window.pwned='title'").count() == 1
     assert page.locator("#nbpress-chart-7-0 .widget-html img").get_attribute("onerror") is None
+    # plotly draws the link's text and drops its javascript: target.
+    link = page.locator("#nbpress-chart-1-0 .annotation-text", has_text="js link")
+    hrefs = link.evaluate("t => [...t.querySelectorAll('a')].map(a => a.getAttribute('href') || '')")
+    assert hrefs and not [h for h in hrefs if "javascript" in h.lower()], hrefs
     # The static PNG gives way to the drawn chart; the notes of drawn charts are hidden.
     assert page.locator("img.nbpress-chart-static").is_hidden()
     assert page.locator("#nbpress-chart-1-0 .nbpress-chart-note").is_hidden()
@@ -309,7 +326,7 @@ def test_readers_without_javascript_get_the_static_form(chromium: Any, site_url:
     page = tab.page
     page.goto(site_url + "posts/charts/")
     assert page.locator("img.nbpress-chart-static").is_visible()
-    notes = page.locator(".nbpress-chart-note").all_inner_texts()
+    notes = page.locator(".nbpress-chart-note").all_text_contents()
     assert len(notes) == 6 and all(n.startswith("[nbpress: an interactive") for n in notes)
     assert page.locator("#nbpress-chart-1-0 .nbpress-chart-note").is_visible()
     tab.context.close()

@@ -28,6 +28,7 @@
 
   function freshTarget(chart) {
     const old = chart.querySelector(".nbpress-chart-target");
+    if (old && window.Plotly && old.classList.contains("js-plotly-plot")) Plotly.purge(old);
     if (old) old.remove();
     const target = document.createElement("div");
     target.className = "nbpress-chart-target";
