@@ -37,7 +37,7 @@ VENDORED = {
 }
 # Libraries a page may ask for, in the order their scripts must load (vega-embed reads the
 # vega-lite global when it loads); mkdocs.yml's extra.nbpress_charts maps each to its files.
-LIBRARIES = ("plotly", "vega", "vega-lite", "vega-embed", "bokeh", "widgets")
+LIBRARIES = ("plotly", "vega", "vega-lite", "vega-embed", "bokeh", "bokeh-widgets", "bokeh-tables", "widgets")
 # Widget models the vendored manager draws itself; any other module would be fetched from a CDN.
 _WIDGET_MODULES = ("@jupyter-widgets/base", "@jupyter-widgets/controls", "@jupyter-widgets/output")
 _MODEL_REF = re.compile(r"IPY_MODEL_([0-9a-zA-Z_-]+)")
@@ -264,7 +264,8 @@ def _embed(
         mode = "vega" if options.get("mode") == "vega" else "vega-lite"
         return _vega(mode, spec)
     if what == "bokeh":
-        return ["bokeh"], _script("bokeh", _bokeh_item(_join(data.get("application/javascript", ""))))
+        item = _bokeh_item(_join(data.get("application/javascript", "")))
+        return ["bokeh", *_bokeh_bundles(item["doc"])], _script("bokeh", item)
     return _widget(data[WIDGET_VIEW], metadata, widget_state)
 
 
@@ -304,6 +305,8 @@ def _bokeh_item(script: str) -> dict[str, Any]:
         raise _Unshown("a bokeh plot whose document could not be read") from None
     if doc.get("version") != VENDORED["bokeh"]:
         raise _Unshown(f"a bokeh {doc.get('version')} plot (the site serves BokehJS {VENDORED['bokeh']})")
+    for model in _bokeh_models(doc):
+        _bokeh_check(model)
     for root in doc.get("roots", []):
         attributes = root.get("attributes", {}) if isinstance(root, dict) else {}
         if (
@@ -315,6 +318,69 @@ def _bokeh_item(script: str) -> dict[str, Any]:
             attributes["sizing_mode"] = "scale_width"
             attributes["max_width"] = attributes["width"]
     return {"doc": doc, "root_id": root_id, "version": doc.get("version")}
+
+
+# A bokeh document is code as much as data: these models run JavaScript from the notebook
+# (CustomJS*, templates, canvas textures), open any URL (OpenURL takes javascript:), put raw
+# HTML on the page (bokeh.models.dom) or fetch from other sites (tiles, images, style sheets).
+_BOKEH_REFUSED = (
+    "CustomJS",
+    "bokeh.models.dom.",
+    "CustomLabelingPolicy",
+    "CanvasTexture",
+    "HTMLTemplateFormatter",
+    "OpenURL",
+    "ImportedStyleSheet",
+    "GlobalImportedStyleSheet",
+    "ImageURL",
+)
+# Models whose `text` BokehJS sets as HTML: sanitized like any HTML output.
+_BOKEH_HTML_TEXT = ("Div", "HTMLTitle", "HTMLLabel", "HTMLLabelSet", "Markdown")
+
+
+def _bokeh_models(value: Any) -> Iterator[dict[str, Any]]:
+    """Yield every model object ({"type": "object", "name": ...}) inside a bokeh document."""
+    if isinstance(value, dict):
+        if value.get("type") == "object" and isinstance(value.get("name"), str):
+            yield value
+        for item in value.values():
+            yield from _bokeh_models(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _bokeh_models(item)
+
+
+def _bokeh_check(model: dict[str, Any]) -> None:
+    """Sanitize one bokeh model's HTML in place; raise _Unshown for one that would run code."""
+    from .outputs import sanitize_html
+
+    name = str(model["name"])
+    if name.startswith(_BOKEH_REFUSED) or name.endswith("TileSource"):
+        raise _Unshown(f"a bokeh plot with {name} (code, raw HTML or another site's files)")
+    attributes = model.get("attributes")
+    if not isinstance(attributes, dict):
+        return
+    if name in _BOKEH_HTML_TEXT and isinstance(attributes.get("text"), str):
+        attributes["text"] = sanitize_html(attributes["text"])
+    if name == "HoverTool" and isinstance(attributes.get("tooltips"), str):
+        attributes["tooltips"] = sanitize_html(attributes["tooltips"])  # an HTML template
+    if attributes.get("output_backend") == "webgl":
+        attributes["output_backend"] = "canvas"  # the site does not serve bokeh-gl
+
+
+def _bokeh_bundles(doc: dict[str, Any]) -> list[str]:
+    """Return the BokehJS bundles besides the core that the document's models live in."""
+    import bokeh.models  # noqa: F401  (registers every model class)
+    from bokeh.model import Model
+
+    classes = Model.model_class_reverse_map
+    modules = {classes[m["name"]].__module__ for m in _bokeh_models(doc) if m["name"] in classes}
+    bundles = []
+    if any(m.startswith("bokeh.models.widgets.") and not m.endswith(".tables") for m in modules):
+        bundles.append("bokeh-widgets")
+    if any(m.endswith("widgets.tables") for m in modules):
+        bundles += ["bokeh-widgets", "bokeh-tables"]  # tables build on the widgets bundle
+    return bundles
 
 
 def _widget(view: Any, metadata: Mapping[str, Any], widget_state: dict[str, Any]) -> tuple[list[str], str]:

@@ -90,6 +90,20 @@ CELLS = [
     "    _model_name = Unicode('ForeignModel').tag(sync=True)\n"
     "    _view_name = Unicode('ForeignView').tag(sync=True)\n"
     "Foreign()",
+    # 12: bokeh widgets and a table (their own bundles), hostile HTML in a Div
+    "from bokeh.layouts import column\n"
+    "from bokeh.models import ColumnDataSource, DataTable, Div, Slider, TableColumn\n"
+    'show(column(Div(text=\'<b class="bk-bold">bold</b><img src="data:image/gif;base64,R0lG" \'\n'
+    "                     'onerror=\"window.pwned=1\">'),\n"
+    "            Slider(start=0, end=10, value=3, title='n'),\n"
+    "            DataTable(source=ColumnDataSource({'a': [1, 2]}),\n"
+    "                      columns=[TableColumn(field='a', title='a')], width=200, height=80)))",
+    # 13: bokeh with a CustomJS callback, code from the notebook: not drawn, a warning
+    "from bokeh.models import CustomJS\n"
+    "q = figure(width=200, height=100)\n"
+    "q.line([1, 2], [1, 2])\n"
+    "q.js_on_event('tap', CustomJS(code=\"window.pwned = 'customjs'\"))\n"
+    "show(q)",
 ]
 
 
@@ -158,7 +172,7 @@ def test_post_embeds_data_only_and_warns_for_what_it_cannot_draw(built: tuple[Pa
     root, warnings = built
     markdown = (root / "site_src" / "posts" / "charts.md").read_text()
     record = _front_matter(markdown)["nbpress"]
-    assert record["charts"] == ["plotly", "vega", "vega-lite", "vega-embed", "bokeh", "widgets"]
+    assert record["charts"] == list(LIBRARIES)
     assert "charts" not in _front_matter((root / "site_src" / "posts" / "plain.md").read_text())["nbpress"]
     # The hostile titles are there, escaped; no script or CDN of the outputs is.
     assert markdown.count("\\u003c/script\\u003e\\u003cscript\\u003ewindow.pwned") >= 3
@@ -172,18 +186,20 @@ def test_post_embeds_data_only_and_warns_for_what_it_cannot_draw(built: tuple[Pa
         r"\]\(/assets/images/charts/output_2_0\.png\)\{:class=\"img-responsive nbpress-chart-static\"\}",
         markdown,
     )
-    assert markdown.count("it needs JavaScript]") == 6  # every drawn chart without a PNG has its note
+    assert markdown.count("it needs JavaScript]") == 7  # every drawn chart without a PNG has its note
     assert "[nbpress: an interactive widget cannot be shown on a static page]" in markdown
     # The charts' JSON stays out of the search index.
     index = (root / "site" / "search" / "search_index.json").read_text()
     assert (
         "it needs JavaScript" not in index and "hovertemplate" not in index and "IntSliderModel" not in index
     )
-    assert len(warnings) == 3, warnings
+    assert len(warnings) == 4, warnings
     assert "cell 9" in warnings[0] and "widget without saved state" in warnings[0]
     assert "cell 10" in warnings[1] and "application/x-nbpress-unknown+json" in warnings[1]
     assert "cell 11" in warnings[2] and "a widget from foreign-widgets" in warnings[2]
     assert "ForeignModel" not in outputs
+    assert "cell 13" in warnings[3] and "a bokeh plot with CustomJS" in warnings[3]
+    assert "window.pwned = 'customjs'" not in outputs
 
 
 def test_widget_state_survives_a_render_from_the_cache(built: tuple[Path, list[str]], tmp_path: Path) -> None:
@@ -257,7 +273,7 @@ def test_each_chart_draws_from_the_site_and_runs_no_script(chromium: Any, site_u
     page.goto(site_url + "posts/charts/")
     page.wait_for_load_state("networkidle")
     charts = page.locator(".nbpress-chart")
-    page.wait_for_function("document.querySelectorAll('.nbpress-chart.nbpress-drawn').length === 6")
+    page.wait_for_function("document.querySelectorAll('.nbpress-chart.nbpress-drawn').length === 7")
     assert page.locator("#nbpress-chart-1-0 .main-svg").count() >= 1  # plotly
     assert page.locator("#nbpress-chart-3-0 svg.marks").count() == 1  # altair -> Vega-Lite
     assert page.locator("#nbpress-chart-4-0 svg.marks").count() == 1  # Vega-Lite
@@ -265,8 +281,12 @@ def test_each_chart_draws_from_the_site_and_runs_no_script(chromium: Any, site_u
     # bokeh draws into canvases inside its shadow DOM (playwright's CSS locators pierce it).
     page.locator(".nbpress-chart-bokeh canvas").first.wait_for()
     page.locator("#nbpress-chart-7-0 .widget-slider").wait_for()
+    bokeh_widgets = page.locator("[id^='nbpress-chart-11-']")
+    assert bokeh_widgets.locator("b.bk-bold").inner_text() == "bold"  # bokeh-widgets' Div
+    assert bokeh_widgets.locator("b.bk-bold + img").get_attribute("onerror") is None
+    bokeh_widgets.locator(".slick-cell", has_text="2").wait_for()  # bokeh-tables' DataTable
     assert page.locator("#nbpress-chart-7-0 .widget-html b.bold").inner_text() == "bold"
-    assert charts.count() == 7  # the widget without state and the unknown type are notes
+    assert charts.count() == 8  # the widget without state, the unknown type, CustomJS are notes
     # The attacks reached the page as text, and ran nowhere.
     assert page.locator("#nbpress-chart-1-0 .gtitle").text_content() == TITLE
     assert page.locator("#nbpress-chart-1-0 .annotation-text", has_text="onerror").count() == 1
@@ -300,7 +320,7 @@ def test_charts_fit_a_phone_and_follow_the_dark_scheme(chromium: Any, site_url: 
     tab = Watched(chromium, viewport={"width": 360, "height": 740}, is_mobile=True)
     page = tab.page
     page.goto(site_url + "posts/charts/")
-    page.wait_for_function("document.querySelectorAll('.nbpress-chart.nbpress-drawn').length === 6")
+    page.wait_for_function("document.querySelectorAll('.nbpress-chart.nbpress-drawn').length === 7")
     page.locator("#nbpress-chart-7-0 .widget-slider").wait_for()
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
     widths = page.evaluate("[...document.querySelectorAll('.nbpress-chart')].map(e => e.scrollWidth)")
@@ -327,7 +347,7 @@ def test_readers_without_javascript_get_the_static_form(chromium: Any, site_url:
     page.goto(site_url + "posts/charts/")
     assert page.locator("img.nbpress-chart-static").is_visible()
     notes = page.locator(".nbpress-chart-note").all_text_contents()
-    assert len(notes) == 6 and all(n.startswith("[nbpress: an interactive") for n in notes)
+    assert len(notes) == 7 and all(n.startswith("[nbpress: an interactive") for n in notes)
     assert page.locator("#nbpress-chart-1-0 .nbpress-chart-note").is_visible()
     tab.context.close()
 
