@@ -137,8 +137,11 @@ def _outputs(notebook: Any) -> Iterator[Any]:
             yield from cell.get("outputs", [])
 
 
-def _reachable(state: dict[str, Any], root: str) -> dict[str, Any]:
-    """Return the models of `state` that the model `root` refers to, itself included."""
+def _reachable(state: dict[str, Any], root: str, ordered: bool = False) -> dict[str, Any]:
+    """Return the models of `state` that the model `root` refers to, itself included.
+
+    Sorted by id, or with `ordered` in the order they are reached (depth first, in key order).
+    """
     found: dict[str, Any] = {}
     todo = [root]
     while todo:
@@ -146,8 +149,8 @@ def _reachable(state: dict[str, Any], root: str) -> dict[str, Any]:
         if model_id in found or model_id not in state:
             continue
         found[model_id] = state[model_id]
-        todo.extend(_MODEL_REF.findall(json.dumps(state[model_id])))
-    return dict(sorted(found.items()))
+        todo.extend(reversed(_MODEL_REF.findall(json.dumps(state[model_id], sort_keys=True))))
+    return found if ordered else dict(sorted(found.items()))
 
 
 def transform(notebook: Any, rel_path: str) -> Charts:
@@ -159,7 +162,7 @@ def transform(notebook: Any, rel_path: str) -> Charts:
     found = Charts()
     needed: set[str] = set()
     widget_state: dict[str, Any] = {}
-    first_widget: Any = None
+    widgets: list[Any] = []
     for index, cell in enumerate(notebook.cells):
         if cell.cell_type != "code" or cell.metadata.get("nbpress_remove"):
             continue
@@ -188,14 +191,14 @@ def transform(notebook: Any, rel_path: str) -> Charts:
                 found.warnings.append(f"{where}: {err} is not shown on the page")
                 # Its PNG as a plain figure when it has one, else the note unshowable outputs get.
                 png = data.get("image/png")
-                kept.append(
-                    {**output, "data": {"image/png": png}}
-                    if png
-                    else _note(f"an interactive {_NAMES[what]} cannot be shown on a static page")
-                )
+                if png:
+                    output["data"] = {"image/png": png}
+                    kept.append(output)
+                else:
+                    kept.append(_note(f"an interactive {_NAMES[what]} cannot be shown on a static page"))
                 continue
-            if what == "widget" and first_widget is None:
-                first_widget = output
+            if what == "widget":
+                widgets.append(output)
             needed.update(libraries)
             png = data.get("image/png")
             note = f"[nbpress: an interactive {_NAMES[what]}; it needs JavaScript]"
@@ -211,14 +214,37 @@ def transform(notebook: Any, rel_path: str) -> Charts:
             }
             kept.append(output)
         cell.outputs = kept
-    if widget_state and first_widget is not None:
-        # One state for the page: the manager draws every view tag of the page from it.
-        chart = first_widget["metadata"]["nbpress_chart"]
-        state = {"version_major": 2, "version_minor": 0, "state": dict(sorted(widget_state.items()))}
-        tag = f'<script type="{WIDGET_STATE}">{embed_json(state)}</script>'
-        chart["html"] = chart["html"].replace("data-search-exclude>", f"data-search-exclude>{tag}", 1)
+    if widgets:
+        _embed_widget_state(widgets, widget_state)
     found.libraries = [lib for lib in LIBRARIES if lib in needed]
     return found
+
+
+def _embed_widget_state(widgets: list[Any], widget_state: dict[str, Any]) -> None:
+    """Put the page's one widget state in its first widget's embed; give models stable ids.
+
+    The manager draws every view tag of the page from one state. Kernels name models with
+    random ids; renamed in order of appearance, a re-execution publishes the same Markdown.
+    """
+    views = [re.search(r'"model_id":"([^"]+)"', w["metadata"]["nbpress_chart"]["html"]) for w in widgets]
+    order: list[str] = []
+    for match in views:
+        if match:
+            order += [m for m in _reachable(widget_state, match.group(1), ordered=True) if m not in order]
+    order += sorted(m for m in widget_state if m not in order)
+    names = {old: f"nbpress-widget-{n}" for n, old in enumerate(order, 1)}
+    pattern = re.compile("|".join(re.escape(old) for old in sorted(names, key=len, reverse=True)))
+
+    def rename(text: str) -> str:
+        return pattern.sub(lambda m: names[m.group(0)], text)
+
+    state = {"version_major": 2, "version_minor": 0, "state": {names[k]: widget_state[k] for k in order}}
+    tag = f'<script type="{WIDGET_STATE}">{rename(embed_json(state))}</script>'
+    for number, output in enumerate(widgets):
+        chart = output["metadata"]["nbpress_chart"]
+        chart["html"] = rename(chart["html"])
+        if number == 0:
+            chart["html"] = chart["html"].replace("data-search-exclude>", f"data-search-exclude>{tag}", 1)
 
 
 _NAMES = {

@@ -188,6 +188,13 @@ def test_post_embeds_data_only_and_warns_for_what_it_cannot_draw(built: tuple[Pa
     )
     assert markdown.count("it needs JavaScript]") == 7  # every drawn chart without a PNG has its note
     assert "[nbpress: an interactive widget cannot be shown on a static page]" in markdown
+    # Widget models get ids in order of appearance, not the kernel's random ones.
+    state = markdown.split('type="application/vnd.jupyter.widget-state+json">', 1)[1].split("</script>")[0]
+    assert (
+        '"model_id":"nbpress-widget-1"' in markdown
+        and '"nbpress-widget-1":{"model_name":"VBoxModel"' in state
+    )
+    assert not re.search(r"[0-9a-f]{32}", state)
     # The charts' JSON stays out of the search index.
     index = (root / "site" / "search" / "search_index.json").read_text()
     assert (
