@@ -274,7 +274,7 @@ def _convert_callouts(source: str) -> str:
                 collapse = "open"
             kind = ADMONITIONS[name]
             if name == "admonition":
-                kind = next((ADMONITIONS[c] for c in classes if c in ADMONITIONS), "note")
+                kind = next((ADMONITIONS[c] for c in classes if c in ADMONITIONS and c != "dropdown"), "note")
             out.extend(_admonition(myst.group("indent"), _callout_head(kind, title, collapse), body))
             i = end + 1
         elif quarto:
@@ -347,6 +347,7 @@ _ROLE = re.compile(r"\{(?P<role>numref|ref|eq|cite(?::[a-z]+)?)\}`(?P<body>[^`]+
 _KEY = r"[\w](?:[\w:.#$%&+?<>~/-]*[\w])?"
 _BRACKET = re.compile(r"\[(?P<body>[^\[\]\n]*?-?@" + _KEY + r"[^\[\]\n]*?)\](?![(\[])")
 _BARE = re.compile(r"(?<![\w\\@.:/])(?P<minus>-?)@(?P<key>" + _KEY + r")")
+_CITE = re.compile(f"{_BRACKET.pattern}|{_BARE.pattern}")
 _CROSSREF = re.compile(r"^(fig|tbl|eq)-[\w-]+$")
 _PLACEHOLDER = "\x00nbpress-cite-{}\x00"
 
@@ -413,21 +414,30 @@ class _Citations:
 
         style = CitationStylesStyle(CSL_STYLE, validate=False)
         bibliography = CitationStylesBibliography(style, self.source, formatter.html)
-        citations = []
-        for items, _ in self.groups:
-            citation = Citation([CitationItem(self.keys[k.lower()], suffix=s or None) for k, s in items])
+
+        def cite(key: str, suffix: str) -> Any:
+            item = CitationItem(self.keys[key.lower()], **({"suffix": f", {suffix}"} if suffix else {}))
+            citation = Citation([item])
             bibliography.register(citation)
-            citations.append(citation)
+            return citation
+
+        # One citation per key, so each part of a group links to its own entry.
+        citations = [[cite(k, s) for k, s in items] for items, _ in self.groups]
         texts = []
-        for citation, (items, mode) in zip(citations, self.groups, strict=True):
-            text = str(bibliography.cite(citation, lambda item: None))
-            if mode == "text":
-                # "(Knuth, 1984)" -> "Knuth (1984)": the author-date style's narrative form.
-                narrative = re.fullmatch(r"\((.+), ([^,()]+)\)", text)
-                if narrative and len(items) == 1:
-                    text = f"{narrative.group(1)} ({narrative.group(2)})"
-            anchor = "ref-" + _anchor(self.keys[items[0][0].lower()].lower())
-            texts.append(f"[{text}](#{anchor})")
+        for group, (items, mode) in zip(citations, self.groups, strict=True):
+            parts = []
+            for citation, (key, _) in zip(group, items, strict=True):
+                text = str(bibliography.cite(citation, lambda item: None))
+                inner = re.fullmatch(r"\((.+)\)", text)
+                if mode == "text":
+                    # "(Knuth, 1984)" -> "Knuth (1984)": the author-date style's narrative form.
+                    narrative = re.fullmatch(r"\((.+), ([^,()]+)\)", text)
+                    text = f"{narrative.group(1)} ({narrative.group(2)})" if narrative else text
+                elif len(items) > 1 and inner:
+                    text = inner.group(1)
+                parts.append(f"[{text}](#ref-{_anchor(key.lower())})")
+            joined = "; ".join(parts)
+            texts.append(f"({joined})" if mode != "text" and len(items) > 1 else joined)
         entries = []
         keys = [str(item.key) for item in bibliography.items]
         for key, entry in zip(keys, bibliography.bibliography(), strict=True):
@@ -527,8 +537,10 @@ def _rewrite_text(text: str, cell: int, state: _State, cites: _Citations) -> str
             raise _unknown(state.rel, cell, key, "the citation key")
         return cites.add([(key, "")], "paren" if match.group("minus") else "text")
 
-    text = _BRACKET.sub(bracket, text)
-    return _BARE.sub(bare, text)
+    def either(match: re.Match[str]) -> str:
+        return bracket(match) if match.group("body") is not None else bare(match)
+
+    return _CITE.sub(either, text)
 
 
 def _split(pattern: re.Pattern[str], text: str) -> list[tuple[bool, str]]:
@@ -623,5 +635,8 @@ def apply(nb: Any, post: Post) -> None:
         from nbformat.v4 import new_markdown_cell
 
         cell = new_markdown_cell(references)
-        cell.pop("id", None)
+        if (nb.nbformat, nb.nbformat_minor) < (4, 5):
+            cell.pop("id", None)  # cell ids exist from nbformat 4.5 on
+        else:
+            cell["id"] = "nbpress-references"
         nb.cells.append(cell)
