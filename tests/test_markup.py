@@ -82,7 +82,7 @@ def test_myst_roles_directives_and_code(rendered: dict[str, str]) -> None:
     assert "`@property`" in md and "```python\n@fig-not-a-reference\n```" in md
     # No {bibliography} directive: the References section closes the post.
     assert md.index("## References") > md.index("Cited twice")
-    assert md.rstrip().endswith("pp. 436–444.</p>")
+    assert md.rstrip().endswith("pp. 436\u2013444.</p>")
 
 
 def test_fastpages_caption_metadata_and_lazy_second_figure(rendered: dict[str, str]) -> None:
