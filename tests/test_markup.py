@@ -179,3 +179,12 @@ def test_svg_and_jpeg_sizes_are_read_from_their_bytes() -> None:
     buffer = io.BytesIO()
     Image.new("RGB", (7, 5)).save(buffer, format="JPEG")
     assert _image_size("image/jpeg", base64.b64encode(buffer.getvalue()).decode()) == (7, 5)
+
+
+def test_watch_rebuilds_the_posts_citing_an_edited_bibliography(tmp_path: Path) -> None:
+    from nbpress.watch import affected, inputs_by_path
+
+    path = _post_with(tmp_path, "As [@knuth1984].")
+    posts_dir = path.parent.resolve()
+    slugs, full = affected([("modified", posts_dir / "references.bib")], posts_dir, inputs_by_path(tmp_path))
+    assert slugs == {"p"} and not full
