@@ -131,6 +131,16 @@ def normalise(nb: Any) -> None:
                 cell.metadata["label"] = label
 
 
+def _figure_or_table_label(cell: Any, label: str) -> bool:
+    """Return True if `label` names the cell's figure or table: fig-/tbl-, or a myst-nb figure name."""
+    if label.startswith(("fig-", "tbl-")):
+        return True
+    meta = cell.metadata
+    return any(
+        isinstance(meta.get(k), dict) and isinstance(meta[k].get("figure"), dict) for k in ("mystnb", "myst")
+    )
+
+
 # -- the label table ------------------------------------------------------------------------
 
 
@@ -170,8 +180,10 @@ def _anchor(label: str) -> str:
     return re.sub(r"[^\w-]", "-", label)
 
 
-_EQ_QUARTO = re.compile(r"\$\$(?P<body>.+?)\$\$[ \t]*\{#(?P<label>eq-[\w-]+)\}", re.S)
-_EQ_MYST = re.compile(r"\$\$(?P<body>.+?)\$\$[ \t]*\((?P<label>[\w-]+)\)", re.S)
+# A display equation's body never holds $$, so a label binds to the block just before it.
+_EQ_BODY = r"\$\$(?P<body>(?:(?!\$\$).)+?)\$\$[ \t]*"
+_EQ_QUARTO = re.compile(_EQ_BODY + r"\{#(?P<label>eq-[\w-]+)\}", re.S)
+_EQ_MYST = re.compile(_EQ_BODY + r"\((?P<label>[A-Za-z][\w-]*)\)", re.S)
 _TABLE_CAPTION = re.compile(r"^:[ \t]+(?P<caption>.+?)[ \t]*\{#(?P<label>tbl-[\w-]+)\}[ \t]*$", re.M)
 
 
@@ -195,6 +207,8 @@ def _collect(nb: Any, state: _State) -> None:
         if cell.cell_type != "code":
             continue
         caption, label = _cell_caption_label(cell)
+        if not _figure_or_table_label(cell, label):
+            label = ""  # Quarto labels every kind of cell (`#| label: setup`); only fig-/tbl- count
         if label.startswith("tbl-"):
             target = state.add("tbl", label, caption, index + 1)
             cell.metadata["nbpress_table"] = {
@@ -220,7 +234,7 @@ def _collect(nb: Any, state: _State) -> None:
                 )
                 first = False
             output.setdefault("metadata", {})["nbpress_figure"] = figure
-        if label and first and not label.startswith("tbl-"):
+        if label and first:
             raise RenderError(
                 f"{state.rel}, cell {index + 1}: the label {label!r} names a figure, but the cell shows "
                 "none; remove the label or make the cell display its figure."

@@ -188,3 +188,22 @@ def test_watch_rebuilds_the_posts_citing_an_edited_bibliography(tmp_path: Path) 
     posts_dir = path.parent.resolve()
     slugs, full = affected([("modified", posts_dir / "references.bib")], posts_dir, inputs_by_path(tmp_path))
     assert slugs == {"p"} and not full
+
+
+def test_quarto_labels_of_other_cells_are_not_figures(tmp_path: Path) -> None:
+    path = _post_with(tmp_path, "```python\n#| label: setup\nx = 1\n```\n", bib=False)
+    assert "x = 1" in render_sample(path, execute=False)
+
+
+def test_figure_label_on_a_cell_without_figure_is_an_error(tmp_path: Path) -> None:
+    path = _post_with(tmp_path, "```python\n#| label: fig-none\nx = 1\n```\n", bib=False)
+    with pytest.raises(
+        RenderError, match=r"cell 3: the label 'fig-none' names a figure, but the cell shows none"
+    ):
+        render_sample(path, execute=False)
+
+
+def test_an_equation_label_binds_to_the_block_just_before_it(tmp_path: Path) -> None:
+    path = _post_with(tmp_path, "$$ a = 1 $$ and $$ b = 2 $$ {#eq-b}\n\nSee @eq-b.", bib=False)
+    md = render_sample(path, execute=False)
+    assert "$$ a = 1 $$ and " in md and "b = 2 \\tag{1}" in md and "[Equation 1](#eq-b)" in md
