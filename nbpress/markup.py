@@ -374,7 +374,7 @@ class _Citations:
     bib_paths: list[Path]
     source: Any = None
     keys: dict[str, str] = field(default_factory=dict)  # lower-case key -> key in the source
-    groups: list[tuple[list[tuple[str, str]], str]] = field(default_factory=list)
+    groups: list[tuple[list[tuple[str, str, str]], str]] = field(default_factory=list)
     loaded: bool = False
 
     def load(self, cell: int) -> None:
@@ -410,7 +410,8 @@ class _Citations:
         self.load(cell)
         return key.lower() in self.keys
 
-    def add(self, items: list[tuple[str, str]], mode: str) -> str:
+    def add(self, items: list[tuple[str, str, str]], mode: str) -> str:
+        """Return a placeholder for a group of (key, prefix, suffix) citations, formatted later."""
         self.groups.append((items, mode))
         return _PLACEHOLDER.format(len(self.groups) - 1)
 
@@ -429,18 +430,21 @@ class _Citations:
         style = CitationStylesStyle(CSL_STYLE, validate=False)
         bibliography = CitationStylesBibliography(style, self.source, formatter.html)
 
-        def cite(key: str, suffix: str) -> Any:
-            item = CitationItem(self.keys[key.lower()], **({"suffix": f", {suffix}"} if suffix else {}))
+        def cite(key: str, prefix: str, suffix: str) -> Any:
+            extra = {"prefix": f"{prefix} "} if prefix else {}
+            if suffix:
+                extra["suffix"] = f", {suffix}"
+            item = CitationItem(self.keys[key.lower()], **extra)
             citation = Citation([item])
             bibliography.register(citation)
             return citation
 
         # One citation per key, so each part of a group links to its own entry.
-        citations = [[cite(k, s) for k, s in items] for items, _ in self.groups]
+        citations = [[cite(*item) for item in items] for items, _ in self.groups]
         texts = []
         for group, (items, mode) in zip(citations, self.groups, strict=True):
             parts = []
-            for citation, (key, _) in zip(group, items, strict=True):
+            for citation, (key, _, _) in zip(group, items, strict=True):
                 text = str(bibliography.cite(citation, lambda item: None))
                 inner = re.fullmatch(r"\((.+)\)", text)
                 if mode == "text":
@@ -526,15 +530,16 @@ def _rewrite_text(text: str, cell: int, state: _State, cites: _Citations) -> str
             found = re.search(r"(-?)@(" + _KEY + r")", part)
             if not found:
                 return match.group(0)
-            items.append((found.group(2), part[found.end() :].strip().lstrip(",").strip()))
-        if all(_CROSSREF.match(k) for k, _ in items):
+            prefix = part[: found.start()].strip()
+            items.append((found.group(2), prefix, part[found.end() :].strip().lstrip(",").strip()))
+        if all(_CROSSREF.match(k) for k, _, _ in items):
             links = []
-            for key, _ in items:
+            for key, _, _ in items:
                 if key not in state.targets:
                     raise _unknown(state.rel, cell, key, "the label")
                 links.append(_link(state.targets[key], "numref"))
             return "; ".join(links)
-        for key, _ in items:
+        for key, _, _ in items:
             if not cites.has(key, cell):
                 raise _unknown(state.rel, cell, key, "the citation key")
         return cites.add(items, "paren")
@@ -549,7 +554,7 @@ def _rewrite_text(text: str, cell: int, state: _State, cites: _Citations) -> str
             return match.group(0)  # no bibliography: an @name is just text
         if not cites.has(key, cell):
             raise _unknown(state.rel, cell, key, "the citation key")
-        return cites.add([(key, "")], "paren" if match.group("minus") else "text")
+        return cites.add([(key, "", "")], "paren" if match.group("minus") else "text")
 
     def either(match: re.Match[str]) -> str:
         return bracket(match) if match.group("body") is not None else bare(match)
@@ -596,7 +601,7 @@ def _rewrite_cell(source: str, cell: int, state: _State, cites: _Citations) -> s
                 if not cites.has(key, cell):
                     raise _unknown(state.rel, cell, key, "the citation key")
             textual = name in ("cite:t", "cite:ts", "cite:author")
-            return cites.add([(k, "") for k in keys], "text" if textual else "paren")
+            return cites.add([(k, "", "") for k in keys], "text" if textual else "paren")
         explicit = re.fullmatch(r"(?P<text>.*?)\s*<(?P<label>[^<>]+)>", body, re.S)
         label = explicit.group("label") if explicit else body
         if label not in state.targets:
