@@ -58,10 +58,14 @@ def test_quarto_figure_reference_citation_and_callouts(rendered: dict[str, str])
     assert '<figure class="nbpress-figure" markdown="span" id="fig-quarto-line">' in md
     assert '<figcaption markdown="span">Figure 1: A line, drawn by matplotlib.</figcaption>' in md
     assert "The fit in [Figure 1](#fig-quarto-line) follows [Knuth (1984)](#ref-knuth1984)" in md
-    assert "[Table 1](#tbl-quarto-numbers)" in md and 'id="tbl-quarto-numbers">Table 1: Two numbers.<' in md
+    # Tables are numbered in document order: the Markdown table comes first.
+    assert "[Table 2](#tbl-quarto-numbers)" in md and 'id="tbl-quarto-numbers">Table 2: Two numbers.<' in md
     assert "[Equation 1](#eq-quarto-loss)" in md and "\\tag{1}" in md
     assert '!!! tip "A titled tip"\n\n    Quarto callouts become admonitions.' in md
     assert '??? warning "Folded"' in md
+    assert "???+ info\n\n    Open, and foldable." in md
+    assert 'id="tbl-quarto-markdown">Table 1: Numbers in Markdown</p>' in md
+    assert "The Markdown table is [Table 1](#tbl-quarto-markdown)." in md
     assert "someone@example.com" in md and "; @knuth1984 stays literal" in md
     # The References section stands where {#refs} was, before the text that follows it.
     assert md.index("## References") < md.index("The end.")
@@ -76,6 +80,8 @@ def test_myst_roles_directives_and_code(rendered: dict[str, str]) -> None:
     assert "!!! note\n\n    MyST notes become Material admonitions." in md
     assert "!!! warning\n\n    Colon fences too; the loss is equation [(1)](#eq-myst-loss)." in md
     assert '??? tip "Details"' in md
+    assert '???+ note "Open dropdown"\n\n    Shown open, foldable.' in md
+    assert "by {ref}: [A straight line.](#fig-myst-line)" in md
     assert (
         "[(Knuth, 1984)](#ref-knuth1984)" in md and "[LeCun, Bengio and Hinton (2015)](#ref-lecun2015)" in md
     )
