@@ -78,15 +78,18 @@ def record(root: Path, results: list[PostResult]) -> None:
         log = logs / f"{slug}.log"
         entry: dict[str, Any] = dict(state.get(result.name, {}))
         if result.status == "failed":
+            from .outputs import clean_text
+
             text = f"{result.error}\n"
             if result.detail:
                 text = f"{result.detail.rstrip()}\n\n{text}"
-            _write(log, text)
+            # Served with the site: no terminal colours, no paths of the build machine.
+            _write(log, clean_text(text, [root]))
             entry.update(status="failed", error=str(result.error), log=f"logs/{slug}.log")
         else:
             log.unlink(missing_ok=True)
             entry.update(status="ok", error="", log="")
-        if result.status == "executed":
+        if result.status == "executed" or (result.status == "failed" and result.seconds):
             entry["seconds"] = round(result.seconds, 1)
         state[result.name] = entry
     sources = {p.relative_to(root).as_posix() for p in posts.discover(root / "posts")}
@@ -198,7 +201,7 @@ def text(report: list[Row]) -> str:
     ]
     for r in report:
         if r.error:
-            lines.append(f"failed {r.source}: {r.error}")
+            lines.append(f"{r.status}: {r.error}")
             if r.log:
                 lines.append(f"       traceback: {(PAGE_DIR / r.log).as_posix()}")
     return "\n".join(line.rstrip() for line in lines) + "\n"

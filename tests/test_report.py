@@ -22,13 +22,15 @@ def test_report_lists_posts_and_links_the_failure_log(blog: Path, add_post: Call
     # The whole traceback, down to the frame that raised, and the one-line error.
     assert "ZeroDivisionError" in log and "return 1 / 0" in log and "inner()" in log
     assert "posts/bad.ipynb, cell 3" in log
+    assert "\x1b[" not in log and str(blog) not in log
 
     report = build_cli(blog, "--report")
     assert report.returncode == 1
     lines = report.stdout.splitlines()
     assert lines[0].split() == ["post", "status", "run", "time", "cache", "executed", "with"]
     bad_line = next(line for line in lines if line.startswith("posts/bad.ipynb"))
-    assert bad_line.split()[1:4] == ["failed", "-", "not"]  # never cached: it never finished
+    # Never cached: it never finished; its run time is the time until it failed.
+    assert bad_line.split()[1] == "failed" and bad_line.split()[3:6] == ["s", "not", "cached"]
     assert "traceback: site_src/execution/logs/bad.log" in report.stdout
 
     # The page is part of the site and its log is served beside it.
