@@ -559,7 +559,8 @@ def _rewrite_text(text: str, cell: int, state: _State, cites: _Citations) -> str
     def either(match: re.Match[str]) -> str:
         return bracket(match) if match.group("body") is not None else bare(match)
 
-    return _CITE.sub(either, text)
+    # An escaped \@ is a literal @ (outside code, where it is left as written).
+    return _CITE.sub(either, text).replace("\\@", "@")
 
 
 def _split(pattern: re.Pattern[str], text: str) -> list[tuple[bool, str]]:
@@ -617,7 +618,7 @@ def _rewrite_cell(source: str, cell: int, state: _State, cites: _Citations) -> s
             continue
         for protected, text in _split(_PROTECTED, _ROLE.sub(role, part)):
             pieces.append(text if protected else _rewrite_text(text, cell, state, cites))
-    return "".join(pieces).replace("\\@", "@")
+    return "".join(pieces)
 
 
 _BIB_MARKER = re.compile(

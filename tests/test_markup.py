@@ -213,3 +213,9 @@ def test_an_equation_label_binds_to_the_block_just_before_it(tmp_path: Path) -> 
     path = _post_with(tmp_path, "$$ a = 1 $$ and $$ b = 2 $$ {#eq-b}\n\nSee @eq-b.", bib=False)
     md = render_sample(path, execute=False)
     assert "$$ a = 1 $$ and " in md and "b = 2 \\tag{1}" in md and "[Equation 1](#eq-b)" in md
+
+
+def test_escaped_at_is_literal_in_prose_and_untouched_in_code(tmp_path: Path) -> None:
+    path = _post_with(tmp_path, "Write \\@knuth1984 in prose, `\\@keep` in code.")
+    md = render_sample(path, execute=False)
+    assert "Write @knuth1984 in prose, `\\@keep` in code." in md and "## References" not in md
