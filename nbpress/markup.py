@@ -187,6 +187,24 @@ _EQ_MYST = re.compile(_EQ_BODY + r"\((?P<label>[A-Za-z][\w-]*)\)", re.S)
 _TABLE_CAPTION = re.compile(r"^:[ \t]+(?P<caption>.+?)[ \t]*\{#(?P<label>tbl-[\w-]+)\}[ \t]*$", re.M)
 
 
+_MATH_DIRECTIVE = re.compile(
+    r"^(?P<fence>`{3,}|:{3,})\{math\}[ \t]*\n(?P<options>(?:[ \t]*:[\w-]+:[^\n]*\n)*)"
+    r"(?P<body>.*?)\n(?P=fence)[ \t]*$",
+    re.M | re.S,
+)
+
+
+def _math_directives(source: str) -> str:
+    """Return Markdown with MyST {math} directives as $$ blocks (`:label:` as MyST's `(label)`)."""
+
+    def block(match: re.Match[str]) -> str:
+        label = re.search(r":label:[ \t]*([A-Za-z][\w-]*)", match.group("options"))
+        body = match.group("body").strip()
+        return f"$$\n{body}\n$$ ({label.group(1)})" if label else f"$$\n{body}\n$$"
+
+    return _MATH_DIRECTIVE.sub(block, source)
+
+
 def _collect(nb: Any, state: _State) -> None:
     """Number every labelled or captioned target in document order and set figure markup."""
     shown = 0
@@ -229,9 +247,8 @@ def _collect(nb: Any, state: _State) -> None:
             if caption or label:
                 target = state.add("fig", label if first else "", caption, index + 1)
                 figure["id"] = target.anchor
-                figure["caption"] = (
-                    f"Figure {target.number}: {caption}" if caption else f"Figure {target.number}"
-                )
+                text = f"Figure {target.number}: {caption}" if caption else f"Figure {target.number}"
+                figure["caption"] = text.replace("<", "&lt;")  # Markdown and math, no HTML
                 first = False
             output.setdefault("metadata", {})["nbpress_figure"] = figure
         if label and first:
@@ -588,7 +605,8 @@ def _rewrite_cell(source: str, cell: int, state: _State, cites: _Citations) -> s
 
     def table(match: re.Match[str]) -> str:
         target = state.targets[match.group("label")]
-        return f'<p class="nbpress-caption" id="{target.anchor}">{target.name}: {match.group("caption")}</p>'
+        caption = match.group("caption").replace("<", "&lt;")
+        return f'<p class="nbpress-caption" id="{target.anchor}" markdown="span">{target.name}: {caption}</p>'
 
     source = _EQ_QUARTO.sub(equation, source)
     source = _EQ_MYST.sub(lambda m: equation(m) if m.group("label") in state.targets else m.group(0), source)
@@ -633,6 +651,9 @@ def apply(nb: Any, post: Post) -> None:
     """
     rel = post.rel_path
     state = _State(rel)
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            cell.source = _math_directives(cell.source)
     _collect(nb, state)
     cites = _Citations(rel, bibliography_paths(post))
     marker_cell: Any = None

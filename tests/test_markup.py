@@ -64,7 +64,7 @@ def test_quarto_figure_reference_citation_and_callouts(rendered: dict[str, str])
     assert '!!! tip "A titled tip"\n\n    Quarto callouts become admonitions.' in md
     assert '??? warning "Folded"' in md
     assert "???+ info\n\n    Open, and foldable." in md
-    assert 'id="tbl-quarto-markdown">Table 1: Numbers in Markdown</p>' in md
+    assert 'id="tbl-quarto-markdown">Table 1: Numbers in Markdown</p>' in md.replace(' markdown="span"', "")
     assert "The Markdown table is [Table 1](#tbl-quarto-markdown)." in md
     assert "someone@example.com" in md and "; @knuth1984 stays literal" in md
     # The References section stands where {#refs} was, before the text that follows it.
@@ -82,6 +82,7 @@ def test_myst_roles_directives_and_code(rendered: dict[str, str]) -> None:
     assert '??? tip "Details"' in md
     assert '???+ note "Open dropdown"\n\n    Shown open, foldable.' in md
     assert "by {ref}: [A straight line.](#fig-myst-line)" in md
+    assert "E = m c^2 \\tag{2}" in md and "Energy is [(2)](#eq-myst-energy)." in md
     assert (
         "[(Knuth, 1984)](#ref-knuth1984)" in md and "[LeCun, Bengio and Hinton (2015)](#ref-lecun2015)" in md
     )
