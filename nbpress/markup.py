@@ -184,6 +184,24 @@ def _anchor(label: str) -> str:
 _EQ_BODY = r"\$\$(?P<body>(?:(?!\$\$).)+?)\$\$[ \t]*"
 _EQ_QUARTO = re.compile(_EQ_BODY + r"\{#(?P<label>eq-[\w-]+)\}", re.S)
 _EQ_MYST = re.compile(_EQ_BODY + r"\((?P<label>[A-Za-z][\w-]*)\)", re.S)
+# A labelled image in a Markdown cell: Quarto's ![Caption](path){#fig-x}.
+# (A MyST {figure} becomes one too, marked .myst-figure: its name needs no fig- prefix.)
+_MD_FIGURE = re.compile(
+    r"!\[(?P<caption>[^\]\n]*)\]\((?P<src>[^)\s]+)\)\{#(?P<label>[\w-]+)(?P<attrs>[^}]*)\}"
+)
+_MYST_MARK = ".myst-figure"
+
+
+def _is_md_figure(match: re.Match[str]) -> bool:
+    return match.group("label").startswith("fig-") or _MYST_MARK in match.group("attrs")
+
+
+# MyST's figure directive: ```{figure} path, then :name: and other options, then the caption.
+_MYST_FIGURE = re.compile(
+    r"^(?P<fence>`{3,}|:{3,})\{figure\}[ \t]+(?P<src>\S+)[ \t]*\n(?P<options>(?:[ \t]*:[\w-]+:[^\n]*\n)*)"
+    r"(?P<caption>.*?)\n?(?P=fence)[ \t]*$",
+    re.M | re.S,
+)
 _TABLE_CAPTION = re.compile(r"^:[ \t]+(?P<caption>.+?)[ \t]*\{#(?P<label>tbl-[\w-]+)\}[ \t]*$", re.M)
 
 
@@ -205,6 +223,27 @@ def _math_directives(source: str) -> str:
     return _MATH_DIRECTIVE.sub(block, source)
 
 
+def _myst_figures(source: str) -> str:
+    """Return Markdown with MyST {figure} directives as Quarto's ![caption](path){#label}."""
+
+    def block(match: re.Match[str]) -> str:
+        options = dict(
+            (k, v.strip()) for k, v in re.findall(r"^[ \t]*:([\w-]+):(.*)$", match.group("options"), re.M)
+        )
+        caption = " ".join(match.group("caption").split()).replace("]", ")").replace("[", "(")
+        alt = options.get("alt", caption)
+        name = options.get("name", "")
+        if not name:
+            return (
+                f"![{alt}]({match.group('src')})\n\n{caption}"
+                if caption
+                else f"![{alt}]({match.group('src')})"
+            )
+        return f"![{caption}]({match.group('src')}){{#{name} {_MYST_MARK}}}"
+
+    return _MYST_FIGURE.sub(block, source)
+
+
 def _collect(nb: Any, state: _State) -> None:
     """Number every labelled or captioned target in document order and set figure markup."""
     shown = 0
@@ -215,6 +254,11 @@ def _collect(nb: Any, state: _State) -> None:
             # The equations and tables of a cell, in the order they appear.
             found = [(m.start(), "eq", m.group("label"), "") for m in _EQ_QUARTO.finditer(cell.source)]
             found += [(m.start(), "eq", m.group("label"), "") for m in _EQ_MYST.finditer(cell.source)]
+            found += [
+                (m.start(), "fig", m.group("label"), m.group("caption"))
+                for m in _MD_FIGURE.finditer(cell.source)
+                if _is_md_figure(m)
+            ]
             found += [
                 (m.start(), "tbl", m.group("label"), m.group("caption"))
                 for m in _TABLE_CAPTION.finditer(cell.source)
@@ -612,6 +656,21 @@ def _rewrite_cell(source: str, cell: int, state: _State, cites: _Citations) -> s
     source = _EQ_MYST.sub(lambda m: equation(m) if m.group("label") in state.targets else m.group(0), source)
     source = _TABLE_CAPTION.sub(table, source)
 
+    def md_figure(match: re.Match[str]) -> str:
+        if not _is_md_figure(match):
+            return match.group(0)
+        target = state.targets[match.group("label")]
+        caption = match.group("caption")
+        attrs = match.group("attrs").replace(_MYST_MARK, "").strip()
+        image = f"![{caption}]({match.group('src')})" + (f"{{{attrs}}}" if attrs else "")
+        text = f"{target.name}: {caption}" if caption else target.name
+        return (
+            f'<figure class="nbpress-figure" markdown="span" id="{target.anchor}">\n{image}\n'
+            f'<figcaption markdown="span">{text.replace("<", "&lt;")}</figcaption>\n</figure>'
+        )
+
+    source = _MD_FIGURE.sub(md_figure, source)
+
     def role(match: re.Match[str]) -> str:
         name, body = match.group("role"), match.group("body").strip()
         if name.startswith("cite"):
@@ -653,7 +712,7 @@ def apply(nb: Any, post: Post) -> None:
     state = _State(rel)
     for cell in nb.cells:
         if cell.cell_type == "markdown":
-            cell.source = _math_directives(cell.source)
+            cell.source = _myst_figures(_math_directives(cell.source))
     _collect(nb, state)
     cites = _Citations(rel, bibliography_paths(post))
     marker_cell: Any = None
