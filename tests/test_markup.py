@@ -238,3 +238,9 @@ def test_figures_in_markdown_cells_quarto_and_myst(tmp_path: Path) -> None:
     assert "Figure 2: The *other* one.</figcaption>" in md
     assert "See [Figure 1](#fig-diagram) and [Figure 2](#other)" in md
     assert "![plain](x.png){#not-a-figure} stays." in md
+
+
+def test_a_label_used_twice_is_an_error(tmp_path: Path) -> None:
+    path = _post_with(tmp_path, "$$ a $$ {#eq-a}\n\n$$ b $$ {#eq-a}", bib=False)
+    with pytest.raises(RenderError, match=r"cell \d+: the label 'eq-a' is used twice"):
+        render_sample(path, execute=False)
