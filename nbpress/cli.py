@@ -148,7 +148,10 @@ def run(
     if shard is None:
         from .report import record
 
-        record(root, results)
+        try:
+            record(root, results)
+        except OSError as err:  # the posts are published; only the report could not be written
+            print(f"warning: the execution report was not written ({err}).", file=sys.stderr)
     if live and results:
         _summary_table(results)
     print(summary(results))
