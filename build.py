@@ -22,6 +22,17 @@ def _shard(text: str) -> tuple[int, int]:
     return k, n
 
 
+def _jobs(text: str) -> int:
+    """Return N from '-j N' with N >= 1."""
+    try:
+        jobs = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if jobs < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: run at least 1 kernel at once")
+    return jobs
+
+
 def parse_args(argv: list[str]) -> argparse.Namespace:
     """Return the parsed command line."""
     parser = argparse.ArgumentParser(
@@ -33,7 +44,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument(
         "-j",
         "--jobs",
-        type=int,
+        type=_jobs,
         default=None,
         help="kernels to run at once (default: CPUs + 1)",
     )

@@ -50,6 +50,10 @@ class PlainReporter(Reporter):
             print(result.detail.rstrip(), file=self.err)
         print(f"{_line(result)}\nerror: {result.error}", file=self.err, flush=True)
 
+    def waiting(self, line: str) -> None:
+        """Say, once, that another build holds the blog and this one waits for it."""
+        print(line, file=self.err, flush=True)
+
 
 class LiveReporter(PlainReporter):
     """A rich live table of running posts above the plain lines of finished ones."""
@@ -92,6 +96,10 @@ class LiveReporter(PlainReporter):
             self.live.console.print(f"error: {result.error}", highlight=False, markup=False)
         for warning in result.warnings:
             self.live.console.print(f"warning: {warning}", highlight=False, markup=False)
+
+    def waiting(self, line: str) -> None:
+        """Say, above the live display, that this build waits for another one."""
+        self.live.console.print(line, highlight=False, markup=False)
 
     def stop(self) -> None:
         """End the live display."""
