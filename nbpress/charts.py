@@ -270,7 +270,15 @@ class _Unshown(Exception):
 def _script(kind_: str, value: Any) -> str:
     """Return the <script> element holding a chart's JSON for charts.js; it never runs."""
     attributes = f'type="application/json" class="nbpress-chart-data" data-kind="{kind_}"'
-    return f"<script {attributes}>{embed_json(value)}</script>"
+    return f"<script {attributes}>{_checked_json(value)}</script>"
+
+
+def _checked_json(value: Any) -> str:
+    """Return embed_json(value); raise _Unshown if it holds NaN or infinity (not JSON)."""
+    try:
+        return embed_json(value)
+    except ValueError:
+        raise _Unshown("a chart whose data holds NaN or infinity (not JSON)") from None
 
 
 def _embed(
@@ -425,8 +433,9 @@ def _widget(view: Any, metadata: Mapping[str, Any], widget_state: dict[str, Any]
     foreign = sorted(modules - set(_WIDGET_MODULES))
     if foreign:
         raise _Unshown(f"a widget from {foreign[0]} (only ipywidgets' own widgets are drawn)")
-    for key, model in state.items():
-        widget_state[key] = _safe_model(model)
+    safe = {key: _safe_model(model) for key, model in state.items()}
+    _checked_json(safe)
+    widget_state.update(safe)
     tag = {"model_id": str(model_id), "version_major": 2, "version_minor": 0}
     return ["widgets"], f'<script type="{WIDGET_VIEW}">{embed_json(tag)}</script>'
 

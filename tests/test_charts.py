@@ -149,6 +149,25 @@ def test_embed_json_cannot_leave_its_element() -> None:
     assert json.loads(text) == value
 
 
+def test_a_chart_whose_data_is_not_json_is_a_note_and_a_warning() -> None:
+    from nbformat.v4 import new_code_cell, new_notebook, new_output
+
+    from nbpress.charts import PLOTLY, transform
+
+    output = new_output("display_data", data={PLOTLY: {"data": [{"y": [float("nan")]}], "layout": {}}})
+    nb = new_notebook(cells=[new_code_cell("fig", outputs=[output])])
+    found = transform(nb, "posts/nan.ipynb")
+    assert found.libraries == []
+    assert found.warnings == [
+        "posts/nan.ipynb, cell 1: a chart whose data holds NaN or infinity (not JSON)"
+        " is not shown on the page"
+    ]
+    assert (
+        nb.cells[0].outputs[0]["text"]
+        == "[nbpress: an interactive plotly chart cannot be shown on a static page]\n"
+    )
+
+
 def test_vendored_versions_match_the_files() -> None:
     from importlib.metadata import version
 
@@ -274,6 +293,7 @@ class Watched:
         return {urlsplit(u).hostname for u in self.requests} - {"127.0.0.1"}
 
 
+@pytest.mark.browser
 def test_each_chart_draws_from_the_site_and_runs_no_script(chromium: Any, site_url: str) -> None:
     tab = Watched(chromium, viewport={"width": 1280, "height": 900})
     page = tab.page
@@ -323,6 +343,7 @@ def test_each_chart_draws_from_the_site_and_runs_no_script(chromium: Any, site_u
     tab.context.close()
 
 
+@pytest.mark.browser
 def test_charts_fit_a_phone_and_follow_the_dark_scheme(chromium: Any, site_url: str) -> None:
     tab = Watched(chromium, viewport={"width": 360, "height": 740}, is_mobile=True)
     page = tab.page
@@ -348,6 +369,7 @@ def test_charts_fit_a_phone_and_follow_the_dark_scheme(chromium: Any, site_url: 
     tab.context.close()
 
 
+@pytest.mark.browser
 def test_readers_without_javascript_get_the_static_form(chromium: Any, site_url: str) -> None:
     tab = Watched(chromium, java_script_enabled=False)
     page = tab.page
@@ -359,6 +381,7 @@ def test_readers_without_javascript_get_the_static_form(chromium: Any, site_url:
     tab.context.close()
 
 
+@pytest.mark.browser
 def test_pages_without_charts_load_no_chart_library(chromium: Any, site_url: str) -> None:
     tab = Watched(chromium)
     for path in ("", "posts/plain/"):
