@@ -289,7 +289,7 @@ def _embed(
         figure = data[PLOTLY]
         if not isinstance(figure, dict):
             raise _Unshown("a plotly chart without its figure")
-        return ["plotly"], _script("plotly", {k: figure[k] for k in ("data", "layout") if k in figure})
+        return ["plotly"], _script("plotly", _plotly_figure(figure))
     if what in ("vega-lite", "vega"):
         mime = next(m for m in (*VEGALITE, *VEGA) if m in data)
         return _vega(what, data[mime])
@@ -301,6 +301,40 @@ def _embed(
         item = _bokeh_item(_join(data.get("application/javascript", "")))
         return ["bokeh", *_bokeh_bundles(item["doc"])], _script("bokeh", item)
     return _widget(data[WIDGET_VIEW], metadata, widget_state)
+
+
+# Trace types whose map tiles or outlines plotly.js fetches from another site.
+_PLOTLY_MAPS = {
+    "scattergeo",
+    "choropleth",
+    "scattermapbox",
+    "choroplethmapbox",
+    "densitymapbox",
+    "scattermap",
+    "choroplethmap",
+    "densitymap",
+}
+
+
+def _plotly_figure(figure: dict[str, Any]) -> dict[str, Any]:
+    """Return the figure's data and layout; raise _Unshown for a map (its tiles are another site's).
+
+    Layout images are kept only when embedded (data: URLs): any other would be fetched.
+    """
+    data = figure.get("data")
+    traces: list[Any] = data if isinstance(data, list) else []
+    for trace in traces:
+        kind_ = str(trace.get("type", "")) if isinstance(trace, dict) else ""
+        if kind_ in _PLOTLY_MAPS:
+            raise _Unshown(f"a plotly {kind_} map (its tiles or outlines would come from another site)")
+    layout = dict(figure.get("layout") or {})
+    if isinstance(layout.get("images"), list):
+        layout["images"] = [
+            image
+            for image in layout["images"]
+            if isinstance(image, dict) and str(image.get("source", "")).startswith("data:")
+        ]
+    return {"data": traces, "layout": layout}
 
 
 def _vega(mode: str, spec: Any) -> tuple[list[str], str]:

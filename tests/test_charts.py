@@ -32,7 +32,8 @@ CELLS = [
     "fig = go.Figure(go.Scatter(x=[1, 2, 3], y=[3, 1, 2]))\n"
     f'fig.update_layout(title="{TITLE}", annotations=[dict(x=2, y=1, '
     "text='<img src=x onerror=\"window.pwned=1\">annotated'),\n"
-    '    dict(x=1, y=3, text=\'<a class="js" href="javascript:window.pwned=2">js link</a>\')])\n'
+    '    dict(x=1, y=3, text=\'<a class="js" href="javascript:window.pwned=2">js link</a>\')],\n'
+    "    images=[dict(source='https://example.org/logo.png', x=0, y=0)])\n"
     "fig",
     # 3: plotly with a PNG beside its JSON: the static form
     "import base64, io\n"
@@ -104,6 +105,8 @@ CELLS = [
     "q.line([1, 2], [1, 2])\n"
     "q.js_on_event('tap', CustomJS(code=\"window.pwned = 'customjs'\"))\n"
     "show(q)",
+    # 14: a plotly map, whose outlines plotly.js would fetch from another site: a warning
+    "go.Figure(go.Scattergeo(lon=[0], lat=[0]))",
 ]
 
 
@@ -219,13 +222,15 @@ def test_post_embeds_data_only_and_warns_for_what_it_cannot_draw(built: tuple[Pa
     assert (
         "it needs JavaScript" not in index and "hovertemplate" not in index and "IntSliderModel" not in index
     )
-    assert len(warnings) == 4, warnings
+    assert len(warnings) == 5, warnings
     assert "cell 9" in warnings[0] and "widget without saved state" in warnings[0]
     assert "cell 10" in warnings[1] and "application/x-nbpress-unknown+json" in warnings[1]
     assert "cell 11" in warnings[2] and "a widget from foreign-widgets" in warnings[2]
     assert "ForeignModel" not in outputs
     assert "cell 13" in warnings[3] and "a bokeh plot with CustomJS" in warnings[3]
     assert "window.pwned = 'customjs'" not in outputs
+    assert "cell 14" in warnings[4] and "a plotly scattergeo map" in warnings[4]
+    assert "example.org" not in outputs  # a layout image from another site is dropped
 
 
 def test_widget_state_survives_a_render_from_the_cache(built: tuple[Path, list[str]], tmp_path: Path) -> None:
