@@ -476,11 +476,21 @@ def _widget(view: Any, metadata: Mapping[str, Any], widget_state: dict[str, Any]
 
 def _safe_model(model: dict[str, Any]) -> dict[str, Any]:
     """Return a widget model whose HTML is sanitized: HTML widgets' values, HTML descriptions,
-    and the outputs an Output widget holds (the manager would run their scripts)."""
+    and the outputs an Output widget holds (the manager would run their scripts).
+
+    Raises _Unshown for a widget that would load another site's file.
+    """
     from .outputs import sanitize_html
 
     model = json.loads(json.dumps(model))
     state = model.get("state", {})
+    name = str(model.get("model_name", ""))
+    # The page may ask no other site for anything: media from a URL, CSS url() in styles.
+    if name in ("ImageModel", "VideoModel", "AudioModel") and state.get("format") == "url":
+        raise _Unshown(f"a widget showing a file from a URL ({name[:-5]})")
+    styled = name == "LayoutModel" or name.endswith("StyleModel")
+    if styled and any(isinstance(v, str) and "url(" in v.lower() for v in state.values()):
+        raise _Unshown("a widget whose style loads a URL")
     if model.get("model_name") in ("HTMLModel", "HTMLMathModel") and isinstance(state.get("value"), str):
         state["value"] = sanitize_html(state["value"])
     if state.get("description_allow_html") and isinstance(state.get("description"), str):

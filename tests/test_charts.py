@@ -107,6 +107,9 @@ CELLS = [
     "show(q)",
     # 14: a plotly map, whose outlines plotly.js would fetch from another site: a warning
     "go.Figure(go.Scattergeo(lon=[0], lat=[0]))",
+    # 15: widgets that would load another site's files: two warnings
+    "display(widgets.Image.from_url('https://example.org/picture.png'))\n"
+    "display(widgets.HTML('styled', style={'background': 'url(https://example.org/b.png)'}))",
 ]
 
 
@@ -222,7 +225,7 @@ def test_post_embeds_data_only_and_warns_for_what_it_cannot_draw(built: tuple[Pa
     assert (
         "it needs JavaScript" not in index and "hovertemplate" not in index and "IntSliderModel" not in index
     )
-    assert len(warnings) == 5, warnings
+    assert len(warnings) == 7, warnings
     assert "cell 9" in warnings[0] and "widget without saved state" in warnings[0]
     assert "cell 10" in warnings[1] and "application/x-nbpress-unknown+json" in warnings[1]
     assert "cell 11" in warnings[2] and "a widget from foreign-widgets" in warnings[2]
@@ -231,6 +234,8 @@ def test_post_embeds_data_only_and_warns_for_what_it_cannot_draw(built: tuple[Pa
     assert "window.pwned = 'customjs'" not in outputs
     assert "cell 14" in warnings[4] and "a plotly scattergeo map" in warnings[4]
     assert "example.org" not in outputs  # a layout image from another site is dropped
+    assert "cell 15" in warnings[5] and "a widget showing a file from a URL (Image)" in warnings[5]
+    assert "cell 15" in warnings[6] and "a widget whose style loads a URL" in warnings[6]
 
 
 def test_widget_state_survives_a_render_from_the_cache(built: tuple[Path, list[str]], tmp_path: Path) -> None:
