@@ -86,18 +86,28 @@ def is_current(record: dict[str, Any] | None, post: Post, exec_key: str, render_
 
 def render_key(post: Post, exec_key: str, renderer_fingerprint: str) -> str:
     """Return the key that changes when the generated Markdown may change."""
-    cells = [
-        [c.cell_type, c.source, sorted(c.get("metadata", {}).get("tags", []))] for c in post.notebook.cells
-    ]
-    return _digest(
-        {
-            "exec": exec_key,
-            "cells": cells,
-            "front_matter": post.front_matter.data,
-            "slug": post.slug,
-            "renderer": renderer_fingerprint,
-        }
-    )
+    from .markup import MARKUP_METADATA, bibliography_digest
+
+    cells: list[list[Any]] = []
+    for c in post.notebook.cells:
+        meta = c.get("metadata", {})
+        cells.append([c.cell_type, c.source, sorted(meta.get("tags", []))])
+        # Captions and labels live in cell metadata; added only when set, so other keys hold.
+        markup = {k: meta[k] for k in MARKUP_METADATA if k in meta}
+        if markup:
+            cells[-1].append(markup)
+    payload = {
+        "exec": exec_key,
+        "cells": cells,
+        "front_matter": post.front_matter.data,
+        "slug": post.slug,
+        "renderer": renderer_fingerprint,
+    }
+    bibliography = bibliography_digest(post)
+    if bibliography:
+        # Only when the post has one, so the keys of other posts stay as they were.
+        payload["bibliography"] = bibliography
+    return _digest(payload)
 
 
 class Store:

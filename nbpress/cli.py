@@ -153,6 +153,13 @@ def run(
     finally:
         if isinstance(reporter, LiveReporter):
             reporter.stop()
+    if shard is None:
+        from .report import record
+
+        try:
+            record(root, results)
+        except OSError as err:  # the posts are published; only the report could not be written
+            print(f"warning: the execution report was not written ({err}).", file=sys.stderr)
     if live and results:
         _summary_table(results)
     print(summary(results))
@@ -160,6 +167,15 @@ def run(
     for result in failed:
         print(f"FAILED {result.error}", file=sys.stderr)
     return 1 if failed else 0
+
+
+def report(root: Path) -> int:
+    """Print the execution report (nbpress.report) of every post; return 1 if any failed."""
+    from .report import rows, text
+
+    found = rows(root)
+    print(text(found), end="")
+    return 1 if any(r.status in ("failed", "unreadable") for r in found) else 0
 
 
 def check(root: Path) -> int:
