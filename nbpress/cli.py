@@ -142,7 +142,7 @@ def run(
     reporter: PlainReporter = LiveReporter() if live else PlainReporter()
     try:
         options = Options(root=root, slugs=slugs, force=force, jobs=jobs or default_jobs(), shard=shard)
-        results = build(options, reporter)
+        results = build(options, reporter, then=None if shard else lambda results: _record(root, results))
     except (BuildInterrupted, KeyboardInterrupt) as err:
         reason = str(err) or "the build was interrupted; every post already published is whole."
         print(f"interrupted: {reason}", file=sys.stderr)
@@ -153,13 +153,6 @@ def run(
     finally:
         if isinstance(reporter, LiveReporter):
             reporter.stop()
-    if shard is None:
-        from .report import record
-
-        try:
-            record(root, results)
-        except OSError as err:  # the posts are published; only the report could not be written
-            print(f"warning: the execution report was not written ({err}).", file=sys.stderr)
     if live and results:
         _summary_table(results)
     print(summary(results))
@@ -167,6 +160,16 @@ def run(
     for result in failed:
         print(f"FAILED {result.error}", file=sys.stderr)
     return 1 if failed else 0
+
+
+def _record(root: Path, results: list[PostResult]) -> None:
+    """Merge the build's results into the execution report (under the build lock: no lost update)."""
+    from .report import record
+
+    try:
+        record(root, results)
+    except OSError as err:  # the posts are published; only the report could not be written
+        print(f"warning: the execution report was not written ({err}).", file=sys.stderr)
 
 
 def report(root: Path) -> int:

@@ -121,11 +121,17 @@ def shard_of(slug: str, count: int) -> int:
     return int(hashlib.sha256(slug.encode()).hexdigest(), 16) % count
 
 
-def build(options: Options, reporter: Reporter | None = None) -> list[PostResult]:
+def build(
+    options: Options,
+    reporter: Reporter | None = None,
+    then: Callable[[list[PostResult]], None] | None = None,
+) -> list[PostResult]:
     """Build the blog; return one PostResult per post, reporting each as it ends.
 
     With `options.shard` = (k, n) only the k-th of n stable subsets is executed into the
     cache and nothing is published: a last job with every shard's cache then renders.
+    `then(results)` runs after the last post, still under the blog's lock (the execution
+    report merges each build's results into one file).
     """
     from .lock import build_lock
     from .write import Site
@@ -139,7 +145,10 @@ def build(options: Options, reporter: Reporter | None = None) -> list[PostResult
     # One build at a time: recover() below settles journals and deletes temporary files,
     # which must never be those of a build that is still running.
     with build_lock(root, events.waiting):
-        return _build(options, root, site, events)
+        results = _build(options, root, site, events)
+        if then is not None:
+            then(results)
+        return results
 
 
 def _build(options: Options, root: Path, site: Any, events: Reporter) -> list[PostResult]:
