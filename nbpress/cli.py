@@ -49,6 +49,8 @@ class PlainReporter(Reporter):
         if result.detail:
             print(result.detail.rstrip(), file=self.err)
         print(f"{_line(result)}\nerror: {result.error}", file=self.err, flush=True)
+        for warning in result.warnings:  # a cache entry that could not be used, say
+            print(f"warning: {warning}", file=self.err, flush=True)
 
     def waiting(self, line: str) -> None:
         """Say, once, that another build holds the blog and this one waits for it."""

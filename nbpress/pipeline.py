@@ -205,7 +205,8 @@ def _build(options: Options, root: Path, site: Any, events: Reporter) -> list[Po
         plan = by_post[id(outcome.post)]
         if outcome.error is not None:
             detail = getattr(outcome.error, "traceback", "")
-            done(PostResult(plan.post.rel_path, "failed", outcome.seconds, outcome.error, detail))
+            warnings = tuple(plan.warnings)
+            done(PostResult(plan.post.rel_path, "failed", outcome.seconds, outcome.error, detail, warnings))
             return
         # Capped before caching, so a runaway cell costs no more memory or disk than a normal one.
         # Widget state lives in notebook metadata, which the cache does not keep: into the outputs.
