@@ -16,6 +16,7 @@ import yaml
 from .errors import RenderError
 from .posts import OPTION_KEYS, Post
 from .provenance import markdown as provenance_markdown
+from .sanitize import front_matter_text, html_text
 
 TEMPLATES = Path(__file__).parent / "templates"
 TEMPLATE = "post.md.j2"
@@ -82,7 +83,8 @@ def published_front_matter(post: Post, authors: dict[str, str], record: dict[str
     """Return the front matter to publish: the author's keys, normalised, plus nbpress's record.
 
     Jekyll keys stay as written; categories and tags become lists and `authors` is added
-    (keys of site_src/.authors.yml) because Material's blog plugin needs them so.
+    (keys of site_src/.authors.yml) because Material's blog plugin needs them so. Shown
+    values are HTML text (nbpress.sanitize.front_matter_text): the templates print them raw.
     """
     fm = post.front_matter
     # Jekyll's usual order first (notebook metadata comes back with sorted keys), then the rest.
@@ -102,6 +104,7 @@ def published_front_matter(post: Post, authors: dict[str, str], record: dict[str
             data["authors"] = keys
     # An explicit slug keeps the post's URL stable when its title changes.
     data.setdefault("slug", post.slug)
+    data = front_matter_text(data)
     data["nbpress"] = record
     return data
 
@@ -117,7 +120,9 @@ def _mark_figures(nb: Any, title: str) -> None:
             if any(t in output.get("data", {}) for t in FIGURE_TYPES):
                 number += 1
                 alt = caption if isinstance(caption, str) and caption else f"{title}, figure {number}"
-                output.setdefault("metadata", {})["nbpress_alt"] = alt.replace("]", ")").replace("[", "(")
+                alt = alt.replace("]", ")").replace("[", "(")
+                # HTML text: the listing's thumbnail copies it from the Markdown into alt="...".
+                output.setdefault("metadata", {})["nbpress_alt"] = html_text(alt)
 
 
 def _mark_excerpt(nb: Any) -> None:
