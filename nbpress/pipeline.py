@@ -258,7 +258,7 @@ def _plan(
 
 
 def _publish(plan: _Plan, site: Any, root: Path, authors: dict[str, str]) -> list[str]:
-    """Render and write one post; return its warnings (stderr with `stderr: warn`)."""
+    """Render and write one post; return its warnings (outputs not shown, stderr with `stderr: warn`)."""
     from .cells import apply_display
     from .outputs import clean_notebook
     from .render import published_front_matter, render
@@ -273,10 +273,16 @@ def _publish(plan: _Plan, site: Any, root: Path, authors: dict[str, str]) -> lis
             raise SourceError(
                 f"{post.rel_path}: the cached outputs no longer fit; run with --force."
             ) from None
+    warnings: list[str] = []
     cleaned = clean_notebook(
-        executed, post.front_matter_cell, roots=[root], raw_html=post.front_matter.raw_html
+        executed,
+        post.front_matter_cell,
+        roots=[root],
+        raw_html=post.front_matter.raw_html,
+        warnings=warnings,
+        where=post.rel_path,
     )
-    warnings = apply_display(cleaned, post.front_matter.stderr, post.rel_path)
+    warnings += apply_display(cleaned, post.front_matter.stderr, post.rel_path)
     record = {"source": post.rel_path, "exec_key": plan.exec_key, "render_key": plan.render_key}
     front_matter = published_front_matter(post, authors, record)
     rendered = render(post, cleaned, front_matter, f"/assets/images/{post.slug}/", plan.provenance)

@@ -16,7 +16,7 @@ import yaml
 from .errors import RenderError
 from .posts import OPTION_KEYS, Post
 from .provenance import markdown as provenance_markdown
-from .sanitize import front_matter_text, html_text
+from .sanitize import fence, front_matter_text, html_text
 
 TEMPLATES = Path(__file__).parent / "templates"
 TEMPLATE = "post.md.j2"
@@ -37,6 +37,7 @@ class RenderedPost:
 # The modules whose code shapes the Markdown; a change to one re-renders every post.
 RENDER_MODULES = (
     "outputs.py",
+    "sanitize.py",
     "render.py",
     "posts.py",
     "cells.py",
@@ -191,6 +192,7 @@ def render(
     config = Config()
     config.ExtractOutputPreprocessor.output_filename_template = "output_{cell_index}_{index}{extension}"
     exporter = MarkdownExporter(config=config, extra_template_paths=[str(TEMPLATES)], template_file=TEMPLATE)
+    exporter.register_filter("nbpress_fence", fence)
     config.ExtractOutputPreprocessor.extract_output_types = set(FIGURE_TYPES)
     resources = {"nbpress": {"image_base": image_base}, "unique_key": "output"}
     try:

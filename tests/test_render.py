@@ -54,8 +54,8 @@ def test_figures_are_named_by_cell_and_output_index() -> None:
 def test_progress_ansi_and_paths_are_cleaned() -> None:
     markdown, _ = render_fixture("stream_progress")
     assert "\x1b" not in markdown and "\r" not in markdown
-    assert "    100% done\n" in markdown
-    assert "    ac\n" in markdown
+    assert "\n100% done\n" in markdown
+    assert "\nac\n" in markdown
     assert "/home/alice" not in markdown
     assert ".../site-packages/pkg/mod.py:3: UserWarning: careful" in markdown
 
