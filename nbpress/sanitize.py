@@ -76,6 +76,8 @@ _DATA_IMAGE = re.compile(r"data:image/(?:png|jpeg|gif|webp);base64,[A-Za-z0-9+/=
 # and Markdown leaves alone, so no later pass can turn output text into links or attributes.
 _MARKDOWN_INERT = str.maketrans({c: f"&#{ord(c)};" for c in "[](){}*_`\\!$~^|#:"})
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+# nh3 writes ">" in attribute values as "&gt;", so a tag ends at the first ">".
+_IMG_WITHOUT_SRC = re.compile(r"<img\b(?![^>]*\ssrc=)[^>]*>")
 
 
 def _filter_attribute(element: str, attribute: str, value: str) -> str | None:
@@ -100,6 +102,8 @@ def sanitize_html(html: str) -> str:
         url_schemes=set(nh3.ALLOWED_URL_SCHEMES) | {"data"},
         attribute_filter=_filter_attribute,
     )
+    # An image whose source was removed (javascript:, data:image/svg+xml) would be an empty box.
+    clean = _IMG_WITHOUT_SRC.sub("", clean)
     return clean.translate(_MARKDOWN_INERT)
 
 
