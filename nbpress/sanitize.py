@@ -14,14 +14,23 @@ import nh3
 # An "&" that starts a character reference ("&lt;", "&#60;", "&copy"); a lone "&" ("R & D")
 # is text to every HTML parser and stays as typed, so ordinary titles are published unchanged.
 _REFERENCE_AMP = re.compile(r"&(?=[#A-Za-z])")
+# The characters of Markdown's links, images and attribute lists (attr_list). Written as
+# character references they show the same and Markdown leaves them alone, so no later pass
+# (a post folded into an indented block, the blog's listing headings) turns text into a
+# javascript: link or an onerror= attribute.
+_MARKDOWN_INERT = str.maketrans({c: f"&#{ord(c)};" for c in "[]{}"})
 # Front matter keys that are not shown as text: MkDocs and nbpress read them as values.
 _STRUCTURAL_KEYS = ("date", "slug", "nbpress", "authors", "hide", "search", "template", "draft")
 
 
 def html_text(text: str) -> str:
-    """Return `text` as HTML text that shows as typed, in element content and in quoted attributes."""
+    """Return `text` as HTML text that shows as typed, in element content and in quoted attributes.
+
+    Also inert to Markdown: the blog plugin renders a post's title as a Markdown heading.
+    """
     text = _REFERENCE_AMP.sub("&amp;", text)
-    return text.replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+    text = text.replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+    return text.translate(_MARKDOWN_INERT)
 
 
 def _html_values(value: Any) -> Any:
@@ -71,10 +80,6 @@ _HTML_ATTRIBUTES["img"] = _HTML_ATTRIBUTES.get("img", set()) | {"src", "alt", "w
 _HTML_TAGS = set(nh3.ALLOWED_TAGS) | _SVG_TAGS
 # A raster image inlined as data (matplotlib colormap previews); never data: in a link or SVG.
 _DATA_IMAGE = re.compile(r"data:image/(?:png|jpeg|gif|webp);base64,[A-Za-z0-9+/=\s]*\Z", re.I)
-# Characters Python-Markdown (and its extensions: attr_list, arithmatex) reads as syntax. In
-# sanitized HTML they are written as character references, which the browser shows the same
-# and Markdown leaves alone, so no later pass can turn output text into links or attributes.
-_MARKDOWN_INERT = str.maketrans({c: f"&#{ord(c)};" for c in "[](){}*_`\\!$~^|#:"})
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 # nh3 writes ">" in attribute values as "&gt;", so a tag ends at the first ">".
 _IMG_WITHOUT_SRC = re.compile(r"<img\b(?![^>]*\ssrc=)[^>]*>")
@@ -135,7 +140,9 @@ def latex_html(latex: str) -> str:
     if "$" in body:
         # Text mixing math and prose: shown as its source rather than mis-typeset.
         return f"<pre>{escaped.translate(_MARKDOWN_INERT)}</pre>"
-    return f'<div class="arithmatex">$${escaped.translate(_MARKDOWN_INERT)}$$</div>'
+    # Kept readable: even where Markdown reads this block (a folded output), arithmatex takes
+    # the whole $$...$$ as math, which KaTeX typesets as text (no \\href links: trust is off).
+    return f'<div class="arithmatex">$${escaped}$$</div>'
 
 
 def fence(text: str, classes: str) -> str:

@@ -182,6 +182,13 @@ POSTS["out-folded"] = (
                 f'<p>![f](m.png){{: onerror="{pwn("fold-attr")}"}}</p>',
             )
             + show("Markdown", f'![g](m.png){{: onerror="{pwn("fold-md")}"}}')
+            + show(
+                "Latex",
+                f"$$x$$ [l](javascript:{pwn('fold-latex-link')}) "
+                f'![i](m.png){{: onerror="{pwn("fold-latex")}"}}',
+                f"\\text{{[l](javascript:{pwn('fold-math-link')}) "
+                f'![i](m.png){{: onerror="{pwn("fold-math")}"}}}}',
+            )
             + prints(f'</details><img src=m.png onerror="{pwn("fold-stream")}">'),
             ["hide-output"],
         )
@@ -189,6 +196,9 @@ POSTS["out-folded"] = (
 )
 PLOT = "import matplotlib.pyplot as plt\nplt.plot([1, 2])\nplt.show()"
 POSTS["fm-title"] = ({"title": f"</title><script>{pwn('title')}</script>"}, [(PLOT, [])])
+# The blog's listings render a post's title as a Markdown heading.
+POSTS["fm-title-markdown"] = ({"title": f'![t](missing.png){{: onerror="{pwn("title-md")}"}}'}, [(PLOT, [])])
+POSTS["fm-title-link"] = ({"title": f"t](javascript:{pwn('title-link')}) [u"}, [(PLOT, [])])
 POSTS["fm-title-attr"] = ({"title": f'x" onload="{pwn("title-attr")}" y="'}, [(PLOT, [])])
 POSTS["fm-description"] = (
     {

@@ -57,7 +57,8 @@ def test_tags_flags_and_options(blog: Path, add_post: Callable[..., Path]) -> No
     assert "???+ note \"Code\"\n\n    ```python\n    print('shown open')\n" in md
     assert "#collapse-show" not in md
     # hide-output: the output in a collapsible block, its fenced block indented inside it.
-    assert '??? note "Output"\n' in md and "\n    ```{.text .nbpress-output .nbpress-stdout}\n    folded output\n" in md
+    fence = "```{.text .nbpress-output .nbpress-stdout}"
+    assert '??? note "Output"\n' in md and f"\n    {fence}\n    folded output\n" in md
     # #hide_input and echo: false keep only the output.
     assert "only the output" in md and "print('only the output')" not in md
     assert "quarto output only" in md and "print('quarto output only')" not in md
@@ -71,7 +72,7 @@ def test_tags_flags_and_options(blog: Path, add_post: Callable[..., Path]) -> No
     assert "![A rising line](/assets/images/tags/output_12_0.png)" in md
     # hide-cell folds both.
     both = "??? note \"Code\"\n\n    ```python\n    print('both', 'folded')\n    ```\n\n<!-- /details -->\n\n"
-    assert both + '??? note "Output"\n    \n    ```{.text .nbpress-output .nbpress-stdout}\n    both folded\n' in md
+    assert both + f'??? note "Output"\n    \n    {fence}\n    both folded\n' in md
     # #| tags adds tags.
     assert "print('tagged', 'away')" in md and "tagged away" not in md
 
