@@ -227,6 +227,17 @@ POSTS["shown"] = (
         ("import matplotlib\nmatplotlib.colormaps['viridis']", []),
         ("import sympy\nsympy.Rational(1, 3) + sympy.Symbol('x') ** 2", []),
         ("from IPython.display import HTML\nHTML('<script>console.log(1)</script>')", []),
+        # Script-only HTML with a PNG beside it (a chart library's static fallback): the PNG.
+        (
+            "import io\nimport matplotlib.pyplot as plt\n"
+            "class Chart:\n"
+            "    def _repr_html_(self):\n        return '<script>console.log(2)</script>'\n"
+            "    def _repr_png_(self):\n"
+            "        buf = io.BytesIO()\n        plt.figure(figsize=(1, 1))\n"
+            "        plt.savefig(buf, format='png')\n        plt.close()\n        return buf.getvalue()\n"
+            "Chart()",
+            [],
+        ),
     ],
 )
 # The control: a post that trusts its HTML (raw_html: true) does run it, which shows the browser
@@ -434,7 +445,10 @@ def test_outputs_a_page_can_show_are_shown(browser: Any, url: str, built: Built)
     linked = (built.root / "site_src" / "posts" / "shown.md").read_text(encoding="utf-8")
     figures = [p.name for p in (built.root / "assets" / "images" / "shown").glob("*")]
     assert all(name in linked for name in figures), "a figure no page links"
+    assert "](/assets/images/shown/output_5_0.png)" in linked, "the PNG beside script-only HTML"
+    assert figures == ["output_5_0.png"]
     assert "shown.ipynb: cell 5: an HTML output held nothing" in built.build_err
+    assert "shown.ipynb: cell 6" not in built.build_err
 
 
 def test_sources_are_regular_files_inside_posts(built: Built) -> None:
