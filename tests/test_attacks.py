@@ -471,3 +471,13 @@ def test_site_serves_only_built_notebooks(built: Built) -> None:
         if path.is_file():
             assert SECRET.encode() not in path.read_bytes(), path
     assert json.loads((built.site / "notebooks" / "shown.ipynb").read_text())["cells"]
+
+
+def test_feed_is_well_formed_and_its_values_are_text(built: Built) -> None:
+    from xml.etree import ElementTree as ET
+
+    feed = ET.parse(built.site / "feed_rss_created.xml").getroot()
+    tags = {element.tag for element in feed.iter()}
+    assert not tags & {"script", "img", "svg", "iframe"}, tags
+    categories = {c.text for c in feed.iter("category")}
+    assert f'<img src=x onerror="{pwn("tag")}">' in categories  # shown as typed by a feed reader
