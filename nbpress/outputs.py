@@ -197,11 +197,13 @@ def _clean_rich(output: Any, roots: list[Path], raw_html: bool, problems: list[s
         del data[mime]
     if "text/plain" in data:
         data["text/plain"] = clean_text(_join(data["text/plain"]), roots)
+    if corrupt:
+        problems.append(f"a {corrupt[0]} figure could not be decoded; check the code that makes it")
+        return note(f"a {corrupt[0]} figure could not be decoded and was left out")
     chosen = _choose(data, raw_html, problems)
     if chosen is None:
-        if corrupt:
-            problems.append(f"a {corrupt[0]} figure could not be decoded; check the code that makes it")
-            return note(f"a {corrupt[0]} figure could not be decoded and was left out")
+        if "text/html" in data:
+            return note("an HTML output held nothing a static page can show (script or frames only)")
         if unshown:
             problems.append(
                 f"an output of type {unshown[0]} cannot be shown; display a figure or text instead"
@@ -219,7 +221,8 @@ def _choose(data: dict[str, Any], raw_html: bool, problems: list[str]) -> tuple[
     """Return (MIME type, safe value) of the richest form of `data` a static page shows faithfully.
 
     HTML and Markdown are sanitized (unless `raw_html`) and kept only if something visible is
-    left; LaTeX becomes math for KaTeX; an SVG figure is sanitized; else a PNG or JPEG; else text.
+    left, else another form is shown, else None (a note); LaTeX becomes math for KaTeX; an SVG
+    figure is sanitized; else a PNG or JPEG; else text.
     """
     if "text/html" in data:
         html = _join(data["text/html"])
@@ -228,12 +231,16 @@ def _choose(data: dict[str, Any], raw_html: bool, problems: list[str]) -> tuple[
         clean = sanitize_html(html)
         if html_visible(clean):
             return "text/html", clean
-        if not any(m in data for m in ("image/png", "image/jpeg", "text/markdown", "text/latex")):
+        if not any(
+            m in data for m in ("image/png", "image/jpeg", "image/svg+xml", "text/markdown", "text/latex")
+        ):
+            # Its text/plain is only a repr like "<IPython.core.display.HTML object>".
             problems.append(
                 "an HTML output held nothing a static page can show once script and frames are "
-                "removed (it is replaced by its text form); display a figure or a table instead, "
+                "removed (it is replaced by a note); display a figure or a table instead, "
                 "or set raw_html: true if you trust it"
             )
+            return None
     if "text/markdown" in data:
         text = _join(data["text/markdown"])
         return ("text/markdown", text) if raw_html else ("text/html", markdown_html(text))

@@ -448,6 +448,8 @@ def test_outputs_a_page_can_show_are_shown(browser: Any, url: str, built: Built)
     assert "](/assets/images/shown/output_5_0.png)" in linked, "the PNG beside script-only HTML"
     assert figures == ["output_5_0.png"]
     assert "shown.ipynb: cell 5: an HTML output held nothing" in built.build_err
+    assert "[nbpress: an HTML output held nothing a static page can show" in linked
+    assert "IPython.core.display.HTML object" not in linked
     assert "shown.ipynb: cell 6" not in built.build_err
 
 
