@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from .charts import is_chart
 from .sanitize import fence as fence
 from .sanitize import html_visible, latex_html, markdown_html, sanitize_svg
 from .sanitize import sanitize_html as sanitize_html
@@ -184,6 +185,10 @@ def _clean_rich(output: Any, roots: list[Path], raw_html: bool, problems: list[s
     What cannot be shown is also described in `problems` (what, and what to do).
     """
     data = output.get("data", {})
+    if is_chart(data):
+        # A chart (plotly, altair, bokeh, widget): render.py's charts step replaces its data
+        # with a safe embed built from its JSON alone; nothing of it reaches the page as is.
+        return output
     interactive = [name for mime, name in _UNSHOWN_NAMES.items() if mime in data]
     if interactive:
         # Its text/plain is only a repr like "<IPython.core.display.Javascript object>".
