@@ -192,9 +192,7 @@ def _clean_rich(output: Any, roots: list[Path], raw_html: bool, problems: list[s
     interactive = [name for mime, name in _UNSHOWN_NAMES.items() if mime in data]
     if interactive:
         # Its text/plain is only a repr like "<IPython.core.display.Javascript object>".
-        problems.append(
-            f"{interactive[0]} cannot be shown on a static page; display a figure or text instead"
-        )
+        # No warning here: render's charts step warns for every "cannot be shown" note.
         return note(f"{interactive[0]} cannot be shown on a static page")
     unshown = [m for m in data if m not in SHOWN_TYPES]
     corrupt = [m for m in FIGURE_TYPES if m in data and not _valid_image(m, data[m])]
@@ -209,10 +207,7 @@ def _clean_rich(output: Any, roots: list[Path], raw_html: bool, problems: list[s
     if chosen is None:
         if "text/html" in data:
             return note("an HTML output held nothing a static page can show (script or frames only)")
-        if unshown:
-            problems.append(
-                f"an output of type {unshown[0]} cannot be shown; display a figure or text instead"
-            )
+        if unshown:  # warned for by render's charts step, as above
             return note(f"an output of type {unshown[0]} cannot be shown on a static page")
         return note("an empty output was left out")
     mime, value = chosen
