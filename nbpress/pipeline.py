@@ -329,7 +329,7 @@ def _plan(
 
 
 def _publish(plan: _Plan, site: Any, root: Path, authors: dict[str, str]) -> list[str]:
-    """Render and write one post; return its warnings (stderr with `stderr: warn`, charts not shown)."""
+    """Render and write one post; return its warnings (outputs not shown, `stderr: warn`)."""
     from .cells import apply_display
     from .outputs import clean_notebook
     from .render import published_front_matter, render
@@ -345,10 +345,16 @@ def _publish(plan: _Plan, site: Any, root: Path, authors: dict[str, str]) -> lis
             raise SourceError(
                 f"{post.rel_path}: the cached outputs no longer fit; run with --force."
             ) from None
+    warnings: list[str] = []
     cleaned = clean_notebook(
-        executed, post.front_matter_cell, roots=[root], raw_html=post.front_matter.raw_html
+        executed,
+        post.front_matter_cell,
+        roots=[root],
+        raw_html=post.front_matter.raw_html,
+        warnings=warnings,
+        where=post.rel_path,
     )
-    warnings = apply_display(cleaned, post.front_matter.stderr, post.rel_path)
+    warnings += apply_display(cleaned, post.front_matter.stderr, post.rel_path)
     record = {
         "source": post.rel_path,
         "exec_key": plan.exec_key,
