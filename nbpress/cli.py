@@ -29,7 +29,8 @@ def _terminate(signum: int, frame: FrameType | None) -> None:
 
 def _line(result: PostResult) -> str:
     seconds = f"{result.seconds:6.1f} s" if result.seconds else " " * 8
-    return f"{result.status:<9} {seconds}  {result.name}"
+    why = f" ({result.reason})" if result.reason and result.error is None else ""
+    return f"{result.status:<9} {seconds}  {result.name}{why}"
 
 
 class PlainReporter(Reporter):
@@ -98,11 +99,35 @@ class LiveReporter(PlainReporter):
         self.live.stop()
 
 
-def summary(results: list[PostResult]) -> str:
-    """Return the closing line: how many posts ended in each status."""
+def summary(results: list[PostResult], cache_size: tuple[int, int] | None = None) -> str:
+    """Return the closing line: how many posts ended in each status, and the cache's size."""
     counts = {s: sum(r.status == s for r in results) for s in COUNTED}
     parts = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
-    return f"{len(results)} posts: {parts or 'nothing to do'}"
+    line = f"{len(results)} posts: {parts or 'nothing to do'}"
+    if cache_size is not None:
+        line += f"; cache: {_cache_size(cache_size)}"
+    return line
+
+
+def _cache_size(size: tuple[int, int]) -> str:
+    entries, nbytes = size
+    return f"{entries} {'entry' if entries == 1 else 'entries'}, {nbytes / 1e6:.1f} MB"
+
+
+def prune_cache(root: Path) -> int:
+    """Remove the cache entries no current post uses; print what was removed and what is left."""
+    from .pipeline import prune_cache as prune
+
+    try:
+        removed, left = prune(root)
+    except NbpressError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    print(
+        f"removed {len(removed)} cache {'entry' if len(removed) == 1 else 'entries'} no post uses; "
+        f"cache: {_cache_size(left)}"
+    )
+    return 0
 
 
 def _summary_table(results: list[PostResult]) -> None:
@@ -147,7 +172,9 @@ def run(
             reporter.stop()
     if live and results:
         _summary_table(results)
-    print(summary(results))
+    from .cache import CACHE_DIR_NAME, Store
+
+    print(summary(results, Store(root.resolve() / CACHE_DIR_NAME).size()))
     failed = [r for r in results if r.status == "failed"]
     for result in failed:
         print(f"FAILED {result.error}", file=sys.stderr)
