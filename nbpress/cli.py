@@ -111,7 +111,8 @@ def summary(results: list[PostResult], cache_size: tuple[int, int] | None = None
 
 def _cache_size(size: tuple[int, int]) -> str:
     entries, nbytes = size
-    return f"{entries} {'entry' if entries == 1 else 'entries'}, {nbytes / 1e6:.1f} MB"
+    amount = f"{nbytes / 1e6:.1f} MB" if nbytes >= 1e6 else f"{nbytes / 1e3:.0f} kB"
+    return f"{entries} {'entry' if entries == 1 else 'entries'}, {amount}"
 
 
 def prune_cache(root: Path) -> int:

@@ -24,10 +24,14 @@ _RECORD = re.compile(r"^nbpress:\n(?:[ -].*\n)*", re.M)
 
 
 def normalise(text: str) -> str:
-    """Return a post's Markdown with its bookkeeping left out and its volatile tokens masked."""
+    """Return a post's Markdown with its bookkeeping and volatile tokens masked, line for line.
+
+    Each line stays where it was, so a line number of the result is one of the post.
+    """
     end = text.find("\n---\n", 4) if text.startswith("---\n") else -1
     if end > 0:
-        text = _RECORD.sub("", text[: end + 1]) + text[end + 1 :]
+        record = _RECORD.sub(lambda m: "nbpress: <record>\n" * m.group().count("\n"), text[: end + 1])
+        text = record + text[end + 1 :]
     return mask(_PROVENANCE.sub("*Executed <provenance>*", text))
 
 

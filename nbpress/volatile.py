@@ -30,7 +30,7 @@ RULES: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"\bat 0x[0-9a-fA-F]+\b"), "at 0x<address>"),
     # glog/absl lines (TensorFlow, JAX): a timestamp and a thread id before the source location,
     # "I0000 00:00:1795315746.111133    2731 port.cc:153] ..."; the message itself still counts.
-    (re.compile(r"^(\s*[IWEF])\d{4} \d\d:\d\d:\d+(?:\.\d+)?\s+\d+ ", re.M), r"\1<time> <thread> "),
+    (re.compile(r"^([ \t]*[IWEF])\d{4} \d\d:\d\d:\d+(?:\.\d+)?[ \t]+\d+ ", re.M), r"\1<time> <thread> "),
     # TensorFlow names the CPU's instruction sets, which differ between machines.
     (
         re.compile(r"(To enable the following instructions:) [A-Z0-9_ ]+(?=,? in other operations)"),
@@ -38,7 +38,7 @@ RULES: tuple[tuple[re.Pattern[str], str], ...] = (
     ),
     # Timestamps opening a log line: logging's "2024-06-18 10:22:33,123", ISO "2024-06-18T10:22:33.5Z".
     (
-        re.compile(r"^(\s*\[?)\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d\d)?", re.M),
+        re.compile(r"^([ \t]*\[?)\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d\d)?", re.M),
         r"\1<timestamp>",
     ),
     # Thread and process ids: "pid 4242", "PID: 4242", "<Thread(Thread-1, started daemon 1401...)>".
@@ -60,8 +60,8 @@ RULES: tuple[tuple[re.Pattern[str], str], ...] = (
         "[<elapsed>]",
     ),
     # Durations: IPython's %time and %timeit, and "took 1.2 s", "elapsed: 3ms", "done in 0.5 seconds".
-    (re.compile(r"^(\s*)CPU times: .*$", re.M), r"\1CPU times: <time>"),
-    (re.compile(r"^(\s*)Wall time: .*$", re.M), r"\1Wall time: <time>"),
+    (re.compile(r"^([ \t]*)CPU times: .*$", re.M), r"\1CPU times: <time>"),
+    (re.compile(r"^([ \t]*)Wall time: .*$", re.M), r"\1Wall time: <time>"),
     (
         re.compile(
             rf"\d+(?:\.\d+)? {_T} ± \d+(?:\.\d+)? {_T} per loop "
@@ -71,8 +71,8 @@ RULES: tuple[tuple[re.Pattern[str], str], ...] = (
     ),
     (
         re.compile(
-            r"\b(took|elapsed(?: time)?:?|duration:?|(?:finished|completed|done) in)\s+"
-            r"\d+(?:\.\d+)?\s?(?:ns|us|µs|ms|s|secs?|seconds|min|minutes)\b",
+            r"\b(took|elapsed(?: time)?:?|duration:?|(?:finished|completed|done) in)[ \t]+"
+            r"\d+(?:\.\d+)?[ \t]?(?:ns|us|µs|ms|s|secs?|seconds|min|minutes)\b",
             re.I,
         ),
         r"\1 <duration>",
