@@ -176,8 +176,8 @@ def key_parts(post: Post, posts_dir: Path, env: Environment) -> dict[str, Any]:
         "installed": installed,
     }
     if post.front_matter.allow_errors:
-        # Only when set, so the keys of posts without it stay as they were.
-        parts["allow_errors"] = True
+        # Recorded only when set; a post without it records nothing.
+        parts["cell_errors"] = "allowed"
     return parts
 
 
@@ -215,8 +215,8 @@ def explain(old: Any, new: dict[str, Any], post: Post) -> str:
         if old_inputs.get(name) != new["inputs"].get(name):
             changes.append(f"input {name}")
     changes += _code_changes(old.get("code") or [], new["code"], post)
-    if bool(old.get("allow_errors")) != bool(new.get("allow_errors")):
-        changes.append("allow_errors")
+    if old.get("cell_errors") != new.get("cell_errors"):
+        changes.append("allow_errors in the front matter")
     if not changes:
         return "the execution key changed (a new nbpress)"
     return ", ".join(changes[:4]) + (f" and {len(changes) - 4} more" if len(changes) > 4 else "")
