@@ -100,12 +100,16 @@ def edit(root: Path, index: int, prose: bool) -> None:
 
 
 def unrelated_requirement(big: Path, row: Callable[[str, str, str], None], many: int) -> None:
-    """Time no-op rebuilds against rebuilds after a requirement no post imports changed (best of 3)."""
+    """Time no-op rebuilds against rebuilds after a requirement no post imports changed.
+
+    The two alternate, three times each, so a change in the machine's load hits both alike;
+    the best of each is reported.
+    """
     command = [sys.executable, str(REPO / "build.py"), "--root", str(big)]
-    noops = [timed(command)[0] for _ in range(3)]
     req = big / "requirements.txt"
-    changed = []
+    noops, changed = [], []
     for n in range(3):
+        noops.append(timed(command)[0])
         # A package for a post to come, then its pin moved: no post imports it.
         text = req.read_text()
         if n == 0:

@@ -7,6 +7,7 @@ Prose edits therefore re-render from the store without starting a kernel.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -21,6 +22,7 @@ from .posts import Post
 
 EXEC_VERSION = "2"  # bump when execution itself changes in a way that alters outputs
 CACHE_DIR_NAME = ".nbpress-cache"
+MODULES_FILE = "modules.json"  # which distribution provides which module, while nothing is installed
 
 
 def _digest(payload: Any) -> str:
@@ -75,19 +77,45 @@ class Environment:
         # Major.minor only: a patch release changes no outputs, and CI images move between them.
         self.python = "{}.{}".format(*sys.version_info[:2])
         self.pins = read_pins(root / "requirements.txt")
+        self._store = Store(root / CACHE_DIR_NAME)
         self._providers: dict[str, list[str]] | None = None
         self._versions: dict[str, str] = {}
 
     def providers(self, module: str) -> list[str]:
         """Return the distributions (canonical names) that provide the top-level `module`."""
         if self._providers is None:
-            import importlib.metadata
-
-            self._providers = {
-                name: sorted({canonical_name(d) for d in dists})
-                for name, dists in importlib.metadata.packages_distributions().items()
-            }
+            self._providers = self._module_map()
         return self._providers.get(module, [])
+
+    def _module_map(self) -> dict[str, list[str]]:
+        """Return {top-level module: distributions}, from the store while the installed set is unchanged.
+
+        packages_distributions() reads the file list of every distribution without a
+        top_level.txt (tenths of a second with torch and tensorflow installed); listing the
+        metadata folders on sys.path, whose names carry the versions, tells when to read again.
+        """
+        import importlib.metadata
+
+        installed = []
+        for entry in sys.path:
+            try:
+                with os.scandir(entry or ".") as found:
+                    installed += [e.name for e in found if e.name.endswith((".dist-info", ".egg-info"))]
+            except OSError:
+                continue
+        fingerprint = _digest([sys.executable, sorted(installed)])
+        saved = self._store.read_json(MODULES_FILE)
+        if isinstance(saved, dict) and saved.get("fingerprint") == fingerprint:
+            modules = saved.get("modules")
+            if isinstance(modules, dict):
+                return {str(k): [str(d) for d in v] for k, v in modules.items() if isinstance(v, list)}
+        found_map = {
+            name: sorted({canonical_name(d) for d in dists})
+            for name, dists in importlib.metadata.packages_distributions().items()
+        }
+        with contextlib.suppress(OSError):
+            self._store.write_json(MODULES_FILE, {"fingerprint": fingerprint, "modules": found_map})
+        return found_map
 
     def installed(self, distribution: str) -> str:
         """Return the installed version of `distribution`, or "" if it is not installed."""
@@ -325,6 +353,17 @@ class Store:
         if parts is not None:
             entry["parts"] = parts
         self._write(f"{key}.json", json.dumps(entry, ensure_ascii=False, sort_keys=True))
+
+    def read_json(self, name: str) -> Any:
+        """Return the JSON document `name` of the store, or None if it is missing or unreadable."""
+        try:
+            return json.loads((self.directory / name).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+
+    def write_json(self, name: str, data: Any) -> None:
+        """Replace the JSON document `name` of the store atomically."""
+        self._write(name, json.dumps(data, sort_keys=True))
 
     def durations(self) -> dict[str, float]:
         """Return {slug: seconds} of each post's last execution (empty if unknown or unreadable)."""
