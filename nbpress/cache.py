@@ -23,6 +23,7 @@ from .posts import Post
 EXEC_VERSION = "2"  # bump when execution itself changes in a way that alters outputs
 CACHE_DIR_NAME = ".nbpress-cache"
 MODULES_FILE = "modules.json"  # which distribution provides which module, while nothing is installed
+PINS_FILE = "pins.json"  # requirements.txt read, while it is unchanged
 
 
 def _digest(payload: Any) -> str:
@@ -76,8 +77,8 @@ class Environment:
     def __init__(self, root: Path) -> None:
         # Major.minor only: a patch release changes no outputs, and CI images move between them.
         self.python = "{}.{}".format(*sys.version_info[:2])
-        self.pins = read_pins(root / "requirements.txt")
         self._store = Store(root / CACHE_DIR_NAME)
+        self.pins = self._pins(root / "requirements.txt")
         self._providers: dict[str, list[str]] | None = None
         self._versions: dict[str, str] = {}
 
@@ -86,6 +87,26 @@ class Environment:
         if self._providers is None:
             self._providers = self._module_map()
         return self._providers.get(module, [])
+
+    def _pins(self, path: Path) -> dict[str, str]:
+        """Return read_pins(path), from the store while the file and the interpreter are unchanged.
+
+        Reading it needs `packaging` (markers), an import a no-op build need not pay.
+        """
+        try:
+            text = path.read_bytes()
+        except OSError:
+            return {}
+        fingerprint = _digest([hashlib.sha256(text).hexdigest(), sys.executable, sys.version, sys.platform])
+        saved = self._store.read_json(PINS_FILE)
+        if isinstance(saved, dict) and saved.get("fingerprint") == fingerprint:
+            pins = saved.get("pins")
+            if isinstance(pins, dict):
+                return {str(k): str(v) for k, v in pins.items()}
+        pins = read_pins(path)
+        with contextlib.suppress(OSError):
+            self._store.write_json(PINS_FILE, {"fingerprint": fingerprint, "pins": pins})
+        return pins
 
     def _module_map(self) -> dict[str, list[str]]:
         """Return {top-level module: distributions}, from the store while the installed set is unchanged.
@@ -182,7 +203,8 @@ def key_parts(post: Post, posts_dir: Path, env: Environment) -> dict[str, Any]:
     inputs = {name: digest[:_SHORT] for name, digest in input_digests(post, posts_dir)}
     pins: dict[str, str] = {}
     installed: dict[str, str] = {}
-    sources = [cell.source for cell in post.notebook.cells if cell.cell_type == "code"]
+    # Only a cell that says "import" can import (parsing every cell is most of a no-op's key time).
+    sources = [c.source for c in post.notebook.cells if c.cell_type == "code" and "import" in c.source]
     modules = imported_modules(sources) | set(post.front_matter.depends)
     for module in sorted(modules):
         if module in sys.stdlib_module_names:
