@@ -54,7 +54,7 @@ def run(root: Path, **kw: object) -> list[PostResult]:
 
 def set_pin(root: Path, name: str, spec: str) -> None:
     req = root / "requirements.txt"
-    text, count = re.subn(rf"(?m)^{re.escape(name)}==\S+$", f"{name}{spec}", req.read_text())
+    text, count = re.subn(rf"(?m)^{re.escape(name)}==[^\s;]+", f"{name}{spec}", req.read_text())
     assert count == 1, f"{name} is not pinned in requirements.txt"
     req.write_text(text)
 
@@ -223,3 +223,16 @@ def test_two_forced_builds_of_the_real_posts_differ_only_in_provenance(
         assert old != new, "the provenance line records the new run"
         assert without_execution_time(new) == without_execution_time(old), name
     assert after == before  # every figure byte-identical
+
+
+@pytest.mark.slow
+def test_the_tensorflow_pin_makes_only_the_tensorflow_post_stale(real_site: Path, tmp_path: Path) -> None:
+    blog = tmp_path / "blog"
+    shutil.copytree(real_site, blog, ignore=shutil.ignore_patterns("site"))
+    assert check(blog) == (2, [])
+    set_pin(blog, "tensorflow-cpu", "==2.21.1")  # its marker (Linux only) stays
+    current, findings = check(blog)
+    assert current == 1
+    assert [(f.name, f.reason) for f in findings] == [
+        ("posts/SLR_NN.ipynb", "tensorflow-cpu pin ==2.21.0 -> ==2.21.1: the post runs again")
+    ]
