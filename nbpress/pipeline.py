@@ -165,8 +165,9 @@ def build(options: Options, reporter: Reporter | None = None) -> list[PostResult
             return
         # Capped before caching, so a runaway cell costs no more memory or disk than a normal one.
         plan.executed = limit_outputs(outcome.notebook)
-        # Recorded now, with the outputs, so a later re-render shows the same line.
+        # Outputs that differ from the previous run's only in volatile tokens keep its bytes.
         _settle(plan, store)
+        # Recorded now, with the outputs, so a later re-render shows the same line.
         plan.provenance = provenance.collect(plan.executed, plan.post.front_matter.kernel)
         store.save(plan.exec_key, plan.executed, plan.provenance, plan.parts)
         durations[plan.post.slug] = round(outcome.seconds, 1)
