@@ -110,7 +110,7 @@ def test_unchanged_code_run_again_leaves_the_post_byte_identical(
     [result] = run(blog)
     assert (result.status, result.reason) == ("executed", "code cell 4")
     text = (blog / md).read_text()
-    assert "    49\n" in text and "    42\n" not in text
+    assert "\n49\n" in text and "\n42\n" not in text
     address = re.search(r"object at 0x[0-9a-f]+", first_md)
     assert address is not None and address.group() in text
 
