@@ -344,7 +344,10 @@ def _reason(plan: _Plan, record: dict[str, Any] | None, force: bool) -> str:
         return "not published yet"
     if record.get("exec_key") != plan.exec_key:
         return cache.explain(record.get("executed_with"), plan.parts, plan.post)
-    why = "prose, front matter or the renderer changed"
+    if record.get("render_key") == plan.render_key and record.get("source") == plan.post.rel_path:
+        why = "a published figure is missing"
+    else:
+        why = "prose, front matter or the renderer changed"
     return why if plan.outputs is not None else f"{why}; its outputs are not in the cache"
 
 
