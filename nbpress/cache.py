@@ -15,6 +15,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from . import links
 from .errors import SourceError
 from .posts import Post
 
@@ -89,15 +90,18 @@ def render_key(post: Post, exec_key: str, renderer_fingerprint: str) -> str:
     cells = [
         [c.cell_type, c.source, sorted(c.get("metadata", {}).get("tags", []))] for c in post.notebook.cells
     ]
-    return _digest(
-        {
-            "exec": exec_key,
-            "cells": cells,
-            "front_matter": post.front_matter.data,
-            "slug": post.slug,
-            "renderer": renderer_fingerprint,
-        }
-    )
+    payload: dict[str, Any] = {
+        "exec": exec_key,
+        "cells": cells,
+        "front_matter": post.front_matter.data,
+        "slug": post.slug,
+        "renderer": renderer_fingerprint,
+    }
+    # Local images and linked posts (nbpress.links): only when there are some.
+    linked = links.render_term(post)
+    if linked:
+        payload["links"] = linked
+    return _digest(payload)
 
 
 class Store:

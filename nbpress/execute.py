@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+from . import backends
 from .errors import BuildInterrupted, CellTimeoutError, ExecutionError, KernelDiedError, NbpressError
 from .posts import Post
 
@@ -66,7 +67,9 @@ async def execute_post(post: Post, cwd: Path, stop: _Stop | None = None) -> Any:
     """
     from nbclient import NotebookClient
 
+    backends.check_kernel(post)
     nb = copy.deepcopy(post.notebook)
+    originals = backends.make_static(nb)  # interactive matplotlib backends run inline
     current: dict[str, int] = {"cell": -1}
 
     def on_cell_start(cell: Any, cell_index: int) -> None:
@@ -87,7 +90,7 @@ async def execute_post(post: Post, cwd: Path, stop: _Stop | None = None) -> Any:
         on_cell_start=on_cell_start,
         shutdown_kernel="immediate",  # a finished or failed kernel has nothing left to save
     )
-    env = {**os.environ, **KERNEL_ENV}
+    env = {**os.environ, **KERNEL_ENV, **backends.KERNEL_ENV}
     if stop is not None:
         stop.clients.add(client)
     # The kernel process's own stdout and stderr (C++ library logs, raw fd writes) go to a file,
@@ -100,6 +103,7 @@ async def execute_post(post: Post, cwd: Path, stop: _Stop | None = None) -> Any:
             await _kill_leftover_kernel(client)
             if stop is not None:
                 stop.clients.discard(client)
+    backends.restore(nb, originals)
     return nb
 
 

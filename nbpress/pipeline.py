@@ -20,7 +20,7 @@ from typing import Any
 
 import yaml
 
-from . import cache, posts, provenance
+from . import backends, cache, posts, provenance
 from .errors import NbpressError, SourceError, WriteError
 
 STATUSES = ("executed", "cached", "unchanged", "removed", "failed")
@@ -276,7 +276,8 @@ def _publish(plan: _Plan, site: Any, root: Path, authors: dict[str, str]) -> lis
     cleaned = clean_notebook(
         executed, post.front_matter_cell, roots=[root], raw_html=post.front_matter.raw_html
     )
-    warnings = apply_display(cleaned, post.front_matter.stderr, post.rel_path)
+    warnings = [*post.warnings, *backends.warnings(post)]
+    warnings += apply_display(cleaned, post.front_matter.stderr, post.rel_path)
     record = {"source": post.rel_path, "exec_key": plan.exec_key, "render_key": plan.render_key}
     front_matter = published_front_matter(post, authors, record)
     rendered = render(post, cleaned, front_matter, f"/assets/images/{post.slug}/", plan.provenance)
@@ -285,7 +286,7 @@ def _publish(plan: _Plan, site: Any, root: Path, authors: dict[str, str]) -> lis
             site.publish(rendered)
         except WriteError as err:
             raise WriteError(f"{post.rel_path}: {err}") from None
-    return warnings
+    return [*warnings, *rendered.warnings]
 
 
 @contextlib.contextmanager

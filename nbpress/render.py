@@ -13,6 +13,7 @@ from typing import Any
 
 import yaml
 
+from . import links
 from .errors import RenderError
 from .posts import OPTION_KEYS, Post
 from .provenance import markdown as provenance_markdown
@@ -31,6 +32,7 @@ class RenderedPost:
     slug: str
     markdown: str
     figures: dict[str, bytes]
+    warnings: tuple[str, ...] = ()
 
 
 # The modules whose code shapes the Markdown; a change to one re-renders every post.
@@ -42,6 +44,7 @@ RENDER_MODULES = (
     "fastpages.py",
     "formats.py",
     "provenance.py",
+    "links.py",
 )
 
 
@@ -183,6 +186,7 @@ def render(
     _mark_figures(nb, post.front_matter.title)
     _mark_excerpt(nb)
     attachments = _extract_attachments(nb, image_base)
+    local_files, warnings = links.transform(nb, post, image_base, post.front_matter.raw_html)
     config = Config()
     config.ExtractOutputPreprocessor.output_filename_template = "output_{cell_index}_{index}{extension}"
     exporter = MarkdownExporter(config=config, extra_template_paths=[str(TEMPLATES)], template_file=TEMPLATE)
@@ -194,7 +198,7 @@ def render(
         raise RenderError(
             f"{post.rel_path}: could not be rendered to Markdown ({type(err).__name__}: {err})."
         ) from None
-    extracted = {**out_resources.get("outputs", {}), **attachments}
+    extracted = {**out_resources.get("outputs", {}), **attachments, **local_files}
     figures = {name: bytes(data) for name, data in sorted(extracted.items())}
     front_matter = {**front_matter}
     if isinstance(front_matter.get("nbpress"), dict):
@@ -203,7 +207,7 @@ def render(
     text = f"---\n{dump_front_matter(front_matter)}---\n\n{_tidy(body)}"
     if provenance:
         text += f"\n{provenance_markdown(provenance)}"
-    return RenderedPost(post.slug, text, figures)
+    return RenderedPost(post.slug, text, figures, tuple(warnings))
 
 
 def _tidy(text: str) -> str:
