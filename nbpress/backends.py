@@ -47,21 +47,52 @@ def restore(notebook: Any, originals: dict[int, str]) -> None:
         notebook.cells[index].source = source
 
 
-def warnings(post: Any) -> list[str]:
-    """Return one warning per code cell that asks for an interactive matplotlib backend."""
+_FIGURE_TYPES = ("image/png", "image/jpeg", "image/svg+xml")
+_NOTE = "[nbpress: "
+
+
+def _figures(cell: Any, index: int) -> str:
+    """Return ", figures output_<cell>_<n>" naming a cell's figure files as the post names them."""
+    names = [
+        f"output_{index}_{n}"
+        for n, output in enumerate(cell.get("outputs", []))
+        if any(t in output.get("data", {}) for t in _FIGURE_TYPES)
+    ]
+    return f" (figure{'s' if len(names) > 1 else ''} {', '.join(names)})" if names else ""
+
+
+def warnings(post: Any, executed: Any) -> list[str]:
+    """Return the warnings about what the executed notebook asked for but a static page cannot show.
+
+    One per cell that asks for an interactive matplotlib backend, naming the figures it drew;
+    one per output replaced by a note (a widget, JavaScript, a type no page shows). Cells count
+    from 1 as Jupyter shows them, figure files from 0 as their names do.
+    """
     found = []
-    for index, cell in enumerate(post.notebook.cells):
-        if cell.cell_type != "code":
+    for index, cell in enumerate(executed.cells):
+        if cell.cell_type != "code" or index >= len(post.notebook.cells):
             continue
-        match = _MAGIC_RE.search(cell.source) or _USE_RE.search(cell.source)
+        source = post.notebook.cells[index].source
+        match = _MAGIC_RE.search(source) or _USE_RE.search(source)
+        where = f"{post.rel_path}, cell {index + 1}"
         if match is not None:
             magic = match.re is _MAGIC_RE
             asked = match.group(0).strip() if magic else f"{match.group(1)}('{match.group(3)}')"
             found.append(
-                f"{post.rel_path}, cell {index + 1}: {asked} asks for an interactive matplotlib backend, "
+                f"{where}{_figures(cell, index)}: {asked} asks for an interactive matplotlib backend, "
                 "which a static page cannot show; its figures were drawn by the inline backend "
                 "(write %matplotlib inline to silence this)."
             )
+        for n, output in enumerate(cell.get("outputs", [])):
+            text = output.get("text", "") if output.get("output_type") == "stream" else ""
+            text = "".join(text) if isinstance(text, list) else str(text)
+            if text.startswith(_NOTE) and "cannot be shown" in text:
+                what = text[len(_NOTE) :].strip().rstrip("]")
+                found.append(
+                    f"{where} (output_{index}_{n}): {what}, so the post shows a note there; "
+                    "make the cell display a static result (a figure, a table, text), or tag it "
+                    "remove-output."
+                )
     return found
 
 

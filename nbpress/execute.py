@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import copy
 import os
+import re
 import signal
 import tempfile
 import threading
@@ -131,7 +132,7 @@ async def _run(client: Any, env: dict[str, str], log: IO[bytes], post: Post, cur
         raise ExecutionError(
             post.rel_path,
             cell,
-            f"{err.ename}: {_first_line(str(err.evalue)) or err.ename}",
+            _exception_line(err),
             "fix the cell, or tag it raises-exception if the error is the point",
             traceback=str(err),
         ) from None
@@ -160,6 +161,22 @@ async def _run(client: Any, env: dict[str, str], log: IO[bytes], post: Post, cur
             f"check that the kernel {post.front_matter.kernel!r} is installed",
             traceback=_tail(log),
         ) from None
+
+
+def _exception_line(err: Any) -> str:
+    """Return "Name: message" of a cell's exception.
+
+    An exception raised while IPython displays a result (a failing _repr_html_) reaches nbclient
+    as "NoneType: None"; the real one is the last line of the traceback it printed.
+    """
+    if err.ename not in ("NoneType", "") and str(err.evalue) != "None":
+        return f"{err.ename}: {_first_line(str(err.evalue)) or err.ename}"
+    from .outputs import strip_ansi
+
+    for line in reversed(strip_ansi(str(getattr(err, "traceback", ""))).splitlines()):
+        if re.match(r"[A-Za-z_][\w.]*: ", line) and not line.startswith("NoneType: None"):
+            return f"{line.strip()} (raised while the result was displayed)"
+    return "an exception was raised while the result was displayed (see its traceback above)"
 
 
 def _tail(log: IO[bytes], lines: int = 20) -> str:

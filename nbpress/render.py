@@ -171,12 +171,15 @@ def render(
     front_matter: dict[str, Any],
     image_base: str,
     provenance: dict[str, Any] | None = None,
+    warnings: tuple[str, ...] = (),
 ) -> RenderedPost:
     """Return the RenderedPost of a cleaned executed notebook.
 
     `front_matter` is written as YAML at the top (its `nbpress` record gains the figure
     list); figures are named output_<cell>_<n>.<ext>, <cell> counting every cell of the
-    source, and linked under `image_base`. A `provenance` record (nbpress.provenance) closes
+    source, and linked under `image_base`. The post's `warnings` (and those of its links) are
+    kept in the record, so a later build that leaves the post unchanged reports them again.
+    A `provenance` record (nbpress.provenance) closes
     the post with the line saying when and with what it was executed.
     """
     from nbconvert.exporters import MarkdownExporter
@@ -186,7 +189,8 @@ def render(
     _mark_figures(nb, post.front_matter.title)
     _mark_excerpt(nb)
     attachments = _extract_attachments(nb, image_base)
-    local_files, warnings = links.transform(nb, post, image_base, post.front_matter.raw_html)
+    local_files, link_warnings = links.transform(nb, post, image_base, post.front_matter.raw_html)
+    warnings = (*warnings, *link_warnings)
     config = Config()
     config.ExtractOutputPreprocessor.output_filename_template = "output_{cell_index}_{index}{extension}"
     exporter = MarkdownExporter(config=config, extra_template_paths=[str(TEMPLATES)], template_file=TEMPLATE)
@@ -204,6 +208,8 @@ def render(
     if isinstance(front_matter.get("nbpress"), dict):
         # The record lists the figures so a later build knows which files are its own.
         front_matter["nbpress"] = {**front_matter["nbpress"], "figures": sorted(figures)}
+        if warnings:
+            front_matter["nbpress"]["warnings"] = list(warnings)
     text = f"---\n{dump_front_matter(front_matter)}---\n\n{_tidy(body)}"
     if provenance:
         text += f"\n{provenance_markdown(provenance)}"
