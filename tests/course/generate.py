@@ -207,6 +207,23 @@ def main() -> None:
         metadata={**KERNEL, "nbpress": {"title": "Dates", "categories": ["course"]}},
     )
     notebook(
+        "09-display-error",
+        [
+            raw(front("An error while a result is displayed", "2024-06-09"), None),
+            new_code_cell(
+                "class Broken:\n    def _repr_html_(self):\n        raise ValueError('no HTML today')\n\nBroken()"
+            ),
+        ],
+    )
+    notebook(
+        "12-missing-image",
+        [
+            raw(front("An image that is not there", "2024-06-12"), None),
+            new_markdown_cell("# Missing\n\n![gone](img/missing.png)"),
+            new_code_cell("print('never published')"),
+        ],
+    )
+    notebook(
         "10-julia",
         [
             raw(front("A Julia notebook", "2024-06-10"), None),
