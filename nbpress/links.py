@@ -397,7 +397,7 @@ def transform(
                 warnings.append(
                     f"{info.where}: the link to #{anchor} matches no heading of the post; fix the anchor."
                 )
-    return linker.files, warnings
+    return linker.files, list(dict.fromkeys(warnings))  # one warning per link, however often it is used
 
 
 def render_term(post: Any) -> list[Any]:
