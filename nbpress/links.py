@@ -400,6 +400,25 @@ def transform(
     return linker.files, list(dict.fromkeys(warnings))  # one warning per link, however often it is used
 
 
+def _local_targets(post: Any) -> Iterator[tuple[str, bool]]:
+    """Yield (path as written, whether it names a notebook) for each local link or image of the post."""
+    md = None
+    for source in (c.source for c in post.notebook.cells if c.cell_type in ("markdown", "raw")):
+        if "](" not in source and "<" not in source and "]:" not in source:
+            continue
+        md = md or _markdown_parser()
+        for url in _urls(md, source):
+            parts = urlsplit(url)
+            if _is_local(url) and parts.path:
+                yield parts.path, Path(unquote(parts.path)).suffix in _NOTEBOOK_SUFFIXES
+
+
+def local_files(post: Any) -> list[Path]:
+    """Return the local files (not notebooks) the post's Markdown cells show or link, resolved."""
+    posts_dir: Path = post.path.parent
+    return [(posts_dir / unquote(path)).resolve() for path, notebook in _local_targets(post) if not notebook]
+
+
 def render_term(post: Any) -> list[Any]:
     """Return what, besides the post's own cells, decides how its links render.
 
@@ -408,22 +427,13 @@ def render_term(post: Any) -> list[Any]:
     """
     linker = Linker(post, "")
     term: list[Any] = []
-    md = None
-    for source in (c.source for c in post.notebook.cells if c.cell_type in ("markdown", "raw")):
-        if "](" not in source and "<" not in source and "]:" not in source:
+    for path, notebook in _local_targets(post):
+        if notebook:
+            term.append([path, linker.post_target(path)])
             continue
-        md = md or _markdown_parser()
-        for url in _urls(md, source):
-            parts = urlsplit(url)
-            if not _is_local(url) or not parts.path:
-                continue
-            suffix = Path(unquote(parts.path)).suffix
-            if suffix in _NOTEBOOK_SUFFIXES:
-                term.append([parts.path, linker.post_target(parts.path)])
-                continue
-            target = (linker.posts_dir / unquote(parts.path)).resolve()
-            digest = hashlib.sha256(target.read_bytes()).hexdigest() if target.is_file() else None
-            term.append([parts.path, digest])
+        target = (linker.posts_dir / unquote(path)).resolve()
+        digest = hashlib.sha256(target.read_bytes()).hexdigest() if target.is_file() else None
+        term.append([path, digest])
     return sorted(term, key=str)
 
 
