@@ -4,7 +4,8 @@ One transform step on the Markdown cells of a notebook about to be rendered:
 
 - a link to another notebook that is a post (`other.ipynb`, `./2024-01-02-other.ipynb#Some-Heading`,
   any suffix, any date prefix) becomes a link to that post's Markdown file
-  (`/posts/<slug>.md#some-heading`), which MkDocs checks and rewrites to the post's page;
+  (`<slug>.md#some-heading`, beside this post's), which MkDocs checks and rewrites to the
+  post's page;
 - a Jupyter-style heading anchor (`#Some-Heading`: spaces to hyphens, case kept) becomes the
   id Python-Markdown's toc gives that heading (its default `slugify`, which mkdocs.yml keeps);
 - a local file a cell shows or links (`![](img/x.png)`, `<img src="figures/x.png">`,
@@ -124,7 +125,10 @@ class Linker:
         self.post = post
         self.posts_dir: Path = post.path.parent
         self.root: Path = self.posts_dir.parent
-        self.image_base = image_base
+        # Relative to the post's Markdown file (site_src/posts/<slug>.md), so MkDocs checks and
+        # rewrites the link both in the post and in its excerpt on the blog's index pages (an
+        # absolute /assets/... link stays absolute in an excerpt, which breaks under a sub-path).
+        self.image_base = f"..{image_base}" if image_base.startswith("/") else image_base
         self.files: dict[str, bytes] = {}
         self.names: dict[Path, str] = {}
         self.warnings: list[str] = []
@@ -208,7 +212,7 @@ class Linker:
             fragment = f"#{jupyter_anchor_id(parts.fragment)}" if parts.fragment else ""
             if slug == self.post.slug:
                 return fragment or "#"
-            return f"/posts/{slug}.md{fragment}"
+            return f"{slug}.md{fragment}"  # the posts' Markdown files share one folder
         target = (self.posts_dir / unquote(parts.path)).resolve()
         if not image and target.is_dir():
             cell.warnings.append(
@@ -250,9 +254,8 @@ class Linker:
             elif child.type == "image":
                 src = str(child.attrGet("src") or "")
                 text = self._replace_destination(text, src, self.url(src, cell, image=True), cell)
-            elif child.type == "html_inline":
-                text = text.replace(child.content, self._html(child.content, cell, block=False), 1)
-        return text
+        pieces = "".join(c.content for c in _walk(token.children or []) if c.type == "html_inline")
+        return self._html(text, cell, block=False, html=pieces) if pieces else text
 
     def _replace_destination(self, text: str, url: str, new: str | None, cell: _Cell) -> str:
         """Return `text` with the inline link or image to `url` pointed at `new` (None: unlinked)."""
@@ -277,40 +280,39 @@ class Linker:
         pattern = re.compile(r"^( {0,3}\[[^\]]+\]:[ \t]*<?)" + re.escape(href) + r"(?=[>\s]|$)", re.M | re.I)
         return pattern.sub(lambda m: m.group(1) + new, text, count=1)
 
-    def _html(self, html: str, cell: _Cell, block: bool) -> str:
-        """Return HTML with local images published (as Markdown images MkDocs checks) and links mapped."""
-        changed = False
-        for tag, attrs, raw in _html_tags(html):
+    def _html(self, text: str, cell: _Cell, block: bool, html: str | None = None) -> str:
+        """Return `text` with the tags of its HTML (`html`, else all of it) rewritten.
+
+        MkDocs checks and rewrites only Markdown links, so a local <img> becomes a Markdown image
+        and an <a> leading to another post or a published file a Markdown link (in an HTML
+        block, whose content md_in_html is then told to read as Markdown); an in-page anchor
+        is mapped in place, and a link to a notebook that is not a post loses its href.
+        """
+        markdown = False
+        for tag, attrs, raw in _html_tags(text if html is None else html):
+            at = text.find(raw)
+            if at < 0:
+                continue
             if tag == "img" and attrs.get("src") and _is_local(str(attrs["src"])):
                 url = self.url(str(attrs["src"]), cell, image=True) or ""
-                html = html.replace(raw, _markdown_image(url, attrs), 1)
-                changed = True
+                text = text[:at] + _markdown_image(url, attrs) + text[at + len(raw) :]
+                markdown = True
             elif tag == "a" and attrs.get("href"):
                 href = str(attrs["href"])
                 new = self.url(href, cell, image=False)
                 if new == href:
                     continue
-                if new is None:
-                    replacement = "<a>"
-                elif new.startswith("/posts/"):
-                    # Raw HTML is not rewritten by MkDocs: point at the page relative to this one.
-                    slug, _, fragment = new[len("/posts/") :].partition(".md")
-                    replacement = raw.replace(href, f"../{self._url_slug(slug)}/{fragment}")
+                close = re.compile(r"</a\s*>", re.I).search(text, at + len(raw))
+                if new is not None and not new.startswith("#") and close is not None:
+                    inner = text[at + len(raw) : close.start()]
+                    text = f"{text[:at]}[{inner}]({new}){text[close.end() :]}"
+                    markdown = True
                 else:
-                    replacement = raw.replace(href, new)
-                html = html.replace(raw, replacement, 1)
-        if changed and block:
-            html = _markdown_inside(html)
-        return html
-
-    def _url_slug(self, slug: str) -> str:
-        from .posts import read_post
-
-        try:
-            post = read_post(self._post_sources()[slug], self.root)
-        except Exception:  # an unreadable target still has its file name as URL
-            return slug
-        return str(post.front_matter.data.get("slug", slug))
+                    replacement = "<a>" if new is None else raw.replace(href, new)
+                    text = text[:at] + replacement + text[at + len(raw) :]
+        if markdown and block:
+            text = _markdown_inside(text)
+        return text
 
 
 def _walk(tokens: list[Any]) -> Iterator[Any]:

@@ -94,6 +94,10 @@ def main() -> None:
                 "Data for the exercises: [data.csv](data.csv)."
             ),
             new_markdown_cell(
+                "| part | picture |\n| --- | --- |\n| [Figures](04-figures.ipynb#Interactive-Figures) "
+                "| ![a diagram](figures/sub/diagram.png) |\n\n> Quoted: [the palettes](05-palettes.ipynb)."
+            ),
+            new_markdown_cell(
                 "## What you will learn\n\n1. Numbers\n2. Tables\n3. Figures\n\n"
                 "See also [the figures part][figs].\n\n[figs]: 04-figures.ipynb#Interactive-Figures"
             ),
@@ -211,7 +215,8 @@ def main() -> None:
         [
             raw(front("An error while a result is displayed", "2024-06-09"), None),
             new_code_cell(
-                "class Broken:\n    def _repr_html_(self):\n        raise ValueError('no HTML today')\n\nBroken()"
+                "class Broken:\n    def _repr_html_(self):\n"
+                "        raise ValueError('no HTML today')\n\nBroken()"
             ),
         ],
     )
