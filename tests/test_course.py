@@ -256,3 +256,31 @@ def test_a_changed_image_renders_the_post_again_without_a_kernel(course: Course)
     assert statuses["posts/07-images.ipynb"] == "cached"
     assert statuses["posts/03-tables.ipynb"] == "unchanged"
     assert (course.root / "assets" / "images" / "01-welcome" / "img-logo.png").read_bytes() == new
+
+
+@pytest.mark.parametrize(
+    ("source", "published"),
+    [
+        ('[x [y]](other.ipynb "t")', '[x [y]](other.md "t")'),
+        ("[a](nope.ipynb) and [b](nope.ipynb#X) end", "a and b end"),
+        ("[s](me.ipynb#Top-Part)", "[s](#top-part)"),
+        ("[x](<other.ipynb#A B>)", "[x](<other.md#a-b>)"),
+        ("[What's new](#What's-new?)", "[What's new](#whats-new)"),
+        ("[ext](https://github.com/a/b.ipynb) <https://x.org/a.ipynb>", None),
+        ("```\n[x](other.ipynb)\n```", None),
+        ("    [x](other.ipynb)", None),
+        ("`[x](other.ipynb)`", None),
+    ],
+)
+def test_link_forms(tmp_path: Path, source: str, published: str | None) -> None:
+    from types import SimpleNamespace
+
+    from nbpress.links import Linker, _Cell
+
+    (tmp_path / "posts").mkdir()
+    for name in ("other.ipynb", "me.ipynb"):
+        (tmp_path / "posts" / name).write_text("{}", encoding="utf-8")
+    post = SimpleNamespace(path=tmp_path / "posts" / "me.ipynb", slug="me", rel_path="posts/me.ipynb")
+    cell = _Cell(1, "posts/me.ipynb, cell 2")
+    assert Linker(post, "/assets/images/me/").rewrite(source, cell) == (published or source)
+    assert len(cell.warnings) == (2 if "nope" in source else 0)
