@@ -121,10 +121,10 @@ def _summary_table(results: list[PostResult]) -> None:
     from rich.table import Table
 
     table = Table(title="nbpress build")
-    for column in ("post", "status", "seconds"):
+    for column in ("post", "status", "seconds", "warnings"):
         table.add_column(column)
     for r in results:
-        table.add_row(r.name, r.status, f"{r.seconds:.1f}" if r.seconds else "")
+        table.add_row(r.name, r.status, f"{r.seconds:.1f}" if r.seconds else "", str(len(r.warnings) or ""))
     Console().print(table)
 
 
