@@ -49,6 +49,8 @@ def restore(notebook: Any, originals: dict[int, str]) -> None:
 
 _FIGURE_TYPES = ("image/png", "image/jpeg", "image/svg+xml")
 _NOTE = "[nbpress: "
+# The notes nbpress.outputs puts where an output was not shown (not a cut text: that one shows).
+_UNSHOWN_NOTES = ("cannot be shown", "could not be decoded", "not shown")
 
 
 def _figures(cell: Any, index: int) -> str:
@@ -86,7 +88,7 @@ def warnings(post: Any, executed: Any) -> list[str]:
         for n, output in enumerate(cell.get("outputs", [])):
             text = output.get("text", "") if output.get("output_type") == "stream" else ""
             text = "".join(text) if isinstance(text, list) else str(text)
-            if text.startswith(_NOTE) and "cannot be shown" in text:
+            if text.startswith(_NOTE) and any(w in text for w in _UNSHOWN_NOTES):
                 what = text[len(_NOTE) :].strip().rstrip("]")
                 found.append(
                     f"{where} (output_{index}_{n}): {what}, so the post shows a note there; "
