@@ -90,11 +90,14 @@ def warnings(post: Any, executed: Any) -> list[str]:
             text = "".join(text) if isinstance(text, list) else str(text)
             if text.startswith(_NOTE) and any(w in text for w in _UNSHOWN_NOTES):
                 what = text[len(_NOTE) :].strip().rstrip("]")
-                found.append(
-                    f"{where} (output_{index}_{n}): {what}, so the post shows a note there; "
-                    "make the cell display a static result (a figure, a table, text), or tag it "
-                    "remove-output."
+                advice = (
+                    "draw fewer figures in one cell"
+                    if "more figures" in what
+                    else "make the cell display a static result (a figure, a table, text), or tag it "
+                    "remove-output"
                 )
+                shown = f"{what}, so the post shows a note there"
+                found.append(f"{where} (output_{index}_{n}): {shown}; {advice}.")
     return found
 
 

@@ -197,6 +197,7 @@ def main() -> None:
                 "[anchor](#Odd-links) in this page."
             ),
             new_code_cell("print('odd links')"),
+            new_code_cell("from IPython.display import Javascript\n\nJavascript('console.log(1)')"),
         ],
     )
     notebook(
