@@ -133,7 +133,8 @@ class Linker:
         self.names: dict[Path, str] = {}
         self.warnings: list[str] = []
         self._sources: dict[str, Path] | None = None
-        self.anchors: set[str] = set()
+        self.anchors: set[str] = set()  # ids set explicitly (HTML id=, figure and equation labels)
+        self.headings: set[str] = set()  # the toc ids of the post's headings
 
     # -- what a link points at -------------------------------------------------------------
 
@@ -162,7 +163,15 @@ class Linker:
         return slug
 
     def _anchor(self, fragment: str) -> str:
-        return fragment if fragment in self.anchors else jupyter_anchor_id(fragment)
+        """Return the id an in-page anchor means: a heading's toc id, or the anchor as written.
+
+        Only an anchor that names one of the post's headings (Jupyter's form) is changed: any
+        other id (a figure's label, an <a id>) is someone's deliberate name and kept.
+        """
+        if fragment in self.anchors:
+            return fragment
+        mapped = jupyter_anchor_id(fragment)
+        return mapped if mapped in self.headings else fragment
 
     def _local_file(self, path: str, cell: _Cell, what: str) -> str:
         """Return the published URL of a local file a cell shows or links; raise if it is missing."""
@@ -386,8 +395,10 @@ def transform(
         if kind == "html" and not raw_html:
             cell.source = sanitize_html(cell.source)
     markdown = [c.source for c in nb.cells if c.cell_type == "markdown"]
-    linker.anchors = explicit_ids(markdown)
-    headings = heading_ids(markdown)
+    linker.anchors = (
+        explicit_ids(markdown) | _metadata_ids(nb) | set(re.findall(r"\{#([\w-]+)", "".join(markdown)))
+    )
+    headings = linker.headings = heading_ids(markdown)
     for index, cell in enumerate(nb.cells):
         if cell.cell_type != "markdown" or cell.metadata.get(REMOVE_CELL):
             continue
@@ -400,6 +411,28 @@ def transform(
                     f"{info.where}: the link to #{anchor} matches no heading of the post; fix the anchor."
                 )
     return linker.files, list(dict.fromkeys(warnings))  # one warning per link, however often it is used
+
+
+def _metadata_ids(nb: Any) -> set[str]:
+    """Return the ids other steps keep in cell and output metadata (nbpress.markup's figure labels)."""
+    found: set[str] = set()
+
+    def walk(value: Any) -> None:
+        if isinstance(value, dict):
+            for key, item in value.items():
+                if key == "id" and isinstance(item, str):
+                    found.add(item)
+                else:
+                    walk(item)
+        elif isinstance(value, list):
+            for item in value:
+                walk(item)
+
+    for cell in nb.cells:
+        walk(dict(cell.get("metadata", {})))
+        for output in cell.get("outputs", []):
+            walk(dict(output.get("metadata", {})))
+    return found
 
 
 def _local_targets(post: Any) -> Iterator[tuple[str, bool]]:

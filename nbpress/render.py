@@ -44,6 +44,7 @@ RENDER_MODULES = (
     "fastpages.py",
     "formats.py",
     "provenance.py",
+    "markup.py",
     "links.py",
 )
 
@@ -185,8 +186,12 @@ def render(
     from nbconvert.exporters import MarkdownExporter
     from traitlets.config import Config
 
+    from . import markup
+
     nb = copy.deepcopy(notebook)
+    markup.normalise(nb)
     _mark_figures(nb, post.front_matter.title)
+    markup.apply(nb, post)
     _mark_excerpt(nb)
     attachments = _extract_attachments(nb, image_base)
     local_files, link_warnings = links.transform(nb, post, image_base, post.front_matter.raw_html)
