@@ -248,6 +248,9 @@ class Linker:
                 new = self._inline(block, token, cell)
             else:
                 new = self._html(block, cell, block=True)
+                if re.search(r"\bmarkdown=", new):
+                    # md_in_html renders the Markdown inside (nbpress.markup's <figure markdown="span">).
+                    new = self._inline(new, md.parseInline(new)[0], cell)
             if new != block:
                 lines[start:end] = [new] + [""] * (end - start - 1)
         text = "".join(lines)
@@ -439,7 +442,7 @@ def _local_targets(post: Any) -> Iterator[tuple[str, bool]]:
     """Yield (path as written, whether it names a notebook) for each local link or image of the post."""
     md = None
     for source in (c.source for c in post.notebook.cells if c.cell_type in ("markdown", "raw")):
-        if "](" not in source and "<" not in source and "]:" not in source:
+        if not any(mark in source for mark in ("](", "<", "]:", "{figure}")):
             continue
         md = md or _markdown_parser()
         for url in _urls(md, source):
@@ -479,7 +482,13 @@ def _urls(md: Any, source: str) -> Iterator[str]:
             yield str(token.attrGet("href") or "")
         elif token.type == "image":
             yield str(token.attrGet("src") or "")
+        elif token.type == "fence" and token.info.strip().startswith("{figure}"):
+            yield token.info.strip()[len("{figure}") :].strip()  # MyST's figure directive
         elif token.type in ("html_inline", "html_block"):
+            if token.type == "html_block" and "markdown=" in token.content:
+                for inner in _walk(md.parseInline(token.content)):
+                    if inner.type in ("link_open", "image"):
+                        yield str(inner.attrGet("href") or inner.attrGet("src") or "")
             for tag, attrs, _raw in _html_tags(token.content):
                 value = attrs.get("src") if tag == "img" else attrs.get("href") if tag == "a" else None
                 if value:
