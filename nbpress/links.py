@@ -202,8 +202,8 @@ class Linker:
         """Return the URL to publish for `url`, the same `url` to keep it, or None to unlink it."""
         if url.startswith("#"):
             return "#" + self._anchor(url[1:]) if len(url) > 1 else url
-        if not _is_local(url):
-            return url
+        if not _is_local(url) or url.startswith(self.image_base):
+            return url  # not a local file, or one published already (an earlier step's link)
         parts = urlsplit(url)
         if not parts.path:
             return url
