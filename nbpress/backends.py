@@ -48,9 +48,6 @@ def restore(notebook: Any, originals: dict[int, str]) -> None:
 
 
 _FIGURE_TYPES = ("image/png", "image/jpeg", "image/svg+xml")
-_NOTE = "[nbpress: "
-# The notes nbpress.outputs puts where an output was not shown (not a cut text: that one shows).
-_UNSHOWN_NOTES = ("cannot be shown", "could not be decoded", "not shown")
 
 
 def _figures(cell: Any, index: int) -> str:
@@ -66,9 +63,9 @@ def _figures(cell: Any, index: int) -> str:
 def warnings(post: Any, executed: Any) -> list[str]:
     """Return the warnings about what the executed notebook asked for but a static page cannot show.
 
-    One per cell that asks for an interactive matplotlib backend, naming the figures it drew;
-    one per output replaced by a note (a widget, JavaScript, a type no page shows). Cells count
-    from 1 as Jupyter shows them, figure files from 0 as their names do.
+    One per cell that asks for an interactive matplotlib backend, naming the figures it drew
+    (outputs replaced by a note are warned about where they are cleaned). Cells count from 1
+    as Jupyter shows them, figure files from 0 as their names do.
     """
     found = []
     for index, cell in enumerate(executed.cells):
@@ -85,19 +82,6 @@ def warnings(post: Any, executed: Any) -> list[str]:
                 "which a static page cannot show; its figures were drawn by the inline backend "
                 "(write %matplotlib inline to silence this)."
             )
-        for n, output in enumerate(cell.get("outputs", [])):
-            text = output.get("text", "") if output.get("output_type") == "stream" else ""
-            text = "".join(text) if isinstance(text, list) else str(text)
-            if text.startswith(_NOTE) and any(w in text for w in _UNSHOWN_NOTES):
-                what = text[len(_NOTE) :].strip().rstrip("]")
-                advice = (
-                    "draw fewer figures in one cell"
-                    if "more figures" in what
-                    else "make the cell display a static result (a figure, a table, text), or tag it "
-                    "remove-output"
-                )
-                shown = f"{what}, so the post shows a note there"
-                found.append(f"{where} (output_{index}_{n}): {shown}; {advice}.")
     return found
 
 

@@ -183,6 +183,7 @@ def _build(options: Options, root: Path, events: Reporter) -> list[PostResult]:
         else:
             finish(plan, "cached", 0.0)
 
+    from .charts import attach_widget_state
     from .execute import Executed, execute_all
     from .outputs import limit_outputs
 
@@ -198,7 +199,8 @@ def _build(options: Options, root: Path, events: Reporter) -> list[PostResult]:
             done(PostResult(plan.post.rel_path, "failed", outcome.seconds, outcome.error, detail))
             return
         # Capped before caching, so a runaway cell costs no more memory or disk than a normal one.
-        plan.executed = limit_outputs(outcome.notebook)
+        # Widget state lives in notebook metadata, which the cache does not keep: into the outputs.
+        plan.executed = attach_widget_state(limit_outputs(outcome.notebook))
         # Recorded now, with the outputs, so a later re-render shows the same line.
         plan.provenance = provenance.collect(plan.executed, plan.post.front_matter.kernel)
         durations[plan.post.slug] = round(outcome.seconds, 1)
@@ -319,7 +321,7 @@ def _plan(
 
 
 def _publish(plan: _Plan, site: Any, root: Path, authors: dict[str, str]) -> list[str]:
-    """Render and write one post; return its warnings (stderr with `stderr: warn`)."""
+    """Render and write one post; return its warnings (outputs not shown, `stderr: warn`)."""
     from .cells import apply_display
     from .outputs import clean_notebook
     from .render import published_front_matter, render
@@ -335,10 +337,16 @@ def _publish(plan: _Plan, site: Any, root: Path, authors: dict[str, str]) -> lis
             raise SourceError(
                 f"{post.rel_path}: the cached outputs no longer fit; run with --force."
             ) from None
+    warnings: list[str] = []
     cleaned = clean_notebook(
-        executed, post.front_matter_cell, roots=[root], raw_html=post.front_matter.raw_html
+        executed,
+        post.front_matter_cell,
+        roots=[root],
+        raw_html=post.front_matter.raw_html,
+        warnings=warnings,
+        where=post.rel_path,
     )
-    warnings = [*post.warnings, *backends.warnings(post, cleaned)]
+    warnings[:0] = [*post.warnings, *backends.warnings(post, cleaned)]
     warnings += apply_display(cleaned, post.front_matter.stderr, post.rel_path)
     record = {
         "source": post.rel_path,
@@ -356,7 +364,7 @@ def _publish(plan: _Plan, site: Any, root: Path, authors: dict[str, str]) -> lis
             site.publish(rendered)
         except WriteError as err:
             raise WriteError(f"{post.rel_path}: {err}") from None
-    return list(rendered.warnings)
+    return list(rendered.warnings)  # the post's warnings (given to render), then its own
 
 
 @contextlib.contextmanager

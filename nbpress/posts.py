@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -58,7 +59,11 @@ class Post:
 
 
 def discover(posts_dir: Path) -> list[Path]:
-    """Return the source files in `posts_dir`, sorted by name."""
+    """Return the source files in `posts_dir`, sorted by name.
+
+    Entries with a source suffix that are not regular files (a symbolic link, a folder, a
+    FIFO) are returned too, unread, so that read_post refuses them with a line naming them.
+    """
     if not posts_dir.is_dir():
         return []
     return sorted(
@@ -66,9 +71,21 @@ def discover(posts_dir: Path) -> list[Path]:
         for p in posts_dir.iterdir()
         if p.suffix in SOURCE_SUFFIXES
         and not p.name.startswith(".")
-        and p.is_file()
-        and (p.suffix == ".ipynb" or is_text_post(p))
+        and (_not_regular(p) is not None or p.suffix == ".ipynb" or is_text_post(p))
     )
+
+
+def _not_regular(path: Path) -> str | None:
+    """Return what `path` is if it is not a regular file ("a symbolic link", ...), else None."""
+    try:
+        mode = path.lstat().st_mode
+    except OSError:
+        return "gone"
+    if stat.S_ISREG(mode):
+        return None
+    if stat.S_ISLNK(mode):
+        return "a symbolic link"
+    return "a folder" if stat.S_ISDIR(mode) else "not a regular file"
 
 
 def name_slug(path: Path) -> str:
@@ -95,6 +112,12 @@ def slug_for(path: Path) -> str:
 def read_post(path: Path, root: Path) -> Post:
     """Return the Post read from `path`; raise SourceError naming every problem found."""
     rel = path.relative_to(root).as_posix() if path.is_relative_to(root) else path.name
+    kind = _not_regular(path)
+    if kind is not None:
+        # A link could publish a file from anywhere (a secret, the environment of a process) as the post.
+        raise SourceError(
+            f"{rel}: {kind}, not a regular file; a post must be a file inside posts/ (copy it there)."
+        )
     slug = slug_for(path)
     warnings: list[str] = []
     if path.suffix == ".ipynb":

@@ -14,9 +14,11 @@ from typing import Any
 import yaml
 
 from . import links
+from .charts import transform as transform_charts
 from .errors import RenderError
 from .posts import OPTION_KEYS, Post
 from .provenance import markdown as provenance_markdown
+from .sanitize import fence, front_matter_text, html_text
 
 TEMPLATES = Path(__file__).parent / "templates"
 TEMPLATE = "post.md.j2"
@@ -38,6 +40,7 @@ class RenderedPost:
 # The modules whose code shapes the Markdown; a change to one re-renders every post.
 RENDER_MODULES = (
     "outputs.py",
+    "sanitize.py",
     "render.py",
     "posts.py",
     "cells.py",
@@ -45,6 +48,7 @@ RENDER_MODULES = (
     "formats.py",
     "provenance.py",
     "markup.py",
+    "charts.py",
     "links.py",
 )
 
@@ -86,7 +90,8 @@ def published_front_matter(post: Post, authors: dict[str, str], record: dict[str
     """Return the front matter to publish: the author's keys, normalised, plus nbpress's record.
 
     Jekyll keys stay as written; categories and tags become lists and `authors` is added
-    (keys of site_src/.authors.yml) because Material's blog plugin needs them so.
+    (keys of site_src/.authors.yml) because Material's blog plugin needs them so. Shown
+    values are HTML text (nbpress.sanitize.front_matter_text): the templates print them raw.
     """
     fm = post.front_matter
     # Jekyll's usual order first (notebook metadata comes back with sorted keys), then the rest.
@@ -106,6 +111,7 @@ def published_front_matter(post: Post, authors: dict[str, str], record: dict[str
             data["authors"] = keys
     # An explicit slug keeps the post's URL stable when its title changes.
     data.setdefault("slug", post.slug)
+    data = front_matter_text(data)
     data["nbpress"] = record
     return data
 
@@ -121,7 +127,9 @@ def _mark_figures(nb: Any, title: str) -> None:
             if any(t in output.get("data", {}) for t in FIGURE_TYPES):
                 number += 1
                 alt = caption if isinstance(caption, str) and caption else f"{title}, figure {number}"
-                output.setdefault("metadata", {})["nbpress_alt"] = alt.replace("]", ")").replace("[", "(")
+                alt = alt.replace("]", ")").replace("[", "(")
+                # HTML text: the listing's thumbnail copies it from the Markdown into alt="...".
+                output.setdefault("metadata", {})["nbpress_alt"] = html_text(alt)
 
 
 def _mark_excerpt(nb: Any) -> None:
@@ -190,15 +198,17 @@ def render(
 
     nb = copy.deepcopy(notebook)
     markup.normalise(nb)
+    charts = transform_charts(nb, post.rel_path)
     _mark_figures(nb, post.front_matter.title)
     markup.apply(nb, post)
     _mark_excerpt(nb)
     attachments = _extract_attachments(nb, image_base)
     local_files, link_warnings = links.transform(nb, post, image_base, post.front_matter.raw_html)
-    warnings = (*warnings, *link_warnings)
+    warnings = (*warnings, *charts.warnings, *link_warnings)
     config = Config()
     config.ExtractOutputPreprocessor.output_filename_template = "output_{cell_index}_{index}{extension}"
     exporter = MarkdownExporter(config=config, extra_template_paths=[str(TEMPLATES)], template_file=TEMPLATE)
+    exporter.register_filter("nbpress_fence", fence)
     config.ExtractOutputPreprocessor.extract_output_types = set(FIGURE_TYPES)
     resources = {"nbpress": {"image_base": image_base}, "unique_key": "output"}
     try:
@@ -213,6 +223,9 @@ def render(
     if isinstance(front_matter.get("nbpress"), dict):
         # The record lists the figures so a later build knows which files are its own.
         front_matter["nbpress"] = {**front_matter["nbpress"], "figures": sorted(figures)}
+        if charts.libraries:
+            # The page loads these chart libraries, and only these (overrides/partials/nbpress-charts.html).
+            front_matter["nbpress"]["charts"] = charts.libraries
         if warnings:
             front_matter["nbpress"]["warnings"] = list(warnings)
     text = f"---\n{dump_front_matter(front_matter)}---\n\n{_tidy(body)}"
