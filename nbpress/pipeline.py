@@ -20,7 +20,7 @@ from typing import Any
 
 import yaml
 
-from . import cache, posts, provenance
+from . import backends, cache, posts, provenance
 from .errors import ConfigError, NbpressError, SourceError, WriteError
 
 STATUSES = ("executed", "cached", "unchanged", "removed", "failed")
@@ -321,7 +321,9 @@ def _plan(
             and cache.is_current(record, post, exec_key, render_key)
             and site.whole(post.slug, record)
         ):
-            done(PostResult(post.rel_path, "unchanged"))
+            # Its warnings, recorded when it was rendered, still hold: --strict still fails on them.
+            kept = (record or {}).get("warnings") or []
+            done(PostResult(post.rel_path, "unchanged", warnings=tuple(str(w) for w in kept)))
             continue
         plan = _Plan(post, exec_key, render_key, parts=parts)
         if record is not None and isinstance(record.get("exec_key"), str):
@@ -419,6 +421,7 @@ def _publish(plan: _Plan, site: Any, root: Path, authors: dict[str, str]) -> lis
         warnings=warnings,
         where=post.rel_path,
     )
+    warnings[:0] = [*post.warnings, *backends.warnings(post, cleaned)]
     warnings += apply_display(cleaned, post.front_matter.stderr, post.rel_path)
     record = {
         "source": post.rel_path,
@@ -429,13 +432,15 @@ def _publish(plan: _Plan, site: Any, root: Path, authors: dict[str, str]) -> lis
         "digest": DIGEST_PLACEHOLDER,
     }
     front_matter = published_front_matter(post, authors, record)
-    rendered = render(post, cleaned, front_matter, f"/assets/images/{post.slug}/", plan.provenance)
+    rendered = render(
+        post, cleaned, front_matter, f"/assets/images/{post.slug}/", plan.provenance, tuple(warnings)
+    )
     with _signals_deferred():
         try:
             site.publish(rendered)
         except WriteError as err:
             raise WriteError(f"{post.rel_path}: {err}") from None
-    return [*warnings, *rendered.warnings]
+    return list(rendered.warnings)  # the post's warnings (given to render), then its own
 
 
 @contextlib.contextmanager
