@@ -29,7 +29,17 @@ def _terminate(signum: int, frame: FrameType | None) -> None:
 
 def _line(result: PostResult) -> str:
     seconds = f"{result.seconds:6.1f} s" if result.seconds else " " * 8
-    return f"{result.status:<9} {seconds}  {result.name}"
+    why = f" ({result.reason})" if result.reason and result.error is None else ""
+    return f"{result.status:<9} {seconds}  {result.name}{why}"
+
+
+def _plain(text: str, stream: TextIO) -> str:
+    """Return `text` without ANSI colour codes unless `stream` is a terminal (tracebacks carry them)."""
+    if stream.isatty():
+        return text
+    from .outputs import strip_ansi
+
+    return strip_ansi(text)
 
 
 class PlainReporter(Reporter):
@@ -47,7 +57,7 @@ class PlainReporter(Reporter):
                 print(f"warning: {warning}", file=self.err, flush=True)
             return
         if result.detail:
-            print(result.detail.rstrip(), file=self.err)
+            print(_plain(result.detail, self.err).rstrip(), file=self.err)
         print(f"{_line(result)}\nerror: {result.error}", file=self.err, flush=True)
         for warning in result.warnings:  # a cache entry that could not be used, say
             print(f"warning: {warning}", file=self.err, flush=True)
@@ -108,11 +118,38 @@ class LiveReporter(PlainReporter):
         self.live.stop()
 
 
-def summary(results: list[PostResult]) -> str:
-    """Return the closing line: how many posts ended in each status."""
+def summary(results: list[PostResult], cache_size: tuple[int, int] | None = None) -> str:
+    """Return the closing line: how many posts ended in each status, how many warnings, the cache's size."""
     counts = {s: sum(r.status == s for r in results) for s in COUNTED}
     parts = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
-    return f"{len(results)} posts: {parts or 'nothing to do'}"
+    warnings = sum(len(r.warnings) for r in results)
+    noted = f"; {warnings} warning{'s' if warnings != 1 else ''}" if warnings else ""
+    line = f"{len(results)} posts: {parts or 'nothing to do'}{noted}"
+    if cache_size is not None:
+        line += f"; cache: {_cache_size(cache_size)}"
+    return line
+
+
+def _cache_size(size: tuple[int, int]) -> str:
+    entries, nbytes = size
+    amount = f"{nbytes / 1e6:.1f} MB" if nbytes >= 1e6 else f"{nbytes / 1e3:.0f} kB"
+    return f"{entries} {'entry' if entries == 1 else 'entries'}, {amount}"
+
+
+def prune_cache(root: Path) -> int:
+    """Remove the cache entries no current post uses; print what was removed and what is left."""
+    from .pipeline import prune_cache as prune
+
+    try:
+        removed, left = prune(root)
+    except NbpressError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    print(
+        f"removed {len(removed)} cache {'entry' if len(removed) == 1 else 'entries'} no post uses; "
+        f"cache: {_cache_size(left)}"
+    )
+    return 0
 
 
 def _summary_table(results: list[PostResult]) -> None:
@@ -120,10 +157,10 @@ def _summary_table(results: list[PostResult]) -> None:
     from rich.table import Table
 
     table = Table(title="nbpress build")
-    for column in ("post", "status", "seconds"):
+    for column in ("post", "status", "seconds", "warnings"):
         table.add_column(column)
     for r in results:
-        table.add_row(r.name, r.status, f"{r.seconds:.1f}" if r.seconds else "")
+        table.add_row(r.name, r.status, f"{r.seconds:.1f}" if r.seconds else "", str(len(r.warnings) or ""))
     Console().print(table)
 
 
@@ -133,8 +170,11 @@ def run(
     force: bool,
     jobs: int | None = None,
     shard: tuple[int, int] | None = None,
+    strict: bool = False,
 ) -> int:
     """Build the blog at `root`, reporting each post; return the exit code (1 if any failed).
+
+    With `strict`, a warning fails the build too (exit 1), for CI.
 
     Ctrl-C or SIGTERM stop it with EXIT_INTERRUPTED: kernels shut down, no post half-written.
     """
@@ -157,10 +197,21 @@ def run(
             reporter.stop()
     if live and results:
         _summary_table(results)
-    print(summary(results))
+    from .cache import CACHE_DIR_NAME, Store
+
+    print(summary(results, Store(root.resolve() / CACHE_DIR_NAME).size()))
     failed = [r for r in results if r.status == "failed"]
-    for result in failed:
-        print(f"FAILED {result.error}", file=sys.stderr)
+    if failed:
+        # Each error was printed once already, with its post; this only names them together.
+        print(f"failed: {', '.join(r.name for r in failed)}", file=sys.stderr)
+    warned = [r for r in results if r.warnings]
+    if strict and warned:
+        print(
+            f"strict: {sum(len(r.warnings) for r in warned)} warnings fail the build "
+            f"({', '.join(r.name for r in warned)}); fix them, or build without --strict.",
+            file=sys.stderr,
+        )
+        return 1
     return 1 if failed else 0
 
 

@@ -19,7 +19,7 @@ from .formats import TEXT_SUFFIXES, is_text_post, read_text_notebook
 
 SOURCE_SUFFIXES = (".ipynb", *TEXT_SUFFIXES)
 # Keys that steer nbpress itself; they are not copied into the published front matter.
-OPTION_KEYS = ("timeout", "inputs", "kernel", "stderr", "allow_errors", "raw_html")
+OPTION_KEYS = ("timeout", "inputs", "kernel", "stderr", "allow_errors", "raw_html", "depends")
 STDERR_MODES = ("show", "remove", "warn")
 # Used with fullmatch: "$" would also accept a name ending in a newline.
 SLUG_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
@@ -42,6 +42,8 @@ class FrontMatter:
     allow_errors: bool = False
     draft: bool = False
     raw_html: bool = False
+    # Packages the outputs depend on that no import shows (a pandas engine, a plugin).
+    depends: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,8 @@ class Post:
     front_matter: FrontMatter
     notebook: Any  # nbformat.NotebookNode; typed loosely because nbformat is untyped
     front_matter_cell: int | None
+    # Problems that did not stop the post (optional metadata repaired); printed by the build.
+    warnings: tuple[str, ...] = ()
 
 
 def discover(posts_dir: Path) -> list[Path]:
@@ -117,9 +121,14 @@ def read_post(path: Path, root: Path) -> Post:
             f"{rel}: {kind}, not a regular file; a post must be a file inside posts/ (copy it there)."
         )
     slug = slug_for(path)
-    notebook = _read_notebook(path, rel) if path.suffix == ".ipynb" else read_text_notebook(path, rel)
+    warnings: list[str] = []
+    if path.suffix == ".ipynb":
+        notebook = _read_notebook(path, rel, warnings)
+    else:
+        notebook = read_text_notebook(path, rel)
     data, fm_cell, origin = _front_matter_data(notebook, rel)
     _date_from_name(data, path)
+    _kernel_from_metadata(data, notebook)
     normalise(notebook, rel)
     return Post(
         slug=slug,
@@ -128,10 +137,31 @@ def read_post(path: Path, root: Path) -> Post:
         front_matter=validate_front_matter(data, f"{rel} ({origin})"),
         notebook=notebook,
         front_matter_cell=fm_cell,
+        warnings=tuple(warnings),
     )
 
 
-def _read_notebook(path: Path, rel: str) -> Any:
+def _kernel_from_metadata(data: dict[str, Any], notebook: Any) -> None:
+    """Use the notebook's own kernel when it is for another language (Julia, R) and none is set.
+
+    A Python notebook keeps the default python3 whatever its kernelspec is called (kernel names
+    such as "conda-env-x-py" exist only on their author's machine).
+    """
+    spec = notebook.get("metadata", {}).get("kernelspec") or {}
+    language = spec.get("language") or (notebook.get("metadata", {}).get("language_info") or {}).get("name")
+    name = spec.get("name")
+    if "kernel" in data or not isinstance(name, str) or not isinstance(language, str):
+        return
+    if language.lower() not in ("python", "python3", "ipython"):
+        data["kernel"] = name
+
+
+# Optional notebook metadata nbpress reads nothing from but the kernel's name: when it breaks
+# nbformat's schema, it is dropped with a warning rather than refusing the notebook.
+_OPTIONAL_METADATA = ("kernelspec", "language_info", "widgets", "toc", "varInspector")
+
+
+def _read_notebook(path: Path, rel: str, warnings: list[str] | None = None) -> Any:
     import nbformat
 
     try:
@@ -151,6 +181,7 @@ def _read_notebook(path: Path, rel: str) -> Any:
     try:
         # nbformat joins multi-line sources and upgrades nbformat 3 while it reads.
         node = nbformat.reads(json.dumps(raw), as_version=4)
+        _repair_metadata(node, rel, warnings if warnings is not None else [])
         nbformat.validate(node)
     except Exception as err:  # nbformat raises several unrelated types for a bad notebook
         first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
@@ -158,6 +189,34 @@ def _read_notebook(path: Path, rel: str) -> Any:
             f"{rel}: not a valid notebook ({first}); open it in Jupyter and save it again."
         ) from None
     return node
+
+
+def _repair_metadata(node: Any, rel: str, warnings: list[str]) -> None:
+    """Drop optional notebook metadata that breaks the schema, noting each in `warnings`."""
+    import nbformat
+
+    try:
+        nbformat.validate(node)
+        return
+    except Exception:  # any schema problem; validated again by the caller
+        pass
+    meta = node.get("metadata", {})
+    for key in _OPTIONAL_METADATA:
+        if key not in meta:
+            continue
+        trial = nbformat.from_dict({**node, "metadata": {k: v for k, v in meta.items() if k != key}})
+        value = meta[key]
+        try:
+            nbformat.validate(trial)
+        except Exception:  # this key was not (the only) problem
+            continue
+        del meta[key]
+        problem = f"{json.dumps(value, sort_keys=True)[:80]}"
+        warnings.append(
+            f"{rel}: the notebook metadata {key!r} is invalid ({problem}) and was ignored; "
+            "open the notebook in Jupyter, choose its kernel and save it."
+        )
+        return
 
 
 def _front_matter_data(notebook: Any, rel: str) -> tuple[dict[str, Any], int | None, str]:
@@ -279,6 +338,7 @@ def validate_front_matter(data: dict[str, Any], where: str) -> FrontMatter:
         problems.append(f"timeout {timeout!r} must be a whole number of seconds above 0")
         timeout = DEFAULT_TIMEOUT
     inputs = _string_list(data.get("inputs"), "inputs", problems)
+    depends = _string_list(data.get("depends"), "depends", problems)
     kernel = data.get("kernel", "python3")
     if not isinstance(kernel, str):
         problems.append("kernel must be a kernel name such as python3")
@@ -306,6 +366,7 @@ def validate_front_matter(data: dict[str, Any], where: str) -> FrontMatter:
         allow_errors=allow_errors,
         draft=draft,
         raw_html=raw_html,
+        depends=depends,
     )
 
 

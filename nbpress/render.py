@@ -13,6 +13,7 @@ from typing import Any
 
 import yaml
 
+from . import links
 from .charts import transform as transform_charts
 from .errors import RenderError
 from .posts import OPTION_KEYS, Post
@@ -48,6 +49,7 @@ RENDER_MODULES = (
     "provenance.py",
     "markup.py",
     "charts.py",
+    "links.py",
 )
 
 
@@ -178,12 +180,15 @@ def render(
     front_matter: dict[str, Any],
     image_base: str,
     provenance: dict[str, Any] | None = None,
+    warnings: tuple[str, ...] = (),
 ) -> RenderedPost:
     """Return the RenderedPost of a cleaned executed notebook.
 
     `front_matter` is written as YAML at the top (its `nbpress` record gains the figure
     list); figures are named output_<cell>_<n>.<ext>, <cell> counting every cell of the
-    source, and linked under `image_base`. A `provenance` record (nbpress.provenance) closes
+    source, and linked under `image_base`. The post's `warnings` (and those of its links) are
+    kept in the record, so a later build that leaves the post unchanged reports them again.
+    A `provenance` record (nbpress.provenance) closes
     the post with the line saying when and with what it was executed.
     """
     from nbconvert.exporters import MarkdownExporter
@@ -198,6 +203,8 @@ def render(
     markup.apply(nb, post)
     _mark_excerpt(nb)
     attachments = _extract_attachments(nb, image_base)
+    local_files, link_warnings = links.transform(nb, post, image_base, post.front_matter.raw_html)
+    warnings = (*warnings, *charts.warnings, *link_warnings)
     config = Config()
     config.ExtractOutputPreprocessor.output_filename_template = "output_{cell_index}_{index}{extension}"
     exporter = MarkdownExporter(config=config, extra_template_paths=[str(TEMPLATES)], template_file=TEMPLATE)
@@ -210,7 +217,7 @@ def render(
         raise RenderError(
             f"{post.rel_path}: could not be rendered to Markdown ({type(err).__name__}: {err})."
         ) from None
-    extracted = {**out_resources.get("outputs", {}), **attachments}
+    extracted = {**out_resources.get("outputs", {}), **attachments, **local_files}
     figures = {name: bytes(data) for name, data in sorted(extracted.items())}
     front_matter = {**front_matter}
     if isinstance(front_matter.get("nbpress"), dict):
@@ -219,10 +226,12 @@ def render(
         if charts.libraries:
             # The page loads these chart libraries, and only these (overrides/partials/nbpress-charts.html).
             front_matter["nbpress"]["charts"] = charts.libraries
+        if warnings:
+            front_matter["nbpress"]["warnings"] = list(warnings)
     text = f"---\n{dump_front_matter(front_matter)}---\n\n{_tidy(body)}"
     if provenance:
         text += f"\n{provenance_markdown(provenance)}"
-    return RenderedPost(post.slug, text, figures, tuple(charts.warnings))
+    return RenderedPost(post.slug, text, figures, tuple(warnings))
 
 
 def _tidy(text: str) -> str:

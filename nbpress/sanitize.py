@@ -114,7 +114,7 @@ def sanitize_html(html: str) -> str:
 
 def markdown_html(markdown: str) -> str:
     """Return a Markdown output as sanitized HTML (plain Markdown and tables; no attr_list)."""
-    import markdown as md  # type: ignore[import-untyped]
+    import markdown as md
 
     return sanitize_html(md.markdown(markdown, extensions=["tables", "fenced_code"]))
 

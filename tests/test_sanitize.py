@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import html
 
-import markdown  # type: ignore[import-untyped]
+import markdown
 import pytest
 
 from nbpress.sanitize import fence, front_matter_text, html_text, latex_html, sanitize_html, sanitize_svg
