@@ -8,6 +8,7 @@ front matter, so the check takes a fraction of a second.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 
 from . import cache, posts
@@ -17,16 +18,26 @@ from .render import renderer_fingerprint
 from .write import Site, edited, read_record
 
 
+class Problem(StrEnum):
+    """Why a post is not current."""
+
+    MISSING = "missing"  # no generated Markdown, or a figure it links is gone
+    STALE = "stale"  # its keys changed: it would run again, or be rendered again
+    EDITED = "edited"  # its Markdown was changed by hand since the build wrote it
+    ORPHAN = "orphan"  # generated Markdown whose source is gone
+    ERROR = "error"  # the source cannot be read, or its keys cannot be computed
+
+
 @dataclass(frozen=True)
 class Finding:
     """One post that `python build.py` would change: its name, what is wrong, and why."""
 
     name: str
-    problem: str  # "missing", "stale", "edited", "orphan" or "error"
+    problem: Problem
     reason: str
 
 
-def check(root: Path) -> tuple[int, list[Finding]]:
+def find_stale(root: Path) -> tuple[int, list[Finding]]:
     """Return (number of current posts, findings for every post that is not current)."""
     root = root.resolve()
     posts_dir = root / "posts"
@@ -35,7 +46,7 @@ def check(root: Path) -> tuple[int, list[Finding]]:
 
     def failed(result: PostResult) -> None:
         # Unreadable sources and shared slugs, found exactly as the build finds them.
-        findings.append(Finding(result.name, "error", str(result.error)))
+        findings.append(Finding(result.name, Problem.ERROR, str(result.error)))
 
     sources = posts.discover(posts_dir)
     env = cache.environment_fingerprint(root)
@@ -57,16 +68,16 @@ def _check_post(
     try:
         parts = cache.key_parts(post, posts_dir, env)
     except NbpressError as err:
-        return Finding(post.rel_path, "error", str(err))
+        return Finding(post.rel_path, Problem.ERROR, str(err))
     exec_key = cache.digest_parts(parts)
     render_key = cache.render_key(post, exec_key, renderer)
     record = site.record(post.slug)
     if record is None:
-        return Finding(post.rel_path, "missing", f"no generated site_src/posts/{post.slug}.md")
+        return Finding(post.rel_path, Problem.MISSING, f"no generated site_src/posts/{post.slug}.md")
     if edited(site.markdown_path(post.slug), record):
         return Finding(
             post.rel_path,
-            "edited",
+            Problem.EDITED,
             f"site_src/posts/{post.slug}.md was edited by hand since the build wrote it; move the "
             f"edit into {post.rel_path}, or delete the file, and build again",
         )
@@ -74,7 +85,9 @@ def _check_post(
         fig_dir = site.figure_dir(post.slug)
         gone = [str(n) for n in record.get("figures", []) or [] if not (fig_dir / str(n)).is_file()]
         if gone:
-            return Finding(post.rel_path, "missing", f"figure assets/images/{post.slug}/{gone[0]} is missing")
+            return Finding(
+                post.rel_path, Problem.MISSING, f"figure assets/images/{post.slug}/{gone[0]} is missing"
+            )
         return None
     if record.get("source") != post.rel_path:
         reason = f"site_src/posts/{post.slug}.md was built from {record.get('source')}"
@@ -82,7 +95,7 @@ def _check_post(
         reason = f"{cache.explain(record.get('executed_with'), parts, post)}: the post runs again"
     else:
         reason = "prose, front matter or the renderer changed: the post is rendered again"
-    return Finding(post.rel_path, "stale", reason)
+    return Finding(post.rel_path, Problem.STALE, reason)
 
 
 def _orphans(site: Site, sources: set[str]) -> list[Finding]:
@@ -93,5 +106,5 @@ def _orphans(site: Site, sources: set[str]) -> list[Finding]:
             record = read_record(md)
             if record is not None and record.get("source") not in sources:
                 name = f"site_src/posts/{md.name}"
-                found.append(Finding(name, "orphan", f"its source {record.get('source')} is gone"))
+                found.append(Finding(name, Problem.ORPHAN, f"its source {record.get('source')} is gone"))
     return found

@@ -50,5 +50,9 @@ class WriteError(NbpressError):
     """A generated file could not be written, or would land outside the output folders."""
 
 
-class BuildInterrupted(NbpressError):
-    """Ctrl-C or SIGTERM stopped the build; kernels were shut down, published posts are whole."""
+class BuildInterrupted(Exception):
+    """Ctrl-C or SIGTERM stopped the build; kernels were shut down, published posts are whole.
+
+    Control flow, not a failure: deliberately outside NbpressError, so no handler of a
+    post's errors can take it for one.
+    """

@@ -37,7 +37,8 @@ class Executed:
     seconds: float
 
 
-def _first_line(text: str) -> str:
+def _last_line(text: str) -> str:
+    """Return the last non-blank line of `text`, stripped ("" if there is none)."""
     lines = [line for line in text.strip().splitlines() if line.strip()]
     return lines[-1].strip() if lines else ""
 
@@ -391,7 +392,7 @@ async def _run(client: Any, env: dict[str, str], log: IO[bytes], post: Post, cur
         raise ExecutionError(
             post.rel_path,
             cell,
-            f"the kernel could not run the notebook ({type(err).__name__}: {_first_line(str(err))})",
+            f"the kernel could not run the notebook ({type(err).__name__}: {_last_line(str(err))})",
             f"check that the kernel {post.front_matter.kernel!r} is installed",
             traceback=_tail(log),
         ) from None
@@ -404,7 +405,7 @@ def _exception_line(err: Any) -> str:
     as "NoneType: None"; the real one is the last line of the traceback it printed.
     """
     if err.ename not in ("NoneType", "") and str(err.evalue) != "None":
-        return f"{err.ename}: {_first_line(str(err.evalue)) or err.ename}"
+        return f"{err.ename}: {_last_line(str(err.evalue)) or err.ename}"
     from .outputs import strip_ansi
 
     for line in reversed(strip_ansi(str(getattr(err, "traceback", ""))).splitlines()):
@@ -438,6 +439,8 @@ async def _run_all(
             try:
                 nb = await execute_post(post, cwd, stop)
                 result = Executed(post, nb, None, time.perf_counter() - start)
+            except BuildInterrupted:
+                return  # raised only once a stop was requested: nothing to report
             except NbpressError as err:
                 result = Executed(post, None, err, time.perf_counter() - start)
             if not stop.requested:

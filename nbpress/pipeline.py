@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -23,15 +24,23 @@ import yaml
 from . import backends, cache, posts, provenance
 from .errors import ConfigError, NbpressError, SourceError, WriteError
 
-STATUSES = ("executed", "cached", "unchanged", "removed", "failed")
+
+class Status(StrEnum):
+    """What the build did with one post."""
+
+    EXECUTED = "executed"
+    CACHED = "cached"  # rendered from the cached outputs, no kernel started
+    UNCHANGED = "unchanged"
+    REMOVED = "removed"  # a generated post whose source is gone
+    FAILED = "failed"
 
 
 @dataclass
 class PostResult:
-    """What the build did with one post: a status of STATUSES ("cached": rendered from the cache)."""
+    """What the build did with one post."""
 
     name: str
-    status: str
+    status: Status
     seconds: float = 0.0
     error: NbpressError | None = None
     detail: str = ""
@@ -177,14 +186,14 @@ def _build(options: Options, root: Path, site: Any, events: Reporter) -> list[Po
     publish = options.shard is None
     authors = _authors(root)
 
-    def finish(plan: _Plan, status: str, seconds: float) -> None:
+    def finish(plan: _Plan, status: Status, seconds: float) -> None:
         start = time.perf_counter()
         warnings: list[str] = []
         if publish:
             try:
                 warnings = _publish(plan, site, root, authors)
             except NbpressError as err:
-                done(PostResult(plan.post.rel_path, "failed", seconds, err))
+                done(PostResult(plan.post.rel_path, Status.FAILED, seconds, err))
                 return
         elapsed = seconds + time.perf_counter() - start
         done(
@@ -202,7 +211,7 @@ def _build(options: Options, root: Path, site: Any, events: Reporter) -> list[Po
         if plan.outputs is None:
             to_run.append(plan)
         else:
-            finish(plan, "cached", 0.0)
+            finish(plan, Status.CACHED, 0.0)
 
     from .charts import attach_widget_state
     from .execute import Executed, execute_all
@@ -218,7 +227,11 @@ def _build(options: Options, root: Path, site: Any, events: Reporter) -> list[Po
         if outcome.error is not None:
             detail = getattr(outcome.error, "traceback", "")
             warnings = tuple(plan.warnings)
-            done(PostResult(plan.post.rel_path, "failed", outcome.seconds, outcome.error, detail, warnings))
+            done(
+                PostResult(
+                    plan.post.rel_path, Status.FAILED, outcome.seconds, outcome.error, detail, warnings
+                )
+            )
             return
         # Capped before caching, so a runaway cell costs no more memory or disk than a normal one.
         # Widget state lives in notebook metadata, which the cache does not keep: into the outputs.
@@ -232,9 +245,9 @@ def _build(options: Options, root: Path, site: Any, events: Reporter) -> list[Po
             store.save(plan.exec_key, plan.executed, plan.provenance, plan.parts)
         except WriteError as err:  # a full disk fails this post, not the build
             error = WriteError(f"{plan.post.rel_path}: {err}")
-            done(PostResult(plan.post.rel_path, "failed", outcome.seconds, error))
+            done(PostResult(plan.post.rel_path, Status.FAILED, outcome.seconds, error))
             return
-        finish(plan, "executed", outcome.seconds)
+        finish(plan, Status.EXECUTED, outcome.seconds)
 
     # Longest first (by the last build's times) so the slowest post never starts last.
     to_run.sort(key=lambda p: -durations.get(p.post.slug, 0.0))
@@ -253,13 +266,13 @@ def _build(options: Options, root: Path, site: Any, events: Reporter) -> list[Po
     if publish and not options.slugs:
         kept = {p.relative_to(root).as_posix() for p in sources}
         for slug in site.prune(kept):
-            done(PostResult(f"site_src/posts/{slug}.md", "removed"))
+            done(PostResult(f"site_src/posts/{slug}.md", Status.REMOVED))
         for name in site.edited_orphans(kept):
             error = WriteError(
                 f"{name}: its source is gone, but it was edited by hand since the build wrote it, "
                 "so nbpress keeps it; move the edit into a source in posts/, or delete the file."
             )
-            done(PostResult(name, "failed", error=error))
+            done(PostResult(name, Status.FAILED, error=error))
     return results
 
 
@@ -271,7 +284,7 @@ def _select_sources(
         return sources
     wanted = set(slugs)
     for slug in sorted(wanted - {posts.name_slug(p) for p in sources}):
-        done(PostResult(slug, "failed", error=SourceError(f"posts/{slug}: no such post in posts/.")))
+        done(PostResult(slug, Status.FAILED, error=SourceError(f"posts/{slug}: no such post in posts/.")))
     return [p for p in sources if posts.name_slug(p) in wanted]
 
 
@@ -285,7 +298,7 @@ def _read_unique(sources: list[Path], root: Path, done: Callable[[PostResult], N
         try:
             read.append(posts.read_post(path, root))
         except NbpressError as err:
-            done(PostResult(path.relative_to(root).as_posix(), "failed", error=err))
+            done(PostResult(path.relative_to(root).as_posix(), Status.FAILED, error=err))
     clashes: dict[tuple[str, str], list[posts.Post]] = {}
     for post in read:
         url = str(post.front_matter.data.get("slug", post.slug)).lower()
@@ -303,7 +316,7 @@ def _read_unique(sources: list[Path], root: Path, done: Callable[[PostResult], N
                 )
     for post in read:
         if post.rel_path in failed:
-            done(PostResult(post.rel_path, "failed", error=SourceError(failed[post.rel_path])))
+            done(PostResult(post.rel_path, Status.FAILED, error=SourceError(failed[post.rel_path])))
     return [p for p in read if p.rel_path not in failed]
 
 
@@ -321,7 +334,7 @@ def _plan(
         try:
             parts = cache.key_parts(post, root / "posts", env)
         except NbpressError as err:
-            done(PostResult(post.rel_path, "failed", error=err))
+            done(PostResult(post.rel_path, Status.FAILED, error=err))
             continue
         exec_key = cache.digest_parts(parts)
         render_key = cache.render_key(post, exec_key, renderer)
@@ -333,7 +346,7 @@ def _plan(
         ):
             # Its warnings, recorded when it was rendered, still hold: --strict still fails on them.
             kept = (record or {}).get("warnings") or []
-            done(PostResult(post.rel_path, "unchanged", warnings=tuple(str(w) for w in kept)))
+            done(PostResult(post.rel_path, Status.UNCHANGED, warnings=tuple(str(w) for w in kept)))
             continue
         plan = _Plan(post, exec_key, render_key, parts=parts)
         if record is not None and isinstance(record.get("exec_key"), str):

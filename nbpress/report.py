@@ -18,7 +18,7 @@ from typing import Any
 
 from . import cache, posts
 from .errors import NbpressError
-from .pipeline import PostResult
+from .pipeline import PostResult, Status
 
 PAGE_DIR = Path("site_src") / "execution"
 STATE_NAME = "report.json"
@@ -77,7 +77,7 @@ def record(root: Path, results: list[PostResult]) -> None:
         slug = posts.name_slug(Path(result.name))
         log = logs / f"{slug}.log"
         entry: dict[str, Any] = dict(state.get(result.name, {}))
-        if result.status == "failed":
+        if result.status is Status.FAILED:
             from .outputs import clean_text
 
             text = f"{result.error}\n"
@@ -89,7 +89,7 @@ def record(root: Path, results: list[PostResult]) -> None:
         else:
             log.unlink(missing_ok=True)
             entry.update(status="ok", error="", log="")
-        if result.status == "executed" or (result.status == "failed" and result.seconds):
+        if result.status is Status.EXECUTED or (result.status is Status.FAILED and result.seconds):
             entry["seconds"] = round(result.seconds, 1)
         state[result.name] = entry
     sources = {p.relative_to(root).as_posix() for p in posts.discover(root / "posts")}
