@@ -96,13 +96,10 @@ def find_drift(root: Path, revision: str = "HEAD") -> dict[str, list[str]]:
 
     The first line names the cell and the first differing line; a unified diff follows.
     """
-    from .write import read_record
+    from .write import generated_posts
 
     drifted: dict[str, list[str]] = {}
-    for path in sorted((root / "site_src" / "posts").glob("*.md")):
-        record = read_record(path)
-        if record is None:
-            continue  # the author's own page, not a generated post
+    for path, record in generated_posts(root / "site_src" / "posts"):
         old = committed(root, path, revision)
         if old is None:
             continue  # a new post has nothing to drift from

@@ -23,6 +23,8 @@ import yaml
 
 from . import backends, cache, posts, provenance
 from .errors import ConfigError, NbpressError, SourceError, WriteError
+from .plan import Action, Decision, context, decide
+from .write import Site
 
 
 class Status(StrEnum):
@@ -69,17 +71,20 @@ class Options:
 
 
 @dataclass
-class _Plan:
-    post: posts.Post
-    exec_key: str
-    render_key: str
+class _Work:
+    """A post the build renders (from the cache) or executes, and what it gathers on the way."""
+
+    decision: Decision
     outputs: list[Any] | None = None
     executed: Any | None = None
     provenance: dict[str, Any] | None = None
-    parts: dict[str, Any] = field(default_factory=dict)
-    previous_key: str | None = None  # the execution key of the published version
     reason: str = ""
     warnings: list[str] = field(default_factory=list)
+
+    @property
+    def post(self) -> posts.Post:
+        """Return the post this work is for."""
+        return self.decision.post
 
 
 def _authors(root: Path) -> dict[str, str]:
@@ -147,7 +152,6 @@ def build(
     report merges each build's results into one file).
     """
     from .lock import build_lock
-    from .write import Site
 
     events = reporter or Reporter()
     root = options.root.resolve()
@@ -164,7 +168,7 @@ def build(
         return results
 
 
-def _build(options: Options, root: Path, site: Any, events: Reporter) -> list[PostResult]:
+def _build(options: Options, root: Path, site: Site, events: Reporter) -> list[PostResult]:
     """Build the blog at `root` under its lock; return one PostResult per post."""
     posts_dir = root / "posts"
     # A build killed mid-write leaves dot-named temporary files and journals (MkDocs skips
@@ -176,17 +180,23 @@ def _build(options: Options, root: Path, site: Any, events: Reporter) -> list[Po
         results.append(result)
         events.finished(result)
 
-    sources = _select_sources(posts.discover(posts_dir), options.slugs, done)
-    unique = _read_unique(sources, root, done)
+    def failed(failures: list[posts.Failure]) -> None:
+        for failure in failures:
+            done(PostResult(failure.name, Status.FAILED, error=failure.error))
+
+    sources, unknown = _select_sources(posts.discover(posts_dir), options.slugs)
+    failed(unknown)
+    unique, unreadable = posts.read_unique(sources, root)
+    failed(unreadable)
     if options.shard is not None:
         k, n = options.shard
         unique = [p for p in unique if shard_of(p.slug, n) == k - 1]
-    plans = _plan(unique, options, site, root, done)
     store = cache.Store(root / cache.CACHE_DIR_NAME)
     publish = options.shard is None
+    plans = _plan(unique, options, site, store, publish, done)
     authors = _authors(root)
 
-    def finish(plan: _Plan, status: Status, seconds: float) -> None:
+    def finish(plan: _Work, status: Status, seconds: float) -> None:
         start = time.perf_counter()
         warnings: list[str] = []
         if publish:
@@ -242,7 +252,7 @@ def _build(options: Options, root: Path, site: Any, events: Reporter) -> list[Po
         plan.provenance = provenance.collect(plan.executed, plan.post.front_matter.kernel)
         durations[plan.post.slug] = round(outcome.seconds, 1)
         try:
-            store.save(plan.exec_key, plan.executed, plan.provenance, plan.parts)
+            store.save(plan.decision.exec_key, plan.executed, plan.provenance, plan.decision.parts)
         except WriteError as err:  # a full disk fails this post, not the build
             error = WriteError(f"{plan.post.rel_path}: {err}")
             done(PostResult(plan.post.rel_path, Status.FAILED, outcome.seconds, error))
@@ -276,107 +286,63 @@ def _build(options: Options, root: Path, site: Any, events: Reporter) -> list[Po
     return results
 
 
-def _select_sources(
-    sources: list[Path], slugs: tuple[str, ...], done: Callable[[PostResult], None]
-) -> list[Path]:
-    """Return the sources to build: all, or those named by `slugs` (unknown names fail)."""
+def _select_sources(sources: list[Path], slugs: tuple[str, ...]) -> tuple[list[Path], list[posts.Failure]]:
+    """Return (the sources to build: all, or those named by `slugs`; a Failure per unknown name)."""
     if not slugs:
-        return sources
+        return sources, []
     wanted = set(slugs)
-    for slug in sorted(wanted - {posts.name_slug(p) for p in sources}):
-        done(PostResult(slug, Status.FAILED, error=SourceError(f"posts/{slug}: no such post in posts/.")))
-    return [p for p in sources if posts.name_slug(p) in wanted]
-
-
-def _read_unique(sources: list[Path], root: Path, done: Callable[[PostResult], None]) -> list[posts.Post]:
-    """Return the readable posts whose file slug and URL slug no other post shares; fail the rest.
-
-    Names compare case-insensitively: two names differing in case are one file on macOS.
-    """
-    read: list[posts.Post] = []
-    for path in sources:
-        try:
-            read.append(posts.read_post(path, root))
-        except NbpressError as err:
-            done(PostResult(path.relative_to(root).as_posix(), Status.FAILED, error=err))
-    clashes: dict[tuple[str, str], list[posts.Post]] = {}
-    for post in read:
-        url = str(post.front_matter.data.get("slug", post.slug)).lower()
-        for key in {("file", post.slug.lower()), ("url", url)}:
-            clashes.setdefault(key, []).append(post)
-    failed: dict[str, str] = {}
-    for (_, name), group in sorted(clashes.items()):
-        if len(group) > 1:
-            members = ", ".join(p.rel_path for p in group)
-            for post in group:
-                failed.setdefault(
-                    post.rel_path,
-                    f"{post.rel_path}: the slug {name!r} is used by several sources ({members}); "
-                    "rename one, or give it another slug: in its front matter.",
-                )
-    for post in read:
-        if post.rel_path in failed:
-            done(PostResult(post.rel_path, Status.FAILED, error=SourceError(failed[post.rel_path])))
-    return [p for p in read if p.rel_path not in failed]
+    unknown = [
+        posts.Failure(slug, SourceError(f"posts/{slug}: no such post in posts/."))
+        for slug in sorted(wanted - {posts.name_slug(p) for p in sources})
+    ]
+    return [p for p in sources if posts.name_slug(p) in wanted], unknown
 
 
 def _plan(
-    unique: list[posts.Post], options: Options, site: Any, root: Path, done: Callable[[PostResult], None]
-) -> list[_Plan]:
-    """Return what to do for each post that is not already published as it stands."""
-    from .render import renderer_fingerprint
-
-    env = cache.environment_fingerprint(root)
-    store = cache.Store(root / cache.CACHE_DIR_NAME)
-    renderer = renderer_fingerprint()
-    plans = []
+    unique: list[posts.Post],
+    options: Options,
+    site: Site,
+    store: cache.Store,
+    publish: bool,
+    done: Callable[[PostResult], None],
+) -> list[_Work]:
+    """Return the work for each post plan.decide does not leave unchanged; report the others."""
+    ctx = context(site)
+    work = []
     for post in unique:
         try:
-            parts = cache.key_parts(post, root / "posts", env)
+            decision = decide(post, ctx, options.force)
         except NbpressError as err:
             done(PostResult(post.rel_path, Status.FAILED, error=err))
             continue
-        exec_key = cache.digest_parts(parts)
-        render_key = cache.render_key(post, exec_key, renderer)
-        record = site.record(post.slug)
-        if (
-            not options.force
-            and cache.is_current(record, post, exec_key, render_key)
-            and site.whole(post.slug, record)
-        ):
+        if decision.action is Action.UNCHANGED:
             # Its warnings, recorded when it was rendered, still hold: --strict still fails on them.
-            kept = (record or {}).get("warnings") or []
+            kept = (decision.record or {}).get("warnings") or []
             done(PostResult(post.rel_path, Status.UNCHANGED, warnings=tuple(str(w) for w in kept)))
             continue
-        plan = _Plan(post, exec_key, render_key, parts=parts)
-        if record is not None and isinstance(record.get("exec_key"), str):
-            plan.previous_key = record["exec_key"]
+        if decision.action is Action.REFUSE and publish:
+            # Decided before running anything: the hand edit is kept, so nothing would be published.
+            done(
+                PostResult(
+                    post.rel_path, Status.FAILED, error=WriteError(f"{post.rel_path}: {decision.reason}.")
+                )
+            )
+            continue
+        item = _Work(decision)
         if not options.force:
-            plan.outputs, problem = store.lookup(exec_key)
+            item.outputs, problem = store.lookup(decision.exec_key)
             if problem:
-                plan.warnings.append(problem)
-            plan.provenance = store.provenance(exec_key) if plan.outputs is not None else None
-        plan.reason = _reason(plan, record, options.force)
-        plans.append(plan)
-    return plans
+                item.warnings.append(problem)
+            item.provenance = store.provenance(decision.exec_key) if item.outputs is not None else None
+        why = decision.reason
+        if decision.action is Action.RENDER and item.outputs is None:
+            why += "; its outputs are not in the cache"
+        item.reason = why
+        work.append(item)
+    return work
 
 
-def _reason(plan: _Plan, record: dict[str, Any] | None, force: bool) -> str:
-    """Return why a post is built again, naming the part of its key that changed."""
-    if force:
-        return "--force"
-    if record is None:
-        return "not published yet"
-    if record.get("exec_key") != plan.exec_key:
-        return cache.explain(record.get("executed_with"), plan.parts, plan.post)
-    if record.get("render_key") == plan.render_key and record.get("source") == plan.post.rel_path:
-        why = "a published figure is missing"
-    else:
-        why = "prose, front matter or the renderer changed"
-    return why if plan.outputs is not None else f"{why}; its outputs are not in the cache"
-
-
-def _settle(plan: _Plan, store: cache.Store) -> None:
+def _settle(plan: _Work, store: cache.Store) -> None:
     """Keep the previous run's bytes of every output that differs from it only in volatile tokens.
 
     The previous outputs are the cache entry of the published version (its record's key), else
@@ -385,24 +351,27 @@ def _settle(plan: _Plan, store: cache.Store) -> None:
     """
     from .volatile import settle
 
-    for key in dict.fromkeys(k for k in (plan.previous_key, plan.exec_key) if k):
+    for key in dict.fromkeys(k for k in (plan.decision.previous_key, plan.decision.exec_key) if k):
         previous = store.load(key)
         if previous is not None:
             parts = store.parts(key)
             cells = parts.get("code") if parts else None
-            settle(plan.executed, previous, cells if isinstance(cells, list) else None, plan.parts["code"])
+            settle(
+                plan.executed,
+                previous,
+                cells if isinstance(cells, list) else None,
+                plan.decision.parts["code"],
+            )
             return
 
 
 def used_cache_keys(root: Path) -> set[str]:
     """Return the cache keys a current post uses: its key now, and that of its published version."""
-    from .write import Site
-
     root = root.resolve()
     site = Site(root, root / "posts")
     env = cache.environment_fingerprint(root)
     used: set[str] = set()
-    for post in _read_unique(posts.discover(root / "posts"), root, lambda result: None):
+    for post in posts.read_unique(posts.discover(root / "posts"), root)[0]:
         record = site.record(post.slug) or {}
         if isinstance(record.get("exec_key"), str):
             used.add(record["exec_key"])
@@ -418,7 +387,7 @@ def prune_cache(root: Path) -> tuple[list[str], tuple[int, int]]:
     return removed, store.size()
 
 
-def _publish(plan: _Plan, site: Any, root: Path, authors: dict[str, str]) -> list[str]:
+def _publish(plan: _Work, site: Site, root: Path, authors: dict[str, str]) -> list[str]:
     """Render and write one post; return its warnings (outputs not shown, `stderr: warn`)."""
     from .cells import apply_display
     from .outputs import clean_notebook
@@ -448,9 +417,9 @@ def _publish(plan: _Plan, site: Any, root: Path, authors: dict[str, str]) -> lis
     warnings += apply_display(cleaned, post.front_matter.stderr, post.rel_path)
     record = {
         "source": post.rel_path,
-        "exec_key": plan.exec_key,
-        "render_key": plan.render_key,
-        "executed_with": plan.parts,
+        "exec_key": plan.decision.exec_key,
+        "render_key": plan.decision.render_key,
+        "executed_with": plan.decision.parts,
         # write.seal replaces it with the digest of the Markdown as written, so a hand edit shows.
         "digest": DIGEST_PLACEHOLDER,
     }

@@ -13,7 +13,7 @@ from typing import Any
 import yaml
 
 from .cells import normalise
-from .errors import SourceError
+from .errors import NbpressError, SourceError
 from .fastpages import convert_callouts, is_front_matter_cell, parse_front_matter_cell, split_dated_name
 from .formats import TEXT_SUFFIXES, is_text_post, read_text_notebook
 
@@ -58,6 +58,55 @@ class Post:
     front_matter_cell: int | None
     # Problems that did not stop the post (optional metadata repaired); printed by the build.
     warnings: tuple[str, ...] = ()
+
+    @property
+    def url_slug(self) -> str:
+        """Return the post's URL part (`slug:` in its front matter; by default its file slug)."""
+        return str(self.front_matter.data.get("slug", self.slug))
+
+
+@dataclass(frozen=True)
+class Failure:
+    """A source that could not become a Post: its name (relative to the blog) and why."""
+
+    name: str
+    error: NbpressError
+
+
+def read_sources(sources: list[Path], root: Path) -> tuple[list[Post], list[Failure]]:
+    """Return (the posts read from `sources`, a Failure for each that cannot be read)."""
+    read: list[Post] = []
+    failures: list[Failure] = []
+    for path in sources:
+        try:
+            read.append(read_post(path, root))
+        except NbpressError as err:
+            failures.append(Failure(path.relative_to(root).as_posix(), err))
+    return read, failures
+
+
+def read_unique(sources: list[Path], root: Path) -> tuple[list[Post], list[Failure]]:
+    """Return (the readable posts whose file and URL slugs no other post shares, failures of the rest).
+
+    Names compare case-insensitively: two names differing in case are one file on macOS.
+    """
+    read, failures = read_sources(sources, root)
+    clashes: dict[tuple[str, str], list[Post]] = {}
+    for post in read:
+        for key in {("file", post.slug.lower()), ("url", post.url_slug.lower())}:
+            clashes.setdefault(key, []).append(post)
+    failed: dict[str, str] = {}
+    for (_, name), group in sorted(clashes.items()):
+        if len(group) > 1:
+            members = ", ".join(p.rel_path for p in group)
+            for post in group:
+                failed.setdefault(
+                    post.rel_path,
+                    f"{post.rel_path}: the slug {name!r} is used by several sources ({members}); "
+                    "rename one, or give it another slug: in its front matter.",
+                )
+    failures += [Failure(p.rel_path, SourceError(failed[p.rel_path])) for p in read if p.rel_path in failed]
+    return [p for p in read if p.rel_path not in failed], failures
 
 
 def discover(posts_dir: Path) -> list[Path]:

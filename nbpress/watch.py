@@ -22,11 +22,8 @@ def inputs_by_path(root: Path) -> dict[Path, set[str]]:
     """
     table: dict[Path, set[str]] = {}
     posts_dir = root / "posts"
-    for path in posts.discover(posts_dir):
-        try:
-            post = posts.read_post(path, root)
-        except NbpressError:
-            continue  # the build reports it
+    readable, _ = posts.read_sources(posts.discover(posts_dir), root)  # the build reports the others
+    for post in readable:
         for name in post.front_matter.inputs:
             table.setdefault((posts_dir / name).resolve(), set()).add(post.slug)
         for path in links.local_files(post):
