@@ -17,12 +17,12 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from . import links
+from . import layout, links
 from .errors import SourceError, WriteError
 from .posts import Post
 
 EXEC_VERSION = "2"  # bump when execution itself changes in a way that alters outputs
-CACHE_DIR_NAME = ".nbpress-cache"
+CACHE_DIR_NAME = layout.CACHE  # the folder's name; its place: layout.Layout.cache
 MODULES_FILE = "modules.json"  # which distribution provides which module, while nothing is installed
 PINS_FILE = "pins.json"  # requirements.txt read, while it is unchanged
 

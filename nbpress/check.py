@@ -13,6 +13,7 @@ from pathlib import Path
 
 from . import posts
 from .errors import NbpressError
+from .layout import Layout
 from .plan import Action, Decision, context, decide
 from .write import Site, hand_edit_message
 
@@ -39,8 +40,8 @@ class Finding:
 def find_stale(root: Path) -> tuple[int, list[Finding]]:
     """Return (number of current posts, findings for every post that is not current)."""
     root = root.resolve()
-    site = Site(root, root / "posts")
-    sources = posts.discover(root / "posts")
+    site = Site(root, Layout(root).sources)
+    sources = posts.discover(site.layout.sources)
     # Unreadable sources and shared slugs, found exactly as the build finds them.
     unique, failures = posts.read_unique(sources, root)
     findings = [Finding(f.name, Problem.ERROR, str(f.error)) for f in failures]

@@ -198,9 +198,10 @@ def run(
             reporter.stop()
     if live and results:
         _summary_table(results)
-    from .cache import CACHE_DIR_NAME, Store
+    from .cache import Store
+    from .layout import Layout
 
-    print(summary(results, Store(root.resolve() / CACHE_DIR_NAME).size()))
+    print(summary(results, Store(Layout(root.resolve()).cache).size()))
     failed = [r for r in results if r.status is Status.FAILED]
     if failed:
         # Each error was printed once already, with its post; this only names them together.

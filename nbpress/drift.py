@@ -96,10 +96,11 @@ def find_drift(root: Path, revision: str = "HEAD") -> dict[str, list[str]]:
 
     The first line names the cell and the first differing line; a unified diff follows.
     """
+    from .layout import Layout
     from .write import generated_posts
 
     drifted: dict[str, list[str]] = {}
-    for path, record in generated_posts(root / "site_src" / "posts"):
+    for path, record in generated_posts(Layout(root).generated):
         old = committed(root, path, revision)
         if old is None:
             continue  # a new post has nothing to drift from

@@ -19,10 +19,10 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from . import backends, cache, posts, provenance
+from .authors import keys_by_name, read_authors
 from .errors import ConfigError, NbpressError, SourceError, WriteError
+from .layout import Layout, figure_url, markdown_name
 from .plan import Action, Decision, context, decide
 from .write import Site
 
@@ -87,40 +87,6 @@ class _Work:
         return self.decision.post
 
 
-def _authors(root: Path) -> dict[str, str]:
-    """Return {author name or key: key} from site_src/.authors.yml (Material's blog authors)."""
-    path = root / "site_src" / ".authors.yml"
-    if not path.is_file():
-        return {}
-    data = load_authors(path, root)
-    table: dict[str, str] = {}
-    for key, info in (data.get("authors") or {}).items():
-        table[str(key)] = str(key)
-        if isinstance(info, dict) and info.get("name"):
-            table[str(info["name"])] = str(key)
-    return table
-
-
-def load_authors(path: Path, root: Path) -> dict[str, Any]:
-    """Return the mapping in site_src/.authors.yml; raise ConfigError (one line, with its line) if broken."""
-    rel = path.relative_to(root).as_posix() if path.is_relative_to(root) else path.name
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        where = f", line {mark.line + 1}" if mark is not None else ""
-        problem = getattr(err, "problem", None) or "not valid YAML"
-        raise ConfigError(f"{rel}{where}: {problem}; fix the YAML, then build again.") from None
-    except (OSError, UnicodeDecodeError) as err:
-        raise ConfigError(f"{rel}: cannot be read ({err}); fix the file, then build again.") from None
-    authors = data.get("authors", {}) if isinstance(data, dict) else None
-    if not isinstance(authors, dict):
-        raise ConfigError(
-            f"{rel}: expected a mapping with an 'authors:' mapping of author keys; fix it, then build again."
-        )
-    return data
-
-
 class Reporter:
     """Receives the build's events; the default ignores them. cli.py prints them."""
 
@@ -158,7 +124,7 @@ def build(
     if options.jobs < 1:
         raise ConfigError(f"-j {options.jobs}: the number of kernels to run at once must be 1 or more.")
     # Checked before the lock is taken, so a refused layout leaves the blog as it was.
-    site = Site(root, root / "posts")
+    site = Site(root, Layout(root).sources)
     # One build at a time: recover() below settles journals and deletes temporary files,
     # which must never be those of a build that is still running.
     with build_lock(root, events.waiting):
@@ -170,7 +136,8 @@ def build(
 
 def _build(options: Options, root: Path, site: Site, events: Reporter) -> list[PostResult]:
     """Build the blog at `root` under its lock; return one PostResult per post."""
-    posts_dir = root / "posts"
+    layout = Layout(root)
+    posts_dir = layout.sources
     # A build killed mid-write leaves dot-named temporary files and journals (MkDocs skips
     # them); finish its work before deciding what is unchanged.
     site.recover()
@@ -191,10 +158,10 @@ def _build(options: Options, root: Path, site: Site, events: Reporter) -> list[P
     if options.shard is not None:
         k, n = options.shard
         unique = [p for p in unique if shard_of(p.slug, n) == k - 1]
-    store = cache.Store(root / cache.CACHE_DIR_NAME)
+    store = cache.Store(layout.cache)
     publish = options.shard is None
     plans = _plan(unique, options, site, store, publish, done)
-    authors = _authors(root)
+    authors = keys_by_name(read_authors(layout))
 
     def finish(plan: _Work, status: Status, seconds: float) -> None:
         start = time.perf_counter()
@@ -276,7 +243,7 @@ def _build(options: Options, root: Path, site: Site, events: Reporter) -> list[P
     if publish and not options.slugs:
         kept = {p.relative_to(root).as_posix() for p in sources}
         for slug in site.prune(kept):
-            done(PostResult(f"site_src/posts/{slug}.md", Status.REMOVED))
+            done(PostResult(markdown_name(slug), Status.REMOVED))
         for name in site.edited_orphans(kept):
             error = WriteError(
                 f"{name}: its source is gone, but it was edited by hand since the build wrote it, "
@@ -368,21 +335,22 @@ def _settle(plan: _Work, store: cache.Store) -> None:
 def used_cache_keys(root: Path) -> set[str]:
     """Return the cache keys a current post uses: its key now, and that of its published version."""
     root = root.resolve()
-    site = Site(root, root / "posts")
+    layout = Layout(root)
+    site = Site(root, layout.sources)
     env = cache.environment_fingerprint(root)
     used: set[str] = set()
-    for post in posts.read_unique(posts.discover(root / "posts"), root)[0]:
+    for post in posts.read_unique(posts.discover(layout.sources), root)[0]:
         record = site.record(post.slug) or {}
         if isinstance(record.get("exec_key"), str):
             used.add(record["exec_key"])
         with contextlib.suppress(NbpressError):
-            used.add(cache.execution_key(post, root / "posts", env))
+            used.add(cache.execution_key(post, layout.sources, env))
     return used
 
 
 def prune_cache(root: Path) -> tuple[list[str], tuple[int, int]]:
     """Remove the cache entries no current post uses; return (removed keys, (entries, bytes) left)."""
-    store = cache.Store(root.resolve() / cache.CACHE_DIR_NAME)
+    store = cache.Store(Layout(root.resolve()).cache)
     removed = store.prune(used_cache_keys(root))
     return removed, store.size()
 
@@ -424,9 +392,7 @@ def _publish(plan: _Work, site: Site, root: Path, authors: dict[str, str]) -> li
         "digest": DIGEST_PLACEHOLDER,
     }
     front_matter = published_front_matter(post, authors, record)
-    rendered = render(
-        post, cleaned, front_matter, f"/assets/images/{post.slug}/", plan.provenance, tuple(warnings)
-    )
+    rendered = render(post, cleaned, front_matter, figure_url(post.slug), plan.provenance, tuple(warnings))
     with _signals_deferred():
         try:
             site.publish(rendered)

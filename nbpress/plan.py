@@ -43,7 +43,7 @@ def context(site: Site) -> Context:
     from .render import renderer_fingerprint
 
     return Context(
-        site, site.root / "posts", cache.environment_fingerprint(site.root), renderer_fingerprint()
+        site, site.layout.sources, cache.environment_fingerprint(site.root), renderer_fingerprint()
     )
 
 

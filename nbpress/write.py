@@ -21,6 +21,7 @@ from typing import Any
 import yaml
 
 from .errors import ConfigError, WriteError
+from .layout import Layout
 from .render import RenderedPost
 
 TMP_PREFIX = ".nbpress-tmp-"
@@ -139,10 +140,12 @@ class Site:
 
     def __init__(self, root: Path, sources: Path) -> None:
         self.root = root.resolve()
-        self.posts_dir = self.root / "site_src" / "posts"
-        self.images_dir = self.root / "assets" / "images"
+        self.layout = Layout(self.root)
+        self.posts_dir = self.layout.generated
+        self.images_dir = self.layout.images
         sources = sources.resolve()
-        for out, home in ((self.posts_dir, "site_src"), (self.images_dir, "assets")):
+        for out in (self.posts_dir, self.images_dir):
+            home = out.relative_to(self.root).parts[0]
             real = out.resolve()
             if real == sources or real.is_relative_to(sources) or sources.is_relative_to(real):
                 raise ConfigError(
@@ -164,11 +167,11 @@ class Site:
         files deleted. Only names carrying nbpress's prefixes are touched, and only by the
         holder of the blog's build lock (nbpress.lock): never a running build's files.
         """
-        from .lock import holder, lock_path
+        from .lock import holder
 
-        if holder(lock_path(self.root)) != os.getpid():
+        if holder(self.layout.lock) != os.getpid():
             raise ConfigError(
-                f"{lock_path(self.root).relative_to(self.root)}: recover() needs the build lock; "
+                f"{self.layout.rel(self.layout.lock)}: recover() needs the build lock; "
                 "call it inside nbpress.lock.build_lock."
             )
         found = [*self.posts_dir.glob(TMP_PREFIX + "*"), *self.images_dir.glob("*/" + TMP_PREFIX + "*")]
