@@ -15,7 +15,7 @@ from mkdocs.structure.files import File, Files
 
 # (folder of the repository, file pattern, folder of the site). Notebooks are not served under
 # posts/: the blog plugin moves every non-Markdown file there to the site's root.
-MOUNTS = (("assets", "**/*", "assets"), ("posts", "*.ipynb", "notebooks"))
+MOUNTS = (("assets", "**/*", "assets"),)
 
 
 def _mounted(root: Path) -> Iterator[tuple[Path, str]]:

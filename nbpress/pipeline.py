@@ -276,16 +276,40 @@ def _publish(plan: _Plan, site: Any, root: Path, authors: dict[str, str]) -> lis
     cleaned = clean_notebook(
         executed, post.front_matter_cell, roots=[root], raw_html=post.front_matter.raw_html
     )
+    downloads = _downloads(post, cleaned, root)
     warnings = apply_display(cleaned, post.front_matter.stderr, post.rel_path)
     record = {"source": post.rel_path, "exec_key": plan.exec_key, "render_key": plan.render_key}
+    record["downloads"] = sorted(downloads)
     front_matter = published_front_matter(post, authors, record)
     rendered = render(post, cleaned, front_matter, f"/assets/images/{post.slug}/", plan.provenance)
     with _signals_deferred():
         try:
+            stale = site.publish_downloads(post.slug, downloads)
             site.publish(rendered)
+            site.remove_downloads(post.slug, stale)
         except WriteError as err:
             raise WriteError(f"{post.rel_path}: {err}") from None
     return warnings
+
+
+def _downloads(post: Any, cleaned: Any, root: Path) -> dict[str, bytes]:
+    """Return {name: bytes} a reader downloads: the executed notebook and the declared inputs.
+
+    The notebook is the cleaned one (sanitized outputs, machine paths shortened), named
+    <slug>.ipynb; an input keeps its path relative to posts/ (its folder name if it lies
+    outside), so the notebook finds it where it looked.
+    """
+    import nbformat
+
+    files = {f"{post.slug}.ipynb": nbformat.writes(cleaned).encode("utf-8")}
+    posts_dir = (root / "posts").resolve()
+    for name in post.front_matter.inputs:
+        path = (posts_dir / name).resolve()
+        if not path.is_file():
+            continue
+        rel = path.relative_to(posts_dir).as_posix() if path.is_relative_to(posts_dir) else path.name
+        files[rel] = path.read_bytes()
+    return files
 
 
 @contextlib.contextmanager
