@@ -14,7 +14,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
@@ -23,8 +23,14 @@ from tests.siteserver import serve  # noqa: E402
 
 NODE = HERE / "lighthouse"
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 # Every kind of page the blog has; a 404 is any address the site does not have.
 PAGES = {
     "home": "",
@@ -45,12 +51,15 @@ AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practi
 def axe(page: Any) -> list[dict[str, Any]]:
     """Return axe-core's violations on the open page (each: id, impact, nodes count, help)."""
     page.add_script_tag(path=str(NODE / "node_modules" / "axe-core" / "axe.min.js"))
-    result = page.evaluate(
-        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", AXE_TAGS
-    )
+    result = page.evaluate("tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", AXE_TAGS)
     return [
-        {"id": v["id"], "impact": v["impact"], "nodes": len(v["nodes"]), "help": v["help"],
-         "targets": [n["target"] for n in v["nodes"][:3]]}
+        {
+            "id": v["id"],
+            "impact": v["impact"],
+            "nodes": len(v["nodes"]),
+            "help": v["help"],
+            "targets": [n["target"] for n in v["nodes"][:3]],
+        }
         for v in result["violations"]
     ]
 
@@ -60,27 +69,34 @@ def lighthouse(url: str, form_factor: str, categories: tuple[str, ...] = CATEGOR
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "report.json"
         args = [
-            str(NODE / "node_modules" / ".bin" / "lighthouse"), url,
-            "--output=json", f"--output-path={out}", "--quiet",
+            str(NODE / "node_modules" / ".bin" / "lighthouse"),
+            url,
+            "--output=json",
+            f"--output-path={out}",
+            "--quiet",
             f"--only-categories={','.join(categories)}",
             "--chrome-flags=--headless=new " + " ".join(CHROMIUM_ARGS),
             # The site is served on 127.0.0.1: a 'throttled' run measures the simulated network.
         ]
         if form_factor == "desktop":
             args.append("--preset=desktop")
-        subprocess.run(args, check=True, env={**os.environ, "CHROME_PATH": CHROMIUM},
-                       capture_output=True, timeout=600)
+        subprocess.run(
+            args, check=True, env={**os.environ, "CHROME_PATH": CHROMIUM}, capture_output=True, timeout=600
+        )
         report = json.loads(out.read_text(encoding="utf-8"))
     scores = {k: round(100 * (v["score"] or 0)) for k, v in report["categories"].items()}
     failed = sorted(
-        a["id"] for a in report["audits"].values()
+        a["id"]
+        for a in report["audits"].values()
         if a.get("score") is not None and a["score"] < 1 and a.get("scoreDisplayMode") == "binary"
     )
     scores_and_failed: dict[str, Any] = {**scores, "failed": failed}
     return scores_and_failed
 
 
-def run_axe(base: str, schemes: tuple[str, ...] = ("light", "dark")) -> dict[str, list[dict[str, Any]]]:
+def run_axe(
+    base: str, schemes: tuple[Literal["light", "dark"], ...] = ("light", "dark")
+) -> dict[str, list[dict[str, Any]]]:
     """Return {"<page> <scheme>": violations} for every page kind in light and dark."""
     from playwright.sync_api import sync_playwright
 
@@ -112,8 +128,10 @@ def main() -> None:
         with serve(site, "/nbpress-blog/") as base:
             for name, violations in run_axe(base).items():
                 serious = [v for v in violations if v["impact"] in ("serious", "critical")]
-                print(f"axe {name}: {len(serious)} serious/critical, {len(violations)} in all",
-                      json.dumps(violations) if violations else "")
+                print(
+                    f"axe {name}: {len(serious)} serious/critical, {len(violations)} in all",
+                    json.dumps(violations) if violations else "",
+                )
             if not args.no_lighthouse:
                 for name in LIGHTHOUSE_PAGES:
                     for form in ("mobile", "desktop"):

@@ -16,12 +16,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.skeleton import REPO, copy_skeleton  # noqa: E402
+from tests.skeleton import REPO, copy_skeleton
 
-REMOTE = "https://github.com/nbpress/nbpress-blog.git"
+REMOTE = "https://github.com/nbpress/nbpress-blog.git"  # as tests/conftest.py GITHUB_REMOTE
 
 
-def build_site(dest: Path, source: Path = REPO, extra_posts: Iterable[Path] = (), remote: str = REMOTE) -> Path:
+def build_site(
+    dest: Path, source: Path = REPO, extra_posts: Iterable[Path] = (), remote: str = REMOTE
+) -> Path:
     """Return dest/site: `source`'s generated posts and assets built with the current templates."""
     copy_skeleton(dest)
     shutil.copytree(source / "site_src" / "posts", dest / "site_src" / "posts", dirs_exist_ok=True)

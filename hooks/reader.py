@@ -17,13 +17,16 @@ from typing import Any
 
 from mkdocs.plugins import event_priority
 
-_GITHUB_REMOTE = re.compile(r"^(?:https://github\.com/|git@github\.com:|ssh://git@github\.com/)([\w.-]+)/([\w.-]+?)(?:\.git)?/?$")
+_GITHUB_REMOTE = re.compile(
+    r"^(?:https://github\.com/|git@github\.com:|ssh://git@github\.com/)([\w.-]+)/([\w.-]+?)(?:\.git)?/?$"
+)
 _GLIGHTBOX = re.compile(
     r'<link[^>]*glightbox\.min\.css"?[^>]*>|<script[^>]*glightbox\.min\.js"?[^>]*></script>'
     r'|<style id="?glightbox-style"?>.*?</style>|<script id="?init-glightbox"?>.*?</script>',
     re.S,
 )
 log = logging.getLogger("mkdocs.hooks.reader")
+_ENCLOSURE = re.compile(r'<enclosure url="([^"]*)" type="[^"]*" (length="None")')
 _NO_IMAGE = re.compile(r"\s*<image>\s*<url>None</url>.*?</image>", re.S)
 
 
@@ -32,7 +35,10 @@ def github_repository(root: Path) -> tuple[str, str] | None:
     try:
         proc = subprocess.run(
             ["git", "-C", str(root), "remote", "get-url", "origin"],
-            capture_output=True, text=True, timeout=10, check=False,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
         )
     except OSError:
         return None
@@ -63,16 +69,39 @@ def on_config(config: Any) -> Any:
 
 
 def on_post_page(output: str, page: Any, config: Any) -> str:
-    """Drop glightbox's files from a page that has no figure for it."""
-    if 'class="glightbox"' in output:
-        return output
-    return _GLIGHTBOX.sub("", output)
+    """Drop glightbox's files from a page that has no figure for it; elsewhere load them late.
+
+    The plugin puts its script in <head>, where it blocks the first paint; deferred, it runs
+    after the page is parsed, so the lightbox starts once the DOM is ready.
+    """
+    if 'class="glightbox"' not in output:
+        return _GLIGHTBOX.sub("", output)
+    output = re.sub(
+        r'<script src="([^"]*glightbox\.min\.js)"></script>', r'<script defer src="\1"></script>', output
+    )
+    return re.sub(
+        r'(<script id="?init-glightbox"?>)(.*?)(</script>)',
+        lambda m: (
+            f'{m.group(1)}document.addEventListener("DOMContentLoaded", () => {{{m.group(2)}}});{m.group(3)}'
+        ),
+        output,
+        flags=re.S,
+    )
 
 
 def on_post_build(config: Any) -> None:
-    """Remove the image the RSS plugin names when it has none."""
-    for feed in Path(config["site_dir"]).glob("feed_rss_*.xml"):
+    """Remove the image the RSS plugin names when it has none; give each enclosure its length."""
+    site = Path(config["site_dir"])
+    base = str(config.get("site_url") or "")
+
+    def length(match: re.Match[str]) -> str:
+        url = match.group(1)
+        path = site / url[len(base) :] if base and url.startswith(base) else None
+        size = path.stat().st_size if path is not None and path.is_file() else 0
+        return f'{match.group(0)[: -len(match.group(2))]}length="{size}"'
+
+    for feed in site.glob("feed_rss_*.xml"):
         text = feed.read_text(encoding="utf-8")
-        fixed = _NO_IMAGE.sub("", text)
+        fixed = _ENCLOSURE.sub(length, _NO_IMAGE.sub("", text))
         if fixed != text:
             feed.write_text(fixed, encoding="utf-8")

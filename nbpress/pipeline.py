@@ -278,7 +278,11 @@ def _publish(plan: _Plan, site: Any, root: Path, authors: dict[str, str]) -> lis
     )
     downloads = _downloads(post, cleaned, root)
     warnings = apply_display(cleaned, post.front_matter.stderr, post.rel_path)
-    record = {"source": post.rel_path, "exec_key": plan.exec_key, "render_key": plan.render_key}
+    record: dict[str, Any] = {
+        "source": post.rel_path,
+        "exec_key": plan.exec_key,
+        "render_key": plan.render_key,
+    }
     record["downloads"] = sorted(downloads)
     front_matter = published_front_matter(post, authors, record)
     rendered = render(post, cleaned, front_matter, f"/assets/images/{post.slug}/", plan.provenance)

@@ -182,6 +182,7 @@ def render(
     nb = copy.deepcopy(notebook)
     _mark_figures(nb, post.front_matter.title)
     _mark_title_heading(nb, post.front_matter.title)
+    even_heading_levels(nb)
     _mark_excerpt(nb)
     attachments = _extract_attachments(nb, image_base)
     config = Config()
@@ -307,3 +308,41 @@ def reader_front_matter(
         figure["width"], figure["height"] = size
     data["nbpress"] = {**record, "figure": figure}
     return data
+
+
+_ATX = re.compile(r"^(#{1,6})([ \t]+)(.*?)[ \t]*$")
+
+
+def even_heading_levels(nb: Any) -> None:
+    """Make headings of the visible Markdown cells go down one level at a time.
+
+    A heading deeper than one below the last (an h5 after an h3, as in the SLR_NN seed) is
+    published at the next level, keeping its text and, through a class (`nbpress-h5`), its
+    look: screen readers and the table of contents get an outline without gaps (axe-core,
+    Lighthouse: heading-order). The page's title is the h1 above the first cell.
+    """
+    # (level written, level published) of the headings enclosing the current one.
+    stack: list[tuple[int, int]] = [(1, 1)]
+    for cell in nb.cells:
+        if cell.cell_type != "markdown" or cell.metadata.get(_HIDDEN):
+            continue
+        lines = cell.source.split("\n")
+        fence = ""
+        for i, line in enumerate(lines):
+            stripped = line.lstrip()
+            if stripped.startswith(("```", "~~~")):
+                marker = stripped[:3]
+                fence = "" if fence == marker else (fence or marker)
+                continue
+            match = None if fence else _ATX.match(line)
+            if match is None:
+                continue
+            level = len(match.group(1))
+            while stack and stack[-1][0] >= level:
+                stack.pop()
+            published = min(level, (stack[-1][1] if stack else 0) + 1)
+            stack.append((level, published))
+            if published != level:
+                text = match.group(3).rstrip("#").rstrip()
+                lines[i] = f"{'#' * published} {text} {{: .nbpress-h{level} }}"
+        cell.source = "\n".join(lines)
