@@ -79,6 +79,12 @@ def on_post_page(output: str, page: Any, config: Any) -> str:
     output = re.sub(
         r'<script src="([^"]*glightbox\.min\.js)"></script>', r'<script defer src="\1"></script>', output
     )
+    # Its stylesheet matters only once a figure is opened: it does not hold the first paint.
+    output = re.sub(
+        r'<link href="([^"]*glightbox\.min\.css)" rel="stylesheet">',
+        r"""<link href="\1" rel="stylesheet" media="print" onload="this.media='all'">""",
+        output,
+    )
     return re.sub(
         r'(<script id="?init-glightbox"?>)(.*?)(</script>)',
         lambda m: (

@@ -145,8 +145,8 @@ def test_outputs_look_apart_from_code_and_from_each_other(reader: Reader) -> Non
         for k in ("stdout", "stderr", "error", "result")
     }
     assert len({code, *kinds.values()}) == 5, kinds  # five different looks
-    assert page.locator(".nbpress-output .md-clipboard:visible").count() == 0
-    assert page.locator("div.highlight .md-clipboard:visible").count() > 0
+    assert page.locator(".nbpress-output button[data-md-type='copy']:visible").count() == 0
+    assert page.locator("div.highlight button[data-md-type='copy']:visible").count() > 0
 
 
 @pytest.mark.parametrize("slug", ["showcase", *POSTS])
@@ -154,13 +154,13 @@ def test_no_text_runs_under_a_copy_button_on_a_phone(browser: Any, base: str, sl
     reader = Reader(browser, base, viewport=PHONE)
     page = reader.open(f"posts/{slug}/")
     overlaps = page.evaluate(
-        """() => [...document.querySelectorAll('pre > .md-clipboard')].filter(b => {
-            const code = b.parentElement.querySelector('code').getBoundingClientRect();
+        """() => [...document.querySelectorAll('pre > nav button[data-md-type="copy"]')].filter(b => {
+            const code = b.closest('pre').querySelector('code').getBoundingClientRect();
             const r = b.getBoundingClientRect();
             return r.width > 0 && r.left < code.right && r.top < code.bottom && r.bottom > code.top;
         }).length"""
     )
-    buttons = page.locator("pre > .md-clipboard").count()
+    buttons = page.locator("pre > nav button[data-md-type='copy']:visible").count()
     reader.close()
     assert buttons > 0 and overlaps == 0
 
