@@ -109,6 +109,9 @@ def mkdocs(root: Path, *args: str, env: dict[str, str] | None = None) -> subproc
 
 
 GITHUB_REMOTE = "https://github.com/nbpress/nbpress-blog.git"
+# What hooks/reader.py makes of that remote when mkdocs.yml leaves repo_url and site_url unset.
+GITHUB_REPO_URL = "https://github.com/nbpress/nbpress-blog"
+GITHUB_SITE_URL = "https://nbpress.github.io/nbpress-blog/"
 
 
 def build_real_blog(root: Path) -> Path:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import subprocess
 import urllib.error
 import urllib.request
@@ -297,7 +298,9 @@ def test_titles_and_summaries_show_as_typed(reader: Reader) -> None:
 def test_404_page_is_styled_at_any_base_path(reader: Reader, base: str) -> None:
     page = reader.open("no/such/page/", status=404)
     assert page.locator(".md-header").evaluate("h => getComputedStyle(h).position") == "sticky"
-    assert reader.failed == [f"404 {base}no/such/page/"]
+    # Everything under the site's own folders loaded (misses are the missing address itself,
+    # the script's probes for 404.html and the preload scanner's guesses below it).
+    assert all(f.split(" ", 1)[1].startswith(f"{base}no/") for f in reader.failed), reader.failed
     page.locator("a", has_text="home page").click()
     page.wait_for_load_state("networkidle")
     assert page.url == base
@@ -375,18 +378,18 @@ def test_404_status_is_served(base: str) -> None:
     assert urlsplit(base).hostname == "127.0.0.1"
 
 
-def test_zensical_builds_the_same_sources_and_every_figure_resolves(
-    reader_site: Path, tmp_path: Path
-) -> None:
-    blog = reader_site.parent
-    proc = subprocess.run(
-        ["zensical", "build", "--clean"], cwd=blog, capture_output=True, text=True, timeout=600
-    )
+def test_zensical_builds_the_same_sources_and_every_figure_resolves(reader_site: Path, tmp_path: Path) -> None:
+    blog = tmp_path / "blog"  # a copy: the served site stays MkDocs' build
+    shutil.copytree(reader_site.parent, blog, symlinks=True, ignore=shutil.ignore_patterns("site"))
+    proc = subprocess.run(["zensical", "build", "--clean"], cwd=blog, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     site = blog / "site"
     for slug in POSTS:
         html = (site / "posts" / slug / "index.html").read_text(encoding="utf-8")
-        figures = re.findall(r'<img[^>]*src="([^"]*assets/images/[^"]*)"', html)
+        figures = re.findall(rf'<img[^>]*src="([^"]*assets/images/{slug}/[^"]*)"', html)
         assert len(figures) == len(list((blog / "assets" / "images" / slug).glob("*.png")))
         for src in figures:
-            assert (site / "posts" / slug / src).resolve().is_file(), src
+            # Zensical leaves the Markdown's root-absolute links as they are: the site's root.
+            target = site / src.lstrip("/") if src.startswith("/") else site / "posts" / slug / src
+            assert target.resolve().is_file(), src
+        assert "nbpress-byline" in html and "nbpress-download" in html
