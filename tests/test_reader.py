@@ -10,6 +10,7 @@ import json
 import re
 import shutil
 import subprocess
+import sys
 import urllib.error
 import urllib.request
 import xml.etree.ElementTree as ET
@@ -378,10 +379,14 @@ def test_404_status_is_served(base: str) -> None:
     assert urlsplit(base).hostname == "127.0.0.1"
 
 
-def test_zensical_builds_the_same_sources_and_every_figure_resolves(reader_site: Path, tmp_path: Path) -> None:
+def test_zensical_builds_the_same_sources_and_every_figure_resolves(
+    reader_site: Path, tmp_path: Path
+) -> None:
     blog = tmp_path / "blog"  # a copy: the served site stays MkDocs' build
     shutil.copytree(reader_site.parent, blog, symlinks=True, ignore=shutil.ignore_patterns("site"))
-    proc = subprocess.run(["zensical", "build", "--clean"], cwd=blog, capture_output=True, text=True, timeout=600)
+    proc = subprocess.run(
+        [sys.executable, "-m", "zensical", "build", "--clean"], cwd=blog, capture_output=True, text=True, timeout=600
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     site = blog / "site"
     for slug in POSTS:
