@@ -385,7 +385,11 @@ def test_zensical_builds_the_same_sources_and_every_figure_resolves(
     blog = tmp_path / "blog"  # a copy: the served site stays MkDocs' build
     shutil.copytree(reader_site.parent, blog, symlinks=True, ignore=shutil.ignore_patterns("site"))
     proc = subprocess.run(
-        [sys.executable, "-m", "zensical", "build", "--clean"], cwd=blog, capture_output=True, text=True, timeout=600
+        [sys.executable, "-m", "zensical", "build", "--clean"],
+        cwd=blog,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     site = blog / "site"
