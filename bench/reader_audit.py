@@ -116,26 +116,63 @@ def run_axe(
     return found
 
 
+SECTION = "## Reader's view: Lighthouse and axe-core"
+
+
+def report(axe_found: dict[str, list[dict[str, Any]]], scores: dict[str, dict[str, Any]]) -> str:
+    """Return the RESULTS.md section for one audit."""
+    lines = [
+        SECTION,
+        "",
+        "`python bench/reader_audit.py --write` (after `npm ci` in bench/lighthouse/): the committed",
+        "posts built by `mkdocs build --strict` with a GitHub remote, served under /nbpress-blog/",
+        "on 127.0.0.1, Debian's Chromium; Lighthouse 12 with its default simulated throttling",
+        "(mobile: slow 4G, 4x CPU), on a 2-core machine shared with other jobs.",
+        "",
+        "| page | form | Performance | Accessibility | Best Practices | SEO | failed audits |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for key, result in scores.items():
+        name, form = key.rsplit(" ", 1)
+        row = [str(result.get(c, "")) for c in CATEGORIES]
+        lines.append(f"| {name} | {form} | {' | '.join(row)} | {', '.join(result['failed']) or '-'} |")
+    lines += ["", "| axe-core 4.14, WCAG 2.2 AA and best practices | serious/critical | all |"]
+    lines += ["| --- | --- | --- |"]
+    for key, violations in axe_found.items():
+        serious = [v["id"] for v in violations if v["impact"] in ("serious", "critical")]
+        others = sorted({v["id"] for v in violations} - set(serious))
+        rest = ", ".join(others) or "-"
+        lines.append(f"| {key} | {', '.join(serious) or '0'} | {len(violations)} ({rest}) |")
+    return "\n".join(lines) + "\n"
+
+
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--site", type=Path, help="a built site folder (default: build one from the repo)")
     parser.add_argument("--no-lighthouse", action="store_true")
+    parser.add_argument("--write", action="store_true", help="record the figures in bench/RESULTS.md")
     args = parser.parse_args()
     from bench.reader_site import build_site
 
     with tempfile.TemporaryDirectory() as tmp:
         site = args.site or build_site(Path(tmp) / "blog")
         with serve(site, "/nbpress-blog/") as base:
-            for name, violations in run_axe(base).items():
+            found = run_axe(base)
+            for name, violations in found.items():
                 serious = [v for v in violations if v["impact"] in ("serious", "critical")]
-                print(
-                    f"axe {name}: {len(serious)} serious/critical, {len(violations)} in all",
-                    json.dumps(violations) if violations else "",
-                )
+                print(f"axe {name}: {len(serious)} serious/critical, {len(violations)} in all")
+            scores: dict[str, dict[str, Any]] = {}
             if not args.no_lighthouse:
                 for name in LIGHTHOUSE_PAGES:
                     for form in ("mobile", "desktop"):
-                        print(f"lighthouse {name} {form}:", lighthouse(base + PAGES[name], form))
+                        scores[f"{name} {form}"] = lighthouse(base + PAGES[name], form)
+                        print(f"lighthouse {name} {form}:", scores[f"{name} {form}"])
+    if args.write:
+        results = HERE / "RESULTS.md"
+        text = results.read_text(encoding="utf-8")
+        if SECTION in text:
+            text = text[: text.index(SECTION)].rstrip("\n") + "\n"
+        results.write_text(text + "\n" + report(found, scores), encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ import base64
 import binascii
 import copy
 import hashlib
+import html
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -294,7 +295,8 @@ def reader_front_matter(
     if not data.get("description"):
         summary = first_paragraph(nb)
         if summary:
-            data["description"] = summary
+            # HTML text, like every shown front matter value: the templates print it as it is.
+            data["description"] = html.escape(summary, quote=True)
     first = _first_figure(nb, figures)
     record = data.get("nbpress")
     if first is None or not isinstance(record, dict):
@@ -302,7 +304,8 @@ def reader_front_matter(
     name, alt = first
     path = f"{image_base}{name}".lstrip("/")
     data.setdefault("image", path)
-    figure: dict[str, Any] = {"src": path, "alt": alt}
+    # The alt text may already be HTML text (escaped once for the Markdown): escape it exactly once.
+    figure: dict[str, Any] = {"src": path, "alt": html.escape(html.unescape(alt), quote=True)}
     size = png_size(figures[name])
     if size:
         figure["width"], figure["height"] = size

@@ -402,3 +402,32 @@ def test_zensical_builds_the_same_sources_and_every_figure_resolves(
             target = site / src.lstrip("/") if src.startswith("/") else site / "posts" / slug / src
             assert target.resolve().is_file(), src
         assert "nbpress-byline" in html and "nbpress-download" in html
+
+
+# --- The renderer's part: values the templates only read --------------------------------
+
+
+def test_summary_is_the_first_paragraph_as_escaped_text_and_headings_have_no_gap() -> None:
+    from nbformat.v4 import new_markdown_cell, new_notebook
+
+    from nbpress.render import even_heading_levels, reader_front_matter
+
+    nb = new_notebook(
+        cells=[
+            new_markdown_cell("# Title\n\n```python\n# not a heading\n```"),
+            new_markdown_cell("Uses `x < y` and [a link](https://x.org) & *more*.\n\nSecond."),
+            new_markdown_cell("### deep\n##### deeper\n##### sibling\n## back"),
+        ]
+    )
+    data = reader_front_matter(nb, {"title": "T", "nbpress": {}}, {}, "/assets/images/t/")
+    assert data["description"] == "Uses x &lt; y and a link &amp; more."
+    kept = reader_front_matter(nb, {"description": "Mine", "nbpress": {}}, {}, "/assets/images/t/")
+    assert kept["description"] == "Mine"
+    even_heading_levels(nb)
+    assert nb.cells[0].source.endswith("# not a heading\n```")
+    assert nb.cells[2].source.split("\n") == [
+        "## deep {: .nbpress-h3 }",
+        "### deeper {: .nbpress-h5 }",
+        "### sibling {: .nbpress-h5 }",
+        "## back",
+    ]
