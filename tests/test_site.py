@@ -136,9 +136,8 @@ def test_feed_is_valid_rss_with_both_posts(real_site: Path) -> None:
 
 def test_drafts_stay_out_of_the_site_and_feed(real_site: Path, tmp_path: Path) -> None:
     blog = tmp_path / "blog"
-    shutil.copytree(
-        real_site, blog, symlinks=True, ignore=shutil.ignore_patterns("site", ".nbpress-cache", ".cache", ".git")
-    )
+    ignore = shutil.ignore_patterns("site", ".nbpress-cache", ".cache", ".git")
+    shutil.copytree(real_site, blog, symlinks=True, ignore=ignore)
     # origin is a local repository here, so the site's address is set by hand (the feed needs it).
     with (blog / "mkdocs.yml").open("a", encoding="utf-8") as config:
         config.write("site_url: https://nbpress.github.io/nbpress-blog/\n")
@@ -205,9 +204,8 @@ def test_long_outputs_fold_and_stay_out_of_search(blog: Path, add_post: Callable
 def test_gh_deploy_pushes_the_site_to_a_local_bare_repository(real_site: Path, tmp_path: Path) -> None:
     remote = tmp_path / "remote.git"
     blog = tmp_path / "blog"
-    shutil.copytree(
-        real_site, blog, symlinks=True, ignore=shutil.ignore_patterns("site", ".nbpress-cache", ".cache", ".git")
-    )
+    ignore = shutil.ignore_patterns("site", ".nbpress-cache", ".cache", ".git")
+    shutil.copytree(real_site, blog, symlinks=True, ignore=ignore)
     # origin is a local repository here, so the site's address is set by hand (the feed needs it).
     with (blog / "mkdocs.yml").open("a", encoding="utf-8") as config:
         config.write("site_url: https://nbpress.github.io/nbpress-blog/\n")
