@@ -1,4 +1,5 @@
-"""The only writer of the published tree: site_src/posts/<slug>.md and assets/images/<slug>/.
+"""The only writer of the published tree: site_src/posts/<slug>.md, assets/images/<slug>/ and
+the downloads of each post, assets/notebooks/<slug>/ (its executed notebook, its inputs).
 
 Every file is replaced atomically (temporary dot-file in the same folder, then os.replace).
 A post's figures land before the Markdown that links them; figures the new version no
