@@ -22,6 +22,17 @@ def _shard(text: str) -> tuple[int, int]:
     return k, n
 
 
+def _jobs(text: str) -> int:
+    """Return N from '-j N' with N >= 1."""
+    try:
+        jobs = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if jobs < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: run at least 1 kernel at once")
+    return jobs
+
+
 def parse_args(argv: list[str]) -> argparse.Namespace:
     """Return the parsed command line."""
     parser = argparse.ArgumentParser(
@@ -33,7 +44,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument(
         "-j",
         "--jobs",
-        type=int,
+        type=_jobs,
         default=None,
         help="kernels to run at once (default: CPUs + 1)",
     )
@@ -53,6 +64,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         help="execute nothing; exit 1 listing posts whose generated Markdown is stale or missing",
     )
     mode.add_argument(
+        "--report",
+        action="store_true",
+        help="execute nothing; print every post's status, run time, cache state and provenance",
+    )
+    mode.add_argument(
         "--watch", action="store_true", help="build, then rebuild a post when its source or inputs change"
     )
     mode.add_argument("--serve", action="store_true", help="--watch, with mkdocs serve running beside it")
@@ -62,6 +78,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.check and (args.slugs or args.force or args.shard):
         parser.error("--check looks at every post; it takes no SLUG, --force or --shard")
+    if args.report and (args.slugs or args.force or args.shard):
+        parser.error("--report lists every post; it takes no SLUG, --force or --shard")
     if (args.watch or args.serve) and args.shard:
         parser.error("--watch and --serve publish; they take no --shard")
     return args
@@ -93,6 +111,10 @@ def main(argv: list[str] | None = None) -> int:
         from nbpress.cli import check
 
         return check(args.root)
+    if args.report:
+        from nbpress.cli import report
+
+        return report(args.root)
     if args.watch or args.serve:
         from nbpress.cli import watch
 

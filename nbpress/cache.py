@@ -15,7 +15,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from .errors import SourceError
+from .errors import SourceError, WriteError
 from .posts import Post
 
 EXEC_VERSION = "1"  # bump when execution itself changes in a way that alters outputs
@@ -86,18 +86,28 @@ def is_current(record: dict[str, Any] | None, post: Post, exec_key: str, render_
 
 def render_key(post: Post, exec_key: str, renderer_fingerprint: str) -> str:
     """Return the key that changes when the generated Markdown may change."""
-    cells = [
-        [c.cell_type, c.source, sorted(c.get("metadata", {}).get("tags", []))] for c in post.notebook.cells
-    ]
-    return _digest(
-        {
-            "exec": exec_key,
-            "cells": cells,
-            "front_matter": post.front_matter.data,
-            "slug": post.slug,
-            "renderer": renderer_fingerprint,
-        }
-    )
+    from .markup import MARKUP_METADATA, bibliography_digest
+
+    cells: list[list[Any]] = []
+    for c in post.notebook.cells:
+        meta = c.get("metadata", {})
+        cells.append([c.cell_type, c.source, sorted(meta.get("tags", []))])
+        # Captions and labels live in cell metadata; added only when set, so other keys hold.
+        markup = {k: meta[k] for k in MARKUP_METADATA if k in meta}
+        if markup:
+            cells[-1].append(markup)
+    payload = {
+        "exec": exec_key,
+        "cells": cells,
+        "front_matter": post.front_matter.data,
+        "slug": post.slug,
+        "renderer": renderer_fingerprint,
+    }
+    bibliography = bibliography_digest(post)
+    if bibliography:
+        # Only when the post has one, so the keys of other posts stay as they were.
+        payload["bibliography"] = bibliography
+    return _digest(payload)
 
 
 class Store:
@@ -110,25 +120,33 @@ class Store:
         return self.directory / f"{key}.json"
 
     def load(self, key: str) -> list[Any] | None:
-        """Return the cached outputs of each code cell, or None on a miss.
+        """Return the cached outputs of each code cell, or None on a miss (see `lookup`)."""
+        return self.lookup(key)[0]
 
-        A corrupt or unreadable entry is a miss, reported on stderr, never a crash.
+    def lookup(self, key: str) -> tuple[list[Any] | None, str | None]:
+        """Return (the cached outputs of each code cell or None on a miss, a warning or None).
+
+        A corrupt or unreadable entry, or one of the wrong shape, is a miss with a one-line
+        warning for the caller to show, never a crash; the post then runs again and its entry
+        is rewritten whole.
         """
         path = self._path(key)
         if not path.exists():
-            return None
+            return None, None
         try:
             entry = json.loads(path.read_text(encoding="utf-8"))
-            outputs = entry["outputs"]
-            if entry.get("key") != key or not isinstance(outputs, list):
+            if not isinstance(entry, dict) or entry.get("key") != key:
                 raise ValueError("the entry does not match its key")
-            return outputs
-        except (OSError, ValueError, KeyError, TypeError) as err:
-            print(
-                f"warning: cache entry {path.name} is unreadable ({err}); the post will run again.",
-                file=sys.stderr,
+            outputs = entry.get("outputs")
+            problem = _outputs_problem(outputs)
+            if problem:
+                raise ValueError(problem)
+            return outputs, None
+        except (OSError, ValueError) as err:
+            return None, (
+                f"cache entry {self.directory.name}/{path.name} is unreadable ({err}); "
+                "the post will run again."
             )
-            return None
 
     def provenance(self, key: str) -> dict[str, Any] | None:
         """Return the provenance stored with the entry `key` (nbpress.provenance), or None."""
@@ -162,15 +180,25 @@ class Store:
         self._write("durations.json", json.dumps(durations, sort_keys=True))
 
     def _write(self, name: str, text: str) -> None:
-        self.directory.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".tmp-", suffix=".json")
+        """Replace the entry `name` atomically; raise WriteError (one line) if it cannot be written."""
+        tmp: Path | None = None
         try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            fd, path = tempfile.mkstemp(dir=self.directory, prefix=".tmp-", suffix=".json")
+            tmp = Path(path)
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
                 handle.write(text)
             os.chmod(tmp, 0o644)  # mkstemp makes 0600; CI artifacts and other users read the cache
             os.replace(tmp, self.directory / name)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
+        except BaseException as err:
+            if tmp is not None:
+                tmp.unlink(missing_ok=True)
+            if isinstance(err, OSError):
+                raise WriteError(
+                    f"{self.directory.name}/{name}: the build cache could not be written "
+                    f"({err.strerror or err}); free some space or fix the folder's permissions, "
+                    "then build again."
+                ) from None
             raise
 
     def keys(self) -> set[str]:
@@ -178,6 +206,47 @@ class Store:
         if not self.directory.is_dir():
             return set()
         return {p.stem for p in self.directory.glob("*.json") if len(p.stem) == 64}
+
+
+_OUTPUT_FIELDS: dict[str, dict[str, Any]] = {
+    # output_type: {field: the type its value must have}
+    "stream": {"name": str, "text": (str, list)},
+    "display_data": {"data": dict, "metadata": dict},
+    "execute_result": {"data": dict, "metadata": dict},
+    "error": {"ename": str, "evalue": str, "traceback": list},
+}
+
+
+def _outputs_problem(outputs: Any) -> str | None:
+    """Return what is wrong with a cache entry's outputs (a list per code cell), or None."""
+    if not isinstance(outputs, list):
+        return "its outputs are not a list"
+    for n, cell in enumerate(outputs, 1):
+        if not isinstance(cell, list):
+            return f"the outputs of code cell {n} are not a list"
+        for output in cell:
+            fields = _OUTPUT_FIELDS.get(str(output.get("output_type"))) if isinstance(output, dict) else None
+            if fields is None:
+                return f"code cell {n} has an output that is not a notebook output"
+            for name, kind in fields.items():
+                if not isinstance(output.get(name), kind):
+                    return f"an output of code cell {n} has no valid {name!r}"
+            kind = output["output_type"]
+            if kind == "stream":
+                ok = _is_text(output["text"])
+            elif kind == "error":
+                ok = _is_text(output["traceback"])
+            else:
+                data = output["data"].items()
+                ok = all(isinstance(m, str) and (m.endswith("json") or _is_text(v)) for m, v in data)
+            if not ok:
+                return f"an output of code cell {n} holds text that is not text"
+    return None
+
+
+def _is_text(value: Any) -> bool:
+    """Return True for a notebook text value: a string, or a list of strings."""
+    return isinstance(value, str) or (isinstance(value, list) and all(isinstance(v, str) for v in value))
 
 
 def with_outputs(post: Post, outputs: list[Any]) -> Any:

@@ -90,8 +90,11 @@ def normalise(notebook: Any, rel: str) -> None:
             shown_open.append("input")
         extra = options.get("tags")
         tags.extend(str(t) for t in (extra if isinstance(extra, list) else [extra] if extra else []))
-        if isinstance(options.get("fig-cap"), str):
-            cell.metadata.setdefault("caption", options["fig-cap"])
+        for key in ("fig-cap", "tbl-cap"):
+            if isinstance(options.get(key), str):
+                cell.metadata.setdefault("caption", options[key])
+        if isinstance(options.get("label"), str):
+            cell.metadata.setdefault("label", options["label"])
         existing = list(cell.metadata.get("tags", []))
         cell.metadata["tags"] = existing + [t for t in dict.fromkeys(tags) if t not in existing]
         cell.metadata[OPTION_LINES] = count

@@ -14,7 +14,7 @@ from . import cache, posts
 from .errors import NbpressError
 from .pipeline import PostResult, _read_unique
 from .render import renderer_fingerprint
-from .write import Site, read_record
+from .write import Site, edited, read_record
 
 
 @dataclass(frozen=True)
@@ -22,7 +22,7 @@ class Finding:
     """One post that `python build.py` would change: its name, what is wrong, and why."""
 
     name: str
-    problem: str  # "missing", "stale", "orphan" or "error"
+    problem: str  # "missing", "stale", "edited", "orphan" or "error"
     reason: str
 
 
@@ -60,6 +60,13 @@ def _check_post(post: posts.Post, site: Site, posts_dir: Path, env: str, rendere
     record = site.record(post.slug)
     if record is None:
         return Finding(post.rel_path, "missing", f"no generated site_src/posts/{post.slug}.md")
+    if edited(site.markdown_path(post.slug), record):
+        return Finding(
+            post.rel_path,
+            "edited",
+            f"site_src/posts/{post.slug}.md was edited by hand since the build wrote it; move the "
+            f"edit into {post.rel_path}, or delete the file, and build again",
+        )
     if cache.is_current(record, post, exec_key, render_key):
         fig_dir = site.figure_dir(post.slug)
         gone = [str(n) for n in record.get("figures", []) or [] if not (fig_dir / str(n)).is_file()]

@@ -50,6 +50,10 @@ class PlainReporter(Reporter):
             print(result.detail.rstrip(), file=self.err)
         print(f"{_line(result)}\nerror: {result.error}", file=self.err, flush=True)
 
+    def waiting(self, line: str) -> None:
+        """Say, once, that another build holds the blog and this one waits for it."""
+        print(line, file=self.err, flush=True)
+
 
 class LiveReporter(PlainReporter):
     """A rich live table of running posts above the plain lines of finished ones."""
@@ -92,6 +96,10 @@ class LiveReporter(PlainReporter):
             self.live.console.print(f"error: {result.error}", highlight=False, markup=False)
         for warning in result.warnings:
             self.live.console.print(f"warning: {warning}", highlight=False, markup=False)
+
+    def waiting(self, line: str) -> None:
+        """Say, above the live display, that this build waits for another one."""
+        self.live.console.print(line, highlight=False, markup=False)
 
     def stop(self) -> None:
         """End the live display."""
@@ -145,6 +153,13 @@ def run(
     finally:
         if isinstance(reporter, LiveReporter):
             reporter.stop()
+    if shard is None:
+        from .report import record
+
+        try:
+            record(root, results)
+        except OSError as err:  # the posts are published; only the report could not be written
+            print(f"warning: the execution report was not written ({err}).", file=sys.stderr)
     if live and results:
         _summary_table(results)
     print(summary(results))
@@ -152,6 +167,15 @@ def run(
     for result in failed:
         print(f"FAILED {result.error}", file=sys.stderr)
     return 1 if failed else 0
+
+
+def report(root: Path) -> int:
+    """Print the execution report (nbpress.report) of every post; return 1 if any failed."""
+    from .report import rows, text
+
+    found = rows(root)
+    print(text(found), end="")
+    return 1 if any(r.status in ("failed", "unreadable") for r in found) else 0
 
 
 def check(root: Path) -> int:

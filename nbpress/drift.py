@@ -26,7 +26,7 @@ VOLATILE = (
     (re.compile(r"^\s*To enable the following instructions:.*$", re.M), "    <native log>"),
     (re.compile(r"^\*Executed .*\*$", re.M), "*Executed <provenance>*"),
     # The cache keys change with the environment (the runner's Python); the outputs are what count.
-    (re.compile(r"^  (exec_key|render_key): \w+$", re.M), r"  \1: <key>"),
+    (re.compile(r"^  (exec_key|render_key|digest): [\w:]+$", re.M), r"  \1: <key>"),
 )
 
 

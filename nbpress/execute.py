@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import atexit
 import contextlib
 import copy
+import functools
 import os
+import queue
 import signal
 import tempfile
 import threading
@@ -37,6 +40,223 @@ def _first_line(text: str) -> str:
     return lines[-1].strip() if lines else ""
 
 
+class StreamText:
+    """The text of one output stream of a cell, coalesced as it arrives, in linear time.
+
+    Matches what nbclient's `coalesce_streams` produced (its regex drops each line's text
+    up to its last carriage return that has a character after it), but line by line as
+    chunks arrive: nbclient's regex is quadratic in a line's length and ran on the kernels'
+    event loop after the cell, outside its timeout. Only the first `cap` characters are
+    kept (an unfinished line keeps its head and its last character); the rest is counted,
+    so a 1 GB print costs no more memory than a short one.
+    """
+
+    def __init__(self, cap: int) -> None:
+        self.cap = cap
+        self.kept: list[str] = []  # the text of finished lines, at most `cap` characters
+        self.kept_len = 0
+        self.total = 0  # characters of finished lines, kept or not
+        self.line: list[str] = []  # the unfinished line, raw
+        self.line_len = 0
+        # Characters cut from the unfinished line after its first `cap` (none is a carriage
+        # return: each cut happens right after the carriage returns were applied).
+        self.line_dropped = 0
+
+    def add(self, text: str) -> None:
+        """Append a chunk of the stream."""
+        parts = text.split("\n")
+        for part in parts[:-1]:
+            self._extend(part)
+            self._finish_line("\n")
+        self._extend(parts[-1])
+
+    def _extend(self, part: str) -> None:
+        if not part:
+            return
+        self.line.append(part)
+        self.line_len += len(part)
+        if "\r" in part or self.line_len > 2 * self.cap:
+            self._compact()
+
+    def _compact(self) -> None:
+        """Apply the line's carriage returns so far, and cut its middle when it is too long."""
+        line = "".join(self.line)
+        cut = line.rfind("\r", 0, len(line) - 1)
+        if cut >= 0:
+            # Everything before it is overwritten, including what was dropped (it came before).
+            line = line[cut + 1 :]
+            self.line_dropped = 0
+        if len(line) > self.cap + 1:
+            # Keep the head (what a reader sees) and the last character (a trailing \r only
+            # takes effect once another character follows).
+            self.line_dropped += len(line) - self.cap - 1
+            line = line[: self.cap] + line[-1]
+        self.line = [line]
+        self.line_len = len(line)
+
+    def _finish_line(self, end: str) -> None:
+        line = "".join(self.line)
+        cut = line.rfind("\r", 0, len(line) - 1)
+        dropped = self.line_dropped
+        if cut >= 0:
+            line, dropped = line[cut + 1 :], 0
+        line += end
+        room = self.cap - self.kept_len
+        if room > 0:
+            # The kept head lies before any dropped characters, so it is the real text.
+            piece = line[: min(room, self.cap)]
+            self.kept.append(piece)
+            self.kept_len += len(piece)
+        self.total += len(line) + dropped
+        self.line, self.line_len, self.line_dropped = [], 0, 0
+
+    def text(self, limit: int) -> str:
+        """Return the coalesced text; past `limit` + a note's room, cut as outputs.truncate cuts it."""
+        if self.line:
+            self._finish_line("")
+        text = "".join(self.kept)
+        if self.total <= self.kept_len:
+            return text
+        head = text[:limit]
+        cut = head.rfind("\n")
+        head = head[: cut + 1] if cut > limit // 2 else head + "\n"
+        return head + f"[nbpress: output truncated, {self.total - len(head):,} more characters not shown]\n"
+
+
+def _swap_stderr_before_stdout(outputs: list[Any]) -> None:
+    """Put a stdout stream before a stderr one right after it, as nbclient's coalescing did.
+
+    The two arrive asynchronously; a fixed order keeps outputs (and figure numbers) stable.
+    """
+    for i, output in enumerate(outputs):
+        following = outputs[i + 1] if i + 1 < len(outputs) else {}
+        if (
+            output.get("output_type") == following.get("output_type") == "stream"
+            and output.get("name") == "stderr"
+            and following.get("name") == "stdout"
+        ):
+            outputs.insert(i, outputs.pop(i + 1))
+
+
+class _Tree:
+    """The processes a kernel started, remembered while it runs, so none outlives the post.
+
+    A child started with start_new_session=True leaves the kernel's process group, and one
+    whose kernel died is reparented: neither is reached by killing the kernel. Its
+    descendants are listed every half second and at each cell boundary; `end` kills those
+    still running (psutil checks each one is the same process, not a reused PID).
+    """
+
+    def __init__(self) -> None:
+        self.kernel: Any | None = None  # psutil.Process of the kernel, once it runs
+        self.seen: dict[int, Any] = {}
+
+    def note(self, pid: int | None) -> None:
+        """Remember the descendants of the kernel process `pid` (when known)."""
+        import psutil
+
+        try:
+            if pid is not None and (self.kernel is None or self.kernel.pid != pid):
+                self.kernel = psutil.Process(pid)
+            # is_running() also compares start times: a reused PID is not the kernel.
+            if self.kernel is None or not self.kernel.is_running():
+                return  # the kernel is gone: what it left was noted before
+            children = self.kernel.children(recursive=True)
+        except psutil.Error:
+            return
+        for child in children:
+            self.seen.setdefault(child.pid, child)
+
+    def end(self) -> None:
+        """Kill every remembered descendant that still runs."""
+        import psutil
+
+        alive = [p for p in self.seen.values() if p.is_running()]
+        for proc in alive:
+            with contextlib.suppress(psutil.Error):  # ended meanwhile
+                proc.kill()
+        psutil.wait_procs(alive, timeout=5)
+        self.seen.clear()
+
+
+def _kernel_pid(client: Any) -> int | None:
+    """Return the PID of the client's kernel process, or None before it starts or after it ends."""
+    km = getattr(client, "km", None)
+    process = getattr(getattr(km, "provisioner", None), "process", None)
+    pid = getattr(process, "pid", None)
+    return pid if isinstance(pid, int) else None
+
+
+@functools.cache
+def _client_class() -> type:
+    """Return nbclient's NotebookClient with streams coalesced linearly as they arrive.
+
+    Made on first use: importing nbclient costs a second a no-op build does not pay.
+    """
+    from nbclient import NotebookClient
+
+    from .outputs import MAX_TEXT_CHARS
+
+    class Client(NotebookClient):
+        """Coalesces each cell's streams on arrival, one output per stream name as nbclient did."""
+
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, coalesce_streams=False, **kwargs)
+            self.streams: dict[str, tuple[Any, StreamText]] = {}
+            self.tree = _Tree()
+
+        async def async_execute_cell(self, cell: Any, cell_index: int, *args: Any, **kwargs: Any) -> Any:
+            self.streams = {}
+            self.tree.note(_kernel_pid(self))
+            try:
+                return await super().async_execute_cell(cell, cell_index, *args, **kwargs)
+            finally:
+                self._finish_streams(cell)
+                self.tree.note(_kernel_pid(self))
+
+        def _finish_streams(self, cell: Any) -> None:
+            for output, text in self.streams.values():
+                output["text"] = text.text(MAX_TEXT_CHARS)
+            self.streams = {}
+            if cell.get("outputs"):
+                _swap_stderr_before_stdout(cell.outputs)
+
+        def output(
+            self, outs: list[Any], msg: dict[str, Any], display_id: str | None, cell_index: int
+        ) -> Any:
+            parent = msg["parent_header"].get("msg_id")
+            if self.output_hook_stack[parent]:
+                return super().output(outs, msg, display_id, cell_index)  # a widget's own output
+            if self.clear_before_next_output:
+                self.streams = {}  # nbclient empties the outputs now: the streams start again
+            if msg["msg_type"] != "stream":
+                return super().output(outs, msg, display_id, cell_index)
+            name = str(msg["content"].get("name", "stdout"))
+            chunk = str(msg["content"].get("text", ""))
+            if name in self.streams:
+                self.streams[name][1].add(chunk)
+                return None
+            empty = {**msg, "content": {**msg["content"], "text": ""}}
+            out = super().output(outs, empty, display_id, cell_index)
+            if out is None:
+                return None
+            text = StreamText(2 * MAX_TEXT_CHARS)
+            text.add(chunk)
+            self.streams[name] = (out, text)
+            return out
+
+        def clear_output(self, outs: list[Any], msg: dict[str, Any], cell_index: int) -> None:
+            super().clear_output(outs, msg, cell_index)
+            # An immediate clear empties the outputs: the streams start again.
+            self.streams = {k: v for k, v in self.streams.items() if any(o is v[0] for o in outs)}
+
+        async def _async_cleanup_kernel(self) -> None:
+            self.tree.note(_kernel_pid(self))
+            await super()._async_cleanup_kernel()
+
+    return Client
+
+
 class _Stop:
     """Shared by the executions of one build: set when Ctrl-C or SIGTERM arrives."""
 
@@ -49,23 +269,31 @@ class _Stop:
 
         Only the process is killed (rather than tasks cancelled or the kernel shut down):
         nbclient then takes its own dead-kernel path and cleans up once, without racing a
-        second shutdown of the same kernel.
+        second shutdown of the same kernel. What the kernel started is noted first, so it
+        is ended too.
         """
         self.requested = True
         for client in list(self.clients):
+            client.tree.note(_kernel_pid(client))
             km = getattr(client, "km", None)
             if km is not None and km.has_kernel:
                 with contextlib.suppress(Exception):  # already gone: nothing to kill
                     await km.signal_kernel(signal.SIGKILL)
 
 
+async def _watch_tree(client: Any) -> None:
+    """Note the kernel's descendants every half second until cancelled."""
+    while True:
+        client.tree.note(_kernel_pid(client))
+        await asyncio.sleep(0.5)
+
+
 async def execute_post(post: Post, cwd: Path, stop: _Stop | None = None) -> Any:
     """Return a copy of the post's notebook executed in a fresh kernel in `cwd`.
 
     Raises ExecutionError (or a subclass) naming the post and the 1-based cell number.
+    Every process the kernel started has ended when it returns.
     """
-    from nbclient import NotebookClient
-
     nb = copy.deepcopy(post.notebook)
     current: dict[str, int] = {"cell": -1}
 
@@ -75,12 +303,11 @@ async def execute_post(post: Post, cwd: Path, stop: _Stop | None = None) -> Any:
             raise BuildInterrupted("the build was interrupted.")
         current["cell"] = cell_index
 
-    client = NotebookClient(
+    client = _client_class()(
         nb,
         timeout=post.front_matter.timeout,
         kernel_name=post.front_matter.kernel,
         resources={"metadata": {"path": str(cwd)}},
-        coalesce_streams=True,  # Keras writes progress in pieces; one output per stream keeps figure numbers
         record_timing=False,  # timestamps would make every build differ
         # Off unless the post asks; cells tagged raises-exception are allowed by nbclient anyway.
         allow_errors=post.front_matter.allow_errors,
@@ -90,6 +317,7 @@ async def execute_post(post: Post, cwd: Path, stop: _Stop | None = None) -> Any:
     env = {**os.environ, **KERNEL_ENV}
     if stop is not None:
         stop.clients.add(client)
+    watcher = asyncio.ensure_future(_watch_tree(client))
     # The kernel process's own stdout and stderr (C++ library logs, raw fd writes) go to a file,
     # not the terminal or the build's output;
     # its tail explains a crash.
@@ -97,7 +325,13 @@ async def execute_post(post: Post, cwd: Path, stop: _Stop | None = None) -> Any:
         try:
             await _run(client, env, log, post, current)
         finally:
+            watcher.cancel()
+            client.tree.note(_kernel_pid(client))
             await _kill_leftover_kernel(client)
+            await asyncio.to_thread(client.tree.end)
+            # nbclient registers an atexit cleanup per client and leaves it registered when a
+            # kernel dies while starting; at exit it would then fail on the gone kernel.
+            atexit.unregister(client._cleanup_kernel)
             if stop is not None:
                 stop.clients.discard(client)
     return nb
@@ -169,69 +403,64 @@ async def _run_all(
     posts: Sequence[Post],
     cwd: Path,
     jobs: int,
-    on_start: Callable[[Post], None],
-    on_done: Callable[[Executed], None],
+    events: queue.Queue[tuple[str, Any]],
     stop: _Stop,
-) -> list[Executed]:
+) -> None:
     gate = asyncio.Semaphore(max(1, jobs))
 
-    async def one(post: Post) -> Executed:
+    async def one(post: Post) -> None:
         async with gate:
-            on_start(post)
+            if stop.requested:
+                return
+            events.put(("start", post))
             start = time.perf_counter()
             try:
-                if stop.requested:
-                    raise BuildInterrupted("the build was interrupted.")
                 nb = await execute_post(post, cwd, stop)
                 result = Executed(post, nb, None, time.perf_counter() - start)
             except NbpressError as err:
                 result = Executed(post, None, err, time.perf_counter() - start)
             if not stop.requested:
-                on_done(result)
-            return result
+                events.put(("done", result))
 
-    tasks: list[Awaitable[Executed]] = [one(p) for p in posts]
-    return list(await asyncio.gather(*tasks))
+    tasks: list[Awaitable[None]] = [one(p) for p in posts]
+    await asyncio.gather(*tasks)
 
 
 class _Worker(threading.Thread):
-    """Runs the kernels' event loop off the main thread.
+    """Runs the kernels' event loop off the main thread; hands each outcome over a queue.
 
-    The main thread keeps Python's own SIGINT/SIGTERM handling: nbclient installs its
-    per-client loop signal handlers (which replace each other when several kernels run)
-    only on the main thread, so here nbpress alone decides how a build stops.
+    The loop does nothing but talk to kernels: rendering, provenance and publishing run on
+    the main thread (execute_all's caller), so a slow post never stalls the other kernels'
+    messages or timeouts. The main thread keeps Python's own SIGINT/SIGTERM handling:
+    nbclient installs its per-client loop signal handlers (which replace each other when
+    several kernels run) only on the main thread, so here nbpress alone decides how a build
+    stops.
     """
 
-    def __init__(
-        self,
-        posts: Sequence[Post],
-        cwd: Path,
-        jobs: int,
-        on_start: Callable[[Post], None],
-        on_done: Callable[[Executed], None],
-    ):
+    def __init__(self, posts: Sequence[Post], cwd: Path, jobs: int) -> None:
         super().__init__(name="nbpress-kernels", daemon=True)
         self.stopper = _Stop()
-        self._args = (posts, cwd, jobs, on_start, on_done)
+        self.events: queue.Queue[tuple[str, Any]] = queue.Queue()
+        self._args = (posts, cwd, jobs)
         self.loop: asyncio.AbstractEventLoop | None = None
         self.ready = threading.Event()
         self.finished = threading.Event()
-        self.result: list[Executed] = []
         self.error: BaseException | None = None
 
     def run(self) -> None:
-        async def main() -> list[Executed]:
+        async def main() -> None:
             self.loop = asyncio.get_running_loop()
             self.ready.set()
-            return await _run_all(*self._args, self.stopper)
+            await _run_all(*self._args, self.events, self.stopper)
 
         try:
-            self.result = asyncio.run(main())
+            asyncio.run(main())
         except BaseException as err:  # handed to the main thread, which re-raises it
             self.error = err
         finally:
             self.ready.set()
             self.finished.set()
+            self.events.put(("end", None))
 
     def stop(self) -> None:
         """Ask the event loop to kill every kernel and start no more."""
@@ -248,27 +477,40 @@ def execute_all(
     on_start: Callable[[Post], None] = lambda _: None,
     on_done: Callable[[Executed], None] = lambda _: None,
 ) -> list[Executed]:
-    """Return the outcome for each post, in order, running up to `jobs` kernels at once.
+    """Return the outcome for each post, in the order of `posts`.
 
-    `on_start` and `on_done` are called as each post's kernel starts and finishes (on the
-    thread that runs the kernels). Raises BuildInterrupted when Ctrl-C (KeyboardInterrupt,
-    or SIGTERM turned into one) arrives; every kernel is shut down before it raises.
+    Up to `jobs` kernels run at once on a worker thread; `on_start` and `on_done` are called
+    on the calling thread as each post's kernel starts and finishes, so what they do (render,
+    publish) never holds up the kernels. Raises BuildInterrupted when Ctrl-C
+    (KeyboardInterrupt, or SIGTERM turned into one) arrives, even inside `on_done`; every
+    kernel and every process it started have ended before it raises.
     """
     if not posts:
         return []
-    worker = _Worker(posts, cwd, jobs, on_start, on_done)
+    worker = _Worker(posts, cwd, jobs)
     worker.start()
+    results: list[Executed] = []
     interrupted = False
-    # Wait on an Event, not Thread.join: in Python 3.11 a KeyboardInterrupt inside join()
-    # can mark a running thread as stopped, and the kernels would be left behind.
-    while not worker.finished.is_set():
-        try:
-            worker.finished.wait()
-        except KeyboardInterrupt:
-            # Keep waiting until the kernels are down: leaving now would orphan them.
-            interrupted = True
+    try:
+        while True:
+            # A timeout, not a bare get(): a signal is then acted on between two waits.
+            try:
+                kind, item = worker.events.get(timeout=0.2)
+            except queue.Empty:
+                continue
+            if kind == "end":
+                break
+            if kind == "start":
+                on_start(item)
+            else:
+                results.append(item)
+                on_done(item)
+    except KeyboardInterrupt:
+        interrupted = True
+    finally:
+        if interrupted:
             worker.stop()
-    worker.join()
+        _wait(worker)
     if interrupted or worker.stopper.requested:
         raise BuildInterrupted(
             "the build was interrupted; every kernel was shut down, posts that had finished "
@@ -276,4 +518,17 @@ def execute_all(
         )
     if worker.error is not None:
         raise worker.error
-    return worker.result
+    order = {id(post): i for i, post in enumerate(posts)}
+    return sorted(results, key=lambda r: order[id(r.post)])
+
+
+def _wait(worker: _Worker) -> None:
+    """Wait until the worker's kernels are down; a second Ctrl-C only asks again."""
+    # Wait on an Event, not Thread.join: in Python 3.11 a KeyboardInterrupt inside join()
+    # can mark a running thread as stopped, and the kernels would be left behind.
+    while not worker.finished.is_set():
+        try:
+            worker.finished.wait()
+        except KeyboardInterrupt:
+            worker.stop()
+    worker.join()

@@ -19,6 +19,8 @@ from typing import Any
 
 import nh3
 
+from .charts import is_chart
+
 # CSI sequences (colours, cursor moves), OSC sequences (titles, links) and lone escapes.
 _ANSI_RE = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-Z\\-_]")
 _PACKAGES_RE = re.compile(r"(?:[A-Za-z]:)?[\\/][^\s'\"<>()]*?[\\/](site-packages|dist-packages)(?=[\\/])")
@@ -191,6 +193,10 @@ def _valid_image(mime: str, value: Any) -> bool:
 def _clean_rich(output: Any, roots: list[Path], raw_html: bool) -> Any:
     """Return the output with only showable, valid data; or a note when nothing is left."""
     data = output.get("data", {})
+    if is_chart(data):
+        # A chart (plotly, altair, bokeh, widget): render.py's charts step replaces its data
+        # with a safe embed built from its JSON alone; nothing of it reaches the page as is.
+        return output
     interactive = [name for mime, name in _UNSHOWN_NAMES.items() if mime in data]
     if interactive:
         # Its text/plain is only a repr like "<IPython.core.display.Javascript object>".

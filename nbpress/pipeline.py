@@ -21,7 +21,7 @@ from typing import Any
 import yaml
 
 from . import cache, posts, provenance
-from .errors import NbpressError, SourceError, WriteError
+from .errors import ConfigError, NbpressError, SourceError, WriteError
 
 STATUSES = ("executed", "cached", "unchanged", "removed", "failed")
 
@@ -66,6 +66,7 @@ class _Plan:
     outputs: list[Any] | None = None
     executed: Any | None = None
     provenance: dict[str, Any] | None = None
+    warnings: list[str] = field(default_factory=list)
 
 
 def _authors(root: Path) -> dict[str, str]:
@@ -73,13 +74,33 @@ def _authors(root: Path) -> dict[str, str]:
     path = root / "site_src" / ".authors.yml"
     if not path.is_file():
         return {}
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    data = load_authors(path, root)
     table: dict[str, str] = {}
     for key, info in (data.get("authors") or {}).items():
         table[str(key)] = str(key)
         if isinstance(info, dict) and info.get("name"):
             table[str(info["name"])] = str(key)
     return table
+
+
+def load_authors(path: Path, root: Path) -> dict[str, Any]:
+    """Return the mapping in site_src/.authors.yml; raise ConfigError (one line, with its line) if broken."""
+    rel = path.relative_to(root).as_posix() if path.is_relative_to(root) else path.name
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f", line {mark.line + 1}" if mark is not None else ""
+        problem = getattr(err, "problem", None) or "not valid YAML"
+        raise ConfigError(f"{rel}{where}: {problem}; fix the YAML, then build again.") from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise ConfigError(f"{rel}: cannot be read ({err}); fix the file, then build again.") from None
+    authors = data.get("authors", {}) if isinstance(data, dict) else None
+    if not isinstance(authors, dict):
+        raise ConfigError(
+            f"{rel}: expected a mapping with an 'authors:' mapping of author keys; fix it, then build again."
+        )
+    return data
 
 
 class Reporter:
@@ -90,6 +111,9 @@ class Reporter:
 
     def finished(self, result: PostResult) -> None:
         """Called once per post when the build is done with it."""
+
+    def waiting(self, line: str) -> None:
+        """Called once if another build holds the blog's lock: `line` says which (its PID)."""
 
 
 def shard_of(slug: str, count: int) -> int:
@@ -103,10 +127,22 @@ def build(options: Options, reporter: Reporter | None = None) -> list[PostResult
     With `options.shard` = (k, n) only the k-th of n stable subsets is executed into the
     cache and nothing is published: a last job with every shard's cache then renders.
     """
-    from .write import Site
+    from .lock import build_lock
 
     events = reporter or Reporter()
     root = options.root.resolve()
+    if options.jobs < 1:
+        raise ConfigError(f"-j {options.jobs}: the number of kernels to run at once must be 1 or more.")
+    # One build at a time: recover() below settles journals and deletes temporary files,
+    # which must never be those of a build that is still running.
+    with build_lock(root, events.waiting):
+        return _build(options, root, events)
+
+
+def _build(options: Options, root: Path, events: Reporter) -> list[PostResult]:
+    """Build the blog at `root` under its lock; return one PostResult per post."""
+    from .write import Site
+
     posts_dir = root / "posts"
     site = Site(root, posts_dir)
     # A build killed mid-write leaves dot-named temporary files and journals (MkDocs skips
@@ -138,7 +174,7 @@ def build(options: Options, reporter: Reporter | None = None) -> list[PostResult
                 done(PostResult(plan.post.rel_path, "failed", seconds, err))
                 return
         elapsed = seconds + time.perf_counter() - start
-        done(PostResult(plan.post.rel_path, status, elapsed, warnings=tuple(warnings)))
+        done(PostResult(plan.post.rel_path, status, elapsed, warnings=(*plan.warnings, *warnings)))
 
     to_run = []
     for plan in plans:
@@ -147,6 +183,7 @@ def build(options: Options, reporter: Reporter | None = None) -> list[PostResult
         else:
             finish(plan, "cached", 0.0)
 
+    from .charts import attach_widget_state
     from .execute import Executed, execute_all
     from .outputs import limit_outputs
 
@@ -154,17 +191,25 @@ def build(options: Options, reporter: Reporter | None = None) -> list[PostResult
     durations = store.durations()
 
     def executed(outcome: Executed) -> None:
+        # On the main thread: the executor hands each finished notebook over a queue, so
+        # capping, probing versions, caching and publishing never stall the kernels' loop.
         plan = by_post[id(outcome.post)]
         if outcome.error is not None:
             detail = getattr(outcome.error, "traceback", "")
             done(PostResult(plan.post.rel_path, "failed", outcome.seconds, outcome.error, detail))
             return
         # Capped before caching, so a runaway cell costs no more memory or disk than a normal one.
-        plan.executed = limit_outputs(outcome.notebook)
+        # Widget state lives in notebook metadata, which the cache does not keep: into the outputs.
+        plan.executed = attach_widget_state(limit_outputs(outcome.notebook))
         # Recorded now, with the outputs, so a later re-render shows the same line.
         plan.provenance = provenance.collect(plan.executed, plan.post.front_matter.kernel)
-        store.save(plan.exec_key, plan.executed, plan.provenance)
         durations[plan.post.slug] = round(outcome.seconds, 1)
+        try:
+            store.save(plan.exec_key, plan.executed, plan.provenance)
+        except WriteError as err:  # a full disk fails this post, not the build
+            error = WriteError(f"{plan.post.rel_path}: {err}")
+            done(PostResult(plan.post.rel_path, "failed", outcome.seconds, error))
+            return
         finish(plan, "executed", outcome.seconds)
 
     # Longest first (by the last build's times) so the slowest post never starts last.
@@ -177,11 +222,20 @@ def build(options: Options, reporter: Reporter | None = None) -> list[PostResult
         on_done=executed,
     )
     if to_run:
-        store.save_durations(durations)
+        # Only an ordering hint for the next build: losing it (a full disk) costs nothing.
+        with contextlib.suppress(NbpressError):
+            store.save_durations(durations)
 
     if publish and not options.slugs:
-        for slug in site.prune({p.relative_to(root).as_posix() for p in sources}):
+        kept = {p.relative_to(root).as_posix() for p in sources}
+        for slug in site.prune(kept):
             done(PostResult(f"site_src/posts/{slug}.md", "removed"))
+        for name in site.edited_orphans(kept):
+            error = WriteError(
+                f"{name}: its source is gone, but it was edited by hand since the build wrote it, "
+                "so nbpress keeps it; move the edit into a source in posts/, or delete the file."
+            )
+            done(PostResult(name, "failed", error=error))
     return results
 
 
@@ -246,22 +300,30 @@ def _plan(
             done(PostResult(post.rel_path, "failed", error=err))
             continue
         render_key = cache.render_key(post, exec_key, renderer)
-        if not options.force and cache.is_current(site.record(post.slug), post, exec_key, render_key):
+        record = site.record(post.slug)
+        if (
+            not options.force
+            and cache.is_current(record, post, exec_key, render_key)
+            and site.whole(post.slug, record)
+        ):
             done(PostResult(post.rel_path, "unchanged"))
             continue
         plan = _Plan(post, exec_key, render_key)
         if not options.force:
-            plan.outputs = store.load(exec_key)
+            plan.outputs, problem = store.lookup(exec_key)
+            if problem:
+                plan.warnings.append(problem)
             plan.provenance = store.provenance(exec_key) if plan.outputs is not None else None
         plans.append(plan)
     return plans
 
 
 def _publish(plan: _Plan, site: Any, root: Path, authors: dict[str, str]) -> list[str]:
-    """Render and write one post; return its warnings (stderr with `stderr: warn`)."""
+    """Render and write one post; return its warnings (stderr with `stderr: warn`, charts not shown)."""
     from .cells import apply_display
     from .outputs import clean_notebook
     from .render import published_front_matter, render
+    from .write import DIGEST_PLACEHOLDER
 
     post = plan.post
     if plan.executed is not None:
@@ -282,6 +344,8 @@ def _publish(plan: _Plan, site: Any, root: Path, authors: dict[str, str]) -> lis
         "source": post.rel_path,
         "exec_key": plan.exec_key,
         "render_key": plan.render_key,
+        # write.seal replaces it with the digest of the Markdown as written, so a hand edit shows.
+        "digest": DIGEST_PLACEHOLDER,
     }
     record["downloads"] = sorted(downloads)
     front_matter = published_front_matter(post, authors, record)
@@ -293,7 +357,7 @@ def _publish(plan: _Plan, site: Any, root: Path, authors: dict[str, str]) -> lis
             site.remove_downloads(post.slug, stale)
         except WriteError as err:
             raise WriteError(f"{post.rel_path}: {err}") from None
-    return warnings
+    return [*warnings, *rendered.warnings]
 
 
 def _downloads(post: Any, cleaned: Any, root: Path) -> dict[str, bytes]:
@@ -321,9 +385,9 @@ def _signals_deferred() -> Iterator[None]:
     """Hold Ctrl-C and SIGTERM while one post is written, then act on them.
 
     Every file is replaced atomically anyway; holding the signal also keeps a post's figures
-    and Markdown from the same version. Off the main thread (posts published as their kernel
-    finishes) there is nothing to hold: signals reach the main thread, which stops the
-    kernels' loop only between two posts.
+    and Markdown from the same version. Posts are published on the main thread (the
+    executor hands them over), where signals arrive; elsewhere (a caller's own thread)
+    there is nothing to hold.
     """
     if threading.current_thread() is not threading.main_thread():
         yield

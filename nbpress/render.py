@@ -14,6 +14,7 @@ from typing import Any
 
 import yaml
 
+from .charts import transform as transform_charts
 from .errors import RenderError
 from .posts import OPTION_KEYS, Post
 from .provenance import markdown as provenance_markdown
@@ -32,6 +33,7 @@ class RenderedPost:
     slug: str
     markdown: str
     figures: dict[str, bytes]
+    warnings: tuple[str, ...] = ()
 
 
 # The modules whose code shapes the Markdown; a change to one re-renders every post.
@@ -43,6 +45,8 @@ RENDER_MODULES = (
     "fastpages.py",
     "formats.py",
     "provenance.py",
+    "markup.py",
+    "charts.py",
 )
 
 
@@ -180,8 +184,13 @@ def render(
     from nbconvert.exporters import MarkdownExporter
     from traitlets.config import Config
 
+    from . import markup
+
     nb = copy.deepcopy(notebook)
+    markup.normalise(nb)
+    charts = transform_charts(nb, post.rel_path)
     _mark_figures(nb, post.front_matter.title)
+    markup.apply(nb, post)
     _mark_title_heading(nb, post.front_matter.title)
     even_heading_levels(nb)
     _mark_excerpt(nb)
@@ -203,11 +212,14 @@ def render(
     if isinstance(front_matter.get("nbpress"), dict):
         # The record lists the figures so a later build knows which files are its own.
         front_matter["nbpress"] = {**front_matter["nbpress"], "figures": sorted(figures)}
+        if charts.libraries:
+            # The page loads these chart libraries, and only these (overrides/partials/nbpress-charts.html).
+            front_matter["nbpress"]["charts"] = charts.libraries
     front_matter = reader_front_matter(nb, front_matter, figures, image_base)
     text = f"---\n{dump_front_matter(front_matter)}---\n\n{_tidy(body)}"
     if provenance:
         text += f"\n{provenance_markdown(provenance)}"
-    return RenderedPost(post.slug, text, figures)
+    return RenderedPost(post.slug, text, figures, tuple(charts.warnings))
 
 
 def _tidy(text: str) -> str:

@@ -5,12 +5,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from . import posts
 from .errors import NbpressError
+from .markup import bibliography_paths
 
 
 def inputs_by_path(root: Path) -> dict[Path, set[str]]:
@@ -24,6 +26,10 @@ def inputs_by_path(root: Path) -> dict[Path, set[str]]:
             continue  # the build reports it
         for name in post.front_matter.inputs:
             table.setdefault((posts_dir / name).resolve(), set()).add(post.slug)
+        # A post's BibTeX file re-renders it too (its citations and References).
+        with contextlib.suppress(NbpressError):
+            for bib in bibliography_paths(post):
+                table.setdefault(bib.resolve(), set()).add(post.slug)
     return table
 
 

@@ -12,6 +12,7 @@ behind, so a build killed half-way hands them to the next one instead of to nobo
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import tempfile
@@ -27,11 +28,14 @@ TMP_PREFIX = ".nbpress-tmp-"
 JOURNAL_PREFIX = ".nbpress-writing-"
 
 
-def atomic_write(path: Path, data: bytes) -> bool:
-    """Replace `path` with `data` atomically; return False if it already held those bytes."""
+def _stage(path: Path, data: bytes) -> Path | None:
+    """Write `data` to a temporary dot-file beside `path`; return it (None if `path` already holds it).
+
+    Nothing visible changes until the caller renames it over `path`.
+    """
     try:
         if path.read_bytes() == data:
-            return False
+            return None
     except FileNotFoundError:
         pass
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=TMP_PREFIX)
@@ -41,11 +45,52 @@ def atomic_write(path: Path, data: bytes) -> bool:
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    return Path(tmp)
+
+
+def atomic_write(path: Path, data: bytes) -> bool:
+    """Replace `path` with `data` atomically; return False if it already held those bytes."""
+    tmp = _stage(path, data)
+    if tmp is None:
+        return False
+    try:
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
     return True
+
+
+# Written into a post's record, then replaced by the digest of the Markdown that holds it: the
+# same length and YAML style, so the file can be checked against its own record.
+DIGEST_PLACEHOLDER = "sha256:" + "0" * 64
+
+
+def seal(markdown: str) -> str:
+    """Return `markdown` with its record's digest placeholder replaced by the text's digest."""
+    if DIGEST_PLACEHOLDER not in markdown:
+        return markdown
+    digest = hashlib.sha256(markdown.encode("utf-8")).hexdigest()
+    return markdown.replace(DIGEST_PLACEHOLDER, f"sha256:{digest}", 1)
+
+
+def edited(markdown_path: Path, record: dict[str, Any] | None) -> bool:
+    """Return True if a generated post's Markdown is no longer what the build wrote (its digest).
+
+    A post written before digests were recorded cannot tell, and counts as not edited.
+    """
+    digest = (record or {}).get("digest")
+    if not isinstance(digest, str) or not digest.startswith("sha256:"):
+        return False
+    try:
+        text = markdown_path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return True
+    unsealed = text.replace(digest, DIGEST_PLACEHOLDER, 1)
+    return digest != "sha256:" + hashlib.sha256(unsealed.encode("utf-8")).hexdigest()
 
 
 def read_record(markdown_path: Path) -> dict[str, Any] | None:
@@ -95,8 +140,16 @@ class Site:
 
         A journal's figures that the published Markdown does not record are removed (that
         Markdown is old or new, whole either way; its own figures all exist). Returns the
-        files deleted. Only names carrying nbpress's prefixes are touched.
+        files deleted. Only names carrying nbpress's prefixes are touched, and only by the
+        holder of the blog's build lock (nbpress.lock): never a running build's files.
         """
+        from .lock import holder, lock_path
+
+        if holder(lock_path(self.root)) != os.getpid():
+            raise ConfigError(
+                f"{lock_path(self.root).relative_to(self.root)}: recover() needs the build lock; "
+                "call it inside nbpress.lock.build_lock."
+            )
         found = [*self.posts_dir.glob(TMP_PREFIX + "*"), *self.images_dir.glob("*/" + TMP_PREFIX + "*")]
         for path in found:
             path.unlink(missing_ok=True)
@@ -132,6 +185,15 @@ class Site:
             raise WriteError(f"{name!r} would be written outside {base.name}/; rename the post.")
         return path
 
+    def whole(self, slug: str, record: dict[str, Any] | None) -> bool:
+        """Return True if every figure `record` lists for the post `slug` exists.
+
+        A post whose Markdown links a missing figure (torn by an older nbpress, or a figure
+        deleted by hand) is then not current, and the next build publishes it again.
+        """
+        fig_dir = self.figure_dir(slug)
+        return all((fig_dir / str(n)).is_file() for n in (record or {}).get("figures", []) or [])
+
     def record(self, slug: str) -> dict[str, Any] | None:
         """Return the nbpress record of the published post `slug`, if there is one."""
         return read_record(self.markdown_path(slug))
@@ -163,24 +225,47 @@ class Site:
         ours = self._owned_figures(post.slug, old)
         self._check_owned(post, md_path, fig_dir, old, ours)
         journal = self._journal_path(post.slug)
-        changed = False
+        markdown = seal(post.markdown).encode("utf-8")
+        rel_md = md_path.relative_to(self.root)
+        staged: list[tuple[Path, Path]] = []
         try:
             md_path.parent.mkdir(parents=True, exist_ok=True)
             entry = {"figures": sorted(ours | set(post.figures))}
             atomic_write(journal, json.dumps(entry).encode("utf-8"))
             if post.figures:
                 fig_dir.mkdir(parents=True, exist_ok=True)
-            for name, data in post.figures.items():
-                changed |= atomic_write(self._inside(fig_dir, name), data)
-            changed |= atomic_write(md_path, post.markdown.encode("utf-8"))
+            # Every new file is written in full before any is put in place: a full disk or a
+            # bad folder then leaves the old version whole (its Markdown, its figures), never
+            # an old Markdown showing some new pictures under the same names.
+            targets = [*((self._inside(fig_dir, n), d) for n, d in post.figures.items()), (md_path, markdown)]
+            for target, data in targets:
+                tmp = _stage(target, data)
+                if tmp is not None:
+                    staged.append((tmp, target))
+        except OSError as err:
+            for tmp, _ in staged:
+                tmp.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):
+                journal.unlink(missing_ok=True)  # nothing was put in place
+            raise WriteError(
+                f"{rel_md}: could not be written ({err.strerror or err}); the last version stays "
+                "published. Free some space or fix the folder's permissions, then build again."
+            ) from None
+        try:
+            # Renames only from here: figures land before the Markdown that links them.
+            for tmp, target in staged:
+                os.replace(tmp, target)
+            changed = bool(staged)
             for name in sorted(ours - set(post.figures)):
                 self._remove(fig_dir, name)
                 changed = True
             self._remove_if_empty(fig_dir)
             journal.unlink()
         except OSError as err:
+            for tmp, _ in staged:
+                tmp.unlink(missing_ok=True)
             raise WriteError(
-                f"{md_path.relative_to(self.root)}: could not be written ({err.strerror or err}); "
+                f"{rel_md}: could not be written ({err.strerror or err}); "
                 "free some space or fix the folder's permissions, then build again."
             ) from None
         return changed
@@ -193,6 +278,12 @@ class Site:
         if md_path.exists() and old is None:
             raise WriteError(
                 f"{rel_md} exists and was not generated by nbpress; move it away or rename the post."
+            )
+        if edited(md_path, old):
+            raise WriteError(
+                f"{rel_md} was edited by hand since the build wrote it, and nbpress will not overwrite "
+                f"the edit; move it into the source {old.get('source') if old else 'notebook'}, "
+                "or delete the file, then build again."
             )
         if post.figures and fig_dir.exists() and not fig_dir.is_dir():
             raise WriteError(
@@ -267,20 +358,32 @@ class Site:
         """Remove generated posts whose source is gone; return their slugs.
 
         Only Markdown files carrying an nbpress record, and the figures that record lists,
-        are deleted: anything else in the tree belongs to the author.
+        are deleted: anything else in the tree belongs to the author, and so does a
+        generated post edited by hand since (see `edited_orphans`).
         """
         removed: list[str] = []
         if not self.posts_dir.is_dir():
             return removed
         for md in sorted(self.posts_dir.glob("*.md")):
             record = read_record(md)
-            if record is None or record.get("source") in sources:
+            if record is None or record.get("source") in sources or edited(md, record):
                 continue
             if self._remove_post(md.stem, record):
                 self.remove_downloads(md.stem, {str(n) for n in record.get("downloads", []) or []})
                 md.unlink()
                 removed.append(md.stem)
         return removed
+
+    def edited_orphans(self, sources: set[str]) -> list[str]:
+        """Return the generated posts whose source is gone but which were edited by hand since."""
+        if not self.posts_dir.is_dir():
+            return []
+        found = []
+        for md in sorted(self.posts_dir.glob("*.md")):
+            record = read_record(md)
+            if record is not None and record.get("source") not in sources and edited(md, record):
+                found.append(md.relative_to(self.root).as_posix())
+        return found
 
     def _remove_post(self, slug: str, record: dict[str, Any] | None) -> bool:
         """Delete the figures and journal of `slug`; return False if the name is not one nbpress makes."""

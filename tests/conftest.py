@@ -144,6 +144,9 @@ def real_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
 EXECUTED_AT = re.compile(r"^\*Executed \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC ", re.M)
 
 
+DIGEST = re.compile(r"^  digest: sha256:[0-9a-f]{64}$", re.M)
+
+
 def without_execution_time(markdown: str) -> str:
-    """Return a generated post with the time on its provenance line masked."""
-    return EXECUTED_AT.sub("*Executed <time> ", markdown)
+    """Return a generated post with the time on its provenance line masked (and so its digest)."""
+    return DIGEST.sub("  digest: <digest>", EXECUTED_AT.sub("*Executed <time> ", markdown))

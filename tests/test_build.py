@@ -51,7 +51,9 @@ def test_real_posts_reproduce_the_seed_numbers(real_blog: Path, slug: str) -> No
     figures = sorted(p.name for p in (real_blog / "assets" / "images" / slug).iterdir())
     assert figures == SEED_FIGURES[slug]
     for name in figures:
-        assert f'](/assets/images/{slug}/{name}){{:class="img-responsive"}}' in markdown
+        # With its pixel size (issue 12); every figure after the first loads lazily.
+        assert f'](/assets/images/{slug}/{name}){{:class="img-responsive" width="' in markdown
+    assert markdown.count('loading="lazy"}') == len(figures) - 1
     assert "site-packages" not in markdown or ".../site-packages/" in markdown
     assert str(real_blog) not in markdown and "/home/" not in markdown and "/root/" not in markdown
 

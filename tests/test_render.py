@@ -45,8 +45,8 @@ def test_figures_are_named_by_cell_and_output_index() -> None:
     assert sorted(figures) == ["output_1_1.png", "output_3_0.png"]
     assert all(data.startswith(b"\x89PNG") for data in figures.values())
     assert (
-        '![Fixture post, figure 1](/assets/images/figures/output_1_1.png){:class="img-responsive"}'
-        in markdown
+        "![Fixture post, figure 1](/assets/images/figures/output_1_1.png)"
+        '{:class="img-responsive" width="2" height="2"}' in markdown
     )
     assert "figures: [output_1_1.png, output_3_0.png]" in markdown
 

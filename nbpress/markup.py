@@ -1,0 +1,742 @@
+"""Quarto and Jupyter Book writing: captions, cross-references, citations and callouts.
+
+Each step rewrites a cleaned notebook in place before nbconvert renders it, so the
+Markdown that comes out is plain Material for MkDocs:
+
+- `figures`: numbered captions ("Figure 2: ...") and anchors for figures whose cell gives a
+  caption or a label (Quarto `#| label: fig-x` + `#| fig-cap:`, myst-nb's `mystnb.figure`
+  metadata, the `caption` and `label` cell metadata), and each figure's pixel size.
+- `callouts`: MyST ```` ```{note} ````, `:::{warning}`, `{dropdown}` and Quarto
+  `::: {.callout-tip}` blocks become admonitions (`!!!`, or `???` when collapsible).
+- `references`: labelled equations (`$$ ... $$ {#eq-x}`, MyST `$$ ... $$ (eq-x)`) and
+  tables (`: Caption {#tbl-x}`, `#| label: tbl-x`) are numbered; `@fig-x`, `{numref}`,
+  `{ref}` and `{eq}` become links; `[@key]`, `@key` and `{cite}` become citations formatted
+  by citeproc-py from the post's BibTeX file, with a References section.
+
+Every problem is a RenderError naming the file, the cell (counted from 1) and what to do.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import io
+import re
+import struct
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import RenderError
+from .posts import Post
+
+HIDDEN = "nbpress_remove"
+FIGURE_TYPES = ("image/png", "image/jpeg", "image/svg+xml")
+BIBLIOGRAPHY_NAME = "references.bib"
+CSL_STYLE = "harvard-cite-them-right"  # bundled with citeproc-py
+KIND_NAMES = {"fig": "Figure", "tbl": "Table", "eq": "Equation"}
+# MyST admonition names -> Material's. Material has no "important" or "caution".
+ADMONITIONS = {
+    "note": "note",
+    "tip": "tip",
+    "hint": "tip",
+    "important": "info",
+    "seealso": "info",
+    "warning": "warning",
+    "caution": "warning",
+    "attention": "warning",
+    "danger": "danger",
+    "error": "failure",
+    "admonition": "note",
+    "dropdown": "note",
+}
+
+
+# -- figures -------------------------------------------------------------------------------
+
+
+def _image_size(mime: str, data: Any) -> tuple[int, int] | None:
+    """Return (width, height) in pixels read from an image's bytes, or None if unknown."""
+    try:
+        if mime == "image/svg+xml":
+            text = "".join(data) if isinstance(data, list) else str(data)
+            return _svg_size(text)
+        raw = base64.b64decode("".join(data) if isinstance(data, list) else str(data))
+    except (binascii.Error, ValueError):
+        return None
+    if raw.startswith(b"\x89PNG\r\n\x1a\n") and len(raw) >= 24:
+        width, height = struct.unpack(">II", raw[16:24])
+        return int(width), int(height)
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(io.BytesIO(raw)) as image:
+            return int(image.width), int(image.height)
+    except (UnidentifiedImageError, OSError, ValueError):
+        return None
+
+
+_SVG_TAG = re.compile(r"<svg\b[^>]*>", re.S)
+_SVG_ATTR = re.compile(r"""\b(width|height|viewBox)\s*=\s*["']([^"']*)["']""")
+_SVG_LENGTH = re.compile(r"^\s*([\d.]+)\s*(px|pt)?\s*$")
+
+
+def _svg_size(text: str) -> tuple[int, int] | None:
+    tag = _SVG_TAG.search(text)
+    if not tag:
+        return None
+    attrs = dict(_SVG_ATTR.findall(tag.group(0)))
+    box = attrs.get("viewBox", "").replace(",", " ").split()
+    if len(box) == 4:
+        try:
+            width, height = float(box[2]), float(box[3])
+        except ValueError:
+            width = height = 0.0
+        if width > 0 and height > 0:
+            return round(width), round(height)
+    sizes = [_SVG_LENGTH.match(attrs.get(k, "")) for k in ("width", "height")]
+    if sizes[0] and sizes[1]:
+        # matplotlib writes points; a CSS pixel is 3/4 of a point.
+        scale = [4 / 3 if m.group(2) == "pt" else 1.0 for m in sizes if m]
+        return round(float(sizes[0].group(1)) * scale[0]), round(float(sizes[1].group(1)) * scale[1])
+    return None
+
+
+def _cell_caption_label(cell: Any) -> tuple[str, str]:
+    """Return (caption, label) of a code cell from its metadata (Quarto options land there too)."""
+    meta = cell.metadata
+    caption = meta.get("caption")
+    label = meta.get("label")
+    for key in ("mystnb", "myst"):
+        figure = meta.get(key, {}).get("figure") if isinstance(meta.get(key), dict) else None
+        if isinstance(figure, dict):
+            caption = caption if caption else figure.get("caption")
+            label = label if label else figure.get("name")
+    return (caption if isinstance(caption, str) else "", label if isinstance(label, str) else "")
+
+
+MARKUP_METADATA = ("caption", "label", "mystnb", "myst")
+
+
+def normalise(nb: Any) -> None:
+    """Copy myst-nb's figure caption and name into the `caption` and `label` cell metadata."""
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            caption, label = _cell_caption_label(cell)
+            if caption:
+                cell.metadata["caption"] = caption
+            if label:
+                cell.metadata["label"] = label
+
+
+def _figure_or_table_label(cell: Any, label: str) -> bool:
+    """Return True if `label` names the cell's figure or table: fig-/tbl-, or a myst-nb figure name."""
+    if label.startswith(("fig-", "tbl-")):
+        return True
+    meta = cell.metadata
+    return any(
+        isinstance(meta.get(k), dict) and isinstance(meta[k].get("figure"), dict) for k in ("mystnb", "myst")
+    )
+
+
+# -- the label table ------------------------------------------------------------------------
+
+
+@dataclass
+class Target:
+    """Something a cross-reference can point at."""
+
+    kind: str  # fig, tbl, eq
+    number: int
+    anchor: str
+    caption: str = ""
+
+    @property
+    def name(self) -> str:
+        return f"{KIND_NAMES[self.kind]} {self.number}"
+
+
+@dataclass
+class _State:
+    rel: str
+    targets: dict[str, Target] = field(default_factory=dict)
+    counts: dict[str, int] = field(default_factory=dict)
+
+    def add(self, kind: str, label: str, caption: str, cell: int) -> Target:
+        if label and label in self.targets:
+            raise RenderError(
+                f"{self.rel}, cell {cell}: the label {label!r} is used twice; give each target its own label."
+            )
+        self.counts[kind] = self.counts.get(kind, 0) + 1
+        target = Target(kind, self.counts[kind], _anchor(label) if label else "", caption)
+        if label:
+            self.targets[label] = target
+        return target
+
+
+def _anchor(label: str) -> str:
+    return re.sub(r"[^\w-]", "-", label)
+
+
+# A display equation's body never holds $$, so a label binds to the block just before it.
+_EQ_BODY = r"\$\$(?P<body>(?:(?!\$\$).)+?)\$\$[ \t]*"
+_EQ_QUARTO = re.compile(_EQ_BODY + r"\{#(?P<label>eq-[\w-]+)\}", re.S)
+_EQ_MYST = re.compile(_EQ_BODY + r"\((?P<label>[A-Za-z][\w-]*)\)", re.S)
+# A labelled image in a Markdown cell: Quarto's ![Caption](path){#fig-x}.
+# (A MyST {figure} becomes one too, marked .myst-figure: its name needs no fig- prefix.)
+_MD_FIGURE = re.compile(
+    r"!\[(?P<caption>[^\]\n]*)\]\((?P<src>[^)\s]+)\)\{#(?P<label>[\w-]+)(?P<attrs>[^}]*)\}"
+)
+_MYST_MARK = ".myst-figure"
+
+
+def _is_md_figure(match: re.Match[str]) -> bool:
+    return match.group("label").startswith("fig-") or _MYST_MARK in match.group("attrs")
+
+
+# MyST's figure directive: ```{figure} path, then :name: and other options, then the caption.
+_MYST_FIGURE = re.compile(
+    r"^(?P<fence>`{3,}|:{3,})\{figure\}[ \t]+(?P<src>\S+)[ \t]*\n(?P<options>(?:[ \t]*:[\w-]+:[^\n]*\n)*)"
+    r"(?P<caption>.*?)\n?(?P=fence)[ \t]*$",
+    re.M | re.S,
+)
+_TABLE_CAPTION = re.compile(r"^:[ \t]+(?P<caption>.+?)[ \t]*\{#(?P<label>tbl-[\w-]+)\}[ \t]*$", re.M)
+
+
+_MATH_DIRECTIVE = re.compile(
+    r"^(?P<fence>`{3,}|:{3,})\{math\}[ \t]*\n(?P<options>(?:[ \t]*:[\w-]+:[^\n]*\n)*)"
+    r"(?P<body>.*?)\n(?P=fence)[ \t]*$",
+    re.M | re.S,
+)
+
+
+def _math_directives(source: str) -> str:
+    """Return Markdown with MyST {math} directives as $$ blocks (`:label:` as MyST's `(label)`)."""
+
+    def block(match: re.Match[str]) -> str:
+        label = re.search(r":label:[ \t]*([A-Za-z][\w-]*)", match.group("options"))
+        body = match.group("body").strip()
+        return f"$$\n{body}\n$$ ({label.group(1)})" if label else f"$$\n{body}\n$$"
+
+    return _MATH_DIRECTIVE.sub(block, source)
+
+
+def _myst_figures(source: str) -> str:
+    """Return Markdown with MyST {figure} directives as Quarto's ![caption](path){#label}."""
+
+    def block(match: re.Match[str]) -> str:
+        options = dict(
+            (k, v.strip()) for k, v in re.findall(r"^[ \t]*:([\w-]+):(.*)$", match.group("options"), re.M)
+        )
+        caption = " ".join(match.group("caption").split()).replace("]", ")").replace("[", "(")
+        alt = options.get("alt", caption)
+        name = options.get("name", "")
+        if not name:
+            return (
+                f"![{alt}]({match.group('src')})\n\n{caption}"
+                if caption
+                else f"![{alt}]({match.group('src')})"
+            )
+        return f"![{caption}]({match.group('src')}){{#{name} {_MYST_MARK}}}"
+
+    return _MYST_FIGURE.sub(block, source)
+
+
+def _collect(nb: Any, state: _State) -> None:
+    """Number every labelled or captioned target in document order and set figure markup."""
+    shown = 0
+    for index, cell in enumerate(nb.cells):
+        if cell.metadata.get(HIDDEN):
+            continue
+        if cell.cell_type == "markdown":
+            # The equations and tables of a cell, in the order they appear.
+            found = [(m.start(), "eq", m.group("label"), "") for m in _EQ_QUARTO.finditer(cell.source)]
+            found += [(m.start(), "eq", m.group("label"), "") for m in _EQ_MYST.finditer(cell.source)]
+            found += [
+                (m.start(), "fig", m.group("label"), m.group("caption"))
+                for m in _MD_FIGURE.finditer(cell.source)
+                if _is_md_figure(m)
+            ]
+            found += [
+                (m.start(), "tbl", m.group("label"), m.group("caption"))
+                for m in _TABLE_CAPTION.finditer(cell.source)
+            ]
+            for _, kind, label, caption in sorted(found):
+                state.add(kind, label, caption, index + 1)
+            continue
+        if cell.cell_type != "code":
+            continue
+        caption, label = _cell_caption_label(cell)
+        if not _figure_or_table_label(cell, label):
+            label = ""  # Quarto labels every kind of cell (`#| label: setup`); only fig-/tbl- count
+        if label.startswith("tbl-"):
+            target = state.add("tbl", label, caption, index + 1)
+            cell.metadata["nbpress_table"] = {
+                "id": target.anchor,
+                "caption": f"{target.name}: {caption}" if caption else target.name,
+            }
+            continue
+        first = True
+        for output in cell.get("outputs", []):
+            mime = next((m for m in FIGURE_TYPES if m in output.get("data", {})), None)
+            if mime is None:
+                continue
+            figure: dict[str, Any] = {"lazy": shown > 0}
+            shown += 1
+            size = _image_size(mime, output["data"][mime])
+            if size:
+                figure["width"], figure["height"] = size
+            if caption or label:
+                target = state.add("fig", label if first else "", caption, index + 1)
+                figure["id"] = target.anchor
+                text = f"Figure {target.number}: {caption}" if caption else f"Figure {target.number}"
+                figure["caption"] = text.replace("<", "&lt;")  # Markdown and math, no HTML
+                first = False
+            output.setdefault("metadata", {})["nbpress_figure"] = figure
+        if label and first:
+            raise RenderError(
+                f"{state.rel}, cell {index + 1}: the label {label!r} names a figure, but the cell shows "
+                "none; remove the label or make the cell display its figure."
+            )
+
+
+# -- callouts ---------------------------------------------------------------------------------
+
+_OPEN_MYST = re.compile(
+    r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|:{3,})\{(?P<name>[\w-]+)\}[ \t]*(?P<arg>.*?)[ \t]*$"
+)
+_OPEN_QUARTO = re.compile(
+    r"^(?P<indent>[ \t]*)(?P<fence>:{3,})[ \t]*\{(?P<attrs>[^}]*\.callout-[^}]*)\}[ \t]*$"
+)
+_CODE_FENCE = re.compile(r"^[ \t]*(?P<fence>`{3,}|~{3,})")
+_ATTR = re.compile(r"""([\w-]+)\s*=\s*(?:"([^"]*)"|'([^']*)'|(\S+))""")
+
+
+def _callout_head(kind: str, title: str, collapse: str) -> str:
+    marker = {"": "!!!", "closed": "???", "open": "???+"}[collapse]
+    title = title.replace('"', "&quot;")
+    return f'{marker} {kind} "{title}"' if title else f"{marker} {kind}"
+
+
+def _convert_callouts(source: str) -> str:
+    """Return Markdown with MyST and Quarto callout blocks turned into Material admonitions."""
+    lines = source.split("\n")
+    out: list[str] = []
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        myst = _OPEN_MYST.match(line)
+        quarto = _OPEN_QUARTO.match(line)
+        code = _CODE_FENCE.match(line)
+        if myst and myst.group("name") in ADMONITIONS:
+            fence = myst.group("fence")
+            end = _closing(lines, i + 1, fence)
+            body = lines[i + 1 : end]
+            options: dict[str, str] = {}
+            while body and re.match(r"^[ \t]*:[\w-]+:", body[0]):
+                key, _, value = body.pop(0).strip()[1:].partition(":")
+                options[key] = value.strip()
+            name = myst.group("name")
+            title = myst.group("arg")
+            if name not in ("admonition", "dropdown") and title:
+                body.insert(0, title)  # a MyST note's argument is the start of its body
+                title = ""
+            classes = options.get("class", "").split()
+            collapse = "closed" if name == "dropdown" or "dropdown" in classes else ""
+            if collapse and "open" in options:
+                collapse = "open"
+            kind = ADMONITIONS[name]
+            if name == "admonition":
+                kind = next((ADMONITIONS[c] for c in classes if c in ADMONITIONS and c != "dropdown"), "note")
+            out.extend(_admonition(myst.group("indent"), _callout_head(kind, title, collapse), body))
+            i = end + 1
+        elif quarto:
+            attrs_text = quarto.group("attrs")
+            kind_match = re.search(r"\.callout-([\w-]+)", attrs_text)
+            name = kind_match.group(1) if kind_match else "note"
+            attrs = {k: a or b or c for k, a, b, c in _ATTR.findall(attrs_text)}
+            end = _closing(lines, i + 1, quarto.group("fence"))
+            body = lines[i + 1 : end]
+            title = attrs.get("title", "")
+            while body and not body[0].strip():
+                body.pop(0)
+            if not title and body and re.match(r"^#{1,6}\s", body[0].strip()):
+                title = body.pop(0).strip().lstrip("#").strip()
+            collapse = {"true": "closed", "false": "open"}.get(attrs.get("collapse", "").lower(), "")
+            kind = ADMONITIONS.get(name, "note")
+            out.extend(_admonition(quarto.group("indent"), _callout_head(kind, title, collapse), body))
+            i = end + 1
+        elif code:
+            # An ordinary code block: copied as it is, never searched for callouts.
+            end = _closing(lines, i + 1, code.group("fence"))
+            out.extend(lines[i : end + 1])
+            i = end + 1
+        else:
+            out.append(line)
+            i += 1
+    return "\n".join(out)
+
+
+def _closing(lines: list[str], start: int, fence: str) -> int:
+    """Return the index of the line closing `fence`, or len(lines).
+
+    A line of at least as many fence characters closes it; a colon fence with attributes
+    (`::: {.x}`, `:::{x}`) opens a nested block, as in Pandoc and MyST.
+    """
+    char = fence[0]
+    depth = 0
+    for j in range(start, len(lines)):
+        stripped = lines[j].strip()
+        if char == ":" and re.match(r"^:{3,}[ \t]*\{", stripped):
+            depth += 1
+        elif stripped.startswith(char * len(fence)) and stripped.rstrip(char) == "":
+            if depth == 0:
+                return j
+            depth -= 1
+    return len(lines)
+
+
+def _admonition(indent: str, head: str, body: list[str]) -> list[str]:
+    inner = _convert_callouts(
+        "\n".join(line[len(indent) :] if line.startswith(indent) else line for line in body)
+    )
+    text = inner.strip("\n").split("\n")
+    return [indent + head, "", *[(indent + "    " + line) if line.strip() else "" for line in text], ""]
+
+
+# -- cross-references and citations ------------------------------------------------------------
+
+_FENCED = re.compile(r"(?ms)^[ \t]*(?P<f>`{3,}|~{3,}).*?^[ \t]*(?P=f)[ \t]*$")
+# Text that is never searched for references: code, math, HTML comments and tags, link targets.
+_PROTECTED = re.compile(
+    r"(?P<t>`+).+?(?P=t)"
+    r"|\$\$.+?\$\$"
+    r"|(?<![\\\w])\$[^$\n]+?\$"
+    r"|<!--.*?-->"
+    r"|\]\([^)\s]*\)"
+    r"|<[A-Za-z/][^>\n]*>"
+)
+_ROLE = re.compile(r"\{(?P<role>numref|ref|eq|cite(?::[a-z]+)?)\}`(?P<body>[^`]+)`")
+_KEY = r"[\w](?:[\w:.#$%&+?<>~/-]*[\w])?"
+_BRACKET = re.compile(r"\[(?P<body>[^\[\]\n]*?-?@" + _KEY + r"[^\[\]\n]*?)\](?![(\[])")
+_BARE = re.compile(r"(?<![\w\\@.:/])(?P<minus>-?)@(?P<key>" + _KEY + r")")
+_CITE = re.compile(f"{_BRACKET.pattern}|{_BARE.pattern}")
+_CROSSREF = re.compile(r"^(fig|tbl|eq)-[\w-]+$")
+_PLACEHOLDER = "\x00nbpress-cite-{}\x00"
+
+
+@dataclass
+class _Citations:
+    """The citations of one post, in order; formatted once all are known."""
+
+    rel: str
+    bib_paths: list[Path]
+    source: Any = None
+    keys: dict[str, str] = field(default_factory=dict)  # lower-case key -> key in the source
+    groups: list[tuple[list[tuple[str, str, str]], str]] = field(default_factory=list)
+    loaded: bool = False
+
+    def load(self, cell: int) -> None:
+        if self.loaded:
+            return
+        self.loaded = True
+        if not self.bib_paths:
+            raise RenderError(
+                f"{self.rel}, cell {cell}: the post cites a source but has no bibliography; put a "
+                f"{BIBLIOGRAPHY_NAME} beside the posts or name one with bibliography: in the front matter."
+            )
+        from citeproc.source import BibliographySource
+        from citeproc.source.bibtex import BibTeX
+
+        source = BibliographySource()
+        for path in self.bib_paths:
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    bib = BibTeX(str(path), encoding="utf-8")
+            except Exception as err:  # the BibTeX parser raises many types
+                raise RenderError(
+                    f"{self.rel}: the bibliography {path.name} cannot be read ({type(err).__name__}: {err}); "
+                    "fix the BibTeX file."
+                ) from None
+            for key in list(bib.keys()):
+                # citeproc-py looks entries up by lower-case key.
+                source[str(key).lower()] = bib[key]
+                self.keys[str(key).lower()] = str(key)
+        self.source = source
+
+    def has(self, key: str, cell: int) -> bool:
+        self.load(cell)
+        return key.lower() in self.keys
+
+    def add(self, items: list[tuple[str, str, str]], mode: str) -> str:
+        """Return a placeholder for a group of (key, prefix, suffix) citations, formatted later."""
+        self.groups.append((items, mode))
+        return _PLACEHOLDER.format(len(self.groups) - 1)
+
+    def format(self) -> tuple[list[str], list[str]]:
+        """Return (the text of each citation group, the reference list entries as HTML)."""
+        if not self.groups:
+            return [], []
+        from citeproc import (
+            Citation,
+            CitationItem,
+            CitationStylesBibliography,
+            CitationStylesStyle,
+            formatter,
+        )
+
+        style = CitationStylesStyle(CSL_STYLE, validate=False)
+        bibliography = CitationStylesBibliography(style, self.source, formatter.html)
+
+        def cite(key: str, prefix: str, suffix: str) -> Any:
+            extra = {"prefix": f"{prefix} "} if prefix else {}
+            if suffix:
+                extra["suffix"] = f", {suffix}"
+            item = CitationItem(self.keys[key.lower()], **extra)
+            citation = Citation([item])
+            bibliography.register(citation)
+            return citation
+
+        # One citation per key, so each part of a group links to its own entry.
+        citations = [[cite(*item) for item in items] for items, _ in self.groups]
+        texts = []
+        for group, (items, mode) in zip(citations, self.groups, strict=True):
+            parts = []
+            for citation, (key, _, _) in zip(group, items, strict=True):
+                text = str(bibliography.cite(citation, lambda item: None))
+                inner = re.fullmatch(r"\((.+)\)", text)
+                if mode == "text":
+                    # "(Knuth, 1984)" -> "Knuth (1984)": the author-date style's narrative form.
+                    narrative = re.fullmatch(r"\((.+), ([^,()]+)\)", text)
+                    text = f"{narrative.group(1)} ({narrative.group(2)})" if narrative else text
+                elif len(items) > 1 and inner:
+                    text = inner.group(1)
+                parts.append(f"[{text}](#ref-{_anchor(key.lower())})")
+            joined = "; ".join(parts)
+            texts.append(f"({joined})" if mode != "text" and len(items) > 1 else joined)
+        entries = []
+        keys = [str(item.key) for item in bibliography.items]
+        for key, entry in zip(keys, bibliography.bibliography(), strict=True):
+            html = str(entry)
+            entries.append(f'<p class="nbpress-reference" id="ref-{_anchor(key.lower())}">{html}</p>')
+        return texts, entries
+
+
+def bibliography_paths(post: Post) -> list[Path]:
+    """Return the BibTeX files of a post: `bibliography:` in its front matter, else references.bib beside it.
+
+    Relative names are read from the post's folder. Raises RenderError for a named file that
+    does not exist.
+    """
+    folder = post.path.parent
+    named = post.front_matter.data.get("bibliography")
+    if named:
+        names = [named] if isinstance(named, str) else [str(n) for n in named]
+        paths = [folder / n for n in names]
+        for name, path in zip(names, paths, strict=True):
+            if not path.is_file():
+                raise RenderError(
+                    f"{post.rel_path}: the bibliography {name!r} does not exist; bibliography: names "
+                    "BibTeX files relative to the post's folder."
+                )
+        return paths
+    default = folder / BIBLIOGRAPHY_NAME
+    return [default] if default.is_file() else []
+
+
+def bibliography_digest(post: Post) -> str:
+    """Return a digest of the post's BibTeX files ("" when it has none), for the render key."""
+    try:
+        paths = bibliography_paths(post)
+    except RenderError:
+        return "missing"
+    h = hashlib.sha256()
+    for path in paths:
+        h.update(path.name.encode())
+        h.update(path.read_bytes())
+    return h.hexdigest() if paths else ""
+
+
+def _unknown(rel: str, cell: int, label: str, what: str) -> RenderError:
+    return RenderError(f"{rel}, cell {cell}: {what} {label!r} is not defined; {_ADVICE[what]}")
+
+
+_ADVICE = {
+    "the label": "label the figure (#| label: fig-x), table or equation ({#eq-x}) it points at, "
+    "or fix the spelling.",
+    "the citation key": "add the entry to the post's BibTeX file or fix the key (write \\@ for a literal @).",
+}
+
+
+def _link(target: Target, role: str, text: str | None = None) -> str:
+    if text is None:
+        if role == "eq":
+            text = f"({target.number})"
+        elif role == "ref" and target.caption:
+            text = target.caption
+        else:
+            text = target.name
+    return f"[{text}](#{target.anchor})"
+
+
+def _rewrite_text(text: str, cell: int, state: _State, cites: _Citations) -> str:
+    """Rewrite references in one stretch of unprotected Markdown."""
+
+    def bracket(match: re.Match[str]) -> str:
+        items = []
+        for part in match.group("body").split(";"):
+            found = re.search(r"(-?)@(" + _KEY + r")", part)
+            if not found:
+                return match.group(0)
+            prefix = part[: found.start()].strip()
+            items.append((found.group(2), prefix, part[found.end() :].strip().lstrip(",").strip()))
+        if all(_CROSSREF.match(k) for k, _, _ in items):
+            links = []
+            for key, _, _ in items:
+                if key not in state.targets:
+                    raise _unknown(state.rel, cell, key, "the label")
+                links.append(_link(state.targets[key], "numref"))
+            return "; ".join(links)
+        for key, _, _ in items:
+            if not cites.has(key, cell):
+                raise _unknown(state.rel, cell, key, "the citation key")
+        return cites.add(items, "paren")
+
+    def bare(match: re.Match[str]) -> str:
+        key = match.group("key")
+        if _CROSSREF.match(key):
+            if key not in state.targets:
+                raise _unknown(state.rel, cell, key, "the label")
+            return _link(state.targets[key], "numref")
+        if not cites.bib_paths:
+            return match.group(0)  # no bibliography: an @name is just text
+        if not cites.has(key, cell):
+            raise _unknown(state.rel, cell, key, "the citation key")
+        return cites.add([(key, "", "")], "paren" if match.group("minus") else "text")
+
+    def either(match: re.Match[str]) -> str:
+        return bracket(match) if match.group("body") is not None else bare(match)
+
+    # An escaped \@ is a literal @ (outside code, where it is left as written).
+    return _CITE.sub(either, text).replace("\\@", "@")
+
+
+def _split(pattern: re.Pattern[str], text: str) -> list[tuple[bool, str]]:
+    """Return `text` cut into (matched by `pattern`, piece) in order."""
+    pieces: list[tuple[bool, str]] = []
+    last = 0
+    for match in pattern.finditer(text):
+        pieces.append((False, text[last : match.start()]))
+        pieces.append((True, match.group(0)))
+        last = match.end()
+    pieces.append((False, text[last:]))
+    return pieces
+
+
+def _rewrite_cell(source: str, cell: int, state: _State, cites: _Citations) -> str:
+    """Return a Markdown cell with equations numbered and references and citations resolved."""
+
+    def equation(match: re.Match[str]) -> str:
+        target = state.targets[match.group("label")]
+        body = match.group("body").strip()
+        return (
+            f'<div class="nbpress-equation" id="{target.anchor}" markdown>\n\n'
+            f"$$\n{body} \\tag{{{target.number}}}\n$$\n\n</div>"
+        )
+
+    def table(match: re.Match[str]) -> str:
+        target = state.targets[match.group("label")]
+        caption = match.group("caption").replace("<", "&lt;")
+        return f'<p class="nbpress-caption" id="{target.anchor}" markdown="span">{target.name}: {caption}</p>'
+
+    source = _EQ_QUARTO.sub(equation, source)
+    source = _EQ_MYST.sub(lambda m: equation(m) if m.group("label") in state.targets else m.group(0), source)
+    source = _TABLE_CAPTION.sub(table, source)
+
+    def md_figure(match: re.Match[str]) -> str:
+        if not _is_md_figure(match):
+            return match.group(0)
+        target = state.targets[match.group("label")]
+        caption = match.group("caption")
+        attrs = match.group("attrs").replace(_MYST_MARK, "").strip()
+        image = f"![{caption}]({match.group('src')})" + (f"{{{attrs}}}" if attrs else "")
+        text = f"{target.name}: {caption}" if caption else target.name
+        return (
+            f'<figure class="nbpress-figure" markdown="span" id="{target.anchor}">\n{image}\n'
+            f'<figcaption markdown="span">{text.replace("<", "&lt;")}</figcaption>\n</figure>'
+        )
+
+    source = _MD_FIGURE.sub(md_figure, source)
+
+    def role(match: re.Match[str]) -> str:
+        name, body = match.group("role"), match.group("body").strip()
+        if name.startswith("cite"):
+            keys = [k.strip() for k in body.split(",") if k.strip()]
+            for key in keys:
+                if not cites.has(key, cell):
+                    raise _unknown(state.rel, cell, key, "the citation key")
+            textual = name in ("cite:t", "cite:ts", "cite:author")
+            return cites.add([(k, "", "") for k in keys], "text" if textual else "paren")
+        explicit = re.fullmatch(r"(?P<text>.*?)\s*<(?P<label>[^<>]+)>", body, re.S)
+        label = explicit.group("label") if explicit else body
+        if label not in state.targets:
+            raise _unknown(state.rel, cell, label, "the label")
+        target = state.targets[label]
+        text = explicit.group("text").replace("%s", str(target.number)) if explicit else None
+        return _link(target, name, text)
+
+    pieces: list[str] = []
+    for fenced, part in _split(_FENCED, source):
+        if fenced:
+            pieces.append(part)
+            continue
+        for protected, text in _split(_PROTECTED, _ROLE.sub(role, part)):
+            pieces.append(text if protected else _rewrite_text(text, cell, state, cites))
+    return "".join(pieces)
+
+
+_BIB_MARKER = re.compile(
+    r"^(?::::+[ \t]*\{#refs\}[ \t]*\n:::+|```\{bibliography\}[^\n]*\n(?:[^\n]*\n)*?```)[ \t]*$", re.M
+)
+
+
+def apply(nb: Any, post: Post) -> None:
+    """Rewrite a cleaned notebook in place: figures, callouts, references, citations.
+
+    Raises RenderError naming the cell for an unknown label or citation key.
+    """
+    rel = post.rel_path
+    state = _State(rel)
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            cell.source = _myst_figures(_math_directives(cell.source))
+    _collect(nb, state)
+    cites = _Citations(rel, bibliography_paths(post))
+    marker_cell: Any = None
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type != "markdown" or cell.metadata.get(HIDDEN):
+            continue
+        source = _convert_callouts(cell.source)
+        source = _rewrite_cell(source, index + 1, state, cites)
+        if _BIB_MARKER.search(source):
+            marker_cell = cell
+        cell.source = source
+    texts, entries = cites.format()
+    references = "\n\n".join(["## References", *entries]) if entries else ""
+    for cell in nb.cells:
+        if cell.cell_type == "markdown" and "\x00" in cell.source:
+            cell.source = re.sub("\x00nbpress-cite-(\\d+)\x00", lambda m: texts[int(m.group(1))], cell.source)
+    if marker_cell is not None:
+        marker_cell.source = _BIB_MARKER.sub(lambda _: references, marker_cell.source)
+    elif references:
+        from nbformat.v4 import new_markdown_cell
+
+        cell = new_markdown_cell(references)
+        if (nb.nbformat, nb.nbformat_minor) < (4, 5):
+            cell.pop("id", None)  # cell ids exist from nbformat 4.5 on
+        else:
+            cell["id"] = "nbpress-references"
+        nb.cells.append(cell)

@@ -1,0 +1,207 @@
+"""The execution report: every post with its status, run time, cache state and provenance.
+
+Like Jupyter Book's execution table. Each build records what happened to each post in
+`.nbpress-cache/report.json`; a failing post's full traceback goes to
+`site_src/execution/logs/<slug>.log`. `rows` joins that record with the cache and the
+provenance stored with the outputs; the build writes them as a page of the site
+(`site_src/execution/index.md`, git-ignored), and `python build.py --report` prints them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from . import cache, posts
+from .errors import NbpressError
+from .pipeline import PostResult
+
+PAGE_DIR = Path("site_src") / "execution"
+STATE_NAME = "report.json"
+
+
+@dataclass(frozen=True)
+class Row:
+    """One post in the report."""
+
+    source: str  # posts/<file>
+    slug: str
+    status: str  # ok, failed, not built, unreadable
+    seconds: float | None
+    cache: str  # cached, not cached, unknown
+    executed: str  # when the cached outputs were made ("" if unknown)
+    environment: str  # "Python 3.11.7, numpy 2.4.6" ("" if unknown)
+    error: str = ""
+    log: str = ""  # path of the log, relative to site_src/execution/
+
+
+def _state_path(root: Path) -> Path:
+    return root / cache.CACHE_DIR_NAME / STATE_NAME
+
+
+def _load_state(root: Path) -> dict[str, dict[str, Any]]:
+    try:
+        data = json.loads(_state_path(root).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return {str(k): v for k, v in data.items() if isinstance(v, dict)} if isinstance(data, dict) else {}
+
+
+def _write(path: Path, text: str) -> None:
+    """Replace `path` atomically with `text`; leave it untouched when it already holds it."""
+    if path.is_file() and path.read_text(encoding="utf-8") == text:
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def record(root: Path, results: list[PostResult]) -> None:
+    """Merge a build's results into the report's state, write the failure logs and the page."""
+    state = _load_state(root)
+    logs = root / PAGE_DIR / "logs"
+    for result in results:
+        if not result.name.startswith("posts/"):
+            continue  # a removed post's Markdown; its entry goes with its source below
+        slug = posts.name_slug(Path(result.name))
+        log = logs / f"{slug}.log"
+        entry: dict[str, Any] = dict(state.get(result.name, {}))
+        if result.status == "failed":
+            from .outputs import clean_text
+
+            text = f"{result.error}\n"
+            if result.detail:
+                text = f"{result.detail.rstrip()}\n\n{text}"
+            # Served with the site: no terminal colours, no paths of the build machine.
+            _write(log, clean_text(text, [root]))
+            entry.update(status="failed", error=str(result.error), log=f"logs/{slug}.log")
+        else:
+            log.unlink(missing_ok=True)
+            entry.update(status="ok", error="", log="")
+        if result.status == "executed" or (result.status == "failed" and result.seconds):
+            entry["seconds"] = round(result.seconds, 1)
+        state[result.name] = entry
+    sources = {p.relative_to(root).as_posix() for p in posts.discover(root / "posts")}
+    state = {k: v for k, v in sorted(state.items()) if k in sources}
+    _write(_state_path(root), json.dumps(state, indent=1, sort_keys=True) + "\n")
+    _write(root / PAGE_DIR / "index.md", page(rows(root)))
+
+
+def rows(root: Path) -> list[Row]:
+    """Return one Row per source in posts/, in name order."""
+    state = _load_state(root)
+    store = cache.Store(root / cache.CACHE_DIR_NAME)
+    env = cache.environment_fingerprint(root)
+    durations = store.durations()
+    stored = store.keys()
+    found = []
+    for path in posts.discover(root / "posts"):
+        source = path.relative_to(root).as_posix()
+        entry = state.get(source, {})
+        slug = posts.name_slug(path)
+        status = str(entry.get("status", "not built"))
+        cache_state, executed, environment = "unknown", "", ""
+        try:
+            post = posts.read_post(path, root)
+            key = cache.execution_key(post, root / "posts", env)
+        except NbpressError as err:
+            status = "failed" if status == "failed" else "unreadable"
+            entry = {**entry, "error": entry.get("error") or str(err)}
+        else:
+            cached = key in stored
+            cache_state = "cached" if cached else "not cached"
+            provenance = store.provenance(key) if cached else None
+            if provenance:
+                executed = str(provenance.get("executed", "")).replace("T", " ").replace("Z", " UTC")
+                python = provenance.get("python")
+                parts = [f"Python {python}" if python else f"kernel {provenance.get('kernel', '?')}"]
+                parts += [f"{n} {v}" for n, v in (provenance.get("packages") or {}).items()]
+                environment = ", ".join(parts)
+        seconds = entry.get("seconds", durations.get(slug))
+        found.append(
+            Row(
+                source=source,
+                slug=slug,
+                status=status,
+                seconds=float(seconds) if isinstance(seconds, (int, float)) else None,
+                cache=cache_state,
+                executed=executed,
+                environment=environment,
+                error=str(entry.get("error", "")),
+                log=str(entry.get("log", "")),
+            )
+        )
+    return found
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def page(report: list[Row]) -> str:
+    """Return the report as a Markdown page of the site."""
+    lines = [
+        "---",
+        "title: Execution report",
+        "search:",
+        "  exclude: true",
+        "---",
+        "",
+        "# Execution report",
+        "",
+        "Every post of the blog as the last build left it: whether it built, how long its",
+        "notebook ran, whether its outputs are in the build cache, and when and with what",
+        "they were executed. A failed post links the log with its full traceback.",
+        "",
+        "| post | status | run time | cache | executed | with |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for row in report:
+        status = row.status
+        if row.log:
+            status = f"[{status}]({row.log})"
+        seconds = f"{row.seconds:.1f} s" if row.seconds is not None else ""
+        cells = [f"`{row.source}`", status, seconds, row.cache, row.executed, _cell(row.environment)]
+        lines.append("| " + " | ".join(cells) + " |")
+    failures = [r for r in report if r.error]
+    if failures:
+        lines += ["", "## Failures", ""]
+        lines += [f"- `{r.source}`: {_cell(r.error)}" for r in failures]
+    return "\n".join(lines) + "\n"
+
+
+def text(report: list[Row]) -> str:
+    """Return the report as plain aligned columns for a terminal."""
+    header = ("post", "status", "run time", "cache", "executed", "with")
+    table = [header] + [
+        (
+            r.source,
+            r.status,
+            f"{r.seconds:.1f} s" if r.seconds is not None else "-",
+            r.cache,
+            r.executed or "-",
+            r.environment or "-",
+        )
+        for r in report
+    ]
+    widths = [max(len(row[i]) for row in table) for i in range(len(header) - 1)]
+    lines = [
+        "  ".join(c.ljust(w) for c, w in zip(row[:-1], widths, strict=True)) + "  " + row[-1] for row in table
+    ]
+    for r in report:
+        if r.error:
+            lines.append(f"{r.status}: {r.error}")
+            if r.log:
+                lines.append(f"       traceback: {(PAGE_DIR / r.log).as_posix()}")
+    return "\n".join(line.rstrip() for line in lines) + "\n"

@@ -1,0 +1,404 @@
+"""Interactive charts (nbpress/charts.py): real kernels make plotly, altair, bokeh and ipywidgets
+outputs; the built site, opened in Chromium, draws each with the libraries it serves itself.
+
+The post is hostile on purpose: a `</script>` in titles, an `<img onerror>` in a plotly
+annotation and in a widget, a `javascript:` href in a Vega-Lite spec. Each attack would set
+window.pwned; each test also checks the attack's text reached the page, as data.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+import yaml
+
+from nbpress.charts import LIBRARIES, VENDORED, embed_json
+from tests.conftest import CHROMIUM, CHROMIUM_ARGS, REPO, mkdocs
+from tests.siteserver import serve
+from tests.skeleton import copy_skeleton
+
+ALLOWED_HOSTS = {"api.github.com"}  # Material's repo stars; aborted, as in test_browser.py
+TITLE = "</script><script>window.pwned='title'</script>"
+CELLS = [
+    # 2: plotly, hostile title and annotation
+    "import json\n"
+    "import plotly.graph_objects as go\n"
+    "fig = go.Figure(go.Scatter(x=[1, 2, 3], y=[3, 1, 2]))\n"
+    f'fig.update_layout(title="{TITLE}", annotations=[dict(x=2, y=1, '
+    "text='<img src=x onerror=\"window.pwned=1\">annotated'),\n"
+    '    dict(x=1, y=3, text=\'<a class="js" href="javascript:window.pwned=2">js link</a>\')],\n'
+    "    images=[dict(source='https://example.org/logo.png', x=0, y=0)])\n"
+    "fig",
+    # 3: plotly with a PNG beside its JSON: the static form
+    "import base64, io\n"
+    "import matplotlib\n"
+    "matplotlib.use('agg')\n"
+    "import matplotlib.pyplot as plt\n"
+    "from IPython.display import display\n"
+    "plt.plot([1, 2])\n"
+    "buffer = io.BytesIO()\n"
+    "plt.savefig(buffer, format='png')\n"
+    "plt.close()\n"
+    "display({'application/vnd.plotly.v1+json': json.loads(fig.to_json()),\n"
+    "         'image/png': base64.b64encode(buffer.getvalue()).decode(), 'text/plain': 'Figure'}, raw=True)",
+    # 4: altair, its default renderer (HTML that would load Vega from a CDN)
+    "import altair as alt\n"
+    "import pandas as pd\n"
+    "alt.Chart(pd.DataFrame({'a': ['x', 'y'], 'b': [3, 4]}),\n"
+    f'          title="{TITLE}").mark_bar().encode(x="a:N", y="b:Q")',
+    # 5: Vega-Lite v5 by MIME type, bars linking to javascript: and to the page itself
+    "display({'application/vnd.vegalite.v5+json': {\n"
+    "    '$schema': 'https://vega.github.io/schema/vega-lite/v5.json',\n"
+    "    'data': {'values': [{'k': 'evil', 'v': 5, 'u': \"javascript:window.pwned='href'\"},\n"
+    "                        {'k': 'fine', 'v': 5, 'u': '#clicked'}]},\n"
+    "    'mark': 'bar', 'width': 200, 'height': 100,\n"
+    "    'encoding': {'x': {'field': 'k', 'type': 'nominal'}, 'y': {'field': 'v', 'type': 'quantitative'},\n"
+    "                 'href': {'field': 'u'}}}, 'text/plain': 'chart'}, raw=True)",
+    # 6: Vega v5
+    "display({'application/vnd.vega.v5+json': {\n"
+    "    '$schema': 'https://vega.github.io/schema/vega/v5.json', 'width': 120, 'height': 60,\n"
+    "    'marks': [{'type': 'rect', 'encode': {'enter': {\n"
+    "        'x': {'value': 0}, 'y': {'value': 0}, 'width': {'value': 60}, 'height': {'value': 30},\n"
+    "        'fill': {'value': 'teal'}}}}]}}, raw=True)",
+    # 7: bokeh
+    "from bokeh.io import output_notebook, show\n"
+    "from bokeh.plotting import figure\n"
+    "output_notebook(hide_banner=True)\n"
+    f'p = figure(title="{TITLE}", width=500, height=250)\n'
+    "p.line([1, 2, 3], [3, 1, 2])\n"
+    "show(p)",
+    # 8: ipywidgets, with hostile HTML in an HTML widget
+    "import ipywidgets as widgets\n"
+    "widgets.VBox([widgets.IntSlider(value=3, description='n'),\n"
+    '              widgets.HTML(\'<b class="bold">bold</b><img src="data:image/gif;base64,R0lG" '
+    'onerror="window.pwned=1">\')])',
+    # 9: a widget view whose model the kernel never saved (as from a notebook run elsewhere): a warning
+    "display({'application/vnd.jupyter.widget-view+json':\n"
+    "         {'model_id': 'never-saved', 'version_major': 2, 'version_minor': 0}}, raw=True)",
+    # 10: a MIME type nobody draws: a warning
+    "display({'application/x-nbpress-unknown+json': {'a': 1}}, raw=True)",
+    # 11: a widget of another package, whose code the manager would fetch from a CDN: a warning
+    "from traitlets import Unicode\n"
+    "class Foreign(widgets.DOMWidget):\n"
+    "    _model_module = Unicode('foreign-widgets').tag(sync=True)\n"
+    "    _view_module = Unicode('foreign-widgets').tag(sync=True)\n"
+    "    _model_name = Unicode('ForeignModel').tag(sync=True)\n"
+    "    _view_name = Unicode('ForeignView').tag(sync=True)\n"
+    "Foreign()",
+    # 12: bokeh widgets and a table (their own bundles), hostile HTML in a Div
+    "from bokeh.layouts import column\n"
+    "from bokeh.models import ColumnDataSource, DataTable, Div, Slider, TableColumn\n"
+    'show(column(Div(text=\'<b class="bk-bold">bold</b><img src="data:image/gif;base64,R0lG" \'\n'
+    "                     'onerror=\"window.pwned=1\">'),\n"
+    "            Slider(start=0, end=10, value=3, title='n'),\n"
+    "            DataTable(source=ColumnDataSource({'a': [1, 2]}),\n"
+    "                      columns=[TableColumn(field='a', title='a')], width=200, height=80)))",
+    # 13: bokeh with a CustomJS callback, code from the notebook: not drawn, a warning
+    "from bokeh.models import CustomJS\n"
+    "q = figure(width=200, height=100)\n"
+    "q.line([1, 2], [1, 2])\n"
+    "q.js_on_event('tap', CustomJS(code=\"window.pwned = 'customjs'\"))\n"
+    "show(q)",
+    # 14: a plotly map, whose outlines plotly.js would fetch from another site: a warning
+    "go.Figure(go.Scattergeo(lon=[0], lat=[0]))",
+    # 15: widgets that would load another site's files: two warnings
+    "display(widgets.Image.from_url('https://example.org/picture.png'))\n"
+    "display(widgets.HTML('styled', style={'background': 'url(https://example.org/b.png)'}))",
+]
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str]]:
+    """Return (blog root, build warnings) of a blog with the chart post and a post without charts."""
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_notebook, new_raw_cell
+
+    from nbpress.pipeline import Options, build
+
+    root = copy_skeleton(tmp_path_factory.mktemp("charts") / "blog")
+    for slug, cells in (("charts", CELLS), ("plain", ["print('no chart here')"])):
+        nb = new_notebook(
+            metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}}
+        )
+        nb.cells = [new_raw_cell(f"---\ntitle: {slug}\ndate: 2024-01-01\n---")]
+        nb.cells += [new_code_cell(source) for source in cells]
+        if slug == "charts":
+            nb.cells[5].metadata["tags"] = ["hide-output"]  # the Vega chart, folded
+        for i, cell in enumerate(nb.cells):
+            cell["id"] = f"cell-{i}"
+        nbformat.write(nb, root / "posts" / f"{slug}.ipynb")
+    results = build(Options(root=root, jobs=2))
+    assert {r.name: r.status for r in results} == {
+        "posts/charts.ipynb": "executed",
+        "posts/plain.ipynb": "executed",
+    }, [str(r.error) for r in results]
+    warnings = [w for r in results for w in r.warnings]
+    site = mkdocs(root, "build", "--strict")
+    assert site.returncode == 0, site.stderr
+    return root, warnings
+
+
+def _front_matter(markdown: str) -> dict[str, Any]:
+    return dict(yaml.safe_load(markdown.split("---\n", 2)[1]))
+
+
+def test_embed_json_cannot_leave_its_element() -> None:
+    value = {"t": "</script><!-- & \u2028\u2029 <b>", "n": [1.5, None, True]}
+    text = embed_json(value)
+    assert not set("<>&\u2028\u2029") & set(text)
+    assert json.loads(text) == value
+
+
+def test_a_chart_whose_data_is_not_json_is_a_note_and_a_warning() -> None:
+    from nbformat.v4 import new_code_cell, new_notebook, new_output
+
+    from nbpress.charts import PLOTLY, transform
+
+    output = new_output("display_data", data={PLOTLY: {"data": [{"y": [float("nan")]}], "layout": {}}})
+    nb = new_notebook(cells=[new_code_cell("fig", outputs=[output])])
+    found = transform(nb, "posts/nan.ipynb")
+    assert found.libraries == []
+    assert found.warnings == [
+        "posts/nan.ipynb, cell 1: a chart whose data holds NaN or infinity (not JSON)"
+        " is not shown on the page"
+    ]
+    assert (
+        nb.cells[0].outputs[0]["text"]
+        == "[nbpress: an interactive plotly chart cannot be shown on a static page]\n"
+    )
+
+
+def test_vendored_versions_match_the_files() -> None:
+    from importlib.metadata import version
+
+    vendor = REPO / "site_src" / "vendor"
+    assert f"plotly.js v{VENDORED['plotly.js']}" in (vendor / "plotly" / "plotly.min.js").read_text()[:200]
+    # The kernel's bokeh writes documents for its own BokehJS; the site must serve that one.
+    assert version("bokeh") == VENDORED["bokeh"]
+    assert f'"{VENDORED["bokeh"]}"' in (vendor / "bokeh" / "bokeh.min.js").read_text()
+    assert version("plotly") == "7.1.0"  # the package plotly.min.js was copied from
+    for name, folder in (("vega", "vega"), ("vega-lite", "vega"), ("vega-embed", "vega")):
+        script = (vendor / folder / f"{name}.min.js").read_text()
+        assert f'"{VENDORED[name]}"' in script, name
+    for folder in ("plotly", "vega", "bokeh", "widgets"):
+        assert any(p.name.startswith("LICENSE") for p in (vendor / folder).iterdir()), folder
+    files = yaml.safe_load((REPO / "mkdocs.yml").read_text())["extra"]["nbpress_charts"]
+    assert list(files) == list(LIBRARIES)
+    assert all((REPO / "site_src" / f).is_file() for group in files.values() for f in group)
+
+
+def test_post_embeds_data_only_and_warns_for_what_it_cannot_draw(built: tuple[Path, list[str]]) -> None:
+    root, warnings = built
+    markdown = (root / "site_src" / "posts" / "charts.md").read_text()
+    record = _front_matter(markdown)["nbpress"]
+    assert record["charts"] == list(LIBRARIES)
+    assert "charts" not in _front_matter((root / "site_src" / "posts" / "plain.md").read_text())["nbpress"]
+    # The hostile titles are there, escaped; no script or CDN of the outputs is.
+    assert markdown.count("\\u003c/script\\u003e\\u003cscript\\u003ewindow.pwned") >= 3
+    outputs = re.sub(r"^```python\n.*?^```$", "", markdown, flags=re.S | re.M)
+    assert "<script>window" not in outputs and "<img" not in outputs  # as JSON data only: \\u003c
+    assert "cdn." not in outputs and "vegaEmbed(" not in outputs and "embed_document" not in outputs
+    assert "Loading BokehJS" not in outputs and "application/javascript" not in outputs
+    # The PNG beside plotly's JSON is the static form, extracted like any figure.
+    assert "output_2_0.png" in record["figures"]
+    assert re.search(
+        r"\]\(/assets/images/charts/output_2_0\.png\)\{:class=\"img-responsive nbpress-chart-static\"\}",
+        markdown,
+    )
+    assert markdown.count("it needs JavaScript]") == 7  # every drawn chart without a PNG has its note
+    assert "[nbpress: an interactive widget cannot be shown on a static page]" in markdown
+    # Widget models get ids in order of appearance, not the kernel's random ones.
+    state = markdown.split('type="application/vnd.jupyter.widget-state+json">', 1)[1].split("</script>")[0]
+    assert (
+        '"model_id":"nbpress-widget-1"' in markdown
+        and '"nbpress-widget-1":{"model_name":"VBoxModel"' in state
+    )
+    assert not re.search(r"[0-9a-f]{32}", state)
+    # The charts' JSON stays out of the search index.
+    index = (root / "site" / "search" / "search_index.json").read_text()
+    assert (
+        "it needs JavaScript" not in index and "hovertemplate" not in index and "IntSliderModel" not in index
+    )
+    assert len(warnings) == 7, warnings
+    assert "cell 9" in warnings[0] and "widget without saved state" in warnings[0]
+    assert "cell 10" in warnings[1] and "application/x-nbpress-unknown+json" in warnings[1]
+    assert "cell 11" in warnings[2] and "a widget from foreign-widgets" in warnings[2]
+    assert "ForeignModel" not in outputs
+    assert "cell 13" in warnings[3] and "a bokeh plot with CustomJS" in warnings[3]
+    assert "window.pwned = 'customjs'" not in outputs
+    assert "cell 14" in warnings[4] and "a plotly scattergeo map" in warnings[4]
+    assert "example.org" not in outputs  # a layout image from another site is dropped
+    assert "cell 15" in warnings[5] and "a widget showing a file from a URL (Image)" in warnings[5]
+    assert "cell 15" in warnings[6] and "a widget whose style loads a URL" in warnings[6]
+
+
+def test_widget_state_survives_a_render_from_the_cache(built: tuple[Path, list[str]], tmp_path: Path) -> None:
+    import shutil
+
+    from nbpress.pipeline import Options, build
+
+    root = tmp_path / "blog"
+    shutil.copytree(built[0], root, ignore=shutil.ignore_patterns("site"))
+    source = root / "posts" / "charts.ipynb"
+    source.write_text(source.read_text().replace("title: charts", "title: charts again"))
+    results = build(Options(root=root, slugs=("charts",), jobs=1))
+    assert [r.status for r in results] == ["cached"]
+    markdown = (root / "site_src" / "posts" / "charts.md").read_text()
+    assert "title: charts again" in markdown
+    assert 'type="application/vnd.jupyter.widget-state+json"' in markdown
+    assert "IntSliderModel" in markdown
+
+
+@pytest.fixture(scope="module")
+def site_url(built: tuple[Path, list[str]]) -> Iterator[str]:
+    """Yield the URL of the built site, served under a project sub-path as GitHub Pages does."""
+    with serve(built[0] / "site", "/nbpress-blog/") as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+class Watched:
+    """A page that records console errors, uncaught exceptions and every request it makes."""
+
+    def __init__(self, browser: Any, **context: Any) -> None:
+        self.context = browser.new_context(**context)
+        self.page = self.context.new_page()
+        self.errors: list[str] = []
+        self.warnings: list[str] = []
+        self.requests: list[str] = []
+        self.context.route("**/*", self._route)
+        self.page.on("console", self._console)
+        self.page.on("pageerror", lambda error: self.errors.append(f"uncaught: {error}"))
+
+    def _route(self, route: Any) -> None:
+        self.requests.append(route.request.url)
+        if urlsplit(route.request.url).hostname == "127.0.0.1":
+            route.continue_()
+        else:
+            route.abort()
+
+    def _console(self, message: Any) -> None:
+        origin = urlsplit(message.location.get("url", "")).hostname
+        if message.type == "error" and origin not in ALLOWED_HOSTS:
+            self.errors.append(message.text)
+        elif message.type == "warning":
+            self.warnings.append(message.text)
+
+    def outside(self) -> set[str | None]:
+        return {urlsplit(u).hostname for u in self.requests} - {"127.0.0.1"}
+
+
+@pytest.mark.browser
+def test_each_chart_draws_from_the_site_and_runs_no_script(chromium: Any, site_url: str) -> None:
+    tab = Watched(chromium, viewport={"width": 1280, "height": 900})
+    page = tab.page
+    page.goto(site_url + "posts/charts/")
+    page.wait_for_load_state("networkidle")
+    charts = page.locator(".nbpress-chart")
+    page.wait_for_function("document.querySelectorAll('.nbpress-chart.nbpress-drawn').length === 7")
+    assert page.locator("#nbpress-chart-1-0 .main-svg").count() >= 1  # plotly
+    assert page.locator("#nbpress-chart-3-0 svg.marks").count() == 1  # altair -> Vega-Lite
+    assert page.locator("#nbpress-chart-4-0 svg.marks").count() == 1  # Vega-Lite
+    assert page.locator("details #nbpress-chart-5-0 svg.marks").count() == 1  # Vega, in a folded output
+    # bokeh draws into canvases inside its shadow DOM (playwright's CSS locators pierce it).
+    page.locator(".nbpress-chart-bokeh canvas").first.wait_for()
+    page.locator("#nbpress-chart-7-0 .widget-slider").wait_for()
+    bokeh_widgets = page.locator("[id^='nbpress-chart-11-']")
+    assert bokeh_widgets.locator("b.bk-bold").inner_text() == "bold"  # bokeh-widgets' Div
+    assert bokeh_widgets.locator("b.bk-bold + img").get_attribute("onerror") is None
+    bokeh_widgets.locator(".slick-cell", has_text="2").wait_for()  # bokeh-tables' DataTable
+    assert page.locator("#nbpress-chart-7-0 .widget-html b.bold").inner_text() == "bold"
+    assert charts.count() == 8  # the widget without state, the unknown type, CustomJS are notes
+    # The attacks reached the page as text, and ran nowhere.
+    assert page.locator("#nbpress-chart-1-0 .gtitle").text_content() == TITLE
+    assert page.locator("#nbpress-chart-1-0 .annotation-text", has_text="onerror").count() == 1
+    assert page.locator("#nbpress-chart-3-0 svg", has_text="window.pwned='title'").count() == 1
+    assert page.locator("#nbpress-chart-7-0 .widget-html img").get_attribute("onerror") is None
+    # plotly draws the link's text and drops its javascript: target.
+    link = page.locator("#nbpress-chart-1-0 .annotation-text", has_text="js link")
+    hrefs = link.evaluate("t => [...t.querySelectorAll('a')].map(a => a.getAttribute('href') || '')")
+    assert hrefs and not [h for h in hrefs if "javascript" in h.lower()], hrefs
+    # The static PNG gives way to the drawn chart; the notes of drawn charts are hidden.
+    assert page.locator("img.nbpress-chart-static").is_hidden()
+    assert page.locator("#nbpress-chart-1-0 .nbpress-chart-note").is_hidden()
+    # Vega-Lite's href channel: javascript: is refused, a link on the site is followed.
+    bars = page.locator("#nbpress-chart-4-0 g.mark-rect path")
+    bars.nth(0).click()
+    page.wait_for_timeout(300)
+    assert page.evaluate("window.pwned") is None
+    bars.nth(1).click()
+    page.wait_for_function("location.hash === '#clicked'")
+    assert page.evaluate("window.pwned") is None
+    assert "nbpress: a chart link to javascript: was refused" in tab.warnings  # charts.js's sanitizer
+    assert tab.errors == []
+    assert tab.outside() <= ALLOWED_HOSTS, tab.requests
+    loaded = {urlsplit(u).path for u in tab.requests}
+    assert "/nbpress-blog/vendor/plotly/plotly.min.js" in loaded
+    assert "/nbpress-blog/vendor/bokeh/bokeh.min.js" in loaded
+    tab.context.close()
+
+
+@pytest.mark.browser
+def test_charts_fit_a_phone_and_follow_the_dark_scheme(chromium: Any, site_url: str) -> None:
+    tab = Watched(chromium, viewport={"width": 360, "height": 740}, is_mobile=True)
+    page = tab.page
+    page.goto(site_url + "posts/charts/")
+    page.wait_for_function("document.querySelectorAll('.nbpress-chart.nbpress-drawn').length === 7")
+    page.locator("#nbpress-chart-7-0 .widget-slider").wait_for()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    widths = page.evaluate("[...document.querySelectorAll('.nbpress-chart')].map(e => e.scrollWidth)")
+    assert max(widths) <= 360
+    # bokeh's 500px plot scales down to the column instead of scrolling.
+    assert (
+        page.evaluate("document.querySelector('.nbpress-chart-bokeh .nbpress-chart-target').scrollWidth")
+        < 360
+    )
+    paper = "document.querySelector('#nbpress-chart-1-0 .main-svg').style.background"
+    assert page.evaluate(paper) in ("white", "rgb(255, 255, 255)")
+    page.evaluate("document.body.setAttribute('data-md-color-scheme', 'slate')")
+    page.wait_for_function(f"{paper} === 'rgb(17, 17, 17)'")  # plotly_dark
+    page.wait_for_function(
+        "document.querySelector('#nbpress-chart-4-0 svg').style.backgroundColor === 'rgb(51, 51, 51)'"
+    )  # vega-embed's dark theme
+    assert tab.errors == [] and tab.outside() <= ALLOWED_HOSTS
+    tab.context.close()
+
+
+@pytest.mark.browser
+def test_readers_without_javascript_get_the_static_form(chromium: Any, site_url: str) -> None:
+    tab = Watched(chromium, java_script_enabled=False)
+    page = tab.page
+    page.goto(site_url + "posts/charts/")
+    assert page.locator("img.nbpress-chart-static").is_visible()
+    notes = page.locator(".nbpress-chart-note").all_text_contents()
+    assert len(notes) == 7 and all(n.startswith("[nbpress: an interactive") for n in notes)
+    assert page.locator("#nbpress-chart-1-0 .nbpress-chart-note").is_visible()
+    tab.context.close()
+
+
+@pytest.mark.browser
+def test_pages_without_charts_load_no_chart_library(chromium: Any, site_url: str) -> None:
+    tab = Watched(chromium)
+    for path in ("", "posts/plain/"):
+        tab.page.goto(site_url + path)
+        tab.page.wait_for_load_state("networkidle")
+    assert tab.requests and not [
+        u for u in tab.requests if re.search(r"/vendor/(plotly|vega|bokeh|widgets)/|charts\.(js|css)", u)
+    ]
+    assert tab.errors == []
+    tab.context.close()

@@ -1,0 +1,246 @@
+"""Quarto, MyST and fastpages writing: captions, cross-references, citations, callouts.
+
+The sample posts in tests/fixtures/markup/ render to golden Markdown. The notebook keeps its
+stored outputs; the text sources (.md, .py) are executed here with a real kernel.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+from nbpress import cache
+from nbpress.cells import apply_display
+from nbpress.errors import RenderError
+from nbpress.outputs import clean_notebook
+from nbpress.posts import read_post
+from nbpress.render import published_front_matter, render
+from tests.conftest import FIXTURES, GOLDEN
+
+SAMPLES = FIXTURES / "markup"
+CASES = ["2020-02-20-fastpages-sample.ipynb", "myst_sample.md", "quarto_sample.py"]
+
+
+def render_sample(path: Path, execute: bool) -> str:
+    post = read_post(path, path.parent)
+    notebook = post.notebook
+    if execute:
+        notebook = nbformat.from_dict(notebook)
+        NotebookClient(
+            notebook, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
+        ).execute()
+    cleaned = clean_notebook(notebook, post.front_matter_cell)
+    apply_display(cleaned, post.front_matter.stderr, post.rel_path)
+    front = published_front_matter(post, {}, {"source": post.rel_path})
+    return render(post, cleaned, front, f"/assets/images/{post.slug}/").markdown
+
+
+@pytest.fixture(scope="module")
+def rendered() -> dict[str, str]:
+    return {name: render_sample(SAMPLES / name, not name.endswith(".ipynb")) for name in CASES}
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_sample_matches_golden(name: str, rendered: dict[str, str], update_golden: bool) -> None:
+    golden = GOLDEN / "markup" / f"{Path(name).stem}.md"
+    if update_golden:
+        golden.parent.mkdir(exist_ok=True)
+        golden.write_text(rendered[name], encoding="utf-8")
+    assert rendered[name] == golden.read_text(encoding="utf-8")
+
+
+def test_quarto_figure_reference_citation_and_callouts(rendered: dict[str, str]) -> None:
+    md = rendered["quarto_sample.py"]
+    assert '<figure class="nbpress-figure" markdown="span" id="fig-quarto-line">' in md
+    assert '<figcaption markdown="span">Figure 1: A line, drawn by matplotlib.</figcaption>' in md
+    assert "The fit in [Figure 1](#fig-quarto-line) follows [Knuth (1984)](#ref-knuth1984)" in md
+    # Tables are numbered in document order: the Markdown table comes first.
+    assert "[Table 2](#tbl-quarto-numbers)" in md and 'id="tbl-quarto-numbers">Table 2: Two numbers.<' in md
+    assert "[Equation 1](#eq-quarto-loss)" in md and "\\tag{1}" in md
+    assert '!!! tip "A titled tip"\n\n    Quarto callouts become admonitions.' in md
+    assert '??? warning "Folded"' in md
+    assert "???+ info\n\n    Open, and foldable." in md
+    assert 'id="tbl-quarto-markdown">Table 1: Numbers in Markdown</p>' in md.replace(' markdown="span"', "")
+    assert "The Markdown table is [Table 1](#tbl-quarto-markdown)." in md
+    assert "someone@example.com" in md and "; @knuth1984 stays literal" in md
+    # The References section stands where {#refs} was, before the text that follows it.
+    assert md.index("## References") < md.index("The end.")
+    assert '<p class="nbpress-reference" id="ref-lecun2015">LeCun, Y., Bengio, Y. and Hinton, G.' in md
+    assert "width=" in md and "height=" in md
+
+
+def test_myst_roles_directives_and_code(rendered: dict[str, str]) -> None:
+    md = rendered["myst_sample.md"]
+    assert "[Figure 1](#fig-myst-line)" in md and "[the line](#fig-myst-line)" in md
+    assert '<figcaption markdown="span">Figure 1: A straight line.</figcaption>' in md
+    assert "!!! note\n\n    MyST notes become Material admonitions." in md
+    assert "!!! warning\n\n    Colon fences too; the loss is equation [(1)](#eq-myst-loss)." in md
+    assert '??? tip "Details"' in md
+    assert '???+ note "Open dropdown"\n\n    Shown open, foldable.' in md
+    assert "by {ref}: [A straight line.](#fig-myst-line)" in md
+    assert "E = m c^2 \\tag{2}" in md and "Energy is [(2)](#eq-myst-energy)." in md
+    assert (
+        "[(Knuth, 1984)](#ref-knuth1984)" in md and "[LeCun, Bengio and Hinton (2015)](#ref-lecun2015)" in md
+    )
+    assert "`@property`" in md and "```python\n@fig-not-a-reference\n```" in md
+    # No {bibliography} directive: the References section closes the post.
+    assert md.index("## References") > md.index("Cited twice")
+    assert md.rstrip().endswith("pp. 436\u2013444.</p>")
+
+
+def test_fastpages_caption_metadata_and_lazy_second_figure(rendered: dict[str, str]) -> None:
+    md = rendered["2020-02-20-fastpages-sample.ipynb"]
+    assert '<figcaption markdown="span">Figure 1: Two bars.</figcaption>' in md
+    assert "[Figure 1](#fig-fp-bars)" in md
+    assert '!!! note "Note"' in md
+    images = [line for line in md.splitlines() if line.startswith("![")]
+    assert len(images) == 2
+    assert "loading=" not in images[0] and 'width="135" height="98"' in images[0]
+    assert images[1].endswith('width="117" height="98" loading="lazy"}')
+
+
+def _post_with(tmp_path: Path, markdown: str, bib: bool = True) -> Path:
+    folder = tmp_path / "posts"
+    folder.mkdir(exist_ok=True)
+    if bib:
+        shutil.copy(SAMPLES / "references.bib", folder / "references.bib")
+    path = folder / "p.md"
+    path.write_text(f"---\ntitle: P\ndate: 2024-01-01\n---\n\nIntro.\n\n{markdown}\n", encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("markdown", "needle"),
+    [
+        ("See @fig-nowhere.", "'fig-nowhere' is not defined"),
+        ("See {numref}`fig-gone`.", "'fig-gone' is not defined"),
+        ("As shown [@nobody2000].", "the citation key 'nobody2000' is not defined"),
+        ("As {cite}`knuth1984,ghost` say.", "'ghost' is not defined"),
+    ],
+)
+def test_unknown_label_or_key_names_file_cell_and_label(tmp_path: Path, markdown: str, needle: str) -> None:
+    path = _post_with(tmp_path, markdown)
+    with pytest.raises(RenderError) as caught:
+        render_sample(path, execute=False)
+    message = str(caught.value)
+    assert message.startswith("posts/p.md, cell ") or message.startswith("p.md, cell ")
+    assert needle in message and "\n" not in message
+
+
+def test_citation_without_bibliography_is_an_error(tmp_path: Path) -> None:
+    path = _post_with(tmp_path, "As shown [@knuth1984].", bib=False)
+    with pytest.raises(RenderError, match="has no bibliography"):
+        render_sample(path, execute=False)
+
+
+def test_bare_at_names_without_bibliography_stay_text(tmp_path: Path) -> None:
+    path = _post_with(tmp_path, "Ask @someone on the forum.", bib=False)
+    assert "Ask @someone on the forum." in render_sample(path, execute=False)
+
+
+def test_bibliography_named_in_front_matter(tmp_path: Path) -> None:
+    folder = tmp_path / "posts"
+    folder.mkdir()
+    (folder / "mine.bib").write_text(
+        "@misc{only, author = {Ada Lovelace}, title = {Notes on the engine}, year = {1843}}\n",
+        encoding="utf-8",
+    )
+    path = folder / "p.md"
+    path.write_text(
+        "---\ntitle: P\ndate: 2024-01-01\nbibliography: mine.bib\n---\n\nAs [@only] wrote.\n",
+        encoding="utf-8",
+    )
+    md = render_sample(path, execute=False)
+    assert "[(Lovelace, 1843)](#ref-only)" in md and "Notes on the engine" in md
+
+
+def test_editing_the_bibliography_changes_the_render_key(tmp_path: Path) -> None:
+    path = _post_with(tmp_path, "As [@knuth1984].")
+    post = read_post(path, tmp_path)
+    before = cache.render_key(post, "exec", "renderer")
+    bib = path.parent / "references.bib"
+    bib.write_text(bib.read_text(encoding="utf-8").replace("Addison-Wesley", "AW"), encoding="utf-8")
+    assert cache.render_key(read_post(path, tmp_path), "exec", "renderer") != before
+    edited = cache.render_key(read_post(path, tmp_path), "exec", "renderer")
+    bib.unlink()
+    assert cache.render_key(read_post(path, tmp_path), "exec", "renderer") not in (before, edited)
+
+
+def test_svg_and_jpeg_sizes_are_read_from_their_bytes() -> None:
+    from nbpress.markup import _image_size
+
+    svg = (
+        '<svg xmlns="http://www.w3.org/2000/svg" width="460.8pt" height="345.6pt" viewBox="0 0 460.8 345.6">'
+    )
+    assert _image_size("image/svg+xml", svg) == (461, 346)
+    assert _image_size("image/svg+xml", '<svg width="30pt" height="15pt">') == (40, 20)
+    import base64
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (7, 5)).save(buffer, format="JPEG")
+    assert _image_size("image/jpeg", base64.b64encode(buffer.getvalue()).decode()) == (7, 5)
+
+
+def test_watch_rebuilds_the_posts_citing_an_edited_bibliography(tmp_path: Path) -> None:
+    from nbpress.watch import affected, inputs_by_path
+
+    path = _post_with(tmp_path, "As [@knuth1984].")
+    posts_dir = path.parent.resolve()
+    slugs, full = affected([("modified", posts_dir / "references.bib")], posts_dir, inputs_by_path(tmp_path))
+    assert slugs == {"p"} and not full
+
+
+def test_quarto_labels_of_other_cells_are_not_figures(tmp_path: Path) -> None:
+    path = _post_with(tmp_path, "```python\n#| label: setup\nx = 1\n```\n", bib=False)
+    assert "x = 1" in render_sample(path, execute=False)
+
+
+def test_figure_label_on_a_cell_without_figure_is_an_error(tmp_path: Path) -> None:
+    path = _post_with(tmp_path, "```python\n#| label: fig-none\nx = 1\n```\n", bib=False)
+    with pytest.raises(
+        RenderError, match=r"cell 3: the label 'fig-none' names a figure, but the cell shows none"
+    ):
+        render_sample(path, execute=False)
+
+
+def test_an_equation_label_binds_to_the_block_just_before_it(tmp_path: Path) -> None:
+    path = _post_with(tmp_path, "$$ a = 1 $$ and $$ b = 2 $$ {#eq-b}\n\nSee @eq-b.", bib=False)
+    md = render_sample(path, execute=False)
+    assert "$$ a = 1 $$ and " in md and "b = 2 \\tag{1}" in md and "[Equation 1](#eq-b)" in md
+
+
+def test_escaped_at_is_literal_in_prose_and_untouched_in_code(tmp_path: Path) -> None:
+    path = _post_with(tmp_path, "Write \\@knuth1984 in prose, `\\@keep` in code.")
+    md = render_sample(path, execute=False)
+    assert "Write @knuth1984 in prose, `\\@keep` in code." in md and "## References" not in md
+
+
+def test_figures_in_markdown_cells_quarto_and_myst(tmp_path: Path) -> None:
+    text = (
+        "![A diagram](diagram.png){#fig-diagram width=300}\n\n"
+        "```{figure} other.png\n:name: other\n:alt: ignored\n\nThe *other* one.\n```\n\n"
+        "See @fig-diagram and {numref}`other`; ![plain](x.png){#not-a-figure} stays."
+    )
+    md = render_sample(_post_with(tmp_path, text, bib=False), execute=False)
+    assert (
+        '<figure class="nbpress-figure" markdown="span" id="fig-diagram">\n'
+        "![A diagram](diagram.png){width=300}\n"
+        '<figcaption markdown="span">Figure 1: A diagram</figcaption>\n</figure>'
+    ) in md
+    assert 'id="other">\n![The *other* one.](other.png)\n' in md
+    assert "Figure 2: The *other* one.</figcaption>" in md
+    assert "See [Figure 1](#fig-diagram) and [Figure 2](#other)" in md
+    assert "![plain](x.png){#not-a-figure} stays." in md
+
+
+def test_a_label_used_twice_is_an_error(tmp_path: Path) -> None:
+    path = _post_with(tmp_path, "$$ a $$ {#eq-a}\n\n$$ b $$ {#eq-a}", bib=False)
+    with pytest.raises(RenderError, match=r"cell \d+: the label 'eq-a' is used twice"):
+        render_sample(path, execute=False)

@@ -1,0 +1,114 @@
+"""The Quarto, MyST and fastpages samples built and opened in Chromium.
+
+One blog holds the three sample posts and their BibTeX file; `build.py` executes them with
+real kernels and `mkdocs build --strict` renders them (so every cross-reference anchor and
+figure link is checked by MkDocs too). Served under a sub-path, as on GitHub Pages.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.conftest import CHROMIUM, CHROMIUM_ARGS, FIXTURES, build_cli, copy_skeleton, mkdocs
+from tests.siteserver import serve
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def site_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    blog = copy_skeleton(tmp_path_factory.mktemp("markup") / "blog")
+    for path in (FIXTURES / "markup").iterdir():
+        shutil.copy(path, blog / "posts" / path.name)
+    proc = build_cli(blog)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    built = mkdocs(blog, "build", "--strict")
+    assert built.returncode == 0, built.stderr
+    with serve(blog / "site", "/nbpress-blog/") as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def page(site_url: str) -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        tab = browser.new_page(viewport={"width": 1200, "height": 400})
+        # Material's header asks GitHub's API about repo_url: answered by nothing.
+        tab.route(
+            "**/*", lambda route: route.abort() if "127.0.0.1" not in route.request.url else route.continue_()
+        )
+        yield tab
+        browser.close()
+
+
+def _in_view(page: Any, selector: str) -> bool:
+    return bool(
+        page.eval_on_selector(
+            selector,
+            "e => { const r = e.getBoundingClientRect(); return r.top >= 0 && r.top < window.innerHeight; }",
+        )
+    )
+
+
+def test_figure_link_lands_on_the_numbered_figure(page: Any, site_url: str) -> None:
+    page.goto(site_url + "posts/quarto_sample/")
+    page.wait_for_load_state("networkidle")
+    assert not _in_view(page, "#fig-quarto-line")
+    page.click("a[href='#fig-quarto-line']")
+    page.wait_for_timeout(300)
+    assert page.url.endswith("#fig-quarto-line")
+    assert _in_view(page, "#fig-quarto-line")
+    caption = page.inner_text("#fig-quarto-line figcaption")
+    assert caption == "Figure 1: A line, drawn by matplotlib."
+    image = page.query_selector("#fig-quarto-line img")
+    assert image.get_attribute("width") == "146" and image.get_attribute("height") == "98"
+    # Relative (MkDocs rewrote it), and the figure really loads.
+    assert image.get_attribute("src").startswith("../../assets/images/quarto_sample/")
+    assert page.eval_on_selector("#fig-quarto-line img", "e => e.complete && e.naturalWidth") == 146
+
+
+def test_references_list_the_titles_and_citations_link_to_them(page: Any, site_url: str) -> None:
+    page.goto(site_url + "posts/quarto_sample/")
+    entries = page.query_selector_all(".nbpress-reference")
+    texts = [e.inner_text() for e in entries]
+    assert any("Deep learning" in t for t in texts) and any("The TeXbook" in t for t in texts)
+    page.click("a[href='#ref-lecun2015']")
+    page.wait_for_timeout(300)
+    assert _in_view(page, "#ref-lecun2015")
+
+
+def test_admonitions_render_and_fold(page: Any, site_url: str) -> None:
+    page.goto(site_url + "posts/quarto_sample/")
+    tip = page.query_selector(".admonition.tip")
+    assert tip is not None and page.inner_text(".admonition.tip .admonition-title") == "A titled tip"
+    folded = page.query_selector("details.warning")
+    assert folded is not None and folded.get_attribute("open") is None
+    assert not page.is_visible("details.warning p")
+    page.click("details.warning summary")
+    assert page.is_visible("details.warning p")
+    page.goto(site_url + "posts/myst_sample/")
+    assert page.inner_text(".admonition.note").strip().endswith("MyST notes become Material admonitions.")
+    assert page.query_selector("details.tip") is not None
+
+
+def test_numbered_equation_is_typeset_with_its_number(page: Any, site_url: str) -> None:
+    page.goto(site_url + "posts/myst_sample/")
+    page.wait_for_load_state("networkidle")
+    page.click("a[href='#eq-myst-loss']")
+    page.wait_for_timeout(300)
+    assert _in_view(page, "#eq-myst-loss")
+    assert page.query_selector("#eq-myst-loss .katex-display") is not None
+    assert page.inner_text("#eq-myst-loss .katex-html").strip().endswith("(1)")
+
+
+def test_second_figure_loads_lazily(page: Any, site_url: str) -> None:
+    page.goto(site_url + "posts/fastpages-sample/")
+    images = page.query_selector_all("article img.img-responsive")
+    assert [i.get_attribute("loading") for i in images] == [None, "lazy"]
+    assert all(i.get_attribute("width") and i.get_attribute("height") for i in images)

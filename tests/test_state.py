@@ -1,0 +1,207 @@
+"""Issue 9, section 5: errors stay per post, and the blog's state mends itself.
+
+A full disk is a real one for the build's process: RLIMIT_FSIZE makes the kernel refuse
+any write past the limit (EFBIG), exactly where ENOSPC would strike.
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import signal
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from nbpress.cache import Store
+from tests.conftest import REPO, build_cli, published
+
+LIMIT = 1_000_000  # bytes any one file of the build may grow to under `small_disk`
+
+# A PNG of incompressible noise, far over LIMIT; built by hand so no image library is needed.
+BIG_PNG = (
+    "import os, struct, zlib\nfrom IPython.display import Image, display\n"
+    "def chunk(kind, data):\n"
+    "    return struct.pack('>I', len(data)) + kind + data + struct.pack('>I', zlib.crc32(kind + data))\n"
+    "w = h = 700\n"
+    "raw = b''.join(b'\\x00' + os.urandom(3 * w) for _ in range(h))\n"
+    "png = (b'\\x89PNG\\r\\n\\x1a\\n' + chunk(b'IHDR', struct.pack('>IIBBBBB', w, h, 8, 2, 0, 0, 0))\n"
+    "       + chunk(b'IDAT', zlib.compress(raw)) + chunk(b'IEND', b''))\n"
+    "display(Image(data=png, format='png'))"
+)
+PLOT = (
+    "import matplotlib\nmatplotlib.use('module://matplotlib_inline.backend_inline')\n"
+    "import matplotlib.pyplot as plt\nplt.figure(figsize=(1, 1)); plt.plot([0, {v}]); plt.show()"
+)
+
+
+def small_disk() -> None:
+    """Let no file the build writes grow past LIMIT; a write past it fails with EFBIG."""
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # fail the write, do not kill the process
+    resource.setrlimit(resource.RLIMIT_FSIZE, (LIMIT, LIMIT))
+
+
+def build_small_disk(blog: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, str(REPO / "build.py"), "--root", str(blog), "-j", "2", *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        preexec_fn=small_disk,
+    )
+
+
+def error_lines(stderr: str) -> list[str]:
+    return [line for line in stderr.splitlines() if line.startswith("error:")]
+
+
+def test_a_cache_that_cannot_be_written_fails_that_post_alone(
+    blog: Path, add_post: Callable[..., Path]
+) -> None:
+    # 15 outputs of 90,000 characters: a cache entry over LIMIT, each output under the cap.
+    add_post("huge", *[f"print('{c}' * 90_000)" for c in "abcdefghijklmno"])
+    add_post("healthy", "print('still published')")
+    done = build_small_disk(blog)
+    assert done.returncode == 1, done.stderr
+    assert "Traceback" not in done.stderr
+    [line] = error_lines(done.stderr)
+    assert line.startswith("error: posts/huge.ipynb: .nbpress-cache/")
+    assert "the build cache could not be written (File too large)" in line
+    assert "free some space" in line
+    assert "still published" in (blog / "site_src" / "posts" / "healthy.md").read_text(encoding="utf-8")
+    assert not (blog / "site_src" / "posts" / "huge.md").exists()
+    assert not [p for p in (blog / ".nbpress-cache").iterdir() if p.name.startswith(".tmp-")]
+
+
+@pytest.mark.parametrize(
+    "outputs",
+    [
+        "not a list",
+        ["not a list of outputs"],
+        [["a string where an output goes"]],
+        [[{"output_type": "stream", "name": "stdout", "text": 42}]],
+        [[{"output_type": "display_data", "data": {"text/plain": 3}, "metadata": {}}]],
+        [[{"output_type": "nonsense"}]],
+        [[{"output_type": "error", "ename": "E", "evalue": "v", "traceback": [1]}]],
+    ],
+)
+def test_a_cache_entry_of_the_wrong_shape_is_a_miss_with_one_warning(
+    blog: Path, add_post: Callable[..., Path], outputs: object
+) -> None:
+    add_post("post", "print('from the kernel')")
+    assert build_cli(blog).returncode == 0
+    [entry] = [p for p in (blog / ".nbpress-cache").glob("*.json") if len(p.stem) == 64]
+    entry.write_text(json.dumps({"key": entry.stem, "outputs": outputs}))
+    (blog / "site_src" / "posts" / "post.md").unlink()  # so the build needs the entry
+    done = build_cli(blog)
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr
+    [warning] = [line for line in done.stderr.splitlines() if line.startswith("warning:")]
+    assert warning.startswith(f"warning: cache entry .nbpress-cache/{entry.name} is unreadable (")
+    assert warning.endswith("the post will run again.")
+    assert "executed" in done.stdout
+    assert json.loads(entry.read_text())["outputs"] == [
+        [{"name": "stdout", "output_type": "stream", "text": "from the kernel\n"}]
+    ]
+
+
+def test_the_store_returns_its_warning_and_prints_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store = Store(tmp_path)
+    (tmp_path / ("k" * 64 + ".json")).write_text(json.dumps({"key": "k" * 64, "outputs": [["x"]]}))
+    outputs, warning = store.lookup("k" * 64)
+    assert outputs is None and warning is not None and "code cell 1" in warning
+    assert store.lookup("missing") == (None, None)
+    assert capsys.readouterr() == ("", "")
+
+
+def test_a_failed_publish_leaves_the_old_version_whole(blog: Path, add_post: Callable[..., Path]) -> None:
+    add_post("pics", PLOT.format(v=1), "print('old')")
+    assert build_cli(blog).returncode == 0
+    before = published(blog)
+    # The new version changes the first figure and adds one too large for the disk. Its
+    # outputs are cached first (no publishing), so only publishing meets the full disk.
+    add_post("pics", PLOT.format(v=2), BIG_PNG)
+    assert build_cli(blog, "--shard", "1/1").returncode == 0
+    done = build_small_disk(blog)
+    assert done.returncode == 1, done.stderr
+    [line] = error_lines(done.stderr)
+    assert line.startswith("error: posts/pics.ipynb: site_src/posts/pics.md: could not be written (")
+    assert "the last version stays published" in line
+    # Old Markdown and old figures, byte for byte: no new picture under an old name.
+    assert published(blog) == before
+    leftovers = [*(blog / "site_src").rglob(".nbpress-*"), *(blog / "assets").rglob(".nbpress-*")]
+    assert not leftovers
+    # With room again, the next build publishes the new version.
+    again = build_cli(blog)
+    assert again.returncode == 0, again.stderr
+    assert published(blog) != before
+
+
+def test_a_hand_edited_post_is_never_overwritten(blog: Path, add_post: Callable[..., Path]) -> None:
+    add_post("edited", "print('generated')")
+    assert build_cli(blog).returncode == 0
+    md = blog / "site_src" / "posts" / "edited.md"
+    hand = md.read_text(encoding="utf-8").replace("generated", "fixed by hand")
+    md.write_text(hand, encoding="utf-8")
+    check = build_cli(blog, "--check")
+    assert check.returncode == 1
+    assert "edited   posts/edited.ipynb: site_src/posts/edited.md was edited by hand" in check.stderr
+    # A prose edit re-renders the post: the build refuses, and keeps the hand edit.
+    add_post("edited", "print('generated')", front="description: new prose\n")
+    done = build_cli(blog)
+    assert done.returncode == 1
+    [line] = error_lines(done.stderr)
+    assert "site_src/posts/edited.md was edited by hand" in line
+    assert "move it into the source posts/edited.ipynb, or delete the file" in line
+    assert md.read_text(encoding="utf-8") == hand
+    md.unlink()
+    assert build_cli(blog).returncode == 0
+    assert "generated" in md.read_text(encoding="utf-8")
+    assert build_cli(blog, "--check").returncode == 0
+
+
+def test_a_hand_edited_post_whose_source_is_gone_is_kept(blog: Path, add_post: Callable[..., Path]) -> None:
+    source = add_post("orphan", "print('generated')")
+    assert build_cli(blog).returncode == 0
+    md = blog / "site_src" / "posts" / "orphan.md"
+    md.write_text(md.read_text(encoding="utf-8") + "\nA paragraph added by hand.\n", encoding="utf-8")
+    source.unlink()
+    done = build_cli(blog)
+    assert done.returncode == 1
+    [line] = error_lines(done.stderr)
+    assert line == (
+        "error: site_src/posts/orphan.md: its source is gone, but it was edited by hand since the build "
+        "wrote it, so nbpress keeps it; move the edit into a source in posts/, or delete the file."
+    )
+    assert "added by hand" in md.read_text(encoding="utf-8")
+
+
+def test_a_broken_authors_file_is_one_line_with_its_line(blog: Path, add_post: Callable[..., Path]) -> None:
+    add_post("post", "1")
+    authors = blog / "site_src" / ".authors.yml"
+    authors.write_text("authors:\n  steve:\n    name: Steve\n    avatar: [unclosed\n", encoding="utf-8")
+    done = build_cli(blog)
+    assert done.returncode == 2
+    [line] = done.stderr.splitlines()
+    assert line.startswith("error: site_src/.authors.yml, line 5: ") and line.endswith("then build again.")
+    authors.write_text("- just a list\n", encoding="utf-8")
+    done = build_cli(blog)
+    assert done.returncode == 2 and done.stderr.startswith("error: site_src/.authors.yml: expected a mapping")
+
+
+@pytest.mark.parametrize("jobs", ["0", "-3"])
+def test_no_kernels_at_once_is_refused(blog: Path, jobs: str) -> None:
+    done = subprocess.run(
+        [sys.executable, str(REPO / "build.py"), "--root", str(blog), "-j", jobs],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert f"argument -j/--jobs: '{jobs}': run at least 1 kernel at once" in done.stderr
+    assert not (blog / ".nbpress-cache").exists()
