@@ -363,13 +363,24 @@ def _publish(plan: _Plan, site: Any, root: Path, authors: dict[str, str]) -> lis
 def _downloads(post: Any, cleaned: Any, root: Path) -> dict[str, bytes]:
     """Return {name: bytes} a reader downloads: the executed notebook and the declared inputs.
 
-    The notebook is the cleaned one (sanitized outputs, machine paths shortened), named
-    <slug>.ipynb; an input keeps its path relative to posts/ (its folder name if it lies
-    outside), so the notebook finds it where it looked.
+    The notebook is the source with the cleaned outputs (sanitized, machine paths shortened),
+    named <slug>.ipynb, without execution counts: the same bytes whether the post was just
+    executed or re-rendered from the cache. An input keeps its path relative to posts/ (its
+    folder name if it lies outside), so the notebook finds it where it looked.
     """
+    import copy
+
     import nbformat
 
-    files = {f"{post.slug}.ipynb": nbformat.writes(cleaned).encode("utf-8")}
+    notebook = copy.deepcopy(post.notebook)
+    for cell, done in zip(notebook.cells, cleaned.cells, strict=False):
+        if cell.cell_type == "code":
+            cell.execution_count = None
+            cell.outputs = copy.deepcopy(done.get("outputs", []))
+            for output in cell.outputs:
+                if "execution_count" in output:
+                    output["execution_count"] = None
+    files = {f"{post.slug}.ipynb": nbformat.writes(notebook).encode("utf-8")}
     posts_dir = (root / "posts").resolve()
     for name in post.front_matter.inputs:
         path = (posts_dir / name).resolve()

@@ -128,6 +128,9 @@ def test_post_shows_figures_copy_buttons_and_links(tab: Tab, slug: str) -> None:
     page = tab.open(f"posts/{slug}/")
     figures = page.locator("article img[src*='assets/images/']")
     assert figures.count() == len(SEED_FIGURES[slug])
+    for i in range(figures.count()):  # figures below the fold load lazily, as a reader scrolls
+        figures.nth(i).scroll_into_view_if_needed()
+    page.wait_for_function("() => [...document.querySelectorAll('article img')].every(i => i.complete)")
     widths = figures.evaluate_all("imgs => imgs.map(i => i.complete ? i.naturalWidth : 0)")
     assert all(w > 0 for w in widths), widths
     code_blocks = page.locator("article div.highlight pre").count()
