@@ -369,10 +369,12 @@ def _downloads(post: Any, cleaned: Any, root: Path) -> dict[str, bytes]:
     folder name if it lies outside), so the notebook finds it where it looked.
     """
     import copy
+    import json
 
     import nbformat
 
-    notebook = copy.deepcopy(post.notebook)
+    # A text source's metadata may hold YAML values JSON has no type for (dates): as text.
+    notebook = nbformat.from_dict(json.loads(json.dumps(post.notebook, default=str)))
     for cell, done in zip(notebook.cells, cleaned.cells, strict=False):
         if cell.cell_type == "code":
             cell.execution_count = None
