@@ -352,6 +352,7 @@ def _publish(plan: _Plan, site: Any, root: Path, authors: dict[str, str]) -> lis
     rendered = render(post, cleaned, front_matter, f"/assets/images/{post.slug}/", plan.provenance)
     with _signals_deferred():
         try:
+            site.check_publishable(rendered)
             stale = site.publish_downloads(post.slug, downloads)
             site.publish(rendered)
             site.remove_downloads(post.slug, stale)

@@ -309,6 +309,15 @@ class Site:
             raise WriteError(f"{name!r} would be written outside assets/notebooks/{slug}/; rename the file.")
         return path
 
+    def check_publishable(self, post: RenderedPost) -> None:
+        """Raise WriteError if `publish(post)` would overwrite a file nbpress did not create.
+
+        Called before the post's downloads are written, so a refused post writes nothing.
+        """
+        old = self.record(post.slug)
+        ours = self._owned_figures(post.slug, old)
+        self._check_owned(post, self.markdown_path(post.slug), self.figure_dir(post.slug), old, ours)
+
     def publish_downloads(self, slug: str, files: dict[str, bytes]) -> set[str]:
         """Write what a reader downloads for `slug` (its executed notebook, its declared inputs).
 
