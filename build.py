@@ -55,6 +55,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         help="execute only the K-th of N stable subsets into the cache, publishing nothing (CI matrices)",
     )
     parser.add_argument(
+        "--strict", action="store_true", help="fail (exit 1) on any warning too, not only on errors (CI)"
+    )
+    parser.add_argument(
         "--root", type=Path, default=Path(__file__).resolve().parent, help="the blog's folder"
     )
     mode = parser.add_mutually_exclusive_group()
@@ -123,7 +126,9 @@ def main(argv: list[str] | None = None) -> int:
         )
     from nbpress.cli import run
 
-    return run(args.root, tuple(args.slugs), force=args.force, jobs=args.jobs, shard=args.shard)
+    return run(
+        args.root, tuple(args.slugs), force=args.force, jobs=args.jobs, shard=args.shard, strict=args.strict
+    )
 
 
 if __name__ == "__main__":

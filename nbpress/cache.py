@@ -15,6 +15,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from . import links
 from .errors import SourceError, WriteError
 from .posts import Post
 
@@ -107,6 +108,10 @@ def render_key(post: Post, exec_key: str, renderer_fingerprint: str) -> str:
     if bibliography:
         # Only when the post has one, so the keys of other posts stay as they were.
         payload["bibliography"] = bibliography
+    # Local images and linked posts (nbpress.links): only when there are some.
+    linked = links.render_term(post)
+    if linked:
+        payload["links"] = linked
     return _digest(payload)
 
 

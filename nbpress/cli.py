@@ -32,6 +32,15 @@ def _line(result: PostResult) -> str:
     return f"{result.status:<9} {seconds}  {result.name}"
 
 
+def _plain(text: str, stream: TextIO) -> str:
+    """Return `text` without ANSI colour codes unless `stream` is a terminal (tracebacks carry them)."""
+    if stream.isatty():
+        return text
+    from .outputs import strip_ansi
+
+    return strip_ansi(text)
+
+
 class PlainReporter(Reporter):
     """One line per post as it ends; errors (with the cell's traceback) on stderr."""
 
@@ -47,7 +56,7 @@ class PlainReporter(Reporter):
                 print(f"warning: {warning}", file=self.err, flush=True)
             return
         if result.detail:
-            print(result.detail.rstrip(), file=self.err)
+            print(_plain(result.detail, self.err).rstrip(), file=self.err)
         print(f"{_line(result)}\nerror: {result.error}", file=self.err, flush=True)
 
     def waiting(self, line: str) -> None:
@@ -107,10 +116,12 @@ class LiveReporter(PlainReporter):
 
 
 def summary(results: list[PostResult]) -> str:
-    """Return the closing line: how many posts ended in each status."""
+    """Return the closing line: how many posts ended in each status, and how many warnings."""
     counts = {s: sum(r.status == s for r in results) for s in COUNTED}
     parts = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
-    return f"{len(results)} posts: {parts or 'nothing to do'}"
+    warnings = sum(len(r.warnings) for r in results)
+    noted = f"; {warnings} warning{'s' if warnings != 1 else ''}" if warnings else ""
+    return f"{len(results)} posts: {parts or 'nothing to do'}{noted}"
 
 
 def _summary_table(results: list[PostResult]) -> None:
@@ -118,10 +129,10 @@ def _summary_table(results: list[PostResult]) -> None:
     from rich.table import Table
 
     table = Table(title="nbpress build")
-    for column in ("post", "status", "seconds"):
+    for column in ("post", "status", "seconds", "warnings"):
         table.add_column(column)
     for r in results:
-        table.add_row(r.name, r.status, f"{r.seconds:.1f}" if r.seconds else "")
+        table.add_row(r.name, r.status, f"{r.seconds:.1f}" if r.seconds else "", str(len(r.warnings) or ""))
     Console().print(table)
 
 
@@ -131,8 +142,11 @@ def run(
     force: bool,
     jobs: int | None = None,
     shard: tuple[int, int] | None = None,
+    strict: bool = False,
 ) -> int:
     """Build the blog at `root`, reporting each post; return the exit code (1 if any failed).
+
+    With `strict`, a warning fails the build too (exit 1), for CI.
 
     Ctrl-C or SIGTERM stop it with EXIT_INTERRUPTED: kernels shut down, no post half-written.
     """
@@ -164,8 +178,17 @@ def run(
         _summary_table(results)
     print(summary(results))
     failed = [r for r in results if r.status == "failed"]
-    for result in failed:
-        print(f"FAILED {result.error}", file=sys.stderr)
+    if failed:
+        # Each error was printed once already, with its post; this only names them together.
+        print(f"failed: {', '.join(r.name for r in failed)}", file=sys.stderr)
+    warned = [r for r in results if r.warnings]
+    if strict and warned:
+        print(
+            f"strict: {sum(len(r.warnings) for r in warned)} warnings fail the build "
+            f"({', '.join(r.name for r in warned)}); fix them, or build without --strict.",
+            file=sys.stderr,
+        )
+        return 1
     return 1 if failed else 0
 
 

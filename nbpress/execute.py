@@ -9,6 +9,7 @@ import copy
 import functools
 import os
 import queue
+import re
 import signal
 import tempfile
 import threading
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+from . import backends
 from .errors import BuildInterrupted, CellTimeoutError, ExecutionError, KernelDiedError, NbpressError
 from .posts import Post
 
@@ -294,7 +296,9 @@ async def execute_post(post: Post, cwd: Path, stop: _Stop | None = None) -> Any:
     Raises ExecutionError (or a subclass) naming the post and the 1-based cell number.
     Every process the kernel started has ended when it returns.
     """
+    backends.check_kernel(post)
     nb = copy.deepcopy(post.notebook)
+    originals = backends.make_static(nb)  # interactive matplotlib backends run inline
     current: dict[str, int] = {"cell": -1}
 
     def on_cell_start(cell: Any, cell_index: int) -> None:
@@ -314,7 +318,7 @@ async def execute_post(post: Post, cwd: Path, stop: _Stop | None = None) -> Any:
         on_cell_start=on_cell_start,
         shutdown_kernel="immediate",  # a finished or failed kernel has nothing left to save
     )
-    env = {**os.environ, **KERNEL_ENV}
+    env = {**os.environ, **KERNEL_ENV, **backends.KERNEL_ENV}
     if stop is not None:
         stop.clients.add(client)
     watcher = asyncio.ensure_future(_watch_tree(client))
@@ -334,6 +338,7 @@ async def execute_post(post: Post, cwd: Path, stop: _Stop | None = None) -> Any:
             atexit.unregister(client._cleanup_kernel)
             if stop is not None:
                 stop.clients.discard(client)
+    backends.restore(nb, originals)
     return nb
 
 
@@ -361,7 +366,7 @@ async def _run(client: Any, env: dict[str, str], log: IO[bytes], post: Post, cur
         raise ExecutionError(
             post.rel_path,
             cell,
-            f"{err.ename}: {_first_line(str(err.evalue)) or err.ename}",
+            _exception_line(err),
             "fix the cell, or tag it raises-exception if the error is the point",
             traceback=str(err),
         ) from None
@@ -390,6 +395,22 @@ async def _run(client: Any, env: dict[str, str], log: IO[bytes], post: Post, cur
             f"check that the kernel {post.front_matter.kernel!r} is installed",
             traceback=_tail(log),
         ) from None
+
+
+def _exception_line(err: Any) -> str:
+    """Return "Name: message" of a cell's exception.
+
+    An exception raised while IPython displays a result (a failing _repr_html_) reaches nbclient
+    as "NoneType: None"; the real one is the last line of the traceback it printed.
+    """
+    if err.ename not in ("NoneType", "") and str(err.evalue) != "None":
+        return f"{err.ename}: {_first_line(str(err.evalue)) or err.ename}"
+    from .outputs import strip_ansi
+
+    for line in reversed(strip_ansi(str(getattr(err, "traceback", ""))).splitlines()):
+        if re.match(r"[A-Za-z_][\w.]*: ", line) and not line.startswith("NoneType: None"):
+            return f"{line.strip()} (raised while the result was displayed)"
+    return "an exception was raised while the result was displayed (see its traceback above)"
 
 
 def _tail(log: IO[bytes], lines: int = 20) -> str:

@@ -2,7 +2,7 @@
 
 Also what keeps a post safe and small: text outputs and figure counts are capped with a
 visible note, outputs the site cannot show are replaced by a note, corrupt images are left
-out, and HTML outputs are sanitized (nh3) unless the post opts in to raw HTML.
+out, and every output passes nbpress.sanitize (HTML unless the post opts in to raw HTML).
 """
 
 from __future__ import annotations
@@ -17,14 +17,16 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-import nh3
-
 from .charts import is_chart
+from .sanitize import fence as fence
+from .sanitize import html_visible, latex_html, markdown_html, sanitize_svg
+from .sanitize import sanitize_html as sanitize_html
 
 # CSI sequences (colours, cursor moves), OSC sequences (titles, links) and lone escapes.
 _ANSI_RE = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-Z\\-_]")
-_PACKAGES_RE = re.compile(r"(?:[A-Za-z]:)?[\\/][^\s'\"<>()]*?[\\/](site-packages|dist-packages)(?=[\\/])")
-_STDLIB_RE = re.compile(r"(?:[A-Za-z]:)?/[^\s'\"<>()]*?/lib/(python3\.\d+)(?=/)")
+# IPython shortens the home folder to "~" itself: "~/..." is taken whole, not left as "~.../".
+_PACKAGES_RE = re.compile(r"(?:~|[A-Za-z]:)?[\\/][^\s'\"<>()]*?[\\/](site-packages|dist-packages)(?=[\\/])")
+_STDLIB_RE = re.compile(r"(?:~|[A-Za-z]:)?/[^\s'\"<>()]*?/lib/(python3\.\d+)(?=/)")
 _HOME_RE = re.compile(r"(?<![\w.~])(?:/home/[^/\s'\"]+|/Users/[^/\s'\"]+|/root)(?=/)")
 REMOVE_CELL = "nbpress_remove"
 
@@ -42,13 +44,6 @@ _UNSHOWN_NAMES = {
     "application/javascript": "JavaScript output",
     "application/pdf": "a PDF",
 }
-# Tags and attributes an HTML output may keep (pandas tables, styled text); no script, no handlers.
-_HTML_ATTRIBUTES = {
-    **{tag: set(attrs) for tag, attrs in nh3.ALLOWED_ATTRIBUTES.items()},
-    "*": {"class", "title", "lang", "dir"},
-}
-_HTML_ATTRIBUTES["table"] = _HTML_ATTRIBUTES.get("table", set()) | {"border"}
-_HTML_ATTRIBUTES["th"] = _HTML_ATTRIBUTES.get("th", set()) | {"valign", "halign"}
 
 
 def strip_ansi(text: str) -> str:
@@ -139,11 +134,6 @@ def note(text: str) -> Any:
     return new_output("stream", name="stdout", text=f"[nbpress: {text}]\n")
 
 
-def sanitize_html(html: str) -> str:
-    """Return `html` with scripts, event handlers and javascript: URLs removed (nh3)."""
-    return nh3.clean(html, attributes=_HTML_ATTRIBUTES)
-
-
 def limit_outputs(notebook: Any) -> Any:
     """Return the notebook with each text output capped and each cell's figures capped, in place.
 
@@ -190,8 +180,11 @@ def _valid_image(mime: str, value: Any) -> bool:
     return raw.startswith(_IMAGE_MAGIC[mime])
 
 
-def _clean_rich(output: Any, roots: list[Path], raw_html: bool) -> Any:
-    """Return the output with only showable, valid data; or a note when nothing is left."""
+def _clean_rich(output: Any, roots: list[Path], raw_html: bool, problems: list[str]) -> Any:
+    """Return the output with only showable, valid data; or a note when nothing is left.
+
+    What cannot be shown is also described in `problems` (what, and what to do).
+    """
     data = output.get("data", {})
     if is_chart(data):
         # A chart (plotly, altair, bokeh, widget): render.py's charts step replaces its data
@@ -200,6 +193,7 @@ def _clean_rich(output: Any, roots: list[Path], raw_html: bool) -> Any:
     interactive = [name for mime, name in _UNSHOWN_NAMES.items() if mime in data]
     if interactive:
         # Its text/plain is only a repr like "<IPython.core.display.Javascript object>".
+        # No warning here: render's charts step warns for every "cannot be shown" note.
         return note(f"{interactive[0]} cannot be shown on a static page")
     unshown = [m for m in data if m not in SHOWN_TYPES]
     corrupt = [m for m in FIGURE_TYPES if m in data and not _valid_image(m, data[m])]
@@ -207,22 +201,65 @@ def _clean_rich(output: Any, roots: list[Path], raw_html: bool) -> Any:
         del data[mime]
     if "text/plain" in data:
         data["text/plain"] = clean_text(_join(data["text/plain"]), roots)
-    if not raw_html:
-        for mime in ("text/html", "text/markdown"):
-            if mime in data:
-                data[mime] = sanitize_html(_join(data[mime]))
     if corrupt:
+        problems.append(f"a {corrupt[0]} figure could not be decoded; check the code that makes it")
         return note(f"a {corrupt[0]} figure could not be decoded and was left out")
-    if not data:
-        return note(
-            f"an output of type {unshown[0]} cannot be shown on a static page"
-            if unshown
-            else "an empty output was left out"
-        )
+    chosen = _choose(data, raw_html, problems)
+    if chosen is None:
+        if "text/html" in data:
+            return note("an HTML output held nothing a static page can show (script or frames only)")
+        if unshown:  # warned for by render's charts step, as above
+            return note(f"an output of type {unshown[0]} cannot be shown on a static page")
+        return note("an empty output was left out")
+    mime, value = chosen
+    # Only the form shown is kept: nbconvert would otherwise write the others (a PNG beside
+    # the HTML) as figures no page links.
+    output["data"] = {mime: value}
     return output
 
 
-def _clean_output(output: Any, roots: list[Path], raw_html: bool = False) -> Any:
+def _choose(data: dict[str, Any], raw_html: bool, problems: list[str]) -> tuple[str, str] | None:
+    """Return (MIME type, safe value) of the richest form of `data` a static page shows faithfully.
+
+    HTML and Markdown are sanitized (unless `raw_html`) and kept only if something visible is
+    left, else another form is shown, else None (a note); LaTeX becomes math for KaTeX; an SVG
+    figure is sanitized; else a PNG or JPEG; else text.
+    """
+    if "text/html" in data:
+        html = _join(data["text/html"])
+        if raw_html:
+            return "text/html", html
+        clean = sanitize_html(html)
+        if html_visible(clean):
+            return "text/html", clean
+        if not any(
+            m in data for m in ("image/png", "image/jpeg", "image/svg+xml", "text/markdown", "text/latex")
+        ):
+            # Its text/plain is only a repr like "<IPython.core.display.HTML object>".
+            problems.append(
+                "an HTML output held nothing a static page can show once script and frames are "
+                "removed (it is replaced by a note); display a figure or a table instead, "
+                "or set raw_html: true if you trust it"
+            )
+            return None
+    if "text/markdown" in data:
+        text = _join(data["text/markdown"])
+        return ("text/markdown", text) if raw_html else ("text/html", markdown_html(text))
+    if "image/svg+xml" in data:
+        svg = sanitize_svg(_join(data["image/svg+xml"]))
+        if svg is not None:
+            return "image/svg+xml", svg
+        if not any(m in data for m in ("image/png", "image/jpeg")):
+            problems.append("an SVG figure could not be read as SVG and was left out; save the figure as PNG")
+    if "text/latex" in data:
+        return "text/html", latex_html(_join(data["text/latex"]))
+    for mime in ("image/png", "image/jpeg", "text/plain"):
+        if mime in data:
+            return mime, _join(data[mime]) if mime == "text/plain" else data[mime]
+    return None
+
+
+def _clean_output(output: Any, roots: list[Path], raw_html: bool, problems: list[str]) -> Any:
     kind = output.get("output_type")
     if kind == "stream":
         output["text"] = clean_text(_join(output.get("text", "")), roots)
@@ -230,16 +267,24 @@ def _clean_output(output: Any, roots: list[Path], raw_html: bool = False) -> Any
         output["traceback"] = [clean_text(line, roots) for line in output.get("traceback", [])]
         output["evalue"] = clean_text(str(output.get("evalue", "")), roots)
     elif kind in ("execute_result", "display_data"):
-        output = _clean_rich(output, roots, raw_html)
+        output = _clean_rich(output, roots, raw_html, problems)
     return output
 
 
 def clean_notebook(
-    notebook: Any, front_matter_cell: int | None, roots: Iterable[Path] = (), raw_html: bool = False
+    notebook: Any,
+    front_matter_cell: int | None,
+    roots: Iterable[Path] = (),
+    raw_html: bool = False,
+    warnings: list[str] | None = None,
+    where: str = "",
 ) -> Any:
     """Return a cleaned copy of an executed notebook; the input is not modified.
 
-    HTML and Markdown outputs are sanitized unless `raw_html` (the post's opt-in).
+    Every output passes nbpress.sanitize: HTML and Markdown are sanitized unless `raw_html`
+    (the post's opt-in), LaTeX becomes math, SVG figures are sanitized. Each output that
+    cannot be shown becomes a note, and a line naming `where` (the source) and the cell is
+    appended to `warnings`.
 
     Cells are never deleted, so figure names keep the source's cell numbers; a cell to hide
     is marked with metadata REMOVE_CELL and the template skips it.
@@ -259,5 +304,9 @@ def clean_notebook(
         # remove-input and the other display tags are cells.py's: they change no output.
         if "remove-output" in tags:
             cell.outputs = []
-        cell.outputs = [_clean_output(o, root_list, raw_html) for o in _limit_cell(cell.outputs)]
+        problems: list[str] = []
+        cell.outputs = [_clean_output(o, root_list, raw_html, problems) for o in _limit_cell(cell.outputs)]
+        if warnings is not None:
+            # Cells count from 1 as Jupyter shows them; figure files count from 0.
+            warnings.extend(f"{where or 'a post'}: cell {index + 1}: {p}." for p in problems)
     return nb

@@ -20,7 +20,7 @@ from typing import Any
 
 import yaml
 
-from . import cache, posts, provenance
+from . import backends, cache, posts, provenance
 from .errors import ConfigError, NbpressError, SourceError, WriteError
 
 STATUSES = ("executed", "cached", "unchanged", "removed", "failed")
@@ -306,7 +306,9 @@ def _plan(
             and cache.is_current(record, post, exec_key, render_key)
             and site.whole(post.slug, record)
         ):
-            done(PostResult(post.rel_path, "unchanged"))
+            # Its warnings, recorded when it was rendered, still hold: --strict still fails on them.
+            kept = (record or {}).get("warnings") or []
+            done(PostResult(post.rel_path, "unchanged", warnings=tuple(str(w) for w in kept)))
             continue
         plan = _Plan(post, exec_key, render_key)
         if not options.force:
@@ -319,7 +321,7 @@ def _plan(
 
 
 def _publish(plan: _Plan, site: Any, root: Path, authors: dict[str, str]) -> list[str]:
-    """Render and write one post; return its warnings (stderr with `stderr: warn`, charts not shown)."""
+    """Render and write one post; return its warnings (outputs not shown, `stderr: warn`)."""
     from .cells import apply_display
     from .outputs import clean_notebook
     from .render import published_front_matter, render
@@ -335,11 +337,18 @@ def _publish(plan: _Plan, site: Any, root: Path, authors: dict[str, str]) -> lis
             raise SourceError(
                 f"{post.rel_path}: the cached outputs no longer fit; run with --force."
             ) from None
+    warnings: list[str] = []
     cleaned = clean_notebook(
-        executed, post.front_matter_cell, roots=[root], raw_html=post.front_matter.raw_html
+        executed,
+        post.front_matter_cell,
+        roots=[root],
+        raw_html=post.front_matter.raw_html,
+        warnings=warnings,
+        where=post.rel_path,
     )
+    warnings[:0] = [*post.warnings, *backends.warnings(post, cleaned)]
     downloads = _downloads(post, cleaned, root)
-    warnings = apply_display(cleaned, post.front_matter.stderr, post.rel_path)
+    warnings += apply_display(cleaned, post.front_matter.stderr, post.rel_path)
     record: dict[str, Any] = {
         "source": post.rel_path,
         "exec_key": plan.exec_key,
@@ -349,7 +358,9 @@ def _publish(plan: _Plan, site: Any, root: Path, authors: dict[str, str]) -> lis
     }
     record["downloads"] = sorted(downloads)
     front_matter = published_front_matter(post, authors, record)
-    rendered = render(post, cleaned, front_matter, f"/assets/images/{post.slug}/", plan.provenance)
+    rendered = render(
+        post, cleaned, front_matter, f"/assets/images/{post.slug}/", plan.provenance, tuple(warnings)
+    )
     with _signals_deferred():
         try:
             site.check_publishable(rendered)
@@ -358,7 +369,7 @@ def _publish(plan: _Plan, site: Any, root: Path, authors: dict[str, str]) -> lis
             site.remove_downloads(post.slug, stale)
         except WriteError as err:
             raise WriteError(f"{post.rel_path}: {err}") from None
-    return [*warnings, *rendered.warnings]
+    return list(rendered.warnings)  # the post's warnings (given to render), then its own
 
 
 def _downloads(post: Any, cleaned: Any, root: Path) -> dict[str, bytes]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -53,10 +54,16 @@ class Post:
     front_matter: FrontMatter
     notebook: Any  # nbformat.NotebookNode; typed loosely because nbformat is untyped
     front_matter_cell: int | None
+    # Problems that did not stop the post (optional metadata repaired); printed by the build.
+    warnings: tuple[str, ...] = ()
 
 
 def discover(posts_dir: Path) -> list[Path]:
-    """Return the source files in `posts_dir`, sorted by name."""
+    """Return the source files in `posts_dir`, sorted by name.
+
+    Entries with a source suffix that are not regular files (a symbolic link, a folder, a
+    FIFO) are returned too, unread, so that read_post refuses them with a line naming them.
+    """
     if not posts_dir.is_dir():
         return []
     return sorted(
@@ -64,9 +71,21 @@ def discover(posts_dir: Path) -> list[Path]:
         for p in posts_dir.iterdir()
         if p.suffix in SOURCE_SUFFIXES
         and not p.name.startswith(".")
-        and p.is_file()
-        and (p.suffix == ".ipynb" or is_text_post(p))
+        and (_not_regular(p) is not None or p.suffix == ".ipynb" or is_text_post(p))
     )
+
+
+def _not_regular(path: Path) -> str | None:
+    """Return what `path` is if it is not a regular file ("a symbolic link", ...), else None."""
+    try:
+        mode = path.lstat().st_mode
+    except OSError:
+        return "gone"
+    if stat.S_ISREG(mode):
+        return None
+    if stat.S_ISLNK(mode):
+        return "a symbolic link"
+    return "a folder" if stat.S_ISDIR(mode) else "not a regular file"
 
 
 def name_slug(path: Path) -> str:
@@ -93,10 +112,21 @@ def slug_for(path: Path) -> str:
 def read_post(path: Path, root: Path) -> Post:
     """Return the Post read from `path`; raise SourceError naming every problem found."""
     rel = path.relative_to(root).as_posix() if path.is_relative_to(root) else path.name
+    kind = _not_regular(path)
+    if kind is not None:
+        # A link could publish a file from anywhere (a secret, the environment of a process) as the post.
+        raise SourceError(
+            f"{rel}: {kind}, not a regular file; a post must be a file inside posts/ (copy it there)."
+        )
     slug = slug_for(path)
-    notebook = _read_notebook(path, rel) if path.suffix == ".ipynb" else read_text_notebook(path, rel)
+    warnings: list[str] = []
+    if path.suffix == ".ipynb":
+        notebook = _read_notebook(path, rel, warnings)
+    else:
+        notebook = read_text_notebook(path, rel)
     data, fm_cell, origin = _front_matter_data(notebook, rel)
     _date_from_name(data, path)
+    _kernel_from_metadata(data, notebook)
     normalise(notebook, rel)
     return Post(
         slug=slug,
@@ -105,10 +135,31 @@ def read_post(path: Path, root: Path) -> Post:
         front_matter=validate_front_matter(data, f"{rel} ({origin})"),
         notebook=notebook,
         front_matter_cell=fm_cell,
+        warnings=tuple(warnings),
     )
 
 
-def _read_notebook(path: Path, rel: str) -> Any:
+def _kernel_from_metadata(data: dict[str, Any], notebook: Any) -> None:
+    """Use the notebook's own kernel when it is for another language (Julia, R) and none is set.
+
+    A Python notebook keeps the default python3 whatever its kernelspec is called (kernel names
+    such as "conda-env-x-py" exist only on their author's machine).
+    """
+    spec = notebook.get("metadata", {}).get("kernelspec") or {}
+    language = spec.get("language") or (notebook.get("metadata", {}).get("language_info") or {}).get("name")
+    name = spec.get("name")
+    if "kernel" in data or not isinstance(name, str) or not isinstance(language, str):
+        return
+    if language.lower() not in ("python", "python3", "ipython"):
+        data["kernel"] = name
+
+
+# Optional notebook metadata nbpress reads nothing from but the kernel's name: when it breaks
+# nbformat's schema, it is dropped with a warning rather than refusing the notebook.
+_OPTIONAL_METADATA = ("kernelspec", "language_info", "widgets", "toc", "varInspector")
+
+
+def _read_notebook(path: Path, rel: str, warnings: list[str] | None = None) -> Any:
     import nbformat
 
     try:
@@ -128,6 +179,7 @@ def _read_notebook(path: Path, rel: str) -> Any:
     try:
         # nbformat joins multi-line sources and upgrades nbformat 3 while it reads.
         node = nbformat.reads(json.dumps(raw), as_version=4)
+        _repair_metadata(node, rel, warnings if warnings is not None else [])
         nbformat.validate(node)
     except Exception as err:  # nbformat raises several unrelated types for a bad notebook
         first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
@@ -135,6 +187,34 @@ def _read_notebook(path: Path, rel: str) -> Any:
             f"{rel}: not a valid notebook ({first}); open it in Jupyter and save it again."
         ) from None
     return node
+
+
+def _repair_metadata(node: Any, rel: str, warnings: list[str]) -> None:
+    """Drop optional notebook metadata that breaks the schema, noting each in `warnings`."""
+    import nbformat
+
+    try:
+        nbformat.validate(node)
+        return
+    except Exception:  # any schema problem; validated again by the caller
+        pass
+    meta = node.get("metadata", {})
+    for key in _OPTIONAL_METADATA:
+        if key not in meta:
+            continue
+        trial = nbformat.from_dict({**node, "metadata": {k: v for k, v in meta.items() if k != key}})
+        value = meta[key]
+        try:
+            nbformat.validate(trial)
+        except Exception:  # this key was not (the only) problem
+            continue
+        del meta[key]
+        problem = f"{json.dumps(value, sort_keys=True)[:80]}"
+        warnings.append(
+            f"{rel}: the notebook metadata {key!r} is invalid ({problem}) and was ignored; "
+            "open the notebook in Jupyter, choose its kernel and save it."
+        )
+        return
 
 
 def _front_matter_data(notebook: Any, rel: str) -> tuple[dict[str, Any], int | None, str]:

@@ -14,10 +14,12 @@ from typing import Any
 
 import yaml
 
+from . import links
 from .charts import transform as transform_charts
 from .errors import RenderError
 from .posts import OPTION_KEYS, Post
 from .provenance import markdown as provenance_markdown
+from .sanitize import fence, front_matter_text, html_text
 
 TEMPLATES = Path(__file__).parent / "templates"
 TEMPLATE = "post.md.j2"
@@ -39,6 +41,7 @@ class RenderedPost:
 # The modules whose code shapes the Markdown; a change to one re-renders every post.
 RENDER_MODULES = (
     "outputs.py",
+    "sanitize.py",
     "render.py",
     "posts.py",
     "cells.py",
@@ -47,6 +50,7 @@ RENDER_MODULES = (
     "provenance.py",
     "markup.py",
     "charts.py",
+    "links.py",
 )
 
 
@@ -87,7 +91,8 @@ def published_front_matter(post: Post, authors: dict[str, str], record: dict[str
     """Return the front matter to publish: the author's keys, normalised, plus nbpress's record.
 
     Jekyll keys stay as written; categories and tags become lists and `authors` is added
-    (keys of site_src/.authors.yml) because Material's blog plugin needs them so.
+    (keys of site_src/.authors.yml) because Material's blog plugin needs them so. Shown
+    values are HTML text (nbpress.sanitize.front_matter_text): the templates print them raw.
     """
     fm = post.front_matter
     # Jekyll's usual order first (notebook metadata comes back with sorted keys), then the rest.
@@ -107,6 +112,7 @@ def published_front_matter(post: Post, authors: dict[str, str], record: dict[str
             data["authors"] = keys
     # An explicit slug keeps the post's URL stable when its title changes.
     data.setdefault("slug", post.slug)
+    data = front_matter_text(data)
     data["nbpress"] = record
     return data
 
@@ -122,7 +128,9 @@ def _mark_figures(nb: Any, title: str) -> None:
             if any(t in output.get("data", {}) for t in FIGURE_TYPES):
                 number += 1
                 alt = caption if isinstance(caption, str) and caption else f"{title}, figure {number}"
-                output.setdefault("metadata", {})["nbpress_alt"] = alt.replace("]", ")").replace("[", "(")
+                alt = alt.replace("]", ")").replace("[", "(")
+                # HTML text: the listing's thumbnail copies it from the Markdown into alt="...".
+                output.setdefault("metadata", {})["nbpress_alt"] = html_text(alt)
 
 
 def _mark_excerpt(nb: Any) -> None:
@@ -173,12 +181,15 @@ def render(
     front_matter: dict[str, Any],
     image_base: str,
     provenance: dict[str, Any] | None = None,
+    warnings: tuple[str, ...] = (),
 ) -> RenderedPost:
     """Return the RenderedPost of a cleaned executed notebook.
 
     `front_matter` is written as YAML at the top (its `nbpress` record gains the figure
     list); figures are named output_<cell>_<n>.<ext>, <cell> counting every cell of the
-    source, and linked under `image_base`. A `provenance` record (nbpress.provenance) closes
+    source, and linked under `image_base`. The post's `warnings` (and those of its links) are
+    kept in the record, so a later build that leaves the post unchanged reports them again.
+    A `provenance` record (nbpress.provenance) closes
     the post with the line saying when and with what it was executed.
     """
     from nbconvert.exporters import MarkdownExporter
@@ -195,9 +206,12 @@ def render(
     even_heading_levels(nb)
     _mark_excerpt(nb)
     attachments = _extract_attachments(nb, image_base)
+    local_files, link_warnings = links.transform(nb, post, image_base, post.front_matter.raw_html)
+    warnings = (*warnings, *charts.warnings, *link_warnings)
     config = Config()
     config.ExtractOutputPreprocessor.output_filename_template = "output_{cell_index}_{index}{extension}"
     exporter = MarkdownExporter(config=config, extra_template_paths=[str(TEMPLATES)], template_file=TEMPLATE)
+    exporter.register_filter("nbpress_fence", fence)
     config.ExtractOutputPreprocessor.extract_output_types = set(FIGURE_TYPES)
     resources = {"nbpress": {"image_base": image_base}, "unique_key": "output"}
     try:
@@ -206,7 +220,7 @@ def render(
         raise RenderError(
             f"{post.rel_path}: could not be rendered to Markdown ({type(err).__name__}: {err})."
         ) from None
-    extracted = {**out_resources.get("outputs", {}), **attachments}
+    extracted = {**out_resources.get("outputs", {}), **attachments, **local_files}
     figures = {name: bytes(data) for name, data in sorted(extracted.items())}
     front_matter = {**front_matter}
     if isinstance(front_matter.get("nbpress"), dict):
@@ -215,11 +229,13 @@ def render(
         if charts.libraries:
             # The page loads these chart libraries, and only these (overrides/partials/nbpress-charts.html).
             front_matter["nbpress"]["charts"] = charts.libraries
+        if warnings:
+            front_matter["nbpress"]["warnings"] = list(warnings)
     front_matter = reader_front_matter(nb, front_matter, figures, image_base)
     text = f"---\n{dump_front_matter(front_matter)}---\n\n{_tidy(body)}"
     if provenance:
         text += f"\n{provenance_markdown(provenance)}"
-    return RenderedPost(post.slug, text, figures, tuple(charts.warnings))
+    return RenderedPost(post.slug, text, figures, tuple(warnings))
 
 
 def _tidy(text: str) -> str:

@@ -10,13 +10,16 @@ import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from . import posts
+from . import links, posts
 from .errors import NbpressError
 from .markup import bibliography_paths
 
 
 def inputs_by_path(root: Path) -> dict[Path, set[str]]:
-    """Return {resolved input file: slugs of the posts declaring it}; unreadable posts are skipped."""
+    """Return {resolved input file: slugs of the posts declaring it}; unreadable posts are skipped.
+
+    The local images and files a post's Markdown cells show count as its inputs too.
+    """
     table: dict[Path, set[str]] = {}
     posts_dir = root / "posts"
     for path in posts.discover(posts_dir):
@@ -26,6 +29,8 @@ def inputs_by_path(root: Path) -> dict[Path, set[str]]:
             continue  # the build reports it
         for name in post.front_matter.inputs:
             table.setdefault((posts_dir / name).resolve(), set()).add(post.slug)
+        for path in links.local_files(post):
+            table.setdefault(path, set()).add(post.slug)
         # A post's BibTeX file re-renders it too (its citations and References).
         with contextlib.suppress(NbpressError):
             for bib in bibliography_paths(post):

@@ -70,7 +70,7 @@ def test_unchanged_post_is_left_alone(built: Path) -> None:
 
 
 def test_prose_edit_rerenders_from_the_cache(built: Path) -> None:
-    number = markdown(built, "post").split("    0.")[1].split("\n")[0]
+    number = markdown(built, "post").split("\n0.")[1].split("\n")[0]
     set_markdown_cell(built / "posts" / "post.ipynb", "Some new prose.")
     assert statuses(built) == {"posts/post.ipynb": "cached"}
     text = markdown(built, "post")

@@ -52,12 +52,13 @@ def test_tags_flags_and_options(blog: Path, add_post: Callable[..., Path]) -> No
     assert "secret = 41" not in md and "quarto hidden" not in md
     # hide-input: the code in a closed collapsible block, the output after it.
     assert "??? note \"Code\"\n\n    ```python\n    print('folded code', secret + 1)\n    ```\n" in md
-    assert "<!-- /details -->\n\n    folded code 42\n" in md
+    assert "<!-- /details -->\n\n```{.text .nbpress-output .nbpress-stdout}\nfolded code 42\n```\n" in md
     # #collapse-show: open block, and the flag line is not shown.
     assert "???+ note \"Code\"\n\n    ```python\n    print('shown open')\n" in md
     assert "#collapse-show" not in md
-    # hide-output: the output in a collapsible block, doubly indented as code inside it.
-    assert '??? note "Output"\n' in md and "\n        folded output\n" in md
+    # hide-output: the output in a collapsible block, its fenced block indented inside it.
+    fence = "```{.text .nbpress-output .nbpress-stdout}"
+    assert '??? note "Output"\n' in md and f"\n    {fence}\n    folded output\n" in md
     # #hide_input and echo: false keep only the output.
     assert "only the output" in md and "print('only the output')" not in md
     assert "quarto output only" in md and "print('quarto output only')" not in md
@@ -71,7 +72,7 @@ def test_tags_flags_and_options(blog: Path, add_post: Callable[..., Path]) -> No
     assert "![A rising line](/assets/images/tags/output_12_0.png)" in md
     # hide-cell folds both.
     both = "??? note \"Code\"\n\n    ```python\n    print('both', 'folded')\n    ```\n\n<!-- /details -->\n\n"
-    assert both + '??? note "Output"\n    \n        both folded\n' in md
+    assert both + f'??? note "Output"\n    \n    {fence}\n    both folded\n' in md
     # #| tags adds tags.
     assert "print('tagged', 'away')" in md and "tagged away" not in md
 

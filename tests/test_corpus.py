@@ -29,7 +29,7 @@ BUILT: dict[str, list[str]] = {
     "unicode-everywhere": ["Ünïcödé — 数学 🚀", "résumé 🐍 数据", "Ελληνικά", "한국어"],
     "empty-cells": ["only this"],
     "raw-cells": ["**Raw Markdown** passes through.\n"],
-    "metadata-front-matter": ["title: Metadata front matter", "    45"],
+    "metadata-front-matter": ["title: Metadata front matter", "\n45\n"],
     "no-cells": ["title: No cells at all"],
     "expected-error": ["ZeroDivisionError", "went on"],
     "huge-output": ["[nbpress: output truncated, ", "more characters not shown]"],
@@ -40,7 +40,7 @@ BUILT: dict[str, list[str]] = {
         "[nbpress: JavaScript output cannot be shown on a static page]",
         "still here",
     ],
-    "non-utf8-stream": ["bad \ufffd\ufffd bytes", "    ok"],
+    "non-utf8-stream": ["bad \ufffd\ufffd bytes", "\nok\n"],
     "corrupt-image": ["[nbpress: a image/png figure could not be decoded and was left out]"],
     "unsafe-html": ["<p>kept</p>"],
 }

@@ -73,7 +73,7 @@ def test_drift_names_the_post_whose_outputs_changed(blog: Path, add_post: Callab
     assert {r.status for r in build(Options(root=blog, force=True, jobs=2))} == {"executed"}
     drifted = check(blog)
     assert list(drifted) == ["posts/moving.ipynb"]
-    assert "+    upstream says 2" in drifted["posts/moving.ipynb"]
+    assert "+upstream says 2" in drifted["posts/moving.ipynb"]
 
     proc = subprocess.run(
         [sys.executable, "-m", "nbpress.drift", "--root", str(blog)],

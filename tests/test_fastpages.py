@@ -69,9 +69,9 @@ def test_fastpages_notebook_builds_without_edits(blog: Path) -> None:
     assert "## A section" in body and "#collapse" not in body and "#hide" not in body
     assert '!!! tip "Tip"\n\n    a fastpages callout.\n' in body
     assert "??? note \"Code\"\n\n    ```python\n    print('folded', answer)\n" in body
-    assert "    folded 42\n" in body
+    assert "\nfolded 42\n```\n" in body
     assert "just the output" in body and "print('just the output')" not in body
-    assert '??? note "Output"' in body and "        output folded\n" in body
+    assert '??? note "Output"' in body and "\n    output folded\n    ```\n" in body
     # Figure names count every cell, the front matter cell included.
     assert "](/assets/images/my-fast-post/output_6_0.png)" in body
 

@@ -111,7 +111,7 @@ def test_myst_markdown_post(blog: Path) -> None:
     data = yaml.safe_load(md.split("---\n")[1])
     assert data["title"] == "A MyST post" and data["categories"] == ["Notes"]
     assert "jupytext" not in data and "kernelspec" not in data
-    assert '??? note "Code"' in md and "    42\n" in md
+    assert '??? note "Code"' in md and "\n42\n```\n" in md
 
 
 def test_two_sources_with_one_slug_is_an_error(blog: Path, add_post: Callable[..., Path]) -> None:

@@ -228,7 +228,12 @@ def test_figures_in_markdown_cells_quarto_and_myst(tmp_path: Path) -> None:
         "```{figure} other.png\n:name: other\n:alt: ignored\n\nThe *other* one.\n```\n\n"
         "See @fig-diagram and {numref}`other`; ![plain](x.png){#not-a-figure} stays."
     )
-    md = render_sample(_post_with(tmp_path, text, bib=False), execute=False)
+    path = _post_with(tmp_path, text, bib=False)
+    for name in ("diagram.png", "other.png", "x.png"):  # local images must exist (nbpress.links)
+        (path.parent / name).write_bytes(b"\x89PNG\r\n\x1a\n")
+    published = render_sample(path, execute=False)
+    assert "![A diagram](../assets/images/p/diagram.png){width=300}" in published
+    md = published.replace("../assets/images/p/", "")
     assert (
         '<figure class="nbpress-figure" markdown="span" id="fig-diagram">\n'
         "![A diagram](diagram.png){width=300}\n"

@@ -194,7 +194,7 @@ def test_long_outputs_fold_and_stay_out_of_search(blog: Path, add_post: Callable
     proc = mkdocs(blog, "build", "--strict")
     assert proc.returncode == 0, proc.stderr
     html = (blog / "site" / "posts" / "long" / "index.html").read_text(encoding="utf-8")
-    folded = re.search(r'<details class="nbpress-output" data-search-exclude="">(.*?)</details>', html, re.S)
+    folded = re.search(r'<details class="nbpress-fold" data-search-exclude="">(.*?)</details>', html, re.S)
     assert folded and "Output (60 lines)" in folded.group(1) and "log line 59 of 60" in folded.group(1)
     assert "short output" in html and "short output" not in folded.group(1)
     index = (blog / "site" / "search" / "search_index.json").read_text(encoding="utf-8")

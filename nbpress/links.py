@@ -1,0 +1,497 @@
+"""Links and images in Markdown cells, and raw cells: what a course of notebooks needs to publish whole.
+
+One transform step on the Markdown cells of a notebook about to be rendered:
+
+- a link to another notebook that is a post (`other.ipynb`, `./2024-01-02-other.ipynb#Some-Heading`,
+  any suffix, any date prefix) becomes a link to that post's Markdown file
+  (`<slug>.md#some-heading`, beside this post's), which MkDocs checks and rewrites to the
+  post's page;
+- a Jupyter-style heading anchor (`#Some-Heading`: spaces to hyphens, case kept) becomes the
+  id Python-Markdown's toc gives that heading (its default `slugify`, which mkdocs.yml keeps);
+- a local file a cell shows or links (`![](img/x.png)`, `<img src="figures/x.png">`,
+  `[data](data.csv)`), relative to the notebook, is published beside the post's figures and
+  linked there; a missing one is an error naming the file and the cell;
+- a link to a notebook that is not a post keeps its text, loses its link, and gives a warning.
+
+Raw cells: Markdown and HTML formats are published (HTML sanitized unless the post opts in to
+raw HTML), other formats (reST, LaTeX, none) are left out with a warning.
+
+Markdown is parsed with markdown-it-py (CommonMark, the parser Jupyter's own renderer follows)
+and HTML with the standard library's HTMLParser: code spans and fenced code are never touched.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, unquote, urlsplit
+
+from .errors import RenderError
+
+REMOVE_CELL = "nbpress_remove"
+_NOTEBOOK_SUFFIXES = (".ipynb", ".md", ".py")
+_SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
+# Raw cell formats (Jupyter's raw_mimetype) the post shows; any other is left out.
+_RAW_SHOWN = {"text/markdown": "markdown", "text/x-markdown": "markdown", "text/html": "html"}
+
+
+def toc_id(text: str) -> str:
+    """Return the id Python-Markdown's toc extension (MkDocs' default) gives a heading `text`."""
+    from markdown.extensions.toc import slugify
+
+    return str(slugify(text, "-"))
+
+
+def jupyter_anchor_id(anchor: str) -> str:
+    """Return the site's heading id for a Jupyter-style anchor (`Further-Resources`, case kept)."""
+    return toc_id(unquote(anchor).replace("-", " "))
+
+
+@dataclass
+class _Cell:
+    """What the transform learns about one cell while rewriting it."""
+
+    index: int
+    where: str
+    warnings: list[str] = field(default_factory=list)
+
+
+def _is_local(url: str) -> bool:
+    parts = urlsplit(url)
+    return not parts.scheme and not parts.netloc and not url.startswith(("/", "#", "?"))
+
+
+def _markdown_parser() -> Any:
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("commonmark").enable("table")
+
+
+class _Tags(HTMLParser):
+    """Collects the start tags of an HTML fragment: (tag, attributes, exact source text)."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tags: list[tuple[str, dict[str, str | None], str]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, dict(attrs), self.get_starttag_text() or ""))
+
+    handle_startendtag = handle_starttag
+
+
+def _html_tags(html: str) -> list[tuple[str, dict[str, str | None], str]]:
+    parser = _Tags()
+    parser.feed(html)
+    parser.close()
+    return parser.tags
+
+
+def explicit_ids(sources: list[str]) -> set[str]:
+    """Return the ids and names that HTML anchors in Markdown sources set (`<a id="x">`)."""
+    found: set[str] = set()
+    for source in sources:
+        for _tag, attrs, _text in _html_tags(source):
+            for key in ("id", "name"):
+                value = attrs.get(key)
+                if value:
+                    found.add(value)
+    return found
+
+
+def heading_ids(sources: list[str]) -> set[str]:
+    """Return the toc ids of the headings in Markdown sources (before toc's `_1` suffixes)."""
+    md = _markdown_parser()
+    ids: set[str] = set()
+    for source in sources:
+        tokens = md.parse(source)
+        for i, token in enumerate(tokens):
+            if token.type == "heading_open" and i + 1 < len(tokens):
+                inline = tokens[i + 1]
+                text = "".join(c.content for c in inline.children or [] if c.type in ("text", "code_inline"))
+                ids.add(toc_id(text))
+    return ids
+
+
+class Linker:
+    """Rewrites the links and images of one post's Markdown cells; gathers files and warnings."""
+
+    def __init__(self, post: Any, image_base: str) -> None:
+        self.post = post
+        self.posts_dir: Path = post.path.parent
+        self.root: Path = self.posts_dir.parent
+        # Relative to the post's Markdown file (site_src/posts/<slug>.md), so MkDocs checks and
+        # rewrites the link both in the post and in its excerpt on the blog's index pages (an
+        # absolute /assets/... link stays absolute in an excerpt, which breaks under a sub-path).
+        self.image_base = f"..{image_base}" if image_base.startswith("/") else image_base
+        self.files: dict[str, bytes] = {}
+        self.names: dict[Path, str] = {}
+        self.warnings: list[str] = []
+        self._sources: dict[str, Path] | None = None
+        self.anchors: set[str] = set()  # ids set explicitly (HTML id=, figure and equation labels)
+        self.headings: set[str] = set()  # the toc ids of the post's headings
+
+    # -- what a link points at -------------------------------------------------------------
+
+    def _post_sources(self) -> dict[str, Path]:
+        """Return {slug: source path} of the posts beside this one (read once, when needed)."""
+        if self._sources is None:
+            from .posts import discover, name_slug
+
+            self._sources = {name_slug(p): p for p in discover(self.posts_dir)}
+        return self._sources
+
+    def post_target(self, path: str) -> str | None:
+        """Return the slug of the post a relative link `path` names, or None if it is no post."""
+        from .posts import name_slug
+
+        target = (self.post.path.parent / unquote(path)).resolve()
+        if target.suffix not in _NOTEBOOK_SUFFIXES or target.parent != self.posts_dir.resolve():
+            return None
+        slug = name_slug(target)
+        found = self._post_sources().get(slug)
+        if found is None:
+            return None
+        # A .md or .py link must name the very file; a notebook link matches any suffix and date.
+        if target.suffix != ".ipynb" and found.resolve() != target:
+            return None
+        return slug
+
+    def _anchor(self, fragment: str) -> str:
+        """Return the id an in-page anchor means: a heading's toc id, or the anchor as written.
+
+        Only an anchor that names one of the post's headings (Jupyter's form) is changed: any
+        other id (a figure's label, an <a id>) is someone's deliberate name and kept.
+        """
+        if fragment in self.anchors:
+            return fragment
+        mapped = jupyter_anchor_id(fragment)
+        return mapped if mapped in self.headings else fragment
+
+    def _local_file(self, path: str, cell: _Cell, what: str) -> str:
+        """Return the published URL of a local file a cell shows or links; raise if it is missing."""
+        rel = unquote(path)
+        target = (self.posts_dir / rel).resolve()
+        if not target.is_relative_to(self.root.resolve()):
+            raise RenderError(
+                f"{cell.where}: the {what} {path!r} is outside the blog; copy it next to the notebook."
+            )
+        if not target.is_file():
+            raise RenderError(
+                f"{cell.where}: the {what} {path!r} does not exist (paths are relative to the notebook); "
+                "add the file or fix the link."
+            )
+        name = self.names.get(target)
+        if name is None:
+            inside = target.relative_to(self.root.resolve()).parts
+            if inside[:1] == (self.posts_dir.name,):
+                inside = inside[1:]
+            name = _SAFE_NAME.sub("_", "-".join(inside))
+            if name.startswith(("output_", "attachment_", ".")) or name in self.files:
+                name = f"local-{len(self.files)}-{name.lstrip('.')}"
+            self.names[target] = name
+            self.files[name] = target.read_bytes()
+        return f"{self.image_base}{quote(name)}"
+
+    def url(self, url: str, cell: _Cell, image: bool) -> str | None:
+        """Return the URL to publish for `url`, the same `url` to keep it, or None to unlink it."""
+        if url.startswith("#"):
+            return "#" + self._anchor(url[1:]) if len(url) > 1 else url
+        if not _is_local(url) or url.startswith(self.image_base):
+            return url  # not a local file, or one published already (an earlier step's link)
+        parts = urlsplit(url)
+        if not parts.path:
+            return url
+        suffix = Path(unquote(parts.path)).suffix
+        if not image and suffix in _NOTEBOOK_SUFFIXES:
+            slug = self.post_target(parts.path)
+            if slug is None:
+                if suffix != ".ipynb" and (self.posts_dir / unquote(parts.path)).is_file():
+                    return self._local_file(parts.path, cell, "linked file")
+                cell.warnings.append(
+                    f"{cell.where}: the link to {parts.path!r} is not a post in posts/, so it is published "
+                    "as plain text; add that notebook to posts/, or link to its address."
+                )
+                return None
+            fragment = f"#{jupyter_anchor_id(parts.fragment)}" if parts.fragment else ""
+            if slug == self.post.slug:
+                return fragment or "#"
+            return f"{slug}.md{fragment}"  # the posts' Markdown files share one folder
+        target = (self.posts_dir / unquote(parts.path)).resolve()
+        if not image and target.is_dir():
+            cell.warnings.append(
+                f"{cell.where}: the link to the folder {parts.path!r} cannot be published, so it is plain "
+                "text; link to a file in it."
+            )
+            return None
+        return self._local_file(parts.path, cell, "image" if image else "linked file")
+
+    # -- rewriting Markdown ------------------------------------------------------------------
+
+    def rewrite(self, source: str, cell: _Cell) -> str:
+        """Return a Markdown cell's source with its links, images and HTML tags rewritten."""
+        md = _markdown_parser()
+        env: dict[str, Any] = {}
+        tokens = md.parse(source, env)
+        lines = source.splitlines(keepends=True)
+        for token in tokens:
+            if token.map is None or token.type not in ("inline", "html_block"):
+                continue
+            start, end = token.map
+            block = "".join(lines[start:end])
+            if token.type == "inline":
+                new = self._inline(block, token, cell)
+            else:
+                new = self._html(block, cell, block=True)
+                if re.search(r"\bmarkdown=", new):
+                    # md_in_html renders the Markdown inside (nbpress.markup's <figure markdown="span">).
+                    new = self._inline(new, md.parseInline(new)[0], cell)
+            if new != block:
+                lines[start:end] = [new] + [""] * (end - start - 1)
+        text = "".join(lines)
+        for label, ref in (env.get("references") or {}).items():
+            text = self._reference(text, label, ref.get("href", ""), cell)
+        return text
+
+    def _inline(self, text: str, token: Any, cell: _Cell) -> str:
+        for child in _walk(token.children or []):
+            if child.type == "link_open":
+                href = str(child.attrGet("href") or "")
+                text = self._replace_destination(text, href, self.url(href, cell, image=False), cell)
+            elif child.type == "image":
+                src = str(child.attrGet("src") or "")
+                text = self._replace_destination(text, src, self.url(src, cell, image=True), cell)
+        pieces = "".join(c.content for c in _walk(token.children or []) if c.type == "html_inline")
+        return self._html(text, cell, block=False, html=pieces) if pieces else text
+
+    def _replace_destination(self, text: str, url: str, new: str | None, cell: _Cell) -> str:
+        """Return `text` with the inline link or image to `url` pointed at `new` (None: unlinked)."""
+        if new == url:
+            return text
+        for raw in dict.fromkeys((url, unquote(url))):
+            for opener in ("](<", "]("):
+                at = text.find(opener + raw)
+                while at >= 0:
+                    after = at + len(opener) + len(raw)
+                    if after < len(text) and text[after] in ")> \t\n\"'":
+                        if new is not None:
+                            return text[: at + len(opener)] + new + text[after:]
+                        return _unlink(text, at, after)
+                    at = text.find(opener + raw, at + 1)
+        return text
+
+    def _reference(self, text: str, label: str, href: str, cell: _Cell) -> str:
+        new = self.url(href, cell, image=False)
+        if new is None or new == href:
+            return text
+        pattern = re.compile(r"^( {0,3}\[[^\]]+\]:[ \t]*<?)" + re.escape(href) + r"(?=[>\s]|$)", re.M | re.I)
+        return pattern.sub(lambda m: m.group(1) + new, text, count=1)
+
+    def _html(self, text: str, cell: _Cell, block: bool, html: str | None = None) -> str:
+        """Return `text` with the tags of its HTML (`html`, else all of it) rewritten.
+
+        MkDocs checks and rewrites only Markdown links, so a local <img> becomes a Markdown image
+        and an <a> leading to another post or a published file a Markdown link (in an HTML
+        block, whose content md_in_html is then told to read as Markdown); an in-page anchor
+        is mapped in place, and a link to a notebook that is not a post loses its href.
+        """
+        markdown = False
+        for tag, attrs, raw in _html_tags(text if html is None else html):
+            at = text.find(raw)
+            if at < 0:
+                continue
+            if tag == "img" and attrs.get("src") and _is_local(str(attrs["src"])):
+                url = self.url(str(attrs["src"]), cell, image=True) or ""
+                text = text[:at] + _markdown_image(url, attrs) + text[at + len(raw) :]
+                markdown = True
+            elif tag == "a" and attrs.get("href"):
+                href = str(attrs["href"])
+                new = self.url(href, cell, image=False)
+                if new == href:
+                    continue
+                close = re.compile(r"</a\s*>", re.I).search(text, at + len(raw))
+                if new is not None and not new.startswith("#") and close is not None:
+                    inner = text[at + len(raw) : close.start()]
+                    text = f"{text[:at]}[{inner}]({new}){text[close.end() :]}"
+                    markdown = True
+                else:
+                    replacement = "<a>" if new is None else raw.replace(href, new)
+                    text = text[:at] + replacement + text[at + len(raw) :]
+        if markdown and block:
+            text = _markdown_inside(text)
+        return text
+
+
+def _walk(tokens: list[Any]) -> Iterator[Any]:
+    for token in tokens:
+        yield token
+        yield from _walk(token.children or [])
+
+
+def _unlink(text: str, at: int, after: int) -> str:
+    """Return `text` with the inline link whose `](` is at `at` replaced by its text."""
+    depth = 0
+    start = at
+    while start > 0:
+        start -= 1
+        ch = text[start]
+        if start > 0 and text[start - 1] == "\\":
+            continue
+        if ch == "]":
+            depth += 1
+        elif ch == "[":
+            if depth == 0:
+                break
+            depth -= 1
+    end = text.find(")", after)
+    if text[start] != "[" or end < 0:
+        return text
+    return text[:start] + text[start + 1 : at] + text[end + 1 :]
+
+
+def _markdown_image(url: str, attrs: dict[str, str | None]) -> str:
+    """Return a Markdown image (attr_list for its size and class) for an HTML <img>."""
+    alt = (attrs.get("alt") or "").replace("[", "(").replace("]", ")")
+    extra = [f'{k}="{v}"' for k, v in attrs.items() if k in ("width", "height", "title") and v]
+    cls = [f".{c}" for c in (attrs.get("class") or "").split() if re.fullmatch(r"[\w-]+", c)]
+    suffix = "{: " + " ".join(cls + extra) + " }" if cls or extra else ""
+    return f"![{alt}]({url}){suffix}"
+
+
+def _markdown_inside(html: str) -> str:
+    """Return an HTML block whose first tag asks md_in_html to parse its content as Markdown."""
+    match = re.match(r"\s*<([A-Za-z][\w-]*)\b([^>]*)>", html)
+    if match is None or "markdown=" in match.group(2):
+        return html
+    insert = match.end() - (2 if match.group(0).endswith("/>") else 1)
+    return html[:insert] + ' markdown="1"' + html[insert:]
+
+
+def transform(
+    nb: Any, post: Any, image_base: str, raw_html: bool = False
+) -> tuple[dict[str, bytes], list[str]]:
+    """Rewrite the notebook's Markdown and raw cells in place; return (files to publish, warnings)."""
+    from .outputs import sanitize_html
+
+    linker = Linker(post, image_base)
+    warnings: list[str] = []
+    for index, cell in enumerate(nb.cells):
+        if cell.metadata.get(REMOVE_CELL) or cell.cell_type != "raw":
+            continue
+        fmt = str(cell.metadata.get("raw_mimetype") or cell.metadata.get("format") or "").lower()
+        kind = _RAW_SHOWN.get(fmt)
+        if kind is None:
+            cell.metadata[REMOVE_CELL] = True
+            if cell.source.strip():
+                what = f"format {fmt}" if fmt else "no format"
+                warnings.append(
+                    f"{post.rel_path}, cell {index + 1}: a raw cell with {what} cannot be shown and was left "
+                    "out; make it a Markdown cell, or set its format to Markdown or HTML."
+                )
+            continue
+        cell.cell_type = "markdown"
+        if kind == "html" and not raw_html:
+            cell.source = sanitize_html(cell.source)
+    markdown = [c.source for c in nb.cells if c.cell_type == "markdown"]
+    linker.anchors = (
+        explicit_ids(markdown) | _metadata_ids(nb) | set(re.findall(r"\{#([\w-]+)", "".join(markdown)))
+    )
+    headings = linker.headings = heading_ids(markdown)
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type != "markdown" or cell.metadata.get(REMOVE_CELL):
+            continue
+        info = _Cell(index, f"{post.rel_path}, cell {index + 1}")
+        cell.source = linker.rewrite(cell.source, info)
+        warnings += info.warnings
+        for anchor in re.findall(r"\]\(#([^)\s]+)\)", cell.source):
+            if anchor not in headings and anchor not in linker.anchors:
+                warnings.append(
+                    f"{info.where}: the link to #{anchor} matches no heading of the post; fix the anchor."
+                )
+    return linker.files, list(dict.fromkeys(warnings))  # one warning per link, however often it is used
+
+
+def _metadata_ids(nb: Any) -> set[str]:
+    """Return the ids other steps keep in cell and output metadata (nbpress.markup's figure labels)."""
+    found: set[str] = set()
+
+    def walk(value: Any) -> None:
+        if isinstance(value, dict):
+            for key, item in value.items():
+                if key == "id" and isinstance(item, str):
+                    found.add(item)
+                else:
+                    walk(item)
+        elif isinstance(value, list):
+            for item in value:
+                walk(item)
+
+    for cell in nb.cells:
+        walk(dict(cell.get("metadata", {})))
+        for output in cell.get("outputs", []):
+            walk(dict(output.get("metadata", {})))
+    return found
+
+
+def _local_targets(post: Any) -> Iterator[tuple[str, bool]]:
+    """Yield (path as written, whether it names a notebook) for each local link or image of the post."""
+    md = None
+    for source in (c.source for c in post.notebook.cells if c.cell_type in ("markdown", "raw")):
+        if not any(mark in source for mark in ("](", "<", "]:", "{figure}")):
+            continue
+        md = md or _markdown_parser()
+        for url in _urls(md, source):
+            parts = urlsplit(url)
+            if _is_local(url) and parts.path:
+                yield parts.path, Path(unquote(parts.path)).suffix in _NOTEBOOK_SUFFIXES
+
+
+def local_files(post: Any) -> list[Path]:
+    """Return the local files (not notebooks) the post's Markdown cells show or link, resolved."""
+    posts_dir: Path = post.path.parent
+    return [(posts_dir / unquote(path)).resolve() for path, notebook in _local_targets(post) if not notebook]
+
+
+def render_term(post: Any) -> list[Any]:
+    """Return what, besides the post's own cells, decides how its links render.
+
+    The local files its Markdown cells show or link (their digests) and which linked notebooks
+    are posts: a changed image or a new post re-renders the post without running it.
+    """
+    linker = Linker(post, "")
+    term: list[Any] = []
+    for path, notebook in _local_targets(post):
+        if notebook:
+            term.append([path, linker.post_target(path)])
+            continue
+        target = (linker.posts_dir / unquote(path)).resolve()
+        digest = hashlib.sha256(target.read_bytes()).hexdigest() if target.is_file() else None
+        term.append([path, digest])
+    return sorted(term, key=str)
+
+
+def _urls(md: Any, source: str) -> Iterator[str]:
+    env: dict[str, Any] = {}
+    for token in _walk(md.parse(source, env)):
+        if token.type == "link_open":
+            yield str(token.attrGet("href") or "")
+        elif token.type == "image":
+            yield str(token.attrGet("src") or "")
+        elif token.type == "fence" and token.info.strip().startswith("{figure}"):
+            yield token.info.strip()[len("{figure}") :].strip()  # MyST's figure directive
+        elif token.type in ("html_inline", "html_block"):
+            if token.type == "html_block" and "markdown=" in token.content:
+                for inner in _walk(md.parseInline(token.content)):
+                    if inner.type in ("link_open", "image"):
+                        yield str(inner.attrGet("href") or inner.attrGet("src") or "")
+            for tag, attrs, _raw in _html_tags(token.content):
+                value = attrs.get("src") if tag == "img" else attrs.get("href") if tag == "a" else None
+                if value:
+                    yield str(value)
+    for ref in (env.get("references") or {}).values():
+        yield str(ref.get("href", ""))
