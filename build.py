@@ -75,12 +75,17 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         "--watch", action="store_true", help="build, then rebuild a post when its source or inputs change"
     )
     mode.add_argument("--serve", action="store_true", help="--watch, with mkdocs serve running beside it")
+    mode.add_argument(
+        "--prune-cache", action="store_true", help="remove the cache entries no current post uses, then stop"
+    )
     parser.add_argument(
         "--dev-addr", default="127.0.0.1:8000", metavar="IP:PORT", help="where --serve serves the preview"
     )
     args = parser.parse_args(argv)
     if args.check and (args.slugs or args.force or args.shard):
         parser.error("--check looks at every post; it takes no SLUG, --force or --shard")
+    if args.prune_cache and (args.slugs or args.force or args.shard):
+        parser.error("--prune-cache looks at every post; it takes no SLUG, --force or --shard")
     if args.report and (args.slugs or args.force or args.shard):
         parser.error("--report lists every post; it takes no SLUG, --force or --shard")
     if (args.watch or args.serve) and args.shard:
@@ -110,6 +115,10 @@ def main(argv: list[str] | None = None) -> int:
 
         return new(new_args.root, new_args.title, new_args.format, new_args.slug, new_args.author)
     args = parse_args(argv)
+    if args.prune_cache:
+        from nbpress.cli import prune_cache
+
+        return prune_cache(args.root)
     if args.check:
         from nbpress.cli import check
 

@@ -2,6 +2,7 @@
 
     python bench/bench.py            # full run (about 10 minutes on 2 cores)
     python bench/bench.py --small    # 20 and 40 posts instead of 20 and 200, no real blog
+    python bench/bench.py --requirements   # only: 200 posts, unrelated requirement vs no-op
 
 Prints wall times and the ratios the targets are stated in (README, bench/RESULTS.md).
 Every build runs `build.py` as a separate process, as an author would.
@@ -17,6 +18,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -97,9 +99,42 @@ def edit(root: Path, index: int, prose: bool) -> None:
     path.write_text(json.dumps(nb, indent=1))
 
 
+def unrelated_requirement(big: Path, row: Callable[[str, str, str], None], many: int) -> None:
+    """Time no-op rebuilds against rebuilds after a requirement no post imports changed.
+
+    The two alternate, three times each, so a change in the machine's load hits both alike;
+    the best of each is reported.
+    """
+    command = [sys.executable, str(REPO / "build.py"), "--root", str(big)]
+    req = big / "requirements.txt"
+    noops, changed = [], []
+    for n in range(3):
+        noops.append(timed(command)[0])
+        # A package for a post to come, then its pin moved: no post imports it.
+        text = req.read_text()
+        if n == 0:
+            req.write_text(text + "plotly==6.0.0\n")
+        else:
+            req.write_text(text.replace(f"plotly==6.0.{n - 1}", f"plotly==6.0.{n}"))
+        seconds, proc = timed(command)
+        if f"{many} posts: {many} unchanged" not in proc.stdout:
+            raise SystemExit(f"an unrelated requirement re-executed posts:\n{proc.stdout}")
+        changed.append(seconds)
+    row(f"no-op rebuild, {many} posts (best of 3)", f"{min(noops):.2f} s", "")
+    row("unrelated requirement changed (best of 3)", f"{min(changed):.2f} s", "<= no-op")
+    row(
+        "  ratio unrelated requirement / no-op",
+        f"{min(changed) / min(noops):.2f} x",
+        "<= 1.0 x (noise aside)",
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--small", action="store_true", help="a quick run: 40 posts, no real blog")
+    parser.add_argument(
+        "--requirements", action="store_true", help="only the unrelated-requirement measurement, 200 posts"
+    )
     args = parser.parse_args()
     many = 40 if args.small else 200
     jobs = f"{(os.cpu_count() or 1) + 1} (build.py's default)"
@@ -110,6 +145,12 @@ def main() -> None:
         print(f"{name:<48} {value:>18}   {target}", flush=True)
 
     print(f"nbpress benchmark: {os.cpu_count()} cores, Python {sys.version.split()[0]}, -j {jobs}\n")
+    if args.requirements:
+        with tempfile.TemporaryDirectory() as tmp:
+            big = make_blog(Path(tmp) / "blog-many", many)
+            row(f"nbpress cold build, {many} posts", f"{build(big)[0]:.1f} s", "")
+            unrelated_requirement(big, row, many)
+        return
     help_s, _ = timed([sys.executable, str(REPO / "build.py"), "--help"])
     row("build.py --help", f"{help_s:.2f} s", "<= 0.3 s")
 
@@ -126,6 +167,7 @@ def main() -> None:
         row(f"nbpress cold build, {many} posts", f"{cold_many:.1f} s", "")
         noop, peak = build(big)
         row(f"no-op rebuild, {many} posts", f"{noop:.2f} s", "<= 1.0 s (200 posts)")
+        unrelated_requirement(big, row, many)
         edit(big, 7, prose=True)
         prose, _ = build(big)
         row(f"prose edit to 1 of {many} posts (no kernel)", f"{prose:.2f} s", "<= 1.5 s (200 posts)")

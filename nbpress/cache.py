@@ -7,9 +7,11 @@ Prose edits therefore re-render from the store without starting a kernel.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
+import re
 import sys
 import tempfile
 from pathlib import Path
@@ -19,8 +21,10 @@ from . import links
 from .errors import SourceError, WriteError
 from .posts import Post
 
-EXEC_VERSION = "1"  # bump when execution itself changes in a way that alters outputs
+EXEC_VERSION = "2"  # bump when execution itself changes in a way that alters outputs
 CACHE_DIR_NAME = ".nbpress-cache"
+MODULES_FILE = "modules.json"  # which distribution provides which module, while nothing is installed
+PINS_FILE = "pins.json"  # requirements.txt read, while it is unchanged
 
 
 def _digest(payload: Any) -> str:
@@ -28,14 +32,128 @@ def _digest(payload: Any) -> str:
     return hashlib.sha256(blob).hexdigest()
 
 
-def environment_fingerprint(root: Path) -> str:
-    """Return a digest of the pinned environment: requirements.txt and the Python version.
+_SHORT = 12  # hex digits of a part's digest: enough to tell versions of one cell or file apart
 
-    Major.minor only: a patch release changes no outputs, and CI images move between them.
+
+def _short(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()[:_SHORT]
+
+
+def canonical_name(name: str) -> str:
+    """Return a distribution's name as PEP 503 compares them: tensorflow_cpu -> tensorflow-cpu."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def read_pins(path: Path) -> dict[str, str]:
+    """Return {distribution: specifier} of the requirements in `path` that apply to this platform.
+
+    Options (-r, --index-url), blank lines, comments and lines whose environment marker does
+    not hold here are left out; an unpinned requirement has the specifier "".
     """
-    req = root / "requirements.txt"
-    req_digest = hashlib.sha256(req.read_bytes()).hexdigest() if req.is_file() else ""
-    return _digest([req_digest, list(sys.version_info[:2])])
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    pins: dict[str, str] = {}
+    if not path.is_file():
+        return pins
+    for raw in path.read_text(encoding="utf-8").splitlines():
+        line = raw.split(" #", 1)[0].strip()
+        if not line or line.startswith(("#", "-")):
+            continue
+        try:
+            req = Requirement(line)
+        except InvalidRequirement:
+            continue
+        if req.marker is None or req.marker.evaluate():
+            pins[canonical_name(req.name)] = str(req.specifier)
+    return pins
+
+
+class Environment:
+    """What of the build's environment a post's outputs can depend on: Python, pins, installed versions.
+
+    The kernels run in this interpreter's environment (the default python3 kernel), so its
+    installed distributions are the ones the posts import.
+    """
+
+    def __init__(self, root: Path) -> None:
+        # Major.minor only: a patch release changes no outputs, and CI images move between them.
+        self.python = "{}.{}".format(*sys.version_info[:2])
+        self._store = Store(root / CACHE_DIR_NAME)
+        self.pins = self._pins(root / "requirements.txt")
+        self._providers: dict[str, list[str]] | None = None
+        self._versions: dict[str, str] = {}
+
+    def providers(self, module: str) -> list[str]:
+        """Return the distributions (canonical names) that provide the top-level `module`."""
+        if self._providers is None:
+            self._providers = self._module_map()
+        return self._providers.get(module, [])
+
+    def _pins(self, path: Path) -> dict[str, str]:
+        """Return read_pins(path), from the store while the file and the interpreter are unchanged.
+
+        Reading it needs `packaging` (markers), an import a no-op build need not pay.
+        """
+        try:
+            text = path.read_bytes()
+        except OSError:
+            return {}
+        fingerprint = _digest([hashlib.sha256(text).hexdigest(), sys.executable, sys.version, sys.platform])
+        saved = self._store.read_json(PINS_FILE)
+        if isinstance(saved, dict) and saved.get("fingerprint") == fingerprint:
+            pins = saved.get("pins")
+            if isinstance(pins, dict):
+                return {str(k): str(v) for k, v in pins.items()}
+        pins = read_pins(path)
+        with contextlib.suppress(WriteError):  # a read-only checkout reads the file again next time
+            self._store.write_json(PINS_FILE, {"fingerprint": fingerprint, "pins": pins})
+        return pins
+
+    def _module_map(self) -> dict[str, list[str]]:
+        """Return {top-level module: distributions}, from the store while the installed set is unchanged.
+
+        packages_distributions() reads the file list of every distribution without a
+        top_level.txt (tenths of a second with torch and tensorflow installed); listing the
+        metadata folders on sys.path, whose names carry the versions, tells when to read again.
+        """
+        import importlib.metadata
+
+        installed = []
+        for entry in sys.path:
+            try:
+                with os.scandir(entry or ".") as found:
+                    installed += [e.name for e in found if e.name.endswith((".dist-info", ".egg-info"))]
+            except OSError:
+                continue
+        fingerprint = _digest([sys.executable, sorted(installed)])
+        saved = self._store.read_json(MODULES_FILE)
+        if isinstance(saved, dict) and saved.get("fingerprint") == fingerprint:
+            modules = saved.get("modules")
+            if isinstance(modules, dict):
+                return {str(k): [str(d) for d in v] for k, v in modules.items() if isinstance(v, list)}
+        found_map = {
+            name: sorted({canonical_name(d) for d in dists})
+            for name, dists in importlib.metadata.packages_distributions().items()
+        }
+        with contextlib.suppress(WriteError):  # a read-only checkout reads the map again next time
+            self._store.write_json(MODULES_FILE, {"fingerprint": fingerprint, "modules": found_map})
+        return found_map
+
+    def installed(self, distribution: str) -> str:
+        """Return the installed version of `distribution`, or "" if it is not installed."""
+        if distribution not in self._versions:
+            import importlib.metadata
+
+            try:
+                self._versions[distribution] = importlib.metadata.version(distribution)
+            except importlib.metadata.PackageNotFoundError:
+                self._versions[distribution] = ""
+        return self._versions[distribution]
+
+
+def environment_fingerprint(root: Path) -> Environment:
+    """Return the blog's environment, read once per build and shared by every post's key."""
+    return Environment(root)
 
 
 def _code_cells(post: Post) -> list[Any]:
@@ -44,6 +162,11 @@ def _code_cells(post: Post) -> list[Any]:
         for cell in post.notebook.cells
         if cell.cell_type == "code"
     ]
+
+
+def code_digests(post: Post) -> list[str]:
+    """Return a short digest of each code cell (source and tags), in order."""
+    return [_short(json.dumps(cell, ensure_ascii=False).encode()) for cell in _code_cells(post)]
 
 
 def input_digests(post: Post, posts_dir: Path) -> list[list[str]]:
@@ -60,19 +183,110 @@ def input_digests(post: Post, posts_dir: Path) -> list[list[str]]:
     return digests
 
 
-def execution_key(post: Post, posts_dir: Path, env_fingerprint: str) -> str:
-    """Return the key that changes exactly when the post's outputs may change."""
-    payload: dict[str, Any] = {
-        "v": EXEC_VERSION,
-        "code": _code_cells(post),
+def _local_module(posts_dir: Path, module: str) -> Path | None:
+    """Return the file of a module the posts import from posts/ itself (cells run there), or None."""
+    for candidate in (posts_dir / f"{module}.py", posts_dir / module / "__init__.py"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def key_parts(post: Post, posts_dir: Path, env: Environment) -> dict[str, Any]:
+    """Return what decides a post's outputs, part by part; recorded so a change can be named.
+
+    Code cells (source and tags), kernel, Python (major.minor), declared inputs and local
+    modules it imports (by content), and for each module it imports (static imports, plus the
+    `depends:` front matter list) the pin in requirements.txt and the installed version of the
+    distribution that provides it. Nothing else: an unrelated requirement changes no key.
+    """
+    from .provenance import imported_modules
+
+    inputs = {name: digest[:_SHORT] for name, digest in input_digests(post, posts_dir)}
+    pins: dict[str, str] = {}
+    installed: dict[str, str] = {}
+    # Only a cell that says "import" can import (parsing every cell is most of a no-op's key time).
+    sources = [c.source for c in post.notebook.cells if c.cell_type == "code" and "import" in c.source]
+    modules = imported_modules(sources) | set(post.front_matter.depends)
+    for module in sorted(modules):
+        if module in sys.stdlib_module_names:
+            continue
+        local = _local_module(posts_dir, module)
+        if local is not None:
+            inputs[local.relative_to(posts_dir).as_posix()] = _short(local.read_bytes())
+            continue
+        for dist in env.providers(module) or [canonical_name(module)]:
+            installed[dist] = env.installed(dist)
+            if dist in env.pins:
+                pins[dist] = env.pins[dist]
+    parts: dict[str, Any] = {
         "kernel": post.front_matter.kernel,
-        "env": env_fingerprint,
-        "inputs": input_digests(post, posts_dir),
+        "python": env.python,
+        "code": code_digests(post),
+        "inputs": dict(sorted(inputs.items())),
+        "pins": pins,
+        "installed": installed,
     }
     if post.front_matter.allow_errors:
-        # Only when set, so the keys of posts without it stay as they were.
-        payload["allow_errors"] = True
-    return _digest(payload)
+        # Recorded only when set; a post without it records nothing.
+        parts["cell_errors"] = "allowed"
+    return parts
+
+
+def digest_parts(parts: dict[str, Any]) -> str:
+    """Return the execution key of a post from its key parts."""
+    return _digest({"v": EXEC_VERSION, **parts})
+
+
+def execution_key(post: Post, posts_dir: Path, env: Environment) -> str:
+    """Return the key that changes exactly when the post's outputs may change."""
+    return digest_parts(key_parts(post, posts_dir, env))
+
+
+def explain(old: Any, new: dict[str, Any], post: Post) -> str:
+    """Return which parts of the execution key changed, as a phrase: "tensorflow-cpu 2.21.0 -> 2.21.1"."""
+    if not isinstance(old, dict):
+        return "its record does not say what it ran with (built by an older nbpress)"
+    changes: list[str] = []
+    for name, label in (("kernel", "kernel"), ("python", "Python")):
+        if old.get(name) != new.get(name):
+            changes.append(f"{label} {old.get(name)} -> {new.get(name)}")
+    old_installed, old_pins = old.get("installed") or {}, old.get("pins") or {}
+    for dist in sorted(set(old_installed) | set(new["installed"])):
+        before, after = old_installed.get(dist), new["installed"].get(dist)
+        if dist not in old_installed:
+            changes.append(f"{dist} now imported")
+        elif dist not in new["installed"]:
+            changes.append(f"{dist} no longer imported")
+        elif before != after:
+            changes.append(f"{dist} {before or 'not installed'} -> {after or 'not installed'}")
+        elif old_pins.get(dist) != new["pins"].get(dist):
+            changes.append(f"{dist} pin {old_pins.get(dist) or 'none'} -> {new['pins'].get(dist) or 'none'}")
+    old_inputs = old.get("inputs") or {}
+    for name in sorted(set(old_inputs) | set(new["inputs"])):
+        if old_inputs.get(name) != new["inputs"].get(name):
+            changes.append(f"input {name}")
+    changes += _code_changes(old.get("code") or [], new["code"], post)
+    if old.get("cell_errors") != new.get("cell_errors"):
+        changes.append("allow_errors in the front matter")
+    if not changes:
+        return "the execution key changed (a new nbpress)"
+    return ", ".join(changes[:4]) + (f" and {len(changes) - 4} more" if len(changes) > 4 else "")
+
+
+def _code_changes(old: list[str], new: list[str], post: Post) -> list[str]:
+    """Return "code cell N" (N counting every cell from 1) for each changed or added code cell."""
+    import difflib
+
+    numbers = [n for n, cell in enumerate(post.notebook.cells, 1) if cell.cell_type == "code"]
+    found = []
+    matcher = difflib.SequenceMatcher(a=old, b=new, autojunk=False)
+    for tag, a0, a1, b0, b1 in matcher.get_opcodes():
+        if tag == "equal":
+            continue
+        found += [f"code cell {numbers[i]}" for i in range(b0, b1)]
+        if tag == "delete" or a1 - a0 > b1 - b0:
+            found.append("a code cell removed")
+    return found
 
 
 def is_current(record: dict[str, Any] | None, post: Post, exec_key: str, render_key: str) -> bool:
@@ -153,22 +367,48 @@ class Store:
                 "the post will run again."
             )
 
-    def provenance(self, key: str) -> dict[str, Any] | None:
-        """Return the provenance stored with the entry `key` (nbpress.provenance), or None."""
+    def _field(self, key: str, name: str) -> dict[str, Any] | None:
         try:
             entry = json.loads(self._path(key).read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return None
-        found = entry.get("provenance") if isinstance(entry, dict) else None
+        found = entry.get(name) if isinstance(entry, dict) else None
         return found if isinstance(found, dict) else None
 
-    def save(self, key: str, executed: Any, provenance: dict[str, Any] | None = None) -> None:
-        """Store the outputs of each code cell of an executed notebook, and its provenance, under `key`."""
+    def provenance(self, key: str) -> dict[str, Any] | None:
+        """Return the provenance stored with the entry `key` (nbpress.provenance), or None."""
+        return self._field(key, "provenance")
+
+    def parts(self, key: str) -> dict[str, Any] | None:
+        """Return the key parts (key_parts) stored with the entry `key`, or None."""
+        return self._field(key, "parts")
+
+    def save(
+        self,
+        key: str,
+        executed: Any,
+        provenance: dict[str, Any] | None = None,
+        parts: dict[str, Any] | None = None,
+    ) -> None:
+        """Store the outputs of each code cell of an executed notebook, its provenance and key parts."""
         outputs = [cell.get("outputs", []) for cell in executed.cells if cell.cell_type == "code"]
         entry: dict[str, Any] = {"key": key, "outputs": outputs}
         if provenance is not None:
             entry["provenance"] = provenance
+        if parts is not None:
+            entry["parts"] = parts
         self._write(f"{key}.json", json.dumps(entry, ensure_ascii=False, sort_keys=True))
+
+    def read_json(self, name: str) -> Any:
+        """Return the JSON document `name` of the store, or None if it is missing or unreadable."""
+        try:
+            return json.loads((self.directory / name).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+
+    def write_json(self, name: str, data: Any) -> None:
+        """Replace the JSON document `name` of the store atomically."""
+        self._write(name, json.dumps(data, sort_keys=True))
 
     def durations(self) -> dict[str, float]:
         """Return {slug: seconds} of each post's last execution (empty if unknown or unreadable)."""
@@ -211,6 +451,22 @@ class Store:
         if not self.directory.is_dir():
             return set()
         return {p.stem for p in self.directory.glob("*.json") if len(p.stem) == 64}
+
+    def size(self) -> tuple[int, int]:
+        """Return (number of entries, bytes of the whole store)."""
+        if not self.directory.is_dir():
+            return 0, 0
+        files = [p for p in self.directory.iterdir() if p.is_file()]
+        return sum(len(p.stem) == 64 and p.suffix == ".json" for p in files), sum(
+            p.stat().st_size for p in files
+        )
+
+    def prune(self, used: set[str]) -> list[str]:
+        """Remove the entries whose key is not in `used`; return the removed keys."""
+        removed = sorted(self.keys() - used)
+        for key in removed:
+            self._path(key).unlink(missing_ok=True)
+        return removed
 
 
 _OUTPUT_FIELDS: dict[str, dict[str, Any]] = {

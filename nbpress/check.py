@@ -51,11 +51,14 @@ def check(root: Path) -> tuple[int, list[Finding]]:
     return current, findings
 
 
-def _check_post(post: posts.Post, site: Site, posts_dir: Path, env: str, renderer: str) -> Finding | None:
+def _check_post(
+    post: posts.Post, site: Site, posts_dir: Path, env: cache.Environment, renderer: str
+) -> Finding | None:
     try:
-        exec_key = cache.execution_key(post, posts_dir, env)
+        parts = cache.key_parts(post, posts_dir, env)
     except NbpressError as err:
         return Finding(post.rel_path, "error", str(err))
+    exec_key = cache.digest_parts(parts)
     render_key = cache.render_key(post, exec_key, renderer)
     record = site.record(post.slug)
     if record is None:
@@ -76,7 +79,7 @@ def _check_post(post: posts.Post, site: Site, posts_dir: Path, env: str, rendere
     if record.get("source") != post.rel_path:
         reason = f"site_src/posts/{post.slug}.md was built from {record.get('source')}"
     elif record.get("exec_key") != exec_key:
-        reason = "code, kernel, environment or inputs changed: the post runs again"
+        reason = f"{cache.explain(record.get('executed_with'), parts, post)}: the post runs again"
     else:
         reason = "prose, front matter or the renderer changed: the post is rendered again"
     return Finding(post.rel_path, "stale", reason)

@@ -29,7 +29,8 @@ def _terminate(signum: int, frame: FrameType | None) -> None:
 
 def _line(result: PostResult) -> str:
     seconds = f"{result.seconds:6.1f} s" if result.seconds else " " * 8
-    return f"{result.status:<9} {seconds}  {result.name}"
+    why = f" ({result.reason})" if result.reason and result.error is None else ""
+    return f"{result.status:<9} {seconds}  {result.name}{why}"
 
 
 def _plain(text: str, stream: TextIO) -> str:
@@ -115,13 +116,38 @@ class LiveReporter(PlainReporter):
         self.live.stop()
 
 
-def summary(results: list[PostResult]) -> str:
-    """Return the closing line: how many posts ended in each status, and how many warnings."""
+def summary(results: list[PostResult], cache_size: tuple[int, int] | None = None) -> str:
+    """Return the closing line: how many posts ended in each status, how many warnings, the cache's size."""
     counts = {s: sum(r.status == s for r in results) for s in COUNTED}
     parts = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
     warnings = sum(len(r.warnings) for r in results)
     noted = f"; {warnings} warning{'s' if warnings != 1 else ''}" if warnings else ""
-    return f"{len(results)} posts: {parts or 'nothing to do'}{noted}"
+    line = f"{len(results)} posts: {parts or 'nothing to do'}{noted}"
+    if cache_size is not None:
+        line += f"; cache: {_cache_size(cache_size)}"
+    return line
+
+
+def _cache_size(size: tuple[int, int]) -> str:
+    entries, nbytes = size
+    amount = f"{nbytes / 1e6:.1f} MB" if nbytes >= 1e6 else f"{nbytes / 1e3:.0f} kB"
+    return f"{entries} {'entry' if entries == 1 else 'entries'}, {amount}"
+
+
+def prune_cache(root: Path) -> int:
+    """Remove the cache entries no current post uses; print what was removed and what is left."""
+    from .pipeline import prune_cache as prune
+
+    try:
+        removed, left = prune(root)
+    except NbpressError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    print(
+        f"removed {len(removed)} cache {'entry' if len(removed) == 1 else 'entries'} no post uses; "
+        f"cache: {_cache_size(left)}"
+    )
+    return 0
 
 
 def _summary_table(results: list[PostResult]) -> None:
@@ -176,7 +202,9 @@ def run(
             print(f"warning: the execution report was not written ({err}).", file=sys.stderr)
     if live and results:
         _summary_table(results)
-    print(summary(results))
+    from .cache import CACHE_DIR_NAME, Store
+
+    print(summary(results, Store(root.resolve() / CACHE_DIR_NAME).size()))
     failed = [r for r in results if r.status == "failed"]
     if failed:
         # Each error was printed once already, with its post; this only names them together.

@@ -1,9 +1,11 @@
 """Did re-executing the posts change what they show? Compare generated posts with a git revision.
 
 The weekly full re-execution runs `python build.py --force`, then `python -m nbpress.drift`.
-What legitimately changes on every run is masked before comparing: step timings printed by
-Keras, timestamped native log lines (TensorFlow, absl) and the provenance line. Anything
-else that differs is drift, reported per post with a diff; the exit code is 1.
+What legitimately changes on every run is masked before comparing, with the rule set the
+build itself uses to keep unchanged outputs (nbpress.volatile: object addresses, log
+timestamps, thread ids, step timings, temporary paths, durations); nbpress's own bookkeeping
+(the `nbpress:` record and the provenance line) is left out. Anything else that differs is
+drift, reported per post with its cell and first differing line, then a diff; the exit code is 1.
 """
 
 from __future__ import annotations
@@ -15,27 +17,22 @@ import subprocess
 import sys
 from pathlib import Path
 
-# (pattern, replacement): parts of a post that differ on every execution by nature.
-VOLATILE = (
-    # Keras progress: "4/4 ━━━━ 0s 6ms/step - loss: ..." (the losses themselves must not move).
-    (re.compile(r"\b\d+(?:\.\d+)?(?:ms|s|us|µs)/step\b"), "<time>/step"),
-    (re.compile(r"\b\d+s(?= <time>/step)"), "<time>"),
-    # glog/absl lines carry a timestamp and a thread id ("I0000 00:00:1795315746.111133  2731 port.cc:153]"),
-    # and TensorFlow names the CPU's instruction sets, which differ between machines.
-    (re.compile(r"^\s*[IWEF]\d{4} [\d:.]+\s+\d+ .*$", re.M), "    <native log>"),
-    (re.compile(r"^\s*To enable the following instructions:.*$", re.M), "    <native log>"),
-    (re.compile(r"^\*Executed .*\*$", re.M), "*Executed <provenance>*"),
-    # The cache keys change with the environment (the runner's Python); the outputs are what count.
-    (re.compile(r"^  (exec_key|render_key|digest): [\w:]+$", re.M), r"  \1: <key>"),
-)
+from .volatile import mask
+
+_PROVENANCE = re.compile(r"^\*Executed .*\*$", re.M)
+_RECORD = re.compile(r"^nbpress:\n(?:[ -].*\n)*", re.M)
 
 
 def normalise(text: str) -> str:
-    """Return a post's Markdown with the parts that change on every execution masked."""
-    for pattern, replacement in VOLATILE:
-        text = pattern.sub(replacement, text)
-    # Keras pads a progress line with spaces to cover the previous one.
-    return "\n".join(line.rstrip() for line in text.splitlines())
+    """Return a post's Markdown with its bookkeeping and volatile tokens masked, line for line.
+
+    Each line stays where it was, so a line number of the result is one of the post.
+    """
+    end = text.find("\n---\n", 4) if text.startswith("---\n") else -1
+    if end > 0:
+        record = _RECORD.sub(lambda m: "nbpress: <record>\n" * m.group().count("\n"), text[: end + 1])
+        text = record + text[end + 1 :]
+    return mask(_PROVENANCE.sub("*Executed <provenance>*", text))
 
 
 def diff(old: str, new: str, name: str) -> list[str]:
@@ -51,6 +48,40 @@ def diff(old: str, new: str, name: str) -> list[str]:
     )
 
 
+def first_difference(old: str, new: str) -> tuple[int, str, str] | None:
+    """Return (line number in `new`, old line, new line) of the first masked difference, or None."""
+    a, b = normalise(old).splitlines(), normalise(new).splitlines()
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes():
+        if tag != "equal":
+            return j1 + 1, a[i1] if i1 < i2 else "", b[j1] if j1 < j2 else ""
+    return None
+
+
+def cell_of_line(root: Path, source: str, markdown: str, line: int) -> int | None:
+    """Return the number (counting every cell from 1) of the source cell whose code precedes `line`."""
+    from . import posts
+    from .errors import NbpressError
+
+    lines = markdown.splitlines()[: max(line - 1, 0)]
+    opening = max((n for n, text in enumerate(lines) if text.startswith("```python")), default=None)
+    if opening is None:
+        return None
+    block = []
+    for text in lines[opening + 1 :]:
+        if text.startswith("```"):
+            break
+        block.append(text)
+    shown = "\n".join(block).strip()
+    try:
+        post = posts.read_post(root / source, root)
+    except (NbpressError, OSError):
+        return None
+    for number, cell in enumerate(post.notebook.cells, 1):
+        if cell.cell_type == "code" and shown and shown in cell.source:
+            return number
+    return None
+
+
 def committed(root: Path, path: Path, revision: str) -> str | None:
     """Return the text of `path` at a git revision, or None if it did not exist there."""
     rel = path.relative_to(root).as_posix()
@@ -61,7 +92,10 @@ def committed(root: Path, path: Path, revision: str) -> str | None:
 
 
 def check(root: Path, revision: str = "HEAD") -> dict[str, list[str]]:
-    """Return {source notebook: diff lines} for every generated post that drifted from `revision`."""
+    """Return {source notebook: lines} for every generated post that drifted from `revision`.
+
+    The first line names the cell and the first differing line; a unified diff follows.
+    """
     from .write import read_record
 
     drifted: dict[str, list[str]] = {}
@@ -72,9 +106,17 @@ def check(root: Path, revision: str = "HEAD") -> dict[str, list[str]]:
         old = committed(root, path, revision)
         if old is None:
             continue  # a new post has nothing to drift from
-        lines = diff(old, path.read_text(encoding="utf-8"), path.relative_to(root).as_posix())
+        text = path.read_text(encoding="utf-8")
+        lines = diff(old, text, path.relative_to(root).as_posix())
         if lines:
-            drifted[str(record.get("source", path.name))] = lines
+            source = str(record.get("source", path.name))
+            found = first_difference(old, text)
+            if found is not None:
+                number, before, after = found
+                cell = cell_of_line(root, source, text, number)
+                where = f"cell {cell}, " if cell is not None else ""
+                lines.insert(0, f"{where}line {number}: {before.strip()!r} is now {after.strip()!r}")
+            drifted[source] = lines
     return drifted
 
 
@@ -86,9 +128,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     drifted = check(args.root.resolve(), args.revision)
     for source, lines in drifted.items():
-        print("\n".join(lines[:80]))
+        print("\n".join(lines[1:80]))
         print(
-            f"drifted: {source}: its outputs differ from {args.revision}; run it and look.", file=sys.stderr
+            f"drifted: {source}: {lines[0]} (compared with {args.revision}); run it and look.",
+            file=sys.stderr,
         )
     if not drifted:
         print("no drift: every generated post shows what is committed")

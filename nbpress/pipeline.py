@@ -36,6 +36,7 @@ class PostResult:
     error: NbpressError | None = None
     detail: str = ""
     warnings: tuple[str, ...] = ()
+    reason: str = ""  # why it was executed or rendered again: which part of its key changed
 
 
 def default_jobs() -> int:
@@ -66,6 +67,9 @@ class _Plan:
     outputs: list[Any] | None = None
     executed: Any | None = None
     provenance: dict[str, Any] | None = None
+    parts: dict[str, Any] = field(default_factory=dict)
+    previous_key: str | None = None  # the execution key of the published version
+    reason: str = ""
     warnings: list[str] = field(default_factory=list)
 
 
@@ -174,7 +178,15 @@ def _build(options: Options, root: Path, events: Reporter) -> list[PostResult]:
                 done(PostResult(plan.post.rel_path, "failed", seconds, err))
                 return
         elapsed = seconds + time.perf_counter() - start
-        done(PostResult(plan.post.rel_path, status, elapsed, warnings=(*plan.warnings, *warnings)))
+        done(
+            PostResult(
+                plan.post.rel_path,
+                status,
+                elapsed,
+                warnings=(*plan.warnings, *warnings),
+                reason=plan.reason,
+            )
+        )
 
     to_run = []
     for plan in plans:
@@ -201,11 +213,13 @@ def _build(options: Options, root: Path, events: Reporter) -> list[PostResult]:
         # Capped before caching, so a runaway cell costs no more memory or disk than a normal one.
         # Widget state lives in notebook metadata, which the cache does not keep: into the outputs.
         plan.executed = attach_widget_state(limit_outputs(outcome.notebook))
+        # Outputs that differ from the previous run's only in volatile tokens keep its bytes.
+        _settle(plan, store)
         # Recorded now, with the outputs, so a later re-render shows the same line.
         plan.provenance = provenance.collect(plan.executed, plan.post.front_matter.kernel)
         durations[plan.post.slug] = round(outcome.seconds, 1)
         try:
-            store.save(plan.exec_key, plan.executed, plan.provenance)
+            store.save(plan.exec_key, plan.executed, plan.provenance, plan.parts)
         except WriteError as err:  # a full disk fails this post, not the build
             error = WriteError(f"{plan.post.rel_path}: {err}")
             done(PostResult(plan.post.rel_path, "failed", outcome.seconds, error))
@@ -295,10 +309,11 @@ def _plan(
     plans = []
     for post in unique:
         try:
-            exec_key = cache.execution_key(post, root / "posts", env)
+            parts = cache.key_parts(post, root / "posts", env)
         except NbpressError as err:
             done(PostResult(post.rel_path, "failed", error=err))
             continue
+        exec_key = cache.digest_parts(parts)
         render_key = cache.render_key(post, exec_key, renderer)
         record = site.record(post.slug)
         if (
@@ -310,14 +325,74 @@ def _plan(
             kept = (record or {}).get("warnings") or []
             done(PostResult(post.rel_path, "unchanged", warnings=tuple(str(w) for w in kept)))
             continue
-        plan = _Plan(post, exec_key, render_key)
+        plan = _Plan(post, exec_key, render_key, parts=parts)
+        if record is not None and isinstance(record.get("exec_key"), str):
+            plan.previous_key = record["exec_key"]
         if not options.force:
             plan.outputs, problem = store.lookup(exec_key)
             if problem:
                 plan.warnings.append(problem)
             plan.provenance = store.provenance(exec_key) if plan.outputs is not None else None
+        plan.reason = _reason(plan, record, options.force)
         plans.append(plan)
     return plans
+
+
+def _reason(plan: _Plan, record: dict[str, Any] | None, force: bool) -> str:
+    """Return why a post is built again, naming the part of its key that changed."""
+    if force:
+        return "--force"
+    if record is None:
+        return "not published yet"
+    if record.get("exec_key") != plan.exec_key:
+        return cache.explain(record.get("executed_with"), plan.parts, plan.post)
+    if record.get("render_key") == plan.render_key and record.get("source") == plan.post.rel_path:
+        why = "a published figure is missing"
+    else:
+        why = "prose, front matter or the renderer changed"
+    return why if plan.outputs is not None else f"{why}; its outputs are not in the cache"
+
+
+def _settle(plan: _Plan, store: cache.Store) -> None:
+    """Keep the previous run's bytes of every output that differs from it only in volatile tokens.
+
+    The previous outputs are the cache entry of the published version (its record's key), else
+    the entry under the current key (`--force`); without either (a fresh clone), the new outputs
+    stand as they are and the drift check still masks their volatile tokens.
+    """
+    from .volatile import settle
+
+    for key in dict.fromkeys(k for k in (plan.previous_key, plan.exec_key) if k):
+        previous = store.load(key)
+        if previous is not None:
+            parts = store.parts(key)
+            cells = parts.get("code") if parts else None
+            settle(plan.executed, previous, cells if isinstance(cells, list) else None, plan.parts["code"])
+            return
+
+
+def used_cache_keys(root: Path) -> set[str]:
+    """Return the cache keys a current post uses: its key now, and that of its published version."""
+    from .write import Site
+
+    root = root.resolve()
+    site = Site(root, root / "posts")
+    env = cache.environment_fingerprint(root)
+    used: set[str] = set()
+    for post in _read_unique(posts.discover(root / "posts"), root, lambda result: None):
+        record = site.record(post.slug) or {}
+        if isinstance(record.get("exec_key"), str):
+            used.add(record["exec_key"])
+        with contextlib.suppress(NbpressError):
+            used.add(cache.execution_key(post, root / "posts", env))
+    return used
+
+
+def prune_cache(root: Path) -> tuple[list[str], tuple[int, int]]:
+    """Remove the cache entries no current post uses; return (removed keys, (entries, bytes) left)."""
+    store = cache.Store(root.resolve() / cache.CACHE_DIR_NAME)
+    removed = store.prune(used_cache_keys(root))
+    return removed, store.size()
 
 
 def _publish(plan: _Plan, site: Any, root: Path, authors: dict[str, str]) -> list[str]:
@@ -353,6 +428,7 @@ def _publish(plan: _Plan, site: Any, root: Path, authors: dict[str, str]) -> lis
         "source": post.rel_path,
         "exec_key": plan.exec_key,
         "render_key": plan.render_key,
+        "executed_with": plan.parts,
         # write.seal replaces it with the digest of the Markdown as written, so a hand edit shows.
         "digest": DIGEST_PLACEHOLDER,
     }

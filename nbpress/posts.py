@@ -19,7 +19,7 @@ from .formats import TEXT_SUFFIXES, is_text_post, read_text_notebook
 
 SOURCE_SUFFIXES = (".ipynb", *TEXT_SUFFIXES)
 # Keys that steer nbpress itself; they are not copied into the published front matter.
-OPTION_KEYS = ("timeout", "inputs", "kernel", "stderr", "allow_errors", "raw_html")
+OPTION_KEYS = ("timeout", "inputs", "kernel", "stderr", "allow_errors", "raw_html", "depends")
 STDERR_MODES = ("show", "remove", "warn")
 # Used with fullmatch: "$" would also accept a name ending in a newline.
 SLUG_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
@@ -42,6 +42,8 @@ class FrontMatter:
     allow_errors: bool = False
     draft: bool = False
     raw_html: bool = False
+    # Packages the outputs depend on that no import shows (a pandas engine, a plugin).
+    depends: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -336,6 +338,7 @@ def validate_front_matter(data: dict[str, Any], where: str) -> FrontMatter:
         problems.append(f"timeout {timeout!r} must be a whole number of seconds above 0")
         timeout = DEFAULT_TIMEOUT
     inputs = _string_list(data.get("inputs"), "inputs", problems)
+    depends = _string_list(data.get("depends"), "depends", problems)
     kernel = data.get("kernel", "python3")
     if not isinstance(kernel, str):
         problems.append("kernel must be a kernel name such as python3")
@@ -363,6 +366,7 @@ def validate_front_matter(data: dict[str, Any], where: str) -> FrontMatter:
         allow_errors=allow_errors,
         draft=draft,
         raw_html=raw_html,
+        depends=depends,
     )
 
 

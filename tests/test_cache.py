@@ -92,8 +92,11 @@ def test_what_decides_outputs_is_a_miss(built: Path, add_post: Callable[..., Pat
     elif change == "tag":
         add_post("post", RANDOM, front="inputs: [data.csv]\n", tags={0: ["hide-input"]})
     elif change == "requirements":
-        with (built / "requirements.txt").open("a") as handle:
-            handle.write("# a comment changes the pinned environment\n")
+        # The post's own import: a pin only it uses (tests/test_quiet.py: unrelated pins change nothing).
+        add_post("post", "import yaml\n" + RANDOM, front="inputs: [data.csv]\n")
+        assert statuses(built) == {"posts/post.ipynb": "executed"}
+        text = (built / "requirements.txt").read_text().replace("PyYAML==6.0.3", "PyYAML==6.0.4")
+        (built / "requirements.txt").write_text(text)
     else:
         (built / "posts" / "data.csv").write_text("3,4\n")
     assert statuses(built) == {"posts/post.ipynb": "executed"}

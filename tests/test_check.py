@@ -69,7 +69,7 @@ def test_check_lists_what_the_build_would_change(blog: Path, add_post: Callable[
     lines = stderr.splitlines()
     expected = [
         "stale    posts/prose.ipynb: prose, front matter or the renderer changed",
-        "stale    posts/code.ipynb: code, kernel, environment or inputs changed",
+        "stale    posts/code.ipynb: code cell 2: the post runs again",
         "orphan   site_src/posts/gone.md: its source posts/gone.ipynb is gone",
         "missing  posts/fresh.ipynb: no generated site_src/posts/fresh.md",
         "missing  posts/figure.ipynb: figure assets/images/figure/output_1_0.png is missing",

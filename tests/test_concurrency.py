@@ -146,7 +146,9 @@ def test_a_post_missing_a_figure_is_published_again(blog: Path, add_post: Callab
     assert check.returncode == 1 and "output_1_1.png is missing" in check.stderr
     again = build_cli(blog)
     assert again.returncode == 0, again.stderr
-    assert re.search(r"^cached .*posts/plots\.ipynb$", again.stdout, re.M), again.stdout
+    assert re.search(
+        r"^cached .*posts/plots\.ipynb \(a published figure is missing\)$", again.stdout, re.M
+    ), again.stdout
     assert figure.read_bytes() == whole
     assert build_cli(blog, "--check").returncode == 0
 

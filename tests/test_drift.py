@@ -83,4 +83,6 @@ def test_drift_names_the_post_whose_outputs_changed(blog: Path, add_post: Callab
         cwd=Path(__file__).resolve().parent.parent,
     )
     assert proc.returncode == 1
-    assert "drifted: posts/moving.ipynb" in proc.stderr and "stable" not in proc.stderr
+    assert "stable" not in proc.stderr
+    assert "drifted: posts/moving.ipynb: cell 2, line " in proc.stderr
+    assert "'upstream says 1' is now 'upstream says 2'" in proc.stderr
