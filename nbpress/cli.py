@@ -59,6 +59,8 @@ class PlainReporter(Reporter):
         if result.detail:
             print(_plain(result.detail, self.err).rstrip(), file=self.err)
         print(f"{_line(result)}\nerror: {result.error}", file=self.err, flush=True)
+        for warning in result.warnings:  # a cache entry that could not be used, say
+            print(f"warning: {warning}", file=self.err, flush=True)
 
     def waiting(self, line: str) -> None:
         """Say, once, that another build holds the blog and this one waits for it."""
@@ -182,7 +184,7 @@ def run(
     reporter: PlainReporter = LiveReporter() if live else PlainReporter()
     try:
         options = Options(root=root, slugs=slugs, force=force, jobs=jobs or default_jobs(), shard=shard)
-        results = build(options, reporter)
+        results = build(options, reporter, then=None if shard else lambda results: _record(root, results))
     except (BuildInterrupted, KeyboardInterrupt) as err:
         reason = str(err) or "the build was interrupted; every post already published is whole."
         print(f"interrupted: {reason}", file=sys.stderr)
@@ -193,13 +195,6 @@ def run(
     finally:
         if isinstance(reporter, LiveReporter):
             reporter.stop()
-    if shard is None:
-        from .report import record
-
-        try:
-            record(root, results)
-        except OSError as err:  # the posts are published; only the report could not be written
-            print(f"warning: the execution report was not written ({err}).", file=sys.stderr)
     if live and results:
         _summary_table(results)
     from .cache import CACHE_DIR_NAME, Store
@@ -218,6 +213,16 @@ def run(
         )
         return 1
     return 1 if failed else 0
+
+
+def _record(root: Path, results: list[PostResult]) -> None:
+    """Merge the build's results into the execution report (under the build lock: no lost update)."""
+    from .report import record
+
+    try:
+        record(root, results)
+    except OSError as err:  # the posts are published; only the report could not be written
+        print(f"warning: the execution report was not written ({err}).", file=sys.stderr)
 
 
 def report(root: Path) -> int:

@@ -511,7 +511,7 @@ def execute_all(
     worker = _Worker(posts, cwd, jobs)
     worker.start()
     results: list[Executed] = []
-    interrupted = False
+    interrupted = ended = False
     try:
         while True:
             # A timeout, not a bare get(): a signal is then acted on between two waits.
@@ -520,6 +520,7 @@ def execute_all(
             except queue.Empty:
                 continue
             if kind == "end":
+                ended = True
                 break
             if kind == "start":
                 on_start(item)
@@ -529,7 +530,8 @@ def execute_all(
     except KeyboardInterrupt:
         interrupted = True
     finally:
-        if interrupted:
+        if not ended:
+            # Interrupted, or a callback failed: no kernel may outlive this call.
             worker.stop()
         _wait(worker)
     if interrupted or worker.stopper.requested:

@@ -125,30 +125,39 @@ def shard_of(slug: str, count: int) -> int:
     return int(hashlib.sha256(slug.encode()).hexdigest(), 16) % count
 
 
-def build(options: Options, reporter: Reporter | None = None) -> list[PostResult]:
+def build(
+    options: Options,
+    reporter: Reporter | None = None,
+    then: Callable[[list[PostResult]], None] | None = None,
+) -> list[PostResult]:
     """Build the blog; return one PostResult per post, reporting each as it ends.
 
     With `options.shard` = (k, n) only the k-th of n stable subsets is executed into the
     cache and nothing is published: a last job with every shard's cache then renders.
+    `then(results)` runs after the last post, still under the blog's lock (the execution
+    report merges each build's results into one file).
     """
     from .lock import build_lock
+    from .write import Site
 
     events = reporter or Reporter()
     root = options.root.resolve()
     if options.jobs < 1:
         raise ConfigError(f"-j {options.jobs}: the number of kernels to run at once must be 1 or more.")
+    # Checked before the lock is taken, so a refused layout leaves the blog as it was.
+    site = Site(root, root / "posts")
     # One build at a time: recover() below settles journals and deletes temporary files,
     # which must never be those of a build that is still running.
     with build_lock(root, events.waiting):
-        return _build(options, root, events)
+        results = _build(options, root, site, events)
+        if then is not None:
+            then(results)
+        return results
 
 
-def _build(options: Options, root: Path, events: Reporter) -> list[PostResult]:
+def _build(options: Options, root: Path, site: Any, events: Reporter) -> list[PostResult]:
     """Build the blog at `root` under its lock; return one PostResult per post."""
-    from .write import Site
-
     posts_dir = root / "posts"
-    site = Site(root, posts_dir)
     # A build killed mid-write leaves dot-named temporary files and journals (MkDocs skips
     # them); finish its work before deciding what is unchanged.
     site.recover()
@@ -208,7 +217,8 @@ def _build(options: Options, root: Path, events: Reporter) -> list[PostResult]:
         plan = by_post[id(outcome.post)]
         if outcome.error is not None:
             detail = getattr(outcome.error, "traceback", "")
-            done(PostResult(plan.post.rel_path, "failed", outcome.seconds, outcome.error, detail))
+            warnings = tuple(plan.warnings)
+            done(PostResult(plan.post.rel_path, "failed", outcome.seconds, outcome.error, detail, warnings))
             return
         # Capped before caching, so a runaway cell costs no more memory or disk than a normal one.
         # Widget state lives in notebook metadata, which the cache does not keep: into the outputs.
