@@ -14,6 +14,7 @@ from pathlib import Path
 SOURCES = "posts"
 GENERATED = "site_src/posts"
 IMAGES = "assets/images"
+DOWNLOADS = "assets/notebooks"
 CACHE = ".nbpress-cache"
 LOCK = "build.lock"
 AUTHORS = "site_src/.authors.yml"
@@ -41,6 +42,11 @@ class Layout:
     def images(self) -> Path:
         """Return assets/images/, which holds a folder of figures per post."""
         return self.root / IMAGES
+
+    @property
+    def downloads(self) -> Path:
+        """Return assets/notebooks/, which holds a folder of executed-notebook downloads per post."""
+        return self.root / DOWNLOADS
 
     @property
     def cache(self) -> Path:
