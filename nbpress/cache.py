@@ -176,8 +176,8 @@ def input_digests(post: Post, posts_dir: Path) -> list[list[str]]:
         path = (posts_dir / name).resolve()
         if not path.is_file():
             raise SourceError(
-                f"{post.rel_path}: declared input {name!r} does not exist "
-                "(inputs are paths relative to posts/)."
+                f"declared input {name!r} does not exist (inputs are paths relative to posts/).",
+                path=post.rel_path,
             )
         digests.append([name, hashlib.sha256(path.read_bytes()).hexdigest()])
     return digests

@@ -370,6 +370,8 @@ async def _run(client: Any, env: dict[str, str], log: IO[bytes], post: Post, cur
             _exception_line(err),
             "fix the cell, or tag it raises-exception if the error is the point",
             traceback=str(err),
+            name=str(err.ename),
+            value=str(err.evalue),
         ) from None
     except NbTimeout:
         cell = current["cell"] + 1

@@ -221,8 +221,7 @@ def _build(options: Options, root: Path, site: Site, events: Reporter) -> list[P
         try:
             store.save(plan.decision.exec_key, plan.executed, plan.provenance, plan.decision.parts)
         except WriteError as err:  # a full disk fails this post, not the build
-            error = WriteError(f"{plan.post.rel_path}: {err}")
-            done(PostResult(plan.post.rel_path, Status.FAILED, outcome.seconds, error))
+            done(PostResult(plan.post.rel_path, Status.FAILED, outcome.seconds, err.at(plan.post.rel_path)))
             return
         finish(plan, Status.EXECUTED, outcome.seconds)
 
@@ -291,7 +290,7 @@ def _plan(
             # Decided before running anything: the hand edit is kept, so nothing would be published.
             done(
                 PostResult(
-                    post.rel_path, Status.FAILED, error=WriteError(f"{post.rel_path}: {decision.reason}.")
+                    post.rel_path, Status.FAILED, error=WriteError(f"{decision.reason}.", path=post.rel_path)
                 )
             )
             continue
@@ -370,7 +369,7 @@ def _publish(plan: _Work, site: Site, root: Path, authors: dict[str, str]) -> li
             executed = cache.with_outputs(post, plan.outputs or [])
         except ValueError:
             raise SourceError(
-                f"{post.rel_path}: the cached outputs no longer fit; run with --force."
+                "the cached outputs no longer fit; run with --force.", path=post.rel_path
             ) from None
     warnings: list[str] = []
     cleaned = clean_notebook(
@@ -402,7 +401,7 @@ def _publish(plan: _Work, site: Site, root: Path, authors: dict[str, str]) -> li
             site.publish(rendered)
             site.remove_downloads(post.slug, stale)
         except WriteError as err:
-            raise WriteError(f"{post.rel_path}: {err}") from None
+            raise err.at(post.rel_path) from None
     return list(rendered.warnings)  # the post's warnings (given to render), then its own
 
 
