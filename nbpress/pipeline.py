@@ -147,17 +147,9 @@ def _build(options: Options, root: Path, site: Site, events: Reporter) -> list[P
         results.append(result)
         events.finished(result)
 
-    def failed(failures: list[posts.Failure]) -> None:
-        for failure in failures:
-            done(PostResult(failure.name, Status.FAILED, error=failure.error))
-
-    sources, unknown = _select_sources(posts.discover(posts_dir), options.slugs)
-    failed(unknown)
-    unique, unreadable = posts.read_unique(sources, root)
-    failed(unreadable)
-    if options.shard is not None:
-        k, n = options.shard
-        unique = [p for p in unique if shard_of(p.slug, n) == k - 1]
+    sources, unique, failures = _read(options, layout)
+    for failure in failures:
+        done(PostResult(failure.name, Status.FAILED, error=failure.error))
     store = cache.Store(layout.cache)
     publish = options.shard is None
     plans = _plan(unique, options, site, store, publish, done)
@@ -240,15 +232,33 @@ def _build(options: Options, root: Path, site: Site, events: Reporter) -> list[P
             store.save_durations(durations)
 
     if publish and not options.slugs:
-        kept = {p.relative_to(root).as_posix() for p in sources}
-        for slug in site.prune(kept):
-            done(PostResult(markdown_name(slug), Status.REMOVED))
-        for name in site.edited_orphans(kept):
-            error = WriteError(
-                f"{name}: its source is gone, but it was edited by hand since the build wrote it, "
-                "so nbpress keeps it; move the edit into a source in posts/, or delete the file."
-            )
-            done(PostResult(name, Status.FAILED, error=error))
+        for result in _remove_orphans(site, {layout.rel(p) for p in sources}):
+            done(result)
+    return results
+
+
+def _read(options: Options, layout: Layout) -> tuple[list[Path], list[posts.Post], list[posts.Failure]]:
+    """Return (the sources asked for, the posts to build from them, failures of the others)."""
+    sources, unknown = _select_sources(posts.discover(layout.sources), options.slugs)
+    unique, unreadable = posts.read_unique(sources, layout.root)
+    if options.shard is not None:
+        k, n = options.shard
+        unique = [p for p in unique if shard_of(p.slug, n) == k - 1]
+    return sources, unique, [*unknown, *unreadable]
+
+
+def _remove_orphans(site: Site, sources: set[str]) -> list[PostResult]:
+    """Remove the generated posts whose source is gone; return what became of each.
+
+    One edited by hand since the build wrote it is kept, and fails the build.
+    """
+    results = [PostResult(markdown_name(slug), Status.REMOVED) for slug in site.prune(sources)]
+    for name in site.edited_orphans(sources):
+        error = WriteError(
+            f"{name}: its source is gone, but it was edited by hand since the build wrote it, "
+            "so nbpress keeps it; move the edit into a source in posts/, or delete the file."
+        )
+        results.append(PostResult(name, Status.FAILED, error=error))
     return results
 
 
