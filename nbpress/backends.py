@@ -14,6 +14,7 @@ import re
 from typing import Any
 
 from .errors import ExecutionError
+from .notebook import FIGURE_TYPES
 
 INLINE = "module://matplotlib_inline.backend_inline"
 _INTERACTIVE = r"notebook|nbagg|widget|ipympl|module://ipympl\.backend_nbagg|webagg|WebAgg"
@@ -47,15 +48,12 @@ def restore(notebook: Any, originals: dict[int, str]) -> None:
         notebook.cells[index].source = source
 
 
-_FIGURE_TYPES = ("image/png", "image/jpeg", "image/svg+xml")
-
-
 def _figures(cell: Any, index: int) -> str:
     """Return ", figures output_<cell>_<n>" naming a cell's figure files as the post names them."""
     names = [
         f"output_{index}_{n}"
         for n, output in enumerate(cell.get("outputs", []))
-        if any(t in output.get("data", {}) for t in _FIGURE_TYPES)
+        if any(t in output.get("data", {}) for t in FIGURE_TYPES)
     ]
     return f" (figure{'s' if len(names) > 1 else ''} {', '.join(names)})" if names else ""
 

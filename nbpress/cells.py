@@ -14,10 +14,7 @@ from typing import Any
 import yaml
 
 from .errors import SourceError
-
-REMOVED = "nbpress_remove"  # the marker outputs.clean_notebook sets on a hidden cell
-OPTION_LINES = "nbpress_option_lines"  # leading lines of flags and options, not shown
-OPEN = "nbpress_open"  # the collapsible parts shown open: "input"
+from .notebook import Key
 
 # fastpages (and nbdev) comment flags -> (tags, parts shown open).
 FLAGS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
@@ -97,9 +94,9 @@ def normalise(notebook: Any, rel: str) -> None:
             cell.metadata.setdefault("label", options["label"])
         existing = list(cell.metadata.get("tags", []))
         cell.metadata["tags"] = existing + [t for t in dict.fromkeys(tags) if t not in existing]
-        cell.metadata[OPTION_LINES] = count
+        cell.metadata[Key.OPTION_LINES] = count
         if shown_open:
-            cell.metadata[OPEN] = sorted(set(shown_open))
+            cell.metadata[Key.OPEN] = sorted(set(shown_open))
 
 
 def _parse_options(lines: list[str], rel: str, cell_number: int) -> dict[str, Any]:
@@ -123,20 +120,20 @@ def apply_display(notebook: Any, stderr: str, rel: str) -> list[str]:
     """
     warnings: list[str] = []
     for index, cell in enumerate(notebook.cells):
-        if cell.cell_type != "code" or cell.metadata.get(REMOVED):
+        if cell.cell_type != "code" or cell.metadata.get(Key.REMOVE):
             continue
         tags = set(cell.metadata.get("tags", []))
-        count = cell.metadata.get(OPTION_LINES, 0)
+        count = cell.metadata.get(Key.OPTION_LINES, 0)
         if count:
             cell.source = "\n".join(cell.source.splitlines()[count:])
         if "remove-input" in tags:
             # Where nbconvert's templates look for it.
             cell.metadata.setdefault("transient", {})["remove_source"] = True
-        is_open = "input" in cell.metadata.get(OPEN, [])
+        is_open = "input" in cell.metadata.get(Key.OPEN, [])
         if tags & {"hide-input", "hide-cell"}:
-            cell.metadata["nbpress_fold_input"] = "open" if is_open else "closed"
+            cell.metadata[Key.FOLD_INPUT] = "open" if is_open else "closed"
         if tags & {"hide-output", "hide-cell"} and cell.get("outputs"):
-            cell.metadata["nbpress_fold_output"] = "closed"
+            cell.metadata[Key.FOLD_OUTPUT] = "closed"
         dropped = {
             name for name, tag in (("stderr", "remove-stderr"), ("stdout", "remove-stdout")) if tag in tags
         }

@@ -18,6 +18,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from .notebook import Key
+
 PLOTLY = "application/vnd.plotly.v1+json"
 VEGALITE = tuple(f"application/vnd.vegalite.v{n}+json" for n in (6, 5, 4))
 VEGA = tuple(f"application/vnd.vega.v{n}+json" for n in (6, 5))
@@ -125,7 +127,7 @@ def attach_widget_state(notebook: Any) -> Any:
     for output in _outputs(notebook):
         view = output.get("data", {}).get(WIDGET_VIEW)
         if isinstance(view, dict) and view.get("model_id") in state:
-            output.setdefault("metadata", {})["nbpress_widget_state"] = _reachable(
+            output.setdefault("metadata", {})[Key.WIDGET_STATE] = _reachable(
                 state, str(view["model_id"])
             )
     return notebook
@@ -164,7 +166,7 @@ def transform(notebook: Any, rel_path: str) -> Charts:
     widget_state: dict[str, Any] = {}
     widgets: list[Any] = []
     for index, cell in enumerate(notebook.cells):
-        if cell.cell_type != "code" or cell.metadata.get("nbpress_remove"):
+        if cell.cell_type != "code" or cell.metadata.get(Key.REMOVE):
             continue
         kept = []
         for number, output in enumerate(cell.get("outputs", [])):
@@ -203,7 +205,7 @@ def transform(notebook: Any, rel_path: str) -> Charts:
             png = data.get("image/png")
             note = f"[nbpress: an interactive {_NAMES[what]}; it needs JavaScript]"
             output["data"] = {"image/png": png} if png else {}
-            output.setdefault("metadata", {})["nbpress_chart"] = {
+            output.setdefault("metadata", {})[Key.CHART] = {
                 "html": (
                     f'<div class="nbpress-chart nbpress-chart-{html.escape(what)}" id="{element}" '
                     f'data-nbpress-chart="{html.escape(what)}" data-search-exclude>{body}'
@@ -226,7 +228,7 @@ def _embed_widget_state(widgets: list[Any], widget_state: dict[str, Any]) -> Non
     The manager draws every view tag of the page from one state. Kernels name models with
     random ids; renamed in order of appearance, a re-execution publishes the same Markdown.
     """
-    views = [re.search(r'"model_id":"([^"]+)"', w["metadata"]["nbpress_chart"]["html"]) for w in widgets]
+    views = [re.search(r'"model_id":"([^"]+)"', w["metadata"][Key.CHART]["html"]) for w in widgets]
     order: list[str] = []
     for match in views:
         if match:
@@ -241,7 +243,7 @@ def _embed_widget_state(widgets: list[Any], widget_state: dict[str, Any]) -> Non
     state = {"version_major": 2, "version_minor": 0, "state": {names[k]: widget_state[k] for k in order}}
     tag = f'<script type="{WIDGET_STATE}">{rename(embed_json(state))}</script>'
     for number, output in enumerate(widgets):
-        chart = output["metadata"]["nbpress_chart"]
+        chart = output["metadata"][Key.CHART]
         chart["html"] = rename(chart["html"])
         if number == 0:
             chart["html"] = chart["html"].replace("data-search-exclude>", f"data-search-exclude>{tag}", 1)
@@ -452,7 +454,7 @@ def _bokeh_bundles(doc: dict[str, Any]) -> list[str]:
 
 
 def _widget(view: Any, metadata: Mapping[str, Any], widget_state: dict[str, Any]) -> tuple[list[str], str]:
-    state = metadata.get("nbpress_widget_state")
+    state = metadata.get(Key.WIDGET_STATE)
     model_id = view.get("model_id") if isinstance(view, dict) else None
     if not isinstance(state, dict) or model_id not in state:
         raise _Unshown("a widget without saved state (re-run the post with --force)")

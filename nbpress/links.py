@@ -32,8 +32,8 @@ from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 
 from .errors import RenderError
+from .notebook import Key
 
-REMOVE_CELL = "nbpress_remove"
 _NOTEBOOK_SUFFIXES = (".ipynb", ".md", ".py")
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 # Raw cell formats (Jupyter's raw_mimetype) the post shows; any other is left out.
@@ -381,12 +381,12 @@ def transform(
     linker = Linker(post, image_base)
     warnings: list[str] = []
     for index, cell in enumerate(nb.cells):
-        if cell.metadata.get(REMOVE_CELL) or cell.cell_type != "raw":
+        if cell.metadata.get(Key.REMOVE) or cell.cell_type != "raw":
             continue
         fmt = str(cell.metadata.get("raw_mimetype") or cell.metadata.get("format") or "").lower()
         kind = _RAW_SHOWN.get(fmt)
         if kind is None:
-            cell.metadata[REMOVE_CELL] = True
+            cell.metadata[Key.REMOVE] = True
             if cell.source.strip():
                 what = f"format {fmt}" if fmt else "no format"
                 warnings.append(
@@ -403,7 +403,7 @@ def transform(
     )
     headings = linker.headings = heading_ids(markdown)
     for index, cell in enumerate(nb.cells):
-        if cell.cell_type != "markdown" or cell.metadata.get(REMOVE_CELL):
+        if cell.cell_type != "markdown" or cell.metadata.get(Key.REMOVE):
             continue
         info = _Cell(index, f"{post.rel_path}, cell {index + 1}")
         cell.source = linker.rewrite(cell.source, info)

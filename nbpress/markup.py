@@ -30,10 +30,9 @@ from pathlib import Path
 from typing import Any
 
 from .errors import RenderError
+from .notebook import FIGURE_TYPES, Key
 from .posts import Post
 
-HIDDEN = "nbpress_remove"
-FIGURE_TYPES = ("image/png", "image/jpeg", "image/svg+xml")
 BIBLIOGRAPHY_NAME = "references.bib"
 CSL_STYLE = "harvard-cite-them-right"  # bundled with citeproc-py
 KIND_NAMES = {"fig": "Figure", "tbl": "Table", "eq": "Equation"}
@@ -248,7 +247,7 @@ def _collect(nb: Any, state: _State) -> None:
     """Number every labelled or captioned target in document order and set figure markup."""
     shown = 0
     for index, cell in enumerate(nb.cells):
-        if cell.metadata.get(HIDDEN):
+        if cell.metadata.get(Key.REMOVE):
             continue
         if cell.cell_type == "markdown":
             # The equations and tables of a cell, in the order they appear.
@@ -273,7 +272,7 @@ def _collect(nb: Any, state: _State) -> None:
             label = ""  # Quarto labels every kind of cell (`#| label: setup`); only fig-/tbl- count
         if label.startswith("tbl-"):
             target = state.add("tbl", label, caption, index + 1)
-            cell.metadata["nbpress_table"] = {
+            cell.metadata[Key.TABLE] = {
                 "id": target.anchor,
                 "caption": f"{target.name}: {caption}" if caption else target.name,
             }
@@ -294,7 +293,7 @@ def _collect(nb: Any, state: _State) -> None:
                 text = f"Figure {target.number}: {caption}" if caption else f"Figure {target.number}"
                 figure["caption"] = text.replace("<", "&lt;")  # Markdown and math, no HTML
                 first = False
-            output.setdefault("metadata", {})["nbpress_figure"] = figure
+            output.setdefault("metadata", {})[Key.FIGURE] = figure
         if label and first:
             raise RenderError(
                 f"{state.rel}, cell {index + 1}: the label {label!r} names a figure, but the cell shows "
@@ -717,7 +716,7 @@ def apply(nb: Any, post: Post) -> None:
     cites = _Citations(rel, bibliography_paths(post))
     marker_cell: Any = None
     for index, cell in enumerate(nb.cells):
-        if cell.cell_type != "markdown" or cell.metadata.get(HIDDEN):
+        if cell.cell_type != "markdown" or cell.metadata.get(Key.REMOVE):
             continue
         source = _convert_callouts(cell.source)
         source = _rewrite_cell(source, index + 1, state, cites)

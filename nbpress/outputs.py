@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from .charts import is_chart
+from .notebook import FIGURE_TYPES, Key
 from .sanitize import fence as fence
 from .sanitize import html_visible, latex_html, markdown_html, sanitize_svg
 from .sanitize import sanitize_html as sanitize_html
@@ -28,13 +29,11 @@ _ANSI_RE = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\
 _PACKAGES_RE = re.compile(r"(?:~|[A-Za-z]:)?[\\/][^\s'\"<>()]*?[\\/](site-packages|dist-packages)(?=[\\/])")
 _STDLIB_RE = re.compile(r"(?:~|[A-Za-z]:)?/[^\s'\"<>()]*?/lib/(python3\.\d+)(?=/)")
 _HOME_RE = re.compile(r"(?<![\w.~])(?:/home/[^/\s'\"]+|/Users/[^/\s'\"]+|/root)(?=/)")
-REMOVE_CELL = "nbpress_remove"
 
 # Caps that keep one runaway cell from bloating the site and the build's memory.
 MAX_TEXT_CHARS = 100_000
 MAX_FIGURES_PER_CELL = 50
 _NOTE_ROOM = 200  # a truncated text's note fits here, so truncating twice changes nothing
-FIGURE_TYPES = ("image/png", "image/jpeg", "image/svg+xml")
 # What the Markdown template can show; anything else in an output is dropped.
 SHOWN_TYPES = (*FIGURE_TYPES, "text/html", "text/markdown", "text/latex", "text/plain")
 _IMAGE_MAGIC = {"image/png": b"\x89PNG\r\n\x1a\n", "image/jpeg": b"\xff\xd8\xff"}
@@ -287,7 +286,7 @@ def clean_notebook(
     appended to `warnings`.
 
     Cells are never deleted, so figure names keep the source's cell numbers; a cell to hide
-    is marked with metadata REMOVE_CELL and the template skips it.
+    is marked with metadata Key.REMOVE and the template skips it.
     """
     nb = copy.deepcopy(notebook)
     root_list = list(roots)
@@ -295,7 +294,7 @@ def clean_notebook(
         tags = set(cell.get("metadata", {}).get("tags", []))
         empty_code = cell.cell_type == "code" and not cell.source.strip() and not cell.get("outputs")
         if index == front_matter_cell or "remove-cell" in tags or empty_code:
-            cell.metadata[REMOVE_CELL] = True
+            cell.metadata[Key.REMOVE] = True
             if cell.cell_type == "code":
                 cell.outputs = []
             continue

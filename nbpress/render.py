@@ -16,14 +16,13 @@ import yaml
 from . import links
 from .charts import transform as transform_charts
 from .errors import RenderError
+from .notebook import FIGURE_TYPES, Key, template_keys
 from .posts import OPTION_KEYS, Post
 from .provenance import markdown as provenance_markdown
 from .sanitize import fence, front_matter_text, html_text
 
 TEMPLATES = Path(__file__).parent / "templates"
 TEMPLATE = "post.md.j2"
-FIGURE_TYPES = ("image/png", "image/jpeg", "image/svg+xml")
-_HIDDEN = "nbpress_remove"
 JEKYLL_ORDER = ("layout", "title", "author", "tags", "categories", "date")
 
 
@@ -37,28 +36,17 @@ class RenderedPost:
     warnings: tuple[str, ...] = ()
 
 
-# The modules whose code shapes the Markdown; a change to one re-renders every post.
-RENDER_MODULES = (
-    "outputs.py",
-    "sanitize.py",
-    "render.py",
-    "posts.py",
-    "cells.py",
-    "fastpages.py",
-    "formats.py",
-    "provenance.py",
-    "markup.py",
-    "charts.py",
-    "links.py",
-)
-
-
 def renderer_fingerprint() -> str:
-    """Return a digest of the code and templates that shape the Markdown."""
+    """Return a digest of the package's code and templates: whatever could shape the Markdown.
+
+    Taken from the package itself (every source file and template), never from a list of
+    names, so a module split or added can never leave a post rendered by old code.
+    """
     h = hashlib.sha256()
-    here = Path(__file__).parent
-    for path in sorted([*(here / m for m in RENDER_MODULES), *TEMPLATES.glob("*.j2")]):
-        h.update(path.name.encode())
+    package = Path(__file__).parent
+    files = [*package.rglob("*.py"), *package.rglob("*.j2")]
+    for path in sorted(files, key=lambda p: p.relative_to(package).as_posix()):
+        h.update(path.relative_to(package).as_posix().encode())
         h.update(path.read_bytes())
     return h.hexdigest()
 
@@ -120,7 +108,7 @@ def _mark_figures(nb: Any, title: str) -> None:
     """Give each figure output its alt text: the cell's caption, else title and figure number."""
     number = 0
     for cell in nb.cells:
-        if cell.cell_type != "code" or cell.metadata.get(_HIDDEN):
+        if cell.cell_type != "code" or cell.metadata.get(Key.REMOVE):
             continue
         caption = cell.metadata.get("caption")
         for output in cell.get("outputs", []):
@@ -129,16 +117,16 @@ def _mark_figures(nb: Any, title: str) -> None:
                 alt = caption if isinstance(caption, str) and caption else f"{title}, figure {number}"
                 alt = alt.replace("]", ")").replace("[", "(")
                 # HTML text: the listing's thumbnail copies it from the Markdown into alt="...".
-                output.setdefault("metadata", {})["nbpress_alt"] = html_text(alt)
+                output.setdefault("metadata", {})[Key.ALT] = html_text(alt)
 
 
 def _mark_excerpt(nb: Any) -> None:
     """Mark where the blog's excerpt ends: before the first visible code cell."""
     for cell in nb.cells:
-        if cell.metadata.get(_HIDDEN):
+        if cell.metadata.get(Key.REMOVE):
             continue
         if cell.cell_type == "code":
-            cell.metadata["nbpress_more"] = True
+            cell.metadata[Key.MORE] = True
             return
 
 
@@ -210,7 +198,7 @@ def render(
     exporter = MarkdownExporter(config=config, extra_template_paths=[str(TEMPLATES)], template_file=TEMPLATE)
     exporter.register_filter("nbpress_fence", fence)
     config.ExtractOutputPreprocessor.extract_output_types = set(FIGURE_TYPES)
-    resources = {"nbpress": {"image_base": image_base}, "unique_key": "output"}
+    resources = {"nbpress": {"image_base": image_base, "key": template_keys()}, "unique_key": "output"}
     try:
         body, out_resources = exporter.from_notebook_node(nb, resources=resources)
     except Exception as err:  # nbconvert and jinja raise many types
