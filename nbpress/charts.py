@@ -18,7 +18,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .notebook import Key
+from .notebook import Key, note
+from .sanitize import sanitize_html
 
 PLOTLY = "application/vnd.plotly.v1+json"
 VEGALITE = tuple(f"application/vnd.vegalite.v{n}+json" for n in (6, 5, 4))
@@ -127,9 +128,7 @@ def attach_widget_state(notebook: Any) -> Any:
     for output in _outputs(notebook):
         view = output.get("data", {}).get(WIDGET_VIEW)
         if isinstance(view, dict) and view.get("model_id") in state:
-            output.setdefault("metadata", {})[Key.WIDGET_STATE] = _reachable(
-                state, str(view["model_id"])
-            )
+            output.setdefault("metadata", {})[Key.WIDGET_STATE] = _reachable(state, str(view["model_id"]))
     return notebook
 
 
@@ -197,19 +196,19 @@ def transform(notebook: Any, rel_path: str) -> Charts:
                     output["data"] = {"image/png": png}
                     kept.append(output)
                 else:
-                    kept.append(_note(f"an interactive {_NAMES[what]} cannot be shown on a static page"))
+                    kept.append(note(f"an interactive {_NAMES[what]} cannot be shown on a static page"))
                 continue
             if what == "widget":
                 widgets.append(output)
             needed.update(libraries)
             png = data.get("image/png")
-            note = f"[nbpress: an interactive {_NAMES[what]}; it needs JavaScript]"
+            js_note = f"[nbpress: an interactive {_NAMES[what]}; it needs JavaScript]"
             output["data"] = {"image/png": png} if png else {}
             output.setdefault("metadata", {})[Key.CHART] = {
                 "html": (
                     f'<div class="nbpress-chart nbpress-chart-{html.escape(what)}" id="{element}" '
                     f'data-nbpress-chart="{html.escape(what)}" data-search-exclude>{body}'
-                    + ("" if png else f'<p class="nbpress-chart-note">{html.escape(note)}</p>')
+                    + ("" if png else f'<p class="nbpress-chart-note">{html.escape(js_note)}</p>')
                     + "</div>"
                 ),
                 "static": bool(png),
@@ -257,12 +256,6 @@ _NAMES = {
     "bokeh": "bokeh plot",
     "widget": "widget",
 }
-
-
-def _note(text: str) -> Any:
-    from .outputs import note
-
-    return note(text)
 
 
 class _Unshown(Exception):
@@ -422,8 +415,6 @@ def _bokeh_models(value: Any) -> Iterator[dict[str, Any]]:
 
 def _bokeh_check(model: dict[str, Any]) -> None:
     """Sanitize one bokeh model's HTML in place; raise _Unshown for one that would run code."""
-    from .outputs import sanitize_html
-
     name = str(model["name"])
     if name.startswith(_BOKEH_REFUSED) or name.endswith("TileSource"):
         raise _Unshown(f"a bokeh plot with {name} (code, raw HTML or another site's files)")
@@ -482,8 +473,6 @@ def _safe_model(model: dict[str, Any]) -> dict[str, Any]:
 
     Raises _Unshown for a widget that would load another site's file.
     """
-    from .outputs import sanitize_html
-
     model = json.loads(json.dumps(model))
     state = model.get("state", {})
     name = str(model.get("model_name", ""))
@@ -504,8 +493,6 @@ def _safe_model(model: dict[str, Any]) -> dict[str, Any]:
 
 def _safe_output(output: dict[str, Any]) -> dict[str, Any]:
     """Return an Output widget's output with only text, images and sanitized HTML left."""
-    from .outputs import sanitize_html
-
     if output.get("output_type") not in ("display_data", "execute_result"):
         return output
     data = output.get("data", {})

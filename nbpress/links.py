@@ -376,7 +376,7 @@ def transform(
     nb: Any, post: Any, image_base: str, raw_html: bool = False
 ) -> tuple[dict[str, bytes], list[str]]:
     """Rewrite the notebook's Markdown and raw cells in place; return (files to publish, warnings)."""
-    from .outputs import sanitize_html
+    from .sanitize import sanitize_html
 
     linker = Linker(post, image_base)
     warnings: list[str] = []

@@ -6,7 +6,10 @@ once; the template reads them by these names (`resources.nbpress.key`, see `temp
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Any, Final, TypeAlias
+
+# An nbformat NotebookNode (v4), as nbformat reads it and nbclient executes it.
+Notebook: TypeAlias = Any
 
 # The output types that become figure files (output_<cell>_<n>.<ext>).
 FIGURE_TYPES: Final = ("image/png", "image/jpeg", "image/svg+xml")
@@ -33,3 +36,10 @@ class Key:
 def template_keys() -> dict[str, str]:
     """Return {name: key} of every Key, as the template reads them (`resources.nbpress.key.remove`)."""
     return {name.lower(): value for name, value in vars(Key).items() if name.isupper()}
+
+
+def note(text: str) -> Any:
+    """Return a stream output carrying an nbpress note, shown in the post like printed text."""
+    from nbformat.v4 import new_output
+
+    return new_output("stream", name="stdout", text=f"[nbpress: {text}]\n")

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import copy
 import os
 import re
 import tempfile
@@ -18,10 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from .charts import is_chart
-from .notebook import FIGURE_TYPES, Key
-from .sanitize import fence as fence
-from .sanitize import html_visible, latex_html, markdown_html, sanitize_svg
-from .sanitize import sanitize_html as sanitize_html
+from .notebook import FIGURE_TYPES, Key, note
+from .sanitize import html_visible, latex_html, markdown_html, sanitize_html, sanitize_svg
 
 # CSI sequences (colours, cursor moves), OSC sequences (titles, links) and lone escapes.
 _ANSI_RE = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-Z\\-_]")
@@ -126,13 +123,6 @@ def truncate(text: str, limit: int = MAX_TEXT_CHARS) -> str:
     return head + f"[nbpress: output truncated, {len(text) - len(head):,} more characters not shown]\n"
 
 
-def note(text: str) -> Any:
-    """Return a stream output carrying an nbpress note, shown in the post like printed text."""
-    from nbformat.v4 import new_output
-
-    return new_output("stream", name="stdout", text=f"[nbpress: {text}]\n")
-
-
 def limit_outputs(notebook: Any) -> Any:
     """Return the notebook with each text output capped and each cell's figures capped, in place.
 
@@ -179,7 +169,7 @@ def _valid_image(mime: str, value: Any) -> bool:
     return raw.startswith(_IMAGE_MAGIC[mime])
 
 
-def _clean_rich(output: Any, roots: list[Path], raw_html: bool, problems: list[str]) -> Any:
+def _choose_rich(output: Any, raw_html: bool, problems: list[str]) -> Any:
     """Return the output with only showable, valid data; or a note when nothing is left.
 
     What cannot be shown is also described in `problems` (what, and what to do).
@@ -198,8 +188,6 @@ def _clean_rich(output: Any, roots: list[Path], raw_html: bool, problems: list[s
     corrupt = [m for m in FIGURE_TYPES if m in data and not _valid_image(m, data[m])]
     for mime in [m for m in data if m not in SHOWN_TYPES or m in corrupt]:
         del data[mime]
-    if "text/plain" in data:
-        data["text/plain"] = clean_text(_join(data["text/plain"]), roots)
     if corrupt:
         problems.append(f"a {corrupt[0]} figure could not be decoded; check the code that makes it")
         return note(f"a {corrupt[0]} figure could not be decoded and was left out")
@@ -258,54 +246,60 @@ def _choose(data: dict[str, Any], raw_html: bool, problems: list[str]) -> tuple[
     return None
 
 
-def _clean_output(output: Any, roots: list[Path], raw_html: bool, problems: list[str]) -> Any:
-    kind = output.get("output_type")
-    if kind == "stream":
-        output["text"] = clean_text(_join(output.get("text", "")), roots)
-    elif kind == "error":
-        output["traceback"] = [clean_text(line, roots) for line in output.get("traceback", [])]
-        output["evalue"] = clean_text(str(output.get("evalue", "")), roots)
-    elif kind in ("execute_result", "display_data"):
-        output = _clean_rich(output, roots, raw_html, problems)
-    return output
+def hide_cells(notebook: Any, front_matter_cell: int | None) -> None:
+    """Mark the cells not to show and empty the outputs not to show, in place.
 
-
-def clean_notebook(
-    notebook: Any,
-    front_matter_cell: int | None,
-    roots: Iterable[Path] = (),
-    raw_html: bool = False,
-    warnings: list[str] | None = None,
-    where: str = "",
-) -> Any:
-    """Return a cleaned copy of an executed notebook; the input is not modified.
-
-    Every output passes nbpress.sanitize: HTML and Markdown are sanitized unless `raw_html`
-    (the post's opt-in), LaTeX becomes math, SVG figures are sanitized. Each output that
-    cannot be shown becomes a note, and a line naming `where` (the source) and the cell is
-    appended to `warnings`.
-
-    Cells are never deleted, so figure names keep the source's cell numbers; a cell to hide
-    is marked with metadata Key.REMOVE and the template skips it.
+    Cells are never deleted, so figure names keep the source's cell numbers: the front matter
+    cell, a `remove-cell` and an empty code cell are marked Key.REMOVE (the template skips
+    them); `remove-output` empties a cell's outputs. The other display tags are cells.py's.
     """
-    nb = copy.deepcopy(notebook)
-    root_list = list(roots)
-    for index, cell in enumerate(nb.cells):
+    for index, cell in enumerate(notebook.cells):
         tags = set(cell.get("metadata", {}).get("tags", []))
         empty_code = cell.cell_type == "code" and not cell.source.strip() and not cell.get("outputs")
         if index == front_matter_cell or "remove-cell" in tags or empty_code:
             cell.metadata[Key.REMOVE] = True
             if cell.cell_type == "code":
                 cell.outputs = []
-            continue
-        if cell.cell_type != "code":
-            continue
-        # remove-input and the other display tags are cells.py's: they change no output.
-        if "remove-output" in tags:
+        elif cell.cell_type == "code" and "remove-output" in tags:
             cell.outputs = []
+
+
+def _shown_code_cells(notebook: Any) -> Iterable[tuple[int, Any]]:
+    """Yield (index, cell) of each code cell not marked Key.REMOVE."""
+    for index, cell in enumerate(notebook.cells):
+        if cell.cell_type == "code" and not cell.metadata.get(Key.REMOVE):
+            yield index, cell
+
+
+def clean_texts(notebook: Any, roots: Iterable[Path] = ()) -> None:
+    """Collapse progress updates, remove ANSI codes and shorten machine paths in text outputs, in place."""
+    root_list = list(roots)
+    for _, cell in _shown_code_cells(notebook):
+        for output in cell.outputs:
+            kind = output.get("output_type")
+            if kind == "stream":
+                output["text"] = clean_text(_join(output.get("text", "")), root_list)
+            elif kind == "error":
+                output["traceback"] = [clean_text(line, root_list) for line in output.get("traceback", [])]
+                output["evalue"] = clean_text(str(output.get("evalue", "")), root_list)
+            elif kind in ("execute_result", "display_data") and "text/plain" in output.get("data", {}):
+                output["data"]["text/plain"] = clean_text(_join(output["data"]["text/plain"]), root_list)
+
+
+def choose_outputs(notebook: Any, raw_html: bool, where: str) -> list[str]:
+    """Keep one safe form of each rich output (nbpress.sanitize), or a note; return warnings.
+
+    HTML and Markdown are sanitized unless `raw_html` (the post's opt-in), LaTeX becomes math,
+    SVG figures are sanitized. Each output that cannot be shown becomes a note, and a warning
+    names `where` (the source) and the cell.
+    """
+    warnings: list[str] = []
+    for index, cell in _shown_code_cells(notebook):
         problems: list[str] = []
-        cell.outputs = [_clean_output(o, root_list, raw_html, problems) for o in _limit_cell(cell.outputs)]
-        if warnings is not None:
-            # Cells count from 1 as Jupyter shows them; figure files count from 0.
-            warnings.extend(f"{where or 'a post'}: cell {index + 1}: {p}." for p in problems)
-    return nb
+        rich = ("execute_result", "display_data")
+        cell.outputs = [
+            _choose_rich(o, raw_html, problems) if o.get("output_type") in rich else o for o in cell.outputs
+        ]
+        # Cells count from 1 as Jupyter shows them; figure files count from 0.
+        warnings.extend(f"{where or 'a post'}: cell {index + 1}: {p}." for p in problems)
+    return warnings

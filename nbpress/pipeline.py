@@ -20,7 +20,7 @@ from typing import Any
 
 import yaml
 
-from . import backends, cache, posts, provenance
+from . import cache, posts, provenance
 from .errors import ConfigError, NbpressError, SourceError, WriteError
 
 STATUSES = ("executed", "cached", "unchanged", "removed", "failed")
@@ -407,8 +407,6 @@ def prune_cache(root: Path) -> tuple[list[str], tuple[int, int]]:
 
 def _publish(plan: _Plan, site: Any, root: Path, authors: dict[str, str]) -> list[str]:
     """Render and write one post; return its warnings (outputs not shown, `stderr: warn`)."""
-    from .cells import apply_display
-    from .outputs import clean_notebook
     from .render import published_front_matter, render
     from .write import DIGEST_PLACEHOLDER
 
@@ -422,17 +420,6 @@ def _publish(plan: _Plan, site: Any, root: Path, authors: dict[str, str]) -> lis
             raise SourceError(
                 f"{post.rel_path}: the cached outputs no longer fit; run with --force."
             ) from None
-    warnings: list[str] = []
-    cleaned = clean_notebook(
-        executed,
-        post.front_matter_cell,
-        roots=[root],
-        raw_html=post.front_matter.raw_html,
-        warnings=warnings,
-        where=post.rel_path,
-    )
-    warnings[:0] = [*post.warnings, *backends.warnings(post, cleaned)]
-    warnings += apply_display(cleaned, post.front_matter.stderr, post.rel_path)
     record = {
         "source": post.rel_path,
         "exec_key": plan.exec_key,
@@ -442,8 +429,15 @@ def _publish(plan: _Plan, site: Any, root: Path, authors: dict[str, str]) -> lis
         "digest": DIGEST_PLACEHOLDER,
     }
     front_matter = published_front_matter(post, authors, record)
+    # The transform chain (nbpress.transform.STEPS) runs inside render, on a copy.
     rendered = render(
-        post, cleaned, front_matter, f"/assets/images/{post.slug}/", plan.provenance, tuple(warnings)
+        post,
+        executed,
+        front_matter,
+        f"/assets/images/{post.slug}/",
+        plan.provenance,
+        post.warnings,
+        roots=(root,),
     )
     with _signals_deferred():
         try:

@@ -1,10 +1,7 @@
-"""Turn a cleaned, executed notebook into Markdown text and figure bytes (nothing written)."""
+"""Turn an executed notebook into Markdown text and figure bytes (nothing written)."""
 
 from __future__ import annotations
 
-import base64
-import binascii
-import copy
 import hashlib
 import re
 from dataclasses import dataclass
@@ -13,13 +10,12 @@ from typing import Any
 
 import yaml
 
-from . import links
-from .charts import transform as transform_charts
+from . import transform
 from .errors import RenderError
-from .notebook import FIGURE_TYPES, Key, template_keys
+from .notebook import FIGURE_TYPES, Notebook, template_keys
 from .posts import OPTION_KEYS, Post
 from .provenance import markdown as provenance_markdown
-from .sanitize import fence, front_matter_text, html_text
+from .sanitize import fence, front_matter_text
 
 TEMPLATES = Path(__file__).parent / "templates"
 TEMPLATE = "post.md.j2"
@@ -104,100 +100,36 @@ def published_front_matter(post: Post, authors: dict[str, str], record: dict[str
     return data
 
 
-def _mark_figures(nb: Any, title: str) -> None:
-    """Give each figure output its alt text: the cell's caption, else title and figure number."""
-    number = 0
-    for cell in nb.cells:
-        if cell.cell_type != "code" or cell.metadata.get(Key.REMOVE):
-            continue
-        caption = cell.metadata.get("caption")
-        for output in cell.get("outputs", []):
-            if any(t in output.get("data", {}) for t in FIGURE_TYPES):
-                number += 1
-                alt = caption if isinstance(caption, str) and caption else f"{title}, figure {number}"
-                alt = alt.replace("]", ")").replace("[", "(")
-                # HTML text: the listing's thumbnail copies it from the Markdown into alt="...".
-                output.setdefault("metadata", {})[Key.ALT] = html_text(alt)
-
-
-def _mark_excerpt(nb: Any) -> None:
-    """Mark where the blog's excerpt ends: before the first visible code cell."""
-    for cell in nb.cells:
-        if cell.metadata.get(Key.REMOVE):
-            continue
-        if cell.cell_type == "code":
-            cell.metadata[Key.MORE] = True
-            return
-
-
-_ATTACHMENT_EXT = {"image/png": ".png", "image/jpeg": ".jpg", "image/gif": ".gif", "image/svg+xml": ".svg"}
-
-
-def _extract_attachments(nb: Any, image_base: str) -> dict[str, bytes]:
-    """Move Markdown cell attachments out as figures; return {file name: bytes}.
-
-    Each is named attachment_<cell>_<n><ext> (never output_..., so it cannot collide with
-    an output figure) and the cell's `attachment:` links point at it under `image_base`.
-    """
-    files: dict[str, bytes] = {}
-    for index, cell in enumerate(nb.cells):
-        attachments = cell.get("attachments") or {}
-        if cell.cell_type != "markdown" or not attachments:
-            continue
-        source = cell.source
-        for number, (name, bundle) in enumerate(sorted(attachments.items())):
-            mime = next((m for m in _ATTACHMENT_EXT if m in bundle), None)
-            if mime is None:
-                continue
-            data = bundle[mime]
-            try:
-                raw = data.encode("utf-8") if mime == "image/svg+xml" else base64.b64decode(data)
-            except (binascii.Error, ValueError):
-                continue  # a corrupt attachment stays a broken link, as in Jupyter
-            filename = f"attachment_{index}_{number}{_ATTACHMENT_EXT[mime]}"
-            files[filename] = raw
-            source = source.replace(f"attachment:{name}", f"{image_base}{filename}")
-        cell.source = source
-        del cell["attachments"]
-    return files
-
-
 def render(
     post: Post,
-    notebook: Any,
+    executed: Notebook,
     front_matter: dict[str, Any],
     image_base: str,
     provenance: dict[str, Any] | None = None,
     warnings: tuple[str, ...] = (),
+    roots: tuple[Path, ...] = (),
 ) -> RenderedPost:
-    """Return the RenderedPost of a cleaned executed notebook.
+    """Return the RenderedPost of an executed notebook: the transform chain, then nbconvert.
 
-    `front_matter` is written as YAML at the top (its `nbpress` record gains the figure
-    list); figures are named output_<cell>_<n>.<ext>, <cell> counting every cell of the
-    source, and linked under `image_base`. The post's `warnings` (and those of its links) are
-    kept in the record, so a later build that leaves the post unchanged reports them again.
-    A `provenance` record (nbpress.provenance) closes
-    the post with the line saying when and with what it was executed.
+    The chain (nbpress.transform.STEPS) runs on a copy; `roots` are folders whose paths the
+    outputs must not show. `front_matter` is written as YAML at the top (its `nbpress` record
+    gains the figure list); figures are named output_<cell>_<n>.<ext>, <cell> counting every
+    cell of the source, and linked under `image_base`. The post's `warnings`, then the chain's,
+    are kept in the record, so a later build that leaves the post unchanged reports them again.
+    A `provenance` record (nbpress.provenance) closes the post with the line saying when and
+    with what it was executed.
     """
     from nbconvert.exporters import MarkdownExporter
     from traitlets.config import Config
 
-    from . import markup
-
-    nb = copy.deepcopy(notebook)
-    markup.normalise(nb)
-    charts = transform_charts(nb, post.rel_path)
-    _mark_figures(nb, post.front_matter.title)
-    markup.apply(nb, post)
-    _mark_excerpt(nb)
-    attachments = _extract_attachments(nb, image_base)
-    local_files, link_warnings = links.transform(nb, post, image_base, post.front_matter.raw_html)
-    warnings = (*warnings, *charts.warnings, *link_warnings)
+    ctx = transform.Context(post, image_base, roots)
+    nb, chain_warnings = transform.run(executed, ctx)
+    warnings = (*warnings, *chain_warnings)
     config = Config()
     config.ExtractOutputPreprocessor.output_filename_template = "output_{cell_index}_{index}{extension}"
+    config.ExtractOutputPreprocessor.extract_output_types = set(FIGURE_TYPES)
     exporter = MarkdownExporter(config=config, extra_template_paths=[str(TEMPLATES)], template_file=TEMPLATE)
     exporter.register_filter("nbpress_fence", fence)
-    config.ExtractOutputPreprocessor.extract_output_types = set(FIGURE_TYPES)
     resources = {"nbpress": {"image_base": image_base, "key": template_keys()}, "unique_key": "output"}
     try:
         body, out_resources = exporter.from_notebook_node(nb, resources=resources)
@@ -205,15 +137,15 @@ def render(
         raise RenderError(
             f"{post.rel_path}: could not be rendered to Markdown ({type(err).__name__}: {err})."
         ) from None
-    extracted = {**out_resources.get("outputs", {}), **attachments, **local_files}
+    extracted = {**out_resources.get("outputs", {}), **ctx.files}
     figures = {name: bytes(data) for name, data in sorted(extracted.items())}
     front_matter = {**front_matter}
     if isinstance(front_matter.get("nbpress"), dict):
         # The record lists the figures so a later build knows which files are its own.
         front_matter["nbpress"] = {**front_matter["nbpress"], "figures": sorted(figures)}
-        if charts.libraries:
+        if ctx.libraries:
             # The page loads these chart libraries, and only these (overrides/partials/nbpress-charts.html).
-            front_matter["nbpress"]["charts"] = charts.libraries
+            front_matter["nbpress"]["charts"] = ctx.libraries
         if warnings:
             front_matter["nbpress"]["warnings"] = list(warnings)
     text = f"---\n{dump_front_matter(front_matter)}---\n\n{_tidy(body)}"

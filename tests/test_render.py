@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 
 import pytest
 
-from nbpress.outputs import clean_notebook
+from nbpress.outputs import limit_outputs
 from nbpress.posts import read_post
 from nbpress.render import published_front_matter, render
 from tests.conftest import FIXTURES, GOLDEN
@@ -18,9 +19,13 @@ AUTHORS = {"Steve Han": "steve-han", "steve-han": "steve-han"}
 def render_fixture(name: str) -> tuple[str, dict[str, bytes]]:
     root = FIXTURES / "render"
     post = read_post(root / f"{name}.ipynb", root)
-    cleaned = clean_notebook(post.notebook, post.front_matter_cell)
+    # As the build: outputs capped once executed, then render runs the whole transform chain
+    # (display options, MIME choice, links, markup) on a copy.
+    executed = limit_outputs(copy.deepcopy(post.notebook))
     front = published_front_matter(post, AUTHORS, {"source": post.rel_path})
-    rendered = render(post, cleaned, front, f"/assets/images/{post.slug}/")
+    rendered = render(
+        post, executed, front, f"/assets/images/{post.slug}/", warnings=post.warnings, roots=(root,)
+    )
     return rendered.markdown, rendered.figures
 
 
