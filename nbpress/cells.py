@@ -9,12 +9,11 @@ collapsible blocks, stderr) is applied to the cleaned notebook by `apply_display
 from __future__ import annotations
 
 import re
-from typing import Any
 
 import yaml
 
 from .errors import SourceError
-from .notebook import Key
+from .notebook import Key, Notebook, outputs_of
 
 # fastpages (and nbdev) comment flags -> (tags, parts shown open).
 FLAGS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
@@ -30,7 +29,7 @@ FLAGS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "collapse_output": (("hide-output",), ()),
 }
 # Quarto cell options -> {value: tags}.
-QUARTO: dict[str, dict[Any, tuple[str, ...]]] = {
+QUARTO: dict[str, dict[bool | str, tuple[str, ...]]] = {
     "echo": {False: ("remove-input",)},
     "output": {False: ("remove-output",)},
     "include": {False: ("remove-cell",)},
@@ -62,7 +61,7 @@ def _leading_options(source: str) -> tuple[list[str], list[str], int]:
     return flags, options, count
 
 
-def normalise(notebook: Any, rel: str) -> None:
+def normalise(notebook: Notebook, rel: str) -> None:
     """Add Jupyter Book tags for each code cell's fastpages flags and Quarto options, in place.
 
     Raises SourceError naming the cell when its `#|` options are not valid YAML.
@@ -99,7 +98,7 @@ def normalise(notebook: Any, rel: str) -> None:
             cell.metadata[Key.OPEN] = sorted(set(shown_open))
 
 
-def _parse_options(lines: list[str], rel: str, cell_number: int) -> dict[str, Any]:
+def _parse_options(lines: list[str], rel: str, cell_number: int) -> dict[str, object]:
     if not lines:
         return {}
     try:
@@ -113,7 +112,7 @@ def _parse_options(lines: list[str], rel: str, cell_number: int) -> dict[str, An
     return data if isinstance(data, dict) else {}
 
 
-def apply_display(notebook: Any, stderr: str, rel: str) -> list[str]:
+def apply_display(notebook: Notebook, stderr: str, rel: str) -> list[str]:
     """Apply the display-only tags and the post's `stderr` mode to a cleaned notebook, in place.
 
     Returns one warning per visible cell that wrote to stderr when `stderr` is "warn".
@@ -132,7 +131,7 @@ def apply_display(notebook: Any, stderr: str, rel: str) -> list[str]:
         is_open = "input" in cell.metadata.get(Key.OPEN, [])
         if tags & {"hide-input", "hide-cell"}:
             cell.metadata[Key.FOLD_INPUT] = "open" if is_open else "closed"
-        if tags & {"hide-output", "hide-cell"} and cell.get("outputs"):
+        if tags & {"hide-output", "hide-cell"} and outputs_of(cell):
             cell.metadata[Key.FOLD_OUTPUT] = "closed"
         dropped = {
             name for name, tag in (("stderr", "remove-stderr"), ("stdout", "remove-stdout")) if tag in tags
@@ -140,9 +139,7 @@ def apply_display(notebook: Any, stderr: str, rel: str) -> list[str]:
         if stderr == "remove":
             dropped.add("stderr")
         outputs = [
-            o
-            for o in cell.get("outputs", [])
-            if not (o.get("output_type") == "stream" and o.get("name") in dropped)
+            o for o in outputs_of(cell) if not (o.get("output_type") == "stream" and o.get("name") in dropped)
         ]
         cell.outputs = outputs
         if stderr == "warn":

@@ -18,7 +18,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .notebook import Key, note
+from .notebook import Key, Notebook, Output, code_outputs, note, outputs_of
+from .notebook import text_of as _join
 from .sanitize import sanitize_html
 
 PLOTLY = "application/vnd.plotly.v1+json"
@@ -61,11 +62,7 @@ class Charts:
     warnings: list[str] = field(default_factory=list)
 
 
-def _join(value: Any) -> str:
-    return "".join(value) if isinstance(value, list) else str(value)
-
-
-def kind(data: Mapping[str, Any]) -> str | None:
+def kind(data: Mapping[str, object]) -> str | None:
     """Return which chart an output's data is ("plotly", "vega-lite", ...), or None.
 
     "bokeh-load" and "bokeh-target" are bokeh's loader and its empty target div: dropped,
@@ -93,12 +90,12 @@ def kind(data: Mapping[str, Any]) -> str | None:
     return None
 
 
-def is_chart(data: Mapping[str, Any]) -> bool:
+def is_chart(data: Mapping[str, object]) -> bool:
     """Return True if `data` is a chart output this step turns into a safe embed."""
     return kind(data) is not None
 
 
-def embed_json(value: Any) -> str:
+def embed_json(value: object) -> str:
     """Return `value` as JSON that cannot end its <script> element or break a Markdown block.
 
     <, > and & become \\u escapes (no "</script>", no "<!--"), and so do U+2028 and U+2029.
@@ -115,7 +112,7 @@ def embed_json(value: Any) -> str:
     return text
 
 
-def attach_widget_state(notebook: Any) -> Any:
+def attach_widget_state(notebook: Notebook) -> Notebook:
     """Return the notebook with each widget view's saved state copied into that output, in place.
 
     nbclient saves widget state in the notebook's metadata, which the build cache does not
@@ -125,25 +122,19 @@ def attach_widget_state(notebook: Any) -> Any:
     state = saved.get("state", {}) if isinstance(saved, dict) else {}
     if not isinstance(state, dict) or not state:
         return notebook
-    for output in _outputs(notebook):
+    for output in code_outputs(notebook):
         view = output.get("data", {}).get(WIDGET_VIEW)
         if isinstance(view, dict) and view.get("model_id") in state:
             output.setdefault("metadata", {})[Key.WIDGET_STATE] = _reachable(state, str(view["model_id"]))
     return notebook
 
 
-def _outputs(notebook: Any) -> Iterator[Any]:
-    for cell in notebook.cells:
-        if cell.cell_type == "code":
-            yield from cell.get("outputs", [])
-
-
-def _reachable(state: dict[str, Any], root: str, ordered: bool = False) -> dict[str, Any]:
+def _reachable(state: dict[str, object], root: str, ordered: bool = False) -> dict[str, object]:
     """Return the models of `state` that the model `root` refers to, itself included.
 
     Sorted by id, or with `ordered` in the order they are reached (depth first, in key order).
     """
-    found: dict[str, Any] = {}
+    found: dict[str, object] = {}
     todo = [root]
     while todo:
         model_id = todo.pop()
@@ -154,7 +145,7 @@ def _reachable(state: dict[str, Any], root: str, ordered: bool = False) -> dict[
     return found if ordered else dict(sorted(found.items()))
 
 
-def transform(notebook: Any, rel_path: str) -> Charts:
+def transform(notebook: Notebook, rel_path: str) -> Charts:
     """Turn the chart outputs of a cleaned notebook into embeds, in place; return what the page needs.
 
     A chart output's data is replaced by its PNG (kept as a figure) or nothing, and its
@@ -162,13 +153,13 @@ def transform(notebook: Any, rel_path: str) -> Charts:
     """
     found = Charts()
     needed: set[str] = set()
-    widget_state: dict[str, Any] = {}
-    widgets: list[Any] = []
+    widget_state: dict[str, object] = {}
+    widgets: list[Output] = []
     for index, cell in enumerate(notebook.cells):
         if cell.cell_type != "code" or cell.metadata.get(Key.REMOVE):
             continue
-        kept = []
-        for number, output in enumerate(cell.get("outputs", [])):
+        kept: list[Output] = []
+        for number, output in enumerate(outputs_of(cell)):
             where = f"{rel_path}, cell {index + 1}"
             if output.get("output_type") == "stream":
                 match = _UNSHOWN_NOTE.match(_join(output.get("text", "")))
@@ -221,7 +212,7 @@ def transform(notebook: Any, rel_path: str) -> Charts:
     return found
 
 
-def _embed_widget_state(widgets: list[Any], widget_state: dict[str, Any]) -> None:
+def _embed_widget_state(widgets: list[Output], widget_state: dict[str, object]) -> None:
     """Put the page's one widget state in its first widget's embed; give models stable ids.
 
     The manager draws every view tag of the page from one state. Kernels name models with
@@ -262,13 +253,13 @@ class _Unshown(Exception):
     """An interactive output that cannot be drawn; its message says why."""
 
 
-def _script(kind_: str, value: Any) -> str:
+def _script(kind_: str, value: object) -> str:
     """Return the <script> element holding a chart's JSON for charts.js; it never runs."""
     attributes = f'type="application/json" class="nbpress-chart-data" data-kind="{kind_}"'
     return f"<script {attributes}>{_checked_json(value)}</script>"
 
 
-def _checked_json(value: Any) -> str:
+def _checked_json(value: object) -> str:
     """Return embed_json(value); raise _Unshown if it holds NaN or infinity (not JSON)."""
     try:
         return embed_json(value)
@@ -277,7 +268,7 @@ def _checked_json(value: Any) -> str:
 
 
 def _embed(
-    what: str, data: Mapping[str, Any], metadata: Mapping[str, Any], widget_state: dict[str, Any]
+    what: str, data: Mapping[str, object], metadata: Mapping[str, object], widget_state: dict[str, object]
 ) -> tuple[list[str], str]:
     """Return (libraries, embed HTML) of one chart output; raise _Unshown if it cannot be drawn."""
     if what == "plotly":
@@ -332,13 +323,13 @@ def _plotly_figure(figure: dict[str, Any]) -> dict[str, Any]:
     return {"data": traces, "layout": layout}
 
 
-def _vega(mode: str, spec: Any) -> tuple[list[str], str]:
+def _vega(mode: str, spec: object) -> tuple[list[str], str]:
     if not isinstance(spec, dict):
         raise _Unshown(f"a {mode} chart without its spec")
     return ["vega", "vega-embed", *(["vega-lite"] if mode == "vega-lite" else [])], _script(mode, spec)
 
 
-def _altair_spec(page: str) -> tuple[Any, dict[str, Any]]:
+def _altair_spec(page: str) -> tuple[object, dict[str, object]]:
     """Return (spec, embed options) from altair's HTML: the JSON arguments of its closing call."""
     start = page.rfind("})(")
     decoder = json.JSONDecoder()
@@ -401,7 +392,7 @@ _BOKEH_REFUSED = (
 _BOKEH_HTML_TEXT = ("Div", "HTMLTitle", "HTMLLabel", "HTMLLabelSet", "Markdown")
 
 
-def _bokeh_models(value: Any) -> Iterator[dict[str, Any]]:
+def _bokeh_models(value: object) -> Iterator[dict[str, Any]]:
     """Yield every model object ({"type": "object", "name": ...}) inside a bokeh document."""
     if isinstance(value, dict):
         if value.get("type") == "object" and isinstance(value.get("name"), str):
@@ -444,7 +435,9 @@ def _bokeh_bundles(doc: dict[str, Any]) -> list[str]:
     return bundles
 
 
-def _widget(view: Any, metadata: Mapping[str, Any], widget_state: dict[str, Any]) -> tuple[list[str], str]:
+def _widget(
+    view: object, metadata: Mapping[str, object], widget_state: dict[str, object]
+) -> tuple[list[str], str]:
     state = metadata.get(Key.WIDGET_STATE)
     model_id = view.get("model_id") if isinstance(view, dict) else None
     if not isinstance(state, dict) or model_id not in state:

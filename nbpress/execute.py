@@ -32,7 +32,7 @@ class Executed:
     """The outcome of running one post: its executed notebook or its error, and seconds taken."""
 
     post: Post
-    notebook: Any | None
+    notebook: Any  # nbpress.notebook.Notebook, or None when `error` is set
     error: NbpressError | None
     seconds: float
 

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import RenderError
-from .notebook import FIGURE_TYPES, Key
+from .notebook import FIGURE_TYPES, Cell, Key, Notebook, outputs_of, text_of
 from .posts import Post
 
 BIBLIOGRAPHY_NAME = "references.bib"
@@ -56,13 +56,12 @@ ADMONITIONS = {
 # -- figures -------------------------------------------------------------------------------
 
 
-def _image_size(mime: str, data: Any) -> tuple[int, int] | None:
+def _image_size(mime: str, data: object) -> tuple[int, int] | None:
     """Return (width, height) in pixels read from an image's bytes, or None if unknown."""
     try:
         if mime == "image/svg+xml":
-            text = "".join(data) if isinstance(data, list) else str(data)
-            return _svg_size(text)
-        raw = base64.b64decode("".join(data) if isinstance(data, list) else str(data))
+            return _svg_size(text_of(data))
+        raw = base64.b64decode(text_of(data))
     except (binascii.Error, ValueError):
         return None
     if raw.startswith(b"\x89PNG\r\n\x1a\n") and len(raw) >= 24:
@@ -103,7 +102,7 @@ def _svg_size(text: str) -> tuple[int, int] | None:
     return None
 
 
-def _cell_caption_label(cell: Any) -> tuple[str, str]:
+def _cell_caption_label(cell: Cell) -> tuple[str, str]:
     """Return (caption, label) of a code cell from its metadata (Quarto options land there too)."""
     meta = cell.metadata
     caption = meta.get("caption")
@@ -119,7 +118,7 @@ def _cell_caption_label(cell: Any) -> tuple[str, str]:
 MARKUP_METADATA = ("caption", "label", "mystnb", "myst")
 
 
-def normalise(nb: Any) -> None:
+def normalise(nb: Notebook) -> None:
     """Copy myst-nb's figure caption and name into the `caption` and `label` cell metadata."""
     for cell in nb.cells:
         if cell.cell_type == "code":
@@ -130,7 +129,7 @@ def normalise(nb: Any) -> None:
                 cell.metadata["label"] = label
 
 
-def _figure_or_table_label(cell: Any, label: str) -> bool:
+def _figure_or_table_label(cell: Cell, label: str) -> bool:
     """Return True if `label` names the cell's figure or table: fig-/tbl-, or a myst-nb figure name."""
     if label.startswith(("fig-", "tbl-")):
         return True
@@ -243,7 +242,7 @@ def _myst_figures(source: str) -> str:
     return _MYST_FIGURE.sub(block, source)
 
 
-def _collect(nb: Any, state: _State) -> None:
+def _collect(nb: Notebook, state: _State) -> None:
     """Number every labelled or captioned target in document order and set figure markup."""
     shown = 0
     for index, cell in enumerate(nb.cells):
@@ -278,11 +277,11 @@ def _collect(nb: Any, state: _State) -> None:
             }
             continue
         first = True
-        for output in cell.get("outputs", []):
+        for output in outputs_of(cell):
             mime = next((m for m in FIGURE_TYPES if m in output.get("data", {})), None)
             if mime is None:
                 continue
-            figure: dict[str, Any] = {"lazy": shown > 0}
+            figure: dict[str, object] = {"lazy": shown > 0}
             shown += 1
             size = _image_size(mime, output["data"][mime])
             if size:
@@ -702,7 +701,7 @@ _BIB_MARKER = re.compile(
 )
 
 
-def apply(nb: Any, post: Post) -> None:
+def apply(nb: Notebook, post: Post) -> None:
     """Rewrite a cleaned notebook in place: figures, callouts, references, citations.
 
     Raises RenderError naming the cell for an unknown label or citation key.
@@ -714,7 +713,7 @@ def apply(nb: Any, post: Post) -> None:
             cell.source = _myst_figures(_math_directives(cell.source))
     _collect(nb, state)
     cites = _Citations(rel, bibliography_paths(post))
-    marker_cell: Any = None
+    marker_cell: Cell | None = None
     for index, cell in enumerate(nb.cells):
         if cell.cell_type != "markdown" or cell.metadata.get(Key.REMOVE):
             continue

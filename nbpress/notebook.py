@@ -6,10 +6,71 @@ once; the template reads them by these names (`resources.nbpress.key`, see `temp
 
 from __future__ import annotations
 
-from typing import Any, Final, TypeAlias
+from collections.abc import Iterator
+from typing import Any, Final, Protocol, TypedDict
 
-# An nbformat NotebookNode (v4), as nbformat reads it and nbclient executes it.
-Notebook: TypeAlias = Any
+
+# The typed view of an nbformat NotebookNode (v4). nbformat is untyped: a notebook it reads
+# enters nbpress as one of these (posts.Post.notebook), and everything after is checked.
+class Output(TypedDict, total=False):
+    """One output of a code cell (nbformat v4), with only the fields nbpress reads or writes."""
+
+    output_type: str  # stream, display_data, execute_result, error
+    name: str  # a stream's stdout or stderr
+    text: str | list[str]
+    data: dict[str, Any]  # {MIME type: value}: text, base64 images, JSON of charts
+    metadata: dict[str, Any]
+    execution_count: int | None
+    ename: str
+    evalue: str
+    traceback: list[str]
+
+
+class Cell(Protocol):
+    """One cell: attribute access as NotebookNode gives it, and its dict methods."""
+
+    cell_type: str  # code, markdown, raw
+    source: str
+    metadata: dict[str, Any]
+    outputs: list[Output]  # code cells only; outputs_of() reads any cell
+
+    def get(self, key: str, default: Any = None, /) -> Any: ...
+    def __getitem__(self, key: str, /) -> Any: ...
+    def __setitem__(self, key: str, value: Any, /) -> None: ...
+    def __delitem__(self, key: str, /) -> None: ...
+    def __contains__(self, key: object, /) -> bool: ...
+    def pop(self, key: str, default: Any = None, /) -> Any: ...
+    def setdefault(self, key: str, default: Any = None, /) -> Any: ...
+
+
+class Notebook(Protocol):
+    """A notebook: its cells and metadata, attribute access as NotebookNode gives it."""
+
+    cells: list[Cell]
+    metadata: dict[str, Any]
+    nbformat: int
+    nbformat_minor: int
+
+    def get(self, key: str, default: Any = None, /) -> Any: ...
+
+
+def outputs_of(cell: Cell) -> list[Output]:
+    """Return the outputs of a cell: a code cell's list itself, else an empty list."""
+    found: list[Output] | None = cell.get("outputs")
+    return found if found is not None else []
+
+
+def code_outputs(notebook: Notebook) -> Iterator[Output]:
+    """Yield every output of every code cell, in order."""
+    for cell in notebook.cells:
+        if cell.cell_type == "code":
+            yield from outputs_of(cell)
+
+
+def text_of(value: str | list[str] | object) -> str:
+    """Return a notebook text field as one string (nbformat may keep it as a list of lines)."""
+    return "".join(str(v) for v in value) if isinstance(value, list) else str(value)
+
 
 # The output types that become figure files (output_<cell>_<n>.<ext>).
 FIGURE_TYPES: Final = ("image/png", "image/jpeg", "image/svg+xml")
@@ -38,8 +99,9 @@ def template_keys() -> dict[str, str]:
     return {name.lower(): value for name, value in vars(Key).items() if name.isupper()}
 
 
-def note(text: str) -> Any:
+def note(text: str) -> Output:
     """Return a stream output carrying an nbpress note, shown in the post like printed text."""
     from nbformat.v4 import new_output
 
-    return new_output("stream", name="stdout", text=f"[nbpress: {text}]\n")
+    output: Output = new_output("stream", name="stdout", text=f"[nbpress: {text}]\n")
+    return output

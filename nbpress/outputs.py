@@ -12,12 +12,12 @@ import binascii
 import os
 import re
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
 
 from .charts import is_chart
-from .notebook import FIGURE_TYPES, Key, note
+from .notebook import FIGURE_TYPES, Cell, Key, Notebook, Output, note, outputs_of
+from .notebook import text_of as _join
 from .sanitize import html_visible, latex_html, markdown_html, sanitize_html, sanitize_svg
 
 # CSI sequences (colours, cursor moves), OSC sequences (titles, links) and lone escapes.
@@ -106,10 +106,6 @@ def clean_text(text: str, roots: Iterable[Path] = ()) -> str:
     return text
 
 
-def _join(value: Any) -> str:
-    return "".join(value) if isinstance(value, list) else str(value)
-
-
 def truncate(text: str, limit: int = MAX_TEXT_CHARS) -> str:
     """Return `text`, or its first `limit` characters and a note saying how much was cut.
 
@@ -123,7 +119,7 @@ def truncate(text: str, limit: int = MAX_TEXT_CHARS) -> str:
     return head + f"[nbpress: output truncated, {len(text) - len(head):,} more characters not shown]\n"
 
 
-def limit_outputs(notebook: Any) -> Any:
+def limit_outputs(notebook: Notebook) -> Notebook:
     """Return the notebook with each text output capped and each cell's figures capped, in place.
 
     Applied right after execution, before the outputs are cached, so a runaway cell costs
@@ -131,13 +127,13 @@ def limit_outputs(notebook: Any) -> Any:
     """
     for cell in notebook.cells:
         if cell.cell_type == "code":
-            cell.outputs = _limit_cell(cell.get("outputs", []))
+            cell.outputs = _limit_cell(outputs_of(cell))
     return notebook
 
 
-def _limit_cell(outputs: list[Any]) -> list[Any]:
+def _limit_cell(outputs: list[Output]) -> list[Output]:
     """Return one cell's outputs with text capped and figures past the cap replaced by a note."""
-    kept: list[Any] = []
+    kept: list[Output] = []
     figures = dropped = 0
     for output in outputs:
         kind = output.get("output_type")
@@ -159,7 +155,7 @@ def _limit_cell(outputs: list[Any]) -> list[Any]:
     return kept
 
 
-def _valid_image(mime: str, value: Any) -> bool:
+def _valid_image(mime: str, value: object) -> bool:
     if mime == "image/svg+xml":
         return isinstance(value, (str, list)) and "<svg" in _join(value)
     try:
@@ -169,7 +165,7 @@ def _valid_image(mime: str, value: Any) -> bool:
     return raw.startswith(_IMAGE_MAGIC[mime])
 
 
-def _choose_rich(output: Any, raw_html: bool, problems: list[str]) -> Any:
+def _choose_rich(output: Output, raw_html: bool, problems: list[str]) -> Output:
     """Return the output with only showable, valid data; or a note when nothing is left.
 
     What cannot be shown is also described in `problems` (what, and what to do).
@@ -205,7 +201,7 @@ def _choose_rich(output: Any, raw_html: bool, problems: list[str]) -> Any:
     return output
 
 
-def _choose(data: dict[str, Any], raw_html: bool, problems: list[str]) -> tuple[str, str] | None:
+def _choose(data: Mapping[str, object], raw_html: bool, problems: list[str]) -> tuple[str, str] | None:
     """Return (MIME type, safe value) of the richest form of `data` a static page shows faithfully.
 
     HTML and Markdown are sanitized (unless `raw_html`) and kept only if something visible is
@@ -242,11 +238,11 @@ def _choose(data: dict[str, Any], raw_html: bool, problems: list[str]) -> tuple[
         return "text/html", latex_html(_join(data["text/latex"]))
     for mime in ("image/png", "image/jpeg", "text/plain"):
         if mime in data:
-            return mime, _join(data[mime]) if mime == "text/plain" else data[mime]
+            return mime, _join(data[mime])
     return None
 
 
-def hide_cells(notebook: Any, front_matter_cell: int | None) -> None:
+def hide_cells(notebook: Notebook, front_matter_cell: int | None) -> None:
     """Mark the cells not to show and empty the outputs not to show, in place.
 
     Cells are never deleted, so figure names keep the source's cell numbers: the front matter
@@ -255,7 +251,7 @@ def hide_cells(notebook: Any, front_matter_cell: int | None) -> None:
     """
     for index, cell in enumerate(notebook.cells):
         tags = set(cell.get("metadata", {}).get("tags", []))
-        empty_code = cell.cell_type == "code" and not cell.source.strip() and not cell.get("outputs")
+        empty_code = cell.cell_type == "code" and not cell.source.strip() and not outputs_of(cell)
         if index == front_matter_cell or "remove-cell" in tags or empty_code:
             cell.metadata[Key.REMOVE] = True
             if cell.cell_type == "code":
@@ -264,14 +260,14 @@ def hide_cells(notebook: Any, front_matter_cell: int | None) -> None:
             cell.outputs = []
 
 
-def _shown_code_cells(notebook: Any) -> Iterable[tuple[int, Any]]:
+def _shown_code_cells(notebook: Notebook) -> Iterable[tuple[int, Cell]]:
     """Yield (index, cell) of each code cell not marked Key.REMOVE."""
     for index, cell in enumerate(notebook.cells):
         if cell.cell_type == "code" and not cell.metadata.get(Key.REMOVE):
             yield index, cell
 
 
-def clean_texts(notebook: Any, roots: Iterable[Path] = ()) -> None:
+def clean_texts(notebook: Notebook, roots: Iterable[Path] = ()) -> None:
     """Collapse progress updates, remove ANSI codes and shorten machine paths in text outputs, in place."""
     root_list = list(roots)
     for _, cell in _shown_code_cells(notebook):
@@ -286,7 +282,7 @@ def clean_texts(notebook: Any, roots: Iterable[Path] = ()) -> None:
                 output["data"]["text/plain"] = clean_text(_join(output["data"]["text/plain"]), root_list)
 
 
-def choose_outputs(notebook: Any, raw_html: bool, where: str) -> list[str]:
+def choose_outputs(notebook: Notebook, raw_html: bool, where: str) -> list[str]:
     """Keep one safe form of each rich output (nbpress.sanitize), or a note; return warnings.
 
     HTML and Markdown are sanitized unless `raw_html` (the post's opt-in), LaTeX becomes math,

@@ -17,6 +17,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from .notebook import Notebook
+
 # Run by the kernel's interpreter; it imports nothing from nbpress.
 _PROBE = Path(__file__).with_name("versions_probe.py")
 
@@ -85,7 +87,7 @@ def package_versions(modules: set[str], python: str | None = None) -> tuple[str 
         return None, {}
 
 
-def collect(notebook: Any, kernel: str = "python3", now: dt.datetime | None = None) -> dict[str, Any]:
+def collect(notebook: Notebook, kernel: str = "python3", now: dt.datetime | None = None) -> dict[str, Any]:
     """Return the provenance of a notebook executed now by `kernel`: {executed, python, packages}."""
     sources = [cell.source for cell in notebook.cells if cell.cell_type == "code"]
     when = (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC).replace(microsecond=0)

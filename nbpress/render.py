@@ -6,9 +6,10 @@ import hashlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import yaml
+from nbformat import NotebookNode
 
 from . import transform
 from .errors import RenderError
@@ -132,7 +133,7 @@ def render(
     exporter.register_filter("nbpress_fence", fence)
     resources = {"nbpress": {"image_base": image_base, "key": template_keys()}, "unique_key": "output"}
     try:
-        body, out_resources = exporter.from_notebook_node(nb, resources=resources)
+        body, out_resources = exporter.from_notebook_node(cast(NotebookNode, nb), resources=resources)
     except Exception as err:  # nbconvert and jinja raise many types
         raise RenderError(
             f"{post.rel_path}: could not be rendered to Markdown ({type(err).__name__}: {err})."

@@ -33,7 +33,7 @@ def html_text(text: str) -> str:
     return text.translate(_MARKDOWN_INERT)
 
 
-def _html_values(value: Any) -> Any:
+def _html_values(value: object) -> object:
     if isinstance(value, str):
         return html_text(value)
     if isinstance(value, list):
