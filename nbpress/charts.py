@@ -302,22 +302,24 @@ _PLOTLY_MAPS = {
 }
 
 
-def _plotly_figure(figure: dict[str, Any]) -> dict[str, Any]:
+def _plotly_figure(figure: dict[str, object]) -> dict[str, object]:
     """Return the figure's data and layout; raise _Unshown for a map (its tiles are another site's).
 
     Layout images are kept only when embedded (data: URLs): any other would be fetched.
     """
     data = figure.get("data")
-    traces: list[Any] = data if isinstance(data, list) else []
+    traces: list[object] = data if isinstance(data, list) else []
     for trace in traces:
         kind_ = str(trace.get("type", "")) if isinstance(trace, dict) else ""
         if kind_ in _PLOTLY_MAPS:
             raise _Unshown(f"a plotly {kind_} map (its tiles or outlines would come from another site)")
-    layout = dict(figure.get("layout") or {})
-    if isinstance(layout.get("images"), list):
+    given = figure.get("layout")
+    layout: dict[str, object] = dict(given) if isinstance(given, dict) else {}
+    images = layout.get("images")
+    if isinstance(images, list):
         layout["images"] = [
             image
-            for image in layout["images"]
+            for image in images
             if isinstance(image, dict) and str(image.get("source", "")).startswith("data:")
         ]
     return {"data": traces, "layout": layout}

@@ -28,12 +28,16 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import quote, unquote, urlsplit
 
 from .errors import RenderError
 from .notebook import Key, Notebook, outputs_of
 from .posts import Post
+
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
+    from markdown_it.token import Token
 
 _NOTEBOOK_SUFFIXES = (".ipynb", ".md", ".py")
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
@@ -67,7 +71,7 @@ def _is_local(url: str) -> bool:
     return not parts.scheme and not parts.netloc and not url.startswith(("/", "#", "?"))
 
 
-def _markdown_parser() -> Any:
+def _markdown_parser() -> MarkdownIt:
     from markdown_it import MarkdownIt
 
     return MarkdownIt("commonmark").enable("table")
@@ -270,7 +274,7 @@ class Linker:
             text = self._reference(text, label, ref.get("href", ""), cell)
         return text
 
-    def _inline(self, text: str, token: Any, cell: _Cell) -> str:
+    def _inline(self, text: str, token: Token, cell: _Cell) -> str:
         for child in _walk(token.children or []):
             if child.type == "link_open":
                 href = str(child.attrGet("href") or "")
@@ -339,7 +343,7 @@ class Linker:
         return text
 
 
-def _walk(tokens: list[Any]) -> Iterator[Any]:
+def _walk(tokens: list[Token]) -> Iterator[Token]:
     for token in tokens:
         yield token
         yield from _walk(token.children or [])
@@ -487,7 +491,7 @@ def render_term(post: Post) -> list[list[str | None]]:
     return sorted(term, key=str)
 
 
-def _urls(md: Any, source: str) -> Iterator[str]:
+def _urls(md: MarkdownIt, source: str) -> Iterator[str]:
     env: dict[str, Any] = {}
     for token in _walk(md.parse(source, env)):
         if token.type == "link_open":

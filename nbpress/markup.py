@@ -27,7 +27,6 @@ import struct
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from .errors import RenderError
 from .notebook import FIGURE_TYPES, Cell, Key, Notebook, outputs_of, text_of
@@ -431,7 +430,7 @@ class _Citations:
 
     rel: str
     bib_paths: list[Path]
-    source: Any = None
+    source: object = None  # citeproc's BibliographySource, once loaded
     keys: dict[str, str] = field(default_factory=dict)  # lower-case key -> key in the source
     groups: list[tuple[list[tuple[str, str, str]], str]] = field(default_factory=list)
     loaded: bool = False
@@ -489,7 +488,7 @@ class _Citations:
         style = CitationStylesStyle(CSL_STYLE, validate=False)
         bibliography = CitationStylesBibliography(style, self.source, formatter.html)
 
-        def cite(key: str, prefix: str, suffix: str) -> Any:
+        def cite(key: str, prefix: str, suffix: str) -> object:
             extra = {"prefix": f"{prefix} "} if prefix else {}
             if suffix:
                 extra["suffix"] = f", {suffix}"

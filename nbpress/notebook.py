@@ -54,6 +54,10 @@ class Notebook(Protocol):
     def get(self, key: str, default: Any = None, /) -> Any: ...
 
 
+# The outputs of each code cell, in order: what the build cache keeps of an executed notebook.
+CachedOutputs = list[list[Output]]
+
+
 def outputs_of(cell: Cell) -> list[Output]:
     """Return the outputs of a cell: a code cell's list itself, else an empty list."""
     found: list[Output] | None = cell.get("outputs")

@@ -264,7 +264,7 @@ _Loader.add_constructor(
 )
 
 
-def load_yaml(text: str) -> Any:
+def load_yaml(text: str) -> object:
     """Return the YAML document in `text`, timestamps kept as strings."""
     return yaml.load(text, Loader=_Loader)
 

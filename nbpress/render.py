@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
@@ -64,7 +65,7 @@ def _represent_str(dumper: yaml.SafeDumper, text: str) -> yaml.ScalarNode:
 _Dumper.add_representer(str, _represent_str)
 
 
-def dump_front_matter(data: dict[str, Any]) -> str:
+def dump_front_matter(data: Mapping[str, object]) -> str:
     """Return YAML text for a front matter mapping, keys in the given order."""
     return yaml.dump(
         data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, default_flow_style=None, width=1_000_000
@@ -106,7 +107,7 @@ def render(
     executed: Notebook,
     front_matter: dict[str, Any],
     image_base: str,
-    provenance: dict[str, Any] | None = None,
+    provenance: Mapping[str, object] | None = None,
     warnings: tuple[str, ...] = (),
     roots: tuple[Path, ...] = (),
 ) -> RenderedPost:

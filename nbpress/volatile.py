@@ -184,7 +184,7 @@ def _pairs(
 
 def settle(
     notebook: Any,  # a Notebook (pipeline's plan holds it as Any | None)
-    previous: list[object],
+    previous: Sequence[object],
     previous_cells: Sequence[str] | None,
     new_cells: Sequence[str],
 ) -> int:
