@@ -22,6 +22,7 @@ import yaml
 
 from . import cache, posts, provenance
 from .errors import ConfigError, NbpressError, SourceError, WriteError
+from .notebook import Notebook
 
 STATUSES = ("executed", "cached", "unchanged", "removed", "failed")
 
@@ -407,6 +408,7 @@ def prune_cache(root: Path) -> tuple[list[str], tuple[int, int]]:
 
 def _publish(plan: _Plan, site: Any, root: Path, authors: dict[str, str]) -> list[str]:
     """Render and write one post; return its warnings (outputs not shown, `stderr: warn`)."""
+    from . import transform
     from .render import published_front_matter, render
     from .write import DIGEST_PLACEHOLDER
 
@@ -420,7 +422,10 @@ def _publish(plan: _Plan, site: Any, root: Path, authors: dict[str, str]) -> lis
             raise SourceError(
                 f"{post.rel_path}: the cached outputs no longer fit; run with --force."
             ) from None
-    record = {
+    # The download shows the outputs as the post does (cleaned, sanitized), before display options.
+    cleaned, _ = transform.run(executed, transform.Context(post, "", (root,)), until="choose")
+    downloads = _downloads(post, cleaned, root)
+    record: dict[str, Any] = {
         "source": post.rel_path,
         "exec_key": plan.exec_key,
         "render_key": plan.render_key,
@@ -428,6 +433,7 @@ def _publish(plan: _Plan, site: Any, root: Path, authors: dict[str, str]) -> lis
         # write.seal replaces it with the digest of the Markdown as written, so a hand edit shows.
         "digest": DIGEST_PLACEHOLDER,
     }
+    record["downloads"] = sorted(downloads)
     front_matter = published_front_matter(post, authors, record)
     # The transform chain (nbpress.transform.STEPS) runs inside render, on a copy.
     rendered = render(
@@ -441,10 +447,46 @@ def _publish(plan: _Plan, site: Any, root: Path, authors: dict[str, str]) -> lis
     )
     with _signals_deferred():
         try:
+            site.check_publishable(rendered)
+            stale = site.publish_downloads(post.slug, downloads)
             site.publish(rendered)
+            site.remove_downloads(post.slug, stale)
         except WriteError as err:
             raise WriteError(f"{post.rel_path}: {err}") from None
     return list(rendered.warnings)  # the post's warnings (given to render), then its own
+
+
+def _downloads(post: posts.Post, cleaned: Notebook, root: Path) -> dict[str, bytes]:
+    """Return {name: bytes} a reader downloads: the executed notebook and the declared inputs.
+
+    The notebook is the source with the cleaned outputs (sanitized, machine paths shortened),
+    named <slug>.ipynb, without execution counts: the same bytes whether the post was just
+    executed or re-rendered from the cache. An input keeps its path relative to posts/ (its
+    folder name if it lies outside), so the notebook finds it where it looked.
+    """
+    import copy
+    import json
+
+    import nbformat
+
+    # A text source's metadata may hold YAML values JSON has no type for (dates): as text.
+    notebook = nbformat.from_dict(json.loads(json.dumps(post.notebook, default=str)))
+    for cell, done in zip(notebook.cells, cleaned.cells, strict=False):
+        if cell.cell_type == "code":
+            cell.execution_count = None
+            cell.outputs = copy.deepcopy(done.get("outputs", []))
+            for output in cell.outputs:
+                if "execution_count" in output:
+                    output["execution_count"] = None
+    files = {f"{post.slug}.ipynb": nbformat.writes(notebook).encode("utf-8")}
+    posts_dir = (root / "posts").resolve()
+    for name in post.front_matter.inputs:
+        path = (posts_dir / name).resolve()
+        if not path.is_file():
+            continue
+        rel = path.relative_to(posts_dir).as_posix() if path.is_relative_to(posts_dir) else path.name
+        files[rel] = path.read_bytes()
+    return files
 
 
 @contextlib.contextmanager

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import html
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -14,7 +15,7 @@ from nbformat import NotebookNode
 
 from . import transform
 from .errors import RenderError
-from .notebook import FIGURE_TYPES, Notebook, template_keys
+from .notebook import FIGURE_TYPES, Key, Notebook, outputs_of, template_keys
 from .posts import OPTION_KEYS, Post
 from .provenance import markdown as provenance_markdown
 from .sanitize import fence, front_matter_text
@@ -150,6 +151,7 @@ def render(
             front_matter["nbpress"]["charts"] = ctx.libraries
         if warnings:
             front_matter["nbpress"]["warnings"] = list(warnings)
+    front_matter = reader_front_matter(nb, front_matter, figures, image_base)
     text = f"---\n{dump_front_matter(front_matter)}---\n\n{_tidy(body)}"
     if provenance:
         text += f"\n{provenance_markdown(provenance)}"
@@ -160,3 +162,86 @@ def _tidy(text: str) -> str:
     """Return Markdown with at most two blank lines in a row and one final newline."""
     text = re.sub(r"\n{4,}", "\n\n\n", text)
     return text.strip("\n") + "\n"
+
+
+# --- What the site's templates read (summary, first figure): plain values, no string work there.
+
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+_NOT_PROSE = re.compile(r"^\s*(#|```|~~~|\||<|!\[|\$\$|>|[-*+] |\d+[.)] |\?\?\?|!!!|---)")
+SUMMARY_CHARS = 300
+
+
+def _plain(markdown: str) -> str:
+    """Return the text of one Markdown paragraph: links, emphasis and code marks removed."""
+    text = re.sub(r"!?\[([^\]]*)\]\([^)]*\)", r"\1", markdown)
+    text = re.sub(r"(\*\*|__|\*|`)", "", text)
+    return " ".join(text.split())
+
+
+def first_paragraph(nb: Notebook) -> str:
+    """Return the first paragraph of prose in the visible Markdown cells, as plain text ("" if none)."""
+    for cell in nb.cells:
+        if cell.cell_type != "markdown" or cell.metadata.get(Key.REMOVE):
+            continue
+        for block in re.split(r"\n\s*\n", cell.source):
+            if block.strip() and not _NOT_PROSE.match(block):
+                text = _plain(block)
+                if len(text) > SUMMARY_CHARS:
+                    text = text[: SUMMARY_CHARS - 1].rsplit(" ", 1)[0] + "\u2026"
+                return text
+    return ""
+
+
+def png_size(data: bytes) -> tuple[int, int] | None:
+    """Return (width, height) of PNG bytes, None for anything else."""
+    if data[:8] != _PNG_SIGNATURE or data[12:16] != b"IHDR":
+        return None
+    return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+
+
+def _first_figure(nb: Notebook, figures: dict[str, bytes]) -> tuple[str, str] | None:
+    """Return (file name, alt text) of the first visible output figure, in cell order."""
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type != "code" or cell.metadata.get(Key.REMOVE):
+            continue
+        for number, output in enumerate(outputs_of(cell)):
+            for mime in FIGURE_TYPES:
+                if mime in output.get("data", {}):
+                    ext = {"image/png": ".png", "image/jpeg": ".jpg", "image/svg+xml": ".svg"}[mime]
+                    name = f"output_{index}_{number}{ext}"
+                    if name in figures:
+                        return name, str(output.get("metadata", {}).get(Key.ALT, ""))
+    return None
+
+
+def reader_front_matter(
+    nb: Notebook, front_matter: Mapping[str, object], figures: dict[str, bytes], image_base: str
+) -> dict[str, object]:
+    """Return `front_matter` with what the site's templates and feed read, computed here.
+
+    `description` (the author's, else the first paragraph of prose) is the page's summary:
+    its meta description, its card text and its feed item. A post's first figure goes in
+    `image` (site-relative, for the feed) and in the record as `figure` (path, alt, size)
+    for the card and og:image. Templates only read these values, so they need no string
+    methods (Zensical's template engine has none).
+    """
+    data = {**front_matter}
+    if not data.get("description"):
+        summary = first_paragraph(nb)
+        if summary:
+            # HTML text, like every shown front matter value: the templates print it as it is.
+            data["description"] = html.escape(summary, quote=True)
+    first = _first_figure(nb, figures)
+    record = data.get("nbpress")
+    if first is None or not isinstance(record, dict):
+        return data
+    name, alt = first
+    path = f"{image_base}{name}".lstrip("/")
+    data.setdefault("image", path)
+    # The alt text may already be HTML text (escaped once for the Markdown): escape it exactly once.
+    figure: dict[str, object] = {"src": path, "alt": html.escape(html.unescape(alt), quote=True)}
+    size = png_size(figures[name])
+    if size:
+        figure["width"], figure["height"] = size
+    data["nbpress"] = {**record, "figure": figure}
+    return data

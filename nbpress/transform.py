@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import binascii
 import copy
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -104,6 +105,66 @@ def writing(nb: Notebook, ctx: Context) -> list[str]:
     return []
 
 
+def title_heading(nb: Notebook, ctx: Context) -> list[str]:
+    """Hide a first Markdown cell that is only `# <title>` (the page shows the title); no warnings.
+
+    The cell is marked like any hidden cell (never deleted, so figure numbers hold); the
+    post's text is unchanged, its title is its h1 either way.
+    """
+    title = ctx.post.front_matter.title
+    for cell in nb.cells:
+        if cell.metadata.get(Key.REMOVE) or cell.cell_type == "raw":
+            continue
+        if cell.cell_type == "markdown" and cell.source.strip() == f"# {title}".strip():
+            cell.metadata[Key.REMOVE] = True
+        break
+    return []
+
+
+def headings(nb: Notebook, ctx: Context) -> list[str]:
+    """Publish headings one level at a time (even_heading_levels); return no warnings."""
+    even_heading_levels(nb)
+    return []
+
+
+_ATX = re.compile(r"^(#{1,6})([ \t]+)(.*?)[ \t]*$")
+
+
+def even_heading_levels(nb: Notebook) -> None:
+    """Make headings of the visible Markdown cells go down one level at a time.
+
+    A heading deeper than one below the last (an h5 after an h3, as in the SLR_NN seed) is
+    published at the next level, keeping its text and, through a class (`nbpress-h5`), its
+    look: screen readers and the table of contents get an outline without gaps (axe-core,
+    Lighthouse: heading-order). The page's title is the h1 above the first cell.
+    """
+    # (level written, level published) of the headings enclosing the current one.
+    stack: list[tuple[int, int]] = [(1, 1)]
+    for cell in nb.cells:
+        if cell.cell_type != "markdown" or cell.metadata.get(Key.REMOVE):
+            continue
+        lines = cell.source.split("\n")
+        fence = ""
+        for i, line in enumerate(lines):
+            stripped = line.lstrip()
+            if stripped.startswith(("```", "~~~")):
+                marker = stripped[:3]
+                fence = "" if fence == marker else (fence or marker)
+                continue
+            match = None if fence else _ATX.match(line)
+            if match is None:
+                continue
+            level = len(match.group(1))
+            while stack and stack[-1][0] >= level:
+                stack.pop()
+            published = min(level, (stack[-1][1] if stack else 0) + 1)
+            stack.append((level, published))
+            if published != level:
+                text = match.group(3).rstrip("#").rstrip()
+                lines[i] = f"{'#' * published} {text} {{: .nbpress-h{level} }}"
+        cell.source = "\n".join(lines)
+
+
 def excerpt(nb: Notebook, ctx: Context) -> list[str]:
     """Mark where the blog's excerpt ends, before the first visible code cell; return no warnings."""
     for cell in nb.cells:
@@ -165,19 +226,26 @@ STEPS: tuple[tuple[str, Step], ...] = (
     ("charts", chart),
     ("alt_text", alt_text),
     ("markup", writing),
+    ("title_heading", title_heading),
+    ("headings", headings),
     ("excerpt", excerpt),
     ("attachments", attachments),
     ("links", link),
 )
 
 
-def run(executed: Notebook, ctx: Context) -> tuple[Notebook, list[str]]:
+def run(executed: Notebook, ctx: Context, until: str | None = None) -> tuple[Notebook, list[str]]:
     """Return (a transformed copy of the executed notebook, the steps' warnings in order).
 
-    The executed notebook itself is not changed.
+    With `until`, the chain stops after the step of that name. The executed notebook itself
+    is not changed.
     """
+    if until is not None and until not in dict(STEPS):
+        raise ValueError(f"no transform step named {until!r}")
     nb = copy.deepcopy(executed)
     warnings: list[str] = []
-    for _name, step in STEPS:
+    for name, step in STEPS:
         warnings += step(nb, ctx)
+        if name == until:
+            break
     return nb, warnings

@@ -110,7 +110,7 @@ def test_mkdocs_build_strict_passes(real_blog: Path, tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_mkdocs_strict_fails_on_a_missing_figure(real_blog: Path, tmp_path: Path) -> None:
     blog = tmp_path / "copy"
-    shutil.copytree(real_blog, blog, ignore=shutil.ignore_patterns(".nbpress-cache"))
+    shutil.copytree(real_blog, blog, symlinks=True, ignore=shutil.ignore_patterns(".nbpress-cache"))
     (blog / "assets" / "images" / "SLR_NN" / "output_7_0.png").unlink()
     proc = mkdocs(blog, "build", "--strict", "--site-dir", str(tmp_path / "site"))
     assert proc.returncode != 0
