@@ -91,3 +91,43 @@ def test_fixture_sources_have_no_machine_paths(tmp_path: Path) -> None:
     for name in CASES:
         markdown, _ = render_fixture(name)
         assert "/home/" not in markdown and "/Users/" not in markdown
+
+
+def test_render_fingerprint_covers_every_source_file(monkeypatch: pytest.MonkeyPatch) -> None:
+    from nbpress.render import renderer_fingerprint
+
+    before = renderer_fingerprint()
+    read = Path.read_bytes
+    for name in ("notebook.py", "transform.py", "post.md.j2"):
+        monkeypatch.setattr(Path, "read_bytes", lambda p, n=name: read(p) + (b"#" if p.name == n else b""))
+        assert renderer_fingerprint() != before, name
+
+
+def test_template_reads_metadata_keys_by_name() -> None:
+    import re
+
+    from nbpress.notebook import template_keys
+    from nbpress.render import TEMPLATES
+
+    template = (TEMPLATES / "post.md.j2").read_text(encoding="utf-8")
+    assert not [k for k in template_keys().values() if k in template]
+    used = set(re.findall(r"resources\.nbpress\.key\.(\w+)", template))
+    assert used and used <= set(template_keys())
+
+
+def test_chain_steps_have_unique_names_and_stop_where_asked() -> None:
+    from nbpress.notebook import Notebook, code_outputs
+    from nbpress.transform import STEPS, Context, run
+
+    names = [name for name, _ in STEPS]
+    assert len(names) == len(set(names))
+    root = FIXTURES / "render"
+    post = read_post(root / "stream_progress.ipynb", root)
+    cleaned, _ = run(post.notebook, Context(post, "/assets/images/x/"), until="clean")
+
+    def texts(nb: Notebook) -> str:
+        return "".join(str(o.get("text", "")) for o in code_outputs(nb))
+
+    assert "\x1b" not in texts(cleaned) and "\x1b" in texts(post.notebook)
+    with pytest.raises(ValueError):
+        run(post.notebook, Context(post, ""), until="nope")
