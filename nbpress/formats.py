@@ -52,8 +52,9 @@ def read_text_notebook(path: Path, rel: str) -> Notebook:
         raise SourceError(f"{rel}: jupytext cannot read this file ({first}); fix its syntax.") from None
     _move_header_keys(notebook)
     for index, cell in enumerate(notebook.cells):
-        # Text formats carry no cell ids; stable ones keep nbformat quiet and outputs deterministic.
-        cell.setdefault("id", f"cell-{index}")
+        # Text formats carry no cell ids and jupytext invents random ones: stable ones keep
+        # everything derived from the notebook (the downloaded copy) the same bytes every build.
+        cell["id"] = f"cell-{index}"
     notebook.nbformat, notebook.nbformat_minor = 4, max(5, notebook.get("nbformat_minor", 5))
     return notebook
 
