@@ -17,11 +17,15 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from . import backends
 from .errors import BuildInterrupted, CellTimeoutError, ExecutionError, KernelDiedError, NbpressError
+from .notebook import Cell, Notebook, Output
 from .posts import Post
+
+if TYPE_CHECKING:
+    from nbclient.exceptions import CellExecutionError
 
 # Variables every kernel gets: stable hashing, and no debugger chatter on stderr.
 KERNEL_ENV = {"PYTHONHASHSEED": "0", "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
@@ -32,7 +36,7 @@ class Executed:
     """The outcome of running one post: its executed notebook or its error, and seconds taken."""
 
     post: Post
-    notebook: Any | None
+    notebook: Any  # nbpress.notebook.Notebook, or None when `error` is set
     error: NbpressError | None
     seconds: float
 
@@ -126,13 +130,13 @@ class StreamText:
         return head + f"[nbpress: output truncated, {self.total - len(head):,} more characters not shown]\n"
 
 
-def _swap_stderr_before_stdout(outputs: list[Any]) -> None:
+def _swap_stderr_before_stdout(outputs: list[Output]) -> None:
     """Put a stdout stream before a stderr one right after it, as nbclient's coalescing did.
 
     The two arrive asynchronously; a fixed order keeps outputs (and figure numbers) stable.
     """
     for i, output in enumerate(outputs):
-        following = outputs[i + 1] if i + 1 < len(outputs) else {}
+        following: Output = outputs[i + 1] if i + 1 < len(outputs) else {}
         if (
             output.get("output_type") == following.get("output_type") == "stream"
             and output.get("name") == "stderr"
@@ -197,6 +201,7 @@ def _client_class() -> type:
     Made on first use: importing nbclient costs a second a no-op build does not pay.
     """
     from nbclient import NotebookClient
+    from nbformat import NotebookNode
 
     from .outputs import MAX_TEXT_CHARS
 
@@ -205,10 +210,12 @@ def _client_class() -> type:
 
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, coalesce_streams=False, **kwargs)
-            self.streams: dict[str, tuple[Any, StreamText]] = {}
+            self.streams: dict[str, tuple[NotebookNode, StreamText]] = {}
             self.tree = _Tree()
 
-        async def async_execute_cell(self, cell: Any, cell_index: int, *args: Any, **kwargs: Any) -> Any:
+        async def async_execute_cell(
+            self, cell: NotebookNode, cell_index: int, *args: Any, **kwargs: Any
+        ) -> NotebookNode:
             self.streams = {}
             self.tree.note(_kernel_pid(self))
             try:
@@ -217,7 +224,7 @@ def _client_class() -> type:
                 self._finish_streams(cell)
                 self.tree.note(_kernel_pid(self))
 
-        def _finish_streams(self, cell: Any) -> None:
+        def _finish_streams(self, cell: NotebookNode) -> None:
             for output, text in self.streams.values():
                 output["text"] = text.text(MAX_TEXT_CHARS)
             self.streams = {}
@@ -225,8 +232,8 @@ def _client_class() -> type:
                 _swap_stderr_before_stdout(cell.outputs)
 
         def output(
-            self, outs: list[Any], msg: dict[str, Any], display_id: str | None, cell_index: int
-        ) -> Any:
+            self, outs: list[NotebookNode], msg: dict[str, Any], display_id: str | None, cell_index: int
+        ) -> NotebookNode | None:
             parent = msg["parent_header"].get("msg_id")
             if self.output_hook_stack[parent]:
                 return super().output(outs, msg, display_id, cell_index)  # a widget's own output
@@ -248,7 +255,7 @@ def _client_class() -> type:
             self.streams[name] = (out, text)
             return out
 
-        def clear_output(self, outs: list[Any], msg: dict[str, Any], cell_index: int) -> None:
+        def clear_output(self, outs: list[NotebookNode], msg: dict[str, Any], cell_index: int) -> None:
             super().clear_output(outs, msg, cell_index)
             # An immediate clear empties the outputs: the streams start again.
             self.streams = {k: v for k, v in self.streams.items() if any(o is v[0] for o in outs)}
@@ -291,7 +298,7 @@ async def _watch_tree(client: Any) -> None:
         await asyncio.sleep(0.5)
 
 
-async def execute_post(post: Post, cwd: Path, stop: _Stop | None = None) -> Any:
+async def execute_post(post: Post, cwd: Path, stop: _Stop | None = None) -> Notebook:
     """Return a copy of the post's notebook executed in a fresh kernel in `cwd`.
 
     Raises ExecutionError (or a subclass) naming the post and the 1-based cell number.
@@ -302,7 +309,7 @@ async def execute_post(post: Post, cwd: Path, stop: _Stop | None = None) -> Any:
     originals = backends.make_static(nb)  # interactive matplotlib backends run inline
     current: dict[str, int] = {"cell": -1}
 
-    def on_cell_start(cell: Any, cell_index: int) -> None:
+    def on_cell_start(cell: Cell, cell_index: int) -> None:
         if stop is not None and stop.requested:
             # A kernel that finished starting after the stop: run nothing more in it.
             raise BuildInterrupted("the build was interrupted.")
@@ -400,7 +407,7 @@ async def _run(client: Any, env: dict[str, str], log: IO[bytes], post: Post, cur
         ) from None
 
 
-def _exception_line(err: Any) -> str:
+def _exception_line(err: CellExecutionError) -> str:
     """Return "Name: message" of a cell's exception.
 
     An exception raised while IPython displays a result (a failing _repr_html_) reaches nbclient

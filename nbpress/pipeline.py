@@ -19,10 +19,11 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from . import backends, cache, posts, provenance
+from . import cache, posts, provenance
 from .authors import keys_by_name, read_authors
 from .errors import ConfigError, NbpressError, SourceError, WriteError
 from .layout import Layout, figure_url, markdown_name
+from .notebook import Notebook
 from .plan import Action, Decision, context, decide
 from .write import Site
 
@@ -366,8 +367,7 @@ def prune_cache(root: Path) -> tuple[list[str], tuple[int, int]]:
 
 def _publish(plan: _Work, site: Site, root: Path, authors: dict[str, str]) -> list[str]:
     """Render and write one post; return its warnings (outputs not shown, `stderr: warn`)."""
-    from .cells import apply_display
-    from .outputs import clean_notebook
+    from . import transform
     from .render import published_front_matter, render
     from .write import DIGEST_PLACEHOLDER
 
@@ -381,18 +381,9 @@ def _publish(plan: _Work, site: Site, root: Path, authors: dict[str, str]) -> li
             raise SourceError(
                 "the cached outputs no longer fit; run with --force.", path=post.rel_path
             ) from None
-    warnings: list[str] = []
-    cleaned = clean_notebook(
-        executed,
-        post.front_matter_cell,
-        roots=[root],
-        raw_html=post.front_matter.raw_html,
-        warnings=warnings,
-        where=post.rel_path,
-    )
-    warnings[:0] = [*post.warnings, *backends.warnings(post, cleaned)]
+    # The download shows the outputs as the post does (cleaned, sanitized), before display options.
+    cleaned, _ = transform.run(executed, transform.Context(post, "", (root,)), until="choose")
     downloads = _downloads(post, cleaned, root)
-    warnings += apply_display(cleaned, post.front_matter.stderr, post.rel_path)
     record: dict[str, Any] = {
         "source": post.rel_path,
         "exec_key": plan.decision.exec_key,
@@ -403,7 +394,16 @@ def _publish(plan: _Work, site: Site, root: Path, authors: dict[str, str]) -> li
     }
     record["downloads"] = sorted(downloads)
     front_matter = published_front_matter(post, authors, record)
-    rendered = render(post, cleaned, front_matter, figure_url(post.slug), plan.provenance, tuple(warnings))
+    # The transform chain (nbpress.transform.STEPS) runs inside render, on a copy.
+    rendered = render(
+        post,
+        executed,
+        front_matter,
+        figure_url(post.slug),
+        plan.provenance,
+        post.warnings,
+        roots=(root,),
+    )
     with _signals_deferred():
         try:
             site.check_publishable(rendered)
@@ -415,7 +415,7 @@ def _publish(plan: _Work, site: Site, root: Path, authors: dict[str, str]) -> li
     return list(rendered.warnings)  # the post's warnings (given to render), then its own
 
 
-def _downloads(post: Any, cleaned: Any, root: Path) -> dict[str, bytes]:
+def _downloads(post: posts.Post, cleaned: Notebook, root: Path) -> dict[str, bytes]:
     """Return {name: bytes} a reader downloads: the executed notebook and the declared inputs.
 
     The notebook is the source with the cleaned outputs (sanitized, machine paths shortened),

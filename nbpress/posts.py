@@ -16,6 +16,7 @@ from .cells import normalise
 from .errors import NbpressError, SourceError
 from .fastpages import convert_callouts, is_front_matter_cell, parse_front_matter_cell, split_dated_name
 from .formats import TEXT_SUFFIXES, is_text_post, read_text_notebook
+from .notebook import Notebook
 
 SOURCE_SUFFIXES = (".ipynb", *TEXT_SUFFIXES)
 # Keys that steer nbpress itself; they are not copied into the published front matter.
@@ -54,7 +55,7 @@ class Post:
     path: Path
     rel_path: str
     front_matter: FrontMatter
-    notebook: Any  # nbformat.NotebookNode; typed loosely because nbformat is untyped
+    notebook: Notebook  # an nbformat NotebookNode, seen through its typed view
     front_matter_cell: int | None
     # Problems that did not stop the post (optional metadata repaired); printed by the build.
     warnings: tuple[str, ...] = ()
@@ -190,7 +191,7 @@ def read_post(path: Path, root: Path) -> Post:
     )
 
 
-def _kernel_from_metadata(data: dict[str, Any], notebook: Any) -> None:
+def _kernel_from_metadata(data: dict[str, Any], notebook: Notebook) -> None:
     """Use the notebook's own kernel when it is for another language (Julia, R) and none is set.
 
     A Python notebook keeps the default python3 whatever its kernelspec is called (kernel names
@@ -210,7 +211,7 @@ def _kernel_from_metadata(data: dict[str, Any], notebook: Any) -> None:
 _OPTIONAL_METADATA = ("kernelspec", "language_info", "widgets", "toc", "varInspector")
 
 
-def _read_notebook(path: Path, rel: str, warnings: list[str] | None = None) -> Any:
+def _read_notebook(path: Path, rel: str, warnings: list[str] | None = None) -> Notebook:
     import nbformat
 
     try:
@@ -229,7 +230,7 @@ def _read_notebook(path: Path, rel: str, warnings: list[str] | None = None) -> A
         raise SourceError(f"{rel}: nbformat {major!r} is not supported; save it with Jupyter as nbformat 4.")
     try:
         # nbformat joins multi-line sources and upgrades nbformat 3 while it reads.
-        node = nbformat.reads(json.dumps(raw), as_version=4)
+        node: Notebook = nbformat.reads(json.dumps(raw), as_version=4)
         _repair_metadata(node, rel, warnings if warnings is not None else [])
         nbformat.validate(node)
     except Exception as err:  # nbformat raises several unrelated types for a bad notebook
@@ -268,7 +269,7 @@ def _repair_metadata(node: Any, rel: str, warnings: list[str]) -> None:
         return
 
 
-def _front_matter_data(notebook: Any, rel: str) -> tuple[dict[str, Any], int | None, str]:
+def _front_matter_data(notebook: Notebook, rel: str) -> tuple[dict[str, Any], int | None, str]:
     """Return (front matter mapping, index of the raw front matter cell or None, origin)."""
     cells = notebook.get("cells", [])
     if cells and cells[0].get("cell_type") == "raw":
@@ -312,7 +313,7 @@ _Loader.add_constructor(
 )
 
 
-def load_yaml(text: str) -> Any:
+def load_yaml(text: str) -> object:
     """Return the YAML document in `text`, timestamps kept as strings."""
     return yaml.load(text, Loader=_Loader)
 
@@ -340,7 +341,7 @@ def _parse_yaml_block(text: str, rel: str) -> dict[str, Any]:
     return data
 
 
-def _string_list(value: Any, key: str, problems: list[str]) -> tuple[str, ...]:
+def _string_list(value: object, key: str, problems: list[str]) -> tuple[str, ...]:
     if value is None:
         return ()
     if isinstance(value, (str, int, float)) and not isinstance(value, bool):
@@ -351,7 +352,7 @@ def _string_list(value: Any, key: str, problems: list[str]) -> tuple[str, ...]:
     return ()
 
 
-def _date(value: Any, problems: list[str]) -> dt.date | dt.datetime:
+def _date(value: object, problems: list[str]) -> dt.date | dt.datetime:
     if isinstance(value, (dt.date, dt.datetime)):
         return value
     if value is None:

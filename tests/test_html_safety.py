@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from nbpress.outputs import sanitize_html
+from nbpress.sanitize import sanitize_html
 from tests.conftest import CHROMIUM, CHROMIUM_ARGS, REPO, mkdocs
 from tests.siteserver import serve
 
