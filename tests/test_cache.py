@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from nbpress.pipeline import Options, build, shard_of
-from tests.conftest import REPO, without_execution_time
+from tests.helpers import build_cli, build_command, without_execution_time
 
 FIGURE = (
     "import numpy as np, matplotlib.pyplot as plt\n"
@@ -172,9 +172,9 @@ def test_sharded_execution_then_merge_equals_a_full_build(
 def test_help_and_no_op_build_import_no_heavy_modules(built: Path) -> None:
     probe = (
         "import runpy, sys\n"
-        f"sys.argv = ['build.py', '--root', {str(built)!r}]\n"
+        f"sys.argv = {build_command(built, jobs=None)[1:]!r}\n"
         "try:\n"
-        f"    runpy.run_path({str(REPO / 'build.py')!r}, run_name='__main__')\n"
+        "    runpy.run_path(sys.argv[0], run_name='__main__')\n"
         "except SystemExit as e:\n"
         "    assert e.code == 0, e.code\n"
         "heavy = [m for m in ('torch', 'tensorflow', 'nbconvert', 'nbclient') if m in sys.modules]\n"
@@ -182,8 +182,6 @@ def test_help_and_no_op_build_import_no_heavy_modules(built: Path) -> None:
     )
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
     assert "unchanged" in out.stdout and "HEAVY []" in out.stdout, out.stdout + out.stderr
-    helped = subprocess.run(
-        [sys.executable, "-X", "importtime", str(REPO / "build.py"), "--help"], capture_output=True, text=True
-    )
+    helped = build_cli(built, "--help", jobs=None, python=("-X", "importtime"))
     assert helped.returncode == 0 and "--shard" in helped.stdout
     assert "nbpress" not in helped.stderr and "nbformat" not in helped.stderr

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
 from nbpress.pipeline import Options, build
-from tests.conftest import REPO
+from tests.helpers import build_cli
 
 
 def build_ok(blog: Path) -> dict[str, str]:
@@ -83,12 +81,7 @@ def test_stderr_options_and_allow_errors(blog: Path, add_post: Callable[..., Pat
     add_post("removed", noisy, front="stderr: remove\n")
     add_post("warned", noisy, front="stderr: warn\n")
     add_post("errors", "1/0", "print('kept going')", front="allow_errors: true\n")
-    proc = subprocess.run(
-        [sys.executable, str(REPO / "build.py"), "--root", str(blog), "-j", "2"],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    proc = build_cli(blog)
     assert proc.returncode == 0, proc.stderr
     assert "noise here" in markdown(blog, "shown")
     assert "noise here" not in markdown(blog, "removed") and "out here" in markdown(blog, "removed")

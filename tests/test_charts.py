@@ -19,7 +19,7 @@ import pytest
 import yaml
 
 from nbpress.charts import LIBRARIES, VENDORED, embed_json
-from tests.conftest import CHROMIUM, CHROMIUM_ARGS, REPO, mkdocs
+from tests.helpers import CHROMIUM, CHROMIUM_ARGS, REPO, mkdocs
 from tests.siteserver import serve
 from tests.skeleton import copy_skeleton
 

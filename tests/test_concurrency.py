@@ -11,7 +11,6 @@ import os
 import re
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -24,19 +23,20 @@ from hypothesis import strategies as st
 from nbpress.execute import StreamText
 from nbpress.lock import build_lock, holder, lock_path
 from nbpress.outputs import MAX_TEXT_CHARS, truncate
-from tests.conftest import REPO, build_cli
-from tests.test_interrupt import default_sigint, kernels_of, wait_for_kernels
-from tests.test_kill import kill_orphan_kernels
+from tests.helpers import (
+    build_cli,
+    build_command,
+    default_sigint,
+    kernels_of,
+    kill_orphan_kernels,
+    wait_for_kernels,
+)
 
 PLOT = (
     "import matplotlib\nmatplotlib.use('module://matplotlib_inline.backend_inline')\n"
     "import matplotlib.pyplot as plt\n"
     "for i in range({n}):\n    plt.figure(figsize=(1, 1)); plt.plot([0, i + {v}]); plt.show()"
 )
-
-
-def command(blog: Path, *args: str) -> list[str]:
-    return [sys.executable, str(REPO / "build.py"), "--root", str(blog), "-j", "2", *args]
 
 
 def linked_figures_exist(blog: Path) -> list[str]:
@@ -57,9 +57,9 @@ def test_two_builds_at_once_take_turns_and_tear_nothing(blog: Path, add_post: Ca
     for version in (1, 2, 3):
         add_post("alpha", "import time; time.sleep(2)", PLOT.format(n=12 + version, v=version))
         add_post("beta", PLOT.format(n=15 - version, v=10 * version))
-        first = subprocess.Popen(command(blog, "--force"), stderr=subprocess.PIPE, text=True)
+        first = subprocess.Popen(build_command(blog, "--force"), stderr=subprocess.PIPE, text=True)
         wait_for_kernels(psutil.Process(first.pid), 1, time.monotonic() + 120)
-        second = subprocess.Popen(command(blog), stderr=subprocess.PIPE, text=True)
+        second = subprocess.Popen(build_command(blog), stderr=subprocess.PIPE, text=True)
         _, err_first = first.communicate(timeout=300)
         _, err_second = second.communicate(timeout=300)
         assert first.returncode == 0, err_first
@@ -79,7 +79,7 @@ def test_two_builds_at_once_take_turns_and_tear_nothing(blog: Path, add_post: Ca
 
 def test_a_killed_builds_lock_is_taken_over(blog: Path, add_post: Callable[..., Path]) -> None:
     add_post("slow", "import time; time.sleep(60)")
-    proc = subprocess.Popen(command(blog), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(build_command(blog), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     wait_for_kernels(psutil.Process(proc.pid), 1, time.monotonic() + 120)
     assert holder(lock_path(blog)) == proc.pid
     proc.send_signal(signal.SIGKILL)
@@ -99,7 +99,7 @@ def test_watch_takes_the_lock_for_each_rebuild_only(blog: Path, add_post: Callab
     md = blog / "site_src" / "posts" / "watched.md"
     with build_lock(blog):
         proc = subprocess.Popen(
-            command(blog, "--watch"), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+            build_command(blog, "--watch"), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
         )
         assert proc.stdout is not None
         line = proc.stdout.readline()
@@ -125,7 +125,9 @@ def test_watch_takes_the_lock_for_each_rebuild_only(blog: Path, add_post: Callab
 def test_sigterm_ends_a_build_waiting_for_the_lock(blog: Path, add_post: Callable[..., Path]) -> None:
     add_post("post", "print(1)")
     with build_lock(blog):
-        proc = subprocess.Popen(command(blog), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        proc = subprocess.Popen(
+            build_command(blog), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
         assert proc.stderr is not None
         assert proc.stderr.readline().startswith("waiting for the build with PID ")
         sent = time.monotonic()
@@ -267,7 +269,11 @@ def test_sigterm_ends_a_busy_build_within_5_seconds(
             "import time; time.sleep(60)",
         )
     proc = subprocess.Popen(
-        command(blog), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=default_sigint
+        build_command(blog),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=default_sigint,
     )
     try:
         kernels = wait_for_kernels(psutil.Process(proc.pid), 1, time.monotonic() + 120)

@@ -13,7 +13,6 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +22,7 @@ import pytest
 
 from nbpress.links import jupyter_anchor_id
 from nbpress.outputs import scrub_paths
-from tests.conftest import CHROMIUM, CHROMIUM_ARGS, REPO, copy_skeleton, mkdocs
+from tests.helpers import CHROMIUM, CHROMIUM_ARGS, build_cli, copy_skeleton, mkdocs
 from tests.siteserver import serve
 
 COURSE = Path(__file__).resolve().parent / "course"
@@ -63,10 +62,9 @@ class Course:
 
 
 def _build(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, str(REPO / "build.py"), "--root", str(root), "-j", "2", *args],
-        capture_output=True,
-        text=True,
+    return build_cli(
+        root,
+        *args,
         timeout=600,
         # ipykernel stops capturing raw fd writes under pytest; give the kernels a user's environment.
         env={k: v for k, v in os.environ.items() if k != "PYTEST_CURRENT_TEST"},

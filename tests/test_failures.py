@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from tests.conftest import build_cli
+from tests.helpers import build_cli
 
 
 def test_failing_post_keeps_last_good_version(blog: Path, add_post: Callable[..., Path]) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 import yaml
 
 from nbpress.pipeline import Options, build
-from tests.conftest import copy_skeleton, without_execution_time
+from tests.helpers import copy_skeleton, without_execution_time
 
 FRONT = "title: Same post\ndate: 2024-03-01\ntags: [Python]\n"
 CELLS: list[tuple[str, str, list[str]]] = [

@@ -16,10 +16,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-import psutil
-
 from nbpress.write import JOURNAL_PREFIX, TMP_PREFIX
-from tests.conftest import REPO, mkdocs, published, without_execution_time
+from tests.helpers import REPO, build_command, kill_orphan_kernels, mkdocs, published, without_execution_time
 
 SEED = 20240618
 ROUNDS = 16
@@ -41,7 +39,7 @@ def sources(version: int) -> dict[str, list[str]]:
 
 
 def build(blog: Path, *args: str) -> list[str]:
-    return [sys.executable, str(REPO / "build.py"), "--root", str(blog), "-j", "2", *args]
+    return build_command(blog, *args)
 
 
 def masked(markdown: bytes) -> bytes:
@@ -67,14 +65,6 @@ def wait_for_first_write(blog: Path, proc: subprocess.Popen[bytes]) -> float:
     while proc.poll() is None and stamps(blog) == before:
         time.sleep(0.002)
     return time.monotonic()
-
-
-def kill_orphan_kernels(blog: Path) -> None:
-    """Kill kernels a SIGKILLed build left running (they run with posts/ as their cwd)."""
-    posts = str(blog / "posts")
-    for proc in psutil.process_iter(["cwd"]):
-        if proc.info["cwd"] == posts:
-            proc.kill()
 
 
 def assert_whole(blog: Path, versions: dict[str, set[bytes]], figures: dict[str, set[bytes]]) -> None:

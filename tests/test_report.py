@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from tests.conftest import build_cli, mkdocs
+from tests.helpers import build_cli, mkdocs
 
 
 def test_report_lists_posts_and_links_the_failure_log(blog: Path, add_post: Callable[..., Path]) -> None:

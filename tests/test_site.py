@@ -18,7 +18,7 @@ import pytest
 import yaml
 
 from nbpress.pipeline import Options, build
-from tests.conftest import mkdocs
+from tests.helpers import mkdocs
 
 TITLES = {
     "SLR_NN": "Simple Linear Regression Model in PyTorch and Tensorflow",

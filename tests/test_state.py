@@ -10,14 +10,13 @@ import json
 import resource
 import signal
 import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from nbpress.cache import Store
-from tests.conftest import REPO, build_cli, published
+from tests.helpers import build_cli, published
 
 LIMIT = 1_000_000  # bytes any one file of the build may grow to under `small_disk`
 
@@ -45,13 +44,7 @@ def small_disk() -> None:
 
 
 def build_small_disk(blog: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, str(REPO / "build.py"), "--root", str(blog), "-j", "2", *args],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        preexec_fn=small_disk,
-    )
+    return build_cli(blog, *args, preexec_fn=small_disk)
 
 
 def error_lines(stderr: str) -> list[str]:
@@ -196,12 +189,7 @@ def test_a_broken_authors_file_is_one_line_with_its_line(blog: Path, add_post: C
 
 @pytest.mark.parametrize("jobs", ["0", "-3"])
 def test_no_kernels_at_once_is_refused(blog: Path, jobs: str) -> None:
-    done = subprocess.run(
-        [sys.executable, str(REPO / "build.py"), "--root", str(blog), "-j", jobs],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    done = build_cli(blog, jobs=jobs, timeout=60)
     assert done.returncode == 2
     assert f"argument -j/--jobs: '{jobs}': run at least 1 kernel at once" in done.stderr
     assert not (blog / ".nbpress-cache").exists()

@@ -5,13 +5,12 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 from nbpress.watch import affected
-from tests.conftest import REPO
+from tests.helpers import build_command, free_port, site_base
 
 # Generous: a deadline against a stuck watcher on a busy machine, not a speed requirement.
 DEADLINE = 180.0
@@ -53,7 +52,7 @@ def test_watch_rebuilds_on_source_and_input_changes(blog: Path, add_post: Callab
     md_reads = blog / "site_src" / "posts" / "reads.md"
     md_edited = blog / "site_src" / "posts" / "edited.md"
     proc = subprocess.Popen(
-        [sys.executable, str(REPO / "build.py"), "--root", str(blog), "-j", "1", "--watch"],
+        build_command(blog, "--watch", jobs=1),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -91,12 +90,10 @@ def test_affected_maps_changes_to_posts(blog: Path, add_post: Callable[..., Path
 def test_serve_runs_mkdocs_beside_the_watcher(blog: Path, add_post: Callable[..., Path]) -> None:
     import psutil
 
-    from tests.test_drafts import free_port, site_base
-
     add_post("live", "print('served one')")
     port = free_port()
     url = f"http://127.0.0.1:{port}{site_base(blog)}/posts/live/"
-    command = [sys.executable, str(REPO / "build.py"), "--root", str(blog), "-j", "1", "--serve"]
+    command = build_command(blog, "--serve", jobs=1)
     proc = subprocess.Popen(
         [*command, "--dev-addr", f"127.0.0.1:{port}"],
         stdout=subprocess.PIPE,
