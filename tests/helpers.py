@@ -171,3 +171,16 @@ def kill_orphan_kernels(blog: Path) -> None:
     for proc in psutil.process_iter(["cwd"]):
         if proc.info["cwd"] == posts:
             proc.kill()
+
+
+def watcher_armed(pid: int) -> bool:
+    """Return whether the process `pid` watches files (holds an inotify instance; Linux).
+
+    `build.py --watch` arms its watcher only after the first build and its "watching" line:
+    an edit made before then is not seen, so a test waits for this before editing.
+    """
+    fds = Path(f"/proc/{pid}/fd")
+    try:
+        return any(os.readlink(fd) == "anon_inode:inotify" for fd in fds.iterdir())
+    except (FileNotFoundError, ProcessLookupError):
+        return False  # the process ended, or closed that descriptor while it was listed

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from nbpress.watch import affected
-from tests.helpers import build_command, free_port, site_base
+from tests.helpers import build_command, free_port, site_base, watcher_armed
 
 # Generous: a deadline against a stuck watcher on a busy machine, not a speed requirement.
 DEADLINE = 180.0
@@ -59,6 +59,8 @@ def test_watch_rebuilds_on_source_and_input_changes(blog: Path, add_post: Callab
     )
     try:
         assert wait_for(lambda: "version one" in text(md_edited) and "first data" in text(md_reads), proc)
+        # The watcher is armed only after the first build: an edit before then goes unseen.
+        assert wait_for(lambda: watcher_armed(proc.pid), proc)
         add_post("edited", "print('version two')")
         assert wait_for(lambda: "version two" in text(md_edited), proc)
         (blog / "posts" / "data.txt").write_text("second data\n")
@@ -103,6 +105,7 @@ def test_serve_runs_mkdocs_beside_the_watcher(blog: Path, add_post: Callable[...
     )
     try:
         assert wait_for(lambda: "served one" in fetch(url), proc)
+        assert wait_for(lambda: watcher_armed(proc.pid), proc)  # as in the test above
         children = psutil.Process(proc.pid).children(recursive=True)
         assert children  # mkdocs serve
         add_post("live", "print('served two')")
