@@ -66,12 +66,13 @@ def build_cli(
     *args: str,
     jobs: int | str | None = 2,
     command: str | None = None,
+    python: Sequence[str] = (),
     timeout: float = 300,
     **run: Any,
 ) -> subprocess.CompletedProcess[str]:
     """Return the finished `python build.py --root BLOG -j 2 ARGS` run (`run`: subprocess.run options)."""
     return subprocess.run(
-        build_command(blog, *args, jobs=jobs, command=command),
+        build_command(blog, *args, jobs=jobs, command=command, python=python),
         capture_output=True,
         text=True,
         timeout=timeout,

@@ -123,6 +123,7 @@ def test_missing_declared_input_names_the_file(built: Path) -> None:
     assert "posts/post.ipynb: declared input 'data.csv' does not exist" in str(result.error)
 
 
+@pytest.mark.slow
 def test_parallel_build_equals_serial_build(
     tmp_path: Path, blog: Path, add_post: Callable[..., Path]
 ) -> None:
@@ -146,6 +147,7 @@ def test_shards_partition_the_posts() -> None:
             assert all(groups), "every shard gets some posts"
 
 
+@pytest.mark.slow
 def test_sharded_execution_then_merge_equals_a_full_build(
     tmp_path: Path, blog: Path, add_post: Callable[..., Path]
 ) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from nbpress.pipeline import Options, build
 from tests.helpers import build_cli
 
@@ -75,6 +77,7 @@ def test_tags_flags_and_options(blog: Path, add_post: Callable[..., Path]) -> No
     assert "print('tagged', 'away')" in md and "tagged away" not in md
 
 
+@pytest.mark.slow
 def test_stderr_options_and_allow_errors(blog: Path, add_post: Callable[..., Path]) -> None:
     noisy = "import sys; print('out', 'here'); print('noise', 'here', file=sys.stderr)"
     add_post("shown", noisy)
@@ -94,6 +97,7 @@ def test_stderr_options_and_allow_errors(blog: Path, add_post: Callable[..., Pat
     assert "allow_errors" not in errors and "stderr:" not in markdown(blog, "removed")
 
 
+@pytest.mark.slow
 def test_allow_errors_is_part_of_the_execution_key(blog: Path, add_post: Callable[..., Path]) -> None:
     add_post("p", "print('x')")
     assert build_ok(blog) == {"posts/p.ipynb": "executed"}

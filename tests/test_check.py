@@ -8,6 +8,8 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from nbpress.pipeline import Options, build
 from tests.helpers import REPO, build_cli, published
 
@@ -32,6 +34,7 @@ def check(blog: Path) -> tuple[int, list[str], str]:
     return result["code"], result["heavy"], proc.stderr
 
 
+@pytest.mark.slow
 def test_check_passes_on_current_posts_without_heavy_imports(
     blog: Path, add_post: Callable[..., Path]
 ) -> None:
@@ -42,6 +45,7 @@ def test_check_passes_on_current_posts_without_heavy_imports(
     assert (code, heavy, stderr) == (0, [], "")
 
 
+@pytest.mark.slow
 def test_check_lists_what_the_build_would_change(blog: Path, add_post: Callable[..., Path]) -> None:
     import nbformat
 

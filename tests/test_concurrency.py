@@ -52,6 +52,7 @@ def linked_figures_exist(blog: Path) -> list[str]:
 # ---- section 3: one build at a time ---------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_two_builds_at_once_take_turns_and_tear_nothing(blog: Path, add_post: Callable[..., Path]) -> None:
     """The attack that tore posts: two builds of different versions at once, several rounds."""
     for version in (1, 2, 3):
@@ -94,6 +95,7 @@ def test_a_killed_builds_lock_is_taken_over(blog: Path, add_post: Callable[..., 
     assert "quick now" in (blog / "site_src" / "posts" / "slow.md").read_text(encoding="utf-8")
 
 
+@pytest.mark.slow
 def test_watch_takes_the_lock_for_each_rebuild_only(blog: Path, add_post: Callable[..., Path]) -> None:
     add_post("watched", "print('one')")
     md = blog / "site_src" / "posts" / "watched.md"
@@ -300,6 +302,7 @@ CHILD = (
 )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("last_cell", "front", "status"),
     [

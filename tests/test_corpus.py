@@ -13,6 +13,8 @@ import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from tests.helpers import build_command, mkdocs
 
 CORPUS = Path(__file__).resolve().parent / "corpus"
@@ -83,6 +85,7 @@ finally:
 """
 
 
+@pytest.mark.slow
 def test_every_corpus_notebook_builds_or_fails_clearly(blog: Path, add_post: Callable[..., Path]) -> None:
     build = build_command(blog, python=("-c", PEAK_PROBE))
     # A last good version of each failing post that has a usable name: it must survive.

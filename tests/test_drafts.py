@@ -12,6 +12,7 @@ import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 import yaml
 
 from nbpress.pipeline import Options, build
@@ -29,6 +30,7 @@ def make_blog(blog: Path, add_post: Callable[..., Path]) -> None:
     assert all(r.error is None for r in results), [str(r.error) for r in results]
 
 
+@pytest.mark.slow
 def test_mkdocs_build_leaves_drafts_out(blog: Path, add_post: Callable[..., Path], tmp_path: Path) -> None:
     make_blog(blog, add_post)
     text = (blog / "site_src" / "posts" / "secret-draft.md").read_text(encoding="utf-8")
@@ -49,6 +51,7 @@ def test_mkdocs_build_leaves_drafts_out(blog: Path, add_post: Callable[..., Path
     assert '<div class="admonition tip">' in fast
 
 
+@pytest.mark.slow
 def test_mkdocs_serve_shows_drafts(blog: Path, add_post: Callable[..., Path]) -> None:
     make_blog(blog, add_post)
     port = free_port()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 import yaml
 
 from nbpress.pipeline import Options, build
@@ -84,6 +85,7 @@ def without_source(markdown: str) -> tuple[dict[str, object], str]:
     return data, body
 
 
+@pytest.mark.slow
 def test_same_post_from_three_formats_gives_the_same_markdown(tmp_path: Path) -> None:
     ipynb = built_markdown(tmp_path / "a", as_ipynb)
     md = built_markdown(tmp_path / "b", as_markdown)

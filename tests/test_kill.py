@@ -16,6 +16,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from nbpress.write import JOURNAL_PREFIX, TMP_PREFIX
 from tests.helpers import REPO, build_command, kill_orphan_kernels, mkdocs, published, without_execution_time
 
@@ -85,6 +87,7 @@ def assert_whole(blog: Path, versions: dict[str, set[bytes]], figures: dict[str,
             assert path.name.startswith(TMP_PREFIX) or path.read_bytes() in figures[path.name], path
 
 
+@pytest.mark.slow
 def test_sigkill_at_random_moments_never_tears_a_post(blog: Path, add_post: Callable[..., Path]) -> None:
     def write(version: int) -> None:
         for slug, cells in sources(version).items():

@@ -89,6 +89,7 @@ def test_a_real_change_is_not_volatile(old: str, new: str) -> None:
     assert volatile.mask(old) != volatile.mask(new)
 
 
+@pytest.mark.slow
 def test_unchanged_code_run_again_leaves_the_post_byte_identical(
     blog: Path, add_post: Callable[..., Path]
 ) -> None:
@@ -135,6 +136,7 @@ def test_an_unrelated_requirement_executes_nothing(three: Path) -> None:
     assert check(three) == (3, [])
 
 
+@pytest.mark.slow
 def test_a_pin_makes_stale_only_the_posts_that_use_it(three: Path) -> None:
     set_pin(three, "PyYAML", "==6.0.4")
     current, findings = check(three)
@@ -154,6 +156,7 @@ def test_a_pin_makes_stale_only_the_posts_that_use_it(three: Path) -> None:
     assert proc.returncode == 0 and "3 posts: 3 unchanged; cache: 5 entries" in proc.stdout
 
 
+@pytest.mark.slow
 def test_a_declared_input_is_named(three: Path) -> None:
     (three / "posts" / "data.csv").write_text("3,4\n")
     [finding] = check(three)[1]

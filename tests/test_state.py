@@ -51,6 +51,7 @@ def error_lines(stderr: str) -> list[str]:
     return [line for line in stderr.splitlines() if line.startswith("error:")]
 
 
+@pytest.mark.slow
 def test_a_cache_that_cannot_be_written_fails_that_post_alone(
     blog: Path, add_post: Callable[..., Path]
 ) -> None:
@@ -69,6 +70,7 @@ def test_a_cache_that_cannot_be_written_fails_that_post_alone(
     assert not [p for p in (blog / ".nbpress-cache").iterdir() if p.name.startswith(".tmp-")]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "outputs",
     [
@@ -112,6 +114,7 @@ def test_the_store_returns_its_warning_and_prints_nothing(
     assert capsys.readouterr() == ("", "")
 
 
+@pytest.mark.slow
 def test_a_failed_publish_leaves_the_old_version_whole(blog: Path, add_post: Callable[..., Path]) -> None:
     add_post("pics", PLOT.format(v=1), "print('old')")
     assert build_cli(blog).returncode == 0
@@ -135,6 +138,7 @@ def test_a_failed_publish_leaves_the_old_version_whole(blog: Path, add_post: Cal
     assert published(blog) != before
 
 
+@pytest.mark.slow
 def test_a_hand_edited_post_is_never_overwritten(blog: Path, add_post: Callable[..., Path]) -> None:
     add_post("edited", "print('generated')")
     assert build_cli(blog).returncode == 0
@@ -158,6 +162,7 @@ def test_a_hand_edited_post_is_never_overwritten(blog: Path, add_post: Callable[
     assert build_cli(blog, "--check").returncode == 0
 
 
+@pytest.mark.slow
 def test_a_hand_edited_post_whose_source_is_gone_is_kept(blog: Path, add_post: Callable[..., Path]) -> None:
     source = add_post("orphan", "print('generated')")
     assert build_cli(blog).returncode == 0
@@ -174,6 +179,7 @@ def test_a_hand_edited_post_whose_source_is_gone_is_kept(blog: Path, add_post: C
     assert "added by hand" in md.read_text(encoding="utf-8")
 
 
+@pytest.mark.slow
 def test_a_broken_authors_file_is_one_line_with_its_line(blog: Path, add_post: Callable[..., Path]) -> None:
     add_post("post", "1")
     authors = blog / "site_src" / ".authors.yml"

@@ -9,6 +9,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from nbpress.watch import affected
 from tests.helpers import build_command, free_port, site_base, watcher_armed
 
@@ -45,6 +47,7 @@ def interrupt(proc: subprocess.Popen[str]) -> str:
     return str(out)
 
 
+@pytest.mark.slow
 def test_watch_rebuilds_on_source_and_input_changes(blog: Path, add_post: Callable[..., Path]) -> None:
     (blog / "posts" / "data.txt").write_text("first data\n")
     add_post("reads", "print(open('data.txt').read())", front="inputs: [data.txt]\n")
@@ -89,6 +92,7 @@ def test_affected_maps_changes_to_posts(blog: Path, add_post: Callable[..., Path
     assert affected(noise, posts_dir, inputs) == (set(), False)
 
 
+@pytest.mark.slow
 def test_serve_runs_mkdocs_beside_the_watcher(blog: Path, add_post: Callable[..., Path]) -> None:
     import psutil
 
