@@ -432,8 +432,9 @@ def _publish(plan: _Plan, site: Any, root: Path, authors: dict[str, str]) -> lis
         where=post.rel_path,
     )
     warnings[:0] = [*post.warnings, *backends.warnings(post, cleaned)]
+    downloads = _downloads(post, cleaned, root)
     warnings += apply_display(cleaned, post.front_matter.stderr, post.rel_path)
-    record = {
+    record: dict[str, Any] = {
         "source": post.rel_path,
         "exec_key": plan.exec_key,
         "render_key": plan.render_key,
@@ -441,16 +442,53 @@ def _publish(plan: _Plan, site: Any, root: Path, authors: dict[str, str]) -> lis
         # write.seal replaces it with the digest of the Markdown as written, so a hand edit shows.
         "digest": DIGEST_PLACEHOLDER,
     }
+    record["downloads"] = sorted(downloads)
     front_matter = published_front_matter(post, authors, record)
     rendered = render(
         post, cleaned, front_matter, f"/assets/images/{post.slug}/", plan.provenance, tuple(warnings)
     )
     with _signals_deferred():
         try:
+            site.check_publishable(rendered)
+            stale = site.publish_downloads(post.slug, downloads)
             site.publish(rendered)
+            site.remove_downloads(post.slug, stale)
         except WriteError as err:
             raise WriteError(f"{post.rel_path}: {err}") from None
     return list(rendered.warnings)  # the post's warnings (given to render), then its own
+
+
+def _downloads(post: Any, cleaned: Any, root: Path) -> dict[str, bytes]:
+    """Return {name: bytes} a reader downloads: the executed notebook and the declared inputs.
+
+    The notebook is the source with the cleaned outputs (sanitized, machine paths shortened),
+    named <slug>.ipynb, without execution counts: the same bytes whether the post was just
+    executed or re-rendered from the cache. An input keeps its path relative to posts/ (its
+    folder name if it lies outside), so the notebook finds it where it looked.
+    """
+    import copy
+    import json
+
+    import nbformat
+
+    # A text source's metadata may hold YAML values JSON has no type for (dates): as text.
+    notebook = nbformat.from_dict(json.loads(json.dumps(post.notebook, default=str)))
+    for cell, done in zip(notebook.cells, cleaned.cells, strict=False):
+        if cell.cell_type == "code":
+            cell.execution_count = None
+            cell.outputs = copy.deepcopy(done.get("outputs", []))
+            for output in cell.outputs:
+                if "execution_count" in output:
+                    output["execution_count"] = None
+    files = {f"{post.slug}.ipynb": nbformat.writes(notebook).encode("utf-8")}
+    posts_dir = (root / "posts").resolve()
+    for name in post.front_matter.inputs:
+        path = (posts_dir / name).resolve()
+        if not path.is_file():
+            continue
+        rel = path.relative_to(posts_dir).as_posix() if path.is_relative_to(posts_dir) else path.name
+        files[rel] = path.read_bytes()
+    return files
 
 
 @contextlib.contextmanager

@@ -6,6 +6,7 @@ import base64
 import binascii
 import copy
 import hashlib
+import html
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -201,6 +202,8 @@ def render(
     charts = transform_charts(nb, post.rel_path)
     _mark_figures(nb, post.front_matter.title)
     markup.apply(nb, post)
+    _mark_title_heading(nb, post.front_matter.title)
+    even_heading_levels(nb)
     _mark_excerpt(nb)
     attachments = _extract_attachments(nb, image_base)
     local_files, link_warnings = links.transform(nb, post, image_base, post.front_matter.raw_html)
@@ -228,6 +231,7 @@ def render(
             front_matter["nbpress"]["charts"] = charts.libraries
         if warnings:
             front_matter["nbpress"]["warnings"] = list(warnings)
+    front_matter = reader_front_matter(nb, front_matter, figures, image_base)
     text = f"---\n{dump_front_matter(front_matter)}---\n\n{_tidy(body)}"
     if provenance:
         text += f"\n{provenance_markdown(provenance)}"
@@ -238,3 +242,138 @@ def _tidy(text: str) -> str:
     """Return Markdown with at most two blank lines in a row and one final newline."""
     text = re.sub(r"\n{4,}", "\n\n\n", text)
     return text.strip("\n") + "\n"
+
+
+# --- What the site's templates read (summary, first figure): plain values, no string work there.
+
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+_NOT_PROSE = re.compile(r"^\s*(#|```|~~~|\||<|!\[|\$\$|>|[-*+] |\d+[.)] |\?\?\?|!!!|---)")
+SUMMARY_CHARS = 300
+
+
+def _mark_title_heading(nb: Any, title: str) -> None:
+    """Hide a first Markdown cell that is only `# <title>`: the page shows the title itself.
+
+    The cell is marked like any hidden cell (never deleted, so figure numbers hold); the
+    post's text is unchanged, its title is its h1 either way.
+    """
+    for cell in nb.cells:
+        if cell.metadata.get(_HIDDEN) or cell.cell_type == "raw":
+            continue
+        if cell.cell_type == "markdown" and cell.source.strip() == f"# {title}".strip():
+            cell.metadata[_HIDDEN] = True
+        return
+
+
+def _plain(markdown: str) -> str:
+    """Return the text of one Markdown paragraph: links, emphasis and code marks removed."""
+    text = re.sub(r"!?\[([^\]]*)\]\([^)]*\)", r"\1", markdown)
+    text = re.sub(r"(\*\*|__|\*|`)", "", text)
+    return " ".join(text.split())
+
+
+def first_paragraph(nb: Any) -> str:
+    """Return the first paragraph of prose in the visible Markdown cells, as plain text ("" if none)."""
+    for cell in nb.cells:
+        if cell.cell_type != "markdown" or cell.metadata.get(_HIDDEN):
+            continue
+        for block in re.split(r"\n\s*\n", cell.source):
+            if block.strip() and not _NOT_PROSE.match(block):
+                text = _plain(block)
+                if len(text) > SUMMARY_CHARS:
+                    text = text[: SUMMARY_CHARS - 1].rsplit(" ", 1)[0] + "\u2026"
+                return text
+    return ""
+
+
+def png_size(data: bytes) -> tuple[int, int] | None:
+    """Return (width, height) of PNG bytes, None for anything else."""
+    if data[:8] != _PNG_SIGNATURE or data[12:16] != b"IHDR":
+        return None
+    return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+
+
+def _first_figure(nb: Any, figures: dict[str, bytes]) -> tuple[str, str] | None:
+    """Return (file name, alt text) of the first visible output figure, in cell order."""
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type != "code" or cell.metadata.get(_HIDDEN):
+            continue
+        for number, output in enumerate(cell.get("outputs", [])):
+            for mime in FIGURE_TYPES:
+                if mime in output.get("data", {}):
+                    ext = {"image/png": ".png", "image/jpeg": ".jpg", "image/svg+xml": ".svg"}[mime]
+                    name = f"output_{index}_{number}{ext}"
+                    if name in figures:
+                        return name, str(output.get("metadata", {}).get("nbpress_alt", ""))
+    return None
+
+
+def reader_front_matter(
+    nb: Any, front_matter: dict[str, Any], figures: dict[str, bytes], image_base: str
+) -> dict[str, Any]:
+    """Return `front_matter` with what the site's templates and feed read, computed here.
+
+    `description` (the author's, else the first paragraph of prose) is the page's summary:
+    its meta description, its card text and its feed item. A post's first figure goes in
+    `image` (site-relative, for the feed) and in the record as `figure` (path, alt, size)
+    for the card and og:image. Templates only read these values, so they need no string
+    methods (Zensical's template engine has none).
+    """
+    data = {**front_matter}
+    if not data.get("description"):
+        summary = first_paragraph(nb)
+        if summary:
+            # HTML text, like every shown front matter value: the templates print it as it is.
+            data["description"] = html.escape(summary, quote=True)
+    first = _first_figure(nb, figures)
+    record = data.get("nbpress")
+    if first is None or not isinstance(record, dict):
+        return data
+    name, alt = first
+    path = f"{image_base}{name}".lstrip("/")
+    data.setdefault("image", path)
+    # The alt text may already be HTML text (escaped once for the Markdown): escape it exactly once.
+    figure: dict[str, Any] = {"src": path, "alt": html.escape(html.unescape(alt), quote=True)}
+    size = png_size(figures[name])
+    if size:
+        figure["width"], figure["height"] = size
+    data["nbpress"] = {**record, "figure": figure}
+    return data
+
+
+_ATX = re.compile(r"^(#{1,6})([ \t]+)(.*?)[ \t]*$")
+
+
+def even_heading_levels(nb: Any) -> None:
+    """Make headings of the visible Markdown cells go down one level at a time.
+
+    A heading deeper than one below the last (an h5 after an h3, as in the SLR_NN seed) is
+    published at the next level, keeping its text and, through a class (`nbpress-h5`), its
+    look: screen readers and the table of contents get an outline without gaps (axe-core,
+    Lighthouse: heading-order). The page's title is the h1 above the first cell.
+    """
+    # (level written, level published) of the headings enclosing the current one.
+    stack: list[tuple[int, int]] = [(1, 1)]
+    for cell in nb.cells:
+        if cell.cell_type != "markdown" or cell.metadata.get(_HIDDEN):
+            continue
+        lines = cell.source.split("\n")
+        fence = ""
+        for i, line in enumerate(lines):
+            stripped = line.lstrip()
+            if stripped.startswith(("```", "~~~")):
+                marker = stripped[:3]
+                fence = "" if fence == marker else (fence or marker)
+                continue
+            match = None if fence else _ATX.match(line)
+            if match is None:
+                continue
+            level = len(match.group(1))
+            while stack and stack[-1][0] >= level:
+                stack.pop()
+            published = min(level, (stack[-1][1] if stack else 0) + 1)
+            stack.append((level, published))
+            if published != level:
+                text = match.group(3).rstrip("#").rstrip()
+                lines[i] = f"{'#' * published} {text} {{: .nbpress-h{level} }}"
+        cell.source = "\n".join(lines)

@@ -1,4 +1,5 @@
-"""The only writer of the published tree: site_src/posts/<slug>.md and assets/images/<slug>/.
+"""The only writer of the published tree: site_src/posts/<slug>.md, assets/images/<slug>/ and
+the downloads of each post, assets/notebooks/<slug>/ (its executed notebook, its inputs).
 
 Every file is replaced atomically (temporary dot-file in the same folder, then os.replace).
 A post's figures land before the Markdown that links them; figures the new version no
@@ -118,6 +119,7 @@ class Site:
         self.root = root.resolve()
         self.posts_dir = self.root / "site_src" / "posts"
         self.images_dir = self.root / "assets" / "images"
+        self.downloads_root = self.root / "assets" / "notebooks"
         sources = sources.resolve()
         for out, home in ((self.posts_dir, "site_src"), (self.images_dir, "assets")):
             real = out.resolve()
@@ -297,6 +299,65 @@ class Site:
                     "move it away, nbpress will not overwrite it."
                 )
 
+    def download_path(self, slug: str, name: str) -> Path:
+        """Return where the download `name` of `slug` goes, refusing any that would leave its folder."""
+        folder = self._inside(self.downloads_root, slug)
+        if not name or any(ord(c) < 32 for c in name) or name.startswith("/") or ".." in name.split("/"):
+            raise WriteError(f"{name!r} cannot be a download of {slug!r}; rename the file.")
+        path = (folder / name).resolve()
+        if not path.is_relative_to(folder) or path == folder:
+            raise WriteError(f"{name!r} would be written outside assets/notebooks/{slug}/; rename the file.")
+        return path
+
+    def check_publishable(self, post: RenderedPost) -> None:
+        """Raise WriteError if `publish(post)` would overwrite a file nbpress did not create.
+
+        Called before the post's downloads are written, so a refused post writes nothing.
+        """
+        old = self.record(post.slug)
+        ours = self._owned_figures(post.slug, old)
+        self._check_owned(post, self.markdown_path(post.slug), self.figure_dir(post.slug), old, ours)
+
+    def publish_downloads(self, slug: str, files: dict[str, bytes]) -> set[str]:
+        """Write what a reader downloads for `slug` (its executed notebook, its declared inputs).
+
+        Each file goes to assets/notebooks/<slug>/<name> (a folder that is nbpress's own),
+        replaced atomically, before the Markdown that links it. Returns the names the
+        published post records as downloads that the new version no longer has:
+        `remove_downloads` deletes them once the new Markdown is in place.
+        """
+        old = {str(n) for n in (self.record(slug) or {}).get("downloads", []) or []}
+        for name, data in sorted(files.items()):
+            path = self.download_path(slug, name)
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                atomic_write(path, data)
+            except OSError as err:
+                # Each file is replaced whole or not at all, and the Markdown is not touched yet.
+                raise WriteError(
+                    f"{self.markdown_path(slug).relative_to(self.root).as_posix()}: could not be written "
+                    f"({err.strerror or err}: {path.relative_to(self.root).as_posix()}); the last version "
+                    "stays published. Free some space or fix the folder's permissions, then build again."
+                ) from None
+        return old - set(files)
+
+    def remove_downloads(self, slug: str, names: set[str]) -> None:
+        """Delete recorded downloads of `slug` (and the folders they leave empty)."""
+        for name in sorted(names):
+            try:
+                path = self.download_path(slug, name)
+            except WriteError:
+                continue
+            with contextlib.suppress(NotADirectoryError, IsADirectoryError):
+                path.unlink(missing_ok=True)
+            folder = self._inside(self.downloads_root, slug)
+            parent = path.parent
+            while parent != folder and parent.is_relative_to(folder):
+                self._remove_if_empty(parent)
+                parent = parent.parent
+        with contextlib.suppress(WriteError):
+            self._remove_if_empty(self._inside(self.downloads_root, slug))
+
     def prune(self, sources: set[str]) -> list[str]:
         """Remove generated posts whose source is gone; return their slugs.
 
@@ -312,6 +373,7 @@ class Site:
             if record is None or record.get("source") in sources or edited(md, record):
                 continue
             if self._remove_post(md.stem, record):
+                self.remove_downloads(md.stem, {str(n) for n in record.get("downloads", []) or []})
                 md.unlink()
                 removed.append(md.stem)
         return removed

@@ -87,4 +87,6 @@ def real_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def real_copy(real_site: Path, tmp_path: Path) -> Path:
     """Return a copy of `real_site` without its site/, for a test that changes or rebuilds it."""
-    return Path(shutil.copytree(real_site, tmp_path / "blog", ignore=shutil.ignore_patterns("site")))
+    return Path(
+        shutil.copytree(real_site, tmp_path / "blog", symlinks=True, ignore=shutil.ignore_patterns("site"))
+    )

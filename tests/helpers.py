@@ -98,11 +98,20 @@ def mkdocs(root: Path, *args: str, env: dict[str, str] | None = None) -> subproc
     )
 
 
+GITHUB_REMOTE = "https://github.com/nbpress/nbpress-blog.git"
+# What hooks/reader.py makes of that remote when mkdocs.yml leaves repo_url and site_url unset.
+GITHUB_REPO_URL = "https://github.com/nbpress/nbpress-blog"
+GITHUB_SITE_URL = "https://nbpress.github.io/nbpress-blog/"
+
+
 def build_real_blog(root: Path) -> Path:
     """Return `root`, a copy of the real blog's sources built from scratch (every post executed)."""
     from nbpress.pipeline import Options, build
 
     copy_skeleton(root)
+    # A GitHub remote, as a clone of the real blog has: repo_url and site_url come from it.
+    subprocess.run(["git", "init", "-q", str(root)], check=True)
+    subprocess.run(["git", "-C", str(root), "remote", "add", "origin", GITHUB_REMOTE], check=True)
     for nb in (REPO / "posts").glob("*.ipynb"):
         shutil.copy2(nb, root / "posts" / nb.name)
     results = build(Options(root=root, jobs=2))

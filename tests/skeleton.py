@@ -21,6 +21,7 @@ SKELETON = [
     "site_src/javascripts",
     "site_src/stylesheets",
     "site_src/vendor",
+    "site_src/assets",
     "overrides",
     "assets/images/avatar.svg",
 ]
@@ -32,7 +33,9 @@ def copy_skeleton(dest: Path) -> Path:
         src = REPO / name
         target = dest / name
         target.parent.mkdir(parents=True, exist_ok=True)
-        if src.is_dir():
+        if src.is_symlink():  # site_src/assets -> ../assets: the blog's own assets/, not a copy
+            target.symlink_to(src.readlink())
+        elif src.is_dir():
             shutil.copytree(src, target, ignore=shutil.ignore_patterns("__pycache__"))
         else:
             shutil.copy2(src, target)

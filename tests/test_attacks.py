@@ -283,6 +283,9 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
     import nbformat
 
     root = copy_skeleton(tmp_path_factory.mktemp("attacks") / "blog")
+    # The feed needs the site's address (a clone takes it from its GitHub remote; none here).
+    with (root / "mkdocs.yml").open("a", encoding="utf-8") as config:
+        config.write("site_url: https://nbpress.github.io/nbpress-blog/\n")
     posts = root / "posts"
     for slug, (front, cells) in POSTS.items():
         nbformat.write(
@@ -407,7 +410,9 @@ def test_front_matter_is_shown_as_typed(browser: Any, url: str) -> None:
 def test_og_description_from_content_keeps_entities_as_text(browser: Any, url: str) -> None:
     page = _assert_no_script(browser, f"{url}/posts/out-html/")
     content = page.locator('meta[property="og:description"]').get_attribute("content")
-    assert content == f"<script>{pwn('og-entities')}</script>"
+    # A post's summary is its description or its first paragraph of prose (issue 12), never
+    # output markup: this post has neither, so the site's description stands.
+    assert content == "Tutorial posts written as Jupyter notebooks, executed on every build."
     assert page.locator("p.still-shown").is_visible(), "a <style> output hid the page"
     assert page.locator(".nbpress-result img:not([src])").count() == 0, "an empty image"
     page.close()
@@ -467,12 +472,13 @@ def test_sources_are_regular_files_inside_posts(built: Built) -> None:
 
 
 def test_site_serves_only_built_notebooks(built: Built) -> None:
-    served = sorted(p.name for p in (built.site / "notebooks").iterdir())
+    # Each published post's executed notebook, in its own folder (assets/notebooks/<slug>/).
+    served = sorted(p.name for p in (built.site / "assets" / "notebooks").glob("*/*.ipynb"))
     assert served == sorted(f"{slug}.ipynb" for slug in POSTS)
     for path in built.site.rglob("*"):
         if path.is_file():
             assert SECRET.encode() not in path.read_bytes(), path
-    assert json.loads((built.site / "notebooks" / "shown.ipynb").read_text())["cells"]
+    assert json.loads((built.site / "assets" / "notebooks" / "shown" / "shown.ipynb").read_text())["cells"]
 
 
 def test_feed_is_well_formed_and_its_values_are_text(built: Built) -> None:

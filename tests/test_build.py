@@ -102,7 +102,7 @@ def test_mkdocs_build_strict_passes(real_site: Path) -> None:
 @pytest.mark.slow
 def test_mkdocs_strict_fails_on_a_missing_figure(real_site: Path, tmp_path: Path) -> None:
     blog = tmp_path / "copy"
-    shutil.copytree(real_site, blog, ignore=shutil.ignore_patterns(".nbpress-cache", "site"))
+    shutil.copytree(real_site, blog, symlinks=True, ignore=shutil.ignore_patterns(".nbpress-cache", "site"))
     (blog / "assets" / "images" / "SLR_NN" / "output_7_0.png").unlink()
     proc = mkdocs(blog, "build", "--strict", "--site-dir", str(tmp_path / "site"))
     assert proc.returncode != 0

@@ -1,0 +1,113 @@
+"""MkDocs hook for what readers and feeds see around the posts.
+
+- `repo_url` and `site_url`, when mkdocs.yml leaves them unset, come from the git remote
+  `origin` of a GitHub repository (https://github.com/<owner>/<name> and its Pages address);
+  without such a remote they stay unset and no link to a repository is shown.
+- glightbox's stylesheet and scripts stay only on pages with a figure it opens.
+- The RSS feed names no image it does not have (mkdocs-rss-plugin writes `<url>None</url>`).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import subprocess
+from pathlib import Path
+from typing import Any
+
+from mkdocs.plugins import event_priority
+
+_GITHUB_REMOTE = re.compile(
+    r"^(?:https://github\.com/|git@github\.com:|ssh://git@github\.com/)([\w.-]+)/([\w.-]+?)(?:\.git)?/?$"
+)
+_GLIGHTBOX = re.compile(
+    r'<link[^>]*glightbox\.min\.css"?[^>]*>|<script[^>]*glightbox\.min\.js"?[^>]*></script>'
+    r'|<style id="?glightbox-style"?>.*?</style>|<script id="?init-glightbox"?>.*?</script>',
+    re.S,
+)
+log = logging.getLogger("mkdocs.hooks.reader")
+_ENCLOSURE = re.compile(r'<enclosure url="([^"]*)" type="[^"]*" (length="None")')
+_NO_IMAGE = re.compile(r"\s*<image>\s*<url>None</url>.*?</image>", re.S)
+
+
+def github_repository(root: Path) -> tuple[str, str] | None:
+    """Return (owner, name) of the GitHub repository `origin` names in the git checkout `root`."""
+    try:
+        proc = subprocess.run(
+            ["git", "-C", str(root), "remote", "get-url", "origin"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
+        )
+    except OSError:
+        return None
+    match = _GITHUB_REMOTE.match(proc.stdout.strip()) if proc.returncode == 0 else None
+    return (match.group(1), match.group(2)) if match else None
+
+
+@event_priority(100)  # before the plugins read site_url (rss, blog)
+def on_config(config: Any) -> Any:
+    """Fill repo_url, repo_name and site_url from the git remote when mkdocs.yml leaves them unset."""
+    if config.get("repo_url") and config.get("site_url"):
+        return config
+    found = github_repository(Path(config["config_file_path"]).resolve().parent)
+    if found is None:
+        if not config.get("site_url") and "rss" in config["plugins"]:
+            # A feed is absolute URLs or nothing: no site address, no feed (and no error).
+            log.info("nbpress: no site_url and no GitHub remote 'origin': the RSS feed is not written")
+            config["plugins"]["rss"].config.enabled = False
+        return config
+    owner, name = found
+    if not config.get("repo_url"):
+        config["repo_url"] = f"https://github.com/{owner}/{name}"
+        config["repo_name"] = config.get("repo_name") or f"{owner}/{name}"
+    if not config.get("site_url"):
+        user_site = name.lower() == f"{owner.lower()}.github.io"
+        config["site_url"] = f"https://{owner.lower()}.github.io/" + ("" if user_site else f"{name}/")
+    return config
+
+
+def on_post_page(output: str, page: Any, config: Any) -> str:
+    """Drop glightbox's files from a page that has no figure for it; elsewhere load them late.
+
+    The plugin puts its script in <head>, where it blocks the first paint; deferred, it runs
+    after the page is parsed, so the lightbox starts once the DOM is ready.
+    """
+    if 'class="glightbox"' not in output:
+        return _GLIGHTBOX.sub("", output)
+    output = re.sub(
+        r'<script src="([^"]*glightbox\.min\.js)"></script>', r'<script defer src="\1"></script>', output
+    )
+    # Its stylesheet matters only once a figure is opened: it does not hold the first paint.
+    output = re.sub(
+        r'<link href="([^"]*glightbox\.min\.css)" rel="stylesheet">',
+        r"""<link href="\1" rel="stylesheet" media="print" onload="this.media='all'">""",
+        output,
+    )
+    return re.sub(
+        r'(<script id="?init-glightbox"?>)(.*?)(</script>)',
+        lambda m: (
+            f'{m.group(1)}document.addEventListener("DOMContentLoaded", () => {{{m.group(2)}}});{m.group(3)}'
+        ),
+        output,
+        flags=re.S,
+    )
+
+
+def on_post_build(config: Any) -> None:
+    """Remove the image the RSS plugin names when it has none; give each enclosure its length."""
+    site = Path(config["site_dir"])
+    base = str(config.get("site_url") or "")
+
+    def length(match: re.Match[str]) -> str:
+        url = match.group(1)
+        path = site / url[len(base) :] if base and url.startswith(base) else None
+        size = path.stat().st_size if path is not None and path.is_file() else 0
+        return f'{match.group(0)[: -len(match.group(2))]}length="{size}"'
+
+    for feed in site.glob("feed_rss_*.xml"):
+        text = feed.read_text(encoding="utf-8")
+        fixed = _ENCLOSURE.sub(length, _NO_IMAGE.sub("", text))
+        if fixed != text:
+            feed.write_text(fixed, encoding="utf-8")
