@@ -5,6 +5,7 @@ Helpers (command lines, paths, comparisons) live in tests/helpers.py.
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 from collections.abc import Callable
@@ -13,7 +14,7 @@ from pathlib import Path
 import pytest
 from hypothesis import settings
 
-from tests.helpers import build_real_blog, copy_skeleton, mkdocs
+from tests.helpers import build_real_blog, copy_skeleton, mkdocs, write_post
 
 # CI replays the same examples every run, so a landing never hinges on a lucky draw; local
 # runs keep exploring new ones (a failure found there becomes an @example).
@@ -49,26 +50,7 @@ def blog(tmp_path: Path) -> Path:
 @pytest.fixture
 def add_post(blog: Path) -> Callable[..., Path]:
     """Return a function that writes a notebook into blog/posts from code cells and front matter."""
-    import nbformat
-    from nbformat.v4 import new_code_cell, new_notebook, new_raw_cell
-
-    def add(slug: str, *cells: str, front: str = "", tags: dict[int, list[str]] | None = None) -> Path:
-        nb = new_notebook(
-            metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}}
-        )
-        nb.cells.append(new_raw_cell(f"---\ntitle: {slug}\ndate: 2024-01-01\n{front}---"))
-        for i, src in enumerate(cells):
-            cell = new_code_cell(src)
-            if tags and i in tags:
-                cell.metadata["tags"] = tags[i]
-            nb.cells.append(cell)
-        for i, cell in enumerate(nb.cells):
-            cell["id"] = f"cell-{i}"
-        path = blog / "posts" / f"{slug}.ipynb"
-        nbformat.write(nb, path)
-        return path
-
-    return add
+    return functools.partial(write_post, blog)
 
 
 @pytest.fixture(scope="session")

@@ -80,6 +80,29 @@ def build_cli(
     )
 
 
+def write_post(
+    blog: Path, slug: str, *cells: str, front: str = "", tags: dict[int, list[str]] | None = None
+) -> Path:
+    """Write blog/posts/SLUG.ipynb from code cells (tagged by index) after a front matter cell."""
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_notebook, new_raw_cell
+
+    nb = new_notebook(
+        metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}}
+    )
+    nb.cells.append(new_raw_cell(f"---\ntitle: {slug}\ndate: 2024-01-01\n{front}---"))
+    for i, src in enumerate(cells):
+        cell = new_code_cell(src)
+        if tags and i in tags:
+            cell.metadata["tags"] = tags[i]
+        nb.cells.append(cell)
+    for i, cell in enumerate(nb.cells):
+        cell["id"] = f"cell-{i}"
+    path = blog / "posts" / f"{slug}.ipynb"
+    nbformat.write(nb, path)
+    return path
+
+
 def published(root: Path) -> dict[str, bytes]:
     """Return {path relative to root: bytes} of every file the build publishes."""
     files = [*(root / "site_src" / "posts").rglob("*"), *(root / "assets" / "images").rglob("*")]

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from nbpress.pipeline import Options, build, shard_of
-from tests.helpers import build_cli, build_command, without_execution_time
+from tests.helpers import build_cli, build_command, copy_skeleton, without_execution_time, write_post
 
 FIGURE = (
     "import numpy as np, matplotlib.pyplot as plt\n"
@@ -54,13 +54,21 @@ def set_markdown_cell(path: Path, text: str) -> None:
     nbformat.write(nb, path)
 
 
-@pytest.fixture
-def built(blog: Path, add_post: Callable[..., Path]) -> Path:
-    """A blog with one post holding a random number, built once."""
-    add_post("post", RANDOM, front="inputs: [data.csv]\n")
+@pytest.fixture(scope="module")
+def built_once(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A blog with one post holding a random number, built once for the module's tests."""
+    blog = copy_skeleton(tmp_path_factory.mktemp("cache") / "blog")
+    write_post(blog, "post", RANDOM, front="inputs: [data.csv]\n")
     (blog / "posts" / "data.csv").write_text("1,2\n")
     assert statuses(blog) == {"posts/post.ipynb": "executed"}
     return blog
+
+
+@pytest.fixture
+def built(built_once: Path, blog: Path) -> Path:
+    """A copy of `built_once` where `blog` (and so add_post) is: a test may change it."""
+    shutil.rmtree(blog)
+    return Path(shutil.copytree(built_once, blog, symlinks=True))
 
 
 def test_unchanged_post_is_left_alone(built: Path) -> None:
