@@ -140,6 +140,7 @@ def test_sigterm_ends_a_build_waiting_for_the_lock(blog: Path, add_post: Callabl
     assert not (blog / "site_src" / "posts" / "post.md").exists()
 
 
+@pytest.mark.slow
 def test_a_post_missing_a_figure_is_published_again(blog: Path, add_post: Callable[..., Path]) -> None:
     add_post("plots", PLOT.format(n=3, v=0))
     assert build_cli(blog).returncode == 0
@@ -212,6 +213,7 @@ def run_both_ways(
     return [c.outputs for c in ours.notebook.cells[1:]], [c.outputs for c in theirs.cells[1:]]
 
 
+@pytest.mark.slow
 def test_streams_come_out_as_nbclient_coalesced_them(blog: Path, add_post: Callable[..., Path]) -> None:
     """Keras-style progress (backspaces, carriage returns, many flushed pieces), interleaved streams,
     figures between pieces and cleared output give the outputs nbclient's coalescing gave."""
@@ -240,6 +242,7 @@ def test_streams_come_out_as_nbclient_coalesced_them(blog: Path, add_post: Calla
     assert "20/20" in str(ours[0])
 
 
+@pytest.mark.slow
 def test_megabyte_lines_end_the_build_in_seconds(blog: Path, add_post: Callable[..., Path]) -> None:
     """A few 1 MB lines kept the build busy for 14 minutes after the kernel was idle."""
     add_post("huge", "for _ in range(4): print('x' * 1_000_000)", "print('\\r'.join(['y' * 200_000] * 10))")
@@ -258,6 +261,7 @@ def test_megabyte_lines_end_the_build_in_seconds(blog: Path, add_post: Callable[
     assert truncate("y" * 200_000 + "\n").splitlines()[-1] in [line.strip() for line in md.splitlines()]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("delay", [0.0, 1.5, 3.0])
 def test_sigterm_ends_a_busy_build_within_5_seconds(
     blog: Path, add_post: Callable[..., Path], delay: float

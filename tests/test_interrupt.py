@@ -14,6 +14,7 @@ import pytest
 from tests.helpers import build_command, default_sigint, wait_for_kernels
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
 def test_signal_stops_build_and_kernels(
     blog: Path, add_post: Callable[..., Path], signum: signal.Signals
