@@ -120,9 +120,9 @@ def main(argv: list[str] | None = None) -> int:
 
         return prune_cache(args.root)
     if args.check:
-        from nbpress.cli import check
+        from nbpress.cli import check_posts
 
-        return check(args.root)
+        return check_posts(args.root)
     if args.report:
         from nbpress.cli import report
 

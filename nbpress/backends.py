@@ -11,9 +11,10 @@
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from .errors import ExecutionError
+from .notebook import FIGURE_TYPES, Cell, Notebook, outputs_of
+from .posts import Post
 
 INLINE = "module://matplotlib_inline.backend_inline"
 _INTERACTIVE = r"notebook|nbagg|widget|ipympl|module://ipympl\.backend_nbagg|webagg|WebAgg"
@@ -28,7 +29,7 @@ def _static(source: str) -> str:
     return _USE_RE.sub(lambda m: f"{m.group(1)}({m.group(2)}{INLINE}{m.group(2)}", source)
 
 
-def make_static(notebook: Any) -> dict[int, str]:
+def make_static(notebook: Notebook) -> dict[int, str]:
     """Point interactive backends at the inline one, in place; return {cell index: original source}."""
     originals: dict[int, str] = {}
     for index, cell in enumerate(notebook.cells):
@@ -41,26 +42,23 @@ def make_static(notebook: Any) -> dict[int, str]:
     return originals
 
 
-def restore(notebook: Any, originals: dict[int, str]) -> None:
+def restore(notebook: Notebook, originals: dict[int, str]) -> None:
     """Put back the sources make_static changed, so the post shows what the author wrote."""
     for index, source in originals.items():
         notebook.cells[index].source = source
 
 
-_FIGURE_TYPES = ("image/png", "image/jpeg", "image/svg+xml")
-
-
-def _figures(cell: Any, index: int) -> str:
+def _figures(cell: Cell, index: int) -> str:
     """Return ", figures output_<cell>_<n>" naming a cell's figure files as the post names them."""
     names = [
         f"output_{index}_{n}"
-        for n, output in enumerate(cell.get("outputs", []))
-        if any(t in output.get("data", {}) for t in _FIGURE_TYPES)
+        for n, output in enumerate(outputs_of(cell))
+        if any(t in output.get("data", {}) for t in FIGURE_TYPES)
     ]
     return f" (figure{'s' if len(names) > 1 else ''} {', '.join(names)})" if names else ""
 
 
-def warnings(post: Any, executed: Any) -> list[str]:
+def warnings(post: Post, executed: Notebook) -> list[str]:
     """Return the warnings about what the executed notebook asked for but a static page cannot show.
 
     One per cell that asks for an interactive matplotlib backend, naming the figures it drew
@@ -85,7 +83,7 @@ def warnings(post: Any, executed: Any) -> list[str]:
     return found
 
 
-def check_kernel(post: Any) -> None:
+def check_kernel(post: Post) -> None:
     """Raise ExecutionError, before anything runs, if the kernel the post needs is not installed."""
     name = post.front_matter.kernel
     if name == "python3":

@@ -15,19 +15,20 @@ import re
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from . import links
+from . import layout, links
 from .errors import SourceError, WriteError
+from .notebook import CachedOutputs, Notebook
 from .posts import Post
 
 EXEC_VERSION = "2"  # bump when execution itself changes in a way that alters outputs
-CACHE_DIR_NAME = ".nbpress-cache"
+CACHE_DIR_NAME = layout.CACHE  # the folder's name; its place: layout.Layout.cache
 MODULES_FILE = "modules.json"  # which distribution provides which module, while nothing is installed
 PINS_FILE = "pins.json"  # requirements.txt read, while it is unchanged
 
 
-def _digest(payload: Any) -> str:
+def _digest(payload: object) -> str:
     blob = json.dumps(payload, sort_keys=True, ensure_ascii=False, default=str).encode()
     return hashlib.sha256(blob).hexdigest()
 
@@ -156,7 +157,7 @@ def environment_fingerprint(root: Path) -> Environment:
     return Environment(root)
 
 
-def _code_cells(post: Post) -> list[Any]:
+def _code_cells(post: Post) -> list[list[object]]:
     return [
         [cell.source, sorted(cell.get("metadata", {}).get("tags", []))]
         for cell in post.notebook.cells
@@ -176,8 +177,8 @@ def input_digests(post: Post, posts_dir: Path) -> list[list[str]]:
         path = (posts_dir / name).resolve()
         if not path.is_file():
             raise SourceError(
-                f"{post.rel_path}: declared input {name!r} does not exist "
-                "(inputs are paths relative to posts/)."
+                f"declared input {name!r} does not exist (inputs are paths relative to posts/).",
+                path=post.rel_path,
             )
         digests.append([name, hashlib.sha256(path.read_bytes()).hexdigest()])
     return digests
@@ -242,7 +243,7 @@ def execution_key(post: Post, posts_dir: Path, env: Environment) -> str:
     return digest_parts(key_parts(post, posts_dir, env))
 
 
-def explain(old: Any, new: dict[str, Any], post: Post) -> str:
+def explain(old: object, new: dict[str, Any], post: Post) -> str:
     """Return which parts of the execution key changed, as a phrase: "tensorflow-cpu 2.21.0 -> 2.21.1"."""
     if not isinstance(old, dict):
         return "its record does not say what it ran with (built by an older nbpress)"
@@ -303,7 +304,7 @@ def render_key(post: Post, exec_key: str, renderer_fingerprint: str) -> str:
     """Return the key that changes when the generated Markdown may change."""
     from .markup import MARKUP_METADATA, bibliography_digest
 
-    cells: list[list[Any]] = []
+    cells: list[list[object]] = []
     for c in post.notebook.cells:
         meta = c.get("metadata", {})
         cells.append([c.cell_type, c.source, sorted(meta.get("tags", []))])
@@ -338,11 +339,11 @@ class Store:
     def _path(self, key: str) -> Path:
         return self.directory / f"{key}.json"
 
-    def load(self, key: str) -> list[Any] | None:
+    def load(self, key: str) -> CachedOutputs | None:
         """Return the cached outputs of each code cell, or None on a miss (see `lookup`)."""
         return self.lookup(key)[0]
 
-    def lookup(self, key: str) -> tuple[list[Any] | None, str | None]:
+    def lookup(self, key: str) -> tuple[CachedOutputs | None, str | None]:
         """Return (the cached outputs of each code cell or None on a miss, a warning or None).
 
         A corrupt or unreadable entry, or one of the wrong shape, is a miss with a one-line
@@ -360,7 +361,7 @@ class Store:
             problem = _outputs_problem(outputs)
             if problem:
                 raise ValueError(problem)
-            return outputs, None
+            return cast(CachedOutputs, outputs), None  # its shape checked just above
         except (OSError, ValueError) as err:
             return None, (
                 f"cache entry {self.directory.name}/{path.name} is unreadable ({err}); "
@@ -399,14 +400,14 @@ class Store:
             entry["parts"] = parts
         self._write(f"{key}.json", json.dumps(entry, ensure_ascii=False, sort_keys=True))
 
-    def read_json(self, name: str) -> Any:
+    def read_json(self, name: str) -> object:
         """Return the JSON document `name` of the store, or None if it is missing or unreadable."""
         try:
             return json.loads((self.directory / name).read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return None
 
-    def write_json(self, name: str, data: Any) -> None:
+    def write_json(self, name: str, data: object) -> None:
         """Replace the JSON document `name` of the store atomically."""
         self._write(name, json.dumps(data, sort_keys=True))
 
@@ -469,7 +470,7 @@ class Store:
         return removed
 
 
-_OUTPUT_FIELDS: dict[str, dict[str, Any]] = {
+_OUTPUT_FIELDS: dict[str, dict[str, type | tuple[type, ...]]] = {
     # output_type: {field: the type its value must have}
     "stream": {"name": str, "text": (str, list)},
     "display_data": {"data": dict, "metadata": dict},
@@ -478,7 +479,7 @@ _OUTPUT_FIELDS: dict[str, dict[str, Any]] = {
 }
 
 
-def _outputs_problem(outputs: Any) -> str | None:
+def _outputs_problem(outputs: object) -> str | None:
     """Return what is wrong with a cache entry's outputs (a list per code cell), or None."""
     if not isinstance(outputs, list):
         return "its outputs are not a list"
@@ -505,12 +506,12 @@ def _outputs_problem(outputs: Any) -> str | None:
     return None
 
 
-def _is_text(value: Any) -> bool:
+def _is_text(value: object) -> bool:
     """Return True for a notebook text value: a string, or a list of strings."""
     return isinstance(value, str) or (isinstance(value, list) and all(isinstance(v, str) for v in value))
 
 
-def with_outputs(post: Post, outputs: list[Any]) -> Any:
+def with_outputs(post: Post, outputs: CachedOutputs) -> Notebook:
     """Return a copy of the post's notebook with cached outputs put back into its code cells."""
     import copy
 

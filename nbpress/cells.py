@@ -9,15 +9,11 @@ collapsible blocks, stderr) is applied to the cleaned notebook by `apply_display
 from __future__ import annotations
 
 import re
-from typing import Any
 
 import yaml
 
 from .errors import SourceError
-
-REMOVED = "nbpress_remove"  # the marker outputs.clean_notebook sets on a hidden cell
-OPTION_LINES = "nbpress_option_lines"  # leading lines of flags and options, not shown
-OPEN = "nbpress_open"  # the collapsible parts shown open: "input"
+from .notebook import Key, Notebook, outputs_of
 
 # fastpages (and nbdev) comment flags -> (tags, parts shown open).
 FLAGS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
@@ -33,7 +29,7 @@ FLAGS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "collapse_output": (("hide-output",), ()),
 }
 # Quarto cell options -> {value: tags}.
-QUARTO: dict[str, dict[Any, tuple[str, ...]]] = {
+QUARTO: dict[str, dict[bool | str, tuple[str, ...]]] = {
     "echo": {False: ("remove-input",)},
     "output": {False: ("remove-output",)},
     "include": {False: ("remove-cell",)},
@@ -65,7 +61,7 @@ def _leading_options(source: str) -> tuple[list[str], list[str], int]:
     return flags, options, count
 
 
-def normalise(notebook: Any, rel: str) -> None:
+def normalise(notebook: Notebook, rel: str) -> None:
     """Add Jupyter Book tags for each code cell's fastpages flags and Quarto options, in place.
 
     Raises SourceError naming the cell when its `#|` options are not valid YAML.
@@ -97,12 +93,12 @@ def normalise(notebook: Any, rel: str) -> None:
             cell.metadata.setdefault("label", options["label"])
         existing = list(cell.metadata.get("tags", []))
         cell.metadata["tags"] = existing + [t for t in dict.fromkeys(tags) if t not in existing]
-        cell.metadata[OPTION_LINES] = count
+        cell.metadata[Key.OPTION_LINES] = count
         if shown_open:
-            cell.metadata[OPEN] = sorted(set(shown_open))
+            cell.metadata[Key.OPEN] = sorted(set(shown_open))
 
 
-def _parse_options(lines: list[str], rel: str, cell_number: int) -> dict[str, Any]:
+def _parse_options(lines: list[str], rel: str, cell_number: int) -> dict[str, object]:
     if not lines:
         return {}
     try:
@@ -116,36 +112,34 @@ def _parse_options(lines: list[str], rel: str, cell_number: int) -> dict[str, An
     return data if isinstance(data, dict) else {}
 
 
-def apply_display(notebook: Any, stderr: str, rel: str) -> list[str]:
+def apply_display(notebook: Notebook, stderr: str, rel: str) -> list[str]:
     """Apply the display-only tags and the post's `stderr` mode to a cleaned notebook, in place.
 
     Returns one warning per visible cell that wrote to stderr when `stderr` is "warn".
     """
     warnings: list[str] = []
     for index, cell in enumerate(notebook.cells):
-        if cell.cell_type != "code" or cell.metadata.get(REMOVED):
+        if cell.cell_type != "code" or cell.metadata.get(Key.REMOVE):
             continue
         tags = set(cell.metadata.get("tags", []))
-        count = cell.metadata.get(OPTION_LINES, 0)
+        count = cell.metadata.get(Key.OPTION_LINES, 0)
         if count:
             cell.source = "\n".join(cell.source.splitlines()[count:])
         if "remove-input" in tags:
             # Where nbconvert's templates look for it.
             cell.metadata.setdefault("transient", {})["remove_source"] = True
-        is_open = "input" in cell.metadata.get(OPEN, [])
+        is_open = "input" in cell.metadata.get(Key.OPEN, [])
         if tags & {"hide-input", "hide-cell"}:
-            cell.metadata["nbpress_fold_input"] = "open" if is_open else "closed"
-        if tags & {"hide-output", "hide-cell"} and cell.get("outputs"):
-            cell.metadata["nbpress_fold_output"] = "closed"
+            cell.metadata[Key.FOLD_INPUT] = "open" if is_open else "closed"
+        if tags & {"hide-output", "hide-cell"} and outputs_of(cell):
+            cell.metadata[Key.FOLD_OUTPUT] = "closed"
         dropped = {
             name for name, tag in (("stderr", "remove-stderr"), ("stdout", "remove-stdout")) if tag in tags
         }
         if stderr == "remove":
             dropped.add("stderr")
         outputs = [
-            o
-            for o in cell.get("outputs", [])
-            if not (o.get("output_type") == "stream" and o.get("name") in dropped)
+            o for o in outputs_of(cell) if not (o.get("output_type") == "stream" and o.get("name") in dropped)
         ]
         cell.outputs = outputs
         if stderr == "warn":

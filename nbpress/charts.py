@@ -18,6 +18,10 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from .notebook import Key, Notebook, Output, code_outputs, note, outputs_of
+from .notebook import text_of as _join
+from .sanitize import sanitize_html
+
 PLOTLY = "application/vnd.plotly.v1+json"
 VEGALITE = tuple(f"application/vnd.vegalite.v{n}+json" for n in (6, 5, 4))
 VEGA = tuple(f"application/vnd.vega.v{n}+json" for n in (6, 5))
@@ -58,11 +62,7 @@ class Charts:
     warnings: list[str] = field(default_factory=list)
 
 
-def _join(value: Any) -> str:
-    return "".join(value) if isinstance(value, list) else str(value)
-
-
-def kind(data: Mapping[str, Any]) -> str | None:
+def kind(data: Mapping[str, object]) -> str | None:
     """Return which chart an output's data is ("plotly", "vega-lite", ...), or None.
 
     "bokeh-load" and "bokeh-target" are bokeh's loader and its empty target div: dropped,
@@ -90,12 +90,12 @@ def kind(data: Mapping[str, Any]) -> str | None:
     return None
 
 
-def is_chart(data: Mapping[str, Any]) -> bool:
+def is_chart(data: Mapping[str, object]) -> bool:
     """Return True if `data` is a chart output this step turns into a safe embed."""
     return kind(data) is not None
 
 
-def embed_json(value: Any) -> str:
+def embed_json(value: object) -> str:
     """Return `value` as JSON that cannot end its <script> element or break a Markdown block.
 
     <, > and & become \\u escapes (no "</script>", no "<!--"), and so do U+2028 and U+2029.
@@ -112,7 +112,7 @@ def embed_json(value: Any) -> str:
     return text
 
 
-def attach_widget_state(notebook: Any) -> Any:
+def attach_widget_state(notebook: Notebook) -> Notebook:
     """Return the notebook with each widget view's saved state copied into that output, in place.
 
     nbclient saves widget state in the notebook's metadata, which the build cache does not
@@ -122,27 +122,19 @@ def attach_widget_state(notebook: Any) -> Any:
     state = saved.get("state", {}) if isinstance(saved, dict) else {}
     if not isinstance(state, dict) or not state:
         return notebook
-    for output in _outputs(notebook):
+    for output in code_outputs(notebook):
         view = output.get("data", {}).get(WIDGET_VIEW)
         if isinstance(view, dict) and view.get("model_id") in state:
-            output.setdefault("metadata", {})["nbpress_widget_state"] = _reachable(
-                state, str(view["model_id"])
-            )
+            output.setdefault("metadata", {})[Key.WIDGET_STATE] = _reachable(state, str(view["model_id"]))
     return notebook
 
 
-def _outputs(notebook: Any) -> Iterator[Any]:
-    for cell in notebook.cells:
-        if cell.cell_type == "code":
-            yield from cell.get("outputs", [])
-
-
-def _reachable(state: dict[str, Any], root: str, ordered: bool = False) -> dict[str, Any]:
+def _reachable(state: dict[str, object], root: str, ordered: bool = False) -> dict[str, object]:
     """Return the models of `state` that the model `root` refers to, itself included.
 
     Sorted by id, or with `ordered` in the order they are reached (depth first, in key order).
     """
-    found: dict[str, Any] = {}
+    found: dict[str, object] = {}
     todo = [root]
     while todo:
         model_id = todo.pop()
@@ -153,7 +145,7 @@ def _reachable(state: dict[str, Any], root: str, ordered: bool = False) -> dict[
     return found if ordered else dict(sorted(found.items()))
 
 
-def transform(notebook: Any, rel_path: str) -> Charts:
+def transform(notebook: Notebook, rel_path: str) -> Charts:
     """Turn the chart outputs of a cleaned notebook into embeds, in place; return what the page needs.
 
     A chart output's data is replaced by its PNG (kept as a figure) or nothing, and its
@@ -161,13 +153,13 @@ def transform(notebook: Any, rel_path: str) -> Charts:
     """
     found = Charts()
     needed: set[str] = set()
-    widget_state: dict[str, Any] = {}
-    widgets: list[Any] = []
+    widget_state: dict[str, object] = {}
+    widgets: list[Output] = []
     for index, cell in enumerate(notebook.cells):
-        if cell.cell_type != "code" or cell.metadata.get("nbpress_remove"):
+        if cell.cell_type != "code" or cell.metadata.get(Key.REMOVE):
             continue
-        kept = []
-        for number, output in enumerate(cell.get("outputs", [])):
+        kept: list[Output] = []
+        for number, output in enumerate(outputs_of(cell)):
             where = f"{rel_path}, cell {index + 1}"
             if output.get("output_type") == "stream":
                 match = _UNSHOWN_NOTE.match(_join(output.get("text", "")))
@@ -195,19 +187,19 @@ def transform(notebook: Any, rel_path: str) -> Charts:
                     output["data"] = {"image/png": png}
                     kept.append(output)
                 else:
-                    kept.append(_note(f"an interactive {_NAMES[what]} cannot be shown on a static page"))
+                    kept.append(note(f"an interactive {_NAMES[what]} cannot be shown on a static page"))
                 continue
             if what == "widget":
                 widgets.append(output)
             needed.update(libraries)
             png = data.get("image/png")
-            note = f"[nbpress: an interactive {_NAMES[what]}; it needs JavaScript]"
+            js_note = f"[nbpress: an interactive {_NAMES[what]}; it needs JavaScript]"
             output["data"] = {"image/png": png} if png else {}
-            output.setdefault("metadata", {})["nbpress_chart"] = {
+            output.setdefault("metadata", {})[Key.CHART] = {
                 "html": (
                     f'<div class="nbpress-chart nbpress-chart-{html.escape(what)}" id="{element}" '
                     f'data-nbpress-chart="{html.escape(what)}" data-search-exclude>{body}'
-                    + ("" if png else f'<p class="nbpress-chart-note">{html.escape(note)}</p>')
+                    + ("" if png else f'<p class="nbpress-chart-note">{html.escape(js_note)}</p>')
                     + "</div>"
                 ),
                 "static": bool(png),
@@ -220,13 +212,13 @@ def transform(notebook: Any, rel_path: str) -> Charts:
     return found
 
 
-def _embed_widget_state(widgets: list[Any], widget_state: dict[str, Any]) -> None:
+def _embed_widget_state(widgets: list[Output], widget_state: dict[str, object]) -> None:
     """Put the page's one widget state in its first widget's embed; give models stable ids.
 
     The manager draws every view tag of the page from one state. Kernels name models with
     random ids; renamed in order of appearance, a re-execution publishes the same Markdown.
     """
-    views = [re.search(r'"model_id":"([^"]+)"', w["metadata"]["nbpress_chart"]["html"]) for w in widgets]
+    views = [re.search(r'"model_id":"([^"]+)"', w["metadata"][Key.CHART]["html"]) for w in widgets]
     order: list[str] = []
     for match in views:
         if match:
@@ -241,7 +233,7 @@ def _embed_widget_state(widgets: list[Any], widget_state: dict[str, Any]) -> Non
     state = {"version_major": 2, "version_minor": 0, "state": {names[k]: widget_state[k] for k in order}}
     tag = f'<script type="{WIDGET_STATE}">{rename(embed_json(state))}</script>'
     for number, output in enumerate(widgets):
-        chart = output["metadata"]["nbpress_chart"]
+        chart = output["metadata"][Key.CHART]
         chart["html"] = rename(chart["html"])
         if number == 0:
             chart["html"] = chart["html"].replace("data-search-exclude>", f"data-search-exclude>{tag}", 1)
@@ -257,23 +249,17 @@ _NAMES = {
 }
 
 
-def _note(text: str) -> Any:
-    from .outputs import note
-
-    return note(text)
-
-
 class _Unshown(Exception):
     """An interactive output that cannot be drawn; its message says why."""
 
 
-def _script(kind_: str, value: Any) -> str:
+def _script(kind_: str, value: object) -> str:
     """Return the <script> element holding a chart's JSON for charts.js; it never runs."""
     attributes = f'type="application/json" class="nbpress-chart-data" data-kind="{kind_}"'
     return f"<script {attributes}>{_checked_json(value)}</script>"
 
 
-def _checked_json(value: Any) -> str:
+def _checked_json(value: object) -> str:
     """Return embed_json(value); raise _Unshown if it holds NaN or infinity (not JSON)."""
     try:
         return embed_json(value)
@@ -282,7 +268,7 @@ def _checked_json(value: Any) -> str:
 
 
 def _embed(
-    what: str, data: Mapping[str, Any], metadata: Mapping[str, Any], widget_state: dict[str, Any]
+    what: str, data: Mapping[str, object], metadata: Mapping[str, object], widget_state: dict[str, object]
 ) -> tuple[list[str], str]:
     """Return (libraries, embed HTML) of one chart output; raise _Unshown if it cannot be drawn."""
     if what == "plotly":
@@ -316,34 +302,36 @@ _PLOTLY_MAPS = {
 }
 
 
-def _plotly_figure(figure: dict[str, Any]) -> dict[str, Any]:
+def _plotly_figure(figure: dict[str, object]) -> dict[str, object]:
     """Return the figure's data and layout; raise _Unshown for a map (its tiles are another site's).
 
     Layout images are kept only when embedded (data: URLs): any other would be fetched.
     """
     data = figure.get("data")
-    traces: list[Any] = data if isinstance(data, list) else []
+    traces: list[object] = data if isinstance(data, list) else []
     for trace in traces:
         kind_ = str(trace.get("type", "")) if isinstance(trace, dict) else ""
         if kind_ in _PLOTLY_MAPS:
             raise _Unshown(f"a plotly {kind_} map (its tiles or outlines would come from another site)")
-    layout = dict(figure.get("layout") or {})
-    if isinstance(layout.get("images"), list):
+    given = figure.get("layout")
+    layout: dict[str, object] = dict(given) if isinstance(given, dict) else {}
+    images = layout.get("images")
+    if isinstance(images, list):
         layout["images"] = [
             image
-            for image in layout["images"]
+            for image in images
             if isinstance(image, dict) and str(image.get("source", "")).startswith("data:")
         ]
     return {"data": traces, "layout": layout}
 
 
-def _vega(mode: str, spec: Any) -> tuple[list[str], str]:
+def _vega(mode: str, spec: object) -> tuple[list[str], str]:
     if not isinstance(spec, dict):
         raise _Unshown(f"a {mode} chart without its spec")
     return ["vega", "vega-embed", *(["vega-lite"] if mode == "vega-lite" else [])], _script(mode, spec)
 
 
-def _altair_spec(page: str) -> tuple[Any, dict[str, Any]]:
+def _altair_spec(page: str) -> tuple[object, dict[str, object]]:
     """Return (spec, embed options) from altair's HTML: the JSON arguments of its closing call."""
     start = page.rfind("})(")
     decoder = json.JSONDecoder()
@@ -406,7 +394,7 @@ _BOKEH_REFUSED = (
 _BOKEH_HTML_TEXT = ("Div", "HTMLTitle", "HTMLLabel", "HTMLLabelSet", "Markdown")
 
 
-def _bokeh_models(value: Any) -> Iterator[dict[str, Any]]:
+def _bokeh_models(value: object) -> Iterator[dict[str, Any]]:
     """Yield every model object ({"type": "object", "name": ...}) inside a bokeh document."""
     if isinstance(value, dict):
         if value.get("type") == "object" and isinstance(value.get("name"), str):
@@ -420,8 +408,6 @@ def _bokeh_models(value: Any) -> Iterator[dict[str, Any]]:
 
 def _bokeh_check(model: dict[str, Any]) -> None:
     """Sanitize one bokeh model's HTML in place; raise _Unshown for one that would run code."""
-    from .outputs import sanitize_html
-
     name = str(model["name"])
     if name.startswith(_BOKEH_REFUSED) or name.endswith("TileSource"):
         raise _Unshown(f"a bokeh plot with {name} (code, raw HTML or another site's files)")
@@ -451,8 +437,10 @@ def _bokeh_bundles(doc: dict[str, Any]) -> list[str]:
     return bundles
 
 
-def _widget(view: Any, metadata: Mapping[str, Any], widget_state: dict[str, Any]) -> tuple[list[str], str]:
-    state = metadata.get("nbpress_widget_state")
+def _widget(
+    view: object, metadata: Mapping[str, object], widget_state: dict[str, object]
+) -> tuple[list[str], str]:
+    state = metadata.get(Key.WIDGET_STATE)
     model_id = view.get("model_id") if isinstance(view, dict) else None
     if not isinstance(state, dict) or model_id not in state:
         raise _Unshown("a widget without saved state (re-run the post with --force)")
@@ -480,8 +468,6 @@ def _safe_model(model: dict[str, Any]) -> dict[str, Any]:
 
     Raises _Unshown for a widget that would load another site's file.
     """
-    from .outputs import sanitize_html
-
     model = json.loads(json.dumps(model))
     state = model.get("state", {})
     name = str(model.get("model_name", ""))
@@ -502,8 +488,6 @@ def _safe_model(model: dict[str, Any]) -> dict[str, Any]:
 
 def _safe_output(output: dict[str, Any]) -> dict[str, Any]:
     """Return an Output widget's output with only text, images and sanitized HTML left."""
-    from .outputs import sanitize_html
-
     if output.get("output_type") not in ("display_data", "execute_result"):
         return output
     data = output.get("data", {})

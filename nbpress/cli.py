@@ -16,9 +16,8 @@ from types import FrameType
 from typing import Any, TextIO
 
 from .errors import BuildInterrupted, NbpressError
-from .pipeline import Options, PostResult, Reporter, build, default_jobs
+from .pipeline import Options, PostResult, Reporter, Status, build, default_jobs
 
-COUNTED = ("executed", "cached", "unchanged", "removed", "failed")
 EXIT_INTERRUPTED = 130
 
 
@@ -100,7 +99,9 @@ class LiveReporter(PlainReporter):
     def finished(self, result: PostResult) -> None:
         """Move the post from the running table to the printed lines."""
         self.running.pop(result.name, None)
-        colour = {"failed": "red", "executed": "green", "cached": "blue"}.get(result.status, "dim")
+        colour = {Status.FAILED: "red", Status.EXECUTED: "green", Status.CACHED: "blue"}.get(
+            result.status, "dim"
+        )
         if result.error is not None and result.detail:
             self.live.console.print(result.detail.rstrip(), markup=False, highlight=False)
         self.live.console.print(f"[{colour}]{result.status:<9}[/]", _line(result)[10:], highlight=False)
@@ -120,7 +121,7 @@ class LiveReporter(PlainReporter):
 
 def summary(results: list[PostResult], cache_size: tuple[int, int] | None = None) -> str:
     """Return the closing line: how many posts ended in each status, how many warnings, the cache's size."""
-    counts = {s: sum(r.status == s for r in results) for s in COUNTED}
+    counts = {s: sum(r.status == s for r in results) for s in Status}
     parts = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
     warnings = sum(len(r.warnings) for r in results)
     noted = f"; {warnings} warning{'s' if warnings != 1 else ''}" if warnings else ""
@@ -197,10 +198,11 @@ def run(
             reporter.stop()
     if live and results:
         _summary_table(results)
-    from .cache import CACHE_DIR_NAME, Store
+    from .cache import Store
+    from .layout import Layout
 
-    print(summary(results, Store(root.resolve() / CACHE_DIR_NAME).size()))
-    failed = [r for r in results if r.status == "failed"]
+    print(summary(results, Store(Layout(root.resolve()).cache).size()))
+    failed = [r for r in results if r.status is Status.FAILED]
     if failed:
         # Each error was printed once already, with its post; this only names them together.
         print(f"failed: {', '.join(r.name for r in failed)}", file=sys.stderr)
@@ -234,9 +236,9 @@ def report(root: Path) -> int:
     return 1 if any(r.status in ("failed", "unreadable") for r in found) else 0
 
 
-def check(root: Path) -> int:
+def check_posts(root: Path) -> int:
     """Print the posts whose generated Markdown is stale or missing; return 1 if there are any."""
-    from .check import check as find_stale
+    from .check import Problem, find_stale
 
     try:
         current, findings = find_stale(root)
@@ -245,7 +247,7 @@ def check(root: Path) -> int:
         return 2
     for finding in findings:
         # An error's message already starts with the file's name.
-        where = "" if finding.problem == "error" else f"{finding.name}: "
+        where = "" if finding.problem is Problem.ERROR else f"{finding.name}: "
         print(f"{finding.problem:<8} {where}{finding.reason}", file=sys.stderr)
     if findings:
         print(f"{len(findings)} not current, {current} current; run python build.py and commit the result.")

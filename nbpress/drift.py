@@ -23,7 +23,7 @@ _PROVENANCE = re.compile(r"^\*Executed .*\*$", re.M)
 _RECORD = re.compile(r"^nbpress:\n(?:[ -].*\n)*", re.M)
 
 
-def normalise(text: str) -> str:
+def mask_bookkeeping(text: str) -> str:
     """Return a post's Markdown with its bookkeeping and volatile tokens masked, line for line.
 
     Each line stays where it was, so a line number of the result is one of the post.
@@ -39,8 +39,8 @@ def diff(old: str, new: str, name: str) -> list[str]:
     """Return the unified diff of two versions of a post after masking; empty if they agree."""
     return list(
         difflib.unified_diff(
-            normalise(old).splitlines(),
-            normalise(new).splitlines(),
+            mask_bookkeeping(old).splitlines(),
+            mask_bookkeeping(new).splitlines(),
             f"{name} (committed)",
             f"{name} (re-executed)",
             lineterm="",
@@ -50,7 +50,7 @@ def diff(old: str, new: str, name: str) -> list[str]:
 
 def first_difference(old: str, new: str) -> tuple[int, str, str] | None:
     """Return (line number in `new`, old line, new line) of the first masked difference, or None."""
-    a, b = normalise(old).splitlines(), normalise(new).splitlines()
+    a, b = mask_bookkeeping(old).splitlines(), mask_bookkeeping(new).splitlines()
     for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes():
         if tag != "equal":
             return j1 + 1, a[i1] if i1 < i2 else "", b[j1] if j1 < j2 else ""
@@ -91,18 +91,16 @@ def committed(root: Path, path: Path, revision: str) -> str | None:
     return proc.stdout if proc.returncode == 0 else None
 
 
-def check(root: Path, revision: str = "HEAD") -> dict[str, list[str]]:
+def find_drift(root: Path, revision: str = "HEAD") -> dict[str, list[str]]:
     """Return {source notebook: lines} for every generated post that drifted from `revision`.
 
     The first line names the cell and the first differing line; a unified diff follows.
     """
-    from .write import read_record
+    from .layout import Layout
+    from .write import generated_posts
 
     drifted: dict[str, list[str]] = {}
-    for path in sorted((root / "site_src" / "posts").glob("*.md")):
-        record = read_record(path)
-        if record is None:
-            continue  # the author's own page, not a generated post
+    for path, record in generated_posts(Layout(root).generated):
         old = committed(root, path, revision)
         if old is None:
             continue  # a new post has nothing to drift from
@@ -126,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--root", type=Path, default=Path.cwd(), help="the blog's folder")
     parser.add_argument("--revision", default="HEAD", help="the git revision to compare with")
     args = parser.parse_args(argv)
-    drifted = check(args.root.resolve(), args.revision)
+    drifted = find_drift(args.root.resolve(), args.revision)
     for source, lines in drifted.items():
         print("\n".join(lines[1:80]))
         print(

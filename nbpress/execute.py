@@ -17,11 +17,15 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from . import backends
 from .errors import BuildInterrupted, CellTimeoutError, ExecutionError, KernelDiedError, NbpressError
+from .notebook import Cell, Notebook, Output
 from .posts import Post
+
+if TYPE_CHECKING:
+    from nbclient.exceptions import CellExecutionError
 
 # Variables every kernel gets: stable hashing, and no debugger chatter on stderr.
 KERNEL_ENV = {"PYTHONHASHSEED": "0", "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
@@ -32,12 +36,13 @@ class Executed:
     """The outcome of running one post: its executed notebook or its error, and seconds taken."""
 
     post: Post
-    notebook: Any | None
+    notebook: Any  # nbpress.notebook.Notebook, or None when `error` is set
     error: NbpressError | None
     seconds: float
 
 
-def _first_line(text: str) -> str:
+def _last_line(text: str) -> str:
+    """Return the last non-blank line of `text`, stripped ("" if there is none)."""
     lines = [line for line in text.strip().splitlines() if line.strip()]
     return lines[-1].strip() if lines else ""
 
@@ -125,13 +130,13 @@ class StreamText:
         return head + f"[nbpress: output truncated, {self.total - len(head):,} more characters not shown]\n"
 
 
-def _swap_stderr_before_stdout(outputs: list[Any]) -> None:
+def _swap_stderr_before_stdout(outputs: list[Output]) -> None:
     """Put a stdout stream before a stderr one right after it, as nbclient's coalescing did.
 
     The two arrive asynchronously; a fixed order keeps outputs (and figure numbers) stable.
     """
     for i, output in enumerate(outputs):
-        following = outputs[i + 1] if i + 1 < len(outputs) else {}
+        following: Output = outputs[i + 1] if i + 1 < len(outputs) else {}
         if (
             output.get("output_type") == following.get("output_type") == "stream"
             and output.get("name") == "stderr"
@@ -196,6 +201,7 @@ def _client_class() -> type:
     Made on first use: importing nbclient costs a second a no-op build does not pay.
     """
     from nbclient import NotebookClient
+    from nbformat import NotebookNode
 
     from .outputs import MAX_TEXT_CHARS
 
@@ -204,10 +210,12 @@ def _client_class() -> type:
 
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, coalesce_streams=False, **kwargs)
-            self.streams: dict[str, tuple[Any, StreamText]] = {}
+            self.streams: dict[str, tuple[NotebookNode, StreamText]] = {}
             self.tree = _Tree()
 
-        async def async_execute_cell(self, cell: Any, cell_index: int, *args: Any, **kwargs: Any) -> Any:
+        async def async_execute_cell(
+            self, cell: NotebookNode, cell_index: int, *args: Any, **kwargs: Any
+        ) -> NotebookNode:
             self.streams = {}
             self.tree.note(_kernel_pid(self))
             try:
@@ -216,7 +224,7 @@ def _client_class() -> type:
                 self._finish_streams(cell)
                 self.tree.note(_kernel_pid(self))
 
-        def _finish_streams(self, cell: Any) -> None:
+        def _finish_streams(self, cell: NotebookNode) -> None:
             for output, text in self.streams.values():
                 output["text"] = text.text(MAX_TEXT_CHARS)
             self.streams = {}
@@ -224,8 +232,8 @@ def _client_class() -> type:
                 _swap_stderr_before_stdout(cell.outputs)
 
         def output(
-            self, outs: list[Any], msg: dict[str, Any], display_id: str | None, cell_index: int
-        ) -> Any:
+            self, outs: list[NotebookNode], msg: dict[str, Any], display_id: str | None, cell_index: int
+        ) -> NotebookNode | None:
             parent = msg["parent_header"].get("msg_id")
             if self.output_hook_stack[parent]:
                 return super().output(outs, msg, display_id, cell_index)  # a widget's own output
@@ -247,7 +255,7 @@ def _client_class() -> type:
             self.streams[name] = (out, text)
             return out
 
-        def clear_output(self, outs: list[Any], msg: dict[str, Any], cell_index: int) -> None:
+        def clear_output(self, outs: list[NotebookNode], msg: dict[str, Any], cell_index: int) -> None:
             super().clear_output(outs, msg, cell_index)
             # An immediate clear empties the outputs: the streams start again.
             self.streams = {k: v for k, v in self.streams.items() if any(o is v[0] for o in outs)}
@@ -306,7 +314,7 @@ class _PortTaken(Exception):
         self.error = error
 
 
-async def execute_post(post: Post, cwd: Path, stop: _Stop | None = None) -> Any:
+async def execute_post(post: Post, cwd: Path, stop: _Stop | None = None) -> Notebook:
     """Return a copy of the post's notebook executed in a fresh kernel in `cwd`.
 
     Raises ExecutionError (or a subclass) naming the post and the 1-based cell number.
@@ -325,13 +333,13 @@ async def execute_post(post: Post, cwd: Path, stop: _Stop | None = None) -> Any:
             attempt += 1
 
 
-async def _execute_once(post: Post, cwd: Path, stop: _Stop | None) -> Any:
+async def _execute_once(post: Post, cwd: Path, stop: _Stop | None) -> Notebook:
     """Run the post once in a new kernel (execute_post's body, one kernel start)."""
     nb = copy.deepcopy(post.notebook)
     originals = backends.make_static(nb)  # interactive matplotlib backends run inline
     current: dict[str, int] = {"cell": -1}
 
-    def on_cell_start(cell: Any, cell_index: int) -> None:
+    def on_cell_start(cell: Cell, cell_index: int) -> None:
         if stop is not None and stop.requested:
             # A kernel that finished starting after the stop: run nothing more in it.
             raise BuildInterrupted("the build was interrupted.")
@@ -399,6 +407,8 @@ async def _run(client: Any, env: dict[str, str], log: IO[bytes], post: Post, cur
             _exception_line(err),
             "fix the cell, or tag it raises-exception if the error is the point",
             traceback=str(err),
+            name=str(err.ename),
+            value=str(err.evalue),
         ) from None
     except NbTimeout:
         cell = current["cell"] + 1
@@ -421,7 +431,7 @@ async def _run(client: Any, env: dict[str, str], log: IO[bytes], post: Post, cur
         error = ExecutionError(
             post.rel_path,
             cell,
-            f"the kernel could not run the notebook ({type(err).__name__}: {_first_line(str(err))})",
+            f"the kernel could not run the notebook ({type(err).__name__}: {_last_line(str(err))})",
             f"check that the kernel {post.front_matter.kernel!r} is installed",
             traceback=_tail(log),
         )
@@ -430,14 +440,14 @@ async def _run(client: Any, env: dict[str, str], log: IO[bytes], post: Post, cur
         raise error from None
 
 
-def _exception_line(err: Any) -> str:
+def _exception_line(err: CellExecutionError) -> str:
     """Return "Name: message" of a cell's exception.
 
     An exception raised while IPython displays a result (a failing _repr_html_) reaches nbclient
     as "NoneType: None"; the real one is the last line of the traceback it printed.
     """
     if err.ename not in ("NoneType", "") and str(err.evalue) != "None":
-        return f"{err.ename}: {_first_line(str(err.evalue)) or err.ename}"
+        return f"{err.ename}: {_last_line(str(err.evalue)) or err.ename}"
     from .outputs import strip_ansi
 
     for line in reversed(strip_ansi(str(getattr(err, "traceback", ""))).splitlines()):
@@ -471,6 +481,8 @@ async def _run_all(
             try:
                 nb = await execute_post(post, cwd, stop)
                 result = Executed(post, nb, None, time.perf_counter() - start)
+            except BuildInterrupted:
+                return  # raised only once a stop was requested: nothing to report
             except NbpressError as err:
                 result = Executed(post, None, err, time.perf_counter() - start)
             if not stop.requested:

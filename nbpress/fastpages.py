@@ -21,6 +21,7 @@ from typing import Any
 import yaml
 
 from .errors import SourceError
+from .notebook import Cell
 
 _DATED = re.compile(r"^(\d{4}-\d{2}-\d{2})-(.+)$")
 _TITLE = re.compile(r"^#\s+(.+?)\s*#*\s*$")
@@ -43,7 +44,7 @@ def split_dated_name(stem: str) -> tuple[dt.date | None, str]:
     return None, stem
 
 
-def is_front_matter_cell(cell: Any) -> bool:
+def is_front_matter_cell(cell: Cell) -> bool:
     """Return True if `cell` is a fastpages front matter cell: `# Title`, then `>` and `- key:` lines."""
     if cell.get("cell_type") != "markdown":
         return False

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
 
 from .errors import SourceError
+from .notebook import Notebook
 
 TEXT_SUFFIXES = (".md", ".py")
 # Keys jupytext and Jupyter keep in a MyST header; everything else is the author's front matter.
@@ -36,7 +36,7 @@ def is_text_post(path: Path) -> bool:
     return bool(_PERCENT_CELL.search(head))
 
 
-def read_text_notebook(path: Path, rel: str) -> Any:
+def read_text_notebook(path: Path, rel: str) -> Notebook:
     """Return the notebook jupytext reads from a text source; raise SourceError if it cannot."""
     import jupytext
 
@@ -46,14 +46,15 @@ def read_text_notebook(path: Path, rel: str) -> Any:
         raise SourceError(f"{rel}: the file is not UTF-8 text; save it again as UTF-8.") from None
     fmt = "py:percent" if path.suffix == ".py" else None
     try:
-        notebook = jupytext.reads(text, fmt=fmt or _markdown_format(text))
+        notebook: Notebook = jupytext.reads(text, fmt=fmt or _markdown_format(text))
     except Exception as err:  # jupytext raises many types for a broken file
         first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         raise SourceError(f"{rel}: jupytext cannot read this file ({first}); fix its syntax.") from None
     _move_header_keys(notebook)
     for index, cell in enumerate(notebook.cells):
-        # Text formats carry no cell ids; stable ones keep nbformat quiet and outputs deterministic.
-        cell.setdefault("id", f"cell-{index}")
+        # Text formats carry no cell ids and jupytext invents random ones: stable ones keep
+        # everything derived from the notebook (the downloaded copy) the same bytes every build.
+        cell["id"] = f"cell-{index}"
     notebook.nbformat, notebook.nbformat_minor = 4, max(5, notebook.get("nbformat_minor", 5))
     return notebook
 
@@ -67,7 +68,7 @@ def _markdown_format(text: str) -> str:
     return "md:myst" if name == "myst" or _MYST_CELL.search(text) else "md"
 
 
-def _move_header_keys(notebook: Any) -> None:
+def _move_header_keys(notebook: Notebook) -> None:
     """Move a MyST header's front matter keys from the notebook metadata to `nbpress`."""
     meta = notebook.metadata
     own = {k: meta[k] for k in list(meta) if k not in _JUPYTER_KEYS}

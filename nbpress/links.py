@@ -28,12 +28,17 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import quote, unquote, urlsplit
 
 from .errors import RenderError
+from .notebook import Key, Notebook, outputs_of
+from .posts import Post
 
-REMOVE_CELL = "nbpress_remove"
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
+    from markdown_it.token import Token
+
 _NOTEBOOK_SUFFIXES = (".ipynb", ".md", ".py")
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 # Raw cell formats (Jupyter's raw_mimetype) the post shows; any other is left out.
@@ -66,7 +71,7 @@ def _is_local(url: str) -> bool:
     return not parts.scheme and not parts.netloc and not url.startswith(("/", "#", "?"))
 
 
-def _markdown_parser() -> Any:
+def _markdown_parser() -> MarkdownIt:
     from markdown_it import MarkdownIt
 
     return MarkdownIt("commonmark").enable("table")
@@ -118,10 +123,21 @@ def heading_ids(sources: list[str]) -> set[str]:
     return ids
 
 
+class PostPlace(Protocol):
+    """Where a post is: all a Linker needs of a Post."""
+
+    @property
+    def path(self) -> Path: ...
+    @property
+    def slug(self) -> str: ...
+    @property
+    def rel_path(self) -> str: ...
+
+
 class Linker:
     """Rewrites the links and images of one post's Markdown cells; gathers files and warnings."""
 
-    def __init__(self, post: Any, image_base: str) -> None:
+    def __init__(self, post: PostPlace, image_base: str) -> None:
         self.post = post
         self.posts_dir: Path = post.path.parent
         self.root: Path = self.posts_dir.parent
@@ -258,7 +274,7 @@ class Linker:
             text = self._reference(text, label, ref.get("href", ""), cell)
         return text
 
-    def _inline(self, text: str, token: Any, cell: _Cell) -> str:
+    def _inline(self, text: str, token: Token, cell: _Cell) -> str:
         for child in _walk(token.children or []):
             if child.type == "link_open":
                 href = str(child.attrGet("href") or "")
@@ -327,7 +343,7 @@ class Linker:
         return text
 
 
-def _walk(tokens: list[Any]) -> Iterator[Any]:
+def _walk(tokens: list[Token]) -> Iterator[Token]:
     for token in tokens:
         yield token
         yield from _walk(token.children or [])
@@ -373,20 +389,20 @@ def _markdown_inside(html: str) -> str:
 
 
 def transform(
-    nb: Any, post: Any, image_base: str, raw_html: bool = False
+    nb: Notebook, post: Post, image_base: str, raw_html: bool = False
 ) -> tuple[dict[str, bytes], list[str]]:
     """Rewrite the notebook's Markdown and raw cells in place; return (files to publish, warnings)."""
-    from .outputs import sanitize_html
+    from .sanitize import sanitize_html
 
     linker = Linker(post, image_base)
     warnings: list[str] = []
     for index, cell in enumerate(nb.cells):
-        if cell.metadata.get(REMOVE_CELL) or cell.cell_type != "raw":
+        if cell.metadata.get(Key.REMOVE) or cell.cell_type != "raw":
             continue
         fmt = str(cell.metadata.get("raw_mimetype") or cell.metadata.get("format") or "").lower()
         kind = _RAW_SHOWN.get(fmt)
         if kind is None:
-            cell.metadata[REMOVE_CELL] = True
+            cell.metadata[Key.REMOVE] = True
             if cell.source.strip():
                 what = f"format {fmt}" if fmt else "no format"
                 warnings.append(
@@ -403,7 +419,7 @@ def transform(
     )
     headings = linker.headings = heading_ids(markdown)
     for index, cell in enumerate(nb.cells):
-        if cell.cell_type != "markdown" or cell.metadata.get(REMOVE_CELL):
+        if cell.cell_type != "markdown" or cell.metadata.get(Key.REMOVE):
             continue
         info = _Cell(index, f"{post.rel_path}, cell {index + 1}")
         cell.source = linker.rewrite(cell.source, info)
@@ -416,11 +432,11 @@ def transform(
     return linker.files, list(dict.fromkeys(warnings))  # one warning per link, however often it is used
 
 
-def _metadata_ids(nb: Any) -> set[str]:
+def _metadata_ids(nb: Notebook) -> set[str]:
     """Return the ids other steps keep in cell and output metadata (nbpress.markup's figure labels)."""
     found: set[str] = set()
 
-    def walk(value: Any) -> None:
+    def walk(value: object) -> None:
         if isinstance(value, dict):
             for key, item in value.items():
                 if key == "id" and isinstance(item, str):
@@ -433,12 +449,12 @@ def _metadata_ids(nb: Any) -> set[str]:
 
     for cell in nb.cells:
         walk(dict(cell.get("metadata", {})))
-        for output in cell.get("outputs", []):
+        for output in outputs_of(cell):
             walk(dict(output.get("metadata", {})))
     return found
 
 
-def _local_targets(post: Any) -> Iterator[tuple[str, bool]]:
+def _local_targets(post: Post) -> Iterator[tuple[str, bool]]:
     """Yield (path as written, whether it names a notebook) for each local link or image of the post."""
     md = None
     for source in (c.source for c in post.notebook.cells if c.cell_type in ("markdown", "raw")):
@@ -451,20 +467,20 @@ def _local_targets(post: Any) -> Iterator[tuple[str, bool]]:
                 yield parts.path, Path(unquote(parts.path)).suffix in _NOTEBOOK_SUFFIXES
 
 
-def local_files(post: Any) -> list[Path]:
+def local_files(post: Post) -> list[Path]:
     """Return the local files (not notebooks) the post's Markdown cells show or link, resolved."""
     posts_dir: Path = post.path.parent
     return [(posts_dir / unquote(path)).resolve() for path, notebook in _local_targets(post) if not notebook]
 
 
-def render_term(post: Any) -> list[Any]:
+def render_term(post: Post) -> list[list[str | None]]:
     """Return what, besides the post's own cells, decides how its links render.
 
     The local files its Markdown cells show or link (their digests) and which linked notebooks
     are posts: a changed image or a new post re-renders the post without running it.
     """
     linker = Linker(post, "")
-    term: list[Any] = []
+    term: list[list[str | None]] = []
     for path, notebook in _local_targets(post):
         if notebook:
             term.append([path, linker.post_target(path)])
@@ -475,7 +491,7 @@ def render_term(post: Any) -> list[Any]:
     return sorted(term, key=str)
 
 
-def _urls(md: Any, source: str) -> Iterator[str]:
+def _urls(md: MarkdownIt, source: str) -> Iterator[str]:
     env: dict[str, Any] = {}
     for token in _walk(md.parse(source, env)):
         if token.type == "link_open":

@@ -18,16 +18,14 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from .errors import ConfigError
+from .layout import Layout
 
-LOCK_NAME = "build.lock"
 POLL_SECONDS = 0.2
 
 
 def lock_path(root: Path) -> Path:
     """Return the lock file of the blog at `root` (inside the git-ignored cache folder)."""
-    from .cache import CACHE_DIR_NAME
-
-    return root / CACHE_DIR_NAME / LOCK_NAME
+    return Layout(root).lock
 
 
 def holder(path: Path) -> int | None:

@@ -27,13 +27,11 @@ import struct
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from .errors import RenderError
+from .notebook import FIGURE_TYPES, Cell, Key, Notebook, outputs_of, text_of
 from .posts import Post
 
-HIDDEN = "nbpress_remove"
-FIGURE_TYPES = ("image/png", "image/jpeg", "image/svg+xml")
 BIBLIOGRAPHY_NAME = "references.bib"
 CSL_STYLE = "harvard-cite-them-right"  # bundled with citeproc-py
 KIND_NAMES = {"fig": "Figure", "tbl": "Table", "eq": "Equation"}
@@ -57,13 +55,12 @@ ADMONITIONS = {
 # -- figures -------------------------------------------------------------------------------
 
 
-def _image_size(mime: str, data: Any) -> tuple[int, int] | None:
+def _image_size(mime: str, data: object) -> tuple[int, int] | None:
     """Return (width, height) in pixels read from an image's bytes, or None if unknown."""
     try:
         if mime == "image/svg+xml":
-            text = "".join(data) if isinstance(data, list) else str(data)
-            return _svg_size(text)
-        raw = base64.b64decode("".join(data) if isinstance(data, list) else str(data))
+            return _svg_size(text_of(data))
+        raw = base64.b64decode(text_of(data))
     except (binascii.Error, ValueError):
         return None
     if raw.startswith(b"\x89PNG\r\n\x1a\n") and len(raw) >= 24:
@@ -104,7 +101,7 @@ def _svg_size(text: str) -> tuple[int, int] | None:
     return None
 
 
-def _cell_caption_label(cell: Any) -> tuple[str, str]:
+def _cell_caption_label(cell: Cell) -> tuple[str, str]:
     """Return (caption, label) of a code cell from its metadata (Quarto options land there too)."""
     meta = cell.metadata
     caption = meta.get("caption")
@@ -120,7 +117,7 @@ def _cell_caption_label(cell: Any) -> tuple[str, str]:
 MARKUP_METADATA = ("caption", "label", "mystnb", "myst")
 
 
-def normalise(nb: Any) -> None:
+def normalise(nb: Notebook) -> None:
     """Copy myst-nb's figure caption and name into the `caption` and `label` cell metadata."""
     for cell in nb.cells:
         if cell.cell_type == "code":
@@ -131,7 +128,7 @@ def normalise(nb: Any) -> None:
                 cell.metadata["label"] = label
 
 
-def _figure_or_table_label(cell: Any, label: str) -> bool:
+def _figure_or_table_label(cell: Cell, label: str) -> bool:
     """Return True if `label` names the cell's figure or table: fig-/tbl-, or a myst-nb figure name."""
     if label.startswith(("fig-", "tbl-")):
         return True
@@ -244,11 +241,11 @@ def _myst_figures(source: str) -> str:
     return _MYST_FIGURE.sub(block, source)
 
 
-def _collect(nb: Any, state: _State) -> None:
+def _collect(nb: Notebook, state: _State) -> None:
     """Number every labelled or captioned target in document order and set figure markup."""
     shown = 0
     for index, cell in enumerate(nb.cells):
-        if cell.metadata.get(HIDDEN):
+        if cell.metadata.get(Key.REMOVE):
             continue
         if cell.cell_type == "markdown":
             # The equations and tables of a cell, in the order they appear.
@@ -273,17 +270,17 @@ def _collect(nb: Any, state: _State) -> None:
             label = ""  # Quarto labels every kind of cell (`#| label: setup`); only fig-/tbl- count
         if label.startswith("tbl-"):
             target = state.add("tbl", label, caption, index + 1)
-            cell.metadata["nbpress_table"] = {
+            cell.metadata[Key.TABLE] = {
                 "id": target.anchor,
                 "caption": f"{target.name}: {caption}" if caption else target.name,
             }
             continue
         first = True
-        for output in cell.get("outputs", []):
+        for output in outputs_of(cell):
             mime = next((m for m in FIGURE_TYPES if m in output.get("data", {})), None)
             if mime is None:
                 continue
-            figure: dict[str, Any] = {"lazy": shown > 0}
+            figure: dict[str, object] = {"lazy": shown > 0}
             shown += 1
             size = _image_size(mime, output["data"][mime])
             if size:
@@ -294,7 +291,7 @@ def _collect(nb: Any, state: _State) -> None:
                 text = f"Figure {target.number}: {caption}" if caption else f"Figure {target.number}"
                 figure["caption"] = text.replace("<", "&lt;")  # Markdown and math, no HTML
                 first = False
-            output.setdefault("metadata", {})["nbpress_figure"] = figure
+            output.setdefault("metadata", {})[Key.FIGURE] = figure
         if label and first:
             raise RenderError(
                 f"{state.rel}, cell {index + 1}: the label {label!r} names a figure, but the cell shows "
@@ -433,7 +430,7 @@ class _Citations:
 
     rel: str
     bib_paths: list[Path]
-    source: Any = None
+    source: object = None  # citeproc's BibliographySource, once loaded
     keys: dict[str, str] = field(default_factory=dict)  # lower-case key -> key in the source
     groups: list[tuple[list[tuple[str, str, str]], str]] = field(default_factory=list)
     loaded: bool = False
@@ -491,7 +488,7 @@ class _Citations:
         style = CitationStylesStyle(CSL_STYLE, validate=False)
         bibliography = CitationStylesBibliography(style, self.source, formatter.html)
 
-        def cite(key: str, prefix: str, suffix: str) -> Any:
+        def cite(key: str, prefix: str, suffix: str) -> object:
             extra = {"prefix": f"{prefix} "} if prefix else {}
             if suffix:
                 extra["suffix"] = f", {suffix}"
@@ -703,7 +700,7 @@ _BIB_MARKER = re.compile(
 )
 
 
-def apply(nb: Any, post: Post) -> None:
+def apply(nb: Notebook, post: Post) -> None:
     """Rewrite a cleaned notebook in place: figures, callouts, references, citations.
 
     Raises RenderError naming the cell for an unknown label or citation key.
@@ -715,9 +712,9 @@ def apply(nb: Any, post: Post) -> None:
             cell.source = _myst_figures(_math_directives(cell.source))
     _collect(nb, state)
     cites = _Citations(rel, bibliography_paths(post))
-    marker_cell: Any = None
+    marker_cell: Cell | None = None
     for index, cell in enumerate(nb.cells):
-        if cell.cell_type != "markdown" or cell.metadata.get(HIDDEN):
+        if cell.cell_type != "markdown" or cell.metadata.get(Key.REMOVE):
             continue
         source = _convert_callouts(cell.source)
         source = _rewrite_cell(source, index + 1, state, cites)

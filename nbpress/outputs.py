@@ -9,18 +9,16 @@ from __future__ import annotations
 
 import base64
 import binascii
-import copy
 import os
 import re
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
 
 from .charts import is_chart
-from .sanitize import fence as fence
-from .sanitize import html_visible, latex_html, markdown_html, sanitize_svg
-from .sanitize import sanitize_html as sanitize_html
+from .notebook import FIGURE_TYPES, Cell, Key, Notebook, Output, note, outputs_of
+from .notebook import text_of as _join
+from .sanitize import html_visible, latex_html, markdown_html, sanitize_html, sanitize_svg
 
 # CSI sequences (colours, cursor moves), OSC sequences (titles, links) and lone escapes.
 _ANSI_RE = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-Z\\-_]")
@@ -28,13 +26,11 @@ _ANSI_RE = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\
 _PACKAGES_RE = re.compile(r"(?:~|[A-Za-z]:)?[\\/][^\s'\"<>()]*?[\\/](site-packages|dist-packages)(?=[\\/])")
 _STDLIB_RE = re.compile(r"(?:~|[A-Za-z]:)?/[^\s'\"<>()]*?/lib/(python3\.\d+)(?=/)")
 _HOME_RE = re.compile(r"(?<![\w.~])(?:/home/[^/\s'\"]+|/Users/[^/\s'\"]+|/root)(?=/)")
-REMOVE_CELL = "nbpress_remove"
 
 # Caps that keep one runaway cell from bloating the site and the build's memory.
 MAX_TEXT_CHARS = 100_000
 MAX_FIGURES_PER_CELL = 50
 _NOTE_ROOM = 200  # a truncated text's note fits here, so truncating twice changes nothing
-FIGURE_TYPES = ("image/png", "image/jpeg", "image/svg+xml")
 # What the Markdown template can show; anything else in an output is dropped.
 SHOWN_TYPES = (*FIGURE_TYPES, "text/html", "text/markdown", "text/latex", "text/plain")
 _IMAGE_MAGIC = {"image/png": b"\x89PNG\r\n\x1a\n", "image/jpeg": b"\xff\xd8\xff"}
@@ -110,10 +106,6 @@ def clean_text(text: str, roots: Iterable[Path] = ()) -> str:
     return text
 
 
-def _join(value: Any) -> str:
-    return "".join(value) if isinstance(value, list) else str(value)
-
-
 def truncate(text: str, limit: int = MAX_TEXT_CHARS) -> str:
     """Return `text`, or its first `limit` characters and a note saying how much was cut.
 
@@ -127,14 +119,7 @@ def truncate(text: str, limit: int = MAX_TEXT_CHARS) -> str:
     return head + f"[nbpress: output truncated, {len(text) - len(head):,} more characters not shown]\n"
 
 
-def note(text: str) -> Any:
-    """Return a stream output carrying an nbpress note, shown in the post like printed text."""
-    from nbformat.v4 import new_output
-
-    return new_output("stream", name="stdout", text=f"[nbpress: {text}]\n")
-
-
-def limit_outputs(notebook: Any) -> Any:
+def limit_outputs(notebook: Notebook) -> Notebook:
     """Return the notebook with each text output capped and each cell's figures capped, in place.
 
     Applied right after execution, before the outputs are cached, so a runaway cell costs
@@ -142,13 +127,13 @@ def limit_outputs(notebook: Any) -> Any:
     """
     for cell in notebook.cells:
         if cell.cell_type == "code":
-            cell.outputs = _limit_cell(cell.get("outputs", []))
+            cell.outputs = _limit_cell(outputs_of(cell))
     return notebook
 
 
-def _limit_cell(outputs: list[Any]) -> list[Any]:
+def _limit_cell(outputs: list[Output]) -> list[Output]:
     """Return one cell's outputs with text capped and figures past the cap replaced by a note."""
-    kept: list[Any] = []
+    kept: list[Output] = []
     figures = dropped = 0
     for output in outputs:
         kind = output.get("output_type")
@@ -170,7 +155,7 @@ def _limit_cell(outputs: list[Any]) -> list[Any]:
     return kept
 
 
-def _valid_image(mime: str, value: Any) -> bool:
+def _valid_image(mime: str, value: object) -> bool:
     if mime == "image/svg+xml":
         return isinstance(value, (str, list)) and "<svg" in _join(value)
     try:
@@ -180,7 +165,7 @@ def _valid_image(mime: str, value: Any) -> bool:
     return raw.startswith(_IMAGE_MAGIC[mime])
 
 
-def _clean_rich(output: Any, roots: list[Path], raw_html: bool, problems: list[str]) -> Any:
+def _choose_rich(output: Output, raw_html: bool, problems: list[str]) -> Output:
     """Return the output with only showable, valid data; or a note when nothing is left.
 
     What cannot be shown is also described in `problems` (what, and what to do).
@@ -199,8 +184,6 @@ def _clean_rich(output: Any, roots: list[Path], raw_html: bool, problems: list[s
     corrupt = [m for m in FIGURE_TYPES if m in data and not _valid_image(m, data[m])]
     for mime in [m for m in data if m not in SHOWN_TYPES or m in corrupt]:
         del data[mime]
-    if "text/plain" in data:
-        data["text/plain"] = clean_text(_join(data["text/plain"]), roots)
     if corrupt:
         problems.append(f"a {corrupt[0]} figure could not be decoded; check the code that makes it")
         return note(f"a {corrupt[0]} figure could not be decoded and was left out")
@@ -218,7 +201,7 @@ def _clean_rich(output: Any, roots: list[Path], raw_html: bool, problems: list[s
     return output
 
 
-def _choose(data: dict[str, Any], raw_html: bool, problems: list[str]) -> tuple[str, str] | None:
+def _choose(data: Mapping[str, object], raw_html: bool, problems: list[str]) -> tuple[str, str] | None:
     """Return (MIME type, safe value) of the richest form of `data` a static page shows faithfully.
 
     HTML and Markdown are sanitized (unless `raw_html`) and kept only if something visible is
@@ -255,58 +238,64 @@ def _choose(data: dict[str, Any], raw_html: bool, problems: list[str]) -> tuple[
         return "text/html", latex_html(_join(data["text/latex"]))
     for mime in ("image/png", "image/jpeg", "text/plain"):
         if mime in data:
-            return mime, _join(data[mime]) if mime == "text/plain" else data[mime]
+            return mime, _join(data[mime])
     return None
 
 
-def _clean_output(output: Any, roots: list[Path], raw_html: bool, problems: list[str]) -> Any:
-    kind = output.get("output_type")
-    if kind == "stream":
-        output["text"] = clean_text(_join(output.get("text", "")), roots)
-    elif kind == "error":
-        output["traceback"] = [clean_text(line, roots) for line in output.get("traceback", [])]
-        output["evalue"] = clean_text(str(output.get("evalue", "")), roots)
-    elif kind in ("execute_result", "display_data"):
-        output = _clean_rich(output, roots, raw_html, problems)
-    return output
+def hide_cells(notebook: Notebook, front_matter_cell: int | None) -> None:
+    """Mark the cells not to show and empty the outputs not to show, in place.
 
-
-def clean_notebook(
-    notebook: Any,
-    front_matter_cell: int | None,
-    roots: Iterable[Path] = (),
-    raw_html: bool = False,
-    warnings: list[str] | None = None,
-    where: str = "",
-) -> Any:
-    """Return a cleaned copy of an executed notebook; the input is not modified.
-
-    Every output passes nbpress.sanitize: HTML and Markdown are sanitized unless `raw_html`
-    (the post's opt-in), LaTeX becomes math, SVG figures are sanitized. Each output that
-    cannot be shown becomes a note, and a line naming `where` (the source) and the cell is
-    appended to `warnings`.
-
-    Cells are never deleted, so figure names keep the source's cell numbers; a cell to hide
-    is marked with metadata REMOVE_CELL and the template skips it.
+    Cells are never deleted, so figure names keep the source's cell numbers: the front matter
+    cell, a `remove-cell` and an empty code cell are marked Key.REMOVE (the template skips
+    them); `remove-output` empties a cell's outputs. The other display tags are cells.py's.
     """
-    nb = copy.deepcopy(notebook)
-    root_list = list(roots)
-    for index, cell in enumerate(nb.cells):
+    for index, cell in enumerate(notebook.cells):
         tags = set(cell.get("metadata", {}).get("tags", []))
-        empty_code = cell.cell_type == "code" and not cell.source.strip() and not cell.get("outputs")
+        empty_code = cell.cell_type == "code" and not cell.source.strip() and not outputs_of(cell)
         if index == front_matter_cell or "remove-cell" in tags or empty_code:
-            cell.metadata[REMOVE_CELL] = True
+            cell.metadata[Key.REMOVE] = True
             if cell.cell_type == "code":
                 cell.outputs = []
-            continue
-        if cell.cell_type != "code":
-            continue
-        # remove-input and the other display tags are cells.py's: they change no output.
-        if "remove-output" in tags:
+        elif cell.cell_type == "code" and "remove-output" in tags:
             cell.outputs = []
+
+
+def _shown_code_cells(notebook: Notebook) -> Iterable[tuple[int, Cell]]:
+    """Yield (index, cell) of each code cell not marked Key.REMOVE."""
+    for index, cell in enumerate(notebook.cells):
+        if cell.cell_type == "code" and not cell.metadata.get(Key.REMOVE):
+            yield index, cell
+
+
+def clean_texts(notebook: Notebook, roots: Iterable[Path] = ()) -> None:
+    """Collapse progress updates, remove ANSI codes and shorten machine paths in text outputs, in place."""
+    root_list = list(roots)
+    for _, cell in _shown_code_cells(notebook):
+        for output in cell.outputs:
+            kind = output.get("output_type")
+            if kind == "stream":
+                output["text"] = clean_text(_join(output.get("text", "")), root_list)
+            elif kind == "error":
+                output["traceback"] = [clean_text(line, root_list) for line in output.get("traceback", [])]
+                output["evalue"] = clean_text(str(output.get("evalue", "")), root_list)
+            elif kind in ("execute_result", "display_data") and "text/plain" in output.get("data", {}):
+                output["data"]["text/plain"] = clean_text(_join(output["data"]["text/plain"]), root_list)
+
+
+def choose_outputs(notebook: Notebook, raw_html: bool, where: str) -> list[str]:
+    """Keep one safe form of each rich output (nbpress.sanitize), or a note; return warnings.
+
+    HTML and Markdown are sanitized unless `raw_html` (the post's opt-in), LaTeX becomes math,
+    SVG figures are sanitized. Each output that cannot be shown becomes a note, and a warning
+    names `where` (the source) and the cell.
+    """
+    warnings: list[str] = []
+    for index, cell in _shown_code_cells(notebook):
         problems: list[str] = []
-        cell.outputs = [_clean_output(o, root_list, raw_html, problems) for o in _limit_cell(cell.outputs)]
-        if warnings is not None:
-            # Cells count from 1 as Jupyter shows them; figure files count from 0.
-            warnings.extend(f"{where or 'a post'}: cell {index + 1}: {p}." for p in problems)
-    return nb
+        rich = ("execute_result", "display_data")
+        cell.outputs = [
+            _choose_rich(o, raw_html, problems) if o.get("output_type") in rich else o for o in cell.outputs
+        ]
+        # Cells count from 1 as Jupyter shows them; figure files count from 0.
+        warnings.extend(f"{where or 'a post'}: cell {index + 1}: {p}." for p in problems)
+    return warnings

@@ -15,23 +15,35 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from . import backends, cache, posts, provenance
+from . import cache, posts, provenance
+from .authors import keys_by_name, read_authors
 from .errors import ConfigError, NbpressError, SourceError, WriteError
+from .layout import Layout, figure_url, markdown_name
+from .notebook import Notebook
+from .plan import Action, Decision, context, decide
+from .write import Site
 
-STATUSES = ("executed", "cached", "unchanged", "removed", "failed")
+
+class Status(StrEnum):
+    """What the build did with one post."""
+
+    EXECUTED = "executed"
+    CACHED = "cached"  # rendered from the cached outputs, no kernel started
+    UNCHANGED = "unchanged"
+    REMOVED = "removed"  # a generated post whose source is gone
+    FAILED = "failed"
 
 
 @dataclass
 class PostResult:
-    """What the build did with one post: a status of STATUSES ("cached": rendered from the cache)."""
+    """What the build did with one post."""
 
     name: str
-    status: str
+    status: Status
     seconds: float = 0.0
     error: NbpressError | None = None
     detail: str = ""
@@ -60,51 +72,20 @@ class Options:
 
 
 @dataclass
-class _Plan:
-    post: posts.Post
-    exec_key: str
-    render_key: str
+class _Work:
+    """A post the build renders (from the cache) or executes, and what it gathers on the way."""
+
+    decision: Decision
     outputs: list[Any] | None = None
     executed: Any | None = None
     provenance: dict[str, Any] | None = None
-    parts: dict[str, Any] = field(default_factory=dict)
-    previous_key: str | None = None  # the execution key of the published version
     reason: str = ""
     warnings: list[str] = field(default_factory=list)
 
-
-def _authors(root: Path) -> dict[str, str]:
-    """Return {author name or key: key} from site_src/.authors.yml (Material's blog authors)."""
-    path = root / "site_src" / ".authors.yml"
-    if not path.is_file():
-        return {}
-    data = load_authors(path, root)
-    table: dict[str, str] = {}
-    for key, info in (data.get("authors") or {}).items():
-        table[str(key)] = str(key)
-        if isinstance(info, dict) and info.get("name"):
-            table[str(info["name"])] = str(key)
-    return table
-
-
-def load_authors(path: Path, root: Path) -> dict[str, Any]:
-    """Return the mapping in site_src/.authors.yml; raise ConfigError (one line, with its line) if broken."""
-    rel = path.relative_to(root).as_posix() if path.is_relative_to(root) else path.name
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        where = f", line {mark.line + 1}" if mark is not None else ""
-        problem = getattr(err, "problem", None) or "not valid YAML"
-        raise ConfigError(f"{rel}{where}: {problem}; fix the YAML, then build again.") from None
-    except (OSError, UnicodeDecodeError) as err:
-        raise ConfigError(f"{rel}: cannot be read ({err}); fix the file, then build again.") from None
-    authors = data.get("authors", {}) if isinstance(data, dict) else None
-    if not isinstance(authors, dict):
-        raise ConfigError(
-            f"{rel}: expected a mapping with an 'authors:' mapping of author keys; fix it, then build again."
-        )
-    return data
+    @property
+    def post(self) -> posts.Post:
+        """Return the post this work is for."""
+        return self.decision.post
 
 
 class Reporter:
@@ -138,14 +119,13 @@ def build(
     report merges each build's results into one file).
     """
     from .lock import build_lock
-    from .write import Site
 
     events = reporter or Reporter()
     root = options.root.resolve()
     if options.jobs < 1:
         raise ConfigError(f"-j {options.jobs}: the number of kernels to run at once must be 1 or more.")
     # Checked before the lock is taken, so a refused layout leaves the blog as it was.
-    site = Site(root, root / "posts")
+    site = Site(root, Layout(root).sources)
     # One build at a time: recover() below settles journals and deletes temporary files,
     # which must never be those of a build that is still running.
     with build_lock(root, events.waiting):
@@ -155,9 +135,10 @@ def build(
         return results
 
 
-def _build(options: Options, root: Path, site: Any, events: Reporter) -> list[PostResult]:
+def _build(options: Options, root: Path, site: Site, events: Reporter) -> list[PostResult]:
     """Build the blog at `root` under its lock; return one PostResult per post."""
-    posts_dir = root / "posts"
+    layout = Layout(root)
+    posts_dir = layout.sources
     # A build killed mid-write leaves dot-named temporary files and journals (MkDocs skips
     # them); finish its work before deciding what is unchanged.
     site.recover()
@@ -167,24 +148,22 @@ def _build(options: Options, root: Path, site: Any, events: Reporter) -> list[Po
         results.append(result)
         events.finished(result)
 
-    sources = _select_sources(posts.discover(posts_dir), options.slugs, done)
-    unique = _read_unique(sources, root, done)
-    if options.shard is not None:
-        k, n = options.shard
-        unique = [p for p in unique if shard_of(p.slug, n) == k - 1]
-    plans = _plan(unique, options, site, root, done)
-    store = cache.Store(root / cache.CACHE_DIR_NAME)
+    sources, unique, failures = _read(options, layout)
+    for failure in failures:
+        done(PostResult(failure.name, Status.FAILED, error=failure.error))
+    store = cache.Store(layout.cache)
     publish = options.shard is None
-    authors = _authors(root)
+    plans = _plan(unique, options, site, store, publish, done)
+    authors = keys_by_name(read_authors(layout))
 
-    def finish(plan: _Plan, status: str, seconds: float) -> None:
+    def finish(plan: _Work, status: Status, seconds: float) -> None:
         start = time.perf_counter()
         warnings: list[str] = []
         if publish:
             try:
                 warnings = _publish(plan, site, root, authors)
             except NbpressError as err:
-                done(PostResult(plan.post.rel_path, "failed", seconds, err))
+                done(PostResult(plan.post.rel_path, Status.FAILED, seconds, err))
                 return
         elapsed = seconds + time.perf_counter() - start
         done(
@@ -202,7 +181,7 @@ def _build(options: Options, root: Path, site: Any, events: Reporter) -> list[Po
         if plan.outputs is None:
             to_run.append(plan)
         else:
-            finish(plan, "cached", 0.0)
+            finish(plan, Status.CACHED, 0.0)
 
     from .charts import attach_widget_state
     from .execute import Executed, execute_all
@@ -218,7 +197,11 @@ def _build(options: Options, root: Path, site: Any, events: Reporter) -> list[Po
         if outcome.error is not None:
             detail = getattr(outcome.error, "traceback", "")
             warnings = tuple(plan.warnings)
-            done(PostResult(plan.post.rel_path, "failed", outcome.seconds, outcome.error, detail, warnings))
+            done(
+                PostResult(
+                    plan.post.rel_path, Status.FAILED, outcome.seconds, outcome.error, detail, warnings
+                )
+            )
             return
         # Capped before caching, so a runaway cell costs no more memory or disk than a normal one.
         # Widget state lives in notebook metadata, which the cache does not keep: into the outputs.
@@ -229,12 +212,11 @@ def _build(options: Options, root: Path, site: Any, events: Reporter) -> list[Po
         plan.provenance = provenance.collect(plan.executed, plan.post.front_matter.kernel)
         durations[plan.post.slug] = round(outcome.seconds, 1)
         try:
-            store.save(plan.exec_key, plan.executed, plan.provenance, plan.parts)
+            store.save(plan.decision.exec_key, plan.executed, plan.provenance, plan.decision.parts)
         except WriteError as err:  # a full disk fails this post, not the build
-            error = WriteError(f"{plan.post.rel_path}: {err}")
-            done(PostResult(plan.post.rel_path, "failed", outcome.seconds, error))
+            done(PostResult(plan.post.rel_path, Status.FAILED, outcome.seconds, err.at(plan.post.rel_path)))
             return
-        finish(plan, "executed", outcome.seconds)
+        finish(plan, Status.EXECUTED, outcome.seconds)
 
     # Longest first (by the last build's times) so the slowest post never starts last.
     to_run.sort(key=lambda p: -durations.get(p.post.slug, 0.0))
@@ -251,119 +233,93 @@ def _build(options: Options, root: Path, site: Any, events: Reporter) -> list[Po
             store.save_durations(durations)
 
     if publish and not options.slugs:
-        kept = {p.relative_to(root).as_posix() for p in sources}
-        for slug in site.prune(kept):
-            done(PostResult(f"site_src/posts/{slug}.md", "removed"))
-        for name in site.edited_orphans(kept):
-            error = WriteError(
-                f"{name}: its source is gone, but it was edited by hand since the build wrote it, "
-                "so nbpress keeps it; move the edit into a source in posts/, or delete the file."
-            )
-            done(PostResult(name, "failed", error=error))
+        for result in _remove_orphans(site, {layout.rel(p) for p in sources}):
+            done(result)
     return results
 
 
-def _select_sources(
-    sources: list[Path], slugs: tuple[str, ...], done: Callable[[PostResult], None]
-) -> list[Path]:
-    """Return the sources to build: all, or those named by `slugs` (unknown names fail)."""
-    if not slugs:
-        return sources
-    wanted = set(slugs)
-    for slug in sorted(wanted - {posts.name_slug(p) for p in sources}):
-        done(PostResult(slug, "failed", error=SourceError(f"posts/{slug}: no such post in posts/.")))
-    return [p for p in sources if posts.name_slug(p) in wanted]
+def _read(options: Options, layout: Layout) -> tuple[list[Path], list[posts.Post], list[posts.Failure]]:
+    """Return (the sources asked for, the posts to build from them, failures of the others)."""
+    sources, unknown = _select_sources(posts.discover(layout.sources), options.slugs)
+    unique, unreadable = posts.read_unique(sources, layout.root)
+    if options.shard is not None:
+        k, n = options.shard
+        unique = [p for p in unique if shard_of(p.slug, n) == k - 1]
+    return sources, unique, [*unknown, *unreadable]
 
 
-def _read_unique(sources: list[Path], root: Path, done: Callable[[PostResult], None]) -> list[posts.Post]:
-    """Return the readable posts whose file slug and URL slug no other post shares; fail the rest.
+def _remove_orphans(site: Site, sources: set[str]) -> list[PostResult]:
+    """Remove the generated posts whose source is gone; return what became of each.
 
-    Names compare case-insensitively: two names differing in case are one file on macOS.
+    One edited by hand since the build wrote it is kept, and fails the build.
     """
-    read: list[posts.Post] = []
-    for path in sources:
-        try:
-            read.append(posts.read_post(path, root))
-        except NbpressError as err:
-            done(PostResult(path.relative_to(root).as_posix(), "failed", error=err))
-    clashes: dict[tuple[str, str], list[posts.Post]] = {}
-    for post in read:
-        url = str(post.front_matter.data.get("slug", post.slug)).lower()
-        for key in {("file", post.slug.lower()), ("url", url)}:
-            clashes.setdefault(key, []).append(post)
-    failed: dict[str, str] = {}
-    for (_, name), group in sorted(clashes.items()):
-        if len(group) > 1:
-            members = ", ".join(p.rel_path for p in group)
-            for post in group:
-                failed.setdefault(
-                    post.rel_path,
-                    f"{post.rel_path}: the slug {name!r} is used by several sources ({members}); "
-                    "rename one, or give it another slug: in its front matter.",
-                )
-    for post in read:
-        if post.rel_path in failed:
-            done(PostResult(post.rel_path, "failed", error=SourceError(failed[post.rel_path])))
-    return [p for p in read if p.rel_path not in failed]
+    results = [PostResult(markdown_name(slug), Status.REMOVED) for slug in site.prune(sources)]
+    for name in site.edited_orphans(sources):
+        error = WriteError(
+            f"{name}: its source is gone, but it was edited by hand since the build wrote it, "
+            "so nbpress keeps it; move the edit into a source in posts/, or delete the file."
+        )
+        results.append(PostResult(name, Status.FAILED, error=error))
+    return results
+
+
+def _select_sources(sources: list[Path], slugs: tuple[str, ...]) -> tuple[list[Path], list[posts.Failure]]:
+    """Return (the sources to build: all, or those named by `slugs`; a Failure per unknown name)."""
+    if not slugs:
+        return sources, []
+    wanted = set(slugs)
+    unknown = [
+        posts.Failure(slug, SourceError(f"posts/{slug}: no such post in posts/."))
+        for slug in sorted(wanted - {posts.name_slug(p) for p in sources})
+    ]
+    return [p for p in sources if posts.name_slug(p) in wanted], unknown
 
 
 def _plan(
-    unique: list[posts.Post], options: Options, site: Any, root: Path, done: Callable[[PostResult], None]
-) -> list[_Plan]:
-    """Return what to do for each post that is not already published as it stands."""
-    from .render import renderer_fingerprint
-
-    env = cache.environment_fingerprint(root)
-    store = cache.Store(root / cache.CACHE_DIR_NAME)
-    renderer = renderer_fingerprint()
-    plans = []
+    unique: list[posts.Post],
+    options: Options,
+    site: Site,
+    store: cache.Store,
+    publish: bool,
+    done: Callable[[PostResult], None],
+) -> list[_Work]:
+    """Return the work for each post plan.decide does not leave unchanged; report the others."""
+    ctx = context(site)
+    work = []
     for post in unique:
         try:
-            parts = cache.key_parts(post, root / "posts", env)
+            decision = decide(post, ctx, options.force)
         except NbpressError as err:
-            done(PostResult(post.rel_path, "failed", error=err))
+            done(PostResult(post.rel_path, Status.FAILED, error=err))
             continue
-        exec_key = cache.digest_parts(parts)
-        render_key = cache.render_key(post, exec_key, renderer)
-        record = site.record(post.slug)
-        if (
-            not options.force
-            and cache.is_current(record, post, exec_key, render_key)
-            and site.whole(post.slug, record)
-        ):
+        if decision.action is Action.UNCHANGED:
             # Its warnings, recorded when it was rendered, still hold: --strict still fails on them.
-            kept = (record or {}).get("warnings") or []
-            done(PostResult(post.rel_path, "unchanged", warnings=tuple(str(w) for w in kept)))
+            kept = (decision.record or {}).get("warnings") or []
+            done(PostResult(post.rel_path, Status.UNCHANGED, warnings=tuple(str(w) for w in kept)))
             continue
-        plan = _Plan(post, exec_key, render_key, parts=parts)
-        if record is not None and isinstance(record.get("exec_key"), str):
-            plan.previous_key = record["exec_key"]
+        if decision.action is Action.REFUSE and publish:
+            # Decided before running anything: the hand edit is kept, so nothing would be published.
+            done(
+                PostResult(
+                    post.rel_path, Status.FAILED, error=WriteError(f"{decision.reason}.", path=post.rel_path)
+                )
+            )
+            continue
+        item = _Work(decision)
         if not options.force:
-            plan.outputs, problem = store.lookup(exec_key)
+            item.outputs, problem = store.lookup(decision.exec_key)
             if problem:
-                plan.warnings.append(problem)
-            plan.provenance = store.provenance(exec_key) if plan.outputs is not None else None
-        plan.reason = _reason(plan, record, options.force)
-        plans.append(plan)
-    return plans
+                item.warnings.append(problem)
+            item.provenance = store.provenance(decision.exec_key) if item.outputs is not None else None
+        why = decision.reason
+        if decision.action is Action.RENDER and item.outputs is None:
+            why += "; its outputs are not in the cache"
+        item.reason = why
+        work.append(item)
+    return work
 
 
-def _reason(plan: _Plan, record: dict[str, Any] | None, force: bool) -> str:
-    """Return why a post is built again, naming the part of its key that changed."""
-    if force:
-        return "--force"
-    if record is None:
-        return "not published yet"
-    if record.get("exec_key") != plan.exec_key:
-        return cache.explain(record.get("executed_with"), plan.parts, plan.post)
-    if record.get("render_key") == plan.render_key and record.get("source") == plan.post.rel_path:
-        why = "a published figure is missing"
-    else:
-        why = "prose, front matter or the renderer changed"
-    return why if plan.outputs is not None else f"{why}; its outputs are not in the cache"
-
-
-def _settle(plan: _Plan, store: cache.Store) -> None:
+def _settle(plan: _Work, store: cache.Store) -> None:
     """Keep the previous run's bytes of every output that differs from it only in volatile tokens.
 
     The previous outputs are the cache entry of the published version (its record's key), else
@@ -372,43 +328,46 @@ def _settle(plan: _Plan, store: cache.Store) -> None:
     """
     from .volatile import settle
 
-    for key in dict.fromkeys(k for k in (plan.previous_key, plan.exec_key) if k):
+    for key in dict.fromkeys(k for k in (plan.decision.previous_key, plan.decision.exec_key) if k):
         previous = store.load(key)
         if previous is not None:
             parts = store.parts(key)
             cells = parts.get("code") if parts else None
-            settle(plan.executed, previous, cells if isinstance(cells, list) else None, plan.parts["code"])
+            settle(
+                plan.executed,
+                previous,
+                cells if isinstance(cells, list) else None,
+                plan.decision.parts["code"],
+            )
             return
 
 
 def used_cache_keys(root: Path) -> set[str]:
     """Return the cache keys a current post uses: its key now, and that of its published version."""
-    from .write import Site
-
     root = root.resolve()
-    site = Site(root, root / "posts")
+    layout = Layout(root)
+    site = Site(root, layout.sources)
     env = cache.environment_fingerprint(root)
     used: set[str] = set()
-    for post in _read_unique(posts.discover(root / "posts"), root, lambda result: None):
+    for post in posts.read_unique(posts.discover(layout.sources), root)[0]:
         record = site.record(post.slug) or {}
         if isinstance(record.get("exec_key"), str):
             used.add(record["exec_key"])
         with contextlib.suppress(NbpressError):
-            used.add(cache.execution_key(post, root / "posts", env))
+            used.add(cache.execution_key(post, layout.sources, env))
     return used
 
 
 def prune_cache(root: Path) -> tuple[list[str], tuple[int, int]]:
     """Remove the cache entries no current post uses; return (removed keys, (entries, bytes) left)."""
-    store = cache.Store(root.resolve() / cache.CACHE_DIR_NAME)
+    store = cache.Store(Layout(root.resolve()).cache)
     removed = store.prune(used_cache_keys(root))
     return removed, store.size()
 
 
-def _publish(plan: _Plan, site: Any, root: Path, authors: dict[str, str]) -> list[str]:
+def _publish(plan: _Work, site: Site, root: Path, authors: dict[str, str]) -> list[str]:
     """Render and write one post; return its warnings (outputs not shown, `stderr: warn`)."""
-    from .cells import apply_display
-    from .outputs import clean_notebook
+    from . import transform
     from .render import published_front_matter, render
     from .write import DIGEST_PLACEHOLDER
 
@@ -420,32 +379,30 @@ def _publish(plan: _Plan, site: Any, root: Path, authors: dict[str, str]) -> lis
             executed = cache.with_outputs(post, plan.outputs or [])
         except ValueError:
             raise SourceError(
-                f"{post.rel_path}: the cached outputs no longer fit; run with --force."
+                "the cached outputs no longer fit; run with --force.", path=post.rel_path
             ) from None
-    warnings: list[str] = []
-    cleaned = clean_notebook(
-        executed,
-        post.front_matter_cell,
-        roots=[root],
-        raw_html=post.front_matter.raw_html,
-        warnings=warnings,
-        where=post.rel_path,
-    )
-    warnings[:0] = [*post.warnings, *backends.warnings(post, cleaned)]
+    # The download shows the outputs as the post does (cleaned, sanitized), before display options.
+    cleaned, _ = transform.run(executed, transform.Context(post, "", (root,)), until="choose")
     downloads = _downloads(post, cleaned, root)
-    warnings += apply_display(cleaned, post.front_matter.stderr, post.rel_path)
     record: dict[str, Any] = {
         "source": post.rel_path,
-        "exec_key": plan.exec_key,
-        "render_key": plan.render_key,
-        "executed_with": plan.parts,
+        "exec_key": plan.decision.exec_key,
+        "render_key": plan.decision.render_key,
+        "executed_with": plan.decision.parts,
         # write.seal replaces it with the digest of the Markdown as written, so a hand edit shows.
         "digest": DIGEST_PLACEHOLDER,
     }
     record["downloads"] = sorted(downloads)
     front_matter = published_front_matter(post, authors, record)
+    # The transform chain (nbpress.transform.STEPS) runs inside render, on a copy.
     rendered = render(
-        post, cleaned, front_matter, f"/assets/images/{post.slug}/", plan.provenance, tuple(warnings)
+        post,
+        executed,
+        front_matter,
+        figure_url(post.slug),
+        plan.provenance,
+        post.warnings,
+        roots=(root,),
     )
     with _signals_deferred():
         try:
@@ -454,11 +411,11 @@ def _publish(plan: _Plan, site: Any, root: Path, authors: dict[str, str]) -> lis
             site.publish(rendered)
             site.remove_downloads(post.slug, stale)
         except WriteError as err:
-            raise WriteError(f"{post.rel_path}: {err}") from None
+            raise err.at(post.rel_path) from None
     return list(rendered.warnings)  # the post's warnings (given to render), then its own
 
 
-def _downloads(post: Any, cleaned: Any, root: Path) -> dict[str, bytes]:
+def _downloads(post: posts.Post, cleaned: Notebook, root: Path) -> dict[str, bytes]:
     """Return {name: bytes} a reader downloads: the executed notebook and the declared inputs.
 
     The notebook is the source with the cleaned outputs (sanitized, machine paths shortened),
@@ -481,7 +438,7 @@ def _downloads(post: Any, cleaned: Any, root: Path) -> dict[str, bytes]:
                 if "execution_count" in output:
                     output["execution_count"] = None
     files = {f"{post.slug}.ipynb": nbformat.writes(notebook).encode("utf-8")}
-    posts_dir = (root / "posts").resolve()
+    posts_dir = Layout(root).sources.resolve()
     for name in post.front_matter.inputs:
         path = (posts_dir / name).resolve()
         if not path.is_file():

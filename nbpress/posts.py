@@ -13,9 +13,10 @@ from typing import Any
 import yaml
 
 from .cells import normalise
-from .errors import SourceError
+from .errors import NbpressError, SourceError
 from .fastpages import convert_callouts, is_front_matter_cell, parse_front_matter_cell, split_dated_name
 from .formats import TEXT_SUFFIXES, is_text_post, read_text_notebook
+from .notebook import Notebook
 
 SOURCE_SUFFIXES = (".ipynb", *TEXT_SUFFIXES)
 # Keys that steer nbpress itself; they are not copied into the published front matter.
@@ -54,10 +55,59 @@ class Post:
     path: Path
     rel_path: str
     front_matter: FrontMatter
-    notebook: Any  # nbformat.NotebookNode; typed loosely because nbformat is untyped
+    notebook: Notebook  # an nbformat NotebookNode, seen through its typed view
     front_matter_cell: int | None
     # Problems that did not stop the post (optional metadata repaired); printed by the build.
     warnings: tuple[str, ...] = ()
+
+    @property
+    def url_slug(self) -> str:
+        """Return the post's URL part (`slug:` in its front matter; by default its file slug)."""
+        return str(self.front_matter.data.get("slug", self.slug))
+
+
+@dataclass(frozen=True)
+class Failure:
+    """A source that could not become a Post: its name (relative to the blog) and why."""
+
+    name: str
+    error: NbpressError
+
+
+def read_sources(sources: list[Path], root: Path) -> tuple[list[Post], list[Failure]]:
+    """Return (the posts read from `sources`, a Failure for each that cannot be read)."""
+    read: list[Post] = []
+    failures: list[Failure] = []
+    for path in sources:
+        try:
+            read.append(read_post(path, root))
+        except NbpressError as err:
+            failures.append(Failure(path.relative_to(root).as_posix(), err))
+    return read, failures
+
+
+def read_unique(sources: list[Path], root: Path) -> tuple[list[Post], list[Failure]]:
+    """Return (the readable posts whose file and URL slugs no other post shares, failures of the rest).
+
+    Names compare case-insensitively: two names differing in case are one file on macOS.
+    """
+    read, failures = read_sources(sources, root)
+    clashes: dict[tuple[str, str], list[Post]] = {}
+    for post in read:
+        for key in {("file", post.slug.lower()), ("url", post.url_slug.lower())}:
+            clashes.setdefault(key, []).append(post)
+    failed: dict[str, str] = {}
+    for (_, name), group in sorted(clashes.items()):
+        if len(group) > 1:
+            members = ", ".join(p.rel_path for p in group)
+            for post in group:
+                failed.setdefault(
+                    post.rel_path,
+                    f"{post.rel_path}: the slug {name!r} is used by several sources ({members}); "
+                    "rename one, or give it another slug: in its front matter.",
+                )
+    failures += [Failure(p.rel_path, SourceError(failed[p.rel_path])) for p in read if p.rel_path in failed]
+    return [p for p in read if p.rel_path not in failed], failures
 
 
 def discover(posts_dir: Path) -> list[Path]:
@@ -141,7 +191,7 @@ def read_post(path: Path, root: Path) -> Post:
     )
 
 
-def _kernel_from_metadata(data: dict[str, Any], notebook: Any) -> None:
+def _kernel_from_metadata(data: dict[str, Any], notebook: Notebook) -> None:
     """Use the notebook's own kernel when it is for another language (Julia, R) and none is set.
 
     A Python notebook keeps the default python3 whatever its kernelspec is called (kernel names
@@ -161,7 +211,7 @@ def _kernel_from_metadata(data: dict[str, Any], notebook: Any) -> None:
 _OPTIONAL_METADATA = ("kernelspec", "language_info", "widgets", "toc", "varInspector")
 
 
-def _read_notebook(path: Path, rel: str, warnings: list[str] | None = None) -> Any:
+def _read_notebook(path: Path, rel: str, warnings: list[str] | None = None) -> Notebook:
     import nbformat
 
     try:
@@ -180,7 +230,7 @@ def _read_notebook(path: Path, rel: str, warnings: list[str] | None = None) -> A
         raise SourceError(f"{rel}: nbformat {major!r} is not supported; save it with Jupyter as nbformat 4.")
     try:
         # nbformat joins multi-line sources and upgrades nbformat 3 while it reads.
-        node = nbformat.reads(json.dumps(raw), as_version=4)
+        node: Notebook = nbformat.reads(json.dumps(raw), as_version=4)
         _repair_metadata(node, rel, warnings if warnings is not None else [])
         nbformat.validate(node)
     except Exception as err:  # nbformat raises several unrelated types for a bad notebook
@@ -219,7 +269,7 @@ def _repair_metadata(node: Any, rel: str, warnings: list[str]) -> None:
         return
 
 
-def _front_matter_data(notebook: Any, rel: str) -> tuple[dict[str, Any], int | None, str]:
+def _front_matter_data(notebook: Notebook, rel: str) -> tuple[dict[str, Any], int | None, str]:
     """Return (front matter mapping, index of the raw front matter cell or None, origin)."""
     cells = notebook.get("cells", [])
     if cells and cells[0].get("cell_type") == "raw":
@@ -263,7 +313,7 @@ _Loader.add_constructor(
 )
 
 
-def load_yaml(text: str) -> Any:
+def load_yaml(text: str) -> object:
     """Return the YAML document in `text`, timestamps kept as strings."""
     return yaml.load(text, Loader=_Loader)
 
@@ -291,7 +341,7 @@ def _parse_yaml_block(text: str, rel: str) -> dict[str, Any]:
     return data
 
 
-def _string_list(value: Any, key: str, problems: list[str]) -> tuple[str, ...]:
+def _string_list(value: object, key: str, problems: list[str]) -> tuple[str, ...]:
     if value is None:
         return ()
     if isinstance(value, (str, int, float)) and not isinstance(value, bool):
@@ -302,7 +352,7 @@ def _string_list(value: Any, key: str, problems: list[str]) -> tuple[str, ...]:
     return ()
 
 
-def _date(value: Any, problems: list[str]) -> dt.date | dt.datetime:
+def _date(value: object, problems: list[str]) -> dt.date | dt.datetime:
     if isinstance(value, (dt.date, dt.datetime)):
         return value
     if value is None:

@@ -14,8 +14,10 @@ import re
 import shutil
 import subprocess
 import sys
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+
+from .notebook import Notebook
 
 # Run by the kernel's interpreter; it imports nothing from nbpress.
 _PROBE = Path(__file__).with_name("versions_probe.py")
@@ -85,7 +87,7 @@ def package_versions(modules: set[str], python: str | None = None) -> tuple[str 
         return None, {}
 
 
-def collect(notebook: Any, kernel: str = "python3", now: dt.datetime | None = None) -> dict[str, Any]:
+def collect(notebook: Notebook, kernel: str = "python3", now: dt.datetime | None = None) -> dict[str, object]:
     """Return the provenance of a notebook executed now by `kernel`: {executed, python, packages}."""
     sources = [cell.source for cell in notebook.cells if cell.cell_type == "code"]
     when = (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC).replace(microsecond=0)
@@ -99,10 +101,13 @@ def collect(notebook: Any, kernel: str = "python3", now: dt.datetime | None = No
     }
 
 
-def markdown(provenance: dict[str, Any]) -> str:
+def markdown(provenance: Mapping[str, object]) -> str:
     """Return the post's closing provenance line as a Markdown paragraph (class nbpress-provenance)."""
     when = str(provenance.get("executed", "")).replace("T", " ").replace("Z", " UTC")
     python = provenance.get("python")
     parts = [f"Python {python}" if python else f"the kernel {provenance.get('kernel', '?')}"]
-    parts += [f"{name} {version}" for name, version in (provenance.get("packages") or {}).items()]
+    packages = provenance.get("packages")
+    parts += [
+        f"{name} {version}" for name, version in (packages.items() if isinstance(packages, dict) else [])
+    ]
     return f"*Executed {when} with {', '.join(parts)}.*\n{{: .nbpress-provenance }}\n"

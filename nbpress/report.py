@@ -18,10 +18,8 @@ from typing import Any
 
 from . import cache, posts
 from .errors import NbpressError
-from .pipeline import PostResult
-
-PAGE_DIR = Path("site_src") / "execution"
-STATE_NAME = "report.json"
+from .layout import REPORT, Layout, log_link
+from .pipeline import PostResult, Status
 
 
 @dataclass(frozen=True)
@@ -39,13 +37,9 @@ class Row:
     log: str = ""  # path of the log, relative to site_src/execution/
 
 
-def _state_path(root: Path) -> Path:
-    return root / cache.CACHE_DIR_NAME / STATE_NAME
-
-
 def _load_state(root: Path) -> dict[str, dict[str, Any]]:
     try:
-        data = json.loads(_state_path(root).read_text(encoding="utf-8"))
+        data = json.loads(Layout(root).report_state.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
     return {str(k): v for k, v in data.items() if isinstance(v, dict)} if isinstance(data, dict) else {}
@@ -70,14 +64,14 @@ def _write(path: Path, text: str) -> None:
 def record(root: Path, results: list[PostResult]) -> None:
     """Merge a build's results into the report's state, write the failure logs and the page."""
     state = _load_state(root)
-    logs = root / PAGE_DIR / "logs"
+    layout = Layout(root)
     for result in results:
         if not result.name.startswith("posts/"):
             continue  # a removed post's Markdown; its entry goes with its source below
         slug = posts.name_slug(Path(result.name))
-        log = logs / f"{slug}.log"
+        log = layout.log(slug)
         entry: dict[str, Any] = dict(state.get(result.name, {}))
-        if result.status == "failed":
+        if result.status is Status.FAILED:
             from .outputs import clean_text
 
             text = f"{result.error}\n"
@@ -85,28 +79,29 @@ def record(root: Path, results: list[PostResult]) -> None:
                 text = f"{result.detail.rstrip()}\n\n{text}"
             # Served with the site: no terminal colours, no paths of the build machine.
             _write(log, clean_text(text, [root]))
-            entry.update(status="failed", error=str(result.error), log=f"logs/{slug}.log")
+            entry.update(status="failed", error=str(result.error), log=log_link(slug))
         else:
             log.unlink(missing_ok=True)
             entry.update(status="ok", error="", log="")
-        if result.status == "executed" or (result.status == "failed" and result.seconds):
+        if result.status is Status.EXECUTED or (result.status is Status.FAILED and result.seconds):
             entry["seconds"] = round(result.seconds, 1)
         state[result.name] = entry
-    sources = {p.relative_to(root).as_posix() for p in posts.discover(root / "posts")}
+    sources = {p.relative_to(root).as_posix() for p in posts.discover(layout.sources)}
     state = {k: v for k, v in sorted(state.items()) if k in sources}
-    _write(_state_path(root), json.dumps(state, indent=1, sort_keys=True) + "\n")
-    _write(root / PAGE_DIR / "index.md", page(rows(root)))
+    _write(Layout(root).report_state, json.dumps(state, indent=1, sort_keys=True) + "\n")
+    _write(layout.report_page, page(rows(root)))
 
 
 def rows(root: Path) -> list[Row]:
     """Return one Row per source in posts/, in name order."""
     state = _load_state(root)
-    store = cache.Store(root / cache.CACHE_DIR_NAME)
+    layout = Layout(root)
+    store = cache.Store(layout.cache)
     env = cache.environment_fingerprint(root)
     durations = store.durations()
     stored = store.keys()
     found = []
-    for path in posts.discover(root / "posts"):
+    for path in posts.discover(layout.sources):
         source = path.relative_to(root).as_posix()
         entry = state.get(source, {})
         slug = posts.name_slug(path)
@@ -114,7 +109,7 @@ def rows(root: Path) -> list[Row]:
         cache_state, executed, environment = "unknown", "", ""
         try:
             post = posts.read_post(path, root)
-            key = cache.execution_key(post, root / "posts", env)
+            key = cache.execution_key(post, layout.sources, env)
         except NbpressError as err:
             status = "failed" if status == "failed" else "unreadable"
             entry = {**entry, "error": entry.get("error") or str(err)}
@@ -203,5 +198,5 @@ def text(report: list[Row]) -> str:
         if r.error:
             lines.append(f"{r.status}: {r.error}")
             if r.log:
-                lines.append(f"       traceback: {(PAGE_DIR / r.log).as_posix()}")
+                lines.append(f"       traceback: {REPORT}/{r.log}")
     return "\n".join(line.rstrip() for line in lines) + "\n"

@@ -33,7 +33,7 @@ def html_text(text: str) -> str:
     return text.translate(_MARKDOWN_INERT)
 
 
-def _html_values(value: Any) -> Any:
+def _html_values(value: object) -> object:
     if isinstance(value, str):
         return html_text(value)
     if isinstance(value, list):
@@ -190,7 +190,7 @@ def sanitize_svg(svg: str) -> str | None:
     if root.tag != f"{{{_SVG_NS}}}svg":
         return None
 
-    def keep(element: Any) -> bool:
+    def keep(element: ET.Element) -> bool:
         tag = str(element.tag)
         if not tag.startswith(f"{{{_SVG_NS}}}") or tag.split("}", 1)[1] not in _SVG_FILE_TAGS:
             return False
@@ -211,7 +211,7 @@ def sanitize_svg(svg: str) -> str | None:
                 del element.attrib[attr]
         return True
 
-    def walk(parent: Any) -> None:
+    def walk(parent: ET.Element) -> None:
         for child in list(parent):
             if not keep(child) or str(parent.tag).endswith("}metadata"):
                 parent.remove(child)

@@ -10,8 +10,10 @@ from typing import Any
 
 import yaml
 
-from .errors import ConfigError, SourceError
-from .posts import SLUG_RE, discover, name_slug
+from .authors import first_author, read_authors
+from .errors import SourceError
+from .layout import Layout
+from .posts import discover, name_slug, safe_slug
 
 FORMATS = ("ipynb", "md", "py")
 INTRO = (
@@ -25,22 +27,6 @@ def slugify(title: str) -> str:
     """Return a URL-safe slug for `title`: ASCII letters and digits joined by '-', lower case."""
     ascii_title = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
     return re.sub(r"[^a-z0-9]+", "-", ascii_title.lower()).strip("-")[:80].strip("-")
-
-
-def default_author(root: Path) -> str | None:
-    """Return the name of the first author in site_src/.authors.yml, or None if there is none."""
-    path = root / "site_src" / ".authors.yml"
-    if not path.is_file():
-        return None
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError:
-        raise ConfigError(f"{path.name}: not valid YAML; fix it or pass --author.") from None
-    authors = data.get("authors") if isinstance(data, dict) else None
-    if not isinstance(authors, dict) or not authors:
-        return None
-    key, info = next(iter(authors.items()))
-    return str(info.get("name") or key) if isinstance(info, dict) else str(key)
 
 
 def _notebook(title: str, author: str | None, today: dt.date) -> Any:
@@ -74,12 +60,13 @@ def new_post(
     if not title.strip():
         raise SourceError('the title is empty; give the post a title, e.g. build.py new "My title".')
     slug = slug or slugify(title)
-    if not slug or not SLUG_RE.fullmatch(slug) or ".." in slug:
+    if not safe_slug(slug):
         raise SourceError(
             f"cannot make a post name from {slug or title!r}; "
             "pass --slug with letters, digits, '.', '_' and '-'."
         )
-    posts_dir = root / "posts"
+    layout = Layout(root)
+    posts_dir = layout.sources
     taken = [p for p in discover(posts_dir) if name_slug(p).lower() == slug.lower()]
     if taken:
         raise SourceError(
@@ -87,7 +74,9 @@ def new_post(
             "(pick another title or --slug)."
         )
     nb = _notebook(
-        title.strip(), author if author is not None else default_author(root), today or dt.date.today()
+        title.strip(),
+        author if author is not None else first_author(read_authors(layout)),
+        today or dt.date.today(),
     )
     if fmt == "ipynb":
         text = nbformat.writes(nb) + "\n"

@@ -19,7 +19,7 @@ import binascii
 import difflib
 import io
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 _T = r"(?:ns|us|µs|ms|s)"  # a unit of time as programs print it
@@ -93,18 +93,18 @@ def mask(text: str) -> str:
     return "\n".join(line.rstrip() for line in text.split("\n"))
 
 
-def _text(value: Any) -> str:
+def _text(value: object) -> str:
     return "".join(value) if isinstance(value, list) else str(value)
 
 
-def _terminal_text(value: Any) -> str:
+def _terminal_text(value: object) -> str:
     """Return what a reader sees of a stream or text output: no ANSI codes, \\r progress collapsed."""
     from .outputs import collapse_terminal, strip_ansi
 
     return mask(collapse_terminal(strip_ansi(_text(value))))
 
 
-def _pixels(data: Any) -> tuple[str, tuple[int, int], bytes] | None:
+def _pixels(data: object) -> tuple[str, tuple[int, int], bytes] | None:
     """Return (mode, size, pixel bytes) of a base64 raster image, or None if it does not decode."""
     try:
         from PIL import Image
@@ -115,7 +115,12 @@ def _pixels(data: Any) -> tuple[str, tuple[int, int], bytes] | None:
         return None
 
 
-def same_image(old: Any, new: Any) -> bool:
+def _lines(value: object) -> str:
+    """Return a traceback's lines joined by newlines ("" when it has none)."""
+    return "\n".join(str(v) for v in value) if isinstance(value, list) else ""
+
+
+def same_image(old: object, new: object) -> bool:
     """Return True if two base64 raster images hold the same pixels (metadata chunks aside)."""
     if _text(old).strip() == _text(new).strip():
         return True
@@ -123,8 +128,8 @@ def same_image(old: Any, new: Any) -> bool:
     return before is not None and before == _pixels(new)
 
 
-def _same_data(old: dict[str, Any], new: dict[str, Any]) -> bool:
-    if set(old) != set(new):
+def _same_data(old: object, new: object) -> bool:
+    if not isinstance(old, dict) or not isinstance(new, dict) or set(old) != set(new):
         return False
     for mime, value in new.items():
         if mime in ("image/png", "image/jpeg", "image/gif", "image/webp"):
@@ -138,7 +143,7 @@ def _same_data(old: dict[str, Any], new: dict[str, Any]) -> bool:
     return True
 
 
-def same_output(old: dict[str, Any], new: dict[str, Any]) -> bool:
+def same_output(old: Mapping[str, object], new: Mapping[str, object]) -> bool:
     """Return True if two outputs of one cell differ at most in volatile tokens."""
     kind = new.get("output_type")
     if old.get("output_type") != kind:
@@ -151,8 +156,7 @@ def same_output(old: dict[str, Any], new: dict[str, Any]) -> bool:
         return (
             old.get("ename") == new.get("ename")
             and _terminal_text(old.get("evalue", "")) == _terminal_text(new.get("evalue", ""))
-            and _terminal_text("\n".join(old.get("traceback", [])))
-            == _terminal_text("\n".join(new.get("traceback", [])))
+            and _terminal_text(_lines(old.get("traceback"))) == _terminal_text(_lines(new.get("traceback")))
         )
     return old.get("metadata", {}) == new.get("metadata", {}) and _same_data(
         old.get("data", {}), new.get("data", {})
@@ -179,8 +183,8 @@ def _pairs(
 
 
 def settle(
-    notebook: Any,
-    previous: list[Any],
+    notebook: Any,  # a Notebook (pipeline's plan holds it as Any | None)
+    previous: Sequence[object],
     previous_cells: Sequence[str] | None,
     new_cells: Sequence[str],
 ) -> int:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from . import links, posts
 from .errors import NbpressError
+from .layout import Layout
 from .markup import bibliography_paths
 
 
@@ -21,12 +22,9 @@ def inputs_by_path(root: Path) -> dict[Path, set[str]]:
     The local images and files a post's Markdown cells show count as its inputs too.
     """
     table: dict[Path, set[str]] = {}
-    posts_dir = root / "posts"
-    for path in posts.discover(posts_dir):
-        try:
-            post = posts.read_post(path, root)
-        except NbpressError:
-            continue  # the build reports it
+    posts_dir = Layout(root).sources
+    readable, _ = posts.read_sources(posts.discover(posts_dir), root)  # the build reports the others
+    for post in readable:
         for name in post.front_matter.inputs:
             table.setdefault((posts_dir / name).resolve(), set()).add(post.slug)
         for path in links.local_files(post):
@@ -79,7 +77,7 @@ def watch_posts(
     """
     import watchfiles
 
-    posts_dir = (root / "posts").resolve()
+    posts_dir = Layout(root).sources.resolve()
     names = {watchfiles.Change.added: "added", watchfiles.Change.modified: "modified"}
     inputs = inputs_by_path(root)
     while True:

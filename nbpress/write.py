@@ -22,6 +22,7 @@ from typing import Any
 import yaml
 
 from .errors import ConfigError, WriteError
+from .layout import Layout
 from .render import RenderedPost
 
 TMP_PREFIX = ".nbpress-tmp-"
@@ -112,16 +113,41 @@ def read_record(markdown_path: Path) -> dict[str, Any] | None:
     return record if isinstance(record, dict) else None
 
 
+def hand_edit_message(rel_md: str, source: str) -> str:
+    """Return the line refusing to overwrite the hand-edited generated post `rel_md` of `source`."""
+    return (
+        f"{rel_md} was edited by hand since the build wrote it, and nbpress will not overwrite "
+        f"the edit; move it into the source {source}, or delete the file, then build again"
+    )
+
+
+def generated_posts(posts_dir: Path) -> list[tuple[Path, dict[str, Any]]]:
+    """Return (Markdown path, `nbpress:` record) of every generated post in `posts_dir`, by name.
+
+    Markdown without a record is the author's own page, not listed.
+    """
+    if not posts_dir.is_dir():
+        return []
+    found = []
+    for md in sorted(posts_dir.glob("*.md")):
+        record = read_record(md)
+        if record is not None:
+            found.append((md, record))
+    return found
+
+
 class Site:
     """The published tree of one blog."""
 
     def __init__(self, root: Path, sources: Path) -> None:
         self.root = root.resolve()
-        self.posts_dir = self.root / "site_src" / "posts"
-        self.images_dir = self.root / "assets" / "images"
-        self.downloads_root = self.root / "assets" / "notebooks"
+        self.layout = Layout(self.root)
+        self.posts_dir = self.layout.generated
+        self.images_dir = self.layout.images
+        self.downloads_root = self.layout.downloads
         sources = sources.resolve()
-        for out, home in ((self.posts_dir, "site_src"), (self.images_dir, "assets")):
+        for out in (self.posts_dir, self.images_dir):
+            home = out.relative_to(self.root).parts[0]
             real = out.resolve()
             if real == sources or real.is_relative_to(sources) or sources.is_relative_to(real):
                 raise ConfigError(
@@ -143,11 +169,11 @@ class Site:
         files deleted. Only names carrying nbpress's prefixes are touched, and only by the
         holder of the blog's build lock (nbpress.lock): never a running build's files.
         """
-        from .lock import holder, lock_path
+        from .lock import holder
 
-        if holder(lock_path(self.root)) != os.getpid():
+        if holder(self.layout.lock) != os.getpid():
             raise ConfigError(
-                f"{lock_path(self.root).relative_to(self.root)}: recover() needs the build lock; "
+                f"{self.layout.rel(self.layout.lock)}: recover() needs the build lock; "
                 "call it inside nbpress.lock.build_lock."
             )
         found = [*self.posts_dir.glob(TMP_PREFIX + "*"), *self.images_dir.glob("*/" + TMP_PREFIX + "*")]
@@ -185,14 +211,33 @@ class Site:
             raise WriteError(f"{name!r} would be written outside {base.name}/; rename the post.")
         return path
 
-    def whole(self, slug: str, record: dict[str, Any] | None) -> bool:
-        """Return True if every figure `record` lists for the post `slug` exists.
+    def markdown_rel(self, slug: str) -> str:
+        """Return the path of a post's Markdown relative to the blog, as messages name it."""
+        return self.markdown_path(slug).relative_to(self.root).as_posix()
+
+    def figure_rel(self, slug: str, name: str) -> str:
+        """Return the path of a post's figure relative to the blog, as messages name it."""
+        return (self.figure_dir(slug) / name).relative_to(self.root).as_posix()
+
+    def figure_exists(self, slug: str, name: str) -> bool:
+        """Return True if the figure `name` of the post `slug` exists.
 
         A post whose Markdown links a missing figure (torn by an older nbpress, or a figure
         deleted by hand) is then not current, and the next build publishes it again.
         """
-        fig_dir = self.figure_dir(slug)
-        return all((fig_dir / str(n)).is_file() for n in (record or {}).get("figures", []) or [])
+        return (self.figure_dir(slug) / name).is_file()
+
+    def edited(self, slug: str, record: dict[str, Any] | None) -> bool:
+        """Return True if the generated post `slug` was edited by hand since the build wrote it."""
+        return edited(self.markdown_path(slug), record)
+
+    def generated(self) -> list[tuple[Path, dict[str, Any]]]:
+        """Return (Markdown path, record) of every generated post (generated_posts)."""
+        return generated_posts(self.posts_dir)
+
+    def orphans(self, sources: set[str]) -> list[tuple[Path, dict[str, Any]]]:
+        """Return the generated posts whose source (a path relative to the blog) is not in `sources`."""
+        return [(md, record) for md, record in self.generated() if record.get("source") not in sources]
 
     def record(self, slug: str) -> dict[str, Any] | None:
         """Return the nbpress record of the published post `slug`, if there is one."""
@@ -280,11 +325,8 @@ class Site:
                 f"{rel_md} exists and was not generated by nbpress; move it away or rename the post."
             )
         if edited(md_path, old):
-            raise WriteError(
-                f"{rel_md} was edited by hand since the build wrote it, and nbpress will not overwrite "
-                f"the edit; move it into the source {old.get('source') if old else 'notebook'}, "
-                "or delete the file, then build again."
-            )
+            source = old.get("source") if old else "notebook"
+            raise WriteError(hand_edit_message(rel_md, str(source)) + ".")
         if post.figures and fig_dir.exists() and not fig_dir.is_dir():
             raise WriteError(
                 f"{fig_dir.relative_to(self.root).as_posix()} is a file, but the post {post.slug!r} "
@@ -366,11 +408,8 @@ class Site:
         generated post edited by hand since (see `edited_orphans`).
         """
         removed: list[str] = []
-        if not self.posts_dir.is_dir():
-            return removed
-        for md in sorted(self.posts_dir.glob("*.md")):
-            record = read_record(md)
-            if record is None or record.get("source") in sources or edited(md, record):
+        for md, record in self.orphans(sources):
+            if edited(md, record):
                 continue
             if self._remove_post(md.stem, record):
                 self.remove_downloads(md.stem, {str(n) for n in record.get("downloads", []) or []})
@@ -380,14 +419,9 @@ class Site:
 
     def edited_orphans(self, sources: set[str]) -> list[str]:
         """Return the generated posts whose source is gone but which were edited by hand since."""
-        if not self.posts_dir.is_dir():
-            return []
-        found = []
-        for md in sorted(self.posts_dir.glob("*.md")):
-            record = read_record(md)
-            if record is not None and record.get("source") not in sources and edited(md, record):
-                found.append(md.relative_to(self.root).as_posix())
-        return found
+        return [
+            md.relative_to(self.root).as_posix() for md, record in self.orphans(sources) if edited(md, record)
+        ]
 
     def _remove_post(self, slug: str, record: dict[str, Any] | None) -> bool:
         """Delete the figures and journal of `slug`; return False if the name is not one nbpress makes."""

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from nbpress.drift import check, diff
+from nbpress.drift import diff, find_drift
 from nbpress.pipeline import Options, build
 
 GIT_ENV = {
@@ -69,12 +69,12 @@ def test_drift_names_the_post_whose_outputs_changed(blog: Path, add_post: Callab
     git(blog, "commit", "--quiet", "-m", "blog")
 
     assert {r.status for r in build(Options(root=blog, force=True, jobs=2))} == {"executed"}
-    assert check(blog) == {}, "a plain re-execution is not drift"
+    assert find_drift(blog) == {}, "a plain re-execution is not drift"
 
     # The data the post reads changed upstream (it is not a declared input): same code, new output.
     (blog / "posts" / "data.txt").write_text("upstream says 2\n", encoding="utf-8")
     assert {r.status for r in build(Options(root=blog, force=True, jobs=2))} == {"executed"}
-    drifted = check(blog)
+    drifted = find_drift(blog)
     assert list(drifted) == ["posts/moving.ipynb"]
     assert "+upstream says 2" in drifted["posts/moving.ipynb"]
 

@@ -131,3 +131,14 @@ def test_broken_text_source_is_one_clear_error(blog: Path) -> None:
     assert result.status == "failed"
     message = str(result.error)
     assert message.startswith("posts/broken.md") and "\n" not in message
+
+
+def test_text_source_reads_with_the_same_cell_ids_every_time(blog: Path) -> None:
+    # jupytext invents random cell ids; the downloaded notebook must not change between builds.
+    from nbpress.formats import read_text_notebook
+
+    path = blog / "posts" / "same.md"
+    as_markdown(path)
+    first = [c["id"] for c in read_text_notebook(path, "posts/same.md").cells]
+    second = [c["id"] for c in read_text_notebook(path, "posts/same.md").cells]
+    assert first == second == [f"cell-{i}" for i in range(len(first))]

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from nbpress.outputs import sanitize_html
+from nbpress.sanitize import sanitize_html
 from tests.helpers import CHROMIUM, CHROMIUM_ARGS, build_cli, mkdocs
 from tests.siteserver import serve
 

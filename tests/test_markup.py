@@ -6,6 +6,7 @@ stored outputs; the text sources (.md, .py) are executed here with a real kernel
 
 from __future__ import annotations
 
+import copy
 import shutil
 from pathlib import Path
 
@@ -14,9 +15,8 @@ import pytest
 from nbclient import NotebookClient
 
 from nbpress import cache
-from nbpress.cells import apply_display
 from nbpress.errors import RenderError
-from nbpress.outputs import clean_notebook
+from nbpress.outputs import limit_outputs
 from nbpress.posts import read_post
 from nbpress.render import published_front_matter, render
 from tests.helpers import FIXTURES, GOLDEN
@@ -33,10 +33,10 @@ def render_sample(path: Path, execute: bool) -> str:
         NotebookClient(
             notebook, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
         ).execute()
-    cleaned = clean_notebook(notebook, post.front_matter_cell)
-    apply_display(cleaned, post.front_matter.stderr, post.rel_path)
+    # As the build: outputs capped once executed, then render (the whole transform chain).
+    executed = limit_outputs(copy.deepcopy(notebook))
     front = published_front_matter(post, {}, {"source": post.rel_path})
-    return render(post, cleaned, front, f"/assets/images/{post.slug}/").markdown
+    return render(post, executed, front, f"/assets/images/{post.slug}/").markdown
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from nbpress import cache, volatile
-from nbpress.check import check
+from nbpress.check import find_stale
 from nbpress.pipeline import Options, PostResult, build
 from tests.helpers import FIXTURES, REPO, build_cli, published, without_execution_time
 
@@ -133,13 +133,13 @@ def test_an_unrelated_requirement_executes_nothing(three: Path) -> None:
     with (three / "requirements.txt").open("a") as handle:
         handle.write("plotly==6.0.0\n# a comment\n")
     assert set(statuses(run(three)).values()) == {"unchanged"}
-    assert check(three) == (3, [])
+    assert find_stale(three) == (3, [])
 
 
 @pytest.mark.slow
 def test_a_pin_makes_stale_only_the_posts_that_use_it(three: Path) -> None:
     set_pin(three, "PyYAML", "==6.0.4")
-    current, findings = check(three)
+    current, findings = find_stale(three)
     assert current == 1
     assert {(f.name, f.problem, f.reason) for f in findings} == {
         (f"posts/{slug}.ipynb", "stale", "pyyaml pin ==6.0.3 -> ==6.0.4: the post runs again")
@@ -159,7 +159,7 @@ def test_a_pin_makes_stale_only_the_posts_that_use_it(three: Path) -> None:
 @pytest.mark.slow
 def test_a_declared_input_is_named(three: Path) -> None:
     (three / "posts" / "data.csv").write_text("3,4\n")
-    [finding] = check(three)[1]
+    [finding] = find_stale(three)[1]
     assert finding.reason == "input data.csv: the post runs again"
     proc = build_cli(three)
     assert re.search(r"executed .* posts/declares.ipynb \(input data.csv\)", proc.stdout), proc.stdout
@@ -229,9 +229,9 @@ def test_two_forced_builds_of_the_real_posts_differ_only_in_provenance(
 @pytest.mark.slow
 def test_the_tensorflow_pin_makes_only_the_tensorflow_post_stale(real_copy: Path) -> None:
     blog = real_copy
-    assert check(blog) == (2, [])
+    assert find_stale(blog) == (2, [])
     set_pin(blog, "tensorflow-cpu", "==2.21.1")  # its marker (Linux only) stays
-    current, findings = check(blog)
+    current, findings = find_stale(blog)
     assert current == 1
     assert [(f.name, f.reason) for f in findings] == [
         ("posts/SLR_NN.ipynb", "tensorflow-cpu pin ==2.21.0 -> ==2.21.1: the post runs again")

@@ -410,7 +410,8 @@ def test_zensical_builds_the_same_sources_and_every_figure_resolves(
 def test_summary_is_the_first_paragraph_as_escaped_text_and_headings_have_no_gap() -> None:
     from nbformat.v4 import new_markdown_cell, new_notebook
 
-    from nbpress.render import even_heading_levels, reader_front_matter
+    from nbpress.render import reader_front_matter
+    from nbpress.transform import even_heading_levels
 
     nb = new_notebook(
         cells=[

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 
 import pytest
 
-from nbpress.outputs import clean_notebook
+from nbpress.outputs import limit_outputs
 from nbpress.posts import read_post
 from nbpress.render import published_front_matter, render
 from tests.helpers import FIXTURES, GOLDEN
@@ -18,9 +19,13 @@ AUTHORS = {"Steve Han": "steve-han", "steve-han": "steve-han"}
 def render_fixture(name: str) -> tuple[str, dict[str, bytes]]:
     root = FIXTURES / "render"
     post = read_post(root / f"{name}.ipynb", root)
-    cleaned = clean_notebook(post.notebook, post.front_matter_cell)
+    # As the build: outputs capped once executed, then render runs the whole transform chain
+    # (display options, MIME choice, links, markup) on a copy.
+    executed = limit_outputs(copy.deepcopy(post.notebook))
     front = published_front_matter(post, AUTHORS, {"source": post.rel_path})
-    rendered = render(post, cleaned, front, f"/assets/images/{post.slug}/")
+    rendered = render(
+        post, executed, front, f"/assets/images/{post.slug}/", warnings=post.warnings, roots=(root,)
+    )
     return rendered.markdown, rendered.figures
 
 
@@ -86,3 +91,43 @@ def test_fixture_sources_have_no_machine_paths(tmp_path: Path) -> None:
     for name in CASES:
         markdown, _ = render_fixture(name)
         assert "/home/" not in markdown and "/Users/" not in markdown
+
+
+def test_render_fingerprint_covers_every_source_file(monkeypatch: pytest.MonkeyPatch) -> None:
+    from nbpress.render import renderer_fingerprint
+
+    before = renderer_fingerprint()
+    read = Path.read_bytes
+    for name in ("notebook.py", "transform.py", "post.md.j2"):
+        monkeypatch.setattr(Path, "read_bytes", lambda p, n=name: read(p) + (b"#" if p.name == n else b""))
+        assert renderer_fingerprint() != before, name
+
+
+def test_template_reads_metadata_keys_by_name() -> None:
+    import re
+
+    from nbpress.notebook import template_keys
+    from nbpress.render import TEMPLATES
+
+    template = (TEMPLATES / "post.md.j2").read_text(encoding="utf-8")
+    assert not [k for k in template_keys().values() if k in template]
+    used = set(re.findall(r"resources\.nbpress\.key\.(\w+)", template))
+    assert used and used <= set(template_keys())
+
+
+def test_chain_steps_have_unique_names_and_stop_where_asked() -> None:
+    from nbpress.notebook import Notebook, code_outputs
+    from nbpress.transform import STEPS, Context, run
+
+    names = [name for name, _ in STEPS]
+    assert len(names) == len(set(names))
+    root = FIXTURES / "render"
+    post = read_post(root / "stream_progress.ipynb", root)
+    cleaned, _ = run(post.notebook, Context(post, "/assets/images/x/"), until="clean")
+
+    def texts(nb: Notebook) -> str:
+        return "".join(str(o.get("text", "")) for o in code_outputs(nb))
+
+    assert "\x1b" not in texts(cleaned) and "\x1b" in texts(post.notebook)
+    with pytest.raises(ValueError):
+        run(post.notebook, Context(post, ""), until="nope")

@@ -34,7 +34,7 @@ def test_new_post_builds_as_a_draft(blog: Path, fmt: str) -> None:
     text = (blog / "site_src" / "posts" / "deja-vu-my-first-post.md").read_text(encoding="utf-8")
     published = yaml.safe_load(text.split("---\n")[1])
     assert published["draft"] is True and published["authors"] == ["steve-han"]
-    assert "    Python 3." in text  # the first cell ran
+    assert "nbpress-stdout}\nPython 3." in text  # the first cell ran
 
 
 def test_new_refuses_to_overwrite_any_format(blog: Path) -> None:

@@ -1,0 +1,54 @@
+"""The blog's authors: Material's `site_src/.authors.yml`, read and checked in one place."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+
+from .errors import ConfigError
+from .layout import Layout
+
+
+def read_authors(layout: Layout) -> dict[str, Any]:
+    """Return the `authors:` mapping of the authors file ({} if there is none).
+
+    Raises ConfigError (one line, with its line number) if the file is broken.
+    """
+    path = layout.authors
+    if not path.is_file():
+        return {}
+    rel = layout.rel(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f", line {mark.line + 1}" if mark is not None else ""
+        problem = getattr(err, "problem", None) or "not valid YAML"
+        raise ConfigError(f"{rel}{where}: {problem}; fix the YAML, then build again.") from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise ConfigError(f"{rel}: cannot be read ({err}); fix the file, then build again.") from None
+    authors = data.get("authors", {}) if isinstance(data, dict) else None
+    if not isinstance(authors, dict):
+        raise ConfigError(
+            f"{rel}: expected a mapping with an 'authors:' mapping of author keys; fix it, then build again."
+        )
+    return authors
+
+
+def keys_by_name(authors: dict[str, Any]) -> dict[str, str]:
+    """Return {author name or key: key}: what a post's `author:` may say, and the key it means."""
+    table: dict[str, str] = {}
+    for key, info in authors.items():
+        table[str(key)] = str(key)
+        if isinstance(info, dict) and info.get("name"):
+            table[str(info["name"])] = str(key)
+    return table
+
+
+def first_author(authors: dict[str, Any]) -> str | None:
+    """Return the name (else the key) of the first author, or None if there is none."""
+    if not authors:
+        return None
+    key, info = next(iter(authors.items()))
+    return str(info.get("name") or key) if isinstance(info, dict) else str(key)

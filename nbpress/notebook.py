@@ -1,0 +1,111 @@
+"""The notebook as the render path sees it: nbpress's metadata keys and the figure MIME types.
+
+Every `nbpress_*` key a transform step writes into cell or output metadata is named here
+once; the template reads them by these names (`resources.nbpress.key`, see `template_keys`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any, Final, Protocol, TypedDict
+
+
+# The typed view of an nbformat NotebookNode (v4). nbformat is untyped: a notebook it reads
+# enters nbpress as one of these (posts.Post.notebook), and everything after is checked.
+class Output(TypedDict, total=False):
+    """One output of a code cell (nbformat v4), with only the fields nbpress reads or writes."""
+
+    output_type: str  # stream, display_data, execute_result, error
+    name: str  # a stream's stdout or stderr
+    text: str | list[str]
+    data: dict[str, Any]  # {MIME type: value}: text, base64 images, JSON of charts
+    metadata: dict[str, Any]
+    execution_count: int | None
+    ename: str
+    evalue: str
+    traceback: list[str]
+
+
+class Cell(Protocol):
+    """One cell: attribute access as NotebookNode gives it, and its dict methods."""
+
+    cell_type: str  # code, markdown, raw
+    source: str
+    metadata: dict[str, Any]
+    outputs: list[Output]  # code cells only; outputs_of() reads any cell
+
+    def get(self, key: str, default: Any = None, /) -> Any: ...
+    def __getitem__(self, key: str, /) -> Any: ...
+    def __setitem__(self, key: str, value: Any, /) -> None: ...
+    def __delitem__(self, key: str, /) -> None: ...
+    def __contains__(self, key: object, /) -> bool: ...
+    def pop(self, key: str, default: Any = None, /) -> Any: ...
+    def setdefault(self, key: str, default: Any = None, /) -> Any: ...
+
+
+class Notebook(Protocol):
+    """A notebook: its cells and metadata, attribute access as NotebookNode gives it."""
+
+    cells: list[Cell]
+    metadata: dict[str, Any]
+    nbformat: int
+    nbformat_minor: int
+
+    def get(self, key: str, default: Any = None, /) -> Any: ...
+
+
+# The outputs of each code cell, in order: what the build cache keeps of an executed notebook.
+CachedOutputs = list[list[Output]]
+
+
+def outputs_of(cell: Cell) -> list[Output]:
+    """Return the outputs of a cell: a code cell's list itself, else an empty list."""
+    found: list[Output] | None = cell.get("outputs")
+    return found if found is not None else []
+
+
+def code_outputs(notebook: Notebook) -> Iterator[Output]:
+    """Yield every output of every code cell, in order."""
+    for cell in notebook.cells:
+        if cell.cell_type == "code":
+            yield from outputs_of(cell)
+
+
+def text_of(value: str | list[str] | object) -> str:
+    """Return a notebook text field as one string (nbformat may keep it as a list of lines)."""
+    return "".join(str(v) for v in value) if isinstance(value, list) else str(value)
+
+
+# The output types that become figure files (output_<cell>_<n>.<ext>).
+FIGURE_TYPES: Final = ("image/png", "image/jpeg", "image/svg+xml")
+
+
+class Key:
+    """The metadata keys nbpress sets on cells and outputs while it renders a post."""
+
+    # cell metadata
+    REMOVE: Final = "nbpress_remove"  # a hidden cell: kept (figure numbers hold), not shown
+    OPTION_LINES: Final = "nbpress_option_lines"  # leading lines of flags and options, not shown
+    OPEN: Final = "nbpress_open"  # the collapsible parts shown open: "input"
+    FOLD_INPUT: Final = "nbpress_fold_input"  # "open" or "closed": the code in a ??? block
+    FOLD_OUTPUT: Final = "nbpress_fold_output"  # "closed": the outputs in a ??? block
+    MORE: Final = "nbpress_more"  # the blog excerpt ends before this cell
+    TABLE: Final = "nbpress_table"  # {id, caption} of a numbered table
+    # output metadata
+    FIGURE: Final = "nbpress_figure"  # {lazy, width, height, id, caption} of a figure
+    ALT: Final = "nbpress_alt"  # a figure's alt text
+    CHART: Final = "nbpress_chart"  # {html, static} of a chart's embed
+    WIDGET_STATE: Final = "nbpress_widget_state"  # the saved models a widget view reaches
+
+
+def template_keys() -> dict[str, str]:
+    """Return {name: key} of every Key, as the template reads them (`resources.nbpress.key.remove`)."""
+    return {name.lower(): value for name, value in vars(Key).items() if name.isupper()}
+
+
+def note(text: str) -> Output:
+    """Return a stream output carrying an nbpress note, shown in the post like printed text."""
+    from nbformat.v4 import new_output
+
+    output: Output = new_output("stream", name="stdout", text=f"[nbpress: {text}]\n")
+    return output

@@ -1,0 +1,104 @@
+"""What a build would do with each post, decided in one place.
+
+The build (pipeline), `--check` (check.py) and the cache pruner all ask `decide`, so a post
+that `--check` calls current is one the build leaves alone, and the reason a build line
+gives is the one `--check` gives. Nothing is executed, rendered or written here: the keys
+come from the sources (cache.key_parts, cache.render_key) and the published side from the
+generated Markdown's `nbpress:` record.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from . import cache
+from .posts import Post
+from .write import Site, hand_edit_message
+
+
+class Action(StrEnum):
+    """What a build does with one post."""
+
+    UNCHANGED = "unchanged"  # published, and its keys and figures are current
+    EXECUTE = "execute"  # never published, --force, or what decides its outputs changed
+    RENDER = "render"  # its outputs stand (from the cache when it holds them); render again
+    REFUSE = "refuse"  # its generated Markdown was edited by hand: never overwritten
+
+
+@dataclass(frozen=True)
+class Context:
+    """What every post's decision shares, read once per build."""
+
+    site: Site
+    posts_dir: Path
+    env: cache.Environment
+    renderer: str
+
+
+def context(site: Site) -> Context:
+    """Return the decision context of the blog whose published tree is `site`."""
+    from .render import renderer_fingerprint
+
+    return Context(
+        site, site.layout.sources, cache.environment_fingerprint(site.root), renderer_fingerprint()
+    )
+
+
+@dataclass(frozen=True)
+class Decision:
+    """One post's decision: the action, why, and the keys it was decided from."""
+
+    post: Post
+    action: Action
+    reason: str  # the part of its key that changed, or what else makes it not current ("" if unchanged)
+    exec_key: str
+    render_key: str
+    parts: dict[str, Any]  # cache.key_parts: recorded with the post, so a later change can be named
+    record: dict[str, Any] | None  # the published version's `nbpress:` record
+    edited: bool = False  # its Markdown was changed by hand since the build wrote it
+    missing_figure: str = ""  # a figure the record lists that is gone (keys otherwise current)
+
+    @property
+    def previous_key(self) -> str | None:
+        """Return the execution key of the published version, if it records one."""
+        key = (self.record or {}).get("exec_key")
+        return key if isinstance(key, str) else None
+
+
+def decide(post: Post, ctx: Context, force: bool = False) -> Decision:
+    """Return what a build does with `post`; raise NbpressError if its keys cannot be computed."""
+    parts = cache.key_parts(post, ctx.posts_dir, ctx.env)
+    exec_key = cache.digest_parts(parts)
+    render_key = cache.render_key(post, exec_key, ctx.renderer)
+    site = ctx.site
+    record = site.record(post.slug)
+    edited = site.edited(post.slug, record)
+    gone = [
+        str(n) for n in (record or {}).get("figures", []) or [] if not site.figure_exists(post.slug, str(n))
+    ]
+
+    def decision(action: Action, reason: str, missing: str = "") -> Decision:
+        return Decision(post, action, reason, exec_key, render_key, parts, record, edited, missing)
+
+    current = cache.is_current(record, post, exec_key, render_key)
+    if not force and current and not gone:
+        return decision(Action.UNCHANGED, "")
+    if edited:
+        source = str((record or {}).get("source") or post.rel_path)
+        return decision(Action.REFUSE, hand_edit_message(site.markdown_rel(post.slug), source))
+    if force:
+        return decision(Action.EXECUTE, "--force")
+    if record is None:
+        return decision(Action.EXECUTE, "not published yet")
+    if record.get("exec_key") != exec_key:
+        return decision(Action.EXECUTE, cache.explain(record.get("executed_with"), parts, post))
+    if record.get("source") != post.rel_path:
+        return decision(
+            Action.RENDER, f"{site.markdown_rel(post.slug)} was built from {record.get('source')}"
+        )
+    if current:
+        return decision(Action.RENDER, "a published figure is missing", gone[0])
+    return decision(Action.RENDER, "prose, front matter or the renderer changed")
