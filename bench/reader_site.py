@@ -18,7 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tests.skeleton import REPO, copy_skeleton
 
-REMOTE = "https://github.com/nbpress/nbpress-blog.git"  # as tests/conftest.py GITHUB_REMOTE
+REMOTE = "https://github.com/nbpress/nbpress-blog.git"  # as tests/helpers.py GITHUB_REMOTE
 
 
 def build_site(

@@ -298,13 +298,43 @@ async def _watch_tree(client: Any) -> None:
         await asyncio.sleep(0.5)
 
 
+# A kernel binds the ports jupyter_client picked for it (bound, then closed) a moment
+# earlier; another process (a second build, a test run beside this one) can take one of them
+# in between, and the kernel dies at start with ZMQError "Address already in use". Such a
+# start is tried again with fresh ports; it ran no cell, so nothing runs twice.
+START_ATTEMPTS = 3
+PORT_TAKEN = "Address already in use"
+
+
+class _PortTaken(Exception):
+    """The kernel died at start because one of its ports was taken; `error` if not tried again."""
+
+    def __init__(self, error: ExecutionError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
 async def execute_post(post: Post, cwd: Path, stop: _Stop | None = None) -> Notebook:
     """Return a copy of the post's notebook executed in a fresh kernel in `cwd`.
 
     Raises ExecutionError (or a subclass) naming the post and the 1-based cell number.
-    Every process the kernel started has ended when it returns.
+    Every process the kernel started has ended when it returns. A kernel that died at
+    start because another process took one of its ports is started again (START_ATTEMPTS
+    in all).
     """
     backends.check_kernel(post)
+    attempt = 1
+    while True:
+        try:
+            return await _execute_once(post, cwd, stop)
+        except _PortTaken as taken:
+            if attempt >= START_ATTEMPTS or (stop is not None and stop.requested):
+                raise taken.error from None
+            attempt += 1
+
+
+async def _execute_once(post: Post, cwd: Path, stop: _Stop | None) -> Notebook:
+    """Run the post once in a new kernel (execute_post's body, one kernel start)."""
     nb = copy.deepcopy(post.notebook)
     originals = backends.make_static(nb)  # interactive matplotlib backends run inline
     current: dict[str, int] = {"cell": -1}
@@ -398,13 +428,16 @@ async def _run(client: Any, env: dict[str, str], log: IO[bytes], post: Post, cur
             traceback=_tail(log),
         ) from None
     except Exception as err:  # jupyter_client raises many types while starting a kernel
-        raise ExecutionError(
+        error = ExecutionError(
             post.rel_path,
             cell,
             f"the kernel could not run the notebook ({type(err).__name__}: {_last_line(str(err))})",
             f"check that the kernel {post.front_matter.kernel!r} is installed",
             traceback=_tail(log),
-        ) from None
+        )
+        if current["cell"] < 0 and PORT_TAKEN in error.traceback:
+            raise _PortTaken(error) from None  # died binding its ports: execute_post starts another
+        raise error from None
 
 
 def _exception_line(err: CellExecutionError) -> str:

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import CHROMIUM, CHROMIUM_ARGS, build_cli, copy_skeleton, mkdocs
+from tests.helpers import CHROMIUM, CHROMIUM_ARGS, build_cli, copy_skeleton, mkdocs
 from tests.siteserver import serve
 
 pytestmark = pytest.mark.browser

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.conftest import CHROMIUM, CHROMIUM_ARGS, REPO
+from tests.helpers import CHROMIUM, CHROMIUM_ARGS, REPO
 from tests.siteserver import serve
 from tests.test_build import SEED_FIGURES
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from nbpress.pipeline import Options, build
-from tests.conftest import build_real_blog, mkdocs, published
+from tests.helpers import mkdocs, published
 
 SEED_NUMBERS = {
     "SLR_NN": [
@@ -36,34 +36,28 @@ SEED_FIGURES = {
 }
 
 
-@pytest.fixture(scope="module")
-def real_blog(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Return a copy of the real blog, built from scratch (no cache, no generated files)."""
-    return build_real_blog(tmp_path_factory.mktemp("real") / "blog")
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize("slug", sorted(SEED_NUMBERS))
-def test_real_posts_reproduce_the_seed_numbers(real_blog: Path, slug: str) -> None:
-    markdown = (real_blog / "site_src" / "posts" / f"{slug}.md").read_text(encoding="utf-8")
+def test_real_posts_reproduce_the_seed_numbers(real_site: Path, slug: str) -> None:
+    markdown = (real_site / "site_src" / "posts" / f"{slug}.md").read_text(encoding="utf-8")
     for number in SEED_NUMBERS[slug]:
         assert number in markdown
-    figures = sorted(p.name for p in (real_blog / "assets" / "images" / slug).iterdir())
+    figures = sorted(p.name for p in (real_site / "assets" / "images" / slug).iterdir())
     assert figures == SEED_FIGURES[slug]
     for name in figures:
         # With its pixel size (issue 12); every figure after the first loads lazily.
         assert f'](/assets/images/{slug}/{name}){{:class="img-responsive" width="' in markdown
     assert markdown.count('loading="lazy"}') == len(figures) - 1
     assert "site-packages" not in markdown or ".../site-packages/" in markdown
-    assert str(real_blog) not in markdown and "/home/" not in markdown and "/root/" not in markdown
+    assert str(real_site) not in markdown and "/home/" not in markdown and "/root/" not in markdown
 
 
 @pytest.mark.slow
-def test_front_matter_of_the_real_posts(real_blog: Path) -> None:
+def test_front_matter_of_the_real_posts(real_site: Path) -> None:
     import yaml
 
     def front(slug: str) -> dict[str, object]:
-        text = (real_blog / "site_src" / "posts" / f"{slug}.md").read_text(encoding="utf-8")
+        text = (real_site / "site_src" / "posts" / f"{slug}.md").read_text(encoding="utf-8")
         data = yaml.safe_load(text.split("---\n")[1])
         assert isinstance(data, dict)
         return data
@@ -76,29 +70,27 @@ def test_front_matter_of_the_real_posts(real_blog: Path) -> None:
 
 
 @pytest.mark.slow
-def test_second_build_is_a_no_op_with_identical_bytes(real_blog: Path) -> None:
-    before = published(real_blog)
-    results = build(Options(root=real_blog, jobs=2))
+def test_second_build_is_a_no_op_with_identical_bytes(real_copy: Path) -> None:
+    before = published(real_copy)
+    results = build(Options(root=real_copy, jobs=2))
     assert {r.status for r in results} == {"unchanged"}
-    assert published(real_blog) == before
+    assert published(real_copy) == before
 
 
 @pytest.mark.slow
-def test_rerender_from_cache_writes_identical_bytes(real_blog: Path) -> None:
-    before = published(real_blog)
-    for md in (real_blog / "site_src" / "posts").glob("*.md"):
+def test_rerender_from_cache_writes_identical_bytes(real_copy: Path) -> None:
+    before = published(real_copy)
+    for md in (real_copy / "site_src" / "posts").glob("*.md"):
         md.unlink()
-    shutil.rmtree(real_blog / "assets" / "images" / "SLR_NN")
-    results = build(Options(root=real_blog, jobs=2))
+    shutil.rmtree(real_copy / "assets" / "images" / "SLR_NN")
+    results = build(Options(root=real_copy, jobs=2))
     assert {r.status for r in results} == {"cached"}
-    assert published(real_blog) == before
+    assert published(real_copy) == before
 
 
 @pytest.mark.slow
-def test_mkdocs_build_strict_passes(real_blog: Path, tmp_path: Path) -> None:
-    site = tmp_path / "site"
-    proc = mkdocs(real_blog, "build", "--strict", "--site-dir", str(site))
-    assert proc.returncode == 0, proc.stderr
+def test_mkdocs_build_strict_passes(real_site: Path) -> None:
+    site = real_site / "site"  # real_site asserts that `mkdocs build --strict` passed
     page = (site / "posts" / "SLR_NN" / "index.html").read_text(encoding="utf-8")
     assert 'src="../../assets/images/SLR_NN/output_3_1.png"' in page
     assert (site / "assets" / "images" / "SLR_NN" / "output_3_1.png").is_file()
@@ -108,9 +100,9 @@ def test_mkdocs_build_strict_passes(real_blog: Path, tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_mkdocs_strict_fails_on_a_missing_figure(real_blog: Path, tmp_path: Path) -> None:
+def test_mkdocs_strict_fails_on_a_missing_figure(real_site: Path, tmp_path: Path) -> None:
     blog = tmp_path / "copy"
-    shutil.copytree(real_blog, blog, symlinks=True, ignore=shutil.ignore_patterns(".nbpress-cache"))
+    shutil.copytree(real_site, blog, symlinks=True, ignore=shutil.ignore_patterns(".nbpress-cache", "site"))
     (blog / "assets" / "images" / "SLR_NN" / "output_7_0.png").unlink()
     proc = mkdocs(blog, "build", "--strict", "--site-dir", str(tmp_path / "site"))
     assert proc.returncode != 0

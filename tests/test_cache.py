@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from nbpress.pipeline import Options, build, shard_of
-from tests.conftest import REPO, without_execution_time
+from tests.helpers import build_cli, build_command, copy_skeleton, without_execution_time, write_post
 
 FIGURE = (
     "import numpy as np, matplotlib.pyplot as plt\n"
@@ -54,13 +54,21 @@ def set_markdown_cell(path: Path, text: str) -> None:
     nbformat.write(nb, path)
 
 
-@pytest.fixture
-def built(blog: Path, add_post: Callable[..., Path]) -> Path:
-    """A blog with one post holding a random number, built once."""
-    add_post("post", RANDOM, front="inputs: [data.csv]\n")
+@pytest.fixture(scope="module")
+def built_once(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A blog with one post holding a random number, built once for the module's tests."""
+    blog = copy_skeleton(tmp_path_factory.mktemp("cache") / "blog")
+    write_post(blog, "post", RANDOM, front="inputs: [data.csv]\n")
     (blog / "posts" / "data.csv").write_text("1,2\n")
     assert statuses(blog) == {"posts/post.ipynb": "executed"}
     return blog
+
+
+@pytest.fixture
+def built(built_once: Path, blog: Path) -> Path:
+    """A copy of `built_once` where `blog` (and so add_post) is: a test may change it."""
+    shutil.rmtree(blog)
+    return Path(shutil.copytree(built_once, blog, symlinks=True))
 
 
 def test_unchanged_post_is_left_alone(built: Path) -> None:
@@ -123,6 +131,7 @@ def test_missing_declared_input_names_the_file(built: Path) -> None:
     assert "posts/post.ipynb: declared input 'data.csv' does not exist" in str(result.error)
 
 
+@pytest.mark.slow
 def test_parallel_build_equals_serial_build(
     tmp_path: Path, blog: Path, add_post: Callable[..., Path]
 ) -> None:
@@ -146,6 +155,7 @@ def test_shards_partition_the_posts() -> None:
             assert all(groups), "every shard gets some posts"
 
 
+@pytest.mark.slow
 def test_sharded_execution_then_merge_equals_a_full_build(
     tmp_path: Path, blog: Path, add_post: Callable[..., Path]
 ) -> None:
@@ -172,9 +182,9 @@ def test_sharded_execution_then_merge_equals_a_full_build(
 def test_help_and_no_op_build_import_no_heavy_modules(built: Path) -> None:
     probe = (
         "import runpy, sys\n"
-        f"sys.argv = ['build.py', '--root', {str(built)!r}]\n"
+        f"sys.argv = {build_command(built, jobs=None)[1:]!r}\n"
         "try:\n"
-        f"    runpy.run_path({str(REPO / 'build.py')!r}, run_name='__main__')\n"
+        "    runpy.run_path(sys.argv[0], run_name='__main__')\n"
         "except SystemExit as e:\n"
         "    assert e.code == 0, e.code\n"
         "heavy = [m for m in ('torch', 'tensorflow', 'nbconvert', 'nbclient') if m in sys.modules]\n"
@@ -182,8 +192,6 @@ def test_help_and_no_op_build_import_no_heavy_modules(built: Path) -> None:
     )
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
     assert "unchanged" in out.stdout and "HEAVY []" in out.stdout, out.stdout + out.stderr
-    helped = subprocess.run(
-        [sys.executable, "-X", "importtime", str(REPO / "build.py"), "--help"], capture_output=True, text=True
-    )
+    helped = build_cli(built, "--help", jobs=None, python=("-X", "importtime"))
     assert helped.returncode == 0 and "--shard" in helped.stdout
     assert "nbpress" not in helped.stderr and "nbformat" not in helped.stderr

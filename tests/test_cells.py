@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from nbpress.pipeline import Options, build
-from tests.conftest import REPO
+from tests.helpers import build_cli
 
 
 def build_ok(blog: Path) -> dict[str, str]:
@@ -77,18 +77,14 @@ def test_tags_flags_and_options(blog: Path, add_post: Callable[..., Path]) -> No
     assert "print('tagged', 'away')" in md and "tagged away" not in md
 
 
+@pytest.mark.slow
 def test_stderr_options_and_allow_errors(blog: Path, add_post: Callable[..., Path]) -> None:
     noisy = "import sys; print('out', 'here'); print('noise', 'here', file=sys.stderr)"
     add_post("shown", noisy)
     add_post("removed", noisy, front="stderr: remove\n")
     add_post("warned", noisy, front="stderr: warn\n")
     add_post("errors", "1/0", "print('kept going')", front="allow_errors: true\n")
-    proc = subprocess.run(
-        [sys.executable, str(REPO / "build.py"), "--root", str(blog), "-j", "2"],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    proc = build_cli(blog)
     assert proc.returncode == 0, proc.stderr
     assert "noise here" in markdown(blog, "shown")
     assert "noise here" not in markdown(blog, "removed") and "out here" in markdown(blog, "removed")
@@ -101,6 +97,7 @@ def test_stderr_options_and_allow_errors(blog: Path, add_post: Callable[..., Pat
     assert "allow_errors" not in errors and "stderr:" not in markdown(blog, "removed")
 
 
+@pytest.mark.slow
 def test_allow_errors_is_part_of_the_execution_key(blog: Path, add_post: Callable[..., Path]) -> None:
     add_post("p", "print('x')")
     assert build_ok(blog) == {"posts/p.ipynb": "executed"}

@@ -19,7 +19,7 @@ import pytest
 import yaml
 
 from nbpress.charts import LIBRARIES, VENDORED, embed_json
-from tests.conftest import CHROMIUM, CHROMIUM_ARGS, REPO, mkdocs
+from tests.helpers import CHROMIUM, CHROMIUM_ARGS, REPO, mkdocs
 from tests.siteserver import serve
 from tests.skeleton import copy_skeleton
 
@@ -193,6 +193,7 @@ def test_vendored_versions_match_the_files() -> None:
     assert all((REPO / "site_src" / f).is_file() for group in files.values() for f in group)
 
 
+@pytest.mark.slow
 def test_post_embeds_data_only_and_warns_for_what_it_cannot_draw(built: tuple[Path, list[str]]) -> None:
     root, warnings = built
     markdown = (root / "site_src" / "posts" / "charts.md").read_text()
@@ -238,6 +239,7 @@ def test_post_embeds_data_only_and_warns_for_what_it_cannot_draw(built: tuple[Pa
     assert "cell 15" in warnings[6] and "a widget whose style loads a URL" in warnings[6]
 
 
+@pytest.mark.slow
 def test_widget_state_survives_a_render_from_the_cache(built: tuple[Path, list[str]], tmp_path: Path) -> None:
     import shutil
 

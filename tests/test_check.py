@@ -8,8 +8,10 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from nbpress.pipeline import Options, build
-from tests.conftest import REPO, published
+from tests.helpers import REPO, build_cli, published
 
 # Runs the check in a fresh interpreter and reports which heavy modules it imported.
 PROBE = """
@@ -32,6 +34,7 @@ def check(blog: Path) -> tuple[int, list[str], str]:
     return result["code"], result["heavy"], proc.stderr
 
 
+@pytest.mark.slow
 def test_check_passes_on_current_posts_without_heavy_imports(
     blog: Path, add_post: Callable[..., Path]
 ) -> None:
@@ -42,6 +45,7 @@ def test_check_passes_on_current_posts_without_heavy_imports(
     assert (code, heavy, stderr) == (0, [], "")
 
 
+@pytest.mark.slow
 def test_check_lists_what_the_build_would_change(blog: Path, add_post: Callable[..., Path]) -> None:
     import nbformat
 
@@ -85,10 +89,5 @@ def test_check_lists_what_the_build_would_change(blog: Path, add_post: Callable[
 
 
 def test_check_refuses_slugs(blog: Path) -> None:
-    proc = subprocess.run(
-        [sys.executable, str(REPO / "build.py"), "--root", str(blog), "--check", "one"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    proc = build_cli(blog, "--check", "one", jobs=None, timeout=60)
     assert proc.returncode == 2 and "--check looks at every post" in proc.stderr

@@ -11,7 +11,6 @@ import os
 import re
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -24,19 +23,20 @@ from hypothesis import strategies as st
 from nbpress.execute import StreamText
 from nbpress.lock import build_lock, holder, lock_path
 from nbpress.outputs import MAX_TEXT_CHARS, truncate
-from tests.conftest import REPO, build_cli
-from tests.test_interrupt import default_sigint, kernels_of, wait_for_kernels
-from tests.test_kill import kill_orphan_kernels
+from tests.helpers import (
+    build_cli,
+    build_command,
+    default_sigint,
+    kernels_of,
+    kill_orphan_kernels,
+    wait_for_kernels,
+)
 
 PLOT = (
     "import matplotlib\nmatplotlib.use('module://matplotlib_inline.backend_inline')\n"
     "import matplotlib.pyplot as plt\n"
     "for i in range({n}):\n    plt.figure(figsize=(1, 1)); plt.plot([0, i + {v}]); plt.show()"
 )
-
-
-def command(blog: Path, *args: str) -> list[str]:
-    return [sys.executable, str(REPO / "build.py"), "--root", str(blog), "-j", "2", *args]
 
 
 def linked_figures_exist(blog: Path) -> list[str]:
@@ -52,14 +52,15 @@ def linked_figures_exist(blog: Path) -> list[str]:
 # ---- section 3: one build at a time ---------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_two_builds_at_once_take_turns_and_tear_nothing(blog: Path, add_post: Callable[..., Path]) -> None:
     """The attack that tore posts: two builds of different versions at once, several rounds."""
     for version in (1, 2, 3):
         add_post("alpha", "import time; time.sleep(2)", PLOT.format(n=12 + version, v=version))
         add_post("beta", PLOT.format(n=15 - version, v=10 * version))
-        first = subprocess.Popen(command(blog, "--force"), stderr=subprocess.PIPE, text=True)
+        first = subprocess.Popen(build_command(blog, "--force"), stderr=subprocess.PIPE, text=True)
         wait_for_kernels(psutil.Process(first.pid), 1, time.monotonic() + 120)
-        second = subprocess.Popen(command(blog), stderr=subprocess.PIPE, text=True)
+        second = subprocess.Popen(build_command(blog), stderr=subprocess.PIPE, text=True)
         _, err_first = first.communicate(timeout=300)
         _, err_second = second.communicate(timeout=300)
         assert first.returncode == 0, err_first
@@ -79,7 +80,7 @@ def test_two_builds_at_once_take_turns_and_tear_nothing(blog: Path, add_post: Ca
 
 def test_a_killed_builds_lock_is_taken_over(blog: Path, add_post: Callable[..., Path]) -> None:
     add_post("slow", "import time; time.sleep(60)")
-    proc = subprocess.Popen(command(blog), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(build_command(blog), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     wait_for_kernels(psutil.Process(proc.pid), 1, time.monotonic() + 120)
     assert holder(lock_path(blog)) == proc.pid
     proc.send_signal(signal.SIGKILL)
@@ -94,12 +95,13 @@ def test_a_killed_builds_lock_is_taken_over(blog: Path, add_post: Callable[..., 
     assert "quick now" in (blog / "site_src" / "posts" / "slow.md").read_text(encoding="utf-8")
 
 
+@pytest.mark.slow
 def test_watch_takes_the_lock_for_each_rebuild_only(blog: Path, add_post: Callable[..., Path]) -> None:
     add_post("watched", "print('one')")
     md = blog / "site_src" / "posts" / "watched.md"
     with build_lock(blog):
         proc = subprocess.Popen(
-            command(blog, "--watch"), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+            build_command(blog, "--watch"), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
         )
         assert proc.stdout is not None
         line = proc.stdout.readline()
@@ -125,7 +127,9 @@ def test_watch_takes_the_lock_for_each_rebuild_only(blog: Path, add_post: Callab
 def test_sigterm_ends_a_build_waiting_for_the_lock(blog: Path, add_post: Callable[..., Path]) -> None:
     add_post("post", "print(1)")
     with build_lock(blog):
-        proc = subprocess.Popen(command(blog), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        proc = subprocess.Popen(
+            build_command(blog), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
         assert proc.stderr is not None
         assert proc.stderr.readline().startswith("waiting for the build with PID ")
         sent = time.monotonic()
@@ -136,6 +140,7 @@ def test_sigterm_ends_a_build_waiting_for_the_lock(blog: Path, add_post: Callabl
     assert not (blog / "site_src" / "posts" / "post.md").exists()
 
 
+@pytest.mark.slow
 def test_a_post_missing_a_figure_is_published_again(blog: Path, add_post: Callable[..., Path]) -> None:
     add_post("plots", PLOT.format(n=3, v=0))
     assert build_cli(blog).returncode == 0
@@ -208,6 +213,7 @@ def run_both_ways(
     return [c.outputs for c in ours.notebook.cells[1:]], [c.outputs for c in theirs.cells[1:]]
 
 
+@pytest.mark.slow
 def test_streams_come_out_as_nbclient_coalesced_them(blog: Path, add_post: Callable[..., Path]) -> None:
     """Keras-style progress (backspaces, carriage returns, many flushed pieces), interleaved streams,
     figures between pieces and cleared output give the outputs nbclient's coalescing gave."""
@@ -236,6 +242,7 @@ def test_streams_come_out_as_nbclient_coalesced_them(blog: Path, add_post: Calla
     assert "20/20" in str(ours[0])
 
 
+@pytest.mark.slow
 def test_megabyte_lines_end_the_build_in_seconds(blog: Path, add_post: Callable[..., Path]) -> None:
     """A few 1 MB lines kept the build busy for 14 minutes after the kernel was idle."""
     add_post("huge", "for _ in range(4): print('x' * 1_000_000)", "print('\\r'.join(['y' * 200_000] * 10))")
@@ -254,6 +261,7 @@ def test_megabyte_lines_end_the_build_in_seconds(blog: Path, add_post: Callable[
     assert truncate("y" * 200_000 + "\n").splitlines()[-1] in [line.strip() for line in md.splitlines()]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("delay", [0.0, 1.5, 3.0])
 def test_sigterm_ends_a_busy_build_within_5_seconds(
     blog: Path, add_post: Callable[..., Path], delay: float
@@ -267,7 +275,11 @@ def test_sigterm_ends_a_busy_build_within_5_seconds(
             "import time; time.sleep(60)",
         )
     proc = subprocess.Popen(
-        command(blog), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=default_sigint
+        build_command(blog),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=default_sigint,
     )
     try:
         kernels = wait_for_kernels(psutil.Process(proc.pid), 1, time.monotonic() + 120)
@@ -294,6 +306,7 @@ CHILD = (
 )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("last_cell", "front", "status"),
     [

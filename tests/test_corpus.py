@@ -10,11 +10,12 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from tests.conftest import REPO, mkdocs
+import pytest
+
+from tests.helpers import build_command, mkdocs
 
 CORPUS = Path(__file__).resolve().parent / "corpus"
 
@@ -84,8 +85,9 @@ finally:
 """
 
 
+@pytest.mark.slow
 def test_every_corpus_notebook_builds_or_fails_clearly(blog: Path, add_post: Callable[..., Path]) -> None:
-    build = [sys.executable, "-c", PEAK_PROBE, str(REPO / "build.py"), "--root", str(blog), "-j", "2"]
+    build = build_command(blog, python=("-c", PEAK_PROBE))
     # A last good version of each failing post that has a usable name: it must survive.
     for name in FAILED:
         if name != "bad name!.ipynb":

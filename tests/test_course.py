@@ -13,7 +13,6 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +22,7 @@ import pytest
 
 from nbpress.links import jupyter_anchor_id
 from nbpress.outputs import scrub_paths
-from tests.conftest import CHROMIUM, CHROMIUM_ARGS, REPO, copy_skeleton, mkdocs
+from tests.helpers import CHROMIUM, CHROMIUM_ARGS, build_cli, copy_skeleton, mkdocs
 from tests.siteserver import serve
 
 COURSE = Path(__file__).resolve().parent / "course"
@@ -63,10 +62,9 @@ class Course:
 
 
 def _build(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, str(REPO / "build.py"), "--root", str(root), "-j", "2", *args],
-        capture_output=True,
-        text=True,
+    return build_cli(
+        root,
+        *args,
         timeout=600,
         # ipykernel stops capturing raw fd writes under pytest; give the kernels a user's environment.
         env={k: v for k, v in os.environ.items() if k != "PYTEST_CURRENT_TEST"},
@@ -90,6 +88,7 @@ def _lines(text: str, prefix: str) -> list[str]:
     return [line[len(prefix) :] for line in text.splitlines() if line.startswith(prefix)]
 
 
+@pytest.mark.slow
 def test_course_builds_with_the_expected_messages(course: Course) -> None:
     stderr = course.build.stderr
     assert course.build.returncode == 1, stderr
@@ -112,6 +111,7 @@ def test_course_builds_with_the_expected_messages(course: Course) -> None:
     assert built == {*CLEAN, *WARNED}
 
 
+@pytest.mark.slow
 def test_links_between_notebooks_become_links_between_posts(course: Course) -> None:
     welcome = course.post("01-welcome")
     # A text source linked as a notebook, a relative ./ link with a Jupyter anchor, a dated file.
@@ -135,6 +135,7 @@ def test_links_between_notebooks_become_links_between_posts(course: Course) -> N
     )
 
 
+@pytest.mark.slow
 def test_local_images_are_published_beside_the_figures(course: Course) -> None:
     images = course.root / "assets" / "images"
     logo = (COURSE / "img" / "logo.png").read_bytes()
@@ -149,6 +150,7 @@ def test_local_images_are_published_beside_the_figures(course: Course) -> None:
     assert "img-logo.png" in page.split("figures:", 1)[1].split("\n", 1)[0], "not recorded as the post's"
 
 
+@pytest.mark.slow
 def test_raw_cells_and_interactive_figures(course: Course) -> None:
     raw = course.post("06-raw-cells")
     assert "**Raw Markdown** with a [link](01-welcome.md)." in raw
@@ -162,6 +164,7 @@ def test_raw_cells_and_interactive_figures(course: Course) -> None:
     assert "cannot be shown" not in figures
 
 
+@pytest.mark.slow
 def test_mkdocs_strict_accepts_the_course(course: Course) -> None:
     site = mkdocs(course.root, "build", "--strict")
     assert site.returncode == 0, site.stderr
@@ -237,6 +240,7 @@ def test_course_in_a_phone_browser(course: Course, served: str) -> None:
             browser.close()
 
 
+@pytest.mark.slow
 def test_strict_fails_on_the_warnings_of_unchanged_posts(course: Course) -> None:
     again = _build(course.root, "--strict", *CLEAN, *WARNED)
     assert "executed" not in again.stdout
@@ -247,6 +251,7 @@ def test_strict_fails_on_the_warnings_of_unchanged_posts(course: Course) -> None
     assert clean.returncode == 0, clean.stderr
 
 
+@pytest.mark.slow
 def test_a_changed_image_renders_the_post_again_without_a_kernel(course: Course) -> None:
     # Last: it changes the course's files.
     logo = course.root / "posts" / "img" / "logo.png"
@@ -296,6 +301,7 @@ def test_link_forms(tmp_path: Path, source: str, published: str | None) -> None:
     assert len(cell.warnings) == (2 if "nope" in source else 0)
 
 
+@pytest.mark.slow
 def test_palettes_and_sympy_are_shown(course: Course) -> None:
     palettes = course.post("05-palettes")
     assert "<svg" in palettes and "<rect" in palettes, "the seaborn palette vanished"

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
-import socket
 import subprocess
 import sys
 import time
@@ -14,10 +12,11 @@ import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 import yaml
 
 from nbpress.pipeline import Options, build
-from tests.conftest import mkdocs
+from tests.helpers import free_port, mkdocs, site_base
 from tests.test_fastpages import write_fastpages_notebook
 
 ENV = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
@@ -31,6 +30,7 @@ def make_blog(blog: Path, add_post: Callable[..., Path]) -> None:
     assert all(r.error is None for r in results), [str(r.error) for r in results]
 
 
+@pytest.mark.slow
 def test_mkdocs_build_leaves_drafts_out(blog: Path, add_post: Callable[..., Path], tmp_path: Path) -> None:
     make_blog(blog, add_post)
     text = (blog / "site_src" / "posts" / "secret-draft.md").read_text(encoding="utf-8")
@@ -51,19 +51,7 @@ def test_mkdocs_build_leaves_drafts_out(blog: Path, add_post: Callable[..., Path
     assert '<div class="admonition tip">' in fast
 
 
-def site_base(blog: Path) -> str:
-    """Return the path mkdocs serve mounts the site at: that of site_url, as GitHub Pages does."""
-    # A regex, not YAML: mkdocs.yml may hold !!python tags.
-    site_url = re.search(r"^site_url:\s*(\S+)", (blog / "mkdocs.yml").read_text(encoding="utf-8"), re.M)
-    return urllib.parse.urlsplit(site_url.group(1) if site_url else "/").path.rstrip("/")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
+@pytest.mark.slow
 def test_mkdocs_serve_shows_drafts(blog: Path, add_post: Callable[..., Path]) -> None:
     make_blog(blog, add_post)
     port = free_port()

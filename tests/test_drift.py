@@ -8,6 +8,8 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from nbpress.drift import diff, find_drift
 from nbpress.pipeline import Options, build
 
@@ -56,6 +58,7 @@ def git(blog: Path, *args: str) -> None:
     subprocess.run(["git", *args], cwd=blog, env={**os.environ, **GIT_ENV}, check=True, capture_output=True)
 
 
+@pytest.mark.slow
 def test_drift_names_the_post_whose_outputs_changed(blog: Path, add_post: Callable[..., Path]) -> None:
     (blog / "posts" / "data.txt").write_text("upstream says 1\n", encoding="utf-8")
     add_post("stable", "print(6 * 7)")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Callable
 from pathlib import Path
 
@@ -71,3 +72,30 @@ def test_several_posts_each_get_their_own_kernel(
     assert [o.post.slug for o in outcomes] == ["p0", "p1", "p2"]
     pids = {o.notebook.cells[1].outputs[0].data["text/plain"] for o in outcomes}
     assert len(pids) == 3
+
+
+def test_a_kernel_whose_port_was_taken_starts_again(
+    blog: Path, add_post: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another process takes a port jupyter_client picked: that kernel dies at start, a second runs."""
+    from jupyter_client.connect import LocalPortCache
+
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen()
+    handed: list[int] = []
+    original = LocalPortCache.find_available_port
+
+    def find_available_port(self: LocalPortCache, ip: str) -> int:
+        port = taken.getsockname()[1] if not handed else original(self, ip)
+        handed.append(port)
+        return port
+
+    monkeypatch.setattr(LocalPortCache, "find_available_port", find_available_port)
+    path = add_post("ok", "print('ran')")
+    with taken:
+        nb, error = run(blog, path)
+    assert error is None, error
+    assert nb.cells[1].outputs[0].text == "ran\n"  # type: ignore[attr-defined]
+    # Five ports a kernel: the first start died on the taken one, the second ran the post.
+    assert len(handed) == 10, handed

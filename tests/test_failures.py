@@ -5,9 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from tests.conftest import build_cli
+import pytest
+
+from tests.helpers import build_cli
 
 
+@pytest.mark.slow
 def test_failing_post_keeps_last_good_version(blog: Path, add_post: Callable[..., Path]) -> None:
     add_post("good", "print('fine')")
     add_post("flaky", "import matplotlib.pyplot as plt; plt.plot([1, 2]); plt.show()", "print('v1')")

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import yaml
 
 from nbpress.pipeline import Options, build
-from tests.conftest import REPO
+from tests.helpers import build_cli
 
 FRONT_CELL = """# My Fast Post
 > A summary of what follows.
@@ -78,12 +76,7 @@ def test_fastpages_notebook_builds_without_edits(blog: Path) -> None:
 
 def test_dated_post_is_built_by_its_slug(blog: Path) -> None:
     write_fastpages_notebook(blog / "posts" / "2021-01-02-by-slug.ipynb")
-    proc = subprocess.run(
-        [sys.executable, str(REPO / "build.py"), "--root", str(blog), "-j", "1", "by-slug"],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    proc = build_cli(blog, "by-slug", jobs=1)
     assert proc.returncode == 0, proc.stderr
     assert "posts/2021-01-02-by-slug.ipynb" in proc.stdout
     assert (blog / "site_src" / "posts" / "by-slug.md").is_file()

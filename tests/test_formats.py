@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 import yaml
 
 from nbpress.pipeline import Options, build
-from tests.conftest import copy_skeleton, without_execution_time
+from tests.helpers import copy_skeleton, without_execution_time
 
 FRONT = "title: Same post\ndate: 2024-03-01\ntags: [Python]\n"
 CELLS: list[tuple[str, str, list[str]]] = [
@@ -84,6 +85,7 @@ def without_source(markdown: str) -> tuple[dict[str, object], str]:
     return data, body
 
 
+@pytest.mark.slow
 def test_same_post_from_three_formats_gives_the_same_markdown(tmp_path: Path) -> None:
     ipynb = built_markdown(tmp_path / "a", as_ipynb)
     md = built_markdown(tmp_path / "b", as_markdown)

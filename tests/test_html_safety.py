@@ -7,15 +7,13 @@ run, which shows the browser check can see script when there is some.
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from nbpress.sanitize import sanitize_html
-from tests.conftest import CHROMIUM, CHROMIUM_ARGS, REPO, mkdocs
+from tests.helpers import CHROMIUM, CHROMIUM_ARGS, build_cli, mkdocs
 from tests.siteserver import serve
 
 # Each attack sets window.pwned; a page that ran none of them leaves it undefined.
@@ -57,12 +55,7 @@ def served_site(blog: Path, add_post: Callable[..., Path]) -> Iterator[str]:
     """Return the base URL of the built site of a blog with the attack, safe and opted in."""
     add_post("safe", ATTACK)
     add_post("trusted", ATTACK, front="raw_html: true\n")
-    built = subprocess.run(
-        [sys.executable, str(REPO / "build.py"), "--root", str(blog), "-j", "2"],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    built = build_cli(blog)
     assert built.returncode == 0, built.stderr
     site = mkdocs(blog, "build", "--strict")
     assert site.returncode == 0, site.stderr

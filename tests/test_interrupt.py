@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -12,42 +11,16 @@ from pathlib import Path
 import psutil
 import pytest
 
-from tests.conftest import REPO
+from tests.helpers import build_command, default_sigint, wait_for_kernels
 
 
-def default_sigint() -> None:
-    """Give the build the SIGINT a terminal gives it (a background test runner ignores SIGINT)."""
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-
-
-def kernels_of(proc: psutil.Process) -> list[psutil.Process]:
-    """Return the kernel processes started by `proc` (ipykernel runs as a child)."""
-    found = []
-    for child in proc.children(recursive=True):
-        try:
-            if any("ipykernel" in part for part in child.cmdline()):
-                found.append(child)
-        except psutil.NoSuchProcess:
-            continue
-    return found
-
-
-def wait_for_kernels(proc: psutil.Process, count: int, deadline: float) -> list[psutil.Process]:
-    """Return `count` kernels of `proc` once they exist and have started their cells."""
-    while time.monotonic() < deadline:
-        kernels = kernels_of(proc)
-        if len(kernels) >= count:
-            return kernels
-        time.sleep(0.2)
-    raise AssertionError(f"the build never started {count} kernels")
-
-
+@pytest.mark.slow
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
 def test_signal_stops_build_and_kernels(
     blog: Path, add_post: Callable[..., Path], signum: signal.Signals
 ) -> None:
     add_post("first", "print('v1')")
-    build = [sys.executable, str(REPO / "build.py"), "--root", str(blog), "-j", "2"]
+    build = build_command(blog)
     assert subprocess.run(build, capture_output=True, timeout=300).returncode == 0
     published = blog / "site_src" / "posts" / "first.md"
     before = published.read_bytes()

@@ -16,10 +16,10 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-import psutil
+import pytest
 
 from nbpress.write import JOURNAL_PREFIX, TMP_PREFIX
-from tests.conftest import REPO, mkdocs, published, without_execution_time
+from tests.helpers import REPO, build_command, kill_orphan_kernels, mkdocs, published, without_execution_time
 
 SEED = 20240618
 ROUNDS = 16
@@ -41,7 +41,7 @@ def sources(version: int) -> dict[str, list[str]]:
 
 
 def build(blog: Path, *args: str) -> list[str]:
-    return [sys.executable, str(REPO / "build.py"), "--root", str(blog), "-j", "2", *args]
+    return build_command(blog, *args)
 
 
 def masked(markdown: bytes) -> bytes:
@@ -69,14 +69,6 @@ def wait_for_first_write(blog: Path, proc: subprocess.Popen[bytes]) -> float:
     return time.monotonic()
 
 
-def kill_orphan_kernels(blog: Path) -> None:
-    """Kill kernels a SIGKILLed build left running (they run with posts/ as their cwd)."""
-    posts = str(blog / "posts")
-    for proc in psutil.process_iter(["cwd"]):
-        if proc.info["cwd"] == posts:
-            proc.kill()
-
-
 def assert_whole(blog: Path, versions: dict[str, set[bytes]], figures: dict[str, set[bytes]]) -> None:
     """Assert every published post is one produced version with all its figures, whole."""
     posts = blog / "site_src" / "posts"
@@ -95,6 +87,7 @@ def assert_whole(blog: Path, versions: dict[str, set[bytes]], figures: dict[str,
             assert path.name.startswith(TMP_PREFIX) or path.read_bytes() in figures[path.name], path
 
 
+@pytest.mark.slow
 def test_sigkill_at_random_moments_never_tears_a_post(blog: Path, add_post: Callable[..., Path]) -> None:
     def write(version: int) -> None:
         for slug, cells in sources(version).items():

@@ -19,7 +19,7 @@ from nbpress.errors import RenderError
 from nbpress.outputs import limit_outputs
 from nbpress.posts import read_post
 from nbpress.render import published_front_matter, render
-from tests.conftest import FIXTURES, GOLDEN
+from tests.helpers import FIXTURES, GOLDEN
 
 SAMPLES = FIXTURES / "markup"
 CASES = ["2020-02-20-fastpages-sample.ipynb", "myst_sample.md", "quarto_sample.py"]

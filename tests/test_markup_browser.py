@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import CHROMIUM, CHROMIUM_ARGS, FIXTURES, build_cli, copy_skeleton, mkdocs
+from tests.helpers import CHROMIUM, CHROMIUM_ARGS, FIXTURES, build_cli, copy_skeleton, mkdocs
 from tests.siteserver import serve
 
 pytestmark = pytest.mark.browser

@@ -8,7 +8,7 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
-from tests.conftest import build_cli
+from tests.helpers import build_cli
 
 
 def tree(folder: Path) -> dict[str, bytes]:

@@ -12,7 +12,7 @@ from pathlib import Path
 import nbformat
 
 from nbpress.pipeline import Options, build
-from tests.conftest import REPO
+from tests.helpers import REPO
 
 
 def run(blog: Path, *args: str) -> subprocess.CompletedProcess[str]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -14,7 +13,7 @@ import pytest
 from nbpress import cache, volatile
 from nbpress.check import find_stale
 from nbpress.pipeline import Options, PostResult, build
-from tests.conftest import FIXTURES, REPO, build_cli, published, without_execution_time
+from tests.helpers import FIXTURES, REPO, build_cli, published, without_execution_time
 
 # Every kind of volatile token a run prints, each printed anew by every execution.
 NOISY = (
@@ -90,6 +89,7 @@ def test_a_real_change_is_not_volatile(old: str, new: str) -> None:
     assert volatile.mask(old) != volatile.mask(new)
 
 
+@pytest.mark.slow
 def test_unchanged_code_run_again_leaves_the_post_byte_identical(
     blog: Path, add_post: Callable[..., Path]
 ) -> None:
@@ -136,6 +136,7 @@ def test_an_unrelated_requirement_executes_nothing(three: Path) -> None:
     assert find_stale(three) == (3, [])
 
 
+@pytest.mark.slow
 def test_a_pin_makes_stale_only_the_posts_that_use_it(three: Path) -> None:
     set_pin(three, "PyYAML", "==6.0.4")
     current, findings = find_stale(three)
@@ -155,6 +156,7 @@ def test_a_pin_makes_stale_only_the_posts_that_use_it(three: Path) -> None:
     assert proc.returncode == 0 and "3 posts: 3 unchanged; cache: 5 entries" in proc.stdout
 
 
+@pytest.mark.slow
 def test_a_declared_input_is_named(three: Path) -> None:
     (three / "posts" / "data.csv").write_text("3,4\n")
     [finding] = find_stale(three)[1]
@@ -207,11 +209,10 @@ def front_matter(path: Path) -> dict[str, Any]:
 
 @pytest.mark.slow
 def test_two_forced_builds_of_the_real_posts_differ_only_in_provenance(
-    real_site: Path, tmp_path: Path
+    real_copy: Path,
 ) -> None:
     """torch and tensorflow print addresses, log timestamps, thread ids and step timings every run."""
-    blog = tmp_path / "blog"
-    shutil.copytree(real_site, blog, ignore=shutil.ignore_patterns("site"))
+    blog = real_copy
     before = published(blog)
     results = build(Options(root=blog, force=True, jobs=2))
     assert {r.name: r.status for r in results} == {
@@ -226,9 +227,8 @@ def test_two_forced_builds_of_the_real_posts_differ_only_in_provenance(
 
 
 @pytest.mark.slow
-def test_the_tensorflow_pin_makes_only_the_tensorflow_post_stale(real_site: Path, tmp_path: Path) -> None:
-    blog = tmp_path / "blog"
-    shutil.copytree(real_site, blog, ignore=shutil.ignore_patterns("site"))
+def test_the_tensorflow_pin_makes_only_the_tensorflow_post_stale(real_copy: Path) -> None:
+    blog = real_copy
     assert find_stale(blog) == (2, [])
     set_pin(blog, "tensorflow-cpu", "==2.21.1")  # its marker (Linux only) stays
     current, findings = find_stale(blog)

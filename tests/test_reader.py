@@ -23,7 +23,7 @@ import pytest
 
 from bench.reader_audit import PAGES, axe, lighthouse
 from bench.reader_site import build_site
-from tests.conftest import CHROMIUM, CHROMIUM_ARGS, FIXTURES, REPO
+from tests.helpers import CHROMIUM, CHROMIUM_ARGS, FIXTURES, REPO
 from tests.siteserver import serve
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]

@@ -10,7 +10,7 @@ import pytest
 from nbpress.outputs import limit_outputs
 from nbpress.posts import read_post
 from nbpress.render import published_front_matter, render
-from tests.conftest import FIXTURES, GOLDEN
+from tests.helpers import FIXTURES, GOLDEN
 
 CASES = sorted(p.stem for p in (FIXTURES / "render").glob("*.ipynb"))
 AUTHORS = {"Steve Han": "steve-han", "steve-han": "steve-han"}

@@ -5,9 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from tests.conftest import build_cli, mkdocs
+import pytest
+
+from tests.helpers import build_cli, mkdocs
 
 
+@pytest.mark.slow
 def test_report_lists_posts_and_links_the_failure_log(blog: Path, add_post: Callable[..., Path]) -> None:
     add_post("good", "import json\nprint(json.dumps([1]))")
     bad = add_post("bad", "x = 1", "def inner():\n    return 1 / 0\n\ninner()")

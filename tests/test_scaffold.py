@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -12,16 +11,11 @@ import yaml
 
 from nbpress.pipeline import Options, build
 from nbpress.posts import read_post
-from tests.conftest import REPO
+from tests.helpers import build_cli
 
 
 def new(blog: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, str(REPO / "build.py"), "new", *args, "--root", str(blog)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return build_cli(blog, *args, jobs=None, command="new", timeout=120)
 
 
 @pytest.mark.parametrize("fmt", ["ipynb", "md", "py"])
@@ -69,12 +63,7 @@ def test_new_rejects_a_title_without_a_name(blog: Path) -> None:
 def test_build_py_still_takes_slugs(blog: Path) -> None:
     assert new(blog, "Alpha").returncode == 0
     assert new(blog, "Beta").returncode == 0
-    proc = subprocess.run(
-        [sys.executable, str(REPO / "build.py"), "--root", str(blog), "-j", "1", "beta"],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    proc = build_cli(blog, "beta", jobs=1)
     assert proc.returncode == 0, proc.stderr
     assert (blog / "site_src" / "posts" / "beta.md").is_file()
     assert not (blog / "site_src" / "posts" / "alpha.md").exists()

@@ -18,7 +18,7 @@ import pytest
 import yaml
 
 from nbpress.pipeline import Options, build
-from tests.conftest import GITHUB_REMOTE, GITHUB_REPO_URL, GITHUB_SITE_URL, mkdocs
+from tests.helpers import GITHUB_REMOTE, GITHUB_REPO_URL, GITHUB_SITE_URL, mkdocs
 
 TITLES = {
     "SLR_NN": "Simple Linear Regression Model in PyTorch and Tensorflow",

@@ -10,14 +10,13 @@ import json
 import resource
 import signal
 import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from nbpress.cache import Store
-from tests.conftest import REPO, build_cli, published
+from tests.helpers import build_cli, published
 
 LIMIT = 1_000_000  # bytes any one file of the build may grow to under `small_disk`
 
@@ -45,19 +44,14 @@ def small_disk() -> None:
 
 
 def build_small_disk(blog: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, str(REPO / "build.py"), "--root", str(blog), "-j", "2", *args],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        preexec_fn=small_disk,
-    )
+    return build_cli(blog, *args, preexec_fn=small_disk)
 
 
 def error_lines(stderr: str) -> list[str]:
     return [line for line in stderr.splitlines() if line.startswith("error:")]
 
 
+@pytest.mark.slow
 def test_a_cache_that_cannot_be_written_fails_that_post_alone(
     blog: Path, add_post: Callable[..., Path]
 ) -> None:
@@ -76,6 +70,7 @@ def test_a_cache_that_cannot_be_written_fails_that_post_alone(
     assert not [p for p in (blog / ".nbpress-cache").iterdir() if p.name.startswith(".tmp-")]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "outputs",
     [
@@ -119,6 +114,7 @@ def test_the_store_returns_its_warning_and_prints_nothing(
     assert capsys.readouterr() == ("", "")
 
 
+@pytest.mark.slow
 def test_a_failed_publish_leaves_the_old_version_whole(blog: Path, add_post: Callable[..., Path]) -> None:
     add_post("pics", PLOT.format(v=1), "print('old')")
     assert build_cli(blog).returncode == 0
@@ -142,6 +138,7 @@ def test_a_failed_publish_leaves_the_old_version_whole(blog: Path, add_post: Cal
     assert published(blog) != before
 
 
+@pytest.mark.slow
 def test_a_hand_edited_post_is_never_overwritten(blog: Path, add_post: Callable[..., Path]) -> None:
     add_post("edited", "print('generated')")
     assert build_cli(blog).returncode == 0
@@ -165,6 +162,7 @@ def test_a_hand_edited_post_is_never_overwritten(blog: Path, add_post: Callable[
     assert build_cli(blog, "--check").returncode == 0
 
 
+@pytest.mark.slow
 def test_a_hand_edited_post_whose_source_is_gone_is_kept(blog: Path, add_post: Callable[..., Path]) -> None:
     source = add_post("orphan", "print('generated')")
     assert build_cli(blog).returncode == 0
@@ -181,6 +179,7 @@ def test_a_hand_edited_post_whose_source_is_gone_is_kept(blog: Path, add_post: C
     assert "added by hand" in md.read_text(encoding="utf-8")
 
 
+@pytest.mark.slow
 def test_a_broken_authors_file_is_one_line_with_its_line(blog: Path, add_post: Callable[..., Path]) -> None:
     add_post("post", "1")
     authors = blog / "site_src" / ".authors.yml"
@@ -196,12 +195,7 @@ def test_a_broken_authors_file_is_one_line_with_its_line(blog: Path, add_post: C
 
 @pytest.mark.parametrize("jobs", ["0", "-3"])
 def test_no_kernels_at_once_is_refused(blog: Path, jobs: str) -> None:
-    done = subprocess.run(
-        [sys.executable, str(REPO / "build.py"), "--root", str(blog), "-j", jobs],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    done = build_cli(blog, jobs=jobs, timeout=60)
     assert done.returncode == 2
     assert f"argument -j/--jobs: '{jobs}': run at least 1 kernel at once" in done.stderr
     assert not (blog / ".nbpress-cache").exists()

@@ -5,13 +5,14 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from nbpress.watch import affected
-from tests.conftest import REPO
+from tests.helpers import build_command, free_port, site_base, watcher_armed
 
 # Generous: a deadline against a stuck watcher on a busy machine, not a speed requirement.
 DEADLINE = 180.0
@@ -46,6 +47,7 @@ def interrupt(proc: subprocess.Popen[str]) -> str:
     return str(out)
 
 
+@pytest.mark.slow
 def test_watch_rebuilds_on_source_and_input_changes(blog: Path, add_post: Callable[..., Path]) -> None:
     (blog / "posts" / "data.txt").write_text("first data\n")
     add_post("reads", "print(open('data.txt').read())", front="inputs: [data.txt]\n")
@@ -53,13 +55,15 @@ def test_watch_rebuilds_on_source_and_input_changes(blog: Path, add_post: Callab
     md_reads = blog / "site_src" / "posts" / "reads.md"
     md_edited = blog / "site_src" / "posts" / "edited.md"
     proc = subprocess.Popen(
-        [sys.executable, str(REPO / "build.py"), "--root", str(blog), "-j", "1", "--watch"],
+        build_command(blog, "--watch", jobs=1),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
     )
     try:
         assert wait_for(lambda: "version one" in text(md_edited) and "first data" in text(md_reads), proc)
+        # The watcher is armed only after the first build: an edit before then goes unseen.
+        assert wait_for(lambda: watcher_armed(proc.pid), proc)
         add_post("edited", "print('version two')")
         assert wait_for(lambda: "version two" in text(md_edited), proc)
         (blog / "posts" / "data.txt").write_text("second data\n")
@@ -88,15 +92,14 @@ def test_affected_maps_changes_to_posts(blog: Path, add_post: Callable[..., Path
     assert affected(noise, posts_dir, inputs) == (set(), False)
 
 
+@pytest.mark.slow
 def test_serve_runs_mkdocs_beside_the_watcher(blog: Path, add_post: Callable[..., Path]) -> None:
     import psutil
-
-    from tests.test_drafts import free_port, site_base
 
     add_post("live", "print('served one')")
     port = free_port()
     url = f"http://127.0.0.1:{port}{site_base(blog)}/posts/live/"
-    command = [sys.executable, str(REPO / "build.py"), "--root", str(blog), "-j", "1", "--serve"]
+    command = build_command(blog, "--serve", jobs=1)
     proc = subprocess.Popen(
         [*command, "--dev-addr", f"127.0.0.1:{port}"],
         stdout=subprocess.PIPE,
@@ -106,6 +109,7 @@ def test_serve_runs_mkdocs_beside_the_watcher(blog: Path, add_post: Callable[...
     )
     try:
         assert wait_for(lambda: "served one" in fetch(url), proc)
+        assert wait_for(lambda: watcher_armed(proc.pid), proc)  # as in the test above
         children = psutil.Process(proc.pid).children(recursive=True)
         assert children  # mkdocs serve
         add_post("live", "print('served two')")

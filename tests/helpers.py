@@ -1,0 +1,219 @@
+"""Helpers the tests share: paths, the `build.py` and `mkdocs` command lines, the real blog.
+
+Fixtures live in conftest.py; everything else the tests share lives here.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.parse
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+from tests.skeleton import REPO as REPO
+from tests.skeleton import copy_skeleton as copy_skeleton
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+GOLDEN = Path(__file__).resolve().parent / "golden"
+
+CHROMIUM = "/usr/bin/chromium"
+# Debian's Chromium, headless as root, with no traffic of its own to the closed network.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+def build_command(
+    blog: Path,
+    *args: str,
+    jobs: int | str | None = 2,
+    command: str | None = None,
+    python: Sequence[str] = (),
+) -> list[str]:
+    """Return `python [PYTHON] build.py [COMMAND] --root BLOG [-j JOBS] ARGS` (no -j when `jobs` is None).
+
+    The one place the tests spell the command line out; `python` are the interpreter's own
+    options (`-X importtime`, `-c CODE`).
+    """
+    return [
+        sys.executable,
+        *python,
+        str(REPO / "build.py"),
+        *([command] if command else []),
+        "--root",
+        str(blog),
+        *(["-j", str(jobs)] if jobs is not None else []),
+        *args,
+    ]
+
+
+def build_cli(
+    blog: Path,
+    *args: str,
+    jobs: int | str | None = 2,
+    command: str | None = None,
+    python: Sequence[str] = (),
+    timeout: float = 300,
+    **run: Any,
+) -> subprocess.CompletedProcess[str]:
+    """Return the finished `python build.py --root BLOG -j 2 ARGS` run (`run`: subprocess.run options)."""
+    return subprocess.run(
+        build_command(blog, *args, jobs=jobs, command=command, python=python),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        **run,
+    )
+
+
+def write_post(
+    blog: Path, slug: str, *cells: str, front: str = "", tags: dict[int, list[str]] | None = None
+) -> Path:
+    """Write blog/posts/SLUG.ipynb from code cells (tagged by index) after a front matter cell."""
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_notebook, new_raw_cell
+
+    nb = new_notebook(
+        metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}}
+    )
+    nb.cells.append(new_raw_cell(f"---\ntitle: {slug}\ndate: 2024-01-01\n{front}---"))
+    for i, src in enumerate(cells):
+        cell = new_code_cell(src)
+        if tags and i in tags:
+            cell.metadata["tags"] = tags[i]
+        nb.cells.append(cell)
+    for i, cell in enumerate(nb.cells):
+        cell["id"] = f"cell-{i}"
+    path = blog / "posts" / f"{slug}.ipynb"
+    nbformat.write(nb, path)
+    return path
+
+
+def published(root: Path) -> dict[str, bytes]:
+    """Return {path relative to root: bytes} of every file the build publishes."""
+    files = [*(root / "site_src" / "posts").rglob("*"), *(root / "assets" / "images").rglob("*")]
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(files) if p.is_file()}
+
+
+def mkdocs(root: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """Return the finished `python -m mkdocs ARGS` run in the blog `root`, with `env` added."""
+    return subprocess.run(
+        [sys.executable, "-m", "mkdocs", *args],
+        cwd=root,
+        env={**os.environ, "NO_MKDOCS_2_WARNING": "1", **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+GITHUB_REMOTE = "https://github.com/nbpress/nbpress-blog.git"
+# What hooks/reader.py makes of that remote when mkdocs.yml leaves repo_url and site_url unset.
+GITHUB_REPO_URL = "https://github.com/nbpress/nbpress-blog"
+GITHUB_SITE_URL = "https://nbpress.github.io/nbpress-blog/"
+
+
+def build_real_blog(root: Path) -> Path:
+    """Return `root`, a copy of the real blog's sources built from scratch (every post executed)."""
+    from nbpress.pipeline import Options, build
+
+    copy_skeleton(root)
+    # A GitHub remote, as a clone of the real blog has: repo_url and site_url come from it.
+    subprocess.run(["git", "init", "-q", str(root)], check=True)
+    subprocess.run(["git", "-C", str(root), "remote", "add", "origin", GITHUB_REMOTE], check=True)
+    for nb in (REPO / "posts").glob("*.ipynb"):
+        shutil.copy2(nb, root / "posts" / nb.name)
+    results = build(Options(root=root, jobs=2))
+    assert {r.name: r.status for r in results} == {
+        f"posts/{nb.name}": "executed" for nb in (REPO / "posts").glob("*.ipynb")
+    }, [str(r.error) for r in results]
+    return root
+
+
+# When a post ran is the one thing two executions of it never share (its provenance line).
+EXECUTED_AT = re.compile(r"^\*Executed \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC ", re.M)
+
+
+DIGEST = re.compile(r"^  digest: sha256:[0-9a-f]{64}$", re.M)
+
+
+def without_execution_time(markdown: str) -> str:
+    """Return a generated post with the time on its provenance line masked (and so its digest)."""
+    return DIGEST.sub("  digest: <digest>", EXECUTED_AT.sub("*Executed <time> ", markdown))
+
+
+def site_base(blog: Path) -> str:
+    """Return the path mkdocs serve mounts the site at: that of site_url, as GitHub Pages does."""
+    # A regex, not YAML: mkdocs.yml may hold !!python tags.
+    site_url = re.search(r"^site_url:\s*(\S+)", (blog / "mkdocs.yml").read_text(encoding="utf-8"), re.M)
+    return urllib.parse.urlsplit(site_url.group(1) if site_url else "/").path.rstrip("/")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def default_sigint() -> None:
+    """Give the build the SIGINT a terminal gives it (a background test runner ignores SIGINT)."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def kernels_of(proc: psutil.Process) -> list[psutil.Process]:
+    """Return the kernel processes started by `proc` (ipykernel runs as a child)."""
+    found = []
+    for child in proc.children(recursive=True):
+        try:
+            if any("ipykernel" in part for part in child.cmdline()):
+                found.append(child)
+        except psutil.NoSuchProcess:
+            continue
+    return found
+
+
+def wait_for_kernels(proc: psutil.Process, count: int, deadline: float) -> list[psutil.Process]:
+    """Return `count` kernels of `proc` once they exist and have started their cells."""
+    while time.monotonic() < deadline:
+        kernels = kernels_of(proc)
+        if len(kernels) >= count:
+            return kernels
+        time.sleep(0.2)
+    raise AssertionError(f"the build never started {count} kernels")
+
+
+def kill_orphan_kernels(blog: Path) -> None:
+    """Kill kernels a SIGKILLed build left running (they run with posts/ as their cwd)."""
+    posts = str(blog / "posts")
+    for proc in psutil.process_iter(["cwd"]):
+        if proc.info["cwd"] == posts:
+            proc.kill()
+
+
+def watcher_armed(pid: int) -> bool:
+    """Return whether the process `pid` watches files (holds an inotify instance; Linux).
+
+    `build.py --watch` arms its watcher only after the first build and its "watching" line:
+    an edit made before then is not seen, so a test waits for this before editing.
+    """
+    fds = Path(f"/proc/{pid}/fd")
+    try:
+        return any(os.readlink(fd) == "anon_inode:inotify" for fd in fds.iterdir())
+    except (FileNotFoundError, ProcessLookupError):
+        return False  # the process ended, or closed that descriptor while it was listed
