@@ -84,10 +84,11 @@ def on_post_page(output: str, page: Any, config: Any) -> str:
     if script is None or sheet is None or init is None:
         return output
     late = (
-        f"{init.group(1)}window.addEventListener(\"load\", () => {{"
-        f"const css = document.createElement(\"link\"); css.rel = \"stylesheet\"; css.href = \"{sheet.group(1)}\";"
+        f'{init.group(1)}window.addEventListener("load", () => {{'
+        f'const css = document.createElement("link"); css.rel = "stylesheet";'
+        f' css.href = "{sheet.group(1)}";'
         f" document.head.append(css);"
-        f" const js = document.createElement(\"script\"); js.src = \"{script.group(1)}\";"
+        f' const js = document.createElement("script"); js.src = "{script.group(1)}";'
         f" js.onload = () => {{{init.group(2)}}}; document.head.append(js);"
         f"}});{init.group(3)}"
     )
