@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import gzip
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,6 +16,27 @@ class _PrefixHandler(SimpleHTTPRequestHandler):
     """Serves `directory` at `prefix`; anything outside the prefix is a 404, as on GitHub Pages."""
 
     prefix = "/"
+    compress = False
+    # What GitHub Pages sends gzip-compressed to a browser that accepts it.
+    TEXT_SUFFIXES = (".html", ".css", ".js", ".json", ".svg", ".xml", ".txt", ".map")
+
+    def do_GET(self) -> None:
+        """Serve the file; gzip text files when asked to, as GitHub Pages does."""
+        path = Path(self.translate_path(self.path.split("?", 1)[0]))
+        if path.is_dir():
+            path = path / "index.html"
+        accepts = "gzip" in self.headers.get("Accept-Encoding", "")
+        if not (self.compress and accepts and path.suffix in self.TEXT_SUFFIXES and path.is_file()):
+            super().do_GET()
+            return
+        body = gzip.compress(path.read_bytes(), mtime=0)
+        self.send_response(200)
+        self.send_header("Content-Type", self.guess_type(str(path)))
+        self.send_header("Content-Encoding", "gzip")
+        self.send_header("Vary", "Accept-Encoding")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
 
     def translate_path(self, path: str) -> str:
         if not path.startswith(self.prefix):
@@ -40,10 +62,13 @@ class _PrefixHandler(SimpleHTTPRequestHandler):
 
 
 @contextmanager
-def serve(site: Path, prefix: str = "/") -> Iterator[str]:
-    """Serve `site` at http://127.0.0.1:<free port><prefix>; yield that base URL (ending in /)."""
+def serve(site: Path, prefix: str = "/", compress: bool = False) -> Iterator[str]:
+    """Serve `site` at http://127.0.0.1:<free port><prefix>; yield that base URL (ending in /).
+
+    With `compress`, text files go out gzip-compressed, as GitHub Pages sends them.
+    """
     prefix = "/" + prefix.strip("/") + "/" if prefix.strip("/") else "/"
-    handler = type("Handler", (_PrefixHandler,), {"prefix": prefix})
+    handler = type("Handler", (_PrefixHandler,), {"prefix": prefix, "compress": compress})
     server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(handler, directory=str(site)))
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

@@ -130,8 +130,10 @@ def main() -> None:
     ])
     notebook("non-utf8-stream", [
         new_raw_cell(front("Bytes that are not UTF-8")),
-        new_code_cell("import os, sys\nsys.stdout.flush()\nos.write(1, b'bad \\xff\\xfe bytes\\n')\n"
-                      "print('ok')"),
+        # ipykernel forwards what is written to fd 1 from a thread of its own: the pause lets
+        # it arrive before the cell ends (bytes written in a cell's last instant can be lost).
+        new_code_cell("import os, sys, time\nsys.stdout.flush()\nos.write(1, b'bad \\xff\\xfe bytes\\n')\n"
+                      "time.sleep(0.5)\nsys.stdout.flush()\nprint('ok')"),
     ])
     notebook("corrupt-image", [
         new_raw_cell(front("A corrupt image")),
