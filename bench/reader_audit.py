@@ -19,18 +19,10 @@ from typing import Any, Literal
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
+from tests.helpers import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 from tests.siteserver import serve  # noqa: E402
 
 NODE = HERE / "lighthouse"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 # Every kind of page the blog has; a 404 is any address the site does not have.
 PAGES = {
     "home": "",

@@ -44,7 +44,7 @@ RULES: tuple[tuple[re.Pattern[str], str], ...] = (
     # Thread and process ids: "pid 4242", "PID: 4242", "<Thread(Thread-1, started daemon 1401...)>".
     (re.compile(r"\b(pid|PID|tid|TID|thread id|process id)([ =:]+)\d+\b"), r"\1\2<id>"),
     (re.compile(r"\b(started(?: daemon)?) \d+\b"), r"\1 <id>"),
-    # The kernel's own temporary file names, in warnings: /tmp/ipykernel_2731/3912345678.py:3.
+    # The kernel's own temporary file names, in warnings: <tempdir>/ipykernel_<pid>/<digits>.py:3.
     (re.compile(r"\bipykernel_\d+/\d+\.py"), "ipykernel_<pid>/<cell>.py"),
     # Temporary folders and files: /tmp/tmpab12cd_3, macOS's /var/folders/xx/yyy/T/tmp...
     (re.compile(r"(?:/private)?/var/folders/[^\s/]+/[^\s/]+/T/"), "/tmp/"),
