@@ -13,7 +13,8 @@ import subprocess
 import sys
 import time
 import urllib.parse
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -217,3 +218,17 @@ def watcher_armed(pid: int) -> bool:
         return any(os.readlink(fd) == "anon_inode:inotify" for fd in fds.iterdir())
     except (FileNotFoundError, ProcessLookupError):
         return False  # the process ended, or closed that descriptor while it was listed
+
+
+@contextmanager
+def launch_chromium() -> Iterator[Any]:
+    """Yield Debian's Chromium, headless, launched by playwright; closed on exit."""
+    from playwright.sync_api import sync_playwright
+
+    assert Path(CHROMIUM).is_file(), "install Debian's chromium (apt-get install chromium)"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()

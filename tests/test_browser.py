@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.helpers import CHROMIUM, CHROMIUM_ARGS, REPO
+from tests.helpers import REPO, launch_chromium
 from tests.siteserver import serve
 from tests.test_build import SEED_FIGURES
 
@@ -37,13 +37,8 @@ SCREENSHOTS = REPO / "screenshots"
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     """Yield a headless Chromium (Debian's), closed after the module."""
-    from playwright.sync_api import sync_playwright
-
-    assert Path(CHROMIUM).is_file(), "install Debian's chromium (apt-get install chromium)"
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+    with launch_chromium() as chromium:
         yield chromium
-        chromium.close()
 
 
 @pytest.fixture(scope="module", params=["/", "/nbpress-blog/"], ids=["root", "subpath"])

@@ -19,7 +19,7 @@ import pytest
 import yaml
 
 from nbpress.charts import LIBRARIES, VENDORED, embed_json
-from tests.helpers import CHROMIUM, CHROMIUM_ARGS, REPO, mkdocs
+from tests.helpers import REPO, launch_chromium, mkdocs
 from tests.siteserver import serve
 from tests.skeleton import copy_skeleton
 
@@ -266,12 +266,8 @@ def site_url(built: tuple[Path, list[str]]) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def chromium() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+    with launch_chromium() as browser:
         yield browser
-        browser.close()
 
 
 class Watched:

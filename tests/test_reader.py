@@ -23,7 +23,7 @@ import pytest
 
 from bench.reader_audit import PAGES, axe, lighthouse
 from bench.reader_site import build_site
-from tests.helpers import CHROMIUM, CHROMIUM_ARGS, FIXTURES, REPO
+from tests.helpers import FIXTURES, REPO, launch_chromium
 from tests.siteserver import serve
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -62,12 +62,8 @@ def base(reader_site: Path, request: pytest.FixtureRequest) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+    with launch_chromium() as chromium:
         yield chromium
-        chromium.close()
 
 
 class Reader:
