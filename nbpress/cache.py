@@ -14,8 +14,9 @@ import os
 import re
 import sys
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, cast
+from typing import NotRequired, TypedDict, cast
 
 from . import layout, links
 from .errors import SourceError, WriteError
@@ -192,7 +193,19 @@ def _local_module(posts_dir: Path, module: str) -> Path | None:
     return None
 
 
-def key_parts(post: Post, posts_dir: Path, env: Environment) -> dict[str, Any]:
+class KeyParts(TypedDict):
+    """What decides a post's outputs (key_parts): recorded as `executed_with` beside the post."""
+
+    kernel: str
+    python: str
+    code: list[str]  # a short digest of each code cell
+    inputs: dict[str, str]  # {path relative to posts/: short digest}
+    pins: dict[str, str]  # {distribution: its pin in requirements.txt}
+    installed: dict[str, str]  # {distribution: installed version, "" if none}
+    cell_errors: NotRequired[str]  # "allowed", only when the front matter says allow_errors
+
+
+def key_parts(post: Post, posts_dir: Path, env: Environment) -> KeyParts:
     """Return what decides a post's outputs, part by part; recorded so a change can be named.
 
     Code cells (source and tags), kernel, Python (major.minor), declared inputs and local
@@ -219,7 +232,7 @@ def key_parts(post: Post, posts_dir: Path, env: Environment) -> dict[str, Any]:
             installed[dist] = env.installed(dist)
             if dist in env.pins:
                 pins[dist] = env.pins[dist]
-    parts: dict[str, Any] = {
+    parts: KeyParts = {
         "kernel": post.front_matter.kernel,
         "python": env.python,
         "code": code_digests(post),
@@ -233,7 +246,7 @@ def key_parts(post: Post, posts_dir: Path, env: Environment) -> dict[str, Any]:
     return parts
 
 
-def digest_parts(parts: dict[str, Any]) -> str:
+def digest_parts(parts: KeyParts) -> str:
     """Return the execution key of a post from its key parts."""
     return _digest({"v": EXEC_VERSION, **parts})
 
@@ -243,7 +256,12 @@ def execution_key(post: Post, posts_dir: Path, env: Environment) -> str:
     return digest_parts(key_parts(post, posts_dir, env))
 
 
-def explain(old: object, new: dict[str, Any], post: Post) -> str:
+def _mapping(value: object) -> dict[str, object]:
+    """Return `value` if it is a dict (a part of a record read back), else {}."""
+    return value if isinstance(value, dict) else {}
+
+
+def explain(old: object, new: KeyParts, post: Post) -> str:
     """Return which parts of the execution key changed, as a phrase: "tensorflow-cpu 2.21.0 -> 2.21.1"."""
     if not isinstance(old, dict):
         return "its record does not say what it ran with (built by an older nbpress)"
@@ -251,7 +269,7 @@ def explain(old: object, new: dict[str, Any], post: Post) -> str:
     for name, label in (("kernel", "kernel"), ("python", "Python")):
         if old.get(name) != new.get(name):
             changes.append(f"{label} {old.get(name)} -> {new.get(name)}")
-    old_installed, old_pins = old.get("installed") or {}, old.get("pins") or {}
+    old_installed, old_pins = _mapping(old.get("installed")), _mapping(old.get("pins"))
     for dist in sorted(set(old_installed) | set(new["installed"])):
         before, after = old_installed.get(dist), new["installed"].get(dist)
         if dist not in old_installed:
@@ -262,11 +280,14 @@ def explain(old: object, new: dict[str, Any], post: Post) -> str:
             changes.append(f"{dist} {before or 'not installed'} -> {after or 'not installed'}")
         elif old_pins.get(dist) != new["pins"].get(dist):
             changes.append(f"{dist} pin {old_pins.get(dist) or 'none'} -> {new['pins'].get(dist) or 'none'}")
-    old_inputs = old.get("inputs") or {}
+    old_inputs = _mapping(old.get("inputs"))
     for name in sorted(set(old_inputs) | set(new["inputs"])):
         if old_inputs.get(name) != new["inputs"].get(name):
             changes.append(f"input {name}")
-    changes += _code_changes(old.get("code") or [], new["code"], post)
+    old_code = old.get("code")
+    changes += _code_changes(
+        [str(c) for c in old_code] if isinstance(old_code, list) else [], new["code"], post
+    )
     if old.get("cell_errors") != new.get("cell_errors"):
         changes.append("allow_errors in the front matter")
     if not changes:
@@ -290,7 +311,7 @@ def _code_changes(old: list[str], new: list[str], post: Post) -> list[str]:
     return found
 
 
-def is_current(record: dict[str, Any] | None, post: Post, exec_key: str, render_key: str) -> bool:
+def is_current(record: dict[str, object] | None, post: Post, exec_key: str, render_key: str) -> bool:
     """Return True if a published post's nbpress record matches keys computed from its source."""
     return (
         record is not None
@@ -368,7 +389,7 @@ class Store:
                 "the post will run again."
             )
 
-    def _field(self, key: str, name: str) -> dict[str, Any] | None:
+    def _field(self, key: str, name: str) -> dict[str, object] | None:
         try:
             entry = json.loads(self._path(key).read_text(encoding="utf-8"))
         except (OSError, ValueError):
@@ -376,24 +397,24 @@ class Store:
         found = entry.get(name) if isinstance(entry, dict) else None
         return found if isinstance(found, dict) else None
 
-    def provenance(self, key: str) -> dict[str, Any] | None:
+    def provenance(self, key: str) -> dict[str, object] | None:
         """Return the provenance stored with the entry `key` (nbpress.provenance), or None."""
         return self._field(key, "provenance")
 
-    def parts(self, key: str) -> dict[str, Any] | None:
+    def parts(self, key: str) -> dict[str, object] | None:  # a KeyParts as written, unchecked
         """Return the key parts (key_parts) stored with the entry `key`, or None."""
         return self._field(key, "parts")
 
     def save(
         self,
         key: str,
-        executed: Any,
-        provenance: dict[str, Any] | None = None,
-        parts: dict[str, Any] | None = None,
+        executed: Notebook,
+        provenance: Mapping[str, object] | None = None,
+        parts: KeyParts | None = None,
     ) -> None:
         """Store the outputs of each code cell of an executed notebook, its provenance and key parts."""
         outputs = [cell.get("outputs", []) for cell in executed.cells if cell.cell_type == "code"]
-        entry: dict[str, Any] = {"key": key, "outputs": outputs}
+        entry: dict[str, object] = {"key": key, "outputs": outputs}
         if provenance is not None:
             entry["provenance"] = provenance
         if parts is not None:

@@ -17,7 +17,7 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, Protocol
 
 from . import backends
 from .errors import BuildInterrupted, CellTimeoutError, ExecutionError, KernelDiedError, NbpressError
@@ -25,7 +25,9 @@ from .notebook import Cell, Notebook, Output
 from .posts import Post
 
 if TYPE_CHECKING:
+    import psutil
     from nbclient.exceptions import CellExecutionError
+    from nbformat import NotebookNode
 
 # Variables every kernel gets: stable hashing, and no debugger chatter on stderr.
 KERNEL_ENV = {"PYTHONHASHSEED": "0", "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
@@ -36,7 +38,7 @@ class Executed:
     """The outcome of running one post: its executed notebook or its error, and seconds taken."""
 
     post: Post
-    notebook: Any  # nbpress.notebook.Notebook, or None when `error` is set
+    notebook: Notebook | None  # None when `error` is set
     error: NbpressError | None
     seconds: float
 
@@ -155,8 +157,8 @@ class _Tree:
     """
 
     def __init__(self) -> None:
-        self.kernel: Any | None = None  # psutil.Process of the kernel, once it runs
-        self.seen: dict[int, Any] = {}
+        self.kernel: psutil.Process | None = None  # the kernel, once it runs
+        self.seen: dict[int, psutil.Process] = {}
 
     def note(self, pid: int | None) -> None:
         """Remember the descendants of the kernel process `pid` (when known)."""
@@ -186,7 +188,7 @@ class _Tree:
         self.seen.clear()
 
 
-def _kernel_pid(client: Any) -> int | None:
+def _kernel_pid(client: object) -> int | None:
     """Return the PID of the client's kernel process, or None before it starts or after it ends."""
     km = getattr(client, "km", None)
     process = getattr(getattr(km, "provisioner", None), "process", None)
@@ -194,32 +196,44 @@ def _kernel_pid(client: Any) -> int | None:
     return pid if isinstance(pid, int) else None
 
 
+class _Client(Protocol):
+    """What nbpress uses of its NotebookClient (the class _client_class returns)."""
+
+    tree: _Tree
+    _cleanup_kernel: Callable[[], None]
+
+    async def async_execute(self, reset_kc: bool = False, **kwargs: Any) -> NotebookNode: ...
+
+
 @functools.cache
-def _client_class() -> type:
+def _client_class() -> Callable[..., _Client]:
     """Return nbclient's NotebookClient with streams coalesced linearly as they arrive.
 
     Made on first use: importing nbclient costs a second a no-op build does not pay.
     """
     from nbclient import NotebookClient
-    from nbformat import NotebookNode
 
     from .outputs import MAX_TEXT_CHARS
 
     class Client(NotebookClient):
         """Coalesces each cell's streams on arrival, one output per stream name as nbclient did."""
 
-        def __init__(self, *args: Any, **kwargs: Any) -> None:
-            super().__init__(*args, coalesce_streams=False, **kwargs)
+        def __init__(self, nb: NotebookNode, **kwargs: Any) -> None:  # traitlets options
+            super().__init__(nb, coalesce_streams=False, **kwargs)
             self.streams: dict[str, tuple[NotebookNode, StreamText]] = {}
             self.tree = _Tree()
 
         async def async_execute_cell(
-            self, cell: NotebookNode, cell_index: int, *args: Any, **kwargs: Any
+            self,
+            cell: NotebookNode,
+            cell_index: int,
+            execution_count: int | None = None,
+            store_history: bool = True,
         ) -> NotebookNode:
             self.streams = {}
             self.tree.note(_kernel_pid(self))
             try:
-                return await super().async_execute_cell(cell, cell_index, *args, **kwargs)
+                return await super().async_execute_cell(cell, cell_index, execution_count, store_history)
             finally:
                 self._finish_streams(cell)
                 self.tree.note(_kernel_pid(self))
@@ -272,7 +286,7 @@ class _Stop:
 
     def __init__(self) -> None:
         self.requested = False
-        self.clients: set[Any] = set()
+        self.clients: set[_Client] = set()
 
     async def stop(self) -> None:
         """Refuse new cells and kill every running kernel process.
@@ -291,7 +305,7 @@ class _Stop:
                     await km.signal_kernel(signal.SIGKILL)
 
 
-async def _watch_tree(client: Any) -> None:
+async def _watch_tree(client: _Client) -> None:
     """Note the kernel's descendants every half second until cancelled."""
     while True:
         client.tree.note(_kernel_pid(client))
@@ -380,7 +394,7 @@ async def _execute_once(post: Post, cwd: Path, stop: _Stop | None) -> Notebook:
     return nb
 
 
-async def _kill_leftover_kernel(client: Any) -> None:
+async def _kill_leftover_kernel(client: _Client) -> None:
     """Stop the client's kernel if it still runs (nbclient lets a cancelled start through)."""
     km = getattr(client, "km", None)
     if km is None or not km.has_kernel:
@@ -389,7 +403,9 @@ async def _kill_leftover_kernel(client: Any) -> None:
         await km.shutdown_kernel(now=True)
 
 
-async def _run(client: Any, env: dict[str, str], log: IO[bytes], post: Post, current: dict[str, int]) -> None:
+async def _run(
+    client: _Client, env: dict[str, str], log: IO[bytes], post: Post, current: dict[str, int]
+) -> None:
     """Run the client; translate nbclient's failures into nbpress errors naming the cell."""
     from nbclient.exceptions import CellExecutionError, DeadKernelError
     from nbclient.exceptions import CellTimeoutError as NbTimeout
@@ -467,7 +483,7 @@ async def _run_all(
     posts: Sequence[Post],
     cwd: Path,
     jobs: int,
-    events: queue.Queue[tuple[str, Any]],
+    events: queue.Queue[Post | Executed | None],
     stop: _Stop,
 ) -> None:
     gate = asyncio.Semaphore(max(1, jobs))
@@ -476,7 +492,7 @@ async def _run_all(
         async with gate:
             if stop.requested:
                 return
-            events.put(("start", post))
+            events.put(post)
             start = time.perf_counter()
             try:
                 nb = await execute_post(post, cwd, stop)
@@ -486,7 +502,7 @@ async def _run_all(
             except NbpressError as err:
                 result = Executed(post, None, err, time.perf_counter() - start)
             if not stop.requested:
-                events.put(("done", result))
+                events.put(result)
 
     tasks: list[Awaitable[None]] = [one(p) for p in posts]
     await asyncio.gather(*tasks)
@@ -506,7 +522,8 @@ class _Worker(threading.Thread):
     def __init__(self, posts: Sequence[Post], cwd: Path, jobs: int) -> None:
         super().__init__(name="nbpress-kernels", daemon=True)
         self.stopper = _Stop()
-        self.events: queue.Queue[tuple[str, Any]] = queue.Queue()
+        # A post whose kernel starts, the outcome of one, then None once every kernel is down.
+        self.events: queue.Queue[Post | Executed | None] = queue.Queue()
         self._args = (posts, cwd, jobs)
         self.loop: asyncio.AbstractEventLoop | None = None
         self.ready = threading.Event()
@@ -526,7 +543,7 @@ class _Worker(threading.Thread):
         finally:
             self.ready.set()
             self.finished.set()
-            self.events.put(("end", None))
+            self.events.put(None)
 
     def stop(self) -> None:
         """Ask the event loop to kill every kernel and start no more."""
@@ -561,17 +578,17 @@ def execute_all(
         while True:
             # A timeout, not a bare get(): a signal is then acted on between two waits.
             try:
-                kind, item = worker.events.get(timeout=0.2)
+                item = worker.events.get(timeout=0.2)
             except queue.Empty:
                 continue
-            if kind == "end":
+            if item is None:
                 ended = True
                 break
-            if kind == "start":
-                on_start(item)
-            else:
+            if isinstance(item, Executed):
                 results.append(item)
                 on_done(item)
+            else:
+                on_start(item)
     except KeyboardInterrupt:
         interrupted = True
     finally:

@@ -17,15 +17,14 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
 
 from . import cache, posts, provenance
 from .authors import keys_by_name, read_authors
 from .errors import ConfigError, NbpressError, SourceError, WriteError
 from .layout import Layout, figure_url, markdown_name
-from .notebook import Notebook
+from .notebook import CachedOutputs, Notebook
 from .plan import Action, Decision, context, decide
-from .write import Site
+from .write import Site, record_names
 
 
 class Status(StrEnum):
@@ -76,9 +75,9 @@ class _Work:
     """A post the build renders (from the cache) or executes, and what it gathers on the way."""
 
     decision: Decision
-    outputs: list[Any] | None = None
-    executed: Any | None = None
-    provenance: dict[str, Any] | None = None
+    outputs: CachedOutputs | None = None  # from the cache, when it holds them
+    executed: Notebook | None = None  # from its kernel, when it ran in this build
+    provenance: dict[str, object] | None = None
     reason: str = ""
     warnings: list[str] = field(default_factory=list)
 
@@ -205,9 +204,10 @@ def _build(options: Options, root: Path, site: Site, events: Reporter) -> list[P
             return
         # Capped before caching, so a runaway cell costs no more memory or disk than a normal one.
         # Widget state lives in notebook metadata, which the cache does not keep: into the outputs.
+        assert outcome.notebook is not None  # an outcome holds its notebook or its error
         plan.executed = attach_widget_state(limit_outputs(outcome.notebook))
         # Outputs that differ from the previous run's only in volatile tokens keep its bytes.
-        _settle(plan, store)
+        _settle(plan.executed, plan.decision, store)
         # Recorded now, with the outputs, so a later re-render shows the same line.
         plan.provenance = provenance.collect(plan.executed, plan.post.front_matter.kernel)
         durations[plan.post.slug] = round(outcome.seconds, 1)
@@ -294,8 +294,8 @@ def _plan(
             continue
         if decision.action is Action.UNCHANGED:
             # Its warnings, recorded when it was rendered, still hold: --strict still fails on them.
-            kept = (decision.record or {}).get("warnings") or []
-            done(PostResult(post.rel_path, Status.UNCHANGED, warnings=tuple(str(w) for w in kept)))
+            kept = record_names(decision.record, "warnings")
+            done(PostResult(post.rel_path, Status.UNCHANGED, warnings=tuple(kept)))
             continue
         if decision.action is Action.REFUSE and publish:
             # Decided before running anything: the hand edit is kept, so nothing would be published.
@@ -319,7 +319,7 @@ def _plan(
     return work
 
 
-def _settle(plan: _Work, store: cache.Store) -> None:
+def _settle(executed: Notebook, decision: Decision, store: cache.Store) -> None:
     """Keep the previous run's bytes of every output that differs from it only in volatile tokens.
 
     The previous outputs are the cache entry of the published version (its record's key), else
@@ -328,16 +328,16 @@ def _settle(plan: _Work, store: cache.Store) -> None:
     """
     from .volatile import settle
 
-    for key in dict.fromkeys(k for k in (plan.decision.previous_key, plan.decision.exec_key) if k):
+    for key in dict.fromkeys(k for k in (decision.previous_key, decision.exec_key) if k):
         previous = store.load(key)
         if previous is not None:
             parts = store.parts(key)
             cells = parts.get("code") if parts else None
             settle(
-                plan.executed,
+                executed,
                 previous,
-                cells if isinstance(cells, list) else None,
-                plan.decision.parts["code"],
+                [str(c) for c in cells] if isinstance(cells, list) else None,
+                decision.parts["code"],
             )
             return
 
@@ -347,14 +347,17 @@ def used_cache_keys(root: Path) -> set[str]:
     root = root.resolve()
     layout = Layout(root)
     site = Site(root, layout.sources)
-    env = cache.environment_fingerprint(root)
+    ctx = context(site)
     used: set[str] = set()
     for post in posts.read_unique(posts.discover(layout.sources), root)[0]:
-        record = site.record(post.slug) or {}
-        if isinstance(record.get("exec_key"), str):
-            used.add(record["exec_key"])
-        with contextlib.suppress(NbpressError):
-            used.add(cache.execution_key(post, layout.sources, env))
+        try:
+            decision = decide(post, ctx)
+        except NbpressError:
+            # Its keys cannot be computed now (a missing input): keep what its published version used.
+            key = (site.record(post.slug) or {}).get("exec_key")
+            used |= {key} if isinstance(key, str) else set()
+            continue
+        used |= {k for k in (decision.exec_key, decision.previous_key) if k}
     return used
 
 
@@ -384,7 +387,7 @@ def _publish(plan: _Work, site: Site, root: Path, authors: dict[str, str]) -> li
     # The download shows the outputs as the post does (cleaned, sanitized), before display options.
     cleaned, _ = transform.run(executed, transform.Context(post, "", (root,)), until="choose")
     downloads = _downloads(post, cleaned, root)
-    record: dict[str, Any] = {
+    record: dict[str, object] = {
         "source": post.rel_path,
         "exec_key": plan.decision.exec_key,
         "render_key": plan.decision.render_key,

@@ -12,11 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
 
 from . import cache
 from .posts import Post
-from .write import Site, hand_edit_message
+from .write import Record, Site, hand_edit_message, record_names
 
 
 class Action(StrEnum):
@@ -56,8 +55,8 @@ class Decision:
     reason: str  # the part of its key that changed, or what else makes it not current ("" if unchanged)
     exec_key: str
     render_key: str
-    parts: dict[str, Any]  # cache.key_parts: recorded with the post, so a later change can be named
-    record: dict[str, Any] | None  # the published version's `nbpress:` record
+    parts: cache.KeyParts  # recorded with the post, so a later change can be named
+    record: Record | None  # the published version's `nbpress:` record
     edited: bool = False  # its Markdown was changed by hand since the build wrote it
     missing_figure: str = ""  # a figure the record lists that is gone (keys otherwise current)
 
@@ -76,9 +75,7 @@ def decide(post: Post, ctx: Context, force: bool = False) -> Decision:
     site = ctx.site
     record = site.record(post.slug)
     edited = site.edited(post.slug, record)
-    gone = [
-        str(n) for n in (record or {}).get("figures", []) or [] if not site.figure_exists(post.slug, str(n))
-    ]
+    gone = [n for n in record_names(record, "figures") if not site.figure_exists(post.slug, n)]
 
     def decision(action: Action, reason: str, missing: str = "") -> Decision:
         return Decision(post, action, reason, exec_key, render_key, parts, record, edited, missing)

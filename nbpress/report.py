@@ -14,7 +14,6 @@ import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from . import cache, posts
 from .errors import NbpressError
@@ -37,7 +36,7 @@ class Row:
     log: str = ""  # path of the log, relative to site_src/execution/
 
 
-def _load_state(root: Path) -> dict[str, dict[str, Any]]:
+def _load_state(root: Path) -> dict[str, dict[str, object]]:
     try:
         data = json.loads(Layout(root).report_state.read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -70,7 +69,7 @@ def record(root: Path, results: list[PostResult]) -> None:
             continue  # a removed post's Markdown; its entry goes with its source below
         slug = posts.name_slug(Path(result.name))
         log = layout.log(slug)
-        entry: dict[str, Any] = dict(state.get(result.name, {}))
+        entry: dict[str, object] = dict(state.get(result.name, {}))
         if result.status is Status.FAILED:
             from .outputs import clean_text
 
@@ -121,7 +120,8 @@ def rows(root: Path) -> list[Row]:
                 executed = str(provenance.get("executed", "")).replace("T", " ").replace("Z", " UTC")
                 python = provenance.get("python")
                 parts = [f"Python {python}" if python else f"kernel {provenance.get('kernel', '?')}"]
-                parts += [f"{n} {v}" for n, v in (provenance.get("packages") or {}).items()]
+                packages = provenance.get("packages")
+                parts += [f"{n} {v}" for n, v in (packages.items() if isinstance(packages, dict) else [])]
                 environment = ", ".join(parts)
         seconds = entry.get("seconds", durations.get(slug))
         found.append(

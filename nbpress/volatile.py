@@ -20,7 +20,8 @@ import difflib
 import io
 import re
 from collections.abc import Mapping, Sequence
-from typing import Any
+
+from .notebook import Notebook
 
 _T = r"(?:ns|us|µs|ms|s)"  # a unit of time as programs print it
 
@@ -183,7 +184,7 @@ def _pairs(
 
 
 def settle(
-    notebook: Any,  # a Notebook (pipeline's plan holds it as Any | None)
+    notebook: Notebook,
     previous: Sequence[object],
     previous_cells: Sequence[str] | None,
     new_cells: Sequence[str],

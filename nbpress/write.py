@@ -17,7 +17,6 @@ import json
 import os
 import tempfile
 from pathlib import Path
-from typing import Any
 
 import yaml
 
@@ -78,7 +77,17 @@ def seal(markdown: str) -> str:
     return markdown.replace(DIGEST_PLACEHOLDER, f"sha256:{digest}", 1)
 
 
-def edited(markdown_path: Path, record: dict[str, Any] | None) -> bool:
+# A generated post's `nbpress:` front matter as read back from disk: checked field by field.
+Record = dict[str, object]
+
+
+def record_names(record: Record | None, field: str) -> list[str]:
+    """Return the names a record lists under `field` (figures, downloads, warnings); [] if none."""
+    value = (record or {}).get(field)
+    return [str(n) for n in value] if isinstance(value, list) else []
+
+
+def edited(markdown_path: Path, record: Record | None) -> bool:
     """Return True if a generated post's Markdown is no longer what the build wrote (its digest).
 
     A post written before digests were recorded cannot tell, and counts as not edited.
@@ -94,7 +103,7 @@ def edited(markdown_path: Path, record: dict[str, Any] | None) -> bool:
     return digest != "sha256:" + hashlib.sha256(unsealed.encode("utf-8")).hexdigest()
 
 
-def read_record(markdown_path: Path) -> dict[str, Any] | None:
+def read_record(markdown_path: Path) -> Record | None:
     """Return the `nbpress` record of a generated post's front matter, or None if it has none."""
     try:
         text = markdown_path.read_text(encoding="utf-8")
@@ -121,7 +130,7 @@ def hand_edit_message(rel_md: str, source: str) -> str:
     )
 
 
-def generated_posts(posts_dir: Path) -> list[tuple[Path, dict[str, Any]]]:
+def generated_posts(posts_dir: Path) -> list[tuple[Path, Record]]:
     """Return (Markdown path, `nbpress:` record) of every generated post in `posts_dir`, by name.
 
     Markdown without a record is the author's own page, not listed.
@@ -183,7 +192,7 @@ class Site:
             slug = journal.name[len(JOURNAL_PREFIX) : -len(".json")]
             try:
                 fig_dir = self.figure_dir(slug)
-                keep = {str(n) for n in (self.record(slug) or {}).get("figures", []) or []}
+                keep = set(record_names(self.record(slug), "figures"))
             except WriteError:
                 continue
             for name in sorted(self._owned_figures(slug, None) - keep):
@@ -227,26 +236,26 @@ class Site:
         """
         return (self.figure_dir(slug) / name).is_file()
 
-    def edited(self, slug: str, record: dict[str, Any] | None) -> bool:
+    def edited(self, slug: str, record: Record | None) -> bool:
         """Return True if the generated post `slug` was edited by hand since the build wrote it."""
         return edited(self.markdown_path(slug), record)
 
-    def generated(self) -> list[tuple[Path, dict[str, Any]]]:
+    def generated(self) -> list[tuple[Path, Record]]:
         """Return (Markdown path, record) of every generated post (generated_posts)."""
         return generated_posts(self.posts_dir)
 
-    def orphans(self, sources: set[str]) -> list[tuple[Path, dict[str, Any]]]:
+    def orphans(self, sources: set[str]) -> list[tuple[Path, Record]]:
         """Return the generated posts whose source (a path relative to the blog) is not in `sources`."""
         return [(md, record) for md, record in self.generated() if record.get("source") not in sources]
 
-    def record(self, slug: str) -> dict[str, Any] | None:
+    def record(self, slug: str) -> Record | None:
         """Return the nbpress record of the published post `slug`, if there is one."""
         return read_record(self.markdown_path(slug))
 
     def _journal_path(self, slug: str) -> Path:
         return self._inside(self.posts_dir, f"{JOURNAL_PREFIX}{slug}.json")
 
-    def _journal(self, slug: str) -> dict[str, Any]:
+    def _journal(self, slug: str) -> Record:
         """Return the journal a killed publish of `slug` left ({} when there is none)."""
         try:
             data = json.loads(self._journal_path(slug).read_text(encoding="utf-8"))
@@ -254,10 +263,9 @@ class Site:
             return {}
         return data if isinstance(data, dict) else {}
 
-    def _owned_figures(self, slug: str, record: dict[str, Any] | None) -> set[str]:
+    def _owned_figures(self, slug: str, record: Record | None) -> set[str]:
         """Return the figure names of `slug` that nbpress wrote: its record's and its journal's."""
-        names = (record or {}).get("figures", []) or []
-        return {str(n) for n in [*names, *(self._journal(slug).get("figures", []) or [])]}
+        return {*record_names(record, "figures"), *record_names(self._journal(slug), "figures")}
 
     def publish(self, post: RenderedPost) -> bool:
         """Write one post: journal, figures, Markdown, stale figures removed, journal removed.
@@ -316,7 +324,7 @@ class Site:
         return changed
 
     def _check_owned(
-        self, post: RenderedPost, md_path: Path, fig_dir: Path, old: dict[str, Any] | None, ours: set[str]
+        self, post: RenderedPost, md_path: Path, fig_dir: Path, old: Record | None, ours: set[str]
     ) -> None:
         """Raise WriteError if publishing would overwrite a file nbpress did not create."""
         rel_md = md_path.relative_to(self.root).as_posix()
@@ -368,7 +376,7 @@ class Site:
         published post records as downloads that the new version no longer has:
         `remove_downloads` deletes them once the new Markdown is in place.
         """
-        old = {str(n) for n in (self.record(slug) or {}).get("downloads", []) or []}
+        old = set(record_names(self.record(slug), "downloads"))
         for name, data in sorted(files.items()):
             path = self.download_path(slug, name)
             try:
@@ -412,7 +420,7 @@ class Site:
             if edited(md, record):
                 continue
             if self._remove_post(md.stem, record):
-                self.remove_downloads(md.stem, {str(n) for n in record.get("downloads", []) or []})
+                self.remove_downloads(md.stem, set(record_names(record, "downloads")))
                 md.unlink()
                 removed.append(md.stem)
         return removed
@@ -423,7 +431,7 @@ class Site:
             md.relative_to(self.root).as_posix() for md, record in self.orphans(sources) if edited(md, record)
         ]
 
-    def _remove_post(self, slug: str, record: dict[str, Any] | None) -> bool:
+    def _remove_post(self, slug: str, record: Record | None) -> bool:
         """Delete the figures and journal of `slug`; return False if the name is not one nbpress makes."""
         try:
             fig_dir = self.figure_dir(slug)

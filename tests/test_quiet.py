@@ -176,7 +176,7 @@ def test_an_installed_version_is_named(three: Path) -> None:
     assert parts["installed"] == {"pyyaml": env.installed("pyyaml")} and parts["pins"] == {
         "pyyaml": "==6.0.3"
     }
-    older = {**parts, "installed": {"pyyaml": "6.0.2"}}
+    older: cache.KeyParts = {**parts, "installed": {"pyyaml": "6.0.2"}}
     assert cache.explain(older, parts, post) == f"pyyaml 6.0.2 -> {env.installed('pyyaml')}"
     assert cache.digest_parts(older) != cache.digest_parts(parts)
 
