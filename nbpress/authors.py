@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import yaml
 
 from .errors import ConfigError
 from .layout import Layout
 
 
-def read_authors(layout: Layout) -> dict[str, Any]:
+def read_authors(layout: Layout) -> dict[str, object]:
     """Return the `authors:` mapping of the authors file ({} if there is none).
 
     Raises ConfigError (one line, with its line number) if the file is broken.
@@ -27,16 +25,17 @@ def read_authors(layout: Layout) -> dict[str, Any]:
         problem = getattr(err, "problem", None) or "not valid YAML"
         raise ConfigError(f"{rel}{where}: {problem}; fix the YAML, then build again.") from None
     except (OSError, UnicodeDecodeError) as err:
-        raise ConfigError(f"{rel}: cannot be read ({err}); fix the file, then build again.") from None
+        raise ConfigError(f"cannot be read ({err}); fix the file, then build again.", path=rel) from None
     authors = data.get("authors", {}) if isinstance(data, dict) else None
     if not isinstance(authors, dict):
         raise ConfigError(
-            f"{rel}: expected a mapping with an 'authors:' mapping of author keys; fix it, then build again."
+            "expected a mapping with an 'authors:' mapping of author keys; fix it, then build again.",
+            path=rel,
         )
     return authors
 
 
-def keys_by_name(authors: dict[str, Any]) -> dict[str, str]:
+def keys_by_name(authors: dict[str, object]) -> dict[str, str]:
     """Return {author name or key: key}: what a post's `author:` may say, and the key it means."""
     table: dict[str, str] = {}
     for key, info in authors.items():
@@ -46,7 +45,7 @@ def keys_by_name(authors: dict[str, Any]) -> dict[str, str]:
     return table
 
 
-def first_author(authors: dict[str, Any]) -> str | None:
+def first_author(authors: dict[str, object]) -> str | None:
     """Return the name (else the key) of the first author, or None if there is none."""
     if not authors:
         return None

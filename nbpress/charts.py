@@ -16,7 +16,6 @@ import json
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
 from .notebook import Key, Notebook, Output, code_outputs, note, outputs_of
 from .notebook import text_of as _join
@@ -285,7 +284,8 @@ def _embed(
         return _vega(mode, spec)
     if what == "bokeh":
         item = _bokeh_item(_join(data.get("application/javascript", "")))
-        return ["bokeh", *_bokeh_bundles(item["doc"])], _script("bokeh", item)
+        doc = item["doc"]
+        return ["bokeh", *_bokeh_bundles(doc if isinstance(doc, dict) else {})], _script("bokeh", item)
     return _widget(data[WIDGET_VIEW], metadata, widget_state)
 
 
@@ -343,7 +343,7 @@ def _altair_spec(page: str) -> tuple[object, dict[str, object]]:
     return spec, options if isinstance(options, dict) else {}
 
 
-def _bokeh_item(script: str) -> dict[str, Any]:
+def _bokeh_item(script: str) -> dict[str, object]:
     """Return bokeh's JSON item (doc, root_id) from the data in its notebook JavaScript.
 
     The script itself never runs: only the JSON values of `docs_json` and `render_items` are read.
@@ -394,7 +394,7 @@ _BOKEH_REFUSED = (
 _BOKEH_HTML_TEXT = ("Div", "HTMLTitle", "HTMLLabel", "HTMLLabelSet", "Markdown")
 
 
-def _bokeh_models(value: object) -> Iterator[dict[str, Any]]:
+def _bokeh_models(value: object) -> Iterator[dict[str, object]]:
     """Yield every model object ({"type": "object", "name": ...}) inside a bokeh document."""
     if isinstance(value, dict):
         if value.get("type") == "object" and isinstance(value.get("name"), str):
@@ -406,7 +406,7 @@ def _bokeh_models(value: object) -> Iterator[dict[str, Any]]:
             yield from _bokeh_models(item)
 
 
-def _bokeh_check(model: dict[str, Any]) -> None:
+def _bokeh_check(model: dict[str, object]) -> None:
     """Sanitize one bokeh model's HTML in place; raise _Unshown for one that would run code."""
     name = str(model["name"])
     if name.startswith(_BOKEH_REFUSED) or name.endswith("TileSource"):
@@ -422,7 +422,7 @@ def _bokeh_check(model: dict[str, Any]) -> None:
         attributes["output_backend"] = "canvas"  # the site does not serve bokeh-gl
 
 
-def _bokeh_bundles(doc: dict[str, Any]) -> list[str]:
+def _bokeh_bundles(doc: dict[str, object]) -> list[str]:
     """Return the BokehJS bundles besides the core that the document's models live in."""
     import bokeh.models  # noqa: F401  (registers every model class)
     from bokeh.model import Model
@@ -462,14 +462,15 @@ def _widget(
     return ["widgets"], f'<script type="{WIDGET_VIEW}">{embed_json(tag)}</script>'
 
 
-def _safe_model(model: dict[str, Any]) -> dict[str, Any]:
+def _safe_model(model: dict[str, object]) -> dict[str, object]:
     """Return a widget model whose HTML is sanitized: HTML widgets' values, HTML descriptions,
     and the outputs an Output widget holds (the manager would run their scripts).
 
     Raises _Unshown for a widget that would load another site's file.
     """
     model = json.loads(json.dumps(model))
-    state = model.get("state", {})
+    found = model.get("state")
+    state: dict[str, object] = found if isinstance(found, dict) else {}
     name = str(model.get("model_name", ""))
     # The page may ask no other site for anything: media from a URL, CSS url() in styles.
     if name in ("ImageModel", "VideoModel", "AudioModel") and state.get("format") == "url":
@@ -477,21 +478,22 @@ def _safe_model(model: dict[str, Any]) -> dict[str, Any]:
     styled = name == "LayoutModel" or name.endswith("StyleModel")
     if styled and any(isinstance(v, str) and "url(" in v.lower() for v in state.values()):
         raise _Unshown("a widget whose style loads a URL")
-    if model.get("model_name") in ("HTMLModel", "HTMLMathModel") and isinstance(state.get("value"), str):
-        state["value"] = sanitize_html(state["value"])
-    if state.get("description_allow_html") and isinstance(state.get("description"), str):
-        state["description"] = sanitize_html(state["description"])
-    if model.get("model_name") == "OutputModel" and isinstance(state.get("outputs"), list):
-        state["outputs"] = [_safe_output(o) for o in state["outputs"] if isinstance(o, dict)]
+    if name in ("HTMLModel", "HTMLMathModel") and isinstance(value := state.get("value"), str):
+        state["value"] = sanitize_html(value)
+    if state.get("description_allow_html") and isinstance(text := state.get("description"), str):
+        state["description"] = sanitize_html(text)
+    if name == "OutputModel" and isinstance(outputs := state.get("outputs"), list):
+        state["outputs"] = [_safe_output(o) for o in outputs if isinstance(o, dict)]
     return model
 
 
-def _safe_output(output: dict[str, Any]) -> dict[str, Any]:
+def _safe_output(output: dict[str, object]) -> dict[str, object]:
     """Return an Output widget's output with only text, images and sanitized HTML left."""
     if output.get("output_type") not in ("display_data", "execute_result"):
         return output
-    data = output.get("data", {})
-    kept = {m: data[m] for m in ("text/plain", "image/png", "image/jpeg") if m in data}
+    found = output.get("data")
+    data: dict[str, object] = found if isinstance(found, dict) else {}
+    kept: dict[str, object] = {m: data[m] for m in ("text/plain", "image/png", "image/jpeg") if m in data}
     if "text/html" in data:
         kept["text/html"] = sanitize_html(_join(data["text/html"]))
     return {**output, "data": kept}

@@ -13,10 +13,13 @@ import threading
 import time
 from pathlib import Path
 from types import FrameType
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from .errors import BuildInterrupted, NbpressError
 from .pipeline import Options, PostResult, Reporter, Status, build, default_jobs
+
+if TYPE_CHECKING:
+    from rich.table import Table
 
 EXIT_INTERRUPTED = 130
 
@@ -83,7 +86,7 @@ class LiveReporter(PlainReporter):
         self.live.start()
         self.out = self.err = sys.stderr
 
-    def _table(self) -> Any:
+    def _table(self) -> Table:
         from rich.table import Table
 
         table = Table.grid(padding=(0, 2))

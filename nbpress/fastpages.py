@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Any
 
 import yaml
 
@@ -54,15 +53,15 @@ def is_front_matter_cell(cell: Cell) -> bool:
     return all(line.startswith(">") or _ITEM.match(line) for line in lines[1:])
 
 
-def parse_front_matter_cell(source: str, rel: str) -> dict[str, Any]:
+def parse_front_matter_cell(source: str, rel: str) -> dict[str, object]:
     """Return nbpress front matter for a fastpages cell, keys mapped as README describes."""
     lines = [line.strip() for line in source.splitlines() if line.strip()]
     title_match = _TITLE.match(lines[0])
-    data: dict[str, Any] = {"title": title_match.group(1) if title_match else ""}
+    data: dict[str, object] = {"title": title_match.group(1) if title_match else ""}
     summary = " ".join(line[1:].strip() for line in lines[1:] if line.startswith(">"))
     if summary:
         data["description"] = summary
-    raw: dict[str, Any] = {}
+    raw: dict[str, object] = {}
     for line in lines[1:]:
         item = _ITEM.match(line)
         if item is None:
@@ -72,8 +71,8 @@ def parse_front_matter_cell(source: str, rel: str) -> dict[str, Any]:
             raw[key] = yaml.safe_load(value) if value.strip() else None
         except yaml.YAMLError:
             raise SourceError(
-                f"{rel}: the fastpages front matter line '- {key}: {value}' is not valid YAML; "
-                "quote the value."
+                f"the fastpages front matter line '- {key}: {value}' is not valid YAML; quote the value.",
+                path=rel,
             ) from None
     for key, value in raw.items():
         if key not in _DROPPED:

@@ -43,13 +43,13 @@ def read_text_notebook(path: Path, rel: str) -> Notebook:
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
-        raise SourceError(f"{rel}: the file is not UTF-8 text; save it again as UTF-8.") from None
+        raise SourceError("the file is not UTF-8 text; save it again as UTF-8.", path=rel) from None
     fmt = "py:percent" if path.suffix == ".py" else None
     try:
         notebook: Notebook = jupytext.reads(text, fmt=fmt or _markdown_format(text))
     except Exception as err:  # jupytext raises many types for a broken file
         first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise SourceError(f"{rel}: jupytext cannot read this file ({first}); fix its syntax.") from None
+        raise SourceError(f"jupytext cannot read this file ({first}); fix its syntax.", path=rel) from None
     _move_header_keys(notebook)
     for index, cell in enumerate(notebook.cells):
         # Text formats carry no cell ids and jupytext invents random ones: stable ones keep

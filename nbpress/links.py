@@ -28,7 +28,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 from urllib.parse import quote, unquote, urlsplit
 
 from .errors import RenderError
@@ -62,8 +62,13 @@ class _Cell:
     """What the transform learns about one cell while rewriting it."""
 
     index: int
-    where: str
+    path: str  # the post's source, relative to the blog
     warnings: list[str] = field(default_factory=list)
+
+    @property
+    def where(self) -> str:
+        """Return "posts/x.ipynb, cell N" (N counting every cell from 1), as warnings name it."""
+        return f"{self.path}, cell {self.index + 1}"
 
 
 def _is_local(url: str) -> bool:
@@ -195,12 +200,16 @@ class Linker:
         target = (self.posts_dir / rel).resolve()
         if not target.is_relative_to(self.root.resolve()):
             raise RenderError(
-                f"{cell.where}: the {what} {path!r} is outside the blog; copy it next to the notebook."
+                f"the {what} {path!r} is outside the blog; copy it next to the notebook.",
+                path=cell.path,
+                cell=cell.index + 1,
             )
         if not target.is_file():
             raise RenderError(
-                f"{cell.where}: the {what} {path!r} does not exist (paths are relative to the notebook); "
-                "add the file or fix the link."
+                f"the {what} {path!r} does not exist (paths are relative to the notebook); "
+                "add the file or fix the link.",
+                path=cell.path,
+                cell=cell.index + 1,
             )
         name = self.names.get(target)
         if name is None:
@@ -252,7 +261,7 @@ class Linker:
     def rewrite(self, source: str, cell: _Cell) -> str:
         """Return a Markdown cell's source with its links, images and HTML tags rewritten."""
         md = _markdown_parser()
-        env: dict[str, Any] = {}
+        env: dict[str, object] = {}
         tokens = md.parse(source, env)
         lines = source.splitlines(keepends=True)
         for token in tokens:
@@ -270,8 +279,8 @@ class Linker:
             if new != block:
                 lines[start:end] = [new] + [""] * (end - start - 1)
         text = "".join(lines)
-        for label, ref in (env.get("references") or {}).items():
-            text = self._reference(text, label, ref.get("href", ""), cell)
+        for label, href in _references(env).items():
+            text = self._reference(text, label, href, cell)
         return text
 
     def _inline(self, text: str, token: Token, cell: _Cell) -> str:
@@ -421,7 +430,7 @@ def transform(
     for index, cell in enumerate(nb.cells):
         if cell.cell_type != "markdown" or cell.metadata.get(Key.REMOVE):
             continue
-        info = _Cell(index, f"{post.rel_path}, cell {index + 1}")
+        info = _Cell(index, post.rel_path)
         cell.source = linker.rewrite(cell.source, info)
         warnings += info.warnings
         for anchor in re.findall(r"\]\(#([^)\s]+)\)", cell.source):
@@ -492,7 +501,7 @@ def render_term(post: Post) -> list[list[str | None]]:
 
 
 def _urls(md: MarkdownIt, source: str) -> Iterator[str]:
-    env: dict[str, Any] = {}
+    env: dict[str, object] = {}
     for token in _walk(md.parse(source, env)):
         if token.type == "link_open":
             yield str(token.attrGet("href") or "")
@@ -509,5 +518,12 @@ def _urls(md: MarkdownIt, source: str) -> Iterator[str]:
                 value = attrs.get("src") if tag == "img" else attrs.get("href") if tag == "a" else None
                 if value:
                     yield str(value)
-    for ref in (env.get("references") or {}).values():
-        yield str(ref.get("href", ""))
+    yield from _references(env).values()
+
+
+def _references(env: dict[str, object]) -> dict[str, str]:
+    """Return {label: URL} of the reference definitions (`[label]: URL`) markdown-it put in `env`."""
+    found = env.get("references")
+    if not isinstance(found, dict):
+        return {}
+    return {str(label): str(ref.get("href", "")) for label, ref in found.items() if isinstance(ref, dict)}

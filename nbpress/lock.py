@@ -50,8 +50,9 @@ def build_lock(root: Path, waiting: Callable[[str], None] = lambda _: None) -> I
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     except OSError as err:
         raise ConfigError(
-            f"{path.relative_to(root)}: the build lock cannot be created ({err.strerror or err}); "
-            "fix the folder's permissions, then build again."
+            f"the build lock cannot be created ({err.strerror or err}); "
+            "fix the folder's permissions, then build again.",
+            path=path.relative_to(root).as_posix(),
         ) from None
     try:
         told = False

@@ -455,8 +455,9 @@ class _Citations:
                     bib = BibTeX(str(path), encoding="utf-8")
             except Exception as err:  # the BibTeX parser raises many types
                 raise RenderError(
-                    f"{self.rel}: the bibliography {path.name} cannot be read ({type(err).__name__}: {err}); "
-                    "fix the BibTeX file."
+                    f"the bibliography {path.name} cannot be read ({type(err).__name__}: {err}); "
+                    "fix the BibTeX file.",
+                    path=self.rel,
                 ) from None
             for key in list(bib.keys()):
                 # citeproc-py looks entries up by lower-case key.
@@ -531,13 +532,14 @@ def bibliography_paths(post: Post) -> list[Path]:
     folder = post.path.parent
     named = post.front_matter.data.get("bibliography")
     if named:
-        names = [named] if isinstance(named, str) else [str(n) for n in named]
+        names = [str(n) for n in named] if isinstance(named, list) else [str(named)]
         paths = [folder / n for n in names]
         for name, path in zip(names, paths, strict=True):
             if not path.is_file():
                 raise RenderError(
-                    f"{post.rel_path}: the bibliography {name!r} does not exist; bibliography: names "
-                    "BibTeX files relative to the post's folder."
+                    f"the bibliography {name!r} does not exist; bibliography: names "
+                    "BibTeX files relative to the post's folder.",
+                    path=post.rel_path,
                 )
         return paths
     default = folder / BIBLIOGRAPHY_NAME

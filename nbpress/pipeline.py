@@ -256,8 +256,9 @@ def _remove_orphans(site: Site, sources: set[str]) -> list[PostResult]:
     results = [PostResult(markdown_name(slug), Status.REMOVED) for slug in site.prune(sources)]
     for name in site.edited_orphans(sources):
         error = WriteError(
-            f"{name}: its source is gone, but it was edited by hand since the build wrote it, "
-            "so nbpress keeps it; move the edit into a source in posts/, or delete the file."
+            "its source is gone, but it was edited by hand since the build wrote it, "
+            "so nbpress keeps it; move the edit into a source in posts/, or delete the file.",
+            path=name,
         )
         results.append(PostResult(name, Status.FAILED, error=error))
     return results

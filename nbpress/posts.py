@@ -38,7 +38,7 @@ class FrontMatter:
     timeout: int
     inputs: tuple[str, ...]
     kernel: str
-    data: dict[str, Any] = field(compare=False)
+    data: dict[str, object] = field(compare=False)
     stderr: str = "show"
     allow_errors: bool = False
     draft: bool = False
@@ -168,7 +168,7 @@ def read_post(path: Path, root: Path) -> Post:
     if kind is not None:
         # A link could publish a file from anywhere (a secret, the environment of a process) as the post.
         raise SourceError(
-            f"{rel}: {kind}, not a regular file; a post must be a file inside posts/ (copy it there)."
+            f"{kind}, not a regular file; a post must be a file inside posts/ (copy it there).", path=rel
         )
     slug = slug_for(path)
     warnings: list[str] = []
@@ -191,7 +191,7 @@ def read_post(path: Path, root: Path) -> Post:
     )
 
 
-def _kernel_from_metadata(data: dict[str, Any], notebook: Notebook) -> None:
+def _kernel_from_metadata(data: dict[str, object], notebook: Notebook) -> None:
     """Use the notebook's own kernel when it is for another language (Julia, R) and none is set.
 
     A Python notebook keeps the default python3 whatever its kernelspec is called (kernel names
@@ -217,17 +217,20 @@ def _read_notebook(path: Path, rel: str, warnings: list[str] | None = None) -> N
     try:
         raw = json.loads(path.read_bytes())
     except UnicodeDecodeError:
-        raise SourceError(f"{rel}: the file is not UTF-8 text; save it again as a notebook.") from None
+        raise SourceError("the file is not UTF-8 text; save it again as a notebook.", path=rel) from None
     except json.JSONDecodeError as err:
         raise SourceError(
-            f"{rel}: not valid JSON (line {err.lineno}, column {err.colno}: {err.msg}); "
-            "open it in Jupyter and save it again."
+            f"not valid JSON (line {err.lineno}, column {err.colno}: {err.msg}); "
+            "open it in Jupyter and save it again.",
+            path=rel,
         ) from None
     if not isinstance(raw, dict) or ("cells" not in raw and "worksheets" not in raw):
-        raise SourceError(f"{rel}: this JSON is not a Jupyter notebook (it has no cells).")
+        raise SourceError("this JSON is not a Jupyter notebook (it has no cells).", path=rel)
     major = raw.get("nbformat")
     if major not in (3, 4):
-        raise SourceError(f"{rel}: nbformat {major!r} is not supported; save it with Jupyter as nbformat 4.")
+        raise SourceError(
+            f"nbformat {major!r} is not supported; save it with Jupyter as nbformat 4.", path=rel
+        )
     try:
         # nbformat joins multi-line sources and upgrades nbformat 3 while it reads.
         node: Notebook = nbformat.reads(json.dumps(raw), as_version=4)
@@ -236,7 +239,7 @@ def _read_notebook(path: Path, rel: str, warnings: list[str] | None = None) -> N
     except Exception as err:  # nbformat raises several unrelated types for a bad notebook
         first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         raise SourceError(
-            f"{rel}: not a valid notebook ({first}); open it in Jupyter and save it again."
+            f"not a valid notebook ({first}); open it in Jupyter and save it again.", path=rel
         ) from None
     return node
 
@@ -269,7 +272,7 @@ def _repair_metadata(node: Any, rel: str, warnings: list[str]) -> None:
         return
 
 
-def _front_matter_data(notebook: Notebook, rel: str) -> tuple[dict[str, Any], int | None, str]:
+def _front_matter_data(notebook: Notebook, rel: str) -> tuple[dict[str, object], int | None, str]:
     """Return (front matter mapping, index of the raw front matter cell or None, origin)."""
     cells = notebook.get("cells", [])
     if cells and cells[0].get("cell_type") == "raw":
@@ -287,16 +290,18 @@ def _front_matter_data(notebook: Notebook, rel: str) -> tuple[dict[str, Any], in
     if not rel.endswith(".ipynb"):
         header = "'# ---' lines" if rel.endswith(".py") else "'---' lines"
         raise SourceError(
-            f"{rel}: no front matter; start the file with a YAML header between {header} "
-            "holding at least title and date."
+            f"no front matter; start the file with a YAML header between {header} "
+            "holding at least title and date.",
+            path=rel,
         )
     raise SourceError(
-        f"{rel}: no front matter; start the notebook with a raw cell holding '---', "
-        "YAML with at least title and date, and '---'."
+        "no front matter; start the notebook with a raw cell holding '---', "
+        "YAML with at least title and date, and '---'.",
+        path=rel,
     )
 
 
-def _date_from_name(data: dict[str, Any], path: Path) -> None:
+def _date_from_name(data: dict[str, object], path: Path) -> None:
     """Fill in `date` from a `YYYY-MM-DD-slug` file name (fastpages, Jekyll) when it is missing."""
     date, _ = split_dated_name(path.stem)
     if date is not None and data.get("date") is None:
@@ -318,13 +323,13 @@ def load_yaml(text: str) -> object:
     return yaml.load(text, Loader=_Loader)
 
 
-def _parse_yaml_block(text: str, rel: str) -> dict[str, Any]:
+def _parse_yaml_block(text: str, rel: str) -> dict[str, object]:
     lines = text.strip().splitlines()
     body = lines[1:]
     if body and body[-1].strip() == "---":
         body = body[:-1]
     else:
-        raise SourceError(f"{rel}: the front matter cell does not end with a '---' line.")
+        raise SourceError("the front matter cell does not end with a '---' line.", path=rel)
     try:
         data = load_yaml("\n".join(body))
     except yaml.YAMLError as err:
@@ -332,12 +337,12 @@ def _parse_yaml_block(text: str, rel: str) -> dict[str, Any]:
         line = f" at line {mark.line + 2}" if mark is not None else ""
         problem = getattr(err, "problem", None) or str(err).splitlines()[0]
         raise SourceError(
-            f"{rel}: front matter YAML is broken{line} of the first cell ({problem})."
+            f"front matter YAML is broken{line} of the first cell ({problem}).", path=rel
         ) from None
     if data is None:
         data = {}
     if not isinstance(data, dict):
-        raise SourceError(f"{rel}: front matter must be a YAML mapping of keys to values.")
+        raise SourceError("front matter must be a YAML mapping of keys to values.", path=rel)
     return data
 
 
@@ -370,7 +375,7 @@ def _date(value: object, problems: list[str]) -> dt.date | dt.datetime:
     return dt.date(1970, 1, 1)
 
 
-def validate_front_matter(data: dict[str, Any], where: str) -> FrontMatter:
+def validate_front_matter(data: dict[str, object], where: str) -> FrontMatter:
     """Return the validated FrontMatter; raise SourceError listing all problems at once."""
     problems: list[str] = []
     title = data.get("title")
@@ -420,7 +425,7 @@ def validate_front_matter(data: dict[str, Any], where: str) -> FrontMatter:
     )
 
 
-def _writing_options(data: dict[str, Any], problems: list[str]) -> tuple[str, bool, bool]:
+def _writing_options(data: dict[str, object], problems: list[str]) -> tuple[str, bool, bool]:
     """Return (stderr mode, allow_errors, draft) from front matter, noting bad values in `problems`."""
     stderr = data.get("stderr", "show")
     if stderr not in STDERR_MODES:

@@ -8,7 +8,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, cast
+from typing import cast
 
 import yaml
 from nbformat import NotebookNode
@@ -73,7 +73,9 @@ def dump_front_matter(data: Mapping[str, object]) -> str:
     )
 
 
-def published_front_matter(post: Post, authors: dict[str, str], record: dict[str, Any]) -> dict[str, Any]:
+def published_front_matter(
+    post: Post, authors: dict[str, str], record: dict[str, object]
+) -> dict[str, object]:
     """Return the front matter to publish: the author's keys, normalised, plus nbpress's record.
 
     Jekyll keys stay as written; categories and tags become lists and `authors` is added
@@ -92,7 +94,7 @@ def published_front_matter(post: Post, authors: dict[str, str], record: dict[str
         data["categories"] = list(fm.categories)
     names = data.get("authors") or data.get("author")
     if names and "authors" not in fm.data:
-        wanted = [names] if isinstance(names, str) else list(names)
+        wanted = list(names) if isinstance(names, list) else [names]
         keys = [authors.get(str(n), str(n)) for n in wanted]
         if all(k in authors.values() for k in keys):
             data["authors"] = keys
@@ -106,7 +108,7 @@ def published_front_matter(post: Post, authors: dict[str, str], record: dict[str
 def render(
     post: Post,
     executed: Notebook,
-    front_matter: dict[str, Any],
+    front_matter: dict[str, object],
     image_base: str,
     provenance: Mapping[str, object] | None = None,
     warnings: tuple[str, ...] = (),
@@ -138,19 +140,19 @@ def render(
         body, out_resources = exporter.from_notebook_node(cast(NotebookNode, nb), resources=resources)
     except Exception as err:  # nbconvert and jinja raise many types
         raise RenderError(
-            f"{post.rel_path}: could not be rendered to Markdown ({type(err).__name__}: {err})."
+            f"could not be rendered to Markdown ({type(err).__name__}: {err}).", path=post.rel_path
         ) from None
     extracted = {**out_resources.get("outputs", {}), **ctx.files}
     figures = {name: bytes(data) for name, data in sorted(extracted.items())}
     front_matter = {**front_matter}
-    if isinstance(front_matter.get("nbpress"), dict):
+    if isinstance(record := front_matter.get("nbpress"), dict):
         # The record lists the figures so a later build knows which files are its own.
-        front_matter["nbpress"] = {**front_matter["nbpress"], "figures": sorted(figures)}
+        record = front_matter["nbpress"] = {**record, "figures": sorted(figures)}
         if ctx.libraries:
             # The page loads these chart libraries, and only these (overrides/partials/nbpress-charts.html).
-            front_matter["nbpress"]["charts"] = ctx.libraries
+            record["charts"] = ctx.libraries
         if warnings:
-            front_matter["nbpress"]["warnings"] = list(warnings)
+            record["warnings"] = list(warnings)
     front_matter = reader_front_matter(nb, front_matter, figures, image_base)
     text = f"---\n{dump_front_matter(front_matter)}---\n\n{_tidy(body)}"
     if provenance:

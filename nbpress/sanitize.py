@@ -7,7 +7,6 @@ descriptions as HTML, unescaped); outputs become markup nothing later re-interpr
 from __future__ import annotations
 
 import re
-from typing import Any
 
 import nh3
 
@@ -43,7 +42,7 @@ def _html_values(value: object) -> object:
     return value
 
 
-def front_matter_text(data: dict[str, Any]) -> dict[str, Any]:
+def front_matter_text(data: dict[str, object]) -> dict[str, object]:
     """Return published front matter whose shown values (title, tags, author...) are HTML text.
 
     Material's templates print these values unescaped, in element content and in attributes

@@ -6,13 +6,13 @@ import datetime as dt
 import re
 import unicodedata
 from pathlib import Path
-from typing import Any
 
 import yaml
 
 from .authors import first_author, read_authors
 from .errors import SourceError
 from .layout import Layout
+from .notebook import Notebook
 from .posts import discover, name_slug, safe_slug
 
 FORMATS = ("ipynb", "md", "py")
@@ -29,15 +29,15 @@ def slugify(title: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", ascii_title.lower()).strip("-")[:80].strip("-")
 
 
-def _notebook(title: str, author: str | None, today: dt.date) -> Any:
+def _notebook(title: str, author: str | None, today: dt.date) -> Notebook:
     from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_raw_cell
 
-    front: dict[str, Any] = {"title": title, "date": today}
+    front: dict[str, object] = {"title": title, "date": today}
     if author:
         front["author"] = author
     front.update({"tags": [], "categories": [], "draft": True})
     header = yaml.safe_dump(front, sort_keys=False, allow_unicode=True, default_flow_style=None)
-    nb = new_notebook(
+    nb: Notebook = new_notebook(
         metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}}
     )
     nb.cells = [new_raw_cell(f"---\n{header}---"), new_markdown_cell(INTRO), new_code_cell(FIRST_CODE)]

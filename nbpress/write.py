@@ -182,8 +182,8 @@ class Site:
 
         if holder(self.layout.lock) != os.getpid():
             raise ConfigError(
-                f"{self.layout.rel(self.layout.lock)}: recover() needs the build lock; "
-                "call it inside nbpress.lock.build_lock."
+                "recover() needs the build lock; call it inside nbpress.lock.build_lock.",
+                path=self.layout.rel(self.layout.lock),
             )
         found = [*self.posts_dir.glob(TMP_PREFIX + "*"), *self.images_dir.glob("*/" + TMP_PREFIX + "*")]
         for path in found:
@@ -301,8 +301,9 @@ class Site:
             with contextlib.suppress(OSError):
                 journal.unlink(missing_ok=True)  # nothing was put in place
             raise WriteError(
-                f"{rel_md}: could not be written ({err.strerror or err}); the last version stays "
-                "published. Free some space or fix the folder's permissions, then build again."
+                f"could not be written ({err.strerror or err}); the last version stays "
+                "published. Free some space or fix the folder's permissions, then build again.",
+                path=rel_md.as_posix(),
             ) from None
         try:
             # Renames only from here: figures land before the Markdown that links them.
@@ -318,8 +319,9 @@ class Site:
             for tmp, _ in staged:
                 tmp.unlink(missing_ok=True)
             raise WriteError(
-                f"{rel_md}: could not be written ({err.strerror or err}); "
-                "free some space or fix the folder's permissions, then build again."
+                f"could not be written ({err.strerror or err}); "
+                "free some space or fix the folder's permissions, then build again.",
+                path=rel_md.as_posix(),
             ) from None
         return changed
 
@@ -385,9 +387,10 @@ class Site:
             except OSError as err:
                 # Each file is replaced whole or not at all, and the Markdown is not touched yet.
                 raise WriteError(
-                    f"{self.markdown_path(slug).relative_to(self.root).as_posix()}: could not be written "
+                    f"could not be written "
                     f"({err.strerror or err}: {path.relative_to(self.root).as_posix()}); the last version "
-                    "stays published. Free some space or fix the folder's permissions, then build again."
+                    "stays published. Free some space or fix the folder's permissions, then build again.",
+                    path=self.markdown_path(slug).relative_to(self.root).as_posix(),
                 ) from None
         return old - set(files)
 
