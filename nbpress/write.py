@@ -301,9 +301,8 @@ class Site:
             with contextlib.suppress(OSError):
                 journal.unlink(missing_ok=True)  # nothing was put in place
             raise WriteError(
-                f"could not be written ({err.strerror or err}); the last version stays "
-                "published. Free some space or fix the folder's permissions, then build again.",
-                path=rel_md.as_posix(),
+                f"{rel_md.as_posix()} could not be written ({err.strerror or err}); the last version "
+                "stays published. Free some space or fix the folder's permissions, then build again."
             ) from None
         try:
             # Renames only from here: figures land before the Markdown that links them.
@@ -319,9 +318,8 @@ class Site:
             for tmp, _ in staged:
                 tmp.unlink(missing_ok=True)
             raise WriteError(
-                f"could not be written ({err.strerror or err}); "
-                "free some space or fix the folder's permissions, then build again.",
-                path=rel_md.as_posix(),
+                f"{rel_md.as_posix()} could not be written ({err.strerror or err}); "
+                "free some space or fix the folder's permissions, then build again."
             ) from None
         return changed
 
@@ -387,10 +385,9 @@ class Site:
             except OSError as err:
                 # Each file is replaced whole or not at all, and the Markdown is not touched yet.
                 raise WriteError(
-                    f"could not be written "
+                    f"{self.markdown_rel(slug)} could not be written "
                     f"({err.strerror or err}: {path.relative_to(self.root).as_posix()}); the last version "
-                    "stays published. Free some space or fix the folder's permissions, then build again.",
-                    path=self.markdown_path(slug).relative_to(self.root).as_posix(),
+                    "stays published. Free some space or fix the folder's permissions, then build again."
                 ) from None
         return old - set(files)
 

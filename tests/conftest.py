@@ -33,14 +33,17 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Mark every browser test slow too: Chromium and the site it loads cost seconds each.
 
-    Under `-n 2 --dist loadgroup` (pytest-xdist) the tests of the real blog share one
-    worker, so it is still built once.
+    Under `--dist loadgroup` (pytest-xdist, pyproject's addopts) the tests of the real blog
+    share one worker, so it is built once; so do the slow tests of one module, so a blog a
+    module fixture builds (attacks, course, charts) is built once, not once per worker.
     """
     for item in items:
         if item.get_closest_marker("browser") and not item.get_closest_marker("slow"):
             item.add_marker(pytest.mark.slow)
         if "real_site" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.xdist_group("real_site"))
+        elif item.get_closest_marker("slow"):
+            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
 
 
 @pytest.fixture

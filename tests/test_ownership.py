@@ -8,6 +8,8 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from tests.helpers import build_cli
 
 
@@ -92,3 +94,26 @@ def test_control_characters_in_a_file_name_are_refused(blog: Path, add_post: Cal
     assert result.returncode == 1
     assert "error: 'bad\\x01name.ipynb': the file name is not a safe post name" in result.stderr
     assert sorted(p.name for p in (blog / "site_src" / "posts").iterdir()) == ["good.md"]
+
+
+def test_downloads_are_written_recorded_and_pruned_with_their_post(tmp_path: Path) -> None:
+    from nbpress.errors import WriteError
+    from nbpress.render import RenderedPost
+    from nbpress.write import Site
+
+    (tmp_path / "posts").mkdir()
+    site = Site(tmp_path, tmp_path / "posts")
+    markdown = "---\ntitle: t\nnbpress:\n  source: posts/p.ipynb\n  downloads: [p.ipynb, data/in.csv]\n---\n"
+    assert site.publish_downloads("p", {"p.ipynb": b"{}", "data/in.csv": b"1"}) == set()
+    site.publish(RenderedPost("p", markdown, {}))
+    folder = tmp_path / "assets" / "notebooks" / "p"
+    assert (folder / "p.ipynb").read_bytes() == b"{}" and (folder / "data" / "in.csv").read_bytes() == b"1"
+    # The next version no longer reads the input: it goes once the new Markdown is in place.
+    assert site.publish_downloads("p", {"p.ipynb": b"{ }"}) == {"data/in.csv"}
+    site.remove_downloads("p", {"data/in.csv"})
+    assert sorted(p.name for p in folder.rglob("*")) == ["p.ipynb"]
+    with pytest.raises(WriteError):
+        site.publish_downloads("p", {"../escape.ipynb": b""})
+    (folder / "mine.csv").write_bytes(b"the author's")
+    assert site.prune(set()) == ["p"]
+    assert not (folder / "p.ipynb").exists() and (folder / "mine.csv").read_bytes() == b"the author's"

@@ -131,3 +131,30 @@ def test_chain_steps_have_unique_names_and_stop_where_asked() -> None:
     assert "\x1b" not in texts(cleaned) and "\x1b" in texts(post.notebook)
     with pytest.raises(ValueError):
         run(post.notebook, Context(post, ""), until="nope")
+
+
+def test_summary_is_the_first_paragraph_as_escaped_text_and_headings_have_no_gap() -> None:
+    from nbformat.v4 import new_markdown_cell, new_notebook
+
+    from nbpress.render import reader_front_matter
+    from nbpress.transform import even_heading_levels
+
+    nb = new_notebook(
+        cells=[
+            new_markdown_cell("# Title\n\n```python\n# not a heading\n```"),
+            new_markdown_cell("Uses `x < y` and [a link](https://x.org) & *more*.\n\nSecond."),
+            new_markdown_cell("### deep\n##### deeper\n##### sibling\n## back"),
+        ]
+    )
+    data = reader_front_matter(nb, {"title": "T", "nbpress": {}}, {}, "/assets/images/t/")
+    assert data["description"] == "Uses x &lt; y and a link &amp; more."
+    kept = reader_front_matter(nb, {"description": "Mine", "nbpress": {}}, {}, "/assets/images/t/")
+    assert kept["description"] == "Mine"
+    even_heading_levels(nb)
+    assert nb.cells[0].source.endswith("# not a heading\n```")
+    assert nb.cells[2].source.split("\n") == [
+        "## deep {: .nbpress-h3 }",
+        "### deeper {: .nbpress-h5 }",
+        "### sibling {: .nbpress-h5 }",
+        "## back",
+    ]

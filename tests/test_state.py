@@ -126,7 +126,7 @@ def test_a_failed_publish_leaves_the_old_version_whole(blog: Path, add_post: Cal
     done = build_small_disk(blog)
     assert done.returncode == 1, done.stderr
     [line] = error_lines(done.stderr)
-    assert line.startswith("error: posts/pics.ipynb: site_src/posts/pics.md: could not be written (")
+    assert line.startswith("error: posts/pics.ipynb: site_src/posts/pics.md could not be written (")
     assert "the last version stays published" in line
     # Old Markdown and old figures, byte for byte: no new picture under an old name.
     assert published(blog) == before
