@@ -76,7 +76,15 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     )
     mode.add_argument("--serve", action="store_true", help="--watch, with mkdocs serve running beside it")
     mode.add_argument(
+        "--drift",
+        action="store_true",
+        help="execute nothing; exit 1 naming each post whose outputs differ from those of --revision",
+    )
+    mode.add_argument(
         "--prune-cache", action="store_true", help="remove the cache entries no current post uses, then stop"
+    )
+    parser.add_argument(
+        "--revision", default="HEAD", help="the git revision --drift compares the generated posts with"
     )
     parser.add_argument(
         "--dev-addr", default="127.0.0.1:8000", metavar="IP:PORT", help="where --serve serves the preview"
@@ -86,6 +94,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         parser.error("--check looks at every post; it takes no SLUG, --force or --shard")
     if args.prune_cache and (args.slugs or args.force or args.shard):
         parser.error("--prune-cache looks at every post; it takes no SLUG, --force or --shard")
+    if args.drift and (args.slugs or args.force or args.shard):
+        parser.error("--drift compares every post; it takes no SLUG, --force or --shard")
     if args.report and (args.slugs or args.force or args.shard):
         parser.error("--report lists every post; it takes no SLUG, --force or --shard")
     if (args.watch or args.serve) and args.shard:
@@ -123,6 +133,10 @@ def main(argv: list[str] | None = None) -> int:
         from nbpress.cli import check_posts
 
         return check_posts(args.root)
+    if args.drift:
+        from nbpress.cli import drift
+
+        return drift(args.root, args.revision)
     if args.report:
         from nbpress.cli import report
 

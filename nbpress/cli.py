@@ -259,6 +259,19 @@ def check_posts(root: Path) -> int:
     return 0
 
 
+def drift(root: Path, revision: str) -> int:
+    """Print one line per post whose outputs drifted from `revision` (and its diff); return 1 if any."""
+    from .drift import find_drift
+
+    drifted = find_drift(root.resolve(), revision)
+    for source, lines in drifted.items():
+        print("\n".join(lines[1:80]))
+        print(f"drifted: {source}: {lines[0]} (compared with {revision}); run it and look.", file=sys.stderr)
+    if not drifted:
+        print("no drift: every generated post shows what is committed")
+    return 1 if drifted else 0
+
+
 def new(root: Path, title: str, fmt: str, slug: str | None, author: str | None) -> int:
     """Create a post source and print what to do next; return the exit code."""
     from .scaffold import new_post

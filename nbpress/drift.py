@@ -1,6 +1,6 @@
 """Did re-executing the posts change what they show? Compare generated posts with a git revision.
 
-The weekly full re-execution runs `python build.py --force`, then `python -m nbpress.drift`.
+The weekly full re-execution runs `python build.py --force`, then `python build.py --drift`.
 What legitimately changes on every run is masked before comparing, with the rule set the
 build itself uses to keep unchanged outputs (nbpress.volatile: object addresses, log
 timestamps, thread ids, step timings, temporary paths, durations); nbpress's own bookkeeping
@@ -10,11 +10,9 @@ drift, reported per post with its cell and first differing line, then a diff; th
 
 from __future__ import annotations
 
-import argparse
 import difflib
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 from .volatile import mask
@@ -116,25 +114,3 @@ def find_drift(root: Path, revision: str = "HEAD") -> dict[str, list[str]]:
                 lines.insert(0, f"{where}line {number}: {before.strip()!r} is now {after.strip()!r}")
             drifted[source] = lines
     return drifted
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Print one line per drifted post (its source) and its diff; return 1 if any drifted."""
-    parser = argparse.ArgumentParser(description="Report generated posts whose outputs drifted.")
-    parser.add_argument("--root", type=Path, default=Path.cwd(), help="the blog's folder")
-    parser.add_argument("--revision", default="HEAD", help="the git revision to compare with")
-    args = parser.parse_args(argv)
-    drifted = find_drift(args.root.resolve(), args.revision)
-    for source, lines in drifted.items():
-        print("\n".join(lines[1:80]))
-        print(
-            f"drifted: {source}: {lines[0]} (compared with {args.revision}); run it and look.",
-            file=sys.stderr,
-        )
-    if not drifted:
-        print("no drift: every generated post shows what is committed")
-    return 1 if drifted else 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

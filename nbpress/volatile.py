@@ -6,7 +6,7 @@ One rule set, used twice:
   these tokens keeps the previous output's bytes, so a re-execution of unchanged code leaves
   the post byte-identical and a pull request's diff shows only real changes; every output
   published is still one that a run really printed (nothing is ever written masked);
-- the weekly drift check (nbpress.drift) masks the same tokens before comparing.
+- the weekly drift check (nbpress.drift, `build.py --drift`) masks the same tokens before comparing.
 
 Figures compare by their pixels: a PNG that differs only in its metadata chunks (the
 Software chunk names matplotlib's version) keeps its previous bytes.

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -12,6 +11,7 @@ import pytest
 
 from nbpress.drift import diff, find_drift
 from nbpress.pipeline import Options, build
+from tests.helpers import build_cli
 
 GIT_ENV = {
     "GIT_AUTHOR_NAME": "t",
@@ -78,13 +78,7 @@ def test_drift_names_the_post_whose_outputs_changed(blog: Path, add_post: Callab
     assert list(drifted) == ["posts/moving.ipynb"]
     assert "+upstream says 2" in drifted["posts/moving.ipynb"]
 
-    proc = subprocess.run(
-        [sys.executable, "-m", "nbpress.drift", "--root", str(blog)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        cwd=Path(__file__).resolve().parent.parent,
-    )
+    proc = build_cli(blog, "--drift", jobs=None, timeout=60)
     assert proc.returncode == 1
     assert "stable" not in proc.stderr
     assert "drifted: posts/moving.ipynb: cell 2, line " in proc.stderr

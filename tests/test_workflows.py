@@ -108,7 +108,7 @@ def test_weekly_reexecutes_everything_then_checks_drift() -> None:
     assert wf["on"]["schedule"][0]["cron"]
     assert wf["permissions"] == {"contents": "read"}
     commands = runs(wf, "reexecute")
-    assert commands.index("python build.py --force") < commands.index("python -m nbpress.drift")
+    assert commands.index("python build.py --force") < commands.index("python build.py --drift")
     assert "actions/cache" not in uses(wf, "reexecute"), "a full re-execution must not use the cache"
 
 
