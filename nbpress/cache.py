@@ -337,7 +337,7 @@ def render_key(post: Post, exec_key: str, renderer_fingerprint: str) -> str:
         "exec": exec_key,
         "cells": cells,
         "front_matter": post.front_matter.data,
-        "slug": post.slug,
+        "slug": post.file_slug,
         "renderer": renderer_fingerprint,
     }
     bibliography = bibliography_digest(post)

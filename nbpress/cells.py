@@ -1,6 +1,6 @@
 """Cell tags and options: Jupyter Book's tag names, fastpages' comment flags, Quarto's `#|` options.
 
-Every spelling is turned into Jupyter Book's tags when a post is read (`normalise`), so the
+Every spelling is turned into Jupyter Book's tags when a post is read (`options_to_tags`), so the
 execution key, nbclient (`skip-execution`, `raises-exception`) and the renderer see one
 vocabulary. What only changes the Markdown (option lines hidden from the shown code,
 collapsible blocks, stderr) is applied to the cleaned notebook by `apply_display`.
@@ -61,7 +61,7 @@ def _leading_options(source: str) -> tuple[list[str], list[str], int]:
     return flags, options, count
 
 
-def normalise(notebook: Notebook, rel: str) -> None:
+def options_to_tags(notebook: Notebook, rel: str) -> None:
     """Add Jupyter Book tags for each code cell's fastpages flags and Quarto options, in place.
 
     Raises SourceError naming the cell when its `#|` options are not valid YAML.

@@ -67,14 +67,16 @@ def _finding(decision: Decision, site: Site) -> Finding | None:
     """Return what `--check` says of a post the build would not leave alone (None if it would)."""
     post = decision.post
     if decision.record is None:
-        return Finding(post.rel_path, Problem.MISSING, f"no generated {site.markdown_rel(post.slug)}")
+        return Finding(post.rel_path, Problem.MISSING, f"no generated {site.markdown_rel(post.file_slug)}")
     if decision.edited:
         source = str(decision.record.get("source") or post.rel_path)
-        return Finding(post.rel_path, Problem.EDITED, hand_edit_message(site.markdown_rel(post.slug), source))
+        return Finding(
+            post.rel_path, Problem.EDITED, hand_edit_message(site.markdown_rel(post.file_slug), source)
+        )
     if decision.action is Action.UNCHANGED:
         return None
     if decision.missing_figure:
-        figure = site.figure_rel(post.slug, decision.missing_figure)
+        figure = site.figure_rel(post.file_slug, decision.missing_figure)
         return Finding(post.rel_path, Problem.MISSING, f"figure {figure} is missing")
     if decision.action is Action.EXECUTE:
         return Finding(post.rel_path, Problem.STALE, f"{decision.reason}: the post runs again")

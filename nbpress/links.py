@@ -134,7 +134,7 @@ class PostPlace(Protocol):
     @property
     def path(self) -> Path: ...
     @property
-    def slug(self) -> str: ...
+    def file_slug(self) -> str: ...
     @property
     def rel_path(self) -> str: ...
 
@@ -244,7 +244,7 @@ class Linker:
                 )
                 return None
             fragment = f"#{jupyter_anchor_id(parts.fragment)}" if parts.fragment else ""
-            if slug == self.post.slug:
+            if slug == self.post.file_slug:
                 return fragment or "#"
             return f"{slug}.md{fragment}"  # the posts' Markdown files share one folder
         target = (self.posts_dir / unquote(parts.path)).resolve()

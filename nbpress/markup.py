@@ -117,7 +117,7 @@ def _cell_caption_label(cell: Cell) -> tuple[str, str]:
 MARKUP_METADATA = ("caption", "label", "mystnb", "myst")
 
 
-def normalise(nb: Notebook) -> None:
+def copy_mystnb_captions(nb: Notebook) -> None:
     """Copy myst-nb's figure caption and name into the `caption` and `label` cell metadata."""
     for cell in nb.cells:
         if cell.cell_type == "code":

@@ -210,7 +210,7 @@ def _build(options: Options, root: Path, site: Site, events: Reporter) -> list[P
         _settle(plan.executed, plan.decision, store)
         # Recorded now, with the outputs, so a later re-render shows the same line.
         plan.provenance = provenance.collect(plan.executed, plan.post.front_matter.kernel)
-        durations[plan.post.slug] = round(outcome.seconds, 1)
+        durations[plan.post.file_slug] = round(outcome.seconds, 1)
         try:
             store.save(plan.decision.exec_key, plan.executed, plan.provenance, plan.decision.parts)
         except WriteError as err:  # a full disk fails this post, not the build
@@ -219,7 +219,7 @@ def _build(options: Options, root: Path, site: Site, events: Reporter) -> list[P
         finish(plan, Status.EXECUTED, outcome.seconds)
 
     # Longest first (by the last build's times) so the slowest post never starts last.
-    to_run.sort(key=lambda p: -durations.get(p.post.slug, 0.0))
+    to_run.sort(key=lambda p: -durations.get(p.post.file_slug, 0.0))
     execute_all(
         [p.post for p in to_run],
         posts_dir,
@@ -244,7 +244,7 @@ def _read(options: Options, layout: Layout) -> tuple[list[Path], list[posts.Post
     unique, unreadable = posts.read_unique(sources, layout.root)
     if options.shard is not None:
         k, n = options.shard
-        unique = [p for p in unique if shard_of(p.slug, n) == k - 1]
+        unique = [p for p in unique if shard_of(p.file_slug, n) == k - 1]
     return sources, unique, [*unknown, *unreadable]
 
 
@@ -355,7 +355,7 @@ def used_cache_keys(root: Path) -> set[str]:
             decision = decide(post, ctx)
         except NbpressError:
             # Its keys cannot be computed now (a missing input): keep what its published version used.
-            key = (site.record(post.slug) or {}).get("exec_key")
+            key = (site.record(post.file_slug) or {}).get("exec_key")
             used |= {key} if isinstance(key, str) else set()
             continue
         used |= {k for k in (decision.exec_key, decision.previous_key) if k}
@@ -403,7 +403,7 @@ def _publish(plan: _Work, site: Site, root: Path, authors: dict[str, str]) -> li
         post,
         executed,
         front_matter,
-        figure_url(post.slug),
+        figure_url(post.file_slug),
         plan.provenance,
         post.warnings,
         roots=(root,),
@@ -411,9 +411,9 @@ def _publish(plan: _Work, site: Site, root: Path, authors: dict[str, str]) -> li
     with _signals_deferred():
         try:
             site.check_publishable(rendered)
-            stale = site.publish_downloads(post.slug, downloads)
+            stale = site.publish_downloads(post.file_slug, downloads)
             site.publish(rendered)
-            site.remove_downloads(post.slug, stale)
+            site.remove_downloads(post.file_slug, stale)
         except WriteError as err:
             raise err.at(post.rel_path) from None
     return list(rendered.warnings)  # the post's warnings (given to render), then its own
@@ -441,7 +441,7 @@ def _downloads(post: posts.Post, cleaned: Notebook, root: Path) -> dict[str, byt
             for output in cell.outputs:
                 if "execution_count" in output:
                     output["execution_count"] = None
-    files = {f"{post.slug}.ipynb": nbformat.writes(notebook).encode("utf-8")}
+    files = {f"{post.file_slug}.ipynb": nbformat.writes(notebook).encode("utf-8")}
     posts_dir = Layout(root).sources.resolve()
     for name in post.front_matter.inputs:
         path = (posts_dir / name).resolve()

@@ -73,9 +73,9 @@ def decide(post: Post, ctx: Context, force: bool = False) -> Decision:
     exec_key = cache.digest_parts(parts)
     render_key = cache.render_key(post, exec_key, ctx.renderer)
     site = ctx.site
-    record = site.record(post.slug)
-    edited = site.edited(post.slug, record)
-    gone = [n for n in record_names(record, "figures") if not site.figure_exists(post.slug, n)]
+    record = site.record(post.file_slug)
+    edited = site.edited(post.file_slug, record)
+    gone = [n for n in record_names(record, "figures") if not site.figure_exists(post.file_slug, n)]
 
     def decision(action: Action, reason: str, missing: str = "") -> Decision:
         return Decision(post, action, reason, exec_key, render_key, parts, record, edited, missing)
@@ -85,7 +85,7 @@ def decide(post: Post, ctx: Context, force: bool = False) -> Decision:
         return decision(Action.UNCHANGED, "")
     if edited:
         source = str((record or {}).get("source") or post.rel_path)
-        return decision(Action.REFUSE, hand_edit_message(site.markdown_rel(post.slug), source))
+        return decision(Action.REFUSE, hand_edit_message(site.markdown_rel(post.file_slug), source))
     if force:
         return decision(Action.EXECUTE, "--force")
     if record is None:
@@ -94,7 +94,7 @@ def decide(post: Post, ctx: Context, force: bool = False) -> Decision:
         return decision(Action.EXECUTE, cache.explain(record.get("executed_with"), parts, post))
     if record.get("source") != post.rel_path:
         return decision(
-            Action.RENDER, f"{site.markdown_rel(post.slug)} was built from {record.get('source')}"
+            Action.RENDER, f"{site.markdown_rel(post.file_slug)} was built from {record.get('source')}"
         )
     if current:
         return decision(Action.RENDER, "a published figure is missing", gone[0])

@@ -12,7 +12,7 @@ from typing import Any
 
 import yaml
 
-from .cells import normalise
+from .cells import options_to_tags
 from .errors import NbpressError, SourceError
 from .fastpages import convert_callouts, is_front_matter_cell, parse_front_matter_cell, split_dated_name
 from .formats import TEXT_SUFFIXES, is_text_post, read_text_notebook
@@ -51,7 +51,7 @@ class FrontMatter:
 class Post:
     """One source notebook, read and validated, nothing executed yet."""
 
-    slug: str
+    file_slug: str  # its source's name without suffix and date prefix: names its files (layout)
     path: Path
     rel_path: str
     front_matter: FrontMatter
@@ -63,7 +63,7 @@ class Post:
     @property
     def url_slug(self) -> str:
         """Return the post's URL part (`slug:` in its front matter; by default its file slug)."""
-        return str(self.front_matter.data.get("slug", self.slug))
+        return str(self.front_matter.data.get("slug", self.file_slug))
 
 
 @dataclass(frozen=True)
@@ -94,7 +94,7 @@ def read_unique(sources: list[Path], root: Path) -> tuple[list[Post], list[Failu
     read, failures = read_sources(sources, root)
     clashes: dict[tuple[str, str], list[Post]] = {}
     for post in read:
-        for key in {("file", post.slug.lower()), ("url", post.url_slug.lower())}:
+        for key in {("file", post.file_slug.lower()), ("url", post.url_slug.lower())}:
             clashes.setdefault(key, []).append(post)
     failed: dict[str, str] = {}
     for (_, name), group in sorted(clashes.items()):
@@ -179,9 +179,9 @@ def read_post(path: Path, root: Path) -> Post:
     data, fm_cell, origin = _front_matter_data(notebook, rel)
     _date_from_name(data, path)
     _kernel_from_metadata(data, notebook)
-    normalise(notebook, rel)
+    options_to_tags(notebook, rel)
     return Post(
-        slug=slug,
+        file_slug=slug,
         path=path,
         rel_path=rel,
         front_matter=validate_front_matter(data, f"{rel} ({origin})"),

@@ -29,7 +29,7 @@ JEKYLL_ORDER = ("layout", "title", "author", "tags", "categories", "date")
 class RenderedPost:
     """A post ready to publish: Markdown text and {figure file name: bytes}."""
 
-    slug: str
+    file_slug: str  # the post's files are named by it (nbpress.layout)
     markdown: str
     figures: dict[str, bytes]
     warnings: tuple[str, ...] = ()
@@ -99,7 +99,7 @@ def published_front_matter(
         if all(k in authors.values() for k in keys):
             data["authors"] = keys
     # An explicit slug keeps the post's URL stable when its title changes.
-    data.setdefault("slug", post.slug)
+    data.setdefault("slug", post.file_slug)
     data = front_matter_text(data)
     data["nbpress"] = record
     return data
@@ -157,7 +157,7 @@ def render(
     text = f"---\n{dump_front_matter(front_matter)}---\n\n{_tidy(body)}"
     if provenance:
         text += f"\n{provenance_markdown(provenance)}"
-    return RenderedPost(post.slug, text, figures, tuple(warnings))
+    return RenderedPost(post.file_slug, text, figures, tuple(warnings))
 
 
 def _tidy(text: str) -> str:

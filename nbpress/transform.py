@@ -69,7 +69,7 @@ def display(nb: Notebook, ctx: Context) -> list[str]:
 
 def captions(nb: Notebook, ctx: Context) -> list[str]:
     """Copy myst-nb's figure caption and name into `caption` and `label`; return no warnings."""
-    markup.normalise(nb)
+    markup.copy_mystnb_captions(nb)
     return []
 
 

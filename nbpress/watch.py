@@ -26,13 +26,13 @@ def inputs_by_path(root: Path) -> dict[Path, set[str]]:
     readable, _ = posts.read_sources(posts.discover(posts_dir), root)  # the build reports the others
     for post in readable:
         for name in post.front_matter.inputs:
-            table.setdefault((posts_dir / name).resolve(), set()).add(post.slug)
+            table.setdefault((posts_dir / name).resolve(), set()).add(post.file_slug)
         for path in links.local_files(post):
-            table.setdefault(path, set()).add(post.slug)
+            table.setdefault(path, set()).add(post.file_slug)
         # A post's BibTeX file re-renders it too (its citations and References).
         with contextlib.suppress(NbpressError):
             for bib in bibliography_paths(post):
-                table.setdefault(bib.resolve(), set()).add(post.slug)
+                table.setdefault(bib.resolve(), set()).add(post.file_slug)
     return table
 
 

@@ -272,12 +272,12 @@ class Site:
 
         Returns True if any file changed.
         """
-        md_path = self.markdown_path(post.slug)
-        fig_dir = self.figure_dir(post.slug)
-        old = self.record(post.slug)
-        ours = self._owned_figures(post.slug, old)
+        md_path = self.markdown_path(post.file_slug)
+        fig_dir = self.figure_dir(post.file_slug)
+        old = self.record(post.file_slug)
+        ours = self._owned_figures(post.file_slug, old)
         self._check_owned(post, md_path, fig_dir, old, ours)
-        journal = self._journal_path(post.slug)
+        journal = self._journal_path(post.file_slug)
         markdown = seal(post.markdown).encode("utf-8")
         rel_md = md_path.relative_to(self.root)
         staged: list[tuple[Path, Path]] = []
@@ -337,7 +337,7 @@ class Site:
             raise WriteError(hand_edit_message(rel_md, str(source)) + ".")
         if post.figures and fig_dir.exists() and not fig_dir.is_dir():
             raise WriteError(
-                f"{fig_dir.relative_to(self.root).as_posix()} is a file, but the post {post.slug!r} "
+                f"{fig_dir.relative_to(self.root).as_posix()} is a file, but the post {post.file_slug!r} "
                 "needs a folder of figures there; rename the post or move the file."
             )
         for name, data in post.figures.items():
@@ -364,9 +364,11 @@ class Site:
 
         Called before the post's downloads are written, so a refused post writes nothing.
         """
-        old = self.record(post.slug)
-        ours = self._owned_figures(post.slug, old)
-        self._check_owned(post, self.markdown_path(post.slug), self.figure_dir(post.slug), old, ours)
+        old = self.record(post.file_slug)
+        ours = self._owned_figures(post.file_slug, old)
+        self._check_owned(
+            post, self.markdown_path(post.file_slug), self.figure_dir(post.file_slug), old, ours
+        )
 
     def publish_downloads(self, slug: str, files: dict[str, bytes]) -> set[str]:
         """Write what a reader downloads for `slug` (its executed notebook, its declared inputs).

@@ -293,7 +293,7 @@ def test_link_forms(tmp_path: Path, source: str, published: str | None) -> None:
     (tmp_path / "posts").mkdir()
     for name in ("other.ipynb", "me.ipynb"):
         (tmp_path / "posts" / name).write_text("{}", encoding="utf-8")
-    post = SimpleNamespace(path=tmp_path / "posts" / "me.ipynb", slug="me", rel_path="posts/me.ipynb")
+    post = SimpleNamespace(path=tmp_path / "posts" / "me.ipynb", file_slug="me", rel_path="posts/me.ipynb")
     cell = _Cell(1, "posts/me.ipynb, cell 2")
     linker = Linker(post, "/assets/images/me/")
     linker.headings = {"whats-new"}  # an in-page anchor changes only when it names a heading

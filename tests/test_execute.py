@@ -69,7 +69,7 @@ def test_several_posts_each_get_their_own_kernel(
     paths = [add_post(f"p{i}", "import os; os.getpid()") for i in range(3)]
     posts = [read_post(p, blog) for p in paths]
     outcomes = execute_all(posts, blog / "posts", jobs=jobs)
-    assert [o.post.slug for o in outcomes] == ["p0", "p1", "p2"]
+    assert [o.post.file_slug for o in outcomes] == ["p0", "p1", "p2"]
     pids = {o.notebook.cells[1].outputs[0].get("data", {})["text/plain"] for o in outcomes if o.notebook}
     assert len(pids) == 3
 

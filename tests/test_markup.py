@@ -36,7 +36,7 @@ def render_sample(path: Path, execute: bool) -> str:
     # As the build: outputs capped once executed, then render (the whole transform chain).
     executed = limit_outputs(copy.deepcopy(notebook))
     front = published_front_matter(post, {}, {"source": post.rel_path})
-    return render(post, executed, front, f"/assets/images/{post.slug}/").markdown
+    return render(post, executed, front, f"/assets/images/{post.file_slug}/").markdown
 
 
 @pytest.fixture(scope="module")

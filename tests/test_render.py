@@ -24,7 +24,7 @@ def render_fixture(name: str) -> tuple[str, dict[str, bytes]]:
     executed = limit_outputs(copy.deepcopy(post.notebook))
     front = published_front_matter(post, AUTHORS, {"source": post.rel_path})
     rendered = render(
-        post, executed, front, f"/assets/images/{post.slug}/", warnings=post.warnings, roots=(root,)
+        post, executed, front, f"/assets/images/{post.file_slug}/", warnings=post.warnings, roots=(root,)
     )
     return rendered.markdown, rendered.figures
 
