@@ -24,6 +24,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))  # for tests.skeleton, shared with the test suite
 
+from nbpress.layout import Layout  # noqa: E402
 from tests.skeleton import copy_skeleton  # noqa: E402
 
 CODE = [
@@ -58,7 +59,7 @@ def make_blog(root: Path, count: int) -> Path:
         ]
         for n, cell in enumerate(nb.cells):
             cell["id"] = f"c{n}"
-        nbformat.write(nb, root / "posts" / f"post-{i:03d}.ipynb")
+        nbformat.write(nb, Layout(root).sources / f"post-{i:03d}.ipynb")
     return root
 
 
@@ -85,14 +86,14 @@ def nbconvert_loop(root: Path) -> float:
     jupyter = str(Path(sys.executable).parent / "jupyter")
     out = root / "nbconvert-out"
     start = time.perf_counter()
-    for nb in sorted((root / "posts").glob("*.ipynb")):
+    for nb in sorted(Layout(root).sources.glob("*.ipynb")):
         timed([jupyter, "nbconvert", "--execute", "--to", "markdown", "--output-dir", str(out), str(nb)])
     return time.perf_counter() - start
 
 
 def edit(root: Path, index: int, prose: bool) -> None:
     """Append to one post's markdown cell (prose) or its first code cell (code)."""
-    path = root / "posts" / f"post-{index:03d}.ipynb"
+    path = Layout(root).sources / f"post-{index:03d}.ipynb"
     nb = json.loads(path.read_text())
     cell = nb["cells"][1 if prose else 2]
     cell["source"] = "".join(cell["source"]) + ("\n\nAn edit." if prose else "\nz = 1")
@@ -181,14 +182,14 @@ def main() -> None:
         if not args.small:
             real = Path(tmp) / "real"
             make_blog(real, 0)
-            for nb in (REPO / "posts").glob("*.ipynb"):
-                shutil.copy2(nb, real / "posts" / nb.name)
+            for nb in Layout(REPO).sources.glob("*.ipynb"):
+                shutil.copy2(nb, Layout(real).sources / nb.name)
             own = {}
-            for nb in sorted((real / "posts").glob("*.ipynb")):
+            for nb in sorted(Layout(real).sources.glob("*.ipynb")):
                 own[nb.stem] = build(real, "--force", "-j", "1", nb.stem)[0]
             slowest = max(own, key=lambda k: own[k])
-            shutil.rmtree(real / ".nbpress-cache")
-            for path in (real / "site_src" / "posts").glob("*.md"):
+            shutil.rmtree(Layout(real).cache)
+            for path in Layout(real).generated.glob("*.md"):
                 path.unlink()
             real_cold, real_peak = build(real)
             real_noop, _ = build(real)

@@ -16,6 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from nbpress.layout import Layout
 from tests.skeleton import REPO, copy_skeleton
 
 REMOTE = "https://github.com/nbpress/nbpress-blog.git"  # as tests/helpers.py GITHUB_REMOTE
@@ -26,12 +27,13 @@ def build_site(
 ) -> Path:
     """Return dest/site: `source`'s generated posts and assets built with the current templates."""
     copy_skeleton(dest)
-    shutil.copytree(source / "site_src" / "posts", dest / "site_src" / "posts", dirs_exist_ok=True)
-    for folder in ("images", "notebooks"):
-        if (source / "assets" / folder).is_dir():
-            shutil.copytree(source / "assets" / folder, dest / "assets" / folder, dirs_exist_ok=True)
+    src, out = Layout(source), Layout(dest)
+    shutil.copytree(src.generated, out.generated, dirs_exist_ok=True)
+    for folder, target in ((src.images, out.images), (src.downloads, out.downloads)):
+        if folder.is_dir():
+            shutil.copytree(folder, target, dirs_exist_ok=True)
     for post in extra_posts:
-        shutil.copy2(post, dest / "site_src" / "posts" / post.name)
+        shutil.copy2(post, out.generated / post.name)
     subprocess.run(["git", "init", "-q", str(dest)], check=True)
     subprocess.run(["git", "-C", str(dest), "remote", "add", "origin", remote], check=True)
     proc = subprocess.run(
