@@ -304,12 +304,13 @@ def watch(
     """
     import subprocess
 
-    from .watch import watch_posts
+    from .watch import snapshot, watch_posts
 
     def rebuild(changed: tuple[str, ...]) -> None:
         if run(root, changed, force=False, jobs=jobs) == EXIT_INTERRUPTED:
             raise KeyboardInterrupt  # Ctrl-C during a rebuild ends the watch too
 
+    before = snapshot(root.resolve())  # a save during the first build is rebuilt after it
     if run(root, slugs, force=force, jobs=jobs) == EXIT_INTERRUPTED:
         return EXIT_INTERRUPTED
     server = None
@@ -319,7 +320,7 @@ def watch(
     print("watching posts/ for changes (Ctrl-C to stop)", flush=True)
     try:
         with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C is how a watch ends
-            watch_posts(root.resolve(), rebuild)
+            watch_posts(root.resolve(), rebuild, since=before)
     finally:
         if server is not None:
             server.terminate()

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import cache, posts, provenance
 from .authors import keys_by_name, read_authors
@@ -25,6 +26,9 @@ from .layout import Layout, figure_url, markdown_name
 from .notebook import CachedOutputs, Notebook
 from .plan import Action, Decision, context, decide
 from .write import Site, record_names
+
+if TYPE_CHECKING:
+    from .execute import Executed
 
 
 class Status(StrEnum):
@@ -137,69 +141,95 @@ def build(
 def _build(options: Options, root: Path, site: Site, events: Reporter) -> list[PostResult]:
     """Build the blog at `root` under its lock; return one PostResult per post."""
     layout = Layout(root)
-    posts_dir = layout.sources
     # A build killed mid-write leaves dot-named temporary files and journals (MkDocs skips
     # them); finish its work before deciding what is unchanged.
     site.recover()
-    results: list[PostResult] = []
-
-    def done(result: PostResult) -> None:
-        results.append(result)
-        events.finished(result)
-
+    run = _Run(root, site, cache.Store(layout.cache), events, publish=options.shard is None)
     sources, unique, failures = _read(options, layout)
     for failure in failures:
-        done(PostResult(failure.name, Status.FAILED, error=failure.error))
-    store = cache.Store(layout.cache)
-    publish = options.shard is None
-    plans = _plan(unique, options, site, store, publish, done)
-    authors = keys_by_name(read_authors(layout))
+        run.done(PostResult(failure.name, Status.FAILED, error=failure.error))
+    plans = _plan(unique, options, site, run.store, run.publish, run.done)
+    run.authors = keys_by_name(read_authors(layout))
+    for plan in plans:
+        if plan.outputs is not None:
+            run.finish(plan, Status.CACHED, 0.0)
+    run.execute([plan for plan in plans if plan.outputs is None], layout.sources, options.jobs)
+    if run.publish and not options.slugs:
+        for result in _remove_orphans(site, {layout.rel(p) for p in sources}):
+            run.done(result)
+    return run.results
 
-    def finish(plan: _Work, status: Status, seconds: float) -> None:
+
+@dataclass
+class _Run:
+    """One build under the blog's lock: what its posts share, and their results so far."""
+
+    root: Path
+    site: Site
+    store: cache.Store
+    events: Reporter
+    publish: bool  # False for a shard: execute into the cache only
+    authors: dict[str, str] = field(default_factory=dict)  # keys_by_name of .authors.yml
+    results: list[PostResult] = field(default_factory=list)
+    durations: dict[str, float] = field(default_factory=dict)  # {file slug: seconds} of the last runs
+    running: dict[int, _Work] = field(default_factory=dict)  # {id(post): its work} while executing
+
+    def done(self, result: PostResult) -> None:
+        """Record one post's result and report it."""
+        self.results.append(result)
+        self.events.finished(result)
+
+    def finish(self, plan: _Work, status: Status, seconds: float) -> None:
+        """Publish a post whose outputs are at hand (unless a shard); record its result."""
         start = time.perf_counter()
         warnings: list[str] = []
-        if publish:
+        if self.publish:
             try:
-                warnings = _publish(plan, site, root, authors)
+                warnings = _publish(plan, self.site, self.root, self.authors)
             except NbpressError as err:
-                done(PostResult(plan.post.rel_path, Status.FAILED, seconds, err))
+                self.done(PostResult(plan.post.rel_path, Status.FAILED, seconds, err))
                 return
         elapsed = seconds + time.perf_counter() - start
-        done(
-            PostResult(
-                plan.post.rel_path,
-                status,
-                elapsed,
-                warnings=(*plan.warnings, *warnings),
-                reason=plan.reason,
-            )
+        result = PostResult(
+            plan.post.rel_path, status, elapsed, warnings=(*plan.warnings, *warnings), reason=plan.reason
         )
+        self.done(result)
 
-    to_run = []
-    for plan in plans:
-        if plan.outputs is None:
-            to_run.append(plan)
-        else:
-            finish(plan, Status.CACHED, 0.0)
+    def execute(self, to_run: list[_Work], cwd: Path, jobs: int) -> None:
+        """Execute the posts of `to_run` (up to `jobs` kernels at once), each finished as it ends."""
+        from .execute import execute_all
 
-    from .charts import attach_widget_state
-    from .execute import Executed, execute_all
-    from .outputs import limit_outputs
+        self.running = {id(p.post): p for p in to_run}
+        self.durations = self.store.durations()
+        # Longest first (by the last build's times) so the slowest post never starts last.
+        to_run.sort(key=lambda p: -self.durations.get(p.post.file_slug, 0.0))
+        execute_all(
+            [p.post for p in to_run],
+            cwd,
+            jobs,
+            on_start=lambda post: self.events.started(post.rel_path),
+            on_done=self.executed,
+        )
+        if to_run:
+            # Only an ordering hint for the next build: losing it (a full disk) costs nothing.
+            with contextlib.suppress(NbpressError):
+                self.store.save_durations(self.durations)
 
-    by_post = {id(p.post): p for p in to_run}
-    durations = store.durations()
+    def executed(self, outcome: Executed) -> None:
+        """Cap, settle, cache and publish one executed post (or record its failure).
 
-    def executed(outcome: Executed) -> None:
-        # On the main thread: the executor hands each finished notebook over a queue, so
-        # capping, probing versions, caching and publishing never stall the kernels' loop.
-        plan = by_post[id(outcome.post)]
+        On the main thread: the executor hands each finished notebook over a queue, so
+        capping, probing versions, caching and publishing never stall the kernels' loop.
+        """
+        from .charts import attach_widget_state
+        from .outputs import limit_outputs
+
+        plan = self.running[id(outcome.post)]
+        rel = plan.post.rel_path
         if outcome.error is not None:
             detail = getattr(outcome.error, "traceback", "")
-            warnings = tuple(plan.warnings)
-            done(
-                PostResult(
-                    plan.post.rel_path, Status.FAILED, outcome.seconds, outcome.error, detail, warnings
-                )
+            self.done(
+                PostResult(rel, Status.FAILED, outcome.seconds, outcome.error, detail, tuple(plan.warnings))
             )
             return
         # Capped before caching, so a runaway cell costs no more memory or disk than a normal one.
@@ -207,35 +237,16 @@ def _build(options: Options, root: Path, site: Site, events: Reporter) -> list[P
         assert outcome.notebook is not None  # an outcome holds its notebook or its error
         plan.executed = attach_widget_state(limit_outputs(outcome.notebook))
         # Outputs that differ from the previous run's only in volatile tokens keep its bytes.
-        _settle(plan.executed, plan.decision, store)
+        _settle(plan.executed, plan.decision, self.store)
         # Recorded now, with the outputs, so a later re-render shows the same line.
         plan.provenance = provenance.collect(plan.executed, plan.post.front_matter.kernel)
-        durations[plan.post.file_slug] = round(outcome.seconds, 1)
+        self.durations[plan.post.file_slug] = round(outcome.seconds, 1)
         try:
-            store.save(plan.decision.exec_key, plan.executed, plan.provenance, plan.decision.parts)
+            self.store.save(plan.decision.exec_key, plan.executed, plan.provenance, plan.decision.parts)
         except WriteError as err:  # a full disk fails this post, not the build
-            done(PostResult(plan.post.rel_path, Status.FAILED, outcome.seconds, err.at(plan.post.rel_path)))
+            self.done(PostResult(rel, Status.FAILED, outcome.seconds, err.at(rel)))
             return
-        finish(plan, Status.EXECUTED, outcome.seconds)
-
-    # Longest first (by the last build's times) so the slowest post never starts last.
-    to_run.sort(key=lambda p: -durations.get(p.post.file_slug, 0.0))
-    execute_all(
-        [p.post for p in to_run],
-        posts_dir,
-        options.jobs,
-        on_start=lambda post: events.started(post.rel_path),
-        on_done=executed,
-    )
-    if to_run:
-        # Only an ordering hint for the next build: losing it (a full disk) costs nothing.
-        with contextlib.suppress(NbpressError):
-            store.save_durations(durations)
-
-    if publish and not options.slugs:
-        for result in _remove_orphans(site, {layout.rel(p) for p in sources}):
-            done(result)
-    return results
+        self.finish(plan, Status.EXECUTED, outcome.seconds)
 
 
 def _read(options: Options, layout: Layout) -> tuple[list[Path], list[posts.Post], list[posts.Failure]]:

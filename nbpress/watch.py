@@ -66,14 +66,34 @@ def _watched_dirs(posts_dir: Path, inputs: dict[Path, set[str]]) -> list[Path]:
     return [posts_dir, *sorted(outside)]
 
 
+def snapshot(root: Path) -> dict[Path, int]:
+    """Return {resolved file: mtime in ns} of every source and input a watch follows."""
+    posts_dir = Layout(root).sources.resolve()
+    found: dict[Path, int] = {}
+    for path in {*(p.resolve() for p in posts.discover(posts_dir)), *inputs_by_path(root)}:
+        with contextlib.suppress(OSError):  # gone meanwhile: not there to compare
+            found[path] = path.stat().st_mtime_ns
+    return found
+
+
+def changes_since(before: dict[Path, int], now: dict[Path, int]) -> list[tuple[str, Path]]:
+    """Return the (kind, path) changes from one snapshot to the next, as `affected` takes them."""
+    kinds = [("deleted", p) for p in before if p not in now]
+    kinds += [("added" if p not in before else "modified", p) for p in now if before.get(p) != now[p]]
+    return sorted(kinds, key=lambda change: change[1])
+
+
 def watch_posts(
     root: Path,
     rebuild: Callable[[tuple[str, ...]], None],
     stop: threading.Event | None = None,
+    since: dict[Path, int] | None = None,
 ) -> None:
     """Call `rebuild(slugs)` after each batch of relevant changes (`()` means every post).
 
-    Returns when `stop` is set; Ctrl-C raises KeyboardInterrupt.
+    `since` is a `snapshot` taken before the build that preceded the watch: what changed
+    after it, before the watcher was armed, is rebuilt as soon as it is. Returns when `stop`
+    is set; Ctrl-C raises KeyboardInterrupt.
     """
     import watchfiles
 
@@ -82,8 +102,15 @@ def watch_posts(
     inputs = inputs_by_path(root)
     while True:
         dirs = _watched_dirs(posts_dir, inputs)
-        for batch in watchfiles.watch(*dirs, stop_event=stop):
+        # An empty batch each second while idle: the first one says the watcher is armed.
+        for batch in watchfiles.watch(*dirs, stop_event=stop, yield_on_timeout=True, rust_timeout=1000):
             changes = [(names.get(change, "deleted"), Path(path)) for change, path in batch]
+            if since is not None:
+                # Saved while the first build ran: seen by no watcher, so compared by time.
+                changes += changes_since(since, snapshot(root))
+                since = None
+            if not changes:
+                continue
             slugs, full = affected(changes, posts_dir, inputs)
             if full or slugs:
                 rebuild(() if full else tuple(sorted(slugs)))

@@ -210,8 +210,9 @@ def kill_orphan_kernels(blog: Path) -> None:
 def watcher_armed(pid: int) -> bool:
     """Return whether the process `pid` watches files (holds an inotify instance; Linux).
 
-    `build.py --watch` arms its watcher only after the first build and its "watching" line:
-    an edit made before then is not seen, so a test waits for this before editing.
+    `build.py --watch` arms its watcher only after the first build and its "watching" line
+    (an edit made before then is caught by comparing times once it is armed): a test of the
+    watcher itself waits for this before editing.
     """
     fds = Path(f"/proc/{pid}/fd")
     try:

@@ -62,7 +62,7 @@ def test_watch_rebuilds_on_source_and_input_changes(blog: Path, add_post: Callab
     )
     try:
         assert wait_for(lambda: "version one" in text(md_edited) and "first data" in text(md_reads), proc)
-        # The watcher is armed only after the first build: an edit before then goes unseen.
+        # What the watcher itself sees: edits once it is armed (after the first build).
         assert wait_for(lambda: watcher_armed(proc.pid), proc)
         add_post("edited", "print('version two')")
         assert wait_for(lambda: "version two" in text(md_edited), proc)
@@ -74,6 +74,51 @@ def test_watch_rebuilds_on_source_and_input_changes(blog: Path, add_post: Callab
         out = interrupt(proc)
     assert proc.returncode == 0, out
     assert "watching posts/ for changes" in out and "removed" in out
+
+
+def kernel_running(pid: int) -> bool:
+    """Return whether the process `pid` has an ipykernel among its descendants."""
+    import psutil
+
+    try:
+        return any("ipykernel" in " ".join(c.cmdline()) for c in psutil.Process(pid).children(recursive=True))
+    except psutil.Error:
+        return False
+
+
+@pytest.mark.slow
+def test_a_save_during_the_first_build_is_built_once_the_watch_starts(
+    blog: Path, add_post: Callable[..., Path]
+) -> None:
+    add_post("slow", "import time; time.sleep(3); print('version one')")
+    add_post("other", "print('untouched')")
+    md = blog / "site_src" / "posts" / "slow.md"
+    proc = subprocess.Popen(
+        build_command(blog, "--watch", jobs=1),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        assert wait_for(lambda: kernel_running(proc.pid), proc)
+        # Saved while the first build runs, before any watcher exists.
+        add_post("slow", "print('version two')")
+        assert not watcher_armed(proc.pid) and not md.exists()
+        assert wait_for(lambda: "version two" in text(md), proc)
+    finally:
+        out = interrupt(proc)
+    assert proc.returncode == 0, out
+    # Only the post saved meanwhile is built again.
+    assert out.count("other.ipynb") == 1, out
+
+
+def test_changes_since_names_added_modified_and_deleted_files(tmp_path: Path) -> None:
+    from nbpress.watch import changes_since
+
+    a, b, c = tmp_path / "a", tmp_path / "b", tmp_path / "c"
+    assert changes_since({a: 1, b: 2}, {a: 1, b: 3, c: 4}) == [("modified", b), ("added", c)]
+    assert changes_since({a: 1, b: 2}, {b: 2}) == [("deleted", a)]
+    assert changes_since({a: 1}, {a: 1}) == []
 
 
 def test_affected_maps_changes_to_posts(blog: Path, add_post: Callable[..., Path]) -> None:
