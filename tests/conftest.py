@@ -30,20 +30,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark every browser test slow too: Chromium and the site it loads cost seconds each.
-
-    Under `--dist loadgroup` (pytest-xdist, pyproject's addopts) the tests of the real blog
-    share one worker, so it is built once; so do the slow tests of one module, so a blog a
-    module fixture builds (attacks, course, charts) is built once, not once per worker.
-    """
-    for item in items:
-        if item.get_closest_marker("browser") and not item.get_closest_marker("slow"):
-            item.add_marker(pytest.mark.slow)
-        if "real_site" in getattr(item, "fixturenames", ()):
-            item.add_marker(pytest.mark.xdist_group("real_site"))
-        elif item.get_closest_marker("slow"):
-            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
+def pytest_itemcollected(item: pytest.Item) -> None:
+    """Mark every browser test slow too: Chromium and the site it loads cost seconds each."""
+    if item.get_closest_marker("browser") and not item.get_closest_marker("slow"):
+        item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture
@@ -67,12 +57,24 @@ def add_post(blog: Path) -> Callable[..., Path]:
 def real_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Return a copy of the real blog built from scratch, then by `mkdocs build --strict` into site/.
 
-    The only build of the torch and tensorflow posts in a session: a test that changes the
-    blog takes `real_copy` instead.
+    The only build of the torch and tensorflow posts in a run: under pytest-xdist the first
+    worker to ask builds it in the run's shared temporary folder, holding a lock; the other
+    waits, then reads the same copy. No test changes it: one that changes or rebuilds the blog
+    takes `real_copy` instead.
     """
-    root = build_real_blog(tmp_path_factory.mktemp("site") / "blog")
-    proc = mkdocs(root, "build", "--strict")
-    assert proc.returncode == 0, proc.stderr
+    from filelock import FileLock
+
+    base = tmp_path_factory.getbasetemp()
+    # Under xdist each worker's folder sits in the run's; without it, the run has one folder.
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    root = shared / "real-site" / "blog"
+    with FileLock(shared / "real-site.lock"):
+        if not (shared / "real-site" / "built").is_file():
+            shutil.rmtree(shared / "real-site", ignore_errors=True)  # a build that failed half-way
+            build_real_blog(root)
+            proc = mkdocs(root, "build", "--strict")
+            assert proc.returncode == 0, proc.stderr
+            (shared / "real-site" / "built").touch()
     return root
 
 
