@@ -36,6 +36,13 @@ def text(path: Path) -> str:
         return ""
 
 
+def start_watch(blog: Path) -> subprocess.Popen[str]:
+    """Return `build.py --watch` started on `blog` (one kernel at a time), its output piped."""
+    return subprocess.Popen(
+        build_command(blog, "--watch", jobs=1), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+
+
 def interrupt(proc: subprocess.Popen[str]) -> str:
     """Send Ctrl-C to `proc`; return its output once it ends (killed after a minute)."""
     proc.send_signal(signal.SIGINT)
@@ -54,12 +61,7 @@ def test_watch_rebuilds_on_source_and_input_changes(blog: Path, add_post: Callab
     add_post("edited", "print('version one')")
     md_reads = blog / "site_src" / "posts" / "reads.md"
     md_edited = blog / "site_src" / "posts" / "edited.md"
-    proc = subprocess.Popen(
-        build_command(blog, "--watch", jobs=1),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    proc = start_watch(blog)
     try:
         assert wait_for(lambda: "version one" in text(md_edited) and "first data" in text(md_reads), proc)
         # What the watcher itself sees: edits once it is armed (after the first build).
@@ -93,12 +95,7 @@ def test_a_save_during_the_first_build_is_built_once_the_watch_starts(
     add_post("slow", "import time; time.sleep(3); print('version one')")
     add_post("other", "print('untouched')")
     md = blog / "site_src" / "posts" / "slow.md"
-    proc = subprocess.Popen(
-        build_command(blog, "--watch", jobs=1),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    proc = start_watch(blog)
     try:
         assert wait_for(lambda: kernel_running(proc.pid), proc)
         # Saved while the first build runs, before any watcher exists.
