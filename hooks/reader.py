@@ -9,11 +9,14 @@
 
 from __future__ import annotations
 
+import html
 import logging
 import re
 import subprocess
 from pathlib import Path
 from typing import Any
+from xml.sax.saxutils import escape as xml_escape
+from xml.sax.saxutils import unescape as xml_unescape
 
 from mkdocs.plugins import event_priority
 
@@ -28,6 +31,16 @@ _GLIGHTBOX = re.compile(
 log = logging.getLogger("mkdocs.hooks.reader")
 _ENCLOSURE = re.compile(r'<enclosure url="([^"]*)" type="[^"]*" (length="None")')
 _NO_IMAGE = re.compile(r"\s*<image>\s*<url>None</url>.*?</image>", re.S)
+_TITLE = re.compile(r"<title>(.*?)</title>", re.S)
+
+
+def _plain_title(match: re.Match[str]) -> str:
+    """Return a feed <title> holding the post's title as typed.
+
+    Front matter titles are HTML text (nbpress.sanitize.front_matter_text: `<` as `&lt;`), which
+    the RSS plugin escapes again; an RSS title is plain text, so a reader would show `&lt;`.
+    """
+    return f"<title>{xml_escape(html.unescape(xml_unescape(match.group(1))))}</title>"
 
 
 def github_repository(root: Path) -> tuple[str, str] | None:
@@ -99,7 +112,7 @@ def on_post_page(output: str, page: Any, config: Any) -> str:
 
 
 def on_post_build(config: Any) -> None:
-    """Remove the image the RSS plugin names when it has none; give each enclosure its length."""
+    """Fix the RSS plugin's feeds: no image when it has none, each enclosure's length, titles as typed."""
     site = Path(config["site_dir"])
     base = str(config.get("site_url") or "")
 
@@ -111,6 +124,6 @@ def on_post_build(config: Any) -> None:
 
     for feed in site.glob("feed_rss_*.xml"):
         text = feed.read_text(encoding="utf-8")
-        fixed = _ENCLOSURE.sub(length, _NO_IMAGE.sub("", text))
+        fixed = _TITLE.sub(_plain_title, _ENCLOSURE.sub(length, _NO_IMAGE.sub("", text)))
         if fixed != text:
             feed.write_text(fixed, encoding="utf-8")

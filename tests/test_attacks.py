@@ -489,3 +489,6 @@ def test_feed_is_well_formed_and_its_values_are_text(built: Built) -> None:
     assert not tags & {"script", "img", "svg", "iframe"}, tags
     categories = {c.text for c in feed.iter("category")}
     assert f'<img src=x onerror="{pwn("tag")}">' in categories  # shown as typed by a feed reader
+    titles = {t.text for t in feed.iter("title")}
+    for slug in ("fm-title", "fm-title-markdown", "fm-title-link", "fm-title-attr"):
+        assert POSTS[slug][0]["title"] in titles, slug  # plain text, as typed: no &lt; shown
