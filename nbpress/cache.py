@@ -251,11 +251,6 @@ def digest_parts(parts: KeyParts) -> str:
     return _digest({"v": EXEC_VERSION, **parts})
 
 
-def execution_key(post: Post, posts_dir: Path, env: Environment) -> str:
-    """Return the key that changes exactly when the post's outputs may change."""
-    return digest_parts(key_parts(post, posts_dir, env))
-
-
 def _mapping(value: object) -> dict[str, object]:
     """Return `value` if it is a dict (a part of a record read back), else {}."""
     return value if isinstance(value, dict) else {}

@@ -19,6 +19,8 @@ from . import cache, posts
 from .errors import NbpressError
 from .layout import REPORT, Layout, log_link
 from .pipeline import PostResult, Status
+from .plan import context, decide
+from .write import Site
 
 
 @dataclass(frozen=True)
@@ -96,7 +98,7 @@ def rows(root: Path) -> list[Row]:
     state = _load_state(root)
     layout = Layout(root)
     store = cache.Store(layout.cache)
-    env = cache.environment_fingerprint(root)
+    ctx = context(Site(root, layout.sources))
     durations = store.durations()
     stored = store.keys()
     found = []
@@ -108,7 +110,7 @@ def rows(root: Path) -> list[Row]:
         cache_state, executed, environment = "unknown", "", ""
         try:
             post = posts.read_post(path, root)
-            key = cache.execution_key(post, layout.sources, env)
+            key = decide(post, ctx).exec_key  # the key a build would run it under
         except NbpressError as err:
             status = "failed" if status == "failed" else "unreadable"
             entry = {**entry, "error": entry.get("error") or str(err)}
