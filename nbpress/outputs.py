@@ -20,8 +20,9 @@ from .notebook import FIGURE_TYPES, Cell, Key, Notebook, Output, note, outputs_o
 from .notebook import text_of as _join
 from .sanitize import html_visible, latex_html, markdown_html, sanitize_html, sanitize_svg
 
-# CSI sequences (colours, cursor moves), OSC sequences (titles, links) and lone escapes.
-_ANSI_RE = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-Z\\-_]")
+# CSI sequences (colours, cursor moves; one cut before its final byte too, as a capped or
+# interrupted output leaves it), OSC sequences (titles, links) and lone escapes.
+_ANSI_RE = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]?|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-Z\\-_]")
 # IPython shortens the home folder to "~" itself: "~/..." is taken whole, not left as "~.../".
 _PACKAGES_RE = re.compile(r"(?:~|[A-Za-z]:)?[\\/][^\s'\"<>()]*?[\\/](site-packages|dist-packages)(?=[\\/])")
 _STDLIB_RE = re.compile(r"(?:~|[A-Za-z]:)?/[^\s'\"<>()]*?/lib/(python3\.\d+)(?=/)")

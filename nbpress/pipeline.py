@@ -237,7 +237,7 @@ class _Run:
         assert outcome.notebook is not None  # an outcome holds its notebook or its error
         plan.executed = attach_widget_state(limit_outputs(outcome.notebook))
         # Outputs that differ from the previous run's only in volatile tokens keep its bytes.
-        _settle(plan.executed, plan.decision, self.store)
+        _settle(plan.executed, plan.decision, self.store, self.site)
         # Recorded now, with the outputs, so a later re-render shows the same line.
         plan.provenance = provenance.collect(plan.executed, plan.post.front_matter.kernel)
         self.durations[plan.post.file_slug] = round(outcome.seconds, 1)
@@ -331,27 +331,28 @@ def _plan(
     return work
 
 
-def _settle(executed: Notebook, decision: Decision, store: cache.Store) -> None:
+def _settle(executed: Notebook, decision: Decision, store: cache.Store, site: Site) -> None:
     """Keep the previous run's bytes of every output that differs from it only in volatile tokens.
 
     The previous outputs are the cache entry of the published version (its record's key), else
-    the entry under the current key (`--force`); without either (a fresh clone), the new outputs
-    stand as they are and the drift check still masks their volatile tokens.
+    the entry under the current key (`--force`), else (a fresh clone, no cache) the published
+    download of the executed notebook, paired by the code its record says it ran. Without any,
+    the new outputs stand as they are and the drift check still masks their volatile tokens.
     """
     from .volatile import settle
+
+    def digests(parts: object) -> list[str] | None:
+        cells = parts.get("code") if isinstance(parts, dict) else None
+        return [str(c) for c in cells] if isinstance(cells, list) else None
 
     for key in dict.fromkeys(k for k in (decision.previous_key, decision.exec_key) if k):
         previous = store.load(key)
         if previous is not None:
-            parts = store.parts(key)
-            cells = parts.get("code") if parts else None
-            settle(
-                executed,
-                previous,
-                [str(c) for c in cells] if isinstance(cells, list) else None,
-                decision.parts["code"],
-            )
+            settle(executed, previous, digests(store.parts(key)), decision.parts["code"])
             return
+    published = site.published_outputs(decision.post.file_slug)
+    if published is not None and decision.record is not None:
+        settle(executed, published, digests(decision.record.get("executed_with")), decision.parts["code"])
 
 
 def used_cache_keys(root: Path) -> set[str]:

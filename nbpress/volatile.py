@@ -99,10 +99,15 @@ def _text(value: object) -> str:
 
 
 def _terminal_text(value: object) -> str:
-    """Return what a reader sees of a stream or text output: no ANSI codes, \\r progress collapsed."""
-    from .outputs import collapse_terminal, strip_ansi
+    """Return what a reader sees of a stream or text output, volatile tokens masked.
 
-    return mask(collapse_terminal(strip_ansi(_text(value))))
+    As the post shows it (nbpress.outputs.clean_text): no ANSI codes, \\r progress collapsed,
+    temporary and library paths shortened; so a run's raw output compares equal to the
+    cleaned one a published download holds.
+    """
+    from .outputs import clean_text
+
+    return mask(clean_text(_text(value)))
 
 
 def _pixels(data: object) -> tuple[str, tuple[int, int], bytes] | None:

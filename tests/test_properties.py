@@ -45,6 +45,8 @@ def test_front_matter_round_trips(title: str, tags: list[str], categories: list[
 @example(text="\x1b[\x1b[0m31mred")  # stripping one escape must not leave another behind
 @example(text="\x1b\x1b[0m[31mred")
 @example(text="50%\r\x1b[2K100%\n")
+@example(text="\x1b[")  # a sequence cut before its final byte (found by hypothesis)
+@example(text="done\x1b[1;3")
 def test_cleaning_is_idempotent_and_never_grows(text: str) -> None:
     once = clean_text(text)
     assert clean_text(once) == once

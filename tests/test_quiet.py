@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -113,6 +114,21 @@ def test_unchanged_code_run_again_leaves_the_post_byte_identical(
     assert "\n49\n" in text and "\n42\n" not in text
     address = re.search(r"object at 0x[0-9a-f]+", first_md)
     assert address is not None and address.group() in text
+
+
+@pytest.mark.slow
+def test_a_fresh_clone_run_again_keeps_the_committed_bytes(blog: Path, add_post: Callable[..., Path]) -> None:
+    # A fresh clone has the committed posts and downloads but no cache: a forced run still
+    # keeps the bytes of outputs that differ only in volatile tokens (the published download
+    # holds the previous run's outputs).
+    add_post("noisy", NOISY, "print(7 * 6)")
+    assert statuses(run(blog)) == {"posts/noisy.ipynb": "executed"}
+    md = blog / "site_src" / "posts" / "noisy.md"
+    first = md.read_text(encoding="utf-8")
+    assert re.search(r"object at 0x[0-9a-f]+", first)
+    shutil.rmtree(blog / ".nbpress-cache")
+    assert statuses(run(blog, force=True)) == {"posts/noisy.ipynb": "executed"}
+    assert without_execution_time(md.read_text(encoding="utf-8")) == without_execution_time(first)
 
 
 # ---- 2. A post re-executes for what it uses ----------------------------------------------
