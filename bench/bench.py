@@ -81,6 +81,48 @@ def build(root: Path, *args: str) -> tuple[float, int]:
     return seconds, peak_kb // 1024
 
 
+BUSY = (
+    "for _ in range(20): print('x' * 1_000_000, flush=True)",
+    "import matplotlib.pyplot as plt\n"
+    "for i in range(40):\n    plt.figure(figsize=(1, 1)); plt.plot([0, i]); plt.show()",
+    "import time; time.sleep(60)",
+)
+
+
+def sigterm_seconds(root: Path, delay: float = 1.5) -> float:
+    """Return the seconds from SIGTERM to exit of a build whose 3 kernels stream megabytes.
+
+    The signal comes `delay` seconds after the first kernel starts, while outputs stream,
+    figures render and posts are published; the build must stop its kernels and exit.
+    """
+    import signal
+
+    import nbformat
+    import psutil
+    from nbformat.v4 import new_code_cell, new_notebook, new_raw_cell
+
+    copy_skeleton(root)
+    for i in range(3):
+        cells = [new_raw_cell(f"---\ntitle: Busy {i}\ndate: 2024-01-01\n---")]
+        nb = new_notebook(cells=cells + [new_code_cell(c) for c in BUSY])
+        for n, cell in enumerate(nb.cells):
+            cell["id"] = f"c{n}"
+        nbformat.write(nb, Layout(root).sources / f"busy{i}.ipynb")
+    proc = subprocess.Popen(
+        [sys.executable, str(REPO / "build.py"), "--root", str(root)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    build_process = psutil.Process(proc.pid)
+    while not any("ipykernel" in " ".join(c.cmdline()) for c in build_process.children(recursive=True)):
+        time.sleep(0.1)
+    time.sleep(delay)
+    sent = time.perf_counter()
+    proc.send_signal(signal.SIGTERM)
+    proc.wait(timeout=120)
+    return time.perf_counter() - sent
+
+
 def nbconvert_loop(root: Path) -> float:
     """Return the wall seconds of `jupyter nbconvert --execute --to markdown`, once per notebook."""
     jupyter = str(Path(sys.executable).parent / "jupyter")
@@ -154,6 +196,9 @@ def main() -> None:
         return
     help_s, _ = timed([sys.executable, str(REPO / "build.py"), "--help"])
     row("build.py --help", f"{help_s:.2f} s", "<= 0.3 s")
+    with tempfile.TemporaryDirectory() as tmp:
+        stop = sigterm_seconds(Path(tmp) / "busy")
+    row("SIGTERM to exit, 3 busy kernels", f"{stop:.1f} s", "<= 5 s")
 
     with tempfile.TemporaryDirectory() as tmp:
         small = make_blog(Path(tmp) / "blog20", 20)

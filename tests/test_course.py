@@ -22,7 +22,7 @@ import pytest
 
 from nbpress.links import jupyter_anchor_id
 from nbpress.outputs import scrub_paths
-from tests.helpers import CHROMIUM, CHROMIUM_ARGS, build_cli, copy_skeleton, mkdocs
+from tests.helpers import build_cli, copy_skeleton, launch_chromium, mkdocs
 from tests.siteserver import serve
 
 COURSE = Path(__file__).resolve().parent / "course"
@@ -200,44 +200,40 @@ _PAGE_CHECK = """async () => {
 
 @pytest.mark.browser
 def test_course_in_a_phone_browser(course: Course, served: str) -> None:
-    from playwright.sync_api import Route, sync_playwright
+    from playwright.sync_api import Route
 
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 390, "height": 844})
+    with launch_chromium() as browser:
+        page = browser.new_page(viewport={"width": 390, "height": 844})
 
-            def only_here(route: Route) -> None:
-                if route.request.url.startswith(served):
-                    route.continue_()
-                else:
-                    route.abort()
+        def only_here(route: Route) -> None:
+            if route.request.url.startswith(served):
+                route.continue_()
+            else:
+                route.abort()
 
-            page.route("**/*", only_here)
-            links: set[str] = set()
-            # The home page too: its excerpts show the posts' first images and links.
-            for path in ["", *(f"posts/{slug}/" for slug in [*CLEAN, *WARNED])]:
-                page.goto(f"{served}{path}", wait_until="load")
-                found = page.evaluate(_PAGE_CHECK)
-                assert found["images"] == [], (path, found["images"])
-                assert found["width"] <= 390, (path, found["width"])
-                links |= set(found["links"])
-                if path == "posts/symbols/":
-                    assert page.locator(".katex").count() >= 2, "SymPy's LaTeX is not typeset"
-            checked = 0
-            for link in sorted(links):
-                url, fragment = urldefrag(link)
-                if not url.endswith("/"):  # a file: the notebook download, data.csv
-                    assert page.request.get(url).ok, link
-                    continue
-                response = page.goto(url, wait_until="load")
-                assert response is not None and response.ok, link
-                if fragment:
-                    assert page.locator(f"[id='{fragment}']").count() == 1, link
-                    checked += 1
-            assert checked >= 5  # in-page and cross-post anchors were among them
-        finally:
-            browser.close()
+        page.route("**/*", only_here)
+        links: set[str] = set()
+        # The home page too: its excerpts show the posts' first images and links.
+        for path in ["", *(f"posts/{slug}/" for slug in [*CLEAN, *WARNED])]:
+            page.goto(f"{served}{path}", wait_until="load")
+            found = page.evaluate(_PAGE_CHECK)
+            assert found["images"] == [], (path, found["images"])
+            assert found["width"] <= 390, (path, found["width"])
+            links |= set(found["links"])
+            if path == "posts/symbols/":
+                assert page.locator(".katex").count() >= 2, "SymPy's LaTeX is not typeset"
+        checked = 0
+        for link in sorted(links):
+            url, fragment = urldefrag(link)
+            if not url.endswith("/"):  # a file: the notebook download, data.csv
+                assert page.request.get(url).ok, link
+                continue
+            response = page.goto(url, wait_until="load")
+            assert response is not None and response.ok, link
+            if fragment:
+                assert page.locator(f"[id='{fragment}']").count() == 1, link
+                checked += 1
+        assert checked >= 5  # in-page and cross-post anchors were among them
 
 
 @pytest.mark.slow

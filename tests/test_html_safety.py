@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from nbpress.sanitize import sanitize_html
-from tests.helpers import CHROMIUM, CHROMIUM_ARGS, build_cli, mkdocs
+from tests.helpers import build_cli, launch_chromium, mkdocs
 from tests.siteserver import serve
 
 # Each attack sets window.pwned; a page that ran none of them leaves it undefined.
@@ -65,30 +65,26 @@ def served_site(blog: Path, add_post: Callable[..., Path]) -> Iterator[str]:
 
 @pytest.mark.browser
 def test_browser_runs_no_script_from_outputs(served_site: str) -> None:
-    from playwright.sync_api import Dialog, sync_playwright
+    from playwright.sync_api import Dialog
 
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page()
-            dialogs: list[str] = []
+    with launch_chromium() as browser:
+        page = browser.new_page()
+        dialogs: list[str] = []
 
-            def on_dialog(dialog: Dialog) -> None:
-                dialogs.append(dialog.message)
-                dialog.dismiss()
+        def on_dialog(dialog: Dialog) -> None:
+            dialogs.append(dialog.message)
+            dialog.dismiss()
 
-            page.on("dialog", on_dialog)
+        page.on("dialog", on_dialog)
 
-            page.goto(f"{served_site}/posts/safe/", wait_until="load")
-            assert page.locator("p.kept").inner_text() == "kept"
-            page.locator("a.js").click()
-            page.wait_for_timeout(500)  # let a delayed onerror or navigation happen if it were there
-            assert page.evaluate("window.pwned") is None
-            assert page.url.rstrip("/").endswith("/posts/safe")
+        page.goto(f"{served_site}/posts/safe/", wait_until="load")
+        assert page.locator("p.kept").inner_text() == "kept"
+        page.locator("a.js").click()
+        page.wait_for_timeout(500)  # let a delayed onerror or navigation happen if it were there
+        assert page.evaluate("window.pwned") is None
+        assert page.url.rstrip("/").endswith("/posts/safe")
 
-            page.goto(f"{served_site}/posts/trusted/", wait_until="load")
-            page.wait_for_function("window.pwned !== undefined", timeout=10_000)
-            assert page.evaluate("window.pwned") in ("script", "onerror", "svg", "iframe")
-            assert not dialogs
-        finally:
-            browser.close()
+        page.goto(f"{served_site}/posts/trusted/", wait_until="load")
+        page.wait_for_function("window.pwned !== undefined", timeout=10_000)
+        assert page.evaluate("window.pwned") in ("script", "onerror", "svg", "iframe")
+        assert not dialogs

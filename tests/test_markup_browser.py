@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests.helpers import CHROMIUM, CHROMIUM_ARGS, FIXTURES, build_cli, copy_skeleton, mkdocs
+from tests.helpers import FIXTURES, build_cli, copy_skeleton, launch_chromium, mkdocs
 from tests.siteserver import serve
 
 pytestmark = pytest.mark.browser
@@ -34,10 +34,7 @@ def site_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def page(site_url: str) -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+    with launch_chromium() as browser:
         tab = browser.new_page(viewport={"width": 1200, "height": 400})
         # Material's header asks GitHub's API about repo_url: answered by nothing.
         tab.route(
