@@ -374,7 +374,7 @@ class Store:
             if not isinstance(entry, dict) or entry.get("key") != key:
                 raise ValueError("the entry does not match its key")
             outputs = entry.get("outputs")
-            problem = _outputs_problem(outputs)
+            problem = outputs_problem(outputs)
             if problem:
                 raise ValueError(problem)
             return cast(CachedOutputs, outputs), None  # its shape checked just above
@@ -408,8 +408,7 @@ class Store:
         parts: KeyParts | None = None,
     ) -> None:
         """Store the outputs of each code cell of an executed notebook, its provenance and key parts."""
-        outputs = [cell.get("outputs", []) for cell in executed.cells if cell.cell_type == "code"]
-        entry: dict[str, object] = {"key": key, "outputs": outputs}
+        entry: dict[str, object] = {"key": key, "outputs": outputs_by_cell(executed)}
         if provenance is not None:
             entry["provenance"] = provenance
         if parts is not None:
@@ -495,8 +494,13 @@ _OUTPUT_FIELDS: dict[str, dict[str, type | tuple[type, ...]]] = {
 }
 
 
-def _outputs_problem(outputs: object) -> str | None:
-    """Return what is wrong with a cache entry's outputs (a list per code cell), or None."""
+def outputs_by_cell(notebook: Notebook) -> CachedOutputs:
+    """Return the outputs of each code cell of `notebook`, in order (what the cache keeps)."""
+    return [list(cell.get("outputs", [])) for cell in notebook.cells if cell.cell_type == "code"]
+
+
+def outputs_problem(outputs: object) -> str | None:
+    """Return what is wrong with outputs read back (a list per code cell, as the cache keeps), or None."""
     if not isinstance(outputs, list):
         return "its outputs are not a list"
     for n, cell in enumerate(outputs, 1):

@@ -92,6 +92,11 @@ def figure_url(file_slug: str) -> str:
     return f"/{IMAGES}/{file_slug}/"
 
 
+def notebook_download(file_slug: str) -> str:
+    """Return the name of a post's executed-notebook download in its assets/notebooks/ folder."""
+    return f"{file_slug}.ipynb"
+
+
 def log_link(file_slug: str) -> str:
     """Return a failed post's log relative to the report page."""
     return f"logs/{file_slug}.log"

@@ -22,9 +22,9 @@ from typing import TYPE_CHECKING
 from . import cache, posts, provenance
 from .authors import keys_by_name, read_authors
 from .errors import ConfigError, NbpressError, SourceError, WriteError
-from .layout import Layout, figure_url, markdown_name
+from .layout import Layout, figure_url, markdown_name, notebook_download
 from .notebook import CachedOutputs, Notebook
-from .plan import Action, Decision, context, decide
+from .plan import Action, Decision, context, decide, published_key
 from .write import Site, record_names
 
 if TYPE_CHECKING:
@@ -350,9 +350,26 @@ def _settle(executed: Notebook, decision: Decision, store: cache.Store, site: Si
         if previous is not None:
             settle(executed, previous, digests(store.parts(key)), decision.parts["code"])
             return
-    published = site.published_outputs(decision.post.file_slug)
+    published = _published_outputs(site, decision.post.file_slug)
     if published is not None and decision.record is not None:
         settle(executed, published, digests(decision.record.get("executed_with")), decision.parts["code"])
+
+
+def _published_outputs(site: Site, file_slug: str) -> CachedOutputs | None:
+    """Return the outputs of each code cell of the post's published executed-notebook download.
+
+    They are as the post shows them (cleaned, one form each); None when the download is
+    missing, unreadable or not of the shape the cache keeps.
+    """
+    import nbformat
+
+    try:
+        path = site.download_path(file_slug, notebook_download(file_slug))
+        # nbformat joins the lines a file keeps as lists back into strings, as a kernel gives them.
+        outputs = cache.outputs_by_cell(nbformat.reads(path.read_text(encoding="utf-8"), as_version=4))
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, WriteError):  # not a notebook
+        return None
+    return None if cache.outputs_problem(outputs) else outputs
 
 
 def used_cache_keys(root: Path) -> set[str]:
@@ -367,8 +384,8 @@ def used_cache_keys(root: Path) -> set[str]:
             decision = decide(post, ctx)
         except NbpressError:
             # Its keys cannot be computed now (a missing input): keep what its published version used.
-            key = (site.record(post.file_slug) or {}).get("exec_key")
-            used |= {key} if isinstance(key, str) else set()
+            key = published_key(site.record(post.file_slug))
+            used |= {key} if key else set()
             continue
         used |= {k for k in (decision.exec_key, decision.previous_key) if k}
     return used
@@ -453,7 +470,7 @@ def _downloads(post: posts.Post, cleaned: Notebook, root: Path) -> dict[str, byt
             for output in cell.outputs:
                 if "execution_count" in output:
                     output["execution_count"] = None
-    files = {f"{post.file_slug}.ipynb": nbformat.writes(notebook).encode("utf-8")}
+    files = {notebook_download(post.file_slug): nbformat.writes(notebook).encode("utf-8")}
     posts_dir = Layout(root).sources.resolve()
     for name in post.front_matter.inputs:
         path = (posts_dir / name).resolve()

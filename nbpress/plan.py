@@ -63,8 +63,13 @@ class Decision:
     @property
     def previous_key(self) -> str | None:
         """Return the execution key of the published version, if it records one."""
-        key = (self.record or {}).get("exec_key")
-        return key if isinstance(key, str) else None
+        return published_key(self.record)
+
+
+def published_key(record: Record | None) -> str | None:
+    """Return the execution key a published post's record names, if it names one."""
+    key = (record or {}).get("exec_key")
+    return key if isinstance(key, str) else None
 
 
 def decide(post: Post, ctx: Context, force: bool = False) -> Decision:

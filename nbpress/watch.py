@@ -66,11 +66,12 @@ def _watched_dirs(posts_dir: Path, inputs: dict[Path, set[str]]) -> list[Path]:
     return [posts_dir, *sorted(outside)]
 
 
-def snapshot(root: Path) -> dict[Path, int]:
-    """Return {resolved file: mtime in ns} of every source and input a watch follows."""
+def snapshot(root: Path, inputs: dict[Path, set[str]] | None = None) -> dict[Path, int]:
+    """Return {resolved file: mtime in ns} of every source and input (`inputs_by_path`) a watch follows."""
     posts_dir = Layout(root).sources.resolve()
+    followed = inputs_by_path(root) if inputs is None else inputs
     found: dict[Path, int] = {}
-    for path in {*(p.resolve() for p in posts.discover(posts_dir)), *inputs_by_path(root)}:
+    for path in {*(p.resolve() for p in posts.discover(posts_dir)), *followed}:
         with contextlib.suppress(OSError):  # gone meanwhile: not there to compare
             found[path] = path.stat().st_mtime_ns
     return found
@@ -107,7 +108,7 @@ def watch_posts(
             changes = [(names.get(change, "deleted"), Path(path)) for change, path in batch]
             if since is not None:
                 # Saved while the first build ran: seen by no watcher, so compared by time.
-                changes += changes_since(since, snapshot(root))
+                changes += changes_since(since, snapshot(root, inputs))
                 since = None
             if not changes:
                 continue

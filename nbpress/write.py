@@ -17,13 +17,11 @@ import json
 import os
 import tempfile
 from pathlib import Path
-from typing import cast
 
 import yaml
 
 from .errors import ConfigError, WriteError
 from .layout import Layout
-from .notebook import CachedOutputs
 from .render import RenderedPost
 
 TMP_PREFIX = ".nbpress-tmp-"
@@ -371,29 +369,6 @@ class Site:
         self._check_owned(
             post, self.markdown_path(post.file_slug), self.figure_dir(post.file_slug), old, ours
         )
-
-    def published_outputs(self, slug: str) -> CachedOutputs | None:
-        """Return the outputs of each code cell of the published executed notebook of `slug`, if any.
-
-        That download (written by publish_downloads as `<slug>.ipynb`) holds the outputs as the
-        post shows them: cleaned, one form each. None when it is missing or unreadable.
-        """
-        import nbformat
-
-        try:
-            text = self.download_path(slug, f"{slug}.ipynb").read_text(encoding="utf-8")
-            # nbformat joins the lines a file keeps as lists back into strings, as a kernel gives them.
-            data = json.loads(json.dumps(nbformat.reads(text, as_version=4)))
-        except (OSError, ValueError, KeyError, TypeError, WriteError):  # not a notebook: none
-            return None
-        cells = data.get("cells") if isinstance(data, dict) else None
-        if not isinstance(cells, list):
-            return None
-        code = [c for c in cells if isinstance(c, dict) and c.get("cell_type") == "code"]
-        outputs = [c.get("outputs") for c in code]
-        if not all(isinstance(o, list) and all(isinstance(x, dict) for x in o) for o in outputs):
-            return None
-        return cast(CachedOutputs, outputs)  # its shape checked just above
 
     def publish_downloads(self, slug: str, files: dict[str, bytes]) -> set[str]:
         """Write what a reader downloads for `slug` (its executed notebook, its declared inputs).
