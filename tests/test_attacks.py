@@ -17,32 +17,15 @@ from typing import Any
 
 import pytest
 
+from tests.attack_families import collect
+from tests.attack_kit import Cell, Posts, prints, pwn, show
 from tests.helpers import build_cli, copy_skeleton, launch_chromium, mkdocs
 from tests.siteserver import serve
 
 pytestmark = pytest.mark.browser
 
 
-def pwn(tag: str) -> str:
-    """Return JavaScript that marks attack `tag` as having run."""
-    return f"top.__pwned='{tag}'"
-
-
-def show(kind: str, *payloads: str) -> str:
-    """Return a cell that displays each payload as an IPython.display `kind` (HTML, Markdown...)."""
-    return f"from IPython.display import display, {kind}\n" + "".join(
-        f"display({kind}({p!r}))\n" for p in payloads
-    )
-
-
-def prints(*lines: str, stream: str = "stdout") -> str:
-    """Return a cell that prints each line to `stream`."""
-    return "import sys\n" + "".join(f"print({line!r}, file=sys.{stream})\n" for line in lines)
-
-
-# slug -> (front matter, [(code cell source, its tags)])
-Cell = tuple[str, list[str]]
-POSTS: dict[str, tuple[dict[str, Any], list[Cell]]] = {}
+POSTS: Posts = {}
 
 POSTS["out-markdown"] = (
     {},
@@ -246,6 +229,10 @@ POSTS["control"] = (
     {"raw_html": True},
     [(show("HTML", f'<img src="missing.png" onerror="{pwn("control")}">'), [])],
 )
+# Issue 20's families (tests/attack_families/), built into the same blog.
+FAMILY_POSTS, FAMILY_CLICKS = collect()
+assert not FAMILY_POSTS.keys() & POSTS.keys(), "an attack family reuses a slug of this module"
+POSTS.update(FAMILY_POSTS)
 SECRET = "nbpress-secret-4f1c"
 
 
@@ -334,7 +321,13 @@ def _open(browser: Any, address: str, click: str | None = None) -> tuple[Any, li
     page.route(re.compile(r"^https?://(?!127\.0\.0\.1)"), lambda route: route.abort())
     page.goto(address, wait_until="load")
     if click:
-        # A script click follows any link, even one inside a closed <details>.
+        # Hover first (tooltips, onmouseover), then a script click, which follows any link,
+        # even one inside a closed <details>.
+        page.locator(click).evaluate_all(
+            "els => els.forEach(e => ['mouseover', 'mouseenter', 'mousemove'].forEach("
+            "t => e.dispatchEvent(new MouseEvent(t, {bubbles: true}))))"
+        )
+        page.wait_for_timeout(100)
         page.locator(click).evaluate_all("links => links.forEach(a => a.click())")
     page.wait_for_timeout(300)  # an onerror or a delayed navigation would have run by now
     return page, dialogs
@@ -359,7 +352,11 @@ def test_the_browser_check_sees_script_that_runs(browser: Any, url: str) -> None
 
 @pytest.mark.parametrize("path", PAGES)
 def test_page_runs_no_script(browser: Any, url: str, path: str) -> None:
-    page = _assert_no_script(browser, f"{url}/{path}", click="a[href^='javascript'], a.html-js")
+    click = "a[href^='javascript'], a.html-js"
+    slug = path.removeprefix("posts/").rstrip("/")
+    if slug in FAMILY_CLICKS:
+        click += ", " + FAMILY_CLICKS[slug]
+    page = _assert_no_script(browser, f"{url}/{path}", click=click)
     assert page.url.startswith(url), "a link navigated away"
     page.close()
 

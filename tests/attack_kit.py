@@ -1,0 +1,33 @@
+"""What an attack on the built blog is made of (tests/test_attacks.py builds and judges them).
+
+An attack is a post: front matter plus code cells. Every payload that would run script sets
+`top.__pwned` to its own tag (`pwn`), so the browser check can name the one that ran.
+Families of attacks live in tests/attack_families/, one module each, every module with a
+`POSTS` dict (and optionally `CLICKS`: a post's CSS selector of what to hover and click).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+# A code cell: its source and its tags.
+Cell = tuple[str, list[str]]
+# slug -> (front matter, cells)
+Posts = dict[str, tuple[dict[str, Any], list[Cell]]]
+
+
+def pwn(tag: str) -> str:
+    """Return JavaScript that marks attack `tag` as having run."""
+    return f"top.__pwned='{tag}'"
+
+
+def show(kind: str, *payloads: str) -> str:
+    """Return a cell that displays each payload as an IPython.display `kind` (HTML, Markdown...)."""
+    return f"from IPython.display import display, {kind}\n" + "".join(
+        f"display({kind}({p!r}))\n" for p in payloads
+    )
+
+
+def prints(*lines: str, stream: str = "stdout") -> str:
+    """Return a cell that prints each line to `stream`."""
+    return "import sys\n" + "".join(f"print({line!r}, file=sys.{stream})\n" for line in lines)
