@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import NotRequired, TypedDict, cast
 
 from . import layout, links
-from .errors import SourceError, WriteError
+from .errors import NbpressError, WriteError
 from .notebook import CachedOutputs, Notebook
 from .posts import Post
 
@@ -172,16 +172,14 @@ def code_digests(post: Post) -> list[str]:
 
 
 def input_digests(post: Post, posts_dir: Path) -> list[list[str]]:
-    """Return [path, sha256] for each declared input; raise SourceError if one is missing."""
+    """Return [path, sha256] for each declared input; raise NotOwnedError if one is not the blog's."""
     digests = []
     for name in post.front_matter.inputs:
-        path = (posts_dir / name).resolve()
-        if not path.is_file():
-            raise SourceError(
-                f"declared input {name!r} does not exist (inputs are paths relative to posts/).",
-                path=post.rel_path,
-            )
-        digests.append([name, hashlib.sha256(path.read_bytes()).hexdigest()])
+        try:
+            _, data = layout.read_owned(posts_dir, name, "declared input")
+        except NbpressError as err:
+            raise err.at(post.rel_path) from None
+        digests.append([name, hashlib.sha256(data).hexdigest()])
     return digests
 
 

@@ -73,6 +73,10 @@ class RenderError(NbpressError):
     """An executed notebook could not be turned into Markdown."""
 
 
+class NotOwnedError(NbpressError):
+    """A file a post names (an input, a linked file, an image) is not the blog's own to publish."""
+
+
 class WriteError(NbpressError):
     """A generated file could not be written, or would land outside the output folders."""
 

@@ -8,10 +8,14 @@ without suffix and date prefix). A post's *URL slug* (`slug:` in its front matte
 
 from __future__ import annotations
 
+import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
 SOURCES = "posts"
+SITE = "site_src"  # MkDocs' docs_dir
+ASSETS = "assets"  # figures and downloads; site_src/assets is a committed symbolic link to it
 GENERATED = "site_src/posts"
 IMAGES = "assets/images"
 DOWNLOADS = "assets/notebooks"
@@ -20,6 +24,11 @@ LOCK = "build.lock"
 AUTHORS = "site_src/.authors.yml"
 REPORT = "site_src/execution"
 REPORT_STATE = "report.json"
+# The most bytes one file name may have: ext4, XFS, btrfs and APFS allow 255 (NTFS 255 UTF-16
+# units). nbpress names files after a post's slug; the longest is its journal while it is
+# written, site_src/posts/.nbpress-writing-<slug>.json (nbpress.write.JOURNAL_PREFIX).
+NAME_MAX = 255
+SLUG_MAX = NAME_MAX - len(".nbpress-writing-" + ".json")
 
 
 @dataclass(frozen=True)
@@ -32,6 +41,16 @@ class Layout:
     def sources(self) -> Path:
         """Return posts/, the folder of the source notebooks (and the cells' working directory)."""
         return self.root / SOURCES
+
+    @property
+    def published(self) -> tuple[Path, Path]:
+        """Return site_src/ and assets/: the trees the site publishes, whose files MkDocs copies."""
+        return self.root / SITE, self.root / ASSETS
+
+    @property
+    def assets_link(self) -> Path:
+        """Return site_src/assets, the one symbolic link of the published trees (to assets/)."""
+        return self.root / SITE / ASSETS
 
     @property
     def generated(self) -> Path:
@@ -100,3 +119,77 @@ def notebook_download(file_slug: str) -> str:
 def log_link(file_slug: str) -> str:
     """Return a failed post's log relative to the report page."""
     return f"logs/{file_slug}.log"
+
+
+# What a post names that the build reads and publishes (a declared input, a file or image a
+# Markdown cell links, a bibliography) must be one of the blog's own files: a regular file
+# inside posts/, not in a hidden (dot) folder, however it is reached. Every such path goes
+# through owned_file; nothing else turns a name a post wrote into a path to read.
+_OWNED_ADVICE = (
+    "only regular files inside posts/ (outside hidden folders) are published: copy the file "
+    "into posts/ and name it relative to the notebook."
+)
+
+
+def owned_file(sources: Path, name: str, what: str) -> Path:
+    """Return the real path of the file `name` (relative to posts/) that a post asks to publish.
+
+    `what` names it in messages ("declared input", "the image"). Raises NotOwnedError, one
+    line naming the path and what to do, unless the path, with every link resolved, is a
+    regular file inside `sources` and no part of it below `sources` starts with a dot
+    (.git/config, .nbpress-cache/...): an absolute path, `..` or a symbolic link that leads
+    out, a folder, a device or a FIFO are all refused.
+    """
+    from .errors import NotOwnedError
+
+    def refuse(problem: str, advice: str = _OWNED_ADVICE) -> NotOwnedError:
+        return NotOwnedError(f"{what} {name!r} {problem}; {advice}")
+
+    if not name or "\x00" in name:
+        raise refuse("is not a file name")
+    if Path(name).is_absolute() or name.startswith("~"):
+        raise refuse("is an absolute path")
+    base = sources.resolve()
+    # resolve() follows every link; strict=False so that a missing file is named as missing.
+    real = (base / name).resolve()
+    if not real.is_relative_to(base):
+        root = base.parent
+        where = f"to {real.relative_to(root).as_posix()}, " if real.is_relative_to(root) else ""
+        raise refuse(f"leads {where}outside posts/ (through '..' or a symbolic link)")
+    hidden = [part for part in (*Path(name).parts, *real.relative_to(base).parts) if part.startswith(".")]
+    hidden = [part for part in hidden if part not in (".", "..")]
+    if hidden:
+        raise refuse(f"is in a hidden file or folder ({hidden[0]})")
+    try:
+        mode = real.stat().st_mode
+    except FileNotFoundError:
+        raise refuse(
+            "does not exist (paths are relative to the notebook, in posts/)", "add the file or fix the name."
+        ) from None
+    except OSError as err:
+        raise refuse(f"cannot be read ({err.strerror or err})", "fix its permissions.") from None
+    if not stat.S_ISREG(mode):
+        kind = "a folder" if stat.S_ISDIR(mode) else "not a regular file (a device, FIFO or socket)"
+        raise refuse(f"is {kind}")
+    return real
+
+
+def read_owned(sources: Path, name: str, what: str) -> tuple[Path, bytes]:
+    """Return (real path, bytes) of the file `name` that a post asks to publish (see owned_file).
+
+    The file is opened without following a link and checked again once open, so a link or
+    a FIFO swapped in after the check is refused, not read.
+    """
+    from .errors import NotOwnedError
+
+    real = owned_file(sources, name, what)
+    try:
+        fd = os.open(real, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except OSError as err:
+        raise NotOwnedError(
+            f"{what} {name!r} cannot be read ({err.strerror or err}); {_OWNED_ADVICE}"
+        ) from None
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            raise NotOwnedError(f"{what} {name!r} is not a regular file; {_OWNED_ADVICE}")
+        return real, handle.read()

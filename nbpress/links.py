@@ -22,6 +22,7 @@ and HTML with the standard library's HTMLParser: code spans and fenced code are 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import re
 from collections.abc import Iterator
@@ -31,7 +32,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 from urllib.parse import quote, unquote, urlsplit
 
-from .errors import RenderError
+from .errors import NbpressError
+from .layout import owned_file, read_owned
 from .notebook import Key, Notebook, outputs_of
 from .posts import Post
 
@@ -195,32 +197,27 @@ class Linker:
         return mapped if mapped in self.headings else fragment
 
     def _local_file(self, path: str, cell: _Cell, what: str) -> str:
-        """Return the published URL of a local file a cell shows or links; raise if it is missing."""
+        """Return the published URL of a local file a cell shows or links.
+
+        The file must be the blog's own (nbpress.layout.owned_file: a regular file inside
+        posts/, outside hidden folders); anything else fails the post, naming the cell.
+        """
         rel = unquote(path)
-        target = (self.posts_dir / rel).resolve()
-        if not target.is_relative_to(self.root.resolve()):
-            raise RenderError(
-                f"the {what} {path!r} is outside the blog; copy it next to the notebook.",
-                path=cell.path,
-                cell=cell.index + 1,
-            )
-        if not target.is_file():
-            raise RenderError(
-                f"the {what} {path!r} does not exist (paths are relative to the notebook); "
-                "add the file or fix the link.",
-                path=cell.path,
-                cell=cell.index + 1,
-            )
-        name = self.names.get(target)
-        if name is None:
-            inside = target.relative_to(self.root.resolve()).parts
-            if inside[:1] == (self.posts_dir.name,):
-                inside = inside[1:]
-            name = _SAFE_NAME.sub("_", "-".join(inside))
-            if name.startswith(("output_", "attachment_", ".")) or name in self.files:
-                name = f"local-{len(self.files)}-{name.lstrip('.')}"
-            self.names[target] = name
-            self.files[name] = target.read_bytes()
+        try:
+            target = owned_file(self.posts_dir, rel, f"the {what}")
+            known = self.names.get(target)
+            if known is not None:
+                return f"{self.image_base}{quote(known)}"
+            _, data = read_owned(self.posts_dir, rel, f"the {what}")
+        except NbpressError as err:
+            if err.cell is None:
+                err.cell = cell.index + 1
+            raise err.at(cell.path) from None
+        name = _SAFE_NAME.sub("_", "-".join(target.relative_to(self.posts_dir.resolve()).parts))
+        if name.startswith(("output_", "attachment_", ".")) or name in self.files:
+            name = f"local-{len(self.files)}-{name.lstrip('.')}"
+        self.names[target] = name
+        self.files[name] = data
         return f"{self.image_base}{quote(name)}"
 
     def url(self, url: str, cell: _Cell, image: bool) -> str | None:
@@ -477,9 +474,17 @@ def _local_targets(post: Post) -> Iterator[tuple[str, bool]]:
 
 
 def local_files(post: Post) -> list[Path]:
-    """Return the local files (not notebooks) the post's Markdown cells show or link, resolved."""
+    """Return the local files (not notebooks) the post's Markdown cells show or link, resolved.
+
+    Only the blog's own (nbpress.layout.owned_file); the others fail the post when it renders.
+    """
     posts_dir: Path = post.path.parent
-    return [(posts_dir / unquote(path)).resolve() for path, notebook in _local_targets(post) if not notebook]
+    found = []
+    for path, notebook in _local_targets(post):
+        if not notebook:
+            with contextlib.suppress(NbpressError):
+                found.append(owned_file(posts_dir, unquote(path), "the linked file"))
+    return found
 
 
 def render_term(post: Post) -> list[list[str | None]]:
@@ -494,9 +499,12 @@ def render_term(post: Post) -> list[list[str | None]]:
         if notebook:
             term.append([path, linker.post_target(path)])
             continue
-        target = (linker.posts_dir / unquote(path)).resolve()
-        digest = hashlib.sha256(target.read_bytes()).hexdigest() if target.is_file() else None
-        term.append([path, digest])
+        try:
+            _, data = read_owned(linker.posts_dir, unquote(path), "the linked file")
+        except NbpressError:
+            term.append([path, None])  # rendering refuses it, naming the cell
+            continue
+        term.append([path, hashlib.sha256(data).hexdigest()])
     return sorted(term, key=str)
 
 

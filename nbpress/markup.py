@@ -28,7 +28,7 @@ import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import RenderError
+from .errors import NbpressError, RenderError
 from .notebook import FIGURE_TYPES, Cell, Key, Notebook, outputs_of, text_of
 from .posts import Post
 
@@ -526,31 +526,42 @@ class _Citations:
 def bibliography_paths(post: Post) -> list[Path]:
     """Return the BibTeX files of a post: `bibliography:` in its front matter, else references.bib beside it.
 
-    Relative names are read from the post's folder. Raises RenderError for a named file that
-    does not exist.
+    Relative names are read from the post's folder, and must be the blog's own files
+    (nbpress.layout.owned_file). Raises RenderError for a named file that does not exist,
+    NotOwnedError for one that is not the blog's.
     """
+    from .layout import owned_file
+
     folder = post.path.parent
     named = post.front_matter.data.get("bibliography")
     if named:
         names = [str(n) for n in named] if isinstance(named, list) else [str(named)]
-        paths = [folder / n for n in names]
-        for name, path in zip(names, paths, strict=True):
-            if not path.is_file():
+        paths = []
+        for name in names:
+            if not (folder / name).exists() and not (folder / name).is_symlink():
                 raise RenderError(
                     f"the bibliography {name!r} does not exist; bibliography: names "
                     "BibTeX files relative to the post's folder.",
                     path=post.rel_path,
                 )
+            try:
+                paths.append(owned_file(folder, name, "the bibliography"))
+            except NbpressError as err:
+                raise err.at(post.rel_path) from None
         return paths
-    default = folder / BIBLIOGRAPHY_NAME
-    return [default] if default.is_file() else []
+    if not (folder / BIBLIOGRAPHY_NAME).is_file():
+        return []
+    try:
+        return [owned_file(folder, BIBLIOGRAPHY_NAME, "the bibliography")]
+    except NbpressError as err:
+        raise err.at(post.rel_path) from None
 
 
 def bibliography_digest(post: Post) -> str:
     """Return a digest of the post's BibTeX files ("" when it has none), for the render key."""
     try:
         paths = bibliography_paths(post)
-    except RenderError:
+    except NbpressError:
         return "missing"
     h = hashlib.sha256()
     for path in paths:

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 from . import cache, posts, provenance
 from .authors import keys_by_name, read_authors
 from .errors import ConfigError, NbpressError, SourceError, WriteError
-from .layout import Layout, figure_url, markdown_name, notebook_download
+from .layout import Layout, figure_url, markdown_name, notebook_download, read_owned
 from .notebook import CachedOutputs, Notebook
 from .plan import Action, Decision, context, decide, published_key
 from .write import Site, record_names
@@ -439,10 +439,7 @@ def _publish(plan: _Work, site: Site, root: Path, authors: dict[str, str]) -> li
     )
     with _signals_deferred():
         try:
-            site.check_publishable(rendered)
-            stale = site.publish_downloads(post.file_slug, downloads)
-            site.publish(rendered)
-            site.remove_downloads(post.file_slug, stale)
+            site.publish(rendered, downloads)
         except WriteError as err:
             raise err.at(post.rel_path) from None
     return list(rendered.warnings)  # the post's warnings (given to render), then its own
@@ -453,8 +450,8 @@ def _downloads(post: posts.Post, cleaned: Notebook, root: Path) -> dict[str, byt
 
     The notebook is the source with the cleaned outputs (sanitized, machine paths shortened),
     named <slug>.ipynb, without execution counts: the same bytes whether the post was just
-    executed or re-rendered from the cache. An input keeps its path relative to posts/ (its
-    folder name if it lies outside), so the notebook finds it where it looked.
+    executed or re-rendered from the cache. An input keeps its path relative to posts/, so the
+    notebook finds it where it looked; one that is not the blog's own file fails the post.
     """
     import copy
     import json
@@ -473,11 +470,12 @@ def _downloads(post: posts.Post, cleaned: Notebook, root: Path) -> dict[str, byt
     files = {notebook_download(post.file_slug): nbformat.writes(notebook).encode("utf-8")}
     posts_dir = Layout(root).sources.resolve()
     for name in post.front_matter.inputs:
-        path = (posts_dir / name).resolve()
-        if not path.is_file():
-            continue
-        rel = path.relative_to(posts_dir).as_posix() if path.is_relative_to(posts_dir) else path.name
-        files[rel] = path.read_bytes()
+        try:
+            # The one check of what may be published (nbpress.layout.owned_file).
+            path, data = read_owned(posts_dir, name, "declared input")
+            files[path.relative_to(posts_dir).as_posix()] = data
+        except NbpressError as err:
+            raise err.at(post.rel_path) from None
     return files
 
 
