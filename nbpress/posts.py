@@ -16,6 +16,7 @@ from .cells import options_to_tags
 from .errors import NbpressError, SourceError
 from .fastpages import convert_callouts, is_front_matter_cell, parse_front_matter_cell, split_dated_name
 from .formats import TEXT_SUFFIXES, is_text_post, read_text_notebook
+from .layout import NAME_MAX, SLUG_MAX
 from .notebook import Notebook
 
 SOURCE_SUFFIXES = (".ipynb", *TEXT_SUFFIXES)
@@ -158,7 +159,27 @@ def slug_for(path: Path) -> str:
             f"{path.name!r}: the file name is not a safe post name "
             "(use letters, digits, '.', '_' and '-' only, starting with a letter or digit)."
         )
+    problem = slug_too_long(slug)
+    if problem:
+        where = path.parent.name + "/" + path.name
+        raise SourceError(f"the file name is too long: {problem}; rename the file.", path=where)
     return slug
+
+
+def slug_too_long(slug: str) -> str | None:
+    """Return why `slug` is too long to name a post's files and page, or None if it is not.
+
+    Checked when a post is read, so a name the file system refuses fails the post before
+    anything is executed or written (not as a failed write that reads like a full disk).
+    """
+    size = len(slug.encode("utf-8"))
+    if size <= SLUG_MAX:
+        return None
+    return (
+        f"nbpress names the post's files after it (.nbpress-writing-<name>.json is the longest) and "
+        f"a file system allows {NAME_MAX} bytes in a name, so the name without date or suffix may "
+        f"have at most {SLUG_MAX} characters ({size} here)"
+    )
 
 
 def read_post(path: Path, root: Path) -> Post:
@@ -402,6 +423,8 @@ def validate_front_matter(data: dict[str, object], where: str) -> FrontMatter:
     url_slug = data.get("slug")
     if url_slug is not None and (not isinstance(url_slug, str) or not safe_slug(url_slug)):
         problems.append(f"slug {url_slug!r} is not a safe URL part (letters, digits, '.', '_' and '-' only)")
+    elif isinstance(url_slug, str) and slug_too_long(url_slug):
+        problems.append(f"slug is too long: {slug_too_long(url_slug)}")
     raw_html = data.get("raw_html", False)
     if not isinstance(raw_html, bool):
         problems.append("raw_html must be true or false")

@@ -12,6 +12,7 @@ behind, so a build killed half-way hands them to the next one instead of to nobo
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import json
 import os
@@ -49,6 +50,24 @@ def _stage(path: Path, data: bytes) -> Path | None:
         Path(tmp).unlink(missing_ok=True)
         raise
     return Path(tmp)
+
+
+def _problem(err: OSError) -> str:
+    """Return what an OSError of writing a file means, in words (ENAMETOOLONG is not a full disk)."""
+    if err.errno == errno.ENAMETOOLONG:
+        return "a file name is too long for the file system"
+    return str(err.strerror or err)
+
+
+def _advice(err: OSError) -> str:
+    """Return what to do about an OSError of writing a file."""
+    if err.errno == errno.ENAMETOOLONG:
+        return "Shorten the post's file name (or its slug:), then build again."
+    if err.errno in (errno.ENOSPC, errno.EDQUOT):
+        return "Free some space, then build again."
+    if err.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return "Fix the folder's permissions, then build again."
+    return "Free some space or fix the folder's permissions, then build again."
 
 
 def atomic_write(path: Path, data: bytes) -> bool:
@@ -169,6 +188,30 @@ class Site:
                     f"the output folder {out.relative_to(self.root)} leads outside {home}/ "
                     "(a symbolic link?); make it a plain folder."
                 )
+        self.check_links()
+
+    def check_links(self) -> None:
+        """Raise ConfigError if site_src/ or assets/ hold a symbolic link nbpress did not make.
+
+        MkDocs copies what a link points at into the site (a secret, a folder of the
+        machine), and nbpress makes no link: the one allowed is the committed site_src/assets,
+        and only while it leads to assets/.
+        """
+        allowed = self.layout.assets_link
+        for top in self.layout.published:
+            for folder, dirs, files in os.walk(top):  # a link to a folder is listed, never entered
+                for name in sorted([*dirs, *files]):
+                    path = Path(folder) / name
+                    if not path.is_symlink():
+                        continue
+                    if path == allowed and path.resolve() == (self.root / "assets").resolve():
+                        continue
+                    raise ConfigError(
+                        "is a symbolic link, and the site would publish whatever it points at; nbpress "
+                        "makes no link in site_src/ or assets/ (only site_src/assets, leading to "
+                        "assets/): remove it, or put a copy of the file there.",
+                        path=path.relative_to(self.root).as_posix(),
+                    )
 
     def recover(self) -> list[Path]:
         """Finish what a killed build left: delete its temporary files and settle its journals.
@@ -267,16 +310,23 @@ class Site:
         """Return the figure names of `slug` that nbpress wrote: its record's and its journal's."""
         return {*record_names(record, "figures"), *record_names(self._journal(slug), "figures")}
 
-    def publish(self, post: RenderedPost) -> bool:
-        """Write one post: journal, figures, Markdown, stale figures removed, journal removed.
+    def publish(self, post: RenderedPost, downloads: dict[str, bytes] | None = None) -> bool:
+        """Write one post: journal, downloads, figures, Markdown, stale files removed, journal removed.
 
-        Returns True if any file changed.
+        `downloads` ({name: bytes}) is what a reader downloads (its executed notebook, its
+        declared inputs), written to assets/notebooks/<slug>/<name> (a folder that is
+        nbpress's own). Every file is staged whole before any is put in place: a post that
+        cannot be written (a full disk, a name too long) publishes nothing new. Returns True
+        if any file changed.
         """
         md_path = self.markdown_path(post.file_slug)
         fig_dir = self.figure_dir(post.file_slug)
         old = self.record(post.file_slug)
         ours = self._owned_figures(post.file_slug, old)
         self._check_owned(post, md_path, fig_dir, old, ours)
+        downloads = downloads or {}
+        new_downloads = [(self.download_path(post.file_slug, n), d) for n, d in sorted(downloads.items())]
+        stale_downloads = set(record_names(old, "downloads")) - set(downloads)
         journal = self._journal_path(post.file_slug)
         markdown = seal(post.markdown).encode("utf-8")
         rel_md = md_path.relative_to(self.root)
@@ -287,10 +337,16 @@ class Site:
             atomic_write(journal, json.dumps(entry).encode("utf-8"))
             if post.figures:
                 fig_dir.mkdir(parents=True, exist_ok=True)
+            for target, _ in new_downloads:
+                target.parent.mkdir(parents=True, exist_ok=True)
             # Every new file is written in full before any is put in place: a full disk or a
-            # bad folder then leaves the old version whole (its Markdown, its figures), never
-            # an old Markdown showing some new pictures under the same names.
-            targets = [*((self._inside(fig_dir, n), d) for n, d in post.figures.items()), (md_path, markdown)]
+            # bad folder then leaves the old version whole (its Markdown, its figures, its
+            # downloads), never an old Markdown showing some new pictures under the same names.
+            targets = [
+                *new_downloads,
+                *((self._inside(fig_dir, n), d) for n, d in post.figures.items()),
+                (md_path, markdown),
+            ]
             for target, data in targets:
                 tmp = _stage(target, data)
                 if tmp is not None:
@@ -300,12 +356,15 @@ class Site:
                 tmp.unlink(missing_ok=True)
             with contextlib.suppress(OSError):
                 journal.unlink(missing_ok=True)  # nothing was put in place
+            for target, _ in new_downloads:  # the folders made for them, if they stayed empty
+                with contextlib.suppress(OSError):
+                    self._prune_download_folders(post.file_slug, target)
             raise WriteError(
-                f"{rel_md.as_posix()} could not be written ({err.strerror or err}); the last version "
-                "stays published. Free some space or fix the folder's permissions, then build again."
+                f"{rel_md.as_posix()} could not be written ({_problem(err)}); the last version "
+                f"stays published. {_advice(err)}"
             ) from None
         try:
-            # Renames only from here: figures land before the Markdown that links them.
+            # Renames only from here: downloads and figures land before the Markdown linking them.
             for tmp, target in staged:
                 os.replace(tmp, target)
             changed = bool(staged)
@@ -318,9 +377,11 @@ class Site:
             for tmp, _ in staged:
                 tmp.unlink(missing_ok=True)
             raise WriteError(
-                f"{rel_md.as_posix()} could not be written ({err.strerror or err}); "
-                "free some space or fix the folder's permissions, then build again."
+                f"{rel_md.as_posix()} could not be written ({_problem(err)}); {_advice(err)}"
             ) from None
+        if stale_downloads:
+            self.remove_downloads(post.file_slug, stale_downloads)
+            changed = True
         return changed
 
     def _check_owned(
@@ -359,40 +420,6 @@ class Site:
             raise WriteError(f"{name!r} would be written outside assets/notebooks/{slug}/; rename the file.")
         return path
 
-    def check_publishable(self, post: RenderedPost) -> None:
-        """Raise WriteError if `publish(post)` would overwrite a file nbpress did not create.
-
-        Called before the post's downloads are written, so a refused post writes nothing.
-        """
-        old = self.record(post.file_slug)
-        ours = self._owned_figures(post.file_slug, old)
-        self._check_owned(
-            post, self.markdown_path(post.file_slug), self.figure_dir(post.file_slug), old, ours
-        )
-
-    def publish_downloads(self, slug: str, files: dict[str, bytes]) -> set[str]:
-        """Write what a reader downloads for `slug` (its executed notebook, its declared inputs).
-
-        Each file goes to assets/notebooks/<slug>/<name> (a folder that is nbpress's own),
-        replaced atomically, before the Markdown that links it. Returns the names the
-        published post records as downloads that the new version no longer has:
-        `remove_downloads` deletes them once the new Markdown is in place.
-        """
-        old = set(record_names(self.record(slug), "downloads"))
-        for name, data in sorted(files.items()):
-            path = self.download_path(slug, name)
-            try:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                atomic_write(path, data)
-            except OSError as err:
-                # Each file is replaced whole or not at all, and the Markdown is not touched yet.
-                raise WriteError(
-                    f"{self.markdown_rel(slug)} could not be written "
-                    f"({err.strerror or err}: {path.relative_to(self.root).as_posix()}); the last version "
-                    "stays published. Free some space or fix the folder's permissions, then build again."
-                ) from None
-        return old - set(files)
-
     def remove_downloads(self, slug: str, names: set[str]) -> None:
         """Delete recorded downloads of `slug` (and the folders they leave empty)."""
         for name in sorted(names):
@@ -402,13 +429,18 @@ class Site:
                 continue
             with contextlib.suppress(NotADirectoryError, IsADirectoryError):
                 path.unlink(missing_ok=True)
-            folder = self._inside(self.downloads_root, slug)
-            parent = path.parent
-            while parent != folder and parent.is_relative_to(folder):
-                self._remove_if_empty(parent)
-                parent = parent.parent
+            self._prune_download_folders(slug, path)
         with contextlib.suppress(WriteError):
             self._remove_if_empty(self._inside(self.downloads_root, slug))
+
+    def _prune_download_folders(self, slug: str, path: Path) -> None:
+        """Remove the folders between the download `path` and assets/notebooks/<slug>/ that are empty."""
+        folder = self._inside(self.downloads_root, slug)
+        parent = path.parent
+        while parent != folder and parent.is_relative_to(folder):
+            self._remove_if_empty(parent)
+            parent = parent.parent
+        self._remove_if_empty(folder)
 
     def prune(self, sources: set[str]) -> list[str]:
         """Remove generated posts whose source is gone; return their slugs.

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
+import subprocess
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from tests.helpers import build_cli
+from tests.helpers import build_cli, mkdocs
+from tests.skeleton import copy_skeleton
 
 
 def tree(folder: Path) -> dict[str, bytes]:
@@ -104,16 +109,347 @@ def test_downloads_are_written_recorded_and_pruned_with_their_post(tmp_path: Pat
     (tmp_path / "posts").mkdir()
     site = Site(tmp_path, tmp_path / "posts")
     markdown = "---\ntitle: t\nnbpress:\n  source: posts/p.ipynb\n  downloads: [p.ipynb, data/in.csv]\n---\n"
-    assert site.publish_downloads("p", {"p.ipynb": b"{}", "data/in.csv": b"1"}) == set()
-    site.publish(RenderedPost("p", markdown, {}))
+    site.publish(RenderedPost("p", markdown, {}), {"p.ipynb": b"{}", "data/in.csv": b"1"})
     folder = tmp_path / "assets" / "notebooks" / "p"
     assert (folder / "p.ipynb").read_bytes() == b"{}" and (folder / "data" / "in.csv").read_bytes() == b"1"
     # The next version no longer reads the input: it goes once the new Markdown is in place.
-    assert site.publish_downloads("p", {"p.ipynb": b"{ }"}) == {"data/in.csv"}
-    site.remove_downloads("p", {"data/in.csv"})
+    markdown = markdown.replace("downloads: [p.ipynb, data/in.csv]", "downloads: [p.ipynb]")
+    site.publish(RenderedPost("p", markdown, {}), {"p.ipynb": b"{ }"})
     assert sorted(p.name for p in folder.rglob("*")) == ["p.ipynb"]
     with pytest.raises(WriteError):
-        site.publish_downloads("p", {"../escape.ipynb": b""})
+        site.publish(RenderedPost("p", markdown, {}), {"../escape.ipynb": b""})
     (folder / "mine.csv").write_bytes(b"the author's")
     assert site.prune(set()) == ["p"]
     assert not (folder / "p.ipynb").exists() and (folder / "mine.csv").read_bytes() == b"the author's"
+
+
+# -- Only what the blog owns is published (issue 20, section 3) ------------------------------
+#
+# One blog holds a post per attack: each names a file that is not a regular file of posts/
+# (outside the blog, inside it but outside posts/, in a dot-folder, through a symbolic link, a
+# FIFO, a folder) as a declared input, a linked file, an image (Markdown or HTML) or a
+# bibliography. Each must fail alone with one line naming the post (and cell) and the path, and
+# nothing of what it names may reach site_src/, assets/ or the MkDocs site.
+
+MARK = "NBPRESS-SECRET-7f3a"  # in every file an attack names; never in anything published
+
+
+def _notebook(slug: str, front: str, markdown: list[str], code: list[str]) -> Any:
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_raw_cell
+
+    nb = new_notebook(
+        metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}}
+    )
+    nb.cells.append(new_raw_cell(f"---\ntitle: {slug}\ndate: 2024-01-01\n{front}---"))
+    nb.cells += [new_markdown_cell(m) for m in markdown] + [new_code_cell(c) for c in code]
+    for i, cell in enumerate(nb.cells):
+        cell["id"] = f"cell-{i}"
+    return nbformat.from_dict(nb)
+
+
+# slug -> (front matter, Markdown cells, the error line's text after "error: posts/<slug>.ipynb")
+OWN_ATTACKS: dict[str, tuple[str, list[str], str]] = {
+    "in-absolute": ("inputs: [/etc/passwd]\n", [], ": declared input '/etc/passwd' is an absolute path"),
+    "in-proc": (
+        "inputs: [../../../../proc/self/environ]\n",
+        [],
+        ": declared input '../../../../proc/self/environ' leads outside posts/",
+    ),
+    "in-dotdot": (
+        "inputs: [../../secret.txt]\n",
+        [],
+        ": declared input '../../secret.txt' leads outside posts/",
+    ),
+    "in-symlink-out": ("inputs: [data.csv]\n", [], ": declared input 'data.csv' leads outside posts/"),
+    "in-symlink-dot": (
+        "inputs: [shown.csv]\n",
+        [],
+        ": declared input 'shown.csv' is in a hidden file or folder (.hidden)",
+    ),
+    "in-dot-folder": (
+        "inputs: [.hidden/data.csv]\n",
+        [],
+        ": declared input '.hidden/data.csv' is in a hidden file or folder (.hidden)",
+    ),
+    "in-cache": (
+        "inputs: [../.nbpress-cache/planted.txt]\n",
+        [],
+        ": declared input '../.nbpress-cache/planted.txt' leads to .nbpress-cache/planted.txt, "
+        "outside posts/",
+    ),
+    "in-git": (
+        "inputs: [../.git/config]\n",
+        [],
+        ": declared input '../.git/config' leads to .git/config, outside posts/",
+    ),
+    "in-fifo": ("inputs: [pipe.csv]\n", [], ": declared input 'pipe.csv' is not a regular file"),
+    "in-folder": ("inputs: [sub]\n", [], ": declared input 'sub' is a folder"),
+    "ln-git": (
+        "",
+        ["[cfg](../.git/config)"],
+        ", cell 2: the linked file '../.git/config' leads to .git/config",
+    ),
+    "ln-mkdocs": (
+        "",
+        ["[x](../mkdocs.yml)"],
+        ", cell 2: the linked file '../mkdocs.yml' leads to mkdocs.yml",
+    ),
+    "ln-hook": (
+        "",
+        ["[x](../hooks/reader.py)"],
+        ", cell 2: the linked file '../hooks/reader.py' leads to hooks/",
+    ),
+    "ln-image-git": (
+        "",
+        ["![](../.git/config)"],
+        ", cell 2: the image '../.git/config' leads to .git/config",
+    ),
+    "ln-html-ssh": (
+        "",
+        ['<img src="../../.ssh/id_rsa">'],
+        ", cell 2: the image '../../.ssh/id_rsa' leads outside posts/",
+    ),
+    "ln-html-a": ("", ['<a href="../.git/config">x</a>'], ", cell 2: the linked file '../.git/config' leads"),
+    "ln-reference": (
+        "",
+        ["[cfg][c]\n\n[c]: ../.git/config"],
+        ", cell 2: the linked file '../.git/config' leads to .git/config",
+    ),
+    "ln-cache": (
+        "",
+        ["see [this](../.nbpress-cache/planted.txt)"],
+        ", cell 2: the linked file '../.nbpress-cache/planted.txt' leads to .nbpress-cache/planted.txt",
+    ),
+    "ln-symlink-out": ("", ["[d](data.csv)"], ", cell 2: the linked file 'data.csv' leads outside posts/"),
+    "ln-symlink-dot": (
+        "",
+        ["![d](shown.csv)"],
+        ", cell 2: the image 'shown.csv' is in a hidden file or folder",
+    ),
+    "ln-dot-folder": (
+        "",
+        ["[d](.hidden/data.csv)"],
+        ", cell 2: the linked file '.hidden/data.csv' is in a hidden",
+    ),
+    "ln-quoted": (
+        "",
+        ["[d](%2E%2E/.git/config)"],
+        ", cell 2: the linked file '../.git/config' leads to .git/config",
+    ),
+    "ln-fifo": ("", ["[d](pipe.csv)"], ", cell 2: the linked file 'pipe.csv' is not a regular file"),
+    "bib-git": (
+        "bibliography: ../.git/config\n",
+        ["As shown [@key]."],
+        ": the bibliography '../.git/config' leads to .git/config, outside posts/",
+    ),
+}
+
+
+@dataclass
+class Owned:
+    root: Path
+    site: Path
+    build: subprocess.CompletedProcess[str]
+    mkdocs: subprocess.CompletedProcess[str]
+
+
+@pytest.fixture(scope="module")
+def owned(tmp_path_factory: pytest.TempPathFactory) -> Owned:
+    """Return the blog holding every attack on what is published, built by build.py and MkDocs."""
+    import nbformat
+
+    base = tmp_path_factory.mktemp("owned")
+    root = copy_skeleton(base / "blog")
+    posts = root / "posts"
+    secret = MARK.encode() + b"\n"
+    (base / "secret.txt").write_bytes(secret)
+    (base / ".ssh").mkdir()
+    (base / ".ssh" / "id_rsa").write_bytes(secret)
+    (root / ".git").mkdir()
+    (root / ".git" / "config").write_bytes(b"[remote]\n" + secret)
+    (root / ".nbpress-cache").mkdir()
+    (root / ".nbpress-cache" / "planted.txt").write_bytes(secret)
+    (posts / ".hidden").mkdir()
+    (posts / ".hidden" / "data.csv").write_bytes(secret)
+    (posts / "data.csv").symlink_to(base / "secret.txt")
+    (posts / "shown.csv").symlink_to(posts / ".hidden" / "data.csv")
+    (posts / "sub").mkdir()
+    os.mkfifo(posts / "pipe.csv")
+    # What a post may publish: a regular file of posts/, a link inside posts/, a hard link.
+    (posts / "good.csv").write_text("x,y\n1,2\n")
+    (posts / "alias.csv").symlink_to("good.csv")
+    (base / "hard-source.csv").write_text("hard,linked\n")
+    os.link(base / "hard-source.csv", posts / "hard.csv")
+    for slug, (front, markdown, _) in OWN_ATTACKS.items():
+        nbformat.write(_notebook(slug, front, markdown, []), posts / f"{slug}.ipynb")
+    good = _notebook(
+        "good",
+        "inputs: [good.csv, alias.csv, hard.csv]\n",
+        ["[data](good.csv) and ![alias](alias.csv)"],
+        ["print(open('good.csv').read())"],
+    )
+    nbformat.write(good, posts / "good.ipynb")
+    proc = build_cli(root, timeout=600)
+    site = mkdocs(root, "build", "--strict")
+    return Owned(root, root / "site", proc, site)
+
+
+def _published_bytes(owned: Owned) -> dict[str, bytes]:
+    """Return {path: bytes} of every published file: site_src/, assets/ and the MkDocs site."""
+    found: dict[str, bytes] = {}
+    for top in ("site_src", "assets", "site"):
+        for folder, _dirs, files in os.walk(owned.root / top, followlinks=True):
+            for name in files:
+                path = Path(folder) / name
+                found[path.relative_to(owned.root).as_posix()] = path.read_bytes()
+    return found
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("slug", sorted(OWN_ATTACKS))
+def test_a_file_the_blog_does_not_own_fails_its_post_in_one_line(owned: Owned, slug: str) -> None:
+    assert owned.build.returncode == 1, owned.build.stderr
+    lines = [
+        line for line in owned.build.stderr.splitlines() if line.startswith(f"error: posts/{slug}.ipynb")
+    ]
+    expected = f"error: posts/{slug}.ipynb{OWN_ATTACKS[slug][2]}"
+    assert len(lines) == 1 and lines[0].startswith(expected), lines
+    assert lines[0].endswith("copy the file into posts/ and name it relative to the notebook.")
+    assert not (owned.root / "site_src" / "posts" / f"{slug}.md").exists()
+    assert not (owned.root / "assets" / "notebooks" / slug).exists()
+    assert not (owned.root / "assets" / "images" / slug).exists()
+    assert not (owned.site / "posts" / slug).exists()
+
+
+@pytest.mark.slow
+def test_nothing_the_blog_does_not_own_is_published(owned: Owned) -> None:
+    assert owned.mkdocs.returncode == 0, owned.mkdocs.stderr
+    files = _published_bytes(owned)
+    assert files, "nothing was published at all"
+    leaked = [path for path, data in files.items() if MARK.encode() in data]
+    assert leaked == []
+    assert not [path for path in files if "environ" in path or "passwd" in path or "id_rsa" in path]
+
+
+@pytest.mark.slow
+def test_files_inside_posts_are_published_through_links_and_hard_links(owned: Owned) -> None:
+    assert "posts/good.ipynb" not in owned.build.stderr
+    downloads = owned.root / "assets" / "notebooks" / "good"
+    assert (downloads / "good.csv").read_text() == "x,y\n1,2\n"
+    assert (downloads / "hard.csv").read_text() == "hard,linked\n"  # a hard link is a file of posts/
+    page = (owned.site / "posts" / "good" / "index.html").read_text(encoding="utf-8")
+    assert "assets/images/good/good.csv" in page
+    assert (owned.site / "assets" / "notebooks" / "good" / "good.csv").is_file()
+
+
+def test_owned_file_resolves_names_inside_posts_only(tmp_path: Path) -> None:
+    from nbpress.errors import NotOwnedError
+    from nbpress.layout import owned_file, read_owned
+
+    posts = tmp_path / "posts"
+    (posts / "data").mkdir(parents=True)
+    (posts / "data" / "a.csv").write_text("a")
+    (posts / "link.csv").symlink_to("data/a.csv")
+    (tmp_path / "outside.csv").write_text("no")
+    assert owned_file(posts, "data/a.csv", "input") == (posts / "data" / "a.csv").resolve()
+    assert owned_file(posts, "./data/../data/a.csv", "input") == (posts / "data" / "a.csv").resolve()
+    assert read_owned(posts, "link.csv", "input")[1] == b"a"
+    for bad in [
+        "",
+        "/etc/hostname",
+        "~/x",
+        "../outside.csv",
+        "data",
+        "missing.csv",
+        "data/.x/../a.csv",
+        "a\x00b",
+    ]:
+        with pytest.raises(NotOwnedError) as err:
+            owned_file(posts, bad, "input")
+        assert "\n" not in str(err.value)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "where", ["assets/notebooks/evil", "assets/images/evil.png", "site_src/posts/evil.md"]
+)
+def test_a_symbolic_link_in_the_published_tree_is_refused(
+    blog: Path, add_post: Callable[..., Path], tmp_path: Path, where: str
+) -> None:
+    add_post("post", "print(1)")
+    secret = tmp_path / "secret"
+    secret.mkdir()
+    (secret / "key.txt").write_text(MARK)
+    link = blog / where
+    link.parent.mkdir(parents=True, exist_ok=True)
+    link.symlink_to(secret if where.endswith("evil") else secret / "key.txt")
+    result = build_cli(blog)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        f"error: {where}: is a symbolic link, and the site would publish whatever it points at; nbpress "
+        "makes no link in site_src/ or assets/ (only site_src/assets, leading to assets/): remove it, "
+        "or put a copy of the file there."
+    ]
+    assert not (blog / "site_src" / "posts" / "post.md").exists()
+    # A site built without build.py leaves it out too (hooks/ownership.py): a warning, so --strict fails.
+    proc = mkdocs(blog, "build", "--strict")
+    assert proc.returncode == 1
+    assert "is reached through the symbolic link" in proc.stderr
+    proc = mkdocs(blog, "build")
+    assert proc.returncode == 0, proc.stderr
+    assert not [p for p in (blog / "site").rglob("*") if p.is_file() and MARK.encode() in p.read_bytes()]
+
+
+@pytest.mark.slow
+def test_a_file_name_too_long_fails_up_front_and_publishes_nothing(
+    blog: Path, add_post: Callable[..., Path]
+) -> None:
+    from nbpress.layout import SLUG_MAX
+
+    (blog / "posts" / "data.csv").write_text("1\n")
+    slug = "p" * (SLUG_MAX + 1)
+    add_post(slug, "print(1)", front="inputs: [data.csv]\n")
+    add_post("fine", "print(1)")
+    result = build_cli(blog)
+    assert result.returncode == 1
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
+    assert errors == [
+        f"error: posts/{slug}.ipynb: the file name is too long: nbpress names the post's files after it "
+        f"(.nbpress-writing-<name>.json is the longest) and a file system allows 255 bytes in a name, so "
+        f"the name without date or suffix may have at most {SLUG_MAX} characters ({SLUG_MAX + 1} here); "
+        "rename the file."
+    ]
+    assert "space" not in result.stderr
+    assert sorted(p.name for p in (blog / "assets" / "notebooks").iterdir()) == ["fine"]
+    assert sorted(p.name for p in (blog / "site_src" / "posts").iterdir()) == ["fine.md"]
+    # The longest name that fits builds.
+    (blog / "posts" / f"{slug}.ipynb").rename(blog / "posts" / f"{slug[:-1]}.ipynb")
+    assert build_cli(blog).returncode == 0
+    assert (blog / "assets" / "notebooks" / slug[:-1] / f"{slug[:-1]}.ipynb").is_file()
+
+
+@pytest.mark.slow
+def test_a_post_that_cannot_be_written_publishes_no_new_download(
+    blog: Path, add_post: Callable[..., Path]
+) -> None:
+    data = blog / "posts" / "data.csv"
+    data.write_text("old\n")
+    add_post(
+        "post", "import matplotlib.pyplot as plt; plt.plot([1]); plt.show()", front="inputs: [data.csv]\n"
+    )
+    assert build_cli(blog).returncode == 0
+    download = blog / "assets" / "notebooks" / "post" / "data.csv"
+    notebook = blog / "assets" / "notebooks" / "post" / "post.ipynb"
+    before = notebook.read_bytes()
+    assert download.read_text() == "old\n"
+    # Its recorded figure is now a folder: writing the new version fails half-way.
+    figure = blog / "assets" / "images" / "post" / "output_1_0.png"
+    figure.unlink()
+    figure.mkdir()
+    data.write_text("new\n")
+    result = build_cli(blog)
+    assert result.returncode == 1
+    assert "error: posts/post.ipynb: site_src/posts/post.md could not be written" in result.stderr
+    assert download.read_text() == "old\n" and notebook.read_bytes() == before
+    assert not [p for p in (blog / "assets").rglob(".nbpress-tmp-*")]
