@@ -185,6 +185,7 @@ OWN_ATTACKS: dict[str, tuple[str, list[str], str]] = {
     ),
     "in-fifo": ("inputs: [pipe.csv]\n", [], ": declared input 'pipe.csv' is not a regular file"),
     "in-folder": ("inputs: [sub]\n", [], ": declared input 'sub' is a folder"),
+    "in-device": ("inputs: [null.csv]\n", [], ": declared input 'null.csv' leads outside posts/"),
     "ln-git": (
         "",
         ["[cfg](../.git/config)"],
@@ -238,6 +239,26 @@ OWN_ATTACKS: dict[str, tuple[str, list[str], str]] = {
         ", cell 2: the linked file '../.git/config' leads to .git/config",
     ),
     "ln-fifo": ("", ["[d](pipe.csv)"], ", cell 2: the linked file 'pipe.csv' is not a regular file"),
+    "ln-myst-figure": (
+        "",
+        ["```{figure} ../.git/config\n:name: fig-x\nA caption.\n```"],
+        ", cell 2: the image '../.git/config' leads to .git/config",
+    ),
+    "ln-titled": (
+        "",
+        ['![a](../.git/config "t")'],
+        ", cell 2: the image '../.git/config' leads to .git/config",
+    ),
+    "ln-md-in-html": (
+        "",
+        ['<div markdown="1">\n\n![a](../../.ssh/id_rsa)\n\n</div>'],
+        ", cell 2: the image '../../.ssh/id_rsa' leads outside posts/",
+    ),
+    "ln-device": (
+        "",
+        ["[d](../../../../dev/zero)"],
+        ", cell 2: the linked file '../../../../dev/zero' leads outside",
+    ),
     "bib-git": (
         "bibliography: ../.git/config\n",
         ["As shown [@key]."],
@@ -275,6 +296,7 @@ def owned(tmp_path_factory: pytest.TempPathFactory) -> Owned:
     (posts / "data.csv").symlink_to(base / "secret.txt")
     (posts / "shown.csv").symlink_to(posts / ".hidden" / "data.csv")
     (posts / "sub").mkdir()
+    (posts / "null.csv").symlink_to("/dev/null")
     os.mkfifo(posts / "pipe.csv")
     # What a post may publish: a regular file of posts/, a link inside posts/, a hard link.
     (posts / "good.csv").write_text("x,y\n1,2\n")
