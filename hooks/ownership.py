@@ -81,6 +81,8 @@ def on_files(files: Any, config: Any) -> Any:
     real_assets = (docs_dir.parent / "assets").resolve()
     seen: dict[Path, bool] = {}
     for file in list(files):
+        if not file.abs_src_path or not Path(file.abs_src_path).is_relative_to(docs_dir):
+            continue  # the theme's own files
         link = _through_link(docs_dir, str(file.src_uri), real_assets, seen)
         if link is not None:
             files.remove(file)
