@@ -216,8 +216,8 @@ class Site:
     def recover(self) -> list[Path]:
         """Finish what a killed build left: delete its temporary files and settle its journals.
 
-        A journal's figures that the published Markdown does not record are removed (that
-        Markdown is old or new, whole either way; its own figures all exist). Returns the
+        A journal's figures and downloads that the published Markdown does not record are
+        removed (that Markdown is old or new, whole either way; its own files all exist). Returns the
         files deleted. Only names carrying nbpress's prefixes are touched, and only by the
         holder of the blog's build lock (nbpress.lock): never a running build's files.
         """
@@ -228,20 +228,32 @@ class Site:
                 "recover() needs the build lock; call it inside nbpress.lock.build_lock.",
                 path=self.layout.rel(self.layout.lock),
             )
-        found = [*self.posts_dir.glob(TMP_PREFIX + "*"), *self.images_dir.glob("*/" + TMP_PREFIX + "*")]
+        found = [
+            *self.posts_dir.glob(TMP_PREFIX + "*"),
+            *self.images_dir.glob("*/" + TMP_PREFIX + "*"),
+            *self.downloads_root.glob("*/**/" + TMP_PREFIX + "*"),
+        ]
         for path in found:
-            path.unlink(missing_ok=True)
+            if not path.is_symlink() and path.is_file():
+                path.unlink(missing_ok=True)
         for journal in sorted(self.posts_dir.glob(JOURNAL_PREFIX + "*.json")):
             slug = journal.name[len(JOURNAL_PREFIX) : -len(".json")]
             try:
                 fig_dir = self.figure_dir(slug)
-                keep = set(record_names(self.record(slug), "figures"))
+                record = self.record(slug)
             except WriteError:
                 continue
+            keep = set(record_names(record, "figures"))
             for name in sorted(self._owned_figures(slug, None) - keep):
                 self._remove(fig_dir, name)
                 found.append(fig_dir / name)
             self._remove_if_empty(fig_dir)
+            # Downloads a killed publish put in place that the published Markdown does not list.
+            extra = set(record_names(self._journal(slug), "downloads")) - set(
+                record_names(record, "downloads")
+            )
+            self.remove_downloads(slug, extra)
+            found += [self.downloads_root / slug / name for name in sorted(extra)]
             journal.unlink()
             found.append(journal)
         return found
@@ -333,7 +345,11 @@ class Site:
         staged: list[tuple[Path, Path]] = []
         try:
             md_path.parent.mkdir(parents=True, exist_ok=True)
-            entry = {"figures": sorted(ours | set(post.figures))}
+            # Everything this publish may leave behind if killed: the next build's recover() settles it.
+            entry = {
+                "figures": sorted(ours | set(post.figures)),
+                "downloads": sorted(set(downloads) - set(record_names(old, "downloads"))),
+            }
             atomic_write(journal, json.dumps(entry).encode("utf-8"))
             if post.figures:
                 fig_dir.mkdir(parents=True, exist_ok=True)

@@ -484,3 +484,24 @@ def test_a_post_that_cannot_be_written_publishes_no_new_download(
     assert "error: posts/post.ipynb: site_src/posts/post.md could not be written" in result.stderr
     assert download.read_text() == "old\n" and notebook.read_bytes() == before
     assert not [p for p in (blog / "assets").rglob(".nbpress-tmp-*")]
+
+
+@pytest.mark.slow
+def test_a_killed_publish_leaves_no_download_the_post_does_not_list(
+    blog: Path, add_post: Callable[..., Path]
+) -> None:
+    (blog / "posts" / "data.csv").write_text("1\n")
+    add_post("post", "print(1)", front="inputs: [data.csv]\n")
+    assert build_cli(blog).returncode == 0
+    folder = blog / "assets" / "notebooks" / "post"
+    # What a publish killed after its renames, before its Markdown, leaves: a new download, a
+    # temporary file, and the journal naming the download.
+    (folder / "sub").mkdir()
+    (folder / "sub" / "new.csv").write_text("2\n")
+    (folder / "sub" / ".nbpress-tmp-x").write_text("half")
+    journal = blog / "site_src" / "posts" / ".nbpress-writing-post.json"
+    journal.write_text(json.dumps({"figures": [], "downloads": ["sub/new.csv", "data.csv"]}))
+    result = build_cli(blog)
+    assert result.returncode == 0, result.stderr
+    assert sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*")) == ["data.csv", "post.ipynb"]
+    assert not journal.exists()
