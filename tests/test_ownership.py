@@ -505,3 +505,34 @@ def test_a_killed_publish_leaves_no_download_the_post_does_not_list(
     assert result.returncode == 0, result.stderr
     assert sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*")) == ["data.csv", "post.ipynb"]
     assert not journal.exists()
+
+
+def test_a_name_too_long_for_the_file_system_is_named_so_and_publishes_nothing(tmp_path: Path) -> None:
+    from nbpress.errors import WriteError
+    from nbpress.render import RenderedPost
+    from nbpress.write import Site
+
+    (tmp_path / "posts").mkdir()
+    site = Site(tmp_path, tmp_path / "posts")
+    markdown = "---\ntitle: t\nnbpress:\n  source: posts/p.ipynb\n---\n"
+    # A figure name past the file system's limit (a link's file name can be that long).
+    post = RenderedPost("p", markdown, {"f" * 300 + ".png": b"png"})
+    with pytest.raises(WriteError) as err:
+        site.publish(post, {"p.ipynb": b"{}", "data/in.csv": b"1"})
+    assert str(err.value) == (
+        "site_src/posts/p.md could not be written (a file name is too long for the file system); the last "
+        "version stays published. Shorten the post's file name (or its slug:), then build again."
+    )
+    leftovers = [p for p in tmp_path.rglob("*") if p.is_file()]
+    assert leftovers == [] and not (tmp_path / "assets" / "notebooks" / "p").exists()
+
+
+def test_a_url_slug_too_long_is_refused_when_the_post_is_read() -> None:
+    from nbpress.errors import SourceError
+    from nbpress.layout import SLUG_MAX
+    from nbpress.posts import validate_front_matter
+
+    data: dict[str, object] = {"title": "t", "date": "2024-01-01", "slug": "s" * (SLUG_MAX + 1)}
+    with pytest.raises(SourceError, match="slug is too long: nbpress names the post's files after it"):
+        validate_front_matter(data, "posts/p.ipynb")
+    validate_front_matter({**data, "slug": "s" * SLUG_MAX}, "posts/p.ipynb")
