@@ -1,51 +1,31 @@
 """MkDocs hook: only files the blog owns, and nothing of a draft, reach `mkdocs build`'s site.
 
-- A draft post (`draft: true`) keeps its figures (assets/images/<post>/) and downloads
-  (assets/notebooks/<post>/) out of the built site, as the blog plugin keeps its page out:
-  they are marked as MkDocs drafts (InclusionLevel.DRAFT), which `mkdocs build` leaves out
-  and `mkdocs serve` still serves, like the draft's page (`draft_on_serve`). When the blog
-  plugin is told to publish drafts (its `draft: true`), nothing is held back.
+- A draft post's figures (assets/images/<post>/.draft-*) and downloads
+  (assets/notebooks/<post>/.draft/) are dot-files, which MkDocs (and Zensical) leave out of
+  a site, as the blog plugin leaves out the draft's page (nbpress/layout.py: DRAFT_FIGURE,
+  DRAFT_DOWNLOADS). When the blog plugin shows drafts (`mkdocs serve` with
+  `draft_on_serve`, or its `draft: true`), this hook lets them in beside the page.
 - A file reached through a symbolic link (other than site_src/assets, the committed link to
   assets/) is left out with a warning (an error under --strict): MkDocs would copy whatever
   the link points at. `build.py` refuses such links before it builds (nbpress.write.Site);
   this keeps them out of a site built without it.
-
-The folders are nbpress's (nbpress/layout.py: IMAGES, DOWNLOADS, a folder per post named by
-the post's file name); the hook reads only the posts' own front matter.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from pathlib import Path
 from typing import Any
 
 from mkdocs.plugins import event_priority
 from mkdocs.structure.files import InclusionLevel
-from mkdocs.utils.meta import get_data
 
 log = logging.getLogger("mkdocs.hooks.ownership")
 
-POSTS = "posts"  # the blog's post folder in site_src/ (the blog plugin's post_dir, blog_dir ".")
-# A post's files in the site, relative to site_src/ (through site_src/assets -> ../assets).
-POST_FOLDERS = ("assets/images", "assets/notebooks")
+# A draft's files in the site, relative to site_src/ (through site_src/assets -> ../assets).
+DRAFT_FILES = re.compile(r"assets/images/[^/]+/\.draft-[^/]+|assets/notebooks/[^/]+/\.draft/.+")
 ASSETS_LINK = "assets"  # site_src/assets: the one symbolic link the site may hold
-
-
-def _draft_slugs(docs_dir: Path, files: Any) -> set[str]:
-    """Return the file names (without .md) of the posts whose front matter says draft: true."""
-    slugs: set[str] = set()
-    for file in files.documentation_pages():
-        uri = str(file.src_uri)
-        if not uri.startswith(POSTS + "/") or uri.count("/") != 1:
-            continue
-        try:
-            _, meta = get_data((docs_dir / uri).read_text(encoding="utf-8-sig"))
-        except (OSError, UnicodeDecodeError):
-            continue
-        if meta.get("draft") is True:
-            slugs.add(uri[len(POSTS) + 1 : -len(".md")])
-    return slugs
 
 
 def _publishes_drafts(config: Any) -> bool:
@@ -76,7 +56,7 @@ def _through_link(docs_dir: Path, uri: str, real_assets: Path, seen: dict[Path, 
 
 @event_priority(100)  # before the blog plugin (-50) reads the posts: a linked post is never read
 def on_files(files: Any, config: Any) -> Any:
-    """Leave out files reached through a symbolic link; mark a draft's figures and downloads as drafts."""
+    """Leave out files reached through a symbolic link; let a draft's files in when drafts are shown."""
     docs_dir = Path(config["docs_dir"])
     real_assets = (docs_dir.parent / "assets").resolve()
     seen: dict[Path, bool] = {}
@@ -93,12 +73,7 @@ def on_files(files: Any, config: Any) -> Any:
                 link,
             )
     if _publishes_drafts(config):
-        return files
-    drafts = _draft_slugs(docs_dir, files)
-    if not drafts:
-        return files
-    prefixes = tuple(f"{folder}/{slug}/" for folder in POST_FOLDERS for slug in sorted(drafts))
-    for file in files:
-        if str(file.src_uri).startswith(prefixes):
-            file.inclusion = InclusionLevel.DRAFT
+        for file in files:
+            if DRAFT_FILES.fullmatch(str(file.src_uri)):
+                file.inclusion = InclusionLevel.INCLUDED
     return files

@@ -106,14 +106,30 @@ def markdown_name(file_slug: str) -> str:
     return f"{GENERATED}/{file_slug}.md"
 
 
-def figure_url(file_slug: str) -> str:
-    """Return the site URL of a post's figures folder, as the Markdown links them."""
-    return f"/{IMAGES}/{file_slug}/"
+# Nothing of a draft may reach a built site: its figures and downloads carry a dot (files
+# .draft-<name> in its figures folder, a .draft/ folder among its downloads), and MkDocs and
+# Zensical leave dot-files out of a build; hooks/ownership.py lets `mkdocs serve` show them
+# beside the draft's page. A post that stops being a draft publishes them without the dot.
+DRAFT_FIGURE = ".draft-"
+DRAFT_DOWNLOADS = ".draft"
 
 
-def notebook_download(file_slug: str) -> str:
+def figure_url(file_slug: str, draft: bool = False) -> str:
+    """Return what the Markdown puts before a figure's name to link it: its folder's site URL.
+
+    For a draft, the figure names' prefix follows the folder (`.../<slug>/.draft-`).
+    """
+    return f"/{IMAGES}/{file_slug}/" + (DRAFT_FIGURE if draft else "")
+
+
+def download_name(name: str, draft: bool = False) -> str:
+    """Return the name of the download `name` (a path) in its post's assets/notebooks/ folder."""
+    return f"{DRAFT_DOWNLOADS}/{name}" if draft else name
+
+
+def notebook_download(file_slug: str, draft: bool = False) -> str:
     """Return the name of a post's executed-notebook download in its assets/notebooks/ folder."""
-    return f"{file_slug}.ipynb"
+    return download_name(f"{file_slug}.ipynb", draft)
 
 
 def log_link(file_slug: str) -> str:

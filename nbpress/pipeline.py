@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 from . import cache, posts, provenance
 from .authors import keys_by_name, read_authors
 from .errors import ConfigError, NbpressError, SourceError, WriteError
-from .layout import Layout, figure_url, markdown_name, notebook_download, read_owned
+from .layout import Layout, download_name, figure_url, markdown_name, notebook_download, read_owned
 from .notebook import CachedOutputs, Notebook
 from .plan import Action, Decision, context, decide, published_key
 from .write import Site, record_names
@@ -363,13 +363,15 @@ def _published_outputs(site: Site, file_slug: str) -> CachedOutputs | None:
     """
     import nbformat
 
-    try:
-        path = site.download_path(file_slug, notebook_download(file_slug))
-        # nbformat joins the lines a file keeps as lists back into strings, as a kernel gives them.
-        outputs = cache.outputs_by_cell(nbformat.reads(path.read_text(encoding="utf-8"), as_version=4))
-    except (OSError, ValueError, KeyError, TypeError, AttributeError, WriteError):  # not a notebook
-        return None
-    return None if cache.outputs_problem(outputs) else outputs
+    for draft in (False, True):  # the post may have been published as a draft
+        try:
+            path = site.download_path(file_slug, notebook_download(file_slug, draft))
+            # nbformat joins the lines a file keeps as lists back into strings, as a kernel gives them.
+            outputs = cache.outputs_by_cell(nbformat.reads(path.read_text(encoding="utf-8"), as_version=4))
+        except (OSError, ValueError, KeyError, TypeError, AttributeError, WriteError):  # not a notebook
+            continue
+        return None if cache.outputs_problem(outputs) else outputs
+    return None
 
 
 def used_cache_keys(root: Path) -> set[str]:
@@ -432,7 +434,7 @@ def _publish(plan: _Work, site: Site, root: Path, authors: dict[str, str]) -> li
         post,
         executed,
         front_matter,
-        figure_url(post.file_slug),
+        figure_url(post.file_slug, post.front_matter.draft),
         plan.provenance,
         post.warnings,
         roots=(root,),
@@ -467,13 +469,14 @@ def _downloads(post: posts.Post, cleaned: Notebook, root: Path) -> dict[str, byt
             for output in cell.outputs:
                 if "execution_count" in output:
                     output["execution_count"] = None
-    files = {notebook_download(post.file_slug): nbformat.writes(notebook).encode("utf-8")}
+    draft = post.front_matter.draft
+    files = {notebook_download(post.file_slug, draft): nbformat.writes(notebook).encode("utf-8")}
     posts_dir = Layout(root).sources.resolve()
     for name in post.front_matter.inputs:
         try:
             # The one check of what may be published (nbpress.layout.owned_file).
             path, data = read_owned(posts_dir, name, "declared input")
-            files[path.relative_to(posts_dir).as_posix()] = data
+            files[download_name(path.relative_to(posts_dir).as_posix(), draft)] = data
         except NbpressError as err:
             raise err.at(post.rel_path) from None
     return files

@@ -144,10 +144,13 @@ def render(
         ) from None
     extracted = {**out_resources.get("outputs", {}), **ctx.files}
     figures = {name: bytes(data) for name, data in sorted(extracted.items())}
+    # Every figure is linked as image_base + its name: what follows the folder's last "/" is
+    # part of each file's name (a draft's ".draft-", nbpress.layout.figure_url).
+    prefix = image_base[image_base.rfind("/") + 1 :]
     front_matter = {**front_matter}
     if isinstance(record := front_matter.get("nbpress"), dict):
         # The record lists the figures so a later build knows which files are its own.
-        record = front_matter["nbpress"] = {**record, "figures": sorted(figures)}
+        record = front_matter["nbpress"] = {**record, "figures": sorted(prefix + n for n in figures)}
         if ctx.libraries:
             # The page loads these chart libraries, and only these (overrides/partials/nbpress-charts.html).
             record["charts"] = ctx.libraries
@@ -157,7 +160,8 @@ def render(
     text = f"---\n{dump_front_matter(front_matter)}---\n\n{_tidy(body)}"
     if provenance:
         text += f"\n{provenance_markdown(provenance)}"
-    return RenderedPost(post.file_slug, text, figures, tuple(warnings))
+    files = {prefix + name: data for name, data in figures.items()}
+    return RenderedPost(post.file_slug, text, files, tuple(warnings))
 
 
 def _tidy(text: str) -> str:

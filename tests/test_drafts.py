@@ -51,8 +51,8 @@ def test_mkdocs_build_leaves_drafts_out(blog: Path, add_post: Callable[..., Path
     assert "secret-draft" not in published and "draft output" not in published
     # Nothing of the draft is in the site: not its page, figures, executed notebook or inputs,
     # though build.py wrote them beside the published post's (mkdocs serve shows them).
-    assert (blog / "assets" / "images" / "secret-draft" / "output_2_0.png").is_file()
-    assert (blog / "assets" / "notebooks" / "secret-draft" / "draft-data.csv").is_file()
+    assert (blog / "assets" / "images" / "secret-draft" / ".draft-output_2_0.png").is_file()
+    assert (blog / "assets" / "notebooks" / "secret-draft" / ".draft" / "draft-data.csv").is_file()
     assert [p for p in (p.relative_to(site).as_posix() for p in site.rglob("*")) if "draft" in p] == []
     assert (site / "assets" / "notebooks" / "public" / "public.ipynb").is_file()
     # hide-input is a collapsible block; the fastpages post builds with its mapped front matter.
@@ -90,17 +90,19 @@ def test_mkdocs_serve_shows_drafts(blog: Path, add_post: Callable[..., Path]) ->
                 time.sleep(0.5)
         if page:
             assets = f"http://127.0.0.1:{port}{base}/assets"
-            with urllib.request.urlopen(f"{assets}/images/secret-draft/output_2_0.png", timeout=30) as r:
+            with urllib.request.urlopen(
+                f"{assets}/images/secret-draft/.draft-output_2_0.png", timeout=30
+            ) as r:
                 figure = r.read()
             with urllib.request.urlopen(
-                f"{assets}/notebooks/secret-draft/secret-draft.ipynb", timeout=30
+                f"{assets}/notebooks/secret-draft/.draft/secret-draft.ipynb", timeout=30
             ) as r:
                 download = r.read()
     finally:
         proc.terminate()
         _, err = proc.communicate(timeout=60)
     assert "draft output" in page, err
-    assert "../../assets/images/secret-draft/output_2_0.png" in page, err
+    assert "../../assets/images/secret-draft/.draft-output_2_0.png" in page, err
     assert figure.startswith(b"\x89PNG") and download.startswith(b"{"), err
 
 
@@ -108,16 +110,68 @@ def test_publishing_drafts_keeps_their_files(
     blog: Path, add_post: Callable[..., Path], tmp_path: Path
 ) -> None:
     """With the blog plugin's draft: true (publish drafts), hooks/ownership.py holds nothing back."""
-    figure = blog / "assets" / "images" / "d" / "f.png"
+    figure = blog / "assets" / "images" / "d" / ".draft-f.png"
     figure.parent.mkdir(parents=True)
     figure.write_bytes(b"png")
     post = blog / "site_src" / "posts" / "d.md"
     post.parent.mkdir(parents=True)
-    post.write_text("---\ntitle: D\ndate: 2024-01-01\ndraft: true\n---\n\n![f](../assets/images/d/f.png)\n")
+    post.write_text(
+        "---\ntitle: D\ndate: 2024-01-01\ndraft: true\n---\n\n![f](../assets/images/d/.draft-f.png)\n"
+    )
     config = blog / "mkdocs.yml"
     config.write_text(config.read_text().replace("      draft: false\n", "      draft: true\n"))
     site = tmp_path / "site"
     proc = mkdocs(blog, "build", "--strict", "--site-dir", str(site))
     assert proc.returncode == 0, proc.stderr
     assert (site / "posts" / "d" / "index.html").is_file()
-    assert (site / "assets" / "images" / "d" / "f.png").read_bytes() == b"png"
+    assert (site / "assets" / "images" / "d" / ".draft-f.png").read_bytes() == b"png"
+
+
+@pytest.mark.slow
+def test_a_draft_published_later_leaves_no_draft_file(blog: Path, add_post: Callable[..., Path]) -> None:
+    from tests.helpers import build_cli
+
+    (blog / "posts" / "data.csv").write_text("1\n")
+    figure = "import matplotlib.pyplot as plt; plt.plot([1, 2]); plt.show()"
+    add_post("p", figure, front="draft: true\ninputs: [data.csv]\n")
+    assert build_cli(blog).returncode == 0
+    images, downloads = blog / "assets" / "images" / "p", blog / "assets" / "notebooks" / "p"
+    assert sorted(f.name for f in images.iterdir()) == [".draft-output_1_0.png"]
+    assert sorted(f.relative_to(downloads).as_posix() for f in downloads.rglob("*")) == [
+        ".draft",
+        ".draft/data.csv",
+        ".draft/p.ipynb",
+    ]
+    add_post("p", figure, front="inputs: [data.csv]\n")
+    result = build_cli(blog)
+    assert result.returncode == 0, result.stderr
+    assert sorted(f.name for f in images.iterdir()) == ["output_1_0.png"]
+    assert sorted(f.relative_to(downloads).as_posix() for f in downloads.rglob("*")) == [
+        "data.csv",
+        "p.ipynb",
+    ]
+    page = (blog / "site_src" / "posts" / "p.md").read_text(encoding="utf-8")
+    assert ".draft" not in page and "](/assets/images/p/output_1_0.png)" in page
+    site = blog / "site"
+    proc = mkdocs(blog, "build", "--strict", "--site-dir", str(site))
+    assert proc.returncode == 0, proc.stderr
+    assert (site / "assets" / "images" / "p" / "output_1_0.png").is_file()
+    assert (site / "assets" / "notebooks" / "p" / "p.ipynb").is_file()
+
+
+@pytest.mark.slow
+def test_zensical_build_leaves_drafts_out(blog: Path, add_post: Callable[..., Path]) -> None:
+    """Zensical runs no MkDocs hook: a draft's files stay out because they are dot-files."""
+    make_blog(blog, add_post)
+    proc = subprocess.run(
+        [sys.executable, "-m", "zensical", "build", "--clean"],
+        cwd=blog,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    site = blog / "site"
+    assert (site / "posts" / "public" / "index.html").is_file()
+    assert (site / "assets" / "notebooks" / "public" / "public.ipynb").is_file()
+    assert [p for p in (p.relative_to(site).as_posix() for p in site.rglob("*")) if "draft" in p] == []
