@@ -10,7 +10,8 @@ One transform step on the Markdown cells of a notebook about to be rendered:
   id Python-Markdown's toc gives that heading (its default `slugify`, which mkdocs.yml keeps);
 - a local file a cell shows or links (`![](img/x.png)`, `<img src="figures/x.png">`,
   `[data](data.csv)`), relative to the notebook, is published beside the post's figures and
-  linked there; a missing one is an error naming the file and the cell;
+  linked there; one that is missing or not the blog's own (nbpress.layout.owned_file: a
+  regular file inside posts/, outside hidden folders) is an error naming the file and the cell;
 - a link to a notebook that is not a post keeps its text, loses its link, and gives a warning.
 
 Raw cells: Markdown and HTML formats are published (HTML sanitized unless the post opts in to
