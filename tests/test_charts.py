@@ -19,7 +19,7 @@ import pytest
 import yaml
 
 from nbpress.charts import LIBRARIES, VENDORED, embed_json
-from tests.helpers import REPO, launch_chromium, mkdocs
+from tests.helpers import REPO, launch_chromium, mkdocs, watch_policy
 from tests.siteserver import serve
 from tests.skeleton import copy_skeleton
 
@@ -273,12 +273,6 @@ def chromium() -> Iterator[Any]:
         yield browser
 
 
-VIOLATIONS = (
-    "document.addEventListener('securitypolicyviolation', e => window.__nbpressViolation("
-    "`${e.effectiveDirective} ${e.blockedURI} ${e.sourceFile}:${e.lineNumber}`))"
-)
-
-
 class Watched:
     """A page that records console errors, uncaught exceptions and every request it makes."""
 
@@ -288,11 +282,8 @@ class Watched:
         self.errors: list[str] = []
         self.warnings: list[str] = []
         self.requests: list[str] = []
-        self.violations: list[str] = []
-        # The site's Content Security Policy (overrides/partials/nbpress-csp.html) must let
-        # every chart draw: nothing it refuses is a chart library's need.
-        self.context.expose_binding("__nbpressViolation", lambda _, v: self.violations.append(v))
-        self.context.add_init_script(VIOLATIONS)
+        # The site's Content Security Policy must let every chart draw: it refuses nothing here.
+        self.violations = watch_policy(self.context)
         self.context.route("**/*", self._route)
         self.page.on("console", self._console)
         self.page.on("pageerror", lambda error: self.errors.append(f"uncaught: {error}"))
