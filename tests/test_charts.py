@@ -178,11 +178,18 @@ def test_vendored_versions_match_the_files() -> None:
     from importlib.metadata import version
 
     vendor = REPO / "site_src" / "vendor"
-    assert f"plotly.js v{VENDORED['plotly.js']}" in (vendor / "plotly" / "plotly.min.js").read_text()[:200]
+    # plotly.js's strict bundle (npm plotly.js-strict-dist-min), at the version the kernel's
+    # plotly package bundles: its WebGL traces compile no code from strings.
+    strict = (vendor / "plotly" / "plotly-strict.min.js").read_text()[:200]
+    assert f"plotly.js (strict - minified) v{VENDORED['plotly.js']}" in strict
+    import plotly
+
+    bundled = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+    assert f"plotly.js v{VENDORED['plotly.js']}" in bundled.read_text()[:200]
     # The kernel's bokeh writes documents for its own BokehJS; the site must serve that one.
     assert version("bokeh") == VENDORED["bokeh"]
     assert f'"{VENDORED["bokeh"]}"' in (vendor / "bokeh" / "bokeh.min.js").read_text()
-    assert version("plotly") == "7.1.0"  # the package plotly.min.js was copied from
+    assert version("plotly") == "7.1.0"  # the package plotly_dark.json was copied from
     for name, folder in (("vega", "vega"), ("vega-lite", "vega"), ("vega-embed", "vega")):
         script = (vendor / folder / f"{name}.min.js").read_text()
         assert f'"{VENDORED[name]}"' in script, name
@@ -351,7 +358,7 @@ def test_each_chart_draws_from_the_site_and_runs_no_script(chromium: Any, site_u
     assert tab.errors == [] and tab.violations == []
     assert tab.outside() <= ALLOWED_HOSTS, tab.requests
     loaded = {urlsplit(u).path for u in tab.requests}
-    assert "/nbpress-blog/vendor/plotly/plotly.min.js" in loaded
+    assert "/nbpress-blog/vendor/plotly/plotly-strict.min.js" in loaded
     assert "/nbpress-blog/vendor/bokeh/bokeh.min.js" in loaded
     tab.context.close()
 

@@ -42,7 +42,28 @@ nbpress:
 ---
 
 A post whose front matter names chart libraries.
+
+{body}
 """
+# plotly's WebGL traces: plotly.min.js compiles their shaders' code with new Function; the
+# site serves plotly.js's strict bundle, which needs no eval.
+GL_FIGURES = [
+    {"data": [{"type": "scattergl", "x": [1, 2, 3], "y": [3, 1, 2], "mode": "markers"}]},
+    {"data": [{"type": "scatter3d", "x": [1, 2], "y": [1, 2], "z": [1, 2]}]},
+    {"data": [{"type": "parcoords", "dimensions": [{"values": [1, 2]}, {"values": [3, 4]}]}]},
+]
+
+
+def plotly_embeds() -> str:
+    """Return GL_FIGURES as nbpress/charts.py embeds a plotly chart."""
+    from nbpress.charts import embed_json
+
+    return "\n\n".join(
+        f'<div class="nbpress-chart nbpress-chart-plotly" id="gl-{i}" data-nbpress-chart="plotly">'
+        '<script type="application/json" class="nbpress-chart-data" data-kind="plotly">'
+        f"{embed_json(f)}</script></div>"
+        for i, f in enumerate(GL_FIGURES)
+    )
 
 
 def template_script_hash() -> str:
@@ -129,12 +150,12 @@ def blog(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Return a blog root: the real blog's generated posts, the showcase and two chart posts."""
     folder = tmp_path_factory.mktemp("csp")
     extra = [FIXTURES / "reader" / "showcase.md"]
-    for slug, charts in (
-        ("widgets-post", "[vega, vega-lite, vega-embed, widgets]"),
-        ("plotly-post", "[plotly]"),
+    for slug, charts, body in (
+        ("widgets-post", "[vega, vega-lite, vega-embed, widgets]", ""),
+        ("plotly-post", "[plotly]", plotly_embeds()),
     ):
         extra.append(folder / f"{slug}.md")
-        extra[-1].write_text(CHARTS.format(slug=slug, charts=charts), encoding="utf-8")
+        extra[-1].write_text(CHARTS.format(slug=slug, charts=charts, body=body), encoding="utf-8")
     build_site(folder / "blog", extra_posts=extra)
     return folder / "blog"
 
@@ -203,3 +224,23 @@ def test_the_sanitizer_switch_is_test_only_and_shapes_the_fingerprint(
     readers = [p for p in (REPO / "nbpress").rglob("*.py") if "TEST_ONLY_SANITIZER_OFF" in p.read_text()]
     assert readers == [REPO / "nbpress" / "sanitize.py"]
     assert (REPO / "nbpress" / "sanitize.py").read_text().count("os.environ") == 1
+
+
+@pytest.mark.browser
+def test_plotly_webgl_charts_draw_under_the_policy(blog: Path) -> None:
+    from tests.helpers import launch_chromium, watch_policy
+    from tests.siteserver import serve
+
+    with serve(blog / "site", "/nbpress-blog/") as base, launch_chromium() as browser:
+        context = browser.new_context()
+        violations = watch_policy(context)
+        errors: list[str] = []
+        page = context.new_page()
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.goto(base + "posts/plotly-post/")
+        page.wait_for_function(
+            f"() => document.querySelectorAll('.nbpress-chart.nbpress-drawn').length === {len(GL_FIGURES)}"
+        )
+        assert page.locator("#gl-0 canvas").count() >= 1  # scattergl drew with WebGL
+        context.close()
+    assert violations == [] and errors == []
