@@ -3,13 +3,15 @@
 - `repo_url` and `site_url`, when mkdocs.yml leaves them unset, come from the git remote
   `origin` of a GitHub repository (https://github.com/<owner>/<name> and its Pages address);
   without such a remote they stay unset and no link to a repository is shown.
-- glightbox's stylesheet and scripts stay only on pages with a figure it opens.
+- glightbox's stylesheet and scripts stay only on pages with a figure it opens, started by a
+  file of the site, not an inline script (the Content Security Policy allows none).
 - The RSS feed names no image it does not have (mkdocs-rss-plugin writes `<url>None</url>`).
 """
 
 from __future__ import annotations
 
 import html
+import json
 import logging
 import re
 import subprocess
@@ -27,6 +29,12 @@ _GLIGHTBOX = re.compile(
     r'<link[^>]*glightbox\.min\.css"?[^>]*>|<script[^>]*glightbox\.min\.js"?[^>]*></script>'
     r'|<style id="?glightbox-style"?>.*?</style>|<script id="?init-glightbox"?>.*?</script>',
     re.S,
+)
+# What the plugin's inline script holds (mkdocs-glightbox 0.5, Material without its privacy
+# plugin): the options, read here as JSON, and the reload on instant navigation.
+_GLIGHTBOX_OPTIONS = re.compile(
+    r"const lightbox = GLightbox\((\{[^{}]*\})\);"
+    r"\s*(?:document\$\.subscribe\(\(\)=>\{ lightbox\.reload\(\); \}\);)?"
 )
 log = logging.getLogger("mkdocs.hooks.reader")
 _ENCLOSURE = re.compile(r'<enclosure url="([^"]*)" type="[^"]*" (length="None")')
@@ -84,26 +92,31 @@ def on_config(config: Any) -> Any:
 def on_post_page(output: str, page: Any, config: Any) -> str:
     """Drop glightbox's files from a page that has no figure for it; elsewhere load them late.
 
-    The plugin puts its script and stylesheet in <head>; the lightbox matters only once a
-    reader opens a figure, so both are fetched after the page has loaded (the `load` event)
-    and the lightbox starts when its script arrives: on a slow connection its 70 kB no longer
-    share the bandwidth with the page's own stylesheets, script and first figure.
+    The plugin puts its script and stylesheet in <head> and starts the lightbox with an inline
+    script, which the Content Security Policy refuses (overrides/partials/nbpress-csp.html).
+    Both are replaced by the site's javascripts/lightbox.js, given the plugin's options as JSON
+    data: it fetches the stylesheet and script after the page has loaded (the `load` event),
+    as the lightbox matters only once a reader opens a figure, and starts the lightbox then.
     """
     if 'class="glightbox"' not in output:
         return _GLIGHTBOX.sub("", output)
-    script = re.search(r'<script(?: defer)? src="([^"]*glightbox\.min\.js)"></script>\n?', output)
+    script = re.search(
+        r'<script(?: defer)? src="([^"]*)assets/javascripts/glightbox\.min\.js"></script>\n?', output
+    )
     sheet = re.search(r'<link href="([^"]*glightbox\.min\.css)" rel="stylesheet"[^>]*>\n?', output)
-    init = re.search(r'(<script id="?init-glightbox"?>)(.*?)(</script>)', output, flags=re.S)
-    if script is None or sheet is None or init is None:
-        return output
+    init = re.search(r'<script id="?init-glightbox"?>(.*?)</script>', output, flags=re.S)
+    options = _GLIGHTBOX_OPTIONS.fullmatch(init.group(1).strip()) if init else None
+    if script is None or sheet is None or init is None or options is None:
+        log.warning(
+            "nbpress: %s: glightbox's script is not the one this hook knows; figures open as plain links",
+            page.file.src_uri,
+        )
+        return _GLIGHTBOX.sub("", output)
+    root = script.group(1)  # the site's root, relative to the page
     late = (
-        f'{init.group(1)}window.addEventListener("load", () => {{'
-        f'const css = document.createElement("link"); css.rel = "stylesheet";'
-        f' css.href = "{sheet.group(1)}";'
-        f" document.head.append(css);"
-        f' const js = document.createElement("script"); js.src = "{script.group(1)}";'
-        f" js.onload = () => {{{init.group(2)}}}; document.head.append(js);"
-        f"}});{init.group(3)}"
+        f'<script src="{root}javascripts/lightbox.js" data-css="{html.escape(sheet.group(1))}"'
+        f' data-js="{html.escape(root)}assets/javascripts/glightbox.min.js"'
+        f' data-options="{html.escape(json.dumps(json.loads(options.group(1))))}"></script>'
     )
     # Replace from the end so the earlier matches' offsets stay valid.
     for match, text in sorted(((init, late), (sheet, ""), (script, "")), key=lambda m: -m[0].start()):

@@ -33,6 +33,7 @@ BOKEH_LOAD = "application/vnd.bokehjs_load.v0+json"
 VENDORED = {
     "plotly.js": "4.1.1",
     "vega": "6.4.0",
+    "vega-interpreter": "2.3.2",
     "vega-lite": "6.5.0",
     "vega-embed": "7.3.0",
     "bokeh": "3.9.2",

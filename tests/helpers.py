@@ -233,3 +233,22 @@ def launch_chromium() -> Iterator[Any]:
             yield browser
         finally:
             browser.close()
+
+
+# Reports each Content Security Policy violation of every frame to the test (watch_policy).
+_POLICY_WATCH = (
+    "document.addEventListener('securitypolicyviolation', e => window.__nbpressPolicyViolation("
+    "`${e.effectiveDirective} ${e.blockedURI || 'inline'} ${e.sourceFile || ''}:${e.lineNumber}`))"
+)
+
+
+def watch_policy(context: Any) -> list[str]:
+    """Return the list a playwright browser `context` appends each policy violation to.
+
+    The site's policy (overrides/partials/nbpress-csp.html) must refuse nothing the site
+    itself does: a test of a page's features asserts this list stays empty.
+    """
+    violations: list[str] = []
+    context.expose_binding("__nbpressPolicyViolation", lambda _, v: violations.append(v))
+    context.add_init_script(_POLICY_WATCH)
+    return violations

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -307,18 +308,68 @@ def url(built: Built) -> Iterator[str]:
         yield base.rstrip("/")
 
 
-def _open(browser: Any, address: str, click: str | None = None) -> tuple[Any, list[str]]:
-    """Return (the page opened at `address` after any script had its chance, dialogs seen)."""
-    page = browser.new_page()
-    dialogs: list[str] = []
+# --- Judging a page ---------------------------------------------------------------------
+
+# Installed in every frame before any of its scripts: `top.__pwned = tag` (attack_kit.pwn) and
+# every Content Security Policy violation are reported to the test, across navigations.
+WATCH = """
+(() => {
+  let last;
+  try {
+    Object.defineProperty(window, "__pwned", {
+      configurable: false,
+      get: () => last,
+      set: (tag) => { last = tag; window.__nbpressRan(String(tag)); },
+    });
+  } catch (error) { /* a frame that has it already */ }
+  document.addEventListener("securitypolicyviolation", (e) => window.__nbpressViolation(
+    `${e.effectiveDirective} ${e.blockedURI || "inline"} ${e.sourceFile || ""}:${e.lineNumber}`));
+})();
+"""
+
+
+class Judged:
+    """What a page did in Chromium: attacks that ran, dialogs, policy violations, outside requests."""
+
+    def __init__(self) -> None:
+        self.ran: list[str] = []
+        self.dialogs: list[str] = []
+        self.violations: list[str] = []
+        self.outside: list[str] = []
+
+    def problems(self) -> list[str]:
+        """Return what a reader would have suffered: script that ran, another host asked."""
+        return [f"ran {t}" for t in self.ran] + [f"dialog {d}" for d in self.dialogs] + self.outside
+
+
+def _open(browser: Any, address: str, click: str | None = None) -> tuple[Any, Judged]:
+    """Return (the page opened at `address` after any script had its chance, what it did).
+
+    Every request to a host other than 127.0.0.1 is logged (and aborted): a reader's browser
+    must ask no other host. The page's context closes with `page.context.close()`.
+    """
+    judged = Judged()
+    context = browser.new_context()
+    context.expose_binding("__nbpressRan", lambda _, tag: judged.ran.append(tag))
+    context.expose_binding("__nbpressViolation", lambda _, v: judged.violations.append(v))
+    context.add_init_script(WATCH)
+
+    def route(route: Any) -> None:
+        if re.match(r"^https?://127\.0\.0\.1[:/]", route.request.url):
+            route.continue_()
+        else:
+            judged.outside.append(f"request {route.request.url}")
+            route.abort()
+
+    context.route("**/*", route)
+    page = context.new_page()
 
     def on_dialog(dialog: Any) -> None:
-        dialogs.append(dialog.message)
+        judged.dialogs.append(dialog.message)
         dialog.dismiss()
 
     page.on("dialog", on_dialog)
-    # No request may leave the site (an SVG's external image would be one).
-    page.route(re.compile(r"^https?://(?!127\.0\.0\.1)"), lambda route: route.abort())
+    page.on("websocket", lambda ws: judged.outside.append(f"websocket {ws.url}"))
     page.goto(address, wait_until="load")
     if click:
         # Hover first (tooltips, onmouseover), then a script click, which follows any link,
@@ -330,14 +381,69 @@ def _open(browser: Any, address: str, click: str | None = None) -> tuple[Any, li
         page.wait_for_timeout(100)
         page.locator(click).evaluate_all("links => links.forEach(a => a.click())")
     page.wait_for_timeout(300)  # an onerror or a delayed navigation would have run by now
-    return page, dialogs
+    return page, judged
 
 
 def _assert_no_script(browser: Any, address: str, click: str | None = None) -> Any:
-    page, dialogs = _open(browser, address, click)
+    page, judged = _open(browser, address, click)
     pwned = page.evaluate("window.__pwned")
-    assert pwned is None and not dialogs, f"{address}: attack {pwned!r} ran ({dialogs})"
+    assert pwned is None and not judged.problems(), f"{address}: {judged.problems()}"
     return page
+
+
+# "N tried": the distinct attacks whose payload reached a judged page (file) in any form.
+_TAG = re.compile(
+    r"__pwned\s*=(?:\s|<[^>]*>)*(?:\\?'|&#0*39;|&#x0*27;|&apos;|\\u0027|\\x27)(?:<[^>]*>)*([A-Za-z0-9_-]+)"
+)
+SUMMARY: dict[str, dict[str, set[str]]] = {}
+
+
+def _tried(site: Path, path: str) -> set[str]:
+    """Return the attack tags the file serving `path` holds (a page or a figure)."""
+    file = site / path / "index.html" if path == "" or path.endswith("/") else site / path
+    if not file.is_file():
+        file = site / "404.html"  # what the server answers there
+    return set(_TAG.findall(file.read_text(encoding="utf-8", errors="replace"))) - {"control"}
+
+
+def _judge(browser: Any, base: str, site: Path, path: str, mode: str) -> Judged:
+    """Open `path` of the site served at `base` as an attacker would have it, counted for `mode`."""
+    click = "a[href^='javascript'], a.html-js"
+    slug = path.removeprefix("posts/").rstrip("/")
+    if slug in FAMILY_CLICKS:
+        click += ", " + FAMILY_CLICKS[slug]
+    if path.endswith(".svg"):
+        click = "#jslink"
+    page, judged = _open(browser, f"{base}/{path}", click=click)
+    if not page.url.startswith(base):
+        judged.outside.append(f"navigated to {page.url}")
+    page.context.close()
+    counts = SUMMARY.setdefault(mode, {"tried": set(), "ran": set(), "refused": set()})
+    counts["tried"] |= _tried(site, path)
+    counts["ran"] |= set(judged.ran) | {f"dialog:{d}" for d in judged.dialogs}
+    counts["refused"] |= {f"{path} {v}" for v in judged.violations}
+    return judged
+
+
+def summary_line(mode: str) -> str:
+    """Return "<mode>: N tried, N held (...)": a tag that ran (or a dialog) is an attack not held."""
+    counts = SUMMARY.get(mode, {"tried": set(), "ran": set(), "refused": set()})
+    tried = counts["tried"] | counts["ran"]
+    sources = [repr(front) + "".join(source for source, _ in cells) for front, cells in POSTS.values()]
+    everywhere = {tag for source in sources for tag in _TAG.findall(source)}
+    return (
+        f"{mode}: {len(tried)} tried, {len(tried) - len(counts['ran'])} held"
+        f" ({len(everywhere - {'control'})} attacks in the sources;"
+        f" {len(counts['refused'])} policy refusals on the pages)"
+    )
+
+
+@pytest.fixture(scope="module", autouse=True)
+def report_counts() -> Iterator[None]:
+    """Print each mode's "N tried, N held" once the module's tests ran (shown with -s)."""
+    yield
+    for mode in SUMMARY:
+        print(f"\nattack suite, {summary_line(mode)}")
 
 
 PAGES = [f"posts/{slug}/" for slug in POSTS if slug != "control"]
@@ -345,57 +451,137 @@ PAGES += ["", "tags/", "archive/2024/", "category/"]
 
 
 def test_the_browser_check_sees_script_that_runs(browser: Any, url: str) -> None:
-    page, _ = _open(browser, f"{url}/posts/control/")
-    assert page.evaluate("window.__pwned") == "control"
-    page.close()
+    page, judged = _open(browser, f"{url}/posts/control/")
+    # The control post trusts its HTML, so the sanitizer keeps its onerror; the policy alone
+    # refuses to run it (without the policy it runs: test_sanitizer_alone_...).
+    assert judged.ran == [] and any("script-src" in v for v in judged.violations), judged.violations
+    page.context.close()
 
 
 @pytest.mark.parametrize("path", PAGES)
-def test_page_runs_no_script(browser: Any, url: str, path: str) -> None:
-    click = "a[href^='javascript'], a.html-js"
-    slug = path.removeprefix("posts/").rstrip("/")
-    if slug in FAMILY_CLICKS:
-        click += ", " + FAMILY_CLICKS[slug]
-    page = _assert_no_script(browser, f"{url}/{path}", click=click)
-    assert page.url.startswith(url), "a link navigated away"
-    page.close()
+def test_page_runs_no_script(browser: Any, url: str, built: Built, path: str) -> None:
+    judged = _judge(browser, url, built.site, path, "both layers")
+    assert not judged.problems(), f"{path}: {judged.problems()} (policy violations: {judged.violations})"
 
 
 def test_every_svg_figure_opened_alone_runs_no_script(browser: Any, url: str, built: Built) -> None:
     figures = sorted((built.root / "assets" / "images" / "out-svg").glob("*.svg"))
     assert len(figures) == len(SVG_ATTACKS)
     for figure in figures:
-        page = _assert_no_script(browser, f"{url}/assets/images/out-svg/{figure.name}", click="#jslink")
-        assert page.url.endswith(figure.name)
-        page.close()
+        path = f"assets/images/out-svg/{figure.name}"
+        judged = _judge(browser, url, built.site, path, "both layers")
+        assert not judged.problems(), f"{path}: {judged.problems()}"
         text = figure.read_text(encoding="utf-8")
         assert "script" not in text.lower() and "onload" not in text and "foreignObject" not in text
         assert "javascript" not in text and "example.invalid" not in text
+
+
+# --- The two layers, each alone (issue 20, section 1) -------------------------------------
+
+CSP_META = re.compile(r'<meta http-equiv="Content-Security-Policy" content="[^"]*">\s*')
+
+
+@pytest.fixture(scope="module")
+def policy_alone(built: Built, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Return the site of the same hostile blog built with the sanitizer switched off.
+
+    A copy of the first blog's root, its execution cache included: the outputs are rendered
+    again (the switch is part of the renderer's fingerprint), no kernel runs.
+    """
+    from nbpress.sanitize import TEST_ONLY_SANITIZER_OFF
+
+    root = tmp_path_factory.mktemp("attacks-policy-alone") / "blog"
+    shutil.copytree(built.root, root, symlinks=True, ignore=shutil.ignore_patterns("site", "fifo.ipynb"))
+    proc = build_cli(root, env={**os.environ, TEST_ONLY_SANITIZER_OFF: "1"})
+    assert "executed" not in proc.stdout + proc.stderr, "the copy ran kernels: the cache was not reused"
+    # The switch took: the payloads are in the Markdown as the notebooks made them.
+    raw = (root / "site_src" / "posts" / "out-markdown.md").read_text(encoding="utf-8")
+    assert f"<script>{pwn('md-script')}</script>" in raw, "the sanitizer was not switched off"
+    site = mkdocs(root, "build")
+    assert site.returncode == 0, site.stderr
+    assert CSP_META.search((root / "site" / "posts" / "out-html" / "index.html").read_text(encoding="utf-8"))
+    return root / "site"
+
+
+@pytest.fixture(scope="module")
+def sanitizer_alone(built: Built, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Return the normal build's site with the policy's <meta> taken out of every HTML file."""
+    site = tmp_path_factory.mktemp("attacks-sanitizer-alone") / "site"
+    shutil.copytree(built.site, site)
+    pages = list(site.rglob("*.html"))
+    for page in pages:
+        text, count = CSP_META.subn("", page.read_text(encoding="utf-8"))
+        assert count == 1, f"{page}: {count} policies"
+        page.write_text(text, encoding="utf-8")
+    return site
+
+
+def _svg_figures(site: Path) -> list[str]:
+    return sorted(
+        p.relative_to(site).as_posix() for p in (site / "assets" / "images" / "out-svg").glob("*.svg")
+    )
+
+
+def test_policy_alone_stops_every_script_and_outside_request(browser: Any, policy_alone: Path) -> None:
+    """With the sanitizer off, the policy alone holds on every attack page (not the SVG files:
+    an SVG document opened at its own URL carries no <meta> policy, and GitHub Pages sends no
+    header; those stay the sanitizer's, below)."""
+    failed = {}
+    with serve(policy_alone) as base:
+        base = base.rstrip("/")
+        for path in PAGES:
+            judged = _judge(browser, base, policy_alone, path, "policy alone (sanitizer off)")
+            if judged.problems():
+                failed[path] = judged.problems()
+        page, control = _open(browser, f"{base}/posts/control/")
+        page.context.close()
+    print(f"\n{summary_line('policy alone (sanitizer off)')}")
+    assert not failed, failed
+    # The proof the policy did something: payloads were on the pages, and it refused them.
+    assert SUMMARY["policy alone (sanitizer off)"]["tried"]
+    assert control.ran == [] and control.violations, "the control post's script ran under the policy"
+
+
+def test_sanitizer_alone_stops_every_script_and_outside_request(browser: Any, sanitizer_alone: Path) -> None:
+    failed = {}
+    with serve(sanitizer_alone) as base:
+        base = base.rstrip("/")
+        for path in PAGES + _svg_figures(sanitizer_alone):
+            judged = _judge(browser, base, sanitizer_alone, path, "sanitizer alone (policy off)")
+            if judged.problems():
+                failed[path] = judged.problems()
+            assert not judged.violations, "a page still carries a policy"
+        # Without the policy, the control post (raw_html: true) runs: the check sees script.
+        page, control = _open(browser, f"{base}/posts/control/")
+        page.context.close()
+    print(f"\n{summary_line('sanitizer alone (policy off)')}")
+    assert not failed, failed
+    assert control.ran == ["control"], control.ran
 
 
 def test_front_matter_is_shown_as_typed(browser: Any, url: str) -> None:
     page = _assert_no_script(browser, f"{url}/posts/fm-title/")
     assert page.title().startswith(f"</title><script>{pwn('title')}</script>")
     assert page.locator("h1").first.inner_text() == f"</title><script>{pwn('title')}</script>"
-    page.close()
+    page.context.close()
     page = _assert_no_script(browser, f"{url}/posts/fm-title-attr/")
     title = f'x" onload="{pwn("title-attr")}" y="'
     assert page.locator('meta[property="og:title"]').get_attribute("content") == title
     assert page.locator("img.img-responsive").first.get_attribute("alt") == f"{title}, figure 1"
-    page.close()
+    page.context.close()
     page = _assert_no_script(browser, f"{url}/posts/fm-description/")
     description = POSTS["fm-description"][0]["description"]
     assert page.locator('meta[name="description"]').get_attribute("content") == description
     assert page.locator('meta[property="og:description"]').get_attribute("content") == description
-    page.close()
+    page.context.close()
     page = _assert_no_script(browser, f"{url}/")
     alts = page.locator("a.nbpress-thumb img").evaluate_all("els => els.map(e => e.alt)")
     assert f"{title}, figure 1" in alts and CAPTION in alts
-    page.close()
+    page.context.close()
     page = _assert_no_script(browser, f"{url}/posts/fm-taxonomy/")
     tags = page.locator(".md-tag").all_inner_texts()
     assert POSTS["fm-taxonomy"][0]["tags"][0] in tags
-    page.close()
+    page.context.close()
 
 
 def test_og_description_from_content_keeps_entities_as_text(browser: Any, url: str) -> None:
@@ -406,7 +592,7 @@ def test_og_description_from_content_keeps_entities_as_text(browser: Any, url: s
     assert content == "Tutorial posts written as Jupyter notebooks, executed on every build."
     assert page.locator("p.still-shown").is_visible(), "a <style> output hid the page"
     assert page.locator(".nbpress-result img:not([src])").count() == 0, "an empty image"
-    page.close()
+    page.context.close()
 
 
 def test_streams_hold_any_text_and_carry_classes(browser: Any, url: str) -> None:
@@ -417,18 +603,18 @@ def test_streams_hold_any_text_and_carry_classes(browser: Any, url: str) -> None
     assert any("```" in t and "</div><script>" in t for t in stdout)
     assert any("{{ config.site_name }} {% raw %}" in t for t in stdout)
     assert "<script>" in page.locator(".nbpress-output.nbpress-stderr").inner_text()
-    page.close()
+    page.context.close()
     page = _assert_no_script(browser, f"{url}/posts/out-error/")
     assert "ValueError: <img src=missing.png" in page.locator(".nbpress-output.nbpress-error").inner_text()
     assert "</details>" in page.locator(".nbpress-output.nbpress-result").inner_text()
-    page.close()
+    page.context.close()
 
 
 def test_latex_is_math_not_markup(browser: Any, url: str) -> None:
     page = _assert_no_script(browser, f"{url}/posts/out-latex/", click="a[href^='javascript']")
     assert page.locator(".nbpress-result .katex").count() >= 2
     assert page.locator(".nbpress-result img").count() == 0
-    page.close()
+    page.context.close()
 
 
 def test_outputs_a_page_can_show_are_shown(browser: Any, url: str, built: Built) -> None:
@@ -437,7 +623,7 @@ def test_outputs_a_page_can_show_are_shown(browser: Any, url: str, built: Built)
     width = page.locator(".nbpress-result img[src^='data:image/png']").evaluate("img => img.naturalWidth")
     assert width > 0, "the colormap preview"
     assert page.locator(".nbpress-result .katex").count() == 1, "SymPy's LaTeX"
-    page.close()
+    page.context.close()
     linked = (built.root / "site_src" / "posts" / "shown.md").read_text(encoding="utf-8")
     figures = [p.name for p in (built.root / "assets" / "images" / "shown").glob("*")]
     assert all(name in linked for name in figures), "a figure no page links"

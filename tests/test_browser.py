@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.helpers import REPO, launch_chromium
+from tests.helpers import REPO, launch_chromium, watch_policy
 from tests.siteserver import serve
 from tests.test_build import SEED_FIGURES
 
@@ -56,6 +56,7 @@ class Tab:
     base: str
     errors: list[str] = field(default_factory=list)
     outside: list[str] = field(default_factory=list)
+    violations: list[str] = field(default_factory=list)  # of the site's Content Security Policy
 
     def open(self, path: str) -> Any:
         """Load `path` (relative to the site) and wait until the network is idle; return the page."""
@@ -65,8 +66,9 @@ class Tab:
         return self.page
 
     def assert_clean(self) -> None:
-        """Fail on a console error, an uncaught exception, or a request to a host not allowed."""
-        assert self.errors == []
+        """Fail on a console error, an uncaught exception, a request to a host not allowed, or
+        anything of the site its own Content Security Policy refuses (search, palette, lightbox)."""
+        assert self.errors == [] and self.violations == []
         assert {urlsplit(u).hostname for u in self.outside} <= ALLOWED_HOSTS, self.outside
 
 
@@ -74,8 +76,9 @@ class Tab:
 def tab(browser: Any, base_url: str) -> Iterator[Tab]:
     """Yield a fresh page on the served site."""
     context = browser.new_context(viewport={"width": 1280, "height": 900})
+    violations = watch_policy(context)
     page = context.new_page()
-    tab = Tab(page, base_url)
+    tab = Tab(page, base_url, violations=violations)
 
     def route(route: Any) -> None:
         if urlsplit(route.request.url).hostname == "127.0.0.1":

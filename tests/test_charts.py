@@ -19,7 +19,7 @@ import pytest
 import yaml
 
 from nbpress.charts import LIBRARIES, VENDORED, embed_json
-from tests.helpers import REPO, launch_chromium, mkdocs
+from tests.helpers import REPO, launch_chromium, mkdocs, watch_policy
 from tests.siteserver import serve
 from tests.skeleton import copy_skeleton
 
@@ -178,14 +178,24 @@ def test_vendored_versions_match_the_files() -> None:
     from importlib.metadata import version
 
     vendor = REPO / "site_src" / "vendor"
-    assert f"plotly.js v{VENDORED['plotly.js']}" in (vendor / "plotly" / "plotly.min.js").read_text()[:200]
+    # plotly.js's strict bundle (npm plotly.js-strict-dist-min), at the version the kernel's
+    # plotly package bundles: its WebGL traces compile no code from strings.
+    strict = (vendor / "plotly" / "plotly-strict.min.js").read_text()[:200]
+    assert f"plotly.js (strict - minified) v{VENDORED['plotly.js']}" in strict
+    import plotly
+
+    bundled = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+    assert f"plotly.js v{VENDORED['plotly.js']}" in bundled.read_text()[:200]
     # The kernel's bokeh writes documents for its own BokehJS; the site must serve that one.
     assert version("bokeh") == VENDORED["bokeh"]
     assert f'"{VENDORED["bokeh"]}"' in (vendor / "bokeh" / "bokeh.min.js").read_text()
-    assert version("plotly") == "7.1.0"  # the package plotly.min.js was copied from
+    assert version("plotly") == "7.1.0"  # the package plotly_dark.json was copied from
     for name, folder in (("vega", "vega"), ("vega-lite", "vega"), ("vega-embed", "vega")):
         script = (vendor / folder / f"{name}.min.js").read_text()
         assert f'"{VENDORED[name]}"' in script, name
+    interpreter = (vendor / "vega" / "vega-interpreter.js").read_text()
+    assert interpreter.startswith(f"// vega-interpreter {VENDORED['vega-interpreter']} (npm, BSD-3-Clause")
+    assert (vendor / "vega" / "LICENSE-vega-interpreter").is_file()
     for folder in ("plotly", "vega", "bokeh", "widgets"):
         assert any(p.name.startswith("LICENSE") for p in (vendor / folder).iterdir()), folder
     files = yaml.safe_load((REPO / "mkdocs.yml").read_text())["extra"]["nbpress_charts"]
@@ -279,6 +289,8 @@ class Watched:
         self.errors: list[str] = []
         self.warnings: list[str] = []
         self.requests: list[str] = []
+        # The site's Content Security Policy must let every chart draw: it refuses nothing here.
+        self.violations = watch_policy(self.context)
         self.context.route("**/*", self._route)
         self.page.on("console", self._console)
         self.page.on("pageerror", lambda error: self.errors.append(f"uncaught: {error}"))
@@ -308,7 +320,7 @@ def test_each_chart_draws_from_the_site_and_runs_no_script(chromium: Any, site_u
     page.goto(site_url + "posts/charts/")
     page.wait_for_load_state("networkidle")
     charts = page.locator(".nbpress-chart")
-    page.wait_for_function("document.querySelectorAll('.nbpress-chart.nbpress-drawn').length === 7")
+    page.wait_for_function("() => document.querySelectorAll('.nbpress-chart.nbpress-drawn').length === 7")
     assert page.locator("#nbpress-chart-1-0 .main-svg").count() >= 1  # plotly
     assert page.locator("#nbpress-chart-3-0 svg.marks").count() == 1  # altair -> Vega-Lite
     assert page.locator("#nbpress-chart-4-0 svg.marks").count() == 1  # Vega-Lite
@@ -340,13 +352,13 @@ def test_each_chart_draws_from_the_site_and_runs_no_script(chromium: Any, site_u
     page.wait_for_timeout(300)
     assert page.evaluate("window.pwned") is None
     bars.nth(1).click()
-    page.wait_for_function("location.hash === '#clicked'")
+    page.wait_for_function("() => location.hash === '#clicked'")
     assert page.evaluate("window.pwned") is None
     assert "nbpress: a chart link to javascript: was refused" in tab.warnings  # charts.js's sanitizer
-    assert tab.errors == []
+    assert tab.errors == [] and tab.violations == []
     assert tab.outside() <= ALLOWED_HOSTS, tab.requests
     loaded = {urlsplit(u).path for u in tab.requests}
-    assert "/nbpress-blog/vendor/plotly/plotly.min.js" in loaded
+    assert "/nbpress-blog/vendor/plotly/plotly-strict.min.js" in loaded
     assert "/nbpress-blog/vendor/bokeh/bokeh.min.js" in loaded
     tab.context.close()
 
@@ -356,7 +368,7 @@ def test_charts_fit_a_phone_and_follow_the_dark_scheme(chromium: Any, site_url: 
     tab = Watched(chromium, viewport={"width": 360, "height": 740}, is_mobile=True)
     page = tab.page
     page.goto(site_url + "posts/charts/")
-    page.wait_for_function("document.querySelectorAll('.nbpress-chart.nbpress-drawn').length === 7")
+    page.wait_for_function("() => document.querySelectorAll('.nbpress-chart.nbpress-drawn').length === 7")
     page.locator("#nbpress-chart-7-0 .widget-slider").wait_for()
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
     widths = page.evaluate("[...document.querySelectorAll('.nbpress-chart')].map(e => e.scrollWidth)")
@@ -369,11 +381,11 @@ def test_charts_fit_a_phone_and_follow_the_dark_scheme(chromium: Any, site_url: 
     paper = "document.querySelector('#nbpress-chart-1-0 .main-svg').style.background"
     assert page.evaluate(paper) in ("white", "rgb(255, 255, 255)")
     page.evaluate("document.body.setAttribute('data-md-color-scheme', 'slate')")
-    page.wait_for_function(f"{paper} === 'rgb(17, 17, 17)'")  # plotly_dark
+    page.wait_for_function(f"() => {paper} === 'rgb(17, 17, 17)'")  # plotly_dark
     page.wait_for_function(
-        "document.querySelector('#nbpress-chart-4-0 svg').style.backgroundColor === 'rgb(51, 51, 51)'"
+        "() => document.querySelector('#nbpress-chart-4-0 svg').style.backgroundColor === 'rgb(51, 51, 51)'"
     )  # vega-embed's dark theme
-    assert tab.errors == [] and tab.outside() <= ALLOWED_HOSTS
+    assert tab.errors == [] and tab.violations == [] and tab.outside() <= ALLOWED_HOSTS
     tab.context.close()
 
 

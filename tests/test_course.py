@@ -22,7 +22,7 @@ import pytest
 
 from nbpress.links import jupyter_anchor_id
 from nbpress.outputs import scrub_paths
-from tests.helpers import build_cli, copy_skeleton, launch_chromium, mkdocs
+from tests.helpers import build_cli, copy_skeleton, launch_chromium, mkdocs, watch_policy
 from tests.siteserver import serve
 
 COURSE = Path(__file__).resolve().parent / "course"
@@ -203,7 +203,9 @@ def test_course_in_a_phone_browser(course: Course, served: str) -> None:
     from playwright.sync_api import Route
 
     with launch_chromium() as browser:
-        page = browser.new_page(viewport={"width": 390, "height": 844})
+        context = browser.new_context(viewport={"width": 390, "height": 844})
+        violations = watch_policy(context)  # the site's Content Security Policy refuses nothing here
+        page = context.new_page()
 
         def only_here(route: Route) -> None:
             if route.request.url.startswith(served):
@@ -234,6 +236,7 @@ def test_course_in_a_phone_browser(course: Course, served: str) -> None:
                 assert page.locator(f"[id='{fragment}']").count() == 1, link
                 checked += 1
         assert checked >= 5  # in-page and cross-post anchors were among them
+        assert violations == []
 
 
 @pytest.mark.slow

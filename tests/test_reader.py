@@ -23,7 +23,7 @@ import pytest
 
 from bench.reader_audit import PAGES, axe, lighthouse
 from bench.reader_site import build_site
-from tests.helpers import FIXTURES, REPO, launch_chromium
+from tests.helpers import FIXTURES, REPO, launch_chromium, watch_policy
 from tests.siteserver import serve
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -75,6 +75,7 @@ class Reader:
         self.requests: list[str] = []
         self.failed: list[str] = []
         self.context.route(re.compile(r"^https?://(?!127\.0\.0\.1)"), lambda route: route.abort())
+        self.violations = watch_policy(self.context)  # of the site's Content Security Policy
         self.page = self.context.new_page()
         self.page.on("request", lambda r: self.requests.append(r.url))
         self.page.on(
@@ -101,6 +102,8 @@ def reader(browser: Any, base: str) -> Iterator[Reader]:
     r = Reader(browser, base)
     yield r
     r.close()
+    # Whatever a reader test did (math, the 404 page's base, the lightbox), the policy refused nothing.
+    assert r.violations == []
 
 
 # --- Accessibility ----------------------------------------------------------------------

@@ -93,6 +93,10 @@
       renderer: "svg",
       theme: isDark() ? "dark" : undefined,
       loader: safeLoader(),
+      // Expressions run by Vega's interpreter (vendor/vega/vega-interpreter.js), not compiled
+      // with new Function: the site's Content Security Policy has no 'unsafe-eval'.
+      ast: true,
+      expr: vega.expressionInterpreter,
     });
     drawn.set(chart, result);
   }
