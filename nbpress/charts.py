@@ -311,8 +311,8 @@ _PLOTLY_MAPS = {
     "choroplethmap",
     "densitymap",
 }
-# Layout parts and settings that fetch map styles, tiles or outlines from another site.
-_PLOTLY_REMOTE_KEYS = {"mapbox", "map", "geo", "topojson", "topojsonurl", "mapboxaccesstoken", "accesstoken"}
+# Settings that fetch map outlines or tiles from another site (with a map's `style`).
+_PLOTLY_REMOTE_KEYS = {"topojson", "topojsonurl", "mapboxaccesstoken", "accesstoken"}
 # An image plotly may show: embedded raster data, or a file of the site (a relative URL).
 _PLOTLY_IMAGE = re.compile(r"data:image/(?:png|jpeg|gif|webp);base64,[A-Za-z0-9+/=\s]*\Z", re.I)
 _URL_SCHEME = re.compile(r"^\s*(?:[a-z][a-z0-9+.-]*:|[\\/]{2})", re.I)
@@ -346,13 +346,16 @@ def _plotly_clean(value: object, path: str, removed: list[str]) -> object:
         where = f"{path}.{key}" if path else str(key)
         # Keys of relayout and restyle arguments name a path themselves: "images[0].source".
         parts = [p for p in re.split(r"[.\[\]]+", str(key).lower()) if p and not p.isdigit()]
-        if key == "type" and any(
-            str(t) in _PLOTLY_MAPS for t in (item if isinstance(item, list) else [item])
-        ):
+        # A template's per-type defaults (template.data.choropleth) make no trace; a "type" elsewhere does.
+        maps = [t for t in (item if isinstance(item, list) else [item]) if str(t) in _PLOTLY_MAPS]
+        if key == "type" and maps and "template.data" not in where:
             raise _Unshown(
                 f"a plotly chart with a {item} map (its tiles or outlines would come from another site)"
             )
-        if any(p in _PLOTLY_REMOTE_KEYS for p in parts):
+        map_style = parts[-1:] == ["style"] and (
+            "mapbox" in parts or "map" in parts or path.endswith(("mapbox", "map"))
+        )
+        if map_style or any(p in _PLOTLY_REMOTE_KEYS for p in parts):
             removed.append(f"the plotly setting {where} was removed (maps load another site's files)")
             continue
         if parts and parts[-1] == "source" and isinstance(item, str) and not _plotly_local(item):
@@ -490,7 +493,7 @@ def _bokeh_models(value: object) -> Iterator[dict[str, object]]:
             yield value
         for item in value.values():
             yield from _bokeh_models(item)
-    elif isinstance(value, list):
+    elif isinstance(value, (list, tuple)):
         for item in value:
             yield from _bokeh_models(item)
 
