@@ -39,7 +39,8 @@ VEGA = {
 
 
 def display(mime: str, spec: dict[str, object]) -> str:
-    return f"from IPython.display import display\ndisplay({{{mime!r}: {spec!r}, 'text/plain': 'chart'}}, raw=True)"
+    data = f"{{{mime!r}: {spec!r}, 'text/plain': 'chart'}}"
+    return f"from IPython.display import display\ndisplay({data}, raw=True)"
 
 
 VL = "application/vnd.vegalite.v5+json"
