@@ -483,6 +483,8 @@ _BOKEH_ALLOWED = frozenset(
 _BOKEH_DOC_KEYS = {"version", "title", "roots", "config", "callbacks", "defs"}
 _CSS_CLASS = re.compile(r"-?[A-Za-z_][A-Za-z0-9_-]*\Z")
 _BOKEH_ICON = re.compile(r"\.?[A-Za-z0-9_-]+\Z")
+# Text BokehJS's table (SlickGrid) writes as HTML: escaped, so it shows as typed.
+_BOKEH_HTML_TEXT = {"TableColumn": ("title",), "DataTable": ("index_header",)}
 _HOVER_SAFE = re.compile(r"\{\s*safe\s*\}", re.I)
 
 
@@ -549,6 +551,12 @@ def _bokeh_check(model: dict[str, object]) -> None:
         raise refuse("icon is not a tool icon's name or an embedded image")
     if name == "Div" and attributes.get("render_as_text") is not True:
         raise refuse("text is HTML")
+    if name in ("Div", "Paragraph", "PreText"):
+        # With TeX in it, BokehJS writes the whole text as HTML (MathJax beside it): text only.
+        attributes["disable_math"] = True
+    for key in _BOKEH_HTML_TEXT.get(name, ()):
+        if isinstance(attributes.get(key), str):
+            attributes[key] = html.escape(str(attributes[key]))
     if name == "HoverTool":
         tooltips = attributes.get("tooltips")
         if isinstance(tooltips, str):

@@ -400,3 +400,203 @@ def test_pages_without_charts_load_no_chart_library(chromium: Any, site_url: str
     ]
     assert tab.errors == []
     tab.context.close()
+
+
+# ---- issue 20: the chart attack families, built alone and judged with hover, clicks and a request log
+
+FAMILIES = ("widgets", "bokeh", "plotly", "vega")
+
+
+@pytest.fixture(scope="module")
+def hostile(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str], dict[str, str]]:
+    """Return (blog root, build warnings, click selectors) of a blog of the chart attack families."""
+    import importlib
+
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_notebook, new_raw_cell
+
+    from nbpress.pipeline import Options, build
+
+    root = copy_skeleton(tmp_path_factory.mktemp("chart-attacks") / "blog")
+    clicks: dict[str, str] = {}
+    for family in FAMILIES:
+        module = importlib.import_module(f"tests.attack_families.{family}")
+        clicks.update(getattr(module, "CLICKS", {}))
+        for slug, (front, cells) in module.POSTS.items():
+            nb = new_notebook(
+                metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}}
+            )
+            nb.cells = [
+                new_raw_cell("---\n" + yaml.safe_dump({"title": slug, "date": "2024-01-01", **front}) + "---")
+            ]
+            for source, tags in cells:
+                nb.cells.append(new_code_cell(source, metadata={"tags": tags} if tags else {}))
+            for i, cell in enumerate(nb.cells):
+                cell["id"] = f"cell-{i}"
+            nbformat.write(nb, root / "posts" / f"{slug}.ipynb")
+    results = build(Options(root=root, jobs=2))
+    assert all(r.status == "executed" for r in results), [
+        (r.name, r.status, str(r.error)) for r in results if r.status != "executed"
+    ]
+    warnings = [w for r in results for w in r.warnings]
+    site = mkdocs(root, "build", "--strict")
+    assert site.returncode == 0, site.stderr
+    return root, warnings, clicks
+
+
+# (post, cell) -> what the warning for that cell says; cells count from 1 (the front matter).
+REFUSED = {
+    ("widgets-view-swap", 2): "a widget LabelModel drawn by HTMLView",
+    ("widgets-view-swap", 3): "a widget TextareaModel drawn by HTMLMathView",
+    ("widgets-view-swap", 4): "a widget TextModel drawn by HTMLView",
+    ("widgets-links", 2): "a widget link writing into value",
+    ("widgets-links", 3): "a widget link writing into value",
+    ("widgets-links", 4): "a widget link writing into description",
+    ("widgets-links", 5): "a widget link writing into description_allow_html",
+    ("widgets-hand-state", 3): "a widget LabelModel drawn by LabelView",  # controls 1.5.0
+    ("widgets-hand-state", 5): "a widget LabelModel drawn by HTMLView",
+    ("widgets-style", 2): "a widget whose style background is not a plain CSS value",
+    ("widgets-style", 3): "a widget whose style background is not a plain CSS value",
+    ("widgets-style", 4): "a widget whose style background is not a plain CSS value",
+    ("widgets-style", 5): "a widget whose style font_family is not a plain CSS value",
+    ("widgets-style", 6): "a widget whose style grid_area is not a plain CSS value",
+    ("widgets-style", 7): "a widget showing a file from a URL (Image)",
+    ("widgets-style", 8): "a widget showing a file from a URL (Video)",
+    ("bokeh-icons-and-callbacks", 2): "a bokeh plot with SVGIcon",
+    ("bokeh-icons-and-callbacks", 3): "a bokeh plot with SetValue",
+    ("bokeh-icons-and-callbacks", 4): "a bokeh plot with CustomJS ",
+    ("bokeh-icons-and-callbacks", 5): "a bokeh plot with CustomJSTickFormatter",
+    ("bokeh-icons-and-callbacks", 6): "a bokeh plot with OpenURL",
+    ("bokeh-icons-and-callbacks", 7): "a bokeh plot with a HelpTool whose link is not bokeh's own",
+    ("bokeh-tooltips", 2): "a bokeh plot with a HoverTool whose tooltips show raw HTML ({safe})",
+    ("bokeh-tooltips", 3): "a bokeh plot with a HoverTool whose tooltips are an HTML template",
+    ("bokeh-tooltips", 4): "a bokeh plot with CustomJSHover",
+    ("bokeh-html-models", 2): "a bokeh plot with a Div whose text is HTML",
+    ("bokeh-html-models", 3): "a bokeh plot with Markdown",
+    ("bokeh-html-models", 4): "a bokeh plot with HTMLLabel",
+    ("bokeh-html-models", 5): "a bokeh plot with Tooltip",
+    ("bokeh-html-models", 6): "a bokeh plot with HTMLTemplateFormatter",
+    ("bokeh-remote", 2): "whose style sheets, HTML attributes or elements",
+    ("bokeh-remote", 3): "whose style sheets, HTML attributes or elements",
+    ("bokeh-remote", 4): "whose style sheets, HTML attributes or elements",
+    ("bokeh-remote", 5): "a bokeh plot with a Figure whose styles are not plain CSS values",
+    ("bokeh-remote", 6): "a bokeh plot with ImageURL",
+    ("bokeh-remote", 7): "a bokeh plot with TileRenderer",
+    ("bokeh-remote", 8): "a bokeh plot with a Figure whose css_classes are not plain class names",
+    ("plotly-images", 2): "the plotly image layout.template.layout.images[0].source was removed",
+    ("plotly-images", 3): "the plotly image layout.images[1].source was removed",
+    ("plotly-images", 4): "the plotly image data[0].source was removed",
+    ("plotly-images", 5): "the plotly image layout.images[0].source was removed",
+    ("plotly-buttons", 2): "the plotly image layout.sliders[0].steps[0].args[1][0].source was removed",
+    ("plotly-buttons", 3): "a plotly chart with a scattergeo map",
+    ("vega-usermeta", 2): "the vega-lite chart's usermeta was removed",
+    ("vega-usermeta", 3): "the vega chart's usermeta was removed",
+    ("vega-usermeta", 4): "the vega-lite chart's usermeta was removed",
+}
+
+
+@pytest.mark.slow
+def test_chart_attacks_are_refused_with_a_warning_naming_post_and_cell(
+    hostile: tuple[Path, list[str], dict[str, str]],
+) -> None:
+    root, warnings, _ = hostile
+    for (slug, cell), text in REFUSED.items():
+        where = f"posts/{slug}.ipynb, cell {cell}: "
+        assert any(w.startswith(where) and text in w for w in warnings), (where, text, warnings)
+    for slug in ("widgets-text-channels", "widgets-output", "bokeh-text", "plotly-html-text", "vega-remote"):
+        assert not [w for w in warnings if f"posts/{slug}.ipynb" in w], slug  # drawn as they are
+    # Vega's data and image URLs stay in the spec: the site's loader refuses them in the browser.
+    markdown = [p for p in (root / "site_src" / "posts").glob("*.md") if p.stem != "vega-remote"]
+    outputs = re.sub(r"^```python\n.*?^```$", "", "".join(p.read_text() for p in markdown), flags=re.S | re.M)
+    assert "example.invalid" not in outputs
+    assert "<img" not in outputs and "<script>" not in outputs  # markup of a chart is JSON data: \\u003c
+
+
+def _hover_everything(page: Any) -> None:
+    """Move the mouse over every chart (bokeh's canvases, plotly's points, Vega's marks)."""
+    for selector in (
+        ".nbpress-chart-bokeh canvas",
+        ".nbpress-chart-plotly .nsewdrag",
+        ".nbpress-chart svg.marks",
+    ):
+        for box in [
+            b
+            for b in page.locator(selector).evaluate_all(
+                "els => els.map(e => { const r = e.getBoundingClientRect(); "
+                "return {x: r.x + scrollX, y: r.y + scrollY, w: r.width, h: r.height}; })"
+            )
+            if b["w"] > 0
+        ]:
+            page.evaluate(f"window.scrollTo(0, {max(box['y'] - 100, 0)})")
+            top = box["y"] - page.evaluate("scrollY")
+            for i in range(1, 12):
+                for j in range(1, 8):
+                    page.mouse.move(box["x"] + box["w"] * i / 12, top + box["h"] * j / 8)
+            page.wait_for_timeout(50)
+
+
+# How many charts or widgets each post still draws (the cases that hold by being drawn safely).
+DRAWN = {
+    "widgets-text-channels": 1,
+    "widgets-output": 2,
+    "widgets-hand-state": 2,
+    "bokeh-text": 2,
+    "plotly-images": 4,
+    "plotly-buttons": 1,
+    "plotly-html-text": 1,
+    "vega-usermeta": 3,
+    "vega-remote": 4,
+}
+
+
+@pytest.fixture(scope="module")
+def hostile_url(hostile: tuple[Path, list[str], dict[str, str]]) -> Iterator[str]:
+    with serve(hostile[0] / "site", "/nbpress-blog/") as url:
+        yield url
+
+
+def _family_slugs() -> list[str]:
+    import importlib
+
+    return [slug for f in FAMILIES for slug in importlib.import_module(f"tests.attack_families.{f}").POSTS]
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+@pytest.mark.parametrize("slug", _family_slugs())
+def test_chart_attack_runs_no_script_and_asks_no_other_host(
+    hostile: tuple[Path, list[str], dict[str, str]], hostile_url: str, chromium: Any, slug: str
+) -> None:
+    clicks = hostile[2]
+    tab = Watched(chromium, viewport={"width": 1000, "height": 800})
+    page = tab.page
+    dialogs: list[str] = []
+    popups: list[str] = []
+
+    def on_dialog(dialog: Any) -> None:
+        dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    page.on("dialog", on_dialog)
+    tab.context.on("page", lambda p: popups.append(p.url))
+    page.goto(f"{hostile_url}posts/{slug}/")
+    page.wait_for_load_state("networkidle")
+    page.wait_for_timeout(500)
+    _hover_everything(page)
+    # plotly's buttons and slider steps are SVG: clicked by events, as a reader's click is.
+    page.locator(".updatemenu-button, .slider-step-rect, .slider-rail-touch-rect").evaluate_all(
+        "els => els.forEach(e => ['mousedown', 'mouseup', 'click'].forEach("
+        "t => e.dispatchEvent(new MouseEvent(t, {bubbles: true}))))"
+    )
+    if slug in clicks:
+        page.locator(clicks[slug]).evaluate_all("els => els.forEach(e => e.click())")
+    page.wait_for_timeout(500)
+    assert page.evaluate("window.__pwned") is None, page.evaluate("window.__pwned")
+    assert not dialogs and not popups, (dialogs, popups)
+    assert tab.outside() <= ALLOWED_HOSTS, [u for u in tab.requests if "127.0.0.1" not in u]
+    # What holds is drawn, not only refused: the drawn charts (or widgets) of each post.
+    drawn = page.locator(
+        ".nbpress-chart.nbpress-drawn, .nbpress-chart-widget .jupyter-widgets:not(.widget-error)"
+    )
+    assert drawn.count() >= DRAWN.get(slug, 0), drawn.count()
+    tab.context.close()

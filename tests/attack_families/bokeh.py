@@ -137,3 +137,11 @@ POSTS["bokeh-remote"] = (
         (plot("v.css_classes = ['ok', 'x{background:url(http://example.invalid/c.png)}']", "v"), []),
     ],
 )
+# With TeX in it, a Paragraph or a slider's title would be HTML were MathJax on the page.
+POSTS["bokeh-text"][1].append(
+    (
+        f"show(column(Paragraph(text='$$x^2$$ ' + {img('bokeh-paragraph-tex')!r}), "
+        f"Slider(start=0, end=1, value=0, step=1, title='$$y$$ ' + {img('bokeh-slider-tex')!r})))",
+        [],
+    )
+)

@@ -183,7 +183,7 @@ POSTS["widgets-style"] = (
         ("w.HTML('b', style={'background': '\\\\75 rl(http://example.invalid/escape.png)'})", []),
         ("w.Label('c', style={'background': 'url(//example.invalid/slashes.png)'})", []),
         (
-            "w.Button(description='d', style={'button_color': 'red; background-image: url(http://example.invalid/d.png)'})",
+            "w.Button(description='d', style={'font_family': 'x; background-image: url(http://example.invalid/d.png)'})",
             [],
         ),
         ("w.Box([w.Label('e')], layout=w.Layout(border='1px solid red', grid_area='\\\\75 rl(x)'))", []),
