@@ -350,7 +350,7 @@ def _plotly_clean(value: object, path: str, removed: list[str]) -> object:
         maps = [t for t in (item if isinstance(item, list) else [item]) if str(t) in _PLOTLY_MAPS]
         if key == "type" and maps and "template.data" not in where:
             raise _Unshown(
-                f"a plotly chart with a {item} map (its tiles or outlines would come from another site)"
+                f"a plotly chart with a {maps[0]} map (its tiles or outlines would come from another site)"
             )
         map_style = parts[-1:] == ["style"] and (
             "mapbox" in parts or "map" in parts or path.endswith(("mapbox", "map"))

@@ -26,11 +26,13 @@ def image(name: str) -> dict[str, object]:
     }
 
 
+TEMPLATE_IMAGE = {**image("template"), "name": "logo"}
 POSTS: Posts = {}
 POSTS["plotly-images"] = (
     {},
     [
-        (FIG + f"fig.update_layout(template=dict(layout=dict(images=[{image('template')!r}])))\nfig", []),
+        # A named template item is drawn on every figure using the template.
+        (FIG + f"fig.update_layout(template=dict(layout=dict(images=[{TEMPLATE_IMAGE!r}])))\nfig", []),
         (
             FIG
             + f"fig.update_layout(images=[{image('layout')!r}, dict(source='//example.invalid/s.png')])\nfig",
