@@ -845,7 +845,7 @@ DRAWN = {
     "widgets-text-channels": 1,
     "widgets-output": 2,
     "widgets-hand-state": 2,
-    "bokeh-text": 2,
+    "bokeh-text": 4,
     "plotly-images": 4,
     "plotly-buttons": 1,
     "plotly-html-text": 1,

@@ -145,3 +145,17 @@ POSTS["bokeh-text"][1].append(
         [],
     )
 )
+# The text of bokeh's widgets and tabs: drawn as text.
+WIDGET_TEXT = [
+    ("Tabs(tabs=[TabPanel(child=Paragraph(text='x'), title={})])", "bokeh-tab-title"),
+    ("Select(options=[{0}], value={0}, title={0})", "bokeh-select"),
+    ("CheckboxGroup(labels=[{}])", "bokeh-checkbox-label"),
+    ("RadioButtonGroup(labels=[{}])", "bokeh-radio-label"),
+    ("Button(label={})", "bokeh-button-label"),
+    ("TextInput(value={0}, title={0}, placeholder={0})", "bokeh-text-input"),
+    ("Slider(start=0, end=1, value=0, step=1, title={})", "bokeh-slider-title"),
+]
+POSTS["bokeh-text"][1].append(
+    ("show(column(" + ", ".join(call.format(repr(img(tag))) for call, tag in WIDGET_TEXT) + "))", [])
+)
+CLICKS["bokeh-text"] = ".bk-btn, .bk-tab"
