@@ -694,6 +694,13 @@ def _safe_model(model: dict[str, object], models: Mapping[str, object]) -> dict[
     for own in ("_model_module", "_model_module_version", "_model_name"):
         if own in state and state[own] != model.get(own[1:]):
             raise _Unshown(f"a widget {name} whose state names another model ({state[own]})")
+    # Binary values (an image's bytes) are put into the state at their path: a plain value only.
+    buffers = model.get("buffers", [])
+    for buffer in buffers if isinstance(buffers, list) else [None]:
+        path = buffer.get("path") if isinstance(buffer, dict) else None
+        first = path[0] if isinstance(path, list) and path else None
+        if not (isinstance(first, str) and _plain_trait(name, first)):
+            raise _Unshown(f"a widget {name} with binary data at {path} (only plain values hold bytes)")
     if name in _WIDGET_MEDIA and state.get("format") == "url":
         raise _Unshown(f"a widget showing a file from a URL ({name[:-5]})")
     styled = name == "LayoutModel" or name.endswith("StyleModel")
@@ -750,12 +757,18 @@ def _safe_link_end(end: object, models: Mapping[str, object]) -> bool:
     model = models.get(ref.removeprefix("IPY_MODEL_"))
     if not ref.startswith("IPY_MODEL_") or not isinstance(model, dict):
         return False
-    name = str(model.get("model_name", ""))
+    return _plain_trait(str(model.get("model_name", "")), trait) and not (
+        trait == "value" and model.get("model_name") in _WIDGET_MEDIA
+    )
+
+
+def _plain_trait(name: str, trait: str) -> bool:
+    """Return True if a model's trait is a plain value: not markup, CSS, a URL, outputs or structure."""
     if trait.startswith("_") or trait in _WIDGET_LINK_SINKS:
         return False
     if name == "LayoutModel" or name.endswith("StyleModel") or name in _WIDGET_LINKS:
         return False
-    return not (trait == "value" and name in (*_WIDGET_HTML_VALUE, *_WIDGET_MEDIA, *_WIDGET_COLOUR_VALUE))
+    return not (trait == "value" and name in (*_WIDGET_HTML_VALUE, *_WIDGET_COLOUR_VALUE))
 
 
 def _safe_output(output: object) -> dict[str, object]:

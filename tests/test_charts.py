@@ -356,6 +356,18 @@ def test_widget_state_rules() -> None:
     box = w.Checkbox(description="d")
     to_description = w.jsdlink((text, "value"), (box, "description"))
     assert "into description" in _widget_output(w.VBox([text, box]), extra=(to_description,))[0][0]
+    # Bytes are a plain value's (an image's); never markup's or the view's name.
+    image = w.Image(value=b"\x89PNG\r\n\x1a\n", format="png")
+
+    def buffer_at(*path: str) -> Any:
+        def mutate(state: dict[str, Any]) -> None:
+            state[image.model_id]["buffers"] = [{"path": list(path), "data": "", "encoding": "base64"}]
+
+        return mutate
+
+    assert _widget_output(image, buffer_at("value"))[0] == []
+    for path in (("_view_name",), ("description",), ("layout",)):
+        assert "with binary data at" in _widget_output(image, buffer_at(*path))[0][0], path
     styled = w.HTML("s", style={"background": "lightblue"})
     assert _widget_output(styled)[0] == []
     for css in ('image-set("http://example.invalid/a.png" 1x)', "\\75 rl(x)", "url(x)", "red; x: url(y)"):
