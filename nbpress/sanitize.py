@@ -244,3 +244,64 @@ def sanitize_svg(svg: str) -> str | None:
     ET.register_namespace("", _SVG_NS)
     ET.register_namespace("xlink", _XLINK_NS)
     return ET.tostring(root, encoding="unicode")
+
+
+# ---- CSS values ----------------------------------------------------------------------------
+
+# One CSS value (a widget's style or layout trait, a bokeh `styles` entry) is read token by
+# token: numbers and lengths, hex colours, keywords, quoted names without escapes, and the
+# functions below. Anything else ends the value: url(, image-set(, expression(, a backslash
+# escape (\75 rl), @import, ";" or "{" (a second declaration or rule), "<" and ":".
+_CSS_TOKENS = re.compile(
+    r"""(?P<space>\s+)
+    |(?P<number>[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:e[+-]?\d+)?(?:%|[a-z]+)?)
+    |(?P<hash>\#[0-9a-f]{3,8}(?![0-9a-z_-]))
+    |(?P<function>-?[a-z][a-z0-9-]*)\(
+    |(?P<keyword>-{0,2}[a-z_][a-z0-9_-]*)
+    |(?P<string>"[^"\\\n\r\f]*"|'[^'\\\n\r\f]*')
+    |(?P<open>\()|(?P<close>\))|(?P<operator>[,/*+-])""",
+    re.I | re.X,
+)
+# Colours, arithmetic and grid tracks: none of them loads anything or runs anything.
+_CSS_FUNCTIONS = frozenset(
+    {
+        "rgb",
+        "rgba",
+        "hsl",
+        "hsla",
+        "hwb",
+        "calc",
+        "min",
+        "max",
+        "clamp",
+        "minmax",
+        "repeat",
+        "fit-content",
+        "var",
+    }
+)
+_CSS_MAX_CHARS = 500
+
+
+def css_value(value: str) -> bool:
+    """Return True if `value` is a plain CSS value: it can load no file and run nothing."""
+    if len(value) > _CSS_MAX_CHARS:
+        return False
+    depth = position = 0
+    while position < len(value):
+        match = _CSS_TOKENS.match(value, position)
+        if match is None:
+            return False
+        kind = match.lastgroup
+        if kind == "function":
+            if match.group("function").lower() not in _CSS_FUNCTIONS:
+                return False
+            depth += 1
+        elif kind == "open":
+            depth += 1
+        elif kind == "close":
+            depth -= 1
+            if depth < 0:
+                return False
+        position = match.end()
+    return depth == 0

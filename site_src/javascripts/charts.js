@@ -84,6 +84,8 @@
     const copy = Object.assign({}, spec);
     // The vendored Vega-Lite draws v4 to v6 specs; the mode says which grammar it is.
     delete copy.$schema;
+    // vega-embed would read usermeta.embedOptions over the options below: never the spec's to set.
+    delete copy.usermeta;
     const target = freshTarget(chart);
     const previous = drawn.get(chart);
     if (previous && previous.finalize) previous.finalize();
