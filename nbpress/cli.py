@@ -196,6 +196,14 @@ def run(
     except NbpressError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
+    except MemoryError:
+        # Never taken for one post's failure (errors.one_post lets it pass): the build stops here.
+        print(
+            "error: the build ran out of memory; build the posts one at a time (python build.py SLUG) "
+            "to find the one that needs it.",
+            file=sys.stderr,
+        )
+        return 2
     finally:
         if isinstance(reporter, LiveReporter):
             reporter.stop()
@@ -234,7 +242,11 @@ def report(root: Path) -> int:
     """Print the execution report (nbpress.report) of every post; return 1 if any failed."""
     from .report import rows, text
 
-    found = rows(root)
+    try:
+        found = rows(root)
+    except NbpressError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
     print(text(found), end="")
     return 1 if any(r.status in ("failed", "unreadable") for r in found) else 0
 
