@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Protocol
 from urllib.parse import quote, unquote, urlsplit
 
 from .errors import RenderError
+from .figures import PLACEHOLDER_SVG, too_large_file
 from .notebook import Key, Notebook, outputs_of
 from .posts import Post
 
@@ -219,8 +220,16 @@ class Linker:
             name = _SAFE_NAME.sub("_", "-".join(inside))
             if name.startswith(("output_", "attachment_", ".")) or name in self.files:
                 name = f"local-{len(self.files)}-{name.lstrip('.')}"
+            why = too_large_file(target) if what == "image" else None  # read only if it may be published
+            data = target.read_bytes() if why is None else b""
+            if why is not None:
+                cell.warnings.append(
+                    f"{cell.where}: the image {path!r} {why}, so a placeholder is shown instead; "
+                    "show a smaller copy of it"
+                )
+                name, data = f"{name}-left-out.svg", PLACEHOLDER_SVG
             self.names[target] = name
-            self.files[name] = target.read_bytes()
+            self.files[name] = data
         return f"{self.image_base}{quote(name)}"
 
     def url(self, url: str, cell: _Cell, image: bool) -> str | None:
