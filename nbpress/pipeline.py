@@ -255,7 +255,7 @@ class _Run:
             problem = bad_data(outputs_of(cell))
             if problem is not None:
                 raise RenderError(
-                    f"an output {problem}; change the code that makes it.", path=rel, cell=index + 1
+                    f"in its outputs, {problem}; change the code that makes it.", path=rel, cell=index + 1
                 )
         # Outputs that differ from the previous run's only in volatile tokens keep its bytes.
         _settle(plan.executed, plan.decision, self.store, self.site)
