@@ -8,17 +8,29 @@ included, before anything is built: the error is an ordinary yaml.YAMLError with
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import yaml
 from yaml.composer import ComposerError
+from yaml.error import Mark
 from yaml.nodes import Node
+
+from .notebook import MAX_NESTING
+
+_BRACKET = re.compile(r"[\[\]{}]")
 
 NO_ALIASES = "YAML anchors and aliases (&name, *name) are not allowed here; write each value out"
 
 
 class NoAliasLoader(yaml.SafeLoader):
-    """SafeLoader that refuses anchors and aliases (so no alias bomb can grow)."""
+    """SafeLoader that refuses anchors and aliases (so no alias bomb can grow), and flow
+    collections nested deeper than MAX_NESTING (PyYAML's scanner takes time quadratic in
+    their depth: 20,000 brackets cost it a minute), both before it parses anything."""
+
+    def __init__(self, stream: str) -> None:
+        _refuse_deep_flow(stream)
+        super().__init__(stream)
 
     def compose_node(self, parent: Node | None, index: Any) -> Node | None:
         """Refuse an alias or an anchored node; compose anything else as SafeLoader does."""
@@ -26,6 +38,21 @@ class NoAliasLoader(yaml.SafeLoader):
         if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
             raise ComposerError(None, None, NO_ALIASES, event.start_mark)
         return super().compose_node(parent, index)
+
+
+def _refuse_deep_flow(text: str) -> None:
+    """Raise yaml.YAMLError where `[` and `{` open more than MAX_NESTING collections at once.
+
+    Counted over the text (brackets inside quotes count too: no real front matter comes near).
+    """
+    depth = 0
+    for found in _BRACKET.finditer(text):
+        depth += 1 if found.group() in "[{" else -1
+        if depth > MAX_NESTING:
+            line = text.count("\n", 0, found.start())
+            column = found.start() - (text.rfind("\n", 0, found.start()) + 1)
+            mark = Mark("<yaml>", found.start(), line, column, None, 0)
+            raise ComposerError(None, None, f"lists or mappings nested more than {MAX_NESTING} deep", mark)
 
 
 def safe_load(text: str) -> Any:

@@ -137,17 +137,12 @@ def test_too_deep_front_matter_fails_its_post_in_one_line(blog: Path, front: str
     assert line.startswith("posts/deep.ipynb") and "nested" in line, line
 
 
-def test_too_deep_a_markdown_post_fails_in_one_line(blog: Path) -> None:
+@pytest.mark.parametrize("depth", [DEEP, JUST_TOO_DEEP], ids=["past-the-parser", "past-the-rule"])
+def test_too_deep_a_markdown_posts_header_fails_in_one_line(blog: Path, depth: int) -> None:
     path = blog / "posts" / "deep.md"
-    path.write_text(
-        f"---\ntitle: A post\ndate: 2024-01-01\n---\n\n```python\nx = 1\n```\n\n{'>' * 20000} quote\n"
-    )
-    try:
-        post = read_post(path, blog)  # jupytext may read it; then it is an ordinary post
-    except NbpressError as err:
-        assert str(err).startswith("posts/deep.md") and "\n" not in str(err)
-    else:
-        assert post.front_matter.title == "A post"
+    path.write_text(f"---\ntitle: A post\ndate: 2024-01-01\nx: {nested(depth)}\n---\n\nText.\n")
+    line = read_error(blog, path)
+    assert line.startswith("posts/deep.md") and ("nested" in line or "recursion" in line), line
 
 
 # -- lone surrogates ----------------------------------------------------------------------------
