@@ -181,6 +181,27 @@ def test_a_lone_surrogate_in_a_markdown_posts_header_fails_in_one_line(blog: Pat
     assert line.startswith("posts/odd.md") and "lone surrogate" in line, line
 
 
+@pytest.mark.parametrize(
+    "outputs",
+    [
+        nested(DEEP),
+        f"[[{nested(JUST_TOO_DEEP)}]]",
+        '[[{"output_type": "stream", "name": "stdout", "text": "\\ud800"}]]',
+    ],
+    ids=["past-the-parser", "past-the-rule", "surrogate"],
+)
+def test_a_forged_cache_entry_is_a_miss_with_one_warning(tmp_path: Path, outputs: str) -> None:
+    from nbpress.cache import Store
+
+    store = Store(tmp_path / "cache")
+    store.directory.mkdir()
+    (store.directory / "k.json").write_text(f'{{"key": "k", "outputs": {outputs}}}')
+    found, warning = store.lookup("k")
+    assert found is None and warning is not None and "\n" not in warning
+    assert warning.startswith("cache entry cache/k.json is ") and warning.endswith("the post will run again.")
+    assert store.provenance("k") is None
+
+
 def test_bad_data_walks_any_depth_without_recursing() -> None:
     value: object = "x"
     for _ in range(200_000):
@@ -373,6 +394,23 @@ def test_a_huge_output_figure_is_left_out_with_a_warning(
     assert "figure too large to publish was left out" in markdown
     (warning,) = [w for w in warnings if "left out" in w]
     assert warning.startswith(f"posts/fig.ipynb: cell 2: the {mime} figure of output 1 ")
+
+
+@pytest.mark.parametrize(
+    ("mime", "make"),
+    [
+        ("image/gif", lambda: gif_header(60_000, 60_000)),
+        ("image/webp", lambda: pillow_image("WEBP", 7_000, 6_000)),
+    ],
+    ids=["gif", "webp"],
+)
+def test_a_huge_gif_or_webp_output_is_never_published(
+    blog: Path, mime: str, make: Callable[[], bytes]
+) -> None:
+    small = _display("image/png", png(640, 480))
+    path = _executed_post(blog, f"[{_display(mime, make())[1:-1]}, {small[1:-1]}]")
+    markdown, figures, _ = _render(blog, path)
+    assert sorted(figures) == ["output_1_1.png"] and "width: 640" in markdown
 
 
 def test_a_huge_attachment_becomes_a_placeholder_with_a_warning(blog: Path) -> None:
