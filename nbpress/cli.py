@@ -24,6 +24,10 @@ if TYPE_CHECKING:
     from rich.table import Table
 
 EXIT_INTERRUPTED = 130
+OUT_OF_MEMORY = (
+    "nbpress ran out of memory; build the posts one at a time (python build.py SLUG) "
+    "to find the one that needs it."
+)
 
 
 def _terminate(signum: int, frame: FrameType | None) -> None:
@@ -200,11 +204,7 @@ def run(
         return 2
     except MemoryError:
         # Never taken for one post's failure (errors.one_post lets it pass): the build stops here.
-        print(
-            "error: the build ran out of memory; build the posts one at a time (python build.py SLUG) "
-            "to find the one that needs it.",
-            file=sys.stderr,
-        )
+        print(f"error: {OUT_OF_MEMORY}", file=sys.stderr)
         return 2
     finally:
         if isinstance(reporter, LiveReporter):
@@ -249,6 +249,9 @@ def report(root: Path) -> int:
     except NbpressError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
+    except MemoryError:
+        print(f"error: {OUT_OF_MEMORY}", file=sys.stderr)
+        return 2
     print(text(found), end="")
     return 1 if any(r.status in ("failed", "unreadable") for r in found) else 0
 
@@ -261,6 +264,9 @@ def check_posts(root: Path) -> int:
         current, findings = find_stale(root)
     except NbpressError as err:
         print(f"error: {err}", file=sys.stderr)
+        return 2
+    except MemoryError:
+        print(f"error: {OUT_OF_MEMORY}", file=sys.stderr)
         return 2
     for finding in findings:
         # An error's message already starts with the file's name.
