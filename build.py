@@ -7,6 +7,7 @@ A thin command line over nbpress; run `python build.py --help` (and `python buil
 from __future__ import annotations
 
 import argparse
+import io
 import sys
 from pathlib import Path
 
@@ -119,6 +120,10 @@ def parse_new_args(argv: list[str]) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     """Run the build; return the process exit code (1 if any post failed)."""
     argv = sys.argv[1:] if argv is None else argv
+    for stream in (sys.stdout, sys.stderr):
+        # A line quoting an author's lone surrogate is printed escaped, never a UnicodeEncodeError.
+        if isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(errors="backslashreplace")
     if argv[:1] == ["new"]:  # a post named "new" builds with: build.py -- new
         new_args = parse_new_args(argv[1:])
         from nbpress.cli import new

@@ -6,6 +6,7 @@ import yaml
 
 from .errors import ConfigError
 from .layout import Layout
+from .yamlload import safe_load
 
 
 def read_authors(layout: Layout) -> dict[str, object]:
@@ -18,7 +19,7 @@ def read_authors(layout: Layout) -> dict[str, object]:
         return {}
     rel = layout.rel(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = safe_load(path.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f", line {mark.line + 1}" if mark is not None else ""

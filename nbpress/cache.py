@@ -20,7 +20,7 @@ from typing import NotRequired, TypedDict, cast
 
 from . import layout, links
 from .errors import NbpressError, WriteError
-from .notebook import CachedOutputs, Notebook
+from .notebook import CachedOutputs, Notebook, bad_data
 from .posts import Post
 
 EXEC_VERSION = "2"  # bump when execution itself changes in a way that alters outputs
@@ -376,10 +376,17 @@ class Store:
             if not isinstance(entry, dict) or entry.get("key") != key:
                 raise ValueError("the entry does not match its key")
             outputs = entry.get("outputs")
-            problem = outputs_problem(outputs)
+            # Nested too deeply or holding a lone surrogate: refused as a source would be.
+            problem = outputs_problem(outputs) or bad_data(outputs)
             if problem:
                 raise ValueError(problem)
             return cast(CachedOutputs, outputs), None  # its shape checked just above
+        except RecursionError:
+            return (
+                None,
+                f"cache entry {self.directory.name}/{path.name} is nested too deeply to read; "
+                "the post will run again.",
+            )
         except (OSError, ValueError) as err:
             return None, (
                 f"cache entry {self.directory.name}/{path.name} is unreadable ({err}); "
@@ -389,7 +396,7 @@ class Store:
     def _field(self, key: str, name: str) -> dict[str, object] | None:
         try:
             entry = json.loads(self._path(key).read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+        except (OSError, ValueError, RecursionError):
             return None
         found = entry.get(name) if isinstance(entry, dict) else None
         return found if isinstance(found, dict) else None
@@ -421,7 +428,7 @@ class Store:
         """Return the JSON document `name` of the store, or None if it is missing or unreadable."""
         try:
             return json.loads((self.directory / name).read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+        except (OSError, ValueError, RecursionError):
             return None
 
     def write_json(self, name: str, data: object) -> None:
@@ -432,7 +439,7 @@ class Store:
         """Return {slug: seconds} of each post's last execution (empty if unknown or unreadable)."""
         try:
             data = json.loads((self.directory / "durations.json").read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+        except (OSError, ValueError, RecursionError):
             return {}
         if not isinstance(data, dict):
             return {}

@@ -14,6 +14,7 @@ import yaml
 
 from .errors import SourceError
 from .notebook import Key, Notebook, outputs_of
+from .yamlload import safe_load
 
 # fastpages (and nbdev) comment flags -> (tags, parts shown open).
 FLAGS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
@@ -102,7 +103,7 @@ def _parse_options(lines: list[str], rel: str, cell_number: int) -> dict[str, ob
     if not lines:
         return {}
     try:
-        data = yaml.safe_load("\n".join(lines))
+        data = safe_load("\n".join(lines))
     except yaml.YAMLError as err:
         problem = getattr(err, "problem", None) or str(err).splitlines()[0]
         raise SourceError(

@@ -12,7 +12,7 @@ from enum import StrEnum
 from pathlib import Path
 
 from . import posts
-from .errors import NbpressError
+from .errors import NbpressError, one_post
 from .layout import Layout
 from .plan import Action, Decision, context, decide
 from .write import Site, hand_edit_message
@@ -49,7 +49,8 @@ def find_stale(root: Path) -> tuple[int, list[Finding]]:
     current = 0
     for post in unique:
         try:
-            finding = _finding(decide(post, ctx), site)
+            with one_post(post.rel_path, "checking it"):
+                finding = _finding(decide(post, ctx), site)
         except NbpressError as err:
             finding = Finding(post.rel_path, Problem.ERROR, str(err))
         if finding is None:

@@ -7,7 +7,9 @@ failed; elsewhere (CI, pipes) each post gets one plain line as it ends.
 from __future__ import annotations
 
 import contextlib
+import errno
 import signal
+import subprocess
 import sys
 import threading
 import time
@@ -22,6 +24,10 @@ if TYPE_CHECKING:
     from rich.table import Table
 
 EXIT_INTERRUPTED = 130
+OUT_OF_MEMORY = (
+    "nbpress ran out of memory; build the posts one at a time (python build.py SLUG) "
+    "to find the one that needs it."
+)
 
 
 def _terminate(signum: int, frame: FrameType | None) -> None:
@@ -196,6 +202,10 @@ def run(
     except NbpressError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
+    except MemoryError:
+        # Never taken for one post's failure (errors.one_post lets it pass): the build stops here.
+        print(f"error: {OUT_OF_MEMORY}", file=sys.stderr)
+        return 2
     finally:
         if isinstance(reporter, LiveReporter):
             reporter.stop()
@@ -234,7 +244,14 @@ def report(root: Path) -> int:
     """Print the execution report (nbpress.report) of every post; return 1 if any failed."""
     from .report import rows, text
 
-    found = rows(root)
+    try:
+        found = rows(root)
+    except NbpressError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    except MemoryError:
+        print(f"error: {OUT_OF_MEMORY}", file=sys.stderr)
+        return 2
     print(text(found), end="")
     return 1 if any(r.status in ("failed", "unreadable") for r in found) else 0
 
@@ -247,6 +264,9 @@ def check_posts(root: Path) -> int:
         current, findings = find_stale(root)
     except NbpressError as err:
         print(f"error: {err}", file=sys.stderr)
+        return 2
+    except MemoryError:
+        print(f"error: {OUT_OF_MEMORY}", file=sys.stderr)
         return 2
     for finding in findings:
         # An error's message already starts with the file's name.
@@ -301,10 +321,17 @@ def watch(
     """Build, then rebuild posts as their sources or inputs change, until Ctrl-C; return 0.
 
     With `serve` (an IP:PORT), `mkdocs serve` runs beside the watcher and is stopped with it.
+    An address that cannot be served (a port in use: a second --serve) is said in one line
+    before anything is built, exit 1; a server that stops by itself ends the watch with exit 1,
+    nothing left running.
     """
-    import subprocess
-
     from .watch import snapshot, watch_posts
+
+    if serve:
+        problem = _unservable(str(serve))
+        if problem is not None:
+            print(f"error: {problem}", file=sys.stderr)
+            return 1
 
     def rebuild(changed: tuple[str, ...]) -> None:
         if run(root, changed, force=False, jobs=jobs) == EXIT_INTERRUPTED:
@@ -314,15 +341,63 @@ def watch(
     if run(root, slugs, force=force, jobs=jobs) == EXIT_INTERRUPTED:
         return EXIT_INTERRUPTED
     server = None
+    stop = threading.Event()
     if serve:
         command = [sys.executable, "-m", "mkdocs", "serve", "--dev-addr", str(serve)]
         server = subprocess.Popen(command, cwd=root)
+        # The watch lives only while its server does: one that stops (its port taken meanwhile)
+        # is reaped here and ends the watch.
+        threading.Thread(target=_reap, args=(server, stop), daemon=True).start()
     print("watching posts/ for changes (Ctrl-C to stop)", flush=True)
     try:
         with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C is how a watch ends
-            watch_posts(root.resolve(), rebuild, since=before)
+            watch_posts(root.resolve(), rebuild, stop=stop, since=before)
     finally:
-        if server is not None:
+        if server is not None and server.poll() is None:
             server.terminate()
             server.wait(timeout=30)
+    if server is not None and stop.is_set() and server.returncode not in (0, -signal.SIGTERM):
+        print(
+            f"error: mkdocs serve stopped (exit code {server.returncode}), so the watch stopped too; "
+            f"{_PORT_ADVICE}",
+            file=sys.stderr,
+        )
+        return 1
     return 0
+
+
+def _reap(server: subprocess.Popen[bytes], stop: threading.Event) -> None:
+    """Wait for the server to end (reaping it, so no zombie is left), then stop the watch."""
+    server.wait()
+    stop.set()
+
+
+_PORT_ADVICE = "choose another address with --dev-addr IP:PORT (e.g. --dev-addr 127.0.0.1:8001)"
+
+
+def _unservable(address: str) -> str | None:
+    """Return why `mkdocs serve --dev-addr address` could not listen there, or None if it could."""
+    import socket
+
+    host, _, port_text = address.rpartition(":")
+    host = host.strip("[]")
+    if not host or not port_text.isdigit() or not 0 < int(port_text) < 65536:
+        return f"--dev-addr {address!r} is not IP:PORT; {_PORT_ADVICE}."
+    port = int(port_text)
+    try:
+        family, kind, proto, _, where = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    except (OSError, UnicodeError) as err:
+        return f"--dev-addr {address!r}: {host!r} is not an address of this machine ({err}); {_PORT_ADVICE}."
+    with socket.socket(family, kind, proto) as sock:
+        # As mkdocs' server binds: a port left in TIME_WAIT is free, one a server listens on is not.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(where)
+        except OSError as err:
+            if err.errno == errno.EADDRINUSE:
+                return (
+                    f"port {port} is in use: another server (another --serve?) listens on {address}; "
+                    f"stop it, or {_PORT_ADVICE}."
+                )
+            return f"cannot serve on {address} ({err.strerror or err}); {_PORT_ADVICE}."
+    return None

@@ -8,6 +8,8 @@ of the message.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from typing import Self
 
 
@@ -29,7 +31,9 @@ class NbpressError(Exception):
     def __str__(self) -> str:
         """Return the one line: "path, cell N: message"."""
         where = f"{self.path}, cell {self.cell}" if self.path and self.cell is not None else self.path
-        return f"{where}: {self.message}" if where else self.message
+        line = f"{where}: {self.message}" if where else self.message
+        # A message may quote an author's text: one holding a lone surrogate could not be printed.
+        return line.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 class ConfigError(NbpressError):
@@ -79,6 +83,54 @@ class NotOwnedError(NbpressError):
 
 class WriteError(NbpressError):
     """A generated file could not be written, or would land outside the output folders."""
+
+
+class UnexpectedError(NbpressError):
+    """A post's stage raised an exception no stage expected: that post fails, the others build.
+
+    `name` is the exception's class ("RecursionError"); no traceback is kept or printed.
+    """
+
+    def __init__(self, message: str, *, path: str | None = None, name: str = "") -> None:
+        super().__init__(message, path=path)
+        self.name = name
+
+
+def unexpected(err: Exception, path: str, doing: str) -> UnexpectedError:
+    """Return the one-line error of the post `path` for `err`, raised while `doing` ("reading it")."""
+    name = type(err).__name__
+    if isinstance(err, RecursionError):
+        message = (
+            f"its data is nested too deeply to finish {doing} ({name}); "
+            "a notebook never needs lists or mappings nested hundreds of levels deep: remove that value."
+        )
+    elif isinstance(err, UnicodeError) and "surrogate" in str(err):
+        message = (
+            f"it holds a lone surrogate character, which is not text, so {doing} failed ({name}); "
+            "remove the character (a stray \\ud800-\\udfff escape)."
+        )
+    else:
+        first = str(err).strip().splitlines()[0][:200] if str(err).strip() else "no message"
+        message = (
+            f"{doing} failed unexpectedly ({name}: {first}); the other posts still build. "
+            "This is a bug in nbpress: please report it with this post."
+        )
+    return UnexpectedError(message, path=path, name=name)
+
+
+@contextlib.contextmanager
+def one_post(path: str, doing: str) -> Iterator[None]:
+    """Turn any exception of the body into the NbpressError of the post `path` alone.
+
+    A stage's own NbpressError passes as it is. Ctrl-C, SIGTERM and SystemExit are not
+    Exceptions and pass too; so do BuildInterrupted and MemoryError, which end the whole build.
+    """
+    try:
+        yield
+    except (NbpressError, BuildInterrupted, MemoryError):
+        raise
+    except Exception as err:  # the boundary of one post: whatever it raised, it fails alone
+        raise unexpected(err, path, doing) from None
 
 
 class BuildInterrupted(Exception):

@@ -20,7 +20,14 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Protocol
 
 from . import backends
-from .errors import BuildInterrupted, CellTimeoutError, ExecutionError, KernelDiedError, NbpressError
+from .errors import (
+    BuildInterrupted,
+    CellTimeoutError,
+    ExecutionError,
+    KernelDiedError,
+    NbpressError,
+    one_post,
+)
 from .notebook import Cell, Notebook, Output
 from .posts import Post
 
@@ -495,7 +502,8 @@ async def _run_all(
             events.put(post)
             start = time.perf_counter()
             try:
-                nb = await execute_post(post, cwd, stop)
+                with one_post(post.rel_path, "running it"):  # whatever fails, fails this post alone
+                    nb = await execute_post(post, cwd, stop)
                 result = Executed(post, nb, None, time.perf_counter() - start)
             except BuildInterrupted:
                 return  # raised only once a stop was requested: nothing to report

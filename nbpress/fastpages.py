@@ -21,6 +21,7 @@ import yaml
 
 from .errors import SourceError
 from .notebook import Cell
+from .yamlload import safe_load
 
 _DATED = re.compile(r"^(\d{4}-\d{2}-\d{2})-(.+)$")
 _TITLE = re.compile(r"^#\s+(.+?)\s*#*\s*$")
@@ -68,7 +69,7 @@ def parse_front_matter_cell(source: str, rel: str) -> dict[str, object]:
             continue
         key, value = item.group(1), item.group(2)
         try:
-            raw[key] = yaml.safe_load(value) if value.strip() else None
+            raw[key] = safe_load(value) if value.strip() else None
         except yaml.YAMLError:
             raise SourceError(
                 f"the fastpages front matter line '- {key}: {value}' is not valid YAML; quote the value.",

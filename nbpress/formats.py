@@ -45,6 +45,7 @@ def read_text_notebook(path: Path, rel: str) -> Notebook:
     except UnicodeDecodeError:
         raise SourceError("the file is not UTF-8 text; save it again as UTF-8.", path=rel) from None
     fmt = "py:percent" if path.suffix == ".py" else None
+    _refuse_header_aliases(text, path.suffix, rel)
     try:
         notebook: Notebook = jupytext.reads(text, fmt=fmt or _markdown_format(text))
     except Exception as err:  # jupytext raises many types for a broken file
@@ -57,6 +58,28 @@ def read_text_notebook(path: Path, rel: str) -> Notebook:
         cell["id"] = f"cell-{index}"
     notebook.nbformat, notebook.nbformat_minor = 4, max(5, notebook.get("nbformat_minor", 5))
     return notebook
+
+
+def _refuse_header_aliases(text: str, suffix: str, rel: str) -> None:
+    """Raise SourceError if the YAML header holds an anchor or alias (jupytext would expand them)."""
+    import yaml
+
+    from .yamlload import refuse_aliases
+
+    lines = text.lstrip("\ufeff").splitlines()
+    if suffix == ".py":
+        # A percent script's header is its first comment lines, '# ---' to '# ---'.
+        lines = [line[2:] if line.startswith("# ") else line.lstrip("#") for line in lines]
+    if not lines or lines[0].strip() != "---":
+        return
+    end = next((i for i, line in enumerate(lines[1:], 1) if line.strip() == "---"), len(lines))
+    try:
+        refuse_aliases("\n".join(lines[1:end]))
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        line = f" at line {mark.line + 2}" if mark is not None else ""
+        problem = getattr(err, "problem", None) or str(err).splitlines()[0]
+        raise SourceError(f"front matter YAML is broken{line} ({problem}).", path=rel) from None
 
 
 def _markdown_format(text: str) -> str:

@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Protocol
 from urllib.parse import quote, unquote, urlsplit
 
 from .errors import NbpressError
+from .figures import PLACEHOLDER_SVG, too_large_file
 from .layout import owned_file, read_owned
 from .notebook import Key, Notebook, outputs_of
 from .posts import Post
@@ -209,7 +210,8 @@ class Linker:
             known = self.names.get(target)
             if known is not None:
                 return f"{self.image_base}{quote(known)}"
-            _, data = read_owned(self.posts_dir, rel, f"the {what}")
+            why = too_large_file(target) if what == "image" else None  # read only if it may be published
+            data = read_owned(self.posts_dir, rel, f"the {what}")[1] if why is None else b""
         except NbpressError as err:
             if err.cell is None:
                 err.cell = cell.index + 1
@@ -217,6 +219,12 @@ class Linker:
         name = _SAFE_NAME.sub("_", "-".join(target.relative_to(self.posts_dir.resolve()).parts))
         if name.startswith(("output_", "attachment_", ".")) or name in self.files:
             name = f"local-{len(self.files)}-{name.lstrip('.')}"
+        if why is not None:
+            cell.warnings.append(
+                f"{cell.where}: the image {path!r} {why}, so a placeholder is shown instead; "
+                "show a smaller copy of it"
+            )
+            name, data = f"{name}-left-out.svg", PLACEHOLDER_SVG
         self.names[target] = name
         self.files[name] = data
         return f"{self.image_base}{quote(name)}"

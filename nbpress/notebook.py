@@ -6,6 +6,7 @@ once; the template reads them by these names (`resources.nbpress.key`, see `temp
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any, Final, Protocol, TypedDict
 
@@ -109,3 +110,48 @@ def note(text: str) -> Output:
 
     output: Output = new_output("stream", name="stdout", text=f"[nbpress: {text}]\n")
     return output
+
+
+# Deeper than any notebook needs (chart specs and widget state nest a dozen levels); the
+# build's own walks (copying, validating, caching, writing YAML) recurse once per level, so
+# a value nested thousands of levels deep would end them with a RecursionError.
+MAX_NESTING: Final = 100
+_SURROGATE: Final = re.compile("[\ud800-\udfff]")
+
+
+def bad_data(value: object, limit: int = MAX_NESTING) -> str | None:
+    """Return what makes `value` (parsed JSON or YAML) unsafe to process, or None if nothing does.
+
+    Two things are refused wherever they are: nesting deeper than `limit` levels, and a lone
+    surrogate (U+D800 to U+DFFF, which JSON's `\\ud800` escapes and YAML's `"\\ud800"` can
+    produce) in a text or a key: it is not text, and writing it as UTF-8 fails. The walk is
+    iterative, so it cannot itself run out of stack. The answer names where: `source`,
+    `metadata.tags[0]`, `outputs[1].data.text/plain`.
+    """
+    stack: list[tuple[object, int, tuple[str, ...]]] = [(value, 1, ())]
+    while stack:
+        item, depth, where = stack.pop()
+        if depth > limit:
+            return f"a value is nested more than {limit} levels deep (at {_place(where[:3])}...)"
+        if isinstance(item, str):
+            found = _SURROGATE.search(item)
+            if found:
+                return (
+                    f"{_place(where)} holds a lone surrogate character "
+                    f"(\\u{ord(found.group()):04x}), which is not text"
+                )
+        elif isinstance(item, dict):
+            for key, child in item.items():
+                if isinstance(key, str) and _SURROGATE.search(key):
+                    return f"a key in {_place(where)} holds a lone surrogate character, which is not text"
+                stack.append((child, depth + 1, (*where, f".{key}")))
+        elif isinstance(item, (list, tuple)):
+            stack.extend((child, depth + 1, (*where, f"[{i}]")) for i, child in enumerate(item))
+    return None
+
+
+def _place(where: tuple[str, ...]) -> str:
+    """Return a readable place ("metadata.tags[0]") from the keys and indexes walked to it."""
+    text = "".join(where).lstrip(".")
+    text = text if len(text) <= 80 else text[:77] + "..."
+    return repr(text.encode("ascii", "backslashreplace").decode("ascii")) if text else "the value"

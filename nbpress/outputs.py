@@ -16,6 +16,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from .charts import is_chart
+from .figures import too_large
 from .notebook import FIGURE_TYPES, Cell, Key, Notebook, Output, note, outputs_of
 from .notebook import text_of as _join
 from .sanitize import html_visible, latex_html, markdown_html, sanitize_html, sanitize_svg
@@ -156,6 +157,13 @@ def _limit_cell(outputs: list[Output]) -> list[Output]:
     return kept
 
 
+def _figure_bytes(mime: str, value: object) -> bytes:
+    """Return the bytes a figure output publishes (valid: checked by _valid_image first)."""
+    if mime == "image/svg+xml":
+        return _join(value).encode("utf-8", "backslashreplace")
+    return base64.b64decode(_join(value))
+
+
 def _valid_image(mime: str, value: object) -> bool:
     if mime == "image/svg+xml":
         return isinstance(value, (str, list)) and "<svg" in _join(value)
@@ -166,7 +174,7 @@ def _valid_image(mime: str, value: object) -> bool:
     return raw.startswith(_IMAGE_MAGIC[mime])
 
 
-def _choose_rich(output: Output, raw_html: bool, problems: list[str]) -> Output:
+def _choose_rich(output: Output, raw_html: bool, problems: list[str], number: int = 1) -> Output:
     """Return the output with only showable, valid data; or a note when nothing is left.
 
     What cannot be shown is also described in `problems` (what, and what to do).
@@ -188,6 +196,14 @@ def _choose_rich(output: Output, raw_html: bool, problems: list[str]) -> Output:
     if corrupt:
         problems.append(f"a {corrupt[0]} figure could not be decoded; check the code that makes it")
         return note(f"a {corrupt[0]} figure could not be decoded and was left out")
+    for mime in [m for m in FIGURE_TYPES if m in data]:
+        why = too_large(_figure_bytes(mime, data[mime]))
+        if why is not None:
+            problems.append(
+                f"the {mime} figure of output {number} {why}, so it was left out; "
+                "make it smaller (a lower dpi or figsize)"
+            )
+            return note(f"a {mime} figure too large to publish was left out")
     chosen = _choose(data, raw_html, problems)
     if chosen is None:
         if "text/html" in data:
@@ -295,7 +311,8 @@ def choose_outputs(notebook: Notebook, raw_html: bool, where: str) -> list[str]:
         problems: list[str] = []
         rich = ("execute_result", "display_data")
         cell.outputs = [
-            _choose_rich(o, raw_html, problems) if o.get("output_type") in rich else o for o in cell.outputs
+            _choose_rich(o, raw_html, problems, n + 1) if o.get("output_type") in rich else o
+            for n, o in enumerate(cell.outputs)
         ]
         # Cells count from 1 as Jupyter shows them; figure files count from 0.
         warnings.extend(f"{where or 'a post'}: cell {index + 1}: {p}." for p in problems)

@@ -21,10 +21,10 @@ from typing import TYPE_CHECKING
 
 from . import cache, posts, provenance
 from .authors import keys_by_name, read_authors
-from .errors import ConfigError, NbpressError, SourceError, WriteError
+from .errors import ConfigError, NbpressError, RenderError, SourceError, WriteError, one_post
 from .layout import Layout, download_name, figure_url, markdown_name, notebook_download, read_owned
 from .notebook import CachedOutputs, Notebook
-from .plan import Action, Decision, context, decide, published_key
+from .plan import Action, Context, Decision, context, decide, published_key
 from .write import Site, record_names
 
 if TYPE_CHECKING:
@@ -185,7 +185,8 @@ class _Run:
         warnings: list[str] = []
         if self.publish:
             try:
-                warnings = _publish(plan, self.site, self.root, self.authors)
+                with one_post(plan.post.rel_path, "rendering it"):
+                    warnings = _publish(plan, self.site, self.root, self.authors)
             except NbpressError as err:
                 self.done(PostResult(plan.post.rel_path, Status.FAILED, seconds, err))
                 return
@@ -220,10 +221,8 @@ class _Run:
 
         On the main thread: the executor hands each finished notebook over a queue, so
         capping, probing versions, caching and publishing never stall the kernels' loop.
+        Whatever fails on the way fails this post alone (errors.one_post), with one line.
         """
-        from .charts import attach_widget_state
-        from .outputs import limit_outputs
-
         plan = self.running[id(outcome.post)]
         rel = plan.post.rel_path
         if outcome.error is not None:
@@ -232,10 +231,32 @@ class _Run:
                 PostResult(rel, Status.FAILED, outcome.seconds, outcome.error, detail, tuple(plan.warnings))
             )
             return
+        try:
+            with one_post(rel, "keeping its outputs"):
+                self._keep(plan, outcome)
+        except NbpressError as err:
+            self.done(PostResult(rel, Status.FAILED, outcome.seconds, err, warnings=tuple(plan.warnings)))
+            return
+        self.finish(plan, Status.EXECUTED, outcome.seconds)
+
+    def _keep(self, plan: _Work, outcome: Executed) -> None:
+        """Cap, check, settle and cache the outputs of one executed post; raise NbpressError if it fails."""
+        from .charts import attach_widget_state
+        from .notebook import bad_data, outputs_of
+        from .outputs import limit_outputs
+
+        rel = plan.post.rel_path
         # Capped before caching, so a runaway cell costs no more memory or disk than a normal one.
         # Widget state lives in notebook metadata, which the cache does not keep: into the outputs.
         assert outcome.notebook is not None  # an outcome holds its notebook or its error
         plan.executed = attach_widget_state(limit_outputs(outcome.notebook))
+        for index, cell in enumerate(plan.executed.cells):
+            # What a cell printed or displayed is data like the source: the same rule holds.
+            problem = bad_data(outputs_of(cell))
+            if problem is not None:
+                raise RenderError(
+                    f"in its outputs, {problem}; change the code that makes it.", path=rel, cell=index + 1
+                )
         # Outputs that differ from the previous run's only in volatile tokens keep its bytes.
         _settle(plan.executed, plan.decision, self.store, self.site)
         # Recorded now, with the outputs, so a later re-render shows the same line.
@@ -244,9 +265,7 @@ class _Run:
         try:
             self.store.save(plan.decision.exec_key, plan.executed, plan.provenance, plan.decision.parts)
         except WriteError as err:  # a full disk fails this post, not the build
-            self.done(PostResult(rel, Status.FAILED, outcome.seconds, err.at(rel)))
-            return
-        self.finish(plan, Status.EXECUTED, outcome.seconds)
+            raise err.at(rel) from None
 
 
 def _read(options: Options, layout: Layout) -> tuple[list[Path], list[posts.Post], list[posts.Failure]]:
@@ -300,35 +319,43 @@ def _plan(
     work = []
     for post in unique:
         try:
-            decision = decide(post, ctx, options.force)
+            with one_post(post.rel_path, "deciding what to do with it"):
+                item = _plan_one(post, ctx, options.force, store, publish)
         except NbpressError as err:
             done(PostResult(post.rel_path, Status.FAILED, error=err))
             continue
-        if decision.action is Action.UNCHANGED:
-            # Its warnings, recorded when it was rendered, still hold: --strict still fails on them.
-            kept = record_names(decision.record, "warnings")
-            done(PostResult(post.rel_path, Status.UNCHANGED, warnings=tuple(kept)))
-            continue
-        if decision.action is Action.REFUSE and publish:
-            # Decided before running anything: the hand edit is kept, so nothing would be published.
-            done(
-                PostResult(
-                    post.rel_path, Status.FAILED, error=WriteError(f"{decision.reason}.", path=post.rel_path)
-                )
-            )
-            continue
-        item = _Work(decision)
-        if not options.force:
-            item.outputs, problem = store.lookup(decision.exec_key)
-            if problem:
-                item.warnings.append(problem)
-            item.provenance = store.provenance(decision.exec_key) if item.outputs is not None else None
-        why = decision.reason
-        if decision.action is Action.RENDER and item.outputs is None:
-            why += "; its outputs are not in the cache"
-        item.reason = why
-        work.append(item)
+        if isinstance(item, _Work):
+            work.append(item)
+        else:
+            done(item)
     return work
+
+
+def _plan_one(
+    post: posts.Post, ctx: Context, force: bool, store: cache.Store, publish: bool
+) -> _Work | PostResult:
+    """Return the work for one post, or its result when it needs none (unchanged, refused)."""
+    decision = decide(post, ctx, force)
+    if decision.action is Action.UNCHANGED:
+        # Its warnings, recorded when it was rendered, still hold: --strict still fails on them.
+        kept = record_names(decision.record, "warnings")
+        return PostResult(post.rel_path, Status.UNCHANGED, warnings=tuple(kept))
+    if decision.action is Action.REFUSE and publish:
+        # Decided before running anything: the hand edit is kept, so nothing would be published.
+        return PostResult(
+            post.rel_path, Status.FAILED, error=WriteError(f"{decision.reason}.", path=post.rel_path)
+        )
+    item = _Work(decision)
+    if not force:
+        item.outputs, problem = store.lookup(decision.exec_key)
+        if problem:
+            item.warnings.append(problem)
+        item.provenance = store.provenance(decision.exec_key) if item.outputs is not None else None
+    why = decision.reason
+    if decision.action is Action.RENDER and item.outputs is None:
+        why += "; its outputs are not in the cache"
+    item.reason = why
+    return item
 
 
 def _settle(executed: Notebook, decision: Decision, store: cache.Store, site: Site) -> None:
@@ -383,7 +410,8 @@ def used_cache_keys(root: Path) -> set[str]:
     used: set[str] = set()
     for post in posts.read_unique(posts.discover(layout.sources), root)[0]:
         try:
-            decision = decide(post, ctx)
+            with one_post(post.rel_path, "computing its keys"):
+                decision = decide(post, ctx)
         except NbpressError:
             # Its keys cannot be computed now (a missing input): keep what its published version used.
             key = published_key(site.record(post.file_slug))

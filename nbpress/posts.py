@@ -13,11 +13,12 @@ from typing import Any
 import yaml
 
 from .cells import options_to_tags
-from .errors import NbpressError, SourceError
+from .errors import NbpressError, SourceError, one_post
 from .fastpages import convert_callouts, is_front_matter_cell, parse_front_matter_cell, split_dated_name
 from .formats import TEXT_SUFFIXES, is_text_post, read_text_notebook
 from .layout import NAME_MAX, SLUG_MAX
-from .notebook import Notebook
+from .notebook import Notebook, bad_data
+from .yamlload import NoAliasLoader
 
 SOURCE_SUFFIXES = (".ipynb", *TEXT_SUFFIXES)
 # Keys that steer nbpress itself; they are not copied into the published front matter.
@@ -76,12 +77,19 @@ class Failure:
 
 
 def read_sources(sources: list[Path], root: Path) -> tuple[list[Post], list[Failure]]:
-    """Return (the posts read from `sources`, a Failure for each that cannot be read)."""
+    """Return (the posts read from `sources`, a Failure for each that cannot be read).
+
+    The authors file is read once for all (a broken one raises ConfigError: no post is read).
+    """
+    from .authors import read_authors
+    from .layout import Layout
+
+    authors = read_authors(Layout(root))
     read: list[Post] = []
     failures: list[Failure] = []
     for path in sources:
         try:
-            read.append(read_post(path, root))
+            read.append(read_post(path, root, authors))
         except NbpressError as err:
             failures.append(Failure(path.relative_to(root).as_posix(), err))
     return read, failures
@@ -182,9 +190,24 @@ def slug_too_long(slug: str) -> str | None:
     )
 
 
-def read_post(path: Path, root: Path) -> Post:
-    """Return the Post read from `path`; raise SourceError naming every problem found."""
+def read_post(path: Path, root: Path, authors: dict[str, object] | None = None) -> Post:
+    """Return the Post read from `path`; raise an NbpressError naming every problem found.
+
+    Whatever goes wrong while reading (a value nested too deeply for a parser, a library's
+    own exception) fails this post alone, with one line (errors.one_post). `authors` is the
+    mapping of the authors file (read here when not given): a post's `authors:` must name them.
+    """
     rel = path.relative_to(root).as_posix() if path.is_relative_to(root) else path.name
+    with one_post(rel, "reading it"):
+        if authors is None:
+            from .authors import read_authors
+            from .layout import Layout
+
+            authors = read_authors(Layout(root))
+        return _read_post(path, root, rel, authors)
+
+
+def _read_post(path: Path, root: Path, rel: str, authors: dict[str, object]) -> Post:
     kind = _not_regular(path)
     if kind is not None:
         # A link could publish a file from anywhere (a secret, the environment of a process) as the post.
@@ -197,19 +220,64 @@ def read_post(path: Path, root: Path) -> Post:
         notebook = _read_notebook(path, rel, warnings)
     else:
         notebook = read_text_notebook(path, rel)
+    _refuse_bad_data(notebook, rel)
     data, fm_cell, origin = _front_matter_data(notebook, rel)
+    problem = bad_data(data)
+    if problem is not None:
+        raise SourceError(f"{rel} ({origin}): front matter: {problem}; remove it.")
     _date_from_name(data, path)
     _kernel_from_metadata(data, notebook)
     options_to_tags(notebook, rel)
+    front_matter = validate_front_matter(data, f"{rel} ({origin})")
+    _check_authors(front_matter, authors, f"{rel} ({origin})")
     return Post(
         file_slug=slug,
         path=path,
         rel_path=rel,
-        front_matter=validate_front_matter(data, f"{rel} ({origin})"),
+        front_matter=front_matter,
         notebook=notebook,
         front_matter_cell=fm_cell,
         warnings=tuple(warnings),
     )
+
+
+def _refuse_bad_data(notebook: Any, rel: str) -> None:
+    """Raise SourceError naming the cell if any value is nested too deeply or holds a lone surrogate.
+
+    Checked once, on the notebook as read, so no later stage (validation, copying, caching,
+    writing UTF-8) meets such a value.
+    """
+    cells = notebook.get("cells") or []
+    for index, cell in enumerate(cells):
+        problem = bad_data(cell)
+        if problem is not None:
+            raise SourceError(f"{problem}; remove it, then build again.", path=rel, cell=index + 1)
+    problem = bad_data({k: v for k, v in notebook.items() if k != "cells"})
+    if problem is not None:
+        raise SourceError(f"the notebook's {problem}; remove it, then build again.", path=rel)
+
+
+def _check_authors(front_matter: FrontMatter, authors: dict[str, object], where: str) -> None:
+    """Raise SourceError if `authors:` names a key the authors file does not define.
+
+    Material's blog plugin looks each key up in site_src/.authors.yml and stops `mkdocs build`
+    with a KeyError for one it lacks: refused here, when the post is read.
+    """
+    from .layout import AUTHORS
+
+    value = front_matter.data.get("authors")
+    if value is None:
+        return
+    names = value if isinstance(value, list) else [value]
+    if not all(isinstance(n, str) for n in names):
+        raise SourceError(f"{where}: front matter: authors must be a list of author keys.")
+    unknown = [n for n in names if n not in authors]
+    if unknown:
+        known = ", ".join(str(k) for k in authors) or "none yet"
+        raise SourceError(
+            f"{where}: front matter: the author {unknown[0]!r} is not in {AUTHORS} "
+            f"(its authors: {known}); add it there, or name one of them."
+        )
 
 
 def _kernel_from_metadata(data: dict[str, object], notebook: Notebook) -> None:
@@ -237,6 +305,12 @@ def _read_notebook(path: Path, rel: str, warnings: list[str] | None = None) -> N
 
     try:
         raw = json.loads(path.read_bytes())
+    except RecursionError:
+        raise SourceError(
+            "the notebook's JSON is nested too deeply to read (thousands of levels); "
+            "a notebook never needs that: remove the value, or save the notebook again from Jupyter.",
+            path=rel,
+        ) from None
     except UnicodeDecodeError:
         raise SourceError("the file is not UTF-8 text; save it again as a notebook.", path=rel) from None
     except json.JSONDecodeError as err:
@@ -247,6 +321,8 @@ def _read_notebook(path: Path, rel: str, warnings: list[str] | None = None) -> N
         ) from None
     if not isinstance(raw, dict) or ("cells" not in raw and "worksheets" not in raw):
         raise SourceError("this JSON is not a Jupyter notebook (it has no cells).", path=rel)
+    # Before nbformat walks it (recursively): too deep a value or a lone surrogate, named by cell.
+    _refuse_bad_data(raw, rel)
     major = raw.get("nbformat")
     if major not in (3, 4):
         raise SourceError(
@@ -329,8 +405,8 @@ def _date_from_name(data: dict[str, object], path: Path) -> None:
         data["date"] = date.isoformat()
 
 
-class _Loader(yaml.SafeLoader):
-    """SafeLoader that leaves timestamps as text, so a bad date is reported, not raised."""
+class _Loader(NoAliasLoader):
+    """The authors' loader (no anchors or aliases) leaving timestamps as text, so a bad date is reported."""
 
 
 _Loader.add_constructor(

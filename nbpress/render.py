@@ -68,6 +68,8 @@ def _represent_str(dumper: yaml.SafeDumper, text: str) -> yaml.ScalarNode:
 
 
 _Dumper.add_representer(str, _represent_str)
+# Never an anchor or alias in what the build writes: the loaders refuse them (nbpress.yamlload).
+_Dumper.ignore_aliases = lambda self, data: True  # type: ignore[method-assign]
 
 
 def dump_front_matter(data: Mapping[str, object]) -> str:

@@ -9,6 +9,7 @@ provenance stored with the outputs; the build writes them as a page of the site
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import tempfile
@@ -16,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import cache, posts
-from .errors import NbpressError
+from .errors import NbpressError, one_post
 from .layout import REPORT, Layout, log_link
 from .pipeline import PostResult, Status
 from .plan import context, decide
@@ -48,12 +49,14 @@ def _load_state(root: Path) -> dict[str, dict[str, object]]:
 
 def _write(path: Path, text: str) -> None:
     """Replace `path` atomically with `text`; leave it untouched when it already holds it."""
-    if path.is_file() and path.read_text(encoding="utf-8") == text:
-        return
+    with contextlib.suppress(OSError, UnicodeDecodeError):
+        if path.is_file() and path.read_text(encoding="utf-8") == text:
+            return
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        # A message quoting an author's lone surrogate is written escaped, never refused.
+        with os.fdopen(fd, "w", encoding="utf-8", errors="backslashreplace") as handle:
             handle.write(text)
         os.chmod(tmp, 0o644)
         os.replace(tmp, path)
@@ -109,8 +112,9 @@ def rows(root: Path) -> list[Row]:
         status = str(entry.get("status", "not built"))
         cache_state, executed, environment = "unknown", "", ""
         try:
-            post = posts.read_post(path, root)
-            key = decide(post, ctx).exec_key  # the key a build would run it under
+            with one_post(source, "reading it"):
+                post = posts.read_post(path, root)
+                key = decide(post, ctx).exec_key  # the key a build would run it under
         except NbpressError as err:
             status = "failed" if status == "failed" else "unreadable"
             entry = {**entry, "error": entry.get("error") or str(err)}

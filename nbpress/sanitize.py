@@ -103,10 +103,25 @@ def _filter_attribute(element: str, attribute: str, value: str) -> str | None:
     """Return the attribute's value if it may stay: data: only as an inline raster image."""
     lowered = value.strip().lower()
     if lowered.startswith("data:"):
-        return value if element == "img" and attribute == "src" and _DATA_IMAGE.match(value.strip()) else None
+        kept = element == "img" and attribute == "src" and _DATA_IMAGE.match(value.strip())
+        return value if kept and not _inline_too_large(value) else None
     if "url(" in lowered and not lowered.startswith("url(#"):
         return None  # SVG paint from another document: a request that leaves the site
     return value
+
+
+def _inline_too_large(url: str) -> bool:
+    """Return True if a data:image URL holds an image past nbpress.figures' limits."""
+    import base64
+    import binascii
+
+    from .figures import too_large
+
+    try:
+        data = base64.b64decode(url.split(",", 1)[1], validate=False)
+    except (binascii.Error, ValueError):
+        return True
+    return too_large(data) is not None
 
 
 def sanitize_html(html: str) -> str:

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import backends, cells, charts, links, markup, outputs
+from .figures import PLACEHOLDER_SVG, too_large
 from .notebook import FIGURE_TYPES, Key, Notebook
 from .posts import Post
 from .sanitize import html_text
@@ -180,11 +181,13 @@ _ATTACHMENT_EXT = {"image/png": ".png", "image/jpeg": ".jpg", "image/gif": ".gif
 
 
 def attachments(nb: Notebook, ctx: Context) -> list[str]:
-    """Move Markdown cell attachments out as files to publish; return no warnings.
+    """Move Markdown cell attachments out as files to publish; return a warning per one left out.
 
     Each is named attachment_<cell>_<n><ext> (never output_..., so it cannot collide with
     an output figure) and the cell's `attachment:` links point at it under the image base.
+    One too large to publish (nbpress.figures) is replaced by a placeholder SVG.
     """
+    warnings: list[str] = []
     for index, cell in enumerate(nb.cells):
         found = cell.get("attachments") or {}
         if cell.cell_type != "markdown" or not found:
@@ -200,11 +203,18 @@ def attachments(nb: Notebook, ctx: Context) -> list[str]:
             except (binascii.Error, ValueError):
                 continue  # a corrupt attachment stays a broken link, as in Jupyter
             filename = f"attachment_{index}_{number}{_ATTACHMENT_EXT[mime]}"
+            why = too_large(raw)
+            if why is not None:
+                warnings.append(
+                    f"{ctx.post.rel_path}: cell {index + 1}: the attachment {name!r} {why}, so a "
+                    "placeholder is shown instead; attach a smaller image"
+                )
+                filename, raw = f"attachment_{index}_{number}.svg", PLACEHOLDER_SVG
             ctx.files[filename] = raw
             source = source.replace(f"attachment:{name}", f"{ctx.image_base}{filename}")
         cell.source = source
         del cell["attachments"]
-    return []
+    return warnings
 
 
 def link(nb: Notebook, ctx: Context) -> list[str]:

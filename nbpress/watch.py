@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from . import links, posts
-from .errors import NbpressError
+from .errors import NbpressError, one_post
 from .layout import Layout
 from .markup import bibliography_paths
 
@@ -23,17 +23,27 @@ def inputs_by_path(root: Path) -> dict[Path, set[str]]:
     """
     table: dict[Path, set[str]] = {}
     posts_dir = Layout(root).sources
-    readable, _ = posts.read_sources(posts.discover(posts_dir), root)  # the build reports the others
+    try:
+        readable, _ = posts.read_sources(posts.discover(posts_dir), root)  # the build reports the others
+    except NbpressError:  # a broken authors file: the build says so; its sources are still watched
+        readable = []
     for post in readable:
-        for name in post.front_matter.inputs:
-            table.setdefault((posts_dir / name).resolve(), set()).add(post.file_slug)
-        for path in links.local_files(post):
-            table.setdefault(path, set()).add(post.file_slug)
-        # A post's BibTeX file re-renders it too (its citations and References).
-        with contextlib.suppress(NbpressError):
-            for bib in bibliography_paths(post):
-                table.setdefault(bib.resolve(), set()).add(post.file_slug)
+        # A post whose files cannot be listed is still watched by its source; the build says why.
+        with contextlib.suppress(NbpressError), one_post(post.rel_path, "listing its files"):
+            _add_inputs(table, post, posts_dir)
     return table
+
+
+def _add_inputs(table: dict[Path, set[str]], post: posts.Post, posts_dir: Path) -> None:
+    """Add the files `post` reads to `table`: declared inputs, local files, its BibTeX file."""
+    for name in post.front_matter.inputs:
+        table.setdefault((posts_dir / name).resolve(), set()).add(post.file_slug)
+    for path in links.local_files(post):
+        table.setdefault(path, set()).add(post.file_slug)
+    # A post's BibTeX file re-renders it too (its citations and References).
+    with contextlib.suppress(NbpressError):
+        for bib in bibliography_paths(post):
+            table.setdefault(bib.resolve(), set()).add(post.file_slug)
 
 
 def affected(

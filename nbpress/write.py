@@ -24,6 +24,7 @@ import yaml
 from .errors import ConfigError, WriteError
 from .layout import Layout
 from .render import RenderedPost
+from .yamlload import safe_load
 
 TMP_PREFIX = ".nbpress-tmp-"
 JOURNAL_PREFIX = ".nbpress-writing-"
@@ -134,7 +135,7 @@ def read_record(markdown_path: Path) -> Record | None:
     if end < 0:
         return None
     try:
-        data = yaml.safe_load(text[4:end])
+        data = safe_load(text[4:end])
     except yaml.YAMLError:
         return None
     record = data.get("nbpress") if isinstance(data, dict) else None

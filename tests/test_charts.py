@@ -182,7 +182,7 @@ def test_vendored_versions_match_the_files() -> None:
     # plotly package bundles: its WebGL traces compile no code from strings.
     strict = (vendor / "plotly" / "plotly-strict.min.js").read_text()[:200]
     assert f"plotly.js (strict - minified) v{VENDORED['plotly.js']}" in strict
-    import plotly
+    import plotly  # type: ignore[import-untyped]
 
     bundled = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
     assert f"plotly.js v{VENDORED['plotly.js']}" in bundled.read_text()[:200]

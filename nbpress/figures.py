@@ -1,0 +1,80 @@
+"""How large a published figure may be: one pixel limit and one byte limit, checked in one place.
+
+A figure becomes a file of the site, and the post's first one its thumbnail and `og:image`:
+a 300 KB PNG may declare 50000x50000 pixels (2.5 gigapixels a reader's browser would try to
+decode), a 60 MB plot would be served whole. Every channel that publishes an image (outputs
+of any raster type, SVG outputs, Markdown attachments, local images a Markdown cell shows,
+data: images inside HTML outputs) asks `too_large`; a figure past a limit is left out, with
+a warning naming the file, the cell and the figure, and a note (or placeholder) in its place.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import warnings
+from pathlib import Path
+from typing import BinaryIO, Final
+
+MAX_FIGURE_BYTES: Final = 10_000_000  # 10 MB: a large photograph; plots are far smaller
+MAX_FIGURE_PIXELS: Final = 40_000_000  # 40 megapixels: 8000x5000, past any screen at 2x
+
+# What stands in for an attachment or local image left out, so its link still leads somewhere.
+PLACEHOLDER_SVG: Final = (
+    b'<svg xmlns="http://www.w3.org/2000/svg" width="360" height="40" viewBox="0 0 360 40">'
+    b'<rect width="360" height="40" fill="#eeeeee"/>'
+    b'<text x="12" y="25" font-family="sans-serif" font-size="14" fill="#333333">'
+    b"[nbpress: figure left out: too large]</text></svg>"
+)
+
+
+def too_large_file(path: Path) -> str | None:
+    """Return why the image file `path` is too large to publish, or None; reads only its header."""
+    size = path.stat().st_size
+    if size > MAX_FIGURE_BYTES:
+        return _bytes_problem(size)
+    return _pixels_problem(path)
+
+
+def too_large(data: bytes) -> str | None:
+    """Return why the image `data` is too large to publish ("is 60.0 MB, over ..."), or None.
+
+    Raster images are measured by the size their header declares (Pillow reads only the
+    header, and refuses a decompression bomb itself); SVG and anything Pillow cannot read
+    are measured by bytes only.
+    """
+    if len(data) > MAX_FIGURE_BYTES:
+        return _bytes_problem(len(data))
+    return _pixels_problem(io.BytesIO(data))
+
+
+def _bytes_problem(size: int) -> str:
+    return f"is {size / 1e6:.1f} MB, over the {MAX_FIGURE_BYTES / 1e6:.0f} MB a figure may be"
+
+
+def _pixels_problem(source: Path | BinaryIO) -> str | None:
+    declared = declared_pixels(source)
+    if declared is not None and declared[0] > MAX_FIGURE_PIXELS:
+        return f"declares {declared[1]}, over the {MAX_FIGURE_PIXELS / 1e6:.0f} megapixels a figure may have"
+    return None
+
+
+_BOMB = re.compile(r"\((\d+) pixels\)")
+
+
+def declared_pixels(source: Path | BinaryIO) -> tuple[int, str] | None:
+    """Return (pixels, "WxH pixels") a raster image's header declares; None if Pillow cannot read it."""
+    from PIL import Image
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        try:
+            with Image.open(source) as image:
+                width, height = image.size
+                return width * height, f"{width}x{height} pixels"
+        except Image.DecompressionBombError as err:  # past twice Pillow's own limit
+            found = _BOMB.search(str(err))
+            pixels = int(found.group(1)) if found else MAX_FIGURE_PIXELS + 1
+            return pixels, f"{pixels:,} pixels"
+        except Exception:  # not an image Pillow reads (SVG, text): its bytes were checked
+            return None

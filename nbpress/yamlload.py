@@ -1,0 +1,70 @@
+"""The one YAML loader for what authors write: front matter, cell options, the authors file.
+
+PyYAML's SafeLoader still expands anchors and aliases: a 1 KB "billion laughs" document of
+nested aliases grows into gigabytes. Front matter and option lines never need them, so the
+loader refuses the first anchor (`&name`) or alias (`*name`) it meets, merge keys (`<<: *x`)
+included, before anything is built: the error is an ordinary yaml.YAMLError with its line.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import yaml
+from yaml.composer import ComposerError
+from yaml.error import Mark
+from yaml.nodes import Node
+
+from .notebook import MAX_NESTING
+
+_BRACKET = re.compile(r"[\[\]{}]")
+
+NO_ALIASES = "YAML anchors and aliases (&name, *name) are not allowed here; write each value out"
+
+
+class NoAliasLoader(yaml.SafeLoader):
+    """SafeLoader that refuses anchors and aliases (so no alias bomb can grow), and flow
+    collections nested deeper than MAX_NESTING (PyYAML's scanner takes time quadratic in
+    their depth: 20,000 brackets cost it a minute), both before it parses anything."""
+
+    def __init__(self, stream: str) -> None:
+        _refuse_deep_flow(stream)
+        super().__init__(stream)
+
+    def compose_node(self, parent: Node | None, index: Any) -> Node | None:
+        """Refuse an alias or an anchored node; compose anything else as SafeLoader does."""
+        event = self.peek_event()  # type: ignore[no-untyped-call]
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
+            raise ComposerError(None, None, NO_ALIASES, event.start_mark)
+        return super().compose_node(parent, index)
+
+
+def _refuse_deep_flow(text: str) -> None:
+    """Raise yaml.YAMLError where `[` and `{` open more than MAX_NESTING collections at once.
+
+    Counted over the text (brackets inside quotes count too: no real front matter comes near).
+    """
+    depth = 0
+    for found in _BRACKET.finditer(text):
+        depth += 1 if found.group() in "[{" else -1
+        if depth > MAX_NESTING:
+            line = text.count("\n", 0, found.start())
+            column = found.start() - (text.rfind("\n", 0, found.start()) + 1)
+            mark = Mark("<yaml>", found.start(), line, column, None, 0)
+            raise ComposerError(None, None, f"lists or mappings nested more than {MAX_NESTING} deep", mark)
+
+
+def safe_load(text: str) -> Any:
+    """Return the YAML document in `text`, as yaml.safe_load does, refusing anchors and aliases."""
+    return yaml.load(text, Loader=NoAliasLoader)
+
+
+def refuse_aliases(text: str) -> None:
+    """Raise yaml.YAMLError at the first anchor or alias in `text`, without building anything.
+
+    For YAML a library parses with its own loader (jupytext's header): checked first, by tokens.
+    """
+    for token in yaml.scan(text, Loader=NoAliasLoader):
+        if isinstance(token, (yaml.AliasToken, yaml.AnchorToken)):
+            raise ComposerError(None, None, NO_ALIASES, token.start_mark)
