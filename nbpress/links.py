@@ -13,8 +13,9 @@ One transform step on the Markdown cells of a notebook about to be rendered:
   linked there; a missing one is an error naming the file and the cell;
 - a link to a notebook that is not a post keeps its text, loses its link, and gives a warning.
 
-Raw cells: Markdown and HTML formats are published (HTML sanitized unless the post opts in to
-raw HTML), other formats (reST, LaTeX, none) are left out with a warning.
+Raw cells: Markdown and HTML formats are published, sanitized as outputs are (Markdown rendered,
+then cleaned as HTML) unless the post opts in to raw HTML; other formats (reST, LaTeX, none)
+are left out with a warning.
 
 Markdown is parsed with markdown-it-py (CommonMark, the parser Jupyter's own renderer follows)
 and HTML with the standard library's HTMLParser: code spans and fenced code are never touched.
@@ -23,6 +24,7 @@ and HTML with the standard library's HTMLParser: code spans and fenced code are 
 from __future__ import annotations
 
 import hashlib
+import html as html_module
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -34,6 +36,7 @@ from urllib.parse import quote, unquote, urlsplit
 from .errors import RenderError
 from .notebook import Key, Notebook, outputs_of
 from .posts import Post
+from .sanitize import css_remote_urls, loads_from_site, remote_image_link, remote_problem, remote_urls
 
 if TYPE_CHECKING:
     from markdown_it import MarkdownIt
@@ -90,7 +93,8 @@ class _Tags(HTMLParser):
         self.tags: list[tuple[str, dict[str, str | None], str]] = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.tags.append((tag, dict(attrs), self.get_starttag_text() or ""))
+        # A browser takes the first of repeated attributes.
+        self.tags.append((tag, dict(reversed(attrs)), self.get_starttag_text() or ""))
 
     handle_startendtag = handle_starttag
 
@@ -290,6 +294,10 @@ class Linker:
                 text = self._replace_destination(text, href, self.url(href, cell, image=False), cell)
             elif child.type == "image":
                 src = str(child.attrGet("src") or "")
+                if not loads_from_site(src):
+                    cell.warnings.append(f"{cell.where}: {remote_problem(src)}.")
+                    text = _image_to_link(text, child.content, src)
+                    continue
                 text = self._replace_destination(text, src, self.url(src, cell, image=True), cell)
         pieces = "".join(c.content for c in _walk(token.children or []) if c.type == "html_inline")
         return self._html(text, cell, block=False, html=pieces) if pieces else text
@@ -326,9 +334,24 @@ class Linker:
         is mapped in place, and a link to a notebook that is not a post loses its href.
         """
         markdown = False
+        if html is None:
+            text = _STYLE_ELEMENT.sub(lambda m: self._style(m, cell), text)
         for tag, attrs, raw in _html_tags(text if html is None else html):
             at = text.find(raw)
             if at < 0:
+                continue
+            remote = {k: urls for k, v in attrs.items() if (urls := remote_urls(tag, k, v or ""))}
+            if remote:
+                # The same rule as for outputs (nbpress.sanitize): nothing loads from another host.
+                for urls in remote.values():
+                    cell.warnings += [f"{cell.where}: {remote_problem(url)}." for url in urls]
+                if tag == "img" and "src" in remote:
+                    alt = html_module.escape(attrs.get("alt") or "", quote=False)
+                    new_tag = remote_image_link(str(attrs["src"]), alt)
+                else:
+                    kept = {k: v for k, v in attrs.items() if k not in remote}
+                    new_tag = _start_tag(tag, kept, raw.rstrip().endswith("/>"))
+                text = text[:at] + new_tag + text[at + len(raw) :]
                 continue
             if tag == "img" and attrs.get("src") and _is_local(str(attrs["src"])):
                 url = self.url(str(attrs["src"]), cell, image=True) or ""
@@ -350,6 +373,34 @@ class Linker:
         if markdown and block:
             text = _markdown_inside(text)
         return text
+
+    def _style(self, match: re.Match[str], cell: _Cell) -> str:
+        """Return a <style> element of a Markdown cell, or "" when its CSS loads from another host."""
+        urls = css_remote_urls(match.group(2))
+        cell.warnings += [f"{cell.where}: {remote_problem(url)}." for url in urls]
+        return "" if urls else match.group(0)
+
+
+_STYLE_ELEMENT = re.compile(r"(<style\b[^>]*>)(.*?)(</style\s*>|\Z)", re.S | re.I)
+
+
+def _start_tag(tag: str, attrs: dict[str, str | None], void: bool) -> str:
+    """Return an HTML start tag written from its attributes (values escaped)."""
+    parts = [tag] + [
+        k if v is None else f'{k}="{html_module.escape(v, quote=True)}"' for k, v in attrs.items()
+    ]
+    return f"<{' '.join(parts)}{' /' if void else ''}>"
+
+
+def _image_to_link(text: str, alt: str, src: str) -> str:
+    """Return Markdown `text` with the image `![alt](src)` (or `![alt][ref]`) made a link."""
+    opener = f"![{alt}]"
+    starts = [m.start() for m in re.finditer(re.escape(opener), text)]
+    for at in starts:
+        rest = text[at + len(opener) :].lstrip()
+        if rest.startswith(("(" + src, "(<" + src)):
+            return text[:at] + text[at + 1 :]
+    return text[: starts[0]] + text[starts[0] + 1 :] if starts else text
 
 
 def _walk(tokens: list[Token]) -> Iterator[Token]:
@@ -401,7 +452,7 @@ def transform(
     nb: Notebook, post: Post, image_base: str, raw_html: bool = False
 ) -> tuple[dict[str, bytes], list[str]]:
     """Rewrite the notebook's Markdown and raw cells in place; return (files to publish, warnings)."""
-    from .sanitize import sanitize_html
+    from .sanitize import markdown_html, sanitize_html
 
     linker = Linker(post, image_base)
     warnings: list[str] = []
@@ -420,8 +471,15 @@ def transform(
                 )
             continue
         cell.cell_type = "markdown"
-        if kind == "html" and not raw_html:
-            cell.source = sanitize_html(cell.source)
+        if not raw_html:
+            # Published markup that is not the author's Markdown cell: the outputs' sanitizer,
+            # inside one HTML block nothing re-reads as Markdown.
+            remote: list[str] = []
+            clean = (
+                sanitize_html(cell.source, remote) if kind == "html" else markdown_html(cell.source, remote)
+            )
+            cell.source = f'<div class="nbpress-raw">\n{clean}\n</div>' if clean.strip() else ""
+            warnings += [f"{post.rel_path}, cell {index + 1}: {remote_problem(url)}." for url in remote]
     markdown = [c.source for c in nb.cells if c.cell_type == "markdown"]
     linker.anchors = (
         explicit_ids(markdown) | _metadata_ids(nb) | set(re.findall(r"\{#([\w-]+)", "".join(markdown)))

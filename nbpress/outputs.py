@@ -18,7 +18,7 @@ from pathlib import Path
 from .charts import is_chart
 from .notebook import FIGURE_TYPES, Cell, Key, Notebook, Output, note, outputs_of
 from .notebook import text_of as _join
-from .sanitize import html_visible, latex_html, markdown_html, sanitize_html, sanitize_svg
+from .sanitize import html_visible, latex_html, markdown_html, remote_problem, sanitize_html, sanitize_svg
 
 # CSI sequences (colours, cursor moves; one cut before its final byte too, as a capped or
 # interrupted output leaves it), OSC sequences (titles, links) and lone escapes.
@@ -213,7 +213,9 @@ def _choose(data: Mapping[str, object], raw_html: bool, problems: list[str]) -> 
         html = _join(data["text/html"])
         if raw_html:
             return "text/html", html
-        clean = sanitize_html(html)
+        remote: list[str] = []
+        clean = sanitize_html(html, remote)
+        problems.extend(remote_problem(url) for url in remote)
         if html_visible(clean):
             return "text/html", clean
         if not any(
@@ -228,7 +230,12 @@ def _choose(data: Mapping[str, object], raw_html: bool, problems: list[str]) -> 
             return None
     if "text/markdown" in data:
         text = _join(data["text/markdown"])
-        return ("text/markdown", text) if raw_html else ("text/html", markdown_html(text))
+        if raw_html:
+            return "text/markdown", text
+        remote = []
+        clean = markdown_html(text, remote)
+        problems.extend(remote_problem(url) for url in remote)
+        return "text/html", clean
     if "image/svg+xml" in data:
         svg = sanitize_svg(_join(data["image/svg+xml"]))
         if svg is not None:

@@ -56,7 +56,7 @@ def test_sample_matches_golden(name: str, rendered: dict[str, str], update_golde
 def test_quarto_figure_reference_citation_and_callouts(rendered: dict[str, str]) -> None:
     md = rendered["quarto_sample.py"]
     assert '<figure class="nbpress-figure" markdown="span" id="fig-quarto-line">' in md
-    assert '<figcaption markdown="span">Figure 1: A line, drawn by matplotlib.</figcaption>' in md
+    assert "<figcaption>Figure 1: A line, drawn by matplotlib.</figcaption>" in md
     assert "The fit in [Figure 1](#fig-quarto-line) follows [Knuth (1984)](#ref-knuth1984)" in md
     # Tables are numbered in document order: the Markdown table comes first.
     assert "[Table 2](#tbl-quarto-numbers)" in md and 'id="tbl-quarto-numbers">Table 2: Two numbers.<' in md
@@ -76,7 +76,7 @@ def test_quarto_figure_reference_citation_and_callouts(rendered: dict[str, str])
 def test_myst_roles_directives_and_code(rendered: dict[str, str]) -> None:
     md = rendered["myst_sample.md"]
     assert "[Figure 1](#fig-myst-line)" in md and "[the line](#fig-myst-line)" in md
-    assert '<figcaption markdown="span">Figure 1: A straight line.</figcaption>' in md
+    assert "<figcaption>Figure 1: A straight line.</figcaption>" in md
     assert "!!! note\n\n    MyST notes become Material admonitions." in md
     assert "!!! warning\n\n    Colon fences too; the loss is equation [(1)](#eq-myst-loss)." in md
     assert '??? tip "Details"' in md
@@ -94,7 +94,7 @@ def test_myst_roles_directives_and_code(rendered: dict[str, str]) -> None:
 
 def test_fastpages_caption_metadata_and_lazy_second_figure(rendered: dict[str, str]) -> None:
     md = rendered["2020-02-20-fastpages-sample.ipynb"]
-    assert '<figcaption markdown="span">Figure 1: Two bars.</figcaption>' in md
+    assert "<figcaption>Figure 1: Two bars.</figcaption>" in md
     assert "[Figure 1](#fig-fp-bars)" in md
     assert '!!! note "Note"' in md
     images = [line for line in md.splitlines() if line.startswith("![")]
