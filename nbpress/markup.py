@@ -34,7 +34,7 @@ from pathlib import Path
 from .errors import RenderError
 from .notebook import FIGURE_TYPES, Cell, Key, Notebook, outputs_of, text_of
 from .posts import Post
-from .sanitize import caption_html, sanitize_html
+from .sanitize import caption_html, remote_problem, sanitize_html
 
 BIBLIOGRAPHY_NAME = "references.bib"
 CSL_STYLE = "harvard-cite-them-right"  # bundled with citeproc-py
@@ -164,6 +164,14 @@ class _State:
     rel: str
     targets: dict[str, Target] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+    def caption(self, text: str, cell: int) -> str:
+        """Return a cell's caption option as sanitized HTML, warning for what it could not keep."""
+        remote: list[str] = []
+        html = caption_html(text, remote)
+        self.warnings += [f"{self.rel}, cell {cell}: the caption's {remote_problem(url)}." for url in remote]
+        return html
 
     def add(self, kind: str, label: str, caption: str, cell: int) -> Target:
         if label and label in self.targets:
@@ -276,7 +284,7 @@ def _collect(nb: Notebook, state: _State) -> None:
             target = state.add("tbl", label, caption, index + 1)
             cell.metadata[Key.TABLE] = {
                 "id": target.anchor,
-                "caption": f"{target.name}: {caption_html(caption)}" if caption else target.name,
+                "caption": f"{target.name}: {state.caption(caption, index + 1)}" if caption else target.name,
             }
             continue
         first = True
@@ -294,7 +302,7 @@ def _collect(nb: Notebook, state: _State) -> None:
                 figure["id"] = target.anchor
                 # Final HTML (nbpress.sanitize): the template prints it where Markdown is not read.
                 figure["caption"] = (
-                    f"Figure {target.number}: {caption_html(caption)}"
+                    f"Figure {target.number}: {state.caption(caption, index + 1)}"
                     if caption
                     else f"Figure {target.number}"
                 )
@@ -739,9 +747,10 @@ _BIB_MARKER = re.compile(
 )
 
 
-def apply(nb: Notebook, post: Post) -> None:
+def apply(nb: Notebook, post: Post) -> list[str]:
     """Rewrite a cleaned notebook in place: figures, callouts, references, citations.
 
+    Returns a warning per URL a caption held that a page may not load (nbpress.sanitize).
     Raises RenderError naming the cell for an unknown label or citation key.
     """
     rel = post.rel_path
@@ -776,3 +785,4 @@ def apply(nb: Notebook, post: Post) -> None:
         else:
             cell["id"] = "nbpress-references"
         nb.cells.append(cell)
+    return state.warnings

@@ -237,8 +237,10 @@ def _choose(data: Mapping[str, object], raw_html: bool, problems: list[str]) -> 
         problems.extend(remote_problem(url) for url in remote)
         return "text/html", clean
     if "image/svg+xml" in data:
-        svg = sanitize_svg(_join(data["image/svg+xml"]))
+        remote = []
+        svg = sanitize_svg(_join(data["image/svg+xml"]), remote)
         if svg is not None:
+            problems.extend(remote_problem(url) for url in remote)
             return "image/svg+xml", svg
         if not any(m in data for m in ("image/png", "image/jpeg")):
             problems.append("an SVG figure could not be read as SVG and was left out; save the figure as PNG")

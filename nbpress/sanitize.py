@@ -168,7 +168,9 @@ def remote_urls(element: str, attribute: str, value: str) -> list[str]:
     elif name in LOADING_ATTRIBUTES:
         urls = [value]
     elif element == "meta" and name == "content" and "url=" in value.lower():
-        urls = [value.lower().split("url=", 1)[1].strip(" '\"")]  # a refresh moves the page away
+        urls = [value.split("=", 1)[1].strip(" '\"")]  # a refresh moves the page away
+    elif "url(" in _css_text(value):
+        return css_remote_urls(value)  # SVG paint, filter, mask, marker, cursor
     else:
         return []
     return [u for u in urls if u.strip() and not loads_from_site(u)]
@@ -182,6 +184,28 @@ def remote_problem(url: str) -> str:
         "images), so it is not published (an image becomes a link to it); download the file next "
         "to the notebook and show that file instead"
     )
+
+
+def remote_loads(html: str) -> list[str]:
+    """Return every URL from another host that `html` would make a browser load on its own:
+    resource attributes of any element, style attributes and <style> sheets."""
+    from html.parser import HTMLParser
+
+    found: list[str] = []
+
+    class Loads(HTMLParser):
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            for name, value in attrs:
+                found.extend(remote_urls(tag, name, value or ""))
+
+        def handle_data(self, data: str) -> None:
+            if self.lasttag == "style":
+                found.extend(css_remote_urls(data))
+
+    parser = Loads(convert_charrefs=True)
+    parser.feed(html)
+    parser.close()
+    return list(dict.fromkeys(found))
 
 
 def _filter_attribute(element: str, attribute: str, value: str) -> str | None:
@@ -211,7 +235,6 @@ def sanitize_html(html: str, remote: list[str] | None = None) -> str:
     kept loads from another host (loads_from_site): an image from elsewhere becomes its alt
     text linked to it, any other such URL is removed; each such URL is appended to `remote`.
     """
-    import html as html_module
     import secrets
 
     token = f"#nbpress-remote-{secrets.token_hex(8)}-"
@@ -225,6 +248,10 @@ def sanitize_html(html: str, remote: list[str] | None = None) -> str:
                 return f"{token}{len(found) - 1}"  # replaced by a link below
             return None
         return _filter_attribute(element, attribute, value)
+
+    if remote is not None:
+        # Named from the HTML as given: nh3 drops most elements and attributes unseen.
+        remote.extend(remote_loads(html))
 
     clean = nh3.clean(
         _CONTROL.sub("", html),
@@ -241,8 +268,6 @@ def sanitize_html(html: str, remote: list[str] | None = None) -> str:
     clean = re.sub(r"<img\b[^>]*\ssrc=\"" + re.escape(token) + r"(\d+)\"[^>]*>", link, clean)
     # An image whose source was removed (javascript:, data:image/svg+xml) would be an empty box.
     clean = _IMG_WITHOUT_SRC.sub("", clean)
-    if remote is not None:
-        remote.extend(html_module.unescape(u) for u in dict.fromkeys(found))
     return clean.translate(_MARKDOWN_INERT)
 
 
@@ -354,10 +379,11 @@ def _safe_css(css: str) -> bool:
     return all(u.strip(" '\"").startswith("#") for u in re.findall(r"url\(([^)]*)\)", lowered))
 
 
-def sanitize_svg(svg: str) -> str | None:
+def sanitize_svg(svg: str, remote: list[str] | None = None) -> str | None:
     """Return an SVG figure without script, handlers, foreignObject or outside references.
 
-    Returns None when the text is not an SVG document we can read (a DOCTYPE with entities,
+    Each URL of another host it held is appended to `remote`. Returns None when the text is
+    not an SVG document we can read (a DOCTYPE with entities,
     broken XML): the caller shows another form of the output or a note.
     """
     from xml.etree import ElementTree as ET
@@ -371,11 +397,17 @@ def sanitize_svg(svg: str) -> str | None:
     if root.tag != f"{{{_SVG_NS}}}svg":
         return None
 
+    found: list[str] = []
+
     def keep(element: ET.Element) -> bool:
         tag = str(element.tag)
-        if not tag.startswith(f"{{{_SVG_NS}}}") or tag.split("}", 1)[1] not in _SVG_FILE_TAGS:
+        name = tag.split("}", 1)[-1]
+        for attr, value in element.attrib.items():
+            found.extend(remote_urls(name.lower(), attr.split("}", 1)[-1].lower(), value))
+        if name == "style":
+            found.extend(css_remote_urls(element.text or ""))
+        if not tag.startswith(f"{{{_SVG_NS}}}") or name not in _SVG_FILE_TAGS:
             return False
-        name = tag.split("}", 1)[1]
         if name == "style" and not _safe_css(element.text or ""):
             return False
         for attr in list(element.attrib):
@@ -404,4 +436,6 @@ def sanitize_svg(svg: str) -> str | None:
     walk(root)
     ET.register_namespace("", _SVG_NS)
     ET.register_namespace("xlink", _XLINK_NS)
+    if remote is not None:
+        remote.extend(dict.fromkeys(found))
     return ET.tostring(root, encoding="unicode")

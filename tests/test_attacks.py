@@ -17,8 +17,8 @@ from typing import Any
 
 import pytest
 
-from tests.attack_families import collect
-from tests.attack_kit import Cell, Posts, prints, pwn, show
+from tests.attack_families import collect, collect_files
+from tests.attack_kit import CELL_KIND, Cell, Posts, prints, pwn, show
 from tests.helpers import build_cli, copy_skeleton, launch_chromium, mkdocs
 from tests.siteserver import serve
 
@@ -238,14 +238,21 @@ SECRET = "nbpress-secret-4f1c"
 
 def _notebook(front: dict[str, Any], cells: list[Cell]) -> Any:
     import yaml
-    from nbformat.v4 import new_code_cell, new_notebook, new_raw_cell
+    from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_raw_cell
 
     nb = new_notebook(
         metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}}
     )
     nb.cells.append(new_raw_cell("---\n" + yaml.safe_dump(front, allow_unicode=True) + "---"))
     for source, tags in cells:
-        cell = new_code_cell(source)
+        kinds = [t.removeprefix(CELL_KIND) for t in tags if t.startswith(CELL_KIND)]
+        tags = [t for t in tags if not t.startswith(CELL_KIND)]
+        cell = new_markdown_cell(source) if "markdown" in kinds else new_code_cell(source)
+        for kind in kinds:
+            if kind.startswith("raw:"):
+                cell = new_raw_cell(source, metadata=json.loads(kind.removeprefix("raw:")))
+            elif kind.startswith("metadata:"):
+                cell.metadata.update(json.loads(kind.removeprefix("metadata:")))
         if tags:
             cell.metadata["tags"] = tags
         nb.cells.append(cell)
@@ -274,6 +281,8 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
     with (root / "mkdocs.yml").open("a", encoding="utf-8") as config:
         config.write("site_url: https://nbpress.github.io/nbpress-blog/\n")
     posts = root / "posts"
+    for name, text in collect_files().items():
+        (posts / name).write_text(text, encoding="utf-8")
     for slug, (front, cells) in POSTS.items():
         nbformat.write(
             _notebook({"title": slug, "date": "2024-01-01", **front}, cells), posts / f"{slug}.ipynb"
@@ -317,8 +326,16 @@ def _open(browser: Any, address: str, click: str | None = None) -> tuple[Any, li
         dialog.dismiss()
 
     page.on("dialog", on_dialog)
-    # No request may leave the site (an SVG's external image would be one).
-    page.route(re.compile(r"^https?://(?!127\.0\.0\.1)"), lambda route: route.abort())
+    # No request may leave the site (an SVG's external image would be one): each is logged
+    # (page.outside, checked by _assert_no_script) and stopped.
+    outside: list[str] = []
+    page.outside = outside
+
+    def leave(route: Any) -> None:
+        outside.append(route.request.url)
+        route.abort()
+
+    page.route(re.compile(r"^(?!https?://127\.0\.0\.1[:/])(?!data:|blob:|about:)[a-z][a-z0-9+.-]*:"), leave)
     page.goto(address, wait_until="load")
     if click:
         # Hover first (tooltips, onmouseover), then a script click, which follows any link,
@@ -337,6 +354,7 @@ def _assert_no_script(browser: Any, address: str, click: str | None = None) -> A
     page, dialogs = _open(browser, address, click)
     pwned = page.evaluate("window.__pwned")
     assert pwned is None and not dialogs, f"{address}: attack {pwned!r} ran ({dialogs})"
+    assert not page.outside, f"{address}: the page asked another host for {page.outside}"
     return page
 
 
@@ -347,6 +365,16 @@ PAGES += ["", "tags/", "archive/2024/", "category/"]
 def test_the_browser_check_sees_script_that_runs(browser: Any, url: str) -> None:
     page, _ = _open(browser, f"{url}/posts/control/")
     assert page.evaluate("window.__pwned") == "control"
+    page.close()
+
+
+def test_the_browser_check_sees_requests_to_other_hosts(browser: Any) -> None:
+    page, _ = _open(browser, "about:blank")  # a page no Content Security Policy guards
+    page.evaluate(
+        "() => new Promise(done => { const i = new Image(); i.onerror = i.onload = done;"
+        " i.src = 'http://example.invalid/seen.png'; })"
+    )
+    assert page.outside == ["http://example.invalid/seen.png"]
     page.close()
 
 
