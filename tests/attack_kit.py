@@ -11,6 +11,7 @@ Families of attacks live in tests/attack_families/, one module each, every modul
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 # A code cell: its source and its tags.
@@ -20,8 +21,15 @@ Posts = dict[str, tuple[dict[str, Any], list[Cell]]]
 
 
 def pwn(tag: str) -> str:
-    """Return JavaScript that marks attack `tag` as having run."""
-    return f"top.__pwned='{tag}'"
+    """Return JavaScript that marks attack `tag` as having run.
+
+    An expression without quotes or spaces (a regular expression's source is the tag), so it
+    survives as a Markdown link's destination (Python-Markdown reads `='x'` as a link title),
+    and of value undefined, so a `javascript:` link that runs it does not replace the page
+    with its result (which would also take the mark away).
+    """
+    assert re.fullmatch(r"[A-Za-z0-9-]+", tag), tag
+    return f"void(top.__pwned=/{tag}/.source)"
 
 
 def show(kind: str, *payloads: str) -> str:

@@ -511,3 +511,45 @@ def test_feed_is_well_formed_and_its_values_are_text(built: Built) -> None:
     titles = {t.text for t in feed.iter("title")}
     for slug in ("fm-title", "fm-title-markdown", "fm-title-link", "fm-title-attr"):
         assert POSTS[slug][0]["title"] in titles, slug  # plain text, as typed: no &lt; shown
+
+
+def test_markup_channels_show_their_text_as_typed(browser: Any, url: str) -> None:
+    from tests.attack_families.markup import DOI
+
+    page = _assert_no_script(browser, f"{url}/posts/markup-bibtex/")
+    references = page.locator(".nbpress-reference").all_inner_texts()
+    assert any(DOI in text for text in references), references  # a real DOI, "<" and all
+    assert any("<script>" in text for text in references)  # a journal named in markup is text
+    page.close()
+    page = _assert_no_script(browser, f"{url}/posts/markup-code-fence/")
+    assert page.locator("pre code").count() == 1 and "onerror=" in page.locator("pre code").inner_text()
+    page.close()
+    page = _assert_no_script(browser, f"{url}/posts/markup-fig-cap-link/")
+    assert page.locator("figcaption").inner_text() == "Figure 1: see"
+    page.close()
+    page = _assert_no_script(browser, f"{url}/posts/markup-raw-markdown/")
+    assert page.locator(".nbpress-raw").count() == 1 and "link" in page.locator(".nbpress-raw").inner_text()
+    page.close()
+
+
+def test_remote_images_become_links_with_a_warning(browser: Any, url: str, built: Built) -> None:
+    page = _assert_no_script(browser, f"{url}/posts/remote-html-output/")
+    assert page.locator("a[href='http://example.invalid/img.png']").inner_text() == "remote"
+    page.close()
+    page = _assert_no_script(browser, f"{url}/posts/remote-markdown-cell/")
+    assert page.locator("a[href='http://example.invalid/cell-inline.png']").inner_text() == "inline"
+    assert page.locator("a[href='http://example.invalid/page.html']").count() == 1  # a plain link stays
+    page.close()
+    for where, address in [
+        ("remote-markdown-cell.ipynb, cell 2", "http://example.invalid/cell-inline.png"),
+        ("remote-markdown-cell.ipynb, cell 3", "http://example.invalid/style-url.png"),
+        ("remote-raw-cells.ipynb, cell 3", "http://example.invalid/raw-markdown.png"),
+        ("remote-html-output.ipynb: cell 2", "http://example.invalid/srcset2.png"),
+        ("remote-image-url.ipynb: cell 2", "http://example.invalid/ipython-image.png"),
+        ("remote-svg-output.ipynb: cell 2", "http://example.invalid/svg-figure-xlink.png"),
+        ("remote-caption.ipynb, cell 2", "http://example.invalid/caption.png"),
+    ]:
+        assert any(where in line and f"'{address}'" in line for line in built.build_err.splitlines()), (
+            where,
+            address,
+        )
