@@ -24,7 +24,6 @@ and HTML with the standard library's HTMLParser: code spans and fenced code are 
 from __future__ import annotations
 
 import hashlib
-import html as html_module
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -36,7 +35,7 @@ from urllib.parse import quote, unquote, urlsplit
 from .errors import RenderError
 from .notebook import Key, Notebook, outputs_of
 from .posts import Post
-from .sanitize import css_remote_urls, loads_from_site, remote_image_link, remote_problem, remote_urls
+from .sanitize import drop_remote, loads_from_site, remote_problem
 
 if TYPE_CHECKING:
     from markdown_it import MarkdownIt
@@ -334,24 +333,12 @@ class Linker:
         is mapped in place, and a link to a notebook that is not a post loses its href.
         """
         markdown = False
-        if html is None:
-            text = _STYLE_ELEMENT.sub(lambda m: self._style(m, cell), text)
+        # The same rule as for outputs (nbpress.sanitize): nothing loads from another host.
+        text, remote = drop_remote(text, html)
+        cell.warnings += [f"{cell.where}: {remote_problem(url)}." for url in remote]
         for tag, attrs, raw in _html_tags(text if html is None else html):
             at = text.find(raw)
-            if at < 0:
-                continue
-            remote = {k: urls for k, v in attrs.items() if (urls := remote_urls(tag, k, v or ""))}
-            if remote:
-                # The same rule as for outputs (nbpress.sanitize): nothing loads from another host.
-                for urls in remote.values():
-                    cell.warnings += [f"{cell.where}: {remote_problem(url)}." for url in urls]
-                if tag == "img" and "src" in remote:
-                    alt = html_module.escape(attrs.get("alt") or "", quote=False)
-                    new_tag = remote_image_link(str(attrs["src"]), alt)
-                else:
-                    kept = {k: v for k, v in attrs.items() if k not in remote}
-                    new_tag = _start_tag(tag, kept, raw.rstrip().endswith("/>"))
-                text = text[:at] + new_tag + text[at + len(raw) :]
+            if at < 0 or not loads_from_site(str(attrs.get("src") or "")):
                 continue
             if tag == "img" and attrs.get("src") and _is_local(str(attrs["src"])):
                 url = self.url(str(attrs["src"]), cell, image=True) or ""
@@ -374,22 +361,34 @@ class Linker:
             text = _markdown_inside(text)
         return text
 
-    def _style(self, match: re.Match[str], cell: _Cell) -> str:
-        """Return a <style> element of a Markdown cell, or "" when its CSS loads from another host."""
-        urls = css_remote_urls(match.group(2))
-        cell.warnings += [f"{cell.where}: {remote_problem(url)}." for url in urls]
-        return "" if urls else match.group(0)
 
+def remote_free_markdown(source: str) -> tuple[str, list[str]]:
+    """Return (Markdown `source` in which nothing loads from another host, the URLs taken out).
 
-_STYLE_ELEMENT = re.compile(r"(<style\b[^>]*>)(.*?)(</style\s*>|\Z)", re.S | re.I)
-
-
-def _start_tag(tag: str, attrs: dict[str, str | None], void: bool) -> str:
-    """Return an HTML start tag written from its attributes (values escaped)."""
-    parts = [tag] + [
-        k if v is None else f'{k}="{html_module.escape(v, quote=True)}"' for k, v in attrs.items()
-    ]
-    return f"<{' '.join(parts)}{' /' if void else ''}>"
+    For Markdown published as written that no Linker rewrites (a trusted post's Markdown
+    outputs): an image from elsewhere becomes a link to it, HTML as in drop_remote.
+    """
+    md = _markdown_parser()
+    lines = source.splitlines(keepends=True)
+    found: list[str] = []
+    for token in md.parse(source):
+        if token.map is None or token.type not in ("inline", "html_block"):
+            continue
+        start, end = token.map
+        block = "".join(lines[start:end])
+        inline = token if token.type == "inline" else md.parseInline(block)[0]
+        new = block
+        for child in _walk(inline.children or []):
+            src = str(child.attrGet("src") or "") if child.type == "image" else ""
+            if src and not loads_from_site(src):
+                found.append(src)
+                new = _image_to_link(new, child.content, src)
+        pieces = "".join(c.content for c in _walk(inline.children or []) if c.type == "html_inline")
+        new, urls = drop_remote(new, None if token.type == "html_block" else pieces)
+        found += urls
+        if new != block:
+            lines[start:end] = [new] + [""] * (end - start - 1)
+    return "".join(lines), list(dict.fromkeys(found))
 
 
 def _image_to_link(text: str, alt: str, src: str) -> str:

@@ -6,6 +6,7 @@ descriptions as HTML, unescaped); outputs become markup nothing later re-interpr
 
 from __future__ import annotations
 
+import html as html_module
 import re
 
 import nh3
@@ -208,6 +209,67 @@ def remote_loads(html: str) -> list[str]:
     return list(dict.fromkeys(found))
 
 
+_STYLE_ELEMENT = re.compile(r"(<style\b[^>]*>)(.*?)(</style\s*>|\Z)", re.S | re.I)
+
+
+def _start_tags(html: str) -> list[tuple[str, dict[str, str | None], str]]:
+    """Return (tag, attributes, exact source text) of each start tag of `html`."""
+    from html.parser import HTMLParser
+
+    found: list[tuple[str, dict[str, str | None], str]] = []
+
+    class Tags(HTMLParser):
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            # A browser takes the first of repeated attributes.
+            found.append((tag, dict(reversed(attrs)), self.get_starttag_text() or ""))
+
+        handle_startendtag = handle_starttag
+
+    parser = Tags(convert_charrefs=True)
+    parser.feed(html)
+    parser.close()
+    return found
+
+
+def drop_remote(text: str, html: str | None = None) -> tuple[str, list[str]]:
+    """Return (`text` whose HTML loads nothing from another host, the URLs taken out).
+
+    For markup published as written (the author's Markdown cells, a post's trusted raw HTML):
+    nothing else changes. The start tags of `html` (pieces of `text`; else all of it) that
+    load a URL from elsewhere are written again without it, an image as its alt text linked
+    to it; a <style> sheet that loads one is removed.
+    """
+    found: list[str] = []
+
+    def style(match: re.Match[str]) -> str:
+        urls = css_remote_urls(match.group(2))
+        found.extend(urls)
+        return "" if urls else match.group(0)
+
+    if html is None:
+        text = _STYLE_ELEMENT.sub(style, text)
+    for tag, attrs, raw in _start_tags(text if html is None else html):
+        remote = {k: urls for k, v in attrs.items() if (urls := remote_urls(tag, k, v or ""))}
+        at = text.find(raw)
+        if not remote or at < 0:
+            continue
+        for urls in remote.values():
+            found.extend(urls)
+        if tag == "img" and "src" in remote:
+            new = remote_image_link(
+                str(attrs["src"]), html_module.escape(attrs.get("alt") or "", quote=False)
+            )
+        else:
+            kept = [
+                k if v is None else f'{k}="{html_module.escape(v, quote=True)}"'
+                for k, v in attrs.items()
+                if k not in remote
+            ]
+            new = f"<{' '.join([tag, *kept])}{' /' if raw.rstrip().endswith('/>') else ''}>"
+        text = text[:at] + new + text[at + len(raw) :]
+    return text, list(dict.fromkeys(found))
+
+
 def _filter_attribute(element: str, attribute: str, value: str) -> str | None:
     """Return the attribute's value if it may stay: data: only as an inline raster image."""
     lowered = value.strip().lower()
@@ -220,8 +282,6 @@ def _filter_attribute(element: str, attribute: str, value: str) -> str | None:
 
 def remote_image_link(url: str, alt: str) -> str:
     """Return what stands for an image from another host: its alt text, linked to it (http/https)."""
-    import html as html_module
-
     shown = alt.strip() or html_module.escape(url, quote=False)
     if re.match(r"https?://", url.strip(), re.I):
         return f'<a href="{html_module.escape(url.strip(), quote=True)}">{shown}</a>'
@@ -288,7 +348,6 @@ def caption_html(text: str, remote: list[str] | None = None) -> str:
     the markup pymdownx.arithmatex makes for KaTeX; the result is final HTML, published
     where nothing reads it as Markdown again.
     """
-    import html as html_module
     import secrets
 
     import markdown as md

@@ -12,11 +12,12 @@ from pathlib import Path
 import markdown
 import pytest
 
-from nbpress.links import Linker, _Cell
+from nbpress.links import Linker, _Cell, remote_free_markdown
 from nbpress.sanitize import (
     caption_html,
     code_fence,
     css_remote_urls,
+    drop_remote,
     fence,
     front_matter_text,
     html_text,
@@ -247,3 +248,27 @@ def test_a_code_fence_language_is_a_word() -> None:
     assert code_fence("1", "python").startswith("```python\n")
     assert code_fence("1", "python\n<img src=x onerror=a()>").startswith("```text\n")
     assert code_fence("1", "c++").startswith("```c++\n")
+
+
+@pytest.mark.parametrize("loader", LOADERS + SVG_LOADERS)
+def test_trusted_html_keeps_all_but_what_loads_from_another_host(loader: str) -> None:
+    kept, remote = drop_remote(loader)
+    assert not remote_loads(kept) and remote
+    if not loader.startswith(("<img", "<style")):  # an image becomes a link, a remote sheet goes
+        assert kept.count("<") == loader.count("<")  # every element stays
+
+
+def test_trusted_markdown_shows_remote_images_as_links() -> None:
+    source = (
+        "An ![inline](http://example.invalid/a.png) and ![ref][r] `![code](http://example.invalid/c.png)`\n\n"
+        "[r]: http://example.invalid/r.png\n\n<video src='http://example.invalid/v.mp4' controls></video>\n"
+    )
+    kept, remote = remote_free_markdown(source)
+    assert remote == [
+        "http://example.invalid/a.png",
+        "http://example.invalid/r.png",
+        "http://example.invalid/v.mp4",
+    ]
+    assert "An [inline](http://example.invalid/a.png) and [ref][r]" in kept
+    assert "`![code](http://example.invalid/c.png)`" in kept  # code is text
+    assert "<video controls>" in kept

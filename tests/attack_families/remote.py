@@ -113,3 +113,18 @@ POSTS["remote-markdown-cell"] = (
         markdown(f"![Quarto]({R}/quarto.png){{#fig-quarto}}\n"),
     ],
 )
+# A post that trusts its outputs (raw_html: true) publishes their HTML and Markdown as written,
+# but what would load from another host is taken out all the same.
+POSTS["remote-trusted-outputs"] = (
+    {"raw_html": True},
+    [
+        (show("HTML", *LOADERS, *SVG_LOADERS), []),
+        (
+            show(
+                "Markdown",
+                f"![md]({R}/trusted-markdown.png) and <video src='{R}/trusted.mp4' autoplay muted>",
+            ),
+            [],
+        ),
+    ],
+)
