@@ -159,6 +159,7 @@ class Linker:
         self._sources: dict[str, Path] | None = None
         self.anchors: set[str] = set()  # ids set explicitly (HTML id=, figure and equation labels)
         self.headings: set[str] = set()  # the toc ids of the post's headings
+        self.made: set[str] = set()  # links to other posts this Linker wrote
 
     # -- what a link points at -------------------------------------------------------------
 
@@ -228,6 +229,8 @@ class Linker:
 
     def url(self, url: str, cell: _Cell, image: bool) -> str | None:
         """Return the URL to publish for `url`, the same `url` to keep it, or None to unlink it."""
+        if url in self.made:
+            return url  # a link this Linker wrote (an HTML block's <a>, read again as Markdown)
         if url.startswith("#"):
             return "#" + self._anchor(url[1:]) if len(url) > 1 else url
         if not _is_local(url) or url.startswith(self.image_base):
@@ -249,6 +252,7 @@ class Linker:
             fragment = f"#{jupyter_anchor_id(parts.fragment)}" if parts.fragment else ""
             if slug == self.post.file_slug:
                 return fragment or "#"
+            self.made.add(f"{slug}.md{fragment}")
             return f"{slug}.md{fragment}"  # the posts' Markdown files share one folder
         target = (self.posts_dir / unquote(parts.path)).resolve()
         if not image and target.is_dir():
@@ -429,22 +433,38 @@ def _unlink(text: str, at: int, after: int) -> str:
     return text[:start] + text[start + 1 : at] + text[end + 1 :]
 
 
+_SIZE = re.compile(r"\d+(?:\.\d+)?(?:px|%)?")
+
+
 def _markdown_image(url: str, attrs: dict[str, str | None]) -> str:
     """Return a Markdown image (attr_list for its size and class) for an HTML <img>."""
-    alt = (attrs.get("alt") or "").replace("[", "(").replace("]", ")")
-    extra = [f'{k}="{v}"' for k, v in attrs.items() if k in ("width", "height", "title") and v]
+    alt = (attrs.get("alt") or "").translate(str.maketrans("[]{}", "()()"))
+    # Values become attr_list text: a quote or brace in one would start another attribute.
+    sizes = [f'{k}="{v}"' for k, v in attrs.items() if k in ("width", "height") and v and _SIZE.fullmatch(v)]
+    title = re.sub(r'["{}\\]', "", attrs.get("title") or "")
+    extra = sizes + ([f'title="{title}"'] if title else [])
     cls = [f".{c}" for c in (attrs.get("class") or "").split() if re.fullmatch(r"[\w-]+", c)]
     suffix = "{: " + " ".join(cls + extra) + " }" if cls or extra else ""
     return f"![{alt}]({url}){suffix}"
 
 
+# Elements md_in_html reads Markdown inside when asked (code and preformatted text never are).
+_MARKDOWN_CONTAINERS = re.compile(
+    r"<(?:p|div|li|ul|ol|dl|dt|dd|table|thead|tbody|tfoot|tr|td|th|blockquote|figure|figcaption|section|"
+    r"article|aside|header|footer|details|summary|h[1-6])\b(?![^>]*\bmarkdown=)[^>]*?(?=/?>)",
+    re.I,
+)
+
+
 def _markdown_inside(html: str) -> str:
-    """Return an HTML block whose first tag asks md_in_html to parse its content as Markdown."""
-    match = re.match(r"\s*<([A-Za-z][\w-]*)\b([^>]*)>", html)
-    if match is None or "markdown=" in match.group(2):
+    """Return an HTML block whose block elements ask md_in_html to parse their content as Markdown.
+
+    Every one, not only the first: an image made Markdown inside a <p> (a raw cell's HTML)
+    would otherwise show as its Markdown text.
+    """
+    if not re.match(r"\s*<[A-Za-z]", html):
         return html
-    insert = match.end() - (2 if match.group(0).endswith("/>") else 1)
-    return html[:insert] + ' markdown="1"' + html[insert:]
+    return _MARKDOWN_CONTAINERS.sub(lambda m: m.group(0) + ' markdown="1"', html)
 
 
 def transform(

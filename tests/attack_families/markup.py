@@ -46,6 +46,19 @@ POSTS["markup-raw-html"] = (
         )
     ],
 )
+# A local <img> of a raw cell is published as a Markdown image whose attributes are attr_list
+# text: a quote in a value must not start another attribute.
+POSTS["markup-raw-img-attributes"] = (
+    {},
+    [
+        raw(
+            f'<img src="markup-broken.png" title=\'t" onerror="{pwn("img-title")}\' '
+            f"width='5\" onerror=\"{pwn('img-width')}' alt='a}} {{: onerror=\"{pwn('img-alt')}\"'>",
+            "text/html",
+        ),
+        raw(f"<img src='markup-broken.png' title='t\" onerror=\"{pwn('md-img-title')}'>", "text/markdown"),
+    ],
+)
 # Caption options: Quarto's fig-cap and tbl-cap, myst-nb's figure caption (cell metadata).
 POSTS["markup-fig-cap-link"] = (
     {},
