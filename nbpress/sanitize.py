@@ -101,6 +101,8 @@ LOADING_ATTRIBUTES = frozenset(
 )  # fmt: skip
 # Elements whose href (or xlink:href) is navigation, not a request made on load.
 _NAVIGATION = frozenset({"a", "area"})
+# SVG animation elements (HTMLParser's lower-case names): their values can be URLs.
+_ANIMATIONS = frozenset({"animate", "set", "animatemotion", "animatetransform"})
 # Characters a browser drops from a URL before reading it (tab and line breaks anywhere,
 # C0 controls and spaces at the ends); a backslash is a slash in http(s) URLs.
 _URL_DROPPED = re.compile(r"[\t\n\r]")
@@ -168,6 +170,10 @@ def remote_urls(element: str, attribute: str, value: str) -> list[str]:
         urls = _srcset_urls(value)
     elif name in LOADING_ATTRIBUTES:
         urls = [value]
+    elif name == "srcdoc":
+        return remote_loads(value)  # a frame's own document
+    elif element in _ANIMATIONS and name in ("to", "from", "by", "values"):
+        urls = value.split(";")  # an animation can set an href or a src to any of these
     elif element == "meta" and name == "content" and "url=" in value.lower():
         urls = [value.split("=", 1)[1].strip(" '\"")]  # a refresh moves the page away
     elif "url(" in _css_text(value):
@@ -281,11 +287,12 @@ def _filter_attribute(element: str, attribute: str, value: str) -> str | None:
 
 
 def remote_image_link(url: str, alt: str) -> str:
-    """Return what stands for an image from another host: its alt text, linked to it (http/https)."""
-    shown = alt.strip() or html_module.escape(url, quote=False)
+    """Return what stands for an image from another host: its alt text (HTML), linked to it when
+    it is a web address (shown as the link's text when there is no alt text)."""
     if re.match(r"https?://", url.strip(), re.I):
+        shown = alt.strip() or html_module.escape(url.strip(), quote=False)
         return f'<a href="{html_module.escape(url.strip(), quote=True)}">{shown}</a>'
-    return shown
+    return alt.strip()
 
 
 def sanitize_html(html: str, remote: list[str] | None = None) -> str:
@@ -442,8 +449,8 @@ def sanitize_svg(svg: str, remote: list[str] | None = None) -> str | None:
     """Return an SVG figure without script, handlers, foreignObject or outside references.
 
     Each URL of another host it held is appended to `remote`. Returns None when the text is
-    not an SVG document we can read (a DOCTYPE with entities,
-    broken XML): the caller shows another form of the output or a note.
+    not an SVG document we can read (a DOCTYPE with entities, broken XML): the caller shows
+    another form of the output or a note.
     """
     from xml.etree import ElementTree as ET
 

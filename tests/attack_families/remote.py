@@ -45,6 +45,9 @@ SVG_LOADERS = [
     f'<svg width="20" height="20"><use href="{R}/sprite.svg#a"/></svg>',
     f'<svg width="20" height="20"><filter id="f"><feImage href="{R}/fe.png"/></filter></svg>',
     f'<svg width="20" height="20"><rect width="5" height="5" fill="url({R}/paint.svg#g)"/></svg>',
+    f'<svg width="20" height="20"><image width="5" height="5"><set attributeName="href" to="{R}/set.png"/>'
+    "</image></svg>",
+    f'<iframe srcdoc="&lt;img src=&quot;{R}/srcdoc.png&quot;&gt;"></iframe>',
 ]
 
 POSTS: Posts = {}
