@@ -237,6 +237,15 @@ def _start_tags(html: str) -> list[tuple[str, dict[str, str | None], str]]:
     return found
 
 
+def _outside_code(text: str, raw: str) -> int:
+    """Return where `raw` first occurs in Markdown `text` outside a code span, or -1."""
+    spans = [m.span() for m in re.finditer(r"(`+)(?!`).*?(?<!`)\1(?!`)", text, re.S)]
+    at = text.find(raw)
+    while at >= 0 and any(start <= at < end for start, end in spans):
+        at = text.find(raw, at + 1)
+    return at
+
+
 def drop_remote(text: str, html: str | None = None) -> tuple[str, list[str]]:
     """Return (`text` whose HTML loads nothing from another host, the URLs taken out).
 
@@ -256,7 +265,7 @@ def drop_remote(text: str, html: str | None = None) -> tuple[str, list[str]]:
         text = _STYLE_ELEMENT.sub(style, text)
     for tag, attrs, raw in _start_tags(text if html is None else html):
         remote = {k: urls for k, v in attrs.items() if (urls := remote_urls(tag, k, v or ""))}
-        at = text.find(raw)
+        at = _outside_code(text, raw) if html is not None else text.find(raw)
         if not remote or at < 0:
             continue
         for urls in remote.values():

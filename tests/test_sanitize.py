@@ -272,3 +272,12 @@ def test_trusted_markdown_shows_remote_images_as_links() -> None:
     assert "An [inline](http://example.invalid/a.png) and [ref][r]" in kept
     assert "`![code](http://example.invalid/c.png)`" in kept  # code is text
     assert "<video controls>" in kept
+
+
+def test_a_tag_in_a_code_span_is_text_and_the_real_one_is_found() -> None:
+    tag = '<img src="http://example.invalid/a.png">'
+    kept, remote = drop_remote(f"Code `{tag}` then {tag}", tag)
+    assert (
+        kept == f'Code `{tag}` then <a href="http://example.invalid/a.png">http://example.invalid/a.png</a>'
+    )
+    assert remote == ["http://example.invalid/a.png"]

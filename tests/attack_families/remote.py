@@ -114,6 +114,8 @@ POSTS["remote-markdown-cell"] = (
         markdown(f'<meta http-equiv="refresh" content="0; url={R}/refresh.html">\n\n<base href="{R}/">\n\n'),
         markdown(f":::{{figure}} {R}/myst-figure.png\n:name: fig-remote\n\nA remote figure.\n:::\n"),
         markdown(f"![Quarto]({R}/quarto.png){{#fig-quarto}}\n"),
+        # The same tag in a code span first (text) and then as HTML (a request).
+        markdown(f'Code `<img src="{R}/code-span.png">` then <img src="{R}/code-span.png">\n'),
     ],
 )
 # A post that trusts its outputs (raw_html: true) publishes their HTML and Markdown as written,
