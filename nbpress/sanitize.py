@@ -237,15 +237,6 @@ def _start_tags(html: str) -> list[tuple[str, dict[str, str | None], str]]:
     return found
 
 
-def _outside_code(text: str, raw: str) -> int:
-    """Return where `raw` first occurs in Markdown `text` outside a code span, or -1."""
-    spans = [m.span() for m in re.finditer(r"(`+)(?!`).*?(?<!`)\1(?!`)", text, re.S)]
-    at = text.find(raw)
-    while at >= 0 and any(start <= at < end for start, end in spans):
-        at = text.find(raw, at + 1)
-    return at
-
-
 def drop_remote(text: str, html: str | None = None) -> tuple[str, list[str]]:
     """Return (`text` whose HTML loads nothing from another host, the URLs taken out).
 
@@ -265,8 +256,7 @@ def drop_remote(text: str, html: str | None = None) -> tuple[str, list[str]]:
         text = _STYLE_ELEMENT.sub(style, text)
     for tag, attrs, raw in _start_tags(text if html is None else html):
         remote = {k: urls for k, v in attrs.items() if (urls := remote_urls(tag, k, v or ""))}
-        at = _outside_code(text, raw) if html is not None else text.find(raw)
-        if not remote or at < 0:
+        if not remote or raw not in text:
             continue
         for urls in remote.values():
             found.extend(urls)
@@ -281,7 +271,9 @@ def drop_remote(text: str, html: str | None = None) -> tuple[str, list[str]]:
                 if k not in remote
             ]
             new = f"<{' '.join([tag, *kept])}{' /' if raw.rstrip().endswith('/>') else ''}>"
-        text = text[:at] + new + text[at + len(raw) :]
+        # Every copy, even one Markdown may show as code: what is code to one Markdown parser
+        # can be HTML to another (after an HTML block the other leaves unclosed).
+        text = text.replace(raw, new)
     return text, list(dict.fromkeys(found))
 
 

@@ -543,7 +543,8 @@ def test_remote_images_become_links_with_a_warning(browser: Any, url: str, built
     page.close()
     for where, address in [
         ("remote-markdown-cell.ipynb, cell 2", "http://example.invalid/cell-inline.png"),
-        ("remote-markdown-cell.ipynb, cell 3", "http://example.invalid/style-url.png"),
+        ("remote-markdown-cell.ipynb, cell 3", "http://example.invalid/code-span.png"),
+        ("remote-markdown-cell.ipynb, cell 4", "http://example.invalid/style-url.png"),
         ("remote-raw-cells.ipynb, cell 3", "http://example.invalid/raw-markdown.png"),
         ("remote-html-output.ipynb: cell 2", "http://example.invalid/srcset2.png"),
         ("remote-image-url.ipynb: cell 2", "http://example.invalid/ipython-image.png"),

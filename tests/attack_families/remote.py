@@ -110,12 +110,13 @@ POSTS["remote-markdown-cell"] = (
             f"Text ![inline]({R}/cell-inline.png) and ![ref][logo] and a [plain link]({R}/page.html).\n\n"
             f"[logo]: {R}/cell-reference.png\n"
         ),
+        # The same tag in a code span (text to CommonMark) and as HTML (a request).
+        markdown(f'Code `<img src="{R}/code-span.png">` then <img src="{R}/code-span.png">\n'),
+        # <body> and <picture> are never closed: Python-Markdown reads the rest as HTML.
         markdown("\n\n".join(LOADERS + SVG_LOADERS)),
         markdown(f'<meta http-equiv="refresh" content="0; url={R}/refresh.html">\n\n<base href="{R}/">\n\n'),
         markdown(f":::{{figure}} {R}/myst-figure.png\n:name: fig-remote\n\nA remote figure.\n:::\n"),
         markdown(f"![Quarto]({R}/quarto.png){{#fig-quarto}}\n"),
-        # The same tag in a code span first (text) and then as HTML (a request).
-        markdown(f'Code `<img src="{R}/code-span.png">` then <img src="{R}/code-span.png">\n'),
     ],
 )
 # A post that trusts its outputs (raw_html: true) publishes their HTML and Markdown as written,
