@@ -14,8 +14,9 @@ One transform step on the Markdown cells of a notebook about to be rendered:
   regular file inside posts/, outside hidden folders) is an error naming the file and the cell;
 - a link to a notebook that is not a post keeps its text, loses its link, and gives a warning.
 
-Raw cells: Markdown and HTML formats are published (HTML sanitized unless the post opts in to
-raw HTML), other formats (reST, LaTeX, none) are left out with a warning.
+Raw cells: Markdown and HTML formats are published, sanitized as outputs are (Markdown rendered,
+then cleaned as HTML) unless the post opts in to raw HTML; other formats (reST, LaTeX, none)
+are left out with a warning.
 
 Markdown is parsed with markdown-it-py (CommonMark, the parser Jupyter's own renderer follows)
 and HTML with the standard library's HTMLParser: code spans and fenced code are never touched.
@@ -38,6 +39,7 @@ from .figures import PLACEHOLDER_SVG, too_large_file
 from .layout import owned_file, read_owned
 from .notebook import Key, Notebook, outputs_of
 from .posts import Post
+from .sanitize import drop_remote, loads_from_site, remote_problem
 
 if TYPE_CHECKING:
     from markdown_it import MarkdownIt
@@ -94,7 +96,8 @@ class _Tags(HTMLParser):
         self.tags: list[tuple[str, dict[str, str | None], str]] = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.tags.append((tag, dict(attrs), self.get_starttag_text() or ""))
+        # A browser takes the first of repeated attributes.
+        self.tags.append((tag, dict(reversed(attrs)), self.get_starttag_text() or ""))
 
     handle_startendtag = handle_starttag
 
@@ -160,6 +163,7 @@ class Linker:
         self._sources: dict[str, Path] | None = None
         self.anchors: set[str] = set()  # ids set explicitly (HTML id=, figure and equation labels)
         self.headings: set[str] = set()  # the toc ids of the post's headings
+        self.made: set[str] = set()  # links to other posts this Linker wrote
 
     # -- what a link points at -------------------------------------------------------------
 
@@ -231,6 +235,8 @@ class Linker:
 
     def url(self, url: str, cell: _Cell, image: bool) -> str | None:
         """Return the URL to publish for `url`, the same `url` to keep it, or None to unlink it."""
+        if url in self.made:
+            return url  # a link this Linker wrote (an HTML block's <a>, read again as Markdown)
         if url.startswith("#"):
             return "#" + self._anchor(url[1:]) if len(url) > 1 else url
         if not _is_local(url) or url.startswith(self.image_base):
@@ -252,6 +258,7 @@ class Linker:
             fragment = f"#{jupyter_anchor_id(parts.fragment)}" if parts.fragment else ""
             if slug == self.post.file_slug:
                 return fragment or "#"
+            self.made.add(f"{slug}.md{fragment}")
             return f"{slug}.md{fragment}"  # the posts' Markdown files share one folder
         target = (self.posts_dir / unquote(parts.path)).resolve()
         if not image and target.is_dir():
@@ -296,6 +303,10 @@ class Linker:
                 text = self._replace_destination(text, href, self.url(href, cell, image=False), cell)
             elif child.type == "image":
                 src = str(child.attrGet("src") or "")
+                if not loads_from_site(src):
+                    cell.warnings.append(f"{cell.where}: {remote_problem(src)}.")
+                    text = _image_to_link(text, child.content, src)
+                    continue
                 text = self._replace_destination(text, src, self.url(src, cell, image=True), cell)
         pieces = "".join(c.content for c in _walk(token.children or []) if c.type == "html_inline")
         return self._html(text, cell, block=False, html=pieces) if pieces else text
@@ -332,9 +343,12 @@ class Linker:
         is mapped in place, and a link to a notebook that is not a post loses its href.
         """
         markdown = False
+        # The same rule as for outputs (nbpress.sanitize): nothing loads from another host.
+        text, remote = drop_remote(text, html)
+        cell.warnings += [f"{cell.where}: {remote_problem(url)}." for url in remote]
         for tag, attrs, raw in _html_tags(text if html is None else html):
             at = text.find(raw)
-            if at < 0:
+            if at < 0 or not loads_from_site(str(attrs.get("src") or "")):
                 continue
             if tag == "img" and attrs.get("src") and _is_local(str(attrs["src"])):
                 url = self.url(str(attrs["src"]), cell, image=True) or ""
@@ -356,6 +370,46 @@ class Linker:
         if markdown and block:
             text = _markdown_inside(text)
         return text
+
+
+def remote_free_markdown(source: str) -> tuple[str, list[str]]:
+    """Return (Markdown `source` in which nothing loads from another host, the URLs taken out).
+
+    For Markdown published as written that no Linker rewrites (a trusted post's Markdown
+    outputs): an image from elsewhere becomes a link to it, HTML as in drop_remote.
+    """
+    md = _markdown_parser()
+    lines = source.splitlines(keepends=True)
+    found: list[str] = []
+    for token in md.parse(source):
+        if token.map is None or token.type not in ("inline", "html_block"):
+            continue
+        start, end = token.map
+        block = "".join(lines[start:end])
+        inline = token if token.type == "inline" else md.parseInline(block)[0]
+        new = block
+        for child in _walk(inline.children or []):
+            src = str(child.attrGet("src") or "") if child.type == "image" else ""
+            if src and not loads_from_site(src):
+                found.append(src)
+                new = _image_to_link(new, child.content, src)
+        pieces = "".join(c.content for c in _walk(inline.children or []) if c.type == "html_inline")
+        new, urls = drop_remote(new, None if token.type == "html_block" else pieces)
+        found += urls
+        if new != block:
+            lines[start:end] = [new] + [""] * (end - start - 1)
+    return "".join(lines), list(dict.fromkeys(found))
+
+
+def _image_to_link(text: str, alt: str, src: str) -> str:
+    """Return Markdown `text` with the image `![alt](src)` (or `![alt][ref]`) made a link."""
+    opener = f"![{alt}]"
+    starts = [m.start() for m in re.finditer(re.escape(opener), text)]
+    for at in starts:
+        rest = text[at + len(opener) :].lstrip()
+        if rest.startswith(("(" + src, "(<" + src)):
+            return text[:at] + text[at + 1 :]
+    return text[: starts[0]] + text[starts[0] + 1 :] if starts else text
 
 
 def _walk(tokens: list[Token]) -> Iterator[Token]:
@@ -385,29 +439,45 @@ def _unlink(text: str, at: int, after: int) -> str:
     return text[:start] + text[start + 1 : at] + text[end + 1 :]
 
 
+_SIZE = re.compile(r"\d+(?:\.\d+)?(?:px|%)?")
+
+
 def _markdown_image(url: str, attrs: dict[str, str | None]) -> str:
     """Return a Markdown image (attr_list for its size and class) for an HTML <img>."""
-    alt = (attrs.get("alt") or "").replace("[", "(").replace("]", ")")
-    extra = [f'{k}="{v}"' for k, v in attrs.items() if k in ("width", "height", "title") and v]
+    alt = (attrs.get("alt") or "").translate(str.maketrans("[]{}", "()()"))
+    # Values become attr_list text: a quote or brace in one would start another attribute.
+    sizes = [f'{k}="{v}"' for k, v in attrs.items() if k in ("width", "height") and v and _SIZE.fullmatch(v)]
+    title = re.sub(r'["{}\\]', "", attrs.get("title") or "")
+    extra = sizes + ([f'title="{title}"'] if title else [])
     cls = [f".{c}" for c in (attrs.get("class") or "").split() if re.fullmatch(r"[\w-]+", c)]
     suffix = "{: " + " ".join(cls + extra) + " }" if cls or extra else ""
     return f"![{alt}]({url}){suffix}"
 
 
+# Elements md_in_html reads Markdown inside when asked (code and preformatted text never are).
+_MARKDOWN_CONTAINERS = re.compile(
+    r"<(?:p|div|li|ul|ol|dl|dt|dd|table|thead|tbody|tfoot|tr|td|th|blockquote|figure|figcaption|section|"
+    r"article|aside|header|footer|details|summary|h[1-6])\b(?![^>]*\bmarkdown=)[^>]*?(?=/?>)",
+    re.I,
+)
+
+
 def _markdown_inside(html: str) -> str:
-    """Return an HTML block whose first tag asks md_in_html to parse its content as Markdown."""
-    match = re.match(r"\s*<([A-Za-z][\w-]*)\b([^>]*)>", html)
-    if match is None or "markdown=" in match.group(2):
+    """Return an HTML block whose block elements ask md_in_html to parse their content as Markdown.
+
+    Every one, not only the first: an image made Markdown inside a <p> (a raw cell's HTML)
+    would otherwise show as its Markdown text.
+    """
+    if not re.match(r"\s*<[A-Za-z]", html):
         return html
-    insert = match.end() - (2 if match.group(0).endswith("/>") else 1)
-    return html[:insert] + ' markdown="1"' + html[insert:]
+    return _MARKDOWN_CONTAINERS.sub(lambda m: m.group(0) + ' markdown="1"', html)
 
 
 def transform(
     nb: Notebook, post: Post, image_base: str, raw_html: bool = False
 ) -> tuple[dict[str, bytes], list[str]]:
     """Rewrite the notebook's Markdown and raw cells in place; return (files to publish, warnings)."""
-    from .sanitize import sanitize_html
+    from .sanitize import markdown_html, sanitize_html
 
     linker = Linker(post, image_base)
     warnings: list[str] = []
@@ -426,8 +496,15 @@ def transform(
                 )
             continue
         cell.cell_type = "markdown"
-        if kind == "html" and not raw_html:
-            cell.source = sanitize_html(cell.source)
+        if not raw_html:
+            # Published markup that is not the author's Markdown cell: the outputs' sanitizer,
+            # inside one HTML block nothing re-reads as Markdown.
+            remote: list[str] = []
+            clean = (
+                sanitize_html(cell.source, remote) if kind == "html" else markdown_html(cell.source, remote)
+            )
+            cell.source = f'<div class="nbpress-raw">\n{clean}\n</div>' if clean.strip() else ""
+            warnings += [f"{post.rel_path}, cell {index + 1}: {remote_problem(url)}." for url in remote]
     markdown = [c.source for c in nb.cells if c.cell_type == "markdown"]
     linker.anchors = (
         explicit_ids(markdown) | _metadata_ids(nb) | set(re.findall(r"\{#([\w-]+)", "".join(markdown)))

@@ -21,9 +21,12 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import html
 import io
 import re
+import secrets
 import struct
+import types
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +34,7 @@ from pathlib import Path
 from .errors import NbpressError, RenderError
 from .notebook import FIGURE_TYPES, Cell, Key, Notebook, outputs_of, text_of
 from .posts import Post
+from .sanitize import caption_html, remote_problem, sanitize_html
 
 BIBLIOGRAPHY_NAME = "references.bib"
 CSL_STYLE = "harvard-cite-them-right"  # bundled with citeproc-py
@@ -160,6 +164,14 @@ class _State:
     rel: str
     targets: dict[str, Target] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+    def caption(self, text: str, cell: int) -> str:
+        """Return a cell's caption option as sanitized HTML, warning for what it could not keep."""
+        remote: list[str] = []
+        html = caption_html(text, remote)
+        self.warnings += [f"{self.rel}, cell {cell}: the caption's {remote_problem(url)}." for url in remote]
+        return html
 
     def add(self, kind: str, label: str, caption: str, cell: int) -> Target:
         if label and label in self.targets:
@@ -272,7 +284,7 @@ def _collect(nb: Notebook, state: _State) -> None:
             target = state.add("tbl", label, caption, index + 1)
             cell.metadata[Key.TABLE] = {
                 "id": target.anchor,
-                "caption": f"{target.name}: {caption}" if caption else target.name,
+                "caption": f"{target.name}: {state.caption(caption, index + 1)}" if caption else target.name,
             }
             continue
         first = True
@@ -288,8 +300,12 @@ def _collect(nb: Notebook, state: _State) -> None:
             if caption or label:
                 target = state.add("fig", label if first else "", caption, index + 1)
                 figure["id"] = target.anchor
-                text = f"Figure {target.number}: {caption}" if caption else f"Figure {target.number}"
-                figure["caption"] = text.replace("<", "&lt;")  # Markdown and math, no HTML
+                # Final HTML (nbpress.sanitize): the template prints it where Markdown is not read.
+                figure["caption"] = (
+                    f"Figure {target.number}: {state.caption(caption, index + 1)}"
+                    if caption
+                    else f"Figure {target.number}"
+                )
                 first = False
             output.setdefault("metadata", {})[Key.FIGURE] = figure
         if label and first:
@@ -478,16 +494,14 @@ class _Citations:
         """Return (the text of each citation group, the reference list entries as HTML)."""
         if not self.groups:
             return [], []
-        from citeproc import (
-            Citation,
-            CitationItem,
-            CitationStylesBibliography,
-            CitationStylesStyle,
-            formatter,
-        )
+        from citeproc import Citation, CitationItem, CitationStylesBibliography, CitationStylesStyle
 
         style = CitationStylesStyle(CSL_STYLE, validate=False)
-        bibliography = CitationStylesBibliography(style, self.source, formatter.html)
+        # citeproc-py's HTML formatter writes BibTeX values into its HTML as they are (a DOI
+        # holding "<" becomes a tag): every value is text here (_text_formatter), and the
+        # result is sanitized HTML besides.
+        mark = f"nbpress-cite-{secrets.token_hex(8)}-"
+        bibliography = CitationStylesBibliography(style, self.source, _text_formatter(mark))
 
         def cite(key: str, prefix: str, suffix: str) -> object:
             extra = {"prefix": f"{prefix} "} if prefix else {}
@@ -504,7 +518,7 @@ class _Citations:
         for group, (items, mode) in zip(citations, self.groups, strict=True):
             parts = []
             for citation, (key, _, _) in zip(group, items, strict=True):
-                text = str(bibliography.cite(citation, lambda item: None))
+                text = _citation_html(str(bibliography.cite(citation, lambda item: None)), mark)
                 inner = re.fullmatch(r"\((.+)\)", text)
                 if mode == "text":
                     # "(Knuth, 1984)" -> "Knuth (1984)": the author-date style's narrative form.
@@ -518,9 +532,40 @@ class _Citations:
         entries = []
         keys = [str(item.key) for item in bibliography.items]
         for key, entry in zip(keys, bibliography.bibliography(), strict=True):
-            html = str(entry)
+            html = _citation_html(str(entry), mark)
             entries.append(f'<p class="nbpress-reference" id="ref-{_anchor(key.lower())}">{html}</p>')
         return texts, entries
+
+
+# The markup citeproc-py's formatters may add around text, and the HTML each becomes.
+_CITATION_TAGS = {
+    "Italic": "i", "Oblique": "i", "Bold": "b", "Light": "span", "Underline": "u",
+    "Superscript": "sup", "Subscript": "sub", "SmallCaps": "span",
+}  # fmt: skip
+
+
+def _text_formatter(mark: str) -> object:
+    """Return a citeproc-py formatter that writes no HTML: only `mark`-ed names of its tags.
+
+    The formatted citation is then escaped whole and the marks become tags (_citation_html),
+    so every value from a .bib file is text whatever it holds.
+    """
+
+    def wrapper(name: str, tag: str) -> type[str]:
+        def new(cls: type[str], text: object) -> str:
+            return str.__new__(cls, f"{mark}{tag}\x00{text}{mark}/{tag}\x00")
+
+        return type(name, (str,), {"__new__": new})
+
+    namespace = {name: wrapper(name, tag) for name, tag in _CITATION_TAGS.items()}
+    return types.SimpleNamespace(preformat=str, **namespace)
+
+
+def _citation_html(formatted: str, mark: str) -> str:
+    """Return a citation formatted by _text_formatter as sanitized HTML, inert to Markdown."""
+    text = html.escape(formatted, quote=False)
+    text = re.sub(re.escape(mark) + r"(/?)([a-z]+)\x00", r"<\1\2>", text)
+    return sanitize_html(text.replace("\x00", ""))
 
 
 def bibliography_paths(post: Post) -> list[Path]:
@@ -713,9 +758,10 @@ _BIB_MARKER = re.compile(
 )
 
 
-def apply(nb: Notebook, post: Post) -> None:
+def apply(nb: Notebook, post: Post) -> list[str]:
     """Rewrite a cleaned notebook in place: figures, callouts, references, citations.
 
+    Returns a warning per URL a caption held that a page may not load (nbpress.sanitize).
     Raises RenderError naming the cell for an unknown label or citation key.
     """
     rel = post.rel_path
@@ -750,3 +796,4 @@ def apply(nb: Notebook, post: Post) -> None:
         else:
             cell["id"] = "nbpress-references"
         nb.cells.append(cell)
+    return state.warnings

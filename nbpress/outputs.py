@@ -19,7 +19,15 @@ from .charts import is_chart
 from .figures import too_large
 from .notebook import FIGURE_TYPES, Cell, Key, Notebook, Output, note, outputs_of
 from .notebook import text_of as _join
-from .sanitize import html_visible, latex_html, markdown_html, sanitize_html, sanitize_svg
+from .sanitize import (
+    drop_remote,
+    html_visible,
+    latex_html,
+    markdown_html,
+    remote_problem,
+    sanitize_html,
+    sanitize_svg,
+)
 
 # CSI sequences (colours, cursor moves; one cut before its final byte too, as a capped or
 # interrupted output leaves it), OSC sequences (titles, links) and lone escapes.
@@ -225,11 +233,16 @@ def _choose(data: Mapping[str, object], raw_html: bool, problems: list[str]) -> 
     left, else another form is shown, else None (a note); LaTeX becomes math for KaTeX; an SVG
     figure is sanitized; else a PNG or JPEG; else text.
     """
+    remote: list[str] = []  # what a form loaded from another host: named in a warning
     if "text/html" in data:
         html = _join(data["text/html"])
         if raw_html:
+            # Trusted, so published as written: but nothing in it loads from another host.
+            html, remote = drop_remote(html)
+            problems.extend(remote_problem(url) for url in remote)
             return "text/html", html
-        clean = sanitize_html(html)
+        clean = sanitize_html(html, remote)
+        problems.extend(remote_problem(url) for url in remote)
         if html_visible(clean):
             return "text/html", clean
         if not any(
@@ -244,10 +257,21 @@ def _choose(data: Mapping[str, object], raw_html: bool, problems: list[str]) -> 
             return None
     if "text/markdown" in data:
         text = _join(data["text/markdown"])
-        return ("text/markdown", text) if raw_html else ("text/html", markdown_html(text))
+        if raw_html:
+            from .links import remote_free_markdown
+
+            text, remote = remote_free_markdown(text)
+            problems.extend(remote_problem(url) for url in remote)
+            return "text/markdown", text
+        remote = []
+        clean = markdown_html(text, remote)
+        problems.extend(remote_problem(url) for url in remote)
+        return "text/html", clean
     if "image/svg+xml" in data:
-        svg = sanitize_svg(_join(data["image/svg+xml"]))
+        remote = []
+        svg = sanitize_svg(_join(data["image/svg+xml"]), remote)
         if svg is not None:
+            problems.extend(remote_problem(url) for url in remote)
             return "image/svg+xml", svg
         if not any(m in data for m in ("image/png", "image/jpeg")):
             problems.append("an SVG figure could not be read as SVG and was left out; save the figure as PNG")

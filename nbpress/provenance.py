@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from .notebook import Notebook
+from .sanitize import html_text
 
 # Run by the kernel's interpreter; it imports nothing from nbpress.
 _PROBE = Path(__file__).with_name("versions_probe.py")
@@ -110,4 +111,6 @@ def markdown(provenance: Mapping[str, object]) -> str:
     parts += [
         f"{name} {version}" for name, version in (packages.items() if isinstance(packages, dict) else [])
     ]
-    return f"*Executed {when} with {', '.join(parts)}.*\n{{: .nbpress-provenance }}\n"
+    # Names and versions are what installed packages say of themselves: text, never markup.
+    shown = html_text(f"{when} with {', '.join(parts)}")
+    return f"*Executed {shown}.*\n{{: .nbpress-provenance }}\n"

@@ -18,7 +18,7 @@ from .errors import RenderError
 from .notebook import FIGURE_TYPES, Key, Notebook, outputs_of, template_keys
 from .posts import OPTION_KEYS, Post
 from .provenance import markdown as provenance_markdown
-from .sanitize import fence, front_matter_text, sanitizer_off
+from .sanitize import code_fence, fence, front_matter_text, sanitizer_off
 
 TEMPLATES = Path(__file__).parent / "templates"
 TEMPLATE = "post.md.j2"
@@ -141,6 +141,7 @@ def render(
     config.ExtractOutputPreprocessor.extract_output_types = set(FIGURE_TYPES)
     exporter = MarkdownExporter(config=config, extra_template_paths=[str(TEMPLATES)], template_file=TEMPLATE)
     exporter.register_filter("nbpress_fence", fence)
+    exporter.register_filter("nbpress_code", code_fence)
     resources = {"nbpress": {"image_base": image_base, "key": template_keys()}, "unique_key": "output"}
     try:
         body, out_resources = exporter.from_notebook_node(cast(NotebookNode, nb), resources=resources)

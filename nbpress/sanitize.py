@@ -6,6 +6,7 @@ descriptions as HTML, unescaped); outputs become markup nothing later re-interpr
 
 from __future__ import annotations
 
+import html as html_module
 import os
 import re
 
@@ -99,6 +100,198 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _IMG_WITHOUT_SRC = re.compile(r"<img\b(?![^>]*\ssrc=)[^>]*>")
 
 
+# ---- remote resources ----------------------------------------------------------------------
+#
+# One rule for every piece of markup a page publishes (outputs, raw cells, captions, the
+# author's Markdown cells): a URL the browser *loads* on its own (an image, a video, a frame,
+# a style sheet, a CSS background) must be the site's own file or an inline raster image.
+# A link (<a href>) is navigation on a click, and stays.
+
+# Attributes whose URL a browser fetches by itself, on any element.
+LOADING_ATTRIBUTES = frozenset(
+    {
+        "src", "srcset", "imagesrcset", "poster", "background", "data", "codebase", "archive",
+        "lowsrc", "dynsrc", "ping", "manifest", "icon", "action", "formaction",
+    }
+)  # fmt: skip
+# Elements whose href (or xlink:href) is navigation, not a request made on load.
+_NAVIGATION = frozenset({"a", "area"})
+# SVG animation elements (HTMLParser's lower-case names): their values can be URLs.
+_ANIMATIONS = frozenset({"animate", "set", "animatemotion", "animatetransform"})
+# Characters a browser drops from a URL before reading it (tab and line breaks anywhere,
+# C0 controls and spaces at the ends); a backslash is a slash in http(s) URLs.
+_URL_DROPPED = re.compile(r"[\t\n\r]")
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:")
+_CSS_ESCAPE = re.compile(r"\\([0-9A-Fa-f]{1,6})[ \t\n\r\f]?|\\(.)", re.S)
+_CSS_URL = re.compile(r"url\(\s*(['\"]?)(.*?)\1\s*\)", re.I | re.S)
+_CSS_STRING = re.compile(r"(['\"])(.*?)\1", re.S)
+_CSS_LOADING = ("url(", "image-set(", "image(", "cross-fade(", "@import", "src(")
+
+
+def loads_from_site(url: str) -> bool:
+    """Return True if a browser loading `url` asks only the site: a relative or site-absolute
+    URL (`figures/a.png`, `/assets/a.png`, `#id`), or an inline raster image (data:image/png)."""
+    value = _URL_DROPPED.sub("", url).strip("".join(map(chr, range(0x21))))
+    if _DATA_IMAGE.match(value):
+        return True
+    value = value.replace("\\", "/")
+    return not (_SCHEME.match(value) or value.startswith("//"))
+
+
+def _srcset_urls(value: str) -> list[str]:
+    return [candidate.split()[0] for candidate in value.split(",") if candidate.split()]
+
+
+def _css_text(css: str) -> str:
+    """Return CSS with its escapes (`\\75 rl(`) read, as a browser reads them, lower-cased."""
+
+    def unescape(match: re.Match[str]) -> str:
+        if match.group(1):
+            code = int(match.group(1), 16)
+            return chr(code) if 0 < code <= 0x10FFFF and not 0xD800 <= code <= 0xDFFF else "\ufffd"
+        return match.group(2)
+
+    return _CSS_ESCAPE.sub(unescape, _CONTROL.sub("", css)).lower()
+
+
+def css_remote_urls(css: str) -> list[str]:
+    """Return the URLs in CSS (a style attribute or sheet) that would load from another host.
+
+    Anything CSS can load from (url(), image-set() strings, @import) counts; a URL that
+    cannot be read is taken as remote.
+    """
+    text = _css_text(css)
+    if not any(mark in text for mark in _CSS_LOADING):
+        return []
+    found = [m.group(2) for m in _CSS_URL.finditer(text)]
+    found += [m.group(2) for m in _CSS_STRING.finditer(_CSS_URL.sub("", text))]
+    remote = [u for u in found if not loads_from_site(u.strip())]
+    if not found and ("@import" in text or "image-set(" in text):
+        remote.append(text.strip()[:120])  # a form we cannot read: refused
+    return remote
+
+
+def remote_urls(element: str, attribute: str, value: str) -> list[str]:
+    """Return the URLs an element's attribute makes a browser load from another host on its own.
+
+    `element` and `attribute` are lower-case names (`xlink:href` or `href`); [] if none.
+    """
+    name = attribute.rsplit(":", 1)[-1]
+    if name == "style":
+        return css_remote_urls(value)
+    if name == "href" and element not in _NAVIGATION:
+        urls = [value]
+    elif name in ("srcset", "imagesrcset"):
+        urls = _srcset_urls(value)
+    elif name in LOADING_ATTRIBUTES:
+        urls = [value]
+    elif name == "srcdoc":
+        return remote_loads(value)  # a frame's own document
+    elif element in _ANIMATIONS and name in ("to", "from", "by", "values"):
+        urls = value.split(";")  # an animation can set an href or a src to any of these
+    elif element == "meta" and name == "content" and "url=" in value.lower():
+        urls = [value.split("=", 1)[1].strip(" '\"")]  # a refresh moves the page away
+    elif "url(" in _css_text(value):
+        return css_remote_urls(value)  # SVG paint, filter, mask, marker, cursor
+    else:
+        return []
+    return [u for u in urls if u.strip() and not loads_from_site(u)]
+
+
+def remote_problem(url: str) -> str:
+    """Return what a build says of a URL it did not publish because it loads from elsewhere (no period)."""
+    shown = url if len(url) <= 200 else url[:200] + "..."
+    return (
+        f"{shown!r} is not one of the site's own files, and a page loads only those (and inline "
+        "images), so it is not published (an image becomes a link to it); download the file next "
+        "to the notebook and show that file instead"
+    )
+
+
+def remote_loads(html: str) -> list[str]:
+    """Return every URL from another host that `html` would make a browser load on its own:
+    resource attributes of any element, style attributes and <style> sheets."""
+    from html.parser import HTMLParser
+
+    found: list[str] = []
+
+    class Loads(HTMLParser):
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            for name, value in attrs:
+                found.extend(remote_urls(tag, name, value or ""))
+
+        def handle_data(self, data: str) -> None:
+            if self.lasttag == "style":
+                found.extend(css_remote_urls(data))
+
+    parser = Loads(convert_charrefs=True)
+    parser.feed(html)
+    parser.close()
+    return list(dict.fromkeys(found))
+
+
+_STYLE_ELEMENT = re.compile(r"(<style\b[^>]*>)(.*?)(</style\s*>|\Z)", re.S | re.I)
+
+
+def _start_tags(html: str) -> list[tuple[str, dict[str, str | None], str]]:
+    """Return (tag, attributes, exact source text) of each start tag of `html`."""
+    from html.parser import HTMLParser
+
+    found: list[tuple[str, dict[str, str | None], str]] = []
+
+    class Tags(HTMLParser):
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            # A browser takes the first of repeated attributes.
+            found.append((tag, dict(reversed(attrs)), self.get_starttag_text() or ""))
+
+        handle_startendtag = handle_starttag
+
+    parser = Tags(convert_charrefs=True)
+    parser.feed(html)
+    parser.close()
+    return found
+
+
+def drop_remote(text: str, html: str | None = None) -> tuple[str, list[str]]:
+    """Return (`text` whose HTML loads nothing from another host, the URLs taken out).
+
+    For markup published as written (the author's Markdown cells, a post's trusted raw HTML):
+    nothing else changes. The start tags of `html` (pieces of `text`; else all of it) that
+    load a URL from elsewhere are written again without it, an image as its alt text linked
+    to it; a <style> sheet that loads one is removed.
+    """
+    found: list[str] = []
+
+    def style(match: re.Match[str]) -> str:
+        urls = css_remote_urls(match.group(2))
+        found.extend(urls)
+        return "" if urls else match.group(0)
+
+    if html is None:
+        text = _STYLE_ELEMENT.sub(style, text)
+    for tag, attrs, raw in _start_tags(text if html is None else html):
+        remote = {k: urls for k, v in attrs.items() if (urls := remote_urls(tag, k, v or ""))}
+        if not remote or raw not in text:
+            continue
+        for urls in remote.values():
+            found.extend(urls)
+        if tag == "img" and "src" in remote:
+            new = remote_image_link(
+                str(attrs["src"]), html_module.escape(attrs.get("alt") or "", quote=False)
+            )
+        else:
+            kept = [
+                k if v is None else f'{k}="{html_module.escape(v, quote=True)}"'
+                for k, v in attrs.items()
+                if k not in remote
+            ]
+            new = f"<{' '.join([tag, *kept])}{' /' if raw.rstrip().endswith('/>') else ''}>"
+        # Every copy, even one Markdown may show as code: what is code to one Markdown parser
+        # can be HTML to another (after an HTML block the other leaves unclosed).
+        text = text.replace(raw, new)
+    return text, list(dict.fromkeys(found))
+
+
 def _filter_attribute(element: str, attribute: str, value: str) -> str | None:
     """Return the attribute's value if it may stay: data: only as an inline raster image."""
     lowered = value.strip().lower()
@@ -124,30 +317,98 @@ def _inline_too_large(url: str) -> bool:
     return too_large(data) is not None
 
 
-def sanitize_html(html: str) -> str:
+def remote_image_link(url: str, alt: str) -> str:
+    """Return what stands for an image from another host: its alt text (HTML), linked to it when
+    it is a web address (shown as the link's text when there is no alt text)."""
+    if re.match(r"https?://", url.strip(), re.I):
+        shown = alt.strip() or html_module.escape(url.strip(), quote=False)
+        return f'<a href="{html_module.escape(url.strip(), quote=True)}">{shown}</a>'
+    return alt.strip()
+
+
+def sanitize_html(html: str, remote: list[str] | None = None) -> str:
     """Return `html` without script, handlers, frames or javascript:, inert to Markdown.
 
-    Tables, inline SVG shapes and inline raster images (data:image/png...) are kept.
+    Tables, inline SVG shapes and inline raster images (data:image/png...) are kept. Nothing
+    kept loads from another host (loads_from_site): an image from elsewhere becomes its alt
+    text linked to it, any other such URL is removed; each such URL is appended to `remote`.
     """
     if sanitizer_off():
         return html
+    import secrets
+
+    token = f"#nbpress-remote-{secrets.token_hex(8)}-"
+    found: list[str] = []
+
+    def keep(element: str, attribute: str, value: str) -> str | None:
+        urls = remote_urls(element, attribute, value)
+        if urls:
+            found.extend(urls)
+            if element == "img" and attribute == "src":
+                return f"{token}{len(found) - 1}"  # replaced by a link below
+            return None
+        return _filter_attribute(element, attribute, value)
+
+    if remote is not None:
+        # Named from the HTML as given: nh3 drops most elements and attributes unseen.
+        remote.extend(remote_loads(html))
+
     clean = nh3.clean(
         _CONTROL.sub("", html),
         tags=_HTML_TAGS,
         attributes=_HTML_ATTRIBUTES,
         url_schemes=set(nh3.ALLOWED_URL_SCHEMES) | {"data"},
-        attribute_filter=_filter_attribute,
+        attribute_filter=keep,
     )
+
+    def link(match: re.Match[str]) -> str:
+        alt = re.search(r'\salt="([^"]*)"', match.group(0))
+        return remote_image_link(found[int(match.group(1))], alt.group(1) if alt else "")
+
+    clean = re.sub(r"<img\b[^>]*\ssrc=\"" + re.escape(token) + r"(\d+)\"[^>]*>", link, clean)
     # An image whose source was removed (javascript:, data:image/svg+xml) would be an empty box.
     clean = _IMG_WITHOUT_SRC.sub("", clean)
     return clean.translate(_MARKDOWN_INERT)
 
 
-def markdown_html(markdown: str) -> str:
+def markdown_html(markdown: str, remote: list[str] | None = None) -> str:
     """Return a Markdown output as sanitized HTML (plain Markdown and tables; no attr_list)."""
     import markdown as md
 
-    return sanitize_html(md.markdown(markdown, extensions=["tables", "fenced_code"]))
+    return sanitize_html(md.markdown(markdown, extensions=["tables", "fenced_code"]), remote)
+
+
+_INLINE_MATH = re.compile(r"(?<![\\$])\$(?!\s)([^$\n]+?)(?<!\s)\$(?!\d)")
+
+
+def caption_html(text: str, remote: list[str] | None = None) -> str:
+    """Return a caption (a cell's fig-cap, tbl-cap, myst-nb caption) as sanitized inline HTML.
+
+    Markdown emphasis, code and links stay (links only to safe addresses), `$math$` becomes
+    the markup pymdownx.arithmatex makes for KaTeX; the result is final HTML, published
+    where nothing reads it as Markdown again.
+    """
+    import secrets
+
+    import markdown as md
+
+    mark = f"nbpressmath{secrets.token_hex(8)}x"
+    maths: list[str] = []
+
+    def math(match: re.Match[str]) -> str:
+        maths.append(match.group(1))
+        return f"{mark}{len(maths) - 1}x"
+
+    one_line = _INLINE_MATH.sub(math, " ".join(_CONTROL.sub("", text).split()))
+    rendered = md.markdown(one_line)
+    inner = re.fullmatch(r"<p>(.*)</p>", rendered, re.S)
+    clean = sanitize_html(inner.group(1) if inner else rendered, remote)
+
+    def typeset(match: re.Match[str]) -> str:
+        body = html_module.escape(maths[int(match.group(1))], quote=False)
+        return f'<span class="arithmatex">\\({body}\\)</span>'.translate(_MARKDOWN_INERT)
+
+    return re.sub(re.escape(mark) + r"(\d+)x", typeset, clean)
 
 
 def html_visible(html: str) -> bool:
@@ -190,6 +451,19 @@ def fence(text: str, classes: str) -> str:
     return f"{ticks}{{{attrs}}}\n{text.rstrip(chr(10))}\n{ticks}"
 
 
+def code_fence(code: str, language: object) -> str:
+    """Return a cell's code as a fenced block no line of it can end, highlighted as `language`.
+
+    The fence is one backtick longer than the longest run of backticks in the code; a
+    language name that is not a plain word (notebook metadata) is shown as text.
+    """
+    runs = [len(m) for m in re.findall(r"`+", code)]
+    ticks = "`" * max(3, max(runs, default=0) + 1)
+    name = str(language)
+    name = name if re.fullmatch(r"[A-Za-z0-9_+#.-]{1,40}", name) else "text"
+    return f"{ticks}{name}\n{code.rstrip(chr(10))}\n{ticks}"
+
+
 # ---- SVG figures ---------------------------------------------------------------------------
 
 _SVG_NS = "http://www.w3.org/2000/svg"
@@ -206,11 +480,12 @@ def _safe_css(css: str) -> bool:
     return all(u.strip(" '\"").startswith("#") for u in re.findall(r"url\(([^)]*)\)", lowered))
 
 
-def sanitize_svg(svg: str) -> str | None:
+def sanitize_svg(svg: str, remote: list[str] | None = None) -> str | None:
     """Return an SVG figure without script, handlers, foreignObject or outside references.
 
-    Returns None when the text is not an SVG document we can read (a DOCTYPE with entities,
-    broken XML): the caller shows another form of the output or a note.
+    Each URL of another host it held is appended to `remote`. Returns None when the text is
+    not an SVG document we can read (a DOCTYPE with entities, broken XML): the caller shows
+    another form of the output or a note.
     """
     if sanitizer_off():
         return svg
@@ -225,11 +500,17 @@ def sanitize_svg(svg: str) -> str | None:
     if root.tag != f"{{{_SVG_NS}}}svg":
         return None
 
+    found: list[str] = []
+
     def keep(element: ET.Element) -> bool:
         tag = str(element.tag)
-        if not tag.startswith(f"{{{_SVG_NS}}}") or tag.split("}", 1)[1] not in _SVG_FILE_TAGS:
+        name = tag.split("}", 1)[-1]
+        for attr, value in element.attrib.items():
+            found.extend(remote_urls(name.lower(), attr.split("}", 1)[-1].lower(), value))
+        if name == "style":
+            found.extend(css_remote_urls(element.text or ""))
+        if not tag.startswith(f"{{{_SVG_NS}}}") or name not in _SVG_FILE_TAGS:
             return False
-        name = tag.split("}", 1)[1]
         if name == "style" and not _safe_css(element.text or ""):
             return False
         for attr in list(element.attrib):
@@ -258,6 +539,8 @@ def sanitize_svg(svg: str) -> str | None:
     walk(root)
     ET.register_namespace("", _SVG_NS)
     ET.register_namespace("xlink", _XLINK_NS)
+    if remote is not None:
+        remote.extend(dict.fromkeys(found))
     return ET.tostring(root, encoding="unicode")
 
 

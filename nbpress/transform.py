@@ -101,9 +101,8 @@ def alt_text(nb: Notebook, ctx: Context) -> list[str]:
 
 def writing(nb: Notebook, ctx: Context) -> list[str]:
     """Number figures, tables and equations, resolve references and citations, turn callouts
-    into admonitions; return no warnings (a broken reference raises RenderError)."""
-    markup.apply(nb, ctx.post)
-    return []
+    into admonitions; return the captions' warnings (a broken reference raises RenderError)."""
+    return markup.apply(nb, ctx.post)
 
 
 def title_heading(nb: Notebook, ctx: Context) -> list[str]:

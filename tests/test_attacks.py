@@ -18,8 +18,8 @@ from typing import Any
 
 import pytest
 
-from tests.attack_families import collect
-from tests.attack_kit import Cell, Posts, prints, pwn, show
+from tests.attack_families import collect, collect_files
+from tests.attack_kit import CELL_KIND, Cell, Posts, prints, pwn, show
 from tests.helpers import build_cli, copy_skeleton, launch_chromium, mkdocs
 from tests.siteserver import serve
 
@@ -239,14 +239,21 @@ SECRET = "nbpress-secret-4f1c"
 
 def _notebook(front: dict[str, Any], cells: list[Cell]) -> Any:
     import yaml
-    from nbformat.v4 import new_code_cell, new_notebook, new_raw_cell
+    from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_raw_cell
 
     nb = new_notebook(
         metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}}
     )
     nb.cells.append(new_raw_cell("---\n" + yaml.safe_dump(front, allow_unicode=True) + "---"))
     for source, tags in cells:
-        cell = new_code_cell(source)
+        kinds = [t.removeprefix(CELL_KIND) for t in tags if t.startswith(CELL_KIND)]
+        tags = [t for t in tags if not t.startswith(CELL_KIND)]
+        cell = new_markdown_cell(source) if "markdown" in kinds else new_code_cell(source)
+        for kind in kinds:
+            if kind.startswith("raw:"):
+                cell = new_raw_cell(source, metadata=json.loads(kind.removeprefix("raw:")))
+            elif kind.startswith("metadata:"):
+                cell.metadata.update(json.loads(kind.removeprefix("metadata:")))
         if tags:
             cell.metadata["tags"] = tags
         nb.cells.append(cell)
@@ -275,6 +282,8 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
     with (root / "mkdocs.yml").open("a", encoding="utf-8") as config:
         config.write("site_url: https://nbpress.github.io/nbpress-blog/\n")
     posts = root / "posts"
+    for name, text in collect_files().items():
+        (posts / name).write_text(text, encoding="utf-8")
     for slug, (front, cells) in POSTS.items():
         nbformat.write(
             _notebook({"title": slug, "date": "2024-01-01", **front}, cells), posts / f"{slug}.ipynb"
@@ -393,7 +402,12 @@ def _assert_no_script(browser: Any, address: str, click: str | None = None) -> A
 
 # "N tried": the distinct attacks whose payload reached a judged page (file) in any form.
 _TAG = re.compile(
-    r"__pwned\s*=(?:\s|<[^>]*>)*(?:\\?'|&#0*39;|&#x0*27;|&apos;|\\u0027|\\x27)(?:<[^>]*>)*([A-Za-z0-9_-]+)"
+    # attack_kit.pwn writes the tag as a regular expression's source (`=/tag/.source`); older
+    # payloads quote it. Either may be escaped or split by syntax highlighting.
+    r"__pwned\s*=(?:\s|<[^>]*>)*"
+    r"(?:\\?'|&#0*39;|&#x0*27;|&apos;|\\u0027|\\x27|\\?/|&#0*47;|&#x0*2f;|\\u002f)"
+    r"(?:<[^>]*>)*([A-Za-z0-9_-]+)",
+    re.I,
 )
 SUMMARY: dict[str, dict[str, set[str]]] = {}
 
@@ -455,6 +469,16 @@ def test_the_browser_check_sees_script_that_runs(browser: Any, url: str) -> None
     # The control post trusts its HTML, so the sanitizer keeps its onerror; the policy alone
     # refuses to run it (without the policy it runs: test_sanitizer_alone_...).
     assert judged.ran == [] and any("script-src" in v for v in judged.violations), judged.violations
+    page.context.close()
+
+
+def test_the_browser_check_sees_requests_to_other_hosts(browser: Any) -> None:
+    page, judged = _open(browser, "about:blank")  # a page no Content Security Policy guards
+    page.evaluate(
+        "() => new Promise(done => { const i = new Image(); i.onerror = i.onload = done;"
+        " i.src = 'http://example.invalid/seen.png'; })"
+    )
+    assert judged.outside == ["request http://example.invalid/seen.png"]
     page.context.close()
 
 
@@ -669,3 +693,47 @@ def test_feed_is_well_formed_and_its_values_are_text(built: Built) -> None:
     titles = {t.text for t in feed.iter("title")}
     for slug in ("fm-title", "fm-title-markdown", "fm-title-link", "fm-title-attr"):
         assert POSTS[slug][0]["title"] in titles, slug  # plain text, as typed: no &lt; shown
+
+
+def test_markup_channels_show_their_text_as_typed(browser: Any, url: str) -> None:
+    from tests.attack_families.markup import DOI
+
+    page = _assert_no_script(browser, f"{url}/posts/markup-bibtex/")
+    references = page.locator(".nbpress-reference").all_inner_texts()
+    assert any(DOI in text for text in references), references  # a real DOI, "<" and all
+    assert any("<script>" in text for text in references)  # a journal named in markup is text
+    page.close()
+    page = _assert_no_script(browser, f"{url}/posts/markup-code-fence/")
+    code = page.locator("pre code").first.inner_text()  # the cell's code, whole, in one block
+    assert code.startswith('x = """') and "```\n<img" in code and code.rstrip().endswith('"""\nx')
+    page.close()
+    page = _assert_no_script(browser, f"{url}/posts/markup-fig-cap-link/")
+    assert page.locator("figcaption").inner_text() == "Figure 1: see"
+    page.close()
+    page = _assert_no_script(browser, f"{url}/posts/markup-raw-markdown/")
+    assert page.locator(".nbpress-raw").count() == 1 and "link" in page.locator(".nbpress-raw").inner_text()
+    page.close()
+
+
+def test_remote_images_become_links_with_a_warning(browser: Any, url: str, built: Built) -> None:
+    page = _assert_no_script(browser, f"{url}/posts/remote-html-output/")
+    assert page.locator("a[href='http://example.invalid/img.png']").inner_text() == "remote"
+    page.close()
+    page = _assert_no_script(browser, f"{url}/posts/remote-markdown-cell/")
+    assert page.locator("a[href='http://example.invalid/cell-inline.png']").inner_text() == "inline"
+    assert page.locator("a[href='http://example.invalid/page.html']").count() == 1  # a plain link stays
+    page.close()
+    for where, address in [
+        ("remote-markdown-cell.ipynb, cell 2", "http://example.invalid/cell-inline.png"),
+        ("remote-markdown-cell.ipynb, cell 3", "http://example.invalid/code-span.png"),
+        ("remote-markdown-cell.ipynb, cell 4", "http://example.invalid/style-url.png"),
+        ("remote-raw-cells.ipynb, cell 3", "http://example.invalid/raw-markdown.png"),
+        ("remote-html-output.ipynb: cell 2", "http://example.invalid/srcset2.png"),
+        ("remote-image-url.ipynb: cell 2", "http://example.invalid/ipython-image.png"),
+        ("remote-svg-output.ipynb: cell 2", "http://example.invalid/svg-figure-xlink.png"),
+        ("remote-caption.ipynb, cell 2", "http://example.invalid/caption.png"),
+    ]:
+        assert any(where in line and f"'{address}'" in line for line in built.build_err.splitlines()), (
+            where,
+            address,
+        )

@@ -29,7 +29,7 @@ BUILT: dict[str, list[str]] = {
     "markdown-attachment": ["![a red dot](/assets/images/markdown-attachment/attachment_1_0.png)"],
     "unicode-everywhere": ["Ünïcödé — 数学 🚀", "résumé 🐍 数据", "Ελληνικά", "한국어"],
     "empty-cells": ["only this"],
-    "raw-cells": ["**Raw Markdown** passes through.\n"],
+    "raw-cells": ["<strong>Raw Markdown</strong> passes through."],  # sanitized as outputs are
     "metadata-front-matter": ["title: Metadata front matter", "\n45\n"],
     "no-cells": ["title: No cells at all"],
     "expected-error": ["ZeroDivisionError", "went on"],

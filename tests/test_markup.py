@@ -7,6 +7,7 @@ stored outputs; the text sources (.md, .py) are executed here with a real kernel
 from __future__ import annotations
 
 import copy
+import re
 import shutil
 from pathlib import Path
 
@@ -56,7 +57,7 @@ def test_sample_matches_golden(name: str, rendered: dict[str, str], update_golde
 def test_quarto_figure_reference_citation_and_callouts(rendered: dict[str, str]) -> None:
     md = rendered["quarto_sample.py"]
     assert '<figure class="nbpress-figure" markdown="span" id="fig-quarto-line">' in md
-    assert '<figcaption markdown="span">Figure 1: A line, drawn by matplotlib.</figcaption>' in md
+    assert "<figcaption>Figure 1: A line, drawn by matplotlib.</figcaption>" in md
     assert "The fit in [Figure 1](#fig-quarto-line) follows [Knuth (1984)](#ref-knuth1984)" in md
     # Tables are numbered in document order: the Markdown table comes first.
     assert "[Table 2](#tbl-quarto-numbers)" in md and 'id="tbl-quarto-numbers">Table 2: Two numbers.<' in md
@@ -76,7 +77,7 @@ def test_quarto_figure_reference_citation_and_callouts(rendered: dict[str, str])
 def test_myst_roles_directives_and_code(rendered: dict[str, str]) -> None:
     md = rendered["myst_sample.md"]
     assert "[Figure 1](#fig-myst-line)" in md and "[the line](#fig-myst-line)" in md
-    assert '<figcaption markdown="span">Figure 1: A straight line.</figcaption>' in md
+    assert "<figcaption>Figure 1: A straight line.</figcaption>" in md
     assert "!!! note\n\n    MyST notes become Material admonitions." in md
     assert "!!! warning\n\n    Colon fences too; the loss is equation [(1)](#eq-myst-loss)." in md
     assert '??? tip "Details"' in md
@@ -94,7 +95,7 @@ def test_myst_roles_directives_and_code(rendered: dict[str, str]) -> None:
 
 def test_fastpages_caption_metadata_and_lazy_second_figure(rendered: dict[str, str]) -> None:
     md = rendered["2020-02-20-fastpages-sample.ipynb"]
-    assert '<figcaption markdown="span">Figure 1: Two bars.</figcaption>' in md
+    assert "<figcaption>Figure 1: Two bars.</figcaption>" in md
     assert "[Figure 1](#fig-fp-bars)" in md
     assert '!!! note "Note"' in md
     images = [line for line in md.splitlines() if line.startswith("![")]
@@ -249,3 +250,60 @@ def test_a_label_used_twice_is_an_error(tmp_path: Path) -> None:
     path = _post_with(tmp_path, "$$ a $$ {#eq-a}\n\n$$ b $$ {#eq-a}", bib=False)
     with pytest.raises(RenderError, match=r"cell \d+: the label 'eq-a' is used twice"):
         render_sample(path, execute=False)
+
+
+def test_bibtex_values_are_text(tmp_path: Path) -> None:
+    from tests.attack_families.markup import DOI, FILES
+
+    path = _post_with(tmp_path, "As @evil shows, and [@real].", bib=False)
+    (path.parent / "references.bib").write_text(FILES["markup-attack.bib"], encoding="utf-8")
+    md = render_sample(path, execute=False)
+    body = md.split("---", 2)[2]
+    # Only the citation formatter's own tags, and the links nbpress makes: no tag from a value.
+    tags = {t.lower() for t in re.findall(r"<([A-Za-z]+)", body)}
+    assert tags <= {"p", "i"}, tags
+    assert "](javascript" not in body and not re.search(r"<[^>]*\son\w+=", body)  # "onerror=" is text
+    assert DOI.replace("<", "&lt;").replace(">", "&gt;") in body  # a real DOI, shown as typed
+    assert '<p class="nbpress-reference" id="ref-real">Knuth, D. (1984) <i>The TeXbook</i>.' in body
+
+
+def test_warnings_name_file_cell_and_url_of_what_loads_from_another_host(tmp_path: Path) -> None:
+    from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_raw_cell
+
+    folder = tmp_path / "posts"
+    folder.mkdir()
+    remote = "http://example.invalid"
+    nb = new_notebook(
+        cells=[
+            new_raw_cell("---\ntitle: R\ndate: 2024-01-01\n---"),
+            new_markdown_cell(f"![logo]({remote}/markdown-cell.png)"),
+            new_code_cell(f"from IPython.display import HTML\nHTML('<img src=\"{remote}/output.png\">')"),
+            new_raw_cell(f"![raw]({remote}/raw.png)", metadata={"raw_mimetype": "text/markdown"}),
+            new_code_cell(
+                f"#| fig-cap: 'A line ![x]({remote}/caption.png)'\n"
+                "import matplotlib.pyplot as plt\nplt.plot([1, 2])\nplt.show()"
+            ),
+        ],
+        metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
+    )
+    path = folder / "r.ipynb"
+    nbformat.write(nb, path)
+    post = read_post(path, folder)
+    executed = nbformat.from_dict(post.notebook)
+    NotebookClient(executed, kernel_name="python3", resources={"metadata": {"path": str(folder)}}).execute()
+    front = published_front_matter(post, {}, {"source": post.rel_path})
+    rendered = render(post, limit_outputs(executed), front, "/assets/images/r/")
+    for cell, name in [(2, "markdown-cell"), (3, "output"), (4, "raw"), (5, "caption")]:
+        url = f"'{remote}/{name}.png'"
+        found = [w for w in rendered.warnings if url in w]
+        assert len(found) == 1, (name, rendered.warnings)
+        assert re.match(rf"r\.ipynb[,:] cell {cell}: ", found[0]) or re.match(
+            rf"posts/r\.ipynb[,:] cell {cell}: ", found[0]
+        ), found[0]
+        assert "download the file next to the notebook" in found[0]
+        assert (
+            f"({remote}/{name}.png)" in rendered.markdown
+            or f'href="{remote}/{name}.png"' in rendered.markdown
+        )
+    prose = re.sub(r"(?ms)^```.*?^```", "", rendered.markdown)  # the code shown may say anything
+    assert f'src="{remote}' not in prose and f"![logo]({remote}" not in prose
