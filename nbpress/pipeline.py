@@ -319,7 +319,7 @@ def _plan(
             continue
         item = _Work(decision)
         if not options.force:
-            item.outputs, problem = store.lookup(decision.exec_key)
+            item.outputs, problem = store.lookup(decision.exec_key, post.rel_path)
             if problem:
                 item.warnings.append(problem)
             item.provenance = store.provenance(decision.exec_key) if item.outputs is not None else None
