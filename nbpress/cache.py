@@ -355,6 +355,10 @@ class Store:
     def _path(self, key: str) -> Path:
         return self.directory / f"{key}.json"
 
+    def entry_path(self, key: str) -> Path:
+        """Return the file of the entry `key`."""
+        return self._path(key)
+
     def load(self, key: str) -> CachedOutputs | None:
         """Return the cached outputs of each code cell, or None on a miss (see `lookup`)."""
         return self.lookup(key)[0]
@@ -375,7 +379,8 @@ class Store:
             return cast(CachedOutputs, entry["outputs"]), None  # its shape checked by _entry
         except (OSError, ValueError) as err:
             return None, (
-                f"cache entry {self.directory.name}/{path.name} is unreadable ({err}); the post will run again."
+                f"cache entry {self.directory.name}/{path.name} is unreadable ({err}); "
+                "the post will run again."
             )
 
     def _entry(self, key: str, owner: str = "") -> dict[str, object]:

@@ -77,6 +77,10 @@ class WriteError(NbpressError):
     """A generated file could not be written, or would land outside the output folders."""
 
 
+class IsolationError(NbpressError):
+    """A post's code changed a file the build guards (nbpress.guard): undone, and the post fails."""
+
+
 class BuildInterrupted(Exception):
     """Ctrl-C or SIGTERM stopped the build; kernels were shut down, published posts are whole.
 

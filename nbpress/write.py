@@ -433,6 +433,19 @@ class Site:
             md.relative_to(self.root).as_posix() for md, record in self.orphans(sources) if edited(md, record)
         ]
 
+    def withdraw(self, slug: str, record: Record | None) -> None:
+        """Delete the published post `slug` as `record` lists it: Markdown, figures, downloads, journal.
+
+        For a post whose files were changed behind the build's back (nbpress.guard): the
+        record is the one the build noted before, not what the Markdown says now.
+        """
+        with contextlib.suppress(WriteError, OSError):
+            self._remove_post(slug, record)
+            self.remove_downloads(slug, set(record_names(record, "downloads")))
+            path = self.markdown_path(slug)
+            if not path.is_dir():
+                path.unlink(missing_ok=True)
+
     def _remove_post(self, slug: str, record: Record | None) -> bool:
         """Delete the figures and journal of `slug`; return False if the name is not one nbpress makes."""
         try:

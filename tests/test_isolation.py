@@ -10,6 +10,7 @@ the post and the file, exit 1, and the published tree is as before. A daemon a c
 
 from __future__ import annotations
 
+import shutil
 import signal
 import subprocess
 import sys
@@ -20,7 +21,153 @@ from pathlib import Path
 import psutil
 import pytest
 
-from tests.helpers import build_cli, build_command
+from tests.helpers import build_cli, build_command, copy_skeleton, write_post
+
+# What a build publishes or runs: compared whole before and after a hostile post's build.
+WATCHED = ("site_src", "assets", "hooks", "overrides", "mkdocs.yml")
+
+
+def tree(blog: Path) -> dict[str, bytes | str]:
+    """Return {path: bytes, or a link's target} of everything the site is built from (the report aside)."""
+    found: dict[str, bytes | str] = {}
+    for name in WATCHED:
+        top = blog / name
+        for path in [top, *top.rglob("*")] if top.is_dir() and not top.is_symlink() else [top]:
+            rel = path.relative_to(blog).as_posix()
+            if rel.startswith("site_src/execution"):
+                continue  # the execution report, rewritten by every build
+            if path.is_symlink():
+                found[rel] = str(path.readlink())
+            elif path.is_file():
+                found[rel] = path.read_bytes()
+            elif path.is_dir():
+                found[rel] = "<dir>"
+    return found
+
+
+def errors(stderr: str) -> list[str]:
+    return [line for line in stderr.splitlines() if line.startswith("error: ")]
+
+
+@pytest.fixture(scope="module")
+def published_blog(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Return a blog whose post `victim` (a figure, a download, a declared input) is published."""
+    blog = copy_skeleton(tmp_path_factory.mktemp("isolation") / "blog")
+    (blog / "posts" / "data.csv").write_text("a,b\n1,2\n")
+    write_post(
+        blog,
+        "victim",
+        "import matplotlib.pyplot as plt; plt.plot([1, 2]); plt.show()",
+        "print(open('data.csv').read())",
+        front="inputs: [data.csv]\n",
+    )
+    done = build_cli(blog)
+    assert done.returncode == 0, done.stderr
+    return blog
+
+
+@pytest.fixture
+def victim(published_blog: Path, tmp_path: Path) -> Path:
+    """Return a copy of `published_blog` (its cache too) for one test to attack."""
+    return Path(shutil.copytree(published_blog, tmp_path / "blog", symlinks=True))
+
+
+def cache_entries(blog: Path) -> list[Path]:
+    return [p for p in (blog / ".nbpress-cache").glob("*.json") if len(p.stem) == 64]
+
+
+# (cell run by the hostile post, with posts/ as its working directory; a path its error names)
+ATTACKS = {
+    "page": (
+        "open('../site_src/posts/evil.md', 'w').write('---\\ntitle: evil\\n---\\nhi')",
+        "created site_src/posts/evil.md (removed)",
+    ),
+    "svg-in-images": (
+        "open('../assets/images/evil.svg', 'w').write('<svg xmlns=\"http://www.w3.org/2000/svg\"/>')",
+        "created assets/images/evil.svg (removed)",
+    ),
+    "svg-in-another-posts-folder": (
+        "open('../assets/images/victim/extra.svg', 'w').write('<svg/>')",
+        "created assets/images/victim/extra.svg (removed)",
+    ),
+    "new-hook": ("open('../hooks/evil.py', 'w').write('import os')", "created hooks/evil.py (removed)"),
+    "appended-hook": (
+        "open('../hooks/reader.py', 'a').write('\\nimport os\\n')",
+        "changed hooks/reader.py (restored)",
+    ),
+    "override-written": (
+        "import os; os.makedirs('../overrides/partials', exist_ok=True); "
+        "open('../overrides/partials/evil.html', 'w').write('<script></script>')",
+        "created overrides/partials/evil.html (removed)",
+    ),
+    "override-appended": (
+        "open('../overrides/main.html', 'a').write('<script></script>')",
+        "changed overrides/main.html (restored)",
+    ),
+    "mkdocs-yml": (
+        "open('../mkdocs.yml', 'a').write('\\nhooks: [hooks/evil.py]\\n')",
+        "changed mkdocs.yml (restored)",
+    ),
+    "mkdocs-yml-deleted": ("import os; os.remove('../mkdocs.yml')", "deleted mkdocs.yml (restored)"),
+    "markdown-deleted": (
+        "import os; os.remove('../site_src/posts/victim.md')",
+        "deleted site_src/posts/victim.md (restored from the cache)",
+    ),
+    "markdown-rewritten": (
+        "p = '../site_src/posts/victim.md'; open(p, 'w').write(open(p).read().replace('1,2', 'forged'))",
+        "changed site_src/posts/victim.md (restored from the cache)",
+    ),
+    "figure-edited": (
+        "open('../assets/images/victim/output_1_0.png', 'ab').write(b'forged')",
+        "changed assets/images/victim/output_1_0.png (restored from the cache)",
+    ),
+    "download-deleted": (
+        "import os; os.remove('../assets/notebooks/victim/data.csv')",
+        "deleted assets/notebooks/victim/data.csv (restored from the cache)",
+    ),
+    "figures-folder-deleted": (
+        "import shutil; shutil.rmtree('../assets/images/victim')",
+        "deleted assets/images/victim",
+    ),
+    "symlink-to-a-secret": (
+        "import os; os.symlink('/etc/hostname', '../site_src/secret.txt')",
+        "created site_src/secret.txt (removed)",
+    ),
+    "site-page-edited": (
+        "open('../site_src/about.md', 'a').write('<script></script>')",
+        "changed site_src/about.md (restored)",
+    ),
+    "pycache-planted": (
+        "import os; os.makedirs('../hooks/__pycache__', exist_ok=True); "
+        "open('../hooks/__pycache__/reader.cpython-311.pyc', 'wb').write(b'forged')",
+        None,
+    ),
+}
+
+
+@pytest.mark.parametrize("attack", sorted(ATTACKS))
+def test_a_cell_that_writes_outside_posts_fails_its_post_and_changes_nothing(
+    victim: Path, attack: str
+) -> None:
+    cell, phrase = ATTACKS[attack]
+    before = tree(victim)
+    write_post(victim, "hostile", cell)
+    done = build_cli(victim)
+    if phrase is None:  # a __pycache__ file is only removed: Python writes it again
+        assert done.returncode == 0, done.stderr
+        assert not (victim / "hooks" / "__pycache__").exists()
+        return
+    assert tree(victim) == before
+    assert done.returncode == 1, done.stderr
+    [line] = errors(done.stderr)
+    assert line.startswith("error: posts/hostile.ipynb: a cell changed files outside posts/"), line
+    assert phrase in line, line
+    assert "unchanged           posts/victim.ipynb" in done.stdout
+    assert not (victim / "site_src" / "posts" / "hostile.md").exists()
+    # The next build runs the hostile post again (it was never cached) and the victim is current.
+    check = build_cli(victim, "--check")
+    assert "victim" not in check.stdout + check.stderr
+
 
 # A process a cell leaves behind writes this long after it started: after the build ended.
 LATE = 8.0
