@@ -291,22 +291,27 @@ class _Run:
         done = self.undo(changes)
         if not done:
             return None  # only __pycache__ files, removed
-        others = sorted(beside)
-        if culprit is None:
-            who = "a process a post started" if not others else f"a cell of {', '.join(others)}"
-        elif others:
-            who = f"a cell of this post or of {', '.join(others)}, which ran at the same time,"
-        else:
-            who = "a cell"
         shown = "; ".join(done[:4]) + (f"; and {len(done) - 4} more" if len(done) > 4 else "")
-        error = IsolationError(
-            f"{who} changed files outside posts/, which a post's code may not write: {shown}. "
-            "Nothing of this post is published; write only inside posts/ (the cells' working "
-            "directory) or outside the blog."
-        )
-        for name in others:
-            self.tainted[name] = IsolationError(error.message, path=name)
-        return error.at(culprit or changes[0].path)
+
+        def refusal(post: str | None) -> IsolationError:
+            others = sorted(beside - {post} if post else beside)
+            if post is None:
+                who = f"a cell of {', '.join(others)}" if others else "a process a post started"
+            elif others:
+                who = f"a cell of this post or of {', '.join(others)}, which ran at the same time,"
+            else:
+                who = "a cell"
+            return IsolationError(
+                f"{who} changed files outside posts/, which a post's code may not write: {shown}. "
+                "Nothing of this post is published; write only inside posts/ (the cells' working "
+                "directory) or outside the blog.",
+                path=post or changes[0].path,
+            )
+
+        for name in beside:
+            self.tainted[name] = refusal(name).at(name)
+        error = refusal(culprit)
+        return error
 
     def last_inspection(self) -> None:
         """After the last kernel: undo what was written since the last post ended, failing who ran."""

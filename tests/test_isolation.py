@@ -10,6 +10,7 @@ the post and the file, exit 1, and the published tree is as before. A daemon a c
 
 from __future__ import annotations
 
+import json
 import shutil
 import signal
 import subprocess
@@ -212,7 +213,7 @@ def wait_gone(pid: int, seconds: float) -> bool:
 def test_a_daemon_a_cell_starts_ends_with_its_post(
     blog: Path, add_post: Callable[..., Path], tmp_path: Path, cell: str
 ) -> None:
-    target = tmp_path / "late.txt"
+    target = blog / "site_src" / "posts" / "late.md"  # a page, had the daemon lived
     pidfile = tmp_path / "daemon.pid"
     add_post("daemon", cell.format(target=str(target), pidfile=str(pidfile), late=LATE), "print('done')")
     done = build_cli(blog)
@@ -220,7 +221,7 @@ def test_a_daemon_a_cell_starts_ends_with_its_post(
     pid = int(pidfile.read_text())
     assert wait_gone(pid, 2), f"the daemon {pid} outlived the build"
     time.sleep(LATE + 1)
-    assert not target.exists(), "a daemon wrote after the build ended"
+    assert not target.exists(), "a daemon wrote a page after the build ended"
 
 
 # Runs a command under a subreaper, as a desktop session (systemd --user) or a container's
@@ -260,3 +261,90 @@ def test_a_sigkilled_watch_leaves_no_kernel(blog: Path, add_post: Callable[..., 
         for proc in psutil.Process(session.pid).children(recursive=True):
             proc.kill()
         session.communicate("", timeout=30)
+
+
+FORGE_ENTRY = """
+import glob, hashlib, json
+for path in glob.glob('../.nbpress-cache/*.json'):
+    entry = json.load(open(path))
+    if 'outputs' not in entry:
+        continue
+    forged = {'output_type': 'stream', 'name': 'stdout', 'text': 'FORGED'}
+    entry['outputs'] = [[forged] for _ in entry['outputs']]
+    body = {k: v for k, v in entry.items() if k != 'digest'}
+    entry['digest'] = 'sha256:' + hashlib.sha256(
+        json.dumps(body, ensure_ascii=False, sort_keys=True).encode()).hexdigest()
+    open(path, 'w').write(json.dumps(entry))
+"""
+
+
+def test_a_cache_entry_a_cell_rewrites_is_never_used(victim: Path) -> None:
+    [entry] = cache_entries(victim)
+    write_post(victim, "hostile", FORGE_ENTRY)
+    done = build_cli(victim)
+    assert done.returncode == 1
+    [line] = errors(done.stderr)
+    assert line.startswith("error: posts/hostile.ipynb: a cell changed files outside posts/"), line
+    assert f"changed the cache file .nbpress-cache/{entry.name} (removed: a cache miss)" in line
+    assert not entry.exists()
+    # The victim needs its outputs again (a prose edit): it runs, and shows what it printed.
+    (victim / "posts" / "hostile.ipynb").unlink()
+    write_post(
+        victim,
+        "victim",
+        "import matplotlib.pyplot as plt; plt.plot([1, 2]); plt.show()",
+        "print(open('data.csv').read())",
+        front="inputs: [data.csv]\ndescription: edited prose\n",
+    )
+    again = build_cli(victim)
+    assert again.returncode == 0, again.stderr
+    assert "executed" in again.stdout and "posts/victim.ipynb" in again.stdout
+    markdown = (victim / "site_src" / "posts" / "victim.md").read_text()
+    assert "FORGED" not in markdown and "1,2" in markdown
+
+
+def test_a_cache_entry_changed_between_builds_is_a_miss_naming_the_post(victim: Path) -> None:
+    [entry] = cache_entries(victim)
+    data = json.loads(entry.read_text())
+    data["outputs"] = [
+        [{"output_type": "stream", "name": "stdout", "text": "FORGED"}] for _ in data["outputs"]
+    ]
+    entry.write_text(json.dumps(data))  # its digest no longer matches
+    (victim / "site_src" / "posts" / "victim.md").unlink()  # so the build needs the entry
+    done = build_cli(victim)
+    assert done.returncode == 0, done.stderr
+    [warning] = [line for line in done.stderr.splitlines() if line.startswith("warning:")]
+    assert warning.startswith(f"warning: cache entry .nbpress-cache/{entry.name} is unreadable (its content ")
+    assert "posts/victim.ipynb" in warning
+    assert "executed" in done.stdout
+    assert "FORGED" not in (victim / "site_src" / "posts" / "victim.md").read_text()
+
+
+def test_a_post_running_beside_the_writer_fails_too_naming_both(victim: Path) -> None:
+    write_post(victim, "hostile", "import time; time.sleep(1)", ATTACKS["page"][0])
+    write_post(victim, "beside", "import time; time.sleep(6)", "print('innocent')")
+    before = tree(victim)
+    done = build_cli(victim, jobs=2)
+    assert done.returncode == 1
+    lines = sorted(errors(done.stderr))
+    assert len(lines) == 2, done.stderr
+    assert lines[0].startswith(
+        "error: posts/beside.ipynb: a cell of this post or of posts/hostile.ipynb"
+    ) or lines[0].startswith("error: posts/beside.ipynb: a cell changed"), lines
+    assert (
+        "created site_src/posts/evil.md (removed)" in lines[0]
+        and "created site_src/posts/evil.md" in lines[1]
+    )
+    assert tree(victim) == before
+
+
+def test_a_daemon_ends_with_its_post_while_other_posts_still_run(blog: Path, tmp_path: Path) -> None:
+    target = blog / "site_src" / "posts" / "late.md"
+    pidfile = tmp_path / "daemon.pid"
+    write_post(blog, "daemon", DOUBLE_FORK.format(target=str(target), pidfile=str(pidfile), late=3))
+    write_post(blog, "long", "import time; time.sleep(8)", "print('long')")
+    done = build_cli(blog, jobs=2)
+    # Had the daemon lived until the long post ended, its page would fail that post.
+    assert done.returncode == 0, done.stderr
+    assert not target.exists()
+    assert sorted(p.name for p in (blog / "site_src" / "posts").iterdir()) == ["daemon.md", "long.md"]
