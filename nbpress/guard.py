@@ -13,7 +13,7 @@ cannot be set back by a process), and only the build writes there while kernels 
 it writes itself it notes again, `expect`). So every difference was made by the code of a
 post that was running; the build then undoes it where it can (pipeline._Run.inspect):
 
-- a file or folder that appeared is removed (no source explains it);
+- a file or folder that appeared is moved to QUARANTINE (no source explains it);
 - a file of a published post (its Markdown, a figure or download its record lists) that
   changed or went is restored by rendering that post again from its cache entry, or, when
   its published version cannot be rendered again exactly, withdrawn whole (the next build
@@ -21,7 +21,8 @@ post that was running; the build then undoes it where it can (pipeline._Run.insp
 - a cache entry that was written, added or removed is removed (a miss: the post runs again);
 - an author's file (mkdocs.yml, hooks/, overrides/, the site's pages) is restored from the
   copy read when the kernels started (files up to BACKUP_FILE_BYTES, BACKUP_TOTAL_BYTES in
-  all); a larger one (a vendored library) cannot be, and is named with what to do;
+  all), what stood there moved to QUARANTINE; a larger one (a vendored library) cannot be,
+  and is named with what to do;
 - anything in a `__pycache__` folder that changed is removed: Python writes it again.
 
 The post whose run it was fails with one line naming the files; it publishes nothing.
@@ -55,6 +56,9 @@ GUARDED = (
     ".github",
 )
 UNWATCHED = frozenset({f"{CACHE}/{LOCK}"})  # the lock: its holder's PID, nothing published
+# Where what a post's code wrote is moved to, not deleted: the author may have been editing a
+# file of the site while a post ran (`--serve`), and finds the edit here. Nothing reads it.
+QUARANTINE = f"{CACHE}/quarantine"
 PYCACHE = "__pycache__"
 BACKUP_FILE_BYTES = 1 << 20
 BACKUP_TOTAL_BYTES = 16 << 20
@@ -222,38 +226,58 @@ class Guard:
 
     def remove(self, rel: str) -> None:
         """Delete the guarded path `rel` (a folder with what it holds), never following a link."""
+        self._delete(self.root / rel)
+
+    def quarantine(self, rel: str) -> None:
+        """Move the guarded path `rel` to QUARANTINE/`rel` (replacing an older one), or delete it."""
         path = self.root / rel
-        entry = _entry(path)
-        if entry is None:
+        if _entry(path) is None:
             return
+        target = self.root / QUARANTINE / rel
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if _entry(target) is not None:
+                self._delete(target)
+            os.replace(path, target)
+        except OSError:
+            self.remove(rel)
+
+    @staticmethod
+    def _delete(path: Path) -> None:
+        entry = _entry(path)
         with contextlib.suppress(OSError):
-            if entry.kind == "dir":
+            if entry is not None and entry.kind == "dir":
                 shutil.rmtree(path)
-            else:
+            elif entry is not None:
                 path.unlink()
 
     def restore(self, rel: str) -> bool:
-        """Put back an author's file (or link, or folder) as noted; return False if it cannot be."""
+        """Put back an author's file (or link, or folder) as noted; return False if it cannot be.
+
+        What stood there is moved to QUARANTINE first.
+        """
         old = self.notes.get(rel)
         if old is None:
             return False
         path = self.root / rel
+        if old.kind == "file" and rel not in self.backup:
+            return False
         try:
             if old.kind == "dir":
                 if (_entry(path) or old).kind != "dir":
-                    self.remove(rel)
+                    self.quarantine(rel)
                 path.mkdir(parents=True, exist_ok=True)
                 return True
             if old.kind == "link":
-                self.remove(rel)
+                self.quarantine(rel)
                 path.parent.mkdir(parents=True, exist_ok=True)
                 path.symlink_to(old.target)
                 return True
             data = self.backup.get(rel)
             if old.kind != "file" or data is None:
                 return False
-            if (_entry(path) or old).kind not in ("file",):
-                self.remove(rel)
+            if _entry(path) is not None:
+                self.quarantine(rel)
             path.parent.mkdir(parents=True, exist_ok=True)
             atomic_write(path, data)
             os.chmod(path, stat.S_IMODE(old.mode))

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 from . import cache, posts, provenance
 from .authors import keys_by_name, read_authors
 from .errors import ConfigError, IsolationError, NbpressError, SourceError, WriteError
-from .guard import PYCACHE, Change, Guard
+from .guard import PYCACHE, QUARANTINE, Change, Guard
 from .layout import CACHE, Layout, figure_url, markdown_name, notebook_download
 from .notebook import CachedOutputs, Notebook
 from .plan import Action, Context, Decision, context, decide, published_key
@@ -346,9 +346,9 @@ class _Run:
             elif owner is not None and (change.kind != "created" or guard.listed(owner, rel)):
                 victims.setdefault(owner, []).append(f"{change.kind} {rel}")
             elif change.kind == "created":
-                guard.remove(rel)
+                guard.quarantine(rel)
                 removed.append(rel)
-                said.append(f"created {rel} (removed)")
+                said.append(f"created {rel} (moved to {QUARANTINE}/)")
             elif guard.restore(rel):
                 said.append(f"{change.kind} {rel} (restored)")
             else:
@@ -357,7 +357,7 @@ class _Run:
                 )
         for slug, what in sorted(victims.items()):
             said.append(f"{', '.join(what)} ({self.restore_post(slug)})")
-        guard.expect(sorted({c.path for c in changes}))
+        guard.expect(sorted({c.path for c in changes} | {QUARANTINE}))
         return said
 
     def restore_post(self, slug: str) -> str:

@@ -81,17 +81,20 @@ def cache_entries(blog: Path) -> list[Path]:
 ATTACKS = {
     "page": (
         "open('../site_src/posts/evil.md', 'w').write('---\\ntitle: evil\\n---\\nhi')",
-        "created site_src/posts/evil.md (removed)",
+        "created site_src/posts/evil.md (moved to .nbpress-cache/quarantine/)",
     ),
     "svg-in-images": (
         "open('../assets/images/evil.svg', 'w').write('<svg xmlns=\"http://www.w3.org/2000/svg\"/>')",
-        "created assets/images/evil.svg (removed)",
+        "created assets/images/evil.svg (moved to .nbpress-cache/quarantine/)",
     ),
     "svg-in-another-posts-folder": (
         "open('../assets/images/victim/extra.svg', 'w').write('<svg/>')",
-        "created assets/images/victim/extra.svg (removed)",
+        "created assets/images/victim/extra.svg (moved to .nbpress-cache/quarantine/)",
     ),
-    "new-hook": ("open('../hooks/evil.py', 'w').write('import os')", "created hooks/evil.py (removed)"),
+    "new-hook": (
+        "open('../hooks/evil.py', 'w').write('import os')",
+        "created hooks/evil.py (moved to .nbpress-cache/quarantine/)",
+    ),
     "appended-hook": (
         "open('../hooks/reader.py', 'a').write('\\nimport os\\n')",
         "changed hooks/reader.py (restored)",
@@ -99,7 +102,7 @@ ATTACKS = {
     "override-written": (
         "import os; os.makedirs('../overrides/partials', exist_ok=True); "
         "open('../overrides/partials/evil.html', 'w').write('<script></script>')",
-        "created overrides/partials/evil.html (removed)",
+        "created overrides/partials/evil.html (moved to .nbpress-cache/quarantine/)",
     ),
     "override-appended": (
         "open('../overrides/main.html', 'a').write('<script></script>')",
@@ -132,7 +135,7 @@ ATTACKS = {
     ),
     "symlink-to-a-secret": (
         "import os; os.symlink('/etc/hostname', '../site_src/secret.txt')",
-        "created site_src/secret.txt (removed)",
+        "created site_src/secret.txt (moved to .nbpress-cache/quarantine/)",
     ),
     "site-page-edited": (
         "open('../site_src/about.md', 'a').write('<script></script>')",
@@ -164,6 +167,10 @@ def test_a_cell_that_writes_outside_posts_fails_its_post_and_changes_nothing(
     assert line.startswith("error: posts/hostile.ipynb: a cell changed files outside posts/"), line
     assert phrase in line, line
     assert "unchanged           posts/victim.ipynb" in done.stdout
+    kind, path = phrase.split()[:2]
+    if (phrase.endswith("(restored)") and kind == "changed") or kind == "created":
+        # What the cell wrote is kept aside, not published: an author's edit made meanwhile is not lost.
+        assert (victim / ".nbpress-cache" / "quarantine" / path).exists()
     assert not (victim / "site_src" / "posts" / "hostile.md").exists()
     # The next build runs the hostile post again (it was never cached) and the victim is current.
     check = build_cli(victim, "--check")
@@ -332,7 +339,7 @@ def test_a_post_running_beside_the_writer_fails_too_naming_both(victim: Path) ->
         "error: posts/beside.ipynb: a cell of this post or of posts/hostile.ipynb"
     ) or lines[0].startswith("error: posts/beside.ipynb: a cell changed"), lines
     assert (
-        "created site_src/posts/evil.md (removed)" in lines[0]
+        "created site_src/posts/evil.md (moved to .nbpress-cache/quarantine/)" in lines[0]
         and "created site_src/posts/evil.md" in lines[1]
     )
     assert tree(victim) == before
