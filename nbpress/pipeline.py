@@ -318,8 +318,10 @@ class _Run:
         error = self.inspect(None, set(self.active))
         if error is not None and not self.active:
             self.done(PostResult(str(error.path), Status.FAILED, error=error))
-        for name in sorted(self.active):
-            self.done(PostResult(name, Status.FAILED, error=self.tainted.pop(name, error)))
+        for name in sorted(self.active):  # interrupted while they ran
+            refused = self.tainted.pop(name, None)
+            if refused is not None:
+                self.done(PostResult(name, Status.FAILED, error=refused))
         self.active.clear()
 
     def undo(self, changes: list[Change]) -> list[str]:
