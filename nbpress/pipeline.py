@@ -443,6 +443,16 @@ def _plan(
     """Return the work for each post plan.decide does not leave unchanged; report the others."""
     work = []
     for post in unique:
+        foreign = ctx.site.unexplained(post.file_slug)
+        if foreign:
+            more = f" (and {len(foreign) - 1} more)" if len(foreign) > 1 else ""
+            message = (
+                f"{foreign[0]}{more} lies among the post's published files, but its record does not "
+                "list it: nbpress did not write it, and publishes nothing it cannot explain; move it "
+                "out of the folder, then build again."
+            )
+            done(PostResult(post.rel_path, Status.FAILED, error=WriteError(message, path=post.rel_path)))
+            continue
         try:
             decision = decide(post, ctx, options.force)
         except NbpressError as err:

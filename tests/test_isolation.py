@@ -355,3 +355,24 @@ def test_a_daemon_ends_with_its_post_while_other_posts_still_run(blog: Path, tmp
     assert done.returncode == 0, done.stderr
     assert not target.exists()
     assert sorted(p.name for p in (blog / "site_src" / "posts").iterdir()) == ["daemon.md", "long.md"]
+
+
+@pytest.mark.parametrize(
+    "where", ["assets/images/victim/evil.svg", "assets/notebooks/victim/extra/evil.html"]
+)
+def test_a_file_no_record_explains_in_a_posts_folder_is_refused(victim: Path, where: str) -> None:
+    # Put there outside any build (a build would have moved it aside at once).
+    planted = victim / where
+    planted.parent.mkdir(parents=True, exist_ok=True)
+    planted.write_text("<svg/>")
+    done = build_cli(victim)
+    assert done.returncode == 1
+    [line] = errors(done.stderr)
+    assert line == (
+        f"error: posts/victim.ipynb: {where} lies among the post's published files, but its record does "
+        "not list it: nbpress did not write it, and publishes nothing it cannot explain; move it out of "
+        "the folder, then build again."
+    )
+    assert planted.read_text() == "<svg/>"  # the author's, maybe: refused, never deleted
+    planted.unlink()
+    assert build_cli(victim).returncode == 0
