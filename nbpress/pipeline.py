@@ -2,7 +2,10 @@
 
 Data flows one way, post by post: posts -> execute (or cache) -> outputs -> render -> write.
 A post is published only when every earlier stage of it succeeded, so a failing post
-keeps its last good version and the other posts still build.
+keeps its last good version and the other posts still build. While kernels run, the build
+alone may write the guarded tree (nbpress.guard): after each execution, what a post's code
+changed there is undone and that post fails (`_Run.inspect`); every process it started has
+ended by then (nbpress.reaper).
 """
 
 from __future__ import annotations
