@@ -580,6 +580,7 @@ def execute_all(
         return []
     # Orphans of the posts' processes are reparented to the build, which ends them (reaper.py).
     reaper.become_subreaper()
+    reaper.start_watchdog()  # ends them, and the kernels, should the build be killed
     before = reaper.children()  # a server started beside the build is not a post's
     worker = _Worker(posts, cwd, jobs)
     worker.start()

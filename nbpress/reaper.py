@@ -9,9 +9,11 @@ kernel carries the variable NBPRESS_POST naming its post, which its descendants 
 so a post's orphans are ended when that post ends, not when another one does.
 
 Each kernel is also started with `PR_SET_PDEATHSIG` = SIGKILL: when the build dies, even
-by SIGKILL (which no handler sees), its kernels die with it. A kernel's own descendants
-are beyond that reach once the build is gone (only a PID namespace or cgroup, which need
-privileges, could follow them); while the build lives, they are its to end.
+by SIGKILL (which no handler sees), its kernels die with it. What their cells started is
+ended then by the build's *watchdog* (`start_watchdog`): a small process the build starts
+once, woken by its own parent-death signal, which ends every process carrying the dead
+build's mark. Only a process that both left the build's tree and cleared its environment
+escapes that (a PID namespace or cgroup, which need privileges, would be needed).
 
 Elsewhere than Linux these are no-ops; the kernel's process tree is still ended
 (nbpress.execute._Tree).
@@ -24,7 +26,9 @@ import ctypes
 import functools
 import os
 import signal
+import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Collection
 from typing import TYPE_CHECKING
@@ -80,6 +84,62 @@ def dies_with_parent() -> Callable[[], None] | None:
             os.kill(os.getpid(), kill)
 
     return preexec
+
+
+# The watchdog: a small process that outlives the build by an instant. The build's death
+# (even SIGKILL) wakes it (its parent-death signal, or its parent's PID changing); it then
+# ends every process that carries the build's mark: kernels, and what their cells started.
+WATCHDOG = """
+import os, signal, sys
+import psutil
+build, variable = int(sys.argv[1]), sys.argv[2]
+signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGCHLD})
+while os.getppid() == build:
+    signal.sigtimedwait({signal.SIGCHLD}, 1.0)
+mark = f"{build}:"
+for _ in range(5):  # again while a pass finds some: one may have forked meanwhile
+    found = 0
+    for proc in psutil.process_iter():
+        try:
+            if proc.environ().get(variable, "").startswith(mark):
+                proc.kill()
+                found += 1
+        except psutil.Error:
+            pass
+    if not found:
+        break
+"""
+
+_watchdog: list[subprocess.Popen[bytes]] = []
+
+
+def start_watchdog() -> None:
+    """Start, once per build process, the watchdog that ends its posts' processes when it dies (Linux).
+
+    Only from the main thread: a parent-death signal follows the thread that started the
+    child, and the main thread lives as long as the process.
+    """
+    prctl = _prctl()
+    if prctl is None or threading.current_thread() is not threading.main_thread():
+        return
+    if _watchdog and _watchdog[0].poll() is None:
+        return
+    parent = os.getpid()
+
+    def preexec() -> None:
+        prctl(PR_SET_PDEATHSIG, int(signal.SIGCHLD), 0, 0, 0)
+
+    with contextlib.suppress(OSError):
+        _watchdog[:] = [
+            subprocess.Popen(
+                [sys.executable, "-c", WATCHDOG, str(parent), TOKEN_VAR],
+                preexec_fn=preexec,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                env={**os.environ, TOKEN_VAR: ""},
+            )
+        ]
 
 
 def _environ_token(proc: psutil.Process) -> str | None:

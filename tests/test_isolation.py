@@ -243,8 +243,11 @@ sys.stdin.read()
 """
 
 
-def test_a_sigkilled_watch_leaves_no_kernel(blog: Path, add_post: Callable[..., Path]) -> None:
-    add_post("slow", "import time; time.sleep(600)", front="timeout: 900\n")
+def test_a_sigkilled_watch_leaves_no_kernel_and_no_daemon(blog: Path, tmp_path: Path) -> None:
+    target = blog / "site_src" / "posts" / "late.md"
+    pidfile = tmp_path / "daemon.pid"
+    daemon = DOUBLE_FORK.format(target=str(target), pidfile=str(pidfile), late=LATE)
+    write_post(blog, "slow", daemon, "import time; time.sleep(600)", front="timeout: 900\n")
     session = subprocess.Popen(
         [sys.executable, "-c", UNDER_SUBREAPER, *build_command(blog, "--watch", jobs=1)],
         stdin=subprocess.PIPE,
@@ -256,14 +259,19 @@ def test_a_sigkilled_watch_leaves_no_kernel(blog: Path, add_post: Callable[..., 
         build = psutil.Process(int(session.stdout.readline()))
         end = time.monotonic() + 120
         kernels: list[psutil.Process] = []
-        while time.monotonic() < end and not kernels:
+        while time.monotonic() < end and not (kernels and pidfile.exists()):
             kernels = [c for c in build.children() if "ipykernel" in " ".join(c.cmdline())]
             time.sleep(0.2)
-        assert kernels, "the build never started its kernel"
+        assert kernels and pidfile.exists(), "the build never started its kernel and the daemon"
+        time.sleep(0.2)
+        pid = int(pidfile.read_text())
         build.send_signal(signal.SIGKILL)
         time.sleep(5)  # ipykernel's own poller would have acted by now, had its parent become PID 1
         alive = [k for k in kernels if k.is_running() and k.status() != psutil.STATUS_ZOMBIE]
         assert not alive, f"kernels survived the SIGKILL: {[k.pid for k in alive]}"
+        assert wait_gone(pid, 5), f"the daemon {pid} survived the SIGKILL"
+        time.sleep(LATE)
+        assert not target.exists(), "a daemon wrote a page after the build was killed"
     finally:
         for proc in psutil.Process(session.pid).children(recursive=True):
             proc.kill()
