@@ -384,3 +384,24 @@ def test_a_file_no_record_explains_in_a_posts_folder_is_refused(victim: Path, wh
     assert planted.read_text() == "<svg/>"  # the author's, maybe: refused, never deleted
     planted.unlink()
     assert build_cli(victim).returncode == 0
+
+
+def test_a_damaged_post_without_cached_outputs_is_withdrawn_whole_then_rebuilt(victim: Path) -> None:
+    for entry in cache_entries(victim):
+        entry.unlink()  # a fresh clone: the published posts, no cache
+    write_post(victim, "hostile", ATTACKS["figure-edited"][0])
+    done = build_cli(victim)
+    assert done.returncode == 1
+    [line] = errors(done.stderr)
+    assert line.startswith("error: posts/hostile.ipynb: a cell changed files outside posts/"), line
+    assert "changed assets/images/victim/output_1_0.png (withdrawn: build it again to publish it)" in line
+    # Nothing of the victim is left half-forged: its Markdown, figures and downloads are gone together.
+    assert not (victim / "site_src" / "posts" / "victim.md").exists()
+    assert not (victim / "assets" / "images" / "victim").exists()
+    assert not (victim / "assets" / "notebooks" / "victim").exists()
+    (victim / "posts" / "hostile.ipynb").unlink()
+    again = build_cli(victim)
+    assert again.returncode == 0, again.stderr
+    assert (
+        "executed" in again.stdout and (victim / "assets" / "images" / "victim" / "output_1_0.png").is_file()
+    )
