@@ -357,30 +357,28 @@ class Store:
     def _path(self, key: str) -> Path:
         return self.directory / f"{key}.json"
 
+    def entry_path(self, key: str) -> Path:
+        """Return the file of the entry `key`."""
+        return self._path(key)
+
     def load(self, key: str) -> CachedOutputs | None:
         """Return the cached outputs of each code cell, or None on a miss (see `lookup`)."""
         return self.lookup(key)[0]
 
-    def lookup(self, key: str) -> tuple[CachedOutputs | None, str | None]:
+    def lookup(self, key: str, owner: str = "") -> tuple[CachedOutputs | None, str | None]:
         """Return (the cached outputs of each code cell or None on a miss, a warning or None).
 
-        A corrupt or unreadable entry, or one of the wrong shape, is a miss with a one-line
-        warning for the caller to show, never a crash; the post then runs again and its entry
-        is rewritten whole.
+        A corrupt or unreadable entry, one of the wrong shape, or one whose content no longer
+        matches the digest stored with it, is a miss with a one-line warning for the caller
+        to show (naming `owner`, the post it serves), never a crash; the post then runs again
+        and its entry is rewritten whole.
         """
         path = self._path(key)
         if not path.exists():
             return None, None
         try:
-            entry = json.loads(path.read_text(encoding="utf-8"))
-            if not isinstance(entry, dict) or entry.get("key") != key:
-                raise ValueError("the entry does not match its key")
-            outputs = entry.get("outputs")
-            # Nested too deeply or holding a lone surrogate: refused as a source would be.
-            problem = outputs_problem(outputs) or bad_data(outputs)
-            if problem:
-                raise ValueError(problem)
-            return cast(CachedOutputs, outputs), None  # its shape checked just above
+            entry = self._entry(key, owner)
+            return cast(CachedOutputs, entry["outputs"]), None  # its shape checked by _entry
         except RecursionError:
             return (
                 None,
@@ -393,12 +391,28 @@ class Store:
                 "the post will run again."
             )
 
+    def _entry(self, key: str, owner: str = "") -> dict[str, object]:
+        """Return the entry `key`, checked; raise ValueError (or OSError) saying what is wrong with it."""
+        entry = json.loads(self._path(key).read_text(encoding="utf-8"))
+        if not isinstance(entry, dict) or entry.get("key") != key:
+            raise ValueError("the entry does not match its key")
+        # Nested too deeply or holding a lone surrogate: refused as a source would be.
+        problem = outputs_problem(entry.get("outputs")) or bad_data(entry.get("outputs"))
+        if problem:
+            raise ValueError(problem)
+        if entry.get("digest") != entry_digest(entry):
+            raise ValueError(
+                "its content does not match the digest stored with it: it was changed after the "
+                f"build wrote it{' for ' + owner if owner else ''}, and is not used"
+            )
+        return entry
+
     def _field(self, key: str, name: str) -> dict[str, object] | None:
         try:
-            entry = json.loads(self._path(key).read_text(encoding="utf-8"))
+            entry = self._entry(key)
         except (OSError, ValueError, RecursionError):
             return None
-        found = entry.get(name) if isinstance(entry, dict) else None
+        found = entry.get(name)
         return found if isinstance(found, dict) else None
 
     def provenance(self, key: str) -> dict[str, object] | None:
@@ -422,6 +436,7 @@ class Store:
             entry["provenance"] = provenance
         if parts is not None:
             entry["parts"] = parts
+        entry["digest"] = entry_digest(entry)
         self._write(f"{key}.json", json.dumps(entry, ensure_ascii=False, sort_keys=True))
 
     def read_json(self, name: str) -> object:
@@ -492,6 +507,21 @@ class Store:
         for key in removed:
             self._path(key).unlink(missing_ok=True)
         return removed
+
+
+def entry_digest(entry: Mapping[str, object]) -> str:
+    """Return the digest a cache entry stores of the rest of its content ("sha256:<hex>").
+
+    A plain digest, not a signature: it tells an entry that was changed or damaged after the
+    build wrote it (by hand, by a tool, by a truncated copy) from a good one. A process with
+    the author's rights can write a matching digest too; during a build, nbpress.guard sees
+    any write to the cache by a post's code, and removes what was written.
+    """
+    body = {k: v for k, v in entry.items() if k != "digest"}
+    return (
+        "sha256:"
+        + hashlib.sha256(json.dumps(body, ensure_ascii=False, sort_keys=True).encode("utf-8")).hexdigest()
+    )
 
 
 _OUTPUT_FIELDS: dict[str, dict[str, type | tuple[type, ...]]] = {

@@ -133,6 +133,10 @@ def one_post(path: str, doing: str) -> Iterator[None]:
         raise unexpected(err, path, doing) from None
 
 
+class IsolationError(NbpressError):
+    """A post's code changed a file the build guards (nbpress.guard): undone, and the post fails."""
+
+
 class BuildInterrupted(Exception):
     """Ctrl-C or SIGTERM stopped the build; kernels were shut down, published posts are whole.
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Protocol
 
-from . import backends
+from . import backends, reaper
 from .errors import (
     BuildInterrupted,
     CellTimeoutError,
@@ -187,11 +187,13 @@ class _Tree:
         """Kill every remembered descendant that still runs."""
         import psutil
 
+        from .reaper import reap
+
         alive = [p for p in self.seen.values() if p.is_running()]
         for proc in alive:
             with contextlib.suppress(psutil.Error):  # ended meanwhile
                 proc.kill()
-        psutil.wait_procs(alive, timeout=5)
+        reap(alive)  # those whose kernel is gone are now the build's children (reaper.py)
         self.seen.clear()
 
 
@@ -377,7 +379,8 @@ async def _execute_once(post: Post, cwd: Path, stop: _Stop | None) -> Notebook:
         on_cell_start=on_cell_start,
         shutdown_kernel="immediate",  # a finished or failed kernel has nothing left to save
     )
-    env = {**os.environ, **KERNEL_ENV, **backends.KERNEL_ENV}
+    mark = reaper.token(post.file_slug)
+    env = {**os.environ, **KERNEL_ENV, **backends.KERNEL_ENV, reaper.TOKEN_VAR: mark}
     if stop is not None:
         stop.clients.add(client)
     watcher = asyncio.ensure_future(_watch_tree(client))
@@ -392,6 +395,9 @@ async def _execute_once(post: Post, cwd: Path, stop: _Stop | None) -> Notebook:
             client.tree.note(_kernel_pid(client))
             await _kill_leftover_kernel(client)
             await asyncio.to_thread(client.tree.end)
+            # What double-forked away from the kernel was reparented to the build: ended too.
+            others = {_kernel_pid(c) for c in (stop.clients if stop is not None else ()) if c is not client}
+            await asyncio.to_thread(reaper.end_orphans, {mark}, {p for p in others if p is not None})
             # nbclient registers an atexit cleanup per client and leaves it registered when a
             # kernel dies while starting; at exit it would then fail on the gone kernel.
             atexit.unregister(client._cleanup_kernel)
@@ -418,8 +424,10 @@ async def _run(
     from nbclient.exceptions import CellTimeoutError as NbTimeout
 
     cell = current["cell"] + 1 if current["cell"] >= 0 else None
+    # The kernel dies with the build, even when SIGKILL leaves the build no time (reaper.py).
+    launch: dict[str, Any] = {"preexec_fn": preexec} if (preexec := reaper.dies_with_parent()) else {}
     try:
-        await client.async_execute(env=env, stdout=log, stderr=log)
+        await client.async_execute(env=env, stdout=log, stderr=log, **launch)
     except BuildInterrupted:
         raise
     except CellExecutionError as err:
@@ -578,6 +586,10 @@ def execute_all(
     """
     if not posts:
         return []
+    # Orphans of the posts' processes are reparented to the build, which ends them (reaper.py).
+    reaper.become_subreaper()
+    reaper.start_watchdog()  # ends them, and the kernels, should the build be killed
+    before = reaper.children()  # a server started beside the build is not a post's
     worker = _Worker(posts, cwd, jobs)
     worker.start()
     results: list[Executed] = []
@@ -604,6 +616,8 @@ def execute_all(
             # Interrupted, or a callback failed: no kernel may outlive this call.
             worker.stop()
         _wait(worker)
+        # Every kernel is down: nothing a post started may outlive the executions.
+        reaper.end_orphans(None, keep=before)
     if interrupted or worker.stopper.requested:
         raise BuildInterrupted(
             "the build was interrupted; every kernel was shut down, posts that had finished "

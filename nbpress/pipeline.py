@@ -2,7 +2,10 @@
 
 Data flows one way, post by post: posts -> execute (or cache) -> outputs -> render -> write.
 A post is published only when every earlier stage of it succeeded, so a failing post
-keeps its last good version and the other posts still build.
+keeps its last good version and the other posts still build. While kernels run, the build
+alone may write the guarded tree (nbpress.guard): after each execution, what a post's code
+changed there is undone and that post fails (`_Run.inspect`); every process it started has
+ended by then (nbpress.reaper).
 """
 
 from __future__ import annotations
@@ -21,8 +24,9 @@ from typing import TYPE_CHECKING
 
 from . import cache, posts, provenance
 from .authors import keys_by_name, read_authors
-from .errors import ConfigError, NbpressError, RenderError, SourceError, WriteError, one_post
-from .layout import Layout, download_name, figure_url, markdown_name, notebook_download, read_owned
+from .errors import ConfigError, IsolationError, NbpressError, RenderError, SourceError, WriteError, one_post
+from .guard import PYCACHE, QUARANTINE, Change, Guard
+from .layout import CACHE, Layout, download_name, figure_url, markdown_name, notebook_download, read_owned
 from .notebook import CachedOutputs, Notebook
 from .plan import Action, Context, Decision, context, decide, published_key
 from .write import Site, record_names
@@ -148,7 +152,9 @@ def _build(options: Options, root: Path, site: Site, events: Reporter) -> list[P
     sources, unique, failures = _read(options, layout)
     for failure in failures:
         run.done(PostResult(failure.name, Status.FAILED, error=failure.error))
-    plans = _plan(unique, options, site, run.store, run.publish, run.done)
+    run.ctx = context(site)
+    run.by_slug = {p.file_slug: p for p in unique}
+    plans = _plan(unique, options, run.ctx, run.store, run.publish, run.done)
     run.authors = keys_by_name(read_authors(layout))
     for plan in plans:
         if plan.outputs is not None:
@@ -173,6 +179,11 @@ class _Run:
     results: list[PostResult] = field(default_factory=list)
     durations: dict[str, float] = field(default_factory=dict)  # {file slug: seconds} of the last runs
     running: dict[int, _Work] = field(default_factory=dict)  # {id(post): its work} while executing
+    ctx: Context | None = None  # what every post's decision shares
+    by_slug: dict[str, posts.Post] = field(default_factory=dict)  # {file slug: post} this build read
+    guard: Guard | None = None  # the guarded tree, noted while kernels run (nbpress.guard)
+    active: set[str] = field(default_factory=set)  # posts whose kernels run now
+    tainted: dict[str, IsolationError] = field(default_factory=dict)  # ran while another's cell wrote
 
     def done(self, result: PostResult) -> None:
         """Record one post's result and report it."""
@@ -190,6 +201,9 @@ class _Run:
             except NbpressError as err:
                 self.done(PostResult(plan.post.rel_path, Status.FAILED, seconds, err))
                 return
+            finally:
+                if self.guard is not None:
+                    self.guard.published(plan.post.file_slug)  # the build's own writes
         elapsed = seconds + time.perf_counter() - start
         result = PostResult(
             plan.post.rel_path, status, elapsed, warnings=(*plan.warnings, *warnings), reason=plan.reason
@@ -204,20 +218,29 @@ class _Run:
         self.durations = self.store.durations()
         # Longest first (by the last build's times) so the slowest post never starts last.
         to_run.sort(key=lambda p: -self.durations.get(p.post.file_slug, 0.0))
-        execute_all(
-            [p.post for p in to_run],
-            cwd,
-            jobs,
-            on_start=lambda post: self.events.started(post.rel_path),
-            on_done=self.executed,
-        )
+        if to_run:
+            # From here until every kernel is down, only the build writes the guarded tree.
+            self.guard = Guard(self.site)
+            self.guard.arm()
+        try:
+            execute_all([p.post for p in to_run], cwd, jobs, on_start=self.started, on_done=self.executed)
+        finally:
+            if self.guard is not None:
+                # Every kernel and what it started has ended: a last look (an interrupted build too).
+                self.last_inspection()
+                self.guard = None
         if to_run:
             # Only an ordering hint for the next build: losing it (a full disk) costs nothing.
             with contextlib.suppress(NbpressError):
                 self.store.save_durations(self.durations)
 
+    def started(self, post: posts.Post) -> None:
+        """Called when a post's kernel starts: it may write from now until its outcome arrives."""
+        self.active.add(post.rel_path)
+        self.events.started(post.rel_path)
+
     def executed(self, outcome: Executed) -> None:
-        """Cap, settle, cache and publish one executed post (or record its failure).
+        """Inspect, cap, settle, cache and publish one executed post (or record its failure).
 
         On the main thread: the executor hands each finished notebook over a queue, so
         capping, probing versions, caching and publishing never stall the kernels' loop.
@@ -225,6 +248,12 @@ class _Run:
         """
         plan = self.running[id(outcome.post)]
         rel = plan.post.rel_path
+        self.active.discard(rel)
+        # Whatever the guarded tree shows now was written by this post or one running beside it.
+        refused = self.inspect(rel, self.active) or self.tainted.pop(rel, None)
+        if refused is not None:
+            self.done(PostResult(rel, Status.FAILED, outcome.seconds, refused, "", tuple(plan.warnings)))
+            return
         if outcome.error is not None:
             detail = getattr(outcome.error, "traceback", "")
             self.done(
@@ -266,6 +295,125 @@ class _Run:
             self.store.save(plan.decision.exec_key, plan.executed, plan.provenance, plan.decision.parts)
         except WriteError as err:  # a full disk fails this post, not the build
             raise err.at(rel) from None
+        finally:
+            if self.guard is not None:
+                self.guard.expect([Layout(self.root).rel(self.store.entry_path(plan.decision.exec_key))])
+
+    def inspect(self, culprit: str | None, beside: set[str]) -> IsolationError | None:
+        """Undo what the running posts' code changed in the guarded tree; return the error, if any.
+
+        `culprit` is the post whose run just ended (None: no post is known), `beside` the
+        posts whose kernels still run; they cannot be told apart, so each of them fails too
+        when it ends (`tainted`).
+        """
+        assert self.guard is not None
+        changes = self.guard.changes()
+        if not changes:
+            return None
+        done = self.undo(changes)
+        if not done:
+            return None  # only __pycache__ files, removed
+        shown = "; ".join(done[:4]) + (f"; and {len(done) - 4} more" if len(done) > 4 else "")
+
+        def refusal(post: str | None) -> IsolationError:
+            others = sorted(beside - {post} if post else beside)
+            if post is None:
+                who = f"a cell of {', '.join(others)}" if others else "a process a post started"
+            elif others:
+                who = f"a cell of this post or of {', '.join(others)}, which ran at the same time,"
+            else:
+                who = "a cell"
+            return IsolationError(
+                f"{who} changed files outside posts/, which a post's code may not write: {shown}. "
+                "Nothing of this post is published; write only inside posts/ (the cells' working "
+                "directory) or outside the blog.",
+                path=post or changes[0].path,
+            )
+
+        for name in beside:
+            self.tainted[name] = refusal(name).at(name)
+        error = refusal(culprit)
+        return error
+
+    def last_inspection(self) -> None:
+        """After the last kernel: undo what was written since the last post ended, failing who ran."""
+        error = self.inspect(None, set(self.active))
+        if error is not None and not self.active:
+            self.done(PostResult(str(error.path), Status.FAILED, error=error))
+        for name in sorted(self.active):  # interrupted while they ran
+            refused = self.tainted.pop(name, None)
+            if refused is not None:
+                self.done(PostResult(name, Status.FAILED, error=refused))
+        self.active.clear()
+
+    def undo(self, changes: list[Change]) -> list[str]:
+        """Undo `changes` in the guarded tree (nbpress.guard); return a phrase per change that mattered."""
+        assert self.guard is not None
+        guard = self.guard
+        said: list[str] = []
+        victims: dict[str, list[str]] = {}
+        removed: list[str] = []
+        for change in changes:
+            rel = change.path
+            if any(rel == r or rel.startswith(r + "/") for r in removed):
+                continue  # inside a folder already removed
+            owner = guard.owner(rel)
+            if PYCACHE in rel.split("/"):
+                if change.kind != "deleted":
+                    guard.remove(rel)
+                    removed.append(rel)
+                continue
+            if rel.startswith(f"{CACHE}/"):
+                guard.remove(rel)
+                removed.append(rel)
+                said.append(f"{change.kind} the cache file {rel} (removed: a cache miss)")
+            elif owner is not None and (change.kind != "created" or guard.listed(owner, rel)):
+                victims.setdefault(owner, []).append(f"{change.kind} {rel}")
+            elif change.kind == "created":
+                guard.quarantine(rel)
+                removed.append(rel)
+                said.append(f"created {rel} (moved to {QUARANTINE}/)")
+            elif guard.restore(rel):
+                said.append(f"{change.kind} {rel} (restored)")
+            else:
+                said.append(
+                    f"{change.kind} {rel} (nbpress holds no copy of it: restore it from version control)"
+                )
+        for slug, what in sorted(victims.items()):
+            said.append(f"{', '.join(what)} ({self.restore_post(slug)})")
+        guard.expect(sorted({c.path for c in changes} | {QUARANTINE}))
+        return said
+
+    def restore_post(self, slug: str) -> str:
+        """Withdraw the published post `slug` whole, then render it again from the cache; say how it went.
+
+        Rendered again only when that gives back its published version exactly: its keys
+        unchanged since and its outputs in the cache (a verified entry). Otherwise it stays
+        withdrawn, and the next build of it publishes it again.
+        """
+        assert self.guard is not None and self.ctx is not None
+        record = self.guard.records.get(slug)
+        self.site.withdraw(slug, record)
+        self.guard.published(slug)
+        post = self.by_slug.get(slug)
+        if post is None or post.rel_path in self.active or not self.publish:
+            return "withdrawn: build it again to publish it"
+        try:
+            decision = decide(post, self.ctx)
+            same = (decision.exec_key, decision.render_key) == (
+                published_key(record),
+                (record or {}).get("render_key"),
+            )
+            outputs, _ = self.store.lookup(decision.exec_key, post.rel_path) if same else (None, None)
+            if outputs is None:
+                return "withdrawn: build it again to publish it"
+            work = _Work(decision, outputs=outputs, provenance=self.store.provenance(decision.exec_key))
+            _publish(work, self.site, self.root, self.authors)
+        except NbpressError:
+            return "withdrawn: build it again to publish it"
+        finally:
+            self.guard.published(slug)
+        return "restored from the cache"
 
 
 def _read(options: Options, layout: Layout) -> tuple[list[Path], list[posts.Post], list[posts.Failure]]:
@@ -309,15 +457,24 @@ def _select_sources(sources: list[Path], slugs: tuple[str, ...]) -> tuple[list[P
 def _plan(
     unique: list[posts.Post],
     options: Options,
-    site: Site,
+    ctx: Context,
     store: cache.Store,
     publish: bool,
     done: Callable[[PostResult], None],
 ) -> list[_Work]:
     """Return the work for each post plan.decide does not leave unchanged; report the others."""
-    ctx = context(site)
     work = []
     for post in unique:
+        foreign = ctx.site.unexplained(post.file_slug)
+        if foreign:
+            more = f" (and {len(foreign) - 1} more)" if len(foreign) > 1 else ""
+            message = (
+                f"{foreign[0]}{more} lies among the post's published files, but its record does not "
+                "list it: nbpress did not write it, and publishes nothing it cannot explain; move it "
+                "out of the folder, then build again."
+            )
+            done(PostResult(post.rel_path, Status.FAILED, error=WriteError(message, path=post.rel_path)))
+            continue
         try:
             with one_post(post.rel_path, "deciding what to do with it"):
                 item = _plan_one(post, ctx, options.force, store, publish)
@@ -347,7 +504,7 @@ def _plan_one(
         )
     item = _Work(decision)
     if not force:
-        item.outputs, problem = store.lookup(decision.exec_key)
+        item.outputs, problem = store.lookup(decision.exec_key, post.rel_path)
         if problem:
             item.warnings.append(problem)
         item.provenance = store.provenance(decision.exec_key) if item.outputs is not None else None

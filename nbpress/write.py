@@ -482,6 +482,49 @@ class Site:
             md.relative_to(self.root).as_posix() for md, record in self.orphans(sources) if edited(md, record)
         ]
 
+    def unexplained(self, slug: str) -> list[str]:
+        """Return the files in the folders of the published post `slug` that its record does not list.
+
+        assets/images/<slug>/ and assets/notebooks/<slug>/ are nbpress's own: what its record
+        (or a journal) does not name, nbpress did not write; the build refuses to publish
+        beside it. Paths relative to the blog, by name.
+        """
+        record = self.record(slug)
+        if record is None:
+            return []
+        found: list[str] = []
+        try:
+            folders = [
+                (self.figure_dir(slug), self._owned_figures(slug, record)),
+                (self._inside(self.downloads_root, slug), set(record_names(record, "downloads"))),
+            ]
+        except WriteError:
+            return []
+        for folder, listed in folders:
+            if not folder.is_dir() or folder.is_symlink():
+                continue
+            for top, folders_in, files in os.walk(folder):  # links to folders are not followed
+                here = Path(top)
+                names = files + [d for d in folders_in if (here / d).is_symlink()]
+                for name in names:
+                    rel = (here / name).relative_to(folder).as_posix()
+                    if rel not in listed and not name.startswith(TMP_PREFIX):
+                        found.append((here / name).relative_to(self.root).as_posix())
+        return sorted(found)
+
+    def withdraw(self, slug: str, record: Record | None) -> None:
+        """Delete the published post `slug` as `record` lists it: Markdown, figures, downloads, journal.
+
+        For a post whose files were changed behind the build's back (nbpress.guard): the
+        record is the one the build noted before, not what the Markdown says now.
+        """
+        with contextlib.suppress(WriteError, OSError):
+            self._remove_post(slug, record)
+            self.remove_downloads(slug, set(record_names(record, "downloads")))
+            path = self.markdown_path(slug)
+            if not path.is_dir():
+                path.unlink(missing_ok=True)
+
     def _remove_post(self, slug: str, record: Record | None) -> bool:
         """Delete the figures and journal of `slug`; return False if the name is not one nbpress makes."""
         try:

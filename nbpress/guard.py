@@ -1,0 +1,286 @@
+"""What a post's code may not touch: the published tree, the site's own code and the cache.
+
+Cells run with the author's rights, so nothing stops one from writing anywhere; what the
+build guarantees is that it never publishes, runs or caches what a cell did behind its
+back. Before the first kernel starts, the build notes every entry of the *guarded* part
+of the blog (GUARDED: site_src/, assets/, hooks/, overrides/, mkdocs.yml, the cache, and
+the build's own code and requirements) with one `lstat` each: type, size, times, inode,
+mode. Cells may write inside posts/ (their working directory) and outside the blog.
+
+After each execution the build compares the guarded tree with its notes (`changes`): an
+entry whose inode, size, modification or change time differs was written (the change time
+cannot be set back by a process), and only the build writes there while kernels run (what
+it writes itself it notes again, `expect`). So every difference was made by the code of a
+post that was running; the build then undoes it where it can (pipeline._Run.inspect):
+
+- a file or folder that appeared is moved to QUARANTINE (no source explains it);
+- a file of a published post (its Markdown, a figure or download its record lists) that
+  changed or went is restored by rendering that post again from its cache entry, or, when
+  its published version cannot be rendered again exactly, withdrawn whole (the next build
+  publishes it again);
+- a cache entry that was written, added or removed is removed (a miss: the post runs again);
+- an author's file (mkdocs.yml, hooks/, overrides/, the site's pages) is restored from the
+  copy read when the kernels started (files up to BACKUP_FILE_BYTES, BACKUP_TOTAL_BYTES in
+  all), what stood there moved to QUARANTINE; a larger one (a vendored library) cannot be,
+  and is named with what to do;
+- anything in a `__pycache__` folder that changed is removed: Python writes it again.
+
+The post whose run it was fails with one line naming the files; it publishes nothing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import stat
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .layout import CACHE, DOWNLOADS, GENERATED, IMAGES, LOCK
+from .write import JOURNAL_PREFIX, Record, Site, atomic_write, record_names
+
+# Relative to the blog. What a build or the site runs (hooks, overrides, the build's code) is
+# guarded like what it publishes: a cell that rewrote them would run in the next build.
+GUARDED = (
+    "site_src",
+    "assets",
+    "hooks",
+    "overrides",
+    "mkdocs.yml",
+    CACHE,
+    "build.py",
+    "requirements.txt",
+    "nbpress",
+    ".github",
+)
+UNWATCHED = frozenset({f"{CACHE}/{LOCK}"})  # the lock: its holder's PID, nothing published
+# Where what a post's code wrote is moved to, not deleted: the author may have been editing a
+# file of the site while a post ran (`--serve`), and finds the edit here. Nothing reads it.
+QUARANTINE = f"{CACHE}/quarantine"
+PYCACHE = "__pycache__"
+BACKUP_FILE_BYTES = 1 << 20
+BACKUP_TOTAL_BYTES = 16 << 20
+
+
+@dataclass(frozen=True)
+class Entry:
+    """What one `lstat` says of a guarded path; two differ when the path was written."""
+
+    kind: str  # "file", "dir", "link" or "other"
+    size: int
+    mtime: int
+    ctime: int
+    inode: int
+    mode: int
+    target: str = ""  # a link's target
+
+
+def _entry(path: Path) -> Entry | None:
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return None
+    if stat.S_ISLNK(st.st_mode):
+        kind = "link"
+        with contextlib.suppress(OSError):
+            return Entry(
+                kind, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_mode, os.readlink(path)
+            )
+    elif stat.S_ISDIR(st.st_mode):
+        kind = "dir"
+    elif stat.S_ISREG(st.st_mode):
+        kind = "file"
+    else:
+        kind = "other"
+    return Entry(kind, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_mode)
+
+
+def scan(root: Path, names: Iterable[str]) -> dict[str, Entry]:
+    """Return {path relative to `root`: Entry} of `names` and everything under them (links not followed)."""
+    found: dict[str, Entry] = {}
+    stack = list(names)
+    while stack:
+        rel = stack.pop()
+        if rel in UNWATCHED:
+            continue
+        entry = _entry(root / rel)
+        if entry is None:
+            continue
+        found[rel] = entry
+        if entry.kind == "dir":
+            with contextlib.suppress(OSError), os.scandir(root / rel) as listing:
+                stack.extend(f"{rel}/{item.name}" for item in listing)
+    return found
+
+
+@dataclass(frozen=True)
+class Change:
+    """A guarded path that appeared, changed or went since the build noted it."""
+
+    kind: str  # "created", "changed" or "deleted"
+    path: str  # relative to the blog
+
+
+@dataclass
+class Guard:
+    """The guarded tree of one blog as the build left it, and who owns what in it."""
+
+    site: Site
+    notes: dict[str, Entry] = field(default_factory=dict)
+    records: dict[str, Record] = field(default_factory=dict)  # {file slug: record as published}
+    backup: dict[str, bytes] = field(default_factory=dict)  # author files, read at `arm`
+
+    @property
+    def root(self) -> Path:
+        """Return the blog's root."""
+        return self.site.root
+
+    def arm(self) -> None:
+        """Note the guarded tree, the published posts' records and a copy of the author's files."""
+        self.notes = scan(self.root, GUARDED)
+        self.records = {md.stem: record for md, record in self.site.generated()}
+        total = 0
+        for rel, entry in sorted(self.notes.items()):
+            if entry.kind != "file" or entry.size > BACKUP_FILE_BYTES or self.owner(rel) is not None:
+                continue
+            if rel.startswith(f"{CACHE}/") or PYCACHE in rel.split("/"):
+                continue
+            if total + entry.size > BACKUP_TOTAL_BYTES:
+                continue
+            with contextlib.suppress(OSError):
+                self.backup[rel] = (self.root / rel).read_bytes()
+                total += entry.size
+
+    def changes(self) -> list[Change]:
+        """Return what differs in the guarded tree from the notes, by path.
+
+        A folder whose entries changed is not itself a change (its entries are); one that
+        became something else, or went, is.
+        """
+        now = scan(self.root, GUARDED)
+        found = [Change("deleted", p) for p in self.notes if p not in now]
+        for path, entry in now.items():
+            old = self.notes.get(path)
+            if old is None:
+                found.append(Change("created", path))
+            elif old != entry and not (old.kind == entry.kind == "dir" and old.mode == entry.mode):
+                found.append(Change("changed", path))
+        return sorted(found, key=lambda c: c.path)
+
+    def expect(self, paths: Iterable[str]) -> None:
+        """Note `paths` (and what lies under them) again: the build itself just wrote them."""
+        for rel in paths:
+            self.notes = {p: e for p, e in self.notes.items() if p != rel and not p.startswith(rel + "/")}
+            self.notes.update(scan(self.root, [rel]))
+            parent = rel.rpartition("/")[0]
+            while parent:  # the folders holding them changed times
+                entry = _entry(self.root / parent)
+                if entry is not None:
+                    self.notes[parent] = entry
+                parent = parent.rpartition("/")[0]
+
+    def post_paths(self, slug: str) -> list[str]:
+        """Return the guarded paths the build writes when it publishes the post `slug`."""
+        return [
+            f"{GENERATED}/{slug}.md",
+            f"{GENERATED}/{JOURNAL_PREFIX}{slug}.json",
+            f"{IMAGES}/{slug}",
+            f"{DOWNLOADS}/{slug}",
+        ]
+
+    def published(self, slug: str) -> None:
+        """Note what the build just published for `slug` (its files, its new record)."""
+        self.expect(self.post_paths(slug))
+        record = self.site.record(slug)
+        if record is None:
+            self.records.pop(slug, None)
+        else:
+            self.records[slug] = record
+
+    def owner(self, rel: str) -> str | None:
+        """Return the slug of the published post `rel` belongs to, or None."""
+        parts = rel.split("/")
+        if rel.startswith(f"{GENERATED}/") and len(parts) == 3:
+            name = parts[2]
+            slug = name[: -len(".md")] if name.endswith(".md") else ""
+            if name.startswith(JOURNAL_PREFIX) and name.endswith(".json"):
+                slug = name[len(JOURNAL_PREFIX) : -len(".json")]
+            return slug if slug in self.records else None
+        for folder in (IMAGES, DOWNLOADS):
+            if rel.startswith(f"{folder}/") and len(parts) > 2 and parts[2] in self.records:
+                return parts[2]
+        return None
+
+    def listed(self, slug: str, rel: str) -> bool:
+        """Return True if `rel` is a file the published record of `slug` lists (or its Markdown)."""
+        record = self.records.get(slug)
+        if rel == f"{GENERATED}/{slug}.md":
+            return True
+        if rel.startswith(f"{IMAGES}/{slug}/"):
+            return rel[len(f"{IMAGES}/{slug}/") :] in record_names(record, "figures")
+        if rel.startswith(f"{DOWNLOADS}/{slug}/"):
+            return rel[len(f"{DOWNLOADS}/{slug}/") :] in record_names(record, "downloads")
+        return False
+
+    def remove(self, rel: str) -> None:
+        """Delete the guarded path `rel` (a folder with what it holds), never following a link."""
+        self._delete(self.root / rel)
+
+    def quarantine(self, rel: str) -> None:
+        """Move the guarded path `rel` to QUARANTINE/`rel` (replacing an older one), or delete it."""
+        path = self.root / rel
+        if _entry(path) is None:
+            return
+        target = self.root / QUARANTINE / rel
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if _entry(target) is not None:
+                self._delete(target)
+            os.replace(path, target)
+        except OSError:
+            self.remove(rel)
+
+    @staticmethod
+    def _delete(path: Path) -> None:
+        entry = _entry(path)
+        with contextlib.suppress(OSError):
+            if entry is not None and entry.kind == "dir":
+                shutil.rmtree(path)
+            elif entry is not None:
+                path.unlink()
+
+    def restore(self, rel: str) -> bool:
+        """Put back an author's file (or link, or folder) as noted; return False if it cannot be.
+
+        What stood there is moved to QUARANTINE first.
+        """
+        old = self.notes.get(rel)
+        if old is None:
+            return False
+        path = self.root / rel
+        if old.kind == "file" and rel not in self.backup:
+            return False
+        try:
+            if old.kind == "dir":
+                if (_entry(path) or old).kind != "dir":
+                    self.quarantine(rel)
+                path.mkdir(parents=True, exist_ok=True)
+                return True
+            if old.kind == "link":
+                self.quarantine(rel)
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.symlink_to(old.target)
+                return True
+            data = self.backup.get(rel)
+            if old.kind != "file" or data is None:
+                return False
+            if _entry(path) is not None:
+                self.quarantine(rel)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write(path, data)
+            os.chmod(path, stat.S_IMODE(old.mode))
+            return True
+        except OSError:
+            return False
