@@ -28,7 +28,7 @@ def pwn(tag: str) -> str:
     and of value undefined, so a `javascript:` link that runs it does not replace the page
     with its result (which would also take the mark away).
     """
-    assert re.fullmatch(r"[A-Za-z0-9-]+", tag), tag
+    assert re.fullmatch(r"[A-Za-z0-9._-]+", tag), tag
     return f"void(top.__pwned=/{tag}/.source)"
 
 

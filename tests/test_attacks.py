@@ -406,7 +406,7 @@ _TAG = re.compile(
     # payloads quote it. Either may be escaped or split by syntax highlighting.
     r"__pwned\s*=(?:\s|<[^>]*>)*"
     r"(?:\\?'|&#0*39;|&#x0*27;|&apos;|\\u0027|\\x27|\\?/|&#0*47;|&#x0*2f;|\\u002f)"
-    r"(?:<[^>]*>)*([A-Za-z0-9_-]+)",
+    r"(?:<[^>]*>)*([A-Za-z0-9._-]+)",
     re.I,
 )
 SUMMARY: dict[str, dict[str, set[str]]] = {}
