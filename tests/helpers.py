@@ -122,6 +122,19 @@ def mkdocs(root: Path, *args: str, env: dict[str, str] | None = None) -> subproc
     )
 
 
+def zensical_build(root: Path) -> Path:
+    """Return the site `zensical build --clean` made of the blog `root`; fail the test if it failed."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "zensical", "build", "--clean"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return root / "site"
+
+
 GITHUB_REMOTE = "https://github.com/nbpress/nbpress-blog.git"
 # What hooks/reader.py makes of that remote when mkdocs.yml leaves repo_url and site_url unset.
 GITHUB_REPO_URL = "https://github.com/nbpress/nbpress-blog"

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from bench.reader_site import build_site
-from tests.helpers import FIXTURES, REPO
+from tests.helpers import FIXTURES, REPO, zensical_build
 
 pytestmark = pytest.mark.slow
 
@@ -197,14 +197,7 @@ def test_every_page_of_a_root_build_opens_with_the_policy(blog: Path, tmp_path: 
 def test_every_page_of_a_zensical_build_opens_with_the_policy(blog: Path, tmp_path: Path) -> None:
     root = tmp_path / "blog"
     shutil.copytree(blog, root, symlinks=True, ignore=shutil.ignore_patterns("site"))
-    proc = subprocess.run(
-        [sys.executable, "-m", "zensical", "build", "--clean"],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert proc.returncode == 0, proc.stdout + proc.stderr
+    zensical_build(root)
     _check(root / "site")
 
 

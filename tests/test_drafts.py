@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from nbpress.pipeline import Options, build
-from tests.helpers import free_port, mkdocs, site_base
+from tests.helpers import free_port, mkdocs, site_base, zensical_build
 from tests.test_fastpages import write_fastpages_notebook
 
 ENV = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
@@ -163,14 +163,7 @@ def test_a_draft_published_later_leaves_no_draft_file(blog: Path, add_post: Call
 def test_zensical_build_leaves_drafts_out(blog: Path, add_post: Callable[..., Path]) -> None:
     """Zensical runs no MkDocs hook: a draft's files stay out because they are dot-files."""
     make_blog(blog, add_post)
-    proc = subprocess.run(
-        [sys.executable, "-m", "zensical", "build", "--clean"],
-        cwd=blog,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert proc.returncode == 0, proc.stdout + proc.stderr
+    zensical_build(blog)
     site = blog / "site"
     assert (site / "posts" / "public" / "index.html").is_file()
     assert (site / "assets" / "notebooks" / "public" / "public.ipynb").is_file()

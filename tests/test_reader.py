@@ -9,8 +9,6 @@ from __future__ import annotations
 import json
 import re
 import shutil
-import subprocess
-import sys
 import urllib.error
 import urllib.request
 import xml.etree.ElementTree as ET
@@ -23,7 +21,7 @@ import pytest
 
 from bench.reader_audit import PAGES, axe, lighthouse
 from bench.reader_site import build_site
-from tests.helpers import FIXTURES, REPO, launch_chromium, watch_policy
+from tests.helpers import FIXTURES, REPO, launch_chromium, watch_policy, zensical_build
 from tests.siteserver import serve
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -383,14 +381,7 @@ def test_zensical_builds_the_same_sources_and_every_figure_resolves(
 ) -> None:
     blog = tmp_path / "blog"  # a copy: the served site stays MkDocs' build
     shutil.copytree(reader_site.parent, blog, symlinks=True, ignore=shutil.ignore_patterns("site"))
-    proc = subprocess.run(
-        [sys.executable, "-m", "zensical", "build", "--clean"],
-        cwd=blog,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert proc.returncode == 0, proc.stdout + proc.stderr
+    zensical_build(blog)
     site = blog / "site"
     for slug in POSTS:
         html = (site / "posts" / slug / "index.html").read_text(encoding="utf-8")
