@@ -24,6 +24,9 @@ import pytest
 
 from tests.helpers import build_cli, build_command, copy_skeleton, write_post
 
+# Every test runs real builds with hostile kernels, some wait for daemons: the slow tier.
+pytestmark = pytest.mark.slow
+
 # What a build publishes or runs: compared whole before and after a hostile post's build.
 WATCHED = ("site_src", "assets", "hooks", "overrides", "mkdocs.yml")
 
