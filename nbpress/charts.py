@@ -17,17 +17,23 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
-from .notebook import Key, Notebook, Output, code_outputs, note, outputs_of
+from .notebook import (
+    PLOTLY,
+    VEGA,
+    VEGALITE,
+    WIDGET_STATE,
+    WIDGET_VIEW,
+    Key,
+    Notebook,
+    Output,
+    chart_kind,
+    code_outputs,
+    note,
+    outputs_of,
+)
 from .notebook import text_of as _join
+from .outputs import richest_form
 from .sanitize import css_value, sanitize_html
-
-PLOTLY = "application/vnd.plotly.v1+json"
-VEGALITE = tuple(f"application/vnd.vegalite.v{n}+json" for n in (6, 5, 4))
-VEGA = tuple(f"application/vnd.vega.v{n}+json" for n in (6, 5))
-WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
-WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
-BOKEH_EXEC = "application/vnd.bokehjs_exec.v0+json"
-BOKEH_LOAD = "application/vnd.bokehjs_load.v0+json"
 
 # The versions vendored under site_src/vendor/ (README, "Interactive charts").
 VENDORED = {
@@ -46,12 +52,6 @@ LIBRARIES = ("plotly", "vega", "vega-lite", "vega-embed", "bokeh", "bokeh-widget
 _WIDGET_MODULES = ("@jupyter-widgets/base", "@jupyter-widgets/controls", "@jupyter-widgets/output")
 _MODEL_REF = re.compile(r"IPY_MODEL_([0-9a-zA-Z_-]+)")
 _UNSHOWN_NOTE = re.compile(r"^\[nbpress: (.+) cannot be shown on a static page\]\n?$")
-# What altair's and bokeh's notebook HTML and JavaScript look like; only their data is taken.
-_ALTAIR_DIV = re.compile(r'<div id="altair-viz-[0-9a-f]+">')
-_BOKEH_TARGET = re.compile(
-    r'^\s*<div id="[^"<>]+" data-root-id="[^"<>]+" style="display: contents;"></div>\s*$'
-)
-_BOKEH_LOADING = re.compile(r'class="bk-notebook-logo"')
 
 
 @dataclass
@@ -60,39 +60,6 @@ class Charts:
 
     libraries: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
-
-
-def kind(data: Mapping[str, object]) -> str | None:
-    """Return which chart an output's data is ("plotly", "vega-lite", ...), or None.
-
-    "bokeh-load" and "bokeh-target" are bokeh's loader and its empty target div: dropped,
-    since the site brings its own BokehJS and its own element.
-    """
-    if PLOTLY in data:
-        return "plotly"
-    if any(m in data for m in VEGALITE):
-        return "vega-lite"
-    if any(m in data for m in VEGA):
-        return "vega"
-    if WIDGET_VIEW in data:
-        return "widget"
-    if BOKEH_EXEC in data:
-        return "bokeh"
-    if BOKEH_LOAD in data:
-        return "bokeh-load"
-    page = _join(data.get("text/html", ""))
-    if _ALTAIR_DIV.search(page) and "vegaEmbed(" in page:
-        return "altair-html"
-    if _BOKEH_TARGET.match(page):
-        return "bokeh-target"
-    if _BOKEH_LOADING.search(page) and "Loading BokehJS" in page:
-        return "bokeh-load"
-    return None
-
-
-def is_chart(data: Mapping[str, object]) -> bool:
-    """Return True if `data` is a chart output this step turns into a safe embed."""
-    return kind(data) is not None
 
 
 def embed_json(value: object) -> str:
@@ -170,7 +137,9 @@ def transform(notebook: Notebook, rel_path: str) -> Charts:
                 kept.append(output)
                 continue
             data = output.get("data", {})
-            what = kind(data) if output.get("output_type") in ("display_data", "execute_result") else None
+            what = (
+                chart_kind(data) if output.get("output_type") in ("display_data", "execute_result") else None
+            )
             if what is None:
                 kept.append(output)
                 continue
@@ -780,8 +749,6 @@ def _safe_output(output: object) -> dict[str, object]:
     SVG cleaned, LaTeX as math, else an image or text. Streams and errors stay text; a nested
     widget view stays a view (its model is checked with the rest of the state).
     """
-    from .outputs import _choose  # outputs.py imports this module
-
     if not isinstance(output, dict):
         return dict(note("an output that could not be read"))
     kind_ = output.get("output_type")
@@ -805,7 +772,7 @@ def _safe_output(output: object) -> dict[str, object]:
     if isinstance(view, dict) and isinstance(view.get("model_id"), str):
         shown = {WIDGET_VIEW: {"model_id": view["model_id"], "version_major": 2, "version_minor": 0}}
         return {"output_type": "display_data", "data": shown, "metadata": {}}
-    chosen = _choose(data, False, [])
+    chosen = richest_form(data, False, [])
     if chosen is None:
         return dict(note("an output held nothing a static page can show"))
     mime, value = chosen

@@ -7,7 +7,7 @@ once; the template reads them by these names (`resources.nbpress.key`, see `temp
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any, Final, Protocol, TypedDict
 
 
@@ -97,6 +97,55 @@ class Key:
     ALT: Final = "nbpress_alt"  # a figure's alt text
     CHART: Final = "nbpress_chart"  # {html, static} of a chart's embed
     WIDGET_STATE: Final = "nbpress_widget_state"  # the saved models a widget view reaches
+
+
+# Interactive outputs (nbpress.charts draws them; nbpress.outputs leaves them to it).
+PLOTLY: Final = "application/vnd.plotly.v1+json"
+VEGALITE: Final = tuple(f"application/vnd.vegalite.v{n}+json" for n in (6, 5, 4))
+VEGA: Final = tuple(f"application/vnd.vega.v{n}+json" for n in (6, 5))
+WIDGET_VIEW: Final = "application/vnd.jupyter.widget-view+json"
+WIDGET_STATE: Final = "application/vnd.jupyter.widget-state+json"
+BOKEH_EXEC: Final = "application/vnd.bokehjs_exec.v0+json"
+BOKEH_LOAD: Final = "application/vnd.bokehjs_load.v0+json"
+# What altair's and bokeh's notebook HTML and JavaScript look like; only their data is taken.
+_ALTAIR_DIV = re.compile(r'<div id="altair-viz-[0-9a-f]+">')
+_BOKEH_TARGET = re.compile(
+    r'^\s*<div id="[^"<>]+" data-root-id="[^"<>]+" style="display: contents;"></div>\s*$'
+)
+_BOKEH_LOADING = re.compile(r'class="bk-notebook-logo"')
+
+
+def chart_kind(data: Mapping[str, object]) -> str | None:
+    """Return which chart an output's data is ("plotly", "vega-lite", ...), or None.
+
+    "bokeh-load" and "bokeh-target" are bokeh's loader and its empty target div: dropped,
+    since the site brings its own BokehJS and its own element.
+    """
+    if PLOTLY in data:
+        return "plotly"
+    if any(m in data for m in VEGALITE):
+        return "vega-lite"
+    if any(m in data for m in VEGA):
+        return "vega"
+    if WIDGET_VIEW in data:
+        return "widget"
+    if BOKEH_EXEC in data:
+        return "bokeh"
+    if BOKEH_LOAD in data:
+        return "bokeh-load"
+    page = text_of(data.get("text/html", ""))
+    if _ALTAIR_DIV.search(page) and "vegaEmbed(" in page:
+        return "altair-html"
+    if _BOKEH_TARGET.match(page):
+        return "bokeh-target"
+    if _BOKEH_LOADING.search(page) and "Loading BokehJS" in page:
+        return "bokeh-load"
+    return None
+
+
+def is_chart(data: Mapping[str, object]) -> bool:
+    """Return True if `data` is a chart output nbpress.charts turns into a safe embed."""
+    return chart_kind(data) is not None
 
 
 def template_keys() -> dict[str, str]:

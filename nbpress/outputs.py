@@ -15,9 +15,8 @@ import tempfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from .charts import is_chart
 from .figures import too_large
-from .notebook import FIGURE_TYPES, Cell, Key, Notebook, Output, note, outputs_of
+from .notebook import FIGURE_TYPES, Cell, Key, Notebook, Output, is_chart, note, outputs_of
 from .notebook import text_of as _join
 from .sanitize import (
     drop_remote,
@@ -212,7 +211,7 @@ def _choose_rich(output: Output, raw_html: bool, problems: list[str], number: in
                 "make it smaller (a lower dpi or figsize)"
             )
             return note(f"a {mime} figure too large to publish was left out")
-    chosen = _choose(data, raw_html, problems)
+    chosen = richest_form(data, raw_html, problems)
     if chosen is None:
         if "text/html" in data:
             return note("an HTML output held nothing a static page can show (script or frames only)")
@@ -226,7 +225,7 @@ def _choose_rich(output: Output, raw_html: bool, problems: list[str], number: in
     return output
 
 
-def _choose(data: Mapping[str, object], raw_html: bool, problems: list[str]) -> tuple[str, str] | None:
+def richest_form(data: Mapping[str, object], raw_html: bool, problems: list[str]) -> tuple[str, str] | None:
     """Return (MIME type, safe value) of the richest form of `data` a static page shows faithfully.
 
     HTML and Markdown are sanitized (unless `raw_html`) and kept only if something visible is

@@ -158,7 +158,8 @@ def test_embed_json_cannot_leave_its_element() -> None:
 def test_a_chart_whose_data_is_not_json_is_a_note_and_a_warning() -> None:
     from nbformat.v4 import new_code_cell, new_notebook, new_output
 
-    from nbpress.charts import PLOTLY, transform
+    from nbpress.charts import transform
+    from nbpress.notebook import PLOTLY
 
     output = new_output("display_data", data={PLOTLY: {"data": [{"y": [float("nan")]}], "layout": {}}})
     nb = new_notebook(cells=[new_code_cell("fig", outputs=[output])])
@@ -285,8 +286,8 @@ def _widget_output(root: Any, mutate: Any = None, extra: tuple[Any, ...] = ()) -
     from ipywidgets.embed import dependency_state  # type: ignore[import-untyped]
     from nbformat.v4 import new_code_cell, new_notebook, new_output
 
-    from nbpress.charts import WIDGET_VIEW, transform
-    from nbpress.notebook import Key
+    from nbpress.charts import transform
+    from nbpress.notebook import WIDGET_VIEW, Key
 
     state = json.loads(json.dumps(dependency_state([root, *extra], drop_defaults=False), default=str))
     if mutate:
