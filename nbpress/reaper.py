@@ -21,6 +21,7 @@ Elsewhere than Linux these are no-ops; the kernel's process tree is still ended
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import ctypes
 import functools
@@ -140,6 +141,17 @@ def start_watchdog() -> None:
                 env={**os.environ, TOKEN_VAR: ""},
             )
         ]
+        # A build that exits on its own has ended its posts' processes already (end_orphans):
+        # it ends its watchdog too, rather than leave it scanning every process after the exit.
+        atexit.register(_stop_watchdog)
+
+
+def _stop_watchdog() -> None:
+    """End the watchdog and wait for it (at a normal exit; a killed build leaves it its work)."""
+    for watchdog in _watchdog:
+        with contextlib.suppress(OSError, subprocess.TimeoutExpired):
+            watchdog.kill()
+            watchdog.wait(timeout=5)
 
 
 def _environ_token(proc: psutil.Process) -> str | None:
