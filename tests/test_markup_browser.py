@@ -104,6 +104,33 @@ def test_numbered_equation_is_typeset_with_its_number(page: Any, site_url: str) 
     assert page.inner_text("#eq-myst-loss .katex-html").strip().endswith("(1)")
 
 
+@pytest.mark.parametrize("width", [390, 1200])
+def test_inline_math_stays_in_its_sentence_and_a_number_clears_its_formula(
+    page: Any, site_url: str, width: int
+) -> None:
+    page.set_viewport_size({"width": width, "height": 800})
+    page.goto(site_url + "posts/myst_sample/")
+    page.wait_for_load_state("networkidle")
+    inline = page.locator("p span.arithmatex")
+    assert inline.count() == 3 and inline.locator(".katex").count() == 3, "typeset, as inline math"
+    assert set(inline.evaluate_all("els => els.map(e => getComputedStyle(e).display)")) == {"inline"}
+    # The sentence reads as prose: as many lines as its words need, not one more per formula.
+    lines = inline.first.evaluate(
+        "e => { const p = e.closest('p'); const r = p.getBoundingClientRect();"
+        " return r.height / parseFloat(getComputedStyle(p).lineHeight); }"
+    )
+    assert lines < (3.5 if width == 1200 else 7), lines
+    # The number (1) sits beside the formula, never over its last terms.
+    gap = page.eval_on_selector(
+        "#eq-myst-loss .katex-html",
+        "h => { const tag = h.querySelector('.katex-tag').getBoundingClientRect();"
+        " const bases = [...h.querySelectorAll('.katex-base')].map(b => b.getBoundingClientRect().right);"
+        " const right = Math.max(...bases);"
+        " return tag.left - right; }",
+    )
+    assert gap >= 0, f"the equation number covers its formula by {-gap:.0f} px at {width} px"
+
+
 def test_second_figure_loads_lazily(page: Any, site_url: str) -> None:
     page.goto(site_url + "posts/fastpages-sample/")
     images = page.query_selector_all("article img.img-responsive")
