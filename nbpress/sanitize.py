@@ -497,6 +497,12 @@ def sanitize_svg(svg: str, remote: list[str] | None = None) -> str | None:
         root = DET.fromstring(svg.strip().encode("utf-8"))
     except Exception:  # defusedxml and expat raise several types for hostile or broken XML
         return None
+    if root.tag == "svg":
+        # No xmlns (IPython's SVG('<svg ...>') as people type it): Jupyter shows it inline in
+        # HTML, where the parser gives it the SVG namespace; a figure file needs it spelled.
+        for element in root.iter():
+            if isinstance(element.tag, str) and not element.tag.startswith("{"):
+                element.tag = f"{{{_SVG_NS}}}{element.tag}"
     if root.tag != f"{{{_SVG_NS}}}svg":
         return None
 

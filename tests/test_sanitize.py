@@ -76,6 +76,21 @@ def test_svg_figure_keeps_drawing_and_loses_everything_active() -> None:
         assert gone not in clean, gone
 
 
+def test_svg_without_xmlns_is_drawn_as_jupyter_draws_it() -> None:
+    # As nbclient's own test notebook has it: Jupyter shows it inline, where HTML gives it the
+    # SVG namespace. The published file spells the namespace out; nothing active comes along.
+    svg = (
+        '<svg height="100" width="100"><circle cx="50" cy="50" r="40" stroke="black" fill="red"/>'
+        '<g onclick="a()"><rect width="5" height="5"/></g><script>b()</script></svg>'
+    )
+    clean = sanitize_svg(svg)
+    assert clean is not None and clean.startswith('<svg xmlns="http://www.w3.org/2000/svg"')
+    assert '<circle cx="50" cy="50" r="40" stroke="black" fill="red" />' in clean
+    assert "<rect" in clean and "onclick" not in clean and "script" not in clean
+    # Other documents without a namespace are not SVG figures.
+    assert sanitize_svg('<html><body><svg width="1"/></body></html>') is None
+
+
 @pytest.mark.parametrize(
     "svg",
     [
