@@ -84,9 +84,19 @@ _SVG_ATTRIBUTES = {
     "stop-opacity", "xmlns", "version", "preserveAspectRatio", "class", "id", "clip-path",
     "gradientUnits", "gradientTransform",
 }  # fmt: skip
+# What an inline SVG's `style` may set (seaborn's palettes colour their swatches this way):
+# presentation properties only, each value a plain CSS value (css_value); others are dropped.
+_SVG_STYLE_PROPERTIES = frozenset(
+    {
+        "fill", "fill-opacity", "fill-rule", "stroke", "stroke-width", "stroke-opacity",
+        "stroke-linecap", "stroke-linejoin", "stroke-dasharray", "opacity", "font-size",
+        "font-family", "font-weight", "text-anchor", "dominant-baseline", "stop-color",
+        "stop-opacity",
+    }
+)  # fmt: skip
 _HTML_ATTRIBUTES: dict[str, set[str]] = {
     **{tag: set(attrs) for tag, attrs in nh3.ALLOWED_ATTRIBUTES.items()},
-    **{tag: set(_SVG_ATTRIBUTES) for tag in _SVG_TAGS},
+    **{tag: {*_SVG_ATTRIBUTES, "style"} for tag in _SVG_TAGS},
     "*": {"class", "title", "lang", "dir"},
 }
 _HTML_ATTRIBUTES["table"] = _HTML_ATTRIBUTES.get("table", set()) | {"border"}
@@ -294,6 +304,8 @@ def drop_remote(text: str, html: str | None = None) -> tuple[str, list[str]]:
 
 def _filter_attribute(element: str, attribute: str, value: str) -> str | None:
     """Return the attribute's value if it may stay: data: only as an inline raster image."""
+    if attribute == "style":  # allowed on inline SVG elements only (_HTML_ATTRIBUTES)
+        return _svg_style(value)
     lowered = value.strip().lower()
     if lowered.startswith("data:"):
         kept = element == "img" and attribute == "src" and _DATA_IMAGE.match(value.strip())
@@ -301,6 +313,21 @@ def _filter_attribute(element: str, attribute: str, value: str) -> str | None:
     if "url(" in lowered and not lowered.startswith("url(#"):
         return None  # SVG paint from another document: a request that leaves the site
     return value
+
+
+def _svg_style(style: str) -> str | None:
+    """Return the presentation declarations of an inline SVG element's `style` (None if none).
+
+    Each declaration must name a property of _SVG_STYLE_PROPERTIES and hold a plain value
+    (css_value: no url(), image-set(), escapes or a second rule); any other is left out.
+    """
+    kept = []
+    for declaration in style.split(";"):
+        name, colon, value = declaration.partition(":")
+        name, value = name.strip().lower(), value.strip()
+        if colon and name in _SVG_STYLE_PROPERTIES and value and css_value(value):
+            kept.append(f"{name}:{value}")
+    return ";".join(kept) or None
 
 
 def _inline_too_large(url: str) -> bool:

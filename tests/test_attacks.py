@@ -644,6 +644,11 @@ def test_latex_is_math_not_markup(browser: Any, url: str) -> None:
 def test_outputs_a_page_can_show_are_shown(browser: Any, url: str, built: Built) -> None:
     page = _assert_no_script(browser, f"{url}/posts/shown/")
     assert page.locator(".nbpress-result svg rect").count() == 4, "the seaborn palette"
+    # ...in its own colours (seaborn sets each swatch's fill in a style attribute), not black.
+    fills = page.locator(".nbpress-result svg rect").evaluate_all(
+        "rs => rs.map(r => getComputedStyle(r).fill)"
+    )
+    assert len(set(fills)) == 4 and "rgb(0, 0, 0)" not in fills, fills
     width = page.locator(".nbpress-result img[src^='data:image/png']").evaluate("img => img.naturalWidth")
     assert width > 0, "the colormap preview"
     assert page.locator(".nbpress-result .katex").count() == 1, "SymPy's LaTeX"

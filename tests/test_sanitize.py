@@ -76,6 +76,23 @@ def test_svg_figure_keeps_drawing_and_loses_everything_active() -> None:
         assert gone not in clean, gone
 
 
+def test_inline_svg_keeps_its_colours_and_only_plain_presentation_styles() -> None:
+    # seaborn's palette swatches: their colours live in style attributes.
+    swatch = '<rect width="55" height="55" style="fill:#3274a1;stroke-width:2;stroke:rgb(255,255,255)"/>'
+    assert 'style="fill:#3274a1;stroke-width:2;stroke:rgb(255,255,255)"' in sanitize_html(
+        f"<svg>{swatch}</svg>"
+    )
+    hostile = (
+        '<svg><rect style="fill:url(http://x/y)"/><rect style="stroke:\\75 rl(http://x/y)"/>'
+        '<rect style="fill:image-set(\'http://x/y\' 1x)"/><rect style="position:fixed;top:0"/>'
+        '<rect style="fill:red;}body{display:none"/></svg><p style="color:red">text</p>'
+    )
+    clean = sanitize_html(hostile)
+    assert "http" not in clean and "position" not in clean and "display" not in clean
+    # The plain declaration of the last one stays; nothing else has a style left, <p> none.
+    assert clean.count("style=") == 1 and '<rect style="fill:red">' in clean, clean
+
+
 def test_svg_without_xmlns_is_drawn_as_jupyter_draws_it() -> None:
     # As nbclient's own test notebook has it: Jupyter shows it inline, where HTML gives it the
     # SVG namespace. The published file spells the namespace out; nothing active comes along.
