@@ -30,6 +30,12 @@ OUT_OF_MEMORY = (
 )
 
 
+def _stopped(err: NbpressError | MemoryError) -> int:
+    """Print the one line a whole command stops with (its error, or no memory left); return 2."""
+    print(f"error: {OUT_OF_MEMORY if isinstance(err, MemoryError) else err}", file=sys.stderr)
+    return 2
+
+
 def _terminate(signum: int, frame: FrameType | None) -> None:
     # SIGTERM takes Ctrl-C's path, so kernels are shut down and no post is left half-written.
     raise KeyboardInterrupt
@@ -199,13 +205,9 @@ def run(
         reason = str(err) or "the build was interrupted; every post already published is whole."
         print(f"interrupted: {reason}", file=sys.stderr)
         return EXIT_INTERRUPTED
-    except NbpressError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
-    except MemoryError:
-        # Never taken for one post's failure (errors.one_post lets it pass): the build stops here.
-        print(f"error: {OUT_OF_MEMORY}", file=sys.stderr)
-        return 2
+    except (NbpressError, MemoryError) as err:
+        # MemoryError is never one post's failure (errors.one_post lets it pass): the build stops.
+        return _stopped(err)
     finally:
         if isinstance(reporter, LiveReporter):
             reporter.stop()
@@ -246,12 +248,8 @@ def report(root: Path) -> int:
 
     try:
         found = rows(root)
-    except NbpressError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
-    except MemoryError:
-        print(f"error: {OUT_OF_MEMORY}", file=sys.stderr)
-        return 2
+    except (NbpressError, MemoryError) as err:
+        return _stopped(err)
     print(text(found), end="")
     return 1 if any(r.status in ("failed", "unreadable") for r in found) else 0
 
@@ -262,12 +260,8 @@ def check_posts(root: Path) -> int:
 
     try:
         current, findings = find_stale(root)
-    except NbpressError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
-    except MemoryError:
-        print(f"error: {OUT_OF_MEMORY}", file=sys.stderr)
-        return 2
+    except (NbpressError, MemoryError) as err:
+        return _stopped(err)
     for finding in findings:
         # An error's message already starts with the file's name.
         where = "" if finding.problem is Problem.ERROR else f"{finding.name}: "

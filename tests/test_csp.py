@@ -10,18 +10,19 @@ site work and stops attacks) is in tests/test_attacks.py, test_charts.py and tes
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import re
 import shutil
-import subprocess
-import sys
+from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from bench.reader_site import build_site
-from tests.helpers import FIXTURES, REPO, zensical_build
+from tests.helpers import FIXTURES, REPO, mkdocs, zensical_build
 
 pytestmark = pytest.mark.slow
 
@@ -182,13 +183,7 @@ def test_every_page_of_a_sub_path_build_opens_with_the_policy(blog: Path) -> Non
 def test_every_page_of_a_root_build_opens_with_the_policy(blog: Path, tmp_path: Path) -> None:
     root = tmp_path / "blog"
     shutil.copytree(blog, root, symlinks=True, ignore=shutil.ignore_patterns("site", ".git"))
-    proc = subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", "--strict"],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    proc = mkdocs(root, "build", "--strict")
     assert proc.returncode == 0, proc.stderr
     assert 'data-site="/"' in (root / "site" / "404.html").read_text(encoding="utf-8")
     _check(root / "site")
@@ -227,28 +222,12 @@ def test_the_sanitizer_switch_is_test_only_and_shapes_the_fingerprint(
     assert (REPO / "nbpress" / "sanitize.py").read_text().count("os.environ") == 1
 
 
-@pytest.mark.browser
-def test_plotly_webgl_charts_draw_under_the_policy(blog: Path) -> None:
-    from tests.helpers import launch_chromium, watch_policy
-    from tests.siteserver import serve
+@contextlib.contextmanager
+def _watched_page(blog: Path, path: str) -> Iterator[tuple[Any, list[str], list[str]]]:
+    """Yield (the page at `path` of the blog served under a sub-path, policy violations, errors).
 
-    with serve(blog / "site", "/nbpress-blog/") as base, launch_chromium() as browser:
-        context = browser.new_context()
-        violations = watch_policy(context)
-        errors: list[str] = []
-        page = context.new_page()
-        page.on("pageerror", lambda error: errors.append(str(error)))
-        page.goto(base + "posts/plotly-post/")
-        page.wait_for_function(
-            f"() => document.querySelectorAll('.nbpress-chart.nbpress-drawn').length === {len(GL_FIGURES)}"
-        )
-        assert page.locator("#gl-0 canvas").count() >= 1  # scattergl drew with WebGL
-        context.close()
-    assert violations == [] and errors == []
-
-
-@pytest.mark.browser
-def test_the_widget_manager_validates_state_without_eval(blog: Path) -> None:
+    Errors are uncaught exceptions and console errors; the lists are complete once it closes.
+    """
     from tests.helpers import launch_chromium, watch_policy
     from tests.siteserver import serve
 
@@ -259,9 +238,25 @@ def test_the_widget_manager_validates_state_without_eval(blog: Path) -> None:
         page = context.new_page()
         page.on("pageerror", lambda error: errors.append(str(error)))
         page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
-        page.goto(base + "posts/widgets-post/")
+        page.goto(base + path)
+        yield page, violations, errors
+        context.close()
+
+
+@pytest.mark.browser
+def test_plotly_webgl_charts_draw_under_the_policy(blog: Path) -> None:
+    with _watched_page(blog, "posts/plotly-post/") as (page, violations, errors):
+        page.wait_for_function(
+            f"() => document.querySelectorAll('.nbpress-chart.nbpress-drawn').length === {len(GL_FIGURES)}"
+        )
+        assert page.locator("#gl-0 canvas").count() >= 1  # scattergl drew with WebGL
+    assert violations == [] and errors == []
+
+
+@pytest.mark.browser
+def test_the_widget_manager_validates_state_without_eval(blog: Path) -> None:
+    with _watched_page(blog, "posts/widgets-post/") as (page, violations, errors):
         page.wait_for_load_state("networkidle")
         page.wait_for_timeout(500)
-        context.close()
     assert violations == []
     assert any("Model state has errors" in e for e in errors), errors
