@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import cache, posts
+from .authors import read_authors
 from .errors import NbpressError, one_post
 from .layout import REPORT, Layout, log_link
 from .pipeline import PostResult, Status
@@ -104,6 +105,7 @@ def rows(root: Path) -> list[Row]:
     ctx = context(Site(root, layout.sources))
     durations = store.durations()
     stored = store.keys()
+    authors = read_authors(layout)  # once for all posts, as the build reads it
     found = []
     for path in posts.discover(layout.sources):
         source = path.relative_to(root).as_posix()
@@ -113,7 +115,7 @@ def rows(root: Path) -> list[Row]:
         cache_state, executed, environment = "unknown", "", ""
         try:
             with one_post(source, "reading it"):
-                post = posts.read_post(path, root)
+                post = posts.read_post(path, root, authors)
                 key = decide(post, ctx).exec_key  # the key a build would run it under
         except NbpressError as err:
             status = "failed" if status == "failed" else "unreadable"
