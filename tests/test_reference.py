@@ -343,3 +343,21 @@ def test_on_a_phone_output_wraps_and_code_scrolls(phone: dict[str, Seen]) -> Non
     assert wide["tables"][0]["scrolls"], "a wide table does not scroll in its own box"
     for seen in phone.values():
         assert seen.site["pageWidth"] <= 390
+
+
+def test_a_coloured_cell_stays_readable_in_the_dark(served: str) -> None:
+    """A Styler's yellow cell keeps dark text on the dark scheme (the page's text there is light)."""
+    with launch_chromium() as browser:
+        context = browser.new_context(viewport={"width": 1280, "height": 900}, color_scheme="dark")
+        page = context.new_page()
+        page.goto(f"{served}site/posts/ref-math-and-tables/", wait_until="load")
+        assert page.evaluate("document.body.getAttribute('data-md-color-scheme')") == "slate"
+        colours = page.evaluate(
+            """() => Object.fromEntries([...document.querySelectorAll('.nbpress-result td')].map(td => {
+              const style = getComputedStyle(td);
+              return [td.textContent.trim(), [style.color, style.backgroundColor]];
+            }))"""
+        )
+        context.close()
+    assert colours["6.20"] == ["rgb(0, 0, 0)", "rgb(255, 255, 0)"], colours
+    assert colours["2.10"][0] != "rgb(0, 0, 0)", "the dark page's own text colour is light"
