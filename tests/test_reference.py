@@ -239,6 +239,8 @@ def test_math_is_typeset_where_jupyter_typesets_it(desktop: dict[str, Seen], nam
     assert site["math"] == jupyter["math"], (site["math"], jupyter["math"])
     # Typeset: the site's page holds no formula as source text.
     assert "$" not in site["text"], site["text"]
+    # As laid out: a formula inline in Jupyter flows in its line on the site, one alone is a block.
+    assert [b["inline"] for b in site["mathBoxes"]] == [m["inline"] for m in jupyter["math"]]
     if name == "prose":
         assert [m["inline"] for m in site["math"]] == [True, True, False]
         # The equation is numbered by the site (documented: nbpress/markup.py references).

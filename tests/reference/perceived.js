@@ -138,6 +138,11 @@
     result[name] = {
       text: textOf(els).replace(MATH, '<math>').replace(/ ?\{#eq-[\w-]+\}/, ''), math: mathOf(els), pictures: await pictures(els), tables: tables(els),
       html: els.map(e => e.outerHTML).join('\n'),
+      // Each formula KaTeX typeset, as laid out: inline when it flows in its line.
+      mathBoxes: els.flatMap(e => [...e.querySelectorAll('.katex')]).filter(k => !k.parentElement.closest('.katex')).map(k => ({
+        inline: !k.closest('.katex-display') && [k, ...[k.closest('.arithmatex')].filter(Boolean)]
+          .every(b => getComputedStyle(b).display.startsWith('inline')),
+      })),
       // What a drawn chart shows as text (its title, labels, a widget's description).
       chartText: els.filter(e => e.matches('.nbpress-chart')).map(e => {
         const clone = e.cloneNode(true);
