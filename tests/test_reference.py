@@ -27,8 +27,12 @@ Deliberate differences, checked as such:
   Its math is compared as source (what is between `$`) and context (inline or alone), the
   site's as KaTeX typeset it (each `.katex` holds its TeX source).
 - Charts (plotly, altair, bokeh, ipywidgets) are drawn live by the site's own copies of the
-  libraries; in nbconvert's page they need the CDN and stay blank. The site is checked to draw
-  each one at its declared size, and the reference to carry the same chart data.
+  libraries; in nbconvert's page they need the CDN and stay blank (plotly's MIME type has no
+  nbconvert renderer at all: JupyterLab's plotly extension draws it). The site is checked to
+  draw each one, and the reference (page or executed notebook) to carry the chart's data.
+- An SVG without xmlns: nbconvert's page shows an SVG output as an <img> of its data, which
+  draws nothing without the namespace; JupyterLab draws it inline. Its reference is the SVG as
+  the cell wrote it (100 x 100, black stroke, its one fill).
 - A numbered equation (`$$ ... $$ {#eq-x}`) is numbered "(1)" by the site and its reference
   `@eq-x` becomes "Equation 1"; Jupyter shows both as typed.
 
@@ -363,3 +367,21 @@ def test_a_coloured_cell_stays_readable_in_the_dark(served: str) -> None:
         context.close()
     assert colours["6.20"] == ["rgb(0, 0, 0)", "rgb(255, 255, 0)"], colours
     assert colours["2.10"][0] != "rgb(0, 0, 0)", "the dark page's own text colour is light"
+
+
+def test_nothing_shown_in_one_is_missing_in_the_other(desktop: dict[str, Seen]) -> None:
+    for slug, seen in desktop.items():
+        assert set(seen.site) == set(seen.jupyter), slug
+        for name, theirs in seen.jupyter.items():
+            if name == "pageWidth":
+                continue
+            mine = seen.site[name]
+            shown = {
+                side: bool(o["text"] or o["pictures"] or o["chartText"])
+                for side, o in [("site", mine), ("jupyter", theirs)]
+            }
+            # Offline, nbconvert's page draws no chart that needs a CDN (test_charts_are_drawn_by_the_site).
+            if name in CHARTS:
+                assert shown["site"], (slug, name)
+                continue
+            assert shown == {"site": True, "jupyter": True}, (slug, name, mine["html"][:500])
