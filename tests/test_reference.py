@@ -385,3 +385,25 @@ def test_nothing_shown_in_one_is_missing_in_the_other(desktop: dict[str, Seen]) 
                 assert shown["site"], (slug, name)
                 continue
             assert shown == {"site": True, "jupyter": True}, (slug, name, mine["html"][:500])
+
+
+# The numbered equation's box, its number and the formula's last term, as laid out.
+_EQUATION = """() => {
+  const box = document.querySelector('#eq-sse .katex-display').getBoundingClientRect();
+  const html = document.querySelector('#eq-sse .katex-html');
+  const tag = html.querySelector('.katex-tag').getBoundingClientRect();
+  const bases = [...html.querySelectorAll('.katex-base')];
+  const right = Math.max(...bases.map(b => b.getBoundingClientRect().right));
+  return {boxRight: box.right, tagLeft: tag.left, tagRight: tag.right, formulaRight: right};
+}"""
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_a_numbered_equation_that_fits_shows_its_number(served: str, width: int) -> None:
+    with launch_chromium() as browser:
+        page = browser.new_page(viewport={"width": width, "height": 900})
+        page.goto(f"{served}site/posts/ref-math-and-tables/", wait_until="load")
+        found = page.evaluate(_EQUATION)
+        page.close()
+    assert found["tagLeft"] >= found["formulaRight"], f"(1) covers the formula: {found}"
+    assert found["tagRight"] <= found["boxRight"] + 0.5, f"(1) is past the edge of its box: {found}"
