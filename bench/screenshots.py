@@ -15,6 +15,7 @@ import argparse
 import re
 import sys
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
@@ -32,21 +33,23 @@ def main() -> None:
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     outside: list[str] = []
+
+    def only_here(route: Any) -> None:
+        if route.request.url.startswith("http://127.0.0.1"):
+            route.continue_()
+        else:
+            outside.append(route.request.url)
+            route.abort()
+
     with serve(args.dir) as url, launch_chromium() as browser:
         for path in args.pages:
             name = re.sub(r"[^A-Za-z0-9]+", "-", path).strip("-") or "home"
             for width in args.widths:
                 for scheme in ("light", "dark"):
-                    context = browser.new_context(viewport={"width": width, "height": 900}, color_scheme=scheme)
+                    viewport = {"width": width, "height": 900}
+                    context = browser.new_context(viewport=viewport, color_scheme=scheme)
                     page = context.new_page()
-                    page.route(
-                        "**/*",
-                        lambda route: (
-                            route.continue_()
-                            if route.request.url.startswith("http://127.0.0.1")
-                            else (outside.append(route.request.url), route.abort())
-                        ),
-                    )
+                    page.route("**/*", only_here)
                     page.goto(url + path, wait_until="load")
                     page.wait_for_timeout(1500)  # charts and math draw after load
                     target = args.out / f"{name}-{width}-{scheme}.png"
