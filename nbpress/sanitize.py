@@ -102,6 +102,14 @@ _HTML_ATTRIBUTES: dict[str, set[str]] = {
 _HTML_ATTRIBUTES["table"] = _HTML_ATTRIBUTES.get("table", set()) | {"border"}
 _HTML_ATTRIBUTES["th"] = _HTML_ATTRIBUTES.get("th", set()) | {"valign", "halign"}
 _HTML_ATTRIBUTES["img"] = _HTML_ATTRIBUTES.get("img", set()) | {"src", "alt", "width", "height"}
+# What a table cell's `style` may set: the colours and emphasis pandas' Styler gives a cell
+# (highlight_max, background_gradient, set_properties), each value a plain CSS value.
+_CELL_STYLE_PROPERTIES = frozenset(
+    {"background-color", "color", "font-weight", "font-style", "text-align", "text-decoration"}
+)
+_STYLED_CELLS = frozenset({"td", "th"})
+for _cell in _STYLED_CELLS:
+    _HTML_ATTRIBUTES[_cell] = _HTML_ATTRIBUTES.get(_cell, set()) | {"style"}
 _HTML_TAGS = set(nh3.ALLOWED_TAGS) | _SVG_TAGS
 # A raster image inlined as data (matplotlib colormap previews); never data: in a link or SVG.
 _DATA_IMAGE = re.compile(r"data:image/(?:png|jpeg|gif|webp);base64,[A-Za-z0-9+/=\s]*\Z", re.I)
@@ -304,7 +312,9 @@ def drop_remote(text: str, html: str | None = None) -> tuple[str, list[str]]:
 
 def _filter_attribute(element: str, attribute: str, value: str) -> str | None:
     """Return the attribute's value if it may stay: data: only as an inline raster image."""
-    if attribute == "style":  # allowed on inline SVG elements only (_HTML_ATTRIBUTES)
+    if attribute == "style":  # allowed on inline SVG elements and table cells only (_HTML_ATTRIBUTES)
+        if element in _STYLED_CELLS:
+            return _declarations(value, _CELL_STYLE_PROPERTIES)
         return _svg_style(value)
     lowered = value.strip().lower()
     if lowered.startswith("data:"):
@@ -316,18 +326,53 @@ def _filter_attribute(element: str, attribute: str, value: str) -> str | None:
 
 
 def _svg_style(style: str) -> str | None:
-    """Return the presentation declarations of an inline SVG element's `style` (None if none).
+    """Return the presentation declarations of an inline SVG element's `style` (None if none)."""
+    return _declarations(style, _SVG_STYLE_PROPERTIES)
 
-    Each declaration must name a property of _SVG_STYLE_PROPERTIES and hold a plain value
-    (css_value: no url(), image-set(), escapes or a second rule); any other is left out.
+
+def _declarations(style: str, properties: frozenset[str]) -> str | None:
+    """Return the declarations of `style` that set one of `properties`, joined (None if none).
+
+    Each must hold a plain value (css_value: no url(), image-set(), escapes or a second rule);
+    any other is left out. They are written `name:value;name:value`.
     """
     kept = []
     for declaration in style.split(";"):
         name, colon, value = declaration.partition(":")
         name, value = name.strip().lower(), value.strip()
-        if colon and name in _SVG_STYLE_PROPERTIES and value and css_value(value):
+        if value.lower().endswith("!important"):
+            value = value[: -len("!important")].strip()
+        if colon and name in properties and value and css_value(value):
             kept.append(f"{name}:{value}")
     return ";".join(kept) or None
+
+
+_ID_RULE = re.compile(r"([^{}]*)\{([^{}]*)\}")
+_ID_SELECTOR = re.compile(r"#[A-Za-z_][\w-]*")
+
+
+def _inline_cell_rules(html: str) -> str:
+    """Return `html` with the rules of its `<style>` that colour one table cell by its id (what
+    pandas' Styler writes: `#T_x_row0_col1 { background-color: yellow; }`) moved into that
+    cell's `style`, where the sanitizer keeps what _CELL_STYLE_PROPERTIES allows; the cell's own
+    `style` still wins. The `<style>` element itself is removed with the rest by nh3."""
+    rules: dict[str, list[str]] = {}
+    for _, css, _ in _STYLE_ELEMENT.findall(html):
+        css = re.sub(r"/\*.*?\*/", "", css, flags=re.S)
+        for selectors, body in _ID_RULE.findall(css):
+            for selector in selectors.split(","):
+                if _ID_SELECTOR.fullmatch(selector.strip()):
+                    rules.setdefault(selector.strip()[1:], []).append(body)
+    if not rules:
+        return html
+    for tag, attributes, raw in _start_tags(html):
+        ident = attributes.get("id")
+        if tag in _STYLED_CELLS and ident in rules:
+            style = ";".join([*rules[ident], attributes.get("style") or ""])
+            name, rest = raw[1 : 1 + len(tag)], raw[1 + len(tag) :]
+            new = f'<{name} style="{html_module.escape(style, quote=True)}"{rest}'
+            html = html.replace(raw, new, 1)
+    return html
 
 
 def _inline_too_large(url: str) -> bool:
@@ -381,7 +426,7 @@ def sanitize_html(html: str, remote: list[str] | None = None) -> str:
         remote.extend(remote_loads(html))
 
     clean = nh3.clean(
-        _CONTROL.sub("", html),
+        _CONTROL.sub("", _inline_cell_rules(html)),
         tags=_HTML_TAGS,
         attributes=_HTML_ATTRIBUTES,
         url_schemes=set(nh3.ALLOWED_URL_SCHEMES) | {"data"},

@@ -93,6 +93,43 @@ def test_inline_svg_keeps_its_colours_and_only_plain_presentation_styles() -> No
     assert clean.count("style=") == 1 and '<rect style="fill:red">' in clean, clean
 
 
+def test_a_stylers_cell_colours_become_the_cells_style() -> None:
+    import pandas as pd
+
+    frame = pd.DataFrame({"x": [1.0, 3.0], "y": [2.0, 1.0]})
+    styled = frame.style.highlight_max(color="yellow").set_properties(
+        subset=["y"], **{"font-weight": "bold", "position": "fixed"}
+    )
+    clean = sanitize_html(styled.to_html())
+    # Each cell its rules name carries them (id rules of the <style> the sanitizer drops); only
+    # the colours and emphasis a table cell may have stay, each a plain value.
+    assert "<style" not in clean and " id=" not in clean
+    assert re.search(r'<td style="background-color:yellow"[^>]*>3\.0', clean), clean
+    assert re.search(r'<td style="background-color:yellow;font-weight:bold"[^>]*>2\.0', clean), clean
+    assert "position" not in clean
+
+
+@pytest.mark.parametrize(
+    ("css", "cell"),
+    [
+        ("#c{background-color:url(http://example.invalid/a.png)}", "<td>1</td>"),  # loads: all goes
+        ("#c{background:yellow;position:fixed}", "<td>1</td>"),  # not a cell's colour or emphasis
+        ("#c:hover{color:red} td{color:red} #t #c{color:red}", "<td>1</td>"),  # not one cell's id
+        ("#c{color:red !important;font-style:italic}", '<td style="color:red;font-style:italic">1</td>'),
+        ("/* #c{color:red} */#c{color:blue}", '<td style="color:blue">1</td>'),
+    ],
+)
+def test_only_a_cells_own_plain_colours_move_into_it(css: str, cell: str) -> None:
+    html = f'<style>{css}</style><table id="t"><tr><td id="c">1</td></tr></table>'
+    assert cell in sanitize_html(html), sanitize_html(html)
+
+
+def test_a_cells_own_style_wins_over_the_stylers_rule() -> None:
+    html = '<style>#c{color:red}</style><table><tr><td id="c" style="color:blue">1</td></tr></table>'
+    assert '<td style="color:red;color:blue">1</td>' in sanitize_html(html)
+    assert "style=" not in sanitize_html('<style>#p{color:red}</style><p id="p" style="color:red">x</p>')
+
+
 def test_svg_without_xmlns_is_drawn_as_jupyter_draws_it() -> None:
     # As nbclient's own test notebook has it: Jupyter shows it inline, where HTML gives it the
     # SVG namespace. The published file spells the namespace out; nothing active comes along.
