@@ -17,6 +17,7 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
+from .mathtext import has_math, plotly_text
 from .notebook import (
     PLOTLY,
     VEGA,
@@ -47,7 +48,11 @@ VENDORED = {
 }
 # Libraries a page may ask for, in the order their scripts must load (vega-embed reads the
 # vega-lite global when it loads); mkdocs.yml's extra.nbpress_charts maps each to its files.
-LIBRARIES = ("plotly", "vega", "vega-lite", "vega-embed", "bokeh", "bokeh-widgets", "bokeh-tables", "widgets")
+# widget-math typesets the math of widgets' descriptions and labels with the site's KaTeX.
+LIBRARIES = (
+    "plotly", "vega", "vega-lite", "vega-embed", "bokeh", "bokeh-widgets", "bokeh-tables", "widgets",
+    "widget-math",
+)  # fmt: skip
 # Widget models the vendored manager draws itself; any other module would be fetched from a CDN.
 _WIDGET_MODULES = ("@jupyter-widgets/base", "@jupyter-widgets/controls", "@jupyter-widgets/output")
 _MODEL_REF = re.compile(r"IPY_MODEL_([0-9a-zA-Z_-]+)")
@@ -306,7 +311,20 @@ def _plotly_figure(figure: dict[str, object], removed: list[str]) -> dict[str, o
 
 
 def _plotly_clean(value: object, path: str, removed: list[str]) -> object:
-    """Return `value` (a part of a plotly figure at `path`) without what would fetch a file."""
+    """Return `value` (a part of a plotly figure at `path`) without what would fetch a file.
+
+    A text plotly.js would typeset as math with MathJax (`$\\alpha_{1c}$`) becomes plotly's
+    own markup (nbpress.mathtext.plotly_text): the site loads no MathJax. A command it cannot
+    read is shown as its name, said in `removed`.
+    """
+    if isinstance(value, str):
+        converted = plotly_text(value)
+        if converted.unknown:
+            removed.append(
+                f"the plotly text {path} uses LaTeX the site cannot typeset "
+                f"({', '.join(converted.unknown)}): it is shown as plain text"
+            )
+        return converted.text
     if isinstance(value, list):
         return [_plotly_clean(item, f"{path}[{n}]", removed) for n, item in enumerate(value)]
     if not isinstance(value, dict):
@@ -639,7 +657,20 @@ def _widget(
     _checked_json(safe)
     widget_state.update(safe)
     tag = {"model_id": str(model_id), "version_major": 2, "version_minor": 0}
-    return ["widgets"], f'<script type="{WIDGET_VIEW}">{embed_json(tag)}</script>'
+    math = ["widget-math"] if any(has_math(t) for m in safe.values() for t in _typeset_texts(m)) else []
+    return ["widgets", *math], f'<script type="{WIDGET_VIEW}">{embed_json(tag)}</script>'
+
+
+# Models whose `value` the views typeset as math, as Jupyter does (besides every description).
+_WIDGET_MATH_VALUE = ("LabelModel", "HTMLMathModel")
+
+
+def _typeset_texts(model: Mapping[str, object]) -> list[str]:
+    """Return the texts of a widget model its view typesets as math: its description, a label's value."""
+    found = model.get("state")
+    state: Mapping[str, object] = found if isinstance(found, dict) else {}
+    traits = ["description", *(["value"] if model.get("model_name") in _WIDGET_MATH_VALUE else [])]
+    return [str(state[t]) for t in traits if isinstance(state.get(t), str)]
 
 
 def _ipywidgets() -> str:

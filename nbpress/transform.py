@@ -22,6 +22,7 @@ from pathlib import Path
 
 from . import backends, cells, charts, links, markup, outputs
 from .figures import PLACEHOLDER_SVG, too_large
+from .mathtext import plain_text
 from .notebook import FIGURE_TYPES, Key, Notebook
 from .posts import Post
 from .sanitize import html_text
@@ -83,7 +84,7 @@ def chart(nb: Notebook, ctx: Context) -> list[str]:
 
 def alt_text(nb: Notebook, ctx: Context) -> list[str]:
     """Give each figure output its alt text: its cell's caption, else title and figure number."""
-    title = ctx.post.front_matter.title
+    title = plain_text(ctx.post.front_matter.title)  # alt text is plain text: math as Unicode
     number = 0
     for cell in nb.cells:
         if cell.cell_type != "code" or cell.metadata.get(Key.REMOVE):
