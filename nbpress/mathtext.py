@@ -238,8 +238,17 @@ def _replace_math(text: str, each: Callable[[str], str], between: Callable[[str]
     return "".join(out)
 
 
-def plain_text(markdown: str) -> str:
-    """Return Markdown text (a summary, a title) as one line of plain text a reader can read.
+def plain_text(text: str) -> str:
+    """Return a plain text value (a title, a description typed in front matter) with its math readable.
+
+    Each piece of math becomes readable text (tex_to_text) and an escaped dollar (`\\$`) a
+    dollar; everything else stays as typed.
+    """
+    return _replace_math(text, _plain_math, lambda between: between.replace("\\$", "$"))
+
+
+def markdown_text(markdown: str) -> str:
+    """Return Markdown (a summary's paragraph) as one line of plain text a reader can read.
 
     Links and images become their text; code spans their code, as written (a `$` in code is
     not math); outside code, each piece of math becomes readable text (tex_to_text), emphasis

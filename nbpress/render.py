@@ -15,7 +15,7 @@ from nbformat import NotebookNode
 
 from . import transform
 from .errors import RenderError
-from .mathtext import plain_text
+from .mathtext import markdown_text, plain_text
 from .notebook import FIGURE_TYPES, Key, Notebook, outputs_of, template_keys
 from .posts import OPTION_KEYS, Post
 from .provenance import markdown as provenance_markdown
@@ -192,14 +192,14 @@ SUMMARY_CHARS = 300
 def first_paragraph(nb: Notebook) -> str:
     """Return the first paragraph of prose in the visible Markdown cells, as plain text ("" if none).
 
-    Plain as nbpress.mathtext.plain_text makes it (math as readable Unicode), then cut at a word.
+    Plain as nbpress.mathtext.markdown_text makes it (math as readable Unicode), then cut at a word.
     """
     for cell in nb.cells:
         if cell.cell_type != "markdown" or cell.metadata.get(Key.REMOVE):
             continue
         for block in re.split(r"\n\s*\n", cell.source):
             if block.strip() and not _NOT_PROSE.match(block):
-                text = plain_text(block)
+                text = markdown_text(block)
                 if len(text) > SUMMARY_CHARS:
                     text = text[: SUMMARY_CHARS - 1].rsplit(" ", 1)[0] + "\u2026"
                 return text

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from nbpress.mathtext import has_math, plain_text, plotly_text, tex_to_text
+from nbpress.mathtext import has_math, markdown_text, plain_text, plotly_text, tex_to_text
 from tests.helpers import launch_chromium, mkdocs, watch_policy
 from tests.siteserver import serve
 from tests.skeleton import copy_skeleton
@@ -49,9 +49,18 @@ from tests.skeleton import copy_skeleton
         (r"A lone 2*3 and snake_case_name.", "A lone 2*3 and snake_case_name."),
     ],
 )
-def test_plain_text_makes_math_readable(markdown: str, plain: str) -> None:
-    assert plain_text(markdown) == plain
-    assert "\\" not in plain_text(markdown) or "\\" in plain
+def test_markdown_text_makes_math_readable(markdown: str, plain: str) -> None:
+    assert markdown_text(markdown) == plain
+
+
+def test_plain_text_changes_only_math() -> None:
+    # A front matter value is shown as typed, but for its math.
+    assert (
+        plain_text(r"The $\chi^2$ test, \$5, ![t](x.png) and *this*")
+        == "The χ² test, $5, ![t](x.png) and *this*"
+    )
+    for typed in ("</title><script>x</script>", "From $5 to $10", 'x" onload="y', "C:\\Users"):
+        assert plain_text(typed) == typed
 
 
 def test_tex_to_text_reports_what_it_cannot_read() -> None:
@@ -177,7 +186,7 @@ def chromium() -> Iterator[Any]:
 
 
 @pytest.mark.browser
-def test_reader_sees_no_raw_latex(chromium: Any, site_url: str) -> None:
+def test_home_card_and_meta_show_no_raw_latex(chromium: Any, site_url: str) -> None:
     context = chromium.new_context(viewport={"width": 1280, "height": 900})
     violations = watch_policy(context)
     errors: list[str] = []
@@ -189,6 +198,18 @@ def test_reader_sees_no_raw_latex(chromium: Any, site_url: str) -> None:
     assert "β₀" in summary and _no_tex(summary), summary
     og = page.evaluate("document.querySelector('meta[property=\"og:description\"]').content")
     assert "$" not in og and "\\" not in og
+    assert violations == [] and errors == [], (violations, errors)
+    context.close()
+
+
+@pytest.mark.browser
+def test_plotly_and_widget_math_is_typeset(chromium: Any, site_url: str) -> None:
+    context = chromium.new_context(viewport={"width": 1280, "height": 900})
+    violations = watch_policy(context)
+    errors: list[str] = []
+    page = context.new_page()
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("console", lambda m: errors.append(m.text) if m.type in ("error", "warning") else None)
     page.goto(site_url + "posts/fit/")
     page.wait_for_function("() => document.querySelector('.nbpress-chart.nbpress-drawn')")
     chart = page.locator(".nbpress-chart-plotly")
