@@ -17,7 +17,7 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
-from .mathtext import has_math, plotly_text
+from .mathtext import has_math, plotly_text, unknown_commands
 from .notebook import (
     PLOTLY,
     VEGA,
@@ -270,7 +270,7 @@ def _embed(
         item = _bokeh_item(_join(data.get("application/javascript", "")))
         doc = item["doc"]
         return ["bokeh", *_bokeh_bundles(doc if isinstance(doc, dict) else {})], _script("bokeh", item)
-    return _widget(data[WIDGET_VIEW], metadata, widget_state)
+    return _widget(data[WIDGET_VIEW], metadata, widget_state, removed)
 
 
 # ---- plotly ----------------------------------------------------------------------------------
@@ -632,7 +632,7 @@ def _widget_kind(model: Mapping[str, object]) -> tuple[object, ...]:
 
 
 def _widget(
-    view: object, metadata: Mapping[str, object], widget_state: dict[str, object]
+    view: object, metadata: Mapping[str, object], widget_state: dict[str, object], removed: list[str]
 ) -> tuple[list[str], str]:
     state = metadata.get(Key.WIDGET_STATE)
     model_id = view.get("model_id") if isinstance(view, dict) else None
@@ -657,19 +657,33 @@ def _widget(
     _checked_json(safe)
     widget_state.update(safe)
     tag = {"model_id": str(model_id), "version_major": 2, "version_minor": 0}
-    math = ["widget-math"] if any(has_math(t) for m in safe.values() for t in _typeset_texts(m)) else []
+    texts = [t for m in safe.values() for t in _typeset_texts(m) if has_math(t)]
+    # KaTeX typesets these on the page; a command of the notebook's own (\newcommand) it cannot.
+    removed.extend(
+        f'a widget\'s text "{text[:60]}" uses LaTeX the site cannot typeset ({", ".join(unknown)}): '
+        "it shows as written"
+        for text in texts
+        if (unknown := unknown_commands(text))
+    )
+    math = ["widget-math"] if texts else []
     return ["widgets", *math], f'<script type="{WIDGET_VIEW}">{embed_json(tag)}</script>'
 
 
 # Models whose `value` the views typeset as math, as Jupyter does (besides every description).
 _WIDGET_MATH_VALUE = ("LabelModel", "HTMLMathModel")
+# Models whose description is the text of a button, not typeset.
+_WIDGET_PLAIN_DESCRIPTION = ("ButtonModel", "ToggleButtonModel")
 
 
 def _typeset_texts(model: Mapping[str, object]) -> list[str]:
     """Return the texts of a widget model its view typesets as math: its description, a label's value."""
     found = model.get("state")
     state: Mapping[str, object] = found if isinstance(found, dict) else {}
-    traits = ["description", *(["value"] if model.get("model_name") in _WIDGET_MATH_VALUE else [])]
+    name = model.get("model_name")
+    traits = [
+        *(["description"] if name not in _WIDGET_PLAIN_DESCRIPTION else []),
+        *(["value"] if name in _WIDGET_MATH_VALUE else []),
+    ]
     return [str(state[t]) for t in traits if isinstance(state.get(t), str)]
 
 

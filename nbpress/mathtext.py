@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001  (tables of Unicode math characters, Greek and black-letter ones included)
 """LaTeX math as text a reader can read, where the site cannot typeset it.
 
 One owner for math outside the post's own typeset prose: a summary, a title, a feed item
@@ -19,7 +20,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cache
 
-from pylatexenc import latex2text, latexwalker
+from pylatexenc import latex2text, latexwalker, macrospec
 
 # Math as pymdownx.arithmatex finds it (its RE_* patterns, smart_dollar on), display forms
 # first. An escaped dollar (\$) never opens math; a closing dollar followed by a digit does not close.
@@ -42,14 +43,14 @@ _PLOTLY_MATH = re.compile(r"\A\s*\$+(?P<tex>.*?[^$\s].*?)\$+\s*\Z", re.S)
 # Unicode's sub- and superscript characters (a letter without one keeps `_x` / `^x`).
 _SUB = dict(
     zip(
-        "0123456789+-=()aehijklmnoprstuvxβγρφχ",  # noqa: RUF001
+        "0123456789+-=()aehijklmnoprstuvxβγρφχ",
         "₀₁₂₃₄₅₆₇₈₉₊₋₌₍₎ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓᵦᵧᵨᵩᵪ",
         strict=True,
     )
 )
 _SUP = dict(
     zip(
-        "0123456789+-=()abcdefghijklmnoprstuvwxyzABDEGHIJKLMNOPRTUVWβγδθφχ⊤",  # noqa: RUF001
+        "0123456789+-=()abcdefghijklmnoprstuvwxyzABDEGHIJKLMNOPRTUVWβγδθφχ⊤",
         "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁼⁽⁾ᵃᵇᶜᵈᵉᶠᵍʰⁱʲᵏˡᵐⁿᵒᵖʳˢᵗᵘᵛʷˣʸᶻᴬᴮᴰᴱᴳᴴᴵᴶᴷᴸᴹᴺᴼᴾᴿᵀᵁⱽᵂᵝᵞᵟᶿᵠᵡᵀ",
         strict=True,
     )
@@ -69,7 +70,7 @@ _SILENT = {
     "nolimits", "!", "label", "nonumber", "notag", "tag",
 }  # fmt: skip
 _SPACES = {",", ":", ";", " ", "quad", "qquad", "enspace", "thinspace", "medspace", "thickspace"}
-_BLACKBOARD = dict(zip("RNZQCPHE", "ℝℕℤℚℂℙℍ𝔼", strict=True))  # noqa: RUF001
+_BLACKBOARD = dict(zip("RNZQCPHE1", "ℝℕℤℚℂℙℍ𝔼𝟙", strict=True))
 
 
 @dataclass(frozen=True)
@@ -80,9 +81,42 @@ class Converted:
     unknown: tuple[str, ...] = ()
 
 
+# Commands KaTeX and MathJax know that pylatexenc's tables lack: their arguments (for the
+# parser) and, for symbols, their text.
+_ARGUMENTS = {
+    "boldsymbol": "{", "bm": "{", "mathbfit": "{", "mathnormal": "{", "textnormal": "{", "textup": "{",
+    "tfrac": "{{", "dfrac": "{{", "cfrac": "{{", "binom": "{{", "dbinom": "{{", "tbinom": "{{",
+    "operatorname": "*{", "xrightarrow": "[{", "xleftarrow": "[{", "cancel": "{", "bcancel": "{",
+    "color": "{", "textcolor": "{{", "phantom": "{", "hphantom": "{", "vphantom": "{", "substack": "{",
+    "overset": "{{", "underset": "{{", "stackrel": "{{", "pmod": "{", "mathbbm": "{", "boxed": "{",
+    "tag": "*{", "label": "{",
+}  # fmt: skip
+_SYMBOLS = {
+    "ne": "≠", "neg": "¬", "lnot": "¬", "land": "∧", "lor": "∨", "implies": "⟹", "impliedby": "⟸",
+    "iff": "⟺", "bot": "⊥", "degree": "°", "checkmark": "✓", "triangle": "△", "coloneqq": "≔",
+    "Re": "ℜ", "Im": "ℑ", "arg": "arg", "det": "det", "Pr": "Pr", "bmod": "mod", "argmax": "argmax",
+    "argmin": "argmin", "xrightarrow": "→", "xleftarrow": "←",
+}  # fmt: skip
+
+
 @cache
 def _latex2text() -> latex2text.LatexNodes2Text:
-    return latex2text.LatexNodes2Text(math_mode="verbatim", keep_comments=False, strict_latex_spaces=False)
+    db = latex2text.get_default_latex_context_db()
+    db.add_context_category(
+        "nbpress", prepend=True, macros=[latex2text.MacroTextSpec(k, v) for k, v in _SYMBOLS.items()]
+    )
+    return latex2text.LatexNodes2Text(
+        latex_context=db, math_mode="verbatim", keep_comments=False, strict_latex_spaces=False
+    )
+
+
+@cache
+def _parsing() -> macrospec.LatexContextDb:
+    db = latexwalker.get_default_latex_context_db()
+    db.add_context_category(
+        "nbpress", prepend=True, macros=[macrospec.MacroSpec(k, v) for k, v in _ARGUMENTS.items()]
+    )
+    return db
 
 
 class _Writer:
@@ -152,14 +186,25 @@ class _Writer:
             top, bottom = (self.arg(a) for a in args[-2:])
             return f"{_wrapped(top)}/{_wrapped(bottom)}"
         if name == "sqrt" and args:
-            inside = self.arg(args[-1])
-            return "√" + _wrapped(inside)
+            degree = self.script(self.arg(args[0]), sub=False) if len(args) > 1 else ""
+            return degree.lstrip("^") + "√" + _wrapped(self.arg(args[-1]))
+        if name in ("binom", "dbinom", "tbinom") and len(args) >= 2:
+            top, bottom = (self.arg(a).strip() for a in args[-2:])
+            return f"C({top}, {bottom})"
+        if name == "pmod" and args:
+            return f"(mod {self.arg(args[-1]).strip()})"
+        if name in ("xrightarrow", "xleftarrow"):
+            return "→" if name == "xrightarrow" else "←"
+        if name in ("phantom", "hphantom", "vphantom", "color"):
+            return ""
+        if name in ("cancel", "bcancel", "substack", "overset", "underset", "stackrel", "textcolor") and args:
+            return self.arg(args[-1])
         if name in _AS_TEXT and args:
             return self.arg(args[-1])
         if name in _BOLD and args:
             inside = self.arg(args[-1])
             return f"<b>{inside}</b>" if self.markup else inside
-        if name == "mathbb" and args:
+        if name in ("mathbb", "mathbbm") and args:
             inside = self.arg(args[-1])
             return "".join(_BLACKBOARD.get(c, c) for c in inside)
         if len(name) == 1 and not name.isalpha():
@@ -211,7 +256,9 @@ def tex_to_text(tex: str, markup: bool = False) -> Converted:
     """
     writer = _Writer(markup)
     try:
-        nodes, _, _ = latexwalker.LatexWalker(tex, tolerant_parsing=True).get_latex_nodes()
+        nodes, _, _ = latexwalker.LatexWalker(
+            tex, latex_context=_parsing(), tolerant_parsing=True
+        ).get_latex_nodes()
         text = writer.nodes(nodes)
     except latexwalker.LatexWalkerError:
         return Converted(writer.text(tex.strip()), ("unreadable LaTeX",))
@@ -221,6 +268,12 @@ def tex_to_text(tex: str, markup: bool = False) -> Converted:
 def has_math(text: str) -> bool:
     """Return True if `text` holds math as the site's Markdown finds it."""
     return _MATH.search(text) is not None
+
+
+def unknown_commands(text: str) -> tuple[str, ...]:
+    """Return the LaTeX commands of the math in `text` nbpress cannot read (the notebook's own macros)."""
+    found = (c for m in _MATH.finditer(text) for c in tex_to_text(_tex(m)).unknown)
+    return tuple(dict.fromkeys(found))
 
 
 def _tex(match: re.Match[str]) -> str:

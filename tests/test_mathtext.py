@@ -89,6 +89,36 @@ def test_has_math_finds_what_the_markdown_typesets() -> None:
     assert not has_math("$5 and $10") and not has_math(r"\$5") and not has_math("n")
 
 
+SHOWN = "it shows as written"
+
+
+def test_widget_math_asks_for_katex_only_when_there_is_math() -> None:
+    import ipywidgets as w  # type: ignore[import-untyped]
+    from ipywidgets.embed import dependency_state  # type: ignore[import-untyped]
+
+    from nbpress.charts import _widget
+    from nbpress.notebook import Key
+
+    cases = [
+        (w.IntSlider(description="n"), ["widgets"], []),
+        (w.IntSlider(description="$5 off"), ["widgets"], []),  # a price, not math
+        (w.Button(description="$x$"), ["widgets"], []),  # a button's description is not typeset
+        (w.IntSlider(description=r"$\alpha$"), ["widgets", "widget-math"], []),
+        (w.Label(r"\(\beta\)"), ["widgets", "widget-math"], []),
+        (w.HTMLMath(r"Area $\pi r^2$"), ["widgets", "widget-math"], []),
+        (
+            w.Label(r"$\myvec{x}$"),
+            ["widgets", "widget-math"],
+            [f'a widget\'s text "$\\myvec{{x}}$" uses LaTeX the site cannot typeset (\\myvec): {SHOWN}'],
+        ),
+    ]
+    for widget, libraries, warnings in cases:
+        state = dependency_state([widget], drop_defaults=False)
+        removed: list[str] = []
+        found, _ = _widget({"model_id": widget.model_id}, {Key.WIDGET_STATE: state}, {}, removed)
+        assert (found, removed) == (libraries, warnings), widget
+
+
 # ---- a built blog: summaries, titles, the feed, plotly and widgets ---------------------------
 
 SUMMARY = r"We fit the line $y = \beta_0 + \beta_1 x$ to \(n\) points, at \$5 each; `$HOME` is code."
