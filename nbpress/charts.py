@@ -17,7 +17,7 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
-from .mathtext import has_math, plotly_text, unknown_commands
+from .mathtext import bokeh_text, has_math, plotly_text, unknown_commands
 from .notebook import (
     PLOTLY,
     VEGA,
@@ -267,7 +267,7 @@ def _embed(
         mode = "vega" if options.get("mode") == "vega" else "vega-lite"
         return _vega(mode, spec, removed)
     if what == "bokeh":
-        item = _bokeh_item(_join(data.get("application/javascript", "")))
+        item = _bokeh_item(_join(data.get("application/javascript", "")), removed)
         doc = item["doc"]
         return ["bokeh", *_bokeh_bundles(doc if isinstance(doc, dict) else {})], _script("bokeh", item)
     return _widget(data[WIDGET_VIEW], metadata, widget_state, removed)
@@ -393,7 +393,7 @@ def _altair_spec(page: str) -> tuple[object, dict[str, object]]:
     return spec, options if isinstance(options, dict) else {}
 
 
-def _bokeh_item(script: str) -> dict[str, object]:
+def _bokeh_item(script: str, removed: list[str]) -> dict[str, object]:
     """Return bokeh's JSON item (doc, root_id) from the data in its notebook JavaScript.
 
     The script itself never runs: only the JSON values of `docs_json` and `render_items` are read.
@@ -411,7 +411,7 @@ def _bokeh_item(script: str) -> dict[str, object]:
         raise _Unshown("a bokeh plot whose document could not be read") from None
     if doc.get("version") != VENDORED["bokeh"]:
         raise _Unshown(f"a bokeh {doc.get('version')} plot (the site serves BokehJS {VENDORED['bokeh']})")
-    _bokeh_doc_check(doc)
+    _bokeh_doc_check(doc, removed)
     for root in doc.get("roots", []):
         attributes = root.get("attributes", {}) if isinstance(root, dict) else {}
         if (
@@ -488,12 +488,45 @@ def _bokeh_models(value: object) -> Iterator[dict[str, object]]:
             yield from _bokeh_models(item)
 
 
-def _bokeh_doc_check(doc: dict[str, object]) -> None:
+def _bokeh_doc_check(doc: dict[str, object], removed: list[str] | None = None) -> None:
     """Raise _Unshown unless every model of the document only draws data (one rule: _BOKEH_ALLOWED)."""
     if set(doc) - _BOKEH_DOC_KEYS or doc.get("defs"):
         raise _Unshown("a bokeh plot whose document defines its own models")
     for model in _bokeh_models(doc):
         _bokeh_check(model)
+        _bokeh_math(model, [] if removed is None else removed)
+
+
+def _bokeh_math(model: dict[str, object], removed: list[str]) -> None:
+    """Turn the math in a bokeh model's texts into Unicode, in place (nbpress.mathtext.bokeh_text).
+
+    BokehJS would ask a CDN for MathJax to typeset it. A command nbpress cannot read is said in
+    `removed`. Models inside the attributes are left to their own turn.
+    """
+    attributes = model.get("attributes")
+    if not isinstance(attributes, dict):
+        return
+    unknown: list[str] = []
+
+    def convert(value: object) -> object:
+        if isinstance(value, str):
+            converted = bokeh_text(value)
+            unknown.extend(converted.unknown)
+            return converted.text
+        if isinstance(value, list):
+            return [convert(v) for v in value]
+        if isinstance(value, dict) and value.get("type") != "object":
+            return {k: convert(v) for k, v in value.items()}
+        return value
+
+    for key, value in attributes.items():
+        attributes[key] = convert(value)
+        if unknown:
+            removed.append(
+                f"the bokeh {model.get('name')}'s {key} uses LaTeX the site cannot typeset "
+                f"({', '.join(dict.fromkeys(unknown))}): it is shown as plain text"
+            )
+            unknown.clear()
 
 
 def _bokeh_map(value: object) -> dict[str, object] | None:
@@ -657,11 +690,12 @@ def _widget(
     _checked_json(safe)
     widget_state.update(safe)
     tag = {"model_id": str(model_id), "version_major": 2, "version_minor": 0}
-    texts = [t for m in safe.values() for t in _typeset_texts(m) if has_math(t)]
+    # Read as the reader's browser shows them (an HTMLMath value is sanitized HTML: &#123; is {).
+    texts = [t for m in safe.values() for t in map(html.unescape, _typeset_texts(m)) if has_math(t)]
     # KaTeX typesets these on the page; a command of the notebook's own (\newcommand) it cannot.
     removed.extend(
-        f'a widget\'s text "{text[:60]}" uses LaTeX the site cannot typeset ({", ".join(unknown)}): '
-        "it shows as written"
+        f'a widget\'s text "{text[:60]}" uses LaTeX the site cannot typeset '
+        f"({', '.join(unknown)}): it shows as written"
         for text in texts
         if (unknown := unknown_commands(text))
     )

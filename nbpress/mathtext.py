@@ -15,12 +15,16 @@ knows is kept as its name and reported, so the caller can warn.
 from __future__ import annotations
 
 import html
+import logging
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cache
 
 from pylatexenc import latex2text, latexwalker, macrospec
+
+# What nbpress cannot read is reported by the caller as a warning, not logged by pylatexenc.
+logging.getLogger("pylatexenc").setLevel(logging.CRITICAL)
 
 # Math as pymdownx.arithmatex finds it (its RE_* patterns, smart_dollar on), display forms
 # first. An escaped dollar (\$) never opens math; a closing dollar followed by a digit does not close.
@@ -31,6 +35,8 @@ _MATH = re.compile(
     r"|(?<!\\)\$(?!\s)(?P<dollar>(?:\\.|[^\\$])+?)(?<!\s)\$(?!\d)",
     re.S,
 )
+# Math as BokehJS reads it in a text: $$...$$, \[...\] or \(...\) (a single $ is text).
+_BOKEH_MATH = re.compile(r"\$\$(?P<display>.+?)\$\$|\\\[(?P<bracket>.+?)\\\]|\\\((?P<paren>.+?)\\\)", re.S)
 # Markdown's backslash escapes (CommonMark: any ASCII punctuation).
 _ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")
 _CODE_SPAN = re.compile(r"(?<![`\\])(`+)(?!`)(.+?)(?<!`)\1(?!`)", re.S)
@@ -67,7 +73,7 @@ _BOLD = {"mathbf", "boldsymbol", "bm", "textbf", "mathbfit"}
 _SILENT = {
     "left", "right", "middle", "big", "Big", "bigg", "Bigg", "bigl", "bigr", "Bigl", "Bigr",
     "biggl", "biggr", "Biggl", "Biggr", "displaystyle", "textstyle", "scriptstyle", "limits",
-    "nolimits", "!", "label", "nonumber", "notag", "tag",
+    "nolimits", "!", "label", "nonumber", "notag", "tag", "includegraphics",
 }  # fmt: skip
 _SPACES = {",", ":", ";", " ", "quad", "qquad", "enspace", "thinspace", "medspace", "thickspace"}
 _BLACKBOARD = dict(zip("RNZQCPHE1", "ℝℕℤℚℂℙℍ𝔼𝟙", strict=True))
@@ -89,7 +95,7 @@ _ARGUMENTS = {
     "operatorname": "*{", "xrightarrow": "[{", "xleftarrow": "[{", "cancel": "{", "bcancel": "{",
     "color": "{", "textcolor": "{{", "phantom": "{", "hphantom": "{", "vphantom": "{", "substack": "{",
     "overset": "{{", "underset": "{{", "stackrel": "{{", "pmod": "{", "mathbbm": "{", "boxed": "{",
-    "tag": "*{", "label": "{",
+    "tag": "*{", "label": "{", "includegraphics": "[{", "href": "{{", "url": "{",
 }  # fmt: skip
 _SYMBOLS = {
     "ne": "≠", "neg": "¬", "lnot": "¬", "land": "∧", "lor": "∨", "implies": "⟹", "impliedby": "⟸",
@@ -182,9 +188,11 @@ class _Writer:
             return " "
         if name == "\\":
             return " "
-        if name in _FRACTIONS and len(args) >= 2:
-            top, bottom = (self.arg(a) for a in args[-2:])
+        if name in _FRACTIONS:
+            top, bottom = ([""] * 2 + [self.arg(a) for a in args])[-2:]
             return f"{_wrapped(top)}/{_wrapped(bottom)}"
+        if name in ("href", "url"):
+            return self.arg(args[-1]) if args else ""
         if name == "sqrt" and args:
             degree = self.script(self.arg(args[0]), sub=False) if len(args) > 1 else ""
             return degree.lstrip("^") + "√" + _wrapped(self.arg(args[-1]))
@@ -229,7 +237,7 @@ class _Writer:
 def _wrapped(text: str) -> str:
     """Return a fraction's or root's part, in parentheses unless it is one number or name."""
     text = text.strip()
-    return text if re.fullmatch(r"[\w.\u2032]+|\(.*\)", text) else f"({text})"
+    return text if not text or re.fullmatch(r"[\w.\u2032]+|\(.*\)", text) else f"({text})"
 
 
 def _items(nodes: list[latexwalker.LatexNode]) -> Iterator[str | latexwalker.LatexNode]:
@@ -260,8 +268,8 @@ def tex_to_text(tex: str, markup: bool = False) -> Converted:
             tex, latex_context=_parsing(), tolerant_parsing=True
         ).get_latex_nodes()
         text = writer.nodes(nodes)
-    except latexwalker.LatexWalkerError:
-        return Converted(writer.text(tex.strip()), ("unreadable LaTeX",))
+    except Exception:  # pylatexenc's text rules can fail on odd arguments (\href{x})
+        return Converted(writer.text(" ".join(tex.split())), ("LaTeX it could not read",))
     return Converted(" ".join(text.split()), tuple(dict.fromkeys(writer.unknown)))
 
 
@@ -337,3 +345,20 @@ def plotly_text(text: str) -> Converted:
     """
     match = _PLOTLY_MATH.match(text)
     return tex_to_text(match.group("tex"), markup=True) if match else Converted(text)
+
+
+def bokeh_text(text: str) -> Converted:
+    """Return a bokeh text (a title, an axis label, a legend label) with its math as plain Unicode.
+
+    BokehJS typesets `$$...$$`, `\\[...\\]` and `\\(...\\)` only with MathJax, which the site
+    does not serve; bokeh draws text on a canvas, so math becomes readable Unicode there.
+    """
+    unknown: list[str] = []
+
+    def each(match: re.Match[str]) -> str:
+        tex = next(g for g in match.group("display", "bracket", "paren") if g is not None)
+        converted = tex_to_text(tex)
+        unknown.extend(converted.unknown)
+        return converted.text
+
+    return Converted(_BOKEH_MATH.sub(each, text), tuple(dict.fromkeys(unknown)))

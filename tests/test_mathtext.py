@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from nbpress.mathtext import has_math, markdown_text, plain_text, plotly_text, tex_to_text
+from nbpress.mathtext import bokeh_text, has_math, markdown_text, plain_text, plotly_text, tex_to_text
 from tests.helpers import launch_chromium, mkdocs, watch_policy
 from tests.siteserver import serve
 from tests.skeleton import copy_skeleton
@@ -84,6 +84,14 @@ def test_plotly_text_converts_whole_math_texts_only() -> None:
     assert plotly_text(r"$\frobnicate x$").unknown == ("\\frobnicate",)
 
 
+def test_bokeh_text_converts_bokeh_delimiters() -> None:
+    assert bokeh_text(r"$$\alpha_{1c} = 352 \pm 11$$").text == "α_(1c) = 352 ± 11"
+    assert bokeh_text(r"Rate \(\lambda\) per \[s^{-1}\]").text == "Rate λ per s⁻¹"
+    for text in ("$5 and $10", r"$\alpha$", "plain"):  # a single dollar is text in bokeh
+        assert bokeh_text(text).text == text
+    assert bokeh_text(r"$$\frobnicate$$").unknown == ("\\frobnicate",)
+
+
 def test_has_math_finds_what_the_markdown_typesets() -> None:
     assert has_math(r"$\alpha$") and has_math(r"\(x\)") and has_math("$$x$$")
     assert not has_math("$5 and $10") and not has_math(r"\$5") and not has_math("n")
@@ -132,6 +140,14 @@ FIT_CELLS = [
     "    annotations=[dict(x=2, y=1, text=r'$\\frac{a}{b}$')])\n"
     "fig",
     # widgets: a description, a Label and an HTMLMath with math; a Button's description is not typeset
+    # bokeh: math in the title, an axis label and a legend label (drawn on a canvas)
+    "from bokeh.io import output_notebook, show\n"
+    "from bokeh.plotting import figure\n"
+    "output_notebook(hide_banner=True)\n"
+    "p = figure(title=r'$$\\alpha_{1c} = 352 \\pm 11$$', x_axis_label=r'\\(\\beta\\)',\n"
+    "    width=400, height=250)\n"
+    "p.line([1, 2, 3], [3, 1, 2], legend_label=r'$$\\sigma_x$$')\n"
+    "show(p)",
     "import ipywidgets as widgets\n"
     "widgets.VBox([widgets.IntSlider(value=3, description=r'$\\alpha$'),\n"
     "              widgets.Label(r'$\\beta^2$'), widgets.HTMLMath(r'Area \\(\\pi r^2\\)'),\n"
@@ -199,6 +215,10 @@ def test_summary_title_meta_and_feed_are_readable_text(built: tuple[Path, list[s
         "posts/fit.ipynb, cell 3: the plotly text layout.yaxis.title.text uses LaTeX the site cannot "
         "typeset (\\frobnicate): it is shown as plain text"
     ]
+    # bokeh's texts are Unicode in its document: BokehJS would ask a CDN for MathJax.
+    bokeh = re.search(r'data-kind="bokeh">(.*?)</script>', markdown, re.S)
+    assert bokeh and "\\\\alpha" not in bokeh.group(1) and "\\\\beta" not in bokeh.group(1)
+    assert "α_(1c) = 352 ± 11" in bokeh.group(1) and "σₓ" in bokeh.group(1)
     # The page asks for KaTeX (prose math and widget math) and for the widget-math script.
     assert "vendor/katex/katex.min.js" in page and "javascripts/widget-math.js" in page
 

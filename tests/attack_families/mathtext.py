@@ -17,6 +17,11 @@ def img(tag: str) -> str:
     return f'<img src="missing.png" onerror="{pwn(tag)}">'
 
 
+def bold(tag: str) -> str:
+    """Return HTML that runs on hover (a Markdown cell may not name a missing image)."""
+    return f'<b class="math-hover" onmouseover="{pwn(tag)}">hover</b>'
+
+
 POSTS: Posts = {}
 CLICKS: dict[str, str] = {}
 
@@ -25,7 +30,7 @@ POSTS["mathtext-summary"] = (
     {"title": f"The $\\text{{{img('math-title')}}}$ fit"},
     [
         markdown(
-            f"We fit $\\text{{{img('math-summary')}}}$ and "
+            f"We fit $\\text{{{bold('math-summary')}}}$ and "
             f"$\\mathrm{{</p><script>{pwn('math-summary-script')}</script>}}$ here."
         ),
         ("1", []),
@@ -75,5 +80,6 @@ POSTS["mathtext-widgets"] = (
         ),
     ],
 )
+CLICKS["mathtext-summary"] = ".math-hover, .arithmatex"
 CLICKS["mathtext-widgets"] = ".nbpress-chart-widget a, .nbpress-chart-widget .katex"
 CLICKS["mathtext-plotly"] = ".nbpress-chart-plotly a, .nbpress-chart-plotly .annotation-text"
