@@ -1,15 +1,17 @@
 # ruff: noqa: RUF001  (tables of Unicode math characters, Greek and black-letter ones included)
 """LaTeX math as text a reader can read, where the site cannot typeset it.
 
-One owner for math outside the post's own typeset prose: a summary, a title, a feed item
-and a meta tag are plain text, so their math becomes readable Unicode (`y = β₀ + β₁x`);
-plotly draws its titles, axes, legends and annotations as text with its own small markup,
-so there math becomes that markup (`\\alpha_{1c}`: a Greek letter, `<sub>1c</sub>`). Math is found as the
+One owner for math outside the post's own typeset prose. A summary, a title, alt text, a
+feed item and a meta tag are plain text: their math becomes readable Unicode
+(`y = β₀ + β₁ x`). plotly draws its titles, axes, legends and annotations as text with a
+small markup of its own: there math becomes that markup (a Greek letter, `<sub>1c</sub>`).
+bokeh draws text on a canvas: there math becomes Unicode. Prose math is found as the
 site's Markdown finds it (pymdownx.arithmatex: `$...$` with no space inside its dollars,
-`\\(...\\)`, `$$...$$`, `\\[...\\]`), so a price (`$5 and $10`, `\\$5`) is never math.
-LaTeX is parsed by pylatexenc, whose tables name each command's Unicode character; this
-module adds sub- and superscripts, fractions, roots and text commands. A command neither
-knows is kept as its name and reported, so the caller can warn.
+`\\(...\\)`, `$$...$$`, `\\[...\\]`), so a price (`$5 and $10`, `\\$5`) is never math;
+plotly's and bokeh's as they find it. LaTeX is parsed by pylatexenc, whose tables give
+each command's Unicode character; this module adds sub- and superscripts, fractions,
+roots, text and font commands. A command neither knows is kept as its name and reported,
+so the caller can warn.
 """
 
 from __future__ import annotations
@@ -66,7 +68,7 @@ _FRACTIONS = {"frac", "dfrac", "tfrac", "cfrac"}
 _AS_TEXT = {
     "text", "textrm", "textnormal", "textit", "textsf", "texttt", "textup", "mbox", "mathrm",
     "mathit", "mathsf", "mathtt", "mathnormal", "operatorname", "mathcal", "mathscr", "mathfrak",
-    "emph", "displaystyle", "boxed",
+    "emph", "boxed",
 }  # fmt: skip
 _BOLD = {"mathbf", "boldsymbol", "bm", "textbf", "mathbfit"}
 # Commands that only size or space what follows; \left( keeps its parenthesis.

@@ -84,7 +84,7 @@ def chart(nb: Notebook, ctx: Context) -> list[str]:
 
 def alt_text(nb: Notebook, ctx: Context) -> list[str]:
     """Give each figure output its alt text: its cell's caption, else title and figure number."""
-    title = plain_text(ctx.post.front_matter.title)  # alt text is plain text: math as Unicode
+    title = ctx.post.front_matter.title
     number = 0
     for cell in nb.cells:
         if cell.cell_type != "code" or cell.metadata.get(Key.REMOVE):
@@ -94,6 +94,7 @@ def alt_text(nb: Notebook, ctx: Context) -> list[str]:
             if any(t in output.get("data", {}) for t in FIGURE_TYPES):
                 number += 1
                 alt = caption if isinstance(caption, str) and caption else f"{title}, figure {number}"
+                alt = plain_text(alt)  # alt text is plain text: its math becomes readable Unicode
                 alt = alt.replace("]", ")").replace("[", "(")
                 # HTML text: the listing's thumbnail copies it from the Markdown into alt="...".
                 output.setdefault("metadata", {})[Key.ALT] = html_text(alt)
