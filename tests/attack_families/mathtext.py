@@ -82,4 +82,4 @@ POSTS["mathtext-widgets"] = (
 )
 CLICKS["mathtext-summary"] = ".math-hover, .arithmatex"
 CLICKS["mathtext-widgets"] = ".nbpress-chart-widget a, .nbpress-chart-widget .katex"
-CLICKS["mathtext-plotly"] = ".nbpress-chart-plotly a, .nbpress-chart-plotly .annotation-text"
+# plotly's texts are SVG (no click()); the default selector's javascript: links are enough there.
