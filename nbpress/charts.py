@@ -17,6 +17,7 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
+from .mathtext import bokeh_text, has_math, plotly_text, unknown_commands
 from .notebook import (
     PLOTLY,
     VEGA,
@@ -47,7 +48,11 @@ VENDORED = {
 }
 # Libraries a page may ask for, in the order their scripts must load (vega-embed reads the
 # vega-lite global when it loads); mkdocs.yml's extra.nbpress_charts maps each to its files.
-LIBRARIES = ("plotly", "vega", "vega-lite", "vega-embed", "bokeh", "bokeh-widgets", "bokeh-tables", "widgets")
+# widget-math typesets the math of widgets' descriptions and labels with the site's KaTeX.
+LIBRARIES = (
+    "plotly", "vega", "vega-lite", "vega-embed", "bokeh", "bokeh-widgets", "bokeh-tables", "widgets",
+    "widget-math",
+)  # fmt: skip
 # Widget models the vendored manager draws itself; any other module would be fetched from a CDN.
 _WIDGET_MODULES = ("@jupyter-widgets/base", "@jupyter-widgets/controls", "@jupyter-widgets/output")
 _MODEL_REF = re.compile(r"IPY_MODEL_([0-9a-zA-Z_-]+)")
@@ -262,10 +267,10 @@ def _embed(
         mode = "vega" if options.get("mode") == "vega" else "vega-lite"
         return _vega(mode, spec, removed)
     if what == "bokeh":
-        item = _bokeh_item(_join(data.get("application/javascript", "")))
+        item = _bokeh_item(_join(data.get("application/javascript", "")), removed)
         doc = item["doc"]
         return ["bokeh", *_bokeh_bundles(doc if isinstance(doc, dict) else {})], _script("bokeh", item)
-    return _widget(data[WIDGET_VIEW], metadata, widget_state)
+    return _widget(data[WIDGET_VIEW], metadata, widget_state, removed)
 
 
 # ---- plotly ----------------------------------------------------------------------------------
@@ -306,7 +311,20 @@ def _plotly_figure(figure: dict[str, object], removed: list[str]) -> dict[str, o
 
 
 def _plotly_clean(value: object, path: str, removed: list[str]) -> object:
-    """Return `value` (a part of a plotly figure at `path`) without what would fetch a file."""
+    """Return `value` (a part of a plotly figure at `path`) without what would fetch a file.
+
+    A text plotly.js would typeset as math with MathJax (`$\\alpha_{1c}$`) becomes plotly's
+    own markup (nbpress.mathtext.plotly_text): the site loads no MathJax. A command it cannot
+    read is shown as its name, said in `removed`.
+    """
+    if isinstance(value, str):
+        converted = plotly_text(value)
+        if converted.unknown:
+            removed.append(
+                f"the plotly text {path} uses LaTeX the site cannot typeset "
+                f"({', '.join(converted.unknown)}): it is shown as plain text"
+            )
+        return converted.text
     if isinstance(value, list):
         return [_plotly_clean(item, f"{path}[{n}]", removed) for n, item in enumerate(value)]
     if not isinstance(value, dict):
@@ -375,7 +393,7 @@ def _altair_spec(page: str) -> tuple[object, dict[str, object]]:
     return spec, options if isinstance(options, dict) else {}
 
 
-def _bokeh_item(script: str) -> dict[str, object]:
+def _bokeh_item(script: str, removed: list[str]) -> dict[str, object]:
     """Return bokeh's JSON item (doc, root_id) from the data in its notebook JavaScript.
 
     The script itself never runs: only the JSON values of `docs_json` and `render_items` are read.
@@ -393,7 +411,7 @@ def _bokeh_item(script: str) -> dict[str, object]:
         raise _Unshown("a bokeh plot whose document could not be read") from None
     if doc.get("version") != VENDORED["bokeh"]:
         raise _Unshown(f"a bokeh {doc.get('version')} plot (the site serves BokehJS {VENDORED['bokeh']})")
-    _bokeh_doc_check(doc)
+    _bokeh_doc_check(doc, removed)
     for root in doc.get("roots", []):
         attributes = root.get("attributes", {}) if isinstance(root, dict) else {}
         if (
@@ -470,12 +488,45 @@ def _bokeh_models(value: object) -> Iterator[dict[str, object]]:
             yield from _bokeh_models(item)
 
 
-def _bokeh_doc_check(doc: dict[str, object]) -> None:
+def _bokeh_doc_check(doc: dict[str, object], removed: list[str] | None = None) -> None:
     """Raise _Unshown unless every model of the document only draws data (one rule: _BOKEH_ALLOWED)."""
     if set(doc) - _BOKEH_DOC_KEYS or doc.get("defs"):
         raise _Unshown("a bokeh plot whose document defines its own models")
     for model in _bokeh_models(doc):
         _bokeh_check(model)
+        _bokeh_math(model, [] if removed is None else removed)
+
+
+def _bokeh_math(model: dict[str, object], removed: list[str]) -> None:
+    """Turn the math in a bokeh model's texts into Unicode, in place (nbpress.mathtext.bokeh_text).
+
+    BokehJS would ask a CDN for MathJax to typeset it. A command nbpress cannot read is said in
+    `removed`. Models inside the attributes are left to their own turn.
+    """
+    attributes = model.get("attributes")
+    if not isinstance(attributes, dict):
+        return
+    unknown: list[str] = []
+
+    def convert(value: object) -> object:
+        if isinstance(value, str):
+            converted = bokeh_text(value)
+            unknown.extend(converted.unknown)
+            return converted.text
+        if isinstance(value, list):
+            return [convert(v) for v in value]
+        if isinstance(value, dict) and value.get("type") != "object":
+            return {k: convert(v) for k, v in value.items()}
+        return value
+
+    for key, value in attributes.items():
+        attributes[key] = convert(value)
+        if unknown:
+            removed.append(
+                f"the bokeh {model.get('name')}'s {key} uses LaTeX the site cannot typeset "
+                f"({', '.join(dict.fromkeys(unknown))}): it is shown as plain text"
+            )
+            unknown.clear()
 
 
 def _bokeh_map(value: object) -> dict[str, object] | None:
@@ -614,7 +665,7 @@ def _widget_kind(model: Mapping[str, object]) -> tuple[object, ...]:
 
 
 def _widget(
-    view: object, metadata: Mapping[str, object], widget_state: dict[str, object]
+    view: object, metadata: Mapping[str, object], widget_state: dict[str, object], removed: list[str]
 ) -> tuple[list[str], str]:
     state = metadata.get(Key.WIDGET_STATE)
     model_id = view.get("model_id") if isinstance(view, dict) else None
@@ -639,7 +690,35 @@ def _widget(
     _checked_json(safe)
     widget_state.update(safe)
     tag = {"model_id": str(model_id), "version_major": 2, "version_minor": 0}
-    return ["widgets"], f'<script type="{WIDGET_VIEW}">{embed_json(tag)}</script>'
+    # Read as the reader's browser shows them (an HTMLMath value is sanitized HTML: &#123; is {).
+    texts = [t for m in safe.values() for t in map(html.unescape, _typeset_texts(m)) if has_math(t)]
+    # KaTeX typesets these on the page; a command of the notebook's own (\newcommand) it cannot.
+    removed.extend(
+        f'a widget\'s text "{text[:60]}" uses LaTeX the site cannot typeset '
+        f"({', '.join(unknown)}): it shows as written"
+        for text in texts
+        if (unknown := unknown_commands(text))
+    )
+    math = ["widget-math"] if texts else []
+    return ["widgets", *math], f'<script type="{WIDGET_VIEW}">{embed_json(tag)}</script>'
+
+
+# Models whose `value` the views typeset as math, as Jupyter does (besides every description).
+_WIDGET_MATH_VALUE = ("LabelModel", "HTMLMathModel")
+# Models whose description is the text of a button, not typeset.
+_WIDGET_PLAIN_DESCRIPTION = ("ButtonModel", "ToggleButtonModel")
+
+
+def _typeset_texts(model: Mapping[str, object]) -> list[str]:
+    """Return the texts of a widget model its view typesets as math: its description, a label's value."""
+    found = model.get("state")
+    state: Mapping[str, object] = found if isinstance(found, dict) else {}
+    name = model.get("model_name")
+    traits = [
+        *(["description"] if name not in _WIDGET_PLAIN_DESCRIPTION else []),
+        *(["value"] if name in _WIDGET_MATH_VALUE else []),
+    ]
+    return [str(state[t]) for t in traits if isinstance(state.get(t), str)]
 
 
 def _ipywidgets() -> str:

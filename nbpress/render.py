@@ -15,6 +15,7 @@ from nbformat import NotebookNode
 
 from . import transform
 from .errors import RenderError
+from .mathtext import markdown_text, plain_text
 from .notebook import FIGURE_TYPES, Key, Notebook, outputs_of, template_keys
 from .posts import OPTION_KEYS, Post
 from .provenance import markdown as provenance_markdown
@@ -92,7 +93,11 @@ def published_front_matter(
     # Jekyll's usual order first (notebook metadata comes back with sorted keys), then the rest.
     ordered = [k for k in JEKYLL_ORDER if k in fm.data] + [k for k in fm.data if k not in JEKYLL_ORDER]
     data = {k: fm.data[k] for k in ordered if k not in OPTION_KEYS and k != "nbpress"}
-    data["title"] = fm.title
+    # A title and a summary are plain text wherever they are shown (<title>, meta tags, cards,
+    # the feed): their math becomes readable text (nbpress.mathtext.plain_text).
+    data["title"] = plain_text(fm.title)
+    if isinstance(data.get("description"), str):
+        data["description"] = plain_text(str(data["description"]))
     data["date"] = fm.date
     if fm.tags:
         data["tags"] = list(fm.tags)
@@ -184,21 +189,17 @@ _NOT_PROSE = re.compile(r"^\s*(#|```|~~~|\||<|!\[|\$\$|>|[-*+] |\d+[.)] |\?\?\?|
 SUMMARY_CHARS = 300
 
 
-def _plain(markdown: str) -> str:
-    """Return the text of one Markdown paragraph: links, emphasis and code marks removed."""
-    text = re.sub(r"!?\[([^\]]*)\]\([^)]*\)", r"\1", markdown)
-    text = re.sub(r"(\*\*|__|\*|`)", "", text)
-    return " ".join(text.split())
-
-
 def first_paragraph(nb: Notebook) -> str:
-    """Return the first paragraph of prose in the visible Markdown cells, as plain text ("" if none)."""
+    """Return the first paragraph of prose in the visible Markdown cells, as plain text ("" if none).
+
+    Plain as nbpress.mathtext.markdown_text makes it (math as readable Unicode), then cut at a word.
+    """
     for cell in nb.cells:
         if cell.cell_type != "markdown" or cell.metadata.get(Key.REMOVE):
             continue
         for block in re.split(r"\n\s*\n", cell.source):
             if block.strip() and not _NOT_PROSE.match(block):
-                text = _plain(block)
+                text = markdown_text(block)
                 if len(text) > SUMMARY_CHARS:
                     text = text[: SUMMARY_CHARS - 1].rsplit(" ", 1)[0] + "\u2026"
                 return text

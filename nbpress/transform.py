@@ -22,6 +22,7 @@ from pathlib import Path
 
 from . import backends, cells, charts, links, markup, outputs
 from .figures import PLACEHOLDER_SVG, too_large
+from .mathtext import plain_text
 from .notebook import FIGURE_TYPES, Key, Notebook
 from .posts import Post
 from .sanitize import html_text
@@ -93,6 +94,7 @@ def alt_text(nb: Notebook, ctx: Context) -> list[str]:
             if any(t in output.get("data", {}) for t in FIGURE_TYPES):
                 number += 1
                 alt = caption if isinstance(caption, str) and caption else f"{title}, figure {number}"
+                alt = plain_text(alt)  # alt text is plain text: its math becomes readable Unicode
                 alt = alt.replace("]", ")").replace("[", "(")
                 # HTML text: the listing's thumbnail copies it from the Markdown into alt="...".
                 output.setdefault("metadata", {})[Key.ALT] = html_text(alt)

@@ -73,9 +73,9 @@ CELLS = [
     f'p = figure(title="{TITLE}", width=500, height=250)\n'
     "p.line([1, 2, 3], [3, 1, 2])\n"
     "show(p)",
-    # 8: ipywidgets, with hostile HTML in an HTML widget
+    # 8: ipywidgets, with hostile HTML in an HTML widget and math in a description (KaTeX)
     "import ipywidgets as widgets\n"
-    "widgets.VBox([widgets.IntSlider(value=3, description='n'),\n"
+    "widgets.VBox([widgets.IntSlider(value=3, description='$n$'),\n"
     '              widgets.HTML(\'<b class="bold">bold</b><img src="data:image/gif;base64,R0lG" '
     'onerror="window.pwned=1">\')])',
     # 9: a widget view whose model the kernel never saved (as from a notebook run elsewhere): a warning
@@ -645,6 +645,7 @@ def test_each_chart_draws_from_the_site_and_runs_no_script(chromium: Any, site_u
     # bokeh draws into canvases inside its shadow DOM (playwright's CSS locators pierce it).
     page.locator(".nbpress-chart-bokeh canvas").first.wait_for()
     page.locator("#nbpress-chart-7-0 .widget-slider").wait_for()
+    page.locator("#nbpress-chart-7-0 .widget-slider .widget-label .katex").wait_for()  # widget-math
     bokeh_widgets = page.locator("[id^='nbpress-chart-11-']")
     # bokeh-widgets' Paragraph shows its text as typed, markup included.
     assert bokeh_widgets.locator("p", has_text='<b class="bk-bold">bold</b><img').count() == 1

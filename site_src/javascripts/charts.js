@@ -54,6 +54,9 @@
       showLink: false,
       showSendToCloud: false,
       showEditInChartStudio: false,
+      // Math in its texts was made plotly's own markup at build time (nbpress/mathtext.py):
+      // the site serves no MathJax, and a MathJax-like global (widget math) is not for plotly.
+      typesetMath: false,
     });
   }
 
