@@ -324,14 +324,12 @@ def test_charts_are_drawn_by_the_site(reference: Reference, desktop: dict[str, S
         assert CHART_DATA[name] in jupyter["html"], jupyter["html"][:2000]
 
 
-@_fails_until("mathtext")
 def test_a_plotly_title_with_latex_is_typeset(desktop: dict[str, Seen]) -> None:
     site, _ = _output(desktop, "plotly")
     assert "352" in site["chartText"], site["chartText"]
     assert "\\alpha" not in site["chartText"] and "\u03b1" in site["chartText"], site["chartText"]
 
 
-@_fails_until("mathtext")
 def test_a_widget_description_with_latex_is_typeset(desktop: dict[str, Seen]) -> None:
     site, _ = _output(desktop, "widget")
     assert "rate" in site["chartText"], site["chartText"]

@@ -146,7 +146,8 @@
       // What a drawn chart shows as text (its title, labels, a widget's description).
       chartText: els.filter(e => e.matches('.nbpress-chart')).map(e => {
         const clone = e.cloneNode(true);
-        clone.querySelectorAll('script, style').forEach(x => x.remove());
+        // KaTeX's MathML copy (for screen readers, clipped out of sight) holds the TeX source.
+        clone.querySelectorAll('script, style, .katex-mathml').forEach(x => x.remove());
         return clone.textContent;
       }).join(' ').replace(/\s+/g, ' ').trim(),
       codeScrolls: code ? code.scrollWidth > code.clientWidth + 1 : null,
