@@ -335,7 +335,9 @@ def test_feed_items_carry_summary_figure_date_author_categories(reader_site: Pat
     for slug, (_, _, day) in POSTS.items():
         item = items[f"{SITE_URL}posts/{slug}/"]
         assert item.findtext("description") == description(slug)
-        assert item.findtext("author") == "Steve Han"
+        # A name is Dublin Core's creator: RSS 2.0's <author> is an e-mail address.
+        assert item.findtext("{http://purl.org/dc/elements/1.1/}creator") == "Steve Han"
+        assert item.find("author") is None
         assert [c.text for c in item.iter("category")] == ["NN", "Python"]
         assert item.findtext("pubDate", "").startswith(
             {"2024-06-11": "Tue, 11 Jun 2024", "2024-06-18": "Tue, 18 Jun 2024"}[day]
