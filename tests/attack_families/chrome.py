@@ -5,6 +5,7 @@ A post's download links are the build's URLs (nbpress.layout.download_url, in th
 file name is the author's: here it tries to leave the link's href, to open a tag in the link's
 text, and to be a javascript: URL. The payloads write '/' as '&#47;' (a file name holds no
 slash), which a browser decodes in an attribute, so one that escaped its place would run.
+Their date is older than the other attacks': the home page's first ten cards stay theirs.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ NAMES = {
 }
 FILES = {name: "x,y\n1,2\n" for name in NAMES.values()}
 POSTS: Posts = {
-    slug: ({"inputs": [name]}, [("print('the input is published')", [])]) for slug, name in NAMES.items()
+    slug: ({"inputs": [name], "date": "2020-01-01"}, [("print('the input is published')", [])])
+    for slug, name in NAMES.items()
 }
 CLICKS = {slug: ".nbpress-inputs a, a.nbpress-download" for slug in NAMES}
