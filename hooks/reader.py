@@ -5,7 +5,8 @@
   without such a remote they stay unset and no link to a repository is shown.
 - glightbox's stylesheet and scripts stay only on pages with a figure it opens, started by a
   file of the site, not an inline script (the Content Security Policy allows none).
-- The RSS feed names no image it does not have (mkdocs-rss-plugin writes `<url>None</url>`).
+- The RSS feed names no image it does not have (mkdocs-rss-plugin writes `<url>None</url>`), and
+  names authors with <dc:creator>; pages advertise the feeds only when the build writes them.
 """
 
 from __future__ import annotations
@@ -40,6 +41,9 @@ log = logging.getLogger("mkdocs.hooks.reader")
 _ENCLOSURE = re.compile(r'<enclosure url="([^"]*)" type="[^"]*" (length="None")')
 _NO_IMAGE = re.compile(r"\s*<image>\s*<url>None</url>.*?</image>", re.S)
 _TITLE = re.compile(r"<title>(.*?)</title>", re.S)
+# RSS 2.0's <author> and <managingEditor> hold an e-mail address; the plugin writes the name.
+_AUTHOR = re.compile(r"<(author|managingEditor)>(.*?)</\1>", re.S)
+_DC = 'xmlns:dc="http://purl.org/dc/elements/1.1/"'
 
 
 def _plain_title(match: re.Match[str]) -> str:
@@ -49,6 +53,11 @@ def _plain_title(match: re.Match[str]) -> str:
     the RSS plugin escapes again; an RSS title is plain text, so a reader would show `&lt;`.
     """
     return f"<title>{xml_escape(html.unescape(xml_unescape(match.group(1))))}</title>"
+
+
+def _creator(match: re.Match[str]) -> str:
+    """Return an author's name as Dublin Core's <dc:creator>, as typed (RSS names no one by name)."""
+    return f"<dc:creator>{xml_escape(html.unescape(xml_unescape(match.group(2))))}</dc:creator>"
 
 
 def github_repository(root: Path) -> tuple[str, str] | None:
@@ -71,6 +80,7 @@ def github_repository(root: Path) -> tuple[str, str] | None:
 def on_config(config: Any) -> Any:
     """Fill repo_url, repo_name and site_url from the git remote when mkdocs.yml leaves them unset."""
     if config.get("repo_url") and config.get("site_url"):
+        _advertise_written_feeds(config)
         return config
     found = github_repository(Path(config["config_file_path"]).resolve().parent)
     if found is None:
@@ -78,6 +88,7 @@ def on_config(config: Any) -> Any:
             # A feed is absolute URLs or nothing: no site address, no feed (and no error).
             log.info("nbpress: no site_url and no GitHub remote 'origin': the RSS feed is not written")
             config["plugins"]["rss"].config.enabled = False
+        _advertise_written_feeds(config)
         return config
     owner, name = found
     if not config.get("repo_url"):
@@ -86,7 +97,23 @@ def on_config(config: Any) -> Any:
     if not config.get("site_url"):
         user_site = name.lower() == f"{owner.lower()}.github.io"
         config["site_url"] = f"https://{owner.lower()}.github.io/" + ("" if user_site else f"{name}/")
+    _advertise_written_feeds(config)
     return config
+
+
+def _advertise_written_feeds(config: Any) -> None:
+    """Let pages advertise the RSS feeds only when the build writes them.
+
+    Material links both feeds (feed_rss_created.xml, feed_rss_updated.xml) from every page's
+    <head> whenever the rss plugin is in the configuration, enabled or not. A plugin that
+    writes no RSS feed leaves the configuration the templates read, so no page names a feed
+    that is not there; its events, registered already, do nothing while it is disabled.
+    """
+    plugins = config["plugins"]
+    rss = plugins.get("rss")
+    if rss is not None and not (rss.config.enabled and rss.config.rss_feed_enabled):
+        rss.config.enabled = False
+        del plugins["rss"]
 
 
 def on_post_page(output: str, page: Any, config: Any) -> str:
@@ -125,7 +152,8 @@ def on_post_page(output: str, page: Any, config: Any) -> str:
 
 
 def on_post_build(config: Any) -> None:
-    """Fix the RSS plugin's feeds: no image when it has none, each enclosure's length, titles as typed."""
+    """Fix the RSS plugin's feeds: no image when it has none, each enclosure's length, titles as
+    typed, authors named by <dc:creator> (RSS 2.0's <author> is an e-mail address)."""
     site = Path(config["site_dir"])
     base = str(config.get("site_url") or "")
 
@@ -138,5 +166,8 @@ def on_post_build(config: Any) -> None:
     for feed in site.glob("feed_rss_*.xml"):
         text = feed.read_text(encoding="utf-8")
         fixed = _TITLE.sub(_plain_title, _ENCLOSURE.sub(length, _NO_IMAGE.sub("", text)))
+        fixed = _AUTHOR.sub(_creator, fixed)
+        if "<dc:creator>" in fixed and _DC not in fixed:
+            fixed = fixed.replace("<rss ", f"<rss {_DC} ", 1)
         if fixed != text:
             feed.write_text(fixed, encoding="utf-8")

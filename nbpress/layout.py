@@ -9,9 +9,11 @@ without suffix and date prefix). A post's *URL slug* (`slug:` in its front matte
 from __future__ import annotations
 
 import os
+import posixpath
 import stat
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote
 
 SOURCES = "posts"
 SITE = "site_src"  # MkDocs' docs_dir
@@ -115,16 +117,39 @@ DRAFT_DOWNLOADS = ".draft"
 
 
 def figure_url(file_slug: str, draft: bool = False) -> str:
-    """Return what the Markdown puts before a figure's name to link it: its folder's site URL.
+    """Return what the Markdown puts before a figure's name to link it: its folder, relative.
 
-    For a draft, the figure names' prefix follows the folder (`.../<slug>/.draft-`).
+    Relative to the generated Markdown (site_src/posts/<slug>.md), never root-absolute: MkDocs
+    and Zensical both resolve such a link from the Markdown file and write it relative to the
+    page, so a figure loads at any base path (a domain's root or a project's /<name>/), in a
+    post and in its excerpt on a listing. For a draft, the figure names' prefix follows the
+    folder (`.../<slug>/.draft-`).
     """
-    return f"/{IMAGES}/{file_slug}/" + (DRAFT_FIGURE if draft else "")
+    return f"../{IMAGES}/{file_slug}/" + (DRAFT_FIGURE if draft else "")
+
+
+def site_path(markdown_url: str) -> str:
+    """Return the path in the built site of a link the generated Markdown holds (figure_url's).
+
+    What the templates and the feed read (a post's first figure) is site-relative: a template
+    resolves it with MkDocs' `url` filter, the feed against site_url.
+    """
+    return posixpath.normpath(posixpath.join(GENERATED.removeprefix(f"{SITE}/"), markdown_url)).lstrip("/")
 
 
 def download_name(name: str, draft: bool = False) -> str:
     """Return the name of the download `name` (a path) in its post's assets/notebooks/ folder."""
     return f"{DRAFT_DOWNLOADS}/{name}" if draft else name
+
+
+def download_url(file_slug: str, name: str) -> str:
+    """Return the site path of a post's download `name` (download_name's): what its link reads.
+
+    The one place a download's URL is made: the build writes it in the post's record
+    (`nbpress: notebook:` and `inputs:`), and the templates only read it, whatever the
+    post's URL slug.
+    """
+    return f"{DOWNLOADS}/{quote(file_slug)}/{quote(name)}"
 
 
 def notebook_download(file_slug: str, draft: bool = False) -> str:

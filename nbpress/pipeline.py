@@ -26,7 +26,17 @@ from . import cache, posts, provenance
 from .authors import keys_by_name, read_authors
 from .errors import ConfigError, IsolationError, NbpressError, RenderError, SourceError, WriteError, one_post
 from .guard import PYCACHE, QUARANTINE, Change, Guard
-from .layout import CACHE, Layout, download_name, figure_url, markdown_name, notebook_download, read_owned
+from .layout import (
+    CACHE,
+    DRAFT_DOWNLOADS,
+    Layout,
+    download_name,
+    download_url,
+    figure_url,
+    markdown_name,
+    notebook_download,
+    read_owned,
+)
 from .notebook import CachedOutputs, Notebook
 from .plan import Action, Context, Decision, context, decide, published_key
 from .write import Site, record_names
@@ -613,6 +623,17 @@ def _publish(plan: _Work, site: Site, root: Path, authors: dict[str, str]) -> li
         "digest": DIGEST_PLACEHOLDER,
     }
     record["downloads"] = sorted(downloads)
+    # Where each download is served, decided here once (nbpress.layout.download_url): the
+    # templates link these URLs as they are, whatever the post's URL slug.
+    notebook = notebook_download(post.file_slug, post.front_matter.draft)
+    record["notebook"] = download_url(post.file_slug, notebook)
+    inputs = [
+        {"name": name.removeprefix(f"{DRAFT_DOWNLOADS}/"), "url": download_url(post.file_slug, name)}
+        for name in sorted(downloads)
+        if name != notebook
+    ]
+    if inputs:
+        record["inputs"] = inputs
     front_matter = published_front_matter(post, authors, record)
     # The transform chain (nbpress.transform.STEPS) runs inside render, on a copy.
     rendered = render(

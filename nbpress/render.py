@@ -15,6 +15,7 @@ from nbformat import NotebookNode
 
 from . import transform
 from .errors import RenderError
+from .layout import site_path
 from .mathtext import markdown_text, plain_text
 from .notebook import FIGURE_TYPES, Key, Notebook, outputs_of, template_keys
 from .posts import OPTION_KEYS, Post
@@ -250,7 +251,7 @@ def reader_front_matter(
     if first is None or not isinstance(record, dict):
         return data
     name, alt = first
-    path = f"{image_base}{name}".lstrip("/")
+    path = site_path(f"{image_base}{name}")
     data.setdefault("image", path)
     # The alt text may already be HTML text (escaped once for the Markdown): escape it exactly once.
     figure: dict[str, object] = {"src": path, "alt": html.escape(html.unescape(alt), quote=True)}

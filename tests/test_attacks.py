@@ -656,7 +656,7 @@ def test_outputs_a_page_can_show_are_shown(browser: Any, url: str, built: Built)
     linked = (built.root / "site_src" / "posts" / "shown.md").read_text(encoding="utf-8")
     figures = [p.name for p in (built.root / "assets" / "images" / "shown").glob("*")]
     assert all(name in linked for name in figures), "a figure no page links"
-    assert "](/assets/images/shown/output_5_0.png)" in linked, "the PNG beside script-only HTML"
+    assert "](../assets/images/shown/output_5_0.png)" in linked, "the PNG beside script-only HTML"
     assert figures == ["output_5_0.png"]
     assert "shown.ipynb: cell 5: an HTML output held nothing" in built.build_err
     assert "[nbpress: an HTML output held nothing a static page can show" in linked

@@ -46,7 +46,7 @@ def test_real_posts_reproduce_the_seed_numbers(real_site: Path, slug: str) -> No
     assert figures == SEED_FIGURES[slug]
     for name in figures:
         # With its pixel size (issue 12); every figure after the first loads lazily.
-        assert f'](/assets/images/{slug}/{name}){{:class="img-responsive" width="' in markdown
+        assert f'](../assets/images/{slug}/{name}){{:class="img-responsive" width="' in markdown
     assert markdown.count('loading="lazy"}') == len(figures) - 1
     assert "site-packages" not in markdown or ".../site-packages/" in markdown
     assert str(real_site) not in markdown and "/home/" not in markdown and "/root/" not in markdown

@@ -69,7 +69,7 @@ def test_tags_flags_and_options(blog: Path, add_post: Callable[..., Path]) -> No
     assert "to stdout" in md and "to stderr" not in md
     # Hidden cells are never deleted: the figure keeps its source cell number (12).
     # fig-cap is the figure's alt text.
-    assert "![A rising line](/assets/images/tags/output_12_0.png)" in md
+    assert "![A rising line](../assets/images/tags/output_12_0.png)" in md
     # hide-cell folds both.
     both = "??? note \"Code\"\n\n    ```python\n    print('both', 'folded')\n    ```\n\n<!-- /details -->\n\n"
     assert both + f'??? note "Output"\n    \n    {fence}\n    both folded\n' in md

@@ -220,7 +220,7 @@ def test_post_embeds_data_only_and_warns_for_what_it_cannot_draw(built: tuple[Pa
     # The PNG beside plotly's JSON is the static form, extracted like any figure.
     assert "output_2_0.png" in record["figures"]
     assert re.search(
-        r"\]\(/assets/images/charts/output_2_0\.png\)\{:class=\"img-responsive nbpress-chart-static\"\}",
+        r"\]\(\.\./assets/images/charts/output_2_0\.png\)\{:class=\"img-responsive nbpress-chart-static\"\}",
         markdown,
     )
     assert markdown.count("it needs JavaScript]") == 7  # every drawn chart without a PNG has its note

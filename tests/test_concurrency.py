@@ -43,8 +43,8 @@ def linked_figures_exist(blog: Path) -> list[str]:
     """Return the figure links of every published post that lead to no file."""
     missing = []
     for md in (blog / "site_src" / "posts").glob("*.md"):
-        for link in re.findall(r"\]\((/assets/images/[^)]+)\)", md.read_text(encoding="utf-8")):
-            if not (blog / link.lstrip("/")).is_file():
+        for link in re.findall(r"\]\((\.\./assets/images/[^)]+)\)", md.read_text(encoding="utf-8")):
+            if not (blog / "site_src" / "posts" / link).resolve().is_file():
                 missing.append(f"{md.name}: {link}")
     return missing
 

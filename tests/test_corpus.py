@@ -22,11 +22,11 @@ CORPUS = Path(__file__).resolve().parent / "corpus"
 # slug -> text the built post must contain
 BUILT: dict[str, list[str]] = {
     "pandas-table": ['<table border="1" class="dataframe">', "<th>y</th>"],
-    "svg-figure": ["/assets/images/svg-figure/output_1_0.svg"],
-    "jpeg-figure": ["/assets/images/jpeg-figure/output_1_0.jpg"],
+    "svg-figure": ["](../assets/images/svg-figure/output_1_0.svg)"],
+    "jpeg-figure": ["](../assets/images/jpeg-figure/output_1_0.jpg)"],
     "png-and-text": ["before", "after", "output_1_1.png", "output_2_0.png"],
     "latex-output": [r"\frac{1}{3}", r"\alpha + \beta", r"$e^{i\pi} + 1 = 0$"],
-    "markdown-attachment": ["![a red dot](/assets/images/markdown-attachment/attachment_1_0.png)"],
+    "markdown-attachment": ["![a red dot](../assets/images/markdown-attachment/attachment_1_0.png)"],
     "unicode-everywhere": ["Ünïcödé — 数学 🚀", "résumé 🐍 数据", "Ελληνικά", "한국어"],
     "empty-cells": ["only this"],
     "raw-cells": ["<strong>Raw Markdown</strong> passes through."],  # sanitized as outputs are

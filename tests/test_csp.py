@@ -81,7 +81,8 @@ def plotly_embeds() -> str:
 def template_script_hash() -> str:
     """Return the CSP source of the 404 page's inline script, hashed from the template's text."""
     text = (REPO / "overrides" / "404.html").read_text(encoding="utf-8")
-    scripts = re.findall(r"<script\b[^>]*>(.*?)</script>", text, re.S)
+    # Inline scripts only: one with a src is a file of the site ('self').
+    scripts = re.findall(r"<script\b(?![^>]*\bsrc=)[^>]*>(.*?)</script>", text, re.S)
     assert len(scripts) == 1 and "{{" not in scripts[0] and "{%" not in scripts[0], "one constant script"
     return "'sha256-" + base64.b64encode(hashlib.sha256(scripts[0].encode()).digest()).decode() + "'"
 

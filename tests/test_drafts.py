@@ -151,7 +151,7 @@ def test_a_draft_published_later_leaves_no_draft_file(blog: Path, add_post: Call
         "p.ipynb",
     ]
     page = (blog / "site_src" / "posts" / "p.md").read_text(encoding="utf-8")
-    assert ".draft" not in page and "](/assets/images/p/output_1_0.png)" in page
+    assert ".draft" not in page and "](../assets/images/p/output_1_0.png)" in page
     site = blog / "site"
     proc = mkdocs(blog, "build", "--strict", "--site-dir", str(site))
     assert proc.returncode == 0, proc.stderr

@@ -71,7 +71,7 @@ def test_fastpages_notebook_builds_without_edits(blog: Path) -> None:
     assert "just the output" in body and "print('just the output')" not in body
     assert '??? note "Output"' in body and "\n    output folded\n    ```\n" in body
     # Figure names count every cell, the front matter cell included.
-    assert "](/assets/images/my-fast-post/output_6_0.png)" in body
+    assert "](../assets/images/my-fast-post/output_6_0.png)" in body
 
 
 def test_dated_post_is_built_by_its_slug(blog: Path) -> None:

@@ -93,7 +93,7 @@ def test_same_post_from_three_formats_gives_the_same_markdown(tmp_path: Path) ->
     assert (
         "from the helper module" in ipynb and "hidden code" in ipynb and "print('hidden code')" not in ipynb
     )
-    assert "](/assets/images/same/output_3_0.png)" in ipynb
+    assert "](../assets/images/same/output_3_0.png)" in ipynb
     assert without_source(md) == without_source(ipynb)
     assert without_source(py) == without_source(ipynb)
     assert "source: posts/same.md" in md and "source: posts/same.py" in py

@@ -78,8 +78,8 @@ def assert_whole(blog: Path, versions: dict[str, set[bytes]], figures: dict[str,
             continue
         text = path.read_bytes()
         assert masked(text) in versions[path.stem], f"{path.name} is torn"
-        for link in re.findall(rb"\]\((/assets/images/[^)]+)\)", text):
-            figure = blog / link.decode().lstrip("/")
+        for link in re.findall(rb"\]\((\.\./assets/images/[^)]+)\)", text):
+            figure = (blog / "site_src" / "posts" / link.decode()).resolve()
             assert figure.is_file(), f"{path.name} links a missing {link.decode()}"
             assert figure.read_bytes() in figures[figure.name], f"{figure} is torn"
     for folder in (blog / "assets" / "images").iterdir():

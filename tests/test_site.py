@@ -110,7 +110,7 @@ def test_social_meta_og_image_is_the_first_figure(real_site: Path) -> None:
         }
         assert meta["og:title"] == title and meta["og:type"] == "article" and meta["og:description"]
         markdown = (real_site / "site_src" / "posts" / f"{slug}.md").read_text(encoding="utf-8")
-        first = re.search(r"\]\(/(assets/images/[^)]+)\)", markdown)
+        first = re.search(r"\]\(\.\./(assets/images/[^)]+)\)", markdown)
         assert first is not None
         assert meta["og:image"] == site_url + first.group(1)
         assert (real_site / "site" / first.group(1)).is_file()
