@@ -230,9 +230,12 @@ class PostPlace(Protocol):
 class Linker:
     """Rewrites the links and images of one post's Markdown cells; gathers files and warnings."""
 
-    def __init__(self, post: PostPlace, image_base: str, draft: bool = False) -> None:
+    def __init__(
+        self, post: PostPlace, image_base: str, draft: bool = False, gone: frozenset[str] = frozenset()
+    ) -> None:
         self.post = post
         self.draft = draft  # a draft may link to drafts: both are left out of the built site
+        self.gone = gone  # posts with no page after this build: they failed
         self.posts_dir: Path = post.path.parent
         self.root: Path = self.posts_dir.parent
         self.figure_base = image_base  # as the earlier steps link figures (attachments)
@@ -248,7 +251,7 @@ class Linker:
         self._sources: dict[str, Path] | None = None
         self._pages: dict[str, Page | None] = {}
         self.page = Page(frozenset())  # this post's own page, set before its cells are rewritten
-        self.made: set[str] = set()  # links to other posts this Linker wrote
+        self.made: set[str] = set()  # links the HTML block being rewritten now holds, made from <a>
 
     # -- what a link points at -------------------------------------------------------------
 
@@ -280,6 +283,8 @@ class Linker:
         """Return the Page the post `slug` will have (this post's own included); None if it cannot be read."""
         if slug == self.post.file_slug:
             return self.page
+        if slug in self.gone:
+            return None
         if slug not in self._pages:
             from .posts import read_post
 
@@ -294,7 +299,7 @@ class Linker:
         page = self.page_for(slug)
         anchor = page.anchor(fragment) if page is not None and fragment else ""
         if page is None:
-            problem = "names a post that cannot be read (its own error says why)"
+            problem = "names a post that has no page after this build (its own error says why)"
         elif page.draft and not self.draft:
             problem = "names a draft, which the built site leaves out"
         elif anchor is None:
@@ -310,7 +315,6 @@ class Linker:
         suffix = f"#{anchor}" if anchor else ""
         if slug == self.post.file_slug:
             return suffix or "#"
-        self.made.add(f"{slug}.md{suffix}")
         return f"{slug}.md{suffix}"  # the posts' Markdown files share one folder
 
     def _site_file(self, url: str, cell: _Cell) -> str | None:
@@ -433,6 +437,7 @@ class Linker:
                 continue
             start, end = token.map
             block = "".join(lines[start:end])
+            self.made = set()
             if token.type == "inline":
                 new = self._inline(block, token, cell, refs)
             else:
@@ -519,6 +524,7 @@ class Linker:
                     continue
                 close = re.compile(r"</a\s*>", re.I).search(text, at + len(raw))
                 if new is not None and not new.startswith("#") and close is not None:
+                    self.made.add(new)
                     inner = text[at + len(raw) : close.start()]
                     text = f"{text[:at]}[{inner}]({new}){text[close.end() :]}"
                     markdown = True
@@ -641,12 +647,15 @@ def _markdown_inside(html: str) -> str:
 
 
 def transform(
-    nb: Notebook, post: Post, image_base: str, raw_html: bool = False
+    nb: Notebook, post: Post, image_base: str, raw_html: bool = False, gone: frozenset[str] = frozenset()
 ) -> tuple[dict[str, bytes], list[str]]:
-    """Rewrite the notebook's Markdown and raw cells in place; return (files to publish, warnings)."""
+    """Rewrite the notebook's Markdown and raw cells in place; return (files to publish, warnings).
+
+    `gone`: the file slugs of posts that will have no page after this build (they failed).
+    """
     from .sanitize import markdown_html, sanitize_html
 
-    linker = Linker(post, image_base, post.front_matter.draft)
+    linker = Linker(post, image_base, post.front_matter.draft, gone)
     warnings: list[str] = []
     for index, cell in enumerate(nb.cells):
         if cell.metadata.get(Key.REMOVE) or cell.cell_type != "raw":
@@ -741,15 +750,22 @@ def local_files(post: Post) -> list[Path]:
     return found
 
 
-def render_term(post: Post) -> list[list[str | None]]:
+def linked_posts(post: Post) -> set[str]:
+    """Return the file slugs of the other posts the post's Markdown cells link to."""
+    linker = Linker(post, "")
+    found = {linker.post_target(path) for path, kind in _local_targets(post) if kind == "notebook"}
+    return {slug for slug in found if slug is not None and slug != post.file_slug}
+
+
+def render_term(post: Post, gone: frozenset[str] = frozenset()) -> list[list[str | None]]:
     """Return what, besides the post's own cells, decides how its links render.
 
     The local files its Markdown cells show or link (their digests), which linked notebooks
     are posts and what their pages hold (Page.term), which root-absolute paths name a file of
     the site: a changed image, a new post or a renamed heading re-renders the post without
-    running it.
+    running it. A post in `gone` (no page after this build) counts as no page.
     """
-    linker = Linker(post, "")
+    linker = Linker(post, "", gone=gone)
     term: list[list[str | None]] = []
     for path, kind in _local_targets(post):
         if kind == "site":
@@ -757,8 +773,11 @@ def render_term(post: Post) -> list[list[str | None]]:
             continue
         if kind == "notebook":
             slug = linker.post_target(path)
-            page = linker.page_for(slug) if slug is not None and slug != post.file_slug else None
-            term.append([path, slug, *(page.term() if page is not None else [])])
+            if slug is None or slug == post.file_slug:
+                term.append([path, slug])
+            else:
+                page = linker.page_for(slug)
+                term.append([path, slug, *(page.term() if page is not None else ["no page"])])
             continue
         try:
             _, data = read_owned(linker.posts_dir, unquote(path), "the linked file")
