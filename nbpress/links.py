@@ -369,7 +369,7 @@ class Linker:
             return url  # a link this Linker wrote (an HTML block's <a>, read again as Markdown)
         if url.startswith("#"):
             return self._post_link(self.post.file_slug, url, url[1:], cell) if len(url) > 1 else url
-        if url.startswith(self.figure_base) or url.startswith(self.image_base):
+        if self.figure_base and url.startswith((self.figure_base, self.image_base)):
             return url  # published already (an earlier step's link)
         if url.startswith("/") and not url.startswith("//"):
             return self._site_file(url, cell)
@@ -416,12 +416,31 @@ class Linker:
                 cell.warnings.append(f"{cell.where}: {problem}, so the output shows no image there.")
                 html = html.replace(raw, "", 1)
                 continue
+            name = unquote(url[len(self.image_base) :])
+            if name.endswith(".svg") and not self._svg_shown(name):
+                cell.warnings.append(
+                    f"{cell.where}: the image {src!r} cannot be read as SVG, so the output shows no "
+                    "image there."
+                )
+                html = html.replace(raw, "", 1)
+                continue
             url = self.page_base + url[len(self.image_base) :]
             value = f'"{html_lib.escape(url)}"'
             found = _SRC.search(raw)
             new = raw[: found.start(2)] + value + raw[found.end(2) :] if found else ""
             html = html.replace(raw, new, 1)
         return html
+
+    def _svg_shown(self, name: str) -> bool:
+        """Sanitize the published SVG file `name` as an output's SVG is (an output is not the author's
+        writing: its code may have written the file); return False if it cannot be read as SVG."""
+        from .sanitize import sanitize_svg
+
+        remote: list[str] = []
+        clean = sanitize_svg(self.files[name].decode("utf-8", "replace"), remote)
+        if clean is not None:
+            self.files[name] = clean.encode("utf-8")
+        return clean is not None
 
     # -- rewriting Markdown ------------------------------------------------------------------
 

@@ -77,7 +77,17 @@ display(Markdown('Markdown output: ![md logo](images/logo.svg)'))
 display(HTML('<p>HTML output: <img src="images/logo.svg" alt="html logo" width="60"></p>'))
 display(Markdown('![gone](images/missing.png)'))
 display(Markdown('![hidden](.hidden/secret.svg)'))
+display(Markdown('![evil](images/evil.svg)'))
 """
+# A trusted post's Markdown output stays Markdown: its links and images are read as a cell's.
+TRUSTED = (
+    "from IPython.display import Markdown\n\n"
+    "Markdown('![trusted logo](images/logo.svg) [to intro](target.ipynb#Intro)')"
+)
+EVIL = (
+    '<svg xmlns="http://www.w3.org/2000/svg" width="40" height="40" onload="alert(1)">'
+    '<script>alert(2)</script><rect width="40" height="40" fill="#36c"/></svg>\n'
+)
 
 # (cell, what the warning names): each link or image that cannot be resolved, and only those.
 UNRESOLVED = [
@@ -138,6 +148,7 @@ def _write_blog(root: Path) -> None:
             new_code_cell(OUTPUTS),
         ],
     )
+    _notebook(posts / "trusted.ipynb", [_front("Trusted", "raw_html: true\n"), new_code_cell(TRUSTED)])
     _notebook(
         posts / "drafted.ipynb", [_front("Drafted", "draft: true\n"), new_markdown_cell("## Draft part")]
     )
@@ -150,6 +161,7 @@ def _write_blog(root: Path) -> None:
     (posts / "data.csv").write_text("a,b\n1,2\n", encoding="utf-8")
     (posts / "images").mkdir()
     (posts / "images" / "logo.svg").write_text(LOGO, encoding="utf-8")
+    (posts / "images" / "evil.svg").write_text(EVIL, encoding="utf-8")
     (posts / ".hidden").mkdir()
     (posts / ".hidden" / "secret.svg").write_text(LOGO, encoding="utf-8")
 
@@ -232,30 +244,38 @@ def test_mkdocs_strict_accepts_every_link_build_kept(blog: Blog) -> None:
     assert blog.site.returncode == 0, blog.site.stderr
 
 
+def _followed(site: Path, path: str) -> tuple[_Refs, int]:
+    """Return the page's links and images, after following each local one to a file (and id) of `site`."""
+    page = _page(site, f"{path}index.html")
+    followed = 0
+    for ref in [*page.hrefs, *page.srcs]:
+        if urlsplit(ref).scheme:
+            continue
+        parts = urlsplit(urljoin(f"http://site/{path}", ref))
+        name = unquote(parts.path).lstrip("/")
+        file = site / name / "index.html" if name.endswith("/") or not name else site / name
+        assert file.is_file(), (path, ref, file)
+        if parts.fragment:
+            ids = _page(site, file.relative_to(site).as_posix()).ids if file.suffix == ".html" else set()
+            assert parts.fragment in ids, (path, ref, sorted(ids))
+        followed += 1
+    return page, followed
+
+
 @pytest.mark.slow
 def test_every_kept_link_and_image_resolves_in_the_built_site(blog: Blog) -> None:
     assert blog.site.returncode == 0, blog.site.stderr
     site = blog.root / "site"
-    page = _page(site, "posts/links/index.html")
-    base = "http://site/posts/links/"
-    local = [h for h in page.hrefs if not urlsplit(h).scheme]
+    page, followed = _followed(site, "posts/links/")
     for kept in KEPT:
-        assert kept in local, (kept, local)
-    followed = 0
-    for ref in [*local, *page.srcs]:
-        if ref.startswith("data:"):
-            continue
-        parts = urlsplit(urljoin(base, ref))
-        path = unquote(parts.path).lstrip("/")
-        file = site / path / "index.html" if path.endswith("/") or not path else site / path
-        assert file.is_file(), (ref, file)
-        if parts.fragment:
-            ids = _page(site, file.relative_to(site).as_posix()).ids if file.suffix == ".html" else set()
-            assert parts.fragment in ids, (ref, sorted(ids))
-        followed += 1
+        assert kept in page.hrefs, (kept, page.hrefs)
     assert followed >= len(KEPT) + 4
-    external = [h for h in page.hrefs if urlsplit(h).scheme]
-    assert "mailto:someone@example.invalid" in external and "http://example.invalid/auto" in external
+    assert "mailto:someone@example.invalid" in page.hrefs and "http://example.invalid/auto" in page.hrefs
+    trusted, followed = _followed(site, "posts/trusted/")
+    assert "../target/#intro" in trusted.hrefs and followed >= 2
+    # An output's SVG file is sanitized as an output's SVG is.
+    evil = (blog.root / "assets" / "images" / "links" / "images-evil.svg").read_text(encoding="utf-8")
+    assert "<rect" in evil and "script" not in evil and "onload" not in evil
 
 
 @pytest.mark.slow
@@ -264,17 +284,20 @@ def test_output_images_load_in_the_browser(blog: Blog) -> None:
     assert blog.site.returncode == 0, blog.site.stderr
     with serve(blog.root / "site", "/sub/") as url, launch_chromium() as browser:
         page = browser.new_page()
-        page.goto(f"{url}posts/links/", wait_until="load")
-        sizes = page.evaluate(
-            """async () => Promise.all([...document.querySelectorAll('article img')].map(async i => {
-                 i.loading = 'eager';
-                 try { await i.decode(); } catch (e) {}
-                 return [i.alt, i.naturalWidth];
-               }))"""
-        )
-        shown = dict(sizes)
-        assert shown.get("md logo", 0) > 0 and shown.get("html logo", 0) > 0, sizes
-        assert all(width > 0 for _alt, width in sizes), sizes
+        shown: dict[str, int] = {}
+        for path in ("posts/links/", "posts/trusted/"):
+            page.goto(f"{url}{path}", wait_until="load")
+            sizes = page.evaluate(
+                """async () => Promise.all([...document.querySelectorAll('article img')].map(async i => {
+                     i.loading = 'eager';
+                     try { await i.decode(); } catch (e) {}
+                     return [i.alt, i.naturalWidth];
+                   }))"""
+            )
+            assert all(width > 0 for _alt, width in sizes), (path, sizes)
+            shown |= dict(sizes)
+        for alt in ("md logo", "html logo", "evil", "trusted logo"):
+            assert shown.get(alt, 0) > 0, (alt, shown)
         assert "gone" not in shown and "hidden" not in shown
 
 
