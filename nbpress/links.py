@@ -131,7 +131,6 @@ def explicit_ids(sources: list[str]) -> set[str]:
     return found
 
 
-_SRC = re.compile(r"""(\ssrc\s*=\s*)("[^"]*"|'[^']*'|[^\s>]+)""", re.I)
 _ATTR_LIST = re.compile(r"\s*\{:?([^}]*)\}\s*$")
 
 
@@ -169,6 +168,7 @@ class Page:
     ids: frozenset[str]
     title: str | None = None  # the id its first heading had before it became the page's title
     draft: bool = False  # left out of `mkdocs build`
+    url: str = ""  # its URL slug: the page is posts/<url>/ (nbpress.layout.PAGE_TO_ROOT)
 
     def anchor(self, fragment: str) -> str | None:
         """Return the id `fragment` names (as written, or Jupyter's form), "" for the title, else None."""
@@ -181,17 +181,17 @@ class Page:
 
     def term(self) -> list[str]:
         """Return what decides how links to this page render (for nbpress.cache's render key)."""
-        return [*sorted(self.ids), f"title:{self.title}", f"draft:{self.draft}"]
+        return [*sorted(self.ids), f"title:{self.title}", f"draft:{self.draft}", f"url:{self.url}"]
 
 
-def page_of(nb: Notebook, title: str, draft: bool = False) -> Page:
+def page_of(nb: Notebook, title: str, draft: bool = False, url: str = "") -> Page:
     """Return the Page of a notebook whose hidden cells are marked (Key.REMOVE) as the template skips them."""
     shown = [c.source for c in nb.cells if c.cell_type == "markdown" and not c.metadata.get(Key.REMOVE)]
     ids = explicit_ids(shown) | _metadata_ids(nb) | set(re.findall(r"\{#([\w-]+)", "".join(shown)))
     ids |= heading_ids(shown, ids)
     hidden = [c for c in nb.cells if c.cell_type == "markdown" and c.metadata.get(Key.REMOVE)]
     titled = any(c.source.strip() == f"# {title}".strip() for c in hidden)
-    return Page(frozenset(ids), toc_id(title) if titled else None, draft)
+    return Page(frozenset(ids), toc_id(title) if titled else None, draft, url)
 
 
 def post_page(post: Post) -> Page:
@@ -213,7 +213,7 @@ def post_page(post: Post) -> Page:
     ctx = transform.Context(post, "")
     transform.hide(nb, ctx)
     transform.title_heading(nb, ctx)
-    return page_of(nb, post.front_matter.title, post.front_matter.draft)
+    return page_of(nb, post.front_matter.title, post.front_matter.draft, post.url_slug)
 
 
 class PostPlace(Protocol):
@@ -283,7 +283,7 @@ class Linker:
         """Return the Page the post `slug` will have (this post's own included); None if it cannot be read."""
         if slug == self.post.file_slug:
             return self.page
-        if slug in self.gone:
+        if slug in self.gone or slug not in self._post_sources():
             return None
         if slug not in self._pages:
             from .posts import read_post
@@ -400,36 +400,60 @@ class Linker:
         return self._local_file(parts.path, cell, "image" if image else "linked file")
 
     def output_html(self, html: str, cell: _Cell) -> str:
-        """Return an output's HTML with each local <img> published like a cell's image, or left out.
+        """Return an output's HTML with its local images and links resolved as a cell's are.
 
-        The HTML reaches the page as written (MkDocs rewrites no URL in it), so the image is
-        linked relative to the page; one that is not the blog's own file is left out, with a warning.
+        The HTML reaches the page as written (MkDocs rewrites no URL in it), so what is kept is
+        linked relative to the page. An image that is not the blog's own file is left out, a
+        link that leads nowhere loses its href; each with a warning.
         """
         for tag, attrs, raw in _html_tags(html):
-            src = str(attrs.get("src") or "")
-            if tag != "img" or not src or not _is_local(src) or src.startswith(self.page_base):
-                continue
-            try:
-                url = self._local_file(urlsplit(src).path, cell, "image")
-            except NbpressError as err:
-                problem = err.message.split("; ")[0]
-                cell.warnings.append(f"{cell.where}: {problem}, so the output shows no image there.")
-                html = html.replace(raw, "", 1)
-                continue
-            name = unquote(url[len(self.image_base) :])
-            if name.endswith(".svg") and not self._svg_shown(name):
-                cell.warnings.append(
-                    f"{cell.where}: the image {src!r} cannot be read as SVG, so the output shows no "
-                    "image there."
-                )
-                html = html.replace(raw, "", 1)
-                continue
-            url = self.page_base + url[len(self.image_base) :]
-            value = f'"{html_lib.escape(url)}"'
-            found = _SRC.search(raw)
-            new = raw[: found.start(2)] + value + raw[found.end(2) :] if found else ""
-            html = html.replace(raw, new, 1)
+            if tag == "img" and attrs.get("src"):
+                html = self._output_image(html, str(attrs["src"]), raw, cell)
+            elif tag == "a" and attrs.get("href"):
+                href = str(attrs["href"])
+                if urlsplit(href).scheme or href.startswith("//") or href.startswith(self.page_base):
+                    continue
+                try:
+                    new = self.url(href, cell, image=False)
+                except NbpressError as err:  # not the blog's own file: the output is no author's writing
+                    cell.warnings.append(f"{cell.where}: {err.message.split('; ')[0]}, so the link is text.")
+                    new = None
+                new = None if new is None else self._from_page(new)
+                if new != href:
+                    value = f'"{html_lib.escape(new)}"' if new is not None else None
+                    html = html.replace(raw, _with_attr(raw, "href", value), 1)
         return html
+
+    def _output_image(self, html: str, src: str, raw: str, cell: _Cell) -> str:
+        if not _is_local(src) or src.startswith(self.page_base):
+            return html
+        try:
+            url = self._local_file(urlsplit(src).path, cell, "image")
+        except NbpressError as err:
+            problem = err.message.split("; ")[0]
+            cell.warnings.append(f"{cell.where}: {problem}, so the output shows no image there.")
+            return html.replace(raw, "", 1)
+        name = unquote(url[len(self.image_base) :])
+        if name.endswith(".svg") and not self._svg_shown(name):
+            cell.warnings.append(
+                f"{cell.where}: the image {src!r} cannot be read as SVG, so the output shows no image there."
+            )
+            return html.replace(raw, "", 1)
+        return html.replace(raw, _with_attr(raw, "src", f'"{html_lib.escape(self._from_page(url))}"'), 1)
+
+    def _from_page(self, url: str) -> str:
+        """Return a URL `url()` made for the post's Markdown file as the post's page reaches it."""
+        if url.startswith(self.image_base):
+            return self.page_base + url[len(self.image_base) :]
+        parts = urlsplit(url)
+        if parts.scheme or parts.netloc or not parts.path:
+            return url
+        fragment = f"#{parts.fragment}" if parts.fragment else ""
+        if url.startswith("/"):  # a file of the site (_site_file): a page's Markdown is served as a folder
+            name = re.sub(r"(^|/)index\.md$", r"\1", parts.path.lstrip("/"))
+            return PAGE_TO_ROOT + re.sub(r"\.md$", "/", name) + fragment
+        page = self.page_for(parts.path.removesuffix(".md"))  # another post (_post_link)
+        return f"../{page.url}/{fragment}" if page is not None else url
 
     def _svg_shown(self, name: str) -> bool:
         """Sanitize the published SVG file `name` as an output's SVG is (an output is not the author's
@@ -584,6 +608,17 @@ def remote_free_markdown(source: str) -> tuple[str, list[str]]:
     return "".join(lines), list(dict.fromkeys(found))
 
 
+def _with_attr(tag: str, name: str, value: str | None) -> str:
+    """Return the start tag `tag` with attribute `name` set to `value` (quoted), or removed (None)."""
+    pattern = re.compile(rf"""(\s{name}\s*=\s*)("[^"]*"|'[^']*'|[^\s>]+)""", re.I)
+    found = pattern.search(tag)
+    if found is None:
+        return tag
+    if value is None:
+        return tag[: found.start()] + tag[found.end() :]
+    return tag[: found.start(2)] + value + tag[found.end(2) :]
+
+
 def _unlink_references(text: str, labels: list[str]) -> str:
     """Return Markdown `text` with its reference links to `labels` (`[x][l]`, `[l][]`, `[l]`) as text."""
     for label in labels:
@@ -700,7 +735,7 @@ def transform(
             )
             cell.source = f'<div class="nbpress-raw">\n{clean}\n</div>' if clean.strip() else ""
             warnings += [f"{post.rel_path}, cell {index + 1}: {remote_problem(url)}." for url in remote]
-    linker.page = page_of(nb, post.front_matter.title, post.front_matter.draft)
+    linker.page = page_of(nb, post.front_matter.title, post.front_matter.draft, post.url_slug)
     for index, cell in enumerate(nb.cells):
         if cell.metadata.get(Key.REMOVE) or cell.cell_type not in ("markdown", "code"):
             continue

@@ -78,6 +78,9 @@ display(HTML('<p>HTML output: <img src="images/logo.svg" alt="html logo" width="
 display(Markdown('![gone](images/missing.png)'))
 display(Markdown('![hidden](.hidden/secret.svg)'))
 display(Markdown('![evil](images/evil.svg)'))
+display(Markdown('Output links: [o1](target.ipynb#Intro), [o2](data.csv), [o3](#Section-One), '
+                 '[o4](drafted.ipynb), [o5](/about.md).'))
+display(HTML('<p><a href="target.ipynb#What&#39;s-new?">o6</a> and <a href="nowhere.csv">o7</a></p>'))
 """
 # A trusted post's Markdown output stays Markdown: its links and images are read as a cell's.
 TRUSTED = (
@@ -101,6 +104,8 @@ UNRESOLVED = [
     ("cell 3", "'target.ipynb#Missing' names no heading or anchor of that post"),
     ("cell 4", "the image 'images/missing.png' does not exist"),
     ("cell 4", "the image '.hidden/secret.svg' is in a hidden file or folder"),
+    ("cell 4", "'drafted.ipynb' names a draft"),
+    ("cell 4", "the linked file 'nowhere.csv' does not exist"),
 ]
 # Links that must still be links, as the built page has them (relative to posts/links/).
 KEPT = [
@@ -114,6 +119,9 @@ KEPT = [
     "../target/#jumped-down",
     "#section-one",
     "../../about/",
+    # From the outputs: HTML on the page, linked relative to it.
+    "../../assets/images/links/data.csv",
+    "../target/#whats-new",
 ]
 
 
@@ -310,3 +318,21 @@ def test_pages_resolve_anchors_as_toc_gives_ids(tmp_path: Path) -> None:
     assert page.anchor("Intro") == "intro" and page.anchor("intro_1") == "intro_1"
     assert page.anchor("Ça-va?") == "ca-va" and page.anchor("The-Title") == "" and page.anchor("nope") is None
     assert json.loads(json.dumps(page.term())) == page.term()  # plain values the render key can hold
+
+
+@pytest.mark.slow
+def test_a_link_to_a_failed_post_comes_back_once_that_post_builds(blog: Blog) -> None:
+    # Last: it changes the blog.
+    env = {k: v for k, v in os.environ.items() if k != "PYTEST_CURRENT_TEST"}
+    page = blog.root / "site_src" / "posts" / "links.md"
+    again = build_cli(blog.root, timeout=600, env=env)
+    assert "executed" not in again.stdout.replace("broken", ""), again.stdout  # only the failing post ran
+    assert "b1, u1" in page.read_text(encoding="utf-8")
+    assert sum("'broken.ipynb' names a post that has no page" in w for w in _warnings(again)) == 1
+    _notebook(blog.root / "posts" / "broken.ipynb", [_front("Broken"), new_code_cell("1 + 1")])
+    fixed = build_cli(blog.root, timeout=600, env=env)
+    assert "[b1](broken.md)" in page.read_text(encoding="utf-8"), fixed.stderr
+    assert not [w for w in _warnings(fixed) if "broken.ipynb" in w]
+    assert mkdocs(blog.root, "build", "--strict").returncode == 0
+    settled = build_cli(blog.root, timeout=600, env=env)
+    assert "cached" not in settled.stdout and "executed" not in settled.stdout, settled.stdout
