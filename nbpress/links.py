@@ -36,6 +36,7 @@ import contextlib
 import copy
 import hashlib
 import html as html_lib
+import mimetypes
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -131,6 +132,15 @@ def explicit_ids(sources: list[str]) -> set[str]:
     return found
 
 
+# Types a browser opens as a document that may run script: an output may not publish such a file.
+_RUNS_SCRIPT = {
+    "text/html",
+    "application/xhtml+xml",
+    "text/xml",
+    "application/xml",
+    "text/javascript",
+    "application/javascript",
+}
 _ATTR_LIST = re.compile(r"\s*\{:?([^}]*)\}\s*$")
 
 
@@ -413,16 +423,41 @@ class Linker:
                 href = str(attrs["href"])
                 if urlsplit(href).scheme or href.startswith("//") or href.startswith(self.page_base):
                     continue
-                try:
-                    new = self.url(href, cell, image=False)
-                except NbpressError as err:  # not the blog's own file: the output is no author's writing
-                    cell.warnings.append(f"{cell.where}: {err.message.split('; ')[0]}, so the link is text.")
-                    new = None
-                new = None if new is None else self._from_page(new)
+                new = self._output_link(href, cell)
                 if new != href:
                     value = f'"{html_lib.escape(new)}"' if new is not None else None
                     html = html.replace(raw, _with_attr(raw, "href", value), 1)
         return html
+
+    def _output_link(self, href: str, cell: _Cell) -> str | None:
+        """Return what an output's link `href` becomes on the page, or None (with a warning) for none.
+
+        An output is not the author's writing (its code may have written the file it links), so
+        a local file a browser would run script in is not published: an SVG is sanitized as an
+        output's SVG is, a web page or script is refused.
+        """
+        path = unquote(urlsplit(href).path)
+        kind = mimetypes.guess_type(path)[0] if _is_local(href) and path else None
+        if kind in _RUNS_SCRIPT:
+            cell.warnings.append(
+                f"{cell.where}: the link to {href!r} names a web page or script, which an output may not "
+                "publish, so the link is text; link to it from a Markdown cell."
+            )
+            return None
+        try:
+            new = self.url(href, cell, image=False)
+        except NbpressError as err:  # not the blog's own file
+            cell.warnings.append(f"{cell.where}: {err.message.split('; ')[0]}, so the link is text.")
+            return None
+        if new is None:
+            return None
+        name = unquote(new[len(self.image_base) :]) if new.startswith(self.image_base) else ""
+        if name.endswith(".svg") and not self._svg_shown(name):
+            cell.warnings.append(
+                f"{cell.where}: the file {href!r} cannot be read as SVG, so the link is text."
+            )
+            return None
+        return self._from_page(new)
 
     def _output_image(self, html: str, src: str, raw: str, cell: _Cell) -> str:
         if not _is_local(src) or src.startswith(self.page_base):
