@@ -225,10 +225,11 @@ class _Run:
         """Return the posts `plan` links to that this build has yet to end (publish or fail)."""
         return plan.linked & self.pending
 
-    def _gone(self, plan: _Work) -> frozenset[str]:
-        """Return the posts `plan` links to that have no page now and that this build will not publish."""
-        generated = Layout(self.root).generated
-        return frozenset(s for s in plan.linked - self.pending if not (generated / f"{s}.md").is_file())
+    def _gone(self) -> frozenset[str]:
+        """Return the posts that have no page now and that this build will not publish."""
+        layout = Layout(self.root)
+        slugs = {posts.name_slug(path) for path in posts.discover(layout.sources)} - self.pending
+        return frozenset(s for s in slugs if not (layout.generated / f"{s}.md").is_file())
 
     def finish(self, plan: _Work, status: Status, seconds: float, waited: bool = False) -> None:
         """Publish a post whose outputs are at hand (unless a shard); record its result."""
@@ -238,8 +239,8 @@ class _Run:
         start = time.perf_counter()
         warnings: list[str] = []
         if self.publish:
-            plan.gone = self._gone(plan)
-            if plan.gone and self.ctx is not None:
+            plan.gone = self._gone()
+            if plan.linked & plan.gone and self.ctx is not None:
                 # Recorded with what it was rendered against: once those posts publish, it renders again.
                 key = cache.render_key(plan.post, plan.decision.exec_key, self.ctx.renderer, plan.gone)
                 plan.decision = dataclasses.replace(plan.decision, render_key=key)

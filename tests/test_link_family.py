@@ -81,6 +81,7 @@ display(Markdown('![evil](images/evil.svg)'))
 display(Markdown('Output links: [o1](target.ipynb#Intro), [o2](data.csv), [o3](#Section-One), '
                  '[o4](drafted.ipynb), [o5](/about.md).'))
 display(HTML('<p><a href="target.ipynb#What&#39;s-new?">o6</a> and <a href="nowhere.csv">o7</a></p>'))
+display(HTML('<p><a href="images/linked.svg">o8</a> and <a href="images/page.html">o9</a></p>'))
 """
 # A trusted post's Markdown output stays Markdown: its links and images are read as a cell's.
 TRUSTED = (
@@ -106,6 +107,7 @@ UNRESOLVED = [
     ("cell 4", "the image '.hidden/secret.svg' is in a hidden file or folder"),
     ("cell 4", "'drafted.ipynb' names a draft"),
     ("cell 4", "the linked file 'nowhere.csv' does not exist"),
+    ("cell 4", "'images/page.html' names a web page or script, which an output may not publish"),
 ]
 # Links that must still be links, as the built page has them (relative to posts/links/).
 KEPT = [
@@ -122,6 +124,7 @@ KEPT = [
     # From the outputs: HTML on the page, linked relative to it.
     "../../assets/images/links/data.csv",
     "../target/#whats-new",
+    "../../assets/images/links/images-linked.svg",
 ]
 
 
@@ -170,6 +173,8 @@ def _write_blog(root: Path) -> None:
     (posts / "images").mkdir()
     (posts / "images" / "logo.svg").write_text(LOGO, encoding="utf-8")
     (posts / "images" / "evil.svg").write_text(EVIL, encoding="utf-8")
+    (posts / "images" / "linked.svg").write_text(EVIL, encoding="utf-8")
+    (posts / "images" / "page.html").write_text("<script>alert(1)</script>\n", encoding="utf-8")
     (posts / ".hidden").mkdir()
     (posts / ".hidden" / "secret.svg").write_text(LOGO, encoding="utf-8")
 
@@ -282,8 +287,10 @@ def test_every_kept_link_and_image_resolves_in_the_built_site(blog: Blog) -> Non
     trusted, followed = _followed(site, "posts/trusted/")
     assert "../target/#intro" in trusted.hrefs and followed >= 2
     # An output's SVG file is sanitized as an output's SVG is.
-    evil = (blog.root / "assets" / "images" / "links" / "images-evil.svg").read_text(encoding="utf-8")
-    assert "<rect" in evil and "script" not in evil and "onload" not in evil
+    for name in ("images-evil.svg", "images-linked.svg"):  # shown, linked
+        evil = (blog.root / "assets" / "images" / "links" / name).read_text(encoding="utf-8")
+        assert "<rect" in evil and "script" not in evil and "onload" not in evil
+    assert not (blog.root / "assets" / "images" / "links" / "images-page.html").exists()
 
 
 @pytest.mark.slow
