@@ -17,10 +17,14 @@ One transform step on the Markdown cells of a notebook about to be rendered:
 Every link is decided here, before MkDocs sees it, against what MkDocs will see (`Page`: the
 ids of each post's page as Python-Markdown's toc gives them, the first heading that became
 the title, whether it is a draft): what is kept, `mkdocs build --strict` accepts. A link that
-cannot be resolved (an anchor no heading has, a draft, a post that cannot be read, a
-root-absolute path that names no file of the site) gets one policy: a warning naming file,
-cell and target, and its text published plain. Images in a code cell's HTML output (a Markdown
-output rendered) are the notebook's local files like a cell's, or left out with a warning.
+cannot be resolved (an anchor no heading has, a draft, a post with no page after this build,
+a root-absolute path that names no file of the site) gets one policy: a warning naming file,
+cell and target, and its text published plain.
+
+Outputs (a Markdown output rendered, an HTML output) go through the same resolution: their
+local images and links are published and linked relative to the post's page (MkDocs rewrites
+nothing in HTML), or left out with a warning. An output is not the author's writing, so an SVG
+it shows or links is sanitized and a web page or script it links is not published.
 
 Raw cells: Markdown and HTML formats are published, sanitized as outputs are (Markdown rendered,
 then cleaned as HTML) unless the post opts in to raw HTML; other formats (reST, LaTeX, none)
@@ -197,7 +201,13 @@ class Page:
 def page_of(nb: Notebook, title: str, draft: bool = False, url: str = "") -> Page:
     """Return the Page of a notebook whose hidden cells are marked (Key.REMOVE) as the template skips them."""
     shown = [c.source for c in nb.cells if c.cell_type == "markdown" and not c.metadata.get(Key.REMOVE)]
-    ids = explicit_ids(shown) | _metadata_ids(nb) | set(re.findall(r"\{#([\w-]+)", "".join(shown)))
+    html = [  # MkDocs counts the ids of the HTML the page holds too (an output's)
+        str(o.get("data", {}).get("text/html", ""))
+        for c in nb.cells
+        if c.cell_type == "code" and not c.metadata.get(Key.REMOVE)
+        for o in outputs_of(c)
+    ]
+    ids = explicit_ids([*shown, *html]) | _metadata_ids(nb) | set(re.findall(r"\{#([\w-]+)", "".join(shown)))
     ids |= heading_ids(shown, ids)
     hidden = [c for c in nb.cells if c.cell_type == "markdown" and c.metadata.get(Key.REMOVE)]
     titled = any(c.source.strip() == f"# {title}".strip() for c in hidden)

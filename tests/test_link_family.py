@@ -46,7 +46,7 @@ Anchors: [a1](target.ipynb#Intro), [a2](target.ipynb#intro_1), [a3](target.ipynb
 [a10](target.ipynb#Jumped-down).
 
 Self: [s1](#Section-One), [s2](#Links-title), [s3](#nowhere), [s4](links.ipynb#Section-One),
-[s5](#section-one).
+[s5](#section-one), [s6](#out-id).
 
 Root: [r1](/python/index.html), [r2](/about.md).
 
@@ -82,6 +82,7 @@ display(Markdown('Output links: [o1](target.ipynb#Intro), [o2](data.csv), [o3](#
                  '[o4](drafted.ipynb), [o5](/about.md).'))
 display(HTML('<p><a href="target.ipynb#What&#39;s-new?">o6</a> and <a href="nowhere.csv">o7</a></p>'))
 display(HTML('<p><a href="images/linked.svg">o8</a> and <a href="images/page.html">o9</a></p>'))
+display(HTML('<p id="out-id">An id an output sets.</p>'))
 """
 # A trusted post's Markdown output stays Markdown: its links and images are read as a cell's.
 TRUSTED = (
@@ -120,6 +121,7 @@ KEPT = [
     "../target/#manual",
     "../target/#jumped-down",
     "#section-one",
+    "#out-id",
     "../../about/",
     # From the outputs: HTML on the page, linked relative to it.
     "../../assets/images/links/data.csv",
