@@ -82,12 +82,13 @@ display(Markdown('Output links: [o1](target.ipynb#Intro), [o2](data.csv), [o3](#
                  '[o4](drafted.ipynb), [o5](/about.md).'))
 display(HTML('<p><a href="target.ipynb#What&#39;s-new?">o6</a> and <a href="nowhere.csv">o7</a></p>'))
 display(HTML('<p><a href="images/linked.svg">o8</a> and <a href="images/page.html">o9</a></p>'))
-display(HTML('<p id="out-id">An id an output sets.</p>'))
+display(HTML('<p id="out-id">An id a sanitized output cannot set.</p>'))
 """
 # A trusted post's Markdown output stays Markdown: its links and images are read as a cell's.
 TRUSTED = (
-    "from IPython.display import Markdown\n\n"
-    "Markdown('![trusted logo](images/logo.svg) [to intro](target.ipynb#Intro)')"
+    "from IPython.display import HTML, Markdown, display\n\n"
+    "display(Markdown('![trusted logo](images/logo.svg) [to intro](target.ipynb#Intro)'))\n"
+    "display(HTML('<p id=\"out-id\">An id a trusted output sets.</p>'))"
 )
 EVIL = (
     '<svg xmlns="http://www.w3.org/2000/svg" width="40" height="40" onload="alert(1)">'
@@ -99,6 +100,7 @@ UNRESOLVED = [
     ("cell 3", "'target.md' is not a post"),
     ("cell 3", "'target.ipynb#No-Such-Heading' names no heading or anchor of that post"),
     ("cell 3", "'#nowhere' names no heading or anchor of this post"),
+    ("cell 3", "'#out-id' names no heading or anchor of this post"),
     ("cell 3", "'/python/index.html' is root-absolute"),
     ("cell 3", "'drafted.ipynb' names a draft"),
     ("cell 3", "'broken.ipynb' names a post that has no page after this build"),
@@ -121,7 +123,6 @@ KEPT = [
     "../target/#manual",
     "../target/#jumped-down",
     "#section-one",
-    "#out-id",
     "../../about/",
     # From the outputs: HTML on the page, linked relative to it.
     "../../assets/images/links/data.csv",
@@ -161,7 +162,14 @@ def _write_blog(root: Path) -> None:
             new_code_cell(OUTPUTS),
         ],
     )
-    _notebook(posts / "trusted.ipynb", [_front("Trusted", "raw_html: true\n"), new_code_cell(TRUSTED)])
+    _notebook(
+        posts / "trusted.ipynb",
+        [
+            _front("Trusted", "raw_html: true\n"),
+            new_code_cell(TRUSTED),
+            new_markdown_cell("[to the output](#out-id)"),
+        ],
+    )
     _notebook(
         posts / "drafted.ipynb", [_front("Drafted", "draft: true\n"), new_markdown_cell("## Draft part")]
     )
@@ -287,7 +295,7 @@ def test_every_kept_link_and_image_resolves_in_the_built_site(blog: Blog) -> Non
     assert followed >= len(KEPT) + 4
     assert "mailto:someone@example.invalid" in page.hrefs and "http://example.invalid/auto" in page.hrefs
     trusted, followed = _followed(site, "posts/trusted/")
-    assert "../target/#intro" in trusted.hrefs and followed >= 2
+    assert "../target/#intro" in trusted.hrefs and "#out-id" in trusted.hrefs and followed >= 3
     # An output's SVG file is sanitized as an output's SVG is.
     for name in ("images-evil.svg", "images-linked.svg"):  # shown, linked
         evil = (blog.root / "assets" / "images" / "links" / name).read_text(encoding="utf-8")
