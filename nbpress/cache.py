@@ -318,8 +318,10 @@ def is_current(record: dict[str, object] | None, post: Post, exec_key: str, rend
     )
 
 
-def render_key(post: Post, exec_key: str, renderer_fingerprint: str) -> str:
-    """Return the key that changes when the generated Markdown may change."""
+def render_key(
+    post: Post, exec_key: str, renderer_fingerprint: str, gone: frozenset[str] = frozenset()
+) -> str:
+    """Return the key that changes when the generated Markdown may change (`gone`: as links.render_term)."""
     from .markup import MARKUP_METADATA, bibliography_digest
 
     cells: list[list[object]] = []
@@ -342,7 +344,7 @@ def render_key(post: Post, exec_key: str, renderer_fingerprint: str) -> str:
         # Only when the post has one, so the keys of other posts stay as they were.
         payload["bibliography"] = bibliography
     # Local images and linked posts (nbpress.links): only when there are some.
-    linked = links.render_term(post)
+    linked = links.render_term(post, gone)
     if linked:
         payload["links"] = linked
     return _digest(payload)

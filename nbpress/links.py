@@ -14,6 +14,18 @@ One transform step on the Markdown cells of a notebook about to be rendered:
   regular file inside posts/, outside hidden folders) is an error naming the file and the cell;
 - a link to a notebook that is not a post keeps its text, loses its link, and gives a warning.
 
+Every link is decided here, before MkDocs sees it, against what MkDocs will see (`Page`: the
+ids of each post's page as Python-Markdown's toc gives them, the first heading that became
+the title, whether it is a draft): what is kept, `mkdocs build --strict` accepts. A link that
+cannot be resolved (an anchor no heading has, a draft, a post with no page after this build,
+a root-absolute path that names no file of the site) gets one policy: a warning naming file,
+cell and target, and its text published plain.
+
+Outputs (a Markdown output rendered, an HTML output) go through the same resolution: their
+local images and links are published and linked relative to the post's page (MkDocs rewrites
+nothing in HTML), or left out with a warning. An output is not the author's writing, so an SVG
+it shows or links is sanitized and a web page or script it links is not published.
+
 Raw cells: Markdown and HTML formats are published, sanitized as outputs are (Markdown rendered,
 then cleaned as HTML) unless the post opts in to raw HTML; other formats (reST, LaTeX, none)
 are left out with a warning.
@@ -25,7 +37,10 @@ and HTML with the standard library's HTMLParser: code spans and fenced code are 
 from __future__ import annotations
 
 import contextlib
+import copy
 import hashlib
+import html as html_lib
+import mimetypes
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -36,7 +51,7 @@ from urllib.parse import quote, unquote, urlsplit
 
 from .errors import NbpressError
 from .figures import PLACEHOLDER_SVG, too_large_file
-from .layout import owned_file, read_owned
+from .layout import PAGE_TO_ROOT, SITE, owned_file, read_owned
 from .notebook import Key, Notebook, outputs_of
 from .posts import Post
 from .sanitize import drop_remote, loads_from_site, remote_problem
@@ -121,9 +136,28 @@ def explicit_ids(sources: list[str]) -> set[str]:
     return found
 
 
-def heading_ids(sources: list[str]) -> set[str]:
-    """Return the toc ids of the headings in Markdown sources (before toc's `_1` suffixes)."""
+# Types a browser opens as a document that may run script: an output may not publish such a file.
+_RUNS_SCRIPT = {
+    "text/html",
+    "application/xhtml+xml",
+    "text/xml",
+    "application/xml",
+    "text/javascript",
+    "application/javascript",
+}
+_ATTR_LIST = re.compile(r"\s*\{:?([^}]*)\}\s*$")
+
+
+def heading_ids(sources: list[str], taken: set[str] | None = None) -> set[str]:
+    """Return the toc ids of the headings in Markdown sources, as Python-Markdown's toc gives them.
+
+    In page order, a repeated id gets toc's `_1`, `_2` (ids in `taken`, set explicitly, count
+    as used); a heading's attr_list (`{#id}`, `{: .nbpress-h5 }`) is not part of its text.
+    """
+    from markdown.extensions.toc import unique
+
     md = _markdown_parser()
+    used = set(taken or ())
     ids: set[str] = set()
     for source in sources:
         tokens = md.parse(source)
@@ -131,8 +165,75 @@ def heading_ids(sources: list[str]) -> set[str]:
             if token.type == "heading_open" and i + 1 < len(tokens):
                 inline = tokens[i + 1]
                 text = "".join(c.content for c in inline.children or [] if c.type in ("text", "code_inline"))
-                ids.add(toc_id(text))
+                attrs = _ATTR_LIST.search(text)
+                own = re.search(r"#([\w-]+)", attrs.group(1)) if attrs else None
+                if own is not None:
+                    ids.add(own.group(1))
+                    continue
+                text = text[: attrs.start()] if attrs else text
+                ids.add(unique(toc_id(html_lib.unescape(text)), used))
     return ids
+
+
+@dataclass(frozen=True)
+class Page:
+    """What MkDocs will see of a post's page: the ids an #anchor may name on it."""
+
+    ids: frozenset[str]
+    title: str | None = None  # the id its first heading had before it became the page's title
+    draft: bool = False  # left out of `mkdocs build`
+    url: str = ""  # its URL slug: the page is posts/<url>/ (nbpress.layout.PAGE_TO_ROOT)
+
+    def anchor(self, fragment: str) -> str | None:
+        """Return the id `fragment` names (as written, or Jupyter's form), "" for the title, else None."""
+        if fragment in self.ids:
+            return fragment
+        mapped = jupyter_anchor_id(fragment)
+        if mapped in self.ids:
+            return mapped
+        return "" if self.title is not None and self.title in (fragment, mapped) else None
+
+    def term(self) -> list[str]:
+        """Return what decides how links to this page render (for nbpress.cache's render key)."""
+        return [*sorted(self.ids), f"title:{self.title}", f"draft:{self.draft}", f"url:{self.url}"]
+
+
+def page_of(nb: Notebook, title: str, draft: bool = False, url: str = "") -> Page:
+    """Return the Page of a notebook whose hidden cells are marked (Key.REMOVE) as the template skips them."""
+    shown = [c.source for c in nb.cells if c.cell_type == "markdown" and not c.metadata.get(Key.REMOVE)]
+    html = [  # MkDocs counts the ids of the HTML the page holds too (an output's)
+        str(o.get("data", {}).get("text/html", ""))
+        for c in nb.cells
+        if c.cell_type == "code" and not c.metadata.get(Key.REMOVE)
+        for o in outputs_of(c)
+    ]
+    ids = explicit_ids([*shown, *html]) | _metadata_ids(nb) | set(re.findall(r"\{#([\w-]+)", "".join(shown)))
+    ids |= heading_ids(shown, ids)
+    hidden = [c for c in nb.cells if c.cell_type == "markdown" and c.metadata.get(Key.REMOVE)]
+    titled = any(c.source.strip() == f"# {title}".strip() for c in hidden)
+    return Page(frozenset(ids), toc_id(title) if titled else None, draft, url)
+
+
+def post_page(post: Post) -> Page:
+    """Return the Page another post will have: its Markdown cells as the transform chain shows them.
+
+    Its own steps decide what is hidden (nbpress.transform.hide and title_heading), on a copy
+    without outputs.
+    """
+    import nbformat
+
+    from . import transform
+
+    cells: list[dict[str, object]] = [
+        {"cell_type": c.cell_type, "source": c.source, "metadata": copy.deepcopy(dict(c.get("metadata", {})))}
+        | ({"outputs": [], "execution_count": None} if c.cell_type == "code" else {})
+        for c in post.notebook.cells
+    ]
+    nb = nbformat.from_dict({"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5})
+    ctx = transform.Context(post, "")
+    transform.hide(nb, ctx)
+    transform.title_heading(nb, ctx)
+    return page_of(nb, post.front_matter.title, post.front_matter.draft, post.url_slug)
 
 
 class PostPlace(Protocol):
@@ -149,21 +250,28 @@ class PostPlace(Protocol):
 class Linker:
     """Rewrites the links and images of one post's Markdown cells; gathers files and warnings."""
 
-    def __init__(self, post: PostPlace, image_base: str) -> None:
+    def __init__(
+        self, post: PostPlace, image_base: str, draft: bool = False, gone: frozenset[str] = frozenset()
+    ) -> None:
         self.post = post
+        self.draft = draft  # a draft may link to drafts: both are left out of the built site
+        self.gone = gone  # posts with no page after this build: they failed
         self.posts_dir: Path = post.path.parent
         self.root: Path = self.posts_dir.parent
+        self.figure_base = image_base  # as the earlier steps link figures (attachments)
         # Relative to the post's Markdown file (site_src/posts/<slug>.md), so MkDocs checks and
         # rewrites the link both in the post and in its excerpt on the blog's index pages (an
         # absolute /assets/... link stays absolute in an excerpt, which breaks under a sub-path).
         self.image_base = f"..{image_base}" if image_base.startswith("/") else image_base
+        # Relative to the post's page, for HTML nothing rewrites (outputs are never in an excerpt).
+        self.page_base = PAGE_TO_ROOT + image_base.lstrip("/") if image_base.startswith("/") else image_base
         self.files: dict[str, bytes] = {}
         self.names: dict[Path, str] = {}
         self.warnings: list[str] = []
         self._sources: dict[str, Path] | None = None
-        self.anchors: set[str] = set()  # ids set explicitly (HTML id=, figure and equation labels)
-        self.headings: set[str] = set()  # the toc ids of the post's headings
-        self.made: set[str] = set()  # links to other posts this Linker wrote
+        self._pages: dict[str, Page | None] = {}
+        self.page = Page(frozenset())  # this post's own page, set before its cells are rewritten
+        self.made: set[str] = set()  # links the HTML block being rewritten now holds, made from <a>
 
     # -- what a link points at -------------------------------------------------------------
 
@@ -191,16 +299,58 @@ class Linker:
             return None
         return slug
 
-    def _anchor(self, fragment: str) -> str:
-        """Return the id an in-page anchor means: a heading's toc id, or the anchor as written.
+    def page_for(self, slug: str) -> Page | None:
+        """Return the Page the post `slug` will have (this post's own included); None if it cannot be read."""
+        if slug == self.post.file_slug:
+            return self.page
+        if slug in self.gone or slug not in self._post_sources():
+            return None
+        if slug not in self._pages:
+            from .posts import read_post
 
-        Only an anchor that names one of the post's headings (Jupyter's form) is changed: any
-        other id (a figure's label, an <a id>) is someone's deliberate name and kept.
-        """
-        if fragment in self.anchors:
-            return fragment
-        mapped = jupyter_anchor_id(fragment)
-        return mapped if mapped in self.headings else fragment
+            try:
+                self._pages[slug] = post_page(read_post(self._post_sources()[slug], self.root))
+            except NbpressError:
+                self._pages[slug] = None  # the post fails on its own, naming its problem
+        return self._pages[slug]
+
+    def _post_link(self, slug: str, written: str, fragment: str, cell: _Cell) -> str | None:
+        """Return the link to the post `slug` (#`fragment` on it), or None with a warning if none holds."""
+        page = self.page_for(slug)
+        anchor = page.anchor(fragment) if page is not None and fragment else ""
+        if page is None:
+            problem = "names a post that has no page after this build (its own error says why)"
+        elif page.draft and not self.draft:
+            problem = "names a draft, which the built site leaves out"
+        elif anchor is None:
+            problem = f"names no heading or anchor of {'this' if page is self.page else 'that'} post"
+        else:
+            problem = ""
+        if problem:
+            cell.warnings.append(
+                f"{cell.where}: the link to {written!r} {problem}, so its text is published without "
+                "the link; fix the link or its target."
+            )
+            return None
+        suffix = f"#{anchor}" if anchor else ""
+        if slug == self.post.file_slug:
+            return suffix or "#"
+        return f"{slug}.md{suffix}"  # the posts' Markdown files share one folder
+
+    def _site_file(self, url: str, cell: _Cell) -> str | None:
+        """Return a root-absolute `url` if it names a file of the site (as MkDocs reads it), else None."""
+        parts = urlsplit(url)
+        name = unquote(parts.path).lstrip("/")
+        docs = (self.root / SITE).resolve()
+        target = (docs / name).resolve()
+        hidden = any(part.startswith(".") for part in Path(name).parts)
+        if name and not parts.fragment and not hidden and target.is_relative_to(docs) and target.is_file():
+            return url
+        cell.warnings.append(
+            f"{cell.where}: the link to {url!r} is root-absolute and names no file of the site, so its "
+            "text is published without the link; link to a post or file relative to the notebook."
+        )
+        return None
 
     def _local_file(self, path: str, cell: _Cell, what: str) -> str:
         """Return the published URL of a local file a cell shows or links.
@@ -238,9 +388,13 @@ class Linker:
         if url in self.made:
             return url  # a link this Linker wrote (an HTML block's <a>, read again as Markdown)
         if url.startswith("#"):
-            return "#" + self._anchor(url[1:]) if len(url) > 1 else url
-        if not _is_local(url) or url.startswith(self.image_base):
-            return url  # not a local file, or one published already (an earlier step's link)
+            return self._post_link(self.post.file_slug, url, url[1:], cell) if len(url) > 1 else url
+        if self.figure_base and url.startswith((self.figure_base, self.image_base)):
+            return url  # published already (an earlier step's link)
+        if url.startswith("/") and not url.startswith("//"):
+            return self._site_file(url, cell)
+        if not _is_local(url):
+            return url  # not a local file
         parts = urlsplit(url)
         if not parts.path:
             return url
@@ -255,11 +409,7 @@ class Linker:
                     "as plain text; add that notebook to posts/, or link to its address."
                 )
                 return None
-            fragment = f"#{jupyter_anchor_id(parts.fragment)}" if parts.fragment else ""
-            if slug == self.post.file_slug:
-                return fragment or "#"
-            self.made.add(f"{slug}.md{fragment}")
-            return f"{slug}.md{fragment}"  # the posts' Markdown files share one folder
+            return self._post_link(slug, url, parts.fragment, cell)
         target = (self.posts_dir / unquote(parts.path)).resolve()
         if not image and target.is_dir():
             cell.warnings.append(
@@ -269,6 +419,98 @@ class Linker:
             return None
         return self._local_file(parts.path, cell, "image" if image else "linked file")
 
+    def output_html(self, html: str, cell: _Cell) -> str:
+        """Return an output's HTML with its local images and links resolved as a cell's are.
+
+        The HTML reaches the page as written (MkDocs rewrites no URL in it), so what is kept is
+        linked relative to the page. An image that is not the blog's own file is left out, a
+        link that leads nowhere loses its href; each with a warning.
+        """
+        for tag, attrs, raw in _html_tags(html):
+            if tag == "img" and attrs.get("src"):
+                html = self._output_image(html, str(attrs["src"]), raw, cell)
+            elif tag == "a" and attrs.get("href"):
+                href = str(attrs["href"])
+                if urlsplit(href).scheme or href.startswith("//") or href.startswith(self.page_base):
+                    continue
+                new = self._output_link(href, cell)
+                if new != href:
+                    value = f'"{html_lib.escape(new)}"' if new is not None else None
+                    html = html.replace(raw, _with_attr(raw, "href", value), 1)
+        return html
+
+    def _output_link(self, href: str, cell: _Cell) -> str | None:
+        """Return what an output's link `href` becomes on the page, or None (with a warning) for none.
+
+        An output is not the author's writing (its code may have written the file it links), so
+        a local file a browser would run script in is not published: an SVG is sanitized as an
+        output's SVG is, a web page or script is refused.
+        """
+        path = unquote(urlsplit(href).path)
+        kind = mimetypes.guess_type(path)[0] if _is_local(href) and path else None
+        if kind in _RUNS_SCRIPT:
+            cell.warnings.append(
+                f"{cell.where}: the link to {href!r} names a web page or script, which an output may not "
+                "publish, so the link is text; link to it from a Markdown cell."
+            )
+            return None
+        try:
+            new = self.url(href, cell, image=False)
+        except NbpressError as err:  # not the blog's own file
+            cell.warnings.append(f"{cell.where}: {err.message.split('; ')[0]}, so the link is text.")
+            return None
+        if new is None:
+            return None
+        name = unquote(new[len(self.image_base) :]) if new.startswith(self.image_base) else ""
+        if name.endswith(".svg") and not self._svg_shown(name):
+            cell.warnings.append(
+                f"{cell.where}: the file {href!r} cannot be read as SVG, so the link is text."
+            )
+            return None
+        return self._from_page(new)
+
+    def _output_image(self, html: str, src: str, raw: str, cell: _Cell) -> str:
+        if not _is_local(src) or src.startswith(self.page_base):
+            return html
+        try:
+            url = self._local_file(urlsplit(src).path, cell, "image")
+        except NbpressError as err:
+            problem = err.message.split("; ")[0]
+            cell.warnings.append(f"{cell.where}: {problem}, so the output shows no image there.")
+            return html.replace(raw, "", 1)
+        name = unquote(url[len(self.image_base) :])
+        if name.endswith(".svg") and not self._svg_shown(name):
+            cell.warnings.append(
+                f"{cell.where}: the image {src!r} cannot be read as SVG, so the output shows no image there."
+            )
+            return html.replace(raw, "", 1)
+        return html.replace(raw, _with_attr(raw, "src", f'"{html_lib.escape(self._from_page(url))}"'), 1)
+
+    def _from_page(self, url: str) -> str:
+        """Return a URL `url()` made for the post's Markdown file as the post's page reaches it."""
+        if url.startswith(self.image_base):
+            return self.page_base + url[len(self.image_base) :]
+        parts = urlsplit(url)
+        if parts.scheme or parts.netloc or not parts.path:
+            return url
+        fragment = f"#{parts.fragment}" if parts.fragment else ""
+        if url.startswith("/"):  # a file of the site (_site_file): a page's Markdown is served as a folder
+            name = re.sub(r"(^|/)index\.md$", r"\1", parts.path.lstrip("/"))
+            return PAGE_TO_ROOT + re.sub(r"\.md$", "/", name) + fragment
+        page = self.page_for(parts.path.removesuffix(".md"))  # another post (_post_link)
+        return f"../{page.url}/{fragment}" if page is not None else url
+
+    def _svg_shown(self, name: str) -> bool:
+        """Sanitize the published SVG file `name` as an output's SVG is (an output is not the author's
+        writing: its code may have written the file); return False if it cannot be read as SVG."""
+        from .sanitize import sanitize_svg
+
+        remote: list[str] = []
+        clean = sanitize_svg(self.files[name].decode("utf-8", "replace"), remote)
+        if clean is not None:
+            self.files[name] = clean.encode("utf-8")
+        return clean is not None
+
     # -- rewriting Markdown ------------------------------------------------------------------
 
     def rewrite(self, source: str, cell: _Cell) -> str:
@@ -276,14 +518,16 @@ class Linker:
         md = _markdown_parser()
         env: dict[str, object] = {}
         tokens = md.parse(source, env)
+        refs = _references(env)
         lines = source.splitlines(keepends=True)
         for token in tokens:
             if token.map is None or token.type not in ("inline", "html_block"):
                 continue
             start, end = token.map
             block = "".join(lines[start:end])
+            self.made = set()
             if token.type == "inline":
-                new = self._inline(block, token, cell)
+                new = self._inline(block, token, cell, refs)
             else:
                 new = self._html(block, cell, block=True)
                 if re.search(r"\bmarkdown=", new):
@@ -292,15 +536,20 @@ class Linker:
             if new != block:
                 lines[start:end] = [new] + [""] * (end - start - 1)
         text = "".join(lines)
-        for label, href in _references(env).items():
+        for label, href in refs.items():
             text = self._reference(text, label, href, cell)
         return text
 
-    def _inline(self, text: str, token: Token, cell: _Cell) -> str:
+    def _inline(self, text: str, token: Token, cell: _Cell, refs: dict[str, str] | None = None) -> str:
+        refs = refs or {}
         for child in _walk(token.children or []):
             if child.type == "link_open":
                 href = str(child.attrGet("href") or "")
-                text = self._replace_destination(text, href, self.url(href, cell, image=False), cell)
+                new = self.url(href, cell, image=False)
+                replaced = self._replace_destination(text, href, new, cell)
+                if new is None and replaced == text:
+                    replaced = _unlink_references(text, [lbl for lbl, ref in refs.items() if ref == href])
+                text = replaced
             elif child.type == "image":
                 src = str(child.attrGet("src") or "")
                 if not loads_from_site(src):
@@ -329,9 +578,11 @@ class Linker:
 
     def _reference(self, text: str, label: str, href: str, cell: _Cell) -> str:
         new = self.url(href, cell, image=False)
-        if new is None or new == href:
+        if new == href:
             return text
         pattern = re.compile(r"^( {0,3}\[[^\]]+\]:[ \t]*<?)" + re.escape(href) + r"(?=[>\s]|$)", re.M | re.I)
+        if new is None:  # its uses lost their link (_inline): the definition goes too
+            return re.compile(pattern.pattern + r".*\n?", re.M | re.I).sub("", text, count=1)
         return pattern.sub(lambda m: m.group(1) + new, text, count=1)
 
     def _html(self, text: str, cell: _Cell, block: bool, html: str | None = None) -> str:
@@ -361,6 +612,7 @@ class Linker:
                     continue
                 close = re.compile(r"</a\s*>", re.I).search(text, at + len(raw))
                 if new is not None and not new.startswith("#") and close is not None:
+                    self.made.add(new)
                     inner = text[at + len(raw) : close.start()]
                     text = f"{text[:at]}[{inner}]({new}){text[close.end() :]}"
                     markdown = True
@@ -399,6 +651,26 @@ def remote_free_markdown(source: str) -> tuple[str, list[str]]:
         if new != block:
             lines[start:end] = [new] + [""] * (end - start - 1)
     return "".join(lines), list(dict.fromkeys(found))
+
+
+def _with_attr(tag: str, name: str, value: str | None) -> str:
+    """Return the start tag `tag` with attribute `name` set to `value` (quoted), or removed (None)."""
+    pattern = re.compile(rf"""(\s{name}\s*=\s*)("[^"]*"|'[^']*'|[^\s>]+)""", re.I)
+    found = pattern.search(tag)
+    if found is None:
+        return tag
+    if value is None:
+        return tag[: found.start()] + tag[found.end() :]
+    return tag[: found.start(2)] + value + tag[found.end(2) :]
+
+
+def _unlink_references(text: str, labels: list[str]) -> str:
+    """Return Markdown `text` with its reference links to `labels` (`[x][l]`, `[l][]`, `[l]`) as text."""
+    for label in labels:
+        name = r"\s+".join(re.escape(word) for word in label.split())
+        text = re.sub(r"\[((?:[^\[\]\\]|\\.)*)\]\s?\[" + name + r"\]", r"\1", text, flags=re.I)
+        text = re.sub(r"\[(" + name + r")\](?:\[\])?(?![(\[:])", r"\1", text, flags=re.I)
+    return text
 
 
 def _image_to_link(text: str, alt: str, src: str) -> str:
@@ -474,12 +746,15 @@ def _markdown_inside(html: str) -> str:
 
 
 def transform(
-    nb: Notebook, post: Post, image_base: str, raw_html: bool = False
+    nb: Notebook, post: Post, image_base: str, raw_html: bool = False, gone: frozenset[str] = frozenset()
 ) -> tuple[dict[str, bytes], list[str]]:
-    """Rewrite the notebook's Markdown and raw cells in place; return (files to publish, warnings)."""
+    """Rewrite the notebook's Markdown and raw cells in place; return (files to publish, warnings).
+
+    `gone`: the file slugs of posts that will have no page after this build (they failed).
+    """
     from .sanitize import markdown_html, sanitize_html
 
-    linker = Linker(post, image_base)
+    linker = Linker(post, image_base, post.front_matter.draft, gone)
     warnings: list[str] = []
     for index, cell in enumerate(nb.cells):
         if cell.metadata.get(Key.REMOVE) or cell.cell_type != "raw":
@@ -505,22 +780,20 @@ def transform(
             )
             cell.source = f'<div class="nbpress-raw">\n{clean}\n</div>' if clean.strip() else ""
             warnings += [f"{post.rel_path}, cell {index + 1}: {remote_problem(url)}." for url in remote]
-    markdown = [c.source for c in nb.cells if c.cell_type == "markdown"]
-    linker.anchors = (
-        explicit_ids(markdown) | _metadata_ids(nb) | set(re.findall(r"\{#([\w-]+)", "".join(markdown)))
-    )
-    headings = linker.headings = heading_ids(markdown)
+    linker.page = page_of(nb, post.front_matter.title, post.front_matter.draft, post.url_slug)
     for index, cell in enumerate(nb.cells):
-        if cell.cell_type != "markdown" or cell.metadata.get(Key.REMOVE):
+        if cell.metadata.get(Key.REMOVE) or cell.cell_type not in ("markdown", "code"):
             continue
         info = _Cell(index, post.rel_path)
-        cell.source = linker.rewrite(cell.source, info)
+        if cell.cell_type == "markdown":
+            cell.source = linker.rewrite(cell.source, info)
+        for output in outputs_of(cell) if cell.cell_type == "code" else []:
+            data = output.get("data", {})
+            if "text/html" in data:
+                data["text/html"] = linker.output_html(str(data["text/html"]), info)
+            if "text/markdown" in data:  # a trusted post's Markdown output: read as a cell's
+                data["text/markdown"] = linker.rewrite(str(data["text/markdown"]), info)
         warnings += info.warnings
-        for anchor in re.findall(r"\]\(#([^)\s]+)\)", cell.source):
-            if anchor not in headings and anchor not in linker.anchors:
-                warnings.append(
-                    f"{info.where}: the link to #{anchor} matches no heading of the post; fix the anchor."
-                )
     return linker.files, list(dict.fromkeys(warnings))  # one warning per link, however often it is used
 
 
@@ -546,8 +819,8 @@ def _metadata_ids(nb: Notebook) -> set[str]:
     return found
 
 
-def _local_targets(post: Post) -> Iterator[tuple[str, bool]]:
-    """Yield (path as written, whether it names a notebook) for each local link or image of the post."""
+def _local_targets(post: Post) -> Iterator[tuple[str, str]]:
+    """Yield (path as written, what it names: "notebook", "file" or "site") for each local link or image."""
     md = None
     for source in (c.source for c in post.notebook.cells if c.cell_type in ("markdown", "raw")):
         if not any(mark in source for mark in ("](", "<", "]:", "{figure}")):
@@ -555,8 +828,11 @@ def _local_targets(post: Post) -> Iterator[tuple[str, bool]]:
         md = md or _markdown_parser()
         for url in _urls(md, source):
             parts = urlsplit(url)
-            if _is_local(url) and parts.path:
-                yield parts.path, Path(unquote(parts.path)).suffix in _NOTEBOOK_SUFFIXES
+            if url.startswith("/") and not url.startswith("//"):
+                yield url, "site"
+            elif _is_local(url) and parts.path:
+                notebook = Path(unquote(parts.path)).suffix in _NOTEBOOK_SUFFIXES
+                yield parts.path, "notebook" if notebook else "file"
 
 
 def local_files(post: Post) -> list[Path]:
@@ -566,24 +842,41 @@ def local_files(post: Post) -> list[Path]:
     """
     posts_dir: Path = post.path.parent
     found = []
-    for path, notebook in _local_targets(post):
-        if not notebook:
+    for path, kind in _local_targets(post):
+        if kind == "file":
             with contextlib.suppress(NbpressError):
                 found.append(owned_file(posts_dir, unquote(path), "the linked file"))
     return found
 
 
-def render_term(post: Post) -> list[list[str | None]]:
+def linked_posts(post: Post) -> set[str]:
+    """Return the file slugs of the other posts the post's Markdown cells link to."""
+    linker = Linker(post, "")
+    found = {linker.post_target(path) for path, kind in _local_targets(post) if kind == "notebook"}
+    return {slug for slug in found if slug is not None and slug != post.file_slug}
+
+
+def render_term(post: Post, gone: frozenset[str] = frozenset()) -> list[list[str | None]]:
     """Return what, besides the post's own cells, decides how its links render.
 
-    The local files its Markdown cells show or link (their digests) and which linked notebooks
-    are posts: a changed image or a new post re-renders the post without running it.
+    The local files its Markdown cells show or link (their digests), which linked notebooks
+    are posts and what their pages hold (Page.term), which root-absolute paths name a file of
+    the site: a changed image, a new post or a renamed heading re-renders the post without
+    running it. A post in `gone` (no page after this build) counts as no page.
     """
-    linker = Linker(post, "")
+    linker = Linker(post, "", gone=gone)
     term: list[list[str | None]] = []
-    for path, notebook in _local_targets(post):
-        if notebook:
-            term.append([path, linker.post_target(path)])
+    for path, kind in _local_targets(post):
+        if kind == "site":
+            term.append([path, str(linker._site_file(path, _Cell(0, "")) is not None)])
+            continue
+        if kind == "notebook":
+            slug = linker.post_target(path)
+            if slug is None or slug == post.file_slug:
+                term.append([path, slug])
+            else:
+                page = linker.page_for(slug)
+                term.append([path, slug, *(page.term() if page is not None else ["no page"])])
             continue
         try:
             _, data = read_owned(linker.posts_dir, unquote(path), "the linked file")

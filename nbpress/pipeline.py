@@ -11,6 +11,7 @@ ended by then (nbpress.reaper).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import os
 import signal
@@ -98,11 +99,22 @@ class _Work:
     provenance: dict[str, object] | None = None
     reason: str = ""
     warnings: list[str] = field(default_factory=list)
+    gone: frozenset[str] = frozenset()  # the posts it links to that have no page after this build
+    _linked: set[str] | None = None
 
     @property
     def post(self) -> posts.Post:
         """Return the post this work is for."""
         return self.decision.post
+
+    @property
+    def linked(self) -> set[str]:
+        """Return the file slugs of the other posts it links to (nbpress.links.linked_posts)."""
+        if self._linked is None:
+            from .links import linked_posts
+
+            self._linked = linked_posts(self.post)
+        return self._linked
 
 
 class Reporter:
@@ -166,10 +178,12 @@ def _build(options: Options, root: Path, site: Site, events: Reporter) -> list[P
     run.by_slug = {p.file_slug: p for p in unique}
     plans = _plan(unique, options, run.ctx, run.store, run.publish, run.done)
     run.authors = keys_by_name(read_authors(layout))
+    run.pending = {plan.post.file_slug for plan in plans}
     for plan in plans:
         if plan.outputs is not None:
             run.finish(plan, Status.CACHED, 0.0)
     run.execute([plan for plan in plans if plan.outputs is None], layout.sources, options.jobs)
+    run.release(everything=True)  # posts that link each other in a ring: each to the other's page
     if run.publish and not options.slugs:
         for result in _remove_orphans(site, {layout.rel(p) for p in sources}):
             run.done(result)
@@ -194,17 +208,52 @@ class _Run:
     guard: Guard | None = None  # the guarded tree, noted while kernels run (nbpress.guard)
     active: set[str] = field(default_factory=set)  # posts whose kernels run now
     tainted: dict[str, IsolationError] = field(default_factory=dict)  # ran while another's cell wrote
+    # Links are decided against the pages that exist after this build (nbpress.links): a post
+    # linking to one whose fate this build has not decided yet waits for it, then is published.
+    pending: set[str] = field(default_factory=set)  # file slugs of posts this build has yet to end
+    waiting: list[tuple[_Work, Status, float]] = field(default_factory=list)
 
     def done(self, result: PostResult) -> None:
-        """Record one post's result and report it."""
+        """Record one post's result and report it; publish the posts that waited for it."""
         self.results.append(result)
         self.events.finished(result)
+        slug = next((s for s, p in self.by_slug.items() if p.rel_path == result.name), None)
+        if slug in self.pending:
+            self.pending.discard(slug)
+            self.release()
 
-    def finish(self, plan: _Work, status: Status, seconds: float) -> None:
+    def release(self, everything: bool = False) -> None:
+        """Publish the waiting posts whose linked posts have all ended (`everything`: all of them)."""
+        while self.waiting:
+            ready = [w for w in self.waiting if everything or not self._undecided(w[0])]
+            if not ready:
+                return
+            self.waiting.remove(ready[0])
+            self.finish(*ready[0], waited=True)
+
+    def _undecided(self, plan: _Work) -> set[str]:
+        """Return the posts `plan` links to that this build has yet to end (publish or fail)."""
+        return plan.linked & self.pending
+
+    def _gone(self) -> frozenset[str]:
+        """Return the posts that have no page now and that this build will not publish."""
+        layout = Layout(self.root)
+        slugs = {posts.name_slug(path) for path in posts.discover(layout.sources)} - self.pending
+        return frozenset(s for s in slugs if not (layout.generated / f"{s}.md").is_file())
+
+    def finish(self, plan: _Work, status: Status, seconds: float, waited: bool = False) -> None:
         """Publish a post whose outputs are at hand (unless a shard); record its result."""
+        if self.publish and not waited and self._undecided(plan):
+            self.waiting.append((plan, status, seconds))
+            return
         start = time.perf_counter()
         warnings: list[str] = []
         if self.publish:
+            plan.gone = self._gone()
+            if plan.linked & plan.gone and self.ctx is not None:
+                # Recorded with what it was rendered against: once those posts publish, it renders again.
+                key = cache.render_key(plan.post, plan.decision.exec_key, self.ctx.renderer, plan.gone)
+                plan.decision = dataclasses.replace(plan.decision, render_key=key)
             try:
                 with one_post(plan.post.rel_path, "rendering it"):
                     warnings = _publish(plan, self.site, self.root, self.authors)
@@ -644,6 +693,7 @@ def _publish(plan: _Work, site: Site, root: Path, authors: dict[str, str]) -> li
         plan.provenance,
         post.warnings,
         roots=(root,),
+        gone=plan.gone,
     )
     with _signals_deferred():
         try:

@@ -125,6 +125,7 @@ def render(
     provenance: Mapping[str, object] | None = None,
     warnings: tuple[str, ...] = (),
     roots: tuple[Path, ...] = (),
+    gone: frozenset[str] = frozenset(),
 ) -> RenderedPost:
     """Return the RenderedPost of an executed notebook: the transform chain, then nbconvert.
 
@@ -134,12 +135,12 @@ def render(
     cell of the source, and linked under `image_base`. The post's `warnings`, then the chain's,
     are kept in the record, so a later build that leaves the post unchanged reports them again.
     A `provenance` record (nbpress.provenance) closes the post with the line saying when and
-    with what it was executed.
+    with what it was executed. Links to the posts `gone` (no page after this build) are unlinked.
     """
     from nbconvert.exporters import MarkdownExporter
     from traitlets.config import Config
 
-    ctx = transform.Context(post, image_base, roots)
+    ctx = transform.Context(post, image_base, roots, gone=gone)
     nb, chain_warnings = transform.run(executed, ctx)
     warnings = (*warnings, *chain_warnings)
     config = Config()

@@ -37,6 +37,7 @@ class Context:
     roots: tuple[Path, ...] = ()  # folders whose absolute paths outputs must not show
     files: dict[str, bytes] = field(default_factory=dict)  # attachments and local images to publish
     libraries: list[str] = field(default_factory=list)  # chart libraries the page loads
+    gone: frozenset[str] = frozenset()  # file slugs of posts that have no page after this build
 
 
 Step = Callable[[Notebook, Context], list[str]]
@@ -221,7 +222,7 @@ def attachments(nb: Notebook, ctx: Context) -> list[str]:
 def link(nb: Notebook, ctx: Context) -> list[str]:
     """Rewrite links to posts and anchors, publish local images, show raw cells; return warnings."""
     post = ctx.post
-    files, warnings = links.transform(nb, post, ctx.image_base, post.front_matter.raw_html)
+    files, warnings = links.transform(nb, post, ctx.image_base, post.front_matter.raw_html, ctx.gone)
     ctx.files.update(files)
     return warnings
 

@@ -288,15 +288,22 @@ def test_a_changed_image_renders_the_post_again_without_a_kernel(course: Course)
 def test_link_forms(tmp_path: Path, source: str, published: str | None) -> None:
     from types import SimpleNamespace
 
-    from nbpress.links import Linker, _Cell
+    import nbformat
+    from nbformat.v4 import new_markdown_cell, new_notebook, new_raw_cell
+
+    from nbpress.links import Linker, Page, _Cell
 
     (tmp_path / "posts").mkdir()
-    for name in ("other.ipynb", "me.ipynb"):
-        (tmp_path / "posts" / name).write_text("{}", encoding="utf-8")
+    for name, heading in (("other", "## A B"), ("me", "## Top Part")):
+        nb = new_notebook(
+            cells=[new_raw_cell(f"---\ntitle: {name}\ndate: 2024-01-01\n---"), new_markdown_cell(heading)]
+        )
+        nbformat.write(nb, tmp_path / "posts" / f"{name}.ipynb")
     post = SimpleNamespace(path=tmp_path / "posts" / "me.ipynb", file_slug="me", rel_path="posts/me.ipynb")
     cell = _Cell(1, "posts/me.ipynb, cell 2")
     linker = Linker(post, "/assets/images/me/")
-    linker.headings = {"whats-new"}  # an in-page anchor changes only when it names a heading
+    # The page MkDocs will see: an in-page anchor changes only when it names a heading.
+    linker.page = Page(frozenset({"whats-new", "top-part", "fig_Scatter"}))
     assert linker.rewrite(source, cell) == (published or source)
     assert len(cell.warnings) == (2 if "nope" in source else 0)
 
