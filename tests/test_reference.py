@@ -279,7 +279,6 @@ def test_markdown_output_text(desktop: dict[str, Seen]) -> None:
     assert site["text"] == jupyter["text"]
 
 
-@_fails_until("links")
 def test_markdown_output_image(desktop: dict[str, Seen]) -> None:
     site, jupyter = _output(desktop, "markdown")
     [theirs] = jupyter["pictures"]
