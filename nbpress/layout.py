@@ -140,7 +140,8 @@ def site_path(markdown_url: str) -> str:
     What the templates and the feed read (a post's first figure) is site-relative: a template
     resolves it with MkDocs' `url` filter, the feed against site_url.
     """
-    return posixpath.normpath(posixpath.join(GENERATED.removeprefix(f"{SITE}/"), markdown_url)).lstrip("/")
+    path = posixpath.normpath(posixpath.join(GENERATED.removeprefix(f"{SITE}/"), markdown_url)).lstrip("/")
+    return path + "/" if markdown_url.endswith("/") else path  # a folder stays a folder
 
 
 def download_name(name: str, draft: bool = False) -> str:

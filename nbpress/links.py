@@ -51,7 +51,7 @@ from urllib.parse import quote, unquote, urlsplit
 
 from .errors import NbpressError
 from .figures import PLACEHOLDER_SVG, too_large_file
-from .layout import PAGE_TO_ROOT, SITE, owned_file, read_owned
+from .layout import PAGE_TO_ROOT, SITE, owned_file, read_owned, site_path
 from .notebook import Key, Notebook, outputs_of
 from .posts import Post
 from .sanitize import drop_remote, loads_from_site, remote_problem
@@ -259,12 +259,11 @@ class Linker:
         self.posts_dir: Path = post.path.parent
         self.root: Path = self.posts_dir.parent
         self.figure_base = image_base  # as the earlier steps link figures (attachments)
-        # Relative to the post's Markdown file (site_src/posts/<slug>.md), so MkDocs checks and
-        # rewrites the link both in the post and in its excerpt on the blog's index pages (an
-        # absolute /assets/... link stays absolute in an excerpt, which breaks under a sub-path).
-        self.image_base = f"..{image_base}" if image_base.startswith("/") else image_base
+        # Relative to the post's Markdown file (site_src/posts/<slug>.md, layout.figure_url), so
+        # MkDocs checks and rewrites the link both in the post and in its excerpt on the index.
+        self.image_base = image_base
         # Relative to the post's page, for HTML nothing rewrites (outputs are never in an excerpt).
-        self.page_base = PAGE_TO_ROOT + image_base.lstrip("/") if image_base.startswith("/") else image_base
+        self.page_base = PAGE_TO_ROOT + site_path(image_base)
         self.files: dict[str, bytes] = {}
         self.names: dict[Path, str] = {}
         self.warnings: list[str] = []
