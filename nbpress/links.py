@@ -209,8 +209,7 @@ def page_of(nb: Notebook, title: str, draft: bool = False, url: str = "") -> Pag
     ]
     ids = explicit_ids([*shown, *html]) | _metadata_ids(nb) | set(re.findall(r"\{#([\w-]+)", "".join(shown)))
     ids |= heading_ids(shown, ids)
-    hidden = [c for c in nb.cells if c.cell_type == "markdown" and c.metadata.get(Key.REMOVE)]
-    titled = any(c.source.strip() == f"# {title}".strip() for c in hidden)
+    titled = any(c.metadata.get(Key.TITLE) for c in nb.cells)
     return Page(frozenset(ids), toc_id(title) if titled else None, draft, url)
 
 

@@ -92,6 +92,7 @@ class Key:
     FOLD_OUTPUT: Final = "nbpress_fold_output"  # "closed": the outputs in a ??? block
     MORE: Final = "nbpress_more"  # the blog excerpt ends before this cell
     TABLE: Final = "nbpress_table"  # {id, caption} of a numbered table
+    TITLE: Final = "nbpress_title"  # the cell began with `# <title>`, now the page's h1 (left out)
     # output metadata
     FIGURE: Final = "nbpress_figure"  # {lazy, width, height, id, caption} of a figure
     ALT: Final = "nbpress_alt"  # a figure's alt text

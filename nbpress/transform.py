@@ -109,17 +109,24 @@ def writing(nb: Notebook, ctx: Context) -> list[str]:
 
 
 def title_heading(nb: Notebook, ctx: Context) -> list[str]:
-    """Hide a first Markdown cell that is only `# <title>` (the page shows the title); no warnings.
+    """Leave out the `# <title>` heading a post's first Markdown cell starts with; no warnings.
 
-    The cell is marked like any hidden cell (never deleted, so figure numbers hold); the
-    post's text is unchanged, its title is its h1 either way.
+    The page shows the title as its h1 already, so the heading would say it twice. The cell
+    is marked (Key.TITLE: links to that heading mean the page's top); a cell that was only the
+    heading is hidden like any hidden cell (never deleted, so figure numbers hold).
     """
-    title = ctx.post.front_matter.title
+    title = ctx.post.front_matter.title.strip()
     for cell in nb.cells:
         if cell.metadata.get(Key.REMOVE) or cell.cell_type == "raw":
             continue
-        if cell.cell_type == "markdown" and cell.source.strip() == f"# {title}".strip():
-            cell.metadata[Key.REMOVE] = True
+        if cell.cell_type == "markdown":
+            lines = cell.source.strip("\n").split("\n")
+            heading = _ATX.match(lines[0].rstrip())
+            if heading and len(heading[1]) == 1 and heading[3].rstrip("#").strip() == title:
+                cell.metadata[Key.TITLE] = True
+                cell.source = "\n".join(lines[1:]).strip("\n")
+                if not cell.source.strip():
+                    cell.metadata[Key.REMOVE] = True
         break
     return []
 

@@ -17,6 +17,7 @@ from nbclient import NotebookClient
 
 from nbpress import cache
 from nbpress.errors import RenderError
+from nbpress.layout import figure_url
 from nbpress.outputs import limit_outputs
 from nbpress.posts import read_post
 from nbpress.render import published_front_matter, render
@@ -37,7 +38,7 @@ def render_sample(path: Path, execute: bool) -> str:
     # As the build: outputs capped once executed, then render (the whole transform chain).
     executed = limit_outputs(copy.deepcopy(notebook))
     front = published_front_matter(post, {}, {"source": post.rel_path})
-    return render(post, executed, front, f"/assets/images/{post.file_slug}/").markdown
+    return render(post, executed, front, figure_url(post.file_slug)).markdown
 
 
 @pytest.fixture(scope="module")
@@ -292,7 +293,7 @@ def test_warnings_name_file_cell_and_url_of_what_loads_from_another_host(tmp_pat
     executed = nbformat.from_dict(post.notebook)
     NotebookClient(executed, kernel_name="python3", resources={"metadata": {"path": str(folder)}}).execute()
     front = published_front_matter(post, {}, {"source": post.rel_path})
-    rendered = render(post, limit_outputs(executed), front, "/assets/images/r/")
+    rendered = render(post, limit_outputs(executed), front, figure_url("r"))
     for cell, name in [(2, "markdown-cell"), (3, "output"), (4, "raw"), (5, "caption")]:
         url = f"'{remote}/{name}.png'"
         found = [w for w in rendered.warnings if url in w]

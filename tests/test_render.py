@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from nbpress.layout import figure_url
 from nbpress.outputs import limit_outputs
 from nbpress.posts import read_post
 from nbpress.render import published_front_matter, render
@@ -24,7 +25,7 @@ def render_fixture(name: str) -> tuple[str, dict[str, bytes]]:
     executed = limit_outputs(copy.deepcopy(post.notebook))
     front = published_front_matter(post, AUTHORS, {"source": post.rel_path})
     rendered = render(
-        post, executed, front, f"/assets/images/{post.file_slug}/", warnings=post.warnings, roots=(root,)
+        post, executed, front, figure_url(post.file_slug), warnings=post.warnings, roots=(root,)
     )
     return rendered.markdown, rendered.figures
 
@@ -50,7 +51,7 @@ def test_figures_are_named_by_cell_and_output_index() -> None:
     assert sorted(figures) == ["output_1_1.png", "output_3_0.png"]
     assert all(data.startswith(b"\x89PNG") for data in figures.values())
     assert (
-        "![Fixture post, figure 1](/assets/images/figures/output_1_1.png)"
+        "![Fixture post, figure 1](../assets/images/figures/output_1_1.png)"
         '{:class="img-responsive" width="2" height="2"}' in markdown
     )
     assert "figures: [output_1_1.png, output_3_0.png]" in markdown
