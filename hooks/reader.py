@@ -7,6 +7,9 @@
   file of the site, not an inline script (the Content Security Policy allows none).
 - The RSS feed names no image it does not have (mkdocs-rss-plugin writes `<url>None</url>`), and
   names authors with <dc:creator>; pages advertise the feeds only when the build writes them.
+- The links and images of an output's HTML, which the build writes relative to the post's
+  Markdown and marks with a leading './' (nbpress.links), resolve from the page as MkDocs
+  resolves Markdown links: MkDocs leaves raw HTML as written (Zensical resolves it itself).
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from __future__ import annotations
 import html
 import json
 import logging
+import posixpath
 import re
 import subprocess
 from pathlib import Path
@@ -22,6 +26,7 @@ from xml.sax.saxutils import escape as xml_escape
 from xml.sax.saxutils import unescape as xml_unescape
 
 from mkdocs.plugins import event_priority
+from mkdocs.utils import get_relative_url
 
 _GITHUB_REMOTE = re.compile(
     r"^(?:https://github\.com/|git@github\.com:|ssh://git@github\.com/)([\w.-]+)/([\w.-]+?)(?:\.git)?/?$"
@@ -114,6 +119,22 @@ def _advertise_written_feeds(config: Any) -> None:
     if rss is not None and not (rss.config.enabled and rss.config.rss_feed_enabled):
         rss.config.enabled = False
         del plugins["rss"]
+
+
+# A relative URL in raw HTML that the build marked './' (MkDocs' own rewriting never writes one).
+_RAW_HTML_URL = re.compile(r'(\s(?:src|href)=")\./([^"#?]+)([^"]*)"')
+
+
+def on_page_content(html_text: str, page: Any, config: Any, files: Any) -> str:
+    """Return the page's HTML with each URL the build marked './' made relative to the page."""
+
+    def resolve(match: re.Match[str]) -> str:
+        path = posixpath.normpath(posixpath.join(posixpath.dirname(page.file.src_uri), match[2]))
+        target = files.get_file_from_path(html.unescape(path))
+        url = target.url if target is not None else path
+        return f'{match[1]}{get_relative_url(url, page.url)}{match[3]}"'
+
+    return _RAW_HTML_URL.sub(resolve, html_text)
 
 
 def on_post_page(output: str, page: Any, config: Any) -> str:

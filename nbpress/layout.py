@@ -116,12 +116,6 @@ DRAFT_FIGURE = ".draft-"
 DRAFT_DOWNLOADS = ".draft"
 
 
-# Material's blog plugin serves a post's page at posts/<url slug>/ (mkdocs.yml: post_url_format
-# "posts/{slug}", directory URLs), so HTML the page holds as written (an output's <img>), which
-# MkDocs does not rewrite, reaches a file of the site from there through this prefix.
-PAGE_TO_ROOT = "../../"
-
-
 def figure_url(file_slug: str, draft: bool = False) -> str:
     """Return what the Markdown puts before a figure's name to link it: its folder, relative.
 

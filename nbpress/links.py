@@ -51,7 +51,7 @@ from urllib.parse import quote, unquote, urlsplit
 
 from .errors import NbpressError
 from .figures import PLACEHOLDER_SVG, too_large_file
-from .layout import PAGE_TO_ROOT, SITE, owned_file, read_owned, site_path
+from .layout import SITE, owned_file, read_owned
 from .notebook import Key, Notebook, outputs_of
 from .posts import Post
 from .sanitize import drop_remote, loads_from_site, remote_problem
@@ -182,7 +182,7 @@ class Page:
     ids: frozenset[str]
     title: str | None = None  # the id its first heading had before it became the page's title
     draft: bool = False  # left out of `mkdocs build`
-    url: str = ""  # its URL slug: the page is posts/<url>/ (nbpress.layout.PAGE_TO_ROOT)
+    url: str = ""  # its URL slug: the page is posts/<url>/
 
     def anchor(self, fragment: str) -> str | None:
         """Return the id `fragment` names (as written, or Jupyter's form), "" for the title, else None."""
@@ -261,8 +261,8 @@ class Linker:
         # Relative to the post's Markdown file (site_src/posts/<slug>.md, layout.figure_url), so
         # MkDocs checks and rewrites the link both in the post and in its excerpt on the index.
         self.image_base = image_base
-        # Relative to the post's page, for HTML nothing rewrites (outputs are never in an excerpt).
-        self.page_base = PAGE_TO_ROOT + site_path(image_base)
+        # As an output's HTML holds it (_from_page): relative to the Markdown, marked './'.
+        self.page_base = "./" + image_base
         self.files: dict[str, bytes] = {}
         self.names: dict[Path, str] = {}
         self.warnings: list[str] = []
@@ -485,18 +485,18 @@ class Linker:
         return html.replace(raw, _with_attr(raw, "src", f'"{html_lib.escape(self._from_page(url))}"'), 1)
 
     def _from_page(self, url: str) -> str:
-        """Return a URL `url()` made for the post's Markdown file as the post's page reaches it."""
-        if url.startswith(self.image_base):
-            return self.page_base + url[len(self.image_base) :]
+        """Return a URL `url()` made for the post's Markdown file as an output's HTML holds it.
+
+        Still relative to the Markdown file, as Zensical reads every relative URL of a page,
+        raw HTML's included; marked by a leading './' (which MkDocs never writes) so that
+        hooks/reader.py resolves it for MkDocs, which leaves raw HTML as written.
+        """
         parts = urlsplit(url)
         if parts.scheme or parts.netloc or not parts.path:
             return url
-        fragment = f"#{parts.fragment}" if parts.fragment else ""
-        if url.startswith("/"):  # a file of the site (_site_file): a page's Markdown is served as a folder
-            name = re.sub(r"(^|/)index\.md$", r"\1", parts.path.lstrip("/"))
-            return PAGE_TO_ROOT + re.sub(r"\.md$", "/", name) + fragment
-        page = self.page_for(parts.path.removesuffix(".md"))  # another post (_post_link)
-        return f"../{page.url}/{fragment}" if page is not None else url
+        if url.startswith("/"):  # a file of the site (_site_file): from site_src/posts/ up to it
+            return "./.." + url
+        return "./" + url
 
     def _svg_shown(self, name: str) -> bool:
         """Sanitize the published SVG file `name` as an output's SVG is (an output is not the author's
