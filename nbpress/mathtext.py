@@ -63,6 +63,10 @@ _SUP = dict(
         strict=True,
     )
 )
+# A space before a script or an accent's combining mark (what `\hat y_i` leaves) is dropped.
+_SPACE_BEFORE_SCRIPT = re.compile(
+    "\\s+(?=[" + re.escape("".join(_SUB.values()) + "".join(_SUP.values())) + "\u0300-\u036f\u20d0-\u20ff])"
+)
 _FRACTIONS = {"frac", "dfrac", "tfrac", "cfrac"}
 # Commands whose one argument is shown as it is (text, fonts, operators named by the author).
 _AS_TEXT = {
@@ -272,7 +276,10 @@ def tex_to_text(tex: str, markup: bool = False) -> Converted:
         text = writer.nodes(nodes)
     except Exception:  # pylatexenc's text rules can fail on odd arguments (\href{x})
         return Converted(writer.text(" ".join(tex.split())), ("LaTeX it could not read",))
-    return Converted(" ".join(text.split()), tuple(dict.fromkeys(writer.unknown)))
+    text = " ".join(text.split())
+    return Converted(
+        text if markup else _SPACE_BEFORE_SCRIPT.sub("", text), tuple(dict.fromkeys(writer.unknown))
+    )
 
 
 def has_math(text: str) -> bool:

@@ -28,6 +28,7 @@ from tests.skeleton import copy_skeleton
     [
         # inline $...$, \(...\), display $$...$$ and \[...\]
         (r"We fit the line $y = \beta_0 + \beta_1 x$ to data.", "We fit the line y = β₀ + β₁ x to data."),
+        (r"Each $\hat y_i$ and $\bar x^2$ keep their scripts.", "Each ŷᵢ and x̅² keep their scripts."),
         (r"With \(n\) points and \(\sigma^2\).", "With n points and σ²."),
         (r"Energy $$E = mc^2$$ and \[a_{ij} \leq \infty\]", "Energy E = mc² and aᵢⱼ ≤ ∞"),
         # prices: an escaped dollar, and dollars that cannot be math (a space inside, a digit after)
