@@ -488,13 +488,13 @@ def _bokeh_models(value: object) -> Iterator[dict[str, object]]:
             yield from _bokeh_models(item)
 
 
-def _bokeh_doc_check(doc: dict[str, object], removed: list[str] | None = None) -> None:
+def _bokeh_doc_check(doc: dict[str, object], removed: list[str]) -> None:
     """Raise _Unshown unless every model of the document only draws data (one rule: _BOKEH_ALLOWED)."""
     if set(doc) - _BOKEH_DOC_KEYS or doc.get("defs"):
         raise _Unshown("a bokeh plot whose document defines its own models")
     for model in _bokeh_models(doc):
         _bokeh_check(model)
-        _bokeh_math(model, [] if removed is None else removed)
+        _bokeh_math(model, removed)
 
 
 def _bokeh_math(model: dict[str, object], removed: list[str]) -> None:

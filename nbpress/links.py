@@ -22,7 +22,8 @@ a root-absolute path that names no file of the site) gets one policy: a warning 
 cell and target, and its text published plain.
 
 Outputs (a Markdown output rendered, an HTML output) go through the same resolution: their
-local images and links are published and linked relative to the post's page (MkDocs rewrites
+local images and links are published and linked relative to the post's Markdown, marked './'
+(Zensical resolves raw HTML's URLs itself; hooks/reader.py does it for MkDocs, which rewrites
 nothing in HTML), or left out with a warning. An output is not the author's writing, so an SVG
 it shows or links is sanitized and a web page or script it links is not published.
 
@@ -257,7 +258,6 @@ class Linker:
         self.gone = gone  # posts with no page after this build: they failed
         self.posts_dir: Path = post.path.parent
         self.root: Path = self.posts_dir.parent
-        self.figure_base = image_base  # as the earlier steps link figures (attachments)
         # Relative to the post's Markdown file (site_src/posts/<slug>.md, layout.figure_url), so
         # MkDocs checks and rewrites the link both in the post and in its excerpt on the index.
         self.image_base = image_base
@@ -387,7 +387,7 @@ class Linker:
             return url  # a link this Linker wrote (an HTML block's <a>, read again as Markdown)
         if url.startswith("#"):
             return self._post_link(self.post.file_slug, url, url[1:], cell) if len(url) > 1 else url
-        if self.figure_base and url.startswith((self.figure_base, self.image_base)):
+        if self.image_base and url.startswith(self.image_base):
             return url  # published already (an earlier step's link)
         if url.startswith("/") and not url.startswith("//"):
             return self._site_file(url, cell)
@@ -420,9 +420,8 @@ class Linker:
     def output_html(self, html: str, cell: _Cell) -> str:
         """Return an output's HTML with its local images and links resolved as a cell's are.
 
-        The HTML reaches the page as written (MkDocs rewrites no URL in it), so what is kept is
-        linked relative to the page. An image that is not the blog's own file is left out, a
-        link that leads nowhere loses its href; each with a warning.
+        What is kept is linked as _from_page says. An image that is not the blog's own file is
+        left out, a link that leads nowhere loses its href; each with a warning.
         """
         for tag, attrs, raw in _html_tags(html):
             if tag == "img" and attrs.get("src"):

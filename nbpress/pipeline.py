@@ -171,11 +171,14 @@ def _build(options: Options, root: Path, site: Site, events: Reporter) -> list[P
     # them); finish its work before deciding what is unchanged.
     site.recover()
     run = _Run(root, site, cache.Store(layout.cache), events, publish=options.shard is None)
-    sources, unique, failures = _read(options, layout)
+    discovered = posts.discover(layout.sources)
+    sources, unique, failures = _read(options, layout, discovered)
     for failure in failures:
         run.done(PostResult(failure.name, Status.FAILED, error=failure.error))
     run.ctx = context(site)
     run.by_slug = {p.file_slug: p for p in unique}
+    run.slug_of = {p.rel_path: p.file_slug for p in unique}
+    run.every_slug = frozenset(posts.name_slug(path) for path in discovered)
     plans = _plan(unique, options, run.ctx, run.store, run.publish, run.done)
     run.authors = keys_by_name(read_authors(layout))
     run.pending = {plan.post.file_slug for plan in plans}
@@ -205,6 +208,8 @@ class _Run:
     running: dict[int, _Work] = field(default_factory=dict)  # {id(post): its work} while executing
     ctx: Context | None = None  # what every post's decision shares
     by_slug: dict[str, posts.Post] = field(default_factory=dict)  # {file slug: post} this build read
+    slug_of: dict[str, str] = field(default_factory=dict)  # {source's rel_path: file slug} of those
+    every_slug: frozenset[str] = frozenset()  # the file slugs of every source in posts/
     guard: Guard | None = None  # the guarded tree, noted while kernels run (nbpress.guard)
     active: set[str] = field(default_factory=set)  # posts whose kernels run now
     tainted: dict[str, IsolationError] = field(default_factory=dict)  # ran while another's cell wrote
@@ -217,7 +222,7 @@ class _Run:
         """Record one post's result and report it; publish the posts that waited for it."""
         self.results.append(result)
         self.events.finished(result)
-        slug = next((s for s, p in self.by_slug.items() if p.rel_path == result.name), None)
+        slug = self.slug_of.get(result.name)
         if slug in self.pending:
             self.pending.discard(slug)
             self.release()
@@ -237,9 +242,8 @@ class _Run:
 
     def _gone(self) -> frozenset[str]:
         """Return the posts that have no page now and that this build will not publish."""
-        layout = Layout(self.root)
-        slugs = {posts.name_slug(path) for path in posts.discover(layout.sources)} - self.pending
-        return frozenset(s for s in slugs if not (layout.generated / f"{s}.md").is_file())
+        generated = Layout(self.root).generated
+        return frozenset(s for s in self.every_slug - self.pending if not (generated / f"{s}.md").is_file())
 
     def finish(self, plan: _Work, status: Status, seconds: float, waited: bool = False) -> None:
         """Publish a post whose outputs are at hand (unless a shard); record its result."""
@@ -475,9 +479,11 @@ class _Run:
         return "restored from the cache"
 
 
-def _read(options: Options, layout: Layout) -> tuple[list[Path], list[posts.Post], list[posts.Failure]]:
+def _read(
+    options: Options, layout: Layout, discovered: list[Path]
+) -> tuple[list[Path], list[posts.Post], list[posts.Failure]]:
     """Return (the sources asked for, the posts to build from them, failures of the others)."""
-    sources, unknown = _select_sources(posts.discover(layout.sources), options.slugs)
+    sources, unknown = _select_sources(discovered, options.slugs)
     unique, unreadable = posts.read_unique(sources, layout.root)
     if options.shard is not None:
         k, n = options.shard

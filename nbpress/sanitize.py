@@ -313,9 +313,8 @@ def drop_remote(text: str, html: str | None = None) -> tuple[str, list[str]]:
 def _filter_attribute(element: str, attribute: str, value: str) -> str | None:
     """Return the attribute's value if it may stay: data: only as an inline raster image."""
     if attribute == "style":  # allowed on inline SVG elements and table cells only (_HTML_ATTRIBUTES)
-        if element in _STYLED_CELLS:
-            return _declarations(value, _CELL_STYLE_PROPERTIES)
-        return _svg_style(value)
+        allowed = _CELL_STYLE_PROPERTIES if element in _STYLED_CELLS else _SVG_STYLE_PROPERTIES
+        return _declarations(value, allowed)
     lowered = value.strip().lower()
     if lowered.startswith("data:"):
         kept = element == "img" and attribute == "src" and _DATA_IMAGE.match(value.strip())
@@ -323,11 +322,6 @@ def _filter_attribute(element: str, attribute: str, value: str) -> str | None:
     if "url(" in lowered and not lowered.startswith("url(#"):
         return None  # SVG paint from another document: a request that leaves the site
     return value
-
-
-def _svg_style(style: str) -> str | None:
-    """Return the presentation declarations of an inline SVG element's `style` (None if none)."""
-    return _declarations(style, _SVG_STYLE_PROPERTIES)
 
 
 def _declarations(style: str, properties: frozenset[str]) -> str | None:

@@ -468,7 +468,7 @@ def _bokeh_refusal(model: Any) -> str | None:
 
     doc = json.loads(json.dumps(json_item(model)["doc"]))
     try:
-        _bokeh_doc_check(doc)
+        _bokeh_doc_check(doc, [])
     except _Unshown as err:
         return str(err)
     return None
@@ -525,7 +525,7 @@ def test_bokeh_rules() -> None:
 
     table = DataTable(source=ColumnDataSource({"a": [1]}), columns=[TableColumn(field="a", title=PAYLOAD)])
     doc = json.loads(json.dumps(json_item(table)["doc"]))
-    _bokeh_doc_check(doc)
+    _bokeh_doc_check(doc, [])
     assert "&lt;img src=&quot;missing.png&quot;" in json.dumps(doc) and PAYLOAD not in json.dumps(doc)
 
 

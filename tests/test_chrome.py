@@ -10,6 +10,7 @@ relative to the Markdown, downloads in the post's record) and the templates only
 
 from __future__ import annotations
 
+import contextlib
 import re
 import shutil
 import subprocess
@@ -152,6 +153,18 @@ def test_no_template_makes_a_url_from_the_slug() -> None:
         assert "meta.slug" not in text and "'assets/" not in text and '"assets/' not in text, path.name
 
 
+@contextlib.contextmanager
+def _watched_page(browser: Any, site: Path, prefix: str) -> Iterator[tuple[str, Any, list[str]]]:
+    """Yield (the site's base URL, a 1280 px page, the policy violations) for `site` served at `prefix`."""
+    with serve(site, prefix) as base:
+        context = browser.new_context(viewport={"width": 1280, "height": 900})
+        violations = watch_policy(context)
+        try:
+            yield base, context.new_page(), violations
+        finally:
+            context.close()
+
+
 # --- Figures: relative to the Markdown, so both builders resolve them at any base path -----
 
 
@@ -168,10 +181,7 @@ def test_every_image_loads_on_posts_and_listing(
     sites: dict[str, tuple[Path, str]], browser: Any, name: str
 ) -> None:
     site, prefix = sites[name]
-    with serve(site, prefix) as base:
-        context = browser.new_context(viewport={"width": 1280, "height": 900})
-        violations = watch_policy(context)
-        page = context.new_page()
+    with _watched_page(browser, site, prefix) as (base, page, violations):
         failed: list[str] = []
         page.on("response", lambda r: failed.append(f"{r.status} {r.url}") if r.status >= 400 else None)
         for path, least in (("posts/pretty-url/", 3), ("posts/plain/", 2), ("", 2)):
@@ -184,7 +194,6 @@ def test_every_image_loads_on_posts_and_listing(
             page.wait_for_function("() => [...document.images].every(i => i.complete)")
             widths = page.evaluate("[...document.images].map(i => [i.getAttribute('src'), i.naturalWidth])")
             assert all(width > 0 for _, width in widths), (path, widths)
-        context.close()
     assert failed == []
     # Zensical's bundle asks a CDN for glightbox's stylesheet: the policy refuses it (no request leaves).
     assert all("glightbox" in v for v in violations), violations
@@ -219,10 +228,7 @@ def test_search_and_palette_work_on_a_deep_404(
     sites: dict[str, tuple[Path, str]], browser: Any, name: str
 ) -> None:
     site, prefix = sites[name]
-    with serve(site, prefix) as base:
-        context = browser.new_context(viewport={"width": 1280, "height": 900})
-        violations = watch_policy(context)
-        page = context.new_page()
+    with _watched_page(browser, site, prefix) as (base, page, violations):
         uncaught: list[str] = []
         asked: list[str] = []
         page.on("pageerror", lambda error: uncaught.append(str(error)))
@@ -246,7 +252,6 @@ def test_search_and_palette_work_on_a_deep_404(
         page.locator("form[data-md-component='palette'] label:visible").first.click()
         after = body.get_attribute("data-md-color-scheme")
         assert {before, after} == {"default", "slate"}
-        context.close()
     assert uncaught == [] and violations == []
     # The index was asked for where the site is, never relative to the missing address.
     assert asked and all(urlsplit(url).path.startswith(prefix) and "/a/b/c/" not in url for url in asked), (

@@ -8,6 +8,7 @@ typeset by the site's KaTeX. The built site is checked in Chromium, under its po
 
 from __future__ import annotations
 
+import contextlib
 import html
 import re
 import xml.etree.ElementTree as ET
@@ -236,47 +237,50 @@ def chromium() -> Iterator[Any]:
         yield browser
 
 
-@pytest.mark.browser
-def test_home_card_and_meta_show_no_raw_latex(chromium: Any, site_url: str) -> None:
-    context = chromium.new_context(viewport={"width": 1280, "height": 900})
+@contextlib.contextmanager
+def _watched_page(browser: Any, console: tuple[str, ...]) -> Iterator[tuple[Any, list[str], list[str]]]:
+    """Yield (a 1280 px page, policy violations, uncaught errors and `console` messages)."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
     violations = watch_policy(context)
     errors: list[str] = []
     page = context.new_page()
     page.on("pageerror", lambda error: errors.append(str(error)))
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.goto(site_url)
-    summary = page.locator(".nbpress-summary").inner_text()
-    assert "β₀" in summary and _no_tex(summary), summary
-    og = page.evaluate("document.querySelector('meta[property=\"og:description\"]').content")
-    assert "$" not in og and "\\" not in og
+    page.on("console", lambda m: errors.append(m.text) if m.type in console else None)
+    try:
+        yield page, violations, errors
+    finally:
+        context.close()
+
+
+@pytest.mark.browser
+def test_home_card_and_meta_show_no_raw_latex(chromium: Any, site_url: str) -> None:
+    with _watched_page(chromium, ("error",)) as (page, violations, errors):
+        page.goto(site_url)
+        summary = page.locator(".nbpress-summary").inner_text()
+        assert "β₀" in summary and _no_tex(summary), summary
+        og = page.evaluate("document.querySelector('meta[property=\"og:description\"]').content")
+        assert "$" not in og and "\\" not in og
     assert violations == [] and errors == [], (violations, errors)
-    context.close()
 
 
 @pytest.mark.browser
 def test_plotly_and_widget_math_is_typeset(chromium: Any, site_url: str) -> None:
-    context = chromium.new_context(viewport={"width": 1280, "height": 900})
-    violations = watch_policy(context)
-    errors: list[str] = []
-    page = context.new_page()
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.on("console", lambda m: errors.append(m.text) if m.type in ("error", "warning") else None)
-    page.goto(site_url + "posts/fit/")
-    page.wait_for_function("() => document.querySelector('.nbpress-chart.nbpress-drawn')")
-    chart = page.locator(".nbpress-chart-plotly")
-    title = chart.locator(".gtitle").text_content() or ""
-    assert "α" in title and "$" not in title and "\\" not in title, title
-    assert chart.locator(".gtitle tspan", has_text="1c").count() >= 1  # drawn as a subscript
-    assert "β" in (chart.locator(".xtitle").text_content() or "")
-    assert "σ" in (chart.locator(".legendtext").text_content() or "")
-    assert "a/b" in (chart.locator(".annotation-text").text_content() or "")
-    widget = page.locator(".nbpress-chart-widget")
-    widget.locator(".widget-slider label.widget-label .katex").wait_for()
-    assert widget.locator(".widget-slider label.widget-label .katex-mathml").text_content() == "α\\alpha"
-    assert widget.locator("div.widget-label .katex").count() == 1
-    assert widget.locator(".widget-htmlmath-content .katex").count() == 1
-    assert "Area" in widget.locator(".widget-htmlmath-content").inner_text()
-    # A button's description is not typeset in Jupyter either: "$5 off" stays text.
-    assert widget.locator("button", has_text="$5 off").count() == 1
+    with _watched_page(chromium, ("error", "warning")) as (page, violations, errors):
+        page.goto(site_url + "posts/fit/")
+        page.wait_for_function("() => document.querySelector('.nbpress-chart.nbpress-drawn')")
+        chart = page.locator(".nbpress-chart-plotly")
+        title = chart.locator(".gtitle").text_content() or ""
+        assert "α" in title and "$" not in title and "\\" not in title, title
+        assert chart.locator(".gtitle tspan", has_text="1c").count() >= 1  # drawn as a subscript
+        assert "β" in (chart.locator(".xtitle").text_content() or "")
+        assert "σ" in (chart.locator(".legendtext").text_content() or "")
+        assert "a/b" in (chart.locator(".annotation-text").text_content() or "")
+        widget = page.locator(".nbpress-chart-widget")
+        widget.locator(".widget-slider label.widget-label .katex").wait_for()
+        assert widget.locator(".widget-slider label.widget-label .katex-mathml").text_content() == "α\\alpha"
+        assert widget.locator("div.widget-label .katex").count() == 1
+        assert widget.locator(".widget-htmlmath-content .katex").count() == 1
+        assert "Area" in widget.locator(".widget-htmlmath-content").inner_text()
+        # A button's description is not typeset in Jupyter either: "$5 off" stays text.
+        assert widget.locator("button", has_text="$5 off").count() == 1
     assert violations == [] and errors == [], (violations, errors)
-    context.close()
