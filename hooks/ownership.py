@@ -7,7 +7,7 @@
   `draft_on_serve`, or its `draft: true`), this hook lets them in beside the page.
 - A file reached through a symbolic link (other than site_src/assets, the committed link to
   assets/) is left out with a warning (an error under --strict): MkDocs would copy whatever
-  the link points at. `build.py` refuses such links before it builds (nbpress.write.Site);
+  the link points at. `build.py` refuses such links before it builds (nbpress.publishing.write.Site);
   this keeps them out of a site built without it.
 """
 

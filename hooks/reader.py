@@ -8,7 +8,7 @@
 - The RSS feed names no image it does not have (mkdocs-rss-plugin writes `<url>None</url>`), and
   names authors with <dc:creator>; pages advertise the feeds only when the build writes them.
 - The links and images of an output's HTML, which the build writes relative to the post's
-  Markdown and marks with a leading './' (nbpress.links), resolve from the page as MkDocs
+  Markdown and marks with a leading './' (nbpress.rendering.links), resolve from the page as MkDocs
   resolves Markdown links: MkDocs leaves raw HTML as written (Zensical resolves it itself).
 """
 
@@ -54,7 +54,7 @@ _DC = 'xmlns:dc="http://purl.org/dc/elements/1.1/"'
 def _plain_title(match: re.Match[str]) -> str:
     """Return a feed <title> holding the post's title as typed.
 
-    Front matter titles are HTML text (nbpress.sanitize.front_matter_text: `<` as `&lt;`), which
+    Front matter titles are HTML text (nbpress.rendering.sanitize.front_matter_text: `<` as `&lt;`), which
     the RSS plugin escapes again; an RSS title is plain text, so a reader would show `&lt;`.
     """
     return f"<title>{xml_escape(html.unescape(xml_unescape(match.group(1))))}</title>"

@@ -11,11 +11,11 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
-from . import posts
 from .errors import NbpressError, one_post
 from .layout import Layout
 from .plan import Action, Decision, context, decide
-from .write import Site, hand_edit_message
+from .publishing.write import Site, hand_edit_message
+from .sources import posts
 
 
 class Problem(StrEnum):

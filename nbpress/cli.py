@@ -51,7 +51,7 @@ def _plain(text: str, stream: TextIO) -> str:
     """Return `text` without ANSI colour codes unless `stream` is a terminal (tracebacks carry them)."""
     if stream.isatty():
         return text
-    from .outputs import strip_ansi
+    from .rendering.outputs import strip_ansi
 
     return strip_ansi(text)
 
@@ -213,7 +213,7 @@ def run(
             reporter.stop()
     if live and results:
         _summary_table(results)
-    from .cache import Store
+    from .execution.cache import Store
     from .layout import Layout
 
     print(summary(results, Store(Layout(root.resolve()).cache).size()))
@@ -288,7 +288,7 @@ def drift(root: Path, revision: str) -> int:
 
 def new(root: Path, title: str, fmt: str, slug: str | None, author: str | None) -> int:
     """Create a post source and print what to do next; return the exit code."""
-    from .scaffold import new_post
+    from .sources.scaffold import new_post
 
     try:
         path = new_post(root, title, fmt, slug=slug, author=author)

@@ -2,7 +2,7 @@
 
 The weekly full re-execution runs `python build.py --force`, then `python build.py --drift`.
 What legitimately changes on every run is masked before comparing, with the rule set the
-build itself uses to keep unchanged outputs (nbpress.volatile: object addresses, log
+build itself uses to keep unchanged outputs (nbpress.execution.volatile: object addresses, log
 timestamps, thread ids, step timings, temporary paths, durations); nbpress's own bookkeeping
 (the `nbpress:` record and the provenance line) is left out. Anything else that differs is
 drift, reported per post with its cell and first differing line, then a diff; the exit code is 1.
@@ -15,7 +15,7 @@ import re
 import subprocess
 from pathlib import Path
 
-from .volatile import mask
+from .execution.volatile import mask
 
 _PROVENANCE = re.compile(r"^\*Executed .*\*$", re.M)
 _RECORD = re.compile(r"^nbpress:\n(?:[ -].*\n)*", re.M)
@@ -57,8 +57,8 @@ def first_difference(old: str, new: str) -> tuple[int, str, str] | None:
 
 def cell_of_line(root: Path, source: str, markdown: str, line: int) -> int | None:
     """Return the number (counting every cell from 1) of the source cell whose code precedes `line`."""
-    from . import posts
     from .errors import NbpressError
+    from .sources import posts
 
     lines = markdown.splitlines()[: max(line - 1, 0)]
     opening = max((n for n, text in enumerate(lines) if text.startswith("```python")), default=None)
@@ -95,7 +95,7 @@ def find_drift(root: Path, revision: str = "HEAD") -> dict[str, list[str]]:
     The first line names the cell and the first differing line; a unified diff follows.
     """
     from .layout import Layout
-    from .write import generated_posts
+    from .publishing.write import generated_posts
 
     drifted: dict[str, list[str]] = {}
     for path, record in generated_posts(Layout(root).generated):

@@ -134,7 +134,7 @@ def one_post(path: str, doing: str) -> Iterator[None]:
 
 
 class IsolationError(NbpressError):
-    """A post's code changed a file the build guards (nbpress.guard): undone, and the post fails."""
+    """A post's code changed a file the build guards (nbpress.execution.guard): undone, and the post fails."""
 
 
 class BuildInterrupted(Exception):

@@ -28,7 +28,7 @@ REPORT = "site_src/execution"
 REPORT_STATE = "report.json"
 # The most bytes one file name may have: ext4, XFS, btrfs and APFS allow 255 (NTFS 255 UTF-16
 # units). nbpress names files after a post's slug; the longest is its journal while it is
-# written, site_src/posts/.nbpress-writing-<slug>.json (nbpress.write.JOURNAL_PREFIX).
+# written, site_src/posts/.nbpress-writing-<slug>.json (nbpress.publishing.write.JOURNAL_PREFIX).
 NAME_MAX = 255
 SLUG_MAX = NAME_MAX - len(".nbpress-writing-" + ".json")
 

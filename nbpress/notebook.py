@@ -100,7 +100,7 @@ class Key:
     WIDGET_STATE: Final = "nbpress_widget_state"  # the saved models a widget view reaches
 
 
-# Interactive outputs (nbpress.charts draws them; nbpress.outputs leaves them to it).
+# Interactive outputs (nbpress.rendering.charts draws them; nbpress.rendering.outputs leaves them to it).
 PLOTLY: Final = "application/vnd.plotly.v1+json"
 VEGALITE: Final = tuple(f"application/vnd.vegalite.v{n}+json" for n in (6, 5, 4))
 VEGA: Final = tuple(f"application/vnd.vega.v{n}+json" for n in (6, 5))
@@ -145,7 +145,7 @@ def chart_kind(data: Mapping[str, object]) -> str | None:
 
 
 def is_chart(data: Mapping[str, object]) -> bool:
-    """Return True if `data` is a chart output nbpress.charts turns into a safe embed."""
+    """Return True if `data` is a chart output nbpress.rendering.charts turns into a safe embed."""
     return chart_kind(data) is not None
 
 

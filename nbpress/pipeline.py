@@ -3,9 +3,9 @@
 Data flows one way, post by post: posts -> execute (or cache) -> outputs -> render -> write.
 A post is published only when every earlier stage of it succeeded, so a failing post
 keeps its last good version and the other posts still build. While kernels run, the build
-alone may write the guarded tree (nbpress.guard): after each execution, what a post's code
+alone may write the guarded tree (nbpress.execution.guard): after each execution, what a post's code
 changed there is undone and that post fails (`_Run.inspect`); every process it started has
-ended by then (nbpress.reaper).
+ended by then (nbpress.execution.reaper).
 """
 
 from __future__ import annotations
@@ -23,10 +23,9 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import cache, posts, provenance
-from .authors import keys_by_name, read_authors
 from .errors import ConfigError, IsolationError, NbpressError, RenderError, SourceError, WriteError, one_post
-from .guard import PYCACHE, QUARANTINE, Change, Guard
+from .execution import cache, provenance
+from .execution.guard import PYCACHE, QUARANTINE, Change, Guard
 from .layout import (
     CACHE,
     DRAFT_DOWNLOADS,
@@ -40,10 +39,12 @@ from .layout import (
 )
 from .notebook import CachedOutputs, Notebook
 from .plan import Action, Context, Decision, context, decide, published_key
-from .write import Site, record_names
+from .publishing.write import Site, record_names
+from .sources import posts
+from .sources.authors import keys_by_name, read_authors
 
 if TYPE_CHECKING:
-    from .execute import Executed
+    from .execution.execute import Executed
 
 
 class Status(StrEnum):
@@ -109,9 +110,9 @@ class _Work:
 
     @property
     def linked(self) -> set[str]:
-        """Return the file slugs of the other posts it links to (nbpress.links.linked_posts)."""
+        """Return the file slugs of the other posts it links to (nbpress.rendering.links.linked_posts)."""
         if self._linked is None:
-            from .links import linked_posts
+            from .rendering.links import linked_posts
 
             self._linked = linked_posts(self.post)
         return self._linked
@@ -147,7 +148,7 @@ def build(
     `then(results)` runs after the last post, still under the blog's lock (the execution
     report merges each build's results into one file).
     """
-    from .lock import build_lock
+    from .publishing.lock import build_lock
 
     events = reporter or Reporter()
     root = options.root.resolve()
@@ -210,10 +211,10 @@ class _Run:
     by_slug: dict[str, posts.Post] = field(default_factory=dict)  # {file slug: post} this build read
     slug_of: dict[str, str] = field(default_factory=dict)  # {source's rel_path: file slug} of those
     every_slug: frozenset[str] = frozenset()  # the file slugs of every source in posts/
-    guard: Guard | None = None  # the guarded tree, noted while kernels run (nbpress.guard)
+    guard: Guard | None = None  # the guarded tree, noted while kernels run (nbpress.execution.guard)
     active: set[str] = field(default_factory=set)  # posts whose kernels run now
     tainted: dict[str, IsolationError] = field(default_factory=dict)  # ran while another's cell wrote
-    # Links are decided against the pages that exist after this build (nbpress.links): a post
+    # Links are decided against the pages that exist after this build (nbpress.rendering.links): a post
     # linking to one whose fate this build has not decided yet waits for it, then is published.
     pending: set[str] = field(default_factory=set)  # file slugs of posts this build has yet to end
     waiting: list[tuple[_Work, Status, float]] = field(default_factory=list)
@@ -275,7 +276,7 @@ class _Run:
 
     def execute(self, to_run: list[_Work], cwd: Path, jobs: int) -> None:
         """Execute the posts of `to_run` (up to `jobs` kernels at once), each finished as it ends."""
-        from .execute import execute_all
+        from .execution.execute import execute_all
 
         self.running = {id(p.post): p for p in to_run}
         self.durations = self.store.durations()
@@ -333,9 +334,9 @@ class _Run:
 
     def _keep(self, plan: _Work, outcome: Executed) -> None:
         """Cap, check, settle and cache the outputs of one executed post; raise NbpressError if it fails."""
-        from .charts import attach_widget_state
         from .notebook import bad_data, outputs_of
-        from .outputs import limit_outputs
+        from .rendering.charts import attach_widget_state
+        from .rendering.outputs import limit_outputs
 
         rel = plan.post.rel_path
         # Capped before caching, so a runaway cell costs no more memory or disk than a normal one.
@@ -410,7 +411,7 @@ class _Run:
         self.active.clear()
 
     def undo(self, changes: list[Change]) -> list[str]:
-        """Undo `changes` in the guarded tree (nbpress.guard); return a phrase per change that mattered."""
+        """Undo `changes` in the guarded tree (execution.guard); return a phrase per change that mattered."""
         assert self.guard is not None
         guard = self.guard
         said: list[str] = []
@@ -588,7 +589,7 @@ def _settle(executed: Notebook, decision: Decision, store: cache.Store, site: Si
     download of the executed notebook, paired by the code its record says it ran. Without any,
     the new outputs stand as they are and the drift check still masks their volatile tokens.
     """
-    from .volatile import settle
+    from .execution.volatile import settle
 
     def digests(parts: object) -> list[str] | None:
         cells = parts.get("code") if isinstance(parts, dict) else None
@@ -652,9 +653,9 @@ def prune_cache(root: Path) -> tuple[list[str], tuple[int, int]]:
 
 def _publish(plan: _Work, site: Site, root: Path, authors: dict[str, str]) -> list[str]:
     """Render and write one post; return its warnings (outputs not shown, `stderr: warn`)."""
-    from . import transform
-    from .render import published_front_matter, render
-    from .write import DIGEST_PLACEHOLDER
+    from .publishing.write import DIGEST_PLACEHOLDER
+    from .rendering import transform
+    from .rendering.render import published_front_matter, render
 
     post = plan.post
     if plan.executed is not None:
@@ -690,7 +691,7 @@ def _publish(plan: _Work, site: Site, root: Path, authors: dict[str, str]) -> li
     if inputs:
         record["inputs"] = inputs
     front_matter = published_front_matter(post, authors, record)
-    # The transform chain (nbpress.transform.STEPS) runs inside render, on a copy.
+    # The transform chain (nbpress.rendering.transform.STEPS) runs inside render, on a copy.
     rendered = render(
         post,
         executed,

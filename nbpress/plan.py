@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
-from . import cache
-from .posts import Post
-from .write import Record, Site, hand_edit_message, record_names
+from .execution import cache
+from .publishing.write import Record, Site, hand_edit_message, record_names
+from .sources.posts import Post
 
 
 class Action(StrEnum):
@@ -39,7 +39,7 @@ class Context:
 
 def context(site: Site) -> Context:
     """Return the decision context of the blog whose published tree is `site`."""
-    from .render import renderer_fingerprint
+    from .rendering.render import renderer_fingerprint
 
     return Context(
         site, site.layout.sources, cache.environment_fingerprint(site.root), renderer_fingerprint()

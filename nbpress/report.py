@@ -16,13 +16,14 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import cache, posts
-from .authors import read_authors
 from .errors import NbpressError, one_post
+from .execution import cache
 from .layout import REPORT, Layout, log_link
 from .pipeline import PostResult, Status
 from .plan import context, decide
-from .write import Site
+from .publishing.write import Site
+from .sources import posts
+from .sources.authors import read_authors
 
 
 @dataclass(frozen=True)
@@ -77,7 +78,7 @@ def record(root: Path, results: list[PostResult]) -> None:
         log = layout.log(slug)
         entry: dict[str, object] = dict(state.get(result.name, {}))
         if result.status is Status.FAILED:
-            from .outputs import clean_text
+            from .rendering.outputs import clean_text
 
             text = f"{result.error}\n"
             if result.detail:

@@ -10,10 +10,11 @@ import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from . import links, posts
 from .errors import NbpressError, one_post
 from .layout import Layout
-from .markup import bibliography_paths
+from .rendering import links
+from .rendering.markup import bibliography_paths
+from .sources import posts
 
 
 def inputs_by_path(root: Path) -> dict[Path, set[str]]:

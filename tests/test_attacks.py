@@ -228,7 +228,7 @@ POSTS["shown"] = (
 # check sees script when there is some.
 POSTS["control"] = (
     {"raw_html": True},
-    # An image that does not decode (an output's missing local file is left out: nbpress.links).
+    # An image that does not decode (an output's missing local file is left out: nbpress.rendering.links).
     [(show("HTML", f'<img src="data:image/png;base64,AAAA" onerror="{pwn("control")}">'), [])],
 )
 # Issue 20's families (tests/attack_families/), built into the same blog.
@@ -513,7 +513,7 @@ def policy_alone(built: Built, tmp_path_factory: pytest.TempPathFactory) -> Path
     A copy of the first blog's root, its execution cache included: the outputs are rendered
     again (the switch is part of the renderer's fingerprint), no kernel runs.
     """
-    from nbpress.sanitize import TEST_ONLY_SANITIZER_OFF
+    from nbpress.rendering.sanitize import TEST_ONLY_SANITIZER_OFF
 
     root = tmp_path_factory.mktemp("attacks-policy-alone") / "blog"
     shutil.copytree(built.root, root, symlinks=True, ignore=shutil.ignore_patterns("site", "fifo.ipynb"))

@@ -26,10 +26,10 @@ import psutil
 import pytest
 
 from nbpress.errors import NbpressError, SourceError, one_post
-from nbpress.figures import MAX_FIGURE_BYTES, too_large
-from nbpress.lock import build_lock
 from nbpress.notebook import MAX_NESTING, bad_data
-from nbpress.posts import read_post, read_sources
+from nbpress.publishing.lock import build_lock
+from nbpress.rendering.figures import MAX_FIGURE_BYTES, too_large
+from nbpress.sources.posts import read_post, read_sources
 from tests.helpers import build_cli, build_command, free_port, mkdocs
 
 DEEP = 100_000  # past any parser's recursion limit
@@ -191,7 +191,7 @@ def test_a_lone_surrogate_in_a_markdown_posts_header_fails_in_one_line(blog: Pat
     ids=["past-the-parser", "past-the-rule", "surrogate"],
 )
 def test_a_forged_cache_entry_is_a_miss_with_one_warning(tmp_path: Path, outputs: str) -> None:
-    from nbpress.cache import Store
+    from nbpress.execution.cache import Store
 
     store = Store(tmp_path / "cache")
     store.directory.mkdir()
@@ -362,7 +362,7 @@ def _executed_post(blog: Path, outputs: str, markdown: str | None = None, attach
 
 
 def _render(blog: Path, path: Path) -> tuple[str, dict[str, bytes], tuple[str, ...]]:
-    from nbpress.render import published_front_matter, render
+    from nbpress.rendering.render import published_front_matter, render
 
     post = read_post(path, blog)
     front = published_front_matter(post, {}, {"source": post.rel_path})
@@ -437,7 +437,7 @@ def test_a_huge_local_image_becomes_a_placeholder_with_a_warning(blog: Path, htm
 
 
 def test_a_huge_inline_data_image_in_html_is_removed() -> None:
-    from nbpress.sanitize import sanitize_html
+    from nbpress.rendering.sanitize import sanitize_html
 
     bomb = base64.b64encode(png(50_000, 50_000)).decode()
     small = base64.b64encode(png(10, 10)).decode()

@@ -1,4 +1,4 @@
-"""Interactive charts (nbpress/charts.py): real kernels make plotly, altair, bokeh and ipywidgets
+"""Interactive charts (nbpress/rendering/charts.py): real kernels make plotly, altair, bokeh and ipywidgets
 outputs; the built site, opened in Chromium, draws each with the libraries it serves itself.
 
 The post is hostile on purpose: a `</script>` in titles, an `<img onerror>` in a plotly
@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
-from nbpress.charts import LIBRARIES, VENDORED, embed_json
+from nbpress.rendering.charts import LIBRARIES, VENDORED, embed_json
 from tests.helpers import REPO, launch_chromium, mkdocs, watch_policy
 from tests.siteserver import serve
 from tests.skeleton import copy_skeleton
@@ -158,8 +158,8 @@ def test_embed_json_cannot_leave_its_element() -> None:
 def test_a_chart_whose_data_is_not_json_is_a_note_and_a_warning() -> None:
     from nbformat.v4 import new_code_cell, new_notebook, new_output
 
-    from nbpress.charts import transform
     from nbpress.notebook import PLOTLY
+    from nbpress.rendering.charts import transform
 
     output = new_output("display_data", data={PLOTLY: {"data": [{"y": [float("nan")]}], "layout": {}}})
     nb = new_notebook(cells=[new_code_cell("fig", outputs=[output])])
@@ -278,7 +278,7 @@ def test_widget_state_survives_a_render_from_the_cache(built: tuple[Path, list[s
     assert "IntSliderModel" in markdown
 
 
-# ---- issue 20: the rules of nbpress/charts.py, without a kernel or a browser
+# ---- issue 20: the rules of nbpress/rendering/charts.py, without a kernel or a browser
 
 
 def _widget_output(root: Any, mutate: Any = None, extra: tuple[Any, ...] = ()) -> tuple[list[str], str]:
@@ -286,8 +286,8 @@ def _widget_output(root: Any, mutate: Any = None, extra: tuple[Any, ...] = ()) -
     from ipywidgets.embed import dependency_state  # type: ignore[import-untyped]
     from nbformat.v4 import new_code_cell, new_notebook, new_output
 
-    from nbpress.charts import transform
     from nbpress.notebook import WIDGET_VIEW, Key
+    from nbpress.rendering.charts import transform
 
     state = json.loads(json.dumps(dependency_state([root, *extra], drop_defaults=False), default=str))
     if mutate:
@@ -303,7 +303,7 @@ def _widget_output(root: Any, mutate: Any = None, extra: tuple[Any, ...] = ()) -
 def test_widget_pairs_are_those_ipywidgets_defines() -> None:
     import ipywidgets  # type: ignore[import-untyped]
 
-    from nbpress.charts import widget_kinds
+    from nbpress.rendering.charts import widget_kinds
 
     kinds = widget_kinds()
     label = ipywidgets.Label()
@@ -438,7 +438,7 @@ NOT_CSS += ("calc(1px", "1px)", "attr(x)", "element(#a)", "cross-fade(a, b)", "x
 
 
 def test_css_values_are_plain() -> None:
-    from nbpress.sanitize import css_value
+    from nbpress.rendering.sanitize import css_value
 
     assert [v for v in PLAIN_CSS if not css_value(v)] == []
     assert [v for v in NOT_CSS if css_value(v)] == []
@@ -450,7 +450,7 @@ def test_bokeh_allow_list_holds_only_bokeh_models_that_draw_data() -> None:
     import bokeh.plotting  # noqa: F401  (each registers its models)
     from bokeh.model import Model
 
-    from nbpress.charts import _BOKEH_ALLOWED
+    from nbpress.rendering.charts import _BOKEH_ALLOWED
 
     classes = Model.model_class_reverse_map
     assert not _BOKEH_ALLOWED - set(classes), _BOKEH_ALLOWED - set(classes)
@@ -464,7 +464,7 @@ def test_bokeh_allow_list_holds_only_bokeh_models_that_draw_data() -> None:
 def _bokeh_refusal(model: Any) -> str | None:
     from bokeh.embed import json_item
 
-    from nbpress.charts import _bokeh_doc_check, _Unshown
+    from nbpress.rendering.charts import _bokeh_doc_check, _Unshown
 
     doc = json.loads(json.dumps(json_item(model)["doc"]))
     try:
@@ -521,7 +521,7 @@ def test_bokeh_rules() -> None:
     # A table's headers are HTML to BokehJS: escaped, shown as typed.
     from bokeh.embed import json_item
 
-    from nbpress.charts import _bokeh_doc_check
+    from nbpress.rendering.charts import _bokeh_doc_check
 
     table = DataTable(source=ColumnDataSource({"a": [1]}), columns=[TableColumn(field="a", title=PAYLOAD)])
     doc = json.loads(json.dumps(json_item(table)["doc"]))
@@ -530,7 +530,7 @@ def test_bokeh_rules() -> None:
 
 
 def test_plotly_figure_keeps_no_remote_file() -> None:
-    from nbpress.charts import _plotly_figure, _Unshown
+    from nbpress.rendering.charts import _plotly_figure, _Unshown
 
     remote = {"source": "http://example.invalid/a.png"}
     kept = [{"source": "data:image/png;base64,iVBORw0KGgo="}, {"source": "../figures/a.png"}]
@@ -568,7 +568,7 @@ def test_plotly_figure_keeps_no_remote_file() -> None:
 def test_vega_specs_lose_their_usermeta() -> None:
     from nbformat.v4 import new_code_cell, new_notebook, new_output
 
-    from nbpress.charts import transform
+    from nbpress.rendering.charts import transform
 
     spec = {"mark": "bar", "usermeta": {"embedOptions": {"actions": True}}, "data": {"values": []}}
     output = new_output("display_data", data={"application/vnd.vegalite.v5+json": spec})

@@ -20,9 +20,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from nbpress.execute import StreamText
-from nbpress.lock import build_lock, holder, lock_path
-from nbpress.outputs import MAX_TEXT_CHARS, truncate
+from nbpress.execution.execute import StreamText
+from nbpress.publishing.lock import build_lock, holder, lock_path
+from nbpress.rendering.outputs import MAX_TEXT_CHARS, truncate
 from tests.helpers import (
     build_cli,
     build_command,
@@ -200,8 +200,8 @@ def run_both_ways(
     import nbformat
     from nbclient import NotebookClient
 
-    from nbpress.execute import execute_all
-    from nbpress.posts import read_post
+    from nbpress.execution.execute import execute_all
+    from nbpress.sources.posts import read_post
 
     path = add_post("same", *cells)
     post = read_post(path, blog)

@@ -21,8 +21,8 @@ from urllib.parse import urldefrag
 import pytest
 
 from nbpress.layout import figure_url
-from nbpress.links import jupyter_anchor_id
-from nbpress.outputs import scrub_paths
+from nbpress.rendering.links import jupyter_anchor_id
+from nbpress.rendering.outputs import scrub_paths
 from tests.helpers import build_cli, copy_skeleton, launch_chromium, mkdocs, watch_policy
 from tests.siteserver import serve
 
@@ -292,7 +292,7 @@ def test_link_forms(tmp_path: Path, source: str, published: str | None) -> None:
     import nbformat
     from nbformat.v4 import new_markdown_cell, new_notebook, new_raw_cell
 
-    from nbpress.links import Linker, Page, _Cell
+    from nbpress.rendering.links import Linker, Page, _Cell
 
     (tmp_path / "posts").mkdir()
     for name, heading in (("other", "## A B"), ("me", "## Top Part")):

@@ -67,8 +67,8 @@ BAD_WIDGET = (
 
 
 def plotly_embeds() -> str:
-    """Return GL_FIGURES as nbpress/charts.py embeds a plotly chart."""
-    from nbpress.charts import embed_json
+    """Return GL_FIGURES as nbpress/rendering/charts.py embeds a plotly chart."""
+    from nbpress.rendering.charts import embed_json
 
     return "\n\n".join(
         f'<div class="nbpress-chart nbpress-chart-plotly" id="gl-{i}" data-nbpress-chart="plotly">'
@@ -205,8 +205,8 @@ def test_the_404_hash_is_the_templates() -> None:
 def test_the_sanitizer_switch_is_test_only_and_shapes_the_fingerprint(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from nbpress.render import renderer_fingerprint
-    from nbpress.sanitize import TEST_ONLY_SANITIZER_OFF, html_text, sanitize_html, sanitize_svg
+    from nbpress.rendering.render import renderer_fingerprint
+    from nbpress.rendering.sanitize import TEST_ONLY_SANITIZER_OFF, html_text, sanitize_html, sanitize_svg
 
     hostile = '<img src=x onerror="top.__pwned=1">'
     svg = '<svg xmlns="http://www.w3.org/2000/svg"><script>top.__pwned=1</script></svg>'

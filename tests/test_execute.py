@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from nbpress.errors import CellTimeoutError, ExecutionError, KernelDiedError
-from nbpress.execute import execute_all
-from nbpress.posts import read_post
+from nbpress.execution.execute import execute_all
+from nbpress.sources.posts import read_post
 
 
 def run(blog: Path, path: Path) -> tuple[object, object]:

@@ -135,7 +135,7 @@ def test_broken_text_source_is_one_clear_error(blog: Path) -> None:
 
 def test_text_source_reads_with_the_same_cell_ids_every_time(blog: Path) -> None:
     # jupytext invents random cell ids; the downloaded notebook must not change between builds.
-    from nbpress.formats import read_text_notebook
+    from nbpress.sources.formats import read_text_notebook
 
     path = blog / "posts" / "same.md"
     as_markdown(path)

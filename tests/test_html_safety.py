@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from nbpress.sanitize import sanitize_html
+from nbpress.rendering.sanitize import sanitize_html
 from tests.helpers import build_cli, launch_chromium, mkdocs, watch_policy
 from tests.siteserver import serve
 

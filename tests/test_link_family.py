@@ -141,7 +141,8 @@ def _notebook(path: Path, cells: list[nbformat.NotebookNode]) -> None:
 
 
 def _front(title: str, extra: str = "") -> nbformat.NotebookNode:
-    return new_raw_cell(f'---\ntitle: "{title}"\ndate: 2024-01-01\n{extra}---')
+    cell: nbformat.NotebookNode = new_raw_cell(f'---\ntitle: "{title}"\ndate: 2024-01-01\n{extra}---')
+    return cell
 
 
 def _write_blog(root: Path) -> None:
@@ -344,7 +345,7 @@ def test_output_images_load_in_the_browser(blog: Blog, builder: str, tmp_path: P
 
 
 def test_pages_resolve_anchors_as_toc_gives_ids(tmp_path: Path) -> None:
-    from nbpress.links import Page, heading_ids
+    from nbpress.rendering.links import Page, heading_ids
 
     ids = heading_ids(["## Intro\n\n## Intro\n\n## Intro_1 x {: .nbpress-h5 }\n\n## A {#own}\n\n## Ça *va*?"])
     assert ids == {"intro", "intro_1", "intro_1-x", "own", "ca-va"}

@@ -15,12 +15,12 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from nbpress import cache
 from nbpress.errors import RenderError
+from nbpress.execution import cache
 from nbpress.layout import figure_url
-from nbpress.outputs import limit_outputs
-from nbpress.posts import read_post
-from nbpress.render import published_front_matter, render
+from nbpress.rendering.outputs import limit_outputs
+from nbpress.rendering.render import published_front_matter, render
+from nbpress.sources.posts import read_post
 from tests.helpers import FIXTURES, GOLDEN
 
 SAMPLES = FIXTURES / "markup"
@@ -173,7 +173,7 @@ def test_editing_the_bibliography_changes_the_render_key(tmp_path: Path) -> None
 
 
 def test_svg_and_jpeg_sizes_are_read_from_their_bytes() -> None:
-    from nbpress.markup import _image_size
+    from nbpress.rendering.markup import _image_size
 
     svg = (
         '<svg xmlns="http://www.w3.org/2000/svg" width="460.8pt" height="345.6pt" viewBox="0 0 460.8 345.6">'
@@ -231,7 +231,7 @@ def test_figures_in_markdown_cells_quarto_and_myst(tmp_path: Path) -> None:
         "See @fig-diagram and {numref}`other`; ![plain](x.png){#not-a-figure} stays."
     )
     path = _post_with(tmp_path, text, bib=False)
-    for name in ("diagram.png", "other.png", "x.png"):  # local images must exist (nbpress.links)
+    for name in ("diagram.png", "other.png", "x.png"):  # local images must exist (nbpress.rendering.links)
         (path.parent / name).write_bytes(b"\x89PNG\r\n\x1a\n")
     published = render_sample(path, execute=False)
     assert "![A diagram](../assets/images/p/diagram.png){width=300}" in published

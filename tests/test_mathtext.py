@@ -1,5 +1,5 @@
 # ruff: noqa: RUF001  (the expected texts are Greek letters and Unicode math on purpose)
-"""Math where the site cannot typeset it (nbpress/mathtext.py), and math in charts and widgets.
+"""Math where the site cannot typeset it (nbpress/rendering/mathtext.py), and math in charts and widgets.
 
 A summary, a title, a meta tag and a feed item are plain text: their LaTeX becomes readable
 Unicode. plotly texts become plotly's own markup; widgets' descriptions and labels are
@@ -18,7 +18,14 @@ from typing import Any
 
 import pytest
 
-from nbpress.mathtext import bokeh_text, has_math, markdown_text, plain_text, plotly_text, tex_to_text
+from nbpress.rendering.mathtext import (
+    bokeh_text,
+    has_math,
+    markdown_text,
+    plain_text,
+    plotly_text,
+    tex_to_text,
+)
 from tests.helpers import launch_chromium, mkdocs, watch_policy
 from tests.siteserver import serve
 from tests.skeleton import copy_skeleton
@@ -106,8 +113,8 @@ def test_widget_math_asks_for_katex_only_when_there_is_math() -> None:
     import ipywidgets as w  # type: ignore[import-untyped]
     from ipywidgets.embed import dependency_state  # type: ignore[import-untyped]
 
-    from nbpress.charts import _widget
     from nbpress.notebook import Key
+    from nbpress.rendering.charts import _widget
 
     cases = [
         (w.IntSlider(description="n"), ["widgets"], []),

@@ -103,8 +103,8 @@ def test_control_characters_in_a_file_name_are_refused(blog: Path, add_post: Cal
 
 def test_downloads_are_written_recorded_and_pruned_with_their_post(tmp_path: Path) -> None:
     from nbpress.errors import WriteError
-    from nbpress.render import RenderedPost
-    from nbpress.write import Site
+    from nbpress.publishing.write import Site
+    from nbpress.rendering.render import RenderedPost
 
     (tmp_path / "posts").mkdir()
     site = Site(tmp_path, tmp_path / "posts")
@@ -509,8 +509,8 @@ def test_a_killed_publish_leaves_no_download_the_post_does_not_list(
 
 def test_a_name_too_long_for_the_file_system_is_named_so_and_publishes_nothing(tmp_path: Path) -> None:
     from nbpress.errors import WriteError
-    from nbpress.render import RenderedPost
-    from nbpress.write import Site
+    from nbpress.publishing.write import Site
+    from nbpress.rendering.render import RenderedPost
 
     (tmp_path / "posts").mkdir()
     site = Site(tmp_path, tmp_path / "posts")
@@ -530,7 +530,7 @@ def test_a_name_too_long_for_the_file_system_is_named_so_and_publishes_nothing(t
 def test_a_url_slug_too_long_is_refused_when_the_post_is_read() -> None:
     from nbpress.errors import SourceError
     from nbpress.layout import SLUG_MAX
-    from nbpress.posts import validate_front_matter
+    from nbpress.sources.posts import validate_front_matter
 
     data: dict[str, object] = {"title": "t", "date": "2024-01-01", "slug": "s" * (SLUG_MAX + 1)}
     with pytest.raises(SourceError, match="slug is too long: nbpress names the post's files after it"):

@@ -13,8 +13,8 @@ from types import SimpleNamespace
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from nbpress import provenance
-from nbpress.cache import Store
+from nbpress.execution import provenance
+from nbpress.execution.cache import Store
 
 
 def test_imports_are_read_from_code_cells_with_ipython_syntax() -> None:

@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from nbpress import cache, volatile
 from nbpress.check import find_stale
+from nbpress.execution import cache, volatile
 from nbpress.pipeline import Options, PostResult, build
 from tests.helpers import FIXTURES, REPO, build_cli, published, without_execution_time
 
@@ -184,7 +184,7 @@ def test_a_declared_input_is_named(three: Path) -> None:
 
 def test_an_installed_version_is_named(three: Path) -> None:
     """The key holds the installed version of each imported distribution beside its pin."""
-    from nbpress.posts import read_post
+    from nbpress.sources.posts import read_post
 
     post = read_post(three / "posts" / "uses-yaml.ipynb", three)
     env = cache.environment_fingerprint(three)

@@ -247,7 +247,7 @@ def test_math_is_typeset_where_jupyter_typesets_it(desktop: dict[str, Seen], nam
     assert [b["inline"] for b in site["mathBoxes"]] == [m["inline"] for m in jupyter["math"]]
     if name == "prose":
         assert [m["inline"] for m in site["math"]] == [True, True, False]
-        # The equation is numbered by the site (documented: nbpress/markup.py references).
+        # The equation is numbered by the site (documented: nbpress/rendering/markup.py references).
         assert "(1)" in site["html"] or "tag" in site["html"]
 
 

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from nbpress.layout import figure_url
-from nbpress.outputs import limit_outputs
-from nbpress.posts import read_post
-from nbpress.render import published_front_matter, render
+from nbpress.rendering.outputs import limit_outputs
+from nbpress.rendering.render import published_front_matter, render
+from nbpress.sources.posts import read_post
 from tests.helpers import FIXTURES, GOLDEN
 
 CASES = sorted(p.stem for p in (FIXTURES / "render").glob("*.ipynb"))
@@ -95,7 +95,7 @@ def test_fixture_sources_have_no_machine_paths(tmp_path: Path) -> None:
 
 
 def test_render_fingerprint_covers_every_source_file(monkeypatch: pytest.MonkeyPatch) -> None:
-    from nbpress.render import renderer_fingerprint
+    from nbpress.rendering.render import renderer_fingerprint
 
     before = renderer_fingerprint()
     read = Path.read_bytes
@@ -108,7 +108,7 @@ def test_template_reads_metadata_keys_by_name() -> None:
     import re
 
     from nbpress.notebook import template_keys
-    from nbpress.render import TEMPLATES
+    from nbpress.rendering.render import TEMPLATES
 
     template = (TEMPLATES / "post.md.j2").read_text(encoding="utf-8")
     assert not [k for k in template_keys().values() if k in template]
@@ -118,7 +118,7 @@ def test_template_reads_metadata_keys_by_name() -> None:
 
 def test_chain_steps_have_unique_names_and_stop_where_asked() -> None:
     from nbpress.notebook import Notebook, code_outputs
-    from nbpress.transform import STEPS, Context, run
+    from nbpress.rendering.transform import STEPS, Context, run
 
     names = [name for name, _ in STEPS]
     assert len(names) == len(set(names))
@@ -137,8 +137,8 @@ def test_chain_steps_have_unique_names_and_stop_where_asked() -> None:
 def test_summary_is_the_first_paragraph_as_escaped_text_and_headings_have_no_gap() -> None:
     from nbformat.v4 import new_markdown_cell, new_notebook
 
-    from nbpress.render import reader_front_matter
-    from nbpress.transform import even_heading_levels
+    from nbpress.rendering.render import reader_front_matter
+    from nbpress.rendering.transform import even_heading_levels
 
     nb = new_notebook(
         cells=[

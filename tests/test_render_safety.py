@@ -19,9 +19,9 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook, new_output, new_raw_cell
 
-from nbpress.outputs import limit_outputs
-from nbpress.posts import read_post
-from nbpress.render import published_front_matter, render
+from nbpress.rendering.outputs import limit_outputs
+from nbpress.rendering.render import published_front_matter, render
+from nbpress.sources.posts import read_post
 
 ACTIVE_TAGS = {"script", "iframe", "object", "embed", "base", "meta", "form", "link", "frame", "applet"}
 DATA_SCRIPTS = re.compile(r"application/(?:json|vnd\.[\w.+-]+json)")  # JSON islands, never run

@@ -1,4 +1,4 @@
-"""nbpress.sanitize on its own: fences that hold any text, SVG figures, Markdown-inert HTML.
+"""nbpress.rendering.sanitize on its own: fences that hold any text, SVG figures, Markdown-inert HTML.
 
 The same properties are checked end to end, in Chromium, by tests/test_attacks.py.
 """
@@ -13,8 +13,8 @@ import markdown
 import pytest
 
 from nbpress.layout import figure_url
-from nbpress.links import Linker, _Cell, remote_free_markdown
-from nbpress.sanitize import (
+from nbpress.rendering.links import Linker, _Cell, remote_free_markdown
+from nbpress.rendering.sanitize import (
     caption_html,
     code_fence,
     css_remote_urls,

@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from nbpress.pipeline import Options, build
-from nbpress.posts import read_post
+from nbpress.sources.posts import read_post
 from tests.helpers import build_cli
 
 

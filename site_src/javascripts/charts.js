@@ -1,4 +1,4 @@
-// nbpress: draw the chart embeds of a post (written by nbpress/charts.py) with the libraries
+// nbpress: draw the chart embeds of a post (written by nbpress/rendering/charts.py) with the libraries
 // the site serves itself (site_src/vendor/). A chart's data is read as JSON, never run; links
 // in Vega charts open only http(s) and mailto, and Vega loads nothing from another site.
 // Widgets are drawn by the vendored @jupyter-widgets/html-manager (embed.js) on its own.
@@ -54,7 +54,7 @@
       showLink: false,
       showSendToCloud: false,
       showEditInChartStudio: false,
-      // Math in its texts was made plotly's own markup at build time (nbpress/mathtext.py):
+      // Math in its texts was made plotly's own markup at build time (nbpress/rendering/mathtext.py):
       // the site serves no MathJax, and a MathJax-like global (widget math) is not for plotly.
       typesetMath: false,
     });

@@ -3,7 +3,7 @@
 // manager (vendor/widgets/embed.js) draws them on its own; this watches what it draws and
 // typesets exactly the elements Jupyter typesets, again whenever their text changes (a label
 // linked to a slider). Loaded, with KaTeX, only on pages whose widgets hold math
-// (nbpress/charts.py, "widget-math"). No global MathJax is faked: plotly and BokehJS look for one.
+// (nbpress/rendering/charts.py, "widget-math"). No global MathJax is faked: plotly and BokehJS look for one.
 (function () {
   "use strict";
 

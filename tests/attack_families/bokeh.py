@@ -2,7 +2,7 @@
 
 Icons with markup, `{safe}` and HTML tooltips, callbacks writing HTML or running code, style
 sheets and styles loading another host, HTML models, links to javascript:, other sites'
-images and tiles. Only models that draw data are kept (nbpress/charts.py, _BOKEH_ALLOWED);
+images and tiles. Only models that draw data are kept (nbpress/rendering/charts.py, _BOKEH_ALLOWED);
 a plot holding any other is its static form or a note, with a warning.
 """
 

@@ -1,6 +1,6 @@
 """Links and images in outputs (issue 21): an output's local file is published only as safe.
 
-An output resolves its local images and links as a Markdown cell does (nbpress/links.py), but
+An output resolves its local images and links as a Markdown cell does (nbpress/rendering/links.py), but
 it is not the author's writing: its code can write the file it names. So an SVG it shows or
 links is published sanitized, a web page or script it links is not published, and a link it
 makes is a page-relative attribute value, never markup. The browser check clicks each output

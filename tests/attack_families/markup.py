@@ -2,7 +2,7 @@
 being an output: raw cells, caption options, BibTeX values, the code of a cell.
 
 One rule holds them: only the author's Markdown cells are published as written; everything
-else passes nbpress.sanitize (escaped as text, or sanitized as HTML).
+else passes nbpress.rendering.sanitize (escaped as text, or sanitized as HTML).
 """
 
 from __future__ import annotations

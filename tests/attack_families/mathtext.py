@@ -1,4 +1,4 @@
-"""Math turned into text or typeset outside the post's prose (issue 21, nbpress/mathtext.py).
+"""Math turned into text or typeset outside the post's prose (issue 21, nbpress/rendering/mathtext.py).
 
 Markup hidden in LaTeX that becomes text (a plotly title's \\text{...}, a summary's math,
 a title's math), and KaTeX commands that would link, load or write HTML in a widget's

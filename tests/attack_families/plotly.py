@@ -2,7 +2,7 @@
 
 Images in the layout, in its template, in an image trace, set by updatemenus' and sliders'
 buttons, map styles and a map trace a button would make; HTML text plotly draws. The build
-walks the whole figure (nbpress/charts.py, _plotly_clean); tests/test_charts.py clicks the
+walks the whole figure (nbpress/rendering/charts.py, _plotly_clean); tests/test_charts.py clicks the
 buttons and logs every request.
 """
 

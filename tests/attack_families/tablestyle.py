@@ -1,5 +1,5 @@
 """Table cell styles (issue 21): a pandas Styler's `<style>` rules that colour one cell by its id
-move into that cell's `style` (nbpress.sanitize._inline_cell_rules). Nothing that rides in on
+move into that cell's `style` (nbpress.rendering.sanitize._inline_cell_rules). Nothing that rides in on
 that channel may run script or load from another host: id rules that load a URL (plain,
 escaped, in a shorthand), that try to leave the attribute or the rule, ids that try to leave
 their attribute, and cell styles written directly. The cells are hovered and clicked.

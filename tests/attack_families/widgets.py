@@ -4,7 +4,7 @@ Views swapped onto other models, links copying values into markup, hand-written 
 as lists, an old `controls` version whose descriptions are HTML), Output widgets holding any
 kind of output, styles and media loading another host's files, and the text channels of the
 other views (descriptions, options, titles). The build keeps only the (model, view) pairs
-ipywidgets defines and sanitizes every HTML route (nbpress/charts.py).
+ipywidgets defines and sanitizes every HTML route (nbpress/rendering/charts.py).
 """
 
 from __future__ import annotations

@@ -17,8 +17,8 @@ import sys
 from collections.abc import Mapping
 from pathlib import Path
 
-from .notebook import Notebook
-from .sanitize import html_text
+from ..notebook import Notebook
+from ..rendering.sanitize import html_text
 
 # Run by the kernel's interpreter; it imports nothing from nbpress.
 _PROBE = Path(__file__).with_name("versions_probe.py")

@@ -19,8 +19,8 @@ import re
 
 import yaml
 
-from .errors import SourceError
-from .notebook import Cell
+from ..errors import SourceError
+from ..notebook import Cell
 from .yamlload import safe_load
 
 _DATED = re.compile(r"^(\d{4}-\d{2}-\d{2})-(.+)$")

@@ -12,12 +12,12 @@ from typing import Any
 
 import yaml
 
+from ..errors import NbpressError, SourceError, one_post
+from ..layout import NAME_MAX, SLUG_MAX
+from ..notebook import Notebook, bad_data
 from .cells import options_to_tags
-from .errors import NbpressError, SourceError, one_post
 from .fastpages import convert_callouts, is_front_matter_cell, parse_front_matter_cell, split_dated_name
 from .formats import TEXT_SUFFIXES, is_text_post, read_text_notebook
-from .layout import NAME_MAX, SLUG_MAX
-from .notebook import Notebook, bad_data
 from .yamlload import NoAliasLoader
 
 SOURCE_SUFFIXES = (".ipynb", *TEXT_SUFFIXES)
@@ -81,8 +81,8 @@ def read_sources(sources: list[Path], root: Path) -> tuple[list[Post], list[Fail
 
     The authors file is read once for all (a broken one raises ConfigError: no post is read).
     """
+    from ..layout import Layout
     from .authors import read_authors
-    from .layout import Layout
 
     authors = read_authors(Layout(root))
     read: list[Post] = []
@@ -200,8 +200,8 @@ def read_post(path: Path, root: Path, authors: dict[str, object] | None = None) 
     rel = path.relative_to(root).as_posix() if path.is_relative_to(root) else path.name
     with one_post(rel, "reading it"):
         if authors is None:
+            from ..layout import Layout
             from .authors import read_authors
-            from .layout import Layout
 
             authors = read_authors(Layout(root))
         return _read_post(path, root, rel, authors)
@@ -263,7 +263,7 @@ def _check_authors(front_matter: FrontMatter, authors: dict[str, object], where:
     Material's blog plugin looks each key up in site_src/.authors.yml and stops `mkdocs build`
     with a KeyError for one it lacks: refused here, when the post is read.
     """
-    from .layout import AUTHORS
+    from ..layout import AUTHORS
 
     value = front_matter.data.get("authors")
     if value is None:

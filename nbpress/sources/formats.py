@@ -11,8 +11,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from .errors import SourceError
-from .notebook import Notebook
+from ..errors import SourceError
+from ..notebook import Notebook
 
 TEXT_SUFFIXES = (".md", ".py")
 # Keys jupytext and Jupyter keep in a MyST header; everything else is the author's front matter.

@@ -13,13 +13,13 @@ from typing import cast
 import yaml
 from nbformat import NotebookNode
 
+from ..errors import RenderError
+from ..execution.provenance import markdown as provenance_markdown
+from ..layout import site_path
+from ..notebook import FIGURE_TYPES, Key, Notebook, outputs_of, template_keys
+from ..sources.posts import OPTION_KEYS, Post
 from . import transform
-from .errors import RenderError
-from .layout import site_path
 from .mathtext import markdown_text, plain_text
-from .notebook import FIGURE_TYPES, Key, Notebook, outputs_of, template_keys
-from .posts import OPTION_KEYS, Post
-from .provenance import markdown as provenance_markdown
 from .sanitize import code_fence, fence, front_matter_text, sanitizer_off
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -44,7 +44,7 @@ def renderer_fingerprint() -> str:
     names, so a module split or added can never leave a post rendered by old code.
     """
     h = hashlib.sha256()
-    package = Path(__file__).parent
+    package = Path(__file__).parents[1]  # the whole nbpress package, not this stage alone
     files = [*package.rglob("*.py"), *package.rglob("*.j2")]
     for path in sorted(files, key=lambda p: p.relative_to(package).as_posix()):
         h.update(path.relative_to(package).as_posix().encode())
@@ -70,7 +70,7 @@ def _represent_str(dumper: yaml.SafeDumper, text: str) -> yaml.ScalarNode:
 
 
 _Dumper.add_representer(str, _represent_str)
-# Never an anchor or alias in what the build writes: the loaders refuse them (nbpress.yamlload).
+# Never an anchor or alias in what the build writes: the loaders refuse them (nbpress.sources.yamlload).
 _Dumper.ignore_aliases = lambda self, data: True  # type: ignore[method-assign]
 
 
@@ -88,14 +88,14 @@ def published_front_matter(
 
     Jekyll keys stay as written; categories and tags become lists and `authors` is added
     (keys of site_src/.authors.yml) because Material's blog plugin needs them so. Shown
-    values are HTML text (nbpress.sanitize.front_matter_text): the templates print them raw.
+    values are HTML text (nbpress.rendering.sanitize.front_matter_text): the templates print them raw.
     """
     fm = post.front_matter
     # Jekyll's usual order first (notebook metadata comes back with sorted keys), then the rest.
     ordered = [k for k in JEKYLL_ORDER if k in fm.data] + [k for k in fm.data if k not in JEKYLL_ORDER]
     data = {k: fm.data[k] for k in ordered if k not in OPTION_KEYS and k != "nbpress"}
     # A title and a summary are plain text wherever they are shown (<title>, meta tags, cards,
-    # the feed): their math becomes readable text (nbpress.mathtext.plain_text).
+    # the feed): their math becomes readable text (nbpress.rendering.mathtext.plain_text).
     data["title"] = plain_text(fm.title)
     if isinstance(data.get("description"), str):
         data["description"] = plain_text(str(data["description"]))
@@ -129,12 +129,12 @@ def render(
 ) -> RenderedPost:
     """Return the RenderedPost of an executed notebook: the transform chain, then nbconvert.
 
-    The chain (nbpress.transform.STEPS) runs on a copy; `roots` are folders whose paths the
+    The chain (nbpress.rendering.transform.STEPS) runs on a copy; `roots` are folders whose paths the
     outputs must not show. `front_matter` is written as YAML at the top (its `nbpress` record
     gains the figure list); figures are named output_<cell>_<n>.<ext>, <cell> counting every
     cell of the source, and linked under `image_base`. The post's `warnings`, then the chain's,
     are kept in the record, so a later build that leaves the post unchanged reports them again.
-    A `provenance` record (nbpress.provenance) closes the post with the line saying when and
+    A `provenance` record (nbpress.execution.provenance) closes the post with the line saying when and
     with what it was executed. Links to the posts `gone` (no page after this build) are unlinked.
     """
     from nbconvert.exporters import MarkdownExporter
@@ -194,7 +194,7 @@ SUMMARY_CHARS = 300
 def first_paragraph(nb: Notebook) -> str:
     """Return the first paragraph of prose in the visible Markdown cells, as plain text ("" if none).
 
-    Plain as nbpress.mathtext.markdown_text makes it (math as readable Unicode), then cut at a word.
+    Plain as nbpress.rendering.mathtext.markdown_text makes it (math as readable Unicode), then cut at a word.
     """
     for cell in nb.cells:
         if cell.cell_type != "markdown" or cell.metadata.get(Key.REMOVE):

@@ -12,8 +12,8 @@ import re
 
 import yaml
 
-from .errors import SourceError
-from .notebook import Key, Notebook, outputs_of
+from ..errors import SourceError
+from ..notebook import Key, Notebook, outputs_of
 from .yamlload import safe_load
 
 # fastpages (and nbdev) comment flags -> (tags, parts shown open).

@@ -18,10 +18,11 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import NotRequired, TypedDict, cast
 
-from . import layout, links
-from .errors import NbpressError, WriteError
-from .notebook import CachedOutputs, Notebook, bad_data
-from .posts import Post
+from .. import layout
+from ..errors import NbpressError, WriteError
+from ..notebook import CachedOutputs, Notebook, bad_data
+from ..rendering import links
+from ..sources.posts import Post
 
 EXEC_VERSION = "2"  # bump when execution itself changes in a way that alters outputs
 CACHE_DIR_NAME = layout.CACHE  # the folder's name; its place: layout.Layout.cache
@@ -322,7 +323,7 @@ def render_key(
     post: Post, exec_key: str, renderer_fingerprint: str, gone: frozenset[str] = frozenset()
 ) -> str:
     """Return the key that changes when the generated Markdown may change (`gone`: as links.render_term)."""
-    from .markup import MARKUP_METADATA, bibliography_digest
+    from ..rendering.markup import MARKUP_METADATA, bibliography_digest
 
     cells: list[list[object]] = []
     for c in post.notebook.cells:
@@ -343,7 +344,7 @@ def render_key(
     if bibliography:
         # Only when the post has one, so the keys of other posts stay as they were.
         payload["bibliography"] = bibliography
-    # Local images and linked posts (nbpress.links): only when there are some.
+    # Local images and linked posts (nbpress.rendering.links): only when there are some.
     linked = links.render_term(post, gone)
     if linked:
         payload["links"] = linked
@@ -418,7 +419,7 @@ class Store:
         return found if isinstance(found, dict) else None
 
     def provenance(self, key: str) -> dict[str, object] | None:
-        """Return the provenance stored with the entry `key` (nbpress.provenance), or None."""
+        """Return the provenance stored with the entry `key` (nbpress.execution.provenance), or None."""
         return self._field(key, "provenance")
 
     def parts(self, key: str) -> dict[str, object] | None:  # a KeyParts as written, unchecked
@@ -516,7 +517,7 @@ def entry_digest(entry: Mapping[str, object]) -> str:
 
     A plain digest, not a signature: it tells an entry that was changed or damaged after the
     build wrote it (by hand, by a tool, by a truncated copy) from a good one. A process with
-    the author's rights can write a matching digest too; during a build, nbpress.guard sees
+    the author's rights can write a matching digest too; during a build, nbpress.execution.guard sees
     any write to the cache by a post's code, and removes what was written.
     """
     body = {k: v for k, v in entry.items() if k != "digest"}

@@ -17,8 +17,7 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
-from .mathtext import bokeh_text, has_math, plotly_text, unknown_commands
-from .notebook import (
+from ..notebook import (
     PLOTLY,
     VEGA,
     VEGALITE,
@@ -32,7 +31,8 @@ from .notebook import (
     note,
     outputs_of,
 )
-from .notebook import text_of as _join
+from ..notebook import text_of as _join
+from .mathtext import bokeh_text, has_math, plotly_text, unknown_commands
 from .outputs import richest_form
 from .sanitize import css_value, sanitize_html
 
@@ -314,7 +314,7 @@ def _plotly_clean(value: object, path: str, removed: list[str]) -> object:
     """Return `value` (a part of a plotly figure at `path`) without what would fetch a file.
 
     A text plotly.js would typeset as math with MathJax (`$\\alpha_{1c}$`) becomes plotly's
-    own markup (nbpress.mathtext.plotly_text): the site loads no MathJax. A command it cannot
+    own markup (nbpress.rendering.mathtext.plotly_text): the site loads no MathJax. A command it cannot
     read is shown as its name, said in `removed`.
     """
     if isinstance(value, str):
@@ -498,7 +498,7 @@ def _bokeh_doc_check(doc: dict[str, object], removed: list[str]) -> None:
 
 
 def _bokeh_math(model: dict[str, object], removed: list[str]) -> None:
-    """Turn the math in a bokeh model's texts into Unicode, in place (nbpress.mathtext.bokeh_text).
+    """Turn the math in a bokeh model's texts into Unicode, in place (nbpress.rendering.mathtext.bokeh_text).
 
     BokehJS would ask a CDN for MathJax to typeset it. A command nbpress cannot read is said in
     `removed`. Models inside the attributes are left to their own turn.
@@ -824,7 +824,7 @@ def _safe_output(output: object) -> dict[str, object]:
     """Return an Output widget's output as the site would show it: one safe form, or a note.
 
     The manager renders these outputs as trusted (it would run their scripts), so each goes
-    through the rules of the site's cell outputs (nbpress.outputs): HTML and Markdown sanitized,
+    through the rules of the site's cell outputs (nbpress.rendering.outputs): HTML and Markdown sanitized,
     SVG cleaned, LaTeX as math, else an image or text. Streams and errors stay text; a nested
     widget view stays a view (its model is checked with the rest of the state).
     """

@@ -1,6 +1,6 @@
 """Print {"python": version, "packages": {distribution: version}} for the modules named in argv[1].
 
-Run as a script by the interpreter of a post's kernel (nbpress.provenance), so the versions
+Run as a script by the interpreter of a post's kernel (nbpress.execution.provenance), so the versions
 are those the post really ran with. Imports nothing from nbpress: the kernel's environment
 need not have it.
 """

@@ -16,7 +16,7 @@ build's mark. Only a process that both left the build's tree and cleared its env
 escapes that (a PID namespace or cgroup, which need privileges, would be needed).
 
 Elsewhere than Linux these are no-ops; the kernel's process tree is still ended
-(nbpress.execute._Tree).
+(nbpress.execution.execute._Tree).
 """
 
 from __future__ import annotations

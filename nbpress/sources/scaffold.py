@@ -9,10 +9,10 @@ from pathlib import Path
 
 import yaml
 
+from ..errors import SourceError
+from ..layout import Layout
+from ..notebook import Notebook
 from .authors import first_author, read_authors
-from .errors import SourceError
-from .layout import Layout
-from .notebook import Notebook
 from .posts import discover, name_slug, safe_slug
 
 FORMATS = ("ipynb", "md", "py")

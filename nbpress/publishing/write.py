@@ -21,10 +21,10 @@ from pathlib import Path
 
 import yaml
 
-from .errors import ConfigError, WriteError
-from .layout import Layout
-from .render import RenderedPost
-from .yamlload import safe_load
+from ..errors import ConfigError, WriteError
+from ..layout import Layout
+from ..rendering.render import RenderedPost
+from ..sources.yamlload import safe_load
 
 TMP_PREFIX = ".nbpress-tmp-"
 JOURNAL_PREFIX = ".nbpress-writing-"
@@ -220,13 +220,13 @@ class Site:
         A journal's figures and downloads that the published Markdown does not record are
         removed (that Markdown is old or new, whole either way; its own files all exist). Returns the
         files deleted. Only names carrying nbpress's prefixes are touched, and only by the
-        holder of the blog's build lock (nbpress.lock): never a running build's files.
+        holder of the blog's build lock (nbpress.publishing.lock): never a running build's files.
         """
         from .lock import holder
 
         if holder(self.layout.lock) != os.getpid():
             raise ConfigError(
-                "recover() needs the build lock; call it inside nbpress.lock.build_lock.",
+                "recover() needs the build lock; call it inside nbpress.publishing.lock.build_lock.",
                 path=self.layout.rel(self.layout.lock),
             )
         found = [
@@ -515,7 +515,7 @@ class Site:
     def withdraw(self, slug: str, record: Record | None) -> None:
         """Delete the published post `slug` as `record` lists it: Markdown, figures, downloads, journal.
 
-        For a post whose files were changed behind the build's back (nbpress.guard): the
+        For a post whose files were changed behind the build's back (nbpress.execution.guard): the
         record is the one the build noted before, not what the Markdown says now.
         """
         with contextlib.suppress(WriteError, OSError):

@@ -370,7 +370,7 @@ def _inline_cell_rules(html: str) -> str:
 
 
 def _inline_too_large(url: str) -> bool:
-    """Return True if a data:image URL holds an image past nbpress.figures' limits."""
+    """Return True if a data:image URL holds an image past nbpress.rendering.figures' limits."""
     import base64
     import binascii
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import yaml
 
-from .errors import ConfigError
-from .layout import Layout
+from ..errors import ConfigError
+from ..layout import Layout
 from .yamlload import safe_load
 
 

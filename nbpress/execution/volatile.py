@@ -21,7 +21,7 @@ import io
 import re
 from collections.abc import Mapping, Sequence
 
-from .notebook import Notebook
+from ..notebook import Notebook
 
 _T = r"(?:ns|us|µs|ms|s)"  # a unit of time as programs print it
 
@@ -101,11 +101,11 @@ def _text(value: object) -> str:
 def _terminal_text(value: object) -> str:
     """Return what a reader sees of a stream or text output, volatile tokens masked.
 
-    As the post shows it (nbpress.outputs.clean_text): no ANSI codes, \\r progress collapsed,
+    As the post shows it (nbpress.rendering.outputs.clean_text): no ANSI codes, \\r progress collapsed,
     temporary and library paths shortened; so a run's raw output compares equal to the
     cleaned one a published download holds.
     """
-    from .outputs import clean_text
+    from ..rendering.outputs import clean_text
 
     return mask(clean_text(_text(value)))
 

@@ -2,7 +2,7 @@
 
 Also what keeps a post safe and small: text outputs and figure counts are capped with a
 visible note, outputs the site cannot show are replaced by a note, corrupt images are left
-out, and every output passes nbpress.sanitize (HTML unless the post opts in to raw HTML).
+out, and every output passes nbpress.rendering.sanitize (HTML unless the post opts in to raw HTML).
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ import tempfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
+from ..notebook import FIGURE_TYPES, Cell, Key, Notebook, Output, is_chart, note, outputs_of
+from ..notebook import text_of as _join
 from .figures import too_large
-from .notebook import FIGURE_TYPES, Cell, Key, Notebook, Output, is_chart, note, outputs_of
-from .notebook import text_of as _join
 from .sanitize import (
     drop_remote,
     html_visible,
@@ -323,7 +323,7 @@ def clean_texts(notebook: Notebook, roots: Iterable[Path] = ()) -> None:
 
 
 def choose_outputs(notebook: Notebook, raw_html: bool, where: str) -> list[str]:
-    """Keep one safe form of each rich output (nbpress.sanitize), or a note; return warnings.
+    """Keep one safe form of each rich output (nbpress.rendering.sanitize), or a note; return warnings.
 
     HTML and Markdown are sanitized unless `raw_html` (the post's opt-in), LaTeX becomes math,
     SVG figures are sanitized. Each output that cannot be shown becomes a note, and a warning

@@ -31,9 +31,9 @@ import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import NbpressError, RenderError
-from .notebook import FIGURE_TYPES, Cell, Key, Notebook, outputs_of, text_of
-from .posts import Post
+from ..errors import NbpressError, RenderError
+from ..notebook import FIGURE_TYPES, Cell, Key, Notebook, outputs_of, text_of
+from ..sources.posts import Post
 from .sanitize import caption_html, remote_problem, sanitize_html
 
 BIBLIOGRAPHY_NAME = "references.bib"
@@ -300,7 +300,7 @@ def _collect(nb: Notebook, state: _State) -> None:
             if caption or label:
                 target = state.add("fig", label if first else "", caption, index + 1)
                 figure["id"] = target.anchor
-                # Final HTML (nbpress.sanitize): the template prints it where Markdown is not read.
+                # Final HTML (nbpress.rendering.sanitize): the template prints it where Markdown is not read.
                 figure["caption"] = (
                     f"Figure {target.number}: {state.caption(caption, index + 1)}"
                     if caption
@@ -575,7 +575,7 @@ def bibliography_paths(post: Post) -> list[Path]:
     (nbpress.layout.owned_file). Raises RenderError for a named file that does not exist,
     NotOwnedError for one that is not the blog's.
     """
-    from .layout import owned_file
+    from ..layout import owned_file
 
     folder = post.path.parent
     named = post.front_matter.data.get("bibliography")
@@ -761,7 +761,7 @@ _BIB_MARKER = re.compile(
 def apply(nb: Notebook, post: Post) -> list[str]:
     """Rewrite a cleaned notebook in place: figures, callouts, references, citations.
 
-    Returns a warning per URL a caption held that a page may not load (nbpress.sanitize).
+    Returns a warning per URL a caption held that a page may not load (nbpress.rendering.sanitize).
     Raises RenderError naming the cell for an unknown label or citation key.
     """
     rel = post.rel_path

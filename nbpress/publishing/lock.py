@@ -19,8 +19,8 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from .errors import ConfigError
-from .layout import Layout
+from ..errors import ConfigError
+from ..layout import Layout
 
 POLL_SECONDS = 0.2
 PID_WIDTH = 16  # bytes the lock file holds: a PID, spaces, a newline

@@ -19,8 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Protocol
 
-from . import backends, reaper
-from .errors import (
+from ..errors import (
     BuildInterrupted,
     CellTimeoutError,
     ExecutionError,
@@ -28,8 +27,9 @@ from .errors import (
     NbpressError,
     one_post,
 )
-from .notebook import Cell, Notebook, Output
-from .posts import Post
+from ..notebook import Cell, Notebook, Output
+from ..sources.posts import Post
+from . import backends, reaper
 
 if TYPE_CHECKING:
     import psutil
@@ -222,7 +222,7 @@ def _client_class() -> Callable[..., _Client]:
     """
     from nbclient import NotebookClient
 
-    from .outputs import MAX_TEXT_CHARS
+    from ..rendering.outputs import MAX_TEXT_CHARS
 
     class Client(NotebookClient):
         """Coalesces each cell's streams on arrival, one output per stream name as nbclient did."""
@@ -479,7 +479,7 @@ def _exception_line(err: CellExecutionError) -> str:
     """
     if err.ename not in ("NoneType", "") and str(err.evalue) != "None":
         return f"{err.ename}: {_last_line(str(err.evalue)) or err.ename}"
-    from .outputs import strip_ansi
+    from ..rendering.outputs import strip_ansi
 
     for line in reversed(strip_ansi(str(getattr(err, "traceback", ""))).splitlines()):
         if re.match(r"[A-Za-z_][\w.]*: ", line) and not line.startswith("NoneType: None"):

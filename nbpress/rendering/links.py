@@ -50,11 +50,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 from urllib.parse import quote, unquote, urlsplit
 
-from .errors import NbpressError
+from ..errors import NbpressError
+from ..layout import SITE, owned_file, read_owned
+from ..notebook import Key, Notebook, outputs_of
+from ..sources.posts import Post
 from .figures import PLACEHOLDER_SVG, too_large_file
-from .layout import SITE, owned_file, read_owned
-from .notebook import Key, Notebook, outputs_of
-from .posts import Post
 from .sanitize import drop_remote, loads_from_site, remote_problem
 
 if TYPE_CHECKING:
@@ -195,7 +195,7 @@ class Page:
         return "" if self.title is not None and self.title in (fragment, mapped) else None
 
     def term(self) -> list[str]:
-        """Return what decides how links to this page render (for nbpress.cache's render key)."""
+        """Return what decides how links to this page render (for nbpress.execution.cache's render key)."""
         return [*sorted(self.ids), f"title:{self.title}", f"draft:{self.draft}", f"url:{self.url}"]
 
 
@@ -217,7 +217,7 @@ def page_of(nb: Notebook, title: str, draft: bool = False, url: str = "") -> Pag
 def post_page(post: Post) -> Page:
     """Return the Page another post will have: its Markdown cells as the transform chain shows them.
 
-    Its own steps decide what is hidden (nbpress.transform.hide and title_heading), on a copy
+    Its own steps decide what is hidden (nbpress.rendering.transform.hide and title_heading), on a copy
     without outputs.
     """
     import nbformat
@@ -276,14 +276,14 @@ class Linker:
     def _post_sources(self) -> dict[str, Path]:
         """Return {slug: source path} of the posts beside this one (read once, when needed)."""
         if self._sources is None:
-            from .posts import discover, name_slug
+            from ..sources.posts import discover, name_slug
 
             self._sources = {name_slug(p): p for p in discover(self.posts_dir)}
         return self._sources
 
     def post_target(self, path: str) -> str | None:
         """Return the slug of the post a relative link `path` names, or None if it is no post."""
-        from .posts import name_slug
+        from ..sources.posts import name_slug
 
         target = (self.post.path.parent / unquote(path)).resolve()
         if target.suffix not in _NOTEBOOK_SUFFIXES or target.parent != self.posts_dir.resolve():
@@ -304,7 +304,7 @@ class Linker:
         if slug in self.gone or slug not in self._post_sources():
             return None
         if slug not in self._pages:
-            from .posts import read_post
+            from ..sources.posts import read_post
 
             try:
                 self._pages[slug] = post_page(read_post(self._post_sources()[slug], self.root))
@@ -528,7 +528,7 @@ class Linker:
             else:
                 new = self._html(block, cell, block=True)
                 if re.search(r"\bmarkdown=", new):
-                    # md_in_html renders the Markdown inside (nbpress.markup's <figure markdown="span">).
+                    # md_in_html renders the Markdown inside (markup's <figure markdown="span">).
                     new = self._inline(new, md.parseInline(new)[0], cell)
             if new != block:
                 lines[start:end] = [new] + [""] * (end - start - 1)
@@ -591,7 +591,7 @@ class Linker:
         is mapped in place, and a link to a notebook that is not a post loses its href.
         """
         markdown = False
-        # The same rule as for outputs (nbpress.sanitize): nothing loads from another host.
+        # The same rule as for outputs (nbpress.rendering.sanitize): nothing loads from another host.
         text, remote = drop_remote(text, html)
         cell.warnings += [f"{cell.where}: {remote_problem(url)}." for url in remote]
         for tag, attrs, raw in _html_tags(text if html is None else html):
@@ -795,7 +795,7 @@ def transform(
 
 
 def _metadata_ids(nb: Notebook) -> set[str]:
-    """Return the ids other steps keep in cell and output metadata (nbpress.markup's figure labels)."""
+    """Return the ids other steps keep in cell and output metadata (markup's figure labels)."""
     found: set[str] = set()
 
     def walk(value: object) -> None:

@@ -20,11 +20,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import backends, cells, charts, links, markup, outputs
+from ..execution import backends
+from ..notebook import FIGURE_TYPES, Key, Notebook
+from ..sources import cells
+from ..sources.posts import Post
+from . import charts, links, markup, outputs
 from .figures import PLACEHOLDER_SVG, too_large
 from .mathtext import plain_text
-from .notebook import FIGURE_TYPES, Key, Notebook
-from .posts import Post
 from .sanitize import html_text
 
 
@@ -56,7 +58,7 @@ def clean(nb: Notebook, ctx: Context) -> list[str]:
 
 
 def choose(nb: Notebook, ctx: Context) -> list[str]:
-    """Keep one safe form of each output (nbpress.sanitize); return a warning per output not shown."""
+    """Keep one safe form of each output (sanitize.py); return a warning per output not shown."""
     return outputs.choose_outputs(nb, ctx.post.front_matter.raw_html, ctx.post.rel_path)
 
 
@@ -194,7 +196,7 @@ def attachments(nb: Notebook, ctx: Context) -> list[str]:
 
     Each is named attachment_<cell>_<n><ext> (never output_..., so it cannot collide with
     an output figure) and the cell's `attachment:` links point at it under the image base.
-    One too large to publish (nbpress.figures) is replaced by a placeholder SVG.
+    One too large to publish (nbpress.rendering.figures) is replaced by a placeholder SVG.
     """
     warnings: list[str] = []
     for index, cell in enumerate(nb.cells):

@@ -1,0 +1,1 @@
+"""Rendering: an executed notebook becomes Markdown text and figure bytes (nothing written)."""
