@@ -22,6 +22,7 @@ from .. import layout
 from ..errors import NbpressError, WriteError
 from ..notebook import CachedOutputs, Notebook, bad_data
 from ..rendering import links
+from ..sources import frontmatter
 from ..sources.posts import Post
 
 EXEC_VERSION = "2"  # bump when execution itself changes in a way that alters outputs
@@ -336,7 +337,7 @@ def render_key(
     payload = {
         "exec": exec_key,
         "cells": cells,
-        "front_matter": post.front_matter.data,
+        "front_matter": frontmatter.render_values(post.front_matter),  # the keys the table puts here
         "slug": post.file_slug,
         "renderer": renderer_fingerprint,
     }
