@@ -327,7 +327,12 @@ def render_key(
     from ..rendering.markup import MARKUP_METADATA, bibliography_digest
 
     cells: list[list[object]] = []
-    for c in post.notebook.cells:
+    for index, c in enumerate(post.notebook.cells):
+        if index == post.front_matter_cell:
+            # Its values are in the payload as the front matter table says (render_values); its
+            # place still counts (figures are named by cell index), and its kind (fastpages).
+            cells.append([c.cell_type, post.origin])
+            continue
         meta = c.get("metadata", {})
         cells.append([c.cell_type, c.source, sorted(meta.get("tags", []))])
         # Captions and labels live in cell metadata; added only when set, so other keys hold.
