@@ -52,9 +52,9 @@ class Entry:
     """One front matter key: its check and default, whether it is published, its key."""
 
     check: Check  # returns the normalised value, or raises Bad
-    default: object  # what an absent key means (checked like a written value)
-    published: bool
-    part: Part
+    default: object = None  # what an absent key means (checked like a written value)
+    published: bool = True  # copied into the post's Markdown front matter
+    part: Part = Part.RENDER
 
 
 @dataclass(frozen=True)
@@ -192,33 +192,37 @@ def _any(value: object) -> object:
     return value
 
 
-THEIRS: tuple[str, ...] = ("layout", "hide", "search", "comments", "links", "readtime", "pin", "icon")
-THEIRS += ("status", "subtitle", "template", "social", "permalink", "excerpt")
+# Material's and Jekyll's own keys: published as written, known (so never "misspelled").
+THEIRS = (
+    "layout", "hide", "search", "comments", "links", "readtime", "pin", "icon",
+    "status", "subtitle", "template", "social", "permalink", "excerpt",
+)  # fmt: skip
 
 # The one table. Its order is the order problems are listed in when several keys are wrong.
 KEYS: dict[str, Entry] = {
-    "title": Entry(_title, None, True, Part.RENDER),
-    "date": Entry(_date, None, True, Part.RENDER),
-    "tags": Entry(_names("tags"), None, True, Part.RENDER),
-    "categories": Entry(_names("categories"), None, True, Part.RENDER),
-    "timeout": Entry(_timeout, 600, False, Part.NONE),  # how long a cell may run; no output shows it
-    "inputs": Entry(_names("inputs"), None, False, Part.EXECUTION),  # files the post reads (digests)
-    "depends": Entry(_names("depends"), None, False, Part.EXECUTION),  # packages no import shows
-    "kernel": Entry(_kernel, "python3", False, Part.EXECUTION),
-    "stderr": Entry(_stderr, "show", False, Part.RENDER),  # show, remove or warn
-    "allow_errors": Entry(_flag("allow_errors"), False, False, Part.EXECUTION),
-    "draft": Entry(_flag("draft"), False, True, Part.RENDER),
-    "slug": Entry(_slug, None, True, Part.RENDER),  # the URL part (by default the file's name)
-    "raw_html": Entry(_flag("raw_html"), False, False, Part.RENDER),  # outputs' HTML unsanitized
-    "authors": Entry(_authors, None, True, Part.RENDER),  # keys of site_src/.authors.yml
-    "author": Entry(_any, None, True, Part.RENDER),  # Jekyll's; a name or key of the authors file
-    "description": Entry(_any, None, True, Part.RENDER),  # the summary (else the first paragraph)
-    "bibliography": Entry(_any, None, True, Part.RENDER),  # BibTeX files (nbpress.rendering.markup)
-    "image": Entry(_any, None, True, Part.RENDER),  # the feed's image (else the first figure)
+    "title": Entry(_title),
+    "date": Entry(_date),
+    "tags": Entry(_names("tags")),
+    "categories": Entry(_names("categories")),
+    # How long a cell may run: no output shows it.
+    "timeout": Entry(_timeout, default=600, published=False, part=Part.NONE),
+    # Files the post reads (by content) and packages no import shows (their versions).
+    "inputs": Entry(_names("inputs"), published=False, part=Part.EXECUTION),
+    "depends": Entry(_names("depends"), published=False, part=Part.EXECUTION),
+    "kernel": Entry(_kernel, default="python3", published=False, part=Part.EXECUTION),
+    "stderr": Entry(_stderr, default="show", published=False),
+    "allow_errors": Entry(_flag("allow_errors"), default=False, published=False, part=Part.EXECUTION),
+    "draft": Entry(_flag("draft"), default=False),
+    "slug": Entry(_slug),  # the URL part (by default the file's name)
+    "raw_html": Entry(_flag("raw_html"), default=False, published=False),  # outputs' HTML unsanitized
+    "authors": Entry(_authors),  # keys of site_src/.authors.yml
+    "author": Entry(_any),  # Jekyll's; a name or key of the authors file
+    "description": Entry(_any),  # the summary (else the first paragraph)
+    "bibliography": Entry(_any),  # BibTeX files (nbpress.rendering.markup)
+    "image": Entry(_any),  # the feed's image (else the first figure)
     # nbpress's own record, written by the build: an author's value is dropped.
-    "nbpress": Entry(_any, None, False, Part.NONE),
-    # Material's and Jekyll's own keys, published as written (known, so never "misspelled").
-    **{key: Entry(_any, None, True, Part.RENDER) for key in THEIRS},
+    "nbpress": Entry(_any, published=False, part=Part.NONE),
+    **{key: Entry(_any) for key in THEIRS},
 }
 _FIELDS = {f.name for f in dataclasses.fields(FrontMatter)} - {"data", "implied"}
 
