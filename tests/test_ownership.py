@@ -530,7 +530,7 @@ def test_a_name_too_long_for_the_file_system_is_named_so_and_publishes_nothing(t
 def test_a_url_slug_too_long_is_refused_when_the_post_is_read() -> None:
     from nbpress.errors import SourceError
     from nbpress.layout import SLUG_MAX
-    from nbpress.sources.posts import validate_front_matter
+    from nbpress.sources.frontmatter import validate_front_matter
 
     data: dict[str, object] = {"title": "t", "date": "2024-01-01", "slug": "s" * (SLUG_MAX + 1)}
     with pytest.raises(SourceError, match="slug is too long: nbpress names the post's files after it"):

@@ -13,7 +13,8 @@ from nbpress.errors import SourceError, WriteError
 from nbpress.publishing.write import Site
 from nbpress.rendering.outputs import clean_text, collapse_terminal, strip_ansi, truncate
 from nbpress.rendering.render import dump_front_matter
-from nbpress.sources.posts import _parse_yaml_block, slug_for, validate_front_matter
+from nbpress.sources.frontmatter import validate_front_matter
+from nbpress.sources.posts import _parse_yaml_block, slug_for
 
 titles = st.text(min_size=1).filter(lambda t: t.strip() != "")
 names = st.text(min_size=1, max_size=30)

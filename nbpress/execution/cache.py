@@ -22,6 +22,7 @@ from .. import layout
 from ..errors import NbpressError, WriteError
 from ..notebook import CachedOutputs, Notebook, bad_data
 from ..rendering import links
+from ..sources import frontmatter
 from ..sources.posts import Post
 
 EXEC_VERSION = "2"  # bump when execution itself changes in a way that alters outputs
@@ -326,7 +327,12 @@ def render_key(
     from ..rendering.markup import MARKUP_METADATA, bibliography_digest
 
     cells: list[list[object]] = []
-    for c in post.notebook.cells:
+    for index, c in enumerate(post.notebook.cells):
+        if index == post.front_matter_cell:
+            # Its values are in the payload as the front matter table says (render_values); its
+            # place still counts (figures are named by cell index), and its kind (fastpages).
+            cells.append([c.cell_type, post.origin])
+            continue
         meta = c.get("metadata", {})
         cells.append([c.cell_type, c.source, sorted(meta.get("tags", []))])
         # Captions and labels live in cell metadata; added only when set, so other keys hold.
@@ -336,7 +342,7 @@ def render_key(
     payload = {
         "exec": exec_key,
         "cells": cells,
-        "front_matter": post.front_matter.data,
+        "front_matter": frontmatter.render_values(post.front_matter),  # the keys the table puts here
         "slug": post.file_slug,
         "renderer": renderer_fingerprint,
     }

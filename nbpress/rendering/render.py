@@ -17,14 +17,14 @@ from ..errors import RenderError
 from ..execution.provenance import markdown as provenance_markdown
 from ..layout import site_path
 from ..notebook import FIGURE_TYPES, Key, Notebook, outputs_of, template_keys
-from ..sources.posts import OPTION_KEYS, Post
+from ..sources import frontmatter
+from ..sources.posts import Post
 from . import transform
 from .mathtext import markdown_text, plain_text
 from .sanitize import code_fence, fence, front_matter_text, sanitizer_off
 
 TEMPLATES = Path(__file__).parent / "templates"
 TEMPLATE = "post.md.j2"
-JEKYLL_ORDER = ("layout", "title", "author", "tags", "categories", "date")
 
 
 @dataclass(frozen=True)
@@ -91,9 +91,7 @@ def published_front_matter(
     values are HTML text (nbpress.rendering.sanitize.front_matter_text): the templates print them raw.
     """
     fm = post.front_matter
-    # Jekyll's usual order first (notebook metadata comes back with sorted keys), then the rest.
-    ordered = [k for k in JEKYLL_ORDER if k in fm.data] + [k for k in fm.data if k not in JEKYLL_ORDER]
-    data = {k: fm.data[k] for k in ordered if k not in OPTION_KEYS and k != "nbpress"}
+    data = frontmatter.published(fm)  # which keys, in which order: the table's (sources.frontmatter)
     # A title and a summary are plain text wherever they are shown (<title>, meta tags, cards,
     # the feed): their math becomes readable text (nbpress.rendering.mathtext.plain_text).
     data["title"] = plain_text(fm.title)

@@ -23,7 +23,8 @@ from pathlib import Path
 from ..execution import backends
 from ..notebook import FIGURE_TYPES, Key, Notebook
 from ..sources import cells
-from ..sources.posts import Post
+from ..sources.fastpages import convert_callouts
+from ..sources.posts import FASTPAGES, Post
 from . import charts, links, markup, outputs
 from .figures import PLACEHOLDER_SVG, too_large
 from .mathtext import plain_text
@@ -43,6 +44,15 @@ class Context:
 
 
 Step = Callable[[Notebook, Context], list[str]]
+
+
+def fastpages_callouts(nb: Notebook, ctx: Context) -> list[str]:
+    """Turn a fastpages post's `> Note: text` callouts into admonitions; return no warnings."""
+    if ctx.post.origin == FASTPAGES:
+        for cell in nb.cells[1:]:
+            if cell.cell_type == "markdown":
+                cell.source = convert_callouts(cell.source)
+    return []
 
 
 def hide(nb: Notebook, ctx: Context) -> list[str]:
@@ -238,6 +248,7 @@ def link(nb: Notebook, ctx: Context) -> list[str]:
 
 # The chain, in order. Warnings come out in this order too (they are kept in the post's record).
 STEPS: tuple[tuple[str, Step], ...] = (
+    ("fastpages_callouts", fastpages_callouts),
     ("hide", hide),
     ("clean", clean),
     ("choose", choose),

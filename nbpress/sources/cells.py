@@ -1,9 +1,10 @@
 """Cell tags and options: Jupyter Book's tag names, fastpages' comment flags, Quarto's `#|` options.
 
-Every spelling is turned into Jupyter Book's tags when a post is read (`options_to_tags`), so the
-execution key, nbclient (`skip-execution`, `raises-exception`) and the renderer see one
-vocabulary. What only changes the Markdown (option lines hidden from the shown code,
-collapsible blocks, stderr) is applied to the cleaned notebook by `apply_display`.
+Every spelling is turned into Jupyter Book's tags in the notebook nbpress runs (`with_tags`,
+posts.Post.notebook; the notebook as read stays as written), so the execution key, nbclient
+(`skip-execution`, `raises-exception`) and the renderer see one vocabulary. What only changes
+the Markdown (option lines hidden from the shown code, collapsible blocks, stderr) is applied
+to the cleaned notebook by `apply_display`.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import re
 import yaml
 
 from ..errors import SourceError
-from ..notebook import Key, Notebook, outputs_of
+from ..notebook import Cell, Key, Notebook, outputs_of
 from .yamlload import safe_load
 
 # fastpages (and nbdev) comment flags -> (tags, parts shown open).
@@ -62,41 +63,61 @@ def _leading_options(source: str) -> tuple[list[str], list[str], int]:
     return flags, options, count
 
 
-def options_to_tags(notebook: Notebook, rel: str) -> None:
-    """Add Jupyter Book tags for each code cell's fastpages flags and Quarto options, in place.
-
-    Raises SourceError naming the cell when its `#|` options are not valid YAML.
-    """
+def check_options(notebook: Notebook, rel: str) -> None:
+    """Raise SourceError naming the first code cell whose `#|` options are not valid YAML."""
     for index, cell in enumerate(notebook.cells):
-        if cell.cell_type != "code":
-            continue
-        flags, option_lines, count = _leading_options(cell.source)
-        if not count:
-            continue
-        tags: list[str] = []
-        shown_open: list[str] = []
-        for flag in flags:
-            tags.extend(FLAGS[flag][0])
-            shown_open.extend(FLAGS[flag][1])
-        options = _parse_options(option_lines, rel, index + 1)
-        for key, table in QUARTO.items():
-            value = options.get(key)
-            if isinstance(value, (bool, str)) and value in table:
-                tags.extend(table[value])
-        if options.get("code-fold") == "show":
-            shown_open.append("input")
-        extra = options.get("tags")
-        tags.extend(str(t) for t in (extra if isinstance(extra, list) else [extra] if extra else []))
-        for key in ("fig-cap", "tbl-cap"):
-            if isinstance(options.get(key), str):
-                cell.metadata.setdefault("caption", options[key])
-        if isinstance(options.get("label"), str):
-            cell.metadata.setdefault("label", options["label"])
-        existing = list(cell.metadata.get("tags", []))
-        cell.metadata["tags"] = existing + [t for t in dict.fromkeys(tags) if t not in existing]
-        cell.metadata[Key.OPTION_LINES] = count
-        if shown_open:
-            cell.metadata[Key.OPEN] = sorted(set(shown_open))
+        if cell.cell_type == "code":
+            _, option_lines, _ = _leading_options(cell.source)
+            _parse_options(option_lines, rel, index + 1)
+
+
+def with_tags(notebook: Notebook, rel: str) -> Notebook:
+    """Return `notebook` with Jupyter Book tags for each code cell's fastpages flags and Quarto options.
+
+    `notebook` is left as it is: a cell with options is copied (its metadata anew), the others
+    are shared. Raises SourceError naming the cell when its `#|` options are not valid YAML.
+    """
+    import copy
+
+    cells = []
+    for index, cell in enumerate(notebook.cells):
+        code = cell.cell_type == "code"
+        flags, option_lines, count = _leading_options(cell.source) if code else ([], [], 0)
+        if count:
+            cell = copy.copy(cell)
+            cell.metadata = copy.deepcopy(cell.metadata)
+            _add_tags(cell, flags, _parse_options(option_lines, rel, index + 1), count)
+        cells.append(cell)
+    tagged = copy.copy(notebook)
+    tagged.cells = cells
+    return tagged
+
+
+def _add_tags(cell: Cell, flags: list[str], options: dict[str, object], count: int) -> None:
+    """Add the tags, caption, label and shown parts a cell's flags and options say, in place."""
+    tags: list[str] = []
+    shown_open: list[str] = []
+    for flag in flags:
+        tags.extend(FLAGS[flag][0])
+        shown_open.extend(FLAGS[flag][1])
+    for key, table in QUARTO.items():
+        value = options.get(key)
+        if isinstance(value, (bool, str)) and value in table:
+            tags.extend(table[value])
+    if options.get("code-fold") == "show":
+        shown_open.append("input")
+    extra = options.get("tags")
+    tags.extend(str(t) for t in (extra if isinstance(extra, list) else [extra] if extra else []))
+    for key in ("fig-cap", "tbl-cap"):
+        if isinstance(options.get(key), str):
+            cell.metadata.setdefault("caption", options[key])
+    if isinstance(options.get("label"), str):
+        cell.metadata.setdefault("label", options["label"])
+    existing = list(cell.metadata.get("tags", []))
+    cell.metadata["tags"] = existing + [t for t in dict.fromkeys(tags) if t not in existing]
+    cell.metadata[Key.OPTION_LINES] = count
+    if shown_open:
+        cell.metadata[Key.OPEN] = sorted(set(shown_open))
 
 
 def _parse_options(lines: list[str], rel: str, cell_number: int) -> dict[str, object]:

@@ -9,7 +9,8 @@ fastpages put a post's front matter in its first markdown cell::
     - categories: [a, b]
 
 and named files `YYYY-MM-DD-slug.ipynb`. This module maps both to nbpress front matter;
-the cell flags (`#hide`, `#collapse`...) are handled with the other cell options in cells.py.
+the cell flags (`#hide`, `#collapse`...) are handled with the other cell options in cells.py,
+and the callouts (`> Note: text`) when the post is rendered (rendering.transform).
 """
 
 from __future__ import annotations
@@ -26,10 +27,10 @@ from .yamlload import safe_load
 _DATED = re.compile(r"^(\d{4}-\d{2}-\d{2})-(.+)$")
 _TITLE = re.compile(r"^#\s+(.+?)\s*#*\s*$")
 _ITEM = re.compile(r"^[-*]\s+([A-Za-z_][\w-]*)\s*:\s*(.*)$")
-# fastpages keys with no meaning (or another meaning) in Material's blog; not published.
 # fastpages' callouts, `> Note: text`, and the Material admonition each becomes.
 _CALLOUT = re.compile(r"^>\s*(Note|Tip|Warning|Important):\s*(.*)$")
 _ADMONITION = {"Note": "note", "Tip": "tip", "Warning": "warning", "Important": "danger"}
+# fastpages keys with no meaning (or another meaning) in Material's blog: not carried over.
 _DROPPED = {"badges", "branch", "comments", "hide", "toc", "published", "search_exclude", "nb_path"}
 
 

@@ -2,51 +2,36 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
-import re
 import stat
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from ..errors import NbpressError, SourceError, one_post
-from ..layout import NAME_MAX, SLUG_MAX
 from ..notebook import Notebook, bad_data
-from .cells import options_to_tags
-from .fastpages import convert_callouts, is_front_matter_cell, parse_front_matter_cell, split_dated_name
+from .cells import check_options, with_tags
+from .fastpages import is_front_matter_cell, parse_front_matter_cell, split_dated_name
 from .formats import TEXT_SUFFIXES, is_text_post, read_text_notebook
+from .frontmatter import (
+    FrontMatter,
+    check_authors,
+    implied_values,
+    misspelled_keys,
+    safe_slug,
+    slug_too_long,
+    validate_front_matter,
+)
 from .yamlload import NoAliasLoader
 
 SOURCE_SUFFIXES = (".ipynb", *TEXT_SUFFIXES)
-# Keys that steer nbpress itself; they are not copied into the published front matter.
-OPTION_KEYS = ("timeout", "inputs", "kernel", "stderr", "allow_errors", "raw_html", "depends")
-STDERR_MODES = ("show", "remove", "warn")
-# Used with fullmatch: "$" would also accept a name ending in a newline.
-SLUG_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
-DEFAULT_TIMEOUT = 600
-
-
-@dataclass(frozen=True)
-class FrontMatter:
-    """A post's validated front matter; `data` keeps every key in the author's order."""
-
-    title: str
-    date: dt.date | dt.datetime
-    tags: tuple[str, ...]
-    categories: tuple[str, ...]
-    timeout: int
-    inputs: tuple[str, ...]
-    kernel: str
-    data: dict[str, object] = field(compare=False)
-    stderr: str = "show"
-    allow_errors: bool = False
-    draft: bool = False
-    raw_html: bool = False
-    # Packages the outputs depend on that no import shows (a pandas engine, a plugin).
-    depends: tuple[str, ...] = ()
+# Where a post's front matter was read from (Post.origin), as error messages name it.
+CELL = "front matter cell"
+METADATA = "notebook metadata 'nbpress'"
+FASTPAGES = "fastpages front matter cell"
 
 
 @dataclass(frozen=True)
@@ -57,10 +42,19 @@ class Post:
     path: Path
     rel_path: str
     front_matter: FrontMatter
-    notebook: Notebook  # an nbformat NotebookNode, seen through its typed view
+    written: Notebook  # the notebook as read, an nbformat NotebookNode seen through its typed view
     front_matter_cell: int | None
     # Problems that did not stop the post (optional metadata repaired); printed by the build.
     warnings: tuple[str, ...] = ()
+    origin: str = CELL  # where the front matter was read from (CELL, METADATA or FASTPAGES)
+
+    @cached_property
+    def notebook(self) -> Notebook:
+        """Return the notebook nbpress executes, keys and renders: `written`, every cell option as tags.
+
+        Made on first use (cells.with_tags) and shared: copy it before changing it.
+        """
+        return with_tags(self.written, self.rel_path)
 
     @property
     def url_slug(self) -> str:
@@ -154,11 +148,6 @@ def name_slug(path: Path) -> str:
     return split_dated_name(path.stem)[1]
 
 
-def safe_slug(name: str) -> bool:
-    """Return True if `name` can be a post's file or URL name without leaving its folder."""
-    return bool(SLUG_RE.fullmatch(name)) and ".." not in name
-
-
 def slug_for(path: Path) -> str:
     """Return the slug of a source file, or raise SourceError if it is not a safe name."""
     slug = name_slug(path)
@@ -172,22 +161,6 @@ def slug_for(path: Path) -> str:
         where = path.parent.name + "/" + path.name
         raise SourceError(f"the file name is too long: {problem}; rename the file.", path=where)
     return slug
-
-
-def slug_too_long(slug: str) -> str | None:
-    """Return why `slug` is too long to name a post's files and page, or None if it is not.
-
-    Checked when a post is read, so a name the file system refuses fails the post before
-    anything is executed or written (not as a failed write that reads like a full disk).
-    """
-    size = len(slug.encode("utf-8"))
-    if size <= SLUG_MAX:
-        return None
-    return (
-        f"nbpress names the post's files after it (.nbpress-writing-<name>.json is the longest) and "
-        f"a file system allows {NAME_MAX} bytes in a name, so the name without date or suffix may "
-        f"have at most {SLUG_MAX} characters ({size} here)"
-    )
 
 
 def read_post(path: Path, root: Path, authors: dict[str, object] | None = None) -> Post:
@@ -225,19 +198,20 @@ def _read_post(path: Path, root: Path, rel: str, authors: dict[str, object]) -> 
     problem = bad_data(data)
     if problem is not None:
         raise SourceError(f"{rel} ({origin}): front matter: {problem}; remove it.")
-    _date_from_name(data, path)
-    _kernel_from_metadata(data, notebook)
-    options_to_tags(notebook, rel)
-    front_matter = validate_front_matter(data, f"{rel} ({origin})")
-    _check_authors(front_matter, authors, f"{rel} ({origin})")
+    check_options(notebook, rel)
+    implied = implied_values(data, split_dated_name(path.stem)[0], notebook)
+    front_matter = validate_front_matter(data, f"{rel} ({origin})", implied)
+    check_authors(front_matter, authors, f"{rel} ({origin})")
+    warnings += misspelled_keys(data, rel)
     return Post(
         file_slug=slug,
         path=path,
         rel_path=rel,
         front_matter=front_matter,
-        notebook=notebook,
+        written=notebook,
         front_matter_cell=fm_cell,
         warnings=tuple(warnings),
+        origin=origin,
     )
 
 
@@ -255,44 +229,6 @@ def _refuse_bad_data(notebook: Any, rel: str) -> None:
     problem = bad_data({k: v for k, v in notebook.items() if k != "cells"})
     if problem is not None:
         raise SourceError(f"the notebook's {problem}; remove it, then build again.", path=rel)
-
-
-def _check_authors(front_matter: FrontMatter, authors: dict[str, object], where: str) -> None:
-    """Raise SourceError if `authors:` names a key the authors file does not define.
-
-    Material's blog plugin looks each key up in site_src/.authors.yml and stops `mkdocs build`
-    with a KeyError for one it lacks: refused here, when the post is read.
-    """
-    from ..layout import AUTHORS
-
-    value = front_matter.data.get("authors")
-    if value is None:
-        return
-    names = value if isinstance(value, list) else [value]
-    if not all(isinstance(n, str) for n in names):
-        raise SourceError(f"{where}: front matter: authors must be a list of author keys.")
-    unknown = [n for n in names if n not in authors]
-    if unknown:
-        known = ", ".join(str(k) for k in authors) or "none yet"
-        raise SourceError(
-            f"{where}: front matter: the author {unknown[0]!r} is not in {AUTHORS} "
-            f"(its authors: {known}); add it there, or name one of them."
-        )
-
-
-def _kernel_from_metadata(data: dict[str, object], notebook: Notebook) -> None:
-    """Use the notebook's own kernel when it is for another language (Julia, R) and none is set.
-
-    A Python notebook keeps the default python3 whatever its kernelspec is called (kernel names
-    such as "conda-env-x-py" exist only on their author's machine).
-    """
-    spec = notebook.get("metadata", {}).get("kernelspec") or {}
-    language = spec.get("language") or (notebook.get("metadata", {}).get("language_info") or {}).get("name")
-    name = spec.get("name")
-    if "kernel" in data or not isinstance(name, str) or not isinstance(language, str):
-        return
-    if language.lower() not in ("python", "python3", "ipython"):
-        data["kernel"] = name
 
 
 # Optional notebook metadata nbpress reads nothing from but the kernel's name: when it breaks
@@ -375,15 +311,12 @@ def _front_matter_data(notebook: Notebook, rel: str) -> tuple[dict[str, object],
     if cells and cells[0].get("cell_type") == "raw":
         text = cells[0].get("source", "")
         if text.lstrip().startswith("---"):
-            return _parse_yaml_block(text, rel), 0, "front matter cell"
+            return _parse_yaml_block(text, rel), 0, CELL
     meta = notebook.get("metadata", {}).get("nbpress")
     if isinstance(meta, dict):
-        return dict(meta), None, "notebook metadata 'nbpress'"
+        return dict(meta), None, METADATA
     if cells and is_front_matter_cell(cells[0]):
-        for cell in cells[1:]:
-            if cell.get("cell_type") == "markdown":
-                cell["source"] = convert_callouts(cell.get("source", ""))
-        return parse_front_matter_cell(cells[0].source, rel), 0, "fastpages front matter cell"
+        return parse_front_matter_cell(cells[0].source, rel), 0, FASTPAGES
     if not rel.endswith(".ipynb"):
         header = "'# ---' lines" if rel.endswith(".py") else "'---' lines"
         raise SourceError(
@@ -396,13 +329,6 @@ def _front_matter_data(notebook: Notebook, rel: str) -> tuple[dict[str, object],
         "YAML with at least title and date, and '---'.",
         path=rel,
     )
-
-
-def _date_from_name(data: dict[str, object], path: Path) -> None:
-    """Fill in `date` from a `YYYY-MM-DD-slug` file name (fastpages, Jekyll) when it is missing."""
-    date, _ = split_dated_name(path.stem)
-    if date is not None and data.get("date") is None:
-        data["date"] = date.isoformat()
 
 
 class _Loader(NoAliasLoader):
@@ -441,100 +367,3 @@ def _parse_yaml_block(text: str, rel: str) -> dict[str, object]:
     if not isinstance(data, dict):
         raise SourceError("front matter must be a YAML mapping of keys to values.", path=rel)
     return data
-
-
-def _string_list(value: object, key: str, problems: list[str]) -> tuple[str, ...]:
-    if value is None:
-        return ()
-    if isinstance(value, (str, int, float)) and not isinstance(value, bool):
-        return (str(value),)
-    if isinstance(value, list) and all(isinstance(v, (str, int, float)) for v in value):
-        return tuple(str(v) for v in value)
-    problems.append(f"{key} must be a list of names or one name")
-    return ()
-
-
-def _date(value: object, problems: list[str]) -> dt.date | dt.datetime:
-    if isinstance(value, (dt.date, dt.datetime)):
-        return value
-    if value is None:
-        problems.append("date is missing (add date: YYYY-MM-DD)")
-    elif isinstance(value, str):
-        try:
-            return dt.date.fromisoformat(value.strip())
-        except ValueError:
-            try:
-                return dt.datetime.fromisoformat(value.strip())
-            except ValueError:
-                problems.append(f"date {value!r} is not a date (use YYYY-MM-DD)")
-    else:
-        problems.append(f"date {value!r} is not a date (use YYYY-MM-DD)")
-    return dt.date(1970, 1, 1)
-
-
-def validate_front_matter(data: dict[str, object], where: str) -> FrontMatter:
-    """Return the validated FrontMatter; raise SourceError listing all problems at once."""
-    problems: list[str] = []
-    title = data.get("title")
-    if title is None or (isinstance(title, str) and not title.strip()):
-        problems.append("title is missing (add title: ...)")
-        title = ""
-    elif not isinstance(title, (str, int, float)):
-        problems.append("title must be text")
-        title = ""
-    date = _date(data.get("date"), problems)
-    tags = _string_list(data.get("tags"), "tags", problems)
-    categories = _string_list(data.get("categories"), "categories", problems)
-    timeout = data.get("timeout", DEFAULT_TIMEOUT)
-    if not isinstance(timeout, int) or isinstance(timeout, bool) or timeout <= 0:
-        problems.append(f"timeout {timeout!r} must be a whole number of seconds above 0")
-        timeout = DEFAULT_TIMEOUT
-    inputs = _string_list(data.get("inputs"), "inputs", problems)
-    depends = _string_list(data.get("depends"), "depends", problems)
-    kernel = data.get("kernel", "python3")
-    if not isinstance(kernel, str):
-        problems.append("kernel must be a kernel name such as python3")
-        kernel = "python3"
-    stderr, allow_errors, draft = _writing_options(data, problems)
-    url_slug = data.get("slug")
-    if url_slug is not None and (not isinstance(url_slug, str) or not safe_slug(url_slug)):
-        problems.append(f"slug {url_slug!r} is not a safe URL part (letters, digits, '.', '_' and '-' only)")
-    elif isinstance(url_slug, str) and slug_too_long(url_slug):
-        problems.append(f"slug is too long: {slug_too_long(url_slug)}")
-    raw_html = data.get("raw_html", False)
-    if not isinstance(raw_html, bool):
-        problems.append("raw_html must be true or false")
-        raw_html = False
-    if problems:
-        raise SourceError(f"{where}: front matter: " + "; ".join(problems) + ".")
-    return FrontMatter(
-        title=str(title),
-        date=date,
-        tags=tags,
-        categories=categories,
-        timeout=timeout,
-        inputs=inputs,
-        kernel=kernel,
-        data=data,
-        stderr=stderr,
-        allow_errors=allow_errors,
-        draft=draft,
-        raw_html=raw_html,
-        depends=depends,
-    )
-
-
-def _writing_options(data: dict[str, object], problems: list[str]) -> tuple[str, bool, bool]:
-    """Return (stderr mode, allow_errors, draft) from front matter, noting bad values in `problems`."""
-    stderr = data.get("stderr", "show")
-    if stderr not in STDERR_MODES:
-        problems.append(f"stderr {stderr!r} must be one of {', '.join(STDERR_MODES)}")
-        stderr = "show"
-    flags = []
-    for key in ("allow_errors", "draft"):
-        value = data.get(key, False)
-        if not isinstance(value, bool):
-            problems.append(f"{key} must be true or false")
-            value = False
-        flags.append(value)
-    return str(stderr), flags[0], flags[1]
