@@ -115,8 +115,9 @@ def read(source: str) -> Reading:
 
 @functools.lru_cache(maxsize=256)
 def _read(source: str) -> Reading:
-    # markdown-it turns "\r\n" into "\n"; a copy of the same length keeps every offset the source's.
-    text = source.replace("\r\n", " \n").replace("\r", "\n")
+    # markdown-it turns "\r\n" into "\n": a copy of the same length keeps every offset the source's,
+    # and a lone "\r" is a space, so that line numbers are those of source.split("\n").
+    text = source.replace("\r\n", " \n").replace("\r", " ")
     md = parser()
     env: dict[str, object] = {}
     tokens = md.parse(text, env)
