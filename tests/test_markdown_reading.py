@@ -131,3 +131,8 @@ def test_the_reading_places_spans_in_the_source() -> None:
     ]
     # Two cells of a row that read the same: each span is its own cell's.
     assert [s.start for s in reading.spans[:2]] == [source.index("`b`"), source.index("`b` |\n")]
+
+
+def test_a_callout_whose_lines_hold_code_spans_is_a_callout(tmp_path: Path) -> None:
+    md = render_cells(tmp_path, ":::{admonition} The `x` option\n:class: tip\nSet `x` here.\n:::", bib=False)
+    assert '!!! tip "The `x` option"\n\n    Set `x` here.' in md

@@ -61,6 +61,7 @@ class Span:
     kind: str
     start: int
     end: int
+    block: bool = False  # whole lines: a code block, a math block, a raw HTML block
 
 
 @dataclass(frozen=True)
@@ -97,11 +98,11 @@ class Reading:
         return pieces
 
     def lines(self, kinds: Iterable[str] = (CODE,)) -> set[int]:
-        """Return the numbers (from 0) of the lines a span of `kinds` covers, wholly or in part."""
+        """Return the numbers (from 0) of the lines in a block of `kinds` (a code span makes no line code)."""
         wanted = set(kinds)
         found: set[int] = set()
         for span in self.spans:
-            if span.kind in wanted:
+            if span.kind in wanted and span.block:
                 first = self.source.count("\n", 0, span.start)
                 last = self.source.count("\n", 0, max(span.end - 1, span.start))
                 found.update(range(first, last + 1))
@@ -132,11 +133,11 @@ def _read(source: str) -> Reading:
             last = len(text)
         if token.type in ("fence", "code_block"):
             directive = token.type == "fence" and token.info.strip().startswith("{")
-            spans.append(Span(DIRECTIVE if directive else CODE, first, last))
+            spans.append(Span(DIRECTIVE if directive else CODE, first, last, block=True))
         elif token.type == "math_block":
-            spans.append(Span(MATH, first, last))
+            spans.append(Span(MATH, first, last, block=True))
         elif token.type == "html_block" and _RAW_HTML_BLOCK.match(token.content):
-            spans.append(Span(HTML, first, last))
+            spans.append(Span(HTML, first, last, block=True))
         elif token.type == "html_block":
             inline_env: dict[str, list[tuple[str, int, int]]] = {_SPANS: []}
             md.inline.parse(token.content, md, inline_env, [])
