@@ -136,3 +136,13 @@ def test_the_reading_places_spans_in_the_source() -> None:
 def test_a_callout_whose_lines_hold_code_spans_is_a_callout(tmp_path: Path) -> None:
     md = render_cells(tmp_path, ":::{admonition} The `x` option\n:class: tip\nSet `x` here.\n:::", bib=False)
     assert '!!! tip "The `x` option"\n\n    Set `x` here.' in md
+
+
+def test_a_role_in_a_callout_title_is_resolved(tmp_path: Path) -> None:
+    md = render_cells(
+        tmp_path,
+        "![f](x.png){#fig-a}",
+        ":::{admonition} See {numref}`fig-a`\n:class: tip\nBody.\n:::",
+        bib=False,
+    )
+    assert '!!! tip "See [Figure 1](#fig-a)"\n\n    Body.' in md

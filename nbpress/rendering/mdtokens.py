@@ -49,7 +49,7 @@ _MATH_BLOCK = re.compile(
 # Smart dollars: no space inside either dollar.
 _MATH_INLINE = re.compile(r"\$(?!\s)(?:\\.|[^\\$])+?(?<!\s)\$|\\\((?:\\[^)]|[^\\])+?\\\)")
 # Python-Markdown's admonition head, and pymdownx.details' (`???`, `???+`).
-_ADMONITION = re.compile(r'(?:!!!|\?\?\?\+?) ?[\w\-]+(?: +[\w\-]+)*(?: +"[^\n]*?")? *$')
+_ADMONITION = re.compile(r'(?:!!!|\?\?\?\+?) ?[\w\-]+(?: +[\w\-]+)*(?: +"(?P<title>[^\n]*?)")? *$')
 # HTML blocks whose content is never Markdown (CommonMark's HTML block kinds 1 to 5).
 _RAW_HTML_BLOCK = re.compile(r"\s*<(?:(?:pre|script|style|textarea)[\s>]|!|\?)", re.I)
 
@@ -336,7 +336,8 @@ def _admonition(state: StateBlock, start: int, end: int, silent: bool) -> bool:
         return False
     pos = state.bMarks[start] + state.tShift[start]
     head = state.src[pos : state.eMarks[start]]
-    if not head.startswith(("!!!", "???")) or not _ADMONITION.match(head):
+    found = _ADMONITION.match(head) if head.startswith(("!!!", "???")) else None
+    if found is None:
         return False
     if silent:
         return True
@@ -353,6 +354,9 @@ def _admonition(state: StateBlock, start: int, end: int, silent: bool) -> bool:
         body_end = last
     token = state.push("admonition_open", "div", 1)
     token.markup, token.info, token.map = head[:3], head[3:].strip(), [start, body_end]
+    if found.group("title"):  # Markdown too
+        title = state.push("inline", "", 0)
+        title.content, title.map, title.children = found.group("title"), [start, start + 1], []
     old_indent, old_max, old_parent = state.blkIndent, state.lineMax, state.parentType
     state.blkIndent, state.lineMax, state.parentType = indent, body_end, "admonition"
     state.md.block.tokenize(state, start + 1, body_end)
