@@ -146,3 +146,9 @@ def test_a_role_in_a_callout_title_is_resolved(tmp_path: Path) -> None:
         bib=False,
     )
     assert '!!! tip "See [Figure 1](#fig-a)"\n\n    Body.' in md
+
+
+def test_links_after_a_line_separator_are_resolved(tmp_path: Path) -> None:
+    # U+2028 is no line break to markdown-it: the lines links rewrites are the ones it numbers.
+    md = render_cells(tmp_path, "A line\u2028with a separator.\n\nSee [the plot](x.png).", bib=False)
+    assert "See [the plot](../assets/images/p/x.png)." in md

@@ -520,7 +520,7 @@ class Linker:
         env: dict[str, object] = {}
         tokens = md.parse(source, env)
         refs = _references(env)
-        lines = source.splitlines(keepends=True)
+        lines = _lines(source)
         for token in tokens:
             if token.map is None or token.type not in ("inline", "html_block", "math_block"):
                 continue
@@ -634,7 +634,7 @@ def remote_free_markdown(source: str) -> tuple[str, list[str]]:
     outputs): an image from elsewhere becomes a link to it, HTML as in drop_remote.
     """
     md = _markdown_parser()
-    lines = source.splitlines(keepends=True)
+    lines = _lines(source)
     found: list[str] = []
     for token in md.parse(source):
         if token.map is None or token.type not in ("inline", "html_block", "math_block"):
@@ -654,6 +654,12 @@ def remote_free_markdown(source: str) -> tuple[str, list[str]]:
         if new != block:
             lines[start:end] = [new] + [""] * (end - start - 1)
     return "".join(lines), list(dict.fromkeys(found))
+
+
+def _lines(source: str) -> list[str]:
+    """Return Markdown's lines, ends kept, as markdown-it numbers them (str.splitlines also cuts at
+    characters such as U+2028, which would shift every token's line after them)."""
+    return re.findall(r"[^\r\n]*(?:\r\n?|\n)|[^\r\n]+\Z", source)
 
 
 # What may hold tags to check: inline HTML, and math (mdtokens reads `$...$` as arithmatex does; were
