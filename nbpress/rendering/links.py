@@ -31,8 +31,8 @@ Raw cells: Markdown and HTML formats are published, sanitized as outputs are (Ma
 then cleaned as HTML) unless the post opts in to raw HTML; other formats (reST, LaTeX, none)
 are left out with a warning.
 
-Markdown is parsed with markdown-it-py (CommonMark, the parser Jupyter's own renderer follows)
-and HTML with the standard library's HTMLParser: code spans and fenced code are never touched.
+Markdown is parsed with the site's markdown-it-py parser (nbpress.rendering.mdtokens) and HTML
+with the standard library's HTMLParser: code and math are never touched.
 """
 
 from __future__ import annotations

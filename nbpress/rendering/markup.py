@@ -13,7 +13,9 @@ Markdown that comes out is plain Material for MkDocs:
   `{ref}` and `{eq}` become links; `[@key]`, `@key` and `{cite}` become citations formatted
   by citeproc-py from the post's BibTeX file, with a References section.
 
-Every problem is a RenderError naming the file, the cell (counted from 1) and what to do.
+Syntax counts only outside code, as the site reads the cell (nbpress.rendering.mdtokens): a
+post may show any of it in a fence or a code span. Every problem is a RenderError naming the
+file, the cell (counted from 1) and what to do.
 """
 
 from __future__ import annotations
