@@ -128,9 +128,8 @@ def _read(source: str) -> Reading:
     for index, token in enumerate(tokens):
         if token.map is None:
             continue
-        first, last = starts[token.map[0]], starts[min(token.map[1], len(starts) - 1)]
-        if token.map[1] >= len(starts):
-            last = len(text)
+        first = starts[token.map[0]]
+        last = starts[token.map[1]] if token.map[1] < len(starts) else len(text)
         if token.type in ("fence", "code_block"):
             directive = token.type == "fence" and token.info.strip().startswith("{")
             spans.append(Span(DIRECTIVE if directive else CODE, first, last, block=True))
