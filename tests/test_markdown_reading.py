@@ -152,3 +152,10 @@ def test_links_after_a_line_separator_are_resolved(tmp_path: Path) -> None:
     # U+2028 is no line break to markdown-it: the lines links rewrites are the ones it numbers.
     md = render_cells(tmp_path, "A line\u2028with a separator.\n\nSee [the plot](x.png).", bib=False)
     assert "See [the plot](../assets/images/p/x.png)." in md
+
+
+def test_a_tag_in_math_still_loads_nothing_from_elsewhere(tmp_path: Path) -> None:
+    # Were mdtokens and arithmatex to disagree on what is math, such a tag would be HTML on the page.
+    remote = 'src="http://example.invalid/'
+    md = render_cells(tmp_path, f'Inline $<img {remote}a.png">$.\n\n$$\n<img {remote}b.png">\n$$', bib=False)
+    assert remote not in md and "a.png" in md and "b.png" in md
