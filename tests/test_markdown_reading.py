@@ -159,3 +159,10 @@ def test_a_tag_in_math_still_loads_nothing_from_elsewhere(tmp_path: Path) -> Non
     remote = 'src="http://example.invalid/'
     md = render_cells(tmp_path, f'Inline $<img {remote}a.png">$.\n\n$$\n<img {remote}b.png">\n$$', bib=False)
     assert remote not in md and "a.png" in md and "b.png" in md
+
+
+def test_the_summary_is_a_paragraph_of_prose_never_code(tmp_path: Path) -> None:
+    md = render_cells(
+        tmp_path, "```text\nx = 1\n\ny = 2\n```\n\n    indented\n\n    code\n\nThe prose.", bib=False
+    )
+    assert "description: The prose." in md

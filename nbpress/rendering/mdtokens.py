@@ -97,6 +97,15 @@ class Reading:
         pieces.append((True, self.source[last:end]))
         return pieces
 
+    def paragraphs(self) -> list[str]:
+        """Return the source lines of each paragraph outside lists, quotes and admonitions, in order."""
+        lines = self.source.split("\n")
+        return [
+            "\n".join(lines[t.map[0] : t.map[1]])
+            for t in self.tokens
+            if t.type == "paragraph_open" and t.level == 0 and t.map is not None
+        ]
+
     def lines(self, kinds: Iterable[str] = (CODE,)) -> set[int]:
         """Return the numbers (from 0) of the lines in a block of `kinds` (a code span makes no line code)."""
         wanted = set(kinds)
