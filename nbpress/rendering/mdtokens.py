@@ -3,8 +3,8 @@
 One markdown-it-py parser (CommonMark, the parser Jupyter's renderer follows) configured as the
 site renders (mkdocs.yml): tables, pymdownx.arithmatex's `$...$`, `\\(...\\)` and `$$...$$`
 blocks, Python-Markdown's `!!!` admonitions and pymdownx.details' `???` blocks, whose indented
-body is Markdown. Every other step that reads a Markdown cell (markup's labels, references,
-citations and callouts, the heading levels, the drift check's cells, links) asks `read` where
+body is Markdown. Every step that reads a Markdown cell (markup's labels, references, citations
+and callouts, the heading levels, the summary, links, the drift check's cells) asks `read` where
 the code, math and HTML are, so a fence, a code span or math is never taken for syntax.
 
 `read(source)` returns a Reading: the tokens, and the spans of the source that are not prose.
@@ -118,13 +118,9 @@ class Reading:
         return found
 
 
+@functools.lru_cache(maxsize=256)  # the writing steps read a cell again after each rewrite
 def read(source: str) -> Reading:
     """Return the Reading of a Markdown cell's source."""
-    return _read(source)
-
-
-@functools.lru_cache(maxsize=256)
-def _read(source: str) -> Reading:
     # markdown-it turns "\r\n" into "\n": a copy of the same length keeps every offset the source's,
     # and a lone "\r" is a space, so that line numbers are those of source.split("\n").
     text = source.replace("\r\n", " \n").replace("\r", " ")
