@@ -56,27 +56,32 @@ def first_difference(old: str, new: str) -> tuple[int, str, str] | None:
 
 
 def cell_of_line(root: Path, source: str, markdown: str, line: int) -> int | None:
-    """Return the number (counting every cell from 1) of the source cell whose code precedes `line`."""
+    """Return the number (counting every cell from 1) of the source cell whose code precedes `line`.
+
+    That is the last fenced block above the line that is a code cell's code (an output's fence,
+    `{.text ...}`, or a fence a Markdown cell shows is not), as the site reads the post (mdtokens).
+    """
     from .errors import NbpressError
+    from .rendering import mdtokens
     from .sources import posts
 
-    lines = markdown.splitlines()[: max(line - 1, 0)]
-    opening = max((n for n, text in enumerate(lines) if text.startswith("```python")), default=None)
-    if opening is None:
+    end = markdown.find("\n---\n", 4) if markdown.startswith("---\n") else -1
+    body = "\n" * markdown.count("\n", 0, end + 1) + markdown[end + 1 :] if end > 0 else markdown
+    fences = [
+        token.content.strip()
+        for token in mdtokens.read(body).tokens
+        if token.type == "fence" and token.map and token.map[0] < line - 1 and not token.info.startswith("{")
+    ]
+    if not fences:
         return None
-    block = []
-    for text in lines[opening + 1 :]:
-        if text.startswith("```"):
-            break
-        block.append(text)
-    shown = "\n".join(block).strip()
     try:
         post = posts.read_post(root / source, root)
     except (NbpressError, OSError):
         return None
-    for number, cell in enumerate(post.notebook.cells, 1):
-        if cell.cell_type == "code" and shown and shown in cell.source:
-            return number
+    for shown in reversed(fences):
+        for number, cell in enumerate(post.notebook.cells, 1):
+            if cell.cell_type == "code" and shown and shown in cell.source:
+                return number
     return None
 
 

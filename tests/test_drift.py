@@ -83,3 +83,30 @@ def test_drift_names_the_post_whose_outputs_changed(blog: Path, add_post: Callab
     assert "stable" not in proc.stderr
     assert "drifted: posts/moving.ipynb: cell 2, line " in proc.stderr
     assert "'upstream says 1' is now 'upstream says 2'" in proc.stderr
+
+
+def test_the_changed_line_is_named_by_the_code_cell_above_it(tmp_path: Path) -> None:
+    """The last fence above the line that is a code cell's code, as the site reads the post."""
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_raw_cell
+
+    from nbpress.drift import cell_of_line
+
+    (tmp_path / "posts").mkdir()
+    cells = [
+        new_raw_cell("---\ntitle: P\ndate: 2024-01-01\n---"),
+        new_code_cell("x = 1"),
+        new_code_cell('print("```")'),  # published in a ```` fence
+        new_markdown_cell("Shown, not run:\n\n```python\nsnippet()\n```"),
+        new_code_cell("y = 2"),  # folded: published indented in a ??? block
+    ]
+    nbformat.write(new_notebook(cells=cells), tmp_path / "posts" / "p.ipynb")
+    markdown = (
+        '---\ntitle: P\n---\n\n```python\nx = 1\n```\n\n````python\nprint("```")\n````\n\n'
+        "```{.text .nbpress-output}\nfirst\n```\n\nShown, not run:\n\n```python\nsnippet()\n```\n\n"
+        '???+ note "Code"\n\n    ```python\n    y = 2\n    ```\n\n<!-- /details -->\n\n'
+        "```{.text .nbpress-output}\nsecond\n```\n"
+    )
+    lines = markdown.splitlines()
+    for text, cell in [("first", 3), ("second", 5)]:
+        assert cell_of_line(tmp_path, "posts/p.ipynb", markdown, lines.index(text) + 1) == cell

@@ -31,8 +31,8 @@ Raw cells: Markdown and HTML formats are published, sanitized as outputs are (Ma
 then cleaned as HTML) unless the post opts in to raw HTML; other formats (reST, LaTeX, none)
 are left out with a warning.
 
-Markdown is parsed with markdown-it-py (CommonMark, the parser Jupyter's own renderer follows)
-and HTML with the standard library's HTMLParser: code spans and fenced code are never touched.
+Markdown is parsed with the site's markdown-it-py parser (nbpress.rendering.mdtokens) and HTML
+with the standard library's HTMLParser: code and math are never touched.
 """
 
 from __future__ import annotations
@@ -99,9 +99,9 @@ def _is_local(url: str) -> bool:
 
 
 def _markdown_parser() -> MarkdownIt:
-    from markdown_it import MarkdownIt
+    from .mdtokens import parser
 
-    return MarkdownIt("commonmark").enable("table")
+    return parser()
 
 
 class _Tags(HTMLParser):
@@ -165,7 +165,11 @@ def heading_ids(sources: list[str], taken: set[str] | None = None) -> set[str]:
         for i, token in enumerate(tokens):
             if token.type == "heading_open" and i + 1 < len(tokens):
                 inline = tokens[i + 1]
-                text = "".join(c.content for c in inline.children or [] if c.type in ("text", "code_inline"))
+                text = "".join(
+                    c.content
+                    for c in inline.children or []
+                    if c.type in ("text", "code_inline", "math_inline")
+                )
                 attrs = _ATTR_LIST.search(text)
                 own = re.search(r"#([\w-]+)", attrs.group(1)) if attrs else None
                 if own is not None:
@@ -516,15 +520,17 @@ class Linker:
         env: dict[str, object] = {}
         tokens = md.parse(source, env)
         refs = _references(env)
-        lines = source.splitlines(keepends=True)
+        lines = _lines(source)
         for token in tokens:
-            if token.map is None or token.type not in ("inline", "html_block"):
+            if token.map is None or token.type not in ("inline", "html_block", "math_block"):
                 continue
             start, end = token.map
             block = "".join(lines[start:end])
             self.made = set()
             if token.type == "inline":
                 new = self._inline(block, token, cell, refs)
+            elif token.type == "math_block":  # as the HTML it would be if the site did not read it as math
+                new = self._html(block, cell, block=False)
             else:
                 new = self._html(block, cell, block=True)
                 if re.search(r"\bmarkdown=", new):
@@ -554,7 +560,7 @@ class Linker:
                     text = _image_to_link(text, child.content, src)
                     continue
                 text = self._replace_destination(text, src, self.url(src, cell, image=True), cell)
-        pieces = "".join(c.content for c in _walk(token.children or []) if c.type == "html_inline")
+        pieces = "".join(c.content for c in _walk(token.children or []) if c.type in _HTML_OR_MATH)
         return self._html(text, cell, block=False, html=pieces) if pieces else text
 
     def _replace_destination(self, text: str, url: str, new: str | None, cell: _Cell) -> str:
@@ -628,10 +634,10 @@ def remote_free_markdown(source: str) -> tuple[str, list[str]]:
     outputs): an image from elsewhere becomes a link to it, HTML as in drop_remote.
     """
     md = _markdown_parser()
-    lines = source.splitlines(keepends=True)
+    lines = _lines(source)
     found: list[str] = []
     for token in md.parse(source):
-        if token.map is None or token.type not in ("inline", "html_block"):
+        if token.map is None or token.type not in ("inline", "html_block", "math_block"):
             continue
         start, end = token.map
         block = "".join(lines[start:end])
@@ -642,12 +648,23 @@ def remote_free_markdown(source: str) -> tuple[str, list[str]]:
             if src and not loads_from_site(src):
                 found.append(src)
                 new = _image_to_link(new, child.content, src)
-        pieces = "".join(c.content for c in _walk(inline.children or []) if c.type == "html_inline")
-        new, urls = drop_remote(new, None if token.type == "html_block" else pieces)
+        pieces = "".join(c.content for c in _walk(inline.children or []) if c.type in _HTML_OR_MATH)
+        new, urls = drop_remote(new, pieces if token.type == "inline" else None)
         found += urls
         if new != block:
             lines[start:end] = [new] + [""] * (end - start - 1)
     return "".join(lines), list(dict.fromkeys(found))
+
+
+def _lines(source: str) -> list[str]:
+    """Return Markdown's lines, ends kept, as markdown-it numbers them (str.splitlines also cuts at
+    characters such as U+2028, which would shift every token's line after them)."""
+    return re.findall(r"[^\r\n]*(?:\r\n?|\n)|[^\r\n]+\Z", source)
+
+
+# What may hold tags to check: inline HTML, and math (mdtokens reads `$...$` as arithmatex does; were
+# the two to disagree, a tag in it would be HTML on the page).
+_HTML_OR_MATH = ("html_inline", "math_inline")
 
 
 def _with_attr(tag: str, name: str, value: str | None) -> str:

@@ -13,7 +13,9 @@ Markdown that comes out is plain Material for MkDocs:
   `{ref}` and `{eq}` become links; `[@key]`, `@key` and `{cite}` become citations formatted
   by citeproc-py from the post's BibTeX file, with a References section.
 
-Every problem is a RenderError naming the file, the cell (counted from 1) and what to do.
+Syntax counts only outside code, as the site reads the cell (nbpress.rendering.mdtokens): a
+post may show any of it in a fence or a code span. Every problem is a RenderError naming the
+file, the cell (counted from 1) and what to do.
 """
 
 from __future__ import annotations
@@ -28,12 +30,14 @@ import secrets
 import struct
 import types
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import NbpressError, RenderError
 from ..notebook import FIGURE_TYPES, Cell, Key, Notebook, outputs_of, text_of
 from ..sources.posts import Post
+from . import mdtokens
 from .sanitize import caption_html, remote_problem, sanitize_html
 
 BIBLIOGRAPHY_NAME = "references.bib"
@@ -221,6 +225,18 @@ _MATH_DIRECTIVE = re.compile(
 )
 
 
+def _found(pattern: re.Pattern[str], source: str) -> list[re.Match[str]]:
+    """Return the matches of `pattern` in a Markdown cell that are syntax: neither end in code."""
+    reading = mdtokens.read(source)
+    return [m for m in pattern.finditer(source) if reading.outside(m.start(), m.end())]
+
+
+def _sub(pattern: re.Pattern[str], repl: Callable[[re.Match[str]], str], source: str) -> str:
+    """Return a Markdown cell with the matches of `pattern` that are syntax (_found) replaced."""
+    reading = mdtokens.read(source)
+    return pattern.sub(lambda m: repl(m) if reading.outside(m.start(), m.end()) else m.group(0), source)
+
+
 def _math_directives(source: str) -> str:
     """Return Markdown with MyST {math} directives as $$ blocks (`:label:` as MyST's `(label)`)."""
 
@@ -229,7 +245,7 @@ def _math_directives(source: str) -> str:
         body = match.group("body").strip()
         return f"$$\n{body}\n$$ ({label.group(1)})" if label else f"$$\n{body}\n$$"
 
-    return _MATH_DIRECTIVE.sub(block, source)
+    return _sub(_MATH_DIRECTIVE, block, source)
 
 
 def _myst_figures(source: str) -> str:
@@ -250,7 +266,7 @@ def _myst_figures(source: str) -> str:
             )
         return f"![{caption}]({match.group('src')}){{#{name} {_MYST_MARK}}}"
 
-    return _MYST_FIGURE.sub(block, source)
+    return _sub(_MYST_FIGURE, block, source)
 
 
 def _collect(nb: Notebook, state: _State) -> None:
@@ -261,16 +277,16 @@ def _collect(nb: Notebook, state: _State) -> None:
             continue
         if cell.cell_type == "markdown":
             # The equations and tables of a cell, in the order they appear.
-            found = [(m.start(), "eq", m.group("label"), "") for m in _EQ_QUARTO.finditer(cell.source)]
-            found += [(m.start(), "eq", m.group("label"), "") for m in _EQ_MYST.finditer(cell.source)]
+            found = [(m.start(), "eq", m.group("label"), "") for m in _found(_EQ_QUARTO, cell.source)]
+            found += [(m.start(), "eq", m.group("label"), "") for m in _found(_EQ_MYST, cell.source)]
             found += [
                 (m.start(), "fig", m.group("label"), m.group("caption"))
-                for m in _MD_FIGURE.finditer(cell.source)
+                for m in _found(_MD_FIGURE, cell.source)
                 if _is_md_figure(m)
             ]
             found += [
                 (m.start(), "tbl", m.group("label"), m.group("caption"))
-                for m in _TABLE_CAPTION.finditer(cell.source)
+                for m in _found(_TABLE_CAPTION, cell.source)
             ]
             for _, kind, label, caption in sorted(found):
                 state.add(kind, label, caption, index + 1)
@@ -323,7 +339,6 @@ _OPEN_MYST = re.compile(
 _OPEN_QUARTO = re.compile(
     r"^(?P<indent>[ \t]*)(?P<fence>:{3,})[ \t]*\{(?P<attrs>[^}]*\.callout-[^}]*)\}[ \t]*$"
 )
-_CODE_FENCE = re.compile(r"^[ \t]*(?P<fence>`{3,}|~{3,})")
 _ATTR = re.compile(r"""([\w-]+)\s*=\s*(?:"([^"]*)"|'([^']*)'|(\S+))""")
 
 
@@ -336,16 +351,21 @@ def _callout_head(kind: str, title: str, collapse: str) -> str:
 def _convert_callouts(source: str) -> str:
     """Return Markdown with MyST and Quarto callout blocks turned into Material admonitions."""
     lines = source.split("\n")
+    reading = mdtokens.read(source)
+    code = reading.lines((mdtokens.CODE,))
+    directives = reading.lines((mdtokens.DIRECTIVE,))  # other MyST directives' lines are left as written
     out: list[str] = []
     i = 0
     while i < len(lines):
         line = lines[i]
         myst = _OPEN_MYST.match(line)
         quarto = _OPEN_QUARTO.match(line)
-        code = _CODE_FENCE.match(line)
-        if myst and myst.group("name") in ADMONITIONS:
+        if i in code:
+            out.append(line)  # code is copied as it is, never searched for callouts
+            i += 1
+        elif myst and myst.group("name") in ADMONITIONS:
             fence = myst.group("fence")
-            end = _closing(lines, i + 1, fence)
+            end = _closing(lines, i + 1, fence, code)
             body = lines[i + 1 : end]
             options: dict[str, str] = {}
             while body and re.match(r"^[ \t]*:[\w-]+:", body[0]):
@@ -365,12 +385,12 @@ def _convert_callouts(source: str) -> str:
                 kind = next((ADMONITIONS[c] for c in classes if c in ADMONITIONS and c != "dropdown"), "note")
             out.extend(_admonition(myst.group("indent"), _callout_head(kind, title, collapse), body))
             i = end + 1
-        elif quarto:
+        elif quarto and i not in directives:
             attrs_text = quarto.group("attrs")
             kind_match = re.search(r"\.callout-([\w-]+)", attrs_text)
             name = kind_match.group(1) if kind_match else "note"
             attrs = {k: a or b or c for k, a, b, c in _ATTR.findall(attrs_text)}
-            end = _closing(lines, i + 1, quarto.group("fence"))
+            end = _closing(lines, i + 1, quarto.group("fence"), code)
             body = lines[i + 1 : end]
             title = attrs.get("title", "")
             while body and not body[0].strip():
@@ -381,26 +401,23 @@ def _convert_callouts(source: str) -> str:
             kind = ADMONITIONS.get(name, "note")
             out.extend(_admonition(quarto.group("indent"), _callout_head(kind, title, collapse), body))
             i = end + 1
-        elif code:
-            # An ordinary code block: copied as it is, never searched for callouts.
-            end = _closing(lines, i + 1, code.group("fence"))
-            out.extend(lines[i : end + 1])
-            i = end + 1
         else:
             out.append(line)
             i += 1
     return "\n".join(out)
 
 
-def _closing(lines: list[str], start: int, fence: str) -> int:
+def _closing(lines: list[str], start: int, fence: str, code: set[int]) -> int:
     """Return the index of the line closing `fence`, or len(lines).
 
     A line of at least as many fence characters closes it; a colon fence with attributes
-    (`::: {.x}`, `:::{x}`) opens a nested block, as in Pandoc and MyST.
+    (`::: {.x}`, `:::{x}`) opens a nested block, as in Pandoc and MyST. Lines of code are not read.
     """
     char = fence[0]
     depth = 0
     for j in range(start, len(lines)):
+        if j in code:
+            continue
         stripped = lines[j].strip()
         if char == ":" and re.match(r"^:{3,}[ \t]*\{", stripped):
             depth += 1
@@ -421,16 +438,6 @@ def _admonition(indent: str, head: str, body: list[str]) -> list[str]:
 
 # -- cross-references and citations ------------------------------------------------------------
 
-_FENCED = re.compile(r"(?ms)^[ \t]*(?P<f>`{3,}|~{3,}).*?^[ \t]*(?P=f)[ \t]*$")
-# Text that is never searched for references: code, math, HTML comments and tags, link targets.
-_PROTECTED = re.compile(
-    r"(?P<t>`+).+?(?P=t)"
-    r"|\$\$.+?\$\$"
-    r"|(?<![\\\w])\$[^$\n]+?\$"
-    r"|<!--.*?-->"
-    r"|\]\([^)\s]*\)"
-    r"|<[A-Za-z/][^>\n]*>"
-)
 _ROLE = re.compile(r"\{(?P<role>numref|ref|eq|cite(?::[a-z]+)?)\}`(?P<body>[^`]+)`")
 _KEY = r"[\w](?:[\w:.#$%&+?<>~/-]*[\w])?"
 _BRACKET = re.compile(r"\[(?P<body>[^\[\]\n]*?-?@" + _KEY + r"[^\[\]\n]*?)\](?![(\[])")
@@ -679,18 +686,6 @@ def _rewrite_text(text: str, cell: int, state: _State, cites: _Citations) -> str
     return _CITE.sub(either, text).replace("\\@", "@")
 
 
-def _split(pattern: re.Pattern[str], text: str) -> list[tuple[bool, str]]:
-    """Return `text` cut into (matched by `pattern`, piece) in order."""
-    pieces: list[tuple[bool, str]] = []
-    last = 0
-    for match in pattern.finditer(text):
-        pieces.append((False, text[last : match.start()]))
-        pieces.append((True, match.group(0)))
-        last = match.end()
-    pieces.append((False, text[last:]))
-    return pieces
-
-
 def _rewrite_cell(source: str, cell: int, state: _State, cites: _Citations) -> str:
     """Return a Markdown cell with equations numbered and references and citations resolved."""
 
@@ -707,9 +702,11 @@ def _rewrite_cell(source: str, cell: int, state: _State, cites: _Citations) -> s
         caption = match.group("caption").replace("<", "&lt;")
         return f'<p class="nbpress-caption" id="{target.anchor}" markdown="span">{target.name}: {caption}</p>'
 
-    source = _EQ_QUARTO.sub(equation, source)
-    source = _EQ_MYST.sub(lambda m: equation(m) if m.group("label") in state.targets else m.group(0), source)
-    source = _TABLE_CAPTION.sub(table, source)
+    source = _sub(_EQ_QUARTO, equation, source)
+    source = _sub(
+        _EQ_MYST, lambda m: equation(m) if m.group("label") in state.targets else m.group(0), source
+    )
+    source = _sub(_TABLE_CAPTION, table, source)
 
     def md_figure(match: re.Match[str]) -> str:
         if not _is_md_figure(match):
@@ -724,7 +721,7 @@ def _rewrite_cell(source: str, cell: int, state: _State, cites: _Citations) -> s
             f'<figcaption markdown="span">{text.replace("<", "&lt;")}</figcaption>\n</figure>'
         )
 
-    source = _MD_FIGURE.sub(md_figure, source)
+    source = _sub(_MD_FIGURE, md_figure, source)
 
     def role(match: re.Match[str]) -> str:
         name, body = match.group("role"), match.group("body").strip()
@@ -743,14 +740,30 @@ def _rewrite_cell(source: str, cell: int, state: _State, cites: _Citations) -> s
         text = explicit.group("text").replace("%s", str(target.number)) if explicit else None
         return _link(target, name, text)
 
+    # A role is `{name}` in prose just before a code span; references are looked for in prose only.
+    reading = mdtokens.read(source)
+    spans = {(s.start, s.end) for s in reading.spans if s.kind == mdtokens.CODE}
     pieces: list[str] = []
-    for fenced, part in _split(_FENCED, source):
-        if fenced:
-            pieces.append(part)
+    last = 0
+    for match in _ROLE.finditer(source):
+        if (match.start("body") - 1, match.end()) not in spans or not reading.outside(
+            match.start(), match.start() + 1, mdtokens.NOT_PROSE
+        ):
             continue
-        for protected, text in _split(_PROTECTED, _ROLE.sub(role, part)):
-            pieces.append(text if protected else _rewrite_text(text, cell, state, cites))
+        pieces += [_rewrite_prose(reading, last, match.start(), cell, state, cites), role(match)]
+        last = match.end()
+    pieces.append(_rewrite_prose(reading, last, len(source), cell, state, cites))
     return "".join(pieces)
+
+
+def _rewrite_prose(
+    reading: mdtokens.Reading, start: int, end: int, cell: int, state: _State, cites: _Citations
+) -> str:
+    """Return source[start:end] of a cell with references rewritten in its prose (mdtokens.NOT_PROSE)."""
+    return "".join(
+        _rewrite_text(text, cell, state, cites) if prose else text
+        for prose, text in reading.pieces(start, end)
+    )
 
 
 _BIB_MARKER = re.compile(
@@ -777,7 +790,7 @@ def apply(nb: Notebook, post: Post) -> list[str]:
             continue
         source = _convert_callouts(cell.source)
         source = _rewrite_cell(source, index + 1, state, cites)
-        if _BIB_MARKER.search(source):
+        if _found(_BIB_MARKER, source):
             marker_cell = cell
         cell.source = source
     texts, entries = cites.format()
@@ -786,7 +799,7 @@ def apply(nb: Notebook, post: Post) -> list[str]:
         if cell.cell_type == "markdown" and "\x00" in cell.source:
             cell.source = re.sub("\x00nbpress-cite-(\\d+)\x00", lambda m: texts[int(m.group(1))], cell.source)
     if marker_cell is not None:
-        marker_cell.source = _BIB_MARKER.sub(lambda _: references, marker_cell.source)
+        marker_cell.source = _sub(_BIB_MARKER, lambda _: references, marker_cell.source)
     elif references:
         from nbformat.v4 import new_markdown_cell
 

@@ -194,10 +194,12 @@ def first_paragraph(nb: Notebook) -> str:
 
     Plain as nbpress.rendering.mathtext.markdown_text makes it (math as readable Unicode), then cut at a word.
     """
+    from . import mdtokens
+
     for cell in nb.cells:
         if cell.cell_type != "markdown" or cell.metadata.get(Key.REMOVE):
             continue
-        for block in re.split(r"\n\s*\n", cell.source):
+        for block in mdtokens.read(cell.source).paragraphs():  # none in code
             if block.strip() and not _NOT_PROSE.match(block):
                 text = markdown_text(block)
                 if len(text) > SUMMARY_CHARS:

@@ -160,20 +160,23 @@ def even_heading_levels(nb: Notebook) -> None:
     look: screen readers and the table of contents get an outline without gaps (axe-core,
     Lighthouse: heading-order). The page's title is the h1 above the first cell.
     """
+    from . import mdtokens
+
     # (level written, level published) of the headings enclosing the current one.
     stack: list[tuple[int, int]] = [(1, 1)]
     for cell in nb.cells:
         if cell.cell_type != "markdown" or cell.metadata.get(Key.REMOVE):
             continue
         lines = cell.source.split("\n")
-        fence = ""
-        for i, line in enumerate(lines):
-            stripped = line.lstrip()
-            if stripped.startswith(("```", "~~~")):
-                marker = stripped[:3]
-                fence = "" if fence == marker else (fence or marker)
+        # The ATX headings as the site reads them (mdtokens): none inside code, nested ones kept.
+        for token in mdtokens.read(cell.source).tokens:
+            if token.type != "heading_open" or not token.markup.startswith("#") or token.map is None:
                 continue
-            match = None if fence else _ATX.match(line)
+            i = token.map[0]
+            if "#" not in lines[i]:
+                continue
+            prefix = lines[i][: lines[i].index("#")]  # a quote's or a list item's marker
+            match = _ATX.match(lines[i][len(prefix) :])
             if match is None:
                 continue
             level = len(match.group(1))
@@ -183,7 +186,7 @@ def even_heading_levels(nb: Notebook) -> None:
             stack.append((level, published))
             if published != level:
                 text = match.group(3).rstrip("#").rstrip()
-                lines[i] = f"{'#' * published} {text} {{: .nbpress-h{level} }}"
+                lines[i] = f"{prefix}{'#' * published} {text} {{: .nbpress-h{level} }}"
         cell.source = "\n".join(lines)
 
 
