@@ -54,15 +54,15 @@ from ..errors import NbpressError
 from ..layout import SITE, owned_file, read_owned
 from ..notebook import Key, Notebook, outputs_of
 from ..sources.posts import Post
-from .figures import PLACEHOLDER_SVG, too_large_file
+from .figures import PLACEHOLDER_SVG, local_name, too_large_file
 from .sanitize import drop_remote, loads_from_site, remote_problem
+from .shown import hide_cells, mark_title_heading
 
 if TYPE_CHECKING:
     from markdown_it import MarkdownIt
     from markdown_it.token import Token
 
 _NOTEBOOK_SUFFIXES = (".ipynb", ".md", ".py")
-_SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 # Raw cell formats (Jupyter's raw_mimetype) the post shows; any other is left out.
 _RAW_SHOWN = {"text/markdown": "markdown", "text/x-markdown": "markdown", "text/html": "html"}
 
@@ -217,12 +217,10 @@ def page_of(nb: Notebook, title: str, draft: bool = False, url: str = "") -> Pag
 def post_page(post: Post) -> Page:
     """Return the Page another post will have: its Markdown cells as the transform chain shows them.
 
-    Its own steps decide what is hidden (nbpress.rendering.transform.hide and title_heading), on a copy
-    without outputs.
+    Hidden as its own hide and title_heading steps hide them (nbpress.rendering.shown), on a
+    copy without outputs.
     """
     import nbformat
-
-    from . import transform
 
     cells: list[dict[str, object]] = [
         {"cell_type": c.cell_type, "source": c.source, "metadata": copy.deepcopy(dict(c.get("metadata", {})))}
@@ -230,9 +228,8 @@ def post_page(post: Post) -> Page:
         for c in post.notebook.cells
     ]
     nb = nbformat.from_dict({"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5})
-    ctx = transform.Context(post, "")
-    transform.hide(nb, ctx)
-    transform.title_heading(nb, ctx)
+    hide_cells(nb, post.front_matter_cell)
+    mark_title_heading(nb, post.front_matter.title)
     return page_of(nb, post.front_matter.title, post.front_matter.draft, post.url_slug)
 
 
@@ -368,9 +365,7 @@ class Linker:
             if err.cell is None:
                 err.cell = cell.index + 1
             raise err.at(cell.path) from None
-        name = _SAFE_NAME.sub("_", "-".join(target.relative_to(self.posts_dir.resolve()).parts))
-        if name.startswith(("output_", "attachment_", ".")) or name in self.files:
-            name = f"local-{len(self.files)}-{name.lstrip('.')}"
+        name = local_name(target.relative_to(self.posts_dir.resolve()).parts, self.files)
         if why is not None:
             cell.warnings.append(
                 f"{cell.where}: the image {path!r} {why}, so a placeholder is shown instead; "

@@ -282,24 +282,6 @@ def richest_form(data: Mapping[str, object], raw_html: bool, problems: list[str]
     return None
 
 
-def hide_cells(notebook: Notebook, front_matter_cell: int | None) -> None:
-    """Mark the cells not to show and empty the outputs not to show, in place.
-
-    Cells are never deleted, so figure names keep the source's cell numbers: the front matter
-    cell, a `remove-cell` and an empty code cell are marked Key.REMOVE (the template skips
-    them); `remove-output` empties a cell's outputs. The other display tags are cells.py's.
-    """
-    for index, cell in enumerate(notebook.cells):
-        tags = set(cell.get("metadata", {}).get("tags", []))
-        empty_code = cell.cell_type == "code" and not cell.source.strip() and not outputs_of(cell)
-        if index == front_matter_cell or "remove-cell" in tags or empty_code:
-            cell.metadata[Key.REMOVE] = True
-            if cell.cell_type == "code":
-                cell.outputs = []
-        elif cell.cell_type == "code" and "remove-output" in tags:
-            cell.outputs = []
-
-
 def _shown_code_cells(notebook: Notebook) -> Iterable[tuple[int, Cell]]:
     """Yield (index, cell) of each code cell not marked Key.REMOVE."""
     for index, cell in enumerate(notebook.cells):
