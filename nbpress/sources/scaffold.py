@@ -15,7 +15,6 @@ from ..notebook import Notebook
 from .authors import first_author, read_authors
 from .posts import discover, name_slug, safe_slug
 
-FORMATS = ("ipynb", "md", "py")
 INTRO = (
     "Write the introduction here. Everything above the first code cell is the excerpt "
     "shown on the blog's front page."
