@@ -1,6 +1,6 @@
 """Links and images in Markdown cells, and raw cells: what a course of notebooks needs to publish whole.
 
-One transform step on the Markdown cells of a notebook about to be rendered:
+The links step of the chain (transform.py), on the Markdown cells of a notebook being rendered:
 
 - a link to another notebook that is a post (`other.ipynb`, `./2024-01-02-other.ipynb#Some-Heading`,
   any suffix, any date prefix) becomes a link to that post's Markdown file
@@ -81,7 +81,7 @@ def jupyter_anchor_id(anchor: str) -> str:
 
 @dataclass
 class _Cell:
-    """What the transform learns about one cell while rewriting it."""
+    """What resolve_links learns about one cell while rewriting it."""
 
     index: int
     path: str  # the post's source, relative to the blog
@@ -737,7 +737,7 @@ def _markdown_inside(html: str) -> str:
     return _MARKDOWN_CONTAINERS.sub(lambda m: m.group(0) + ' markdown="1"', html)
 
 
-def transform(
+def resolve_links(
     nb: Notebook, post: Post, image_base: str, raw_html: bool = False, gone: frozenset[str] = frozenset()
 ) -> tuple[dict[str, bytes], list[str]]:
     """Rewrite the notebook's Markdown and raw cells in place; return (files to publish, warnings).

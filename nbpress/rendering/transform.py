@@ -25,9 +25,9 @@ from ..execution import backends
 from ..notebook import FIGURE_TYPES, Cell, Key, Notebook, outputs_of, text_of
 from ..sources import cells
 from ..sources.posts import Post
-from .charts import transform as embed_charts
+from .charts import embed_charts
 from .figures import EXTENSIONS, PLACEHOLDER_SVG, file_name, too_large
-from .links import transform as resolve_links
+from .links import resolve_links
 from .markup import apply as apply_markup
 from .markup import copy_mystnb_captions
 from .mathtext import plain_text
