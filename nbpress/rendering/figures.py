@@ -7,7 +7,7 @@ of any raster type, SVG outputs, Markdown attachments, local images a Markdown c
 data: images inside HTML outputs) asks `too_large`; a figure past a limit is left out, with
 a warning naming the file, the cell and the figure, and a note (or placeholder) in its place.
 
-Also the one table of image types and their file extensions, the names of the files a post
+Also the one table of image types (their file extensions and signatures), the names of the files a post
 publishes (`file_name`, `local_name`), and the one reader of a PNG's size (`png_size`).
 """
 
@@ -38,7 +38,8 @@ EXTENSIONS: Final = {"image/png": ".png", "image/jpeg": ".jpg", "image/gif": ".g
 # The prefixes of the names `file_name` gives: a local file is never named so (local_name).
 _GENERATED: Final = ("output_", "attachment_")
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
-_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+# How a raster figure's bytes begin (SVG is text: outputs checks it for "<svg").
+SIGNATURES: Final = {"image/png": b"\x89PNG\r\n\x1a\n", "image/jpeg": b"\xff\xd8\xff"}
 
 
 def file_name(kind: str, cell: int, number: int, mime: str) -> str:
@@ -65,7 +66,7 @@ def local_name(parts: tuple[str, ...], taken: dict[str, bytes]) -> str:
 
 def png_size(data: bytes) -> tuple[int, int] | None:
     """Return (width, height) of PNG bytes as their header declares, None for anything else."""
-    if data[:8] != _PNG_SIGNATURE or data[12:16] != b"IHDR":
+    if data[:8] != SIGNATURES["image/png"] or data[12:16] != b"IHDR":
         return None
     return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
 
