@@ -669,9 +669,10 @@ def _publish(plan: _Work, site: Site, root: Path, authors: dict[str, str]) -> li
             ) from None
     # The transform chain (nbpress.rendering.transform.STEPS) runs once, on a copy; the download
     # shows the outputs as the post does (cleaned, sanitized), before display options.
-    steps = transform.Resources(post, figure_url(post.file_slug, post.front_matter.draft), (root,), plan.gone)
-    transformed, chain_warnings = transform.run(executed, steps)
-    downloads = _downloads(post, steps.downloaded(), root)
+    image_base = figure_url(post.file_slug, post.front_matter.draft)
+    resources = transform.Resources(post, image_base, (root,), plan.gone)
+    transformed, chain_warnings = transform.run(executed, resources)
+    downloads = _downloads(post, resources.downloaded(), root)
     record: dict[str, object] = {
         "source": post.rel_path,
         "exec_key": plan.decision.exec_key,
@@ -693,7 +694,8 @@ def _publish(plan: _Work, site: Site, root: Path, authors: dict[str, str]) -> li
     if inputs:
         record["inputs"] = inputs
     front_matter = published_front_matter(post, authors, record)
-    rendered = export(transformed, steps, front_matter, plan.provenance, (*post.warnings, *chain_warnings))
+    warnings = (*post.warnings, *chain_warnings)  # the post's, then the chain's
+    rendered = export(transformed, resources, front_matter, plan.provenance, warnings)
     with _signals_deferred():
         try:
             site.publish(rendered, downloads)
