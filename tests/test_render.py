@@ -200,6 +200,29 @@ def test_a_figure_name_is_read_from_the_output_metadata_the_chain_set() -> None:
     assert "{src: assets/images/figures/renamed.png" in rendered.markdown
 
 
+def test_an_outputs_own_filenames_metadata_names_nothing(tmp_path: Path) -> None:
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_notebook, new_output, new_raw_cell
+
+    nb = new_notebook()
+    nb.cells.append(new_raw_cell("---\ntitle: t\ndate: 2024-01-01\n---"))
+    cell = new_code_cell("x")
+    claims = {"filenames": {"image/png": "claimed.png"}, "filename": "claimed"}
+    cell.outputs = [
+        new_output("display_data", data={"text/html": "<b>no figure</b>"}, metadata=claims),
+        new_output("display_data", data={"image/png": PNG_1X1}, metadata=claims),
+    ]
+    nb.cells.append(cell)
+    (tmp_path / "posts").mkdir()
+    nbformat.write(nb, tmp_path / "posts" / "t.ipynb")
+    post = read_post(tmp_path / "posts" / "t.ipynb", tmp_path)
+    front = published_front_matter(post, AUTHORS, {"source": post.rel_path})
+    rendered = render(post, post.notebook, front, figure_url(post.file_slug))
+    assert sorted(rendered.figures) == ["output_1_1.png"]
+    assert "claimed" not in rendered.markdown
+    assert "{src: assets/images/t/output_1_1.png" in rendered.markdown
+
+
 def _imports(path: Path) -> set[str]:
     """Return the nbpress.rendering modules `path` imports, at its top or inside a function."""
     import ast

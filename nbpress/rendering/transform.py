@@ -221,8 +221,12 @@ def figures(nb: Notebook, res: Resources) -> list[str]:
             for mime, name in names.items():
                 text = text_of(data[mime])
                 res.files[name] = text.encode("utf-8") if mime == "image/svg+xml" else base64.b64decode(text)
+            # Only these names: what an output's own metadata says (`filenames`, `filename`) is not read.
+            metadata = output.setdefault("metadata", {})
+            metadata.pop("filename", None)
+            metadata.pop("filenames", None)
             if names:
-                output.setdefault("metadata", {})["filenames"] = names
+                metadata["filenames"] = names
     return warnings
 
 
