@@ -655,7 +655,7 @@ def _publish(plan: _Work, site: Site, root: Path, authors: dict[str, str]) -> li
     """Render and write one post; return its warnings (outputs not shown, `stderr: warn`)."""
     from .publishing.write import DIGEST_PLACEHOLDER
     from .rendering import transform
-    from .rendering.render import published_front_matter, render
+    from .rendering.render import export, published_front_matter
 
     post = plan.post
     if plan.executed is not None:
@@ -667,9 +667,12 @@ def _publish(plan: _Work, site: Site, root: Path, authors: dict[str, str]) -> li
             raise SourceError(
                 "the cached outputs no longer fit; run with --force.", path=post.rel_path
             ) from None
-    # The download shows the outputs as the post does (cleaned, sanitized), before display options.
-    cleaned, _ = transform.run(executed, transform.Context(post, "", (root,)), until="choose")
-    downloads = _downloads(post, cleaned, root)
+    # The transform chain (nbpress.rendering.transform.STEPS) runs once, on a copy; the download
+    # shows the outputs as the post does (cleaned, sanitized), before display options.
+    image_base = figure_url(post.file_slug, post.front_matter.draft)
+    resources = transform.Resources(post, image_base, (root,), plan.gone)
+    transformed, chain_warnings = transform.run(executed, resources)
+    downloads = _downloads(post, resources.downloaded(), root)
     record: dict[str, object] = {
         "source": post.rel_path,
         "exec_key": plan.decision.exec_key,
@@ -691,17 +694,8 @@ def _publish(plan: _Work, site: Site, root: Path, authors: dict[str, str]) -> li
     if inputs:
         record["inputs"] = inputs
     front_matter = published_front_matter(post, authors, record)
-    # The transform chain (nbpress.rendering.transform.STEPS) runs inside render, on a copy.
-    rendered = render(
-        post,
-        executed,
-        front_matter,
-        figure_url(post.file_slug, post.front_matter.draft),
-        plan.provenance,
-        post.warnings,
-        roots=(root,),
-        gone=plan.gone,
-    )
+    warnings = (*post.warnings, *chain_warnings)  # the post's, then the chain's
+    rendered = export(transformed, resources, front_matter, plan.provenance, warnings)
     with _signals_deferred():
         try:
             site.publish(rendered, downloads)

@@ -159,11 +159,11 @@ def test_a_chart_whose_data_is_not_json_is_a_note_and_a_warning() -> None:
     from nbformat.v4 import new_code_cell, new_notebook, new_output
 
     from nbpress.notebook import PLOTLY
-    from nbpress.rendering.charts import transform
+    from nbpress.rendering.charts import embed_charts
 
     output = new_output("display_data", data={PLOTLY: {"data": [{"y": [float("nan")]}], "layout": {}}})
     nb = new_notebook(cells=[new_code_cell("fig", outputs=[output])])
-    found = transform(nb, "posts/nan.ipynb")
+    found = embed_charts(nb, "posts/nan.ipynb")
     assert found.libraries == []
     assert found.warnings == [
         "posts/nan.ipynb, cell 1: a chart whose data holds NaN or infinity (not JSON)"
@@ -287,7 +287,7 @@ def _widget_output(root: Any, mutate: Any = None, extra: tuple[Any, ...] = ()) -
     from nbformat.v4 import new_code_cell, new_notebook, new_output
 
     from nbpress.notebook import WIDGET_VIEW, Key
-    from nbpress.rendering.charts import transform
+    from nbpress.rendering.charts import embed_charts
 
     state = json.loads(json.dumps(dependency_state([root, *extra], drop_defaults=False), default=str))
     if mutate:
@@ -295,7 +295,7 @@ def _widget_output(root: Any, mutate: Any = None, extra: tuple[Any, ...] = ()) -
     view = {"model_id": root.model_id, "version_major": 2, "version_minor": 0}
     output = new_output("display_data", data={WIDGET_VIEW: view}, metadata={Key.WIDGET_STATE: state})
     nb = new_notebook(cells=[new_code_cell("w", outputs=[output])])
-    found = transform(nb, "posts/w.ipynb")
+    found = embed_charts(nb, "posts/w.ipynb")
     chart = nb.cells[0].outputs[0].get("metadata", {}).get(Key.CHART, {})
     return found.warnings, chart.get("html", "")
 
@@ -568,12 +568,12 @@ def test_plotly_figure_keeps_no_remote_file() -> None:
 def test_vega_specs_lose_their_usermeta() -> None:
     from nbformat.v4 import new_code_cell, new_notebook, new_output
 
-    from nbpress.rendering.charts import transform
+    from nbpress.rendering.charts import embed_charts
 
     spec = {"mark": "bar", "usermeta": {"embedOptions": {"actions": True}}, "data": {"values": []}}
     output = new_output("display_data", data={"application/vnd.vegalite.v5+json": spec})
     nb = new_notebook(cells=[new_code_cell("c", outputs=[output])])
-    found = transform(nb, "posts/v.ipynb")
+    found = embed_charts(nb, "posts/v.ipynb")
     html = nb.cells[0].outputs[0]["metadata"]["nbpress_chart"]["html"]
     assert "usermeta" not in html and "embedOptions" not in html
     assert found.warnings == [

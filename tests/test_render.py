@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -116,22 +118,136 @@ def test_template_reads_metadata_keys_by_name() -> None:
     assert used and used <= set(template_keys())
 
 
-def test_chain_steps_have_unique_names_and_stop_where_asked() -> None:
+def test_chain_is_one_list_of_functions_and_the_download_keeps_the_cleaned_outputs() -> None:
     from nbpress.notebook import Notebook, code_outputs
-    from nbpress.rendering.transform import STEPS, Context, run
+    from nbpress.rendering.transform import STEPS, Resources, run
 
-    names = [name for name, _ in STEPS]
+    # A step's name is its function's: one list, no second table of names.
+    names = [step.__name__ for step in STEPS]
     assert len(names) == len(set(names))
     root = FIXTURES / "render"
     post = read_post(root / "stream_progress.ipynb", root)
-    cleaned, _ = run(post.notebook, Context(post, "/assets/images/x/"), until="clean")
+    resources = Resources(post, "../assets/images/x/")
+    run(post.notebook, resources)
 
     def texts(nb: Notebook) -> str:
         return "".join(str(o.get("text", "")) for o in code_outputs(nb))
 
-    assert "\x1b" not in texts(cleaned) and "\x1b" in texts(post.notebook)
-    with pytest.raises(ValueError):
-        run(post.notebook, Context(post, ""), until="nope")
+    # The download is kept by the one run: cleaned as the post shows it, the source untouched.
+    assert "\x1b" not in texts(resources.downloaded()) and "\x1b" in texts(post.notebook)
+
+
+def _counted(calls: dict[str, int], step: Callable[[Any, Any], list[str]]) -> Callable[[Any, Any], list[str]]:
+    def counting(nb: Any, res: Any) -> list[str]:
+        calls[step.__name__] = calls.get(step.__name__, 0) + 1
+        return step(nb, res)
+
+    return counting
+
+
+PNG_1X1 = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVR4nGM4IScHAAK2AQU0pnWqAAAAAElFTkSuQmCC"
+# A figure output that names its own file, as nbconvert would let it (metadata.filename).
+_NAMED_FIGURE = (
+    "from IPython.display import display\n"
+    f"display({{'image/png': {PNG_1X1!r}}}, raw=True, metadata={{'filename': 'chosen-by-output'}})"
+)
+
+
+def test_each_step_runs_once_per_publish_and_figures_are_named_by_the_chain(
+    blog: Path, add_post: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from nbpress.pipeline import Options, Status, build
+    from nbpress.rendering import transform
+
+    calls: dict[str, int] = {}
+    names = [step.__name__ for step in transform.STEPS]
+    monkeypatch.setattr(transform, "STEPS", tuple(_counted(calls, step) for step in transform.STEPS))
+    add_post("once", "print('hello')", _NAMED_FIGURE)
+    results = build(Options(root=blog, jobs=1))
+    assert [r.status for r in results] == [Status.EXECUTED], results
+    # Publishing a post (its download and its page) runs every step exactly once.
+    assert calls == dict.fromkeys(names, 1)
+    markdown = (blog / "site_src" / "posts" / "once.md").read_text(encoding="utf-8")
+    # Cell 0 is the front matter, cell 2 the figure's: its name is the chain's, not the output's.
+    assert "chosen-by-output.png" not in markdown
+    assert "(../assets/images/once/output_2_0.png)" in markdown
+    assert "figures: [output_2_0.png]" in markdown
+    assert "{src: assets/images/once/output_2_0.png" in markdown  # the record's first figure
+    assert [p.name for p in (blog / "assets" / "images" / "once").iterdir()] == ["output_2_0.png"]
+
+
+def test_a_figure_name_is_read_from_the_output_metadata_the_chain_set() -> None:
+    from nbpress.notebook import code_outputs
+    from nbpress.rendering import transform
+    from nbpress.rendering.render import export
+
+    root = FIXTURES / "render"
+    post = read_post(root / "figures.ipynb", root)
+    resources = transform.Resources(post, figure_url(post.file_slug))
+    nb, warnings = transform.run(limit_outputs(copy.deepcopy(post.notebook)), resources)
+    named = [o["metadata"]["filenames"]["image/png"] for o in code_outputs(nb) if "image/png" in o["data"]]
+    assert named == ["output_1_1.png", "output_3_0.png"] and sorted(resources.files) == named
+    # Whatever name the one place holds is the name every reader uses: the page's link, the
+    # file, the record's figure list and its first figure.
+    first = next(o for o in code_outputs(nb) if "image/png" in o["data"])
+    first["metadata"]["filenames"]["image/png"] = "renamed.png"
+    resources.files["renamed.png"] = resources.files.pop("output_1_1.png")
+    front = published_front_matter(post, AUTHORS, {"source": post.rel_path})
+    rendered = export(nb, resources, front, warnings=tuple(warnings))
+    assert sorted(rendered.figures) == ["output_3_0.png", "renamed.png"]
+    assert "(../assets/images/figures/renamed.png)" in rendered.markdown
+    assert "output_1_1" not in rendered.markdown
+    assert "{src: assets/images/figures/renamed.png" in rendered.markdown
+
+
+def test_an_outputs_own_filenames_metadata_names_nothing(tmp_path: Path) -> None:
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_notebook, new_output, new_raw_cell
+
+    nb = new_notebook()
+    nb.cells.append(new_raw_cell("---\ntitle: t\ndate: 2024-01-01\n---"))
+    cell = new_code_cell("x")
+    claims = {"filenames": {"image/png": "claimed.png"}, "filename": "claimed"}
+    cell.outputs = [
+        new_output("display_data", data={"text/html": "<b>no figure</b>"}, metadata=claims),
+        new_output("display_data", data={"image/png": PNG_1X1}, metadata=claims),
+    ]
+    nb.cells.append(cell)
+    (tmp_path / "posts").mkdir()
+    nbformat.write(nb, tmp_path / "posts" / "t.ipynb")
+    post = read_post(tmp_path / "posts" / "t.ipynb", tmp_path)
+    front = published_front_matter(post, AUTHORS, {"source": post.rel_path})
+    rendered = render(post, post.notebook, front, figure_url(post.file_slug))
+    assert sorted(rendered.figures) == ["output_1_1.png"]
+    assert "claimed" not in rendered.markdown
+    assert "{src: assets/images/t/output_1_1.png" in rendered.markdown
+
+
+def _imports(path: Path) -> set[str]:
+    """Return the nbpress.rendering modules `path` imports, at its top or inside a function."""
+    import ast
+
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if not isinstance(node, ast.ImportFrom):
+            continue
+        if node.level == 1:
+            found |= {node.module} if node.module else {a.name for a in node.names}
+        elif node.module and node.module.startswith("nbpress.rendering."):
+            found.add(node.module.removeprefix("nbpress.rendering."))
+    return found
+
+
+def test_the_step_list_imports_the_steps_and_no_rendering_module_imports_in_a_circle() -> None:
+    import graphlib
+
+    import nbpress.rendering
+
+    package = Path(nbpress.rendering.__file__).parent
+    graph = {p.stem: _imports(p) for p in package.glob("*.py") if p.stem != "__init__"}
+    # Only the renderer reads the list; the steps' modules never do.
+    assert [name for name, imported in graph.items() if "transform" in imported] == ["render"]
+    graphlib.TopologicalSorter(graph).prepare()  # raises CycleError on an import circle
 
 
 def test_summary_is_the_first_paragraph_as_escaped_text_and_headings_have_no_gap() -> None:

@@ -1,6 +1,6 @@
 """Interactive charts: plotly, Vega-Lite and Vega (altair), bokeh and ipywidgets outputs.
 
-One transform step, run by render.py on a cleaned notebook: each chart output becomes an
+The charts step of the chain (transform.py), on a cleaned notebook: each chart output becomes an
 embed (its JSON in a `<script type="application/json">` that cannot end early) drawn on the
 page by site_src/javascripts/charts.js with libraries the site serves itself, plus a static
 form (the output's PNG, else a one-line note) for the feed and readers without JavaScript.
@@ -117,7 +117,7 @@ def _reachable(state: dict[str, object], root: str, ordered: bool = False) -> di
     return found if ordered else dict(sorted(found.items()))
 
 
-def transform(notebook: Notebook, rel_path: str) -> Charts:
+def embed_charts(notebook: Notebook, rel_path: str) -> Charts:
     """Turn the chart outputs of a cleaned notebook into embeds, in place; return what the page needs.
 
     A chart output's data is replaced by its PNG (kept as a figure) or nothing, and its

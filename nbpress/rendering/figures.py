@@ -6,6 +6,9 @@ decode), a 60 MB plot would be served whole. Every channel that publishes an ima
 of any raster type, SVG outputs, Markdown attachments, local images a Markdown cell shows,
 data: images inside HTML outputs) asks `too_large`; a figure past a limit is left out, with
 a warning naming the file, the cell and the figure, and a note (or placeholder) in its place.
+
+Also the one table of image types (their file extensions and signatures), the names of the files a post
+publishes (`file_name`, `local_name`), and the one reader of a PNG's size (`png_size`).
 """
 
 from __future__ import annotations
@@ -26,6 +29,46 @@ PLACEHOLDER_SVG: Final = (
     b'<text x="12" y="25" font-family="sans-serif" font-size="14" fill="#333333">'
     b"[nbpress: figure left out: too large]</text></svg>"
 )
+
+
+# The image types a post publishes as files, and their extensions: figure outputs
+# (notebook.FIGURE_TYPES) and Markdown attachments, which may be GIFs too. In this order an
+# attachment's type is chosen.
+EXTENSIONS: Final = {"image/png": ".png", "image/jpeg": ".jpg", "image/gif": ".gif", "image/svg+xml": ".svg"}
+# The prefixes of the names `file_name` gives: a local file is never named so (local_name).
+_GENERATED: Final = ("output_", "attachment_")
+_SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
+# How a raster figure's bytes begin (SVG is text: outputs checks it for "<svg").
+SIGNATURES: Final = {"image/png": b"\x89PNG\r\n\x1a\n", "image/jpeg": b"\xff\xd8\xff"}
+
+
+def file_name(kind: str, cell: int, number: int, mime: str) -> str:
+    """Return the file name of a notebook's figure: `<kind>_<cell>_<number><ext>`.
+
+    `kind` is "output" (a code cell's figure output) or "attachment" (a Markdown cell's);
+    `cell` counts every cell of the source from 0, `number` the cell's outputs (or its
+    attachments, by name) from 0. The figures step (nbpress.rendering.transform) gives these
+    names once; the template and the record read them from the output's `filenames` metadata.
+    """
+    return f"{kind}_{cell}_{number}{EXTENSIONS[mime]}"
+
+
+def local_name(parts: tuple[str, ...], taken: dict[str, bytes]) -> str:
+    """Return the file name of a local file a cell shows or links (`parts`: its path in posts/).
+
+    Its path, made safe; never a name `file_name` gives, a hidden name, or one in `taken`.
+    """
+    name = _SAFE_NAME.sub("_", "-".join(parts))
+    if name.startswith((*_GENERATED, ".")) or name in taken:
+        name = f"local-{len(taken)}-{name.lstrip('.')}"
+    return name
+
+
+def png_size(data: bytes) -> tuple[int, int] | None:
+    """Return (width, height) of PNG bytes as their header declares, None for anything else."""
+    if data[:8] != SIGNATURES["image/png"] or data[12:16] != b"IHDR":
+        return None
+    return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
 
 
 def too_large_file(path: Path) -> str | None:

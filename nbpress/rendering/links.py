@@ -1,6 +1,6 @@
 """Links and images in Markdown cells, and raw cells: what a course of notebooks needs to publish whole.
 
-One transform step on the Markdown cells of a notebook about to be rendered:
+The links step of the chain (transform.py), on the Markdown cells of a notebook being rendered:
 
 - a link to another notebook that is a post (`other.ipynb`, `./2024-01-02-other.ipynb#Some-Heading`,
   any suffix, any date prefix) becomes a link to that post's Markdown file
@@ -54,15 +54,15 @@ from ..errors import NbpressError
 from ..layout import SITE, owned_file, read_owned
 from ..notebook import Key, Notebook, outputs_of
 from ..sources.posts import Post
-from .figures import PLACEHOLDER_SVG, too_large_file
+from .figures import PLACEHOLDER_SVG, local_name, too_large_file
 from .sanitize import drop_remote, loads_from_site, remote_problem
+from .shown import hide_cells, mark_title_heading
 
 if TYPE_CHECKING:
     from markdown_it import MarkdownIt
     from markdown_it.token import Token
 
 _NOTEBOOK_SUFFIXES = (".ipynb", ".md", ".py")
-_SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 # Raw cell formats (Jupyter's raw_mimetype) the post shows; any other is left out.
 _RAW_SHOWN = {"text/markdown": "markdown", "text/x-markdown": "markdown", "text/html": "html"}
 
@@ -81,7 +81,7 @@ def jupyter_anchor_id(anchor: str) -> str:
 
 @dataclass
 class _Cell:
-    """What the transform learns about one cell while rewriting it."""
+    """What resolve_links learns about one cell while rewriting it."""
 
     index: int
     path: str  # the post's source, relative to the blog
@@ -221,12 +221,10 @@ def page_of(nb: Notebook, title: str, draft: bool = False, url: str = "") -> Pag
 def post_page(post: Post) -> Page:
     """Return the Page another post will have: its Markdown cells as the transform chain shows them.
 
-    Its own steps decide what is hidden (nbpress.rendering.transform.hide and title_heading), on a copy
-    without outputs.
+    Hidden as its own hide and title_heading steps hide them (nbpress.rendering.shown), on a
+    copy without outputs.
     """
     import nbformat
-
-    from . import transform
 
     cells: list[dict[str, object]] = [
         {"cell_type": c.cell_type, "source": c.source, "metadata": copy.deepcopy(dict(c.get("metadata", {})))}
@@ -234,9 +232,8 @@ def post_page(post: Post) -> Page:
         for c in post.notebook.cells
     ]
     nb = nbformat.from_dict({"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5})
-    ctx = transform.Context(post, "")
-    transform.hide(nb, ctx)
-    transform.title_heading(nb, ctx)
+    hide_cells(nb, post.front_matter_cell)
+    mark_title_heading(nb, post.front_matter.title)
     return page_of(nb, post.front_matter.title, post.front_matter.draft, post.url_slug)
 
 
@@ -372,9 +369,7 @@ class Linker:
             if err.cell is None:
                 err.cell = cell.index + 1
             raise err.at(cell.path) from None
-        name = _SAFE_NAME.sub("_", "-".join(target.relative_to(self.posts_dir.resolve()).parts))
-        if name.startswith(("output_", "attachment_", ".")) or name in self.files:
-            name = f"local-{len(self.files)}-{name.lstrip('.')}"
+        name = local_name(target.relative_to(self.posts_dir.resolve()).parts, self.files)
         if why is not None:
             cell.warnings.append(
                 f"{cell.where}: the image {path!r} {why}, so a placeholder is shown instead; "
@@ -759,7 +754,7 @@ def _markdown_inside(html: str) -> str:
     return _MARKDOWN_CONTAINERS.sub(lambda m: m.group(0) + ' markdown="1"', html)
 
 
-def transform(
+def resolve_links(
     nb: Notebook, post: Post, image_base: str, raw_html: bool = False, gone: frozenset[str] = frozenset()
 ) -> tuple[dict[str, bytes], list[str]]:
     """Rewrite the notebook's Markdown and raw cells in place; return (files to publish, warnings).

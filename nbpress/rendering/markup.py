@@ -27,7 +27,6 @@ import html
 import io
 import re
 import secrets
-import struct
 import types
 import warnings
 from collections.abc import Callable
@@ -38,6 +37,7 @@ from ..errors import NbpressError, RenderError
 from ..notebook import FIGURE_TYPES, Cell, Key, Notebook, outputs_of, text_of
 from ..sources.posts import Post
 from . import mdtokens
+from .figures import png_size
 from .sanitize import caption_html, remote_problem, sanitize_html
 
 BIBLIOGRAPHY_NAME = "references.bib"
@@ -71,9 +71,9 @@ def _image_size(mime: str, data: object) -> tuple[int, int] | None:
         raw = base64.b64decode(text_of(data))
     except (binascii.Error, ValueError):
         return None
-    if raw.startswith(b"\x89PNG\r\n\x1a\n") and len(raw) >= 24:
-        width, height = struct.unpack(">II", raw[16:24])
-        return int(width), int(height)
+    size = png_size(raw)
+    if size is not None:
+        return size
     from PIL import Image, UnidentifiedImageError
 
     try:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from ..notebook import FIGURE_TYPES, Cell, Key, Notebook, Output, is_chart, note, outputs_of
 from ..notebook import text_of as _join
-from .figures import too_large
+from .figures import SIGNATURES, too_large
 from .sanitize import (
     drop_remote,
     html_visible,
@@ -42,7 +42,6 @@ MAX_FIGURES_PER_CELL = 50
 _NOTE_ROOM = 200  # a truncated text's note fits here, so truncating twice changes nothing
 # What the Markdown template can show; anything else in an output is dropped.
 SHOWN_TYPES = (*FIGURE_TYPES, "text/html", "text/markdown", "text/latex", "text/plain")
-_IMAGE_MAGIC = {"image/png": b"\x89PNG\r\n\x1a\n", "image/jpeg": b"\xff\xd8\xff"}
 # Output types that are interactive or need a plugin: named in the note that replaces them.
 _UNSHOWN_NAMES = {
     "application/vnd.jupyter.widget-view+json": "an interactive widget",
@@ -178,7 +177,7 @@ def _valid_image(mime: str, value: object) -> bool:
         raw = base64.b64decode(_join(value), validate=True)
     except (binascii.Error, ValueError):
         return False
-    return raw.startswith(_IMAGE_MAGIC[mime])
+    return raw.startswith(SIGNATURES[mime])
 
 
 def _choose_rich(output: Output, raw_html: bool, problems: list[str], number: int = 1) -> Output:
@@ -280,24 +279,6 @@ def richest_form(data: Mapping[str, object], raw_html: bool, problems: list[str]
         if mime in data:
             return mime, _join(data[mime])
     return None
-
-
-def hide_cells(notebook: Notebook, front_matter_cell: int | None) -> None:
-    """Mark the cells not to show and empty the outputs not to show, in place.
-
-    Cells are never deleted, so figure names keep the source's cell numbers: the front matter
-    cell, a `remove-cell` and an empty code cell are marked Key.REMOVE (the template skips
-    them); `remove-output` empties a cell's outputs. The other display tags are cells.py's.
-    """
-    for index, cell in enumerate(notebook.cells):
-        tags = set(cell.get("metadata", {}).get("tags", []))
-        empty_code = cell.cell_type == "code" and not cell.source.strip() and not outputs_of(cell)
-        if index == front_matter_cell or "remove-cell" in tags or empty_code:
-            cell.metadata[Key.REMOVE] = True
-            if cell.cell_type == "code":
-                cell.outputs = []
-        elif cell.cell_type == "code" and "remove-output" in tags:
-            cell.outputs = []
 
 
 def _shown_code_cells(notebook: Notebook) -> Iterable[tuple[int, Cell]]:

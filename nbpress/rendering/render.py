@@ -20,6 +20,7 @@ from ..notebook import FIGURE_TYPES, Key, Notebook, outputs_of, template_keys
 from ..sources import frontmatter
 from ..sources.posts import Post
 from . import transform
+from .figures import png_size
 from .mathtext import markdown_text, plain_text
 from .sanitize import code_fence, fence, front_matter_text, sanitizer_off
 
@@ -125,37 +126,50 @@ def render(
     roots: tuple[Path, ...] = (),
     gone: frozenset[str] = frozenset(),
 ) -> RenderedPost:
-    """Return the RenderedPost of an executed notebook: the transform chain, then nbconvert.
+    """Return the RenderedPost of an executed notebook: the transform chain, then `export`.
 
-    The chain (nbpress.rendering.transform.STEPS) runs on a copy; `roots` are folders whose paths the
-    outputs must not show. `front_matter` is written as YAML at the top (its `nbpress` record
-    gains the figure list); figures are named output_<cell>_<n>.<ext>, <cell> counting every
-    cell of the source, and linked under `image_base`. The post's `warnings`, then the chain's,
-    are kept in the record, so a later build that leaves the post unchanged reports them again.
-    A `provenance` record (nbpress.execution.provenance) closes the post with the line saying when and
-    with what it was executed. Links to the posts `gone` (no page after this build) are unlinked.
+    The chain (nbpress.rendering.transform.STEPS) runs once, on a copy; `roots` are folders
+    whose paths the outputs must not show, and links to the posts `gone` (no page after this
+    build) are unlinked. Figures are linked under `image_base`.
+    """
+    resources = transform.Resources(post, image_base, roots, gone)
+    nb, chain_warnings = transform.run(executed, resources)
+    return export(nb, resources, front_matter, provenance, (*warnings, *chain_warnings))
+
+
+def export(
+    nb: Notebook,
+    resources: transform.Resources,
+    front_matter: dict[str, object],
+    provenance: Mapping[str, object] | None = None,
+    warnings: tuple[str, ...] = (),
+) -> RenderedPost:
+    """Return the RenderedPost of a transformed notebook (transform.run): nbconvert's Markdown.
+
+    `front_matter` is written as YAML at the top (its `nbpress` record gains the figure list);
+    the figures are the files the chain named and gathered (`resources.files`). `warnings`
+    (the post's, then the chain's) are kept in the record, so a later build that leaves the
+    post unchanged reports them again. A `provenance` record (nbpress.execution.provenance)
+    closes the post with the line saying when and with what it was executed.
     """
     from nbconvert.exporters import MarkdownExporter
     from traitlets.config import Config
 
-    ctx = transform.Context(post, image_base, roots, gone=gone)
-    nb, chain_warnings = transform.run(executed, ctx)
-    warnings = (*warnings, *chain_warnings)
+    post, image_base = resources.post, resources.image_base
     config = Config()
-    config.ExtractOutputPreprocessor.output_filename_template = "output_{cell_index}_{index}{extension}"
-    config.ExtractOutputPreprocessor.extract_output_types = set(FIGURE_TYPES)
+    # The chain's figures step named and gathered every figure: nbconvert extracts none.
+    config.ExtractOutputPreprocessor.extract_output_types = set()
     exporter = MarkdownExporter(config=config, extra_template_paths=[str(TEMPLATES)], template_file=TEMPLATE)
     exporter.register_filter("nbpress_fence", fence)
     exporter.register_filter("nbpress_code", code_fence)
-    resources = {"nbpress": {"image_base": image_base, "key": template_keys()}, "unique_key": "output"}
+    resources_in = {"nbpress": {"image_base": image_base, "key": template_keys()}}
     try:
-        body, out_resources = exporter.from_notebook_node(cast(NotebookNode, nb), resources=resources)
+        body, _ = exporter.from_notebook_node(cast(NotebookNode, nb), resources=resources_in)
     except Exception as err:  # nbconvert and jinja raise many types
         raise RenderError(
             f"could not be rendered to Markdown ({type(err).__name__}: {err}).", path=post.rel_path
         ) from None
-    extracted = {**out_resources.get("outputs", {}), **ctx.files}
-    figures = {name: bytes(data) for name, data in sorted(extracted.items())}
+    figures = {name: bytes(data) for name, data in sorted(resources.files.items())}
     # Every figure is linked as image_base + its name: what follows the folder's last "/" is
     # part of each file's name (a draft's ".draft-", nbpress.layout.figure_url).
     prefix = image_base[image_base.rfind("/") + 1 :]
@@ -163,9 +177,9 @@ def render(
     if isinstance(record := front_matter.get("nbpress"), dict):
         # The record lists the figures so a later build knows which files are its own.
         record = front_matter["nbpress"] = {**record, "figures": sorted(prefix + n for n in figures)}
-        if ctx.libraries:
+        if resources.libraries:
             # The page loads these chart libraries, and only these (overrides/partials/nbpress-charts.html).
-            record["charts"] = ctx.libraries
+            record["charts"] = resources.libraries
         if warnings:
             record["warnings"] = list(warnings)
     front_matter = reader_front_matter(nb, front_matter, figures, image_base)
@@ -184,7 +198,6 @@ def _tidy(text: str) -> str:
 
 # --- What the site's templates read (summary, first figure): plain values, no string work there.
 
-_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _NOT_PROSE = re.compile(r"^\s*(#|```|~~~|\||<|!\[|\$\$|>|[-*+] |\d+[.)] |\?\?\?|!!!|---)")
 SUMMARY_CHARS = 300
 
@@ -208,25 +221,19 @@ def first_paragraph(nb: Notebook) -> str:
     return ""
 
 
-def png_size(data: bytes) -> tuple[int, int] | None:
-    """Return (width, height) of PNG bytes, None for anything else."""
-    if data[:8] != _PNG_SIGNATURE or data[12:16] != b"IHDR":
-        return None
-    return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+def _first_figure(nb: Notebook) -> tuple[str, str] | None:
+    """Return (file name, alt text) of the first visible output figure, in cell order.
 
-
-def _first_figure(nb: Notebook, figures: dict[str, bytes]) -> tuple[str, str] | None:
-    """Return (file name, alt text) of the first visible output figure, in cell order."""
-    for index, cell in enumerate(nb.cells):
+    Its name as the chain's figures step gave it (the output's `filenames` metadata).
+    """
+    for cell in nb.cells:
         if cell.cell_type != "code" or cell.metadata.get(Key.REMOVE):
             continue
-        for number, output in enumerate(outputs_of(cell)):
+        for output in outputs_of(cell):
+            names = output.get("metadata", {}).get("filenames", {})
             for mime in FIGURE_TYPES:
-                if mime in output.get("data", {}):
-                    ext = {"image/png": ".png", "image/jpeg": ".jpg", "image/svg+xml": ".svg"}[mime]
-                    name = f"output_{index}_{number}{ext}"
-                    if name in figures:
-                        return name, str(output.get("metadata", {}).get(Key.ALT, ""))
+                if mime in names:
+                    return str(names[mime]), str(output.get("metadata", {}).get(Key.ALT, ""))
     return None
 
 
@@ -247,7 +254,7 @@ def reader_front_matter(
         if summary:
             # HTML text, like every shown front matter value: the templates print it as it is.
             data["description"] = html.escape(summary, quote=True)
-    first = _first_figure(nb, figures)
+    first = _first_figure(nb)
     record = data.get("nbpress")
     if first is None or not isinstance(record, dict):
         return data

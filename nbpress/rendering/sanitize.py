@@ -536,7 +536,6 @@ _SVG_NS = "http://www.w3.org/2000/svg"
 _XLINK_NS = "http://www.w3.org/1999/xlink"
 # What a figure library's SVG uses (matplotlib: defs, clipPath, use, style, image for imshow).
 _SVG_FILE_TAGS = _SVG_TAGS | {"use", "symbol", "marker", "mask", "pattern", "style", "image", "metadata"}
-_SVG_DROPPED_CHILDREN = {"metadata"}  # kept as an element, its RDF children are not SVG
 
 
 def _safe_css(css: str) -> bool:

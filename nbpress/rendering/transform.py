@@ -1,13 +1,14 @@
-"""The transform chain: one ordered list of named steps, from executed notebook to the one rendered.
+"""The transform chain: one ordered list of steps, from executed notebook to the one rendered.
 
-Like nbconvert's preprocessors: each step is a function `(notebook, context) -> warnings`
+Like nbconvert's preprocessors: each step is a function `(notebook, resources) -> warnings`
 that rewrites a copy of the executed notebook in place; `STEPS` is the one list, in the
-order the build runs it, and `run` applies it. Outputs were capped once already, right
-after execution (outputs.limit_outputs), before they were cached.
+order the build runs it, a step's name is its function's name, and `run` applies each step
+once per render. Outputs were capped once already, right after execution
+(outputs.limit_outputs), before they were cached.
 
-The steps' own rules live in their modules (outputs, cells, charts, markup, links, sanitize);
-what is here is the order, and the small steps that have no other home (alt text, excerpt,
-attachments).
+The steps' own rules live in their modules (outputs, cells, charts, markup, links, figures,
+sanitize), none of which imports this one; what is here is the order, and the small steps
+that have no other home (alt text, excerpt, headings).
 """
 
 from __future__ import annotations
@@ -21,83 +22,112 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..execution import backends
-from ..notebook import FIGURE_TYPES, Key, Notebook
+from ..notebook import FIGURE_TYPES, Cell, Key, Notebook, outputs_of, text_of
 from ..sources import cells
 from ..sources.fastpages import convert_callouts
 from ..sources.posts import FASTPAGES, Post
-from . import charts, links, markup, outputs
-from .figures import PLACEHOLDER_SVG, too_large
+from .charts import embed_charts
+from .figures import EXTENSIONS, PLACEHOLDER_SVG, file_name, too_large
+from .links import resolve_links
+from .markup import apply as apply_markup
+from .markup import copy_mystnb_captions
 from .mathtext import plain_text
+from .outputs import choose_outputs, clean_texts
 from .sanitize import html_text
+from .shown import hide_cells, mark_title_heading
 
 
 @dataclass
-class Context:
-    """What the steps read (the post, where its figures live) and gather (files, chart libraries)."""
+class Resources:
+    """What the steps read (the post, where its figures live) and gather, as nbconvert's resources.
+
+    Gathered: the files to publish (figures, attachments, local images, by file name), the
+    chart libraries the page loads, and the notebook as a reader downloads it.
+    """
 
     post: Post
     image_base: str  # the URL folder of the post's figures, ending in "/"
     roots: tuple[Path, ...] = ()  # folders whose absolute paths outputs must not show
-    files: dict[str, bytes] = field(default_factory=dict)  # attachments and local images to publish
-    libraries: list[str] = field(default_factory=list)  # chart libraries the page loads
     gone: frozenset[str] = frozenset()  # file slugs of posts that have no page after this build
+    files: dict[str, bytes] = field(default_factory=dict)  # every file the post publishes, by name
+    libraries: list[str] = field(default_factory=list)  # chart libraries the page loads
+    download: Notebook | None = None  # set by keep_download
+
+    def downloaded(self) -> Notebook:
+        """Return the notebook as a reader downloads it (kept by the keep_download step)."""
+        if self.download is None:
+            raise RuntimeError("the transform chain has not run: no notebook to download")
+        return self.download
 
 
-Step = Callable[[Notebook, Context], list[str]]
+Step = Callable[[Notebook, Resources], list[str]]
 
 
-def fastpages_callouts(nb: Notebook, ctx: Context) -> list[str]:
-    """Turn a fastpages post's `> Note: text` callouts into admonitions; return no warnings."""
-    if ctx.post.origin == FASTPAGES:
+def hide(nb: Notebook, res: Resources) -> list[str]:
+    """Mark the front matter cell and the cells and outputs the author hid; return no warnings."""
+    hide_cells(nb, res.post.front_matter_cell)
+    return []
+
+
+def clean(nb: Notebook, res: Resources) -> list[str]:
+    """Collapse \\r and \\b progress, remove ANSI codes, shorten machine paths; return no warnings."""
+    clean_texts(nb, res.roots)
+    return []
+
+
+def choose(nb: Notebook, res: Resources) -> list[str]:
+    """Keep one safe form of each output (sanitize.py); return a warning per output not shown."""
+    return choose_outputs(nb, res.post.front_matter.raw_html, res.post.rel_path)
+
+
+def keep_download(nb: Notebook, res: Resources) -> list[str]:
+    """Keep a copy of the notebook as a reader downloads it; return no warnings.
+
+    Its outputs as the post shows them (cleaned, one safe form each), before the display
+    options: the build writes the executed-notebook download from it.
+    """
+    res.download = copy.deepcopy(nb)
+    return []
+
+
+def fastpages_callouts(nb: Notebook, res: Resources) -> list[str]:
+    """Turn a fastpages post's `> Note: text` callouts into admonitions; return no warnings.
+
+    After keep_download, so the notebook a reader downloads keeps them as the author wrote them.
+    """
+    if res.post.origin == FASTPAGES:
         for cell in nb.cells[1:]:
             if cell.cell_type == "markdown":
                 cell.source = convert_callouts(cell.source)
     return []
 
 
-def hide(nb: Notebook, ctx: Context) -> list[str]:
-    """Mark the front matter cell and the cells and outputs the author hid; return no warnings."""
-    outputs.hide_cells(nb, ctx.post.front_matter_cell)
-    return []
-
-
-def clean(nb: Notebook, ctx: Context) -> list[str]:
-    """Collapse \\r and \\b progress, remove ANSI codes, shorten machine paths; return no warnings."""
-    outputs.clean_texts(nb, ctx.roots)
-    return []
-
-
-def choose(nb: Notebook, ctx: Context) -> list[str]:
-    """Keep one safe form of each output (sanitize.py); return a warning per output not shown."""
-    return outputs.choose_outputs(nb, ctx.post.front_matter.raw_html, ctx.post.rel_path)
-
-
-def backend(nb: Notebook, ctx: Context) -> list[str]:
+def backend(nb: Notebook, res: Resources) -> list[str]:
     """Return a warning per cell that asked for an interactive matplotlib backend."""
-    return backends.warnings(ctx.post, nb)
+    return backends.warnings(res.post, nb)
 
 
-def display(nb: Notebook, ctx: Context) -> list[str]:
+def display(nb: Notebook, res: Resources) -> list[str]:
     """Apply the display tags and the post's `stderr` mode; return its stderr warnings."""
-    return cells.apply_display(nb, ctx.post.front_matter.stderr, ctx.post.rel_path)
+    return cells.apply_display(nb, res.post.front_matter.stderr, res.post.rel_path)
 
 
-def captions(nb: Notebook, ctx: Context) -> list[str]:
+def captions(nb: Notebook, res: Resources) -> list[str]:
     """Copy myst-nb's figure caption and name into `caption` and `label`; return no warnings."""
-    markup.copy_mystnb_captions(nb)
+    copy_mystnb_captions(nb)
     return []
 
 
-def chart(nb: Notebook, ctx: Context) -> list[str]:
+def charts(nb: Notebook, res: Resources) -> list[str]:
     """Turn chart outputs into safe embeds, noting the libraries the page needs; return warnings."""
-    found = charts.transform(nb, ctx.post.rel_path)
-    ctx.libraries = found.libraries
+    found = embed_charts(nb, res.post.rel_path)
+    res.libraries = found.libraries
     return found.warnings
 
 
-def alt_text(nb: Notebook, ctx: Context) -> list[str]:
+def alt_text(nb: Notebook, res: Resources) -> list[str]:
     """Give each figure output its alt text: its cell's caption, else title and figure number."""
-    title = ctx.post.front_matter.title
+    title = res.post.front_matter.title
     number = 0
     for cell in nb.cells:
         if cell.cell_type != "code" or cell.metadata.get(Key.REMOVE):
@@ -114,36 +144,19 @@ def alt_text(nb: Notebook, ctx: Context) -> list[str]:
     return []
 
 
-def writing(nb: Notebook, ctx: Context) -> list[str]:
+def markup(nb: Notebook, res: Resources) -> list[str]:
     """Number figures, tables and equations, resolve references and citations, turn callouts
     into admonitions; return the captions' warnings (a broken reference raises RenderError)."""
-    return markup.apply(nb, ctx.post)
+    return apply_markup(nb, res.post)
 
 
-def title_heading(nb: Notebook, ctx: Context) -> list[str]:
-    """Leave out the `# <title>` heading a post's first Markdown cell starts with; no warnings.
-
-    The page shows the title as its h1 already, so the heading would say it twice. The cell
-    is marked (Key.TITLE: links to that heading mean the page's top); a cell that was only the
-    heading is hidden like any hidden cell (never deleted, so figure numbers hold).
-    """
-    title = ctx.post.front_matter.title.strip()
-    for cell in nb.cells:
-        if cell.metadata.get(Key.REMOVE) or cell.cell_type == "raw":
-            continue
-        if cell.cell_type == "markdown":
-            lines = cell.source.strip("\n").split("\n")
-            heading = _ATX.match(lines[0].rstrip())
-            if heading and len(heading[1]) == 1 and heading[3].rstrip("#").strip() == title:
-                cell.metadata[Key.TITLE] = True
-                cell.source = "\n".join(lines[1:]).strip("\n")
-                if not cell.source.strip():
-                    cell.metadata[Key.REMOVE] = True
-        break
+def title_heading(nb: Notebook, res: Resources) -> list[str]:
+    """Leave out the `# <title>` heading a post's first Markdown cell starts with (shown.py); no warnings."""
+    mark_title_heading(nb, res.post.front_matter.title)
     return []
 
 
-def headings(nb: Notebook, ctx: Context) -> list[str]:
+def headings(nb: Notebook, res: Resources) -> list[str]:
     """Publish headings one level at a time (even_heading_levels); return no warnings."""
     even_heading_levels(nb)
     return []
@@ -190,7 +203,7 @@ def even_heading_levels(nb: Notebook) -> None:
         cell.source = "\n".join(lines)
 
 
-def excerpt(nb: Notebook, ctx: Context) -> list[str]:
+def excerpt(nb: Notebook, res: Resources) -> list[str]:
     """Mark where the blog's excerpt ends, before the first visible code cell; return no warnings."""
     for cell in nb.cells:
         if cell.metadata.get(Key.REMOVE):
@@ -201,86 +214,107 @@ def excerpt(nb: Notebook, ctx: Context) -> list[str]:
     return []
 
 
-_ATTACHMENT_EXT = {"image/png": ".png", "image/jpeg": ".jpg", "image/gif": ".gif", "image/svg+xml": ".svg"}
+def figures(nb: Notebook, res: Resources) -> list[str]:
+    """Name every figure file once and gather its bytes; return a warning per attachment left out.
 
-
-def attachments(nb: Notebook, ctx: Context) -> list[str]:
-    """Move Markdown cell attachments out as files to publish; return a warning per one left out.
-
-    Each is named attachment_<cell>_<n><ext> (never output_..., so it cannot collide with
-    an output figure) and the cell's `attachment:` links point at it under the image base.
-    One too large to publish (nbpress.rendering.figures) is replaced by a placeholder SVG.
+    The one place figures get their names (nbpress.rendering.figures.file_name): each figure
+    output is output_<cell>_<n><ext>, its name kept in its `filenames` metadata (where
+    nbconvert's template, the record's first figure and the tests read it); each Markdown
+    attachment is attachment_<cell>_<n><ext>, and the cell's `attachment:` links point at it
+    under the image base. One too large to publish (nbpress.rendering.figures) is replaced
+    by a placeholder SVG.
     """
     warnings: list[str] = []
     for index, cell in enumerate(nb.cells):
-        found = cell.get("attachments") or {}
-        if cell.cell_type != "markdown" or not found:
+        if cell.cell_type == "markdown":
+            warnings += _attachments(cell, index, res)
             continue
-        source = cell.source
-        for number, (name, bundle) in enumerate(sorted(found.items())):
-            mime = next((m for m in _ATTACHMENT_EXT if m in bundle), None)
-            if mime is None:
+        for number, output in enumerate(outputs_of(cell)):
+            if output.get("output_type") not in ("display_data", "execute_result"):
                 continue
-            data = bundle[mime]
-            try:
-                raw = data.encode("utf-8") if mime == "image/svg+xml" else base64.b64decode(data)
-            except (binascii.Error, ValueError):
-                continue  # a corrupt attachment stays a broken link, as in Jupyter
-            filename = f"attachment_{index}_{number}{_ATTACHMENT_EXT[mime]}"
-            why = too_large(raw)
-            if why is not None:
-                warnings.append(
-                    f"{ctx.post.rel_path}: cell {index + 1}: the attachment {name!r} {why}, so a "
-                    "placeholder is shown instead; attach a smaller image"
-                )
-                filename, raw = f"attachment_{index}_{number}.svg", PLACEHOLDER_SVG
-            ctx.files[filename] = raw
-            source = source.replace(f"attachment:{name}", f"{ctx.image_base}{filename}")
-        cell.source = source
-        del cell["attachments"]
+            data = output.get("data", {})
+            names = {mime: file_name("output", index, number, mime) for mime in FIGURE_TYPES if mime in data}
+            for mime, name in names.items():
+                text = text_of(data[mime])
+                res.files[name] = text.encode("utf-8") if mime == "image/svg+xml" else base64.b64decode(text)
+            # Only these names: what an output's own metadata says (`filenames`, `filename`) is not read.
+            metadata = output.setdefault("metadata", {})
+            metadata.pop("filename", None)
+            metadata.pop("filenames", None)
+            if names:
+                metadata["filenames"] = names
     return warnings
 
 
-def link(nb: Notebook, ctx: Context) -> list[str]:
+def _attachments(cell: Cell, index: int, res: Resources) -> list[str]:
+    """Move a Markdown cell's attachments out as files to publish; return a warning per one left out."""
+    found = cell.get("attachments") or {}
+    if not found:
+        return []
+    warnings: list[str] = []
+    source = cell.source
+    for number, (name, bundle) in enumerate(sorted(found.items())):
+        mime = next((m for m in EXTENSIONS if m in bundle), None)
+        if mime is None:
+            continue
+        data = bundle[mime]
+        try:
+            raw = data.encode("utf-8") if mime == "image/svg+xml" else base64.b64decode(data)
+        except (binascii.Error, ValueError):
+            continue  # a corrupt attachment stays a broken link, as in Jupyter
+        filename = file_name("attachment", index, number, mime)
+        why = too_large(raw)
+        if why is not None:
+            warnings.append(
+                f"{res.post.rel_path}: cell {index + 1}: the attachment {name!r} {why}, so a "
+                "placeholder is shown instead; attach a smaller image"
+            )
+            filename, raw = file_name("attachment", index, number, "image/svg+xml"), PLACEHOLDER_SVG
+        res.files[filename] = raw
+        source = source.replace(f"attachment:{name}", f"{res.image_base}{filename}")
+    cell.source = source
+    del cell["attachments"]
+    return warnings
+
+
+def links(nb: Notebook, res: Resources) -> list[str]:
     """Rewrite links to posts and anchors, publish local images, show raw cells; return warnings."""
-    post = ctx.post
-    files, warnings = links.transform(nb, post, ctx.image_base, post.front_matter.raw_html, ctx.gone)
-    ctx.files.update(files)
+    post = res.post
+    files, warnings = resolve_links(nb, post, res.image_base, post.front_matter.raw_html, res.gone)
+    res.files.update(files)
     return warnings
 
 
-# The chain, in order. Warnings come out in this order too (they are kept in the post's record).
-STEPS: tuple[tuple[str, Step], ...] = (
-    ("fastpages_callouts", fastpages_callouts),
-    ("hide", hide),
-    ("clean", clean),
-    ("choose", choose),
-    ("backend", backend),
-    ("display", display),
-    ("captions", captions),
-    ("charts", chart),
-    ("alt_text", alt_text),
-    ("markup", writing),
-    ("title_heading", title_heading),
-    ("headings", headings),
-    ("excerpt", excerpt),
-    ("attachments", attachments),
-    ("links", link),
+# The chain, in order; a step's name is its function's. Warnings come out in this order too
+# (they are kept in the post's record).
+STEPS: tuple[Step, ...] = (
+    hide,
+    clean,
+    choose,
+    keep_download,
+    fastpages_callouts,
+    backend,
+    display,
+    captions,
+    charts,
+    alt_text,
+    markup,
+    title_heading,
+    headings,
+    excerpt,
+    figures,
+    links,
 )
 
 
-def run(executed: Notebook, ctx: Context, until: str | None = None) -> tuple[Notebook, list[str]]:
+def run(executed: Notebook, res: Resources) -> tuple[Notebook, list[str]]:
     """Return (a transformed copy of the executed notebook, the steps' warnings in order).
 
-    With `until`, the chain stops after the step of that name. The executed notebook itself
-    is not changed.
+    Every step of STEPS runs once, in order; what they gather is in `res`. The executed
+    notebook itself is not changed.
     """
-    if until is not None and until not in dict(STEPS):
-        raise ValueError(f"no transform step named {until!r}")
     nb = copy.deepcopy(executed)
     warnings: list[str] = []
-    for name, step in STEPS:
-        warnings += step(nb, ctx)
-        if name == until:
-            break
+    for step in STEPS:
+        warnings += step(nb, res)
     return nb, warnings
