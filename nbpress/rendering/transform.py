@@ -3,7 +3,7 @@
 Like nbconvert's preprocessors: each step is a function `(notebook, context) -> warnings`
 that rewrites a copy of the executed notebook in place; `STEPS` is the one list, in the
 order the build runs it, and `run` applies it. Outputs were capped once already, right
-after execution (outputs.limit_outputs), before they were cached.
+after execution (nbpress.execution.capture.limit_outputs), before they were cached.
 
 The steps' own rules live in their modules (outputs, cells, charts, markup, links, sanitize);
 what is here is the order, and the small steps that have no other home (alt text, excerpt,
