@@ -381,10 +381,15 @@ def watch(
         if server is not None and server.poll() is None:
             server.terminate()
             server.wait(timeout=30)
-    if server is not None and stop.is_set() and server.returncode not in (0, -signal.SIGTERM):
+    return 0 if server is None else _server_ended(server, stop, site.name)
+
+
+def _server_ended(server: subprocess.Popen[bytes], stop: threading.Event, name: str) -> int:
+    """Return the watch's exit code once its server is down: 1 (said) if the server stopped by itself."""
+    if stop.is_set() and server.returncode not in (0, -signal.SIGTERM):
         print(
-            f"error: {site.name} serve stopped (exit code {server.returncode}), so the watch stopped "
-            f"too; {_PORT_ADVICE}",
+            f"error: {name} serve stopped (exit code {server.returncode}), so the watch stopped too; "
+            f"{_PORT_ADVICE}",
             file=sys.stderr,
         )
         return 1

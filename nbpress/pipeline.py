@@ -23,7 +23,7 @@ from pathlib import Path
 
 from .errors import ConfigError, IsolationError, NbpressError, SourceError, WriteError, one_post
 from .execution.executor import Executor, LocalExecutor, Outcome, Shard
-from .execution.guard import Guard
+from .execution.guard import Guard, refusal
 from .execution.store import Entry, Store, with_outputs
 from .layout import DRAFT_DOWNLOADS, Layout, download_url, figure_url, markdown_name, notebook_download
 from .plan import Action, Context, Decision, context, decide, published_key
@@ -350,27 +350,9 @@ class _Run:
         done = self.guard.undo(changes, self.restore_post)
         if not done:
             return None  # only __pycache__ files, removed
-        shown = "; ".join(done[:4]) + (f"; and {len(done) - 4} more" if len(done) > 4 else "")
-
-        def refusal(post: str | None) -> IsolationError:
-            others = sorted(beside - {post} if post else beside)
-            if post is None:
-                who = f"a cell of {', '.join(others)}" if others else "a process a post started"
-            elif others:
-                who = f"a cell of this post or of {', '.join(others)}, which ran at the same time,"
-            else:
-                who = "a cell"
-            return IsolationError(
-                f"{who} changed files outside posts/, which a post's code may not write: {shown}. "
-                "Nothing of this post is published; write only inside posts/ (the cells' working "
-                "directory) or outside the blog.",
-                path=post or changes[0].path,
-            )
-
         for name in beside:
-            self.tainted[name] = refusal(name).at(name)
-        error = refusal(culprit)
-        return error
+            self.tainted[name] = refusal(name, beside, done, changes[0].path).at(name)
+        return refusal(culprit, beside, done, changes[0].path)
 
     def last_inspection(self) -> None:
         """After the last kernel: undo what was written since the last post ended, failing who ran."""

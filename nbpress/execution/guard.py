@@ -39,6 +39,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+from ..errors import IsolationError
 from ..layout import CACHE, DOWNLOADS, GENERATED, IMAGES, JOURNAL_PREFIX, LOCK
 from .store import replace_file
 
@@ -140,6 +141,28 @@ class Published(Protocol):
 
     def record(self, slug: str) -> Record | None:
         """Return the record of the published post `slug`, if there is one."""
+
+
+def refusal(post: str | None, beside: set[str], done: list[str], first: str) -> IsolationError:
+    """Return the error of the post `post` (None: unknown) whose run changed the guarded tree.
+
+    `beside` are the posts whose kernels ran at the same time, `done` a phrase per change
+    undone (Guard.undo), `first` the first path changed.
+    """
+    shown = "; ".join(done[:4]) + (f"; and {len(done) - 4} more" if len(done) > 4 else "")
+    others = sorted(beside - {post} if post else beside)
+    if post is None:
+        who = f"a cell of {', '.join(others)}" if others else "a process a post started"
+    elif others:
+        who = f"a cell of this post or of {', '.join(others)}, which ran at the same time,"
+    else:
+        who = "a cell"
+    return IsolationError(
+        f"{who} changed files outside posts/, which a post's code may not write: {shown}. "
+        "Nothing of this post is published; write only inside posts/ (the cells' working "
+        "directory) or outside the blog.",
+        path=post or first,
+    )
 
 
 def _listed(record: Record | None, field: str) -> list[str]:
