@@ -192,3 +192,13 @@ def test_each_renderer_builds_the_published_tree(two_posts: Path, tmp_path: Path
     assert done.returncode == 0, done.stdout + done.stderr
     pages = [p for p in (blog / "site").rglob("index.html") if "second" in p.parent.name]
     assert pages and "The second post." in pages[0].read_text(encoding="utf-8")
+
+
+def test_serve_runs_the_renderer_asked_for() -> None:
+    import build
+
+    assert build.parse_args(["--serve"]).renderer == "mkdocs"
+    args = build.parse_args(["--serve", "--renderer", "zensical"])
+    assert RENDERERS[args.renderer].serve_command("127.0.0.1:8000")[1:4] == ["-m", "zensical", "serve"]
+    with pytest.raises(SystemExit):
+        build.parse_args(["--serve", "--renderer", "hugo"])
