@@ -75,7 +75,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     mode.add_argument(
         "--watch", action="store_true", help="build, then rebuild a post when its source or inputs change"
     )
-    mode.add_argument("--serve", action="store_true", help="--watch, with mkdocs serve running beside it")
+    mode.add_argument(
+        "--serve", action="store_true", help="--watch, with the site renderer's preview server beside it"
+    )
     mode.add_argument(
         "--drift",
         action="store_true",
@@ -89,6 +91,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     )
     parser.add_argument(
         "--dev-addr", default="127.0.0.1:8000", metavar="IP:PORT", help="where --serve serves the preview"
+    )
+    parser.add_argument(
+        "--renderer",
+        choices=("mkdocs", "zensical"),
+        default="mkdocs",
+        help="the site renderer --serve runs (default: mkdocs)",
     )
     args = parser.parse_args(argv)
     if args.check and (args.slugs or args.force or args.shard):
@@ -149,9 +157,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.watch or args.serve:
         from nbpress.cli import watch
 
-        return watch(
-            args.root, tuple(args.slugs), force=args.force, jobs=args.jobs, serve=args.serve and args.dev_addr
-        )
+        serve = args.serve and args.dev_addr
+        slugs = tuple(args.slugs)
+        return watch(args.root, slugs, force=args.force, jobs=args.jobs, serve=serve, renderer=args.renderer)
     from nbpress.cli import run
 
     return run(

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from .errors import BuildInterrupted, NbpressError
 from .pipeline import Options, PostResult, Reporter, Status, build, default_jobs
+from .publishing.changes import Changes
 
 if TYPE_CHECKING:
     from rich.table import Table
@@ -154,16 +155,19 @@ def _cache_size(size: tuple[int, int]) -> str:
 
 def prune_cache(root: Path) -> int:
     """Remove the cache entries no current post uses; print what was removed and what is left."""
-    from .pipeline import prune_cache as prune
+    from .execution.store import Store
+    from .layout import Layout
+    from .plan import used_keys
 
+    store = Store(Layout(root.resolve()).cache)
     try:
-        removed, left = prune(root)
+        removed = store.prune(used_keys(root))
     except NbpressError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     print(
         f"removed {len(removed)} cache {'entry' if len(removed) == 1 else 'entries'} no post uses; "
-        f"cache: {_cache_size(left)}"
+        f"cache: {_cache_size(store.size())}"
     )
     return 0
 
@@ -194,6 +198,18 @@ def run(
 
     Ctrl-C or SIGTERM stop it with EXIT_INTERRUPTED: kernels shut down, no post half-written.
     """
+    return _run(root, slugs, force, jobs, shard, strict)[0]
+
+
+def _run(
+    root: Path,
+    slugs: tuple[str, ...],
+    force: bool,
+    jobs: int | None = None,
+    shard: tuple[int, int] | None = None,
+    strict: bool = False,
+) -> tuple[int, Changes]:
+    """Return (run's exit code, the pages the build changed)."""
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _terminate)
     live = sys.stderr.isatty() and sys.stdout.isatty()
@@ -204,16 +220,21 @@ def run(
     except (BuildInterrupted, KeyboardInterrupt) as err:
         reason = str(err) or "the build was interrupted; every post already published is whole."
         print(f"interrupted: {reason}", file=sys.stderr)
-        return EXIT_INTERRUPTED
+        return EXIT_INTERRUPTED, Changes()
     except (NbpressError, MemoryError) as err:
         # MemoryError is never one post's failure (errors.one_post lets it pass): the build stops.
-        return _stopped(err)
+        return _stopped(err), Changes()
     finally:
         if isinstance(reporter, LiveReporter):
             reporter.stop()
     if live and results:
         _summary_table(results)
-    from .execution.cache import Store
+    return _close(root, results, strict), results.changes
+
+
+def _close(root: Path, results: list[PostResult], strict: bool) -> int:
+    """Print the summary and the posts that failed (or warned, with `strict`); return the exit code."""
+    from .execution.store import Store
     from .layout import Layout
 
     print(summary(results, Store(Layout(root.resolve()).cache).size()))
@@ -310,17 +331,25 @@ def new(root: Path, title: str, fmt: str, slug: str | None, author: str | None) 
 
 
 def watch(
-    root: Path, slugs: tuple[str, ...], force: bool, jobs: int | None = None, serve: str | bool = False
+    root: Path,
+    slugs: tuple[str, ...],
+    force: bool,
+    jobs: int | None = None,
+    serve: str | bool = False,
+    renderer: str = "mkdocs",
 ) -> int:
     """Build, then rebuild posts as their sources or inputs change, until Ctrl-C; return 0.
 
-    With `serve` (an IP:PORT), `mkdocs serve` runs beside the watcher and is stopped with it.
-    An address that cannot be served (a port in use: a second --serve) is said in one line
-    before anything is built, exit 1; a server that stops by itself ends the watch with exit 1,
-    nothing left running.
+    With `serve` (an IP:PORT), the site renderer's preview server (`mkdocs serve`, or
+    `zensical serve` with `renderer`) runs beside the watcher and is stopped with it; after
+    each rebuild it is told which pages changed. An address that cannot be served (a port in
+    use: a second --serve) is said in one line before anything is built, exit 1; a server
+    that stops by itself ends the watch with exit 1, nothing left running.
     """
+    from .publishing.renderers import RENDERERS, serve_site
     from .watch import snapshot, watch_posts
 
+    site = RENDERERS[renderer]
     if serve:
         problem = _unservable(str(serve))
         if problem is not None:
@@ -328,8 +357,11 @@ def watch(
             return 1
 
     def rebuild(changed: tuple[str, ...]) -> None:
-        if run(root, changed, force=False, jobs=jobs) == EXIT_INTERRUPTED:
+        code, changes = _run(root, changed, force=False, jobs=jobs)
+        if code == EXIT_INTERRUPTED:
             raise KeyboardInterrupt  # Ctrl-C during a rebuild ends the watch too
+        if server is not None:
+            site.changed(changes)  # its own watcher renders them again
 
     before = snapshot(root.resolve())  # a save during the first build is rebuilt after it
     if run(root, slugs, force=force, jobs=jobs) == EXIT_INTERRUPTED:
@@ -337,8 +369,7 @@ def watch(
     server = None
     stop = threading.Event()
     if serve:
-        command = [sys.executable, "-m", "mkdocs", "serve", "--dev-addr", str(serve)]
-        server = subprocess.Popen(command, cwd=root)
+        server = serve_site(site, root, str(serve))
         # The watch lives only while its server does: one that stops (its port taken meanwhile)
         # is reaped here and ends the watch.
         threading.Thread(target=_reap, args=(server, stop), daemon=True).start()
@@ -350,9 +381,14 @@ def watch(
         if server is not None and server.poll() is None:
             server.terminate()
             server.wait(timeout=30)
-    if server is not None and stop.is_set() and server.returncode not in (0, -signal.SIGTERM):
+    return 0 if server is None else _server_ended(server, stop, site.name)
+
+
+def _server_ended(server: subprocess.Popen[bytes], stop: threading.Event, name: str) -> int:
+    """Return the watch's exit code once its server is down: 1 (said) if the server stopped by itself."""
+    if stop.is_set() and server.returncode not in (0, -signal.SIGTERM):
         print(
-            f"error: mkdocs serve stopped (exit code {server.returncode}), so the watch stopped too; "
+            f"error: {name} serve stopped (exit code {server.returncode}), so the watch stopped too; "
             f"{_PORT_ADVICE}",
             file=sys.stderr,
         )
@@ -370,7 +406,7 @@ _PORT_ADVICE = "choose another address with --dev-addr IP:PORT (e.g. --dev-addr 
 
 
 def _unservable(address: str) -> str | None:
-    """Return why `mkdocs serve --dev-addr address` could not listen there, or None if it could."""
+    """Return why a preview server (`mkdocs serve --dev-addr address`) could not listen there, or None."""
     import socket
 
     host, _, port_text = address.rpartition(":")

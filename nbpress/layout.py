@@ -26,11 +26,13 @@ LOCK = "build.lock"
 AUTHORS = "site_src/.authors.yml"
 REPORT = "site_src/execution"
 REPORT_STATE = "report.json"
+TMP_PREFIX = ".nbpress-tmp-"  # a file being written, renamed over its target when whole
+JOURNAL_PREFIX = ".nbpress-writing-"  # site_src/posts/<prefix><slug>.json: what a publish may leave
 # The most bytes one file name may have: ext4, XFS, btrfs and APFS allow 255 (NTFS 255 UTF-16
 # units). nbpress names files after a post's slug; the longest is its journal while it is
-# written, site_src/posts/.nbpress-writing-<slug>.json (nbpress.publishing.write.JOURNAL_PREFIX).
+# written, site_src/posts/.nbpress-writing-<slug>.json (JOURNAL_PREFIX).
 NAME_MAX = 255
-SLUG_MAX = NAME_MAX - len(".nbpress-writing-" + ".json")
+SLUG_MAX = NAME_MAX - len(JOURNAL_PREFIX + ".json")
 
 
 @dataclass(frozen=True)

@@ -1,50 +1,36 @@
-"""The build: read every post, execute what is stale, render, then publish.
+"""The build: read -> plan -> execute -> render -> publish, post by post; this module only sequences them.
 
-Data flows one way, post by post: posts -> execute (or cache) -> outputs -> render -> write.
-A post is published only when every earlier stage of it succeeded, so a failing post
-keeps its last good version and the other posts still build. While kernels run, the build
-alone may write the guarded tree (nbpress.execution.guard): after each execution, what a post's code
-changed there is undone and that post fails (`_Run.inspect`); every process it started has
-ended by then (nbpress.execution.reaper).
+Data flows one way: posts (nbpress.sources) -> plan (nbpress.plan) -> cache entries, from the
+store or an executor (nbpress.execution.executor) -> render (nbpress.rendering) -> write
+(nbpress.publishing). A post is published only when every earlier stage of it succeeded, so a
+failing post keeps its last good version and the other posts still build. While kernels run,
+the build alone may write the guarded tree (nbpress.execution.guard): after each execution,
+what a post's code changed there is undone and that post fails (`_Run.inspect`); every
+process it started has ended by then (nbpress.execution.reaper). The build returns which
+pages it changed (nbpress.publishing.changes), the signal a site renderer rebuilds from.
 """
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
-import hashlib
 import os
-import signal
-import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from .errors import ConfigError, IsolationError, NbpressError, RenderError, SourceError, WriteError, one_post
-from .execution import cache, provenance
-from .execution.guard import PYCACHE, QUARANTINE, Change, Guard
-from .layout import (
-    CACHE,
-    DRAFT_DOWNLOADS,
-    Layout,
-    download_name,
-    download_url,
-    figure_url,
-    markdown_name,
-    notebook_download,
-    read_owned,
-)
-from .notebook import CachedOutputs, Notebook
+from .errors import ConfigError, IsolationError, NbpressError, SourceError, WriteError, one_post
+from .execution.executor import Executor, LocalExecutor, Outcome, Shard
+from .execution.guard import Guard, refusal
+from .execution.store import Entry, Store, with_outputs
+from .layout import DRAFT_DOWNLOADS, Layout, download_url, figure_url, markdown_name, notebook_download
 from .plan import Action, Context, Decision, context, decide, published_key
+from .publishing.changes import ChangeLog, Changes
 from .publishing.write import Site, record_names
 from .sources import posts
 from .sources.authors import keys_by_name, read_authors
-
-if TYPE_CHECKING:
-    from .execution.execute import Executed
 
 
 class Status(StrEnum):
@@ -88,6 +74,18 @@ class Options:
     force: bool = False
     shard: tuple[int, int] | None = None
     jobs: int = field(default_factory=lambda: default_jobs())
+    executor: Executor | None = None  # what runs the posts (default: LocalExecutor(jobs))
+
+    def runner(self) -> Executor:
+        """Return the executor of this build: the given one or a local one, limited to the shard."""
+        executor = self.executor or LocalExecutor(self.jobs)
+        return executor if self.shard is None else Shard(*self.shard, executor)
+
+
+class Results(list["PostResult"]):
+    """One PostResult per post, in the order they ended, and the pages the build changed."""
+
+    changes: Changes = Changes()
 
 
 @dataclass
@@ -95,9 +93,7 @@ class _Work:
     """A post the build renders (from the cache) or executes, and what it gathers on the way."""
 
     decision: Decision
-    outputs: CachedOutputs | None = None  # from the cache, when it holds them
-    executed: Notebook | None = None  # from its kernel, when it ran in this build
-    provenance: dict[str, object] | None = None
+    entry: Entry | None = None  # its outputs and provenance: from the cache, or executed in this build
     reason: str = ""
     warnings: list[str] = field(default_factory=list)
     gone: frozenset[str] = frozenset()  # the posts it links to that have no page after this build
@@ -131,17 +127,12 @@ class Reporter:
         """Called once if another build holds the blog's lock: `line` says which (its PID)."""
 
 
-def shard_of(slug: str, count: int) -> int:
-    """Return the shard (0-based, of `count`) a post belongs to; stable as posts come and go."""
-    return int(hashlib.sha256(slug.encode()).hexdigest(), 16) % count
-
-
 def build(
     options: Options,
     reporter: Reporter | None = None,
     then: Callable[[list[PostResult]], None] | None = None,
-) -> list[PostResult]:
-    """Build the blog; return one PostResult per post, reporting each as it ends.
+) -> Results:
+    """Build the blog; return one PostResult per post (reporting each as it ends) and the pages it changed.
 
     With `options.shard` = (k, n) only the k-th of n stable subsets is executed into the
     cache and nothing is published: a last job with every shard's cache then renders.
@@ -156,24 +147,25 @@ def build(
         raise ConfigError(f"-j {options.jobs}: the number of kernels to run at once must be 1 or more.")
     # Checked before the lock is taken, so a refused layout leaves the blog as it was.
     site = Site(root, Layout(root).sources)
+    executor = options.runner()
     # One build at a time: recover() below settles journals and deletes temporary files,
     # which must never be those of a build that is still running.
     with build_lock(root, events.waiting):
-        results = _build(options, root, site, events)
+        results = _build(options, root, site, events, executor)
         if then is not None:
             then(results)
         return results
 
 
-def _build(options: Options, root: Path, site: Site, events: Reporter) -> list[PostResult]:
-    """Build the blog at `root` under its lock; return one PostResult per post."""
+def _build(options: Options, root: Path, site: Site, events: Reporter, executor: Executor) -> Results:
+    """Build the blog at `root` under its lock: read, plan, execute, render, publish; return the results."""
     layout = Layout(root)
     # A build killed mid-write leaves dot-named temporary files and journals (MkDocs skips
     # them); finish its work before deciding what is unchanged.
     site.recover()
-    run = _Run(root, site, cache.Store(layout.cache), events, publish=options.shard is None)
+    run = _Run(root, site, Store(layout.cache), events, publish=options.shard is None)
     discovered = posts.discover(layout.sources)
-    sources, unique, failures = _read(options, layout, discovered)
+    sources, unique, failures = _read(options, layout, discovered, executor)
     for failure in failures:
         run.done(PostResult(failure.name, Status.FAILED, error=failure.error))
     run.ctx = context(site)
@@ -184,13 +176,14 @@ def _build(options: Options, root: Path, site: Site, events: Reporter) -> list[P
     run.authors = keys_by_name(read_authors(layout))
     run.pending = {plan.post.file_slug for plan in plans}
     for plan in plans:
-        if plan.outputs is not None:
+        if plan.entry is not None:
             run.finish(plan, Status.CACHED, 0.0)
-    run.execute([plan for plan in plans if plan.outputs is None], layout.sources, options.jobs)
+    run.execute([plan for plan in plans if plan.entry is None], layout.sources, executor)
     run.release(everything=True)  # posts that link each other in a ring: each to the other's page
     if run.publish and not options.slugs:
-        for result in _remove_orphans(site, {layout.rel(p) for p in sources}):
+        for result in _remove_orphans(site, {layout.rel(p) for p in sources}, run.log):
             run.done(result)
+    run.results.changes = run.log.changes()
     return run.results
 
 
@@ -200,11 +193,12 @@ class _Run:
 
     root: Path
     site: Site
-    store: cache.Store
+    store: Store
     events: Reporter
     publish: bool  # False for a shard: execute into the cache only
     authors: dict[str, str] = field(default_factory=dict)  # keys_by_name of .authors.yml
-    results: list[PostResult] = field(default_factory=list)
+    results: Results = field(default_factory=Results)
+    log: ChangeLog = field(default_factory=ChangeLog)  # the pages this build changed
     durations: dict[str, float] = field(default_factory=dict)  # {file slug: seconds} of the last runs
     running: dict[int, _Work] = field(default_factory=dict)  # {id(post): its work} while executing
     ctx: Context | None = None  # what every post's decision shares
@@ -256,12 +250,14 @@ class _Run:
         if self.publish:
             plan.gone = self._gone()
             if plan.linked & plan.gone and self.ctx is not None:
+                from .rendering.key import render_key
+
                 # Recorded with what it was rendered against: once those posts publish, it renders again.
-                key = cache.render_key(plan.post, plan.decision.exec_key, self.ctx.renderer, plan.gone)
+                key = render_key(plan.post, plan.decision.exec_key, self.ctx.renderer, plan.gone)
                 plan.decision = dataclasses.replace(plan.decision, render_key=key)
             try:
                 with one_post(plan.post.rel_path, "rendering it"):
-                    warnings = _publish(plan, self.site, self.root, self.authors)
+                    warnings = _publish(plan, self.site, self.root, self.authors, self.log)
             except NbpressError as err:
                 self.done(PostResult(plan.post.rel_path, Status.FAILED, seconds, err))
                 return
@@ -274,10 +270,8 @@ class _Run:
         )
         self.done(result)
 
-    def execute(self, to_run: list[_Work], cwd: Path, jobs: int) -> None:
-        """Execute the posts of `to_run` (up to `jobs` kernels at once), each finished as it ends."""
-        from .execution.execute import execute_all
-
+    def execute(self, to_run: list[_Work], cwd: Path, executor: Executor) -> None:
+        """Execute the posts of `to_run` through `executor`, each finished as it ends."""
         self.running = {id(p.post): p for p in to_run}
         self.durations = self.store.durations()
         # Longest first (by the last build's times) so the slowest post never starts last.
@@ -287,7 +281,7 @@ class _Run:
             self.guard = Guard(self.site)
             self.guard.arm()
         try:
-            execute_all([p.post for p in to_run], cwd, jobs, on_start=self.started, on_done=self.executed)
+            executor.run([p.post for p in to_run], cwd, self.started, self.executed)
         finally:
             if self.guard is not None:
                 # Every kernel and what it started has ended: a last look (an interrupted build too).
@@ -303,62 +297,41 @@ class _Run:
         self.active.add(post.rel_path)
         self.events.started(post.rel_path)
 
-    def executed(self, outcome: Executed) -> None:
-        """Inspect, cap, settle, cache and publish one executed post (or record its failure).
+    def executed(self, outcome: Outcome) -> None:
+        """Inspect, settle, cache and publish one executed post (or record its failure).
 
-        On the main thread: the executor hands each finished notebook over a queue, so
-        capping, probing versions, caching and publishing never stall the kernels' loop.
-        Whatever fails on the way fails this post alone (errors.one_post), with one line.
+        On the main thread: the executor hands each outcome over, so settling, caching and
+        publishing never stall the kernels. Whatever fails on the way fails this post alone
+        (errors.one_post), with one line.
         """
         plan = self.running[id(outcome.post)]
         rel = plan.post.rel_path
         self.active.discard(rel)
         # Whatever the guarded tree shows now was written by this post or one running beside it.
         refused = self.inspect(rel, self.active) or self.tainted.pop(rel, None)
-        if refused is not None:
-            self.done(PostResult(rel, Status.FAILED, outcome.seconds, refused, "", tuple(plan.warnings)))
-            return
-        if outcome.error is not None:
-            detail = getattr(outcome.error, "traceback", "")
-            self.done(
-                PostResult(rel, Status.FAILED, outcome.seconds, outcome.error, detail, tuple(plan.warnings))
-            )
-            return
-        try:
-            with one_post(rel, "keeping its outputs"):
-                self._keep(plan, outcome)
-        except NbpressError as err:
-            self.done(PostResult(rel, Status.FAILED, outcome.seconds, err, warnings=tuple(plan.warnings)))
+        error = refused or outcome.error
+        if error is None:
+            try:
+                with one_post(rel, "keeping its outputs"):
+                    self._keep(plan, outcome)
+            except NbpressError as err:
+                error = err
+        if error is not None:
+            detail = "" if refused else getattr(error, "traceback", "")
+            self.done(PostResult(rel, Status.FAILED, outcome.seconds, error, detail, tuple(plan.warnings)))
             return
         self.finish(plan, Status.EXECUTED, outcome.seconds)
 
-    def _keep(self, plan: _Work, outcome: Executed) -> None:
-        """Cap, check, settle and cache the outputs of one executed post; raise NbpressError if it fails."""
-        from .notebook import bad_data, outputs_of
-        from .rendering.charts import attach_widget_state
-        from .rendering.outputs import limit_outputs
-
-        rel = plan.post.rel_path
-        # Capped before caching, so a runaway cell costs no more memory or disk than a normal one.
-        # Widget state lives in notebook metadata, which the cache does not keep: into the outputs.
-        assert outcome.notebook is not None  # an outcome holds its notebook or its error
-        plan.executed = attach_widget_state(limit_outputs(outcome.notebook))
-        for index, cell in enumerate(plan.executed.cells):
-            # What a cell printed or displayed is data like the source: the same rule holds.
-            problem = bad_data(outputs_of(cell))
-            if problem is not None:
-                raise RenderError(
-                    f"in its outputs, {problem}; change the code that makes it.", path=rel, cell=index + 1
-                )
+    def _keep(self, plan: _Work, outcome: Outcome) -> None:
+        """Settle and cache the entry of one executed post; raise NbpressError if it cannot be stored."""
+        assert outcome.entry is not None  # an outcome holds its entry or its error
         # Outputs that differ from the previous run's only in volatile tokens keep its bytes.
-        _settle(plan.executed, plan.decision, self.store, self.site)
-        # Recorded now, with the outputs, so a later re-render shows the same line.
-        plan.provenance = provenance.collect(plan.executed, plan.post.front_matter.kernel)
+        plan.entry = _settle(outcome.entry, plan.decision, self.store, self.site)
         self.durations[plan.post.file_slug] = round(outcome.seconds, 1)
         try:
-            self.store.save(plan.decision.exec_key, plan.executed, plan.provenance, plan.decision.parts)
+            self.store.put(plan.decision.exec_key, plan.entry, plan.decision.parts)
         except WriteError as err:  # a full disk fails this post, not the build
-            raise err.at(rel) from None
+            raise err.at(plan.post.rel_path) from None
         finally:
             if self.guard is not None:
                 self.guard.expect([Layout(self.root).rel(self.store.entry_path(plan.decision.exec_key))])
@@ -374,30 +347,12 @@ class _Run:
         changes = self.guard.changes()
         if not changes:
             return None
-        done = self.undo(changes)
+        done = self.guard.undo(changes, self.restore_post)
         if not done:
             return None  # only __pycache__ files, removed
-        shown = "; ".join(done[:4]) + (f"; and {len(done) - 4} more" if len(done) > 4 else "")
-
-        def refusal(post: str | None) -> IsolationError:
-            others = sorted(beside - {post} if post else beside)
-            if post is None:
-                who = f"a cell of {', '.join(others)}" if others else "a process a post started"
-            elif others:
-                who = f"a cell of this post or of {', '.join(others)}, which ran at the same time,"
-            else:
-                who = "a cell"
-            return IsolationError(
-                f"{who} changed files outside posts/, which a post's code may not write: {shown}. "
-                "Nothing of this post is published; write only inside posts/ (the cells' working "
-                "directory) or outside the blog.",
-                path=post or changes[0].path,
-            )
-
         for name in beside:
-            self.tainted[name] = refusal(name).at(name)
-        error = refusal(culprit)
-        return error
+            self.tainted[name] = refusal(name, beside, done, changes[0].path).at(name)
+        return refusal(culprit, beside, done, changes[0].path)
 
     def last_inspection(self) -> None:
         """After the last kernel: undo what was written since the last post ended, failing who ran."""
@@ -410,44 +365,6 @@ class _Run:
                 self.done(PostResult(name, Status.FAILED, error=refused))
         self.active.clear()
 
-    def undo(self, changes: list[Change]) -> list[str]:
-        """Undo `changes` in the guarded tree (execution.guard); return a phrase per change that mattered."""
-        assert self.guard is not None
-        guard = self.guard
-        said: list[str] = []
-        victims: dict[str, list[str]] = {}
-        removed: list[str] = []
-        for change in changes:
-            rel = change.path
-            if any(rel == r or rel.startswith(r + "/") for r in removed):
-                continue  # inside a folder already removed
-            owner = guard.owner(rel)
-            if PYCACHE in rel.split("/"):
-                if change.kind != "deleted":
-                    guard.remove(rel)
-                    removed.append(rel)
-                continue
-            if rel.startswith(f"{CACHE}/"):
-                guard.remove(rel)
-                removed.append(rel)
-                said.append(f"{change.kind} the cache file {rel} (removed: a cache miss)")
-            elif owner is not None and (change.kind != "created" or guard.listed(owner, rel)):
-                victims.setdefault(owner, []).append(f"{change.kind} {rel}")
-            elif change.kind == "created":
-                guard.quarantine(rel)
-                removed.append(rel)
-                said.append(f"created {rel} (moved to {QUARANTINE}/)")
-            elif guard.restore(rel):
-                said.append(f"{change.kind} {rel} (restored)")
-            else:
-                said.append(
-                    f"{change.kind} {rel} (nbpress holds no copy of it: restore it from version control)"
-                )
-        for slug, what in sorted(victims.items()):
-            said.append(f"{', '.join(what)} ({self.restore_post(slug)})")
-        guard.expect(sorted({c.path for c in changes} | {QUARANTINE}))
-        return said
-
     def restore_post(self, slug: str) -> str:
         """Withdraw the published post `slug` whole, then render it again from the cache; say how it went.
 
@@ -458,6 +375,7 @@ class _Run:
         assert self.guard is not None and self.ctx is not None
         record = self.guard.records.get(slug)
         self.site.withdraw(slug, record)
+        self.log.withdrew([slug])
         self.guard.published(slug)
         post = self.by_slug.get(slug)
         if post is None or post.rel_path in self.active or not self.publish:
@@ -468,11 +386,10 @@ class _Run:
                 published_key(record),
                 (record or {}).get("render_key"),
             )
-            outputs, _ = self.store.lookup(decision.exec_key, post.rel_path) if same else (None, None)
-            if outputs is None:
+            entry, _ = self.store.entry(decision.exec_key, post.rel_path) if same else (None, None)
+            if entry is None:
                 return "withdrawn: build it again to publish it"
-            work = _Work(decision, outputs=outputs, provenance=self.store.provenance(decision.exec_key))
-            _publish(work, self.site, self.root, self.authors)
+            _publish(_Work(decision, entry=entry), self.site, self.root, self.authors, self.log)
         except NbpressError:
             return "withdrawn: build it again to publish it"
         finally:
@@ -481,23 +398,23 @@ class _Run:
 
 
 def _read(
-    options: Options, layout: Layout, discovered: list[Path]
+    options: Options, layout: Layout, discovered: list[Path], executor: Executor
 ) -> tuple[list[Path], list[posts.Post], list[posts.Failure]]:
     """Return (the sources asked for, the posts to build from them, failures of the others)."""
     sources, unknown = _select_sources(discovered, options.slugs)
     unique, unreadable = posts.read_unique(sources, layout.root)
-    if options.shard is not None:
-        k, n = options.shard
-        unique = [p for p in unique if shard_of(p.file_slug, n) == k - 1]
+    unique = [p for p in unique if executor.selects(p)]  # a shard builds its own subset
     return sources, unique, [*unknown, *unreadable]
 
 
-def _remove_orphans(site: Site, sources: set[str]) -> list[PostResult]:
+def _remove_orphans(site: Site, sources: set[str], log: ChangeLog) -> list[PostResult]:
     """Remove the generated posts whose source is gone; return what became of each.
 
     One edited by hand since the build wrote it is kept, and fails the build.
     """
-    results = [PostResult(markdown_name(slug), Status.REMOVED) for slug in site.prune(sources)]
+    removed = site.prune(sources)
+    log.withdrew(removed)
+    results = [PostResult(markdown_name(slug), Status.REMOVED) for slug in removed]
     for name in site.edited_orphans(sources):
         error = WriteError(
             "its source is gone, but it was edited by hand since the build wrote it, "
@@ -524,7 +441,7 @@ def _plan(
     unique: list[posts.Post],
     options: Options,
     ctx: Context,
-    store: cache.Store,
+    store: Store,
     publish: bool,
     done: Callable[[PostResult], None],
 ) -> list[_Work]:
@@ -554,9 +471,7 @@ def _plan(
     return work
 
 
-def _plan_one(
-    post: posts.Post, ctx: Context, force: bool, store: cache.Store, publish: bool
-) -> _Work | PostResult:
+def _plan_one(post: posts.Post, ctx: Context, force: bool, store: Store, publish: bool) -> _Work | PostResult:
     """Return the work for one post, or its result when it needs none (unchanged, refused)."""
     decision = decide(post, ctx, force)
     if decision.action is Action.UNCHANGED:
@@ -570,19 +485,18 @@ def _plan_one(
         )
     item = _Work(decision)
     if not force:
-        item.outputs, problem = store.lookup(decision.exec_key, post.rel_path)
+        item.entry, problem = store.entry(decision.exec_key, post.rel_path)
         if problem:
             item.warnings.append(problem)
-        item.provenance = store.provenance(decision.exec_key) if item.outputs is not None else None
     why = decision.reason
-    if decision.action is Action.RENDER and item.outputs is None:
+    if decision.action is Action.RENDER and item.entry is None:
         why += "; its outputs are not in the cache"
     item.reason = why
     return item
 
 
-def _settle(executed: Notebook, decision: Decision, store: cache.Store, site: Site) -> None:
-    """Keep the previous run's bytes of every output that differs from it only in volatile tokens.
+def _settle(entry: Entry, decision: Decision, store: Store, site: Site) -> Entry:
+    """Return `entry`, each output that differs from the previous run's only in volatile tokens as it was.
 
     The previous outputs are the cache entry of the published version (its record's key), else
     the entry under the current key (`--force`), else (a fresh clone, no cache) the published
@@ -590,6 +504,7 @@ def _settle(executed: Notebook, decision: Decision, store: cache.Store, site: Si
     the new outputs stand as they are and the drift check still masks their volatile tokens.
     """
     from .execution.volatile import settle
+    from .publishing.downloads import published_outputs
 
     def digests(parts: object) -> list[str] | None:
         cells = parts.get("code") if isinstance(parts, dict) else None
@@ -598,81 +513,36 @@ def _settle(executed: Notebook, decision: Decision, store: cache.Store, site: Si
     for key in dict.fromkeys(k for k in (decision.previous_key, decision.exec_key) if k):
         previous = store.load(key)
         if previous is not None:
-            settle(executed, previous, digests(store.parts(key)), decision.parts["code"])
-            return
-    published = _published_outputs(site, decision.post.file_slug)
+            settle(entry.outputs, previous, digests(store.parts(key)), decision.parts["code"])
+            return entry
+    published = published_outputs(site, decision.post.file_slug)
     if published is not None and decision.record is not None:
-        settle(executed, published, digests(decision.record.get("executed_with")), decision.parts["code"])
+        settle(
+            entry.outputs, published, digests(decision.record.get("executed_with")), decision.parts["code"]
+        )
+    return entry
 
 
-def _published_outputs(site: Site, file_slug: str) -> CachedOutputs | None:
-    """Return the outputs of each code cell of the post's published executed-notebook download.
-
-    They are as the post shows them (cleaned, one form each); None when the download is
-    missing, unreadable or not of the shape the cache keeps.
-    """
-    import nbformat
-
-    for draft in (False, True):  # the post may have been published as a draft
-        try:
-            path = site.download_path(file_slug, notebook_download(file_slug, draft))
-            # nbformat joins the lines a file keeps as lists back into strings, as a kernel gives them.
-            outputs = cache.outputs_by_cell(nbformat.reads(path.read_text(encoding="utf-8"), as_version=4))
-        except (OSError, ValueError, KeyError, TypeError, AttributeError, WriteError):  # not a notebook
-            continue
-        return None if cache.outputs_problem(outputs) else outputs
-    return None
-
-
-def used_cache_keys(root: Path) -> set[str]:
-    """Return the cache keys a current post uses: its key now, and that of its published version."""
-    root = root.resolve()
-    layout = Layout(root)
-    site = Site(root, layout.sources)
-    ctx = context(site)
-    used: set[str] = set()
-    for post in posts.read_unique(posts.discover(layout.sources), root)[0]:
-        try:
-            with one_post(post.rel_path, "computing its keys"):
-                decision = decide(post, ctx)
-        except NbpressError:
-            # Its keys cannot be computed now (a missing input): keep what its published version used.
-            key = published_key(site.record(post.file_slug))
-            used |= {key} if key else set()
-            continue
-        used |= {k for k in (decision.exec_key, decision.previous_key) if k}
-    return used
-
-
-def prune_cache(root: Path) -> tuple[list[str], tuple[int, int]]:
-    """Remove the cache entries no current post uses; return (removed keys, (entries, bytes) left)."""
-    store = cache.Store(Layout(root.resolve()).cache)
-    removed = store.prune(used_cache_keys(root))
-    return removed, store.size()
-
-
-def _publish(plan: _Work, site: Site, root: Path, authors: dict[str, str]) -> list[str]:
-    """Render and write one post; return its warnings (outputs not shown, `stderr: warn`)."""
+def _publish(plan: _Work, site: Site, root: Path, authors: dict[str, str], log: ChangeLog) -> list[str]:
+    """Render and write one post, noting its page in `log` if it changed; return its warnings."""
+    from .publishing.changes import publish
+    from .publishing.downloads import downloads as post_downloads
     from .publishing.write import DIGEST_PLACEHOLDER
     from .rendering import transform
     from .rendering.render import export, published_front_matter
 
     post = plan.post
-    if plan.executed is not None:
-        executed = plan.executed
-    else:
-        try:
-            executed = cache.with_outputs(post, plan.outputs or [])
-        except ValueError:
-            raise SourceError(
-                "the cached outputs no longer fit; run with --force.", path=post.rel_path
-            ) from None
+    assert plan.entry is not None  # a post is published from its entry
+    try:
+        executed = with_outputs(post, plan.entry.outputs)
+    except ValueError:
+        raise SourceError("the cached outputs no longer fit; run with --force.", path=post.rel_path) from None
     # The transform chain (nbpress.rendering.transform.STEPS) runs once, on a copy; the download
     # shows the outputs as the post does (cleaned, sanitized), before display options.
     image_base = figure_url(post.file_slug, post.front_matter.draft)
     resources = transform.Resources(post, image_base, (root,), plan.gone)
     transformed, chain_warnings = transform.run(executed, resources)
-    downloads = _downloads(post, resources.downloaded(), root)
+    downloads = post_downloads(post, resources.downloaded(), root)
     record: dict[str, object] = {
         "source": post.rel_path,
         "exec_key": plan.decision.exec_key,
@@ -695,70 +565,7 @@ def _publish(plan: _Work, site: Site, root: Path, authors: dict[str, str]) -> li
         record["inputs"] = inputs
     front_matter = published_front_matter(post, authors, record)
     warnings = (*post.warnings, *chain_warnings)  # the post's, then the chain's
-    rendered = export(transformed, resources, front_matter, plan.provenance, warnings)
-    with _signals_deferred():
-        try:
-            site.publish(rendered, downloads)
-        except WriteError as err:
-            raise err.at(post.rel_path) from None
+    rendered = export(transformed, resources, front_matter, plan.entry.provenance, warnings)
+    if publish(site, rendered, downloads, post.rel_path):
+        log.wrote(post.file_slug)
     return list(rendered.warnings)  # the post's warnings (given to render), then its own
-
-
-def _downloads(post: posts.Post, cleaned: Notebook, root: Path) -> dict[str, bytes]:
-    """Return {name: bytes} a reader downloads: the executed notebook and the declared inputs.
-
-    The notebook is the source with the cleaned outputs (sanitized, machine paths shortened),
-    named <slug>.ipynb, without execution counts: the same bytes whether the post was just
-    executed or re-rendered from the cache. An input keeps its path relative to posts/, so the
-    notebook finds it where it looked; one that is not the blog's own file fails the post.
-    """
-    import copy
-    import json
-
-    import nbformat
-
-    # A text source's metadata may hold YAML values JSON has no type for (dates): as text.
-    notebook = nbformat.from_dict(json.loads(json.dumps(post.notebook, default=str)))
-    for cell, done in zip(notebook.cells, cleaned.cells, strict=False):
-        if cell.cell_type == "code":
-            cell.execution_count = None
-            cell.outputs = copy.deepcopy(done.get("outputs", []))
-            for output in cell.outputs:
-                if "execution_count" in output:
-                    output["execution_count"] = None
-    draft = post.front_matter.draft
-    files = {notebook_download(post.file_slug, draft): nbformat.writes(notebook).encode("utf-8")}
-    posts_dir = Layout(root).sources.resolve()
-    for name in post.front_matter.inputs:
-        try:
-            # The one check of what may be published (nbpress.layout.owned_file).
-            path, data = read_owned(posts_dir, name, "declared input")
-            files[download_name(path.relative_to(posts_dir).as_posix(), draft)] = data
-        except NbpressError as err:
-            raise err.at(post.rel_path) from None
-    return files
-
-
-@contextlib.contextmanager
-def _signals_deferred() -> Iterator[None]:
-    """Hold Ctrl-C and SIGTERM while one post is written, then act on them.
-
-    Every file is replaced atomically anyway; holding the signal also keeps a post's figures
-    and Markdown from the same version. Posts are published on the main thread (the
-    executor hands them over), where signals arrive; elsewhere (a caller's own thread)
-    there is nothing to hold.
-    """
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    caught: list[int] = []
-    previous = {sig: signal.getsignal(sig) or signal.SIG_DFL for sig in (signal.SIGINT, signal.SIGTERM)}
-    for sig in previous:
-        signal.signal(sig, lambda signum, _frame: caught.append(signum))
-    try:
-        yield
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-    if caught:
-        raise KeyboardInterrupt

@@ -3,7 +3,7 @@
 The build (pipeline), `--check` (check.py) and the cache pruner all ask `decide`, so a post
 that `--check` calls current is one the build leaves alone, and the reason a build line
 gives is the one `--check` gives. Nothing is executed, rendered or written here: the keys
-come from the sources (cache.key_parts, cache.render_key) and the published side from the
+come from the sources (execution.keys.key_parts, rendering.key.render_key) and the published side from the
 generated Markdown's `nbpress:` record.
 """
 
@@ -13,7 +13,9 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
-from .execution import cache
+from .execution import keys
+from .execution.environment import Environment, environment_fingerprint
+from .layout import Layout
 from .publishing.write import Record, Site, hand_edit_message, record_names
 from .sources.posts import Post
 
@@ -33,7 +35,7 @@ class Context:
 
     site: Site
     posts_dir: Path
-    env: cache.Environment
+    env: Environment
     renderer: str
 
 
@@ -41,9 +43,7 @@ def context(site: Site) -> Context:
     """Return the decision context of the blog whose published tree is `site`."""
     from .rendering.render import renderer_fingerprint
 
-    return Context(
-        site, site.layout.sources, cache.environment_fingerprint(site.root), renderer_fingerprint()
-    )
+    return Context(site, site.layout.sources, environment_fingerprint(site.root), renderer_fingerprint())
 
 
 @dataclass(frozen=True)
@@ -55,7 +55,7 @@ class Decision:
     reason: str  # the part of its key that changed, or what else makes it not current ("" if unchanged)
     exec_key: str
     render_key: str
-    parts: cache.KeyParts  # recorded with the post, so a later change can be named
+    parts: keys.KeyParts  # recorded with the post, so a later change can be named
     record: Record | None  # the published version's `nbpress:` record
     edited: bool = False  # its Markdown was changed by hand since the build wrote it
     missing_figure: str = ""  # a figure the record lists that is gone (keys otherwise current)
@@ -74,9 +74,11 @@ def published_key(record: Record | None) -> str | None:
 
 def decide(post: Post, ctx: Context, force: bool = False) -> Decision:
     """Return what a build does with `post`; raise NbpressError if its keys cannot be computed."""
-    parts = cache.key_parts(post, ctx.posts_dir, ctx.env)
-    exec_key = cache.digest_parts(parts)
-    render_key = cache.render_key(post, exec_key, ctx.renderer)
+    from .rendering.key import render_key as rendering_key
+
+    parts = keys.key_parts(post, ctx.posts_dir, ctx.env)
+    exec_key = keys.digest_parts(parts)
+    render_key = rendering_key(post, exec_key, ctx.renderer)
     site = ctx.site
     record = site.record(post.file_slug)
     edited = site.edited(post.file_slug, record)
@@ -85,7 +87,7 @@ def decide(post: Post, ctx: Context, force: bool = False) -> Decision:
     def decision(action: Action, reason: str, missing: str = "") -> Decision:
         return Decision(post, action, reason, exec_key, render_key, parts, record, edited, missing)
 
-    current = cache.is_current(record, post, exec_key, render_key)
+    current = keys.is_current(record, post, exec_key, render_key)
     if not force and current and not gone:
         return decision(Action.UNCHANGED, "")
     if edited:
@@ -96,7 +98,7 @@ def decide(post: Post, ctx: Context, force: bool = False) -> Decision:
     if record is None:
         return decision(Action.EXECUTE, "not published yet")
     if record.get("exec_key") != exec_key:
-        return decision(Action.EXECUTE, cache.explain(record.get("executed_with"), parts, post))
+        return decision(Action.EXECUTE, keys.explain(record.get("executed_with"), parts, post))
     if record.get("source") != post.rel_path:
         return decision(
             Action.RENDER, f"{site.markdown_rel(post.file_slug)} was built from {record.get('source')}"
@@ -104,3 +106,25 @@ def decide(post: Post, ctx: Context, force: bool = False) -> Decision:
     if current:
         return decision(Action.RENDER, "a published figure is missing", gone[0])
     return decision(Action.RENDER, "prose, front matter or the renderer changed")
+
+
+def used_keys(root: Path) -> set[str]:
+    """Return the cache keys a current post uses: its key now, and that of its published version."""
+    from .errors import NbpressError, one_post
+    from .sources import posts
+
+    root = root.resolve()
+    site = Site(root, Layout(root).sources)
+    ctx = context(site)
+    used: set[str] = set()
+    for post in posts.read_unique(posts.discover(site.layout.sources), root)[0]:
+        try:
+            with one_post(post.rel_path, "computing its keys"):
+                decision = decide(post, ctx)
+        except NbpressError:
+            # Its keys cannot be computed now (a missing input): keep what its published version used.
+            key = published_key(site.record(post.file_slug))
+            used |= {key} if key else set()
+            continue
+        used |= {k for k in (decision.exec_key, decision.previous_key) if k}
+    return used

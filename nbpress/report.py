@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import NbpressError, one_post
-from .execution import cache
+from .execution.store import Store
 from .layout import REPORT, Layout, log_link
 from .pipeline import PostResult, Status
 from .plan import context, decide
@@ -102,7 +102,7 @@ def rows(root: Path) -> list[Row]:
     """Return one Row per source in posts/, in name order."""
     state = _load_state(root)
     layout = Layout(root)
-    store = cache.Store(layout.cache)
+    store = Store(layout.cache)
     ctx = context(Site(root, layout.sources))
     durations = store.durations()
     stored = store.keys()

@@ -1,6 +1,7 @@
 """Live preview: rebuild a post when its source or one of its declared inputs changes (watchfiles).
 
-`mkdocs serve` in another terminal then reloads the page, since the build rewrites the post.
+A preview server (`build.py --serve`, or `mkdocs serve` in another terminal) then reloads the page,
+since the build rewrites the post; the build says which pages it changed (publishing.changes).
 """
 
 from __future__ import annotations

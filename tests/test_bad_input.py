@@ -191,7 +191,7 @@ def test_a_lone_surrogate_in_a_markdown_posts_header_fails_in_one_line(blog: Pat
     ids=["past-the-parser", "past-the-rule", "surrogate"],
 )
 def test_a_forged_cache_entry_is_a_miss_with_one_warning(tmp_path: Path, outputs: str) -> None:
-    from nbpress.execution.cache import Store
+    from nbpress.execution.store import Store
 
     store = Store(tmp_path / "cache")
     store.directory.mkdir()

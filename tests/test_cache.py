@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from nbpress.pipeline import Options, build, shard_of
+from nbpress.execution.executor import shard_of
+from nbpress.pipeline import Options, build
 from tests.helpers import build_cli, build_command, copy_skeleton, without_execution_time, write_post
 
 FIGURE = (

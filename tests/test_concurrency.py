@@ -20,9 +20,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from nbpress.execution.capture import MAX_TEXT_CHARS, truncate
 from nbpress.execution.execute import StreamText
 from nbpress.publishing.lock import build_lock, holder, lock_path
-from nbpress.rendering.outputs import MAX_TEXT_CHARS, truncate
 from tests.helpers import (
     build_cli,
     build_command,

@@ -16,8 +16,9 @@ import pytest
 import yaml
 
 from nbpress.errors import SourceError
-from nbpress.execution import cache
+from nbpress.execution import environment, keys
 from nbpress.pipeline import Options, build
+from nbpress.rendering.key import render_key
 from nbpress.rendering.render import published_front_matter, renderer_fingerprint
 from nbpress.sources import frontmatter
 from nbpress.sources.frontmatter import KEYS, FrontMatter, Part
@@ -54,9 +55,9 @@ EXAMPLES: dict[str, object] = {
 
 def keys_of(blog: Path, post: Post) -> tuple[str, str]:
     """Return (execution key, render key) of `post` as the build computes them."""
-    env = cache.environment_fingerprint(blog)
-    exec_key = cache.digest_parts(cache.key_parts(post, blog / "posts", env))
-    return exec_key, cache.render_key(post, exec_key, renderer_fingerprint())
+    env = environment.environment_fingerprint(blog)
+    exec_key = keys.digest_parts(keys.key_parts(post, blog / "posts", env))
+    return exec_key, render_key(post, exec_key, renderer_fingerprint())
 
 
 def test_every_key_has_an_example_and_every_typed_field_is_a_key() -> None:

@@ -16,9 +16,9 @@ import pytest
 from nbclient import NotebookClient
 
 from nbpress.errors import RenderError
-from nbpress.execution import cache
+from nbpress.execution.capture import limit_outputs
 from nbpress.layout import figure_url
-from nbpress.rendering.outputs import limit_outputs
+from nbpress.rendering.key import render_key
 from nbpress.rendering.render import published_front_matter, render
 from nbpress.sources.posts import read_post
 from tests.helpers import FIXTURES, GOLDEN
@@ -163,13 +163,13 @@ def test_bibliography_named_in_front_matter(tmp_path: Path) -> None:
 def test_editing_the_bibliography_changes_the_render_key(tmp_path: Path) -> None:
     path = _post_with(tmp_path, "As [@knuth1984].")
     post = read_post(path, tmp_path)
-    before = cache.render_key(post, "exec", "renderer")
+    before = render_key(post, "exec", "renderer")
     bib = path.parent / "references.bib"
     bib.write_text(bib.read_text(encoding="utf-8").replace("Addison-Wesley", "AW"), encoding="utf-8")
-    assert cache.render_key(read_post(path, tmp_path), "exec", "renderer") != before
-    edited = cache.render_key(read_post(path, tmp_path), "exec", "renderer")
+    assert render_key(read_post(path, tmp_path), "exec", "renderer") != before
+    edited = render_key(read_post(path, tmp_path), "exec", "renderer")
     bib.unlink()
-    assert cache.render_key(read_post(path, tmp_path), "exec", "renderer") not in (before, edited)
+    assert render_key(read_post(path, tmp_path), "exec", "renderer") not in (before, edited)
 
 
 def test_svg_and_jpeg_sizes_are_read_from_their_bytes() -> None:

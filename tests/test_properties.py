@@ -10,8 +10,9 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from nbpress.errors import SourceError, WriteError
+from nbpress.execution.capture import truncate
 from nbpress.publishing.write import Site
-from nbpress.rendering.outputs import clean_text, collapse_terminal, strip_ansi, truncate
+from nbpress.rendering.outputs import clean_text, collapse_terminal, strip_ansi
 from nbpress.rendering.render import dump_front_matter
 from nbpress.sources.frontmatter import validate_front_matter
 from nbpress.sources.posts import _parse_yaml_block, slug_for

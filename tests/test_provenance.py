@@ -14,7 +14,7 @@ import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from nbpress.execution import provenance
-from nbpress.execution.cache import Store
+from nbpress.execution.store import Store
 
 
 def test_imports_are_read_from_code_cells_with_ipython_syntax() -> None:

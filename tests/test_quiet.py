@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from nbpress.check import find_stale
-from nbpress.execution import cache, volatile
+from nbpress.execution import environment, keys, store, volatile
 from nbpress.pipeline import Options, PostResult, build
 from tests.helpers import FIXTURES, REPO, build_cli, published, without_execution_time
 
@@ -187,14 +187,14 @@ def test_an_installed_version_is_named(three: Path) -> None:
     from nbpress.sources.posts import read_post
 
     post = read_post(three / "posts" / "uses-yaml.ipynb", three)
-    env = cache.environment_fingerprint(three)
-    parts = cache.key_parts(post, three / "posts", env)
+    env = environment.environment_fingerprint(three)
+    parts = keys.key_parts(post, three / "posts", env)
     assert parts["installed"] == {"pyyaml": env.installed("pyyaml")} and parts["pins"] == {
         "pyyaml": "==6.0.3"
     }
-    older: cache.KeyParts = {**parts, "installed": {"pyyaml": "6.0.2"}}
-    assert cache.explain(older, parts, post) == f"pyyaml 6.0.2 -> {env.installed('pyyaml')}"
-    assert cache.digest_parts(older) != cache.digest_parts(parts)
+    older: keys.KeyParts = {**parts, "installed": {"pyyaml": "6.0.2"}}
+    assert keys.explain(older, parts, post) == f"pyyaml 6.0.2 -> {env.installed('pyyaml')}"
+    assert keys.digest_parts(older) != keys.digest_parts(parts)
 
 
 def test_prune_cache_keeps_what_current_posts_use(three: Path, add_post: Callable[..., Path]) -> None:
@@ -202,13 +202,13 @@ def test_prune_cache_keeps_what_current_posts_use(three: Path, add_post: Callabl
     assert statuses(run(three))["posts/uses-jinja.ipynb"] == "executed"
     (three / "posts" / "uses-yaml.ipynb").unlink()
     assert statuses(run(three))["site_src/posts/uses-yaml.md"] == "removed"
-    store = cache.Store(three / cache.CACHE_DIR_NAME)
-    assert len(store.keys()) == 4
+    entries = store.Store(three / store.CACHE_DIR_NAME)
+    assert len(entries.keys()) == 4
     proc = build_cli(three, "--prune-cache")
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith("removed 2 cache entries no post uses; cache: 2 entries, ")
     kept = {r["nbpress"]["exec_key"] for r in map(front_matter, (three / "site_src" / "posts").glob("*.md"))}
-    assert store.keys() == kept
+    assert entries.keys() == kept
     assert set(statuses(run(three)).values()) == {"unchanged"}
 
 

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
+from nbpress.execution.capture import limit_outputs
 from nbpress.layout import figure_url
-from nbpress.rendering.outputs import limit_outputs
 from nbpress.rendering.render import published_front_matter, render
 from nbpress.sources.posts import read_post
 from tests.helpers import FIXTURES, GOLDEN

@@ -19,7 +19,7 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook, new_output, new_raw_cell
 
-from nbpress.rendering.outputs import limit_outputs
+from nbpress.execution.capture import limit_outputs
 from nbpress.rendering.render import published_front_matter, render
 from nbpress.sources.posts import read_post
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from nbpress.execution.cache import Store
+from nbpress.execution.store import Store
 from tests.helpers import build_cli, published
 
 LIMIT = 1_000_000  # bytes any one file of the build may grow to under `small_disk`

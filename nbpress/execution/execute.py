@@ -127,7 +127,7 @@ class StreamText:
         self.line, self.line_len, self.line_dropped = [], 0, 0
 
     def text(self, limit: int) -> str:
-        """Return the coalesced text; past `limit` + a note's room, cut as outputs.truncate cuts it."""
+        """Return the coalesced text; past `limit` + a note's room, cut as capture.truncate cuts it."""
         if self.line:
             self._finish_line("")
         text = "".join(self.kept)
@@ -222,37 +222,46 @@ def _client_class() -> Callable[..., _Client]:
     """
     from nbclient import NotebookClient
 
-    from ..rendering.outputs import MAX_TEXT_CHARS
+    from .capture import MAX_TEXT_CHARS
 
     class Client(NotebookClient):
-        """Coalesces each cell's streams on arrival, one output per stream name as nbclient did."""
+        """Coalesces each cell's streams on arrival, one output per stream name as nbclient did.
 
-        def __init__(self, nb: NotebookNode, **kwargs: Any) -> None:  # traitlets options
-            super().__init__(nb, coalesce_streams=False, **kwargs)
+        nbclient's hooks (on_cell_start, on_cell_executed) start and finish each cell's streams
+        and note the kernel's processes; `output` and `clear_output` are overridden because no
+        hook sees each output message as it arrives, and `_async_cleanup_kernel` because no hook
+        runs between the last cell and the kernel's shutdown (on_notebook_complete runs after it),
+        when the kernel's processes can still be listed.
+        """
+
+        def __init__(
+            self, nb: NotebookNode, on_cell_start: Callable[[Any, int], None] | None = None, **kwargs: Any
+        ) -> None:  # traitlets options
+            super().__init__(
+                nb,
+                coalesce_streams=False,
+                on_cell_start=self._cell_starts,
+                on_cell_executed=self._cell_executed,
+                **kwargs,
+            )
+            self.before_cell = on_cell_start
             self.streams: dict[str, tuple[NotebookNode, StreamText]] = {}
             self.tree = _Tree()
 
-        async def async_execute_cell(
-            self,
-            cell: NotebookNode,
-            cell_index: int,
-            execution_count: int | None = None,
-            store_history: bool = True,
-        ) -> NotebookNode:
+        def _cell_starts(self, cell: NotebookNode, cell_index: int) -> None:
             self.streams = {}
             self.tree.note(_kernel_pid(self))
-            try:
-                return await super().async_execute_cell(cell, cell_index, execution_count, store_history)
-            finally:
-                self._finish_streams(cell)
-                self.tree.note(_kernel_pid(self))
+            if self.before_cell is not None:
+                self.before_cell(cell, cell_index)
 
-        def _finish_streams(self, cell: NotebookNode) -> None:
+        def _cell_executed(self, cell: NotebookNode, cell_index: int, execute_reply: object) -> None:
+            # Before nbclient checks the reply for an error: a failing cell's streams are whole too.
             for output, text in self.streams.values():
                 output["text"] = text.text(MAX_TEXT_CHARS)
             self.streams = {}
             if cell.get("outputs"):
                 _swap_stderr_before_stdout(cell.outputs)
+            self.tree.note(_kernel_pid(self))
 
         def output(
             self, outs: list[NotebookNode], msg: dict[str, Any], display_id: str | None, cell_index: int

@@ -11,7 +11,7 @@ After each execution the build compares the guarded tree with its notes (`change
 entry whose inode, size, modification or change time differs was written (the change time
 cannot be set back by a process), and only the build writes there while kernels run (what
 it writes itself it notes again, `expect`). So every difference was made by the code of a
-post that was running; the build then undoes it where it can (pipeline._Run.inspect):
+post that was running; the build then undoes it where it can (`Guard.undo`):
 
 - a file or folder that appeared is moved to QUARANTINE (no source explains it);
 - a file of a published post (its Markdown, a figure or download its record lists) that
@@ -34,12 +34,14 @@ import contextlib
 import os
 import shutil
 import stat
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
-from ..layout import CACHE, DOWNLOADS, GENERATED, IMAGES, LOCK
-from ..publishing.write import JOURNAL_PREFIX, Record, Site, atomic_write, record_names
+from ..errors import IsolationError
+from ..layout import CACHE, DOWNLOADS, GENERATED, IMAGES, JOURNAL_PREFIX, LOCK
+from .store import replace_file
 
 # Relative to the blog. What a build or the site runs (hooks, overrides, the build's code) is
 # guarded like what it publishes: a cell that rewrote them would run in the next build.
@@ -123,11 +125,57 @@ class Change:
     path: str  # relative to the blog
 
 
+# A published post's `nbpress:` record, as the guard reads it (figures, downloads).
+Record = dict[str, object]
+
+
+class Published(Protocol):
+    """What the guard reads of the published tree (nbpress.publishing.write.Site is one)."""
+
+    @property
+    def root(self) -> Path:
+        """Return the blog's root."""
+
+    def generated(self) -> Sequence[tuple[Path, Record]]:
+        """Return (Markdown path, record) of every generated post."""
+
+    def record(self, slug: str) -> Record | None:
+        """Return the record of the published post `slug`, if there is one."""
+
+
+def refusal(post: str | None, beside: set[str], done: list[str], first: str) -> IsolationError:
+    """Return the error of the post `post` (None: unknown) whose run changed the guarded tree.
+
+    `beside` are the posts whose kernels ran at the same time, `done` a phrase per change
+    undone (Guard.undo), `first` the first path changed.
+    """
+    shown = "; ".join(done[:4]) + (f"; and {len(done) - 4} more" if len(done) > 4 else "")
+    others = sorted(beside - {post} if post else beside)
+    if post is None:
+        who = f"a cell of {', '.join(others)}" if others else "a process a post started"
+    elif others:
+        who = f"a cell of this post or of {', '.join(others)}, which ran at the same time,"
+    else:
+        who = "a cell"
+    return IsolationError(
+        f"{who} changed files outside posts/, which a post's code may not write: {shown}. "
+        "Nothing of this post is published; write only inside posts/ (the cells' working "
+        "directory) or outside the blog.",
+        path=post or first,
+    )
+
+
+def _listed(record: Record | None, field: str) -> list[str]:
+    """Return the names a record lists under `field` (as publishing.write.record_names)."""
+    value = (record or {}).get(field)
+    return [str(n) for n in value] if isinstance(value, list) else []
+
+
 @dataclass
 class Guard:
     """The guarded tree of one blog as the build left it, and who owns what in it."""
 
-    site: Site
+    site: Published
     notes: dict[str, Entry] = field(default_factory=dict)
     records: dict[str, Record] = field(default_factory=dict)  # {file slug: record as published}
     backup: dict[str, bytes] = field(default_factory=dict)  # author files, read at `arm`
@@ -219,10 +267,55 @@ class Guard:
         if rel == f"{GENERATED}/{slug}.md":
             return True
         if rel.startswith(f"{IMAGES}/{slug}/"):
-            return rel[len(f"{IMAGES}/{slug}/") :] in record_names(record, "figures")
+            return rel[len(f"{IMAGES}/{slug}/") :] in _listed(record, "figures")
         if rel.startswith(f"{DOWNLOADS}/{slug}/"):
-            return rel[len(f"{DOWNLOADS}/{slug}/") :] in record_names(record, "downloads")
+            return rel[len(f"{DOWNLOADS}/{slug}/") :] in _listed(record, "downloads")
         return False
+
+    def undo(self, changes: list[Change], restore_post: Callable[[str], str]) -> list[str]:
+        """Undo `changes` in the guarded tree; return a phrase per change that mattered.
+
+        A published post whose files changed is handed to `restore_post(slug)`, which says
+        what became of it.
+        """
+        said: list[str] = []
+        victims: dict[str, list[str]] = {}
+        removed: list[str] = []
+        for change in changes:
+            rel = change.path
+            if any(rel == r or rel.startswith(r + "/") for r in removed):
+                continue  # inside a folder already removed
+            owner = None if PYCACHE in rel.split("/") else self.owner(rel)
+            if owner is not None and (change.kind != "created" or self.listed(owner, rel)):
+                victims.setdefault(owner, []).append(f"{change.kind} {rel}")
+                continue
+            phrase = self._undo_one(change, removed)
+            if phrase:
+                said.append(phrase)
+        for slug, what in sorted(victims.items()):
+            said.append(f"{', '.join(what)} ({restore_post(slug)})")
+        self.expect(sorted({c.path for c in changes} | {QUARANTINE}))
+        return said
+
+    def _undo_one(self, change: Change, removed: list[str]) -> str:
+        """Undo one change no published post owns; return what was done ("" for __pycache__)."""
+        rel = change.path
+        if PYCACHE in rel.split("/"):
+            if change.kind != "deleted":
+                self.remove(rel)
+                removed.append(rel)
+            return ""
+        if rel.startswith(f"{CACHE}/"):
+            self.remove(rel)
+            removed.append(rel)
+            return f"{change.kind} the cache file {rel} (removed: a cache miss)"
+        if change.kind == "created":
+            self.quarantine(rel)
+            removed.append(rel)
+            return f"created {rel} (moved to {QUARANTINE}/)"
+        if self.restore(rel):
+            return f"{change.kind} {rel} (restored)"
+        return f"{change.kind} {rel} (nbpress holds no copy of it: restore it from version control)"
 
     def remove(self, rel: str) -> None:
         """Delete the guarded path `rel` (a folder with what it holds), never following a link."""
@@ -279,7 +372,7 @@ class Guard:
             if _entry(path) is not None:
                 self.quarantine(rel)
             path.parent.mkdir(parents=True, exist_ok=True)
-            atomic_write(path, data)
+            replace_file(path, data)
             os.chmod(path, stat.S_IMODE(old.mode))
             return True
         except OSError:

@@ -20,8 +20,9 @@ import difflib
 import io
 import re
 from collections.abc import Mapping, Sequence
+from typing import cast
 
-from ..notebook import Notebook
+from ..notebook import CachedOutputs, Output
 
 _T = r"(?:ns|us|µs|ms|s)"  # a unit of time as programs print it
 
@@ -189,28 +190,26 @@ def _pairs(
 
 
 def settle(
-    notebook: Notebook,
+    outputs: CachedOutputs,
     previous: Sequence[object],
     previous_cells: Sequence[str] | None,
     new_cells: Sequence[str],
 ) -> int:
-    """Give each output of `notebook` the previous run's bytes where they differ only in volatile tokens.
+    """Give each of `outputs` the previous run's bytes where they differ only in volatile tokens.
 
-    `previous` holds the previous run's outputs of each code cell, `previous_cells` the digests
-    of that run's code cells (None if unknown) and `new_cells` those of `notebook`. An output
-    is kept whole or not at all, and only when the cell's outputs pair one to one. Changes
-    `notebook` in place; returns the number of outputs that kept their previous bytes.
+    `outputs` and `previous` hold a run's outputs of each code cell (as the cache keeps them),
+    `previous_cells` the digests of the previous run's code cells (None if unknown) and
+    `new_cells` those of the new run. An output is kept whole or not at all, and only when
+    the cell's outputs pair one to one. Changes `outputs` in place; returns the number of
+    outputs that kept their previous bytes.
     """
-    import nbformat
-
-    code = [cell for cell in notebook.cells if cell.cell_type == "code"]
     kept = 0
     for old_index, new_index in _pairs(previous_cells, new_cells, len(previous)):
-        old_outputs, cell = previous[old_index], code[new_index]
-        if not isinstance(old_outputs, list) or len(old_outputs) != len(cell.outputs):
+        old_outputs, cell = previous[old_index], outputs[new_index]
+        if not isinstance(old_outputs, list) or len(old_outputs) != len(cell):
             continue
-        for n, (old, new) in enumerate(zip(old_outputs, cell.outputs, strict=True)):
+        for n, (old, new) in enumerate(zip(old_outputs, cell, strict=True)):
             if isinstance(old, dict) and old != new and same_output(old, new):
-                cell.outputs[n] = nbformat.from_dict(old)
+                cell[n] = cast(Output, old)
                 kept += 1
     return kept

@@ -22,12 +22,9 @@ from pathlib import Path
 import yaml
 
 from ..errors import ConfigError, WriteError
-from ..layout import Layout
+from ..layout import JOURNAL_PREFIX, TMP_PREFIX, Layout
 from ..rendering.render import RenderedPost
 from ..sources.yamlload import safe_load
-
-TMP_PREFIX = ".nbpress-tmp-"
-JOURNAL_PREFIX = ".nbpress-writing-"
 
 
 def _stage(path: Path, data: bytes) -> Path | None:

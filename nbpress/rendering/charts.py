@@ -17,6 +17,7 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
+from ..execution.capture import reachable
 from ..notebook import (
     PLOTLY,
     VEGA,
@@ -27,7 +28,6 @@ from ..notebook import (
     Notebook,
     Output,
     chart_kind,
-    code_outputs,
     note,
     outputs_of,
 )
@@ -55,7 +55,6 @@ LIBRARIES = (
 )  # fmt: skip
 # Widget models the vendored manager draws itself; any other module would be fetched from a CDN.
 _WIDGET_MODULES = ("@jupyter-widgets/base", "@jupyter-widgets/controls", "@jupyter-widgets/output")
-_MODEL_REF = re.compile(r"IPY_MODEL_([0-9a-zA-Z_-]+)")
 _UNSHOWN_NOTE = re.compile(r"^\[nbpress: (.+) cannot be shown on a static page\]\n?$")
 
 
@@ -82,39 +81,6 @@ def embed_json(value: object) -> str:
     ):
         text = text.replace(char, escape)
     return text
-
-
-def attach_widget_state(notebook: Notebook) -> Notebook:
-    """Return the notebook with each widget view's saved state copied into that output, in place.
-
-    nbclient saves widget state in the notebook's metadata, which the build cache does not
-    keep; stored with the output (only the models that view reaches), it survives caching.
-    """
-    saved = notebook.get("metadata", {}).get("widgets", {}).get(WIDGET_STATE, {})
-    state = saved.get("state", {}) if isinstance(saved, dict) else {}
-    if not isinstance(state, dict) or not state:
-        return notebook
-    for output in code_outputs(notebook):
-        view = output.get("data", {}).get(WIDGET_VIEW)
-        if isinstance(view, dict) and view.get("model_id") in state:
-            output.setdefault("metadata", {})[Key.WIDGET_STATE] = _reachable(state, str(view["model_id"]))
-    return notebook
-
-
-def _reachable(state: dict[str, object], root: str, ordered: bool = False) -> dict[str, object]:
-    """Return the models of `state` that the model `root` refers to, itself included.
-
-    Sorted by id, or with `ordered` in the order they are reached (depth first, in key order).
-    """
-    found: dict[str, object] = {}
-    todo = [root]
-    while todo:
-        model_id = todo.pop()
-        if model_id in found or model_id not in state:
-            continue
-        found[model_id] = state[model_id]
-        todo.extend(reversed(_MODEL_REF.findall(json.dumps(state[model_id], sort_keys=True))))
-    return found if ordered else dict(sorted(found.items()))
 
 
 def embed_charts(notebook: Notebook, rel_path: str) -> Charts:
@@ -198,7 +164,7 @@ def _embed_widget_state(widgets: list[Output], widget_state: dict[str, object]) 
     order: list[str] = []
     for match in views:
         if match:
-            order += [m for m in _reachable(widget_state, match.group(1), ordered=True) if m not in order]
+            order += [m for m in reachable(widget_state, match.group(1), ordered=True) if m not in order]
     order += sorted(m for m in widget_state if m not in order)
     names = {old: f"nbpress-widget-{n}" for n, old in enumerate(order, 1)}
     pattern = re.compile("|".join(re.escape(old) for old in sorted(names, key=len, reverse=True)))

@@ -199,7 +199,7 @@ class Page:
         return "" if self.title is not None and self.title in (fragment, mapped) else None
 
     def term(self) -> list[str]:
-        """Return what decides how links to this page render (for nbpress.execution.cache's render key)."""
+        """Return what decides how links to this page render (for nbpress.rendering.key's render key)."""
         return [*sorted(self.ids), f"title:{self.title}", f"draft:{self.draft}", f"url:{self.url}"]
 
 

@@ -15,7 +15,7 @@ import tempfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from ..notebook import FIGURE_TYPES, Cell, Key, Notebook, Output, is_chart, note, outputs_of
+from ..notebook import FIGURE_TYPES, Cell, Key, Notebook, Output, is_chart, note
 from ..notebook import text_of as _join
 from .figures import SIGNATURES, too_large
 from .sanitize import (
@@ -36,10 +36,6 @@ _PACKAGES_RE = re.compile(r"(?:~|[A-Za-z]:)?[\\/][^\s'\"<>()]*?[\\/](site-packag
 _STDLIB_RE = re.compile(r"(?:~|[A-Za-z]:)?/[^\s'\"<>()]*?/lib/(python3\.\d+)(?=/)")
 _HOME_RE = re.compile(r"(?<![\w.~])(?:/home/[^/\s'\"]+|/Users/[^/\s'\"]+|/root)(?=/)")
 
-# Caps that keep one runaway cell from bloating the site and the build's memory.
-MAX_TEXT_CHARS = 100_000
-MAX_FIGURES_PER_CELL = 50
-_NOTE_ROOM = 200  # a truncated text's note fits here, so truncating twice changes nothing
 # What the Markdown template can show; anything else in an output is dropped.
 SHOWN_TYPES = (*FIGURE_TYPES, "text/html", "text/markdown", "text/latex", "text/plain")
 # Output types that are interactive or need a plugin: named in the note that replaces them.
@@ -112,55 +108,6 @@ def clean_text(text: str, roots: Iterable[Path] = ()) -> str:
             break
         text = cleaned
     return text
-
-
-def truncate(text: str, limit: int = MAX_TEXT_CHARS) -> str:
-    """Return `text`, or its first `limit` characters and a note saying how much was cut.
-
-    Text already truncated (at most `limit` plus its note) is returned unchanged.
-    """
-    if len(text) <= limit + _NOTE_ROOM:
-        return text
-    head = text[:limit]
-    cut = head.rfind("\n")
-    head = head[: cut + 1] if cut > limit // 2 else head + "\n"
-    return head + f"[nbpress: output truncated, {len(text) - len(head):,} more characters not shown]\n"
-
-
-def limit_outputs(notebook: Notebook) -> Notebook:
-    """Return the notebook with each text output capped and each cell's figures capped, in place.
-
-    Applied right after execution, before the outputs are cached, so a runaway cell costs
-    the build no more memory or disk than a normal one.
-    """
-    for cell in notebook.cells:
-        if cell.cell_type == "code":
-            cell.outputs = _limit_cell(outputs_of(cell))
-    return notebook
-
-
-def _limit_cell(outputs: list[Output]) -> list[Output]:
-    """Return one cell's outputs with text capped and figures past the cap replaced by a note."""
-    kept: list[Output] = []
-    figures = dropped = 0
-    for output in outputs:
-        kind = output.get("output_type")
-        if kind == "stream":
-            output["text"] = truncate(_join(output.get("text", "")))
-        elif kind in ("execute_result", "display_data"):
-            data = output.get("data", {})
-            if any(t in data for t in FIGURE_TYPES):
-                figures += 1
-                if figures > MAX_FIGURES_PER_CELL:
-                    dropped += 1
-                    continue
-            for mime in ("text/plain", "text/html", "text/markdown", "text/latex"):
-                if mime in data:
-                    data[mime] = truncate(_join(data[mime]))
-        kept.append(output)
-    if dropped:
-        kept.append(note(f"{dropped} more figures from this cell not shown"))
-    return kept
 
 
 def _figure_bytes(mime: str, value: object) -> bytes:

@@ -4,7 +4,7 @@ Like nbconvert's preprocessors: each step is a function `(notebook, resources) -
 that rewrites a copy of the executed notebook in place; `STEPS` is the one list, in the
 order the build runs it, a step's name is its function's name, and `run` applies each step
 once per render. Outputs were capped once already, right after execution
-(outputs.limit_outputs), before they were cached.
+(execution.capture.limit_outputs), before they were cached.
 
 The steps' own rules live in their modules (outputs, cells, charts, markup, links, figures,
 sanitize), none of which imports this one; what is here is the order, and the small steps

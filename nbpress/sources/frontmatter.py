@@ -35,7 +35,7 @@ JEKYLL_ORDER = ("layout", "title", "author", "tags", "categories", "date")
 class Part(enum.Enum):
     """Which key a front matter value is part of: what a change to it makes the build do."""
 
-    EXECUTION = "execution"  # run the post again (nbpress.execution.cache.key_parts reads it)
+    EXECUTION = "execution"  # run the post again (execution.keys.key_parts reads it)
     RENDER = "render"  # render the post again from its cached outputs
     NONE = "none"  # nothing: it changes neither the outputs nor the Markdown
 

@@ -1,0 +1,69 @@
+"""The site renderers: what turns the published tree (site_src/, assets/) into a site.
+
+MkDocs (Material's blog plugin) and Zensical read the same tree. A `SiteRenderer` builds it
+once or serves it while the build republishes posts; after each rebuild under `--serve` it is
+told which pages changed (publishing.changes.Changes), the signal a renderer can use to
+render only those pages.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from .changes import Changes
+
+
+class SiteRenderer(Protocol):
+    """Renders the blog's published tree into a site; see the module's docstring."""
+
+    @property
+    def name(self) -> str:
+        """Return the renderer's name, as `build.py --renderer` takes it."""
+
+    def build_command(self) -> list[str]:
+        """Return the command that builds the whole site, run in the blog's root."""
+
+    def serve_command(self, address: str) -> list[str]:
+        """Return the command that serves a live preview on `address` (IP:PORT)."""
+
+    def changed(self, changes: Changes) -> list[str]:
+        """Return the pages to render again after a rebuild that changed `changes` (all: a full render)."""
+
+
+@dataclass(frozen=True)
+class _Renderer:
+    """A renderer run as `python -m <module>`, serving with `serve --dev-addr`."""
+
+    name: str
+    build_args: tuple[str, ...]
+
+    def build_command(self) -> list[str]:
+        """Return the command that builds the whole site, run in the blog's root."""
+        return [sys.executable, "-m", self.name, "build", *self.build_args]
+
+    def serve_command(self, address: str) -> list[str]:
+        """Return the command that serves a live preview on `address` (IP:PORT)."""
+        return [sys.executable, "-m", self.name, "serve", "--dev-addr", address]
+
+    def changed(self, changes: Changes) -> list[str]:
+        """Return the changed pages, by path relative to the blog: its server renders them again."""
+        return sorted(changes.pages)
+
+
+MKDOCS = _Renderer("mkdocs", ("--strict",))
+ZENSICAL = _Renderer("zensical", ("--clean",))
+RENDERERS: dict[str, SiteRenderer] = {r.name: r for r in (MKDOCS, ZENSICAL)}
+
+
+def build_site(renderer: SiteRenderer, root: Path) -> subprocess.CompletedProcess[str]:
+    """Return the finished build of the site of the blog at `root` by `renderer` (its output captured)."""
+    return subprocess.run(renderer.build_command(), cwd=root, capture_output=True, text=True, check=False)
+
+
+def serve_site(renderer: SiteRenderer, root: Path, address: str) -> subprocess.Popen[bytes]:
+    """Return the running preview server of the blog at `root` on `address`."""
+    return subprocess.Popen(renderer.serve_command(address), cwd=root)

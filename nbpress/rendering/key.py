@@ -1,0 +1,45 @@
+"""The render key: what decides a post's generated Markdown, given its execution key."""
+
+from __future__ import annotations
+
+from ..execution.store import json_digest
+from ..sources import frontmatter
+from ..sources.posts import Post
+from . import links
+
+
+def render_key(
+    post: Post, exec_key: str, renderer_fingerprint: str, gone: frozenset[str] = frozenset()
+) -> str:
+    """Return the key that changes when the generated Markdown may change (`gone`: as links.render_term)."""
+    from .markup import MARKUP_METADATA, bibliography_digest
+
+    cells: list[list[object]] = []
+    for index, c in enumerate(post.notebook.cells):
+        if index == post.front_matter_cell:
+            # Its values are in the payload as the front matter table says (render_values); its
+            # place still counts (figures are named by cell index), and its kind (fastpages).
+            cells.append([c.cell_type, post.origin])
+            continue
+        meta = c.get("metadata", {})
+        cells.append([c.cell_type, c.source, sorted(meta.get("tags", []))])
+        # Captions and labels live in cell metadata; added only when set, so other keys hold.
+        markup = {k: meta[k] for k in MARKUP_METADATA if k in meta}
+        if markup:
+            cells[-1].append(markup)
+    payload = {
+        "exec": exec_key,
+        "cells": cells,
+        "front_matter": frontmatter.render_values(post.front_matter),  # the keys the table puts here
+        "slug": post.file_slug,
+        "renderer": renderer_fingerprint,
+    }
+    bibliography = bibliography_digest(post)
+    if bibliography:
+        # Only when the post has one, so the keys of other posts stay as they were.
+        payload["bibliography"] = bibliography
+    # Local images and linked posts (nbpress.rendering.links): only when there are some.
+    linked = links.render_term(post, gone)
+    if linked:
+        payload["links"] = linked
+    return json_digest(payload)
