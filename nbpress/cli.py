@@ -52,7 +52,7 @@ def _plain(text: str, stream: TextIO) -> str:
     """Return `text` without ANSI colour codes unless `stream` is a terminal (tracebacks carry them)."""
     if stream.isatty():
         return text
-    from .rendering.outputs import strip_ansi
+    from .terminal import strip_ansi
 
     return strip_ansi(text)
 

@@ -78,7 +78,7 @@ def record(root: Path, results: list[PostResult]) -> None:
         log = layout.log(slug)
         entry: dict[str, object] = dict(state.get(result.name, {}))
         if result.status is Status.FAILED:
-            from .rendering.outputs import clean_text
+            from .terminal import clean_text
 
             text = f"{result.error}\n"
             if result.detail:

@@ -22,7 +22,7 @@ import pytest
 
 from nbpress.layout import figure_url
 from nbpress.rendering.links import jupyter_anchor_id
-from nbpress.rendering.outputs import scrub_paths
+from nbpress.terminal import scrub_paths
 from tests.helpers import build_cli, copy_skeleton, launch_chromium, mkdocs, watch_policy
 from tests.siteserver import serve
 

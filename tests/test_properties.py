@@ -12,10 +12,10 @@ from hypothesis import strategies as st
 from nbpress.errors import SourceError, WriteError
 from nbpress.execution.capture import truncate
 from nbpress.publishing.write import Site
-from nbpress.rendering.outputs import clean_text, collapse_terminal, strip_ansi
 from nbpress.rendering.render import dump_front_matter
 from nbpress.sources.frontmatter import validate_front_matter
 from nbpress.sources.posts import _parse_yaml_block, slug_for
+from nbpress.terminal import clean_text, collapse_terminal, strip_ansi
 
 titles = st.text(min_size=1).filter(lambda t: t.strip() != "")
 names = st.text(min_size=1, max_size=30)

@@ -15,6 +15,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from nbpress.execution import provenance
 from nbpress.execution.store import Store
+from nbpress.rendering.render import provenance_markdown
 
 
 def test_imports_are_read_from_code_cells_with_ipython_syntax() -> None:
@@ -53,12 +54,12 @@ def test_collect_and_the_markdown_line() -> None:
     record = provenance.collect(nb, "python3", now=dt.datetime(2026, 3, 9, 5, 17, 44, 999, tzinfo=dt.UTC))
     assert record["executed"] == "2026-03-09T05:17:44Z" and record["kernel"] == "python3"
     assert record["packages"] == {"numpy": importlib.metadata.version("numpy")}  # markdown is not code
-    line = provenance.markdown(record)
+    line = provenance_markdown(record)
     assert line.startswith(f"*Executed 2026-03-09 05:17:44 UTC with Python {record['python']}, numpy ")
     assert line.endswith(".*\n{: .nbpress-provenance }\n")
     unknown = provenance.collect(nb, "no-such-kernel-here")
     assert unknown["python"] is None and unknown["packages"] == {}
-    assert "with the kernel no-such-kernel-here." in provenance.markdown(unknown)
+    assert "with the kernel no-such-kernel-here." in provenance_markdown(unknown)
 
 
 def test_the_store_keeps_provenance_with_the_outputs(tmp_path: Path) -> None:

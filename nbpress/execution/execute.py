@@ -488,7 +488,7 @@ def _exception_line(err: CellExecutionError) -> str:
     """
     if err.ename not in ("NoneType", "") and str(err.evalue) != "None":
         return f"{err.ename}: {_last_line(str(err.evalue)) or err.ename}"
-    from ..rendering.outputs import strip_ansi
+    from ..terminal import strip_ansi
 
     for line in reversed(strip_ansi(str(getattr(err, "traceback", ""))).splitlines()):
         if re.match(r"[A-Za-z_][\w.]*: ", line) and not line.startswith("NoneType: None"):

@@ -14,11 +14,9 @@ import re
 import shutil
 import subprocess
 import sys
-from collections.abc import Mapping
 from pathlib import Path
 
 from ..notebook import Notebook
-from ..rendering.sanitize import html_text
 
 # Run by the kernel's interpreter; it imports nothing from nbpress.
 _PROBE = Path(__file__).with_name("versions_probe.py")
@@ -100,17 +98,3 @@ def collect(notebook: Notebook, kernel: str = "python3", now: dt.datetime | None
         "python": version,
         "packages": packages,
     }
-
-
-def markdown(provenance: Mapping[str, object]) -> str:
-    """Return the post's closing provenance line as a Markdown paragraph (class nbpress-provenance)."""
-    when = str(provenance.get("executed", "")).replace("T", " ").replace("Z", " UTC")
-    python = provenance.get("python")
-    parts = [f"Python {python}" if python else f"the kernel {provenance.get('kernel', '?')}"]
-    packages = provenance.get("packages")
-    parts += [
-        f"{name} {version}" for name, version in (packages.items() if isinstance(packages, dict) else [])
-    ]
-    # Names and versions are what installed packages say of themselves: text, never markup.
-    shown = html_text(f"{when} with {', '.join(parts)}")
-    return f"*Executed {shown}.*\n{{: .nbpress-provenance }}\n"

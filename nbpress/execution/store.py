@@ -9,15 +9,12 @@ import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, cast
+from typing import cast
 
 from .. import layout
 from ..errors import WriteError
 from ..notebook import CachedOutputs, Notebook, bad_data
 from ..sources.posts import Post
-
-if TYPE_CHECKING:
-    from .keys import KeyParts
 
 CACHE_DIR_NAME = layout.CACHE  # the folder's name; its place: layout.Layout.cache
 
@@ -135,14 +132,14 @@ class Store:
         key: str,
         executed: Notebook,
         provenance: Mapping[str, object] | None = None,
-        parts: KeyParts | None = None,
+        parts: Mapping[str, object] | None = None,  # a keys.KeyParts,
     ) -> None:
         """Store the outputs of each code cell of an executed notebook, its provenance and key parts."""
         self.put(
             key, Entry(outputs_by_cell(executed), None if provenance is None else dict(provenance)), parts
         )
 
-    def put(self, key: str, entry: Entry, parts: KeyParts | None = None) -> None:
+    def put(self, key: str, entry: Entry, parts: Mapping[str, object] | None = None) -> None:
         """Store `entry` under `key`, with the key parts it was executed for."""
         stored: dict[str, object] = {"key": key, "outputs": entry.outputs}
         if entry.provenance is not None:

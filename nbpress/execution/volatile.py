@@ -102,11 +102,11 @@ def _text(value: object) -> str:
 def _terminal_text(value: object) -> str:
     """Return what a reader sees of a stream or text output, volatile tokens masked.
 
-    As the post shows it (nbpress.rendering.outputs.clean_text): no ANSI codes, \\r progress collapsed,
+    As the post shows it (nbpress.terminal.clean_text): no ANSI codes, \\r progress collapsed,
     temporary and library paths shortened; so a run's raw output compares equal to the
     cleaned one a published download holds.
     """
-    from ..rendering.outputs import clean_text
+    from ..terminal import clean_text
 
     return mask(clean_text(_text(value)))
 

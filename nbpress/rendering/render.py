@@ -14,7 +14,6 @@ import yaml
 from nbformat import NotebookNode
 
 from ..errors import RenderError
-from ..execution.provenance import markdown as provenance_markdown
 from ..layout import site_path
 from ..notebook import FIGURE_TYPES, Key, Notebook, outputs_of, template_keys
 from ..sources import frontmatter
@@ -22,7 +21,7 @@ from ..sources.posts import Post
 from . import transform
 from .figures import png_size
 from .mathtext import markdown_text, plain_text
-from .sanitize import code_fence, fence, front_matter_text, sanitizer_off
+from .sanitize import code_fence, fence, front_matter_text, html_text, sanitizer_off
 
 TEMPLATES = Path(__file__).parent / "templates"
 TEMPLATE = "post.md.j2"
@@ -268,3 +267,17 @@ def reader_front_matter(
         figure["width"], figure["height"] = size
     data["nbpress"] = {**record, "figure": figure}
     return data
+
+
+def provenance_markdown(provenance: Mapping[str, object]) -> str:
+    """Return the post's closing provenance line as a Markdown paragraph (class nbpress-provenance)."""
+    when = str(provenance.get("executed", "")).replace("T", " ").replace("Z", " UTC")
+    python = provenance.get("python")
+    parts = [f"Python {python}" if python else f"the kernel {provenance.get('kernel', '?')}"]
+    packages = provenance.get("packages")
+    parts += [
+        f"{name} {version}" for name, version in (packages.items() if isinstance(packages, dict) else [])
+    ]
+    # Names and versions are what installed packages say of themselves: text, never markup.
+    shown = html_text(f"{when} with {', '.join(parts)}")
+    return f"*Executed {shown}.*\n{{: .nbpress-provenance }}\n"
