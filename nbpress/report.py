@@ -9,13 +9,11 @@ provenance stored with the outputs; the build writes them as a page of the site
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from .atomic import atomic_write
 from .errors import NbpressError, one_post
 from .execution import cache
 from .layout import REPORT, Layout, log_link
@@ -51,20 +49,9 @@ def _load_state(root: Path) -> dict[str, dict[str, object]]:
 
 def _write(path: Path, text: str) -> None:
     """Replace `path` atomically with `text`; leave it untouched when it already holds it."""
-    with contextlib.suppress(OSError, UnicodeDecodeError):
-        if path.is_file() and path.read_text(encoding="utf-8") == text:
-            return
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-    try:
-        # A message quoting an author's lone surrogate is written escaped, never refused.
-        with os.fdopen(fd, "w", encoding="utf-8", errors="backslashreplace") as handle:
-            handle.write(text)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    # A message quoting an author's lone surrogate is written escaped, never refused.
+    atomic_write(path, text.encode("utf-8", errors="backslashreplace"))
 
 
 def record(root: Path, results: list[PostResult]) -> None:

@@ -13,12 +13,12 @@ import json
 import os
 import re
 import sys
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import NotRequired, TypedDict, cast
 
 from .. import layout
+from ..atomic import atomic_write
 from ..errors import NbpressError, WriteError
 from ..notebook import CachedOutputs, Notebook, bad_data
 from ..rendering import links
@@ -469,25 +469,15 @@ class Store:
 
     def _write(self, name: str, text: str) -> None:
         """Replace the entry `name` atomically; raise WriteError (one line) if it cannot be written."""
-        tmp: Path | None = None
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
-            fd, path = tempfile.mkstemp(dir=self.directory, prefix=".tmp-", suffix=".json")
-            tmp = Path(path)
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(text)
-            os.chmod(tmp, 0o644)  # mkstemp makes 0600; CI artifacts and other users read the cache
-            os.replace(tmp, self.directory / name)
-        except BaseException as err:
-            if tmp is not None:
-                tmp.unlink(missing_ok=True)
-            if isinstance(err, OSError):
-                raise WriteError(
-                    f"{self.directory.name}/{name}: the build cache could not be written "
-                    f"({err.strerror or err}); free some space or fix the folder's permissions, "
-                    "then build again."
-                ) from None
-            raise
+            atomic_write(self.directory / name, text.encode("utf-8"))
+        except OSError as err:
+            raise WriteError(
+                f"{self.directory.name}/{name}: the build cache could not be written "
+                f"({err.strerror or err}); free some space or fix the folder's permissions, "
+                "then build again."
+            ) from None
 
     def keys(self) -> set[str]:
         """Return the keys of all entries in the store."""

@@ -38,8 +38,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..atomic import atomic_write
 from ..layout import CACHE, DOWNLOADS, GENERATED, IMAGES, LOCK
-from ..publishing.write import JOURNAL_PREFIX, Record, Site, atomic_write, record_names
+from ..publishing.write import JOURNAL_PREFIX, Record, Site, record_names
 
 # Relative to the blog. What a build or the site runs (hooks, overrides, the build's code) is
 # guarded like what it publishes: a cell that rewrote them would run in the next build.

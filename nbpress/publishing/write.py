@@ -16,41 +16,17 @@ import errno
 import hashlib
 import json
 import os
-import tempfile
 from pathlib import Path
 
 import yaml
 
+from ..atomic import TMP_PREFIX, atomic_write, stage
 from ..errors import ConfigError, WriteError
 from ..layout import Layout
 from ..rendering.render import RenderedPost
 from ..sources.yamlload import safe_load
 
-TMP_PREFIX = ".nbpress-tmp-"
 JOURNAL_PREFIX = ".nbpress-writing-"
-
-
-def _stage(path: Path, data: bytes) -> Path | None:
-    """Write `data` to a temporary dot-file beside `path`; return it (None if `path` already holds it).
-
-    Nothing visible changes until the caller renames it over `path`.
-    """
-    try:
-        if path.read_bytes() == data:
-            return None
-    except FileNotFoundError:
-        pass
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=TMP_PREFIX)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, 0o644)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return Path(tmp)
 
 
 def _problem(err: OSError) -> str:
@@ -69,19 +45,6 @@ def _advice(err: OSError) -> str:
     if err.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
         return "Fix the folder's permissions, then build again."
     return "Free some space or fix the folder's permissions, then build again."
-
-
-def atomic_write(path: Path, data: bytes) -> bool:
-    """Replace `path` with `data` atomically; return False if it already held those bytes."""
-    tmp = _stage(path, data)
-    if tmp is None:
-        return False
-    try:
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return True
 
 
 # Written into a post's record, then replaced by the digest of the Markdown that holds it: the
@@ -365,7 +328,7 @@ class Site:
                 (md_path, markdown),
             ]
             for target, data in targets:
-                tmp = _stage(target, data)
+                tmp = stage(target, data)
                 if tmp is not None:
                     staged.append((tmp, target))
         except OSError as err:
