@@ -26,20 +26,11 @@ from typing import TYPE_CHECKING
 from .errors import ConfigError, IsolationError, NbpressError, RenderError, SourceError, WriteError, one_post
 from .execution import cache, provenance
 from .execution.guard import PYCACHE, QUARANTINE, Change, Guard
-from .layout import (
-    CACHE,
-    DRAFT_DOWNLOADS,
-    Layout,
-    download_name,
-    download_url,
-    figure_url,
-    markdown_name,
-    notebook_download,
-    read_owned,
-)
+from .layout import CACHE, Layout, PostFiles, read_owned
 from .notebook import CachedOutputs, Notebook
 from .plan import Action, Context, Decision, context, decide, published_key
-from .publishing.write import Site, record_names
+from .publishing.write import Site
+from .record import DIGEST_PLACEHOLDER, Input, Record
 from .sources import posts
 from .sources.authors import keys_by_name, read_authors
 
@@ -243,8 +234,9 @@ class _Run:
 
     def _gone(self) -> frozenset[str]:
         """Return the posts that have no page now and that this build will not publish."""
-        generated = Layout(self.root).generated
-        return frozenset(s for s in self.every_slug - self.pending if not (generated / f"{s}.md").is_file())
+        layout = Layout(self.root)  # slugs of file names, unchecked: their paths are not resolved
+        gone = self.every_slug - self.pending
+        return frozenset(s for s in gone if not (self.root / layout.post(s).markdown_rel).is_file())
 
     def finish(self, plan: _Work, status: Status, seconds: float, waited: bool = False) -> None:
         """Publish a post whose outputs are at hand (unless a shard); record its result."""
@@ -466,7 +458,7 @@ class _Run:
             decision = decide(post, self.ctx)
             same = (decision.exec_key, decision.render_key) == (
                 published_key(record),
-                (record or {}).get("render_key"),
+                record.render_key if record else None,
             )
             outputs, _ = self.store.lookup(decision.exec_key, post.rel_path) if same else (None, None)
             if outputs is None:
@@ -497,7 +489,7 @@ def _remove_orphans(site: Site, sources: set[str]) -> list[PostResult]:
 
     One edited by hand since the build wrote it is kept, and fails the build.
     """
-    results = [PostResult(markdown_name(slug), Status.REMOVED) for slug in site.prune(sources)]
+    results = [PostResult(site.files(slug).markdown_rel, Status.REMOVED) for slug in site.prune(sources)]
     for name in site.edited_orphans(sources):
         error = WriteError(
             "its source is gone, but it was edited by hand since the build wrote it, "
@@ -561,8 +553,8 @@ def _plan_one(
     decision = decide(post, ctx, force)
     if decision.action is Action.UNCHANGED:
         # Its warnings, recorded when it was rendered, still hold: --strict still fails on them.
-        kept = record_names(decision.record, "warnings")
-        return PostResult(post.rel_path, Status.UNCHANGED, warnings=tuple(kept))
+        kept = decision.record.warnings if decision.record else ()
+        return PostResult(post.rel_path, Status.UNCHANGED, warnings=kept)
     if decision.action is Action.REFUSE and publish:
         # Decided before running anything: the hand edit is kept, so nothing would be published.
         return PostResult(
@@ -602,7 +594,7 @@ def _settle(executed: Notebook, decision: Decision, store: cache.Store, site: Si
             return
     published = _published_outputs(site, decision.post.file_slug)
     if published is not None and decision.record is not None:
-        settle(executed, published, digests(decision.record.get("executed_with")), decision.parts["code"])
+        settle(executed, published, digests(decision.record.executed_with), decision.parts["code"])
 
 
 def _published_outputs(site: Site, file_slug: str) -> CachedOutputs | None:
@@ -615,7 +607,8 @@ def _published_outputs(site: Site, file_slug: str) -> CachedOutputs | None:
 
     for draft in (False, True):  # the post may have been published as a draft
         try:
-            path = site.download_path(file_slug, notebook_download(file_slug, draft))
+            files = site.layout.post(file_slug, draft=draft)
+            path = files.download(files.notebook)
             # nbformat joins the lines a file keeps as lists back into strings, as a kernel gives them.
             outputs = cache.outputs_by_cell(nbformat.reads(path.read_text(encoding="utf-8"), as_version=4))
         except (OSError, ValueError, KeyError, TypeError, AttributeError, WriteError):  # not a notebook
@@ -653,7 +646,6 @@ def prune_cache(root: Path) -> tuple[list[str], tuple[int, int]]:
 
 def _publish(plan: _Work, site: Site, root: Path, authors: dict[str, str]) -> list[str]:
     """Render and write one post; return its warnings (outputs not shown, `stderr: warn`)."""
-    from .publishing.write import DIGEST_PLACEHOLDER
     from .rendering import transform
     from .rendering.render import published_front_matter, render
 
@@ -669,34 +661,32 @@ def _publish(plan: _Work, site: Site, root: Path, authors: dict[str, str]) -> li
             ) from None
     # The download shows the outputs as the post does (cleaned, sanitized), before display options.
     cleaned, _ = transform.run(executed, transform.Context(post, "", (root,)), until="choose")
-    downloads = _downloads(post, cleaned, root)
-    record: dict[str, object] = {
-        "source": post.rel_path,
-        "exec_key": plan.decision.exec_key,
-        "render_key": plan.decision.render_key,
-        "executed_with": plan.decision.parts,
-        # write.seal replaces it with the digest of the Markdown as written, so a hand edit shows.
-        "digest": DIGEST_PLACEHOLDER,
-    }
-    record["downloads"] = sorted(downloads)
-    # Where each download is served, decided here once (nbpress.layout.download_url): the
-    # templates link these URLs as they are, whatever the post's URL slug.
-    notebook = notebook_download(post.file_slug, post.front_matter.draft)
-    record["notebook"] = download_url(post.file_slug, notebook)
-    inputs = [
-        {"name": name.removeprefix(f"{DRAFT_DOWNLOADS}/"), "url": download_url(post.file_slug, name)}
-        for name in sorted(downloads)
-        if name != notebook
-    ]
-    if inputs:
-        record["inputs"] = inputs
+    files = files_of(post, root)
+    downloads = _downloads(post, files, cleaned, root)
+    # The downloads' URLs are the post's files' (nbpress.layout.PostFiles): the templates link
+    # them as they are, whatever the post's URL slug.
+    record = Record(
+        source=post.rel_path,
+        exec_key=plan.decision.exec_key,
+        render_key=plan.decision.render_key,
+        executed_with=plan.decision.parts,
+        # record.seal replaces it with the digest of the Markdown as written, so a hand edit shows.
+        digest=DIGEST_PLACEHOLDER,
+        downloads=tuple(sorted(downloads)),
+        notebook=files.download_url(files.notebook),
+        inputs=tuple(
+            Input(files.shown_name(name), files.download_url(name))
+            for name in sorted(downloads)
+            if name != files.notebook
+        ),
+    )
     front_matter = published_front_matter(post, authors, record)
     # The transform chain (nbpress.rendering.transform.STEPS) runs inside render, on a copy.
     rendered = render(
         post,
         executed,
         front_matter,
-        figure_url(post.file_slug, post.front_matter.draft),
+        files,
         plan.provenance,
         post.warnings,
         roots=(root,),
@@ -710,7 +700,12 @@ def _publish(plan: _Work, site: Site, root: Path, authors: dict[str, str]) -> li
     return list(rendered.warnings)  # the post's warnings (given to render), then its own
 
 
-def _downloads(post: posts.Post, cleaned: Notebook, root: Path) -> dict[str, bytes]:
+def files_of(post: posts.Post, root: Path) -> PostFiles:
+    """Return the files and URLs of `post` in the blog at `root` (its file slug, URL slug, draft state)."""
+    return Layout(root).post(post.file_slug, post.url_slug, post.front_matter.draft)
+
+
+def _downloads(post: posts.Post, files: PostFiles, cleaned: Notebook, root: Path) -> dict[str, bytes]:
     """Return {name: bytes} a reader downloads: the executed notebook and the declared inputs.
 
     The notebook is the source with the cleaned outputs (sanitized, machine paths shortened),
@@ -732,17 +727,16 @@ def _downloads(post: posts.Post, cleaned: Notebook, root: Path) -> dict[str, byt
             for output in cell.outputs:
                 if "execution_count" in output:
                     output["execution_count"] = None
-    draft = post.front_matter.draft
-    files = {notebook_download(post.file_slug, draft): nbformat.writes(notebook).encode("utf-8")}
+    found = {files.notebook: nbformat.writes(notebook).encode("utf-8")}
     posts_dir = Layout(root).sources.resolve()
     for name in post.front_matter.inputs:
         try:
             # The one check of what may be published (nbpress.layout.owned_file).
             path, data = read_owned(posts_dir, name, "declared input")
-            files[download_name(path.relative_to(posts_dir).as_posix(), draft)] = data
+            found[files.download_name(path.relative_to(posts_dir).as_posix())] = data
         except NbpressError as err:
             raise err.at(post.rel_path) from None
-    return files
+    return found
 
 
 @contextlib.contextmanager

@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from nbpress.layout import figure_url
+from nbpress.layout import Layout
+from nbpress.pipeline import files_of
+from nbpress.record import Record
 from nbpress.rendering.outputs import limit_outputs
 from nbpress.rendering.render import published_front_matter, render
 from nbpress.sources.posts import read_post
@@ -23,10 +25,8 @@ def render_fixture(name: str) -> tuple[str, dict[str, bytes]]:
     # As the build: outputs capped once executed, then render runs the whole transform chain
     # (display options, MIME choice, links, markup) on a copy.
     executed = limit_outputs(copy.deepcopy(post.notebook))
-    front = published_front_matter(post, AUTHORS, {"source": post.rel_path})
-    rendered = render(
-        post, executed, front, figure_url(post.file_slug), warnings=post.warnings, roots=(root,)
-    )
+    front = published_front_matter(post, AUTHORS, Record(post.rel_path))
+    rendered = render(post, executed, front, files_of(post, root), warnings=post.warnings, roots=(root,))
     return rendered.markdown, rendered.figures
 
 
@@ -147,9 +147,10 @@ def test_summary_is_the_first_paragraph_as_escaped_text_and_headings_have_no_gap
             new_markdown_cell("### deep\n##### deeper\n##### sibling\n## back"),
         ]
     )
-    data = reader_front_matter(nb, {"title": "T", "nbpress": {}}, {}, "/assets/images/t/")
+    files = Layout(Path("blog")).post("t")
+    data = reader_front_matter(nb, {"title": "T", "nbpress": Record("t.ipynb")}, {}, files)
     assert data["description"] == "Uses x &lt; y and a link &amp; more."
-    kept = reader_front_matter(nb, {"description": "Mine", "nbpress": {}}, {}, "/assets/images/t/")
+    kept = reader_front_matter(nb, {"description": "Mine", "nbpress": Record("t.ipynb")}, {}, files)
     assert kept["description"] == "Mine"
     even_heading_levels(nb)
     assert nb.cells[0].source.endswith("# not a heading\n```")

@@ -21,6 +21,7 @@ from .. import layout
 from ..atomic import atomic_write
 from ..errors import NbpressError, WriteError
 from ..notebook import CachedOutputs, Notebook, bad_data
+from ..record import Record
 from ..rendering import links
 from ..sources.posts import Post
 
@@ -309,13 +310,13 @@ def _code_changes(old: list[str], new: list[str], post: Post) -> list[str]:
     return found
 
 
-def is_current(record: dict[str, object] | None, post: Post, exec_key: str, render_key: str) -> bool:
+def is_current(record: Record | None, post: Post, exec_key: str, render_key: str) -> bool:
     """Return True if a published post's nbpress record matches keys computed from its source."""
     return (
         record is not None
-        and record.get("exec_key") == exec_key
-        and record.get("render_key") == render_key
-        and record.get("source") == post.rel_path
+        and record.exec_key == exec_key
+        and record.render_key == render_key
+        and record.source == post.rel_path
     )
 
 

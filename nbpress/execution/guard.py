@@ -39,8 +39,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..atomic import atomic_write
-from ..layout import CACHE, DOWNLOADS, GENERATED, IMAGES, LOCK
-from ..publishing.write import JOURNAL_PREFIX, Record, Site, record_names
+from ..layout import CACHE, LOCK, owner
+from ..publishing.write import Site
+from ..record import Record
 
 # Relative to the blog. What a build or the site runs (hooks, overrides, the build's code) is
 # guarded like what it publishes: a cell that rewrote them would run in the next build.
@@ -184,12 +185,8 @@ class Guard:
 
     def post_paths(self, slug: str) -> list[str]:
         """Return the guarded paths the build writes when it publishes the post `slug`."""
-        return [
-            f"{GENERATED}/{slug}.md",
-            f"{GENERATED}/{JOURNAL_PREFIX}{slug}.json",
-            f"{IMAGES}/{slug}",
-            f"{DOWNLOADS}/{slug}",
-        ]
+        files = self.site.layout.post(slug)
+        return [files.markdown_rel, files.journal_rel, files.figures_rel, files.downloads_rel]
 
     def published(self, slug: str) -> None:
         """Note what the build just published for `slug` (its files, its new record)."""
@@ -202,27 +199,18 @@ class Guard:
 
     def owner(self, rel: str) -> str | None:
         """Return the slug of the published post `rel` belongs to, or None."""
-        parts = rel.split("/")
-        if rel.startswith(f"{GENERATED}/") and len(parts) == 3:
-            name = parts[2]
-            slug = name[: -len(".md")] if name.endswith(".md") else ""
-            if name.startswith(JOURNAL_PREFIX) and name.endswith(".json"):
-                slug = name[len(JOURNAL_PREFIX) : -len(".json")]
-            return slug if slug in self.records else None
-        for folder in (IMAGES, DOWNLOADS):
-            if rel.startswith(f"{folder}/") and len(parts) > 2 and parts[2] in self.records:
-                return parts[2]
-        return None
+        slug = owner(rel)
+        return slug if slug in self.records else None
 
     def listed(self, slug: str, rel: str) -> bool:
         """Return True if `rel` is a file the published record of `slug` lists (or its Markdown)."""
         record = self.records.get(slug)
-        if rel == f"{GENERATED}/{slug}.md":
+        files = self.site.layout.post(slug)
+        if rel == files.markdown_rel:
             return True
-        if rel.startswith(f"{IMAGES}/{slug}/"):
-            return rel[len(f"{IMAGES}/{slug}/") :] in record_names(record, "figures")
-        if rel.startswith(f"{DOWNLOADS}/{slug}/"):
-            return rel[len(f"{DOWNLOADS}/{slug}/") :] in record_names(record, "downloads")
+        for folder, names in ((files.figures_rel, "figures"), (files.downloads_rel, "downloads")):
+            if rel.startswith(f"{folder}/"):
+                return record is not None and rel[len(folder) + 1 :] in getattr(record, names)
         return False
 
     def remove(self, rel: str) -> None:

@@ -15,10 +15,10 @@ import yaml
 from ..errors import NbpressError, SourceError, one_post
 from ..layout import NAME_MAX, SLUG_MAX
 from ..notebook import Notebook, bad_data
+from ..yamlload import NoAliasLoader
 from .cells import options_to_tags
 from .fastpages import convert_callouts, is_front_matter_cell, parse_front_matter_cell, split_dated_name
 from .formats import TEXT_SUFFIXES, is_text_post, read_text_notebook
-from .yamlload import NoAliasLoader
 
 SOURCE_SUFFIXES = (".ipynb", *TEXT_SUFFIXES)
 # Keys that steer nbpress itself; they are not copied into the published front matter.
