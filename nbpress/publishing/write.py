@@ -19,7 +19,7 @@ from pathlib import Path
 
 from ..atomic import TMP_PREFIX, atomic_write, stage
 from ..errors import ConfigError, WriteError
-from ..layout import JOURNAL_PREFIX, Layout, PostFiles
+from ..layout import JOURNAL_PREFIX, Layout, PostFiles, owner
 from ..record import Record, edited, generated, read, seal
 from ..rendering.render import RenderedPost
 
@@ -125,7 +125,7 @@ class Site:
             if not path.is_symlink() and path.is_file():
                 path.unlink(missing_ok=True)
         for journal in sorted(self.posts_dir.glob(JOURNAL_PREFIX + "*.json")):
-            slug = journal.name[len(JOURNAL_PREFIX) : -len(".json")]
+            slug = owner(self.layout.rel(journal)) or ""
             try:
                 files = self.files(slug)
                 fig_dir = files.figures
@@ -140,7 +140,7 @@ class Site:
             # Downloads a killed publish put in place that the published Markdown does not list.
             extra = set(self._journal(slug, "downloads")) - set(record.downloads if record else ())
             self.remove_downloads(slug, extra)
-            found += [self.downloads_root / slug / name for name in sorted(extra)]
+            found += [files.downloads / name for name in sorted(extra)]
             journal.unlink()
             found.append(journal)
         return found
