@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from nbpress.atomic import TMP_PREFIX
-from nbpress.publishing.write import JOURNAL_PREFIX
+from nbpress.layout import JOURNAL_PREFIX
 from tests.helpers import REPO, build_command, kill_orphan_kernels, mkdocs, published, without_execution_time
 
 SEED = 20240618
