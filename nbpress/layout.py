@@ -102,10 +102,6 @@ class Layout:
         """Return the report's record of each post's last build."""
         return self.cache / REPORT_STATE
 
-    def log(self, file_slug: str) -> Path:
-        """Return the log of a failed post's traceback (linked from the report page)."""
-        return self.root / REPORT / log_link(file_slug)
-
     def post(self, file_slug: str, url_slug: str | None = None, draft: bool = False) -> PostFiles:
         """Return the files and URLs of the post `file_slug` (its URL slug by default the same)."""
         return PostFiles(self.root, file_slug, url_slug or file_slug, draft)
@@ -265,10 +261,16 @@ class PostFiles:
         """Return the post's page in the site, relative to its root (mkdocs.yml's post_url_format)."""
         return POST_URL_FORMAT.format(slug=self.url_slug) + "/"
 
+    # -- the execution report's log of its failure
+    @property
+    def log_link(self) -> str:
+        """Return the log of the post's traceback when it fails, relative to the report page."""
+        return f"logs/{self.file_slug}.log"
+
     @property
     def log(self) -> Path:
         """Return the log of the post's traceback when it fails (linked from the report page)."""
-        return Layout(self.root).log(self.file_slug)
+        return self.root / REPORT / self.log_link
 
 
 def owner(rel: str) -> str | None:
@@ -292,11 +294,6 @@ def _site_path(markdown_url: str) -> str:
     """Return the path in the built site of a link the generated Markdown holds."""
     path = posixpath.normpath(posixpath.join(GENERATED.removeprefix(f"{SITE}/"), markdown_url)).lstrip("/")
     return path + "/" if markdown_url.endswith("/") else path  # a folder stays a folder
-
-
-def log_link(file_slug: str) -> str:
-    """Return a failed post's log relative to the report page."""
-    return f"logs/{file_slug}.log"
 
 
 # What a post names that the build reads and publishes (a declared input, a file or image a

@@ -16,7 +16,7 @@ from pathlib import Path
 from .atomic import atomic_write
 from .errors import NbpressError, one_post
 from .execution import cache
-from .layout import REPORT, Layout, log_link
+from .layout import REPORT, Layout
 from .pipeline import PostResult, Status
 from .plan import context, decide
 from .publishing.write import Site
@@ -62,7 +62,8 @@ def record(root: Path, results: list[PostResult]) -> None:
         if not result.name.startswith("posts/"):
             continue  # a removed post's Markdown; its entry goes with its source below
         slug = posts.name_slug(Path(result.name))
-        log = layout.log(slug)
+        files = layout.post(slug)
+        log = files.log
         entry: dict[str, object] = dict(state.get(result.name, {}))
         if result.status is Status.FAILED:
             from .rendering.outputs import clean_text
@@ -72,7 +73,7 @@ def record(root: Path, results: list[PostResult]) -> None:
                 text = f"{result.detail.rstrip()}\n\n{text}"
             # Served with the site: no terminal colours, no paths of the build machine.
             _write(log, clean_text(text, [root]))
-            entry.update(status="failed", error=str(result.error), log=log_link(slug))
+            entry.update(status="failed", error=str(result.error), log=files.log_link)
         else:
             log.unlink(missing_ok=True)
             entry.update(status="ok", error="", log="")

@@ -51,6 +51,7 @@ def test_a_pretty_slug_names_only_the_page(tmp_path: Path) -> None:
     assert files.download_url("data dir/a b.csv") == "assets/notebooks/notebook-name/data%20dir/a%20b.csv"
     assert files.page_url == "posts/pretty-url/"
     assert files.log == root / "site_src/execution/logs/notebook-name.log"
+    assert files.log_link == "logs/notebook-name.log"  # from the report page, site_src/execution/
     # Without a slug: the URL slug is the file slug.
     assert Layout(tmp_path).post("plain").page_url == "posts/plain/"
 
