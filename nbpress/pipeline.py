@@ -276,7 +276,7 @@ class _Run:
         to_run.sort(key=lambda p: -self.durations.get(p.post.file_slug, 0.0))
         if to_run:
             # From here until every kernel is down, only the build writes the guarded tree.
-            self.guard = Guard(self.site)
+            self.guard = Guard(self.site.layout)
             self.guard.arm()
         try:
             execute_all([p.post for p in to_run], cwd, jobs, on_start=self.started, on_done=self.executed)

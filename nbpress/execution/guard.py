@@ -39,9 +39,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..atomic import atomic_write
-from ..layout import CACHE, LOCK, owner
-from ..publishing.write import Site
-from ..record import Record
+from ..layout import CACHE, LOCK, Layout, owner
+from ..record import Record, generated, read
 
 # Relative to the blog. What a build or the site runs (hooks, overrides, the build's code) is
 # guarded like what it publishes: a cell that rewrote them would run in the next build.
@@ -129,7 +128,7 @@ class Change:
 class Guard:
     """The guarded tree of one blog as the build left it, and who owns what in it."""
 
-    site: Site
+    layout: Layout
     notes: dict[str, Entry] = field(default_factory=dict)
     records: dict[str, Record] = field(default_factory=dict)  # {file slug: record as published}
     backup: dict[str, bytes] = field(default_factory=dict)  # author files, read at `arm`
@@ -137,12 +136,12 @@ class Guard:
     @property
     def root(self) -> Path:
         """Return the blog's root."""
-        return self.site.root
+        return self.layout.root
 
     def arm(self) -> None:
         """Note the guarded tree, the published posts' records and a copy of the author's files."""
         self.notes = scan(self.root, GUARDED)
-        self.records = {md.stem: record for md, record in self.site.generated()}
+        self.records = {md.stem: record for md, record in generated(self.layout.generated)}
         total = 0
         for rel, entry in sorted(self.notes.items()):
             if entry.kind != "file" or entry.size > BACKUP_FILE_BYTES or self.owner(rel) is not None:
@@ -185,13 +184,13 @@ class Guard:
 
     def post_paths(self, slug: str) -> list[str]:
         """Return the guarded paths the build writes when it publishes the post `slug`."""
-        files = self.site.layout.post(slug)
+        files = self.layout.post(slug)
         return [files.markdown_rel, files.journal_rel, files.figures_rel, files.downloads_rel]
 
     def published(self, slug: str) -> None:
         """Note what the build just published for `slug` (its files, its new record)."""
         self.expect(self.post_paths(slug))
-        record = self.site.record(slug)
+        record = read(self.layout.post(slug).markdown)
         if record is None:
             self.records.pop(slug, None)
         else:
@@ -205,7 +204,7 @@ class Guard:
     def listed(self, slug: str, rel: str) -> bool:
         """Return True if `rel` is a file the published record of `slug` lists (or its Markdown)."""
         record = self.records.get(slug)
-        files = self.site.layout.post(slug)
+        files = self.layout.post(slug)
         if rel == files.markdown_rel:
             return True
         for folder, names in ((files.figures_rel, "figures"), (files.downloads_rel, "downloads")):
