@@ -1,7 +1,7 @@
 """The only writer of the published tree: site_src/posts/<slug>.md, assets/images/<slug>/ and
 the downloads of each post, assets/notebooks/<slug>/ (its executed notebook, its inputs).
 
-Every file is replaced atomically (temporary dot-file in the same folder, then os.replace).
+Every file is replaced atomically (nbpress.atomic: a temporary dot-file in the same folder, then os.replace).
 A post's figures land before the Markdown that links them; figures the new version no
 longer links are removed only after. Only files recorded in a generated post's front
 matter (`nbpress:`), or in the journal a publish writes first, are ever deleted or
