@@ -60,24 +60,23 @@ def find_stale(root: Path) -> tuple[int, list[Finding]]:
     kept = {p.relative_to(root).as_posix() for p in sources}
     for md, record in site.orphans(kept):
         name = md.relative_to(root).as_posix()
-        findings.append(Finding(name, Problem.ORPHAN, f"its source {record.get('source')} is gone"))
+        findings.append(Finding(name, Problem.ORPHAN, f"its source {record.source} is gone"))
     return current, findings
 
 
 def _finding(decision: Decision, site: Site) -> Finding | None:
     """Return what `--check` says of a post the build would not leave alone (None if it would)."""
     post = decision.post
+    files = site.files(post.file_slug)
     if decision.record is None:
-        return Finding(post.rel_path, Problem.MISSING, f"no generated {site.markdown_rel(post.file_slug)}")
+        return Finding(post.rel_path, Problem.MISSING, f"no generated {files.markdown_rel}")
     if decision.edited:
-        source = str(decision.record.get("source") or post.rel_path)
-        return Finding(
-            post.rel_path, Problem.EDITED, hand_edit_message(site.markdown_rel(post.file_slug), source)
-        )
+        source = decision.record.source or post.rel_path
+        return Finding(post.rel_path, Problem.EDITED, hand_edit_message(files.markdown_rel, source))
     if decision.action is Action.UNCHANGED:
         return None
     if decision.missing_figure:
-        figure = site.figure_rel(post.file_slug, decision.missing_figure)
+        figure = files.figure_rel(decision.missing_figure)
         return Finding(post.rel_path, Problem.MISSING, f"figure {figure} is missing")
     if decision.action is Action.EXECUTE:
         return Finding(post.rel_path, Problem.STALE, f"{decision.reason}: the post runs again")

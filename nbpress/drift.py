@@ -100,17 +100,17 @@ def find_drift(root: Path, revision: str = "HEAD") -> dict[str, list[str]]:
     The first line names the cell and the first differing line; a unified diff follows.
     """
     from .layout import Layout
-    from .publishing.write import generated_posts
+    from .record import generated
 
     drifted: dict[str, list[str]] = {}
-    for path, record in generated_posts(Layout(root).generated):
+    for path, record in generated(Layout(root).generated):
         old = committed(root, path, revision)
         if old is None:
             continue  # a new post has nothing to drift from
         text = path.read_text(encoding="utf-8")
         lines = diff(old, text, path.relative_to(root).as_posix())
         if lines:
-            source = str(record.get("source", path.name))
+            source = record.source or path.name
             found = first_difference(old, text)
             if found is not None:
                 number, before, after = found

@@ -25,10 +25,11 @@ from .errors import ConfigError, IsolationError, NbpressError, SourceError, Writ
 from .execution.executor import Executor, LocalExecutor, Outcome, Shard
 from .execution.guard import Guard, refusal
 from .execution.store import Entry, Store, with_outputs
-from .layout import DRAFT_DOWNLOADS, Layout, download_url, figure_url, markdown_name, notebook_download
+from .layout import Layout, PostFiles
 from .plan import Action, Context, Decision, context, decide, published_key
 from .publishing.changes import ChangeLog, Changes
-from .publishing.write import Site, record_names
+from .publishing.write import Site
+from .record import DIGEST_PLACEHOLDER, Input, Record
 from .sources import posts
 from .sources.authors import keys_by_name, read_authors
 
@@ -237,8 +238,9 @@ class _Run:
 
     def _gone(self) -> frozenset[str]:
         """Return the posts that have no page now and that this build will not publish."""
-        generated = Layout(self.root).generated
-        return frozenset(s for s in self.every_slug - self.pending if not (generated / f"{s}.md").is_file())
+        layout = Layout(self.root)  # slugs of file names, unchecked: their paths are not resolved
+        gone = self.every_slug - self.pending
+        return frozenset(s for s in gone if not (self.root / layout.post(s).markdown_rel).is_file())
 
     def finish(self, plan: _Work, status: Status, seconds: float, waited: bool = False) -> None:
         """Publish a post whose outputs are at hand (unless a shard); record its result."""
@@ -278,7 +280,7 @@ class _Run:
         to_run.sort(key=lambda p: -self.durations.get(p.post.file_slug, 0.0))
         if to_run:
             # From here until every kernel is down, only the build writes the guarded tree.
-            self.guard = Guard(self.site)
+            self.guard = Guard(self.site.layout)
             self.guard.arm()
         try:
             executor.run([p.post for p in to_run], cwd, self.started, self.executed)
@@ -375,7 +377,7 @@ class _Run:
         assert self.guard is not None and self.ctx is not None
         record = self.guard.records.get(slug)
         self.site.withdraw(slug, record)
-        self.log.withdrew([slug])
+        self.log.withdrew([self.site.files(slug).markdown_rel])
         self.guard.published(slug)
         post = self.by_slug.get(slug)
         if post is None or post.rel_path in self.active or not self.publish:
@@ -384,7 +386,7 @@ class _Run:
             decision = decide(post, self.ctx)
             same = (decision.exec_key, decision.render_key) == (
                 published_key(record),
-                (record or {}).get("render_key"),
+                record.render_key if record else None,
             )
             entry, _ = self.store.entry(decision.exec_key, post.rel_path) if same else (None, None)
             if entry is None:
@@ -412,9 +414,9 @@ def _remove_orphans(site: Site, sources: set[str], log: ChangeLog) -> list[PostR
 
     One edited by hand since the build wrote it is kept, and fails the build.
     """
-    removed = site.prune(sources)
+    removed = [site.files(slug).markdown_rel for slug in site.prune(sources)]
     log.withdrew(removed)
-    results = [PostResult(markdown_name(slug), Status.REMOVED) for slug in removed]
+    results = [PostResult(page, Status.REMOVED) for page in removed]
     for name in site.edited_orphans(sources):
         error = WriteError(
             "its source is gone, but it was edited by hand since the build wrote it, "
@@ -476,8 +478,8 @@ def _plan_one(post: posts.Post, ctx: Context, force: bool, store: Store, publish
     decision = decide(post, ctx, force)
     if decision.action is Action.UNCHANGED:
         # Its warnings, recorded when it was rendered, still hold: --strict still fails on them.
-        kept = record_names(decision.record, "warnings")
-        return PostResult(post.rel_path, Status.UNCHANGED, warnings=tuple(kept))
+        kept = decision.record.warnings if decision.record else ()
+        return PostResult(post.rel_path, Status.UNCHANGED, warnings=kept)
     if decision.action is Action.REFUSE and publish:
         # Decided before running anything: the hand edit is kept, so nothing would be published.
         return PostResult(
@@ -517,9 +519,7 @@ def _settle(entry: Entry, decision: Decision, store: Store, site: Site) -> Entry
             return entry
     published = published_outputs(site, decision.post.file_slug)
     if published is not None and decision.record is not None:
-        settle(
-            entry.outputs, published, digests(decision.record.get("executed_with")), decision.parts["code"]
-        )
+        settle(entry.outputs, published, digests(decision.record.executed_with), decision.parts["code"])
     return entry
 
 
@@ -527,7 +527,6 @@ def _publish(plan: _Work, site: Site, root: Path, authors: dict[str, str], log: 
     """Render and write one post, noting its page in `log` if it changed; return its warnings."""
     from .publishing.changes import publish
     from .publishing.downloads import downloads as post_downloads
-    from .publishing.write import DIGEST_PLACEHOLDER
     from .rendering import transform
     from .rendering.render import export, published_front_matter
 
@@ -539,33 +538,35 @@ def _publish(plan: _Work, site: Site, root: Path, authors: dict[str, str], log: 
         raise SourceError("the cached outputs no longer fit; run with --force.", path=post.rel_path) from None
     # The transform chain (nbpress.rendering.transform.STEPS) runs once, on a copy; the download
     # shows the outputs as the post does (cleaned, sanitized), before display options.
-    image_base = figure_url(post.file_slug, post.front_matter.draft)
-    resources = transform.Resources(post, image_base, (root,), plan.gone)
+    files = files_of(post, root)
+    resources = transform.Resources(post, files, (root,), plan.gone)
     transformed, chain_warnings = transform.run(executed, resources)
-    downloads = post_downloads(post, resources.downloaded(), root)
-    record: dict[str, object] = {
-        "source": post.rel_path,
-        "exec_key": plan.decision.exec_key,
-        "render_key": plan.decision.render_key,
-        "executed_with": plan.decision.parts,
-        # write.seal replaces it with the digest of the Markdown as written, so a hand edit shows.
-        "digest": DIGEST_PLACEHOLDER,
-    }
-    record["downloads"] = sorted(downloads)
-    # Where each download is served, decided here once (nbpress.layout.download_url): the
-    # templates link these URLs as they are, whatever the post's URL slug.
-    notebook = notebook_download(post.file_slug, post.front_matter.draft)
-    record["notebook"] = download_url(post.file_slug, notebook)
-    inputs = [
-        {"name": name.removeprefix(f"{DRAFT_DOWNLOADS}/"), "url": download_url(post.file_slug, name)}
-        for name in sorted(downloads)
-        if name != notebook
-    ]
-    if inputs:
-        record["inputs"] = inputs
+    downloads = post_downloads(post, files, resources.downloaded(), root)
+    # The downloads' URLs are the post's files' (nbpress.layout.PostFiles): the templates link
+    # them as they are, whatever the post's URL slug.
+    record = Record(
+        source=post.rel_path,
+        exec_key=plan.decision.exec_key,
+        render_key=plan.decision.render_key,
+        executed_with=plan.decision.parts,
+        # record.seal replaces it with the digest of the Markdown as written, so a hand edit shows.
+        digest=DIGEST_PLACEHOLDER,
+        downloads=tuple(sorted(downloads)),
+        notebook=files.download_url(files.notebook),
+        inputs=tuple(
+            Input(files.shown_name(name), files.download_url(name))
+            for name in sorted(downloads)
+            if name != files.notebook
+        ),
+    )
     front_matter = published_front_matter(post, authors, record)
     warnings = (*post.warnings, *chain_warnings)  # the post's, then the chain's
     rendered = export(transformed, resources, front_matter, plan.entry.provenance, warnings)
     if publish(site, rendered, downloads, post.rel_path):
-        log.wrote(post.file_slug)
+        log.wrote(files.markdown_rel)
     return list(rendered.warnings)  # the post's warnings (given to render), then its own
+
+
+def files_of(post: posts.Post, root: Path) -> PostFiles:
+    """Return the files and URLs of `post` in the blog at `root` (its file slug, URL slug, draft state)."""
+    return Layout(root).post(post.file_slug, post.url_slug, post.front_matter.draft)

@@ -16,7 +16,8 @@ from pathlib import Path
 from .execution import keys
 from .execution.environment import Environment, environment_fingerprint
 from .layout import Layout
-from .publishing.write import Record, Site, hand_edit_message, record_names
+from .publishing.write import Site, hand_edit_message
+from .record import Record
 from .sources.posts import Post
 
 
@@ -68,8 +69,7 @@ class Decision:
 
 def published_key(record: Record | None) -> str | None:
     """Return the execution key a published post's record names, if it names one."""
-    key = (record or {}).get("exec_key")
-    return key if isinstance(key, str) else None
+    return (record.exec_key or None) if record is not None else None
 
 
 def decide(post: Post, ctx: Context, force: bool = False) -> Decision:
@@ -80,9 +80,10 @@ def decide(post: Post, ctx: Context, force: bool = False) -> Decision:
     exec_key = keys.digest_parts(parts)
     render_key = rendering_key(post, exec_key, ctx.renderer)
     site = ctx.site
+    files = site.files(post.file_slug)
     record = site.record(post.file_slug)
     edited = site.edited(post.file_slug, record)
-    gone = [n for n in record_names(record, "figures") if not site.figure_exists(post.file_slug, n)]
+    gone = [n for n in (record.figures if record else ()) if not site.figure_exists(post.file_slug, n)]
 
     def decision(action: Action, reason: str, missing: str = "") -> Decision:
         return Decision(post, action, reason, exec_key, render_key, parts, record, edited, missing)
@@ -91,18 +92,16 @@ def decide(post: Post, ctx: Context, force: bool = False) -> Decision:
     if not force and current and not gone:
         return decision(Action.UNCHANGED, "")
     if edited:
-        source = str((record or {}).get("source") or post.rel_path)
-        return decision(Action.REFUSE, hand_edit_message(site.markdown_rel(post.file_slug), source))
+        source = (record.source if record else "") or post.rel_path
+        return decision(Action.REFUSE, hand_edit_message(files.markdown_rel, source))
     if force:
         return decision(Action.EXECUTE, "--force")
     if record is None:
         return decision(Action.EXECUTE, "not published yet")
-    if record.get("exec_key") != exec_key:
-        return decision(Action.EXECUTE, keys.explain(record.get("executed_with"), parts, post))
-    if record.get("source") != post.rel_path:
-        return decision(
-            Action.RENDER, f"{site.markdown_rel(post.file_slug)} was built from {record.get('source')}"
-        )
+    if record.exec_key != exec_key:
+        return decision(Action.EXECUTE, keys.explain(record.executed_with, parts, post))
+    if record.source != post.rel_path:
+        return decision(Action.RENDER, f"{files.markdown_rel} was built from {record.source}")
     if current:
         return decision(Action.RENDER, "a published figure is missing", gone[0])
     return decision(Action.RENDER, "prose, front matter or the renderer changed")

@@ -9,16 +9,14 @@ provenance stored with the outputs; the build writes them as a page of the site
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from .atomic import atomic_write
 from .errors import NbpressError, one_post
 from .execution.store import Store
-from .layout import REPORT, Layout, log_link
+from .layout import REPORT, Layout
 from .pipeline import PostResult, Status
 from .plan import context, decide
 from .publishing.write import Site
@@ -51,20 +49,9 @@ def _load_state(root: Path) -> dict[str, dict[str, object]]:
 
 def _write(path: Path, text: str) -> None:
     """Replace `path` atomically with `text`; leave it untouched when it already holds it."""
-    with contextlib.suppress(OSError, UnicodeDecodeError):
-        if path.is_file() and path.read_text(encoding="utf-8") == text:
-            return
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-    try:
-        # A message quoting an author's lone surrogate is written escaped, never refused.
-        with os.fdopen(fd, "w", encoding="utf-8", errors="backslashreplace") as handle:
-            handle.write(text)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    # A message quoting an author's lone surrogate is written escaped, never refused.
+    atomic_write(path, text.encode("utf-8", errors="backslashreplace"))
 
 
 def record(root: Path, results: list[PostResult]) -> None:
@@ -75,7 +62,8 @@ def record(root: Path, results: list[PostResult]) -> None:
         if not result.name.startswith("posts/"):
             continue  # a removed post's Markdown; its entry goes with its source below
         slug = posts.name_slug(Path(result.name))
-        log = layout.log(slug)
+        files = layout.post(slug)
+        log = files.log
         entry: dict[str, object] = dict(state.get(result.name, {}))
         if result.status is Status.FAILED:
             from .terminal import clean_text
@@ -85,7 +73,7 @@ def record(root: Path, results: list[PostResult]) -> None:
                 text = f"{result.detail.rstrip()}\n\n{text}"
             # Served with the site: no terminal colours, no paths of the build machine.
             _write(log, clean_text(text, [root]))
-            entry.update(status="failed", error=str(result.error), log=log_link(slug))
+            entry.update(status="failed", error=str(result.error), log=files.log_link)
         else:
             log.unlink(missing_ok=True)
             entry.update(status="ok", error="", log="")

@@ -362,11 +362,13 @@ def _executed_post(blog: Path, outputs: str, markdown: str | None = None, attach
 
 
 def _render(blog: Path, path: Path) -> tuple[str, dict[str, bytes], tuple[str, ...]]:
+    from nbpress.pipeline import files_of
+    from nbpress.record import Record
     from nbpress.rendering.render import published_front_matter, render
 
     post = read_post(path, blog)
-    front = published_front_matter(post, {}, {"source": post.rel_path})
-    rendered = render(post, post.notebook, front, "/assets/images/fig/", roots=(blog,))
+    front = published_front_matter(post, {}, Record(post.rel_path))
+    rendered = render(post, post.notebook, front, files_of(post, blog), roots=(blog,))
     return rendered.markdown, rendered.figures, rendered.warnings
 
 

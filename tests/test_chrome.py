@@ -145,6 +145,33 @@ def test_a_pretty_slug_keeps_its_download_and_input_links(
     assert _served(site, "posts/pretty-url/", data[0]).read_text(encoding="utf-8") == "x,y\n1,2\n"
 
 
+@pytest.mark.parametrize("name", BUILDS)
+def test_each_posts_files_are_where_its_post_files_say(
+    sources: Path, sites: dict[str, tuple[Path, str]], name: str
+) -> None:
+    # One value per post (nbpress.layout.PostFiles) names its page, figures and downloads; both
+    # builders, at a sub-path and at a domain's root, put them exactly there.
+    from nbpress.pipeline import files_of
+    from nbpress.record import read
+    from nbpress.sources.posts import read_post
+
+    site, _ = sites[name]
+    for source, page in (("notebook-name.ipynb", "posts/pretty-url/"), ("plain.ipynb", "posts/plain/")):
+        files = files_of(read_post(sources / "posts" / source, sources), sources)
+        assert files.page_url == page
+        record = read(files.markdown)
+        assert record is not None and record.figure is not None and record.figures
+        assert record.notebook == files.download_url(files.notebook)
+        html = (site / files.page_url / "index.html").read_text(encoding="utf-8")
+        shown = {_served(site, files.page_url, img["src"]) for img in _links(html, "img")}
+        for figure in record.figures:
+            assert (site / files.figure_src(figure)).read_bytes() == files.figure(figure).read_bytes()
+            assert site / files.figure_src(figure) in shown, figure
+        assert (site / record.figure.src).is_file()
+        for url in (record.notebook, *(i.url for i in record.inputs)):
+            assert (site / url).is_file(), url
+
+
 def test_no_template_makes_a_url_from_the_slug() -> None:
     # The build writes every published URL (figures, downloads) into the record; a template
     # that put one together from the post's slug would break with a slug: front matter key.

@@ -20,7 +20,7 @@ from urllib.parse import urldefrag
 
 import pytest
 
-from nbpress.layout import figure_url
+from nbpress.layout import Layout
 from nbpress.rendering.links import jupyter_anchor_id
 from nbpress.terminal import scrub_paths
 from tests.helpers import build_cli, copy_skeleton, launch_chromium, mkdocs, watch_policy
@@ -302,7 +302,7 @@ def test_link_forms(tmp_path: Path, source: str, published: str | None) -> None:
         nbformat.write(nb, tmp_path / "posts" / f"{name}.ipynb")
     post = SimpleNamespace(path=tmp_path / "posts" / "me.ipynb", file_slug="me", rel_path="posts/me.ipynb")
     cell = _Cell(1, "posts/me.ipynb, cell 2")
-    linker = Linker(post, figure_url("me"))
+    linker = Linker(post, Layout(Path("blog")).post("me").figure_url)
     # The page MkDocs will see: an in-page anchor changes only when it names a heading.
     linker.page = Page(frozenset({"whats-new", "top-part", "fig_Scatter"}))
     assert linker.rewrite(source, cell) == (published or source)

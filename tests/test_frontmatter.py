@@ -18,6 +18,7 @@ import yaml
 from nbpress.errors import SourceError
 from nbpress.execution import environment, keys
 from nbpress.pipeline import Options, build
+from nbpress.record import Record
 from nbpress.rendering.key import render_key
 from nbpress.rendering.render import published_front_matter, renderer_fingerprint
 from nbpress.sources import frontmatter
@@ -103,11 +104,11 @@ def test_published_keys_are_the_tables(blog: Path, add_post: Callable[..., Path]
     written = {k: v for k, v in EXAMPLES.items() if k not in ("title", "date")}
     path = add_post("p", "print('x')", front=yaml.safe_dump({**written, "mood": "sunny"}))
     post = read_post(path, blog)
-    data = published_front_matter(post, {"Steve Han": "steve-han"}, {"source": post.rel_path})
+    data = published_front_matter(post, {"Steve Han": "steve-han"}, Record(post.rel_path))
     # `nbpress` is the build's record (the author's value is not published), `mood` the author's own.
     expected = {k for k, entry in KEYS.items() if entry.published} | {"mood", "nbpress"}
     assert set(data) == expected
-    assert data["nbpress"] == {"source": post.rel_path}
+    assert data["nbpress"] == Record(post.rel_path)
     assert list(data)[:6] == ["layout", "title", "author", "tags", "categories", "date"]
 
 

@@ -18,7 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from nbpress.layout import JOURNAL_PREFIX, TMP_PREFIX
+from nbpress.atomic import TMP_PREFIX
+from nbpress.layout import JOURNAL_PREFIX
 from tests.helpers import REPO, build_command, kill_orphan_kernels, mkdocs, published, without_execution_time
 
 SEED = 20240618
@@ -165,7 +166,7 @@ def test_sigkill_at_random_moments_never_tears_a_post(blog: Path, add_post: Call
 WRITER = """
 import sys
 from pathlib import Path
-from nbpress.publishing.write import atomic_write
+from nbpress.atomic import atomic_write
 target = Path(sys.argv[1])
 payloads = [bytes([65 + i]) * 8_000_000 for i in range(2)]
 atomic_write(target, payloads[0])

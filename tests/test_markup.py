@@ -17,7 +17,8 @@ from nbclient import NotebookClient
 
 from nbpress.errors import RenderError
 from nbpress.execution.capture import limit_outputs
-from nbpress.layout import figure_url
+from nbpress.pipeline import files_of
+from nbpress.record import Record
 from nbpress.rendering.key import render_key
 from nbpress.rendering.render import published_front_matter, render
 from nbpress.sources.posts import read_post
@@ -37,8 +38,8 @@ def render_sample(path: Path, execute: bool) -> str:
         ).execute()
     # As the build: outputs capped once executed, then render (the whole transform chain).
     executed = limit_outputs(copy.deepcopy(notebook))
-    front = published_front_matter(post, {}, {"source": post.rel_path})
-    return render(post, executed, front, figure_url(post.file_slug)).markdown
+    front = published_front_matter(post, {}, Record(post.rel_path))
+    return render(post, executed, front, files_of(post, path.parent)).markdown
 
 
 @pytest.fixture(scope="module")
@@ -292,8 +293,8 @@ def test_warnings_name_file_cell_and_url_of_what_loads_from_another_host(tmp_pat
     post = read_post(path, folder)
     executed = nbformat.from_dict(post.notebook)
     NotebookClient(executed, kernel_name="python3", resources={"metadata": {"path": str(folder)}}).execute()
-    front = published_front_matter(post, {}, {"source": post.rel_path})
-    rendered = render(post, limit_outputs(executed), front, figure_url("r"))
+    front = published_front_matter(post, {}, Record(post.rel_path))
+    rendered = render(post, limit_outputs(executed), front, files_of(post, folder))
     for cell, name in [(2, "markdown-cell"), (3, "output"), (4, "raw"), (5, "caption")]:
         url = f"'{remote}/{name}.png'"
         found = [w for w in rendered.warnings if url in w]

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from nbpress.errors import SourceError, WriteError
 from nbpress.execution.capture import truncate
-from nbpress.publishing.write import Site
+from nbpress.layout import Layout
 from nbpress.rendering.render import dump_front_matter
 from nbpress.sources.frontmatter import validate_front_matter
 from nbpress.sources.posts import _parse_yaml_block, slug_for
@@ -77,27 +77,24 @@ def test_truncate_is_idempotent_and_never_grows(text: str, limit: int) -> None:
 @given(name=st.text(min_size=1, max_size=40))
 @example(name="0\n")  # found by hypothesis: "$" in the slug pattern accepted a trailing newline
 def test_slugs_from_arbitrary_names_are_safe_paths(name: str) -> None:
-    root = Path("/nonexistent-blog")  # resolved purely; nothing is written
-    site = Site.__new__(Site)
-    site.root = root
-    site.posts_dir = root / "site_src" / "posts"
-    site.images_dir = root / "assets" / "images"
+    layout = Layout(Path("/nonexistent-blog"))  # resolved purely; nothing is written
     try:
         slug = slug_for(Path(f"{name}.ipynb"))
     except SourceError:
         return
     assert "/" not in slug and "\\" not in slug and ".." not in slug
     assert all(ord(c) >= 32 for c in slug) and not slug.startswith(".")
-    assert site.markdown_path(slug).parent == site.posts_dir
-    assert site.figure_dir(slug).parent == site.images_dir
+    files = layout.post(slug)
+    assert files.markdown.parent == layout.generated and files.journal.parent == layout.generated
+    assert files.figures.parent == layout.images and files.downloads.parent == layout.downloads
 
 
 @settings(max_examples=500)
 @given(name=st.text(min_size=1, max_size=40))
 def test_output_paths_never_leave_their_folder(name: str) -> None:
-    base = Path("/nonexistent-blog/assets/images/post")
+    files = Layout(Path("/nonexistent-blog")).post("post")
     try:
-        path = Site._inside(base, name)
+        path = files.figure(name)
     except WriteError:
         return
-    assert path.parent == base
+    assert path.parent == files.figures

@@ -390,7 +390,7 @@ def test_zensical_builds_the_same_sources_and_every_figure_resolves(
         figures = re.findall(rf'<img[^>]*src="([^"]*assets/images/{slug}/[^"]*)"', html)
         assert len(figures) == len(list((blog / "assets" / "images" / slug).glob("*.png")))
         for src in figures:
-            # The Markdown links figures relative to itself (nbpress.layout.figure_url).
+            # The Markdown links figures relative to itself (nbpress.layout.PostFiles.figure_url).
             target = site / src.lstrip("/") if src.startswith("/") else site / "posts" / slug / src
             assert target.resolve().is_file(), src
         assert "nbpress-byline" in html and "nbpress-download" in html

@@ -10,7 +10,9 @@ from typing import Any
 import pytest
 
 from nbpress.execution.capture import limit_outputs
-from nbpress.layout import figure_url
+from nbpress.layout import Layout
+from nbpress.pipeline import files_of
+from nbpress.record import Record
 from nbpress.rendering.render import published_front_matter, render
 from nbpress.sources.posts import read_post
 from tests.helpers import FIXTURES, GOLDEN
@@ -25,10 +27,8 @@ def render_fixture(name: str) -> tuple[str, dict[str, bytes]]:
     # As the build: outputs capped once executed, then render runs the whole transform chain
     # (display options, MIME choice, links, markup) on a copy.
     executed = limit_outputs(copy.deepcopy(post.notebook))
-    front = published_front_matter(post, AUTHORS, {"source": post.rel_path})
-    rendered = render(
-        post, executed, front, figure_url(post.file_slug), warnings=post.warnings, roots=(root,)
-    )
+    front = published_front_matter(post, AUTHORS, Record(post.rel_path))
+    rendered = render(post, executed, front, files_of(post, root), warnings=post.warnings, roots=(root,))
     return rendered.markdown, rendered.figures
 
 
@@ -127,7 +127,7 @@ def test_chain_is_one_list_of_functions_and_the_download_keeps_the_cleaned_outpu
     assert len(names) == len(set(names))
     root = FIXTURES / "render"
     post = read_post(root / "stream_progress.ipynb", root)
-    resources = Resources(post, "../assets/images/x/")
+    resources = Resources(post, files_of(post, root))
     run(post.notebook, resources)
 
     def texts(nb: Notebook) -> str:
@@ -183,7 +183,7 @@ def test_a_figure_name_is_read_from_the_output_metadata_the_chain_set() -> None:
 
     root = FIXTURES / "render"
     post = read_post(root / "figures.ipynb", root)
-    resources = transform.Resources(post, figure_url(post.file_slug))
+    resources = transform.Resources(post, files_of(post, root))
     nb, warnings = transform.run(limit_outputs(copy.deepcopy(post.notebook)), resources)
     named = [o["metadata"]["filenames"]["image/png"] for o in code_outputs(nb) if "image/png" in o["data"]]
     assert named == ["output_1_1.png", "output_3_0.png"] and sorted(resources.files) == named
@@ -192,7 +192,7 @@ def test_a_figure_name_is_read_from_the_output_metadata_the_chain_set() -> None:
     first = next(o for o in code_outputs(nb) if "image/png" in o["data"])
     first["metadata"]["filenames"]["image/png"] = "renamed.png"
     resources.files["renamed.png"] = resources.files.pop("output_1_1.png")
-    front = published_front_matter(post, AUTHORS, {"source": post.rel_path})
+    front = published_front_matter(post, AUTHORS, Record(post.rel_path))
     rendered = export(nb, resources, front, warnings=tuple(warnings))
     assert sorted(rendered.figures) == ["output_3_0.png", "renamed.png"]
     assert "(../assets/images/figures/renamed.png)" in rendered.markdown
@@ -216,8 +216,8 @@ def test_an_outputs_own_filenames_metadata_names_nothing(tmp_path: Path) -> None
     (tmp_path / "posts").mkdir()
     nbformat.write(nb, tmp_path / "posts" / "t.ipynb")
     post = read_post(tmp_path / "posts" / "t.ipynb", tmp_path)
-    front = published_front_matter(post, AUTHORS, {"source": post.rel_path})
-    rendered = render(post, post.notebook, front, figure_url(post.file_slug))
+    front = published_front_matter(post, AUTHORS, Record(post.rel_path))
+    rendered = render(post, post.notebook, front, files_of(post, tmp_path))
     assert sorted(rendered.figures) == ["output_1_1.png"]
     assert "claimed" not in rendered.markdown
     assert "{src: assets/images/t/output_1_1.png" in rendered.markdown
@@ -263,9 +263,10 @@ def test_summary_is_the_first_paragraph_as_escaped_text_and_headings_have_no_gap
             new_markdown_cell("### deep\n##### deeper\n##### sibling\n## back"),
         ]
     )
-    data = reader_front_matter(nb, {"title": "T", "nbpress": {}}, {}, "/assets/images/t/")
+    files = Layout(Path("blog")).post("t")
+    data = reader_front_matter(nb, {"title": "T", "nbpress": Record("t.ipynb")}, {}, files)
     assert data["description"] == "Uses x &lt; y and a link &amp; more."
-    kept = reader_front_matter(nb, {"description": "Mine", "nbpress": {}}, {}, "/assets/images/t/")
+    kept = reader_front_matter(nb, {"description": "Mine", "nbpress": Record("t.ipynb")}, {}, files)
     assert kept["description"] == "Mine"
     even_heading_levels(nb)
     assert nb.cells[0].source.endswith("# not a heading\n```")

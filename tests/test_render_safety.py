@@ -20,6 +20,8 @@ import pytest
 from nbformat.v4 import new_code_cell, new_notebook, new_output, new_raw_cell
 
 from nbpress.execution.capture import limit_outputs
+from nbpress.pipeline import files_of
+from nbpress.record import Record
 from nbpress.rendering.render import published_front_matter, render
 from nbpress.sources.posts import read_post
 
@@ -212,8 +214,8 @@ def render_post(
     """Return (Markdown, {figure: bytes}) as the build would publish the post."""
     post = read_post(write_post(folder, outputs, front), folder)
     executed = limit_outputs(copy.deepcopy(post.notebook))
-    front_matter = published_front_matter(post, {}, {"source": post.rel_path})
-    rendered = render(post, executed, front_matter, "/assets/images/p/", roots=(folder,))
+    front_matter = published_front_matter(post, {}, Record(post.rel_path))
+    rendered = render(post, executed, front_matter, files_of(post, folder), roots=(folder,))
     return rendered.markdown, rendered.figures
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import markdown
 import pytest
 
-from nbpress.layout import figure_url
+from nbpress.layout import Layout
 from nbpress.rendering.links import Linker, _Cell, remote_free_markdown
 from nbpress.rendering.sanitize import (
     caption_html,
@@ -271,7 +271,7 @@ class _Place:
 
 
 def test_markdown_cells_load_nothing_from_another_host(tmp_path: Path) -> None:
-    linker = Linker(_Place(tmp_path), figure_url("p"))
+    linker = Linker(_Place(tmp_path), Layout(tmp_path).post("p").figure_url)
     cell = _Cell(4, "posts/p.ipynb")
     source = (
         "Text ![inline](https://example.invalid/a.png) and ![ref][logo] and [a link](https://example.invalid/).\n\n"

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from nbpress.atomic import TMP_PREFIX
 from nbpress.execution.store import Store
 from tests.helpers import build_cli, published
 
@@ -67,7 +68,7 @@ def test_a_cache_that_cannot_be_written_fails_that_post_alone(
     assert "free some space" in line
     assert "still published" in (blog / "site_src" / "posts" / "healthy.md").read_text(encoding="utf-8")
     assert not (blog / "site_src" / "posts" / "huge.md").exists()
-    assert not [p for p in (blog / ".nbpress-cache").iterdir() if p.name.startswith(".tmp-")]
+    assert not [p for p in (blog / ".nbpress-cache").iterdir() if p.name.startswith(TMP_PREFIX)]
 
 
 @pytest.mark.slow

@@ -34,14 +34,14 @@ import contextlib
 import os
 import shutil
 import stat
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
 
+from ..atomic import atomic_write
 from ..errors import IsolationError
-from ..layout import CACHE, DOWNLOADS, GENERATED, IMAGES, JOURNAL_PREFIX, LOCK
-from .store import replace_file
+from ..layout import CACHE, LOCK, Layout, owner
+from ..record import Record, generated, read
 
 # Relative to the blog. What a build or the site runs (hooks, overrides, the build's code) is
 # guarded like what it publishes: a cell that rewrote them would run in the next build.
@@ -125,24 +125,6 @@ class Change:
     path: str  # relative to the blog
 
 
-# A published post's `nbpress:` record, as the guard reads it (figures, downloads).
-Record = dict[str, object]
-
-
-class Published(Protocol):
-    """What the guard reads of the published tree (nbpress.publishing.write.Site is one)."""
-
-    @property
-    def root(self) -> Path:
-        """Return the blog's root."""
-
-    def generated(self) -> Sequence[tuple[Path, Record]]:
-        """Return (Markdown path, record) of every generated post."""
-
-    def record(self, slug: str) -> Record | None:
-        """Return the record of the published post `slug`, if there is one."""
-
-
 def refusal(post: str | None, beside: set[str], done: list[str], first: str) -> IsolationError:
     """Return the error of the post `post` (None: unknown) whose run changed the guarded tree.
 
@@ -165,17 +147,11 @@ def refusal(post: str | None, beside: set[str], done: list[str], first: str) -> 
     )
 
 
-def _listed(record: Record | None, field: str) -> list[str]:
-    """Return the names a record lists under `field` (as publishing.write.record_names)."""
-    value = (record or {}).get(field)
-    return [str(n) for n in value] if isinstance(value, list) else []
-
-
 @dataclass
 class Guard:
     """The guarded tree of one blog as the build left it, and who owns what in it."""
 
-    site: Published
+    layout: Layout
     notes: dict[str, Entry] = field(default_factory=dict)
     records: dict[str, Record] = field(default_factory=dict)  # {file slug: record as published}
     backup: dict[str, bytes] = field(default_factory=dict)  # author files, read at `arm`
@@ -183,12 +159,12 @@ class Guard:
     @property
     def root(self) -> Path:
         """Return the blog's root."""
-        return self.site.root
+        return self.layout.root
 
     def arm(self) -> None:
         """Note the guarded tree, the published posts' records and a copy of the author's files."""
         self.notes = scan(self.root, GUARDED)
-        self.records = {md.stem: record for md, record in self.site.generated()}
+        self.records = {md.stem: record for md, record in generated(self.layout.generated)}
         total = 0
         for rel, entry in sorted(self.notes.items()):
             if entry.kind != "file" or entry.size > BACKUP_FILE_BYTES or self.owner(rel) is not None:
@@ -231,17 +207,13 @@ class Guard:
 
     def post_paths(self, slug: str) -> list[str]:
         """Return the guarded paths the build writes when it publishes the post `slug`."""
-        return [
-            f"{GENERATED}/{slug}.md",
-            f"{GENERATED}/{JOURNAL_PREFIX}{slug}.json",
-            f"{IMAGES}/{slug}",
-            f"{DOWNLOADS}/{slug}",
-        ]
+        files = self.layout.post(slug)
+        return [files.markdown_rel, files.journal_rel, files.figures_rel, files.downloads_rel]
 
     def published(self, slug: str) -> None:
         """Note what the build just published for `slug` (its files, its new record)."""
         self.expect(self.post_paths(slug))
-        record = self.site.record(slug)
+        record = read(self.layout.post(slug).markdown)
         if record is None:
             self.records.pop(slug, None)
         else:
@@ -249,27 +221,18 @@ class Guard:
 
     def owner(self, rel: str) -> str | None:
         """Return the slug of the published post `rel` belongs to, or None."""
-        parts = rel.split("/")
-        if rel.startswith(f"{GENERATED}/") and len(parts) == 3:
-            name = parts[2]
-            slug = name[: -len(".md")] if name.endswith(".md") else ""
-            if name.startswith(JOURNAL_PREFIX) and name.endswith(".json"):
-                slug = name[len(JOURNAL_PREFIX) : -len(".json")]
-            return slug if slug in self.records else None
-        for folder in (IMAGES, DOWNLOADS):
-            if rel.startswith(f"{folder}/") and len(parts) > 2 and parts[2] in self.records:
-                return parts[2]
-        return None
+        slug = owner(rel)
+        return slug if slug in self.records else None
 
     def listed(self, slug: str, rel: str) -> bool:
         """Return True if `rel` is a file the published record of `slug` lists (or its Markdown)."""
         record = self.records.get(slug)
-        if rel == f"{GENERATED}/{slug}.md":
+        files = self.layout.post(slug)
+        if rel == files.markdown_rel:
             return True
-        if rel.startswith(f"{IMAGES}/{slug}/"):
-            return rel[len(f"{IMAGES}/{slug}/") :] in _listed(record, "figures")
-        if rel.startswith(f"{DOWNLOADS}/{slug}/"):
-            return rel[len(f"{DOWNLOADS}/{slug}/") :] in _listed(record, "downloads")
+        for folder, names in ((files.figures_rel, "figures"), (files.downloads_rel, "downloads")):
+            if rel.startswith(f"{folder}/"):
+                return record is not None and rel[len(folder) + 1 :] in getattr(record, names)
         return False
 
     def undo(self, changes: list[Change], restore_post: Callable[[str], str]) -> list[str]:
@@ -372,7 +335,7 @@ class Guard:
             if _entry(path) is not None:
                 self.quarantine(rel)
             path.parent.mkdir(parents=True, exist_ok=True)
-            replace_file(path, data)
+            atomic_write(path, data)
             os.chmod(path, stat.S_IMODE(old.mode))
             return True
         except OSError:

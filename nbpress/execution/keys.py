@@ -16,6 +16,7 @@ from typing import NotRequired, TypedDict
 
 from .. import layout
 from ..errors import NbpressError
+from ..record import Record
 from ..sources.posts import Post
 from .environment import Environment, canonical_name
 from .store import json_digest
@@ -179,11 +180,11 @@ def _code_changes(old: list[str], new: list[str], post: Post) -> list[str]:
     return found
 
 
-def is_current(record: dict[str, object] | None, post: Post, exec_key: str, render_key: str) -> bool:
+def is_current(record: Record | None, post: Post, exec_key: str, render_key: str) -> bool:
     """Return True if a published post's nbpress record matches keys computed from its source."""
     return (
         record is not None
-        and record.get("exec_key") == exec_key
-        and record.get("render_key") == render_key
-        and record.get("source") == post.rel_path
+        and record.exec_key == exec_key
+        and record.render_key == render_key
+        and record.source == post.rel_path
     )

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import cast
 
 from .. import layout
+from ..atomic import atomic_write
 from ..errors import WriteError
 from ..notebook import CachedOutputs, Notebook, bad_data
 from ..sources.posts import Post
@@ -31,20 +30,6 @@ class Entry:
 
     outputs: CachedOutputs
     provenance: dict[str, object] | None = None  # when and with what it ran (nbpress.execution.provenance)
-
-
-def replace_file(path: Path, data: bytes, prefix: str = layout.TMP_PREFIX) -> None:
-    """Replace `path` with `data` atomically (a temporary dot-file beside it, then renamed); raise OSError."""
-    fd, name = tempfile.mkstemp(dir=path.parent, prefix=prefix, suffix=path.suffix)
-    tmp = Path(name)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600; CI artifacts and other users read the cache
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
 
 
 class Store:
@@ -178,7 +163,7 @@ class Store:
         """Replace the entry `name` atomically; raise WriteError (one line) if it cannot be written."""
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
-            replace_file(self.directory / name, text.encode("utf-8"), prefix=".tmp-")
+            atomic_write(self.directory / name, text.encode("utf-8"))
         except OSError as err:
             raise WriteError(
                 f"{self.directory.name}/{name}: the build cache could not be written "

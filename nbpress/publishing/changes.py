@@ -1,6 +1,6 @@
 """What a build changed in the published tree, page by page: the signal a site renderer rebuilds from.
 
-A page is named by its Markdown's path relative to the blog (layout.markdown_name):
+A page is named by its Markdown's path relative to the blog (layout.PostFiles.markdown_rel):
 `written` are the pages whose Markdown, figures or downloads a publish changed, `removed`
 those whose post was withdrawn or whose source is gone. A build that changed nothing
 reports no page.
@@ -15,7 +15,6 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from ..errors import WriteError
-from ..layout import markdown_name
 from ..rendering.render import RenderedPost
 from .write import Site
 
@@ -43,16 +42,16 @@ class ChangeLog:
         self.written: set[str] = set()
         self.removed: set[str] = set()
 
-    def wrote(self, file_slug: str) -> None:
-        """Note that the page of `file_slug` changed."""
-        self.written.add(markdown_name(file_slug))
-        self.removed.discard(markdown_name(file_slug))
+    def wrote(self, page: str) -> None:
+        """Note that `page` (a PostFiles.markdown_rel) changed."""
+        self.written.add(page)
+        self.removed.discard(page)
 
-    def withdrew(self, file_slugs: Iterable[str]) -> None:
-        """Note that the pages of `file_slugs` are gone."""
-        for slug in file_slugs:
-            self.removed.add(markdown_name(slug))
-            self.written.discard(markdown_name(slug))
+    def withdrew(self, pages: Iterable[str]) -> None:
+        """Note that `pages` (PostFiles.markdown_rel each) are gone."""
+        for page in pages:
+            self.removed.add(page)
+            self.written.discard(page)
 
     def changes(self) -> Changes:
         """Return what changed so far."""

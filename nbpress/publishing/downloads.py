@@ -6,13 +6,13 @@ from pathlib import Path
 
 from ..errors import NbpressError, WriteError
 from ..execution.store import outputs_by_cell, outputs_problem
-from ..layout import Layout, download_name, notebook_download, read_owned
+from ..layout import Layout, PostFiles, read_owned
 from ..notebook import CachedOutputs, Notebook
 from ..sources.posts import Post
 from .write import Site
 
 
-def downloads(post: Post, cleaned: Notebook, root: Path) -> dict[str, bytes]:
+def downloads(post: Post, files: PostFiles, cleaned: Notebook, root: Path) -> dict[str, bytes]:
     """Return {name: bytes} a reader downloads: the executed notebook and the declared inputs.
 
     The notebook is the source with the cleaned outputs (sanitized, machine paths shortened),
@@ -34,17 +34,16 @@ def downloads(post: Post, cleaned: Notebook, root: Path) -> dict[str, bytes]:
             for output in cell.outputs:
                 if "execution_count" in output:
                     output["execution_count"] = None
-    draft = post.front_matter.draft
-    files = {notebook_download(post.file_slug, draft): nbformat.writes(notebook).encode("utf-8")}
+    found = {files.notebook: nbformat.writes(notebook).encode("utf-8")}
     posts_dir = Layout(root).sources.resolve()
     for name in post.front_matter.inputs:
         try:
             # The one check of what may be published (nbpress.layout.owned_file).
             path, data = read_owned(posts_dir, name, "declared input")
-            files[download_name(path.relative_to(posts_dir).as_posix(), draft)] = data
+            found[files.download_name(path.relative_to(posts_dir).as_posix())] = data
         except NbpressError as err:
             raise err.at(post.rel_path) from None
-    return files
+    return found
 
 
 def published_outputs(site: Site, file_slug: str) -> CachedOutputs | None:
@@ -57,7 +56,8 @@ def published_outputs(site: Site, file_slug: str) -> CachedOutputs | None:
 
     for draft in (False, True):  # the post may have been published as a draft
         try:
-            path = site.download_path(file_slug, notebook_download(file_slug, draft))
+            files = site.layout.post(file_slug, draft=draft)
+            path = files.download(files.notebook)
             # nbformat joins the lines a file keeps as lists back into strings, as a kernel gives them.
             outputs = outputs_by_cell(nbformat.reads(path.read_text(encoding="utf-8"), as_version=4))
         except (OSError, ValueError, KeyError, TypeError, AttributeError, WriteError):  # not a notebook

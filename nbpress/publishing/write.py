@@ -1,7 +1,7 @@
 """The only writer of the published tree: site_src/posts/<slug>.md, assets/images/<slug>/ and
 the downloads of each post, assets/notebooks/<slug>/ (its executed notebook, its inputs).
 
-Every file is replaced atomically (temporary dot-file in the same folder, then os.replace).
+Every file is replaced atomically (nbpress.atomic: a temporary dot-file in the same folder, then os.replace).
 A post's figures land before the Markdown that links them; figures the new version no
 longer links are removed only after. Only files recorded in a generated post's front
 matter (`nbpress:`), or in the journal a publish writes first, are ever deleted or
@@ -13,41 +13,17 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import hashlib
 import json
 import os
-import tempfile
 from pathlib import Path
 
-import yaml
-
+from ..atomic import TMP_PREFIX, atomic_write, stage
 from ..errors import ConfigError, WriteError
-from ..layout import JOURNAL_PREFIX, TMP_PREFIX, Layout
+from ..layout import JOURNAL_PREFIX, Layout, PostFiles, owner
+from ..record import Record, edited, generated, read, seal
 from ..rendering.render import RenderedPost
-from ..sources.yamlload import safe_load
 
-
-def _stage(path: Path, data: bytes) -> Path | None:
-    """Write `data` to a temporary dot-file beside `path`; return it (None if `path` already holds it).
-
-    Nothing visible changes until the caller renames it over `path`.
-    """
-    try:
-        if path.read_bytes() == data:
-            return None
-    except FileNotFoundError:
-        pass
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=TMP_PREFIX)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, 0o644)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return Path(tmp)
+__all__ = ["JOURNAL_PREFIX", "TMP_PREFIX", "Site", "hand_edit_message"]
 
 
 def _problem(err: OSError) -> str:
@@ -68,98 +44,12 @@ def _advice(err: OSError) -> str:
     return "Free some space or fix the folder's permissions, then build again."
 
 
-def atomic_write(path: Path, data: bytes) -> bool:
-    """Replace `path` with `data` atomically; return False if it already held those bytes."""
-    tmp = _stage(path, data)
-    if tmp is None:
-        return False
-    try:
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return True
-
-
-# Written into a post's record, then replaced by the digest of the Markdown that holds it: the
-# same length and YAML style, so the file can be checked against its own record.
-DIGEST_PLACEHOLDER = "sha256:" + "0" * 64
-
-
-def seal(markdown: str) -> str:
-    """Return `markdown` with its record's digest placeholder replaced by the text's digest."""
-    if DIGEST_PLACEHOLDER not in markdown:
-        return markdown
-    digest = hashlib.sha256(markdown.encode("utf-8")).hexdigest()
-    return markdown.replace(DIGEST_PLACEHOLDER, f"sha256:{digest}", 1)
-
-
-# A generated post's `nbpress:` front matter as read back from disk: checked field by field.
-Record = dict[str, object]
-
-
-def record_names(record: Record | None, field: str) -> list[str]:
-    """Return the names a record lists under `field` (figures, downloads, warnings); [] if none."""
-    value = (record or {}).get(field)
-    return [str(n) for n in value] if isinstance(value, list) else []
-
-
-def edited(markdown_path: Path, record: Record | None) -> bool:
-    """Return True if a generated post's Markdown is no longer what the build wrote (its digest).
-
-    A post written before digests were recorded cannot tell, and counts as not edited.
-    """
-    digest = (record or {}).get("digest")
-    if not isinstance(digest, str) or not digest.startswith("sha256:"):
-        return False
-    try:
-        text = markdown_path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
-        return True
-    unsealed = text.replace(digest, DIGEST_PLACEHOLDER, 1)
-    return digest != "sha256:" + hashlib.sha256(unsealed.encode("utf-8")).hexdigest()
-
-
-def read_record(markdown_path: Path) -> Record | None:
-    """Return the `nbpress` record of a generated post's front matter, or None if it has none."""
-    try:
-        text = markdown_path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
-        return None
-    if not text.startswith("---\n"):
-        return None
-    end = text.find("\n---\n", 4)
-    if end < 0:
-        return None
-    try:
-        data = safe_load(text[4:end])
-    except yaml.YAMLError:
-        return None
-    record = data.get("nbpress") if isinstance(data, dict) else None
-    return record if isinstance(record, dict) else None
-
-
 def hand_edit_message(rel_md: str, source: str) -> str:
     """Return the line refusing to overwrite the hand-edited generated post `rel_md` of `source`."""
     return (
         f"{rel_md} was edited by hand since the build wrote it, and nbpress will not overwrite "
         f"the edit; move it into the source {source}, or delete the file, then build again"
     )
-
-
-def generated_posts(posts_dir: Path) -> list[tuple[Path, Record]]:
-    """Return (Markdown path, `nbpress:` record) of every generated post in `posts_dir`, by name.
-
-    Markdown without a record is the author's own page, not listed.
-    """
-    if not posts_dir.is_dir():
-        return []
-    found = []
-    for md in sorted(posts_dir.glob("*.md")):
-        record = read_record(md)
-        if record is not None:
-            found.append((md, record))
-    return found
 
 
 class Site:
@@ -235,51 +125,29 @@ class Site:
             if not path.is_symlink() and path.is_file():
                 path.unlink(missing_ok=True)
         for journal in sorted(self.posts_dir.glob(JOURNAL_PREFIX + "*.json")):
-            slug = journal.name[len(JOURNAL_PREFIX) : -len(".json")]
+            slug = owner(self.layout.rel(journal)) or ""
             try:
-                fig_dir = self.figure_dir(slug)
+                files = self.files(slug)
+                fig_dir = files.figures
                 record = self.record(slug)
             except WriteError:
                 continue
-            keep = set(record_names(record, "figures"))
+            keep = set(record.figures if record else ())
             for name in sorted(self._owned_figures(slug, None) - keep):
-                self._remove(fig_dir, name)
+                self._remove(files, name)
                 found.append(fig_dir / name)
             self._remove_if_empty(fig_dir)
             # Downloads a killed publish put in place that the published Markdown does not list.
-            extra = set(record_names(self._journal(slug), "downloads")) - set(
-                record_names(record, "downloads")
-            )
+            extra = set(self._journal(slug, "downloads")) - set(record.downloads if record else ())
             self.remove_downloads(slug, extra)
-            found += [self.downloads_root / slug / name for name in sorted(extra)]
+            found += [files.downloads / name for name in sorted(extra)]
             journal.unlink()
             found.append(journal)
         return found
 
-    def markdown_path(self, slug: str) -> Path:
-        """Return the path of a post's Markdown, refusing any that would leave site_src/posts."""
-        return self._inside(self.posts_dir, f"{slug}.md")
-
-    def figure_dir(self, slug: str) -> Path:
-        """Return the folder of a post's figures, refusing any that would leave assets/images."""
-        return self._inside(self.images_dir, slug)
-
-    @staticmethod
-    def _inside(base: Path, name: str) -> Path:
-        if not name or any(ord(c) < 32 or c == "\x7f" for c in name):
-            raise WriteError(f"{name!r} has control characters and cannot be a file name; rename the post.")
-        path = (base / name).resolve()
-        if path.parent != base.resolve():
-            raise WriteError(f"{name!r} would be written outside {base.name}/; rename the post.")
-        return path
-
-    def markdown_rel(self, slug: str) -> str:
-        """Return the path of a post's Markdown relative to the blog, as messages name it."""
-        return self.markdown_path(slug).relative_to(self.root).as_posix()
-
-    def figure_rel(self, slug: str, name: str) -> str:
-        """Return the path of a post's figure relative to the blog, as messages name it."""
-        return (self.figure_dir(slug) / name).relative_to(self.root).as_posix()
+    def files(self, slug: str) -> PostFiles:
+        """Return the files of the published post `slug` (nbpress.layout.PostFiles)."""
+        return self.layout.post(slug)
 
     def figure_exists(self, slug: str, name: str) -> bool:
         """Return True if the figure `name` of the post `slug` exists.
@@ -287,38 +155,36 @@ class Site:
         A post whose Markdown links a missing figure (torn by an older nbpress, or a figure
         deleted by hand) is then not current, and the next build publishes it again.
         """
-        return (self.figure_dir(slug) / name).is_file()
+        return self.files(slug).figure(name).is_file()
 
     def edited(self, slug: str, record: Record | None) -> bool:
         """Return True if the generated post `slug` was edited by hand since the build wrote it."""
-        return edited(self.markdown_path(slug), record)
+        return edited(self.files(slug).markdown, record)
 
     def generated(self) -> list[tuple[Path, Record]]:
-        """Return (Markdown path, record) of every generated post (generated_posts)."""
-        return generated_posts(self.posts_dir)
+        """Return (Markdown path, record) of every generated post (nbpress.record.generated)."""
+        return generated(self.posts_dir)
 
     def orphans(self, sources: set[str]) -> list[tuple[Path, Record]]:
         """Return the generated posts whose source (a path relative to the blog) is not in `sources`."""
-        return [(md, record) for md, record in self.generated() if record.get("source") not in sources]
+        return [(md, record) for md, record in self.generated() if record.source not in sources]
 
     def record(self, slug: str) -> Record | None:
         """Return the nbpress record of the published post `slug`, if there is one."""
-        return read_record(self.markdown_path(slug))
+        return read(self.files(slug).markdown)
 
-    def _journal_path(self, slug: str) -> Path:
-        return self._inside(self.posts_dir, f"{JOURNAL_PREFIX}{slug}.json")
-
-    def _journal(self, slug: str) -> Record:
-        """Return the journal a killed publish of `slug` left ({} when there is none)."""
+    def _journal(self, slug: str, field: str) -> list[str]:
+        """Return the names (`field`: figures, downloads) a killed publish of `slug` left in its journal."""
         try:
-            data = json.loads(self._journal_path(slug).read_text(encoding="utf-8"))
+            data = json.loads(self.files(slug).journal.read_text(encoding="utf-8"))
         except (OSError, ValueError):
-            return {}
-        return data if isinstance(data, dict) else {}
+            return []
+        value = data.get(field) if isinstance(data, dict) else None
+        return [str(n) for n in value] if isinstance(value, list) else []
 
     def _owned_figures(self, slug: str, record: Record | None) -> set[str]:
         """Return the figure names of `slug` that nbpress wrote: its record's and its journal's."""
-        return {*record_names(record, "figures"), *record_names(self._journal(slug), "figures")}
+        return {*(record.figures if record else ()), *self._journal(slug, "figures")}
 
     def publish(self, post: RenderedPost, downloads: dict[str, bytes] | None = None) -> bool:
         """Write one post: journal, downloads, figures, Markdown, stale files removed, journal removed.
@@ -329,15 +195,17 @@ class Site:
         cannot be written (a full disk, a name too long) publishes nothing new. Returns True
         if any file changed.
         """
-        md_path = self.markdown_path(post.file_slug)
-        fig_dir = self.figure_dir(post.file_slug)
+        files = self.files(post.file_slug)
+        md_path = files.markdown
+        fig_dir = files.figures
         old = self.record(post.file_slug)
         ours = self._owned_figures(post.file_slug, old)
-        self._check_owned(post, md_path, fig_dir, old, ours)
+        self._check_owned(post, files, old, ours)
         downloads = downloads or {}
-        new_downloads = [(self.download_path(post.file_slug, n), d) for n, d in sorted(downloads.items())]
-        stale_downloads = set(record_names(old, "downloads")) - set(downloads)
-        journal = self._journal_path(post.file_slug)
+        new_downloads = [(files.download(n), d) for n, d in sorted(downloads.items())]
+        old_downloads = set(old.downloads if old else ())
+        stale_downloads = old_downloads - set(downloads)
+        journal = files.journal
         markdown = seal(post.markdown).encode("utf-8")
         rel_md = md_path.relative_to(self.root)
         staged: list[tuple[Path, Path]] = []
@@ -346,7 +214,7 @@ class Site:
             # Everything this publish may leave behind if killed: the next build's recover() settles it.
             entry = {
                 "figures": sorted(ours | set(post.figures)),
-                "downloads": sorted(set(downloads) - set(record_names(old, "downloads"))),
+                "downloads": sorted(set(downloads) - old_downloads),
             }
             atomic_write(journal, json.dumps(entry).encode("utf-8"))
             if post.figures:
@@ -358,11 +226,11 @@ class Site:
             # downloads), never an old Markdown showing some new pictures under the same names.
             targets = [
                 *new_downloads,
-                *((self._inside(fig_dir, n), d) for n, d in post.figures.items()),
+                *((files.figure(n), d) for n, d in post.figures.items()),
                 (md_path, markdown),
             ]
             for target, data in targets:
-                tmp = _stage(target, data)
+                tmp = stage(target, data)
                 if tmp is not None:
                     staged.append((tmp, target))
         except OSError as err:
@@ -383,7 +251,7 @@ class Site:
                 os.replace(tmp, target)
             changed = bool(staged)
             for name in sorted(ours - set(post.figures)):
-                self._remove(fig_dir, name)
+                self._remove(files, name)
                 changed = True
             self._remove_if_empty(fig_dir)
             journal.unlink()
@@ -398,25 +266,23 @@ class Site:
             changed = True
         return changed
 
-    def _check_owned(
-        self, post: RenderedPost, md_path: Path, fig_dir: Path, old: Record | None, ours: set[str]
-    ) -> None:
+    def _check_owned(self, post: RenderedPost, files: PostFiles, old: Record | None, ours: set[str]) -> None:
         """Raise WriteError if publishing would overwrite a file nbpress did not create."""
-        rel_md = md_path.relative_to(self.root).as_posix()
+        md_path, fig_dir, rel_md = files.markdown, files.figures, files.markdown_rel
         if md_path.exists() and old is None:
             raise WriteError(
                 f"{rel_md} exists and was not generated by nbpress; move it away or rename the post."
             )
         if edited(md_path, old):
-            source = old.get("source") if old else "notebook"
-            raise WriteError(hand_edit_message(rel_md, str(source)) + ".")
+            source = old.source if old else "notebook"
+            raise WriteError(hand_edit_message(rel_md, source) + ".")
         if post.figures and fig_dir.exists() and not fig_dir.is_dir():
             raise WriteError(
-                f"{fig_dir.relative_to(self.root).as_posix()} is a file, but the post {post.file_slug!r} "
+                f"{files.figures_rel} is a file, but the post {post.file_slug!r} "
                 "needs a folder of figures there; rename the post or move the file."
             )
         for name, data in post.figures.items():
-            target = self._inside(fig_dir, name)
+            target = files.figure(name)
             # A file with the very bytes it would get loses nothing (a deleted Markdown rebuilt).
             if name not in ours and target.exists() and target.read_bytes() != data:
                 raise WriteError(
@@ -424,32 +290,22 @@ class Site:
                     "move it away, nbpress will not overwrite it."
                 )
 
-    def download_path(self, slug: str, name: str) -> Path:
-        """Return where the download `name` of `slug` goes, refusing any that would leave its folder."""
-        folder = self._inside(self.downloads_root, slug)
-        if not name or any(ord(c) < 32 for c in name) or name.startswith("/") or ".." in name.split("/"):
-            raise WriteError(f"{name!r} cannot be a download of {slug!r}; rename the file.")
-        path = (folder / name).resolve()
-        if not path.is_relative_to(folder) or path == folder:
-            raise WriteError(f"{name!r} would be written outside assets/notebooks/{slug}/; rename the file.")
-        return path
-
     def remove_downloads(self, slug: str, names: set[str]) -> None:
         """Delete recorded downloads of `slug` (and the folders they leave empty)."""
         for name in sorted(names):
             try:
-                path = self.download_path(slug, name)
+                path = self.files(slug).download(name)
             except WriteError:
                 continue
             with contextlib.suppress(NotADirectoryError, IsADirectoryError):
                 path.unlink(missing_ok=True)
             self._prune_download_folders(slug, path)
         with contextlib.suppress(WriteError):
-            self._remove_if_empty(self._inside(self.downloads_root, slug))
+            self._remove_if_empty(self.files(slug).downloads)
 
     def _prune_download_folders(self, slug: str, path: Path) -> None:
         """Remove the folders between the download `path` and assets/notebooks/<slug>/ that are empty."""
-        folder = self._inside(self.downloads_root, slug)
+        folder = self.files(slug).downloads
         parent = path.parent
         while parent != folder and parent.is_relative_to(folder):
             self._remove_if_empty(parent)
@@ -468,7 +324,7 @@ class Site:
             if edited(md, record):
                 continue
             if self._remove_post(md.stem, record):
-                self.remove_downloads(md.stem, set(record_names(record, "downloads")))
+                self.remove_downloads(md.stem, set(record.downloads))
                 md.unlink()
                 removed.append(md.stem)
         return removed
@@ -491,9 +347,10 @@ class Site:
             return []
         found: list[str] = []
         try:
+            post = self.files(slug)
             folders = [
-                (self.figure_dir(slug), self._owned_figures(slug, record)),
-                (self._inside(self.downloads_root, slug), set(record_names(record, "downloads"))),
+                (post.figures, self._owned_figures(slug, record)),
+                (post.downloads, set(record.downloads)),
             ]
         except WriteError:
             return []
@@ -517,28 +374,28 @@ class Site:
         """
         with contextlib.suppress(WriteError, OSError):
             self._remove_post(slug, record)
-            self.remove_downloads(slug, set(record_names(record, "downloads")))
-            path = self.markdown_path(slug)
+            self.remove_downloads(slug, set(record.downloads if record else ()))
+            path = self.files(slug).markdown
             if not path.is_dir():
                 path.unlink(missing_ok=True)
 
     def _remove_post(self, slug: str, record: Record | None) -> bool:
         """Delete the figures and journal of `slug`; return False if the name is not one nbpress makes."""
         try:
-            fig_dir = self.figure_dir(slug)
-            journal = self._journal_path(slug)
+            files = self.files(slug)
+            fig_dir, journal = files.figures, files.journal
         except WriteError:
             return False
         for name in self._owned_figures(slug, record):
-            self._remove(fig_dir, name)
+            self._remove(files, name)
         self._remove_if_empty(fig_dir)
         journal.unlink(missing_ok=True)
         return True
 
-    def _remove(self, directory: Path, name: str) -> None:
+    def _remove(self, files: PostFiles, name: str) -> None:
         """Delete one recorded figure; a recorded name that points elsewhere is never followed."""
         try:
-            path = self._inside(directory, name)
+            path = files.figure(name)
         except WriteError:
             return
         with contextlib.suppress(NotADirectoryError):  # the "folder" is someone's file: not ours

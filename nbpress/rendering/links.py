@@ -51,7 +51,7 @@ from typing import TYPE_CHECKING, Protocol
 from urllib.parse import quote, unquote, urlsplit
 
 from ..errors import NbpressError
-from ..layout import SITE, owned_file, read_owned
+from ..layout import SITE, Layout, owned_file, read_owned
 from ..notebook import Key, Notebook, outputs_of
 from ..sources.posts import Post
 from .figures import PLACEHOLDER_SVG, local_name, too_large_file
@@ -259,7 +259,7 @@ class Linker:
         self.gone = gone  # posts with no page after this build: they failed
         self.posts_dir: Path = post.path.parent
         self.root: Path = self.posts_dir.parent
-        # Relative to the post's Markdown file (site_src/posts/<slug>.md, layout.figure_url), so
+        # Relative to the post's Markdown file (site_src/posts/<slug>.md, layout.PostFiles.figure_url), so
         # MkDocs checks and rewrites the link both in the post and in its excerpt on the index.
         self.image_base = image_base
         # As an output's HTML holds it (_from_page): relative to the Markdown, marked './'.
@@ -334,7 +334,7 @@ class Linker:
         suffix = f"#{anchor}" if anchor else ""
         if slug == self.post.file_slug:
             return suffix or "#"
-        return f"{slug}.md{suffix}"  # the posts' Markdown files share one folder
+        return Layout(self.root).post(slug).markdown_link + suffix
 
     def _site_file(self, url: str, cell: _Cell) -> str | None:
         """Return a root-absolute `url` if it names a file of the site (as MkDocs reads it), else None."""

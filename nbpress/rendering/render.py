@@ -6,7 +6,7 @@ import hashlib
 import html
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import cast
 
@@ -14,8 +14,9 @@ import yaml
 from nbformat import NotebookNode
 
 from ..errors import RenderError
-from ..layout import site_path
+from ..layout import PostFiles
 from ..notebook import FIGURE_TYPES, Key, Notebook, outputs_of, template_keys
+from ..record import Figure, Record
 from ..sources import frontmatter
 from ..sources.posts import Post
 from . import transform
@@ -70,7 +71,9 @@ def _represent_str(dumper: yaml.SafeDumper, text: str) -> yaml.ScalarNode:
 
 
 _Dumper.add_representer(str, _represent_str)
-# Never an anchor or alias in what the build writes: the loaders refuse them (nbpress.sources.yamlload).
+# A post's record is written as its one writer makes it (nbpress.record.Record.data).
+_Dumper.add_representer(Record, lambda dumper, record: dumper.represent_dict(record.data()))
+# Never an anchor or alias in what the build writes: the loaders refuse them (nbpress.yamlload).
 _Dumper.ignore_aliases = lambda self, data: True  # type: ignore[method-assign]
 
 
@@ -81,9 +84,7 @@ def dump_front_matter(data: Mapping[str, object]) -> str:
     )
 
 
-def published_front_matter(
-    post: Post, authors: dict[str, str], record: dict[str, object]
-) -> dict[str, object]:
+def published_front_matter(post: Post, authors: dict[str, str], record: Record) -> dict[str, object]:
     """Return the front matter to publish: the author's keys, normalised, plus nbpress's record.
 
     Jekyll keys stay as written; categories and tags become lists and `authors` is added
@@ -109,7 +110,7 @@ def published_front_matter(
         if all(k in authors.values() for k in keys):
             data["authors"] = keys
     # An explicit slug keeps the post's URL stable when its title changes.
-    data.setdefault("slug", post.file_slug)
+    data.setdefault("slug", post.url_slug)
     data = front_matter_text(data)
     data["nbpress"] = record
     return data
@@ -119,7 +120,7 @@ def render(
     post: Post,
     executed: Notebook,
     front_matter: dict[str, object],
-    image_base: str,
+    files: PostFiles,
     provenance: Mapping[str, object] | None = None,
     warnings: tuple[str, ...] = (),
     roots: tuple[Path, ...] = (),
@@ -129,9 +130,9 @@ def render(
 
     The chain (nbpress.rendering.transform.STEPS) runs once, on a copy; `roots` are folders
     whose paths the outputs must not show, and links to the posts `gone` (no page after this
-    build) are unlinked. Figures are linked under `image_base`.
+    build) are unlinked. Figures are linked under `files.figure_url`.
     """
-    resources = transform.Resources(post, image_base, roots, gone)
+    resources = transform.Resources(post, files, roots, gone)
     nb, chain_warnings = transform.run(executed, resources)
     return export(nb, resources, front_matter, provenance, (*warnings, *chain_warnings))
 
@@ -145,7 +146,7 @@ def export(
 ) -> RenderedPost:
     """Return the RenderedPost of a transformed notebook (transform.run): nbconvert's Markdown.
 
-    `front_matter` is written as YAML at the top (its `nbpress` record gains the figure list);
+    `front_matter` is written as YAML at the top (its `nbpress` Record gains the figure list);
     the figures are the files the chain named and gathered (`resources.files`). `warnings`
     (the post's, then the chain's) are kept in the record, so a later build that leaves the
     post unchanged reports them again. A `provenance` record (nbpress.execution.provenance)
@@ -154,7 +155,8 @@ def export(
     from nbconvert.exporters import MarkdownExporter
     from traitlets.config import Config
 
-    post, image_base = resources.post, resources.image_base
+    post, files = resources.post, resources.post_files
+    image_base = files.figure_url
     config = Config()
     # The chain's figures step named and gathered every figure: nbconvert extracts none.
     config.ExtractOutputPreprocessor.extract_output_types = set()
@@ -169,24 +171,24 @@ def export(
             f"could not be rendered to Markdown ({type(err).__name__}: {err}).", path=post.rel_path
         ) from None
     figures = {name: bytes(data) for name, data in sorted(resources.files.items())}
-    # Every figure is linked as image_base + its name: what follows the folder's last "/" is
-    # part of each file's name (a draft's ".draft-", nbpress.layout.figure_url).
-    prefix = image_base[image_base.rfind("/") + 1 :]
+    # Every figure is linked as figure_url + its name: a draft's file names carry its prefix.
+    prefix = files.figure_prefix
     front_matter = {**front_matter}
-    if isinstance(record := front_matter.get("nbpress"), dict):
-        # The record lists the figures so a later build knows which files are its own.
-        record = front_matter["nbpress"] = {**record, "figures": sorted(prefix + n for n in figures)}
-        if resources.libraries:
-            # The page loads these chart libraries, and only these (overrides/partials/nbpress-charts.html).
-            record["charts"] = resources.libraries
-        if warnings:
-            record["warnings"] = list(warnings)
-    front_matter = reader_front_matter(nb, front_matter, figures, image_base)
+    if isinstance(record := front_matter.get("nbpress"), Record):
+        # The record lists the figures so a later build knows which files are its own; the page
+        # loads the chart libraries it names, and only these (overrides/partials/nbpress-charts.html).
+        front_matter["nbpress"] = replace(
+            record,
+            figures=tuple(sorted(prefix + n for n in figures)),
+            charts=tuple(resources.libraries),
+            warnings=tuple(warnings),
+        )
+    front_matter = reader_front_matter(nb, front_matter, figures, files)
     text = f"---\n{dump_front_matter(front_matter)}---\n\n{_tidy(body)}"
     if provenance:
         text += f"\n{provenance_markdown(provenance)}"
-    files = {prefix + name: data for name, data in figures.items()}
-    return RenderedPost(post.file_slug, text, files, tuple(warnings))
+    named = {prefix + name: data for name, data in figures.items()}
+    return RenderedPost(post.file_slug, text, named, tuple(warnings))
 
 
 def _tidy(text: str) -> str:
@@ -237,7 +239,7 @@ def _first_figure(nb: Notebook) -> tuple[str, str] | None:
 
 
 def reader_front_matter(
-    nb: Notebook, front_matter: Mapping[str, object], figures: dict[str, bytes], image_base: str
+    nb: Notebook, front_matter: Mapping[str, object], figures: dict[str, bytes], files: PostFiles
 ) -> dict[str, object]:
     """Return `front_matter` with what the site's templates and feed read, computed here.
 
@@ -255,17 +257,15 @@ def reader_front_matter(
             data["description"] = html.escape(summary, quote=True)
     first = _first_figure(nb)
     record = data.get("nbpress")
-    if first is None or not isinstance(record, dict):
+    if first is None or not isinstance(record, Record):
         return data
     name, alt = first
-    path = site_path(f"{image_base}{name}")
+    path = files.figure_src(name)
     data.setdefault("image", path)
     # The alt text may already be HTML text (escaped once for the Markdown): escape it exactly once.
-    figure: dict[str, object] = {"src": path, "alt": html.escape(html.unescape(alt), quote=True)}
-    size = png_size(figures[name])
-    if size:
-        figure["width"], figure["height"] = size
-    data["nbpress"] = {**record, "figure": figure}
+    width, height = png_size(figures[name]) or (None, None)
+    figure = Figure(path, html.escape(html.unescape(alt), quote=True), width, height)
+    data["nbpress"] = replace(record, figure=figure)
     return data
 
 

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..execution import backends
+from ..layout import PostFiles
 from ..notebook import FIGURE_TYPES, Cell, Key, Notebook, outputs_of, text_of
 from ..sources import cells
 from ..sources.fastpages import convert_callouts
@@ -46,12 +47,17 @@ class Resources:
     """
 
     post: Post
-    image_base: str  # the URL folder of the post's figures, ending in "/"
+    post_files: PostFiles  # where the post's files go and their URLs (layout.PostFiles)
     roots: tuple[Path, ...] = ()  # folders whose absolute paths outputs must not show
     gone: frozenset[str] = frozenset()  # file slugs of posts that have no page after this build
     files: dict[str, bytes] = field(default_factory=dict)  # every file the post publishes, by name
     libraries: list[str] = field(default_factory=list)  # chart libraries the page loads
     download: Notebook | None = None  # set by keep_download
+
+    @property
+    def image_base(self) -> str:
+        """Return the URL folder of the post's figures, relative to its Markdown, ending in "/"."""
+        return self.post_files.figure_url
 
     def downloaded(self) -> Notebook:
         """Return the notebook as a reader downloads it (kept by the keep_download step)."""

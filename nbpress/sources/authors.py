@@ -6,7 +6,7 @@ import yaml
 
 from ..errors import ConfigError
 from ..layout import Layout
-from .yamlload import safe_load
+from ..yamlload import safe_load
 
 
 def read_authors(layout: Layout) -> dict[str, object]:

@@ -15,7 +15,7 @@ import yaml
 
 from ..errors import SourceError
 from ..notebook import Cell, Key, Notebook, outputs_of
-from .yamlload import safe_load
+from ..yamlload import safe_load
 
 # fastpages (and nbdev) comment flags -> (tags, parts shown open).
 FLAGS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {

@@ -22,7 +22,7 @@ import yaml
 
 from ..errors import SourceError
 from ..notebook import Cell
-from .yamlload import safe_load
+from ..yamlload import safe_load
 
 _DATED = re.compile(r"^(\d{4}-\d{2}-\d{2})-(.+)$")
 _TITLE = re.compile(r"^#\s+(.+?)\s*#*\s*$")

@@ -64,7 +64,7 @@ def _refuse_header_aliases(text: str, suffix: str, rel: str) -> None:
     """Raise SourceError if the YAML header holds an anchor or alias (jupytext would expand them)."""
     import yaml
 
-    from .yamlload import refuse_aliases
+    from ..yamlload import refuse_aliases
 
     lines = text.lstrip("\ufeff").splitlines()
     if suffix == ".py":

@@ -13,6 +13,7 @@ import yaml
 
 from ..errors import NbpressError, SourceError, one_post
 from ..notebook import Notebook, bad_data
+from ..yamlload import NoAliasLoader
 from .cells import check_options, with_tags
 from .fastpages import is_front_matter_cell, parse_front_matter_cell, split_dated_name
 from .formats import TEXT_SUFFIXES, is_text_post, read_text_notebook
@@ -25,7 +26,6 @@ from .frontmatter import (
     slug_too_long,
     validate_front_matter,
 )
-from .yamlload import NoAliasLoader
 
 SOURCE_SUFFIXES = (".ipynb", *TEXT_SUFFIXES)
 # Where a post's front matter was read from (Post.origin), as error messages name it.

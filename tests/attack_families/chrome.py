@@ -1,6 +1,6 @@
 """The site's chrome (issue 21): what the templates print around a post from its record.
 
-A post's download links are the build's URLs (nbpress.layout.download_url, in the record as
+A post's download links are the build's URLs (nbpress.layout.PostFiles.download_url, in the record as
 `notebook` and `inputs`), printed by overrides/partials/nbpress-links.html. A declared input's
 file name is the author's: here it tries to leave the link's href, to open a tag in the link's
 text, and to be a javascript: URL. The payloads write '/' as '&#47;' (a file name holds no

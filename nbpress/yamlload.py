@@ -16,7 +16,7 @@ from yaml.composer import ComposerError
 from yaml.error import Mark
 from yaml.nodes import Node
 
-from ..notebook import MAX_NESTING
+from .notebook import MAX_NESTING
 
 _BRACKET = re.compile(r"[\[\]{}]")
 

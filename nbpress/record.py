@@ -1,0 +1,197 @@
+"""A generated post's `nbpress:` record: what the build published with it, typed, read and written here.
+
+The build writes it into the post's front matter (nbpress.rendering.render dumps `Record.data()`);
+everything that asks what was published (the plan, `--check`, the report, the guard, the
+writer, the drift check) reads it back through `read`/`parse`, and the site's templates read
+its fields by these names (tests/test_layout.py holds them to the dataclass). A record read
+back equals the one written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from .yamlload import safe_load
+
+# Written into a post's record, then replaced by the digest of the Markdown that holds it: the
+# same length and YAML style, so the file can be checked against its own record.
+DIGEST_PLACEHOLDER = "sha256:" + "0" * 64
+
+
+@dataclass(frozen=True)
+class Input:
+    """A declared input file a reader downloads: its name as the post gives it, and its site URL."""
+
+    name: str
+    url: str
+
+
+@dataclass(frozen=True)
+class Figure:
+    """The post's first figure, for its card and og:image: site path, alt (HTML text), pixel size."""
+
+    src: str
+    alt: str
+    width: int | None = None
+    height: int | None = None
+
+
+@dataclass(frozen=True)
+class Record:
+    """A post's `nbpress:` record, field for field in the order it is written."""
+
+    source: str  # the source notebook, relative to the blog
+    exec_key: str = ""
+    render_key: str = ""
+    executed_with: Mapping[str, object] | None = field(default=None, hash=False)  # cache.KeyParts
+    digest: str = ""  # DIGEST_PLACEHOLDER until seal()
+    downloads: tuple[str, ...] = ()  # names in the post's assets/notebooks/ folder (layout.PostFiles)
+    notebook: str = ""  # the executed notebook's site URL
+    inputs: tuple[Input, ...] = ()
+    figures: tuple[str, ...] = ()  # names in the post's figure folder: the files it owns there
+    charts: tuple[str, ...] = ()  # chart libraries the page loads (overrides/partials/nbpress-charts.html)
+    warnings: tuple[str, ...] = ()  # kept so that a build leaving the post unchanged reports them again
+    figure: Figure | None = None
+
+    def data(self) -> dict[str, object]:
+        """Return the record as the YAML mapping it is written as: the one writer.
+
+        Empty fields are left out, except `figures`: an empty list says the post owns no figure.
+        """
+        data: dict[str, object] = {"source": self.source}
+        for name in ("exec_key", "render_key", "executed_with", "digest"):
+            if value := getattr(self, name):
+                data[name] = value
+        if self.downloads:
+            data["downloads"] = list(self.downloads)
+        if self.notebook:
+            data["notebook"] = self.notebook
+        if self.inputs:
+            data["inputs"] = [{"name": i.name, "url": i.url} for i in self.inputs]
+        data["figures"] = list(self.figures)
+        if self.charts:
+            data["charts"] = list(self.charts)
+        if self.warnings:
+            data["warnings"] = list(self.warnings)
+        if self.figure is not None:
+            figure: dict[str, object] = {"src": self.figure.src, "alt": self.figure.alt}
+            if self.figure.width is not None and self.figure.height is not None:
+                figure["width"], figure["height"] = self.figure.width, self.figure.height
+            data["figure"] = figure
+        return data
+
+
+def _text(value: object) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _names(value: object) -> tuple[str, ...]:
+    return tuple(str(n) for n in value) if isinstance(value, list) else ()
+
+
+def _size(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def from_data(data: Mapping[str, object]) -> Record:
+    """Return the Record of a mapping read back from YAML; a field of the wrong type reads as empty.
+
+    A record may be old (written by an earlier nbpress) or edited by hand: nothing in it is trusted.
+    """
+    inputs = data.get("inputs")
+    figure = data.get("figure")
+    executed_with = data.get("executed_with")
+    return Record(
+        source=_text(data.get("source")),
+        exec_key=_text(data.get("exec_key")),
+        render_key=_text(data.get("render_key")),
+        executed_with=executed_with if isinstance(executed_with, dict) else None,
+        digest=_text(data.get("digest")),
+        downloads=_names(data.get("downloads")),
+        notebook=_text(data.get("notebook")),
+        inputs=tuple(
+            Input(_text(i.get("name")), _text(i.get("url")))
+            for i in (inputs if isinstance(inputs, list) else [])
+            if isinstance(i, dict)
+        ),
+        figures=_names(data.get("figures")),
+        charts=_names(data.get("charts")),
+        warnings=_names(data.get("warnings")),
+        figure=(
+            Figure(
+                _text(figure.get("src")),
+                _text(figure.get("alt")),
+                _size(figure.get("width")),
+                _size(figure.get("height")),
+            )
+            if isinstance(figure, dict)
+            else None
+        ),
+    )
+
+
+def parse(text: str) -> Record | None:
+    """Return the record of a generated post's Markdown text, or None if its front matter has none."""
+    if not text.startswith("---\n"):
+        return None
+    end = text.find("\n---\n", 4)
+    if end < 0:
+        return None
+    try:
+        data = safe_load(text[4:end])
+    except yaml.YAMLError:
+        return None
+    record = data.get("nbpress") if isinstance(data, dict) else None
+    return from_data(record) if isinstance(record, dict) else None
+
+
+def read(markdown: Path) -> Record | None:
+    """Return the record of the generated post `markdown`, or None if it has none or cannot be read."""
+    try:
+        return parse(markdown.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def generated(posts_dir: Path) -> list[tuple[Path, Record]]:
+    """Return (Markdown path, record) of every generated post in `posts_dir`, by name.
+
+    Markdown without a record is the author's own page, not listed.
+    """
+    if not posts_dir.is_dir():
+        return []
+    found = []
+    for md in sorted(posts_dir.glob("*.md")):
+        record = read(md)
+        if record is not None:
+            found.append((md, record))
+    return found
+
+
+def seal(markdown: str) -> str:
+    """Return `markdown` with its record's digest placeholder replaced by the text's digest."""
+    if DIGEST_PLACEHOLDER not in markdown:
+        return markdown
+    digest = hashlib.sha256(markdown.encode("utf-8")).hexdigest()
+    return markdown.replace(DIGEST_PLACEHOLDER, f"sha256:{digest}", 1)
+
+
+def edited(markdown: Path, record: Record | None) -> bool:
+    """Return True if a generated post's Markdown is no longer what the build wrote (its digest).
+
+    A post written before digests were recorded cannot tell, and counts as not edited.
+    """
+    digest = record.digest if record is not None else ""
+    if not digest.startswith("sha256:"):
+        return False
+    try:
+        text = markdown.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return True
+    unsealed = text.replace(digest, DIGEST_PLACEHOLDER, 1)
+    return digest != "sha256:" + hashlib.sha256(unsealed.encode("utf-8")).hexdigest()
