@@ -14,7 +14,7 @@ from pathlib import Path
 from .errors import NbpressError, one_post
 from .layout import Layout
 from .plan import Action, Decision, context, decide
-from .publishing.write import Site, hand_edit_message
+from .publishing import Site, hand_edit_message
 from .sources import posts
 
 

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from .errors import BuildInterrupted, NbpressError
 from .pipeline import Options, PostResult, Reporter, Status, build, default_jobs
-from .publishing.changes import Changes
+from .publishing import Changes
 
 if TYPE_CHECKING:
     from rich.table import Table
@@ -155,7 +155,7 @@ def _cache_size(size: tuple[int, int]) -> str:
 
 def prune_cache(root: Path) -> int:
     """Remove the cache entries no current post uses; print what was removed and what is left."""
-    from .execution.store import Store
+    from .execution import Store
     from .layout import Layout
     from .plan import used_keys
 
@@ -234,7 +234,7 @@ def _run(
 
 def _close(root: Path, results: list[PostResult], strict: bool) -> int:
     """Print the summary and the posts that failed (or warned, with `strict`); return the exit code."""
-    from .execution.store import Store
+    from .execution import Store
     from .layout import Layout
 
     print(summary(results, Store(Layout(root.resolve()).cache).size()))
@@ -309,7 +309,7 @@ def drift(root: Path, revision: str) -> int:
 
 def new(root: Path, title: str, fmt: str, slug: str | None, author: str | None) -> int:
     """Create a post source and print what to do next; return the exit code."""
-    from .sources.scaffold import new_post
+    from .sources import new_post
 
     try:
         path = new_post(root, title, fmt, slug=slug, author=author)
@@ -346,7 +346,7 @@ def watch(
     use: a second --serve) is said in one line before anything is built, exit 1; a server
     that stops by itself ends the watch with exit 1, nothing left running.
     """
-    from .publishing.renderers import RENDERERS, serve_site
+    from .publishing import RENDERERS, serve_site
     from .watch import snapshot, watch_posts
 
     site = RENDERERS[renderer]

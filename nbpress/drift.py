@@ -15,7 +15,7 @@ import re
 import subprocess
 from pathlib import Path
 
-from .execution.volatile import mask
+from .execution import mask
 
 _PROVENANCE = re.compile(r"^\*Executed .*\*$", re.M)
 _RECORD = re.compile(r"^nbpress:\n(?:[ -].*\n)*", re.M)

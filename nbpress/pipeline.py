@@ -22,16 +22,12 @@ from enum import StrEnum
 from pathlib import Path
 
 from .errors import ConfigError, IsolationError, NbpressError, SourceError, WriteError, one_post
-from .execution.executor import Executor, LocalExecutor, Outcome, Shard
-from .execution.guard import Guard, refusal
-from .execution.store import Entry, Store, with_outputs
+from .execution import Entry, Executor, Guard, LocalExecutor, Outcome, Shard, Store, refusal, with_outputs
 from .layout import Layout, PostFiles
 from .plan import Action, Context, Decision, context, decide, published_key
-from .publishing.changes import ChangeLog, Changes
-from .publishing.write import Site
+from .publishing import ChangeLog, Changes, Site
 from .record import DIGEST_PLACEHOLDER, Input, Record
-from .sources import posts
-from .sources.authors import keys_by_name, read_authors
+from .sources import keys_by_name, posts, read_authors
 
 
 class Status(StrEnum):
@@ -109,7 +105,7 @@ class _Work:
     def linked(self) -> set[str]:
         """Return the file slugs of the other posts it links to (nbpress.rendering.links.linked_posts)."""
         if self._linked is None:
-            from .rendering.links import linked_posts
+            from .rendering import linked_posts
 
             self._linked = linked_posts(self.post)
         return self._linked
@@ -140,7 +136,7 @@ def build(
     `then(results)` runs after the last post, still under the blog's lock (the execution
     report merges each build's results into one file).
     """
-    from .publishing.lock import build_lock
+    from .publishing import build_lock
 
     events = reporter or Reporter()
     root = options.root.resolve()
@@ -252,7 +248,7 @@ class _Run:
         if self.publish:
             plan.gone = self._gone()
             if plan.linked & plan.gone and self.ctx is not None:
-                from .rendering.key import render_key
+                from .rendering import render_key
 
                 # Recorded with what it was rendered against: once those posts publish, it renders again.
                 key = render_key(plan.post, plan.decision.exec_key, self.ctx.renderer, plan.gone)
@@ -505,8 +501,8 @@ def _settle(entry: Entry, decision: Decision, store: Store, site: Site) -> Entry
     download of the executed notebook, paired by the code its record says it ran. Without any,
     the new outputs stand as they are and the drift check still masks their volatile tokens.
     """
-    from .execution.volatile import settle
-    from .publishing.downloads import published_outputs
+    from .execution import settle
+    from .publishing import published_outputs
 
     def digests(parts: object) -> list[str] | None:
         cells = parts.get("code") if isinstance(parts, dict) else None
@@ -525,10 +521,9 @@ def _settle(entry: Entry, decision: Decision, store: Store, site: Site) -> Entry
 
 def _publish(plan: _Work, site: Site, root: Path, authors: dict[str, str], log: ChangeLog) -> list[str]:
     """Render and write one post, noting its page in `log` if it changed; return its warnings."""
-    from .publishing.changes import publish
-    from .publishing.downloads import downloads as post_downloads
-    from .rendering import transform
-    from .rendering.render import export, published_front_matter
+    from .publishing import downloads as post_downloads
+    from .publishing import publish
+    from .rendering import export, published_front_matter, transform
 
     post = plan.post
     assert plan.entry is not None  # a post is published from its entry

@@ -13,12 +13,11 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
-from .execution import keys
-from .execution.environment import Environment, environment_fingerprint
+from .execution import Environment, environment_fingerprint, keys
 from .layout import Layout
-from .publishing.write import Site, hand_edit_message
+from .publishing import Site, hand_edit_message
 from .record import Record
-from .sources.posts import Post
+from .sources import Post
 
 
 class Action(StrEnum):
@@ -42,7 +41,7 @@ class Context:
 
 def context(site: Site) -> Context:
     """Return the decision context of the blog whose published tree is `site`."""
-    from .rendering.render import renderer_fingerprint
+    from .rendering import renderer_fingerprint
 
     return Context(site, site.layout.sources, environment_fingerprint(site.root), renderer_fingerprint())
 
@@ -74,7 +73,7 @@ def published_key(record: Record | None) -> str | None:
 
 def decide(post: Post, ctx: Context, force: bool = False) -> Decision:
     """Return what a build does with `post`; raise NbpressError if its keys cannot be computed."""
-    from .rendering.key import render_key as rendering_key
+    from .rendering import render_key as rendering_key
 
     parts = keys.key_parts(post, ctx.posts_dir, ctx.env)
     exec_key = keys.digest_parts(parts)

@@ -15,13 +15,12 @@ from pathlib import Path
 
 from .atomic import atomic_write
 from .errors import NbpressError, one_post
-from .execution.store import Store
+from .execution import Store
 from .layout import REPORT, Layout
 from .pipeline import PostResult, Status
 from .plan import context, decide
-from .publishing.write import Site
-from .sources import posts
-from .sources.authors import read_authors
+from .publishing import Site
+from .sources import posts, read_authors
 
 
 @dataclass(frozen=True)

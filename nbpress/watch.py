@@ -13,8 +13,7 @@ from pathlib import Path
 
 from .errors import NbpressError, one_post
 from .layout import Layout
-from .rendering import links
-from .rendering.markup import bibliography_paths
+from .rendering import bibliography_paths, links
 from .sources import posts
 
 

@@ -14,7 +14,7 @@ import re
 
 from ..errors import ExecutionError
 from ..notebook import FIGURE_TYPES, Cell, Notebook, outputs_of
-from ..sources.posts import Post
+from ..sources import Post
 
 INLINE = "module://matplotlib_inline.backend_inline"
 _INTERACTIVE = r"notebook|nbagg|widget|ipympl|module://ipympl\.backend_nbagg|webagg|WebAgg"

@@ -28,7 +28,7 @@ from ..errors import (
     one_post,
 )
 from ..notebook import Cell, Notebook, Output
-from ..sources.posts import Post
+from ..sources import Post
 from . import backends, reaper
 
 if TYPE_CHECKING:

@@ -19,7 +19,7 @@ from typing import Protocol
 
 from ..errors import NbpressError
 from ..notebook import Notebook
-from ..sources.posts import Post
+from ..sources import Post
 from .store import Entry, outputs_by_cell
 
 

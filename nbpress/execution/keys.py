@@ -17,7 +17,7 @@ from typing import NotRequired, TypedDict
 from .. import layout
 from ..errors import NbpressError
 from ..record import Record
-from ..sources.posts import Post
+from ..sources import Post
 from .environment import Environment, canonical_name
 from .store import json_digest
 

@@ -13,7 +13,7 @@ from .. import layout
 from ..atomic import atomic_write
 from ..errors import WriteError
 from ..notebook import CachedOutputs, Notebook, bad_data
-from ..sources.posts import Post
+from ..sources import Post
 
 CACHE_DIR_NAME = layout.CACHE  # the folder's name; its place: layout.Layout.cache
 

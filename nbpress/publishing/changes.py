@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from ..errors import WriteError
-from ..rendering.render import RenderedPost
+from ..rendering import RenderedPost
 from .write import Site
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import NbpressError, WriteError
-from ..execution.store import outputs_by_cell, outputs_problem
+from ..execution import outputs_by_cell, outputs_problem
 from ..layout import Layout, PostFiles, read_owned
 from ..notebook import CachedOutputs, Notebook
-from ..sources.posts import Post
+from ..sources import Post
 from .write import Site
 
 

@@ -21,7 +21,7 @@ from ..atomic import TMP_PREFIX, atomic_write, stage
 from ..errors import ConfigError, WriteError
 from ..layout import JOURNAL_PREFIX, Layout, PostFiles, owner
 from ..record import Record, edited, generated, read, seal
-from ..rendering.render import RenderedPost
+from ..rendering import RenderedPost
 
 __all__ = ["JOURNAL_PREFIX", "TMP_PREFIX", "Site", "hand_edit_message"]
 

@@ -17,7 +17,7 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
-from ..execution.capture import reachable
+from ..execution import reachable
 from ..notebook import (
     PLOTLY,
     VEGA,

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from ..execution.store import json_digest
-from ..sources import frontmatter
-from ..sources.posts import Post
+from ..execution import json_digest
+from ..sources import Post, frontmatter
 from . import links
 
 

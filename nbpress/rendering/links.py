@@ -53,7 +53,7 @@ from urllib.parse import quote, unquote, urlsplit
 from ..errors import NbpressError
 from ..layout import SITE, Layout, owned_file, read_owned
 from ..notebook import Key, Notebook, outputs_of
-from ..sources.posts import Post
+from ..sources import Post
 from .figures import PLACEHOLDER_SVG, local_name, too_large_file
 from .sanitize import drop_remote, loads_from_site, remote_problem
 from .shown import hide_cells, mark_title_heading
@@ -277,14 +277,14 @@ class Linker:
     def _post_sources(self) -> dict[str, Path]:
         """Return {slug: source path} of the posts beside this one (read once, when needed)."""
         if self._sources is None:
-            from ..sources.posts import discover, name_slug
+            from ..sources import discover, name_slug
 
             self._sources = {name_slug(p): p for p in discover(self.posts_dir)}
         return self._sources
 
     def post_target(self, path: str) -> str | None:
         """Return the slug of the post a relative link `path` names, or None if it is no post."""
-        from ..sources.posts import name_slug
+        from ..sources import name_slug
 
         target = (self.post.path.parent / unquote(path)).resolve()
         if target.suffix not in _NOTEBOOK_SUFFIXES or target.parent != self.posts_dir.resolve():
@@ -305,7 +305,7 @@ class Linker:
         if slug in self.gone or slug not in self._post_sources():
             return None
         if slug not in self._pages:
-            from ..sources.posts import read_post
+            from ..sources import read_post
 
             try:
                 self._pages[slug] = post_page(read_post(self._post_sources()[slug], self.root))

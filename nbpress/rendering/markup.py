@@ -35,7 +35,7 @@ from pathlib import Path
 
 from ..errors import NbpressError, RenderError
 from ..notebook import FIGURE_TYPES, Cell, Key, Notebook, outputs_of, text_of
-from ..sources.posts import Post
+from ..sources import Post
 from . import mdtokens
 from .figures import png_size
 from .sanitize import caption_html, remote_problem, sanitize_html

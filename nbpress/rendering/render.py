@@ -17,8 +17,7 @@ from ..errors import RenderError
 from ..layout import PostFiles
 from ..notebook import FIGURE_TYPES, Key, Notebook, outputs_of, template_keys
 from ..record import Figure, Record
-from ..sources import frontmatter
-from ..sources.posts import Post
+from ..sources import Post, frontmatter
 from . import transform
 from .figures import png_size
 from .mathtext import markdown_text, plain_text

@@ -24,9 +24,7 @@ from pathlib import Path
 from ..execution import backends
 from ..layout import PostFiles
 from ..notebook import FIGURE_TYPES, Cell, Key, Notebook, outputs_of, text_of
-from ..sources import cells
-from ..sources.fastpages import convert_callouts
-from ..sources.posts import FASTPAGES, Post
+from ..sources import FASTPAGES, Post, cells, convert_callouts
 from .charts import embed_charts
 from .figures import EXTENSIONS, PLACEHOLDER_SVG, file_name, too_large
 from .links import resolve_links
