@@ -599,10 +599,20 @@ def test_front_matter_is_shown_as_typed(browser: Any, url: str) -> None:
     assert page.locator('meta[name="description"]').get_attribute("content") == description
     assert page.locator('meta[property="og:description"]').get_attribute("content") == description
     page.context.close()
-    page = _assert_no_script(browser, f"{url}/")
-    alts = page.locator("a.nbpress-thumb img").evaluate_all("els => els.map(e => e.alt)")
-    assert f"{title}, figure 1" in alts and CAPTION in alts
-    page.context.close()
+    # The cards of every listing page (the blog paginates; how many posts reach the first page
+    # depends on how many attack families there are).
+    alts: list[str] = []
+    listing, n = f"{url}/", 1
+    while True:
+        page = _assert_no_script(browser, listing)
+        alts += page.locator("a.nbpress-thumb img").evaluate_all("els => els.map(e => e.alt)")
+        more = page.locator(f'a[href$="page/{n + 1}/"]').count()
+        page.context.close()
+        if not more:
+            break
+        n += 1
+        listing = f"{url}/page/{n}/"
+    assert f"{title}, figure 1" in alts and CAPTION in alts, alts
     page = _assert_no_script(browser, f"{url}/posts/fm-taxonomy/")
     tags = page.locator(".md-tag").all_inner_texts()
     assert POSTS["fm-taxonomy"][0]["tags"][0] in tags

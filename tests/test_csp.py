@@ -219,8 +219,8 @@ def test_the_sanitizer_switch_is_test_only_and_shapes_the_fingerprint(
     assert renderer_fingerprint() != normal
     # Read in one place only.
     readers = [p for p in (REPO / "nbpress").rglob("*.py") if "TEST_ONLY_SANITIZER_OFF" in p.read_text()]
-    assert readers == [REPO / "nbpress" / "sanitize.py"]
-    assert (REPO / "nbpress" / "sanitize.py").read_text().count("os.environ") == 1
+    assert readers == [REPO / "nbpress" / "rendering" / "sanitize.py"]
+    assert (REPO / "nbpress" / "rendering" / "sanitize.py").read_text().count("os.environ") == 1
 
 
 @contextlib.contextmanager

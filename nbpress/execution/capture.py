@@ -15,7 +15,6 @@ from ..notebook import (
     FIGURE_TYPES,
     WIDGET_STATE,
     WIDGET_VIEW,
-    CachedOutputs,
     Key,
     Notebook,
     Output,
@@ -115,11 +114,11 @@ def reachable(state: dict[str, object], root: str, ordered: bool = False) -> dic
     return found if ordered else dict(sorted(found.items()))
 
 
-def check_outputs(outputs: CachedOutputs, rel_path: str) -> None:
-    """Raise RenderError naming the cell if an output holds data a source could not (bad_data)."""
-    for index, cell in enumerate(outputs):
-        # What a cell printed or displayed is data like the source: the same rule holds.
-        problem = bad_data(cell)
+def check_outputs(notebook: Notebook, rel_path: str) -> None:
+    """Raise RenderError naming the cell (numbered as in the source) if an output holds bad data."""
+    for index, cell in enumerate(notebook.cells):
+        # What a cell printed or displayed is data like the source: the same rule holds (bad_data).
+        problem = bad_data(outputs_of(cell))
         if problem is not None:
             raise RenderError(
                 f"in its outputs, {problem}; change the code that makes it.", path=rel_path, cell=index + 1

@@ -63,8 +63,9 @@ def entry_of(notebook: Notebook, post: Post) -> Entry:
 
     # Capped before caching, so a runaway cell costs no more memory or disk than a normal one.
     # Widget state lives in notebook metadata, which the cache does not keep: into the outputs.
-    outputs = outputs_by_cell(attach_widget_state(limit_outputs(notebook)))
-    check_outputs(outputs, post.rel_path)
+    notebook = attach_widget_state(limit_outputs(notebook))
+    check_outputs(notebook, post.rel_path)
+    outputs = outputs_by_cell(notebook)
     # Recorded now, with the outputs, so a later re-render shows the same line.
     return Entry(outputs, provenance.collect(notebook, post.front_matter.kernel))
 
