@@ -196,39 +196,51 @@ class Site:
         if any file changed.
         """
         files = self.files(post.file_slug)
-        md_path = files.markdown
-        fig_dir = files.figures
         old = self.record(post.file_slug)
         ours = self._owned_figures(post.file_slug, old)
         self._check_owned(post, files, old, ours)
         downloads = downloads or {}
-        new_downloads = [(files.download(n), d) for n, d in sorted(downloads.items())]
         old_downloads = set(old.downloads if old else ())
+        new_downloads = [(files.download(n), d) for n, d in sorted(downloads.items())]
+        # Everything this publish may leave behind if killed: the next build's recover() settles it.
+        journal = {
+            "figures": sorted(ours | set(post.figures)),
+            "downloads": sorted(set(downloads) - old_downloads),
+        }
+        # Downloads and figures land before the Markdown linking them.
+        targets = [
+            *new_downloads,
+            *((files.figure(n), d) for n, d in post.figures.items()),
+            (files.markdown, seal(post.markdown).encode("utf-8")),
+        ]
+        staged = self._stage(post.file_slug, journal, targets, [t for t, _ in new_downloads])
+        changed = self._put_in_place(files, staged, ours - set(post.figures))
         stale_downloads = old_downloads - set(downloads)
-        journal = files.journal
-        markdown = seal(post.markdown).encode("utf-8")
-        rel_md = md_path.relative_to(self.root)
+        if stale_downloads:
+            self.remove_downloads(post.file_slug, stale_downloads)
+            changed = True
+        return changed
+
+    def _stage(
+        self,
+        slug: str,
+        journal: dict[str, list[str]],
+        targets: list[tuple[Path, bytes]],
+        downloads: list[Path],
+    ) -> list[tuple[Path, Path]]:
+        """Write the journal, then stage every target whole; return (temporary file, target) pairs.
+
+        A full disk or a bad folder then leaves the old version whole (its Markdown, its figures,
+        its downloads), never an old Markdown showing some new pictures under the same names:
+        nothing staged is left behind, and WriteError says so.
+        """
+        files = self.files(slug)
         staged: list[tuple[Path, Path]] = []
         try:
-            md_path.parent.mkdir(parents=True, exist_ok=True)
-            # Everything this publish may leave behind if killed: the next build's recover() settles it.
-            entry = {
-                "figures": sorted(ours | set(post.figures)),
-                "downloads": sorted(set(downloads) - old_downloads),
-            }
-            atomic_write(journal, json.dumps(entry).encode("utf-8"))
-            if post.figures:
-                fig_dir.mkdir(parents=True, exist_ok=True)
-            for target, _ in new_downloads:
+            files.markdown.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write(files.journal, json.dumps(journal).encode("utf-8"))
+            for target, _ in targets:
                 target.parent.mkdir(parents=True, exist_ok=True)
-            # Every new file is written in full before any is put in place: a full disk or a
-            # bad folder then leaves the old version whole (its Markdown, its figures, its
-            # downloads), never an old Markdown showing some new pictures under the same names.
-            targets = [
-                *new_downloads,
-                *((files.figure(n), d) for n, d in post.figures.items()),
-                (md_path, markdown),
-            ]
             for target, data in targets:
                 tmp = stage(target, data)
                 if tmp is not None:
@@ -237,33 +249,36 @@ class Site:
             for tmp, _ in staged:
                 tmp.unlink(missing_ok=True)
             with contextlib.suppress(OSError):
-                journal.unlink(missing_ok=True)  # nothing was put in place
-            for target, _ in new_downloads:  # the folders made for them, if they stayed empty
+                files.journal.unlink(missing_ok=True)  # nothing was put in place
+            for target in downloads:  # the folders made for them, if they stayed empty
                 with contextlib.suppress(OSError):
-                    self._prune_download_folders(post.file_slug, target)
+                    self._prune_download_folders(slug, target)
             raise WriteError(
-                f"{rel_md.as_posix()} could not be written ({_problem(err)}); the last version "
+                f"{files.markdown_rel} could not be written ({_problem(err)}); the last version "
                 f"stays published. {_advice(err)}"
             ) from None
+        return staged
+
+    def _put_in_place(self, files: PostFiles, staged: list[tuple[Path, Path]], dropped: set[str]) -> bool:
+        """Rename the staged files over their targets, remove the `dropped` figures and the journal.
+
+        Returns True if any file changed.
+        """
         try:
-            # Renames only from here: downloads and figures land before the Markdown linking them.
             for tmp, target in staged:
                 os.replace(tmp, target)
             changed = bool(staged)
-            for name in sorted(ours - set(post.figures)):
+            for name in sorted(dropped):
                 self._remove(files, name)
                 changed = True
-            self._remove_if_empty(fig_dir)
-            journal.unlink()
+            self._remove_if_empty(files.figures)
+            files.journal.unlink()
         except OSError as err:
             for tmp, _ in staged:
                 tmp.unlink(missing_ok=True)
             raise WriteError(
-                f"{rel_md.as_posix()} could not be written ({_problem(err)}); {_advice(err)}"
+                f"{files.markdown_rel} could not be written ({_problem(err)}); {_advice(err)}"
             ) from None
-        if stale_downloads:
-            self.remove_downloads(post.file_slug, stale_downloads)
-            changed = True
         return changed
 
     def _check_owned(self, post: RenderedPost, files: PostFiles, old: Record | None, ours: set[str]) -> None:
