@@ -34,7 +34,8 @@ def write_fastpages_notebook(path: Path) -> None:
         {
             "cell_type": "markdown",
             "metadata": {},
-            "source": "## A section\n\nSome prose.\n\n> Tip: a fastpages callout.",
+            "source": "## A section\n\nSome prose.\n\n> Tip: a fastpages callout.\n\n"
+            "```\n> Note: the syntax, shown as code\n```",
         },
         code("#collapse-hide\nprint('folded', answer)"),
         code("#hide_input\nprint('just the output')"),
@@ -66,6 +67,8 @@ def test_fastpages_notebook_builds_without_edits(blog: Path) -> None:
     assert "# My Fast Post" not in body and "A summary" not in body and "answer = 42" not in body
     assert "## A section" in body and "#collapse" not in body and "#hide" not in body
     assert '!!! tip "Tip"\n\n    a fastpages callout.\n' in body
+    # A callout shown in code is code (the Markdown reader, rendering/mdtokens.py).
+    assert "```\n> Note: the syntax, shown as code\n```" in body and "!!! note" not in body
     assert "??? note \"Code\"\n\n    ```python\n    print('folded', answer)\n" in body
     assert "\nfolded 42\n```\n" in body
     assert "just the output" in body and "print('just the output')" not in body

@@ -24,7 +24,8 @@ from pathlib import Path
 from ..execution import backends
 from ..layout import PostFiles
 from ..notebook import FIGURE_TYPES, Cell, Key, Notebook, outputs_of, text_of
-from ..sources import FASTPAGES, Post, cells, convert_callouts
+from ..sources import FASTPAGES, Post, cells
+from . import mdtokens
 from .charts import embed_charts
 from .figures import EXTENSIONS, PLACEHOLDER_SVG, file_name, too_large
 from .links import resolve_links
@@ -98,12 +99,31 @@ def fastpages_callouts(nb: Notebook, res: Resources) -> list[str]:
     """Turn a fastpages post's `> Note: text` callouts into admonitions; return no warnings.
 
     After keep_download, so the notebook a reader downloads keeps them as the author wrote them.
+    A callout shown in code (a fence, an indented block) is left as written (mdtokens).
     """
     if res.post.origin == FASTPAGES:
         for cell in nb.cells[1:]:
-            if cell.cell_type == "markdown":
-                cell.source = convert_callouts(cell.source)
+            if cell.cell_type == "markdown" and ">" in cell.source:
+                cell.source = _fastpages_callouts(cell.source)
     return []
+
+
+_FASTPAGES_CALLOUT = re.compile(r"^>\s*(Note|Tip|Warning|Important):\s*(.*)$")
+_FASTPAGES_ADMONITION = {"Note": "note", "Tip": "tip", "Warning": "warning", "Important": "danger"}
+
+
+def _fastpages_callouts(source: str) -> str:
+    """Return a Markdown cell with its fastpages callouts (outside code) as Material admonitions."""
+    code = mdtokens.read(source).lines()
+    lines: list[str] = []
+    for number, line in enumerate(source.split("\n")):
+        match = None if number in code else _FASTPAGES_CALLOUT.match(line.strip())
+        if match:
+            kind, text = match.group(1), match.group(2)
+            lines += [f'!!! {_FASTPAGES_ADMONITION[kind]} "{kind}"', "", f"    {text}", ""]
+        else:
+            lines.append(line)
+    return "\n".join(lines)
 
 
 def backend(nb: Notebook, res: Resources) -> list[str]:
@@ -177,7 +197,6 @@ def even_heading_levels(nb: Notebook) -> None:
     look: screen readers and the table of contents get an outline without gaps (axe-core,
     Lighthouse: heading-order). The page's title is the h1 above the first cell.
     """
-    from . import mdtokens
 
     # (level written, level published) of the headings enclosing the current one.
     stack: list[tuple[int, int]] = [(1, 1)]

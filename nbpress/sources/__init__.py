@@ -4,14 +4,12 @@ The stage's public face: the other stages import these names from here.
 """
 
 from .authors import keys_by_name, read_authors
-from .fastpages import convert_callouts
 from .posts import FASTPAGES, Post, discover, name_slug, read_post
 from .scaffold import new_post
 
 __all__ = [
     "FASTPAGES",
     "Post",
-    "convert_callouts",
     "discover",
     "keys_by_name",
     "name_slug",

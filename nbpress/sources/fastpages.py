@@ -28,8 +28,6 @@ _DATED = re.compile(r"^(\d{4}-\d{2}-\d{2})-(.+)$")
 _TITLE = re.compile(r"^#\s+(.+?)\s*#*\s*$")
 _ITEM = re.compile(r"^[-*]\s+([A-Za-z_][\w-]*)\s*:\s*(.*)$")
 # fastpages' callouts, `> Note: text`, and the Material admonition each becomes.
-_CALLOUT = re.compile(r"^>\s*(Note|Tip|Warning|Important):\s*(.*)$")
-_ADMONITION = {"Note": "note", "Tip": "tip", "Warning": "warning", "Important": "danger"}
 # fastpages keys with no meaning (or another meaning) in Material's blog: not carried over.
 _DROPPED = {"badges", "branch", "comments", "hide", "toc", "published", "search_exclude", "nb_path"}
 
@@ -86,22 +84,3 @@ def parse_front_matter_cell(source: str, rel: str) -> dict[str, object]:
     if raw.get("search_exclude") is True:
         data["search"] = {"exclude": True}
     return data
-
-
-def convert_callouts(source: str) -> str:
-    """Return a markdown cell with fastpages' `> Note: text` callouts as Material admonitions."""
-    if ">" not in source:
-        return source
-    lines = []
-    for line in source.split("\n"):
-        match = _CALLOUT.match(line.strip())
-        if match:
-            lines += [
-                f'!!! {_ADMONITION[match.group(1)]} "{match.group(1)}"',
-                "",
-                f"    {match.group(2)}",
-                "",
-            ]
-        else:
-            lines.append(line)
-    return "\n".join(lines)
