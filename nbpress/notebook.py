@@ -12,7 +12,7 @@ from typing import Any, Final, Protocol, TypedDict
 
 
 # The typed view of an nbformat NotebookNode (v4). nbformat is untyped: a notebook it reads
-# enters nbpress as one of these (posts.Post.notebook), and everything after is checked.
+# enters nbpress as one of these (sources.posts.Post.written, as read), and everything after is checked.
 class Output(TypedDict, total=False):
     """One output of a code cell (nbformat v4), with only the fields nbpress reads or writes."""
 
