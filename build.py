@@ -4,15 +4,54 @@
 A thin command line over nbpress; run `python build.py --help` (and `python build.py new --help`).
 """
 
-from __future__ import annotations
+# Any Python 3 must reach main()'s version check, so this file uses no syntax newer than 3.6 and
+# no `from __future__ import annotations`: annotations evaluated at definition are quoted.
 
 import argparse
 import io
 import sys
 from pathlib import Path
 
+# pyproject.toml's requires-python (tests/test_environment.py holds the two equal).
+REQUIRES_PYTHON = (3, 11)
+ACTIVATE = ". .venv/bin/activate"
+INSTALL = "pip install -r requirements.txt"
 
-def _shard(text: str) -> tuple[int, int]:
+
+def python_problem(version: "tuple[int, ...]") -> "str | None":
+    """Return the one line saying this `version` of Python cannot run nbpress, or None if it can."""
+    if tuple(version[:2]) >= REQUIRES_PYTHON:
+        return None
+    need = "{}.{}".format(*REQUIRES_PYTHON)
+    have = ".".join(str(part) for part in version[:3])
+    return (
+        f"nbpress needs Python {need} or newer, and this is Python {have} ({sys.executable}): "
+        f"activate the blog's environment ({ACTIVATE}) or run build.py with python{need}"
+    )
+
+
+def missing_package(err: ModuleNotFoundError) -> "str | None":
+    """Return the one line naming a module nbpress needs that this Python lacks, or None for nbpress's own.
+
+    A module of nbpress itself that cannot be imported is a bug in nbpress: its traceback is shown.
+    """
+    top = (err.name or "").partition(".")[0]
+    if top in ("", "nbpress"):
+        return None
+    if top in sys.stdlib_module_names:  # a Python built without it (no libsqlite3-dev, say)
+        return (
+            f"this Python ({sys.executable}) was built without the standard module {err.name!r}, "
+            "which nbpress needs: install a complete Python and make the environment with it"
+        )
+    where = (
+        f"the environment {sys.prefix} lacks it: install the requirements ({INSTALL})"
+        if sys.prefix != sys.base_prefix
+        else f"activate the blog's environment ({ACTIVATE}) or install the requirements ({INSTALL})"
+    )
+    return f"this Python ({sys.executable}) cannot import {err.name!r}, which nbpress needs: {where}"
+
+
+def _shard(text: str) -> "tuple[int, int]":
     """Return (k, n) from 'K/N' with 1 <= K <= N."""
     try:
         k, n = (int(part) for part in text.split("/"))
@@ -34,7 +73,7 @@ def _jobs(text: str) -> int:
     return jobs
 
 
-def parse_args(argv: list[str]) -> argparse.Namespace:
+def parse_args(argv: "list[str]") -> argparse.Namespace:
     """Return the parsed command line."""
     parser = argparse.ArgumentParser(
         description="Execute the notebooks in posts/ and publish them as Markdown posts for MkDocs.",
@@ -112,7 +151,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     return args
 
 
-def parse_new_args(argv: list[str]) -> argparse.Namespace:
+def parse_new_args(argv: "list[str]") -> argparse.Namespace:
     """Return the parsed command line of `build.py new`."""
     parser = argparse.ArgumentParser(prog="build.py new", description="Start a post in posts/.")
     parser.add_argument("title", help="the post's title")
@@ -125,13 +164,29 @@ def parse_new_args(argv: list[str]) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run the build; return the process exit code (1 if any post failed)."""
+def main(argv: "list[str] | None" = None) -> int:
+    """Run the build; return the process exit code (1 if any post failed, or this Python cannot run it)."""
+    problem = python_problem(sys.version_info[:3])  # before anything that would fail on an older Python
+    if problem is not None:
+        print(f"error: {problem}", file=sys.stderr)
+        return 1
     argv = sys.argv[1:] if argv is None else argv
     for stream in (sys.stdout, sys.stderr):
         # A line quoting an author's lone surrogate is printed escaped, never a UnicodeEncodeError.
         if isinstance(stream, io.TextIOWrapper):
             stream.reconfigure(errors="backslashreplace")
+    try:
+        return _command(argv)
+    except ModuleNotFoundError as err:
+        missing = missing_package(err)
+        if missing is None:
+            raise
+        print(f"error: {missing}", file=sys.stderr)
+        return 1
+
+
+def _command(argv: "list[str]") -> int:
+    """Run the command `argv` names; return its exit code."""
     if argv[:1] == ["new"]:  # a post named "new" builds with: build.py -- new
         new_args = parse_new_args(argv[1:])
         from nbpress.cli import new
