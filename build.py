@@ -79,7 +79,13 @@ def parse_args(argv: "list[str]") -> argparse.Namespace:
         description="Execute the notebooks in posts/ and publish them as Markdown posts for MkDocs.",
         epilog='Start a post with: python build.py new "My title" [--format ipynb|md|py]',
     )
-    parser.add_argument("slugs", nargs="*", metavar="SLUG", help="build only these posts (default: all)")
+    parser.add_argument(
+        "slugs",
+        nargs="*",
+        metavar="POST",
+        help="build only these posts, each a name (SLR_NN) or its source's path (posts/SLR_NN.ipynb); "
+        "default: all",
+    )
     parser.add_argument("--force", action="store_true", help="execute every post again, ignoring the cache")
     parser.add_argument(
         "-j",
@@ -139,13 +145,13 @@ def parse_args(argv: "list[str]") -> argparse.Namespace:
     )
     args = parser.parse_args(argv)
     if args.check and (args.slugs or args.force or args.shard):
-        parser.error("--check looks at every post; it takes no SLUG, --force or --shard")
+        parser.error("--check looks at every post; it takes no POST, --force or --shard")
     if args.prune_cache and (args.slugs or args.force or args.shard):
-        parser.error("--prune-cache looks at every post; it takes no SLUG, --force or --shard")
+        parser.error("--prune-cache looks at every post; it takes no POST, --force or --shard")
     if args.drift and (args.slugs or args.force or args.shard):
-        parser.error("--drift compares every post; it takes no SLUG, --force or --shard")
+        parser.error("--drift compares every post; it takes no POST, --force or --shard")
     if args.report and (args.slugs or args.force or args.shard):
-        parser.error("--report lists every post; it takes no SLUG, --force or --shard")
+        parser.error("--report lists every post; it takes no POST, --force or --shard")
     if (args.watch or args.serve) and args.shard:
         parser.error("--watch and --serve publish; they take no --shard")
     return args

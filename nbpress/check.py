@@ -25,6 +25,7 @@ class Problem(StrEnum):
     STALE = "stale"  # its keys changed: it would run again, or be rendered again
     EDITED = "edited"  # its Markdown was changed by hand since the build wrote it
     ORPHAN = "orphan"  # generated Markdown whose source is gone
+    FAILED = "failed"  # its last build failed (and left its log): what the build would do again
     ERROR = "error"  # the source cannot be read, or its keys cannot be computed
 
 
@@ -68,13 +69,21 @@ def _finding(decision: Decision, site: Site) -> Finding | None:
     """Return what `--check` says of a post the build would not leave alone (None if it would)."""
     post = decision.post
     files = site.files(post.file_slug)
-    if decision.record is None:
-        return Finding(post.rel_path, Problem.MISSING, f"no generated {files.markdown_rel}")
-    if decision.edited:
+    if decision.record is not None and decision.edited:
         source = decision.record.source or post.rel_path
         return Finding(post.rel_path, Problem.EDITED, hand_edit_message(files.markdown_rel, source))
-    if decision.action is Action.UNCHANGED:
+    if decision.record is not None and decision.action is Action.UNCHANGED:
         return None
+    log = site.layout.post(post.file_slug).log
+    if log.is_file():  # the build writes it when the post fails, and removes it when it builds
+        return Finding(
+            post.rel_path,
+            Problem.FAILED,
+            f"its last build failed; the traceback is in {site.layout.rel(log)} "
+            f"(fix it, then run python build.py {post.file_slug})",
+        )
+    if decision.record is None:
+        return Finding(post.rel_path, Problem.MISSING, f"no generated {files.markdown_rel}")
     if decision.missing_figure:
         figure = files.figure_rel(decision.missing_figure)
         return Finding(post.rel_path, Problem.MISSING, f"figure {figure} is missing")

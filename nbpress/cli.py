@@ -344,7 +344,8 @@ def watch(
     `zensical serve` with `renderer`) runs beside the watcher and is stopped with it; after
     each rebuild it is told which pages changed. An address that cannot be served (a port in
     use: a second --serve) is said in one line before anything is built, exit 1; a server
-    that stops by itself ends the watch with exit 1, nothing left running.
+    that stops by itself ends the watch with exit 1, nothing left running. A name in `slugs`
+    that is no post is said in one line before anything is built, exit 2.
     """
     from .publishing import RENDERERS, serve_site
     from .watch import snapshot, watch_posts
@@ -363,6 +364,14 @@ def watch(
         if server is not None:
             site.changed(changes)  # its own watcher renders them again
 
+    from .layout import Layout
+    from .pipeline import select_sources
+    from .sources import posts
+
+    try:  # a name that is no post stops the watch before it starts, in one line
+        select_sources(posts.discover(Layout(root.resolve()).sources), slugs, root.resolve())
+    except NbpressError as err:
+        return _stopped(err)
     before = snapshot(root.resolve())  # a save during the first build is rebuilt after it
     if run(root, slugs, force=force, jobs=jobs) == EXIT_INTERRUPTED:
         return EXIT_INTERRUPTED

@@ -64,10 +64,10 @@ def default_jobs() -> int:
 
 @dataclass
 class Options:
-    """What to build: the blog root, which slugs (all when empty), and how."""
+    """What to build: the blog root, which posts (all when empty), and how."""
 
     root: Path
-    slugs: tuple[str, ...] = ()
+    slugs: tuple[str, ...] = ()  # slugs or paths to sources (select_sources)
     force: bool = False
     shard: tuple[int, int] | None = None
     jobs: int = field(default_factory=lambda: default_jobs())
@@ -399,10 +399,10 @@ def _read(
     options: Options, layout: Layout, discovered: list[Path], executor: Executor
 ) -> tuple[list[Path], list[posts.Post], list[posts.Failure]]:
     """Return (the sources asked for, the posts to build from them, failures of the others)."""
-    sources, unknown = _select_sources(discovered, options.slugs)
+    sources = select_sources(discovered, options.slugs, layout.root)
     unique, unreadable = posts.read_unique(sources, layout.root)
     unique = [p for p in unique if executor.selects(p)]  # a shard builds its own subset
-    return sources, unique, [*unknown, *unreadable]
+    return sources, unique, unreadable
 
 
 def _remove_orphans(site: Site, sources: set[str], log: ChangeLog) -> list[PostResult]:
@@ -423,16 +423,78 @@ def _remove_orphans(site: Site, sources: set[str], log: ChangeLog) -> list[PostR
     return results
 
 
-def _select_sources(sources: list[Path], slugs: tuple[str, ...]) -> tuple[list[Path], list[posts.Failure]]:
-    """Return (the sources to build: all, or those named by `slugs`; a Failure per unknown name)."""
-    if not slugs:
-        return sources, []
-    wanted = set(slugs)
-    unknown = [
-        posts.Failure(slug, SourceError(f"posts/{slug}: no such post in posts/."))
-        for slug in sorted(wanted - {posts.name_slug(p) for p in sources})
-    ]
-    return [p for p in sources if posts.name_slug(p) in wanted], unknown
+def select_sources(
+    sources: list[Path], names: tuple[str, ...], root: Path, cwd: Path | None = None
+) -> list[Path]:
+    """Return the sources the command line's `names` ask for (all when none), in `sources`' order.
+
+    A name is a post's slug (SLR_NN, or its dated stem) or a path to its source as a shell
+    completes it: relative to `cwd` (default: the current folder), to the blog or to posts/,
+    or absolute. Every source sharing that slug is selected, so a clash is reported as in a
+    full build. Raises SourceError, one line with the close matches, for a name that is not a
+    post in posts/.
+    """
+    if not names:
+        return sources
+    wanted = {_slug_named(name, sources, root, cwd or Path.cwd()) for name in names}
+    return [p for p in sources if posts.name_slug(p) in wanted]
+
+
+def _slug_named(name: str, sources: list[Path], root: Path, cwd: Path) -> str:
+    """Return the slug of the post `name` names (see select_sources), or raise SourceError."""
+    for source in sources:
+        if name in (posts.name_slug(source), source.stem):
+            return posts.name_slug(source)
+    folder = Layout(root).sources
+    path = Path(name)
+    candidates = [path] if path.is_absolute() else [cwd / path, root / path, folder / path]
+    for candidate in candidates:
+        for source in sources:
+            if _same_file(candidate, source):
+                return posts.name_slug(source)
+    matches = _close_matches(posts.name_slug(path), sources)
+    existing = next((_located(c) for c in candidates if c.exists()), None)
+    if existing is None:
+        shown = name if path.is_absolute() or len(path.parts) > 1 else f"{folder.name}/{name}"
+        more = matches or "; python build.py --report lists the posts."
+        raise SourceError(f"{shown}: no such post in {folder.name}/{more}")
+    shown = existing.relative_to(root).as_posix() if existing.is_relative_to(root) else name
+    if not existing.is_relative_to(folder.resolve()):
+        raise SourceError(
+            f"{shown} is outside {folder.name}/: build.py builds only the posts in {folder.name}/ "
+            f"(move the source there){matches or '.'}"
+        )
+    raise SourceError(
+        f"{shown} is not a post: a post is a notebook, or a .md or .py file with front matter, "
+        f"in {folder.name}/ itself{matches or '.'}"
+    )
+
+
+def _located(path: Path) -> Path:
+    """Return `path` absolute, its folder's links resolved (the file itself may be a link)."""
+    return path.absolute().parent.resolve() / path.name
+
+
+def _same_file(candidate: Path, source: Path) -> bool:
+    """Return whether `candidate` names the source `source` (a case-insensitive disk's spelling too)."""
+    if _located(candidate) == _located(source):
+        return True
+    try:
+        return candidate.is_file() and not source.is_symlink() and candidate.samefile(source)
+    except OSError:
+        return False
+
+
+def _close_matches(name: str, sources: list[Path]) -> str:
+    """Return "; did you mean A or B?" for the slugs close to `name` (same letters in another case first)."""
+    import difflib
+
+    slugs = sorted({posts.name_slug(p) for p in sources})
+    found = [s for s in slugs if s.lower() == name.lower()]
+    if not found:
+        lowered = {s.lower(): s for s in slugs}
+        found = [lowered[m] for m in difflib.get_close_matches(name.lower(), list(lowered), n=3)]
+    return f"; did you mean {' or '.join(found)}?" if found else ""
 
 
 def _plan(
