@@ -173,6 +173,26 @@ def test_editing_the_bibliography_changes_the_render_key(tmp_path: Path) -> None
     assert render_key(read_post(path, tmp_path), "exec", "renderer") not in (before, edited)
 
 
+@pytest.mark.parametrize(
+    ("markdown", "shaped"),
+    [
+        ("As [@knuth1984].", True),
+        ("As {cite}`knuth1984` says.", True),
+        ("Mail @someone about it.", True),  # a bare @name is a citation once a bibliography exists
+        ("See @fig-plot and [@eq-one].", False),  # cross-references need no bibliography
+        ("No citation here.", False),
+        ("```\nAs [@knuth1984].\n```", False),  # shown as code
+        ("Inline `[@knuth1984]` code.", False),
+    ],
+)
+def test_references_bib_shapes_only_the_posts_that_cite(tmp_path: Path, markdown: str, shaped: bool) -> None:
+    path = _post_with(tmp_path, markdown, bib=False)
+    before = render_key(read_post(path, tmp_path), "exec", "renderer")
+    shutil.copy(SAMPLES / "references.bib", path.parent / "references.bib")
+    # Adding references.bib beside the posts re-renders a post only if it may cite.
+    assert (render_key(read_post(path, tmp_path), "exec", "renderer") != before) is shaped
+
+
 def test_svg_and_jpeg_sizes_are_read_from_their_bytes() -> None:
     from nbpress.rendering.markup import _image_size
 

@@ -610,7 +610,14 @@ def bibliography_paths(post: Post) -> list[Path]:
 
 
 def bibliography_digest(post: Post) -> str:
-    """Return a digest of the post's BibTeX files ("" when it has none), for the render key."""
+    """Return a digest of the post's BibTeX files ("" when it has none), for the render key.
+
+    The references.bib beside every post shapes only the posts that may cite (`cites`): adding
+    or editing it re-renders those, not the whole blog. A bibliography the post names in its
+    front matter always counts.
+    """
+    if not post.front_matter.data.get("bibliography") and not cites(post):
+        return ""
     try:
         paths = bibliography_paths(post)
     except NbpressError:
@@ -620,6 +627,30 @@ def bibliography_digest(post: Post) -> str:
         h.update(path.name.encode())
         h.update(path.read_bytes())
     return h.hexdigest() if paths else ""
+
+
+def cites(post: Post) -> bool:
+    """Return True if the post may cite: a citation, a bibliography marker or an `@name` outside code.
+
+    Read as apply reads it (a bare `@name` is a citation once a bibliography exists); a caption
+    in cell metadata holding `@` or `{cite` counts too. Cross-references (`@fig-x`) do not.
+    """
+    for cell in post.notebook.cells:
+        meta = cell.get("metadata", {})
+        if any(
+            "@" in text or "{cite" in text for text in (str(meta[k]) for k in MARKUP_METADATA if k in meta)
+        ):
+            return True
+        if cell.cell_type != "markdown":
+            continue
+        source = cell.source
+        if _found(_BIB_MARKER, source) or any(m.group("role").startswith("cite") for m in _roles(source)):
+            return True
+        for match in _found(_CITE, source):
+            keys = re.findall(r"-?@(" + _KEY + r")", match.group(0))
+            if not all(_CROSSREF.match(key) for key in keys):
+                return True
+    return False
 
 
 def _unknown(rel: str, cell: int, label: str, what: str) -> RenderError:
@@ -740,20 +771,27 @@ def _rewrite_cell(source: str, cell: int, state: _State, cites: _Citations) -> s
         text = explicit.group("text").replace("%s", str(target.number)) if explicit else None
         return _link(target, name, text)
 
-    # A role is `{name}` in prose just before a code span; references are looked for in prose only.
+    # References are looked for in prose only.
     reading = mdtokens.read(source)
-    spans = {(s.start, s.end) for s in reading.spans if s.kind == mdtokens.CODE}
     pieces: list[str] = []
     last = 0
-    for match in _ROLE.finditer(source):
-        if (match.start("body") - 1, match.end()) not in spans or not reading.outside(
-            match.start(), match.start() + 1, mdtokens.NOT_PROSE
-        ):
-            continue
+    for match in _roles(source):
         pieces += [_rewrite_prose(reading, last, match.start(), cell, state, cites), role(match)]
         last = match.end()
     pieces.append(_rewrite_prose(reading, last, len(source), cell, state, cites))
     return "".join(pieces)
+
+
+def _roles(source: str) -> list[re.Match[str]]:
+    """Return the roles of a Markdown cell: `{name}` in prose just before a code span, its body."""
+    reading = mdtokens.read(source)
+    spans = {(s.start, s.end) for s in reading.spans if s.kind == mdtokens.CODE}
+    return [
+        m
+        for m in _ROLE.finditer(source)
+        if (m.start("body") - 1, m.end()) in spans
+        and reading.outside(m.start(), m.start() + 1, mdtokens.NOT_PROSE)
+    ]
 
 
 def _rewrite_prose(
