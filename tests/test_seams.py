@@ -12,9 +12,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from nbpress.execution import provenance
-from nbpress.execution.executor import Outcome, shard_of
-from nbpress.execution.store import Entry, Store, outputs_by_cell
+from nbpress.execution.executor import Outcome, entry_of, shard_of
+from nbpress.execution.store import Entry, Store
 from nbpress.layout import CACHE
 from nbpress.pipeline import Options, build
 from nbpress.publishing.renderers import RENDERERS, build_site
@@ -58,7 +57,8 @@ class InProcess:
                 record_timing=False,
             )
             client.execute()
-            entry = Entry(outputs_by_cell(notebook), provenance.collect(notebook, post.front_matter.kernel))
+            # What every executor hands back: outputs capped and checked, with provenance.
+            entry = entry_of(notebook, post)
             finished(Outcome(post, entry, None, time.perf_counter() - start))
 
 

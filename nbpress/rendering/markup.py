@@ -616,17 +616,17 @@ def bibliography_digest(post: Post) -> str:
     or editing it re-renders those, not the whole blog. A bibliography the post names in its
     front matter always counts.
     """
-    if not post.front_matter.data.get("bibliography") and not cites(post):
-        return ""
     try:
         paths = bibliography_paths(post)
     except NbpressError:
         return "missing"
+    if not paths or (not post.front_matter.data.get("bibliography") and not cites(post)):
+        return ""
     h = hashlib.sha256()
     for path in paths:
         h.update(path.name.encode())
         h.update(path.read_bytes())
-    return h.hexdigest() if paths else ""
+    return h.hexdigest()
 
 
 def cites(post: Post) -> bool:
