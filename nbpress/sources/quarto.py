@@ -1,0 +1,332 @@
+"""Quarto documents (.qmd) read without Quarto: the same notebook Quarto's Jupyter engine runs.
+
+A `.qmd` file is a YAML header and Markdown whose ```` ```{python} ```` fences are code cells.
+The fences are found as CommonMark finds them (markdown-it-py), so a fence shown inside a
+longer fence (an example of the syntax) stays text. A code cell keeps its `#|` option lines,
+exactly as a notebook cell holding the same source: sources.cells reads them for every post.
+
+The header becomes front matter by one table (`_HEADER`): each Quarto key is mapped to
+nbpress's key, dropped (the site's theme decides it), or dropped with a warning (the page
+would look different in Quarto); a key Quarto does not define is the author's own and is kept
+as written, as in any post. The document's `execute:` options (and `code-fold`) are the
+default of every code cell that does not set the option itself.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+import yaml
+
+from ..errors import SourceError
+from ..notebook import Cell, Key, Notebook
+from .cells import QUARTO, _leading_options, _parse_options
+
+if TYPE_CHECKING:
+    from markdown_it.token import Token
+
+# Quarto's own test for an executable cell's first line (its breakQuartoMd): a backtick fence
+# whose info is `{lang}` or `{lang options}`; `{=html}` is a raw block, `{.python}` shown code.
+_CELL_INFO = re.compile(r"\{(?P<lang>[=A-Za-z]+)(?P<rest> *[ ,].*)?\}")
+_MOVING_DATES = ("today", "now", "last-modified")
+# Cell options nbpress reads (cells.with_tags), and those only a LaTeX or PDF output uses.
+_CELL_OPTIONS = {*QUARTO, "label", "fig-cap", "tbl-cap", "tags"}
+_PRINT_ONLY = {"fig-env", "fig-pos", "fig-scap", "id"}
+# What each cell option means when it is not written (Quarto's defaults for HTML).
+_DEFAULTS: dict[str, object] = {
+    "echo": True, "output": True, "include": True, "eval": True,
+    "error": False, "warning": True, "code-fold": False,
+}  # fmt: skip
+
+
+def read_quarto(text: str, rel: str, warnings: list[str]) -> Notebook:
+    """Return the notebook a Quarto document holds; raise SourceError naming the file and line.
+
+    Cell ids, nbformat and UTF-8 are the caller's (formats.read_text_notebook). Problems that
+    do not stop the post (options with no equivalent here) are appended to `warnings`.
+    """
+    import nbformat
+
+    lines = text.lstrip("\ufeff").splitlines()
+    header, body_start = _header(lines, rel)
+    front, defaults, kernel = _map_header(header, rel, warnings)
+    languages = _languages(kernel)
+    notebook: Notebook = nbformat.v4.new_notebook()
+    notebook.metadata["kernelspec"] = {
+        "name": kernel,
+        "display_name": kernel,
+        "language": "python" if "python" in languages else languages[0],
+    }
+    dumped = yaml.safe_dump(front, sort_keys=False, allow_unicode=True, default_flow_style=False)
+    notebook.cells.append(nbformat.v4.new_raw_cell("---\n" + dumped + "---"))
+    body = lines[body_start:]
+    markdown: list[str] = []
+
+    def flush() -> None:
+        block = "\n".join(markdown).strip("\n")
+        if block.strip():
+            notebook.cells.append(nbformat.v4.new_markdown_cell(block))
+        markdown.clear()
+
+    cursor = 0
+    for token in _fences(body):
+        start, end = token.map or (0, 0)
+        info = token.info.strip()
+        match = _CELL_INFO.fullmatch(info) if token.markup.startswith("`") else None
+        line = body_start + start + 1
+        if match is None:
+            continue  # shown code (```python, ```{.python}) stays in its Markdown cell
+        markdown.extend(body[cursor:start])
+        cursor = end
+        lang = match.group("lang")
+        if lang.startswith("="):
+            # A raw block: its HTML is the page's, any other format is not shown on a web page.
+            if lang.lower() == "=html":
+                markdown.append(token.content.rstrip("\n"))
+            continue
+        if lang.lower() not in languages:
+            raise SourceError(
+                f"line {line}: a {{{lang}}} cell runs in another language than the post's kernel "
+                f"({kernel}); nbpress runs one Jupyter kernel per post, so make it a {{{languages[0]}}} "
+                f"cell, or show it as plain code in a ```{lang} fence.",
+                path=rel,
+            )
+        if token.level:
+            raise SourceError(
+                f"line {line}: the {{{lang}}} cell is inside a list or a quote; "
+                "move it out to the start of a line.",
+                path=rel,
+            )
+        if match.group("rest") and match.group("rest").strip(" ,"):
+            warnings.append(
+                f"{rel}, line {line}: the options in ```{info} are not read here; "
+                "write them as '#| key: value' lines at the top of the cell."
+            )
+        flush()
+        source = token.content.rstrip("\n")
+        cell = nbformat.v4.new_code_cell(source)
+        _apply_defaults(cell, defaults, rel, len(notebook.cells) + 1, warnings)
+        notebook.cells.append(cell)
+    markdown.extend(body[cursor:])
+    flush()
+    return notebook
+
+
+def _fences(body: list[str]) -> list[Token]:
+    """Return the fenced code blocks of `body`, as CommonMark reads the document, in order."""
+    from markdown_it import MarkdownIt
+
+    tokens = MarkdownIt("commonmark").parse("\n".join(body))
+    return [t for t in tokens if t.type == "fence" and t.map is not None]
+
+
+def _header(lines: list[str], rel: str) -> tuple[dict[str, object], int]:
+    """Return (the YAML header's mapping, the index of the first line after it)."""
+    if not lines or lines[0].rstrip() != "---":
+        raise SourceError(
+            "a Quarto document must start with a YAML header between '---' lines "
+            "holding at least title and date.",
+            path=rel,
+        )
+    end = next((i for i, line in enumerate(lines[1:], 1) if line.rstrip() in ("---", "...")), None)
+    if end is None:
+        raise SourceError("the YAML header does not end with a '---' line.", path=rel)
+    from .posts import load_yaml
+
+    try:
+        data = load_yaml("\n".join(lines[1:end]))
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        at = f" at line {mark.line + 2}" if mark is not None else ""
+        problem = getattr(err, "problem", None) or str(err).splitlines()[0]
+        raise SourceError(f"the YAML header is broken{at} ({problem}); fix it.", path=rel) from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise SourceError(
+            f"line 2: the YAML header must be a mapping of keys to values (title: ..., date: ...), "
+            f"not {type(data).__name__}.",
+            path=rel,
+        )
+    return data, end + 1
+
+
+# --- The header ---------------------------------------------------------------------------
+
+Mapper = Callable[[object, dict[str, object]], None]
+
+
+def _same(key: str) -> Mapper:
+    def put(value: object, front: dict[str, object]) -> None:
+        front[key] = value
+
+    return put
+
+
+def _date(value: object, front: dict[str, object]) -> None:
+    if isinstance(value, str) and value.strip().lower() in _MOVING_DATES:
+        raise SourceError(
+            f"date: {value.strip()} changes with every build, and a post needs a fixed date; "
+            "write date: YYYY-MM-DD."
+        )
+    front["date"] = value
+
+
+def _author_name(value: object) -> object:
+    """Return the name Quarto shows for one author: a string, or {name: ...} in its forms."""
+    if isinstance(value, dict):
+        name = value.get("name", value.get("literal"))
+        if isinstance(name, dict):
+            literal = name.get("literal")
+            parts = [name.get("given"), name.get("family")]
+            name = literal if literal else " ".join(str(p) for p in parts if p)
+        return name
+    return value
+
+
+def _author(value: object, front: dict[str, object]) -> None:
+    names = [_author_name(v) for v in value] if isinstance(value, list) else [_author_name(value)]
+    names = [n for n in names if n not in (None, "")]
+    if names:
+        front["author"] = names[0] if len(names) == 1 else names
+
+
+def _abstract(value: object, front: dict[str, object]) -> None:
+    front.setdefault("description", value)
+
+
+def _drop(value: object, front: dict[str, object]) -> None:
+    """A key the blog's theme decides (a table of contents, a theme, an editor's setting)."""
+
+
+# Keys Quarto shows on the page in a way this blog does not: dropped with a warning.
+_SHOWN = (
+    "number-sections", "number-depth", "crossref", "csl", "filters", "lightbox", "citation",
+    "license", "copyright", "funding", "affiliations", "google-scholar", "appendix-style",
+    "include-in-header", "include-before-body", "include-after-body", "shortcodes",
+    "title-block-banner", "abstract-title", "keywords", "comments",
+)  # fmt: skip
+# Quarto's keys for the output format, the engine and the editor: dropped quietly.
+_QUIET = (
+    "format", "editor", "editor_options", "engine", "toc", "toc-depth", "toc-title",
+    "toc-location", "toc-expand", "theme", "css", "highlight-style", "lang", "page-layout",
+    "title-block-style", "date-format", "anchor-sections", "smooth-scroll", "fig-width",
+    "fig-height", "fig-format", "fig-dpi", "fig-responsive", "code-tools", "code-summary",
+    "code-overflow", "code-line-numbers", "code-copy", "self-contained", "embed-resources",
+    "keep-ipynb", "keep-md", "freeze", "cache", "reference-location", "citation-location",
+    "link-citations", "execute-dir", "pagetitle", "resources", "knitr", "date-modified",
+)  # fmt: skip
+_HEADER: dict[str, Mapper] = {
+    "title": _same("title"),
+    "subtitle": _same("subtitle"),
+    "date": _date,
+    "author": _author,
+    "authors": _author,
+    "categories": _same("categories"),
+    "description": _same("description"),
+    "abstract": _abstract,
+    "bibliography": _same("bibliography"),
+    "draft": _same("draft"),
+    "image": _same("image"),
+    **{key: _drop for key in _QUIET},
+}
+
+
+def _map_header(
+    header: dict[str, object], rel: str, warnings: list[str]
+) -> tuple[dict[str, object], dict[str, object], str]:
+    """Return (front matter, the cells' default options, the kernel's name) of a Quarto header."""
+    front: dict[str, object] = {}
+    for key, value in header.items():
+        name = str(key)
+        if name in ("jupyter", "execute", "code-fold"):
+            continue
+        if name in _SHOWN:
+            warnings.append(
+                f"{rel}: the Quarto header key {name!r} has no equivalent in this blog, so it is dropped."
+            )
+        elif name in _HEADER:
+            try:
+                _HEADER[name](value, front)
+            except SourceError as err:
+                raise err.at(rel) from None
+        else:
+            front[name] = value  # the author's own key, as in any post's front matter
+    execute = header.get("execute")
+    defaults: dict[str, object] = {}
+    if isinstance(execute, dict):
+        for key, value in execute.items():
+            if key in QUARTO:
+                defaults[str(key)] = value
+            elif key == "enabled" and value is False:
+                warnings.append(
+                    f"{rel}: 'execute: enabled: false' is not followed here: every post is run "
+                    "when it is built; mark single cells '#| eval: false' instead."
+                )
+    elif execute is not None:
+        raise SourceError("the header's execute: must be a mapping of cell options.", path=rel)
+    fold = _format_html(header).get("code-fold", header.get("code-fold"))
+    if fold is not None:
+        defaults["code-fold"] = fold
+    return front, defaults, _kernel(header.get("jupyter"), rel)
+
+
+def _format_html(header: dict[str, object]) -> dict[object, object]:
+    """Return the header's `format: html:` options (empty when there are none)."""
+    fmt = header.get("format")
+    html = fmt.get("html") if isinstance(fmt, dict) else None
+    return html if isinstance(html, dict) else {}
+
+
+def _kernel(value: object, rel: str) -> str:
+    """Return the kernel `jupyter:` names (`python3`, or its `kernelspec:` mapping's name)."""
+    if value is None:
+        return "python3"
+    if isinstance(value, dict):
+        spec = value.get("kernelspec")
+        value = spec.get("name") if isinstance(spec, dict) else None
+    if not isinstance(value, str) or not value.strip():
+        raise SourceError("the header's jupyter: must name a kernel (jupyter: python3); fix it.", path=rel)
+    return value.strip()
+
+
+def _languages(kernel: str) -> list[str]:
+    """Return the cell languages the kernel runs: python for a Python kernel, else its name's."""
+    if kernel.lower().startswith(("python", "ipython")):
+        return ["python"]
+    leading = re.match(r"[A-Za-z]+", kernel)
+    return [leading.group().lower() if leading else kernel.lower()]
+
+
+# --- The cells ----------------------------------------------------------------------------
+
+
+def _apply_defaults(
+    cell: Cell, defaults: dict[str, object], rel: str, number: int, warnings: list[str]
+) -> None:
+    """Tag `cell` for each header option its own `#|` lines do not set; warn about the others."""
+    _, option_lines, _ = _leading_options(cell.source)
+    options = _parse_options(option_lines, rel, number)
+    for key, value in options.items():
+        name = str(key)
+        if name in _PRINT_ONLY:
+            continue
+        supported = name in _CELL_OPTIONS and (
+            name not in QUARTO or value == _DEFAULTS.get(name) or value in QUARTO[name]
+        )
+        if not supported:
+            warnings.append(
+                f"{rel}, cell {number}: the Quarto cell option '{name}: {value}' is not supported "
+                "here, so it is ignored."
+            )
+    tags: list[str] = []
+    for key, value in defaults.items():
+        table = QUARTO.get(key, {})
+        if key not in options and isinstance(value, (bool, str)) and value in table:
+            tags.extend(table[value])
+    if tags:
+        cell.metadata["tags"] = tags
+    if "code-fold" not in options and defaults.get("code-fold") == "show":
+        cell.metadata[Key.OPEN] = ["input"]
