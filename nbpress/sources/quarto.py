@@ -62,6 +62,9 @@ def read_quarto(text: str, rel: str, warnings: list[str]) -> Notebook:
     dumped = yaml.safe_dump(front, sort_keys=False, allow_unicode=True, default_flow_style=False)
     notebook.cells.append(nbformat.v4.new_raw_cell("---\n" + dumped + "---"))
     body = lines[body_start:]
+    tokens = _blocks(body)
+    cells = [t for t in tokens if _is_cell(t)]
+    hidden = _divs_around_cells(body, tokens, cells, body_start, rel, warnings)
     markdown: list[str] = []
 
     def flush() -> None:
@@ -70,15 +73,17 @@ def read_quarto(text: str, rel: str, warnings: list[str]) -> Notebook:
             notebook.cells.append(nbformat.v4.new_markdown_cell(block))
         markdown.clear()
 
+    def prose(start: int, end: int) -> None:
+        markdown.extend(line for number, line in enumerate(body[start:end], start) if number not in hidden)
+
     cursor = 0
-    for token in _fences(body):
+    for token in cells:
         start, end = token.map or (0, 0)
         info = token.info.strip()
-        match = _CELL_INFO.fullmatch(info) if token.markup.startswith("`") else None
+        match = _CELL_INFO.fullmatch(info)
+        assert match is not None  # _is_cell
         line = body_start + start + 1
-        if match is None:
-            continue  # shown code (```python, ```{.python}) stays in its Markdown cell
-        markdown.extend(body[cursor:start])
+        prose(cursor, start)
         cursor = end
         lang = match.group("lang")
         if lang.startswith("="):
@@ -105,21 +110,66 @@ def read_quarto(text: str, rel: str, warnings: list[str]) -> Notebook:
                 "write them as '#| key: value' lines at the top of the cell."
             )
         flush()
-        source = token.content.rstrip("\n")
-        cell = nbformat.v4.new_code_cell(source)
+        cell = nbformat.v4.new_code_cell(token.content.rstrip("\n"))
         _apply_defaults(cell, defaults, rel, len(notebook.cells) + 1, warnings)
         notebook.cells.append(cell)
-    markdown.extend(body[cursor:])
+    prose(cursor, len(body))
     flush()
     return notebook
 
 
-def _fences(body: list[str]) -> list[Token]:
-    """Return the fenced code blocks of `body`, as CommonMark reads the document, in order."""
+def _blocks(body: list[str]) -> list[Token]:
+    """Return the block tokens of `body` that have lines, as CommonMark reads the document."""
     from markdown_it import MarkdownIt
 
-    tokens = MarkdownIt("commonmark").parse("\n".join(body))
-    return [t for t in tokens if t.type == "fence" and t.map is not None]
+    return [t for t in MarkdownIt("commonmark").parse("\n".join(body)) if t.map is not None]
+
+
+def _is_cell(token: Token) -> bool:
+    """Return True if `token` is what Quarto runs or passes on raw: ```{lang} or ```{=format}."""
+    return (
+        token.type == "fence"
+        and token.markup.startswith("`")
+        and _CELL_INFO.fullmatch(token.info.strip()) is not None
+    )
+
+
+_DIV_OPEN = re.compile(r"^ {0,3}(?P<fence>:{3,})\s*(?P<attrs>\{[^}]*\}|[\w.-]+)\s*:*\s*$")
+_DIV_CLOSE = re.compile(r"^ {0,3}:{3,}\s*$")
+
+
+def _divs_around_cells(
+    body: list[str], tokens: list[Token], cells: list[Token], offset: int, rel: str, warnings: list[str]
+) -> set[int]:
+    """Return the lines of the Pandoc divs (`::: {.x}` ... `:::`) that hold a cell, to leave out.
+
+    A post's cells follow one another: a block (a callout, a tab set, columns) cannot hold a
+    code cell. Its fences are dropped, with a warning, so its content is shown in order and no
+    unclosed `:::` is left on the page. Lines inside code are never fences.
+    """
+    code: set[int] = set()
+    for token in tokens:
+        if token.type in ("fence", "code_block", "html_block"):
+            start, end = token.map or (0, 0)
+            code.update(range(start, end))
+    starts = {(t.map or (0, 0))[0] for t in cells if not t.info.strip().startswith("{=")}
+    stack: list[tuple[int, str]] = []
+    hidden: set[int] = set()
+    for number, line in enumerate(body):
+        if number in code:
+            continue
+        opened = _DIV_OPEN.match(line)
+        if opened:
+            stack.append((number, opened.group("attrs")))
+        elif _DIV_CLOSE.match(line) and stack:
+            first, attrs = stack.pop()
+            if any(first < s < number for s in starts):
+                hidden.update((first, number))
+                warnings.append(
+                    f"{rel}, line {first + offset + 1}: the block ::: {attrs} holds a code cell, and "
+                    "a cell cannot be inside a block here, so its content is shown without the block."
+                )
+    return hidden
 
 
 def _header(lines: list[str], rel: str) -> tuple[dict[str, object], int]:
