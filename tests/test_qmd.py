@@ -245,3 +245,31 @@ def test_check_knows_the_qmd_post(blog: Path) -> None:
     path.write_text(HEAD + "Text.\n\n```{python}\nprint(2)\n```\n", encoding="utf-8")
     stale = build_cli(blog, "--check", jobs=None, timeout=120)
     assert stale.returncode == 1 and "stale    posts/q.qmd: code cell 3" in stale.stderr, stale.stderr
+
+
+def test_figure_div_around_a_cell_labels_it(blog: Path) -> None:
+    path = write_qmd(
+        blog,
+        "figdiv.qmd",
+        HEAD + "See @fig-div.\n\n::: {#fig-div}\n\n```{python}\nprint(1)\n```\n\nThe caption, as Quarto "
+        "reads it.\n:::\n\n::: {#fig-own}\n```{python}\n#| label: fig-mine\nprint(2)\n```\n"
+        "Its caption.\n:::\n",
+    )
+    post = read_post(path, blog)
+    cells = post.notebook.cells
+    assert [c.cell_type for c in cells] == ["raw", "markdown", "code", "code"]
+    assert cells[1].source == "See @fig-div."
+    assert (cells[2].metadata["label"], cells[2].metadata["caption"]) == (
+        "fig-div",
+        "The caption, as Quarto reads it.",
+    )
+    assert cells[3].metadata["caption"] == "Its caption." and post.warnings == ()
+
+
+def test_option_lines_take_the_blank_lines_after_them(blog: Path) -> None:
+    from nbpress.sources.cells import apply_display
+
+    path = write_qmd(blog, "blank.qmd", HEAD + "```{python}\n#| label: setup\n\nx = 1\n```\n")
+    notebook = read_post(path, blog).notebook
+    apply_display(notebook, "show", "posts/blank.qmd")
+    assert notebook.cells[1].source == "x = 1"

@@ -64,7 +64,7 @@ def read_quarto(text: str, rel: str, warnings: list[str]) -> Notebook:
     body = lines[body_start:]
     tokens = _blocks(body)
     cells = [t for t in tokens if _is_cell(t)]
-    hidden = _divs_around_cells(body, tokens, cells, body_start, rel, warnings)
+    hidden, figures = _divs_around_cells(body, tokens, cells, body_start, rel, warnings)
     markdown: list[str] = []
 
     def flush() -> None:
@@ -112,6 +112,7 @@ def read_quarto(text: str, rel: str, warnings: list[str]) -> Notebook:
         flush()
         cell = nbformat.v4.new_code_cell(token.content.rstrip("\n"))
         _apply_defaults(cell, defaults, rel, len(notebook.cells) + 1, warnings)
+        cell.metadata.update({k: v for k, v in figures.get(start, {}).items() if v})
         notebook.cells.append(cell)
     prose(cursor, len(body))
     flush()
@@ -136,40 +137,55 @@ def _is_cell(token: Token) -> bool:
 
 _DIV_OPEN = re.compile(r"^ {0,3}(?P<fence>:{3,})\s*(?P<attrs>\{[^}]*\}|[\w.-]+)\s*:*\s*$")
 _DIV_CLOSE = re.compile(r"^ {0,3}:{3,}\s*$")
+_FIGURE_DIV = re.compile(r"\{\s*#(?P<label>(?:fig|tbl)-[\w-]+)\s*\}")
 
 
 def _divs_around_cells(
     body: list[str], tokens: list[Token], cells: list[Token], offset: int, rel: str, warnings: list[str]
-) -> set[int]:
-    """Return the lines of the Pandoc divs (`::: {.x}` ... `:::`) that hold a cell, to leave out.
+) -> tuple[set[int], dict[int, dict[str, str]]]:
+    """Return (the lines of the Pandoc divs that hold a cell, to leave out; {cell's line: metadata}).
 
     A post's cells follow one another: a block (a callout, a tab set, columns) cannot hold a
     code cell. Its fences are dropped, with a warning, so its content is shown in order and no
-    unclosed `:::` is left on the page. Lines inside code are never fences.
+    unclosed `:::` is left on the page. A figure or table div (`::: {#fig-x}`) around one cell
+    is what `#| label:` and `#| fig-cap:` say: its label and its last lines (the caption, as
+    Quarto reads it) become the cell's. Lines inside code are never fences.
     """
     code: set[int] = set()
     for token in tokens:
         if token.type in ("fence", "code_block", "html_block"):
             start, end = token.map or (0, 0)
             code.update(range(start, end))
-    starts = {(t.map or (0, 0))[0] for t in cells if not t.info.strip().startswith("{=")}
+    spans = [t.map or (0, 0) for t in cells if not t.info.strip().startswith("{=")]
     stack: list[tuple[int, str]] = []
     hidden: set[int] = set()
+    figures: dict[int, dict[str, str]] = {}
     for number, line in enumerate(body):
         if number in code:
             continue
         opened = _DIV_OPEN.match(line)
         if opened:
             stack.append((number, opened.group("attrs")))
-        elif _DIV_CLOSE.match(line) and stack:
-            first, attrs = stack.pop()
-            if any(first < s < number for s in starts):
-                hidden.update((first, number))
-                warnings.append(
-                    f"{rel}, line {first + offset + 1}: the block ::: {attrs} holds a code cell, and "
-                    "a cell cannot be inside a block here, so its content is shown without the block."
-                )
-    return hidden
+            continue
+        if not (_DIV_CLOSE.match(line) and stack):
+            continue
+        first, attrs = stack.pop()
+        inside = [(start, end) for start, end in spans if first < start < number]
+        if not inside:
+            continue
+        hidden.update((first, number))
+        label = _FIGURE_DIV.fullmatch(attrs)
+        if label and len(inside) == 1:
+            start, end = inside[0]
+            caption = [body[i].strip() for i in range(end, number) if body[i].strip()]
+            hidden.update(range(end, number))
+            figures[start] = {"label": label.group("label"), "caption": " ".join(caption)}
+            continue
+        warnings.append(
+            f"{rel}, line {first + offset + 1}: the block ::: {attrs} holds a code cell, and "
+            "a cell cannot be inside a block here, so its content is shown without the block."
+        )
+    return hidden, figures
 
 
 def _header(lines: list[str], rel: str) -> tuple[dict[str, object], int]:
@@ -224,21 +240,26 @@ def _date(value: object, front: dict[str, object]) -> None:
     front["date"] = value
 
 
-def _author_name(value: object) -> object:
+def _author_name(value: object) -> str | None:
     """Return the name Quarto shows for one author: a string, or {name: ...} in its forms."""
+    name = value
     if isinstance(value, dict):
         name = value.get("name", value.get("literal"))
         if isinstance(name, dict):
-            literal = name.get("literal")
             parts = [name.get("given"), name.get("family")]
-            name = literal if literal else " ".join(str(p) for p in parts if p)
-        return name
-    return value
+            name = name.get("literal") or " ".join(str(p) for p in parts if isinstance(p, str) and p)
+    if name is None or name == "":
+        return None
+    if not isinstance(name, (str, int, float)) or isinstance(name, bool):
+        raise SourceError(
+            "author must be a name, a list of names, or a list of {name: ...} entries; fix the header."
+        )
+    return str(name)
 
 
 def _author(value: object, front: dict[str, object]) -> None:
-    names = [_author_name(v) for v in value] if isinstance(value, list) else [_author_name(value)]
-    names = [n for n in names if n not in (None, "")]
+    values = value if isinstance(value, list) else [value]
+    names = [n for n in (_author_name(v) for v in values) if n is not None]
     if names:
         front["author"] = names[0] if len(names) == 1 else names
 
