@@ -273,3 +273,23 @@ def test_option_lines_take_the_blank_lines_after_them(blog: Path) -> None:
     notebook = read_post(path, blog).notebook
     apply_display(notebook, "show", "posts/blank.qmd")
     assert notebook.cells[1].source == "x = 1"
+
+
+def test_kernel_of_another_language_runs_its_own_cells(blog: Path) -> None:
+    head = "---\ntitle: T\ndate: 2024-01-01\njupyter: julia-1.10\n---\n\n"
+    path = write_qmd(blog, "jl.qmd", head + "```{julia}\nprintln(1)\n```\n")
+    post = read_post(path, blog)
+    assert post.front_matter.kernel == "julia-1.10" and post.written.cells[1].source == "println(1)"
+    write_qmd(blog, "jl.qmd", head + "```{python}\nprint(1)\n```\n")
+    with pytest.raises(SourceError, match=r"line 7: a \{python\} cell runs in another language"):
+        read_post(path, blog)
+
+
+@pytest.mark.slow
+def test_link_to_another_qmd_post_lands_on_its_page(blog: Path) -> None:
+    write_qmd(blog, "first.qmd", HEAD + "Read [the second post](second.qmd#part) next.\n")
+    write_qmd(blog, "second.qmd", HEAD + "## Part\n\nText.\n")
+    results = build(Options(root=blog, jobs=1))
+    assert all(r.error is None for r in results), [str(r.error) for r in results]
+    first = (blog / "site_src" / "posts" / "first.md").read_text(encoding="utf-8")
+    assert "[the second post](second.md#part)" in first, first
