@@ -201,8 +201,8 @@ def test_unsupported_cell_options_are_warned(blog: Path) -> None:
         "\n```{python echo=FALSE}\nprint(2)\n```\n",
     )
     assert read_post(path, blog).warnings == (
-        f"posts/opt.qmd, cell 2: the Quarto cell option 'layout-ncol: 2' {IGNORED}",
-        f"posts/opt.qmd, cell 2: the Quarto cell option 'echo: fenced' {IGNORED}",
+        f"posts/opt.qmd, cell 2 (line 6): the Quarto cell option 'layout-ncol: 2' {IGNORED}",
+        f"posts/opt.qmd, cell 2 (line 6): the Quarto cell option 'echo: fenced' {IGNORED}",
         # fig-pos is for LaTeX: no difference on a web page, no warning.
         "posts/opt.qmd, line 13: the options in ```{python echo=FALSE} are not read here; "
         "write them as '#| key: value' lines at the top of the cell.",

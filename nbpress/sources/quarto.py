@@ -111,7 +111,7 @@ def read_quarto(text: str, rel: str, warnings: list[str]) -> Notebook:
             )
         flush()
         cell = nbformat.v4.new_code_cell(token.content.rstrip("\n"))
-        _apply_defaults(cell, defaults, rel, len(notebook.cells) + 1, warnings)
+        _apply_defaults(cell, defaults, (rel, len(notebook.cells) + 1, line), warnings)
         cell.metadata.update({k: v for k, v in figures.get(start, {}).items() if v})
         notebook.cells.append(cell)
     prose(cursor, len(body))
@@ -375,9 +375,13 @@ def _languages(kernel: str) -> list[str]:
 
 
 def _apply_defaults(
-    cell: Cell, defaults: dict[str, object], rel: str, number: int, warnings: list[str]
+    cell: Cell, defaults: dict[str, object], place: tuple[str, int, int], warnings: list[str]
 ) -> None:
-    """Tag `cell` for each header option its own `#|` lines do not set; warn about the others."""
+    """Tag `cell` for each header option its own `#|` lines do not set; warn about the others.
+
+    `place` is (the file, the cell's number, its first line in the file), as warnings name it.
+    """
+    rel, number, line = place
     _, option_lines, _ = _leading_options(cell.source)
     options = _parse_options(option_lines, rel, number)
     for key, value in options.items():
@@ -389,8 +393,8 @@ def _apply_defaults(
         )
         if not supported:
             warnings.append(
-                f"{rel}, cell {number}: the Quarto cell option '{name}: {value}' is not supported "
-                "here, so it is ignored."
+                f"{rel}, cell {number} (line {line}): the Quarto cell option '{name}: {value}' "
+                "is not supported here, so it is ignored."
             )
     tags: list[str] = []
     for key, value in defaults.items():
