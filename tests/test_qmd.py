@@ -293,3 +293,15 @@ def test_link_to_another_qmd_post_lands_on_its_page(blog: Path) -> None:
     assert all(r.error is None for r in results), [str(r.error) for r in results]
     first = (blog / "site_src" / "posts" / "first.md").read_text(encoding="utf-8")
     assert "[the second post](second.md#part)" in first, first
+
+
+def test_raw_blocks_keep_their_html_only(blog: Path) -> None:
+    path = write_qmd(
+        blog,
+        "raw.qmd",
+        HEAD + "```{=html}\n<p class='raw'>HTML</p>\n```\n\n```{=latex}\n\\newpage\n```\n\nAfter.\n",
+    )
+    cells = read_post(path, blog).written.cells
+    assert [c.cell_type for c in cells] == ["raw", "markdown"]
+    assert cells[1].source.startswith("<p class='raw'>HTML</p>\n\n") and cells[1].source.endswith("\nAfter.")
+    assert "newpage" not in cells[1].source and "```" not in cells[1].source

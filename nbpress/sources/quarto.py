@@ -83,9 +83,11 @@ def read_quarto(text: str, rel: str, warnings: list[str]) -> Notebook:
         match = _CELL_INFO.fullmatch(info)
         assert match is not None  # _is_cell
         line = body_start + start + 1
+        lang = match.group("lang")
+        if lang.startswith("=") and token.level:
+            continue  # a raw block inside a list or a quote: left as written, indentation kept
         prose(cursor, start)
         cursor = end
-        lang = match.group("lang")
         if lang.startswith("="):
             # A raw block: its HTML is the page's, any other format is not shown on a web page.
             if lang.lower() == "=html":
