@@ -53,7 +53,7 @@ from urllib.parse import quote, unquote, urlsplit
 from ..errors import NbpressError
 from ..layout import SITE, Layout, owned_file, read_owned
 from ..notebook import Key, Notebook, outputs_of
-from ..sources import Post
+from ..sources import SOURCE_SUFFIXES, Post
 from .figures import PLACEHOLDER_SVG, local_name, too_large_file
 from .sanitize import drop_remote, loads_from_site, remote_problem
 from .shown import hide_cells, mark_title_heading
@@ -62,7 +62,7 @@ if TYPE_CHECKING:
     from markdown_it import MarkdownIt
     from markdown_it.token import Token
 
-_NOTEBOOK_SUFFIXES = (".ipynb", ".md", ".py")
+_NOTEBOOK_SUFFIXES = SOURCE_SUFFIXES  # every file a post is read from
 # Raw cell formats (Jupyter's raw_mimetype) the post shows; any other is left out.
 _RAW_SHOWN = {"text/markdown": "markdown", "text/x-markdown": "markdown", "text/html": "html"}
 

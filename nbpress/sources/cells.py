@@ -146,7 +146,8 @@ def apply_display(notebook: Notebook, stderr: str, rel: str) -> list[str]:
         tags = set(cell.metadata.get("tags", []))
         count = cell.metadata.get(Key.OPTION_LINES, 0)
         if count:
-            cell.source = "\n".join(cell.source.splitlines()[count:])
+            # As Quarto shows it: the blank lines that set the options apart go with them.
+            cell.source = "\n".join(cell.source.splitlines()[count:]).lstrip("\n")
         if "remove-input" in tags:
             # Where nbconvert's templates look for it.
             cell.metadata.setdefault("transient", {})["remove_source"] = True

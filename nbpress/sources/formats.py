@@ -14,7 +14,7 @@ from pathlib import Path
 from ..errors import SourceError
 from ..notebook import Notebook
 
-TEXT_SUFFIXES = (".md", ".py")
+TEXT_SUFFIXES = (".md", ".py", ".qmd")
 # Keys jupytext and Jupyter keep in a MyST header; everything else is the author's front matter.
 _JUPYTER_KEYS = {"jupytext", "kernelspec", "jupyter", "language_info", "nbpress"}
 _PERCENT_CELL = re.compile(r"^# %%", re.MULTILINE)
@@ -31,13 +31,16 @@ def is_text_post(path: Path) -> bool:
         head = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
         return True  # let read_text_notebook report it
-    if path.suffix == ".md":
+    if path.suffix in (".md", ".qmd"):
         return head.lstrip("\ufeff").startswith("---")
     return bool(_PERCENT_CELL.search(head))
 
 
-def read_text_notebook(path: Path, rel: str) -> Notebook:
-    """Return the notebook jupytext reads from a text source; raise SourceError if it cannot."""
+def read_text_notebook(path: Path, rel: str, warnings: list[str] | None = None) -> Notebook:
+    """Return the notebook jupytext (for .qmd, sources.quarto) reads from a text source.
+
+    Raises SourceError if it cannot; appends problems that do not stop the post to `warnings`.
+    """
     import jupytext
 
     try:
@@ -46,12 +49,22 @@ def read_text_notebook(path: Path, rel: str) -> Notebook:
         raise SourceError("the file is not UTF-8 text; save it again as UTF-8.", path=rel) from None
     fmt = "py:percent" if path.suffix == ".py" else None
     _refuse_header_aliases(text, path.suffix, rel)
+    if path.suffix == ".qmd":
+        # jupytext's qmd format runs the quarto program: a post must build without it.
+        from .quarto import read_quarto
+
+        return _numbered(read_quarto(text, rel, warnings if warnings is not None else []))
     try:
         notebook: Notebook = jupytext.reads(text, fmt=fmt or _markdown_format(text))
     except Exception as err:  # jupytext raises many types for a broken file
         first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         raise SourceError(f"jupytext cannot read this file ({first}); fix its syntax.", path=rel) from None
     _move_header_keys(notebook)
+    return _numbered(notebook)
+
+
+def _numbered(notebook: Notebook) -> Notebook:
+    """Return `notebook` with stable cell ids and nbformat 4.5 (ids need it), in place."""
     for index, cell in enumerate(notebook.cells):
         # Text formats carry no cell ids and jupytext invents random ones: stable ones keep
         # everything derived from the notebook (the downloaded copy) the same bytes every build.

@@ -192,7 +192,7 @@ def _read_post(path: Path, root: Path, rel: str, authors: dict[str, object]) -> 
     if path.suffix == ".ipynb":
         notebook = _read_notebook(path, rel, warnings)
     else:
-        notebook = read_text_notebook(path, rel)
+        notebook = read_text_notebook(path, rel, warnings)
     _refuse_bad_data(notebook, rel)
     data, fm_cell, origin = _front_matter_data(notebook, rel)
     problem = bad_data(data)

@@ -1,0 +1,409 @@
+"""Quarto documents (.qmd) read without Quarto: the same notebook Quarto's Jupyter engine runs.
+
+A `.qmd` file is a YAML header and Markdown whose ```` ```{python} ```` fences are code cells.
+The fences are found as CommonMark finds them (markdown-it-py), so a fence shown inside a
+longer fence (an example of the syntax) stays text. A code cell keeps its `#|` option lines,
+exactly as a notebook cell holding the same source: sources.cells reads them for every post.
+
+The header becomes front matter by one table (`_HEADER`): each Quarto key is mapped to
+nbpress's key, dropped (the site's theme decides it), or dropped with a warning (the page
+would look different in Quarto); a key Quarto does not define is the author's own and is kept
+as written, as in any post. The document's `execute:` options (and `code-fold`) are the
+default of every code cell that does not set the option itself.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+import yaml
+
+from ..errors import SourceError
+from ..notebook import Cell, Key, Notebook
+from .cells import QUARTO, _leading_options, _parse_options
+
+if TYPE_CHECKING:
+    from markdown_it.token import Token
+
+# Quarto's own test for an executable cell's first line (its breakQuartoMd): a backtick fence
+# whose info is `{lang}` or `{lang options}`; `{=html}` is a raw block, `{.python}` shown code.
+_CELL_INFO = re.compile(r"\{(?P<lang>[=A-Za-z]+)(?P<rest> *[ ,].*)?\}")
+_MOVING_DATES = ("today", "now", "last-modified")
+# Cell options nbpress reads (cells.with_tags), and those only a LaTeX or PDF output uses.
+_CELL_OPTIONS = {*QUARTO, "label", "fig-cap", "tbl-cap", "tags"}
+_PRINT_ONLY = {"fig-env", "fig-pos", "fig-scap", "id"}
+# What each cell option means when it is not written (Quarto's defaults for HTML).
+_DEFAULTS: dict[str, object] = {
+    "echo": True, "output": True, "include": True, "eval": True,
+    "error": False, "warning": True, "code-fold": False,
+}  # fmt: skip
+
+
+def read_quarto(text: str, rel: str, warnings: list[str]) -> Notebook:
+    """Return the notebook a Quarto document holds; raise SourceError naming the file and line.
+
+    Cell ids, nbformat and UTF-8 are the caller's (formats.read_text_notebook). Problems that
+    do not stop the post (options with no equivalent here) are appended to `warnings`.
+    """
+    import nbformat
+
+    lines = text.lstrip("\ufeff").splitlines()
+    header, body_start = _header(lines, rel)
+    front, defaults, kernel = _map_header(header, rel, warnings)
+    languages = _languages(kernel)
+    notebook: Notebook = nbformat.v4.new_notebook()
+    notebook.metadata["kernelspec"] = {
+        "name": kernel,
+        "display_name": kernel,
+        "language": "python" if "python" in languages else languages[0],
+    }
+    dumped = yaml.safe_dump(front, sort_keys=False, allow_unicode=True, default_flow_style=False)
+    notebook.cells.append(nbformat.v4.new_raw_cell("---\n" + dumped + "---"))
+    body = lines[body_start:]
+    tokens = _blocks(body)
+    cells = [t for t in tokens if _is_cell(t)]
+    hidden, figures = _divs_around_cells(body, tokens, cells, body_start, rel, warnings)
+    markdown: list[str] = []
+
+    def flush() -> None:
+        block = "\n".join(markdown).strip("\n")
+        if block.strip():
+            notebook.cells.append(nbformat.v4.new_markdown_cell(block))
+        markdown.clear()
+
+    def prose(start: int, end: int) -> None:
+        markdown.extend(line for number, line in enumerate(body[start:end], start) if number not in hidden)
+
+    cursor = 0
+    for token in cells:
+        start, end = token.map or (0, 0)
+        info = token.info.strip()
+        match = _CELL_INFO.fullmatch(info)
+        assert match is not None  # _is_cell
+        line = body_start + start + 1
+        lang = match.group("lang")
+        if lang.startswith("=") and token.level:
+            continue  # a raw block inside a list or a quote: left as written, indentation kept
+        prose(cursor, start)
+        cursor = end
+        if lang.startswith("="):
+            # A raw block: its HTML is the page's, any other format is not shown on a web page.
+            if lang.lower() == "=html":
+                markdown.append(token.content.rstrip("\n"))
+            continue
+        if lang.lower() not in languages:
+            raise SourceError(
+                f"line {line}: a {{{lang}}} cell runs in another language than the post's kernel "
+                f"({kernel}); nbpress runs one Jupyter kernel per post, so make it a {{{languages[0]}}} "
+                f"cell, or show it as plain code in a ```{lang} fence.",
+                path=rel,
+            )
+        if token.level:
+            raise SourceError(
+                f"line {line}: the {{{lang}}} cell is inside a list or a quote; "
+                "move it out to the start of a line.",
+                path=rel,
+            )
+        if match.group("rest") and match.group("rest").strip(" ,"):
+            warnings.append(
+                f"{rel}, line {line}: the options in ```{info} are not read here; "
+                "write them as '#| key: value' lines at the top of the cell."
+            )
+        flush()
+        cell = nbformat.v4.new_code_cell(token.content.rstrip("\n"))
+        _apply_defaults(cell, defaults, (rel, len(notebook.cells) + 1, line), warnings)
+        cell.metadata.update({k: v for k, v in figures.get(start, {}).items() if v})
+        notebook.cells.append(cell)
+    prose(cursor, len(body))
+    flush()
+    return notebook
+
+
+def _blocks(body: list[str]) -> list[Token]:
+    """Return the block tokens of `body` that have lines, as CommonMark reads the document."""
+    from markdown_it import MarkdownIt
+
+    return [t for t in MarkdownIt("commonmark").parse("\n".join(body)) if t.map is not None]
+
+
+def _is_cell(token: Token) -> bool:
+    """Return True if `token` is what Quarto runs or passes on raw: ```{lang} or ```{=format}."""
+    return (
+        token.type == "fence"
+        and token.markup.startswith("`")
+        and _CELL_INFO.fullmatch(token.info.strip()) is not None
+    )
+
+
+_DIV_OPEN = re.compile(r"^ {0,3}(?P<fence>:{3,})\s*(?P<attrs>\{[^}]*\}|[\w.-]+)\s*:*\s*$")
+_DIV_CLOSE = re.compile(r"^ {0,3}:{3,}\s*$")
+_FIGURE_DIV = re.compile(r"\{\s*#(?P<label>(?:fig|tbl)-[\w-]+)\s*\}")
+
+
+def _divs_around_cells(
+    body: list[str], tokens: list[Token], cells: list[Token], offset: int, rel: str, warnings: list[str]
+) -> tuple[set[int], dict[int, dict[str, str]]]:
+    """Return (the lines of the Pandoc divs that hold a cell, to leave out; {cell's line: metadata}).
+
+    A post's cells follow one another: a block (a callout, a tab set, columns) cannot hold a
+    code cell. Its fences are dropped, with a warning, so its content is shown in order and no
+    unclosed `:::` is left on the page. A figure or table div (`::: {#fig-x}`) around one cell
+    is what `#| label:` and `#| fig-cap:` say: its label and its last lines (the caption, as
+    Quarto reads it) become the cell's. Lines inside code are never fences.
+    """
+    code: set[int] = set()
+    for token in tokens:
+        if token.type in ("fence", "code_block", "html_block"):
+            start, end = token.map or (0, 0)
+            code.update(range(start, end))
+    spans = [t.map or (0, 0) for t in cells if not t.info.strip().startswith("{=")]
+    stack: list[tuple[int, str]] = []
+    hidden: set[int] = set()
+    figures: dict[int, dict[str, str]] = {}
+    for number, line in enumerate(body):
+        if number in code:
+            continue
+        opened = _DIV_OPEN.match(line)
+        if opened:
+            stack.append((number, opened.group("attrs")))
+            continue
+        if not (_DIV_CLOSE.match(line) and stack):
+            continue
+        first, attrs = stack.pop()
+        inside = [(start, end) for start, end in spans if first < start < number]
+        if not inside:
+            continue
+        hidden.update((first, number))
+        label = _FIGURE_DIV.fullmatch(attrs)
+        if label and len(inside) == 1:
+            start, end = inside[0]
+            caption = [body[i].strip() for i in range(end, number) if body[i].strip()]
+            hidden.update(range(end, number))
+            figures[start] = {"label": label.group("label"), "caption": " ".join(caption)}
+            continue
+        warnings.append(
+            f"{rel}, line {first + offset + 1}: the block ::: {attrs} holds a code cell, and "
+            "a cell cannot be inside a block here, so its content is shown without the block."
+        )
+    return hidden, figures
+
+
+def _header(lines: list[str], rel: str) -> tuple[dict[str, object], int]:
+    """Return (the YAML header's mapping, the index of the first line after it)."""
+    if not lines or lines[0].rstrip() != "---":
+        raise SourceError(
+            "a Quarto document must start with a YAML header between '---' lines "
+            "holding at least title and date.",
+            path=rel,
+        )
+    end = next((i for i, line in enumerate(lines[1:], 1) if line.rstrip() in ("---", "...")), None)
+    if end is None:
+        raise SourceError("the YAML header does not end with a '---' line.", path=rel)
+    from .posts import load_yaml
+
+    try:
+        data = load_yaml("\n".join(lines[1:end]))
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        at = f" at line {mark.line + 2}" if mark is not None else ""
+        problem = getattr(err, "problem", None) or str(err).splitlines()[0]
+        raise SourceError(f"the YAML header is broken{at} ({problem}); fix it.", path=rel) from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise SourceError(
+            f"line 2: the YAML header must be a mapping of keys to values (title: ..., date: ...), "
+            f"not {type(data).__name__}.",
+            path=rel,
+        )
+    return data, end + 1
+
+
+# --- The header ---------------------------------------------------------------------------
+
+Mapper = Callable[[object, dict[str, object]], None]
+
+
+def _same(key: str) -> Mapper:
+    def put(value: object, front: dict[str, object]) -> None:
+        front[key] = value
+
+    return put
+
+
+def _date(value: object, front: dict[str, object]) -> None:
+    if isinstance(value, str) and value.strip().lower() in _MOVING_DATES:
+        raise SourceError(
+            f"date: {value.strip()} changes with every build, and a post needs a fixed date; "
+            "write date: YYYY-MM-DD."
+        )
+    front["date"] = value
+
+
+def _author_name(value: object) -> str | None:
+    """Return the name Quarto shows for one author: a string, or {name: ...} in its forms."""
+    name = value
+    if isinstance(value, dict):
+        name = value.get("name", value.get("literal"))
+        if isinstance(name, dict):
+            parts = [name.get("given"), name.get("family")]
+            name = name.get("literal") or " ".join(str(p) for p in parts if isinstance(p, str) and p)
+    if name is None or name == "":
+        return None
+    if not isinstance(name, (str, int, float)) or isinstance(name, bool):
+        raise SourceError(
+            "author must be a name, a list of names, or a list of {name: ...} entries; fix the header."
+        )
+    return str(name)
+
+
+def _author(value: object, front: dict[str, object]) -> None:
+    values = value if isinstance(value, list) else [value]
+    names = [n for n in (_author_name(v) for v in values) if n is not None]
+    if names:
+        front["author"] = names[0] if len(names) == 1 else names
+
+
+def _abstract(value: object, front: dict[str, object]) -> None:
+    front.setdefault("description", value)
+
+
+def _drop(value: object, front: dict[str, object]) -> None:
+    """A key the blog's theme decides (a table of contents, a theme, an editor's setting)."""
+
+
+# Keys Quarto shows on the page in a way this blog does not: dropped with a warning.
+_SHOWN = (
+    "number-sections", "number-depth", "crossref", "csl", "filters", "lightbox", "citation",
+    "license", "copyright", "funding", "affiliations", "google-scholar", "appendix-style",
+    "include-in-header", "include-before-body", "include-after-body", "shortcodes",
+    "title-block-banner", "abstract-title", "keywords", "comments",
+)  # fmt: skip
+# Quarto's keys for the output format, the engine and the editor: dropped quietly.
+_QUIET = (
+    "format", "editor", "editor_options", "engine", "toc", "toc-depth", "toc-title",
+    "toc-location", "toc-expand", "theme", "css", "highlight-style", "lang", "page-layout",
+    "title-block-style", "date-format", "anchor-sections", "smooth-scroll", "fig-width",
+    "fig-height", "fig-format", "fig-dpi", "fig-responsive", "code-tools", "code-summary",
+    "code-overflow", "code-line-numbers", "code-copy", "self-contained", "embed-resources",
+    "keep-ipynb", "keep-md", "freeze", "cache", "reference-location", "citation-location",
+    "link-citations", "execute-dir", "pagetitle", "resources", "knitr", "date-modified",
+)  # fmt: skip
+_HEADER: dict[str, Mapper] = {
+    "title": _same("title"),
+    "subtitle": _same("subtitle"),
+    "date": _date,
+    "author": _author,
+    "authors": _author,
+    "categories": _same("categories"),
+    "description": _same("description"),
+    "abstract": _abstract,
+    "bibliography": _same("bibliography"),
+    "draft": _same("draft"),
+    "image": _same("image"),
+    **{key: _drop for key in _QUIET},
+}
+
+
+def _map_header(
+    header: dict[str, object], rel: str, warnings: list[str]
+) -> tuple[dict[str, object], dict[str, object], str]:
+    """Return (front matter, the cells' default options, the kernel's name) of a Quarto header."""
+    front: dict[str, object] = {}
+    for key, value in header.items():
+        name = str(key)
+        if name in ("jupyter", "execute", "code-fold"):
+            continue
+        if name in _SHOWN:
+            warnings.append(
+                f"{rel}: the Quarto header key {name!r} has no equivalent in this blog, so it is dropped."
+            )
+        elif name in _HEADER:
+            try:
+                _HEADER[name](value, front)
+            except SourceError as err:
+                raise err.at(rel) from None
+        else:
+            front[name] = value  # the author's own key, as in any post's front matter
+    execute = header.get("execute")
+    defaults: dict[str, object] = {}
+    if isinstance(execute, dict):
+        for key, value in execute.items():
+            if key in QUARTO:
+                defaults[str(key)] = value
+            elif key == "enabled" and value is False:
+                warnings.append(
+                    f"{rel}: 'execute: enabled: false' is not followed here: every post is run "
+                    "when it is built; mark single cells '#| eval: false' instead."
+                )
+    elif execute is not None:
+        raise SourceError("the header's execute: must be a mapping of cell options.", path=rel)
+    fold = _format_html(header).get("code-fold", header.get("code-fold"))
+    if fold is not None:
+        defaults["code-fold"] = fold
+    return front, defaults, _kernel(header.get("jupyter"), rel)
+
+
+def _format_html(header: dict[str, object]) -> dict[object, object]:
+    """Return the header's `format: html:` options (empty when there are none)."""
+    fmt = header.get("format")
+    html = fmt.get("html") if isinstance(fmt, dict) else None
+    return html if isinstance(html, dict) else {}
+
+
+def _kernel(value: object, rel: str) -> str:
+    """Return the kernel `jupyter:` names (`python3`, or its `kernelspec:` mapping's name)."""
+    if value is None:
+        return "python3"
+    if isinstance(value, dict):
+        spec = value.get("kernelspec")
+        value = spec.get("name") if isinstance(spec, dict) else None
+    if not isinstance(value, str) or not value.strip():
+        raise SourceError("the header's jupyter: must name a kernel (jupyter: python3); fix it.", path=rel)
+    return value.strip()
+
+
+def _languages(kernel: str) -> list[str]:
+    """Return the cell languages the kernel runs: python for a Python kernel, else its name's."""
+    if kernel.lower().startswith(("python", "ipython")):
+        return ["python"]
+    leading = re.match(r"[A-Za-z]+", kernel)
+    return [leading.group().lower() if leading else kernel.lower()]
+
+
+# --- The cells ----------------------------------------------------------------------------
+
+
+def _apply_defaults(
+    cell: Cell, defaults: dict[str, object], place: tuple[str, int, int], warnings: list[str]
+) -> None:
+    """Tag `cell` for each header option its own `#|` lines do not set; warn about the others.
+
+    `place` is (the file, the cell's number, its first line in the file), as warnings name it.
+    """
+    rel, number, line = place
+    _, option_lines, _ = _leading_options(cell.source)
+    options = _parse_options(option_lines, rel, number)
+    for key, value in options.items():
+        name = str(key)
+        if name in _PRINT_ONLY:
+            continue
+        supported = name in _CELL_OPTIONS and (
+            name not in QUARTO or value == _DEFAULTS.get(name) or value in QUARTO[name]
+        )
+        if not supported:
+            warnings.append(
+                f"{rel}, cell {number} (line {line}): the Quarto cell option '{name}: {value}' "
+                "is not supported here, so it is ignored."
+            )
+    tags: list[str] = []
+    for key, value in defaults.items():
+        table = QUARTO.get(key, {})
+        if key not in options and isinstance(value, (bool, str)) and value in table:
+            tags.extend(table[value])
+    if tags:
+        cell.metadata["tags"] = tags
+    if "code-fold" not in options and defaults.get("code-fold") == "show":
+        cell.metadata[Key.OPEN] = ["input"]
