@@ -453,6 +453,7 @@ class _Context:
     names: dict[str, str]  # page rel -> its post's file name
     folder: str  # posts/<series slug>: where Markdown-named files go
     files: dict[str, str]  # target (posts-relative) -> project file copied there
+    placed: dict[str, str]  # project file -> where a page's code opens it (posts-relative)
     inputs: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
@@ -497,13 +498,17 @@ def plan_import(
         files[target] = rel
         bibliography.append(target)
     posts: list[Write] = []
+    placed: dict[str, str] = {}
+    readable = [page for page in project.pages if Path(page.rel).suffix in _READ_AS]
+    for page in readable:  # first where the code puts its files: a link to one leads there too
+        _page(_Context(project, page, names, folder, {}, placed), {})
     for order, page in enumerate(project.pages, 1):
         suffix = Path(page.rel).suffix
         if suffix not in _READ_AS:
             what = "reStructuredText" if suffix == ".rst" else f"a {suffix} file"
             notes.append(f"{page.rel}: {what} is not a format nbpress reads; the page is not imported.")
             continue
-        context = _Context(project, page, names, folder, files)
+        context = _Context(project, page, names, folder, files, placed)
         data = _page(context, _front(project, page, series_name, order, today, bibliography))
         notes.extend(context.notes)
         posts.append(Write(f"posts/{names[page.rel]}", data, page.rel, post=True, order=order))
@@ -870,7 +875,7 @@ def _target(context: _Context, dest: str, kind: str) -> str:
     if not file.is_file():
         context.note(f"{dest} is missing; the link is kept as written.")
         return dest
-    target = posixpath.join(context.folder, rel)
+    target = context.placed.get(rel) or posixpath.join(context.folder, rel)
     _claim(context, target, rel)
     return target + sep + fragment
 
@@ -923,6 +928,7 @@ def _scan_code(context: _Context, source: str) -> None:
                 "(cells run in posts/, where the file is copied)."
             )
         _claim(context, target, rel)
+        context.placed.setdefault(rel, target)
         context.inputs.append(target)
 
 
