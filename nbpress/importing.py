@@ -729,6 +729,9 @@ def _source(cell: dict[str, object]) -> str:
 _FENCE = re.compile(r"^(?P<indent>\s{0,3})(?P<fence>`{3,}|~{3,})\s*(?P<info>[^`]*)$")
 # Directives whose body is code or text to keep, never Markdown to rewrite.
 _CODE_DIRECTIVES = {"code-cell", "code-block", "code", "sourcecode", "math", "raw", "eval-rst", "glue:math"}
+# Quarto's executable blocks (```{python}); only Python ones run in a post's kernel.
+_QUARTO_CELLS = {"python", "python3", "r", "julia", "ojs", "bash", "sql", "mermaid", "dot"}
+_RUN = {"code-cell", "python", "python3"}
 # Directives whose argument is a file of the project.
 _FILE_DIRECTIVES = {"figure", "image", "literalinclude", "include"}
 _ROLE = re.compile(r"\{(?P<role>doc|download)\}`(?P<body>[^`]+)`")
@@ -767,13 +770,11 @@ def _rewrite_markdown(context: _Context, text: str, code: bool) -> str:
         if match:
             fence, info = match.group("fence"), match.group("info").strip()
             directive = re.match(r"\{([\w:-]+)\}\s*(.*)$", info)
-            if directive and directive.group(1) not in _CODE_DIRECTIVES:
+            if directive and directive.group(1) not in _CODE_DIRECTIVES | _QUARTO_CELLS:
                 stack.append((fence, "md"))
                 out.append(_directive_line(context, line, directive.group(1), directive.group(2)))
                 continue
-            executable = (directive is not None and directive.group(1) == "code-cell") or info.startswith(
-                "{python"
-            )
+            executable = directive is not None and directive.group(1) in _RUN
             stack.append((fence, "cell" if executable else "code"))
             cell = []
             out.append(line)
