@@ -102,6 +102,22 @@ def read_project(path: Path) -> Project:
             f"{path}: no such folder; give import the folder of a Jupyter Book or Quarto project."
         )
     root = path.resolve()
+    project = _read(root)
+    if project is not None:
+        if not project.pages:
+            first = f" ({project.notes[0]})" if project.notes else ""
+            raise ConfigError(
+                f"{path}: its table of contents names no page that exists{first}; fix it, then import again."
+            )
+        return project
+    raise ConfigError(
+        f"{path}: not a Jupyter Book or Quarto project (looked for {LOOKED_FOR}); "
+        "give import the project's own folder."
+    )
+
+
+def _read(root: Path) -> Project | None:
+    """Return the project at `root` by the configuration file it has, or None if it has none."""
     if (root / "_toc.yml").is_file():
         return _jupyter_book(root)
     if (root / "myst.yml").is_file():
@@ -109,10 +125,7 @@ def read_project(path: Path) -> Project:
     for name in ("_quarto.yml", "_quarto.yaml"):
         if (root / name).is_file():
             return _quarto(root, name)
-    raise ConfigError(
-        f"{path}: not a Jupyter Book or Quarto project (looked for {LOOKED_FOR}); "
-        "give import the project's own folder."
-    )
+    return None
 
 
 def _load(root: Path, name: str) -> dict[str, object]:
@@ -437,8 +450,8 @@ def _quarto_website(
             else {}
         )
         dated.append((str(header.get("date", "")), rel))
-    # A listing is a blog: its posts in date order (oldest first), the undated after them by name.
-    pages.extend(Page(rel) for _, rel in sorted(dated, key=lambda d: (d[0] == "", d[0], d[1])))
+    # A listing is a blog: its posts in date order (oldest first), the undated after them as listed.
+    pages.extend(Page(rel) for _, rel in sorted(dated, key=lambda d: (d[0] == "", d[0])))
 
 
 # --- Planning the import
@@ -608,8 +621,11 @@ def _page(context: _Context, front: dict[str, object]) -> bytes:
     return _text_page(context, text, front)
 
 
-def _header(text: str) -> tuple[dict[str, object], str]:
-    """Return a text page's YAML header ({} if none) and the text after it."""
+def _header(text: str, strict: bool = False) -> tuple[dict[str, object], str]:
+    """Return a text page's YAML header ({} if none) and the text after it.
+
+    With `strict`, a header that is broken YAML or no mapping raises ValueError (what is wrong).
+    """
     body = text.lstrip("\ufeff")
     lines = body.splitlines(keepends=True)
     if not lines or lines[0].strip() != "---":
@@ -619,9 +635,15 @@ def _header(text: str) -> tuple[dict[str, object], str]:
         return {}, body
     try:
         data = safe_load("".join(lines[1:end]))
-    except yaml.YAMLError:
+    except yaml.YAMLError as err:
+        if strict:
+            raise ValueError(f"is broken YAML ({getattr(err, 'problem', None) or err})") from None
         return {}, body
-    return (data if isinstance(data, dict) else {}), "".join(lines[end + 1 :])
+    if data is not None and not isinstance(data, dict):
+        if strict:
+            raise ValueError("is not a mapping of keys")
+        return {}, body
+    return data or {}, "".join(lines[end + 1 :])
 
 
 def _dump(front: dict[str, object]) -> str:
@@ -629,7 +651,10 @@ def _dump(front: dict[str, object]) -> str:
 
 
 def _text_page(context: _Context, text: str, front: dict[str, object]) -> bytes:
-    header, body = _header(text)
+    try:
+        header, body = _header(text, strict=True)
+    except ValueError as err:
+        raise SourceError(f"{context.page.rel}: its YAML header {err}; fix it, then import again.") from None
     body = _rewrite_markdown(context, body, code=_code_fence_languages(context, body))
     merged = _finish_front(context, front, header, body)
     return f"---\n{_dump(merged)}---\n\n{body.lstrip(chr(10))}".encode()
@@ -737,6 +762,7 @@ _FILE_DIRECTIVES = {"figure", "image", "literalinclude", "include"}
 _ROLE = re.compile(r"\{(?P<role>doc|download)\}`(?P<body>[^`]+)`")
 _CODE_SPAN = re.compile(r"(`+)(?!\{)[^`]*?\1")
 _LINK = re.compile(r"\]\((?P<dest><[^>]*>|[^()\s]+)(?P<title>\s+(?:\"[^\"]*\"|'[^']*'))?\)")
+_DEFINITION = re.compile(r"^(?P<head>\s{0,3}\[[^\]]+\]:\s*)(?P<dest><[^>]*>|\S+)")
 _IMG = re.compile(r"(<img\b[^>]*?\bsrc\s*=\s*)([\"'])(.*?)\2", re.IGNORECASE)
 _STRING = re.compile(r"(?P<q>[\"'])(?P<s>[^\"'\n\\]{1,300})(?P=q)")
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
@@ -804,6 +830,12 @@ def _directive_line(context: _Context, line: str, name: str, argument: str) -> s
 
 def _rewrite_prose(context: _Context, line: str) -> str:
     """Return a Markdown line with its {doc}/{download} roles, links and <img> sources rewritten."""
+    definition = _DEFINITION.match(line)
+    if definition:  # [id]: target
+        dest = definition.group("dest")
+        bare = dest[1:-1] if dest.startswith("<") else dest
+        new = _target(context, bare, "link")
+        return line if new == bare else definition.group("head") + new + line[definition.end() :]
     line = _ROLE.sub(lambda m: _role(context, m), line)
     parts: list[str] = []
     last = 0

@@ -419,6 +419,49 @@ def test_pages_with_one_name_in_two_folders(tmp_path: Path) -> None:
     )
 
 
+def test_reference_definitions_broken_headers_and_empty_tocs(tmp_path: Path) -> None:
+    project = _project(
+        tmp_path / "book",
+        {
+            "_toc.yml": "root: a\nchapters:\n- file: b\n",
+            "a.md": "# A\n\nSee [b][def].\n\n[def]: b.md#top\n",
+            "b.md": "---\ntitle: [unclosed\n---\n# B\n",
+        },
+    )
+    blog = copy_skeleton(tmp_path / "blog")
+    run = _import(blog, str(project))
+    assert run.returncode == 1
+    [line] = run.stderr.splitlines()
+    assert line.startswith("error: b.md: its YAML header is broken YAML"), line
+    (project / "b.md").write_text("# B\n", encoding="utf-8")
+    run = _import(blog, str(project))
+    assert run.returncode == 0, run.stderr
+    assert "[def]: book-b.md#top" in _markdown(blog / "posts" / "book-a.md")
+    empty = _project(tmp_path / "empty", {"_toc.yml": "root: nothing\n"})
+    run = _import(blog, str(empty))
+    assert run.returncode == 1
+    [line] = run.stderr.splitlines()
+    assert "names no page that exists (_toc.yml: the page 'nothing' is missing" in line
+
+
+def test_a_quarto_website_render_list(tmp_path: Path) -> None:
+    project = _project(
+        tmp_path / "site",
+        {
+            "_quarto.yml": "project:\n  type: website\n"
+            "  render:\n    - b.qmd\n    - '*.qmd'\n    - '!skip.qmd'\n",
+            "a.qmd": "---\ntitle: A\n---\n",
+            "b.qmd": "---\ntitle: B\n---\n",
+            "skip.qmd": "---\ntitle: Skip\n---\n",
+        },
+    )
+    blog = copy_skeleton(tmp_path / "blog")
+    run = _import(blog, str(project))
+    assert run.returncode == 0, run.stderr
+    order = {p.name: _front(p)["series_order"] for p in (blog / "posts").iterdir()}
+    assert order == {"site-b.qmd": 1, "site-a.qmd": 2}, "not in the render list's order"
+
+
 def test_another_kernel_is_noted(tmp_path: Path) -> None:
     project = _project(
         tmp_path / "book",
