@@ -515,12 +515,12 @@ def plan_import(
     readable = [page for page in project.pages if Path(page.rel).suffix in _READ_AS]
     for page in readable:  # first where the code puts its files: a link to one leads there too
         _page(_Context(project, page, names, folder, {}, placed), {})
-    for order, page in enumerate(project.pages, 1):
+    for page in project.pages:
         suffix = Path(page.rel).suffix
         if suffix not in _READ_AS:
             what = "reStructuredText" if suffix == ".rst" else f"a {suffix} file"
             notes.append(f"{page.rel}: {what} is not a format nbpress reads; the page is not imported.")
-            continue
+    for order, page in enumerate(readable, 1):
         context = _Context(project, page, names, folder, files, placed)
         data = _page(context, _front(project, page, series_name, order, today, bibliography))
         notes.extend(context.notes)

@@ -310,8 +310,8 @@ def test_jb_article_parts_globs_and_missing_pages(tmp_path: Path) -> None:
         tmp_path / "article",
         {
             "_config.yml": "title: An Article\nexecute:\n  timeout: -1\n  allow_errors: true\n",
-            "_toc.yml": "format: jb-article\nroot: index\nsections:\n- file: part1/a\n- glob: extra/*\n"
-            "- file: gone\n- url: https://example.invalid/x\n- file: old\n",
+            "_toc.yml": "format: jb-article\nroot: index\nsections:\n- file: part1/a\n- file: old\n- glob: extra/*\n"
+            "- file: gone\n- url: https://example.invalid/x\n",
             "index.md": "# Start\n\nOn to [a](part1/a.md#Some-Heading), [b](extra/b), "
             "[c](extra/c.html), [nowhere](notes.ipynb), `[code](part1/a.md)` and [site](https://example.invalid/).\n",
             "part1/a.md": "---\ntitle: Own title\nseries: Not this one\ntags: [x]\n---\n# A heading\n\n"
