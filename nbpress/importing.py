@@ -759,12 +759,13 @@ _QUARTO_CELLS = {"python", "python3", "r", "julia", "ojs", "bash", "sql", "merma
 _RUN = {"code-cell", "python", "python3"}
 # Directives whose argument is a file of the project.
 _FILE_DIRECTIVES = {"figure", "image", "literalinclude", "include"}
-_ROLE = re.compile(r"\{(?P<role>doc|download)\}`(?P<body>[^`]+)`")
-_CODE_SPAN = re.compile(r"(`+)(?!\{)[^`]*?\1")
+# A role ({name}`body`) or a code span, whichever starts first.
+_INLINE = re.compile(r"\{(?P<role>[\w:-]+)\}`(?P<body>[^`]+)`|(?P<tick>`+)[\s\S]*?(?<!`)(?P=tick)(?!`)")
 _LINK = re.compile(r"\]\((?P<dest><[^>]*>|[^()\s]+)(?P<title>\s+(?:\"[^\"]*\"|'[^']*'))?\)")
 _DEFINITION = re.compile(r"^(?P<head>\s{0,3}\[[^\]]+\]:\s*)(?P<dest><[^>]*>|\S+)")
 _IMG = re.compile(r"(<img\b[^>]*?\bsrc\s*=\s*)([\"'])(.*?)\2", re.IGNORECASE)
 _STRING = re.compile(r"(?P<q>[\"'])(?P<s>[^\"'\n\\]{1,300})(?P=q)")
+_IMAGE_SUFFIXES = ("svg", "png", "jpg", "jpeg", "gif", "webp")
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 
 
@@ -829,20 +830,23 @@ def _directive_line(context: _Context, line: str, name: str, argument: str) -> s
 
 
 def _rewrite_prose(context: _Context, line: str) -> str:
-    """Return a Markdown line with its {doc}/{download} roles, links and <img> sources rewritten."""
+    """Return a Markdown line with its {doc}/{download} roles, links and <img> sources rewritten.
+
+    Roles and code spans are found in one left-to-right pass, so a role shown in a code span
+    (`` {doc}`x` ``) stays as written.
+    """
     definition = _DEFINITION.match(line)
     if definition:  # [id]: target
         dest = definition.group("dest")
         bare = dest[1:-1] if dest.startswith("<") else dest
         new = _target(context, bare, "link")
         return line if new == bare else definition.group("head") + new + line[definition.end() :]
-    line = _ROLE.sub(lambda m: _role(context, m), line)
     parts: list[str] = []
     last = 0
-    for span in _CODE_SPAN.finditer(line):
-        parts.append(_rewrite_links(context, line[last : span.start()]))
-        parts.append(span.group(0))
-        last = span.end()
+    for token in _INLINE.finditer(line):
+        parts.append(_rewrite_links(context, line[last : token.start()]))
+        parts.append(_role(context, token) if token.group("role") in ("doc", "download") else token.group(0))
+        last = token.end()
     parts.append(_rewrite_links(context, line[last:]))
     return "".join(parts)
 
@@ -896,6 +900,9 @@ def _target(context: _Context, dest: str, kind: str) -> str:
         name = context.names[page]
         new = name_slug(Path(name)) if kind == "doc" else name
         return new + (sep + fragment if kind != "doc" else "")
+    if rel.endswith(".*"):  # Sphinx's "best format" image: the first one the project has
+        found = [rel[:-1] + s for s in _IMAGE_SUFFIXES if (context.project.root / (rel[:-1] + s)).is_file()]
+        rel = found[0] if found else rel
     file = context.project.root / rel
     if kind == "doc" or Path(rel).suffix in PAGE_SUFFIXES:
         if file.is_file() or kind == "doc":
@@ -906,7 +913,8 @@ def _target(context: _Context, dest: str, kind: str) -> str:
             context.note(f"{dest} is missing; the link is kept as written.")
         return dest
     if not file.is_file():
-        context.note(f"{dest} is missing; the link is kept as written.")
+        if Path(rel).suffix:  # a name without suffix may be a label ([text](label)): the build's to resolve
+            context.note(f"{dest} is missing; the link is kept as written.")
         return dest
     target = context.placed.get(rel) or posixpath.join(context.folder, rel)
     _claim(context, target, rel)

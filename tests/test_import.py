@@ -310,10 +310,12 @@ def test_jb_article_parts_globs_and_missing_pages(tmp_path: Path) -> None:
         tmp_path / "article",
         {
             "_config.yml": "title: An Article\nexecute:\n  timeout: -1\n  allow_errors: true\n",
-            "_toc.yml": "format: jb-article\nroot: index\nsections:\n- file: part1/a\n- file: old\n- glob: extra/*\n"
-            "- file: gone\n- url: https://example.invalid/x\n",
+            "_toc.yml": "format: jb-article\nroot: index\nsections:\n- file: part1/a\n- file: old\n"
+            "- glob: extra/*\n- file: gone\n- url: https://example.invalid/x\n",
             "index.md": "# Start\n\nOn to [a](part1/a.md#Some-Heading), [b](extra/b), "
-            "[c](extra/c.html), [nowhere](notes.ipynb), `[code](part1/a.md)` and [site](https://example.invalid/).\n",
+            "[c](extra/c.html), [nowhere](notes.ipynb), `[code](part1/a.md)` and [site](https://example.invalid/).\n"
+            "Shown as code: `` {doc}`extra/c` ``; a label: [the heading](some-label).\n\n"
+            "```{image} pics/p.*\n```\n",
             "part1/a.md": "---\ntitle: Own title\nseries: Not this one\ntags: [x]\n---\n# A heading\n\n"
             'Back [home](../index.md), <img src="../pics/p.png" width="10">, '
             "{download}`the table <../pics/t.csv>`, {doc}`/extra/c`.\n",
@@ -344,6 +346,11 @@ def test_jb_article_parts_globs_and_missing_pages(tmp_path: Path) -> None:
     assert "[b](an-article-b.md)" in index and "[c](an-article-c.md)" in index
     assert "[nowhere](notes.ipynb)" in index and "`[code](part1/a.md)`" in index
     assert "[site](https://example.invalid/)" in index
+    assert "`` {doc}`extra/c` ``" in index, "a role in a code span was rewritten"
+    assert (
+        "[the heading](some-label)" in index and "some-label" not in run.stderr
+    )  # the build resolves labels
+    assert "```{image} an-article/pics/p.png\n" in index  # Sphinx's best-format image: the one there is
     body = _markdown(posts / "an-article-a.md")
     assert "[home](an-article-index.md)" in body
     assert '<img src="an-article/pics/p.png" width="10">' in body
