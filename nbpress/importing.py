@@ -104,6 +104,14 @@ def read_project(path: Path) -> Project:
     root = path.resolve()
     project = _read(root)
     if project is not None:
+        seen: set[str] = set()
+        for page in list(project.pages):
+            if page.rel in seen:
+                project.pages.remove(page)
+                project.notes.append(
+                    f"{page.rel} is listed twice in the table of contents; it is imported once."
+                )
+            seen.add(page.rel)
         if not project.pages:
             first = f" ({project.notes[0]})" if project.notes else ""
             raise ConfigError(
@@ -534,12 +542,13 @@ def plan_import(
 
 def _post_names(project: Project, series_slug: str) -> dict[str, str]:
     """Return {page rel: post file name}: `<series>-<stem>`, with its folders when two stems are one."""
+    readable = [page for page in project.pages if Path(page.rel).suffix in _READ_AS]
     stems: dict[str, int] = {}
-    for page in project.pages:
+    for page in readable:
         stem = _slug_part(Path(page.rel).stem)
         stems[stem] = stems.get(stem, 0) + 1
     names: dict[str, str] = {}
-    for page in project.pages:
+    for page in readable:
         path = Path(page.rel)
         stem = _slug_part(path.stem)
         part = stem if stems[stem] == 1 else _slug_part(path.with_suffix("").as_posix())
@@ -605,6 +614,8 @@ def _front(
 
 
 _SERIES_KEYS = ("series", "series_order")
+# Front matter keys a page may give that name files relative to it.
+_FILE_KEYS = ("bibliography", "image")
 
 
 def _page(context: _Context, front: dict[str, object]) -> bytes:
@@ -668,6 +679,11 @@ def _finish_front(
     for key, value in header.items():
         if key in _SERIES_KEYS:
             continue
+        if key in _FILE_KEYS and value:  # files relative to the page: copied like any other
+            files = [
+                _target(context, str(v), "file") for v in (value if isinstance(value, list) else [value])
+            ]
+            value = files if isinstance(value, list) else files[0]
         if key == "title" and context.page.title:
             continue  # the table of contents names the page
         merged[key] = value
@@ -907,7 +923,8 @@ def _target(context: _Context, dest: str, kind: str) -> str:
     if kind == "doc" or Path(rel).suffix in PAGE_SUFFIXES:
         if file.is_file() or kind == "doc":
             context.note(
-                f"{dest} is not a page of the table of contents, so it is not imported; the link is kept."
+                f"{dest} is not imported (not in the table of contents, or a format nbpress does not "
+                "read); the link is kept."
             )
         else:
             context.note(f"{dest} is missing; the link is kept as written.")

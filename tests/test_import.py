@@ -311,10 +311,10 @@ def test_jb_article_parts_globs_and_missing_pages(tmp_path: Path) -> None:
         {
             "_config.yml": "title: An Article\nexecute:\n  timeout: -1\n  allow_errors: true\n",
             "_toc.yml": "format: jb-article\nroot: index\nsections:\n- file: part1/a\n- file: old\n"
-            "- glob: extra/*\n- file: gone\n- url: https://example.invalid/x\n",
+            "- glob: extra/*\n- file: gone\n- url: https://example.invalid/x\n- file: extra/c\n",
             "index.md": "# Start\n\nOn to [a](part1/a.md#Some-Heading), [b](extra/b), "
             "[c](extra/c.html), [nowhere](notes.ipynb), `[code](part1/a.md)` and [site](https://example.invalid/).\n"
-            "Shown as code: `` {doc}`extra/c` ``; a label: [the heading](some-label).\n\n"
+            "Shown as code: `` {doc}`extra/c` ``; a label: [the heading](some-label); [old](old.rst).\n\n"
             "```{image} pics/p.*\n```\n",
             "part1/a.md": "---\ntitle: Own title\nseries: Not this one\ntags: [x]\n---\n# A heading\n\n"
             'Back [home](../index.md), <img src="../pics/p.png" width="10">, '
@@ -362,7 +362,9 @@ def test_jb_article_parts_globs_and_missing_pages(tmp_path: Path) -> None:
         "_toc.yml: the external link https://example.invalid/x is not a page",
         "old.rst: reStructuredText is not a format nbpress reads",
         "execute.timeout -1: nbpress needs a number of seconds above 0",
-        "index.md: notes.ipynb is not a page of the table of contents",
+        "index.md: notes.ipynb is not imported (not in the table of contents",
+        "index.md: old.rst is not imported",
+        "extra/c.md is listed twice in the table of contents; it is imported once.",
     ):
         assert piece in notes, piece
     assert run.stderr.count("\n") == len(run.stderr.splitlines())
@@ -519,7 +521,10 @@ def test_a_quarto_website_listing(tmp_path: Path) -> None:
             "website:\n  title: Notes\n  navbar:\n    left: [about.qmd]\n",
             "index.qmd": "---\ntitle: Notes\nlisting:\n  contents: posts\n---\n",
             "about.qmd": "---\ntitle: About\n---\n",
-            "posts/late.qmd": "---\ntitle: Late\ndate: 2024-05-01\n---\nSee [early](early.qmd).\n",
+            "posts/late.qmd": "---\ntitle: Late\ndate: 2024-05-01\nbibliography: refs.bib\n"
+            "image: thumb.png\n---\nSee [early](early.qmd).\n",
+            "posts/refs.bib": "@book{k, title={T}, author={A, B}, year={2000}}\n",
+            "posts/thumb.png": b"\x89PNG fake",
             "posts/early.qmd": "---\ntitle: Early\ndate: 2023-01-01\n---\n",
             "posts/r.qmd": "---\ntitle: In R\ndate: 2024-06-01\n---\n```{r}\n1\n```\n",
         },
@@ -535,6 +540,10 @@ def test_a_quarto_website_listing(tmp_path: Path) -> None:
         "notes-r.qmd": 3,
     }
     assert str(fronts["notes-late.qmd"]["date"]) == "2024-05-01", "a page's own date is kept"
+    # A page's own bibliography and image are files relative to it: copied, and named where they are.
+    assert fronts["notes-late.qmd"]["bibliography"] == "notes/posts/refs.bib"
+    assert fronts["notes-late.qmd"]["image"] == "notes/posts/thumb.png"
+    assert (posts / "notes/posts/refs.bib").is_file() and (posts / "notes/posts/thumb.png").is_file()
     assert "See [early](notes-early.qmd)." in (posts / "notes-late.qmd").read_text(encoding="utf-8")
     assert "posts/r.qmd: its {r} cells need another engine" in run.stderr
     assert "website.navbar: not carried over" in run.stderr
