@@ -20,6 +20,7 @@ import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -40,6 +41,10 @@ TODAY = "2026-01-05"
 NEEDS = {
     "test_imported_blog_builds_strict": ["directives", "references", "values", "qmd", "series"],
     "test_imported_blog_mkdocs_strict": ["directives", "references", "values", "qmd", "series"],
+    "test_imported_blog_links_between_chapters_land": ["references", "qmd"],
+    "test_imported_blog_shows_values_and_no_literal_syntax": ["values", "directives", "references", "qmd"],
+    "test_imported_blog_series_navigation": ["series", "qmd"],
+    "test_imported_blog_tabs_margin_and_citations": ["directives", "references", "qmd"],
     "links between chapters land (anchors included)": ["references", "qmd"],
     "glued and inline values are shown": ["values", "qmd"],
     "tabs and margin notes": ["directives"],
@@ -453,6 +458,25 @@ def test_reference_definitions_broken_headers_and_empty_tocs(tmp_path: Path) -> 
     assert "names no page that exists (_toc.yml: the page 'nothing' is missing" in line
 
 
+def test_a_page_that_cannot_be_read_stops_the_import_before_anything_is_written(tmp_path: Path) -> None:
+    project = _project(
+        tmp_path / "book",
+        {
+            "_toc.yml": "root: a\nchapters:\n- file: b\n- file: c\n",
+            "a.md": "# A\n\n![x](x.png)\n",
+            "x.png": b"\x89PNG fake",
+            "b.md": b"# B \xff\xfe not UTF-8\n",
+            "c.md": "# C\n",
+        },
+    )
+    blog = copy_skeleton(tmp_path / "blog")
+    run = _import(blog, str(project))
+    assert run.returncode == 1
+    [line] = run.stderr.splitlines()
+    assert line.startswith("error: b.md: cannot be read"), line
+    assert list((blog / "posts").iterdir()) == [], "half an import was written"
+
+
 def test_a_quarto_website_render_list(tmp_path: Path) -> None:
     project = _project(
         tmp_path / "site",
@@ -658,11 +682,11 @@ def _values() -> dict[str, list[str]]:
     }
 
 
-@pytest.mark.browser
-def test_imported_blog_in_chromium(imported: Imported, imported_site: str) -> None:
+@pytest.fixture(scope="module")
+def browser_page(imported_site: str) -> Iterator[tuple[Any, list[str]]]:
+    """Yield a Chromium page that may load only the imported site, and the policy violations it saw."""
     from playwright.sync_api import Route
 
-    values = _values()
     with launch_chromium() as browser:
         context = browser.new_context(viewport={"width": 1280, "height": 900})
         violations = watch_policy(context)
@@ -675,62 +699,111 @@ def test_imported_blog_in_chromium(imported: Imported, imported_site: str) -> No
                 route.abort()
 
         page.route("**/*", only_here)
-        links: set[str] = set()
-        for series in (BOOK_POSTS, QUARTO_POSTS):
-            for index, slug in enumerate(series):
-                response = page.goto(f"{imported_site}posts/{slug}/", wait_until="load")
-                assert response is not None and response.ok, slug
-                text = page.evaluate(_VISIBLE)
-                # no literal MyST or Quarto syntax outside code
-                for literal in (
-                    "{glue",
-                    "{numref}",
-                    "{ref}",
-                    "{doc}",
-                    "{cite}",
-                    "{python}",
-                    ")=",
-                    ":::",
-                    "```",
-                ):
-                    assert literal not in text, (slug, literal)
-                # glued and inline values are shown
-                for value in values.get(slug, []):
-                    assert value in text, (slug, value)
-                # the series box lists the book in order, previous/next lead on
-                assert page.evaluate(_SERIES_BOX, series) == series, slug
-                hrefs = page.evaluate(_LINKS)
-                if index + 1 < len(series):
-                    assert any(h.endswith(f"/posts/{series[index + 1]}/") for h in hrefs), (slug, "next")
-                if index > 0:
-                    assert any(h.endswith(f"/posts/{series[index - 1]}/") for h in hrefs), (slug, "previous")
-                links |= set(hrefs)
-        # tabs and margin notes
-        page.goto(f"{imported_site}posts/measuring-noise-intro/", wait_until="load")
-        assert page.locator(".tabbed-set label").all_inner_texts() == ["pip", "conda"]
-        assert page.locator("aside").filter(has_text="Each chapter runs in about a second.").count() == 1
-        # citations with a \& value
-        page.goto(f"{imported_site}posts/measuring-noise-conclusion/", wait_until="load")
-        assert "Computing in Science & Engineering" in page.evaluate(_VISIBLE)
-        # links between chapters land (anchors included)
-        landed = 0
-        for link in sorted(links):
-            url, _, fragment = link.partition("#")
-            if not url.endswith("/"):
-                assert page.request.get(url).ok, link
-                continue
-            response = page.goto(url, wait_until="load")
-            assert response is not None and response.ok, link
-            if fragment:
-                assert page.locator(f"[id='{fragment}']").count() == 1, link
-                landed += "fig-" in fragment
-        assert landed >= 3, "no cross-chapter figure reference landed"  # fig-logo, fig-hist, fig-data
-        assert violations == []
+        yield page, violations
+
+
+def _open(page: Any, site: str, slug: str) -> None:
+    response = page.goto(f"{site}posts/{slug}/", wait_until="load")
+    assert response is not None and response.ok, f"posts/{slug}/ was not published"
+
+
+@pytest.mark.browser
+def test_imported_blog_links_between_chapters_land(
+    imported_site: str, browser_page: tuple[Any, list[str]]
+) -> None:
+    # links between chapters land (anchors included)
+    page, violations = browser_page
+    links: set[str] = set()
+    for slug in [*BOOK_POSTS, *QUARTO_POSTS]:
+        _open(page, imported_site, slug)
+        links |= set(page.evaluate(_LINKS))
+    # The links the pages make to each other: {doc}, a link without suffix, ../intro.md, .qmd, .ipynb.
+    for source, target in [
+        ("measuring-noise-intro", "measuring-noise-collect/"),
+        ("measuring-noise-intro", "measuring-noise-analysis/"),
+        ("measuring-noise-intro", "measuring-noise-conclusion/"),
+        ("measuring-noise-analysis", "measuring-noise-collect/"),
+        ("measuring-noise-collect", "measuring-noise-intro/"),
+        ("measuring-noise-conclusion", "measuring-noise-analysis/#analysis"),
+        ("measuring-noise-conclusion", "measuring-noise-analysis/#fig-hist"),
+        ("measuring-noise-analysis", "measuring-noise-collect/#fig-logo"),
+        ("fitting-a-line-index", "fitting-a-line-fit/"),
+        ("fitting-a-line-fit", "fitting-a-line-index/#fig-data"),
+        ("fitting-a-line-fit", "fitting-a-line-residuals/"),
+        ("fitting-a-line-residuals", "fitting-a-line-fit/#fig-fit"),
+    ]:
+        _open(page, imported_site, source)
+        hrefs = page.evaluate(_LINKS)
+        assert any(h.endswith(f"/posts/{target}") for h in hrefs), (source, target, hrefs)
+    landed = 0
+    for link in sorted(links):
+        url, _, fragment = link.partition("#")
+        if not url.endswith("/"):
+            assert page.request.get(url).ok, link
+            continue
+        response = page.goto(url, wait_until="load")
+        assert response is not None and response.ok, link
+        if fragment:
+            assert page.locator(f"[id='{fragment}']").count() == 1, link
+            landed += 1
+    assert landed >= 4
+    assert violations == []
+
+
+@pytest.mark.browser
+def test_imported_blog_shows_values_and_no_literal_syntax(
+    imported_site: str, browser_page: tuple[Any, list[str]]
+) -> None:
+    page, _ = browser_page
+    values = _values()
+    for slug in [*BOOK_POSTS, *QUARTO_POSTS]:
+        _open(page, imported_site, slug)
+        text = page.evaluate(_VISIBLE)
+        # glued and inline values are shown
+        for value in values.get(slug, []):
+            assert value in text, (slug, value)
+        # no literal MyST or Quarto syntax outside code
+        for literal in ("{glue", "{numref}", "{ref}", "{doc}", "{cite}", "{python}", ")=", ":::", "```"):
+            assert literal not in text, (slug, literal)
+    _open(page, imported_site, "measuring-noise-analysis")
+    assert page.locator("[id='fig-hist'] img").count() == 1, "the glued figure is not shown"
+
+
+@pytest.mark.browser
+def test_imported_blog_series_navigation(imported_site: str, browser_page: tuple[Any, list[str]]) -> None:
+    # the series box lists the book in order, previous/next lead on
+    page, _ = browser_page
+    for series in (BOOK_POSTS, QUARTO_POSTS):
+        for index, slug in enumerate(series):
+            _open(page, imported_site, slug)
+            assert page.evaluate(_SERIES_BOX, series) == series, slug
+            hrefs = page.evaluate(_LINKS)
+            if index + 1 < len(series):
+                assert any(h.endswith(f"/posts/{series[index + 1]}/") for h in hrefs), (slug, "next")
+            if index > 0:
+                assert any(h.endswith(f"/posts/{series[index - 1]}/") for h in hrefs), (slug, "previous")
+
+
+@pytest.mark.browser
+def test_imported_blog_tabs_margin_and_citations(
+    imported_site: str, browser_page: tuple[Any, list[str]]
+) -> None:
+    page, _ = browser_page
+    # tabs and margin notes
+    _open(page, imported_site, "measuring-noise-intro")
+    assert page.locator(".tabbed-set label").all_inner_texts() == ["pip", "conda"]
+    assert page.locator("aside").filter(has_text="Each chapter runs in about a second.").count() == 1
+    # citations with a \& value
+    _open(page, imported_site, "measuring-noise-conclusion")
+    text = page.evaluate(_VISIBLE)
+    assert "(Hunter, 2007)" in text and "Computing in Science & Engineering" in text
+    _open(page, imported_site, "fitting-a-line-index")
+    assert "(Wasserman, 2004)" in page.evaluate(_VISIBLE)
 
 
 def test_needs_names_every_end_to_end_test() -> None:
     tests = {name for name in globals() if name.startswith("test_imported_blog")}
-    assert tests - {"test_imported_blog_in_chromium"} <= set(NEEDS)
+    assert tests <= set(NEEDS)
     source = Path(__file__).read_text(encoding="utf-8")
     for check in NEEDS:
         if not check.startswith("test_"):
