@@ -152,6 +152,11 @@ def _load(root: Path, name: str) -> dict[str, object]:
         raise ConfigError(f"{file}: cannot be read ({err}); fix the file, then import again.") from None
     if data is None:
         return {}
+    if isinstance(data, list) and name == "_toc.yml":
+        raise ConfigError(
+            f"{file}: a table of contents of Jupyter Book before 0.11 (a list); convert it with "
+            "jupyter-book toc migrate _toc.yml -o _toc.yml, then import again."
+        )
     if not isinstance(data, dict):
         raise ConfigError(f"{file}: expected a mapping of options; fix it, then import again.")
     return data
@@ -696,11 +701,16 @@ def _finish_front(
         merged["inputs"] = own + [i for i in dict.fromkeys(context.inputs) if i not in own]
     kernel = _mapping(header.get("kernelspec"))
     language = str(kernel.get("language") or "python").lower()
+    jupyter = header.get("jupyter")  # Quarto's kernel
     if language not in ("python", "python3", "ipython"):
         context.note(
             f"written for the {kernel.get('name') or language} kernel: it runs there, "
             "so that kernel must be installed."
         )
+    elif isinstance(jupyter, str) and jupyter not in ("python3", "python"):
+        context.note(f"written for the {jupyter} kernel: it runs there, so that kernel must be installed.")
+    if header.get("engine") not in (None, "jupyter"):
+        context.note(f"the {header['engine']} engine has no counterpart: its cells run in a Jupyter kernel.")
     if any(fnmatch.fnmatch(context.page.rel, pattern) for pattern in context.project.excluded):
         context.note(
             "excluded from execution in _config.yml, but nbpress has no front matter key for a post that is "

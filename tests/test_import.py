@@ -499,14 +499,27 @@ def test_another_kernel_is_noted(tmp_path: Path) -> None:
     project = _project(
         tmp_path / "book",
         {
-            "_toc.yml": "root: jl\n",
+            "_toc.yml": "root: jl\nchapters:\n- file: q\n- file: k\n",
             "jl.ipynb": _notebook(("code", "1 + 1"), kernel="julia-1.10", language="julia"),
+            "q.qmd": "---\ntitle: Q\njupyter: julia-1.10\n---\n",
+            "k.qmd": "---\ntitle: K\nengine: knitr\n---\n",
         },
     )
     blog = copy_skeleton(tmp_path / "blog")
     run = _import(blog, str(project))
     assert run.returncode == 0, run.stderr
     assert "jl.ipynb: written for the julia-1.10 kernel" in run.stderr
+    assert "q.qmd: written for the julia-1.10 kernel" in run.stderr
+    assert "k.qmd: the knitr engine has no counterpart" in run.stderr
+
+
+def test_an_old_table_of_contents_names_the_migration(tmp_path: Path) -> None:
+    project = _project(tmp_path / "old", {"_toc.yml": "- file: intro\n- file: one\n", "intro.md": "# I\n"})
+    blog = copy_skeleton(tmp_path / "blog")
+    run = _import(blog, str(project))
+    assert run.returncode == 1
+    [line] = run.stderr.splitlines()
+    assert "before 0.11" in line and "jupyter-book toc migrate" in line
 
 
 def test_jupyter_book_2(tmp_path: Path) -> None:
