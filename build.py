@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Build the blog: execute the notebooks in posts/ and write site_src/posts and assets/images.
 
-A thin command line over nbpress; run `python build.py --help` (and `python build.py new --help`).
+A thin command line over nbpress; run `python build.py --help` (and `python build.py new --help`,
+`python build.py import --help`).
 """
 
 # Any Python 3 must reach main()'s version check, so this file uses no syntax newer than 3.6 and
