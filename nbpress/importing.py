@@ -531,8 +531,11 @@ def plan_import(
     for page in project.pages:
         suffix = Path(page.rel).suffix
         if suffix not in _READ_AS:
-            what = "reStructuredText" if suffix == ".rst" else f"a {suffix} file"
-            notes.append(f"{page.rel}: {what} is not a format nbpress reads; the page is not imported.")
+            what = "reStructuredText" if suffix == ".rst" else f"a {suffix} page"
+            notes.append(
+                f"{page.rel}: {what} is not imported (the import reads .ipynb, .md and .qmd pages); "
+                "convert it to one of those to bring it over."
+            )
     for order, page in enumerate(readable, 1):
         context = _Context(project, page, names, folder, files, placed)
         data = _page(context, _front(project, page, series_name, order, today, bibliography))
@@ -1041,6 +1044,3 @@ def describe(plan: Plan) -> Iterator[str]:
             yield f"{write.target}  <- {write.origin}  (series_order {write.order})"
         else:
             yield f"{write.target}  <- {write.origin}"
-
-
-__all__: list[str] = ["Plan", "Project", "describe", "plan_import", "read_project", "write_plan"]

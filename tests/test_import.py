@@ -365,7 +365,7 @@ def test_jb_article_parts_globs_and_missing_pages(tmp_path: Path) -> None:
     for piece in (
         "_toc.yml: the page 'gone' is missing",
         "_toc.yml: the external link https://example.invalid/x is not a page",
-        "old.rst: reStructuredText is not a format nbpress reads",
+        "old.rst: reStructuredText is not imported (the import reads .ipynb, .md and .qmd pages)",
         "execute.timeout -1: nbpress needs a number of seconds above 0",
         "index.md: notes.ipynb is not imported (not in the table of contents",
         "index.md: old.rst is not imported",
