@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Build the blog: execute the notebooks in posts/ and write site_src/posts and assets/images.
 
-A thin command line over nbpress; run `python build.py --help` (and `python build.py new --help`).
+A thin command line over nbpress; run `python build.py --help` (and `python build.py new --help`,
+`python build.py import --help`).
 """
 
 # Any Python 3 must reach main()'s version check, so this file uses no syntax newer than 3.6 and
@@ -77,7 +78,8 @@ def parse_args(argv: "list[str]") -> argparse.Namespace:
     """Return the parsed command line."""
     parser = argparse.ArgumentParser(
         description="Execute the notebooks in posts/ and publish them as Markdown posts for MkDocs.",
-        epilog='Start a post with: python build.py new "My title" [--format ipynb|md|py]',
+        epilog='Start a post with: python build.py new "My title" [--format ipynb|md|py]; bring a Jupyter '
+        "Book or Quarto project over with: python build.py import PATH [--series NAME] [--dry-run]",
     )
     parser.add_argument(
         "slugs",
@@ -170,6 +172,26 @@ def parse_new_args(argv: "list[str]") -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def parse_import_args(argv: "list[str]") -> argparse.Namespace:
+    """Return the parsed command line of `build.py import`."""
+    parser = argparse.ArgumentParser(
+        prog="build.py import",
+        description="Import a Jupyter Book (_toc.yml, myst.yml) or a Quarto project (_quarto.yml) into "
+        "posts/ as one series, in table-of-contents order.",
+    )
+    parser.add_argument("path", metavar="PATH", type=Path, help="the project's folder")
+    parser.add_argument("--series", metavar="NAME", help="the series' name (default: the book's title)")
+    parser.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="print what would be written and not carried over; write nothing",
+    )
+    parser.add_argument(
+        "--root", type=Path, default=Path(__file__).resolve().parent, help="the blog's folder"
+    )
+    return parser.parse_args(argv)
+
+
 def main(argv: "list[str] | None" = None) -> int:
     """Run the build; return the process exit code (1 if any post failed, or this Python cannot run it)."""
     problem = python_problem(sys.version_info[:3])  # before anything that would fail on an older Python
@@ -198,6 +220,11 @@ def _command(argv: "list[str]") -> int:
         from nbpress.cli import new
 
         return new(new_args.root, new_args.title, new_args.format, new_args.slug, new_args.author)
+    if argv[:1] == ["import"]:  # a post named "import" builds with: build.py -- import
+        import_args = parse_import_args(argv[1:])
+        from nbpress.cli import import_project
+
+        return import_project(import_args.root, import_args.path, import_args.series, import_args.dry_run)
     args = parse_args(argv)
     if args.prune_cache:
         from nbpress.cli import prune_cache

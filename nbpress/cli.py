@@ -330,6 +330,42 @@ def new(root: Path, title: str, fmt: str, slug: str | None, author: str | None) 
     return 0
 
 
+def import_project(root: Path, path: Path, series: str | None, dry_run: bool) -> int:
+    """Import a Jupyter Book or Quarto project into posts/ (nbpress.importing); return the exit code.
+
+    Prints each file written (or, with `dry_run`, that would be) and, one line each, what could
+    not be carried over; exit 0 when imported (notes or not), 1 when refused (nothing written).
+    """
+    from .importing import describe, plan_import, read_project, write_plan
+
+    try:
+        project = read_project(path)
+        plan = plan_import(project, root.resolve(), series)
+        if not dry_run:
+            write_plan(plan, root.resolve())
+    except NbpressError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    except OSError as err:
+        print(
+            f"error: {err.filename or path}: {err.strerror or err}; nothing more was imported.",
+            file=sys.stderr,
+        )
+        return 1
+    verb = "would write" if dry_run else "wrote"
+    for line in describe(plan):
+        print(f"{verb} {line}")
+    for note in plan.notes:
+        print(f"note: {note}", file=sys.stderr)
+    posts = sum(write.post for write in plan.writes)
+    print(
+        f"{'dry run: ' if dry_run else ''}{project.kind} {project.title!r}: {posts} posts in the series "
+        f"{plan.series!r}, {len(plan.notes)} notes; next: python build.py"
+        + (" (nothing was written)" if dry_run else "")
+    )
+    return 0
+
+
 def watch(
     root: Path,
     slugs: tuple[str, ...],
