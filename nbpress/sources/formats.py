@@ -83,12 +83,17 @@ def _refuse_header_aliases(text: str, suffix: str, rel: str) -> None:
 
 
 def _markdown_format(text: str) -> str:
-    """Return jupytext's format name for a Markdown source: myst when its header says so."""
+    """Return jupytext's format for a Markdown source: MyST when its header or a code cell says so.
+
+    Otherwise jupytext's Markdown (code in ```python fences), named outright: jupytext would take a
+    `:::` line (MyST's colon fence, as in Jupyter Book's pages) for Pandoc Markdown, which needs
+    the pandoc binary. A source is never read as Pandoc's.
+    """
     from jupytext.formats import guess_format
 
     name, _ = guess_format(text, ".md")
     # jupytext only recognises MyST by a complete jupytext header; code-cell directives say it too.
-    return "md:myst" if name == "myst" or _MYST_CELL.search(text) else "md"
+    return "md:myst" if name == "myst" or _MYST_CELL.search(text) else "md:markdown"
 
 
 def _move_header_keys(notebook: Notebook) -> None:
