@@ -2,8 +2,8 @@
 
 One markdown-it-py parser (CommonMark, the parser Jupyter's renderer follows) configured as the
 site renders (mkdocs.yml): tables, pymdownx.arithmatex's `$...$`, `\\(...\\)` and `$$...$$`
-blocks, Python-Markdown's `!!!` admonitions and pymdownx.details' `???` blocks, whose indented
-body is Markdown. Every step that reads a Markdown cell (markup's labels, references, citations
+blocks, Python-Markdown's `!!!` admonitions, pymdownx.details' `???` blocks and pymdownx.tabbed's
+`=== "Title"` tabs, whose indented body is Markdown. Every step that reads a Markdown cell (markup's labels, references, citations
 and callouts, the heading levels, the summary, links, the drift check's cells) asks `read` where
 the code, math and HTML are, so a fence, a code span or math is never taken for syntax.
 
@@ -12,8 +12,9 @@ A span's kind is one of
 
 - CODE: a fenced block (``` or ~~~, any indentation, inside lists, quotes and admonitions),
   an indented code block, a code span;
-- DIRECTIVE: a fence whose info is a MyST directive (```` ```{note} ````), which the writing
-  steps read as syntax (markup.py) and otherwise is left as written;
+- DIRECTIVE: a fence whose info is a MyST directive (```` ```{note} ````; with `read(source,
+  myst=True)`, MyST's colon fence `:::{note}` too), which the directives step turns into the
+  site's Markdown (nbpress.rendering.directives) and otherwise is left as written;
 - MATH: arithmatex math, inline or a block;
 - HTML: an HTML tag, comment or raw block (`<pre>`, `<script>`, `<style>`, `<textarea>`); the
   text between the tags of other HTML blocks is read as Markdown (md_in_html);
