@@ -438,3 +438,33 @@ def test_a_real_label_used_twice_still_fails(tmp_path: Path) -> None:
             tmp_path,
             ":::{figure} img.png\n:name: same\n\nA\n:::\n\n```{figure} img.png\n:name: same\n\nB\n```",
         )
+
+
+def test_the_images_a_directive_shows_are_the_post_s_local_files(tmp_path: Path) -> None:
+    """The render key reads them (links.local_files): an image edited re-renders the post."""
+    from nbpress.rendering.links import local_files
+
+    folder = tmp_path / "posts"
+    folder.mkdir()
+    for name in ("a.png", "b.png", "c.png", "d.png"):
+        (folder / name).write_bytes(PNG)
+    path = folder / "p.md"
+    path.write_text(
+        "---\ntitle: P\ndate: 2024-01-01\n---\n\n```{image} a.png\n```\n\n:::{figure} b.png\nCaption\n:::\n\n"
+        "```{note}\n![c](c.png)\n```\n\n:::{margin}\n![d](d.png)\n:::\n",
+        encoding="utf-8",
+    )
+    found = sorted(p.name for p in local_files(read_post(path, folder)))
+    assert found == ["a.png", "b.png", "c.png", "d.png"]
+
+
+def test_a_citation_inside_a_directive_makes_the_post_one_that_cites(tmp_path: Path) -> None:
+    """references.bib shapes the posts that may cite (markup.cites): one citing inside a note does."""
+    from nbpress.rendering.markup import bibliography_digest
+
+    folder = tmp_path / "posts"
+    folder.mkdir()
+    (folder / "references.bib").write_text("@book{knuth1984, title={T}, author={Knuth, D.}, year={1984}}\n")
+    path = folder / "p.md"
+    path.write_text("---\ntitle: P\ndate: 2024-01-01\n---\n\n```{note}\nAs {cite}`knuth1984` says.\n```\n")
+    assert bibliography_digest(read_post(path, folder)) != ""

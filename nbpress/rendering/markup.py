@@ -36,7 +36,7 @@ from pathlib import Path
 from ..errors import NbpressError, RenderError
 from ..notebook import FIGURE_TYPES, Cell, Key, Notebook, outputs_of, text_of
 from ..sources import Post
-from . import mdtokens
+from . import directives, mdtokens
 from .figures import png_size
 from .sanitize import caption_html, remote_problem, sanitize_html
 
@@ -478,7 +478,7 @@ def cites(post: Post) -> bool:
             return True
         if cell.cell_type != "markdown":
             continue
-        source = cell.source
+        source = directives.markdown(cell.source)  # as the site shows it: inside directives too
         if _found(_BIB_MARKER, source) or any(m.group("role").startswith("cite") for m in _roles(source)):
             return True
         for match in _found(_CITE, source):

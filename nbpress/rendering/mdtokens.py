@@ -3,9 +3,10 @@
 One markdown-it-py parser (CommonMark, the parser Jupyter's renderer follows) configured as the
 site renders (mkdocs.yml): tables, pymdownx.arithmatex's `$...$`, `\\(...\\)` and `$$...$$`
 blocks, Python-Markdown's `!!!` admonitions, pymdownx.details' `???` blocks and pymdownx.tabbed's
-`=== "Title"` tabs, whose indented body is Markdown. Every step that reads a Markdown cell (markup's labels, references, citations
-and callouts, the heading levels, the summary, links, the drift check's cells) asks `read` where
-the code, math and HTML are, so a fence, a code span or math is never taken for syntax.
+`=== "Title"` tabs, whose indented body is Markdown. Every step that reads a Markdown cell
+(directives, markup's labels, references and citations, the heading levels, the summary, links,
+the drift check's cells) asks `read` where the code, math and HTML are, so a fence, a code span
+or math is never taken for syntax.
 
 `read(source)` returns a Reading: the tokens, and the spans of the source that are not prose.
 A span's kind is one of
