@@ -468,3 +468,14 @@ def test_a_citation_inside_a_directive_makes_the_post_one_that_cites(tmp_path: P
     path = folder / "p.md"
     path.write_text("---\ntitle: P\ndate: 2024-01-01\n---\n\n```{note}\nAs {cite}`knuth1984` says.\n```\n")
     assert bibliography_digest(read_post(path, folder)) != ""
+
+
+def test_myst_comments_are_left_out_but_not_in_code_or_math(tmp_path: Path) -> None:
+    text = (
+        "% REMOVE when version is >= 0.15\nA paragraph.\n\n```text\n% kept in code\n```\n\n"
+        "$$\nx^2\n% kept in math\n$$\n\n:::{note}\n% a comment in a note\nNote body.\n:::"
+    )
+    published = _body(_rendered(tmp_path, text).markdown)
+    assert "REMOVE" not in published and "a comment in a note" not in published
+    assert "A paragraph." in published and "Note body." in published
+    assert "% kept in code" in published and "x^2\n% kept in math" in published

@@ -23,6 +23,8 @@ What each becomes (README "Coming from Jupyter Book or Quarto"):
   for the references and values steps;
 - any other directive: its argument and body as Markdown, with a warning naming it.
 
+MyST comments (a line starting with `%`, outside code and math) are left out.
+
 A `:name:` on a directive other than a figure or an equation becomes a MyST target `(name)=`
 before the block, read by the references step. Quarto's `::: {.callout-x}` blocks become
 admonitions here too.
@@ -168,6 +170,8 @@ def convert(source: str, context: _Context) -> str:
     """Return Markdown with its MyST directives (outside code) and Quarto callouts converted."""
     if "{" in source:
         source = _myst(source, context)
+    if "%" in source:
+        source = _comments(source)
     if ":::" in source:
         source = _quarto_callouts(source)
     return source
@@ -198,6 +202,16 @@ def _myst(source: str, context: _Context) -> str:
         after = [rest.rstrip()] if end < len(lines) and lines[end].strip(" >") else []
         lines[start:end] = before + block + after
     return "\n".join(lines)
+
+
+_COMMENT = re.compile(r"^[ \t]{0,3}%")
+
+
+def _comments(source: str) -> str:
+    """Return Markdown without its MyST comments: lines starting with `%` outside code, math and HTML."""
+    lines = source.split("\n")
+    kept = mdtokens.read(source).lines((mdtokens.CODE, mdtokens.DIRECTIVE, mdtokens.MATH, mdtokens.HTML))
+    return "\n".join(line for n, line in enumerate(lines) if n in kept or not _COMMENT.match(line))
 
 
 def _continuation(prefix: str) -> str:
