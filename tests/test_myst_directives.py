@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import re
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -348,15 +349,26 @@ Hidden body.
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def blog(tmp_path_factory: pytest.TempPathFactory) -> Path:
     blog = copy_skeleton(tmp_path_factory.mktemp("directives") / "blog")
     (blog / "posts" / "tabs.md").write_text(PAGE, encoding="utf-8")
     proc = build_cli(blog, "--strict")
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    built = mkdocs(blog, "build", "--strict")
-    assert built.returncode == 0, built.stderr
-    zensical_build(blog)  # Zensical renders the same Markdown (fails the test if it cannot)
-    with serve(blog / "site", "/blog/") as url:
+    return blog
+
+
+@pytest.fixture(scope="module", params=["mkdocs", "zensical"])
+def site(blog: Path, request: pytest.FixtureRequest) -> Iterator[str]:
+    """The blog built by MkDocs (--strict) or by Zensical, served under a sub-path."""
+    if request.param == "mkdocs":
+        built = mkdocs(blog, "build", "--strict")
+        assert built.returncode == 0, built.stderr
+    else:
+        zensical_build(blog)
+    copy = blog.parent / f"site-{request.param}"
+    shutil.rmtree(copy, ignore_errors=True)
+    shutil.copytree(blog / "site", copy)
+    with serve(copy, "/blog/") as url:
         yield url
 
 
