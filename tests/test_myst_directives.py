@@ -491,3 +491,28 @@ def test_myst_comments_are_left_out_but_not_in_code_or_math(tmp_path: Path) -> N
     assert "REMOVE" not in published and "a comment in a note" not in published
     assert "A paragraph." in published and "Note body." in published
     assert "% kept in code" in published and "x^2\n% kept in math" in published
+
+
+@pytest.mark.parametrize(
+    "image", ['<img src="img.png" alt="fishy" width="200px">', "![fishy](img.png)"], ids=["html", "markdown"]
+)
+def test_a_markdown_figure_is_a_numbered_figure(tmp_path: Path, image: str) -> None:
+    text = f":::{{figure-md}} markdown-fig\n{image}\n\nThis is a caption in **Markdown**!\n:::\n\n"
+    text += "See {numref}`markdown-fig`."
+    published = _body(_rendered(tmp_path, text).markdown)
+    assert 'id="markdown-fig"' in published and "Figure 1: This is a caption in **Markdown**!" in published
+    assert "[Figure 1](#markdown-fig)" in published and 'alt="fishy"' in published
+    _no_syntax(published)
+
+
+def test_tabbed_code_and_a_linked_image(tmp_path: Path) -> None:
+    text = (
+        "```{tabbed} First\nOne.\n```\n\n```{tabbed} Second\n:new-group:\nTwo.\n```\n\n"
+        "```{code} python\nprint('shown, not run')\n```\n\n"
+        "```{image} img.png\n:alt: Go\n:target: https://example.invalid/\n:name: the-image\n```"
+    )
+    published = _body(_rendered(tmp_path, text).markdown)
+    assert '=== "First"\n\n    One.' in published and '===! "Second"\n\n    Two.' in published
+    assert "```python\nprint('shown, not run')\n```" in published
+    assert "[![Go](../assets/images/p/img.png)](https://example.invalid/)" in published
+    _no_syntax(published)

@@ -12,7 +12,8 @@ What each becomes (README "Coming from Jupyter Book or Quarto"):
 
 - admonitions (`note`, `tip`, ..., `admonition` with `:class:`) and `dropdown`: Material admonitions,
   `???` when collapsible;
-- `figure`: Quarto's `![caption](path){#name}` (markup.py numbers it), or an image and its caption;
+- `figure` (and `figure-md`): Quarto's `![caption](path){#name}` (markup.py numbers it), or an
+  image and its caption;
   `image`: an image with its size; `math`: a `$$` block labelled `(label)`;
 - `tab-set`/`tab-item` and `tabbed`: pymdownx.tabbed's `=== "Title"` tabs;
 - `margin` and `sidebar`: an `<aside class="nbpress-aside">` whose body stays Markdown;
@@ -304,6 +305,28 @@ def _figure(d: Directive, context: _Context) -> str:
     return figure + (f"\n\n{legend}" if legend else "") + "\n"
 
 
+_IMG = re.compile(r"^\s*<img\b(?P<attrs>[^>]*)/?>\s*(?:\n|$)", re.I)
+_IMG_ATTR = re.compile(r"""\b(src|alt|width|height)\s*=\s*(?:"([^"]*)"|'([^']*)')""", re.I)
+_MD_IMAGE = re.compile(r"^\s*!\[(?P<alt>[^\]\n]*)\]\((?P<src>[^)\s]+)\)\s*(?:\n|$)")
+
+
+def _figure_md(d: Directive, context: _Context) -> str:
+    """MyST's Markdown figure (`{figure-md} name`, an image then its caption): read as a {figure}."""
+    html_image, md_image = _IMG.match(d.body), _MD_IMAGE.match(d.body)
+    if html_image:
+        attrs = {k.lower(): a or b for k, a, b in _IMG_ATTR.findall(html_image.group("attrs"))}
+        source, caption = attrs.pop("src", ""), d.body[html_image.end() :]
+    elif md_image:
+        attrs = {"alt": md_image.group("alt")}
+        source, caption = md_image.group("src"), d.body[md_image.end() :]
+    else:
+        return _unknown(d, context)
+    options = {k: v for k, v in {**d.options, **attrs}.items() if v}
+    if d.argument:
+        options["name"] = d.argument.split()[0]
+    return _figure(Directive("figure", source, options, caption.strip()), context)
+
+
 def _image(d: Directive, context: _Context) -> str:
     attrs = _attributes(d, ("width", "height"))
     image = f"![{_one_line(d.options.get('alt', ''))}]({d.argument})" + (f"{{{attrs}}}" if attrs else "")
@@ -417,6 +440,7 @@ def _unknown(d: Directive, context: _Context) -> str:
 
 _WRITERS: dict[str, Callable[[Directive, _Context], str]] = {
     "figure": _figure,
+    "figure-md": _figure_md,
     "image": _image,
     "math": _math,
     "tab-set": _tab_set,
