@@ -516,3 +516,23 @@ def test_tabbed_code_and_a_linked_image(tmp_path: Path) -> None:
     assert "```python\nprint('shown, not run')\n```" in published
     assert "[![Go](../assets/images/p/img.png)](https://example.invalid/)" in published
     _no_syntax(published)
+
+
+def test_cards_in_a_grid_keep_their_title_link_and_body(tmp_path: Path) -> None:
+    text = (
+        "::::{grid} 2\n:::{grid-item-card} Learn\n:link: https://example.invalid/learn\n"
+        "Header\n^^^\nThe body.\n:::\n:::{card}\nUntitled.\n:::\n::::"
+    )
+    # (A footer's `+++` is a cell break to jupytext's MyST reader, so it is read in a cell here.)
+    assert "+++" not in markdown(":::{card} T\nBody.\n+++\nFooter\n:::") and "Footer" in markdown(
+        ":::{card} T\nBody.\n+++\nFooter\n:::"
+    )
+    rendered = _rendered(tmp_path, text)
+    published = _body(rendered.markdown)
+    assert (
+        '<p class="nbpress-card-title" markdown="span">[Learn](https://example.invalid/learn)</p>'
+        in published
+    )
+    assert "Header" in published and "The body." in published and "Untitled." in published
+    assert "^^^" not in published and not rendered.warnings
+    _no_syntax(published)

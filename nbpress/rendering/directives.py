@@ -19,7 +19,8 @@ What each becomes (README "Coming from Jupyter Book or Quarto"):
 - `margin` and `sidebar`: an `<aside class="nbpress-aside">` whose body stays Markdown;
 - `code-block`/`code`/`code-cell` shown: a fenced block (`:caption:` as its title, `:linenos:`,
   `:emphasize-lines:` as highlighted lines); `epigraph`/`pull-quote`/`highlights`: a quote;
-  `list-table`: a Markdown table; `raw` html: the HTML;
+  `list-table`: a Markdown table; `raw` html: the HTML; sphinx-design's `card` (and
+  `grid-item-card`): a boxed block with its title; `grid`, `grid-item`, `div`: their content;
 - `toctree` and `contents`: left out, with a warning; `bibliography` and `glue:*`: left as written
   for the references and values steps;
 - any other directive: its argument and body as Markdown, with a warning naming it.
@@ -422,6 +423,19 @@ def _list_rows(body: str) -> list[list[str]]:
     return [row for row in rows if row]
 
 
+def _card(d: Directive, context: _Context) -> str:
+    """A sphinx-design card: a box with its title (a link with :link:), its header and footer in the flow."""
+    title = " ".join(d.argument.split())
+    link = d.options.get("link", "").strip()
+    if title and link and not link.startswith(("javascript:", "data:", "vbscript:")) and " " not in link:
+        title = f"[{title}]({link})"
+    head = f'<p class="nbpress-card-title" markdown="span">{title}</p>\n\n' if title else ""
+    body = re.sub(r"(?m)^[ \t]*(?:\^\^\^|\+\+\+)[ \t]*$", "", d.body)  # header and footer marks
+    return (
+        f'{_target(d)}<div class="nbpress-card" markdown="1">\n\n{head}{convert(body, context)}\n\n</div>\n'
+    )
+
+
 def _raw(d: Directive, context: _Context) -> str:
     if d.argument.strip().lower() == "html":
         return d.body + "\n"
@@ -457,6 +471,10 @@ _WRITERS: dict[str, Callable[[Directive, _Context], str]] = {
     "highlights": _quote,
     "list-table": _list_table,
     "raw": _raw,
+    "card": _card,
+    "grid-item-card": _card,
+    "grid": _container,
+    "grid-item": _container,
     "div": _container,
     "container": _container,
 }
