@@ -248,7 +248,7 @@ def test_escaped_at_is_literal_in_prose_and_untouched_in_code(tmp_path: Path) ->
 def test_figures_in_markdown_cells_quarto_and_myst(tmp_path: Path) -> None:
     text = (
         "![A diagram](diagram.png){#fig-diagram width=300}\n\n"
-        "```{figure} other.png\n:name: other\n:alt: ignored\n\nThe *other* one.\n```\n\n"
+        "```{figure} other.png\n:name: other\n:alt: A line\n\nThe *other* one.\n```\n\n"
         "See @fig-diagram and {numref}`other`; ![plain](x.png){#not-a-figure} stays."
     )
     path = _post_with(tmp_path, text, bib=False)
@@ -262,7 +262,7 @@ def test_figures_in_markdown_cells_quarto_and_myst(tmp_path: Path) -> None:
         "![A diagram](diagram.png){width=300}\n"
         '<figcaption markdown="span">Figure 1: A diagram</figcaption>\n</figure>'
     ) in md
-    assert 'id="other">\n![The *other* one.](other.png)\n' in md
+    assert 'id="other">\n![The *other* one.](other.png){alt="A line"}\n' in md
     assert "Figure 2: The *other* one.</figcaption>" in md
     assert "See [Figure 1](#fig-diagram) and [Figure 2](#other)" in md
     assert "![plain](x.png){#not-a-figure} stays." in md

@@ -54,6 +54,7 @@ from ..errors import NbpressError
 from ..layout import SITE, Layout, owned_file, read_owned
 from ..notebook import Key, Notebook, outputs_of
 from ..sources import SOURCE_SUFFIXES, Post
+from . import directives
 from .figures import PLACEHOLDER_SVG, local_name, too_large_file
 from .sanitize import drop_remote, loads_from_site, remote_problem
 from .shown import hide_cells, mark_title_heading
@@ -831,7 +832,9 @@ def _metadata_ids(nb: Notebook) -> set[str]:
 def _local_targets(post: Post) -> Iterator[tuple[str, str]]:
     """Yield (path as written, what it names: "notebook", "file" or "site") for each local link or image."""
     md = None
-    for source in (c.source for c in post.notebook.cells if c.cell_type in ("markdown", "raw")):
+    for cell in (c for c in post.notebook.cells if c.cell_type in ("markdown", "raw")):
+        # A Markdown cell as the site shows it: a directive's image, an image inside a directive.
+        source = directives.markdown(cell.source) if cell.cell_type == "markdown" else cell.source
         if not any(mark in source for mark in ("](", "<", "]:", "{figure}")):
             continue
         md = md or _markdown_parser()

@@ -1,4 +1,4 @@
-"""Quarto and Jupyter Book writing: captions, cross-references, citations and callouts.
+"""Quarto and Jupyter Book writing: captions, cross-references and citations.
 
 Each step rewrites a cleaned notebook in place before nbconvert renders it, so the
 Markdown that comes out is plain Material for MkDocs:
@@ -6,8 +6,8 @@ Markdown that comes out is plain Material for MkDocs:
 - `figures`: numbered captions ("Figure 2: ...") and anchors for figures whose cell gives a
   caption or a label (Quarto `#| label: fig-x` + `#| fig-cap:`, myst-nb's `mystnb.figure`
   metadata, the `caption` and `label` cell metadata), and each figure's pixel size.
-- `callouts`: MyST ```` ```{note} ````, `:::{warning}`, `{dropdown}` and Quarto
-  `::: {.callout-tip}` blocks become admonitions (`!!!`, or `???` when collapsible).
+- (MyST directives and Quarto callouts were turned into the site's Markdown before, by
+  nbpress.rendering.directives: a `{figure}` is Quarto's `![caption](path){#name}` here.)
 - `references`: labelled equations (`$$ ... $$ {#eq-x}`, MyST `$$ ... $$ (eq-x)`) and
   tables (`: Caption {#tbl-x}`, `#| label: tbl-x`) are numbered; `@fig-x`, `{numref}`,
   `{ref}` and `{eq}` become links; `[@key]`, `@key` and `{cite}` become citations formatted
@@ -36,28 +36,13 @@ from pathlib import Path
 from ..errors import NbpressError, RenderError
 from ..notebook import FIGURE_TYPES, Cell, Key, Notebook, outputs_of, text_of
 from ..sources import Post
-from . import mdtokens
+from . import directives, mdtokens
 from .figures import png_size
 from .sanitize import caption_html, remote_problem, sanitize_html
 
 BIBLIOGRAPHY_NAME = "references.bib"
 CSL_STYLE = "harvard-cite-them-right"  # bundled with citeproc-py
 KIND_NAMES = {"fig": "Figure", "tbl": "Table", "eq": "Equation"}
-# MyST admonition names -> Material's. Material has no "important" or "caution".
-ADMONITIONS = {
-    "note": "note",
-    "tip": "tip",
-    "hint": "tip",
-    "important": "info",
-    "seealso": "info",
-    "warning": "warning",
-    "caution": "warning",
-    "attention": "warning",
-    "danger": "danger",
-    "error": "failure",
-    "admonition": "note",
-    "dropdown": "note",
-}
 
 
 # -- figures -------------------------------------------------------------------------------
@@ -209,20 +194,7 @@ def _is_md_figure(match: re.Match[str]) -> bool:
     return match.group("label").startswith("fig-") or _MYST_MARK in match.group("attrs")
 
 
-# MyST's figure directive: ```{figure} path, then :name: and other options, then the caption.
-_MYST_FIGURE = re.compile(
-    r"^(?P<fence>`{3,}|:{3,})\{figure\}[ \t]+(?P<src>\S+)[ \t]*\n(?P<options>(?:[ \t]*:[\w-]+:[^\n]*\n)*)"
-    r"(?P<caption>.*?)\n?(?P=fence)[ \t]*$",
-    re.M | re.S,
-)
 _TABLE_CAPTION = re.compile(r"^:[ \t]+(?P<caption>.+?)[ \t]*\{#(?P<label>tbl-[\w-]+)\}[ \t]*$", re.M)
-
-
-_MATH_DIRECTIVE = re.compile(
-    r"^(?P<fence>`{3,}|:{3,})\{math\}[ \t]*\n(?P<options>(?:[ \t]*:[\w-]+:[^\n]*\n)*)"
-    r"(?P<body>.*?)\n(?P=fence)[ \t]*$",
-    re.M | re.S,
-)
 
 
 def _found(pattern: re.Pattern[str], source: str) -> list[re.Match[str]]:
@@ -235,38 +207,6 @@ def _sub(pattern: re.Pattern[str], repl: Callable[[re.Match[str]], str], source:
     """Return a Markdown cell with the matches of `pattern` that are syntax (_found) replaced."""
     reading = mdtokens.read(source)
     return pattern.sub(lambda m: repl(m) if reading.outside(m.start(), m.end()) else m.group(0), source)
-
-
-def _math_directives(source: str) -> str:
-    """Return Markdown with MyST {math} directives as $$ blocks (`:label:` as MyST's `(label)`)."""
-
-    def block(match: re.Match[str]) -> str:
-        label = re.search(r":label:[ \t]*([A-Za-z][\w-]*)", match.group("options"))
-        body = match.group("body").strip()
-        return f"$$\n{body}\n$$ ({label.group(1)})" if label else f"$$\n{body}\n$$"
-
-    return _sub(_MATH_DIRECTIVE, block, source)
-
-
-def _myst_figures(source: str) -> str:
-    """Return Markdown with MyST {figure} directives as Quarto's ![caption](path){#label}."""
-
-    def block(match: re.Match[str]) -> str:
-        options = dict(
-            (k, v.strip()) for k, v in re.findall(r"^[ \t]*:([\w-]+):(.*)$", match.group("options"), re.M)
-        )
-        caption = " ".join(match.group("caption").split()).replace("]", ")").replace("[", "(")
-        alt = options.get("alt", caption)
-        name = options.get("name", "")
-        if not name:
-            return (
-                f"![{alt}]({match.group('src')})\n\n{caption}"
-                if caption
-                else f"![{alt}]({match.group('src')})"
-            )
-        return f"![{caption}]({match.group('src')}){{#{name} {_MYST_MARK}}}"
-
-    return _sub(_MYST_FIGURE, block, source)
 
 
 def _collect(nb: Notebook, state: _State) -> None:
@@ -329,111 +269,6 @@ def _collect(nb: Notebook, state: _State) -> None:
                 f"{state.rel}, cell {index + 1}: the label {label!r} names a figure, but the cell shows "
                 "none; remove the label or make the cell display its figure."
             )
-
-
-# -- callouts ---------------------------------------------------------------------------------
-
-_OPEN_MYST = re.compile(
-    r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|:{3,})\{(?P<name>[\w-]+)\}[ \t]*(?P<arg>.*?)[ \t]*$"
-)
-_OPEN_QUARTO = re.compile(
-    r"^(?P<indent>[ \t]*)(?P<fence>:{3,})[ \t]*\{(?P<attrs>[^}]*\.callout-[^}]*)\}[ \t]*$"
-)
-_ATTR = re.compile(r"""([\w-]+)\s*=\s*(?:"([^"]*)"|'([^']*)'|(\S+))""")
-
-
-def _callout_head(kind: str, title: str, collapse: str) -> str:
-    marker = {"": "!!!", "closed": "???", "open": "???+"}[collapse]
-    title = title.replace('"', "&quot;")
-    return f'{marker} {kind} "{title}"' if title else f"{marker} {kind}"
-
-
-def _convert_callouts(source: str) -> str:
-    """Return Markdown with MyST and Quarto callout blocks turned into Material admonitions."""
-    lines = source.split("\n")
-    reading = mdtokens.read(source)
-    code = reading.lines((mdtokens.CODE,))
-    directives = reading.lines((mdtokens.DIRECTIVE,))  # other MyST directives' lines are left as written
-    out: list[str] = []
-    i = 0
-    while i < len(lines):
-        line = lines[i]
-        myst = _OPEN_MYST.match(line)
-        quarto = _OPEN_QUARTO.match(line)
-        if i in code:
-            out.append(line)  # code is copied as it is, never searched for callouts
-            i += 1
-        elif myst and myst.group("name") in ADMONITIONS:
-            fence = myst.group("fence")
-            end = _closing(lines, i + 1, fence, code)
-            body = lines[i + 1 : end]
-            options: dict[str, str] = {}
-            while body and re.match(r"^[ \t]*:[\w-]+:", body[0]):
-                key, _, value = body.pop(0).strip()[1:].partition(":")
-                options[key] = value.strip()
-            name = myst.group("name")
-            title = myst.group("arg")
-            if name not in ("admonition", "dropdown") and title:
-                body.insert(0, title)  # a MyST note's argument is the start of its body
-                title = ""
-            classes = options.get("class", "").split()
-            collapse = "closed" if name == "dropdown" or "dropdown" in classes else ""
-            if collapse and "open" in options:
-                collapse = "open"
-            kind = ADMONITIONS[name]
-            if name == "admonition":
-                kind = next((ADMONITIONS[c] for c in classes if c in ADMONITIONS and c != "dropdown"), "note")
-            out.extend(_admonition(myst.group("indent"), _callout_head(kind, title, collapse), body))
-            i = end + 1
-        elif quarto and i not in directives:
-            attrs_text = quarto.group("attrs")
-            kind_match = re.search(r"\.callout-([\w-]+)", attrs_text)
-            name = kind_match.group(1) if kind_match else "note"
-            attrs = {k: a or b or c for k, a, b, c in _ATTR.findall(attrs_text)}
-            end = _closing(lines, i + 1, quarto.group("fence"), code)
-            body = lines[i + 1 : end]
-            title = attrs.get("title", "")
-            while body and not body[0].strip():
-                body.pop(0)
-            if not title and body and re.match(r"^#{1,6}\s", body[0].strip()):
-                title = body.pop(0).strip().lstrip("#").strip()
-            collapse = {"true": "closed", "false": "open"}.get(attrs.get("collapse", "").lower(), "")
-            kind = ADMONITIONS.get(name, "note")
-            out.extend(_admonition(quarto.group("indent"), _callout_head(kind, title, collapse), body))
-            i = end + 1
-        else:
-            out.append(line)
-            i += 1
-    return "\n".join(out)
-
-
-def _closing(lines: list[str], start: int, fence: str, code: set[int]) -> int:
-    """Return the index of the line closing `fence`, or len(lines).
-
-    A line of at least as many fence characters closes it; a colon fence with attributes
-    (`::: {.x}`, `:::{x}`) opens a nested block, as in Pandoc and MyST. Lines of code are not read.
-    """
-    char = fence[0]
-    depth = 0
-    for j in range(start, len(lines)):
-        if j in code:
-            continue
-        stripped = lines[j].strip()
-        if char == ":" and re.match(r"^:{3,}[ \t]*\{", stripped):
-            depth += 1
-        elif stripped.startswith(char * len(fence)) and stripped.rstrip(char) == "":
-            if depth == 0:
-                return j
-            depth -= 1
-    return len(lines)
-
-
-def _admonition(indent: str, head: str, body: list[str]) -> list[str]:
-    inner = _convert_callouts(
-        "\n".join(line[len(indent) :] if line.startswith(indent) else line for line in body)
-    )
-    text = inner.strip("\n").split("\n")
-    return [indent + head, "", *[(indent + "    " + line) if line.strip() else "" for line in text], ""]
 
 
 # -- cross-references and citations ------------------------------------------------------------
@@ -643,7 +478,7 @@ def cites(post: Post) -> bool:
             return True
         if cell.cell_type != "markdown":
             continue
-        source = cell.source
+        source = directives.markdown(cell.source)  # as the site shows it: inside directives too
         if _found(_BIB_MARKER, source) or any(m.group("role").startswith("cite") for m in _roles(source)):
             return True
         for match in _found(_CITE, source):
@@ -810,24 +645,20 @@ _BIB_MARKER = re.compile(
 
 
 def apply(nb: Notebook, post: Post) -> list[str]:
-    """Rewrite a cleaned notebook in place: figures, callouts, references, citations.
+    """Rewrite a cleaned notebook in place: figures, references, citations.
 
     Returns a warning per URL a caption held that a page may not load (nbpress.rendering.sanitize).
     Raises RenderError naming the cell for an unknown label or citation key.
     """
     rel = post.rel_path
     state = _State(rel)
-    for cell in nb.cells:
-        if cell.cell_type == "markdown":
-            cell.source = _myst_figures(_math_directives(cell.source))
     _collect(nb, state)
     cites = _Citations(rel, bibliography_paths(post))
     marker_cell: Cell | None = None
     for index, cell in enumerate(nb.cells):
         if cell.cell_type != "markdown" or cell.metadata.get(Key.REMOVE):
             continue
-        source = _convert_callouts(cell.source)
-        source = _rewrite_cell(source, index + 1, state, cites)
+        source = _rewrite_cell(cell.source, index + 1, state, cites)
         if _found(_BIB_MARKER, source):
             marker_cell = cell
         cell.source = source

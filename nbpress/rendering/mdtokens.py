@@ -2,18 +2,20 @@
 
 One markdown-it-py parser (CommonMark, the parser Jupyter's renderer follows) configured as the
 site renders (mkdocs.yml): tables, pymdownx.arithmatex's `$...$`, `\\(...\\)` and `$$...$$`
-blocks, Python-Markdown's `!!!` admonitions and pymdownx.details' `???` blocks, whose indented
-body is Markdown. Every step that reads a Markdown cell (markup's labels, references, citations
-and callouts, the heading levels, the summary, links, the drift check's cells) asks `read` where
-the code, math and HTML are, so a fence, a code span or math is never taken for syntax.
+blocks, Python-Markdown's `!!!` admonitions, pymdownx.details' `???` blocks and pymdownx.tabbed's
+`=== "Title"` tabs, whose indented body is Markdown. Every step that reads a Markdown cell
+(directives, markup's labels, references and citations, the heading levels, the summary, links,
+the drift check's cells) asks `read` where the code, math and HTML are, so a fence, a code span
+or math is never taken for syntax.
 
 `read(source)` returns a Reading: the tokens, and the spans of the source that are not prose.
 A span's kind is one of
 
 - CODE: a fenced block (``` or ~~~, any indentation, inside lists, quotes and admonitions),
   an indented code block, a code span;
-- DIRECTIVE: a fence whose info is a MyST directive (```` ```{note} ````), which the writing
-  steps read as syntax (markup.py) and otherwise is left as written;
+- DIRECTIVE: a fence whose info is a MyST directive (```` ```{note} ````; with `read(source,
+  myst=True)`, MyST's colon fence `:::{note}` too), which the directives step turns into the
+  site's Markdown (nbpress.rendering.directives) and otherwise is left as written;
 - MATH: arithmatex math, inline or a block;
 - HTML: an HTML tag, comment or raw block (`<pre>`, `<script>`, `<style>`, `<textarea>`); the
   text between the tags of other HTML blocks is read as Markdown (md_in_html);
@@ -48,8 +50,17 @@ _MATH_BLOCK = re.compile(
 )
 # Smart dollars: no space inside either dollar.
 _MATH_INLINE = re.compile(r"\$(?!\s)(?:\\.|[^\\$])+?(?<!\s)\$|\\\((?:\\[^)]|[^\\])+?\\\)")
-# Python-Markdown's admonition head, and pymdownx.details' (`???`, `???+`).
-_ADMONITION = re.compile(r'(?:!!!|\?\?\?\+?) ?[\w\-]+(?: +[\w\-]+)*(?: +"(?P<title>[^\n]*?)")? *$')
+# Python-Markdown's admonition head, pymdownx.details' (`???`, `???+`) and pymdownx.tabbed's
+# (`=== "Title"`, `===+`, `===!`): each a head, then a body indented by 4.
+_ADMONITION = re.compile(
+    r'(?:(?:!!!|\?\?\?\+?) ?[\w\-]+(?: +[\w\-]+)*(?: +"(?P<title>[^\n]*?)")?'
+    r'|===(?:\+|\+!|!\+|!)? +"(?P<tab>[^\n]*?)") *$'
+)
+# MyST's colon fence (`:::{note}`): read only by read(source, myst=True), the directive reader's view.
+_COLON_OPEN = re.compile(r"(?P<fence>:{3,})\{[A-Za-z][\w:.+-]*\}")
+_COLON_CLOSE = re.compile(r"(?P<fence>:{3,})[ \t]*$")
+_DIV_OPEN = re.compile(r":{3,}[ \t]*\{")  # a nested MyST directive or Pandoc div
+_CODE_OPEN = re.compile(r"(?P<fence>`{3,}|~{3,})(?P<info>[^\n]*)$")
 # HTML blocks whose content is never Markdown (CommonMark's HTML block kinds 1 to 5).
 _RAW_HTML_BLOCK = re.compile(r"\s*<(?:(?:pre|script|style|textarea)[\s>]|!|\?)", re.I)
 
@@ -119,12 +130,16 @@ class Reading:
 
 
 @functools.lru_cache(maxsize=256)  # the writing steps read a cell again after each rewrite
-def read(source: str) -> Reading:
-    """Return the Reading of a Markdown cell's source."""
+def read(source: str, myst: bool = False) -> Reading:
+    """Return the Reading of a Markdown cell's source.
+
+    With `myst`, as MyST reads it before the directives step (nbpress.rendering.directives) turns
+    its directives into the site's Markdown: a colon fence (`:::{note}` ... `:::`) is a fence too.
+    """
     # markdown-it turns "\r\n" into "\n": a copy of the same length keeps every offset the source's,
     # and a lone "\r" is a space, so that line numbers are those of source.split("\n").
     text = source.replace("\r\n", " \n").replace("\r", " ")
-    md = parser()
+    md = parser(myst)
     env: dict[str, object] = {}
     tokens = md.parse(text, env)
     starts = [0, *(m.end() for m in re.finditer("\n", text))]
@@ -213,12 +228,19 @@ def _locate(text: str, starts: list[int], line: int, piece: str, cursor: dict[in
 
 
 @functools.cache
-def parser() -> MarkdownIt:
-    """Return the markdown-it parser configured as the site renders Markdown (mkdocs.yml)."""
+def parser(myst: bool = False) -> MarkdownIt:
+    """Return the markdown-it parser configured as the site renders Markdown (mkdocs.yml).
+
+    With `myst`, MyST's colon fences are fences too (read's `myst`).
+    """
     from markdown_it import MarkdownIt
     from markdown_it.rules_inline import autolink, backtick, html_inline, image, link
 
     md = MarkdownIt("commonmark").enable("table")
+    if myst:
+        md.block.ruler.before(
+            "fence", "colon_fence", _colon_fence, {"alt": ["paragraph", "reference", "blockquote", "list"]}
+        )
     md.block.ruler.before("fence", "math_block", _math_block)
     md.block.ruler.before(
         "fence", "admonition", _admonition, {"alt": ["paragraph", "reference", "blockquote", "list"]}
@@ -340,7 +362,7 @@ def _admonition(state: StateBlock, start: int, end: int, silent: bool) -> bool:
         return False
     pos = state.bMarks[start] + state.tShift[start]
     head = state.src[pos : state.eMarks[start]]
-    found = _ADMONITION.match(head) if head.startswith(("!!!", "???")) else None
+    found = _ADMONITION.match(head) if head.startswith(("!!!", "???", "===")) else None
     if found is None:
         return False
     if silent:
@@ -358,13 +380,66 @@ def _admonition(state: StateBlock, start: int, end: int, silent: bool) -> bool:
         body_end = last
     token = state.push("admonition_open", "div", 1)
     token.markup, token.info, token.map = head[:3], head[3:].strip(), [start, body_end]
-    if found.group("title"):  # Markdown too
+    if found.group("title") or found.group("tab"):  # Markdown too
         title = state.push("inline", "", 0)
-        title.content, title.map, title.children = found.group("title"), [start, start + 1], []
+        title.content = found.group("title") or found.group("tab")
+        title.map, title.children = [start, start + 1], []
     old_indent, old_max, old_parent = state.blkIndent, state.lineMax, state.parentType
     state.blkIndent, state.lineMax, state.parentType = indent, body_end, "admonition"
     state.md.block.tokenize(state, start + 1, body_end)
     state.blkIndent, state.lineMax, state.parentType = old_indent, old_max, old_parent
     state.push("admonition_close", "div", -1).markup = head[:3]
     state.line = body_end
+    return True
+
+
+def _colon_fence(state: StateBlock, start: int, end: int, silent: bool) -> bool:
+    """MyST's colon fence: `:::{name} argument`, raw lines, then a line of as many colons or more.
+
+    Nested blocks count, as in Pandoc and MyST (`:::{x}` or `::: {.x}` opens one, a line of colons
+    closes the innermost); lines inside a code fence are not read.
+    """
+    if state.sCount[start] - state.blkIndent >= 4:
+        return False
+    pos = state.bMarks[start] + state.tShift[start]
+    head = state.src[pos : state.eMarks[start]]
+    opened = _COLON_OPEN.match(head)
+    if opened is None:
+        return False
+    if silent:
+        return True
+    fence = opened.group("fence")
+    depth, code, line, closed = 0, "", start, False
+    while True:
+        line += 1
+        if line >= end:
+            break
+        text = state.src[state.bMarks[line] + state.tShift[line] : state.eMarks[line]]
+        if text and state.sCount[line] < state.blkIndent:
+            break  # the container (a list item, a quote) ended
+        if code:
+            if text.startswith(code) and not text.strip(code[0]).strip():
+                code = ""
+            continue
+        if state.sCount[line] - state.blkIndent >= 4:
+            continue
+        shown = _CODE_OPEN.match(text)
+        if shown and not (shown.group("fence")[0] == "`" and "`" in shown.group("info")):
+            code = shown.group("fence")
+            continue
+        if _DIV_OPEN.match(text):
+            depth += 1
+            continue
+        close = _COLON_CLOSE.match(text)
+        if close and depth:
+            depth -= 1
+        elif close and len(close.group("fence")) >= len(fence):
+            closed = True
+            break
+    token = state.push("fence", "code", 0)
+    token.info = head[len(fence) :]
+    token.content = state.getLines(start + 1, line, state.sCount[start], True)
+    token.markup = fence
+    token.map = [start, line + 1 if closed else line]
+    state.line = line + 1 if closed else line
     return True

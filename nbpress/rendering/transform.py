@@ -6,8 +6,8 @@ order the build runs it, a step's name is its function's name, and `run` applies
 once per render. Outputs were capped once already, right after execution
 (execution.capture.limit_outputs), before they were cached.
 
-The steps' own rules live in their modules (outputs, cells, charts, markup, links, figures,
-sanitize), none of which imports this one; what is here is the order, and the small steps
+The steps' own rules live in their modules (outputs, cells, charts, directives, markup, links,
+figures, sanitize), none of which imports this one; what is here is the order, and the small steps
 that have no other home (alt text, excerpt, headings).
 """
 
@@ -27,6 +27,7 @@ from ..notebook import FIGURE_TYPES, Cell, Key, Notebook, outputs_of, text_of
 from ..sources import FASTPAGES, Post, cells
 from . import mdtokens
 from .charts import embed_charts
+from .directives import apply as apply_directives
 from .figures import EXTENSIONS, PLACEHOLDER_SVG, file_name, too_large
 from .links import resolve_links
 from .markup import apply as apply_markup
@@ -168,9 +169,15 @@ def alt_text(nb: Notebook, res: Resources) -> list[str]:
     return []
 
 
+def directives(nb: Notebook, res: Resources) -> list[str]:
+    """Turn MyST directives and Quarto callouts into the site's Markdown (admonitions, tabs, asides,
+    figures); return a warning per directive not supported or left out."""
+    return apply_directives(nb, res.post.rel_path)
+
+
 def markup(nb: Notebook, res: Resources) -> list[str]:
-    """Number figures, tables and equations, resolve references and citations, turn callouts
-    into admonitions; return the captions' warnings (a broken reference raises RenderError)."""
+    """Number figures, tables and equations, resolve references and citations; return the
+    captions' warnings (a broken reference raises RenderError)."""
     return apply_markup(nb, res.post)
 
 
@@ -321,6 +328,7 @@ STEPS: tuple[Step, ...] = (
     captions,
     charts,
     alt_text,
+    directives,
     markup,
     title_heading,
     headings,

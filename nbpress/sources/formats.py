@@ -96,12 +96,42 @@ def _refuse_header_aliases(text: str, suffix: str, rel: str) -> None:
 
 
 def _markdown_format(text: str) -> str:
-    """Return jupytext's format name for a Markdown source: myst when its header says so."""
+    """Return jupytext's format for a Markdown source: MyST (only `{code-cell}` blocks run) or Markdown.
+
+    MyST when its jupytext header or a `{code-cell}` says so, or, without a jupytext header,
+    when it writes MyST directives (```` ```{note} ````, `:::{note}`) and no ```` ```python ````
+    code: a Jupyter Book page, whose other fences (```` ```bash ````) are shown, not run.
+    Otherwise jupytext's Markdown, where ```` ```python ```` fences are the cells. Named outright
+    either way: jupytext would take a `:::` line for Pandoc Markdown, which needs the pandoc
+    binary; a source is never read as Pandoc's.
+    """
     from jupytext.formats import guess_format
 
     name, _ = guess_format(text, ".md")
     # jupytext only recognises MyST by a complete jupytext header; code-cell directives say it too.
-    return "md:myst" if name == "myst" or _MYST_CELL.search(text) else "md"
+    if name == "myst" or _MYST_CELL.search(text):
+        return "md:myst"
+    if name == "markdown" and _JUPYTEXT_HEADER.match(text.lstrip("\ufeff")):
+        return "md:markdown"
+    return "md:myst" if _writes_myst(text) else "md:markdown"
+
+
+_JUPYTEXT_HEADER = re.compile(r"---[ \t]*\n(?:(?!---[ \t]*\n)[^\n]*\n)*?jupytext:", re.S)
+_COLON_DIRECTIVE = re.compile(r"^[ \t]*:{3,}\{[A-Za-z]", re.M)
+_PYTHON_INFO = re.compile(r"(?:python3?|py|ipython3?)(?:\s|$)")
+
+
+def _writes_myst(text: str) -> bool:
+    """Return True if Markdown writes a MyST directive outside code and no ```python code fence."""
+    from markdown_it import MarkdownIt
+
+    tokens = MarkdownIt("commonmark").parse(text)
+    fences = [t.info.strip() for t in tokens if t.type == "fence"]
+    if any(_PYTHON_INFO.match(info) for info in fences):
+        return False
+    return any(info.startswith("{") for info in fences) or any(
+        t.type == "inline" and _COLON_DIRECTIVE.search(t.content) for t in tokens
+    )
 
 
 def _move_header_keys(notebook: Notebook) -> None:
