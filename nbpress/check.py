@@ -46,7 +46,7 @@ def find_stale(root: Path) -> tuple[int, list[Finding]]:
     # Unreadable sources and shared slugs, found exactly as the build finds them.
     unique, failures = posts.read_unique(sources, root)
     findings = [Finding(f.name, Problem.ERROR, str(f.error)) for f in failures]
-    ctx = context(site)
+    ctx = context(site, unique)
     current = 0
     for post in unique:
         try:
