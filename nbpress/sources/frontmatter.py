@@ -246,10 +246,10 @@ KEYS: dict[str, Entry] = {
     "description": Entry(_any),  # the summary (else the first paragraph)
     "bibliography": Entry(_any),  # BibTeX files (nbpress.rendering.markup)
     "image": Entry(_any),  # the feed's image (else the first figure)
-    # A course: the series' name and the part's place in it (else by date). Their render-key
-    # term is the whole listing the post shows (nbpress.rendering.key, nbpress.sources.series).
-    "series": Entry(_series, published=False, part=Part.NONE),
-    "series_order": Entry(_series_order, published=False, part=Part.NONE),
+    # A course: the series' name and the part's place in it (else by date). The render key
+    # also holds the whole listing the post shows (nbpress.rendering.key, nbpress.sources.series).
+    "series": Entry(_series, published=False),
+    "series_order": Entry(_series_order, published=False),
     # nbpress's own record, written by the build: an author's value is dropped.
     "nbpress": Entry(_any, published=False, part=Part.NONE),
     **{key: Entry(_any) for key in THEIRS},
