@@ -167,6 +167,9 @@ def _build(options: Options, root: Path, site: Site, events: Reporter, executor:
     for failure in failures:
         run.done(PostResult(failure.name, Status.FAILED, error=failure.error))
     run.ctx = context(site, unique)
+    if options.slugs:
+        # A post's siblings in its series show it (its title, its place): built with it.
+        unique += [p for p in run.ctx.series.parts_beside(unique) if executor.selects(p)]
     run.by_slug = {p.file_slug: p for p in unique}
     run.slug_of = {p.rel_path: p.file_slug for p in unique}
     run.every_slug = frozenset(posts.name_slug(path) for path in discovered)

@@ -384,3 +384,34 @@ def test_a_series_page_nbpress_did_not_write_is_never_overwritten(course_copy: P
     results = build(Options(root=blog, jobs=2))
     assert any("was edited by hand" in str(r.error) for r in results if r.status is Status.FAILED)
     assert page.read_text().endswith("\nMy note.\n")
+
+
+@pytest.mark.slow
+def test_building_one_part_builds_the_parts_that_show_it(course_copy: Path) -> None:
+    """`build.py errors` (or --watch seeing errors.ipynb change) renders its siblings again too."""
+    blog = course_copy
+    retitle(blog, "errors", "Measuring the error", "Errors")
+    results = ok(build(Options(root=blog, slugs=("errors",), jobs=2)))
+    assert statuses(results) == {
+        "posts/errors.ipynb": Status.CACHED,
+        "posts/data.ipynb": Status.CACHED,
+        "posts/fit.ipynb": Status.CACHED,
+    }
+    assert "3. [Errors](errors.md)" in box_items(markdown(blog, "data"))
+    # A post that joins the series is built with the parts it joins.
+    edit_front(blog, "aside", "date: 2024-02-01\n", f"date: 2024-02-01\nseries: {SERIES}\n")
+    results = ok(build(Options(root=blog, slugs=("aside",), jobs=2)))
+    assert set(statuses(results)) == {f"posts/{s}.ipynb" for s in ("aside", "data", "fit", "errors")}
+    assert "Part 4 of 4" in markdown(blog, "aside") and len(box_items(markdown(blog, "fit"))) == 4
+
+
+def test_watch_rebuilds_every_part_when_one_changes(tmp_path: Path) -> None:
+    from nbpress.watch import affected, inputs_by_path
+
+    copy_skeleton(tmp_path)
+    make_course(tmp_path)
+    posts = (tmp_path / "posts").resolve()
+    table = inputs_by_path(tmp_path)
+    slugs, full = affected([("modified", posts / "errors.ipynb")], posts, table)
+    assert (slugs, full) == ({"data", "fit", "errors"}, False)
+    assert affected([("modified", posts / "aside.ipynb")], posts, table) == ({"aside"}, False)

@@ -103,6 +103,7 @@ class SeriesIndex:
     series: dict[str, Series] = field(default_factory=dict)
     problems: dict[str, SourceError] = field(default_factory=dict)  # {source rel_path: error}
     of_post: dict[str, str] = field(default_factory=dict)  # {file slug: series slug}
+    posts: dict[str, Post] = field(default_factory=dict)  # {file slug: post} of every part
 
     def listing(self, post: Post) -> Listing | None:
         """Return what `post` shows of its series, or None if it is in none (or fails on its own)."""
@@ -113,6 +114,17 @@ class SeriesIndex:
         parts = tuple(p for p in series.parts if not p.draft or p.file_slug == post.file_slug)
         current = next(i for i, p in enumerate(parts) if p.file_slug == post.file_slug)
         return Listing(series.name, series.slug, parts, current, bool(series.published))
+
+    def parts_beside(self, chosen: list[Post]) -> list[Post]:
+        """Return the other parts of the series the `chosen` posts are parts of: they show them."""
+        have = {p.file_slug for p in chosen}
+        series = {self.of_post[slug] for slug in have if slug in self.of_post}
+        return [
+            self.posts[part.file_slug]
+            for slug in sorted(series)
+            for part in self.series[slug].parts
+            if part.file_slug not in have
+        ]
 
     def check(self, post: Post) -> None:
         """Raise the SourceError that fails `post` as a part of its series, if there is one."""
@@ -174,6 +186,7 @@ def index(posts: list[Post]) -> SeriesIndex:
             continue
         found.series[slug] = Series(str(first.front_matter.series), slug, tuple(parts))
         found.of_post.update({part.file_slug: slug for part in parts})
+        found.posts.update({p.file_slug: p for p in group if p.rel_path not in found.problems})
     return found
 
 
