@@ -415,3 +415,32 @@ def test_watch_rebuilds_every_part_when_one_changes(tmp_path: Path) -> None:
     slugs, full = affected([("modified", posts / "errors.ipynb")], posts, table)
     assert (slugs, full) == ({"data", "fit", "errors"}, False)
     assert affected([("modified", posts / "aside.ipynb")], posts, table) == ({"aside"}, False)
+
+
+@pytest.mark.slow
+def test_a_part_that_has_no_page_is_named_unlinked(blog: Path, tmp_path: Path) -> None:
+    """A part whose code fails is never published: its siblings name it without a link, and
+    link over it; once it builds, they link it (rendered again, not run)."""
+    write(blog, "p1", "Part one", "2024-01-01", f"series: {SERIES}\n")
+    write(blog, "p2", "Part two", "2024-01-02", f"series: {SERIES}\n", "raise ValueError('not yet')")
+    write(blog, "p3", "Part three", "2024-01-03", f"series: {SERIES}\n")
+    results = build(Options(root=blog, jobs=2))
+    assert statuses(results) == {
+        "posts/p1.ipynb": Status.EXECUTED,
+        "posts/p2.ipynb": Status.FAILED,
+        "posts/p3.ipynb": Status.EXECUTED,
+    }
+    first = markdown(blog, "p1")
+    assert box_items(first)[1] == "2. Part two" and "Next</span> Part three](p3.md)" in first
+    assert "Previous</span> Part one](p1.md)" in markdown(blog, "p3")
+    page = (blog / "site_src" / "series" / f"{SLUG}.md").read_text(encoding="utf-8")
+    assert "Part two" not in page.split("---\n", 2)[2] and "A series in 2 parts." in page
+    proc = mkdocs(blog, "build", "--strict", "--site-dir", str(tmp_path / "site"))
+    assert proc.returncode == 0, proc.stderr
+    nb = nbformat.read(blog / "posts" / "p2.ipynb", as_version=4)
+    nb.cells[-1].source = "print('now')"
+    nbformat.write(nb, blog / "posts" / "p2.ipynb")
+    results = ok(build(Options(root=blog, jobs=2)))
+    assert statuses(results)["posts/p1.ipynb"] is Status.CACHED
+    assert box_items(markdown(blog, "p1"))[1] == "2. [Part two](p2.md)"
+    assert "Next</span> Part two](p2.md)" in markdown(blog, "p1")
