@@ -435,30 +435,12 @@ def _remove_orphans(site: Site, sources: set[str], log: ChangeLog) -> list[PostR
 def _publish_series(site: Site, ctx: Context, log: ChangeLog) -> list[PostResult]:
     """Write a page per series that has a published part, and the page of all series; remove the rest.
 
-    Listed are the parts whose generated page exists now and is no draft, in the series' order,
-    each with the date and summary its published front matter gives. Returns a failure for a
-    series page nbpress may not write or remove (the author's, or edited by hand).
+    What they hold is nbpress.rendering.series.pages_of's. Returns a failure for a series page
+    nbpress may not write or remove (the author's, or edited by hand).
     """
-    from .rendering import series as render_series
+    from .rendering.series import pages_of
 
-    pages: dict[str, str] = {}
-    listed = []
-    for slug, one in sorted(ctx.series.series.items()):
-        shown = []
-        for part in one.published:
-            front = site.published_front_matter(part.file_slug)
-            record = front.get("nbpress") if front else None
-            if front is None or not isinstance(record, dict) or record.get("source") != part.rel_path:
-                continue  # no page after this build (it failed before it was ever published)
-            if front.get("draft") is True:
-                continue
-            description, date = render_series.summary(front)
-            shown.append(render_series.Shown(part, description, date))  # type: ignore[arg-type]
-        if shown:
-            pages[slug] = render_series.series_page(one, shown, site.layout)
-            listed.append((one, len(shown)))
-    if listed:
-        pages[render_series.ALL_SERIES] = render_series.all_series_page(listed)
+    pages = pages_of(ctx.series, site.published_front_matter, site.layout)
     written, removed, errors = site.publish_series(pages)
     for page in written:
         log.wrote(page)

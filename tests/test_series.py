@@ -444,3 +444,24 @@ def test_a_part_that_has_no_page_is_named_unlinked(blog: Path, tmp_path: Path) -
     assert statuses(results)["posts/p1.ipynb"] is Status.CACHED
     assert box_items(markdown(blog, "p1"))[1] == "2. [Part two](p2.md)"
     assert "Next</span> Part two](p2.md)" in markdown(blog, "p1")
+
+
+@pytest.mark.slow
+def test_check_names_a_series_page_the_build_would_change(course_copy: Path) -> None:
+    from nbpress.check import Problem, find_stale
+
+    blog = course_copy
+    assert find_stale(blog) == (4, [])
+    page = blog / "site_src" / "series" / f"{SLUG}.md"
+    text = page.read_text(encoding="utf-8")
+    page.unlink()
+    findings = find_stale(blog)[1]
+    assert [(f.name, f.problem) for f in findings] == [(f"site_src/series/{SLUG}.md", Problem.MISSING)]
+    page.write_text(text.replace("A series in 3 parts.", "A series in 2 parts."), encoding="utf-8")
+    assert [f.problem for f in find_stale(blog)[1]] == [Problem.EDITED]
+    results = build(Options(root=blog, jobs=2))  # refused: the edit is kept
+    assert [r.name for r in results if r.status is Status.FAILED] == [f"site_src/series/{SLUG}.md"]
+    assert page.read_text(encoding="utf-8") != text
+    page.unlink()
+    ok(build(Options(root=blog, jobs=2)))
+    assert page.read_text(encoding="utf-8") == text and find_stale(blog) == (4, [])

@@ -456,6 +456,29 @@ class Site:
         value = data.get(PAGE_KEY) if isinstance(data, dict) else None
         return value if isinstance(value, str) and value.startswith("sha256:") else None
 
+    def series_differences(self, pages: dict[str, str]) -> list[tuple[str, str]]:
+        """Return (page, "missing" | "stale" | "orphan" | "edited" | "not ours") for each series page
+        publish_series(`pages`) would change or refuse; [] when they are current."""
+        folder = self.layout.series
+        existing = sorted(folder.glob("*.md")) if folder.is_dir() and not folder.is_symlink() else []
+        wanted = {self.layout.series_page(slug): text for slug, text in sorted(pages.items())}
+        found: list[tuple[str, str]] = []
+        for path in sorted({*existing, *wanted}):
+            rel = self.layout.rel(path)
+            digest = self._series_digest(path) if path.exists() else None
+            if not path.exists():
+                found.append((rel, "missing"))
+            elif digest is None:
+                if path in wanted:
+                    found.append((rel, "not ours"))
+            elif edited(path, Record("", digest=digest)):
+                found.append((rel, "edited"))
+            elif path not in wanted:
+                found.append((rel, "orphan"))
+            elif path.read_bytes() != seal(wanted[path]).encode("utf-8"):
+                found.append((rel, "stale"))
+        return found
+
     def publish_series(self, pages: dict[str, str]) -> tuple[list[str], list[str], list[WriteError]]:
         """Write the series pages {series slug: Markdown} and remove the generated ones not among them.
 

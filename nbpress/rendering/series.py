@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import datetime as dt
 import html
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from ..layout import Layout, series_link
-from ..sources.series import Listing, Part, Series
+from ..sources.series import Listing, Part, Series, SeriesIndex
 from .mathtext import plain_text
 from .sanitize import html_text
 
@@ -166,3 +166,33 @@ def summary(front_matter: Mapping[str, object]) -> tuple[str, object]:
     """Return (description, date) of a generated post's front matter, as a series page lists it."""
     description = front_matter.get("description")
     return (description if isinstance(description, str) else ""), front_matter.get("date", "")
+
+
+def pages_of(
+    index: SeriesIndex, front_matter_of: Callable[[str], dict[str, object] | None], layout: Layout
+) -> dict[str, str]:
+    """Return {name: Markdown} of the series pages: one per series with a published part, and index.
+
+    Listed are the parts whose generated page exists (`front_matter_of(file slug)`, its published
+    front matter, else None) as built from that part's source, and is no draft: in the series'
+    order, each with the date and summary that front matter gives.
+    """
+    pages: dict[str, str] = {}
+    listed = []
+    for slug, one in sorted(index.series.items()):
+        shown = []
+        for part in one.published:
+            front = front_matter_of(part.file_slug)
+            record = front.get("nbpress") if front else None
+            if front is None or not isinstance(record, dict) or record.get("source") != part.rel_path:
+                continue  # no page after this build (it failed before it was ever published)
+            if front.get("draft") is True:
+                continue
+            description, date = summary(front)
+            shown.append(Shown(part, description, _date(date)))
+        if shown:
+            pages[slug] = series_page(one, shown, layout)
+            listed.append((one, len(shown)))
+    if listed:
+        pages[ALL_SERIES] = all_series_page(listed)
+    return pages
