@@ -8,6 +8,7 @@ others linked) and closes with previous/next links; the series has its own page
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -256,6 +257,11 @@ def test_mkdocs_strict_and_zensical_build_the_course_and_links_land(course: Path
     proc = mkdocs(course, "build", "--strict", "--site-dir", str(site))
     assert proc.returncode == 0, proc.stderr
     assert (site / "series" / SLUG / "index.html").is_file() and (site / "series" / "index.html").is_file()
+    # The box and links are out of the search index: a part is found by its own words only.
+    search = json.loads((site / "search" / "search_index.json").read_text(encoding="utf-8"))
+    fit = " ".join(d["text"] for d in search["docs"] if d["location"].startswith("posts/fit/"))
+    assert "Part 2 of 3" not in fit and "Reading the data" not in fit and "Measuring" not in fit
+    assert "opening paragraph" in fit
     with serve(site, "/") as url, launch_chromium() as browser:
         for width in (390, 1280):
             page = browser.new_context(viewport={"width": width, "height": 900}).new_page()

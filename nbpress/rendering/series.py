@@ -44,7 +44,9 @@ def box(listing: Listing, layout: Layout, gone: frozenset[str] = frozenset()) ->
     name = text(listing.name)
     head = f"[{name}]({series_link(listing.slug)})" if listing.has_page else name
     lines = [
-        f'<nav class="nbpress-series" aria-label="{_attribute("Series: " + listing.name)}" markdown="1">',
+        # Out of the search index: every part would match every sibling's title.
+        f'<nav class="nbpress-series" aria-label="{_attribute("Series: " + listing.name)}"'
+        ' data-search-exclude="" markdown="1">',
         "",
         f"Part {listing.current + 1} of {len(listing.parts)} \u00b7 {head}",
         "{: .nbpress-series__head }",
@@ -90,7 +92,7 @@ def neighbours(listing: Listing, layout: Layout, gone: frozenset[str] = frozense
     return "\n".join(
         [
             "",
-            f'<nav class="nbpress-series-nav" aria-label="{label}" markdown="1">',
+            f'<nav class="nbpress-series-nav" aria-label="{label}" data-search-exclude="" markdown="1">',
             "",
             *links,
             "",
