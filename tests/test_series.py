@@ -121,6 +121,14 @@ def test_a_bad_series_value_is_one_line_naming_the_file_and_key(
     assert problem in message, message
 
 
+def test_series_order_without_series_is_a_warning(tmp_path: Path) -> None:
+    post = read_post(write(tmp_path, "lonely", "Lonely", "2024-01-01", "series_order: 2\n"), tmp_path)
+    assert post.warnings == (
+        "posts/lonely.ipynb: series_order 2 does nothing without series: name the series the post is "
+        "a part of (series: <name>), or remove series_order.",
+    )
+
+
 def test_parts_are_ordered_by_series_order_then_date_then_slug(tmp_path: Path) -> None:
     front = f"series: {SERIES}\n"
     paths = [

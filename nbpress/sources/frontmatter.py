@@ -342,6 +342,16 @@ def misspelled_keys(data: dict[str, object], where: str) -> list[str]:
     return warnings
 
 
+def unpaired_keys(front_matter: FrontMatter, where: str) -> list[str]:
+    """Return a warning for a key that means nothing without another (series_order without series)."""
+    if front_matter.series_order is not None and front_matter.series is None:
+        return [
+            f"{where}: series_order {front_matter.series_order} does nothing without series: name the "
+            "series the post is a part of (series: <name>), or remove series_order."
+        ]
+    return []
+
+
 def is_published(key: str) -> bool:
     """Return True if `key` is copied into the published front matter (an unknown key is)."""
     entry = KEYS.get(key)
