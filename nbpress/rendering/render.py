@@ -76,10 +76,10 @@ _Dumper.add_representer(Record, lambda dumper, record: dumper.represent_dict(rec
 _Dumper.ignore_aliases = lambda self, data: True  # type: ignore[method-assign]
 
 
-def dump_front_matter(data: Mapping[str, object], flow: bool | None = None) -> str:
-    """Return YAML text for a front matter mapping, keys in the given order (`flow`: as yaml.dump's)."""
+def dump_front_matter(data: Mapping[str, object]) -> str:
+    """Return YAML text for a front matter mapping, keys in the given order."""
     return yaml.dump(
-        data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, default_flow_style=flow, width=1_000_000
+        data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, default_flow_style=None, width=1_000_000
     )
 
 

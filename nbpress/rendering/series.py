@@ -16,6 +16,8 @@ import html
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+import yaml
+
 from ..layout import Layout, series_link
 from ..sources.series import Listing, Part, Series, SeriesIndex
 from .mathtext import plain_text
@@ -120,16 +122,20 @@ def _date(value: object) -> str:
 
 
 def _front(title: str, description: str) -> str:
+    """Return a series page's front matter: its title and summary as text, and the digest key."""
     from ..record import DIGEST_PLACEHOLDER
-    from .render import dump_front_matter
 
-    # Plain text (math as readable Unicode), then HTML text, as a post's title is published.
+    # Plain text (math as readable Unicode), then HTML text, as a post's title is published. Every
+    # run of white space is one space (str.split's, Unicode line separators too): one YAML line each.
     data = {
         "title": html_text(" ".join(plain_text(title).split())),
         "description": html_text(" ".join(plain_text(description).split())),
         PAGE_KEY: DIGEST_PLACEHOLDER,
     }
-    return f"---\n{dump_front_matter(data, flow=False)}---\n\n"
+    text = yaml.safe_dump(
+        data, sort_keys=False, allow_unicode=True, default_flow_style=False, width=1_000_000
+    )
+    return f"---\n{text}---\n\n"
 
 
 def series_page(series: Series, shown: list[Shown], layout: Layout) -> str:
