@@ -341,6 +341,16 @@ def test_renaming_a_part_renders_its_siblings_again_without_running_them(course_
     )
     # A second build has nothing to do.
     assert set(statuses(build(Options(root=blog, jobs=2))).values()) == {Status.UNCHANGED}
+    # A date that does not reorder the parts renders only its own post; one that does, all three.
+    edit_front(blog, "errors", "date: 2024-01-01", "date: 2024-01-09")
+    assert statuses(build(Options(root=blog, jobs=2)))["posts/data.ipynb"] is Status.UNCHANGED
+    edit_front(blog, "fit", f"series: {SERIES}\nseries_order: 2\n", f"series: {SERIES}\n")
+    results = ok(build(Options(root=blog, jobs=2)))
+    assert statuses(results)["posts/data.ipynb"] is Status.CACHED
+    assert [item.split("]")[0] for item in box_items(markdown(blog, "data"))[1:]] == [
+        "2. [Measuring the errors",
+        "3. [Fitting a line",
+    ]
 
 
 @pytest.mark.slow

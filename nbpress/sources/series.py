@@ -90,9 +90,11 @@ class Listing:
     def term(self, gone: frozenset[str] = frozenset()) -> list[object]:
         """Return what decides the box and links it renders (nbpress.rendering.key's render key).
 
-        A part in `gone` (no page after this build) is shown unlinked, so it counts too.
+        The parts in their order (a changed date or series_order counts only when it reorders
+        them), each one's file slug (its link), title and draft state; a part in `gone` (no page
+        after this build) is shown unlinked, so it counts too.
         """
-        parts = [[p.file_slug, p.title, p.date, p.draft, p.order, p.file_slug in gone] for p in self.parts]
+        parts = [[p.file_slug, p.title, p.draft, p.file_slug in gone] for p in self.parts]
         return [self.name, self.slug, self.current, self.has_page, parts]
 
 
