@@ -122,6 +122,7 @@ class Site:
             *self.posts_dir.glob(TMP_PREFIX + "*"),
             *self.images_dir.glob("*/" + TMP_PREFIX + "*"),
             *self.downloads_root.glob("*/**/" + TMP_PREFIX + "*"),
+            *self.layout.series.glob(TMP_PREFIX + "*"),  # a series page being written
         ]
         for path in found:
             if not path.is_symlink() and path.is_file():
