@@ -13,7 +13,7 @@ from pathlib import Path
 
 from .errors import NbpressError, one_post
 from .layout import Layout
-from .plan import Action, Decision, context, decide
+from .plan import Action, Context, Decision, context, decide
 from .publishing import Site, hand_edit_message
 from .sources import posts
 
@@ -46,7 +46,7 @@ def find_stale(root: Path) -> tuple[int, list[Finding]]:
     # Unreadable sources and shared slugs, found exactly as the build finds them.
     unique, failures = posts.read_unique(sources, root)
     findings = [Finding(f.name, Problem.ERROR, str(f.error)) for f in failures]
-    ctx = context(site)
+    ctx = context(site, unique)
     current = 0
     for post in unique:
         try:
@@ -62,7 +62,28 @@ def find_stale(root: Path) -> tuple[int, list[Finding]]:
     for md, record in site.orphans(kept):
         name = md.relative_to(root).as_posix()
         findings.append(Finding(name, Problem.ORPHAN, f"its source {record.source} is gone"))
+    findings += _series_findings(site, ctx)
     return current, findings
+
+
+_SERIES_PROBLEMS = {
+    "missing": (Problem.MISSING, "the page of a series is not written yet"),
+    "stale": (Problem.STALE, "the series' parts changed: the page is written again"),
+    "orphan": (Problem.ORPHAN, "no post names this series any more"),
+    "edited": (
+        Problem.EDITED,
+        "edited by hand since the build wrote it; delete the file to have it written again",
+    ),
+    "not ours": (Problem.ERROR, "not written by nbpress, where the page of a series goes; move it away"),
+}
+
+
+def _series_findings(site: Site, ctx: Context) -> list[Finding]:
+    """Return what `--check` says of the series pages a build would change (nbpress.rendering.series)."""
+    from .rendering.series import pages_of
+
+    pages = pages_of(ctx.series, site.published_front_matter, site.layout)
+    return [Finding(page, *_SERIES_PROBLEMS[what]) for page, what in site.series_differences(pages)]
 
 
 def _finding(decision: Decision, site: Site) -> Finding | None:

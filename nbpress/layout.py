@@ -29,6 +29,7 @@ CACHE = ".nbpress-cache"
 LOCK = "build.lock"
 AUTHORS = "site_src/.authors.yml"
 REPORT = "site_src/execution"
+SERIES = "site_src/series"  # a page per series of posts, and series/index.md listing them all
 REPORT_STATE = "report.json"
 # The most bytes one file name may have: ext4, XFS, btrfs and APFS allow 255 (NTFS 255 UTF-16
 # units). nbpress names files after a post's slug; the longest is its journal while it is
@@ -101,6 +102,15 @@ class Layout:
     def report_state(self) -> Path:
         """Return the report's record of each post's last build."""
         return self.cache / REPORT_STATE
+
+    @property
+    def series(self) -> Path:
+        """Return site_src/series/, the folder of the generated series pages (nbpress.publishing.write)."""
+        return self.root / SERIES
+
+    def series_page(self, series_slug: str) -> Path:
+        """Return site_src/series/<series slug>.md, the page listing one series' parts (index.md: all)."""
+        return _inside(self.series, f"{series_slug}.md")
 
     def post(self, file_slug: str, url_slug: str | None = None, draft: bool = False) -> PostFiles:
         """Return the files and URLs of the post `file_slug` (its URL slug by default the same)."""
@@ -255,6 +265,11 @@ class PostFiles:
         """
         return f"{DOWNLOADS}/{quote(self.file_slug)}/{quote(name)}"
 
+    @property
+    def link_from_series(self) -> str:
+        """Return the link to the generated post from a series page (site_src/series/<name>.md)."""
+        return f"../{GENERATED.removeprefix(SITE + '/')}/{self.markdown_link}"
+
     # -- the page
     @property
     def page_url(self) -> str:
@@ -271,6 +286,12 @@ class PostFiles:
     def log(self) -> Path:
         """Return the log of the post's traceback when it fails (linked from the report page)."""
         return self.root / REPORT / self.log_link
+
+
+def series_link(series_slug: str, from_post: bool = True) -> str:
+    """Return the link to the series page `series_slug` from a post's Markdown (else from a series page)."""
+    name = f"{series_slug}.md"
+    return f"../{SERIES.removeprefix(SITE + '/')}/{name}" if from_post else name
 
 
 def owner(rel: str) -> str | None:

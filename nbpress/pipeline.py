@@ -107,7 +107,8 @@ class _Work:
         if self._linked is None:
             from .rendering import linked_posts
 
-            self._linked = linked_posts(self.post)
+            series = self.decision.series
+            self._linked = linked_posts(self.post) | (series.siblings if series is not None else set())
         return self._linked
 
 
@@ -165,7 +166,10 @@ def _build(options: Options, root: Path, site: Site, events: Reporter, executor:
     sources, unique, failures = _read(options, layout, discovered, executor)
     for failure in failures:
         run.done(PostResult(failure.name, Status.FAILED, error=failure.error))
-    run.ctx = context(site)
+    run.ctx = context(site, unique)
+    if options.slugs:
+        # A post's siblings in its series show it (its title, its place): built with it.
+        unique += [p for p in run.ctx.series.parts_beside(unique) if executor.selects(p)]
     run.by_slug = {p.file_slug: p for p in unique}
     run.slug_of = {p.rel_path: p.file_slug for p in unique}
     run.every_slug = frozenset(posts.name_slug(path) for path in discovered)
@@ -179,6 +183,9 @@ def _build(options: Options, root: Path, site: Site, events: Reporter, executor:
     run.release(everything=True)  # posts that link each other in a ring: each to the other's page
     if run.publish and not options.slugs:
         for result in _remove_orphans(site, {layout.rel(p) for p in sources}, run.log):
+            run.done(result)
+    if run.publish:
+        for result in _publish_series(site, run.ctx, run.log):
             run.done(result)
     run.results.changes = run.log.changes()
     return run.results
@@ -251,7 +258,9 @@ class _Run:
                 from .rendering import render_key
 
                 # Recorded with what it was rendered against: once those posts publish, it renders again.
-                key = render_key(plan.post, plan.decision.exec_key, self.ctx.renderer, plan.gone)
+                key = render_key(
+                    plan.post, plan.decision.exec_key, self.ctx.renderer, plan.gone, plan.decision.series
+                )
                 plan.decision = dataclasses.replace(plan.decision, render_key=key)
             try:
                 with one_post(plan.post.rel_path, "rendering it"):
@@ -421,6 +430,22 @@ def _remove_orphans(site: Site, sources: set[str], log: ChangeLog) -> list[PostR
         )
         results.append(PostResult(name, Status.FAILED, error=error))
     return results
+
+
+def _publish_series(site: Site, ctx: Context, log: ChangeLog) -> list[PostResult]:
+    """Write a page per series that has a published part, and the page of all series; remove the rest.
+
+    What they hold is nbpress.rendering.series.pages_of's. Returns a failure for a series page
+    nbpress may not write or remove (the author's, or edited by hand).
+    """
+    from .rendering.series import pages_of
+
+    pages = pages_of(ctx.series, site.published_front_matter, site.layout)
+    written, removed, errors = site.publish_series(pages)
+    for page in written:
+        log.wrote(page)
+    log.withdrew(removed)
+    return [PostResult(str(err.path), Status.FAILED, error=err) for err in errors]
 
 
 def select_sources(
@@ -596,7 +621,7 @@ def _publish(plan: _Work, site: Site, root: Path, authors: dict[str, str], log: 
     # The transform chain (nbpress.rendering.transform.STEPS) runs once, on a copy; the download
     # shows the outputs as the post does (cleaned, sanitized), before display options.
     files = files_of(post, root)
-    resources = transform.Resources(post, files, (root,), plan.gone)
+    resources = transform.Resources(post, files, (root,), plan.gone, series=plan.decision.series)
     transformed, chain_warnings = transform.run(executed, resources)
     downloads = post_downloads(post, files, resources.downloaded(), root)
     # The downloads' URLs are the post's files' (nbpress.layout.PostFiles): the templates link

@@ -18,6 +18,7 @@ from .layout import Layout
 from .publishing import Site, hand_edit_message
 from .record import Record
 from .sources import Post
+from .sources.series import Listing, SeriesIndex, read_index
 
 
 class Action(StrEnum):
@@ -37,13 +38,17 @@ class Context:
     posts_dir: Path
     env: Environment
     renderer: str
+    series: SeriesIndex  # every series of the blog, from every source's front matter
 
 
-def context(site: Site) -> Context:
-    """Return the decision context of the blog whose published tree is `site`."""
+def context(site: Site, known: list[Post] | None = None) -> Context:
+    """Return the decision context of the blog whose published tree is `site` (`known`: posts read)."""
     from .rendering import renderer_fingerprint
 
-    return Context(site, site.layout.sources, environment_fingerprint(site.root), renderer_fingerprint())
+    series = read_index(site.layout.sources, site.root, known)
+    return Context(
+        site, site.layout.sources, environment_fingerprint(site.root), renderer_fingerprint(), series
+    )
 
 
 @dataclass(frozen=True)
@@ -59,6 +64,7 @@ class Decision:
     record: Record | None  # the published version's `nbpress:` record
     edited: bool = False  # its Markdown was changed by hand since the build wrote it
     missing_figure: str = ""  # a figure the record lists that is gone (keys otherwise current)
+    series: Listing | None = None  # what it shows of its series (nbpress.sources.series)
 
     @property
     def previous_key(self) -> str | None:
@@ -75,9 +81,11 @@ def decide(post: Post, ctx: Context, force: bool = False) -> Decision:
     """Return what a build does with `post`; raise NbpressError if its keys cannot be computed."""
     from .rendering import render_key as rendering_key
 
+    ctx.series.check(post)  # a part its series cannot place (a series_order two parts share) fails
+    listing = ctx.series.listing(post)
     parts = keys.key_parts(post, ctx.posts_dir, ctx.env)
     exec_key = keys.digest_parts(parts)
-    render_key = rendering_key(post, exec_key, ctx.renderer)
+    render_key = rendering_key(post, exec_key, ctx.renderer, series=listing)
     site = ctx.site
     files = site.files(post.file_slug)
     record = site.record(post.file_slug)
@@ -85,7 +93,7 @@ def decide(post: Post, ctx: Context, force: bool = False) -> Decision:
     gone = [n for n in (record.figures if record else ()) if not site.figure_exists(post.file_slug, n)]
 
     def decision(action: Action, reason: str, missing: str = "") -> Decision:
-        return Decision(post, action, reason, exec_key, render_key, parts, record, edited, missing)
+        return Decision(post, action, reason, exec_key, render_key, parts, record, edited, missing, listing)
 
     current = keys.is_current(record, post, exec_key, render_key)
     if not force and current and not gone:
@@ -113,9 +121,10 @@ def used_keys(root: Path) -> set[str]:
 
     root = root.resolve()
     site = Site(root, Layout(root).sources)
-    ctx = context(site)
+    read = posts.read_unique(posts.discover(site.layout.sources), root)[0]
+    ctx = context(site, read)
     used: set[str] = set()
-    for post in posts.read_unique(posts.discover(site.layout.sources), root)[0]:
+    for post in read:
         try:
             with one_post(post.rel_path, "computing its keys"):
                 decision = decide(post, ctx)

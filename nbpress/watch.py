@@ -14,7 +14,7 @@ from pathlib import Path
 from .errors import NbpressError, one_post
 from .layout import Layout
 from .rendering import bibliography_paths, links
-from .sources import posts
+from .sources import posts, series
 
 
 def inputs_by_path(root: Path) -> dict[Path, set[str]]:
@@ -28,6 +28,11 @@ def inputs_by_path(root: Path) -> dict[Path, set[str]]:
         readable, _ = posts.read_sources(posts.discover(posts_dir), root)  # the build reports the others
     except NbpressError:  # a broken authors file: the build says so; its sources are still watched
         readable = []
+    # A part of a series is shown by every other part: a change to its source rebuilds them all
+    # (those it joins too: the build adds them, pipeline._build).
+    for one in series.index(readable).series.values():
+        for part in one.parts:
+            table.setdefault((root / part.rel_path).resolve(), set()).update(p.file_slug for p in one.parts)
     for post in readable:
         # A post whose files cannot be listed is still watched by its source; the build says why.
         with contextlib.suppress(NbpressError), one_post(post.rel_path, "listing its files"):

@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 from tests.attack_families import collect, collect_files
+from tests.attack_families.series import PAGES as SERIES_PAGES
 from tests.attack_kit import CELL_KIND, Cell, Posts, prints, pwn, show
 from tests.helpers import build_cli, copy_skeleton, launch_chromium, mkdocs
 from tests.siteserver import serve
@@ -463,6 +464,7 @@ def report_counts() -> Iterator[None]:
 
 PAGES = [f"posts/{slug}/" for slug in POSTS if slug != "control"]
 PAGES += ["", "tags/", "archive/2024/", "category/"]
+PAGES += SERIES_PAGES  # a series' page and the page of all series (tests/attack_families/series.py)
 
 
 def test_the_browser_check_sees_script_that_runs(browser: Any, url: str) -> None:

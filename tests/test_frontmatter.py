@@ -49,6 +49,8 @@ EXAMPLES: dict[str, object] = {
     "description": "A summary.",
     "bibliography": "refs.bib",
     "image": "picture.png",
+    "series": "A course",
+    "series_order": 3,
     "nbpress": {"ignored": True},
     **{key: "changed" for key in frontmatter.THEIRS},
 }

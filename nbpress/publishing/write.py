@@ -1,5 +1,6 @@
 """The only writer of the published tree: site_src/posts/<slug>.md, assets/images/<slug>/ and
-the downloads of each post, assets/notebooks/<slug>/ (its executed notebook, its inputs).
+the downloads of each post, assets/notebooks/<slug>/ (its executed notebook, its inputs), and
+the pages of the blog's series, site_src/series/<name>.md (`Site.publish_series`).
 
 Every file is replaced atomically (nbpress.atomic: a temporary dot-file in the same folder, then os.replace).
 A post's figures land before the Markdown that links them; figures the new version no
@@ -22,6 +23,7 @@ from ..errors import ConfigError, WriteError
 from ..layout import JOURNAL_PREFIX, Layout, PostFiles, owner
 from ..record import Record, edited, generated, read, seal
 from ..rendering import RenderedPost
+from ..yamlload import safe_load
 
 __all__ = ["JOURNAL_PREFIX", "TMP_PREFIX", "Site", "hand_edit_message"]
 
@@ -120,6 +122,7 @@ class Site:
             *self.posts_dir.glob(TMP_PREFIX + "*"),
             *self.images_dir.glob("*/" + TMP_PREFIX + "*"),
             *self.downloads_root.glob("*/**/" + TMP_PREFIX + "*"),
+            *self.layout.series.glob(TMP_PREFIX + "*"),  # a series page being written
         ]
         for path in found:
             if not path.is_symlink() and path.is_file():
@@ -420,3 +423,109 @@ class Site:
     def _remove_if_empty(directory: Path) -> None:
         if directory.is_dir() and not any(directory.iterdir()):
             directory.rmdir()
+
+    # -- the series pages (site_src/series/): nbpress.rendering.series writes their text
+
+    def published_front_matter(self, slug: str) -> dict[str, object] | None:
+        """Return the front matter of the generated post `slug` (None if it has no generated page)."""
+        try:
+            text = self.files(slug).markdown.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError, WriteError):
+            return None
+        end = text.find("\n---\n", 4)
+        if not text.startswith("---\n") or end < 0:
+            return None
+        try:
+            data = safe_load(text[4:end])
+        except Exception:  # a hand-broken page: listed without its summary
+            return None
+        return data if isinstance(data, dict) and isinstance(data.get("nbpress"), dict) else None
+
+    def _series_digest(self, path: Path) -> str | None:
+        """Return the digest a generated series page records (None: not one nbpress wrote)."""
+        from ..rendering.series import PAGE_KEY
+
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            return None
+        end = text.find("\n---\n", 4)
+        try:
+            data = safe_load(text[4:end]) if text.startswith("---\n") and end > 0 else None
+        except Exception:  # not front matter nbpress writes
+            return None
+        value = data.get(PAGE_KEY) if isinstance(data, dict) else None
+        return value if isinstance(value, str) and value.startswith("sha256:") else None
+
+    def series_differences(self, pages: dict[str, str]) -> list[tuple[str, str]]:
+        """Return (page, "missing" | "stale" | "orphan" | "edited" | "not ours") for each series page
+        publish_series(`pages`) would change or refuse; [] when they are current."""
+        folder = self.layout.series
+        existing = sorted(folder.glob("*.md")) if folder.is_dir() and not folder.is_symlink() else []
+        wanted = {self.layout.series_page(slug): text for slug, text in sorted(pages.items())}
+        found: list[tuple[str, str]] = []
+        for path in sorted({*existing, *wanted}):
+            rel = self.layout.rel(path)
+            digest = self._series_digest(path) if path.exists() else None
+            if not path.exists():
+                found.append((rel, "missing"))
+            elif digest is None:
+                if path in wanted:
+                    found.append((rel, "not ours"))
+            elif edited(path, Record("", digest=digest)):
+                found.append((rel, "edited"))
+            elif path not in wanted:
+                found.append((rel, "orphan"))
+            elif path.read_bytes() != seal(wanted[path]).encode("utf-8"):
+                found.append((rel, "stale"))
+        return found
+
+    def publish_series(self, pages: dict[str, str]) -> tuple[list[str], list[str], list[WriteError]]:
+        """Write the series pages {series slug: Markdown} and remove the generated ones not among them.
+
+        Returns (pages written, pages removed, errors), pages relative to the blog. A page nbpress
+        did not write, or one edited by hand since it wrote it, is never overwritten or removed:
+        it is an error naming the file. Each page is replaced atomically.
+        """
+        folder = self.layout.series
+        written: list[str] = []
+        removed: list[str] = []
+        errors: list[WriteError] = []
+        existing = sorted(folder.glob("*.md")) if folder.is_dir() and not folder.is_symlink() else []
+        wanted = {self.layout.series_page(slug): text for slug, text in sorted(pages.items())}
+        for path in sorted({*existing, *wanted}):
+            rel = self.layout.rel(path)
+            digest = self._series_digest(path) if path.exists() else None
+            if path.exists() and digest is None:
+                if path in wanted:
+                    errors.append(
+                        WriteError(
+                            "exists and was not generated by nbpress, which would write a series' page "
+                            "there; move it away or rename the series.",
+                            path=rel,
+                        )
+                    )
+                continue  # the author's own page
+            if digest is not None and edited(path, Record("", digest=digest)):
+                errors.append(
+                    WriteError(
+                        "was edited by hand since the build wrote it, and nbpress will not overwrite "
+                        "the edit; it is made from the series' posts: edit them, or delete the file, "
+                        "then build again.",
+                        path=rel,
+                    )
+                )
+                continue
+            try:
+                if path in wanted:
+                    folder.mkdir(parents=True, exist_ok=True)
+                    if atomic_write(path, seal(wanted[path]).encode("utf-8")):
+                        written.append(rel)
+                elif digest is not None:
+                    path.unlink()
+                    removed.append(rel)
+            except OSError as err:
+                errors.append(WriteError(f"could not be written ({_problem(err)}); {_advice(err)}", path=rel))
+        with contextlib.suppress(OSError):
+            self._remove_if_empty(folder)
+        return written, removed, errors

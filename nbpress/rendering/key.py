@@ -4,13 +4,22 @@ from __future__ import annotations
 
 from ..execution import json_digest
 from ..sources import Post, frontmatter
+from ..sources.series import Listing
 from . import links
 
 
 def render_key(
-    post: Post, exec_key: str, renderer_fingerprint: str, gone: frozenset[str] = frozenset()
+    post: Post,
+    exec_key: str,
+    renderer_fingerprint: str,
+    gone: frozenset[str] = frozenset(),
+    series: Listing | None = None,
 ) -> str:
-    """Return the key that changes when the generated Markdown may change (`gone`: as links.render_term)."""
+    """Return the key that changes when the generated Markdown may change (`gone`: as links.render_term).
+
+    `series` is what the post shows of its series (nbpress.sources.series.SeriesIndex.listing):
+    a sibling renamed, added, reordered or made a draft renders every part again, unexecuted.
+    """
     from .markup import MARKUP_METADATA, bibliography_digest
 
     cells: list[list[object]] = []
@@ -26,7 +35,7 @@ def render_key(
         markup = {k: meta[k] for k in MARKUP_METADATA if k in meta}
         if markup:
             cells[-1].append(markup)
-    payload = {
+    payload: dict[str, object] = {
         "exec": exec_key,
         "cells": cells,
         "front_matter": frontmatter.render_values(post.front_matter),  # the keys the table puts here
@@ -41,4 +50,7 @@ def render_key(
     linked = links.render_term(post, gone)
     if linked:
         payload["links"] = linked
+    if series is not None:
+        # Only for a part of a series, so the keys of other posts stay as they were.
+        payload["series"] = series.term(gone)
     return json_digest(payload)

@@ -14,11 +14,11 @@ import yaml
 from nbformat import NotebookNode
 
 from ..errors import RenderError
-from ..layout import PostFiles
+from ..layout import Layout, PostFiles
 from ..notebook import FIGURE_TYPES, Key, Notebook, outputs_of, template_keys
 from ..record import Figure, Record
 from ..sources import Post, frontmatter
-from . import transform
+from . import series, transform
 from .figures import png_size
 from .mathtext import markdown_text, plain_text
 from .sanitize import code_fence, fence, front_matter_text, html_text, sanitizer_off
@@ -183,9 +183,15 @@ def export(
             warnings=tuple(warnings),
         )
     front_matter = reader_front_matter(nb, front_matter, figures, files)
-    text = f"---\n{dump_front_matter(front_matter)}---\n\n{_tidy(body)}"
+    # A part of a series opens with its box and closes with previous/next links (rendering.series).
+    layout = Layout(files.root)
+    listing = resources.series
+    top = series.box(listing, layout, resources.gone) if listing else ""
+    text = f"---\n{dump_front_matter(front_matter)}---\n\n{top}{_tidy(body)}"
     if provenance:
         text += f"\n{provenance_markdown(provenance)}"
+    if listing:
+        text += series.neighbours(listing, layout, resources.gone)
     named = {prefix + name: data for name, data in figures.items()}
     return RenderedPost(post.file_slug, text, named, tuple(warnings))
 

@@ -25,6 +25,7 @@ from ..execution import backends
 from ..layout import PostFiles
 from ..notebook import FIGURE_TYPES, Cell, Key, Notebook, outputs_of, text_of
 from ..sources import FASTPAGES, Post, cells
+from ..sources.series import Listing
 from . import mdtokens
 from .charts import embed_charts
 from .directives import apply as apply_directives
@@ -50,6 +51,7 @@ class Resources:
     post_files: PostFiles  # where the post's files go and their URLs (layout.PostFiles)
     roots: tuple[Path, ...] = ()  # folders whose absolute paths outputs must not show
     gone: frozenset[str] = frozenset()  # file slugs of posts that have no page after this build
+    series: Listing | None = None  # what the post shows of its series (nbpress.rendering.series)
     files: dict[str, bytes] = field(default_factory=dict)  # every file the post publishes, by name
     libraries: list[str] = field(default_factory=list)  # chart libraries the page loads
     download: Notebook | None = None  # set by keep_download

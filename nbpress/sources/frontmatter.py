@@ -75,6 +75,8 @@ class FrontMatter:
     raw_html: bool = False
     # Packages the outputs depend on that no import shows (a pandas engine, a plugin).
     depends: tuple[str, ...] = ()
+    series: str | None = None  # the series' name, spaces collapsed (nbpress.sources.series)
+    series_order: int | None = None  # its place in the series; without it, by date then slug
     # Values the source gives where the author wrote none: a dated file name's date, a
     # Julia notebook's kernel. Kept apart from `data`, which holds only what was written.
     implied: dict[str, object] = field(default_factory=dict, compare=False)
@@ -188,6 +190,30 @@ def _authors(value: object) -> object:
     raise Bad("authors must be a list of author keys")
 
 
+SERIES_MAX = 200  # characters of a series' name: it is a page's title, not a paragraph
+
+
+def _series(value: object) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str) or not value.strip():
+        raise Bad("series must be the series' name, a line of text (series: My course)")
+    name = " ".join(value.split())
+    if len(name) > SERIES_MAX:
+        raise Bad(f"series is {len(name)} characters long; a series' name may have at most {SERIES_MAX}")
+    return name
+
+
+def _series_order(value: object) -> int | None:
+    if value is None:
+        return None
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise Bad(f"series_order {value!r} must be a whole number (the part's place: 1, 2, ...)")
+    return value
+
+
 def _any(value: object) -> object:
     return value
 
@@ -220,6 +246,10 @@ KEYS: dict[str, Entry] = {
     "description": Entry(_any),  # the summary (else the first paragraph)
     "bibliography": Entry(_any),  # BibTeX files (nbpress.rendering.markup)
     "image": Entry(_any),  # the feed's image (else the first figure)
+    # A course: the series' name and the part's place in it (else by date). The render key
+    # also holds the whole listing the post shows (nbpress.rendering.key, nbpress.sources.series).
+    "series": Entry(_series, published=False),
+    "series_order": Entry(_series_order, published=False),
     # nbpress's own record, written by the build: an author's value is dropped.
     "nbpress": Entry(_any, published=False, part=Part.NONE),
     **{key: Entry(_any) for key in THEIRS},
@@ -310,6 +340,16 @@ def misspelled_keys(data: dict[str, object], where: str) -> list[str]:
                 f"{likely!r}? Rename it (an unknown key is published as written and does nothing else)."
             )
     return warnings
+
+
+def unpaired_keys(front_matter: FrontMatter, where: str) -> list[str]:
+    """Return a warning for a key that means nothing without another (series_order without series)."""
+    if front_matter.series_order is not None and front_matter.series is None:
+        return [
+            f"{where}: series_order {front_matter.series_order} does nothing without series: name the "
+            "series the post is a part of (series: <name>), or remove series_order."
+        ]
+    return []
 
 
 def is_published(key: str) -> bool:

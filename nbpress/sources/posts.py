@@ -24,6 +24,7 @@ from .frontmatter import (
     misspelled_keys,
     safe_slug,
     slug_too_long,
+    unpaired_keys,
     validate_front_matter,
 )
 
@@ -203,6 +204,7 @@ def _read_post(path: Path, root: Path, rel: str, authors: dict[str, object]) -> 
     front_matter = validate_front_matter(data, f"{rel} ({origin})", implied)
     check_authors(front_matter, authors, f"{rel} ({origin})")
     warnings += misspelled_keys(data, rel)
+    warnings += unpaired_keys(front_matter, rel)
     return Post(
         file_slug=slug,
         path=path,
