@@ -75,7 +75,7 @@ def values(nb: Notebook, res: Resources) -> list[str]:
     First, before hidden cells lose their outputs (a value glued in a hidden cell still shows)
     and before markup (a {glue:figure} is numbered like any figure).
     """
-    return substitute(nb, res)
+    return substitute(nb, res.post.rel_path)
 
 
 def hide(nb: Notebook, res: Resources) -> list[str]:

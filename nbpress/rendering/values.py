@@ -34,16 +34,13 @@ import binascii
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..execution.inline import take_values
 from ..notebook import Cell, Notebook, outputs_of, text_of
 from . import mdtokens
 from .figures import EXTENSIONS, SIGNATURES
 from .sanitize import markdown_html, sanitize_svg
-
-if TYPE_CHECKING:
-    from .transform import Resources
 
 # MyST-NB's glue(): an output whose metadata names it; display=False prefixes its MIME types.
 GLUE_PREFIX = "application/papermill.record/"
@@ -125,13 +122,12 @@ class _Cell:
         return f"{self.rel}: cell {self.index + 1}"
 
 
-def substitute(nb: Notebook, res: Resources) -> list[str]:
+def substitute(nb: Notebook, rel: str) -> list[str]:
     """Put every computed value into the prose that asks for it; return a warning per value not found.
 
     Takes glue's hidden outputs (display=False) and the inline values the executor kept out
     of the code cells' outputs first, so no later step shows them.
     """
-    rel = res.post.rel_path
     glued = _take_glue(nb)
     inline = take_values(nb)
     warnings: list[str] = []
