@@ -13,8 +13,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from nbpress.execution.inline import expressions
 from nbpress.pipeline import Options, build
-from nbpress.rendering.values import format_plain_text, inline_expressions, uses
+from nbpress.rendering.values import format_plain_text, uses
 from tests.helpers import copy_skeleton, mkdocs
 
 Cells = list[tuple[str, str, list[str]]]  # (kind "code" or "md", source, tags)
@@ -285,14 +286,38 @@ def test_glue_figure_lands_in_assets(built_once: Path) -> None:
 # -- the syntax, without a kernel ------------------------------------------------------------------
 
 
-def test_expressions_found_only_in_prose() -> None:
-    source = "A `{python} a` b {eval}`c`\n\n```\n`{python} d`\n```\n\n    `{python} e`\n\n`` `{python} f` ``"
-    assert inline_expressions(source) == ["a", "c"]
+def test_values_found_only_in_prose() -> None:
+    source = (
+        "A `{python} a` b {eval}`c`\n\n```\n`{python} d`\n```\n\n"
+        "````md\n```{note}\n`{python} g`\n```\n````\n\n"
+        "```{note}\nIn a note `{python} h`.\n```\n\n"
+        "```{code-block} md\n`{python} i`\n```\n\n`` `{python} f` ``"
+    )
+    shown = [u.text for u in uses(source) if u.role == "python"]
+    assert shown == ["a", "c", "h"]
+    # What the kernel evaluates is a superset found without the site's Markdown reading
+    # (execution runs below rendering); only what the prose shows can fail the post.
+    assert set(shown) <= set(expressions(source)) and "i" not in expressions(source)
     assert [u.role for u in uses("{glue:text}`m:.2f` {glue:}`n` {glue:md}`o` {other}`p`")] == [
         "glue:text",
         "glue:",
         "glue:md",
     ]
+
+
+def test_an_expression_shown_only_as_syntax_never_fails_the_post(built: Path) -> None:
+    write_notebook(
+        built,
+        "example",
+        [
+            ("code", "z = 2", []),
+            ("md", "Write `` `{python} undefined_name` `` to show `{python} z * 21`.", []),
+        ],
+    )
+    results = build(Options(root=built, jobs=2))
+    example = next(r for r in results if r.name == "posts/example.ipynb")
+    assert example.status == "executed", example.error
+    assert "Write `` `{python} undefined_name` `` to show 42." in page(built, "example")
 
 
 def test_glue_text_format_spec_as_myst_nb() -> None:

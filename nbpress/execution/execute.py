@@ -264,18 +264,17 @@ def _client_class() -> Callable[..., _Client]:
             """
             cell = await super().async_execute_cell(cell, cell_index, execution_count, store_history)
             if cell.cell_type == "markdown":
-                from ..rendering.values import inline_expressions
-
-                expressions = inline_expressions(cell.source)
+                expressions = inline.expressions(cell.source)
                 if expressions:
                     self.values[cell_index] = await self._evaluate(cell, expressions)
             return cell
 
         async def _evaluate(self, cell: NotebookNode, expressions: list[str]) -> dict[str, dict[str, Any]]:
-            """Return {expression: {data, metadata}}: the messaging protocol's user_expressions.
+            """Return {expression: {data, metadata} or {error}}: the protocol's user_expressions.
 
             Sent with silent empty code, so the kernel's history, execution count and outputs
-            are untouched. Raises _InlineFailed for the first expression that raised.
+            are untouched. An expression that raised keeps its error ("Name: message"): the
+            values step fails the post if its prose shows that value (inline.py).
             """
             from nbclient.util import ensure_async
 
@@ -291,9 +290,11 @@ def _client_class() -> Callable[..., _Client]:
             results: dict[str, dict[str, Any]] = {}
             for key, expr in asked.items():
                 answer = answers.get(key)
-                if not isinstance(answer, dict) or answer.get("status") != "ok":
-                    answer = answer if isinstance(answer, dict) else {}
-                    raise _InlineFailed(expr, str(answer.get("ename", "")), str(answer.get("evalue", "")))
+                answer = answer if isinstance(answer, dict) else {}
+                if answer.get("status") != "ok":
+                    name, value = str(answer.get("ename") or ""), _last_line(str(answer.get("evalue") or ""))
+                    results[expr] = {"error": f"{name}: {value}" if name else "the kernel gave no value"}
+                    continue
                 data = {
                     mime: truncate(value) if isinstance(value, str) and mime.startswith("text/") else value
                     for mime, value in dict(answer.get("data") or {}).items()
@@ -389,14 +390,6 @@ async def _watch_tree(client: _Client) -> None:
 # start is tried again with fresh ports; it ran no cell, so nothing runs twice.
 START_ATTEMPTS = 3
 PORT_TAKEN = "Address already in use"
-
-
-class _InlineFailed(Exception):
-    """An inline expression raised (or had no answer) when the kernel evaluated it."""
-
-    def __init__(self, expression: str, name: str, value: str) -> None:
-        super().__init__(expression)
-        self.expression, self.name, self.value = expression, name, value
 
 
 class _PortTaken(Exception):
@@ -510,16 +503,6 @@ async def _run(
         await client.async_execute(env=env, stdout=log, stderr=log, **launch)
     except BuildInterrupted:
         raise
-    except _InlineFailed as err:
-        raised = f"{err.name}: {_last_line(err.value) or err.name}" if err.name else "no value"
-        raise ExecutionError(
-            post.rel_path,
-            current["cell"] + 1,
-            f"the inline expression `{err.expression}` raised {raised}",
-            "fix the expression, or the code above it",
-            name=err.name,
-            value=err.value,
-        ) from None
     except CellExecutionError as err:
         cell = current["cell"] + 1
         raise ExecutionError(

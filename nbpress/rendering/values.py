@@ -36,7 +36,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..execution.inline import take_values
+from ..errors import RenderError
+from ..execution.inline import is_prose_fence, take_values
 from ..notebook import Cell, Notebook, outputs_of, text_of
 from . import mdtokens
 from .figures import EXTENSIONS, SIGNATURES
@@ -76,13 +77,20 @@ class Use:
 
 
 def uses(source: str) -> list[Use]:
-    """Return the inline values a Markdown cell asks for, in order; none inside code that shows them."""
+    """Return the inline values a Markdown cell asks for, in order; none inside code that shows them.
+
+    The body of a MyST directive whose body is prose (a {note}, a {figure}'s caption) is
+    prose too; that of a {code-block} or a plain fence is code.
+    """
     if "`" not in source or "{" not in source:
         return []
     reading = mdtokens.read(source)
     found: list[Use] = []
     for span in reading.spans:
         piece = source[span.start : span.end]
+        if span.kind == mdtokens.DIRECTIVE:
+            found += _directive_uses(source, span)
+            continue
         if span.kind != mdtokens.CODE or span.block or piece.startswith("``"):
             continue  # a fence, or a code span of two backticks: showing the syntax
         quarto = _QUARTO.match(piece)
@@ -98,11 +106,21 @@ def uses(source: str) -> list[Use]:
     return found
 
 
-def inline_expressions(source: str) -> list[str]:
-    """Return the expressions a Markdown cell has the kernel evaluate, in order, each once."""
-    if "{python}" not in source and "{eval}" not in source:
-        return []  # most cells: no parse
-    return list(dict.fromkeys(u.text for u in uses(source) if u.role == "python" and u.text))
+def _directive_uses(source: str, span: mdtokens.Span) -> list[Use]:
+    """Return the uses in the body of a fenced MyST directive whose body is prose, placed in `source`."""
+    text = source[span.start : span.end]
+    head, _, rest = text.partition("\n")
+    opened = re.match(r"[ \t>]*(`{3,}|~{3,})(.*)$", head)
+    if opened is None or not is_prose_fence(opened.group(2)):
+        return []
+    start = span.start + len(head) + 1
+    lines = rest.split("\n")
+    while lines and not lines[-1].strip():
+        lines.pop()
+    if lines and lines[-1].strip().startswith(opened.group(1)[:3]):
+        lines.pop()  # the closing fence
+    body = "\n".join(lines)
+    return [Use(u.start + start, u.end + start, u.role, u.text) for u in uses(body)]
 
 
 # -- the step ---------------------------------------------------------------------------------
@@ -194,6 +212,13 @@ def _role_value(
     """Return the Markdown of one role's value, or None (with a warning) to keep its text."""
     if use.role == "python":
         result = values.get(use.text)
+        if isinstance(result, Mapping) and isinstance(result.get("error"), str):
+            raise RenderError(
+                f"the inline expression `{use.text}` raised {result['error']} "
+                "(fix the expression, or the code above it)",
+                path=state.rel,
+                cell=state.index + 1,
+            )
         if not isinstance(result, Mapping) or not isinstance(result.get("data"), Mapping):
             state.warnings.append(
                 f"{state.where()}: the inline expression `{use.text}` has no value in the post's "
