@@ -48,7 +48,7 @@ POSTS["values-inline"] = (
         ),
     ],
 )
-CLICKS["values-inline"] = "a, div, span, img"
+CLICKS["values-inline"] = "article p a, article p span, article p img, article div.arithmatex"
 
 GLUE = (
     "from myst_nb import glue\nfrom IPython.display import HTML, Markdown, SVG, Latex\n"
@@ -73,4 +73,6 @@ POSTS["values-glue"] = (
         ),
     ],
 )
-CLICKS["values-glue"] = "a, div, span, img"
+CLICKS["values-glue"] = (
+    "article p a, article p span, article p img, article figure img, article div.arithmatex"
+)
