@@ -52,7 +52,7 @@ INLINE: Cells = [
         [],
     ),
     ("code", "x = 0", []),
-    ("md", "Below the second cell: `{python} x`.", []),
+    ("md", "Below the second cell: `{python} x`.\n\n```{note}\nIn a note: `{python} x + 5`.\n```", []),
 ]
 
 GLUE: Cells = [
@@ -143,6 +143,7 @@ def test_inline_value_is_the_printed_value_of_the_code_above(built_once: Path) -
     assert f"The number is {number} and one more is {int(number) + 1}." in md
     # At the cell's place in the run: after the second code cell, x is 0.
     assert "Below the second cell: 0." in md
+    assert "!!! note\n\n    In a note: 5." in md  # a directive's prose body is prose
 
 
 def test_syntax_shown_in_code_stays_code(built_once: Path) -> None:
