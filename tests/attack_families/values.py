@@ -68,7 +68,7 @@ POSTS["values-glue"] = (
             "Roles: {glue:}`text` {glue:text}`text` {glue}`html` {glue:md}`md` {glue:any}`latex` "
             "{glue}`svg`.\n\n"
             "```{glue} html\n```\n\n```{glue:md} md\n```\n\n```{glue:math} latex\n```\n\n"
-            f"```{{glue:figure}} svg\n:name: fig-svg\n\nCaption {img('values-glue-caption')[:0]}with a value "
+            "```{glue:figure} svg\n:name: fig-svg\n\nCaption with a value "
             "{glue:text}`text`.\n```"
         ),
     ],
