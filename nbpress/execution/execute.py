@@ -29,7 +29,7 @@ from ..errors import (
 )
 from ..notebook import Cell, Notebook, Output
 from ..sources import Post
-from . import backends, reaper
+from . import backends, inline, reaper
 
 if TYPE_CHECKING:
     import psutil
@@ -209,6 +209,7 @@ class _Client(Protocol):
     """What nbpress uses of its NotebookClient (the class _client_class returns)."""
 
     tree: _Tree
+    values: dict[int, dict[str, dict[str, Any]]]  # inline expressions' results, by Markdown cell index
     _cleanup_kernel: Callable[[], None]
 
     async def async_execute(self, reset_kc: bool = False, **kwargs: Any) -> NotebookNode: ...
@@ -247,6 +248,59 @@ def _client_class() -> Callable[..., _Client]:
             self.before_cell = on_cell_start
             self.streams: dict[str, tuple[NotebookNode, StreamText]] = {}
             self.tree = _Tree()
+            self.values: dict[int, dict[str, dict[str, Any]]] = {}
+
+        async def async_execute_cell(
+            self,
+            cell: NotebookNode,
+            cell_index: int,
+            execution_count: int | None = None,
+            store_history: bool = True,
+        ) -> NotebookNode:
+            """Run a code cell as nbclient does; evaluate a Markdown cell's inline expressions.
+
+            At the Markdown cell's place in the run, so a value sees the code above it and
+            nothing below (inline.py keeps the results).
+            """
+            cell = await super().async_execute_cell(cell, cell_index, execution_count, store_history)
+            if cell.cell_type == "markdown":
+                expressions = inline.expressions(cell.source)
+                if expressions:
+                    self.values[cell_index] = await self._evaluate(cell, expressions)
+            return cell
+
+        async def _evaluate(self, cell: NotebookNode, expressions: list[str]) -> dict[str, dict[str, Any]]:
+            """Return {expression: {data, metadata} or {error}}: the protocol's user_expressions.
+
+            Sent with silent empty code, so the kernel's history, execution count and outputs
+            are untouched. An expression that raised keeps its error ("Name: message"): the
+            values step fails the post if its prose shows that value (inline.py).
+            """
+            from nbclient.util import ensure_async
+
+            from .capture import truncate
+
+            assert self.kc is not None
+            asked = {str(n): expr for n, expr in enumerate(expressions)}
+            msg_id = await ensure_async(
+                self.kc.execute("", silent=True, store_history=False, user_expressions=asked)
+            )
+            reply = await self.async_wait_for_reply(msg_id, cell)
+            answers = (reply or {}).get("content", {}).get("user_expressions") or {}
+            results: dict[str, dict[str, Any]] = {}
+            for key, expr in asked.items():
+                answer = answers.get(key)
+                answer = answer if isinstance(answer, dict) else {}
+                if answer.get("status") != "ok":
+                    name, value = str(answer.get("ename") or ""), _last_line(str(answer.get("evalue") or ""))
+                    results[expr] = {"error": f"{name}: {value}" if name else "the kernel gave no value"}
+                    continue
+                data = {
+                    mime: truncate(value) if isinstance(value, str) and mime.startswith("text/") else value
+                    for mime, value in dict(answer.get("data") or {}).items()
+                }
+                results[expr] = {"data": data, "metadata": dict(answer.get("metadata") or {})}
+            return results
 
         def _cell_starts(self, cell: NotebookNode, cell_index: int) -> None:
             self.streams = {}
@@ -413,6 +467,16 @@ async def _execute_once(post: Post, cwd: Path, stop: _Stop | None) -> Notebook:
             if stop is not None:
                 stop.clients.discard(client)
     backends.restore(nb, originals)
+    try:
+        inline.attach(nb, client.values)
+    except ValueError:
+        index = min(client.values)
+        raise ExecutionError(
+            post.rel_path,
+            index + 1,
+            f"the inline expression `{next(iter(client.values[index]))}` has no code cell to keep its value",
+            "add a code cell to the post",
+        ) from None
     return nb
 
 

@@ -1,8 +1,9 @@
 """The execution key: what decides a post's outputs, part by part, and why it changed.
 
 Like jupyter-cache, the execution key hashes only what decides a notebook's outputs:
-code cells (source and tags), the kernel, the pinned environment and declared input files.
-Prose edits therefore re-render from the store without starting a kernel.
+code cells (source and tags), the kernel, the pinned environment and declared input files,
+and of the prose only its inline expressions (inline.py). Prose edits therefore re-render
+from the store without starting a kernel.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from .. import layout
 from ..errors import NbpressError
 from ..record import Record
 from ..sources import Post
+from . import inline
 from .environment import Environment, canonical_name
 from .store import json_digest
 
@@ -73,6 +75,7 @@ class KeyParts(TypedDict):
     pins: dict[str, str]  # {distribution: its pin in requirements.txt}
     installed: dict[str, str]  # {distribution: installed version, "" if none}
     cell_errors: NotRequired[str]  # "allowed", only when the front matter says allow_errors
+    values: NotRequired[list[list[object]]]  # [code cells above, expression] of each inline expression
 
 
 def key_parts(post: Post, posts_dir: Path, env: Environment) -> KeyParts:
@@ -117,6 +120,11 @@ def key_parts(post: Post, posts_dir: Path, env: Environment) -> KeyParts:
     if post.front_matter.allow_errors:
         # Recorded only when set; a post without it records nothing.
         parts["cell_errors"] = "allowed"
+    values = inline.key_part(post.notebook)
+    if values:
+        # Inline expressions decide outputs (their values), where they run too; only they of the
+        # prose: a post without any keeps its key, and prose edits around them re-run nothing.
+        parts["values"] = values
     return parts
 
 
@@ -159,6 +167,8 @@ def explain(old: object, new: KeyParts, post: Post) -> str:
     )
     if old.get("cell_errors") != new.get("cell_errors"):
         changes.append("allow_errors in the front matter")
+    if old.get("values") != new.get("values"):
+        changes.append("an inline expression")
     if not changes:
         return "the execution key changed (a new nbpress)"
     return ", ".join(changes[:4]) + (f" and {len(changes) - 4} more" if len(changes) > 4 else "")

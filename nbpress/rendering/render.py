@@ -220,11 +220,39 @@ def first_paragraph(nb: Notebook) -> str:
             continue
         for block in mdtokens.read(cell.source).paragraphs():  # none in code
             if block.strip() and not _NOT_PROSE.match(block):
-                text = markdown_text(block)
+                text = markdown_text(_literal_html(block))
                 if len(text) > SUMMARY_CHARS:
                     text = text[: SUMMARY_CHARS - 1].rsplit(" ", 1)[0] + "\u2026"
                 return text
     return ""
+
+
+_REFERENCE = re.compile(r"&(?:#\d+|#[xX][0-9a-fA-F]+|[A-Za-z]\w*);")
+
+
+def _literal_html(block: str) -> str:
+    """Return a paragraph without its inline HTML tags, its character references as the characters.
+
+    A character that is Markdown punctuation comes back backslash-escaped, so markdown_text
+    reads it as that character, never as syntax (a computed value is written with references,
+    nbpress.rendering.values). Code is left as written.
+    """
+    from . import mdtokens
+
+    out: list[str] = []
+    last = 0
+    for span in mdtokens.read(block).spans:
+        out.append(_REFERENCE.sub(_reference_char, block[last : span.start]))
+        if not (span.kind == mdtokens.HTML and not span.block):
+            out.append(block[span.start : span.end])
+        last = span.end
+    out.append(_REFERENCE.sub(_reference_char, block[last:]))
+    return "".join(out)
+
+
+def _reference_char(match: re.Match[str]) -> str:
+    char = html.unescape(match.group(0))
+    return f"\\{char}" if len(char) == 1 and char.isascii() and not char.isalnum() and char != " " else char
 
 
 def _first_figure(nb: Notebook) -> tuple[str, str] | None:

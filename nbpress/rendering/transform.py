@@ -37,6 +37,7 @@ from .mathtext import plain_text
 from .outputs import choose_outputs, clean_texts
 from .sanitize import html_text
 from .shown import hide_cells, mark_title_heading
+from .values import substitute
 
 
 @dataclass
@@ -69,6 +70,15 @@ class Resources:
 
 
 Step = Callable[[Notebook, Resources], list[str]]
+
+
+def values(nb: Notebook, res: Resources) -> list[str]:
+    """Put computed values (glue, inline expressions) into the prose; return a warning per unknown one.
+
+    First, before hidden cells lose their outputs (a value glued in a hidden cell still shows)
+    and before markup (a {glue:figure} is numbered like any figure).
+    """
+    return substitute(nb, res.post.rel_path)
 
 
 def hide(nb: Notebook, res: Resources) -> list[str]:
@@ -320,6 +330,7 @@ def links(nb: Notebook, res: Resources) -> list[str]:
 # The chain, in order; a step's name is its function's. Warnings come out in this order too
 # (they are kept in the post's record).
 STEPS: tuple[Step, ...] = (
+    values,
     hide,
     clean,
     choose,
