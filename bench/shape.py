@@ -3,7 +3,7 @@
     python bench/shape.py [ROOT]
 
 Layers, lowest first: the base modules, sources/, execution/, rendering/, publishing/, then the
-build (plan, pipeline, check, drift, watch, report, cli). An import from a lower layer to a higher
+build (plan, pipeline, check, drift, watch, report, cli, importing). An import from a lower layer to a higher
 one is printed as upward; a cycle of imports between modules is printed as a circle.
 """
 
@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 LAYERS = ["base", "sources", "execution", "rendering", "publishing", "build"]
-BUILD = {"plan", "pipeline", "check", "drift", "watch", "report", "cli"}
+BUILD = {"plan", "pipeline", "check", "drift", "watch", "report", "cli", "importing"}
 
 
 def _module(path: Path, package: Path) -> str:

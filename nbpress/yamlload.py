@@ -68,3 +68,18 @@ def refuse_aliases(text: str) -> None:
     for token in yaml.scan(text, Loader=NoAliasLoader):
         if isinstance(token, (yaml.AliasToken, yaml.AnchorToken)):
             raise ComposerError(None, None, NO_ALIASES, token.start_mark)
+
+
+class _Loader(NoAliasLoader):
+    """The authors' loader (no anchors or aliases) leaving timestamps as text, so a bad date is reported."""
+
+
+_Loader.add_constructor(
+    "tag:yaml.org,2002:timestamp",
+    lambda loader, node: loader.construct_scalar(node),  # type: ignore[arg-type]
+)
+
+
+def load_yaml(text: str) -> object:
+    """Return the YAML document in `text`, timestamps kept as strings."""
+    return yaml.load(text, Loader=_Loader)

@@ -13,7 +13,7 @@ import yaml
 
 from ..errors import NbpressError, SourceError, one_post
 from ..notebook import Notebook, bad_data
-from ..yamlload import NoAliasLoader
+from ..yamlload import load_yaml
 from .cells import check_options, with_tags
 from .fastpages import is_front_matter_cell, parse_front_matter_cell, split_dated_name
 from .formats import TEXT_SUFFIXES, is_text_post, read_text_notebook
@@ -331,21 +331,6 @@ def _front_matter_data(notebook: Notebook, rel: str) -> tuple[dict[str, object],
         "YAML with at least title and date, and '---'.",
         path=rel,
     )
-
-
-class _Loader(NoAliasLoader):
-    """The authors' loader (no anchors or aliases) leaving timestamps as text, so a bad date is reported."""
-
-
-_Loader.add_constructor(
-    "tag:yaml.org,2002:timestamp",
-    lambda loader, node: loader.construct_scalar(node),  # type: ignore[arg-type]
-)
-
-
-def load_yaml(text: str) -> object:
-    """Return the YAML document in `text`, timestamps kept as strings."""
-    return yaml.load(text, Loader=_Loader)
 
 
 def _parse_yaml_block(text: str, rel: str) -> dict[str, object]:

@@ -22,6 +22,7 @@ import yaml
 
 from ..errors import SourceError
 from ..notebook import Cell, Key, Notebook
+from ..yamlload import load_yaml
 from .cells import QUARTO, _leading_options, _parse_options
 
 if TYPE_CHECKING:
@@ -201,8 +202,6 @@ def _header(lines: list[str], rel: str) -> tuple[dict[str, object], int]:
     end = next((i for i, line in enumerate(lines[1:], 1) if line.rstrip() in ("---", "...")), None)
     if end is None:
         raise SourceError("the YAML header does not end with a '---' line.", path=rel)
-    from .posts import load_yaml
-
     try:
         data = load_yaml("\n".join(lines[1:end]))
     except yaml.YAMLError as err:
