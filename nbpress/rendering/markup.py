@@ -468,24 +468,13 @@ class _Citations:
                 f"{BIBLIOGRAPHY_NAME} beside the posts or name one with bibliography: in the front matter."
             )
         from citeproc.source import BibliographySource
-        from citeproc.source.bibtex import BibTeX
 
         source = BibliographySource()
         for path in self.bib_paths:
-            try:
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore")
-                    bib = BibTeX(str(path), encoding="utf-8")
-            except Exception as err:  # the BibTeX parser raises many types
-                raise RenderError(
-                    f"the bibliography {path.name} cannot be read ({type(err).__name__}: {err}); "
-                    "fix the BibTeX file.",
-                    path=self.rel,
-                ) from None
-            for key in list(bib.keys()):
+            for key, reference in read_bibtex(path, self.rel).items():
                 # citeproc-py looks entries up by lower-case key.
-                source[str(key).lower()] = bib[key]
-                self.keys[str(key).lower()] = str(key)
+                source[key.lower()] = reference
+                self.keys[key.lower()] = key
         self.source = source
 
     def has(self, key: str, cell: int) -> bool:
@@ -542,6 +531,102 @@ class _Citations:
             html = _citation_html(str(entry), mark)
             entries.append(f'<p class="nbpress-reference" id="ref-{_anchor(key.lower())}">{html}</p>')
         return texts, entries
+
+
+def read_bibtex(path: Path, rel: str) -> dict[str, object]:
+    """Return {key: citeproc reference} of a BibTeX file, read entry by entry.
+
+    Valid BibTeX that citeproc-py's LaTeX reader trips on is read as a LaTeX reader would show
+    it: `\\\\` (a line break) as a space, a macro it does not know (`\\textit{x}`) as its
+    argument. An entry that still cannot be read fails the post with a RenderError naming the
+    file, the entry's key and its line, and what to do.
+    """
+    from citeproc.source.bibtex.bibparse import BibTeXParser
+    from citeproc.source.bibtex.bibtex import BibTeX
+
+    text = path.read_text(encoding="utf-8", errors="replace")
+
+    def where(key: str) -> str:
+        found = re.search(r"@\s*\w+\s*[{(]\s*(" + re.escape(key) + r")\s*,", text, re.I)
+        if found is None:
+            return f"the entry {key!r}"
+        line = text.count("\n", 0, found.start()) + 1
+        return f"the entry {found.group(1)!r} (line {line})"
+
+    def fail(what: str, err: Exception) -> RenderError:
+        problem = f"{type(err).__name__}: {err}" if str(err) else type(err).__name__
+        return RenderError(
+            f"the bibliography {path.name} cannot be read at {what} ({problem}); fix that entry "
+            "(balanced braces, a known entry type, LaTeX a reference manager writes) or remove it.",
+            path=rel,
+        )
+
+    unbalanced = _unbalanced_entry(text, where)
+    if unbalanced is not None:
+        raise RenderError(
+            f"the bibliography {path.name} cannot be read at {unbalanced}: its braces or quotes do not "
+            "close; close them or remove the entry.",
+            path=rel,
+        )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            database = BibTeXParser(io.StringIO(text))
+        except Exception as err:  # the BibTeX parser raises many types
+            raise fail("an entry it cannot parse", err) from None
+        reader = BibTeX.__new__(BibTeX)
+        dict.__init__(reader)
+        reader.preamble_macros = _Macros()
+        found: dict[str, object] = {}
+        for key, entry in database.items():
+            for name, value in entry.items():
+                if isinstance(value, str):
+                    entry[name] = re.sub(r"\\\\(?![A-Za-z])", " ", value)
+            if entry.document_type not in reader.types:
+                entry.document_type = "misc"  # biblatex's @online, @software, ...: as pybtex reads them
+            try:
+                found[str(key)] = reader.create_reference(key, entry)
+            except Exception as err:  # the LaTeX reader raises many types
+                raise fail(where(str(key)), err) from None
+    return found
+
+
+class _Macros(dict[str, object]):
+    """LaTeX macros for citeproc-py's reader: one it does not know stands for its argument."""
+
+    def __missing__(self, name: str) -> object:
+        from citeproc.source.bibtex.latex.macro import Macro
+
+        return Macro(0, "")
+
+
+_ENTRY_START = re.compile(r"^[ \t]*@[ \t]*(\w+)[ \t]*[{(][ \t]*([^,\s]*)", re.M)
+
+
+def _unbalanced_entry(text: str, where: Callable[[str], str]) -> str | None:
+    """Return which entry of a BibTeX text has unbalanced braces or quotes, else None.
+
+    citeproc-py's parser never ends on such an entry at the end of a file, so it is checked first.
+    """
+    starts = list(_ENTRY_START.finditer(text))
+    for i, match in enumerate(starts):
+        end = starts[i + 1].start() if i + 1 < len(starts) else len(text)
+        chunk = re.sub(r"\\[{}\"]", "", text[match.end() : end])
+        depth, quoted, closed = 1, False, False
+        for char in chunk:
+            if char == '"' and depth == 1:
+                quoted = not quoted
+            elif char == "{":
+                depth += 1
+            elif char == "}":
+                depth -= 1
+            if depth == 0 or (char == ")" and depth == 1 and not quoted and text[match.end() - 1] == "("):
+                closed = not quoted
+                break
+        if not closed:
+            line = text.count("\n", 0, match.start()) + 1
+            return where(match.group(2)) if match.group(2) else f"the entry on line {line}"
+    return None
 
 
 # The markup citeproc-py's formatters may add around text, and the HTML each becomes.
