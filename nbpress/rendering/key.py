@@ -11,7 +11,7 @@ def render_key(
     post: Post, exec_key: str, renderer_fingerprint: str, gone: frozenset[str] = frozenset()
 ) -> str:
     """Return the key that changes when the generated Markdown may change (`gone`: as links.render_term)."""
-    from .markup import MARKUP_METADATA, bibliography_digest
+    from .markup import MARKUP_METADATA, bibliography_digest, references_term
 
     cells: list[list[object]] = []
     for index, c in enumerate(post.notebook.cells):
@@ -41,4 +41,8 @@ def render_key(
     linked = links.render_term(post, gone)
     if linked:
         payload["links"] = linked
+    # Labels and pages of other posts its cross-references name (the label index): only when some.
+    referenced = references_term(post, gone)
+    if referenced:
+        payload["references"] = referenced
     return json_digest(payload)

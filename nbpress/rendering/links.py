@@ -93,6 +93,16 @@ class _Cell:
         return f"{self.path}, cell {self.index + 1}"
 
 
+def unresolved(where: str, what: str, problem: str, fix: str) -> str:
+    """Return the one warning for a link or reference that leads nowhere, whatever its kind.
+
+    A link to a missing post, page, heading or anchor, a cross-reference to a label no post
+    defines, a citation key no bibliography holds: each keeps its text, loses its link (never
+    a broken one on the page), and is named here with its file, cell and target.
+    """
+    return f"{where}: {what} {problem}, so its text is published without a link; {fix}."
+
+
 def _is_local(url: str) -> bool:
     parts = urlsplit(url)
     return not parts.scheme and not parts.netloc and not url.startswith(("/", "#", "?"))
@@ -218,12 +228,8 @@ def page_of(nb: Notebook, title: str, draft: bool = False, url: str = "") -> Pag
     return Page(frozenset(ids), toc_id(title) if titled else None, draft, url)
 
 
-def post_page(post: Post) -> Page:
-    """Return the Page another post will have: its Markdown cells as the transform chain shows them.
-
-    Hidden as its own hide and title_heading steps hide them (nbpress.rendering.shown), on a
-    copy without outputs.
-    """
+def source_copy(post: Post) -> Notebook:
+    """Return a copy of a post's cells without outputs, the cells its hide step hides marked."""
     import nbformat
 
     cells: list[dict[str, object]] = [
@@ -231,10 +237,26 @@ def post_page(post: Post) -> Page:
         | ({"outputs": [], "execution_count": None} if c.cell_type == "code" else {})
         for c in post.notebook.cells
     ]
-    nb = nbformat.from_dict({"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5})
+    nb: Notebook = nbformat.from_dict({"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5})
     hide_cells(nb, post.front_matter_cell)
+    return nb
+
+
+def post_page(post: Post) -> Page:
+    """Return the Page another post will have: its Markdown cells as the transform chain shows them.
+
+    Hidden as its own hide and title_heading steps hide them (nbpress.rendering.shown), on a
+    copy without outputs; its labels placed as its markup step places them (the anchors of its
+    targets, figures, tables and equations: nbpress.rendering.markup.source_labels).
+    """
+    from .markup import source_labels
+
+    nb = source_copy(post)
+    labels = source_labels(nb, post)
     mark_title_heading(nb, post.front_matter.title)
-    return page_of(nb, post.front_matter.title, post.front_matter.draft, post.url_slug)
+    page = page_of(nb, post.front_matter.title, post.front_matter.draft, post.url_slug)
+    anchors = {t.anchor for t in labels.values() if t.anchor}
+    return Page(page.ids | anchors, page.title, page.draft, page.url)
 
 
 class PostPlace(Protocol):
@@ -286,6 +308,12 @@ class Linker:
         """Return the slug of the post a relative link `path` names, or None if it is no post."""
         from ..sources import name_slug
 
+        if self._suffixless(path):
+            # A Jupyter Book's link to a page without its suffix, from any folder: the post of that name.
+            from .markup import doc_slug
+
+            slug = doc_slug(unquote(path))
+            return slug if slug in self._post_sources() else None
         target = (self.post.path.parent / unquote(path)).resolve()
         if target.suffix not in _NOTEBOOK_SUFFIXES or target.parent != self.posts_dir.resolve():
             return None
@@ -297,6 +325,11 @@ class Linker:
         if target.suffix != ".ipynb" and found.resolve() != target:
             return None
         return slug
+
+    def _suffixless(self, path: str) -> bool:
+        """Return True if `path` has no suffix and names no file or folder: a page, as Jupyter Book links."""
+        name = unquote(path)
+        return bool(name) and not Path(name).suffix and not (self.posts_dir / name).exists()
 
     def page_for(self, slug: str) -> Page | None:
         """Return the Page the post `slug` will have (this post's own included); None if it cannot be read."""
@@ -327,8 +360,7 @@ class Linker:
             problem = ""
         if problem:
             cell.warnings.append(
-                f"{cell.where}: the link to {written!r} {problem}, so its text is published without "
-                "the link; fix the link or its target."
+                unresolved(cell.where, f"the link to {written!r}", problem, "fix the link or its target")
             )
             return None
         suffix = f"#{anchor}" if anchor else ""
@@ -346,8 +378,12 @@ class Linker:
         if name and not parts.fragment and not hidden and target.is_relative_to(docs) and target.is_file():
             return url
         cell.warnings.append(
-            f"{cell.where}: the link to {url!r} is root-absolute and names no file of the site, so its "
-            "text is published without the link; link to a post or file relative to the notebook."
+            unresolved(
+                cell.where,
+                f"the link to {url!r}",
+                "is root-absolute and names no file of the site",
+                "link to a post or file relative to the notebook",
+            )
         )
         return None
 
@@ -396,22 +432,45 @@ class Linker:
         if not parts.path:
             return url
         suffix = Path(unquote(parts.path)).suffix
+        if not image and self._suffixless(parts.path):
+            slug = self.post_target(parts.path)
+            if slug is None:
+                from .markup import doc_slug
+
+                sphinx = doc_slug(unquote(parts.path)) in ("genindex", "modindex", "search", "py-modindex")
+                problem = (
+                    "names a page Sphinx generates, which a blog does not have"
+                    if sphinx
+                    else "names no post of this blog (a link without a suffix names a post by its file name)"
+                )
+                fix = "remove the link" if sphinx else "fix the name, or add that post to posts/"
+                cell.warnings.append(unresolved(cell.where, f"the link to {parts.path!r}", problem, fix))
+                return None
+            return self._post_link(slug, url, parts.fragment, cell)
         if not image and suffix in _NOTEBOOK_SUFFIXES:
             slug = self.post_target(parts.path)
             if slug is None:
                 if suffix != ".ipynb" and (self.posts_dir / unquote(parts.path)).is_file():
                     return self._local_file(parts.path, cell, "linked file")
                 cell.warnings.append(
-                    f"{cell.where}: the link to {parts.path!r} is not a post in posts/, so it is published "
-                    "as plain text; add that notebook to posts/, or link to its address."
+                    unresolved(
+                        cell.where,
+                        f"the link to {parts.path!r}",
+                        "is not a post in posts/",
+                        "add that notebook to posts/, or link to its address",
+                    )
                 )
                 return None
             return self._post_link(slug, url, parts.fragment, cell)
         target = (self.posts_dir / unquote(parts.path)).resolve()
         if not image and target.is_dir():
             cell.warnings.append(
-                f"{cell.where}: the link to the folder {parts.path!r} cannot be published, so it is plain "
-                "text; link to a file in it."
+                unresolved(
+                    cell.where,
+                    f"the link to the folder {parts.path!r}",
+                    "cannot be published",
+                    "link to a file in it",
+                )
             )
             return None
         return self._local_file(parts.path, cell, "image" if image else "linked file")
@@ -831,8 +890,16 @@ def _metadata_ids(nb: Notebook) -> set[str]:
 def _local_targets(post: Post) -> Iterator[tuple[str, str]]:
     """Yield (path as written, what it names: "notebook", "file" or "site") for each local link or image."""
     md = None
-    for source in (c.source for c in post.notebook.cells if c.cell_type in ("markdown", "raw")):
-        if not any(mark in source for mark in ("](", "<", "]:", "{figure}")):
+    posts_dir: Path = post.path.parent
+    for cell in post.notebook.cells:
+        source = cell.source
+        if cell.cell_type == "markdown" and "{download}" in source:
+            from .markup import download_paths
+
+            yield from ((path, "file") for path in download_paths(source))  # published as a linked file
+        if cell.cell_type not in ("markdown", "raw") or not any(
+            m in source for m in ("](", "<", "]:", "{figure}")
+        ):
             continue
         md = md or _markdown_parser()
         for url in _urls(md, source):
@@ -840,7 +907,9 @@ def _local_targets(post: Post) -> Iterator[tuple[str, str]]:
             if url.startswith("/") and not url.startswith("//"):
                 yield url, "site"
             elif _is_local(url) and parts.path:
-                notebook = Path(unquote(parts.path)).suffix in _NOTEBOOK_SUFFIXES
+                name = unquote(parts.path)
+                suffixless = not Path(name).suffix and not (posts_dir / name).exists()  # Linker._suffixless
+                notebook = Path(name).suffix in _NOTEBOOK_SUFFIXES or suffixless
                 yield parts.path, "notebook" if notebook else "file"
 
 
@@ -860,8 +929,11 @@ def local_files(post: Post) -> list[Path]:
 
 def linked_posts(post: Post) -> set[str]:
     """Return the file slugs of the other posts the post's Markdown cells link to."""
+    from .markup import referenced_posts
+
     linker = Linker(post, "")
     found = {linker.post_target(path) for path, kind in _local_targets(post) if kind == "notebook"}
+    found |= referenced_posts(post)  # cross-references to other posts' labels, {doc}
     return {slug for slug in found if slug is not None and slug != post.file_slug}
 
 
