@@ -619,9 +619,9 @@ def read_bibtex(path: Path, rel: str) -> dict[str, object]:
     """Return {key: citeproc reference} of a BibTeX file, read entry by entry.
 
     Valid BibTeX that citeproc-py's LaTeX reader trips on is read as a LaTeX reader would show
-    it: `\\\\` (a line break) as a space, a macro it does not know (`\\textit{x}`) as its
-    argument. An entry that still cannot be read fails the post with a RenderError naming the
-    file, the entry's key and its line, and what to do.
+    it: `\\\\` (a line break) as a space; in an entry it still cannot read, a macro it does not
+    know (`\\textit{x}`) as its argument. An entry that still cannot be read fails the post with
+    a RenderError naming the file, the entry's key and its line, and what to do.
     """
     from citeproc.source.bibtex.bibparse import BibTeXParser
     from citeproc.source.bibtex.bibtex import BibTeX
@@ -658,7 +658,7 @@ def read_bibtex(path: Path, rel: str) -> dict[str, object]:
             raise fail("an entry it cannot parse", err) from None
         reader = BibTeX.__new__(BibTeX)
         dict.__init__(reader)
-        reader.preamble_macros = _Macros()
+        reader.preamble_macros = {}
         found: dict[str, object] = {}
         for key, entry in database.items():
             for name, value in entry.items():
@@ -668,18 +668,25 @@ def read_bibtex(path: Path, rel: str) -> dict[str, object]:
                 entry.document_type = "misc"  # biblatex's @online, @software, ...: as pybtex reads them
             try:
                 found[str(key)] = reader.create_reference(key, entry)
+                continue
+            except Exception:  # the LaTeX reader raises many types
+                pass
+            # Again with the macros it does not know left out, their arguments kept as text.
+            for name, value in entry.items():
+                if isinstance(value, str):
+                    entry[name] = re.sub(r"\\([A-Za-z]+)\s*", lambda m: _known_macro(m), value)
+            try:
+                found[str(key)] = reader.create_reference(key, entry)
             except Exception as err:  # the LaTeX reader raises many types
                 raise fail(where(str(key)), err) from None
     return found
 
 
-class _Macros(dict[str, object]):
-    """LaTeX macros for citeproc-py's reader: one it does not know stands for its argument."""
+def _known_macro(match: re.Match[str]) -> str:
+    """Return a LaTeX macro citeproc-py's reader knows as written, "" for another one."""
+    from citeproc.source.bibtex.latex import MACROS
 
-    def __missing__(self, name: str) -> object:
-        from citeproc.source.bibtex.latex.macro import Macro
-
-        return Macro(0, "")
+    return match.group(0) if match.group(1) in MACROS else ""
 
 
 _ENTRY_START = re.compile(r"^[ \t]*@[ \t]*(\w+)[ \t]*[{(][ \t]*([^,\s]*)", re.M)
