@@ -969,6 +969,7 @@ def _rewrite_cell(source: str, cell: int, state: _State, cites: _Citations) -> s
         )
 
     source = _sub(_MD_FIGURE, md_figure, source)
+    source = _sub(_MD_LINK, lambda m: _label_link(m, cell, state), source)
 
     # References are looked for in prose only.
     reading = mdtokens.read(source)
@@ -984,6 +985,37 @@ def _rewrite_cell(source: str, cell: int, state: _State, cites: _Citations) -> s
         last = match.end()
     pieces.append(_rewrite_prose(reading, last, len(source), cell, state, cites))
     return "".join(pieces)
+
+
+# An inline link (not an image) whose destination may be a label: MyST's `[text](label)`, `[](#label)`.
+_MD_LINK = re.compile(r"(?<![!\\])\[(?P<text>[^\[\]\n]*)\]\((?P<dest>#?[\w.:+-]+)\)")
+_URL_SCHEMES = ("http:", "https:", "mailto:", "ftp:", "tel:", "data:", "file:")
+
+
+def _label_link(match: re.Match[str], cell: int, state: _State) -> str:
+    """Return a Markdown link to a label as the reference it is (MyST), else the link as written.
+
+    `[](#label)` and `[text](label)` name a target of this post or another one (the label
+    index, as {ref}); an empty text becomes the target's. `[](name)` naming another post gets
+    that post's title. Anything else is the links step's.
+    """
+    dest, text = match.group("dest"), match.group("text") or None
+    written = match.group(0)
+    if dest.startswith("#"):
+        label = dest[1:]
+        target = state.targets.get(label) or state.targets.get(label.lower())
+        return _link(target, "ref", text) if target is not None else written
+    if dest.lower().startswith(_URL_SCHEMES):
+        return written
+    label_like = ":" in dest  # a MyST label such as `content:references` is no URL of this site
+    if label_like or dest in state.targets or dest.lower() in state.targets:
+        return _reference(dest, "ref", text, cell, state, written)
+    if Path(dest).suffix not in ("", ".md", ".ipynb") or state.post is None:
+        return written
+    if not Path(dest).suffix and other_labels(state.post, dest):
+        return _reference(dest, "ref", text, cell, state, written)
+    title = _post_titles(state.post).get(doc_slug(dest)) if text is None else None
+    return f"[{title}]({dest})" if title else written
 
 
 # Roles another step owns: left as written here.
@@ -1174,6 +1206,12 @@ def _references_made(post: Post) -> list[tuple[str, str]]:
             label = (explicit.group("label") if explicit else body).strip()
             if name in ("ref", "numref", "eq", "doc"):
                 found.append((name, label))
+        if "](" in source:
+            for match in _found(_MD_LINK, source):
+                dest = match.group("dest")
+                local = not dest.startswith("#") and not dest.lower().startswith(_URL_SCHEMES)
+                if local and (":" in dest or not Path(dest).suffix):
+                    found.append(("ref", dest))  # MyST's [text](label), as _label_link reads it
         if "@" in source:
             for match in _found(_CITE, source):
                 found += [("numref", key) for key in re.findall(r"-?@(" + _KEY + r")", match.group(0))
