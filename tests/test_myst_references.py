@@ -414,3 +414,11 @@ def test_a_cross_post_reference_lands_on_its_target(site: str, text: str, anchor
             "return [r.top >= 0 && r.top < innerHeight, e.tagName]; }",
         )
         assert found[0], found
+
+
+def test_a_link_shown_in_code_beside_the_same_link_is_left_as_written(tmp_path: Path) -> None:
+    text = "| `` Here is [](no-such-page) `` | Here is [](no-such-page) |\n|---|---|\n| a | b |"
+    folder = _blog(tmp_path, d=f"---\ntitle: D\ndate: 2024-01-04\n---\n\nIntro.\n\n{text}\n")
+    md, warnings = _render(folder / "d.md")
+    assert "| `` Here is [](no-such-page) `` | Here is  |" in md
+    assert len(warnings) == 1

@@ -621,12 +621,15 @@ class Linker:
         """Return `text` with the inline link or image to `url` pointed at `new` (None: unlinked)."""
         if new == url:
             return text
+        from .mdtokens import read
+
+        reading = read(text)  # the same link shown in a code span (`[x](y)`) is left as written
         for raw in dict.fromkeys((url, unquote(url))):
             for opener in ("](<", "]("):
                 at = text.find(opener + raw)
                 while at >= 0:
                     after = at + len(opener) + len(raw)
-                    if after < len(text) and text[after] in ")> \t\n\"'":
+                    if after < len(text) and text[after] in ")> \t\n\"'" and reading.outside(at, at + 1):
                         if new is not None:
                             return text[: at + len(opener)] + new + text[after:]
                         return _unlink(text, at, after)
