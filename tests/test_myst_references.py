@@ -422,3 +422,10 @@ def test_a_link_shown_in_code_beside_the_same_link_is_left_as_written(tmp_path: 
     md, warnings = _render(folder / "d.md")
     assert "| `` Here is [](no-such-page) `` | Here is  |" in md
     assert len(warnings) == 1
+
+
+def test_a_link_in_an_admonition_is_resolved(tmp_path: Path) -> None:
+    text = "```{note}\nSee [gone](no-such-page) and `[gone](no-such-page)`.\n```"
+    folder = _blog(tmp_path, d=f"---\ntitle: D\ndate: 2024-01-04\n---\n\nIntro.\n\n{text}\n")
+    md, warnings = _render(folder / "d.md")
+    assert "    See gone and `[gone](no-such-page)`." in md and len(warnings) == 1

@@ -621,15 +621,17 @@ class Linker:
         """Return `text` with the inline link or image to `url` pointed at `new` (None: unlinked)."""
         if new == url:
             return text
-        from .mdtokens import read
-
-        reading = read(text)  # the same link shown in a code span (`[x](y)`) is left as written
+        spans = _code_spans(text)  # the same link shown in a code span (`[x](y)`) is left as written
         for raw in dict.fromkeys((url, unquote(url))):
             for opener in ("](<", "]("):
                 at = text.find(opener + raw)
                 while at >= 0:
                     after = at + len(opener) + len(raw)
-                    if after < len(text) and text[after] in ")> \t\n\"'" and reading.outside(at, at + 1):
+                    if (
+                        after < len(text)
+                        and text[after] in ")> \t\n\"'"
+                        and not any(a <= at < b for a, b in spans)
+                    ):
                         if new is not None:
                             return text[: at + len(opener)] + new + text[after:]
                         return _unlink(text, at, after)
@@ -783,6 +785,28 @@ def _unlink(text: str, at: int, after: int) -> str:
 
 
 _SIZE = re.compile(r"\d+(?:\.\d+)?(?:px|%)?")
+
+
+def _code_spans(text: str) -> list[tuple[int, int]]:
+    """Return the (start, end) of the code spans of inline Markdown `text`, as CommonMark pairs them.
+
+    A run of backticks opens a span that the next run of the same length closes; offsets are the
+    text's own (an indented block of lines, such as an admonition's, is read as inline text).
+    """
+    runs = [m for m in re.finditer(r"(?<!\\)`+", text)]
+    spans: list[tuple[int, int]] = []
+    i = 0
+    while i < len(runs):
+        opener = runs[i]
+        close = next(
+            (j for j in range(i + 1, len(runs)) if len(runs[j].group()) == len(opener.group())), None
+        )
+        if close is None:
+            i += 1
+            continue
+        spans.append((opener.start(), runs[close].end()))
+        i = close + 1
+    return spans
 
 
 def _markdown_image(url: str, attrs: dict[str, str | None]) -> str:
