@@ -1056,7 +1056,7 @@ def _role(name: str, body: str, cell: int, state: _State, cites: _Citations) -> 
         f"{state.rel}, cell {cell}: the MyST role {{{name}}} is not supported here, so its content is "
         "shown as plain text."
     )
-    return html.escape(text if text is not None else body, quote=False)
+    return html.escape(body, quote=False)
 
 
 def _doc_link(path: str, text: str | None, cell: int, state: _State, written: str) -> str:
