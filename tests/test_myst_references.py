@@ -430,3 +430,15 @@ def test_a_link_in_an_admonition_is_resolved(tmp_path: Path) -> None:
     folder = _blog(tmp_path, d=f"---\ntitle: D\ndate: 2024-01-04\n---\n\nIntro.\n\n{text}\n")
     md, warnings = _render(folder / "d.md")
     assert "    See gone and `[gone](no-such-page)`." in md and len(warnings) == 1
+
+
+def test_a_renamed_post_is_followed_by_the_posts_that_reference_it(tmp_path: Path) -> None:
+    folder = _blog(tmp_path, a=POST_A, b=POST_B, c=CROSS)
+    before = _key(folder / "c.md")
+    (folder / "b.md").rename(folder / "2024-01-02-renamed.md")
+    assert _key(folder / "c.md") != before
+    md, warnings = _render(folder / "c.md")
+    assert "- ref: [Section Two B](renamed.md#sec-two)" in md
+    # {doc}`b` and [bare](b) named the file: they warn now, their text kept.
+    assert "- doc: b\n" in md and "- link: bare\n" in md
+    assert any("'{doc}`b`' names no post" in w for w in warnings)

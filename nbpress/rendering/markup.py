@@ -1200,7 +1200,7 @@ def _references_made(post: Post) -> list[tuple[str, str]]:
         if cell.cell_type != "markdown":
             continue
         source = cell.source
-        for match in _roles(source):
+        for match in _roles(source) if "}`" in source else []:
             name, body = match.group("role"), match.group("body")
             explicit = re.fullmatch(r"(?P<text>.*?)\s*<(?P<label>[^<>]+)>", body.strip(), re.S)
             label = (explicit.group("label") if explicit else body).strip()
