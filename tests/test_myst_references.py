@@ -232,7 +232,7 @@ def test_a_label_two_other_posts_define_is_named_ambiguous(tmp_path: Path) -> No
 def test_a_reference_to_a_draft_warns(tmp_path: Path) -> None:
     folder = _blog(tmp_path, b=POST_B.replace("date: 2024-01-02", "date: 2024-01-02\ndraft: true"), c=CROSS)
     md, warnings = _render(folder / "c.md")
-    assert any("the link to 'b.ipynb#sec-two' names a draft" in w for w in warnings)
+    assert any("the link to 'b.md#sec-two' names a draft" in w for w in warnings)
     assert "- ref: Section Two B\n" in md
 
 

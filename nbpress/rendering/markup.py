@@ -32,6 +32,7 @@ import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import quote
 
 from ..errors import NbpressError, RenderError
 from ..notebook import FIGURE_TYPES, Cell, Key, Notebook, outputs_of, text_of
@@ -876,9 +877,9 @@ def _reference(label: str, role: str, text: str | None, cell: int, state: _State
         state.unresolved(cell, what, "names a page Sphinx generates, which a blog does not have", "remove it")
         return text or label
     found = other_labels(state.post, label) if state.post is not None else []
-    if len(found) == 1:
+    if len(found) == 1 and state.post is not None:
         slug, other = found[0]
-        return _link(other, role, text, f"{slug}.ipynb")
+        return _link(other, role, text, _source_link(state.post, slug))
     if found:
         names = ", ".join(slug for slug, _ in found)
         state.unresolved(
@@ -1079,7 +1080,17 @@ def _doc_link(path: str, text: str | None, cell: int, state: _State, written: st
             "name a post's file (without its folder and suffix), or fix the spelling",
         )
         return text or path
-    return f"[{text or found}]({slug}.ipynb)"
+    return f"[{text or found}]({_source_link(state.post, slug) if state.post is not None else ''})"
+
+
+def _source_link(post: Post, slug: str) -> str:
+    """Return the link to the post `slug` as an author writes it: its source's file name, beside this one.
+
+    The links step resolves it to that post's page, checking it as any link (nbpress.rendering.links).
+    """
+    if slug == post.file_slug:
+        return quote(post.path.name)
+    return quote(_others(post)[slug].name)
 
 
 def _download_link(path: str, text: str | None, cell: int, state: _State, written: str) -> str:
