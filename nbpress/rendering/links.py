@@ -38,7 +38,6 @@ with the standard library's HTMLParser: code and math are never touched.
 from __future__ import annotations
 
 import contextlib
-import copy
 import hashlib
 import html as html_lib
 import mimetypes
@@ -56,7 +55,8 @@ from ..notebook import Key, Notebook, outputs_of
 from ..sources import Post
 from .figures import PLACEHOLDER_SVG, local_name, too_large_file
 from .sanitize import drop_remote, loads_from_site, remote_problem
-from .shown import hide_cells, mark_title_heading
+from .shown import mark_title_heading, source_copy
+from .unresolved import unresolved
 
 if TYPE_CHECKING:
     from markdown_it import MarkdownIt
@@ -91,16 +91,6 @@ class _Cell:
     def where(self) -> str:
         """Return "posts/x.ipynb, cell N" (N counting every cell from 1), as warnings name it."""
         return f"{self.path}, cell {self.index + 1}"
-
-
-def unresolved(where: str, what: str, problem: str, fix: str) -> str:
-    """Return the one warning for a link or reference that leads nowhere, whatever its kind.
-
-    A link to a missing post, page, heading or anchor, a cross-reference to a label no post
-    defines, a citation key no bibliography holds: each keeps its text, loses its link (never
-    a broken one on the page), and is named here with its file, cell and target.
-    """
-    return f"{where}: {what} {problem}, so its text is published without a link; {fix}."
 
 
 def _is_local(url: str) -> bool:
@@ -226,20 +216,6 @@ def page_of(nb: Notebook, title: str, draft: bool = False, url: str = "") -> Pag
     ids |= heading_ids(shown, ids)
     titled = any(c.metadata.get(Key.TITLE) for c in nb.cells)
     return Page(frozenset(ids), toc_id(title) if titled else None, draft, url)
-
-
-def source_copy(post: Post) -> Notebook:
-    """Return a copy of a post's cells without outputs, the cells its hide step hides marked."""
-    import nbformat
-
-    cells: list[dict[str, object]] = [
-        {"cell_type": c.cell_type, "source": c.source, "metadata": copy.deepcopy(dict(c.get("metadata", {})))}
-        | ({"outputs": [], "execution_count": None} if c.cell_type == "code" else {})
-        for c in post.notebook.cells
-    ]
-    nb: Notebook = nbformat.from_dict({"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5})
-    hide_cells(nb, post.front_matter_cell)
-    return nb
 
 
 def post_page(post: Post) -> Page:

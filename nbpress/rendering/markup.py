@@ -40,6 +40,8 @@ from ..sources import Post
 from . import mdtokens
 from .figures import png_size
 from .sanitize import caption_html, remote_problem, sanitize_html
+from .shown import source_copy
+from .unresolved import unresolved
 
 BIBLIOGRAPHY_NAME = "references.bib"
 CSL_STYLE = "harvard-cite-them-right"  # bundled with citeproc-py
@@ -181,8 +183,6 @@ class _State:
 
     def unresolved(self, cell: int, what: str, problem: str, fix: str) -> None:
         """Warn for a reference that cannot be resolved (links.unresolved: the one policy)."""
-        from .links import unresolved
-
         self.warnings.append(unresolved(f"{self.rel}, cell {cell}", what, problem, fix))
 
     def caption(self, text: str, cell: int) -> str:
@@ -1154,8 +1154,8 @@ def _indexed(path: Path, root: Path) -> tuple[str, bool, dict[str, Target]] | No
         return None
     key = (str(path), stat.st_mtime_ns, stat.st_size)
     if key not in _INDEX:
-        from .links import source_copy
-
+        for old in [k for k in _INDEX if k[0] == key[0]]:
+            _INDEX.pop(old, None)  # an earlier version of the file (a watched blog)
         try:
             from ..sources import read_post
 
@@ -1240,8 +1240,6 @@ def references_term(post: Post, gone: frozenset[str] = frozenset()) -> list[list
     made = _references_made(post)
     if not made:
         return []
-    from .links import source_copy
-
     try:
         own = source_labels(source_copy(post), post)
     except NbpressError:
