@@ -12,14 +12,18 @@ The links step of the chain (transform.py), on the Markdown cells of a notebook 
   `[data](data.csv)`), relative to the notebook, is published beside the post's figures and
   linked there; one that is missing or not the blog's own (nbpress.layout.owned_file: a
   regular file inside posts/, outside hidden folders) is an error naming the file and the cell;
+- a link without a suffix (`other-page`, `../chapter/other-page`: a Jupyter Book's page) becomes
+  the link to the post of that file slug;
 - a link to a notebook that is not a post keeps its text, loses its link, and gives a warning.
 
 Every link is decided here, before MkDocs sees it, against what MkDocs will see (`Page`: the
 ids of each post's page as Python-Markdown's toc gives them, the first heading that became
 the title, whether it is a draft): what is kept, `mkdocs build --strict` accepts. A link that
 cannot be resolved (an anchor no heading has, a draft, a post with no page after this build,
-a root-absolute path that names no file of the site) gets one policy: a warning naming file,
-cell and target, and its text published plain.
+a root-absolute path that names no file of the site) gets the one policy of everything
+unresolved (nbpress.rendering.unresolved): a warning naming file, cell and target, and its
+text published plain. Another post's page holds the anchors its markup step will place
+(its targets, figures, tables and equations: markup.source_labels).
 
 Outputs (a Markdown output rendered, an HTML output) go through the same resolution: their
 local images and links are published and linked relative to the post's Markdown, marked './'

@@ -8,14 +8,20 @@ Markdown that comes out is plain Material for MkDocs:
   metadata, the `caption` and `label` cell metadata), and each figure's pixel size.
 - `callouts`: MyST ```` ```{note} ````, `:::{warning}`, `{dropdown}` and Quarto
   `::: {.callout-tip}` blocks become admonitions (`!!!`, or `???` when collapsible).
-- `references`: labelled equations (`$$ ... $$ {#eq-x}`, MyST `$$ ... $$ (eq-x)`) and
-  tables (`: Caption {#tbl-x}`, `#| label: tbl-x`) are numbered; `@fig-x`, `{numref}`,
-  `{ref}` and `{eq}` become links; `[@key]`, `@key` and `{cite}` become citations formatted
-  by citeproc-py from the post's BibTeX file, with a References section.
+- `references`: MyST targets `(label)=` become anchors (the id of the heading they precede,
+  else an empty `<span id>`); labelled equations (`$$ ... $$ {#eq-x}`, MyST `$$ ... $$ (eq-x)`)
+  and tables (`: Caption {#tbl-x}`, `#| label: tbl-x`) are numbered; `@fig-x`, `{numref}`,
+  `{ref}`, `{eq}` and MyST's `[text](label)` become links through one resolution step
+  (_reference): a label of this post, else of another post (the blog's label index, read from
+  the posts' sources: other_labels), whose page the links step then checks as any link;
+  `{doc}` and `{download}` link to a post and a file; `[@key]`, `@key` and `{cite}` become
+  citations formatted by citeproc-py from the post's BibTeX file, with a References section.
 
 Syntax counts only outside code, as the site reads the cell (nbpress.rendering.mdtokens): a
-post may show any of it in a fence or a code span. Every problem is a RenderError naming the
-file, the cell (counted from 1) and what to do.
+post may show any of it in a fence or a code span. What cannot be resolved (a label, a key,
+a post, a file) keeps its text and warns (nbpress.rendering.unresolved, the one policy); what
+the author must fix (a label used twice, an unreadable BibTeX entry) is a RenderError naming
+the file, the cell (counted from 1) and what to do.
 """
 
 from __future__ import annotations
@@ -1316,8 +1322,9 @@ _BIB_MARKER = re.compile(
 def apply(nb: Notebook, post: Post) -> list[str]:
     """Rewrite a cleaned notebook in place: figures, callouts, references, citations.
 
-    Returns a warning per URL a caption held that a page may not load (nbpress.rendering.sanitize).
-    Raises RenderError naming the cell for an unknown label or citation key.
+    Returns the warnings: a URL a caption held that a page may not load (nbpress.rendering.sanitize),
+    a reference, citation key or role that cannot be resolved (its text kept). Raises RenderError
+    naming the cell for a label used twice, the file and entry for an unreadable bibliography.
     """
     rel = post.rel_path
     state = _State(rel, post=post, title=post.front_matter.title)

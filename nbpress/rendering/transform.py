@@ -170,7 +170,7 @@ def alt_text(nb: Notebook, res: Resources) -> list[str]:
 
 def markup(nb: Notebook, res: Resources) -> list[str]:
     """Number figures, tables and equations, resolve references and citations, turn callouts
-    into admonitions; return the captions' warnings (a broken reference raises RenderError)."""
+    into admonitions; return the warnings (an unresolved reference keeps its text and warns)."""
     return apply_markup(nb, res.post)
 
 
