@@ -116,28 +116,49 @@ def _post_with(tmp_path: Path, markdown: str, bib: bool = True) -> Path:
     return path
 
 
+def render_with_warnings(path: Path) -> tuple[str, tuple[str, ...]]:
+    post = read_post(path, path.parent.parent)
+    executed = limit_outputs(copy.deepcopy(post.notebook))
+    front = published_front_matter(post, {}, Record(post.rel_path))
+    rendered = render(post, executed, front, files_of(post, path.parent.parent))
+    return rendered.markdown, rendered.warnings
+
+
 @pytest.mark.parametrize(
-    ("markdown", "needle"),
+    ("markdown", "needle", "kept"),
     [
-        ("See @fig-nowhere.", "'fig-nowhere' is not defined"),
-        ("See {numref}`fig-gone`.", "'fig-gone' is not defined"),
-        ("As shown [@nobody2000].", "the citation key 'nobody2000' is not defined"),
-        ("As {cite}`knuth1984,ghost` say.", "'ghost' is not defined"),
+        ("See @fig-nowhere.", "'@fig-nowhere' names no label", "See fig-nowhere."),
+        ("See {numref}`fig-gone`.", "'{numref}`fig-gone`' names no label", "See fig-gone."),
+        ("See {ref}`the plot <fig-gone>`.", "'{ref}`the plot <fig-gone>`' names no label", "See the plot."),
+        (
+            "As shown [@nobody2000].",
+            "the citation key 'nobody2000' is not defined",
+            "As shown [@nobody2000].",
+        ),
+        (
+            "As {cite}`knuth1984,ghost` say.",
+            "the citation key 'ghost' is not defined",
+            "As knuth1984, ghost say.",
+        ),
     ],
 )
-def test_unknown_label_or_key_names_file_cell_and_label(tmp_path: Path, markdown: str, needle: str) -> None:
+def test_unknown_label_or_key_warns_naming_file_cell_and_label(
+    tmp_path: Path, markdown: str, needle: str, kept: str
+) -> None:
+    # One policy for everything unresolved: a warning naming file, cell and target, the text kept.
     path = _post_with(tmp_path, markdown)
-    with pytest.raises(RenderError) as caught:
-        render_sample(path, execute=False)
-    message = str(caught.value)
-    assert message.startswith("posts/p.md, cell ") or message.startswith("p.md, cell ")
-    assert needle in message and "\n" not in message
+    md, warnings = render_with_warnings(path)
+    [warning] = [w for w in warnings if needle in w]
+    assert warning.startswith("posts/p.md, cell 2: ") and "\n" not in warning
+    assert "so its text is published without a link" in warning
+    assert kept in md and "](#" not in md.split(kept)[0].split("Intro.")[-1]
 
 
-def test_citation_without_bibliography_is_an_error(tmp_path: Path) -> None:
+def test_citation_without_bibliography_warns(tmp_path: Path) -> None:
     path = _post_with(tmp_path, "As shown [@knuth1984].", bib=False)
-    with pytest.raises(RenderError, match="has no bibliography"):
-        render_sample(path, execute=False)
+    md, warnings = render_with_warnings(path)
+    assert "As shown [@knuth1984]." in md
+    assert any("'knuth1984' is not defined" in w and "put a references.bib" in w for w in warnings)
 
 
 def test_bare_at_names_without_bibliography_stay_text(tmp_path: Path) -> None:

@@ -20,7 +20,7 @@ def render_key(
     `series` is what the post shows of its series (nbpress.sources.series.SeriesIndex.listing):
     a sibling renamed, added, reordered or made a draft renders every part again, unexecuted.
     """
-    from .markup import MARKUP_METADATA, bibliography_digest
+    from .markup import MARKUP_METADATA, bibliography_digest, references_term
 
     cells: list[list[object]] = []
     for index, c in enumerate(post.notebook.cells):
@@ -53,4 +53,8 @@ def render_key(
     if series is not None:
         # Only for a part of a series, so the keys of other posts stay as they were.
         payload["series"] = series.term(gone)
+    # Labels and pages of other posts its cross-references name (the label index): only when some.
+    referenced = references_term(post, gone)
+    if referenced:
+        payload["references"] = referenced
     return json_digest(payload)

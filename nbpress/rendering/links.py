@@ -12,14 +12,18 @@ The links step of the chain (transform.py), on the Markdown cells of a notebook 
   `[data](data.csv)`), relative to the notebook, is published beside the post's figures and
   linked there; one that is missing or not the blog's own (nbpress.layout.owned_file: a
   regular file inside posts/, outside hidden folders) is an error naming the file and the cell;
+- a link without a suffix (`other-page`, `../chapter/other-page`: a Jupyter Book's page) becomes
+  the link to the post of that file slug;
 - a link to a notebook that is not a post keeps its text, loses its link, and gives a warning.
 
 Every link is decided here, before MkDocs sees it, against what MkDocs will see (`Page`: the
 ids of each post's page as Python-Markdown's toc gives them, the first heading that became
 the title, whether it is a draft): what is kept, `mkdocs build --strict` accepts. A link that
 cannot be resolved (an anchor no heading has, a draft, a post with no page after this build,
-a root-absolute path that names no file of the site) gets one policy: a warning naming file,
-cell and target, and its text published plain.
+a root-absolute path that names no file of the site) gets the one policy of everything
+unresolved (nbpress.rendering.unresolved): a warning naming file, cell and target, and its
+text published plain. Another post's page holds the anchors its markup step will place
+(its targets, figures, tables and equations: markup.source_labels).
 
 Outputs (a Markdown output rendered, an HTML output) go through the same resolution: their
 local images and links are published and linked relative to the post's Markdown, marked './'
@@ -38,7 +42,6 @@ with the standard library's HTMLParser: code and math are never touched.
 from __future__ import annotations
 
 import contextlib
-import copy
 import hashlib
 import html as html_lib
 import mimetypes
@@ -57,7 +60,8 @@ from ..sources import SOURCE_SUFFIXES, Post
 from . import directives
 from .figures import PLACEHOLDER_SVG, local_name, too_large_file
 from .sanitize import drop_remote, loads_from_site, remote_problem
-from .shown import hide_cells, mark_title_heading
+from .shown import mark_title_heading, source_copy
+from .unresolved import unresolved
 
 if TYPE_CHECKING:
     from markdown_it import MarkdownIt
@@ -223,19 +227,17 @@ def post_page(post: Post) -> Page:
     """Return the Page another post will have: its Markdown cells as the transform chain shows them.
 
     Hidden as its own hide and title_heading steps hide them (nbpress.rendering.shown), on a
-    copy without outputs.
+    copy without outputs; its labels placed as its markup step places them (the anchors of its
+    targets, figures, tables and equations: nbpress.rendering.markup.source_labels).
     """
-    import nbformat
+    from .markup import source_labels
 
-    cells: list[dict[str, object]] = [
-        {"cell_type": c.cell_type, "source": c.source, "metadata": copy.deepcopy(dict(c.get("metadata", {})))}
-        | ({"outputs": [], "execution_count": None} if c.cell_type == "code" else {})
-        for c in post.notebook.cells
-    ]
-    nb = nbformat.from_dict({"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5})
-    hide_cells(nb, post.front_matter_cell)
+    nb = source_copy(post)
+    labels = source_labels(nb, post)
     mark_title_heading(nb, post.front_matter.title)
-    return page_of(nb, post.front_matter.title, post.front_matter.draft, post.url_slug)
+    page = page_of(nb, post.front_matter.title, post.front_matter.draft, post.url_slug)
+    anchors = {t.anchor for t in labels.values() if t.anchor}
+    return Page(page.ids | anchors, page.title, page.draft, page.url)
 
 
 class PostPlace(Protocol):
@@ -287,6 +289,12 @@ class Linker:
         """Return the slug of the post a relative link `path` names, or None if it is no post."""
         from ..sources import name_slug
 
+        if self._suffixless(path):
+            # A Jupyter Book's link to a page without its suffix, from any folder: the post of that name.
+            from .markup import doc_slug
+
+            slug = doc_slug(unquote(path))
+            return slug if slug in self._post_sources() else None
         target = (self.post.path.parent / unquote(path)).resolve()
         if target.suffix not in _NOTEBOOK_SUFFIXES or target.parent != self.posts_dir.resolve():
             return None
@@ -298,6 +306,11 @@ class Linker:
         if target.suffix != ".ipynb" and found.resolve() != target:
             return None
         return slug
+
+    def _suffixless(self, path: str) -> bool:
+        """Return True if `path` has no suffix and names no file or folder: a page, as Jupyter Book links."""
+        name = unquote(path)
+        return bool(name) and not Path(name).suffix and not (self.posts_dir / name).exists()
 
     def page_for(self, slug: str) -> Page | None:
         """Return the Page the post `slug` will have (this post's own included); None if it cannot be read."""
@@ -328,8 +341,7 @@ class Linker:
             problem = ""
         if problem:
             cell.warnings.append(
-                f"{cell.where}: the link to {written!r} {problem}, so its text is published without "
-                "the link; fix the link or its target."
+                unresolved(cell.where, f"the link to {written!r}", problem, "fix the link or its target")
             )
             return None
         suffix = f"#{anchor}" if anchor else ""
@@ -347,8 +359,12 @@ class Linker:
         if name and not parts.fragment and not hidden and target.is_relative_to(docs) and target.is_file():
             return url
         cell.warnings.append(
-            f"{cell.where}: the link to {url!r} is root-absolute and names no file of the site, so its "
-            "text is published without the link; link to a post or file relative to the notebook."
+            unresolved(
+                cell.where,
+                f"the link to {url!r}",
+                "is root-absolute and names no file of the site",
+                "link to a post or file relative to the notebook",
+            )
         )
         return None
 
@@ -397,22 +413,45 @@ class Linker:
         if not parts.path:
             return url
         suffix = Path(unquote(parts.path)).suffix
+        if not image and self._suffixless(parts.path):
+            slug = self.post_target(parts.path)
+            if slug is None:
+                from .markup import doc_slug
+
+                sphinx = doc_slug(unquote(parts.path)) in ("genindex", "modindex", "search", "py-modindex")
+                problem = (
+                    "names a page Sphinx generates, which a blog does not have"
+                    if sphinx
+                    else "names no post of this blog (a link without a suffix names a post by its file name)"
+                )
+                fix = "remove the link" if sphinx else "fix the name, or add that post to posts/"
+                cell.warnings.append(unresolved(cell.where, f"the link to {parts.path!r}", problem, fix))
+                return None
+            return self._post_link(slug, url, parts.fragment, cell)
         if not image and suffix in _NOTEBOOK_SUFFIXES:
             slug = self.post_target(parts.path)
             if slug is None:
                 if suffix != ".ipynb" and (self.posts_dir / unquote(parts.path)).is_file():
                     return self._local_file(parts.path, cell, "linked file")
                 cell.warnings.append(
-                    f"{cell.where}: the link to {parts.path!r} is not a post in posts/, so it is published "
-                    "as plain text; add that notebook to posts/, or link to its address."
+                    unresolved(
+                        cell.where,
+                        f"the link to {parts.path!r}",
+                        "is not a post in posts/",
+                        "add that notebook to posts/, or link to its address",
+                    )
                 )
                 return None
             return self._post_link(slug, url, parts.fragment, cell)
         target = (self.posts_dir / unquote(parts.path)).resolve()
         if not image and target.is_dir():
             cell.warnings.append(
-                f"{cell.where}: the link to the folder {parts.path!r} cannot be published, so it is plain "
-                "text; link to a file in it."
+                unresolved(
+                    cell.where,
+                    f"the link to the folder {parts.path!r}",
+                    "cannot be published",
+                    "link to a file in it",
+                )
             )
             return None
         return self._local_file(parts.path, cell, "image" if image else "linked file")
@@ -563,12 +602,17 @@ class Linker:
         """Return `text` with the inline link or image to `url` pointed at `new` (None: unlinked)."""
         if new == url:
             return text
+        spans = _code_spans(text)  # the same link shown in a code span (`[x](y)`) is left as written
         for raw in dict.fromkeys((url, unquote(url))):
             for opener in ("](<", "]("):
                 at = text.find(opener + raw)
                 while at >= 0:
                     after = at + len(opener) + len(raw)
-                    if after < len(text) and text[after] in ")> \t\n\"'":
+                    if (
+                        after < len(text)
+                        and text[after] in ")> \t\n\"'"
+                        and not any(a <= at < b for a, b in spans)
+                    ):
                         if new is not None:
                             return text[: at + len(opener)] + new + text[after:]
                         return _unlink(text, at, after)
@@ -724,6 +768,28 @@ def _unlink(text: str, at: int, after: int) -> str:
 _SIZE = re.compile(r"\d+(?:\.\d+)?(?:px|%)?")
 
 
+def _code_spans(text: str) -> list[tuple[int, int]]:
+    """Return the (start, end) of the code spans of inline Markdown `text`, as CommonMark pairs them.
+
+    A run of backticks opens a span that the next run of the same length closes; offsets are the
+    text's own (an indented block of lines, such as an admonition's, is read as inline text).
+    """
+    runs = [m for m in re.finditer(r"(?<!\\)`+", text)]
+    spans: list[tuple[int, int]] = []
+    i = 0
+    while i < len(runs):
+        opener = runs[i]
+        close = next(
+            (j for j in range(i + 1, len(runs)) if len(runs[j].group()) == len(opener.group())), None
+        )
+        if close is None:
+            i += 1
+            continue
+        spans.append((opener.start(), runs[close].end()))
+        i = close + 1
+    return spans
+
+
 def _markdown_image(url: str, attrs: dict[str, str | None]) -> str:
     """Return a Markdown image (attr_list for its size and class) for an HTML <img>."""
     alt = (attrs.get("alt") or "").translate(str.maketrans("[]{}", "()()"))
@@ -832,9 +898,18 @@ def _metadata_ids(nb: Notebook) -> set[str]:
 def _local_targets(post: Post) -> Iterator[tuple[str, str]]:
     """Yield (path as written, what it names: "notebook", "file" or "site") for each local link or image."""
     md = None
-    for cell in (c for c in post.notebook.cells if c.cell_type in ("markdown", "raw")):
-        # A Markdown cell as the site shows it: a directive's image, an image inside a directive.
-        source = directives.markdown(cell.source) if cell.cell_type == "markdown" else cell.source
+    posts_dir: Path = post.path.parent
+    for cell in post.notebook.cells:
+        if cell.cell_type not in ("markdown", "raw"):
+            continue
+        source = cell.source
+        if cell.cell_type == "markdown" and "{download}" in source:
+            from .markup import download_paths
+
+            yield from ((path, "file") for path in download_paths(source))  # published as a linked file
+        if cell.cell_type == "markdown":
+            # A Markdown cell as the site shows it: a directive's image, an image inside a directive.
+            source = directives.markdown(source)
         if not any(mark in source for mark in ("](", "<", "]:", "{figure}")):
             continue
         md = md or _markdown_parser()
@@ -843,7 +918,9 @@ def _local_targets(post: Post) -> Iterator[tuple[str, str]]:
             if url.startswith("/") and not url.startswith("//"):
                 yield url, "site"
             elif _is_local(url) and parts.path:
-                notebook = Path(unquote(parts.path)).suffix in _NOTEBOOK_SUFFIXES
+                name = unquote(parts.path)
+                suffixless = not Path(name).suffix and not (posts_dir / name).exists()  # Linker._suffixless
+                notebook = Path(name).suffix in _NOTEBOOK_SUFFIXES or suffixless
                 yield parts.path, "notebook" if notebook else "file"
 
 
@@ -863,8 +940,11 @@ def local_files(post: Post) -> list[Path]:
 
 def linked_posts(post: Post) -> set[str]:
     """Return the file slugs of the other posts the post's Markdown cells link to."""
+    from .markup import referenced_posts
+
     linker = Linker(post, "")
     found = {linker.post_target(path) for path, kind in _local_targets(post) if kind == "notebook"}
+    found |= referenced_posts(post)  # cross-references to other posts' labels, {doc}
     return {slug for slug in found if slug is not None and slug != post.file_slug}
 
 

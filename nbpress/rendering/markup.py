@@ -8,14 +8,20 @@ Markdown that comes out is plain Material for MkDocs:
   metadata, the `caption` and `label` cell metadata), and each figure's pixel size.
 - (MyST directives and Quarto callouts were turned into the site's Markdown before, by
   nbpress.rendering.directives: a `{figure}` is Quarto's `![caption](path){#name}` here.)
-- `references`: labelled equations (`$$ ... $$ {#eq-x}`, MyST `$$ ... $$ (eq-x)`) and
-  tables (`: Caption {#tbl-x}`, `#| label: tbl-x`) are numbered; `@fig-x`, `{numref}`,
-  `{ref}` and `{eq}` become links; `[@key]`, `@key` and `{cite}` become citations formatted
-  by citeproc-py from the post's BibTeX file, with a References section.
+- `references`: MyST targets `(label)=` become anchors (the id of the heading they precede,
+  else an empty `<span id>`); labelled equations (`$$ ... $$ {#eq-x}`, MyST `$$ ... $$ (eq-x)`)
+  and tables (`: Caption {#tbl-x}`, `#| label: tbl-x`) are numbered; `@fig-x`, `{numref}`,
+  `{ref}`, `{eq}` and MyST's `[text](label)` become links through one resolution step
+  (_reference): a label of this post, else of another post (the blog's label index, read from
+  the posts' sources: other_labels), whose page the links step then checks as any link;
+  `{doc}` and `{download}` link to a post and a file; `[@key]`, `@key` and `{cite}` become
+  citations formatted by citeproc-py from the post's BibTeX file, with a References section.
 
 Syntax counts only outside code, as the site reads the cell (nbpress.rendering.mdtokens): a
-post may show any of it in a fence or a code span. Every problem is a RenderError naming the
-file, the cell (counted from 1) and what to do.
+post may show any of it in a fence or a code span. What cannot be resolved (a label, a key,
+a post, a file) keeps its text and warns (nbpress.rendering.unresolved, the one policy); what
+the author must fix (a label used twice, an unreadable BibTeX entry) is a RenderError naming
+the file, the cell (counted from 1) and what to do.
 """
 
 from __future__ import annotations
@@ -32,6 +38,7 @@ import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import quote
 
 from ..errors import NbpressError, RenderError
 from ..notebook import FIGURE_TYPES, Cell, Key, Notebook, outputs_of, text_of
@@ -39,6 +46,8 @@ from ..sources import Post
 from . import directives, mdtokens
 from .figures import png_size
 from .sanitize import caption_html, remote_problem, sanitize_html
+from .shown import source_copy
+from .unresolved import unresolved
 
 BIBLIOGRAPHY_NAME = "references.bib"
 CSL_STYLE = "harvard-cite-them-right"  # bundled with citeproc-py
@@ -138,14 +147,20 @@ def _figure_or_table_label(cell: Cell, label: str) -> bool:
 class Target:
     """Something a cross-reference can point at."""
 
-    kind: str  # fig, tbl, eq
+    kind: str  # fig, tbl, eq; sec for a MyST target `(label)=`
     number: int
     anchor: str
-    caption: str = ""
+    caption: str = ""  # a target's: the text of the heading it precedes, else its label
 
     @property
     def name(self) -> str:
+        if self.kind not in KIND_NAMES:
+            return self.caption
         return f"{KIND_NAMES[self.kind]} {self.number}"
+
+    def term(self) -> list[str]:
+        """Return what decides how a reference to it renders (for the render key)."""
+        return [self.kind, str(self.number), self.anchor, self.caption]
 
 
 @dataclass
@@ -154,6 +169,12 @@ class _State:
     targets: dict[str, Target] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    post: Post | None = None  # the post rendered: references to other posts' labels resolve from it
+    title: str = ""  # its title: a target before the title heading marks the page's top
+
+    def unresolved(self, cell: int, what: str, problem: str, fix: str) -> None:
+        """Warn for a reference that cannot be resolved (links.unresolved: the one policy)."""
+        self.warnings.append(unresolved(f"{self.rel}, cell {cell}", what, problem, fix))
 
     def caption(self, text: str, cell: int) -> str:
         """Return a cell's caption option as sanitized HTML, warning for what it could not keep."""
@@ -168,7 +189,8 @@ class _State:
                 f"{self.rel}, cell {cell}: the label {label!r} is used twice; give each target its own label."
             )
         self.counts[kind] = self.counts.get(kind, 0) + 1
-        target = Target(kind, self.counts[kind], _anchor(label) if label else "", caption)
+        number = self.counts[kind] if kind in KIND_NAMES else 0
+        target = Target(kind, number, _anchor(label) if label else "", caption)
         if label:
             self.targets[label] = target
         return target
@@ -209,13 +231,76 @@ def _sub(pattern: re.Pattern[str], repl: Callable[[re.Match[str]], str], source:
     return pattern.sub(lambda m: repl(m) if reading.outside(m.start(), m.end()) else m.group(0), source)
 
 
-def _collect(nb: Notebook, state: _State) -> None:
-    """Number every labelled or captioned target in document order and set figure markup."""
+# MyST's target: `(label)=` on a line of its own, before the block it names.
+_TARGET = re.compile(r"^(?P<indent>[ \t>]*)\((?P<label>[^()\s]+)\)=[ \t]*$")
+_ATX_HEADING = re.compile(r"^(?P<indent>[ \t>]*)(?P<hashes>#{1,6})[ \t]+(?P<text>.*?)[ \t]*$")
+_HEADING_ATTRS = re.compile(r"[ \t]*\{:?(?P<attrs>[^}]*)\}[ \t]*$")
+
+
+def _place_targets(source: str, title: str) -> tuple[str, list[tuple[str, str]]]:
+    """Return (a Markdown cell with its MyST targets as anchors, [(label, text)] in order).
+
+    A target (outside code, math and HTML) before a heading becomes the heading's id
+    (`{#anchor}`, its text the reference's text, as Sphinx names it); before the title heading,
+    which the page shows as its title, an empty anchor just after it; before anything else an
+    empty anchor (`<span id>`), its label the reference's text. Its line never reaches the page.
+    """
+    if "(" not in source or ")=" not in source:
+        return source, []
+    reading = mdtokens.read(source)
+    closed = reading.lines((mdtokens.CODE, mdtokens.MATH, mdtokens.HTML))
+    lines = source.split("\n")
+    found: list[tuple[str, str]] = []
+    out: list[str] = []
+    after: dict[int, str] = {}  # line index -> anchor to put after it (the title heading)
+    for i, line in enumerate(lines):
+        target = None if i in closed else _TARGET.match(line)
+        if target is None:
+            out.append(line)
+            if i in after:
+                out.append(after.pop(i))
+            continue
+        label, indent = target.group("label"), target.group("indent")
+        anchor = _anchor(label)
+        span = f'{indent}<span id="{anchor}"></span>'
+        j = next((k for k in range(i + 1, len(lines)) if lines[k].strip()), len(lines))
+        heading = _ATX_HEADING.match(lines[j]) if j < len(lines) and j not in closed else None
+        if heading is None:
+            found.append((label, label))
+            out += [span, indent.rstrip()] if j == i + 1 else [span]
+            continue
+        text = heading.group("text").rstrip("#").rstrip()
+        attrs = _HEADING_ATTRS.search(text)
+        plain = text[: attrs.start()] if attrs else text
+        found.append((label, plain.strip()))
+        if len(heading.group("hashes")) == 1 and plain.strip() == title.strip() and title.strip():
+            after[j] = span  # the title heading: shown as the page's title, without its line
+        elif attrs is None:
+            lines[j] = f"{lines[j].rstrip()} {{#{anchor}}}"
+        elif "#" not in attrs.group("attrs"):
+            inner = attrs.group("attrs").strip()
+            lines[j] = (
+                f"{heading.group('indent')}{heading.group('hashes')} {plain.rstrip()} {{#{anchor} {inner}}}"
+            )
+        else:
+            out.append(span)  # the heading has its own id already
+    return "\n".join(out), found
+
+
+def _collect(nb: Notebook, state: _State, sources: bool = False) -> None:
+    """Number every labelled or captioned target in document order and set figure markup.
+
+    `sources`: the notebook is a post's source, not run (for other posts' references, source_labels):
+    a code cell with a figure label or caption and no stored figure counts as one figure.
+    """
     shown = 0
     for index, cell in enumerate(nb.cells):
         if cell.metadata.get(Key.REMOVE):
             continue
         if cell.cell_type == "markdown":
+            cell.source, placed = _place_targets(cell.source, state.title)
+            for label, text in placed:
+                state.add("sec", label, text, index + 1)
             # The equations and tables of a cell, in the order they appear.
             found = [(m.start(), "eq", m.group("label"), "") for m in _found(_EQ_QUARTO, cell.source)]
             found += [(m.start(), "eq", m.group("label"), "") for m in _found(_EQ_MYST, cell.source)]
@@ -264,7 +349,9 @@ def _collect(nb: Notebook, state: _State) -> None:
                 )
                 first = False
             output.setdefault("metadata", {})[Key.FIGURE] = figure
-        if label and first:
+        if sources and first and (caption or label):
+            state.add("fig", label, caption, index + 1)  # its figure is drawn when the post runs
+        elif label and first:
             raise RenderError(
                 f"{state.rel}, cell {index + 1}: the label {label!r} names a figure, but the cell shows "
                 "none; remove the label or make the cell display its figure."
@@ -273,7 +360,7 @@ def _collect(nb: Notebook, state: _State) -> None:
 
 # -- cross-references and citations ------------------------------------------------------------
 
-_ROLE = re.compile(r"\{(?P<role>numref|ref|eq|cite(?::[a-z]+)?)\}`(?P<body>[^`]+)`")
+_ROLE = re.compile(r"\{(?P<role>[A-Za-z][\w:.+-]*)\}`(?P<body>[^`]+)`")
 _KEY = r"[\w](?:[\w:.#$%&+?<>~/-]*[\w])?"
 _BRACKET = re.compile(r"\[(?P<body>[^\[\]\n]*?-?@" + _KEY + r"[^\[\]\n]*?)\](?![(\[])")
 _BARE = re.compile(r"(?<![\w\\@.:/])(?P<minus>-?)@(?P<key>" + _KEY + r")")
@@ -303,27 +390,18 @@ class _Citations:
                 f"{BIBLIOGRAPHY_NAME} beside the posts or name one with bibliography: in the front matter."
             )
         from citeproc.source import BibliographySource
-        from citeproc.source.bibtex import BibTeX
 
         source = BibliographySource()
         for path in self.bib_paths:
-            try:
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore")
-                    bib = BibTeX(str(path), encoding="utf-8")
-            except Exception as err:  # the BibTeX parser raises many types
-                raise RenderError(
-                    f"the bibliography {path.name} cannot be read ({type(err).__name__}: {err}); "
-                    "fix the BibTeX file.",
-                    path=self.rel,
-                ) from None
-            for key in list(bib.keys()):
+            for key, reference in read_bibtex(path, self.rel).items():
                 # citeproc-py looks entries up by lower-case key.
-                source[str(key).lower()] = bib[key]
-                self.keys[str(key).lower()] = str(key)
+                source[key.lower()] = reference
+                self.keys[key.lower()] = key
         self.source = source
 
     def has(self, key: str, cell: int) -> bool:
+        if not self.bib_paths:
+            return False  # every key is unresolved (_missing_keys says to add a bibliography)
         self.load(cell)
         return key.lower() in self.keys
 
@@ -377,6 +455,109 @@ class _Citations:
             html = _citation_html(str(entry), mark)
             entries.append(f'<p class="nbpress-reference" id="ref-{_anchor(key.lower())}">{html}</p>')
         return texts, entries
+
+
+def read_bibtex(path: Path, rel: str) -> dict[str, object]:
+    """Return {key: citeproc reference} of a BibTeX file, read entry by entry.
+
+    Valid BibTeX that citeproc-py's LaTeX reader trips on is read as a LaTeX reader would show
+    it: `\\\\` (a line break) as a space; in an entry it still cannot read, a macro it does not
+    know (`\\textit{x}`) as its argument. An entry that still cannot be read fails the post with
+    a RenderError naming the file, the entry's key and its line, and what to do.
+    """
+    from citeproc.source.bibtex.bibparse import BibTeXParser
+    from citeproc.source.bibtex.bibtex import BibTeX
+
+    text = path.read_text(encoding="utf-8", errors="replace")
+
+    def where(key: str) -> str:
+        found = re.search(r"@\s*\w+\s*[{(]\s*(" + re.escape(key) + r")\s*,", text, re.I)
+        if found is None:
+            return f"the entry {key!r}"
+        line = text.count("\n", 0, found.start()) + 1
+        return f"the entry {found.group(1)!r} (line {line})"
+
+    def fail(what: str, err: Exception) -> RenderError:
+        problem = f"{type(err).__name__}: {err}" if str(err) else type(err).__name__
+        return RenderError(
+            f"the bibliography {path.name} cannot be read at {what} ({problem}); fix that entry "
+            "(balanced braces, a known entry type, LaTeX a reference manager writes) or remove it.",
+            path=rel,
+        )
+
+    unbalanced = _unbalanced_entry(text, where)
+    if unbalanced is not None:
+        raise RenderError(
+            f"the bibliography {path.name} cannot be read at {unbalanced}: its braces or quotes do not "
+            "close; close them or remove the entry.",
+            path=rel,
+        )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            database = BibTeXParser(io.StringIO(text))
+        except Exception as err:  # the BibTeX parser raises many types
+            raise fail("an entry it cannot parse", err) from None
+        reader = BibTeX.__new__(BibTeX)
+        dict.__init__(reader)
+        reader.preamble_macros = {}
+        found: dict[str, object] = {}
+        for key, entry in database.items():
+            for name, value in entry.items():
+                if isinstance(value, str):
+                    entry[name] = re.sub(r"\\\\(?![A-Za-z])", " ", value)
+            if entry.document_type not in reader.types:
+                entry.document_type = "misc"  # biblatex's @online, @software, ...: as pybtex reads them
+            try:
+                found[str(key)] = reader.create_reference(key, entry)
+                continue
+            except Exception:  # the LaTeX reader raises many types
+                pass
+            # Again with the macros it does not know left out, their arguments kept as text.
+            for name, value in entry.items():
+                if isinstance(value, str):
+                    entry[name] = re.sub(r"\\([A-Za-z]+)\s*", lambda m: _known_macro(m), value)
+            try:
+                found[str(key)] = reader.create_reference(key, entry)
+            except Exception as err:  # the LaTeX reader raises many types
+                raise fail(where(str(key)), err) from None
+    return found
+
+
+def _known_macro(match: re.Match[str]) -> str:
+    """Return a LaTeX macro citeproc-py's reader knows as written, "" for another one."""
+    from citeproc.source.bibtex.latex import MACROS
+
+    return match.group(0) if match.group(1) in MACROS else ""
+
+
+_ENTRY_START = re.compile(r"^[ \t]*@[ \t]*(\w+)[ \t]*[{(][ \t]*([^,\s]*)", re.M)
+
+
+def _unbalanced_entry(text: str, where: Callable[[str], str]) -> str | None:
+    """Return which entry of a BibTeX text has unbalanced braces or quotes, else None.
+
+    citeproc-py's parser never ends on such an entry at the end of a file, so it is checked first.
+    """
+    starts = list(_ENTRY_START.finditer(text))
+    for i, match in enumerate(starts):
+        end = starts[i + 1].start() if i + 1 < len(starts) else len(text)
+        chunk = re.sub(r"\\[{}\"]", "", text[match.end() : end])
+        depth, quoted, closed = 1, False, False
+        for char in chunk:
+            if char == '"' and depth == 1:
+                quoted = not quoted
+            elif char == "{":
+                depth += 1
+            elif char == "}":
+                depth -= 1
+            if depth == 0 or (char == ")" and depth == 1 and not quoted and text[match.end() - 1] == "("):
+                closed = not quoted
+                break
+        if not closed:
+            line = text.count("\n", 0, match.start()) + 1
+            return where(match.group(2)) if match.group(2) else f"the entry on line {line}"
+    return None
 
 
 # The markup citeproc-py's formatters may add around text, and the HTML each becomes.
@@ -488,18 +669,29 @@ def cites(post: Post) -> bool:
     return False
 
 
-def _unknown(rel: str, cell: int, label: str, what: str) -> RenderError:
-    return RenderError(f"{rel}, cell {cell}: {what} {label!r} is not defined; {_ADVICE[what]}")
+# Sphinx's generated pages, which a Jupyter Book links to and a blog does not have.
+_SPHINX_PAGES = ("genindex", "modindex", "search", "py-modindex")
 
 
-_ADVICE = {
-    "the label": "label the figure (#| label: fig-x), table or equation ({#eq-x}) it points at, "
-    "or fix the spelling.",
-    "the citation key": "add the entry to the post's BibTeX file or fix the key (write \\@ for a literal @).",
-}
+def _fix(what: str, has_bibliography: bool = True) -> str:
+    """Return what to do about an unresolved reference of kind `what`."""
+    if what == "citation":
+        if not has_bibliography:
+            return (
+                f"put a {BIBLIOGRAPHY_NAME} beside the posts or name one with bibliography: in the front "
+                "matter (write \\@ for a literal @)"
+            )
+        return "add the entry to the post's BibTeX file or fix the key (write \\@ for a literal @)"
+    return (
+        "label the target in this post or another one ((label)= before a heading, #| label: fig-x, "
+        "{#eq-x}), or fix the spelling"
+    )
 
 
-def _link(target: Target, role: str, text: str | None = None) -> str:
+def _link(target: Target, role: str, text: str | None = None, page: str = "") -> str:
+    """Return the Markdown link a reference makes to `target` (on the post file `page`, else this one)."""
+    if text is not None:  # {numref}`Figure %s <fig-x>`, or {number}
+        text = text.replace("%s", str(target.number)).replace("{number}", str(target.number))
     if text is None:
         if role == "eq":
             text = f"({target.number})"
@@ -507,7 +699,46 @@ def _link(target: Target, role: str, text: str | None = None) -> str:
             text = target.caption
         else:
             text = target.name
-    return f"[{text}](#{target.anchor})"
+    return f"[{text}]({page}#{target.anchor})"
+
+
+def _reference(label: str, role: str, text: str | None, cell: int, state: _State, written: str) -> str:
+    """Return the link a reference to `label` makes: the one resolution step of every reference.
+
+    A label of this post links in the page; one of another post (the blog's label index,
+    other_labels) links to that post's page and anchor, which the links step then checks as any
+    link. Anything else is unresolved (_State.unresolved): a warning, and `text` (else
+    `written`) kept as plain text.
+    """
+    target = state.targets.get(label) or state.targets.get(label.lower())
+    if target is not None:
+        return _link(target, role, text)
+    what = f"the reference {written!r}"
+    if label in _SPHINX_PAGES:
+        state.unresolved(cell, what, "names a page Sphinx generates, which a blog does not have", "remove it")
+        return text or label
+    found = other_labels(state.post, label) if state.post is not None else []
+    if len(found) == 1 and state.post is not None:
+        slug, other = found[0]
+        return _link(other, role, text, _source_link(state.post, slug))
+    if found:
+        names = ", ".join(slug for slug, _ in found)
+        state.unresolved(
+            cell, what, f"names a label that several posts define ({names})", "rename all but one"
+        )
+    else:
+        state.unresolved(cell, what, "names no label of this post or another one", _fix("label"))
+    return text or label
+
+
+def _missing_keys(keys: list[str], cell: int, state: _State, cites: _Citations) -> bool:
+    """Warn for each key the post's bibliography lacks; return True if any is missing."""
+    missing = [key for key in keys if not cites.has(key, cell)]
+    for key in missing:
+        state.unresolved(
+            cell, f"the citation key {key!r}", "is not defined", _fix("citation", bool(cites.bib_paths))
+        )
+    return bool(missing)
 
 
 def _rewrite_text(text: str, cell: int, state: _State, cites: _Citations) -> str:
@@ -522,27 +753,19 @@ def _rewrite_text(text: str, cell: int, state: _State, cites: _Citations) -> str
             prefix = part[: found.start()].strip()
             items.append((found.group(2), prefix, part[found.end() :].strip().lstrip(",").strip()))
         if all(_CROSSREF.match(k) for k, _, _ in items):
-            links = []
-            for key, _, _ in items:
-                if key not in state.targets:
-                    raise _unknown(state.rel, cell, key, "the label")
-                links.append(_link(state.targets[key], "numref"))
-            return "; ".join(links)
-        for key, _, _ in items:
-            if not cites.has(key, cell):
-                raise _unknown(state.rel, cell, key, "the citation key")
+            return "; ".join(_reference(k, "numref", None, cell, state, f"@{k}") for k, _, _ in items)
+        if _missing_keys([k for k, _, _ in items], cell, state, cites):
+            return match.group(0).replace("@", "\\@")  # kept as written, never read again as a citation
         return cites.add(items, "paren")
 
     def bare(match: re.Match[str]) -> str:
         key = match.group("key")
         if _CROSSREF.match(key):
-            if key not in state.targets:
-                raise _unknown(state.rel, cell, key, "the label")
-            return _link(state.targets[key], "numref")
+            return _reference(key, "numref", None, cell, state, f"@{key}")
         if not cites.bib_paths:
             return match.group(0)  # no bibliography: an @name is just text
-        if not cites.has(key, cell):
-            raise _unknown(state.rel, cell, key, "the citation key")
+        if _missing_keys([key], cell, state, cites):
+            return match.group(0).replace("@", "\\@")
         return cites.add([(key, "", "")], "paren" if match.group("minus") else "text")
 
     def either(match: re.Match[str]) -> str:
@@ -588,33 +811,320 @@ def _rewrite_cell(source: str, cell: int, state: _State, cites: _Citations) -> s
         )
 
     source = _sub(_MD_FIGURE, md_figure, source)
-
-    def role(match: re.Match[str]) -> str:
-        name, body = match.group("role"), match.group("body").strip()
-        if name.startswith("cite"):
-            keys = [k.strip() for k in body.split(",") if k.strip()]
-            for key in keys:
-                if not cites.has(key, cell):
-                    raise _unknown(state.rel, cell, key, "the citation key")
-            textual = name in ("cite:t", "cite:ts", "cite:author")
-            return cites.add([(k, "", "") for k in keys], "text" if textual else "paren")
-        explicit = re.fullmatch(r"(?P<text>.*?)\s*<(?P<label>[^<>]+)>", body, re.S)
-        label = explicit.group("label") if explicit else body
-        if label not in state.targets:
-            raise _unknown(state.rel, cell, label, "the label")
-        target = state.targets[label]
-        text = explicit.group("text").replace("%s", str(target.number)) if explicit else None
-        return _link(target, name, text)
+    source = _sub(_MD_LINK, lambda m: _label_link(m, cell, state), source)
 
     # References are looked for in prose only.
     reading = mdtokens.read(source)
     pieces: list[str] = []
     last = 0
     for match in _roles(source):
-        pieces += [_rewrite_prose(reading, last, match.start(), cell, state, cites), role(match)]
+        if match.group("role") in _LEFT_ROLES or match.group("role").startswith("glue"):
+            continue  # another step's (the values step substitutes them before this one)
+        pieces += [
+            _rewrite_prose(reading, last, match.start(), cell, state, cites),
+            _role(match.group("role"), match.group("body"), cell, state, cites),
+        ]
         last = match.end()
     pieces.append(_rewrite_prose(reading, last, len(source), cell, state, cites))
     return "".join(pieces)
+
+
+# An inline link (not an image) whose destination may be a label: MyST's `[text](label)`, `[](#label)`.
+_MD_LINK = re.compile(r"(?<![!\\])\[(?P<text>[^\[\]\n]*)\]\((?P<dest>#?[\w.:+-]+)\)")
+_URL_SCHEMES = ("http:", "https:", "mailto:", "ftp:", "tel:", "data:", "file:")
+
+
+def _label_link(match: re.Match[str], cell: int, state: _State) -> str:
+    """Return a Markdown link to a label as the reference it is (MyST), else the link as written.
+
+    `[](#label)` and `[text](label)` name a target of this post or another one (the label
+    index, as {ref}); an empty text becomes the target's. `[](name)` naming another post gets
+    that post's title. Anything else is the links step's.
+    """
+    dest, text = match.group("dest"), match.group("text") or None
+    written = match.group(0)
+    if dest.startswith("#"):
+        label = dest[1:]
+        target = state.targets.get(label) or state.targets.get(label.lower())
+        return _link(target, "ref", text) if target is not None else written
+    if dest.lower().startswith(_URL_SCHEMES):
+        return written
+    label_like = ":" in dest  # a MyST label such as `content:references` is no URL of this site
+    if label_like or dest in state.targets or dest.lower() in state.targets:
+        return _reference(dest, "ref", text, cell, state, written)
+    if Path(dest).suffix not in ("", ".md", ".ipynb") or state.post is None:
+        return written
+    if not Path(dest).suffix and other_labels(state.post, dest):
+        return _reference(dest, "ref", text, cell, state, written)
+    title = _post_titles(state.post).get(doc_slug(dest)) if text is None else None
+    return f"[{title}]({dest})" if title else written
+
+
+# Roles another step owns: left as written here.
+_LEFT_ROLES = frozenset({"eval"})
+# Simple MyST/Sphinx roles and the HTML they become.
+_HTML_ROLES = {"kbd": "kbd", "sub": "sub", "sup": "sup", "abbr": "abbr"}
+
+
+def _role(name: str, body: str, cell: int, state: _State, cites: _Citations) -> str:
+    """Return what a MyST role `{name}`body`` becomes: a link, a citation, HTML or its text."""
+    explicit = re.fullmatch(r"(?P<text>.*?)\s*<(?P<label>[^<>]+)>", body.strip(), re.S)
+    text = explicit.group("text").strip() if explicit else None
+    label = (explicit.group("label") if explicit else body).strip()
+    written = f"{{{name}}}`{body}`"
+    if name.startswith("cite"):
+        keys = [k.strip() for k in body.split(",") if k.strip()]
+        if _missing_keys(keys, cell, state, cites):
+            return html.escape(", ".join(keys), quote=False)
+        textual = name in ("cite:t", "cite:ts", "cite:author")
+        return cites.add([(k, "", "") for k in keys], "text" if textual else "paren")
+    if name in ("ref", "numref", "eq"):
+        return _reference(label, name, text, cell, state, written)
+    if name == "doc":
+        return _doc_link(label, text, cell, state, written)
+    if name == "download":
+        return _download_link(label, text, cell, state, written)
+    if name == "math":
+        return f"${body}$"
+    if name in _HTML_ROLES:
+        tag = _HTML_ROLES[name]
+        if name == "abbr":
+            short = re.fullmatch(r"(?P<abbr>.*?)\s*\((?P<title>[^()]*)\)\s*", body, re.S)
+            if short:
+                title = html.escape(short.group("title"), quote=True)
+                return f'<abbr title="{title}">{html.escape(short.group("abbr"), quote=False)}</abbr>'
+        return f"<{tag}>{html.escape(body, quote=False)}</{tag}>"
+    state.warnings.append(
+        f"{state.rel}, cell {cell}: the MyST role {{{name}}} is not supported here, so its content is "
+        "shown as plain text."
+    )
+    return html.escape(body, quote=False)
+
+
+def _doc_link(path: str, text: str | None, cell: int, state: _State, written: str) -> str:
+    """Return the link {doc}`path` makes: to the post of that file name, its title as text."""
+    slug = doc_slug(path)
+    if path.strip("/") in _SPHINX_PAGES:
+        state.unresolved(
+            cell,
+            f"the reference {written!r}",
+            "names a page Sphinx generates, which a blog does not have",
+            "remove it",
+        )
+        return text or path
+    found = _post_titles(state.post).get(slug) if state.post is not None else None
+    if found is None:
+        state.unresolved(
+            cell,
+            f"the reference {written!r}",
+            "names no post of this blog",
+            "name a post's file (without its folder and suffix), or fix the spelling",
+        )
+        return text or path
+    return f"[{text or found}]({_source_link(state.post, slug) if state.post is not None else ''})"
+
+
+def _source_link(post: Post, slug: str) -> str:
+    """Return the link to the post `slug` as an author writes it: its source's file name, beside this one.
+
+    The links step resolves it to that post's page, checking it as any link (nbpress.rendering.links).
+    """
+    if slug == post.file_slug:
+        return quote(post.path.name)
+    return quote(_others(post)[slug].name)
+
+
+def _download_link(path: str, text: str | None, cell: int, state: _State, written: str) -> str:
+    """Return the link {download}`path` makes: the file, published as a linked file is (links.py)."""
+    folder = state.post.path.parent if state.post is not None else None
+    if folder is None or not (folder / path).is_file():
+        state.unresolved(
+            cell,
+            f"the reference {written!r}",
+            "names no file beside the post",
+            "put the file in posts/ or fix the path",
+        )
+        return text or path
+    return f"[{text or Path(path).name}](<{path}>)"
+
+
+def download_paths(source: str) -> list[str]:
+    """Return the paths the {download} roles of a Markdown cell name (outside code)."""
+    paths = []
+    for match in _roles(source):
+        if match.group("role") == "download":
+            body = match.group("body").strip()
+            explicit = re.fullmatch(r"(?P<text>.*?)\s*<(?P<label>[^<>]+)>", body, re.S)
+            paths.append((explicit.group("label") if explicit else body).strip())
+    return paths
+
+
+def doc_slug(path: str) -> str:
+    """Return the file slug a {doc} path or a link without suffix names: its last part, no suffix."""
+    from ..sources import name_slug
+
+    return name_slug(Path(path.rstrip("/").rsplit("/", 1)[-1] or "index"))
+
+
+# -- the blog's label index --------------------------------------------------------------------
+# Each post's labels, read from its source once while it is unchanged (the build reads other
+# posts as links.Linker.page_for does): {(path, mtime, size): (title, draft, labels)}.
+_INDEX: dict[tuple[str, int, int], tuple[str, bool, dict[str, Target]] | None] = {}
+
+
+def source_labels(nb: Notebook, post: Post) -> dict[str, Target]:
+    """Return the labels of a post's source notebook `nb` (its hidden cells marked), as its render has them.
+
+    Rewrites `nb` in place as the render does before its page is read (links.post_page): its
+    targets become anchors. Raises RenderError as the render would (a label used twice).
+    """
+    for cell in nb.cells:
+        if cell.cell_type == "markdown" and not cell.metadata.get(Key.REMOVE):
+            # As the directives step does, so a figure's or equation's label is found as in the render.
+            cell.source = directives.markdown(cell.source)
+    state = _State(post.rel_path, title=post.front_matter.title)
+    _collect(nb, state, sources=True)
+    return state.targets
+
+
+def _indexed(path: Path, root: Path) -> tuple[str, bool, dict[str, Target]] | None:
+    """Return (title, draft, labels) of the post at `path`, or None if it cannot be read."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    key = (str(path), stat.st_mtime_ns, stat.st_size)
+    if key not in _INDEX:
+        for old in [k for k in _INDEX if k[0] == key[0]]:
+            _INDEX.pop(old, None)  # an earlier version of the file (a watched blog)
+        try:
+            from ..sources import read_post
+
+            post = read_post(path, root)
+            _INDEX[key] = (
+                post.front_matter.title,
+                post.front_matter.draft,
+                source_labels(source_copy(post), post),
+            )
+        except NbpressError:
+            _INDEX[key] = None  # the post fails on its own, naming its problem
+    return _INDEX[key]
+
+
+def _others(post: Post) -> dict[str, Path]:
+    """Return {file slug: source} of the posts beside `post`, itself left out."""
+    from ..sources import discover, name_slug
+
+    return {name_slug(p): p for p in discover(post.path.parent) if name_slug(p) != post.file_slug}
+
+
+def other_labels(post: Post, label: str) -> list[tuple[str, Target]]:
+    """Return [(file slug, target)] of the other posts that define `label`, in slug order."""
+    root = post.path.parent.parent
+    found = []
+    for slug, path in sorted(_others(post).items()):
+        indexed = _indexed(path, root)
+        if indexed is None:
+            continue
+        target = indexed[2].get(label) or indexed[2].get(label.lower())
+        if target is not None:
+            found.append((slug, target))
+    return found
+
+
+def _post_titles(post: Post | None) -> dict[str, str]:
+    """Return {file slug: title} of the posts beside `post` (itself included)."""
+    if post is None:
+        return {}
+    root = post.path.parent.parent
+    titles = {post.file_slug: post.front_matter.title}
+    for slug, path in _others(post).items():
+        indexed = _indexed(path, root)
+        if indexed is not None:
+            titles[slug] = indexed[0]
+    return titles
+
+
+def _references_made(post: Post) -> list[tuple[str, str]]:
+    """Return [(role, label or path)] of the references a post's Markdown makes, outside code."""
+    found: list[tuple[str, str]] = []
+    for cell in post.notebook.cells:
+        if cell.cell_type != "markdown":
+            continue
+        source = cell.source
+        for match in _roles(source) if "}`" in source else []:
+            name, body = match.group("role"), match.group("body")
+            explicit = re.fullmatch(r"(?P<text>.*?)\s*<(?P<label>[^<>]+)>", body.strip(), re.S)
+            label = (explicit.group("label") if explicit else body).strip()
+            if name in ("ref", "numref", "eq", "doc"):
+                found.append((name, label))
+        if "](" in source:
+            for match in _found(_MD_LINK, source):
+                dest = match.group("dest")
+                local = not dest.startswith("#") and not dest.lower().startswith(_URL_SCHEMES)
+                if local and (":" in dest or not Path(dest).suffix):
+                    found.append(("ref", dest))  # MyST's [text](label), as _label_link reads it
+        if "@" in source:
+            for match in _found(_CITE, source):
+                found += [("numref", key) for key in re.findall(r"-?@(" + _KEY + r")", match.group(0))
+                          if _CROSSREF.match(key)]  # fmt: skip
+    return found
+
+
+def references_term(post: Post, gone: frozenset[str] = frozenset()) -> list[list[str | None]]:
+    """Return what, in other posts, decides how this post's references render (for the render key).
+
+    For each reference to a label this post does not define: the post and target it resolves to
+    (the label index) or that it resolves to none; for each {doc}: that post's title. Empty for a
+    post that references nothing elsewhere, so its render key holds.
+    """
+    made = _references_made(post)
+    if not made:
+        return []
+    try:
+        own = source_labels(source_copy(post), post)
+    except NbpressError:
+        own = {}
+    root = post.path.parent.parent
+    term: list[list[str | None]] = []
+    for role, label in sorted(set(made)):
+        if role == "doc":
+            slug = doc_slug(label)
+            path = _others(post).get(slug)
+            indexed = _indexed(path, root) if path is not None else None
+            term.append([role, label, slug if indexed else None, *(_page_term(indexed, slug, gone))])
+            continue
+        if label in own or label.lower() in own:
+            continue
+        found = other_labels(post, label)
+        if not found:
+            term.append([role, label, None])
+        for slug, target in found:
+            path = _others(post)[slug]
+            term.append([role, label, slug, *target.term(), *_page_term(_indexed(path, root), slug, gone)])
+    return term
+
+
+def _page_term(
+    indexed: tuple[str, bool, dict[str, Target]] | None, slug: str, gone: frozenset[str]
+) -> list[str]:
+    if indexed is None:
+        return ["unreadable"]
+    return [f"title:{indexed[0]}", f"draft:{indexed[1]}", f"gone:{slug in gone}"]
+
+
+def referenced_posts(post: Post) -> set[str]:
+    """Return the file slugs of the other posts whose labels or pages the post's references name."""
+    slugs: set[str] = set()
+    others = None
+    for role, label in _references_made(post):
+        if role == "doc":
+            others = others if others is not None else _others(post)
+            if doc_slug(label) in others:
+                slugs.add(doc_slug(label))
+        else:
+            slugs |= {slug for slug, _ in other_labels(post, label)}
+    return slugs
 
 
 def _roles(source: str) -> list[re.Match[str]]:
@@ -647,11 +1157,12 @@ _BIB_MARKER = re.compile(
 def apply(nb: Notebook, post: Post) -> list[str]:
     """Rewrite a cleaned notebook in place: figures, references, citations.
 
-    Returns a warning per URL a caption held that a page may not load (nbpress.rendering.sanitize).
-    Raises RenderError naming the cell for an unknown label or citation key.
+    Returns the warnings: a URL a caption held that a page may not load (nbpress.rendering.sanitize),
+    a reference, citation key or role that cannot be resolved (its text kept). Raises RenderError
+    naming the cell for a label used twice, the file and entry for an unreadable bibliography.
     """
     rel = post.rel_path
-    state = _State(rel)
+    state = _State(rel, post=post, title=post.front_matter.title)
     _collect(nb, state)
     cites = _Citations(rel, bibliography_paths(post))
     marker_cell: Cell | None = None

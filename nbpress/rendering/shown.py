@@ -6,9 +6,14 @@ page another post will have is decided by the same rules as its own render.
 
 from __future__ import annotations
 
+import copy
 import re
+from typing import TYPE_CHECKING
 
 from ..notebook import Key, Notebook, outputs_of
+
+if TYPE_CHECKING:
+    from ..sources import Post
 
 
 def hide_cells(notebook: Notebook, front_matter_cell: int | None) -> None:
@@ -52,3 +57,17 @@ def mark_title_heading(nb: Notebook, title: str) -> None:
                 if not cell.source.strip():
                     cell.metadata[Key.REMOVE] = True
         break
+
+
+def source_copy(post: Post) -> Notebook:
+    """Return a copy of a post's cells without outputs, the cells its hide step hides marked (hide_cells)."""
+    import nbformat
+
+    cells: list[dict[str, object]] = [
+        {"cell_type": c.cell_type, "source": c.source, "metadata": copy.deepcopy(dict(c.get("metadata", {})))}
+        | ({"outputs": [], "execution_count": None} if c.cell_type == "code" else {})
+        for c in post.notebook.cells
+    ]
+    nb: Notebook = nbformat.from_dict({"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5})
+    hide_cells(nb, post.front_matter_cell)
+    return nb

@@ -189,7 +189,7 @@ def directives(nb: Notebook, res: Resources) -> list[str]:
 
 def markup(nb: Notebook, res: Resources) -> list[str]:
     """Number figures, tables and equations, resolve references and citations; return the
-    captions' warnings (a broken reference raises RenderError)."""
+    warnings (an unresolved reference keeps its text and warns)."""
     return apply_markup(nb, res.post)
 
 
@@ -241,7 +241,10 @@ def even_heading_levels(nb: Notebook) -> None:
             stack.append((level, published))
             if published != level:
                 text = match.group(3).rstrip("#").rstrip()
-                lines[i] = f"{prefix}{'#' * published} {text} {{: .nbpress-h{level} }}"
+                own = re.search(r"\s*\{:?([^}]*)\}$", text)  # one attribute list: a target's {#id} joins it
+                attrs = f"{own.group(1).strip()} .nbpress-h{level}" if own else f".nbpress-h{level}"
+                text = text[: own.start()] if own else text
+                lines[i] = f"{prefix}{'#' * published} {text} {{: {attrs} }}"
         cell.source = "\n".join(lines)
 
 
