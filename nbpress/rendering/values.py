@@ -195,8 +195,9 @@ def _roles(source: str, state: _Cell, glued: dict[str, dict[str, Any]], values: 
     found = uses(source)
     for use in reversed(found):  # from the end: earlier offsets stay valid
         value = _role_value(use, state, glued, values)
-        if value is None and use.role != "python":
-            # Not found (warned): its text is kept, as a code span, never the role's syntax.
+        if value is None and source.startswith("{", use.start):
+            # Not found (warned): its text is kept, as a code span, never the role's syntax
+            # (Quarto's `{python} x` is a code span already).
             source = source[: use.start] + source[use.start : use.end].split("}", 1)[1] + source[use.end :]
         elif value is not None:
             at_line_start = source[: use.start].rsplit("\n", 1)[-1].strip() == ""
