@@ -213,8 +213,21 @@ def main(argv: "list[str] | None" = None) -> int:
         return 1
 
 
+def _subcommand_first(argv: "list[str]") -> "list[str]":
+    """Return `argv` with a leading `--root DIR` moved after a `new` or `import` it precedes.
+
+    `--root` is an option of every command, so `build.py --root blog import PATH` means what
+    `build.py import PATH --root blog` does.
+    """
+    head = 2 if argv[:1] == ["--root"] else 1 if argv[:1] and argv[0].startswith("--root=") else 0
+    if head and argv[head : head + 1] in (["new"], ["import"]):
+        return [argv[head], *argv[head + 1 :], *argv[:head]]
+    return argv
+
+
 def _command(argv: "list[str]") -> int:
     """Run the command `argv` names; return its exit code."""
+    argv = _subcommand_first(argv)
     if argv[:1] == ["new"]:  # a post named "new" builds with: build.py -- new
         new_args = parse_new_args(argv[1:])
         from nbpress.cli import new

@@ -139,3 +139,18 @@ def test_help_names_a_post_or_its_path() -> None:
         [sys.executable, str(REPO / "build.py"), "--help"], capture_output=True, text=True, timeout=60
     )
     assert "posts/SLR_NN.ipynb" in proc.stdout
+
+
+@pytest.mark.parametrize("where", ["before", "equals", "after"])
+def test_root_may_come_before_a_subcommand(tmp_path: Path, where: str) -> None:
+    # `--root` is every command's option: before `new` it must not make "new" a post's name.
+    root = {"before": ["--root", str(tmp_path)], "equals": [f"--root={tmp_path}"], "after": []}[where]
+    tail = ["--root", str(tmp_path)] if where == "after" else []
+    proc = subprocess.run(
+        [sys.executable, str(REPO / "build.py"), *root, "new", "A first post", *tail],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "posts" / "a-first-post.ipynb").is_file()
