@@ -542,3 +542,31 @@ def _closing(lines: list[str], start: int, fence: str, code: set[int]) -> int:
                 return j
             depth -= 1
     return len(lines)
+
+
+# A glued figure: MyST-NB's {glue:figure} name, its options and caption (values renders it).
+_GLUE_FIGURE = re.compile(
+    r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|:{3,})\{glue:figure\}[ \t]*(?P<arg>[^\n]*?)[ \t]*\n"
+    r"(?P<body>(?:.*?\n)??)(?P=indent)(?P=fence)[ \t]*$",
+    re.M | re.S,
+)
+
+
+def source_figures(source: str) -> str:
+    """Return a Markdown cell with each {glue:figure} (outside code) as the {figure} the values step
+    renders it to (nbpress.rendering.values).
+
+    For the label index read from sources (markup.source_labels), where no value exists yet: the
+    figure's :name: is a label other posts may reference, numbered as the render numbers it.
+    """
+    if "{glue:figure}" not in source:
+        return source
+    reading = mdtokens.read(source)
+
+    def block(match: re.Match[str]) -> str:
+        if not reading.outside(match.start(), match.end()):
+            return match.group(0)
+        head = f"{match.group('indent')}{match.group('fence')}{{figure}} {match.group('arg').strip()}\n"
+        return head + match.group("body") + match.group("indent") + match.group("fence")
+
+    return _GLUE_FIGURE.sub(block, source)

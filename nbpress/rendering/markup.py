@@ -980,8 +980,9 @@ def source_labels(nb: Notebook, post: Post) -> dict[str, Target]:
     """
     for cell in nb.cells:
         if cell.cell_type == "markdown" and not cell.metadata.get(Key.REMOVE):
-            # As the directives step does, so a figure's or equation's label is found as in the render.
-            cell.source = directives.markdown(cell.source)
+            # As the values and directives steps do, so a figure's or equation's label is found
+            # as in the render (a glued figure's too).
+            cell.source = directives.markdown(directives.source_figures(cell.source))
     state = _State(post.rel_path, title=post.front_matter.title)
     _collect(nb, state, sources=True)
     return state.targets
