@@ -669,13 +669,14 @@ _LINKS = """() => [...document.querySelector('.md-content').querySelectorAll('a[
   .map(a => a.href).filter(h => h.startsWith(location.origin))"""
 # The smallest element of the content holding links to every post of a series, and their order there.
 _SERIES_BOX = """(slugs) => {
-  const boxes = [...document.querySelectorAll('.md-content *')].filter(e => slugs.every(
-    s => [...e.querySelectorAll('a[href]')].some(a => a.href.includes('/posts/' + s + '/'))
-      || location.pathname.endsWith('/posts/' + s + '/')));
-  const box = boxes[boxes.length - 1];
+  // The series box (nbpress/rendering/series.py): its parts in order, this one unlinked.
+  const box = document.querySelector('.nbpress-series');
   if (!box) return null;
-  return [...box.querySelectorAll('a[href]')].map(a => slugs.find(s => a.href.includes('/posts/' + s + '/')))
-    .filter(s => s);
+  return [...box.querySelectorAll('li')].map(li => {
+    const a = li.querySelector('a[href]');
+    const href = a ? a.href : location.href;
+    return slugs.find(s => href.includes('/posts/' + s + '/')) || null;
+  });
 }"""
 
 
