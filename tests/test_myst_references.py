@@ -179,10 +179,10 @@ def test_every_reference_resolves_across_posts(tmp_path: Path) -> None:
     expected = [
         "- ref: [Section Two B](b.md#sec-two)",
         "- ref text: [the second](b.md#sec-two)",
-        "- numref: [Figure 1](b.md#fig-b)",
+        "- numref: [Figure 1 in Post B](b.md#fig-b)",
         "- numref text: [Picture 1](b.md#fig-b)",
-        "- quarto: [Figure 1](b.md#fig-b)",
-        "- eq: [(1)](b.md#eq-b)",
+        "- quarto: [Figure 1 in Post B](b.md#fig-b)",
+        "- eq: [(1) in Post B](b.md#eq-b)",
         "- doc: [Post B](b.md)",
         "- doc text: [Other](b.md)",
         "- download: [data.csv](<../assets/images/c/data.csv>)",
@@ -397,7 +397,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 @pytest.mark.browser
 @pytest.mark.parametrize(
     ("text", "anchor", "slug"),
-    [("Section Two B", "sec-two", "b"), ("Figure 1", "fig-b", "b"), ("Post A", "top-a", "a")],
+    [("Section Two B", "sec-two", "b"), ("Figure 1 in Post B", "fig-b", "b"), ("Post A", "top-a", "a")],
 )
 def test_a_cross_post_reference_lands_on_its_target(site: str, text: str, anchor: str, slug: str) -> None:
     with launch_chromium() as browser:

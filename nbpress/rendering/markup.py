@@ -702,6 +702,9 @@ def _link(target: Target, role: str, text: str | None = None, page: str = "") ->
     return f"[{text}]({page}#{target.anchor})"
 
 
+_MARKDOWN_PUNCTUATION = re.compile(r"[\\`*_\[\]<>#|~$]")
+
+
 def _reference(label: str, role: str, text: str | None, cell: int, state: _State, written: str) -> str:
     """Return the link a reference to `label` makes: the one resolution step of every reference.
 
@@ -720,6 +723,11 @@ def _reference(label: str, role: str, text: str | None, cell: int, state: _State
     found = other_labels(state.post, label) if state.post is not None else []
     if len(found) == 1 and state.post is not None:
         slug, other = found[0]
+        if text is None and not (role == "ref" and other.caption):
+            # "Figure 1" alone would read as this post's Figure 1: name the post it is in.
+            auto = f"({other.number})" if role == "eq" else other.name
+            title = _post_titles(state.post).get(slug, slug)
+            text = f"{auto} in " + _MARKDOWN_PUNCTUATION.sub(r"\\\g<0>", title)
         return _link(other, role, text, _source_link(state.post, slug))
     if found:
         names = ", ".join(slug for slug, _ in found)
