@@ -693,7 +693,7 @@ def test_sources_are_regular_files_inside_posts(built: Built) -> None:
 def test_site_serves_only_built_notebooks(built: Built) -> None:
     # Each published post's executed notebook, in its own folder (assets/notebooks/<slug>/).
     served = sorted(p.name for p in (built.site / "assets" / "notebooks").glob("*/*.ipynb"))
-    assert served == sorted(f"{slug}.ipynb" for slug in POSTS)
+    assert served == sorted(f"{slug}.ipynb" for slug in POSTS), built.build_err
     for path in built.site.rglob("*"):
         if path.is_file():
             assert SECRET.encode() not in path.read_bytes(), path

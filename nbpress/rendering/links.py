@@ -240,6 +240,18 @@ def post_page(post: Post) -> Page:
     return Page(page.ids | anchors, page.title, page.draft, page.url)
 
 
+def suffixless(posts_dir: Path, name: str) -> bool:
+    """Return True if a local link `name` is a page named without its suffix, as Jupyter Book links.
+
+    It has no suffix, names no file or folder, and stays inside the blog (posts/ and the folders
+    beside it, where a book's chapters were): a path leading out of the blog is a file, which
+    the ownership rule refuses in one line (nbpress.layout.owned_file).
+    """
+    if not name or Path(name).suffix or (posts_dir / name).exists():
+        return False
+    return (posts_dir / name).resolve().is_relative_to(posts_dir.parent.resolve())
+
+
 class PostPlace(Protocol):
     """Where a post is: all a Linker needs of a Post."""
 
@@ -309,8 +321,7 @@ class Linker:
 
     def _suffixless(self, path: str) -> bool:
         """Return True if `path` has no suffix and names no file or folder: a page, as Jupyter Book links."""
-        name = unquote(path)
-        return bool(name) and not Path(name).suffix and not (self.posts_dir / name).exists()
+        return suffixless(self.posts_dir, unquote(path))
 
     def page_for(self, slug: str) -> Page | None:
         """Return the Page the post `slug` will have (this post's own included); None if it cannot be read."""
@@ -919,8 +930,7 @@ def _local_targets(post: Post) -> Iterator[tuple[str, str]]:
                 yield url, "site"
             elif _is_local(url) and parts.path:
                 name = unquote(parts.path)
-                suffixless = not Path(name).suffix and not (posts_dir / name).exists()  # Linker._suffixless
-                notebook = Path(name).suffix in _NOTEBOOK_SUFFIXES or suffixless
+                notebook = Path(name).suffix in _NOTEBOOK_SUFFIXES or suffixless(posts_dir, name)
                 yield parts.path, "notebook" if notebook else "file"
 
 

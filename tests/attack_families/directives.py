@@ -14,23 +14,27 @@ from tests.attack_kit import Posts, pwn, raw, show, with_metadata
 PLOT = "import matplotlib.pyplot as plt\nplt.plot([1, 2])\nplt.show()"
 
 
-def _directives(tag: str) -> str:
-    """Return Markdown holding MyST directives whose conversion would run a tag-named payload."""
+def _directives(tag: str, broken: str = "directives-broken.png") -> str:
+    """Return Markdown holding MyST directives whose conversion would run a tag-named payload.
+
+    `broken`: the image that fails to load (so onerror would fire). A raw cell is the author's
+    Markdown, whose missing local image fails the post, so it names no local file.
+    """
     return (
-        f':::{{raw}} html\n<img src="directives-broken.png" onerror="{pwn(tag + "-raw")}">\n:::\n\n'
+        f':::{{raw}} html\n<img src="{broken}" onerror="{pwn(tag + "-raw")}">\n:::\n\n'
         f"```{{raw}} html\n<script>{pwn(tag + '-raw-script')}</script>\n```\n\n"
-        f':::{{margin}} <img src="directives-broken.png" onerror="{pwn(tag + "-aside")}">\n'
+        f':::{{margin}} <img src="{broken}" onerror="{pwn(tag + "-aside")}">\n'
         "body\n:::\n\n"
-        f'```{{image}} directives-broken.png\n:alt: a" onerror="{pwn(tag + "-alt")}\n'
+        f'```{{image}} {broken}\n:alt: a" onerror="{pwn(tag + "-alt")}\n'
         f":target: javascript:{pwn(tag + '-target')}\n```\n\n"
-        f':::{{figure}} directives-broken.png\n:name: fig-evil\n:width: 5" onerror="{pwn(tag + "-width")}\n\n'
+        f':::{{figure}} {broken}\n:name: fig-evil\n:width: 5" onerror="{pwn(tag + "-width")}\n\n'
         "caption\n:::\n"
     )
 
 
 POSTS: Posts = {}
 POSTS["directives-markdown-output"] = ({}, [(show("Markdown", _directives("md-output")), [])])
-POSTS["directives-raw-markdown"] = ({}, [raw(_directives("raw-md"), "text/markdown")])
+POSTS["directives-raw-markdown"] = ({}, [raw(_directives("raw-md", "#broken"), "text/markdown")])
 POSTS["directives-mystnb-caption"] = (
     {},
     [
