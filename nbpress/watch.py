@@ -33,10 +33,16 @@ def inputs_by_path(root: Path) -> dict[Path, set[str]]:
     for one in series.index(readable).series.values():
         for part in one.parts:
             table.setdefault((root / part.rel_path).resolve(), set()).update(p.file_slug for p in one.parts)
+    sources = {post.file_slug: (root / post.rel_path).resolve() for post in readable}
     for post in readable:
         # A post whose files cannot be listed is still watched by its source; the build says why.
         with contextlib.suppress(NbpressError), one_post(post.rel_path, "listing its files"):
             _add_inputs(table, post, posts_dir)
+            # A post shows what it links to or references in another post (a heading's id, a
+            # label's number and text): a change to that post's source re-renders it too.
+            for slug in links.linked_posts(post):
+                if slug in sources:
+                    table.setdefault(sources[slug], set()).add(post.file_slug)
     return table
 
 

@@ -172,3 +172,23 @@ def fetch(url: str) -> str:
             return str(response.read().decode("utf-8"))
     except (urllib.error.URLError, ConnectionError):
         return ""
+
+
+def test_a_post_is_rebuilt_when_a_post_it_links_or_references_changes(tmp_path: Path) -> None:
+    # What a post shows of another one (a heading's id, a label's number and text) comes from that
+    # post's source: --watch re-renders it when that source changes, as a full build's keys do.
+    from nbpress.watch import inputs_by_path
+
+    posts_dir = tmp_path / "posts"
+    posts_dir.mkdir()
+    head = "---\ntitle: {}\ndate: 2024-01-0{}\n---\n\n"
+    (posts_dir / "b.md").write_text(head.format("B", 2) + "(sec-b)=\n## Section B\n\nText.\n")
+    (posts_dir / "c.md").write_text(head.format("C", 3) + "## Other\n\nText.\n")
+    (posts_dir / "a.md").write_text(
+        head.format("A", 1) + "See {ref}`sec-b` and [C](c.md#other).\n\nMore text.\n"
+    )
+    table = inputs_by_path(tmp_path)
+    resolved = posts_dir.resolve()
+    assert affected([("modified", resolved / "b.md")], resolved, table) == ({"a", "b"}, False)
+    assert affected([("modified", resolved / "c.md")], resolved, table) == ({"a", "c"}, False)
+    assert affected([("modified", resolved / "a.md")], resolved, table) == ({"a"}, False)
