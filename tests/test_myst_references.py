@@ -196,6 +196,24 @@ def test_every_reference_resolves_across_posts(tmp_path: Path) -> None:
     assert linked_posts(read_post(folder / "c.md", folder.parent)) == {"a", "b"}
 
 
+def test_a_link_to_a_label_with_slashes_or_colons_is_a_reference(tmp_path: Path) -> None:
+    """Jupyter Book names targets like paths (`(toc/structure)=`, `(file-types:custom)=`): a Markdown
+    link to one, in this post or another, is the reference, never a link to a post of that name."""
+    other = "---\ntitle: Other\ndate: 2024-01-02\n---\n\n(toc/structure)=\n## The structure\n\nText.\n"
+    here = (
+        "---\ntitle: Here\ndate: 2024-01-03\n---\n\n(here/local:x)=\n## Local part\n\n"
+        "- [see the structure](toc/structure) and [](toc/structure)\n"
+        "- [the local part](here/local:x) and [](#here/local:x)\n"
+    )
+    folder = _blog(tmp_path, other=other, here=here)
+    md, warnings = _render(folder / "here.md")
+    assert warnings == ()
+    # The anchor is the label as an HTML id (nbpress's one spelling of it), on both pages.
+    assert "- [see the structure](other.md#toc-structure) and [The structure](other.md#toc-structure)" in md
+    assert "- [the local part](#here-local-x) and [Local part](#here-local-x)" in md
+    assert "{#toc-structure}" in _render(folder / "other.md")[0]
+
+
 @pytest.mark.parametrize(
     ("text", "needle", "kept"),
     [
