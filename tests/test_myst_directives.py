@@ -129,6 +129,21 @@ def test_parse_reads_the_same_directive_from_either_option_syntax() -> None:
     assert colon.body == "Caption\n\nLegend" and colon.argument == "a.png"
 
 
+@pytest.mark.parametrize("value", ['"fig-boot"', "'fig-boot'", "fig-boot"])
+def test_a_quoted_option_value_is_read_as_yaml_reads_it(tmp_path: Path, value: str) -> None:
+    """MyST-NB's own documentation writes `:name: "fig-boot"`: the label is fig-boot, as in YAML."""
+    colon = parse("{figure} img.png", f":name: {value}\n:alt: 'it''s'\n\nCaption")
+    yaml_block = parse("{figure} img.png", f"---\nname: {value}\nalt: 'it''s'\n---\nCaption")
+    assert colon == yaml_block and colon is not None
+    assert colon.options == {"name": "fig-boot", "alt": "it's"}
+    rendered = _rendered(
+        tmp_path, f"```{{figure}} img.png\n:name: {value}\n\nCaption\n```\n\nSee {{numref}}`fig-boot`."
+    )
+    published = _body(rendered.markdown)
+    assert "[Figure 1](#fig-boot)" in published and not rendered.warnings
+    assert 'id="fig-boot"' in published and "&quot;" not in published and "'fig-boot'" not in published
+
+
 @pytest.mark.parametrize("name", sorted(ADMONITIONS))
 def test_every_admonition_name_becomes_a_material_admonition(tmp_path: Path, name: str) -> None:
     argument = "A title" if name in ("admonition", "dropdown", "topic") else ""

@@ -107,11 +107,27 @@ def parse(info: str, content: str) -> Directive | None:
             lines = lines[end + 1 :]
     else:
         while lines and (option := _OPTION.match(lines[0])):
-            options[option.group("key")] = option.group("value") or ""
+            options[option.group("key")] = _scalar(option.group("value") or "")
             lines.pop(0)
     while lines and not lines[0].strip():
         lines.pop(0)
     return Directive(found.group("name"), found.group("arg").strip(), options, "\n".join(lines).rstrip())
+
+
+def _scalar(value: str) -> str:
+    """Return a `:key: value` option's value as MyST reads it: a quoted YAML string is unquoted.
+
+    (`:name: "fig-boot"` names fig-boot, as in a `---` YAML block.) Anything else is as written.
+    """
+    if len(value) < 2 or value[0] not in "'\"" or value[-1] != value[0]:
+        return value
+    import yaml
+
+    try:
+        data = yaml.safe_load(value)
+    except yaml.YAMLError:
+        return value
+    return data if isinstance(data, str) else value
 
 
 def _yaml_options(text: str) -> dict[str, str]:
