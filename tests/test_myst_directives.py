@@ -322,6 +322,30 @@ def test_a_markdown_post_with_python_cells_and_a_colon_note_keeps_its_cells(tmp_
     assert [c.cell_type for c in nb.cells] == ["raw", "markdown", "code"]
 
 
+def test_a_card_footer_in_a_colon_fence_is_the_card_s_not_a_cell_break(tmp_path: Path) -> None:
+    """Jupyter Book's own front page: cards whose footer follows `+++`, in a colon fence. jupytext's
+    MyST reader splits cells at `+++`; inside a colon fence (not in code) it is the card's."""
+    card = ":::{card} Book\n:link: https://example.invalid/\n\nThe text.\n+++\nExplore this book\n:::\n"
+    shown = "````md\n:::{card}\nx\n+++\ny\n:::\n````\n"
+    for header in ("", "jupytext:\n  text_representation:\n    format_name: myst\n"):
+        path = tmp_path / "page.md"
+        path.write_text(
+            f"---\ntitle: P\ndate: 2024-01-01\n{header}---\n\n::::{{grid}} 2\n{card}::::\n\n{shown}\n"
+            "+++\n\nA second cell.\n",
+            encoding="utf-8",
+        )
+        nb = read_text_notebook(path, "page.md")
+        sources = [c.source for c in nb.cells if c.cell_type == "markdown"]
+        assert len(sources) == 2 and sources[1] == "A second cell.", sources  # a real break still splits
+        assert "+++\nExplore this book\n:::" in sources[0] and "+++\ny" in sources[0]
+        assert "\ue000" not in sources[0]
+    rendered = _rendered(tmp_path, f"::::{{grid}} 2\n{card}::::")
+    published = _body(rendered.markdown)
+    card_html = published[published.index('<div class="nbpress-card"') : published.index("</div>")]
+    assert "The text." in card_html and "Explore this book" in card_html and "+++" not in published
+    _no_syntax(published)
+
+
 def test_a_jupyter_book_page_renders_with_its_header(tmp_path: Path) -> None:
     published = _body(
         _rendered(tmp_path, ":::{note}\nA note.\n:::\n\n```bash\nls\n```", header="myst:\n  x: 1\n").markdown
