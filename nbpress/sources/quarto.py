@@ -14,6 +14,7 @@ default of every code cell that does not set the option itself.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -95,12 +96,17 @@ def read_quarto(text: str, rel: str, warnings: list[str]) -> Notebook:
                 markdown.append(token.content.rstrip("\n"))
             continue
         if lang.lower() not in languages:
-            raise SourceError(
-                f"line {line}: a {{{lang}}} cell runs in another language than the post's kernel "
-                f"({kernel}); nbpress runs one Jupyter kernel per post, so make it a {{{languages[0]}}} "
-                f"cell, or show it as plain code in a ```{lang} fence.",
-                path=rel,
+            # As Quarto's Jupyter engine does, a block in another language is not a cell of the
+            # kernel: it is shown as code (Quarto would render {mermaid}, {ojs}, {dot} itself).
+            warnings.append(
+                f"{rel}, line {line}: a {{{lang}}} block is in another language than the post's kernel "
+                f"({kernel}), so it is shown as code and not run; nbpress runs one Jupyter kernel per "
+                f"post: make it a {{{languages[0]}}} cell to run it, or a ```{lang} fence to show it."
             )
+            opening = body[start]
+            at = opening.index(token.markup) + len(token.markup)
+            markdown.extend([opening[:at] + lang, *body[start + 1 : end]])
+            continue
         if token.level:
             raise SourceError(
                 f"line {line}: the {{{lang}}} cell is inside a list or a quote; "
@@ -238,7 +244,36 @@ def _date(value: object, front: dict[str, object]) -> None:
             f"date: {value.strip()} changes with every build, and a post needs a fixed date; "
             "write date: YYYY-MM-DD."
         )
-    front["date"] = value
+    front["date"] = _quarto_date(value) if isinstance(value, str) else value
+
+
+# The forms Quarto reads a date in (its date reference, in its order), then a month named in
+# words ("March 22nd, 2021", "22 Mar 2021"), which Quarto infers. Read with the C locale's names.
+_DATE_FORMS = ("%m/%d/%Y", "%m-%d-%Y", "%m/%d/%y", "%m-%d-%y", "%Y-%m-%d", "%d %m %Y", "%m %d, %Y")
+_NAMED_FORMS = ("%B %d, %Y", "%B %d %Y", "%d %B %Y", "%d %B, %Y")
+_ORDINAL = re.compile(r"(?<=\d)(?:st|nd|rd|th)\b", re.I)
+
+
+def _quarto_date(value: str) -> dt.date | dt.datetime | str:
+    """Return the day a Quarto date names, or `value` as written if it names none (front matter says so)."""
+    text = " ".join(value.split())
+    for form in _DATE_FORMS:
+        try:
+            return dt.datetime.strptime(text, form).date()
+        except ValueError:
+            pass
+    try:
+        return dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        pass
+    named = _ORDINAL.sub("", text.replace(".", ""))
+    for form in _NAMED_FORMS:
+        for month in ("%B", "%b"):
+            try:
+                return dt.datetime.strptime(named, form.replace("%B", month)).date()
+            except ValueError:
+                pass
+    return value
 
 
 def _author_name(value: object) -> str | None:
