@@ -214,6 +214,24 @@ def test_a_link_to_a_label_with_slashes_or_colons_is_a_reference(tmp_path: Path)
     assert "{#toc-structure}" in _render(folder / "other.md")[0]
 
 
+def test_an_image_from_elsewhere_without_alt_text_becomes_a_link_one_can_see(tmp_path: Path) -> None:
+    """Jupyter Book's front page shows other books' logos, `![](https://...)` with no alt text: as a
+    link to the image (the site loads none from elsewhere), its text is the address, never empty."""
+    body = (
+        "---\ntitle: Logos\ndate: 2024-01-01\n---\n\n"
+        "![](https://example.invalid/a_logo.png){height=100}\n\n"
+        "![The logo](https://example.invalid/b.png)\n\n"
+        '<img src="https://example.invalid/c.png">\n'
+    )
+    folder = _blog(tmp_path, logos=body)
+    md, _ = _render(folder / "logos.md")
+    page = _body(md)
+    assert "[https://example.invalid/a\\_logo.png](https://example.invalid/a_logo.png){height=100}" in page
+    assert "[The logo](https://example.invalid/b.png)" in page
+    assert '<a href="https://example.invalid/c.png">https://example.invalid/c.png</a>' in page
+    assert "[](" not in page
+
+
 @pytest.mark.parametrize(
     ("text", "needle", "kept"),
     [

@@ -728,14 +728,19 @@ def _unlink_references(text: str, labels: list[str]) -> str:
 
 
 def _image_to_link(text: str, alt: str, src: str) -> str:
-    """Return Markdown `text` with the image `![alt](src)` (or `![alt][ref]`) made a link."""
+    """Return Markdown `text` with the image `![alt](src)` (or `![alt][ref]`) made a link.
+
+    Its text is the alt text, or the address when there is none (as sanitize.remote_image_link
+    does for HTML): a link with no text could be neither seen nor followed.
+    """
     opener = f"![{alt}]"
+    shown = f"[{alt}]" if alt.strip() else "[" + re.sub(r"([\\`*_\[\]<>])", r"\\\1", src) + "]"
     starts = [m.start() for m in re.finditer(re.escape(opener), text)]
     for at in starts:
         rest = text[at + len(opener) :].lstrip()
         if rest.startswith(("(" + src, "(<" + src)):
-            return text[:at] + text[at + 1 :]
-    return text[: starts[0]] + text[starts[0] + 1 :] if starts else text
+            return text[:at] + shown + text[at + len(opener) :]
+    return text[: starts[0]] + shown + text[starts[0] + len(opener) :] if starts else text
 
 
 def _walk(tokens: list[Token]) -> Iterator[Token]:
