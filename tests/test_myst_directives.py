@@ -346,6 +346,19 @@ def test_a_card_footer_in_a_colon_fence_is_the_card_s_not_a_cell_break(tmp_path:
     _no_syntax(published)
 
 
+def test_a_colon_fence_naming_a_language_is_code(tmp_path: Path) -> None:
+    """Jupyter Book's sphinx-proof page shows its syntax in `::::md` ... `::::`: in MyST a colon fence
+    naming a language (no braces) is a code block, so what it shows is never converted nor a label."""
+    shown = "```{figure} img.png\n:name: fig-same\n\nA caption with {ref}`fig-same`.\n```"
+    body = f"::::md\n{shown}\n::::\n\nwill be rendered as\n\n{shown}\n\n:::python\nprint(1)\n:::\n"
+    rendered = _rendered(tmp_path, body)
+    published = _body(rendered.markdown)
+    assert f"````md\n{shown}\n````" in published and "```python\nprint(1)\n```" in published
+    assert published.count('id="fig-same"') == 1 and not rendered.warnings
+    assert "::::" not in published and ":::python" not in published
+    _no_syntax(published)
+
+
 def test_a_jupyter_book_page_renders_with_its_header(tmp_path: Path) -> None:
     published = _body(
         _rendered(tmp_path, ":::{note}\nA note.\n:::\n\n```bash\nls\n```", header="myst:\n  x: 1\n").markdown

@@ -38,9 +38,13 @@ import html
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from ..notebook import Key, Notebook
 from . import mdtokens
+
+if TYPE_CHECKING:
+    from markdown_it.token import Token
 
 # MyST admonition names -> Material's. Material has no "important" or "caution".
 ADMONITIONS = {
@@ -200,15 +204,16 @@ def _myst(source: str, context: _Context) -> str:
     tokens = [
         t
         for t in mdtokens.read(source, myst=True).tokens
-        if t.type == "fence" and t.map is not None and _NAME.match(t.info.strip())
+        if t.type == "fence" and t.map is not None and (_NAME.match(t.info.strip()) or _colon_code(t))
     ]
     for token in reversed(tokens):  # from the end, so the lines of those before stay where they are
         assert token.map is not None
         start, end = token.map
         directive = parse(token.info, token.content)
         if directive is None:
-            continue
-        written = _write(directive, context)
+            written: str | None = _shown_code(token.info.strip(), token.content)
+        else:
+            written = _write(directive, context)
         if written is None:
             continue
         head = lines[start]
@@ -220,6 +225,18 @@ def _myst(source: str, context: _Context) -> str:
         after = [rest.rstrip()] if end < len(lines) and lines[end].strip(" >") else []
         lines[start:end] = before + block + after
     return "\n".join(lines)
+
+
+def _colon_code(token: Token) -> bool:
+    """Return True for MyST's colon fence naming a language (`:::md`): a code block, as mystmd reads it."""
+    return token.markup.startswith(":") and mdtokens.COLON_CODE.match(token.markup + token.info) is not None
+
+
+def _shown_code(lang: str, content: str) -> str:
+    """Return a backtick fence showing `content` as code of `lang`, longer than any fence inside it."""
+    longest = max((len(run) for run in re.findall(r"^[ \t]*(`{3,})", content, re.M)), default=2)
+    fence = "`" * (longest + 1)
+    return f"{fence}{lang}\n{content.rstrip(chr(10))}\n{fence}\n"
 
 
 _COMMENT = re.compile(r"^[ \t]{0,3}%")
