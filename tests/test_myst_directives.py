@@ -359,6 +359,21 @@ def test_a_colon_fence_naming_a_language_is_code(tmp_path: Path) -> None:
     _no_syntax(published)
 
 
+def test_a_quarto_callout_in_pandoc_s_short_form_is_an_admonition(tmp_path: Path) -> None:
+    """quarto.org writes `::: callout-important` (Pandoc's one-class div) as often as `{.callout-x}`."""
+    body = (
+        "::: callout-important\n## Kernels from Conda\n\nOuter text.\n\n::: callout-tip\nInner tip.\n:::\n\n"
+        "After the inner one.\n:::\n\nOutside.\n"
+    )
+    rendered = _rendered(tmp_path, body, name="p.qmd")
+    published = _body(rendered.markdown)
+    assert (
+        '!!! info "Kernels from Conda"\n\n    Outer text.\n\n    !!! tip\n\n        Inner tip.' in published
+    )
+    assert "\n    After the inner one.\n" in published and published.rstrip().endswith("\n\nOutside.")
+    assert ":::" not in published and "callout" not in published
+
+
 def test_a_jupyter_book_page_renders_with_its_header(tmp_path: Path) -> None:
     published = _body(
         _rendered(tmp_path, ":::{note}\nA note.\n:::\n\n```bash\nls\n```", header="myst:\n  x: 1\n").markdown

@@ -515,8 +515,10 @@ _WRITERS: dict[str, Callable[[Directive, _Context], str]] = {
 
 # -- Quarto callouts -------------------------------------------------------------------------------
 
+# Pandoc's div: `::: {.callout-x ...}`, or its one-class short form `::: callout-x`.
 _OPEN_QUARTO = re.compile(
-    r"^(?P<indent>[ \t]*)(?P<fence>:{3,})[ \t]*\{(?P<attrs>[^}]*\.callout-[^}]*)\}[ \t]*$"
+    r"^(?P<indent>[ \t]*)(?P<fence>:{3,})[ \t]*"
+    r"(?:\{(?P<attrs>[^}]*\.callout-[^}]*)\}|(?P<bare>callout-[\w-]+)[ \t]*:*)[ \t]*$"
 )
 _ATTR = re.compile(r"""([\w-]+)\s*=\s*(?:"([^"]*)"|'([^']*)'|(\S+))""")
 
@@ -533,7 +535,7 @@ def _quarto_callouts(source: str) -> str:
             out.append(lines[i])
             i += 1
             continue
-        attrs_text = quarto.group("attrs")
+        attrs_text = quarto.group("attrs") or "." + quarto.group("bare")
         kind_match = re.search(r"\.callout-([\w-]+)", attrs_text)
         name = kind_match.group(1) if kind_match else "note"
         attrs = {k: a or b or c for k, a, b, c in _ATTR.findall(attrs_text)}
@@ -560,15 +562,15 @@ def _quarto_callouts(source: str) -> str:
 def _closing(lines: list[str], start: int, fence: str, code: set[int]) -> int:
     """Return the index of the line closing a Pandoc div's `fence`, or len(lines).
 
-    A line of at least as many colons closes it; a colon fence with attributes (`::: {.x}`)
-    opens a nested block, as in Pandoc. Lines of code are not read.
+    A line of at least as many colons closes it; a colon fence with attributes (`::: {.x}`) or
+    one class (`::: x`) opens a nested block, as in Pandoc. Lines of code are not read.
     """
     depth = 0
     for j in range(start, len(lines)):
         if j in code:
             continue
         stripped = lines[j].strip()
-        if re.match(r"^:{3,}[ \t]*\{", stripped):
+        if re.match(r"^:{3,}[ \t]*(?:\{|[A-Za-z])", stripped):  # a div opens: {attributes} or one class
             depth += 1
         elif stripped.startswith(fence) and stripped.rstrip(":") == "":
             if depth == 0:
