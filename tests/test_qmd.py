@@ -140,6 +140,36 @@ def test_a_date_quarto_cannot_read_is_refused_in_one_line(blog: Path) -> None:
         read_post(path, blog)
 
 
+def test_shortcodes_show_what_they_name_and_never_their_syntax(blog: Path) -> None:
+    """quarto.org's pages are built of {{< include _part.md >}}, {{< kbd >}} and {{< meta >}}: the
+    included file is read in place (its cells run), others are shown or left out with a warning."""
+    (blog / "posts" / "_part.md").write_text(
+        'Included *text*.\n\n```{python}\nprint("from include")\n```\n', encoding="utf-8"
+    )
+    (blog / "outside.md").write_text("secret\n", encoding="utf-8")
+    text = (
+        "---\ntitle: T\ndate: 2024-01-01\nsubtitle: The sub\n---\n\n"
+        "Press {{< kbd Ctrl-C >}} in {{< meta subtitle >}}; `{{</* include x.md */>}}` shows one.\n\n"
+        "{{< include _part.md >}}\n\n{{< video https://example.invalid/v.mp4 >}}\n\n"
+        "```markdown\n{{< include _part.md >}}\n```\n\n{{< include ../outside.md >}}\n{{< pagebreak >}}\n"
+    )
+    post = read_post(write_qmd(blog, "sc.qmd", text), blog)
+    cells = post.notebook.cells
+    assert [c.cell_type for c in cells] == ["raw", "markdown", "code", "markdown"]
+    assert cells[1].source == (
+        "Press <kbd>Ctrl-C</kbd> in The sub; `{{< include x.md >}}` shows one.\n\nIncluded *text*."
+    )
+    assert cells[2].source == 'print("from include")'
+    assert cells[3].source == "```markdown\n{{< include _part.md >}}\n```"  # code is shown as written
+    assert "secret" not in str(cells) and "pagebreak" not in str(cells)
+    warned = [w for w in post.warnings if "{{<" in w]
+    assert warned == [
+        "posts/sc.qmd, line 11: the Quarto shortcode {{< video >}} is not supported here, so it is left out.",
+        "posts/sc.qmd, line 17: {{< include ../outside.md >}} names no file in the document's folder, "
+        "so it is left out; copy the file next to the document.",
+    ]
+
+
 def test_header_maps_to_front_matter(blog: Path) -> None:
     path = write_qmd(
         blog,

@@ -53,7 +53,7 @@ def read_text_notebook(path: Path, rel: str, warnings: list[str] | None = None) 
         # jupytext's qmd format runs the quarto program: a post must build without it.
         from .quarto import read_quarto
 
-        return _numbered(read_quarto(text, rel, warnings if warnings is not None else []))
+        return _numbered(read_quarto(text, rel, warnings if warnings is not None else [], path.parent))
     fmt = fmt or _markdown_format(text)
     if fmt == "md:myst":
         text = _keep_directive_breaks(text)
