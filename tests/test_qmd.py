@@ -151,8 +151,10 @@ def test_shortcodes_show_what_they_name_and_never_their_syntax(blog: Path) -> No
         "---\ntitle: T\ndate: 2024-01-01\nsubtitle: The sub\n---\n\n"
         "Press {{< kbd Ctrl-C >}} in {{< meta subtitle >}}; `{{</* include x.md */>}}` shows one.\n\n"
         "{{< include _part.md >}}\n\n{{< video https://example.invalid/v.mp4 >}}\n\n"
-        "```markdown\n{{< include _part.md >}}\n```\n\n{{< include ../outside.md >}}\n{{< pagebreak >}}\n"
+        "```markdown\n{{< include _part.md >}}\n```\n\n{{< include ../outside.md >}}\n{{< pagebreak >}}\n\n"
+        "```{=html}\n{{< include _table.html >}}\n```\n"
     )
+    (blog / "posts" / "_table.html").write_text("<table><tr><td>1</td></tr></table>\n", encoding="utf-8")
     post = read_post(write_qmd(blog, "sc.qmd", text), blog)
     cells = post.notebook.cells
     assert [c.cell_type for c in cells] == ["raw", "markdown", "code", "markdown"]
@@ -160,7 +162,9 @@ def test_shortcodes_show_what_they_name_and_never_their_syntax(blog: Path) -> No
         "Press <kbd>Ctrl-C</kbd> in The sub; `{{< include x.md >}}` shows one.\n\nIncluded *text*."
     )
     assert cells[2].source == 'print("from include")'
-    assert cells[3].source == "```markdown\n{{< include _part.md >}}\n```"  # code is shown as written
+    # Code is shown as written; a raw HTML block is passed on, its shortcodes read.
+    assert cells[3].source.startswith("```markdown\n{{< include _part.md >}}\n```\n")
+    assert cells[3].source.endswith("\n<table><tr><td>1</td></tr></table>")
     assert "secret" not in str(cells) and "pagebreak" not in str(cells)
     warned = [w for w in post.warnings if "{{<" in w]
     assert warned == [

@@ -160,7 +160,8 @@ def _shortcodes(
     rel, offset = where
     code: set[int] = set()
     for token in _blocks(body):
-        if token.type in ("fence", "code_block") and token.map:
+        raw = token.type == "fence" and token.info.strip().startswith("{=")  # passed on, shortcodes read
+        if token.type in ("fence", "code_block") and token.map and not raw:
             code.update(range(*token.map))
     out: list[str] = []
     for number, line in enumerate(body):
