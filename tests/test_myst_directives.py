@@ -374,6 +374,36 @@ def test_a_quarto_callout_in_pandoc_s_short_form_is_an_admonition(tmp_path: Path
     assert ":::" not in published and "callout" not in published
 
 
+def test_every_other_pandoc_div_is_its_content_never_its_fences(tmp_path: Path) -> None:
+    """quarto.org's pages: `::: {layout-ncol=2}` around tables, `:::: {}`, `::: panel-tabset`, a
+    `{#fig-x}` figure div. Each is its content (tabs, a numbered figure), a layout named in a warning."""
+    body = (
+        'See @fig-one.\n\n::: {layout-ncol="2"}\n:::: {}\n| a | b |\n|---|---|\n| 1 | 2 |\n::::\n\n'
+        ":::: {}\nRight.\n::::\n:::\n\n::: panel-tabset\n## First\n\nOne.\n\n## Second\n\n"
+        "```python\n# not a tab\n```\n:::\n\n::: {#fig-one}\n![One](img.png)\n\nThe first figure\n:::\n\n"
+        "::: {#sec-x .unknown}\nNamed block.\n:::\n\n````md\n::: {layout-ncol=2}\nshown\n:::\n````\n"
+    )
+    rendered = _rendered(tmp_path, body, name="p.qmd")
+    published = _body(rendered.markdown)
+    assert "| a | b |" in published and "Right." in published and "Named block." in published
+    assert (
+        '===! "First"\n\n    One.' in published
+        and '=== "Second"\n\n    ```python\n    # not a tab' in published
+    )
+    assert "[Figure 1](#fig-one)" in published and "Figure 1: The first figure" in published
+    assert 'id="sec-x"' in published
+    assert "````md\n::: {layout-ncol=2}\nshown\n:::\n````" in published  # shown syntax stays code
+    outside_code = re.sub(r"````md.*?````", "", published, flags=re.S)
+    assert ":::" not in outside_code and "panel-tabset" not in outside_code
+    warned = [w for w in rendered.warnings if "Pandoc block" in w]
+    assert warned == [
+        'p.qmd, cell 2: the Pandoc block ::: {layout-ncol="2"} is not supported here, '
+        "so its content is shown as plain text",
+        "p.qmd, cell 2: the Pandoc block ::: {#sec-x .unknown} is not supported here, "
+        "so its content is shown as plain text",
+    ]
+
+
 def test_a_jupyter_book_page_renders_with_its_header(tmp_path: Path) -> None:
     published = _body(
         _rendered(tmp_path, ":::{note}\nA note.\n:::\n\n```bash\nls\n```", header="myst:\n  x: 1\n").markdown

@@ -195,7 +195,7 @@ def convert(source: str, context: _Context) -> str:
     if "%" in source:
         source = _comments(source)
     if ":::" in source:
-        source = _quarto_callouts(source)
+        source = _quarto_callouts(source, context)
     return source
 
 
@@ -523,14 +523,26 @@ _OPEN_QUARTO = re.compile(
 _ATTR = re.compile(r"""([\w-]+)\s*=\s*(?:"([^"]*)"|'([^']*)'|(\S+))""")
 
 
-def _quarto_callouts(source: str) -> str:
-    """Return Markdown with Quarto's `::: {.callout-x}` blocks (outside code) as Material admonitions."""
+def _quarto_callouts(source: str, context: _Context) -> str:
+    """Return Markdown with Quarto's `::: {.callout-x}` blocks (outside code) as Material admonitions.
+
+    Every other Pandoc div is its content: `panel-tabset` as tabs (one per heading), any other
+    (a layout, a `{#fig-x}` or plain `{}` block) without its fences, its `#id` a target, with a
+    warning naming it: its `:::` lines never show on the page.
+    """
     lines = source.split("\n")
     code = mdtokens.read(source).lines((mdtokens.CODE, mdtokens.DIRECTIVE))
     out: list[str] = []
     i = 0
     while i < len(lines):
         quarto = None if i in code else _OPEN_QUARTO.match(lines[i])
+        div = None if quarto is not None or i in code else _OPEN_DIV.match(lines[i])
+        if div is not None:
+            end = _closing(lines, i + 1, div.group("fence"), code)
+            if end < len(lines):
+                out += _pandoc_div(div, lines[i + 1 : end], context)
+                i = end + 1
+                continue
         if quarto is None:
             out.append(lines[i])
             i += 1
@@ -550,12 +562,68 @@ def _quarto_callouts(source: str) -> str:
         kind = ADMONITIONS.get(name, "note")
         indent = quarto.group("indent")
         inner = _quarto_callouts(
-            "\n".join(line[len(indent) :] if line.startswith(indent) else line for line in body)
+            "\n".join(line[len(indent) :] if line.startswith(indent) else line for line in body), context
         )
         text = inner.strip("\n").split("\n")
         out += [indent + _callout_head(kind, title, collapse), ""]
         out += [(indent + "    " + line) if line.strip() else "" for line in text] + [""]
         i = end + 1
+    return "\n".join(out)
+
+
+# Any other Pandoc div: `::: {attributes}` or `::: one-class` (a MyST `:::{name}` is no div).
+_OPEN_DIV = re.compile(
+    r"^(?P<indent>[ \t]*)(?P<fence>:{3,})"
+    r"(?:[ \t]*\{(?P<attrs>[ \t]*(?:[.#][^}]*|[\w-]+[ \t]*=[^}]*)?)\}|[ \t]+(?P<bare>[A-Za-z][\w-]*))"
+    r"[ \t]*:*[ \t]*$"
+)
+_FIGURE_IMAGE = re.compile(r"^!\[[^\]\n]*\]\((?P<src>[^)\s]+)\)$")
+
+
+def _pandoc_div(div: re.Match[str], body: list[str], context: _Context) -> list[str]:
+    """Return a Pandoc div's lines as the site shows them (see _quarto_callouts)."""
+    indent = div.group("indent")
+    attrs = div.group("attrs") if div.group("attrs") is not None else "." + div.group("bare")
+    inner = "\n".join(line[len(indent) :] if line.startswith(indent) else line for line in body)
+    inner = _quarto_callouts(inner, context)
+    classes = re.findall(r"(?<![\w-])\.([\w-]+)", attrs)
+    if "panel-tabset" in classes:
+        return [indent + line if line else "" for line in _tabset(inner).split("\n")]
+    named = re.search(r"(?<![\w-])#([A-Za-z][\w:.-]*)", attrs)
+    paragraphs = [p.strip() for p in re.split(r"\n[ \t]*\n", inner.strip()) if p.strip()]
+    image = _FIGURE_IMAGE.match(paragraphs[0]) if len(paragraphs) == 2 else None
+    if named and named.group(1).startswith("fig-") and image:
+        # Quarto's figure div (an image, then its caption): the figure markup numbers.
+        caption = _one_line(paragraphs[1])
+        return ["", f"{indent}![{caption}]({image.group('src')}){{#{named.group(1)}}}", ""]
+    target = [f"{indent}({named.group(1)})=", ""] if named else []
+    if attrs.strip():
+        shown = " ".join(attrs.split())
+        context.warn(
+            f"the Pandoc block ::: {{{shown}}} is not supported here, so its content is shown as plain text"
+        )
+    return ["", *target, *(indent + line if line else "" for line in inner.strip("\n").split("\n")), ""]
+
+
+def _tabset(body: str) -> str:
+    """Return a Quarto `panel-tabset`'s body as tabs: each heading of its highest level starts one."""
+    code = mdtokens.read(body).lines((mdtokens.CODE, mdtokens.DIRECTIVE))
+    lines = body.split("\n")
+    heads = [
+        (n, len(m.group(1)), m.group(2))
+        for n, line in enumerate(lines)
+        if n not in code and (m := re.match(r"^(#{1,6})[ \t]+(.*?)[ \t#]*$", line))
+    ]
+    if not heads:
+        return body
+    level = min(h[1] for h in heads)
+    starts = [(n, title) for n, depth, title in heads if depth == level]
+    out = lines[: starts[0][0]]
+    for index, (n, title) in enumerate(starts):
+        end = starts[index + 1][0] if index + 1 < len(starts) else len(lines)
+        marker = "===!" if index == 0 else "==="
+        title = " ".join(title.split()).replace('"', "&quot;") or "Tab"
+        out += [f'{marker} "{title}"', "", _indent("\n".join(lines[n + 1 : end]).strip("\n")), ""]
     return "\n".join(out)
 
 
