@@ -381,7 +381,9 @@ def test_every_other_pandoc_div_is_its_content_never_its_fences(tmp_path: Path) 
         'See @fig-one.\n\n::: {layout-ncol="2"}\n:::: {}\n| a | b |\n|---|---|\n| 1 | 2 |\n::::\n\n'
         ":::: {}\nRight.\n::::\n:::\n\n::: panel-tabset\n## First\n\nOne.\n\n## Second\n\n"
         "```python\n# not a tab\n```\n:::\n\n::: {#fig-one}\n![One](img.png)\n\nThe first figure\n:::\n\n"
-        "::: {#sec-x .unknown}\nNamed block.\n:::\n\n````md\n::: {layout-ncol=2}\nshown\n:::\n````\n"
+        "::: {#sec-x .unknown}\nNamed block.\n:::\n\n````md\n::: {layout-ncol=2}\nshown\n:::\n````\n\n"
+        # Pandoc closes the innermost block with any line of three colons or more.
+        ":::: {}\n::: {.list-table}\n- - Deep\n:::\n::::\n\nAfter.\n"
     )
     rendered = _rendered(tmp_path, body, name="p.qmd")
     published = _body(rendered.markdown)
@@ -395,11 +397,14 @@ def test_every_other_pandoc_div_is_its_content_never_its_fences(tmp_path: Path) 
     assert "````md\n::: {layout-ncol=2}\nshown\n:::\n````" in published  # shown syntax stays code
     outside_code = re.sub(r"````md.*?````", "", published, flags=re.S)
     assert ":::" not in outside_code and "panel-tabset" not in outside_code
+    assert "- - Deep" in published and published.rstrip().endswith("After.")
     warned = [w for w in rendered.warnings if "Pandoc block" in w]
     assert warned == [
         'p.qmd, cell 2: the Pandoc block ::: {layout-ncol="2"} is not supported here, '
         "so its content is shown as plain text",
         "p.qmd, cell 2: the Pandoc block ::: {#sec-x .unknown} is not supported here, "
+        "so its content is shown as plain text",
+        "p.qmd, cell 2: the Pandoc block ::: {.list-table} is not supported here, "
         "so its content is shown as plain text",
     ]
 

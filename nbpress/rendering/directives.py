@@ -630,8 +630,9 @@ def _tabset(body: str) -> str:
 def _closing(lines: list[str], start: int, fence: str, code: set[int]) -> int:
     """Return the index of the line closing a Pandoc div's `fence`, or len(lines).
 
-    A line of at least as many colons closes it; a colon fence with attributes (`::: {.x}`) or
-    one class (`::: x`) opens a nested block, as in Pandoc. Lines of code are not read.
+    A line of three colons or more closes the innermost open block, whatever its length (Pandoc's
+    rule); a colon fence with attributes (`::: {.x}`) or one class (`::: x`) opens a nested
+    block. Lines of code are not read.
     """
     depth = 0
     for j in range(start, len(lines)):
@@ -640,7 +641,7 @@ def _closing(lines: list[str], start: int, fence: str, code: set[int]) -> int:
         stripped = lines[j].strip()
         if re.match(r"^:{3,}[ \t]*(?:\{|[A-Za-z])", stripped):  # a div opens: {attributes} or one class
             depth += 1
-        elif stripped.startswith(fence) and stripped.rstrip(":") == "":
+        elif len(stripped) >= 3 and stripped.rstrip(":") == "":  # any length closes the innermost
             if depth == 0:
                 return j
             depth -= 1
