@@ -221,7 +221,9 @@ def test_an_image_from_elsewhere_without_alt_text_becomes_a_link_one_can_see(tmp
         "---\ntitle: Logos\ndate: 2024-01-01\n---\n\n"
         "![](https://example.invalid/a_logo.png){height=100}\n\n"
         "![The logo](https://example.invalid/b.png)\n\n"
-        '<img src="https://example.invalid/c.png">\n'
+        '<img src="https://example.invalid/c.png">\n\n'
+        "[![](https://example.invalid/stars.svg)](https://example.invalid/repo) "
+        "[![DOI](https://example.invalid/doi.svg){height=20}](https://example.invalid/doi)\n"
     )
     folder = _blog(tmp_path, logos=body)
     md, _ = _render(folder / "logos.md")
@@ -230,6 +232,11 @@ def test_an_image_from_elsewhere_without_alt_text_becomes_a_link_one_can_see(tmp
     assert "[The logo](https://example.invalid/b.png)" in page
     assert '<a href="https://example.invalid/c.png">https://example.invalid/c.png</a>' in page
     assert "[](" not in page
+    # A badge (an image inside a link) is the link, its text the image's: never a link in a link.
+    assert (
+        "[https://example.invalid/stars.svg](https://example.invalid/repo) [DOI](https://example.invalid/doi)"
+        in page
+    )
 
 
 @pytest.mark.parametrize(
