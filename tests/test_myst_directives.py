@@ -409,6 +409,24 @@ def test_every_other_pandoc_div_is_its_content_never_its_fences(tmp_path: Path) 
     ]
 
 
+def test_only_html_and_buttons_as_jupyter_book_s_front_page_writes_them(tmp_path: Path) -> None:
+    """`{only} html` is shown (a web page is html), `{only} latex` is not; sphinx-design's buttons are
+    links: `{button-ref}` to a label the references step resolves, `{button-link}` to an address."""
+    body = (
+        "(start)=\n## Start here\n\n```{only} html\nShown on the web.\n```\n\n"
+        "```{only} latex\nOnly in print.\n```\n\n"
+        "```{button-ref} start\n:ref-type: myst\n:color: primary\n\nGet started\n```\n\n"
+        ":::{button-link} https://example.invalid/gallery\nThe gallery\n:::\n"
+    )
+    rendered = _rendered(tmp_path, body)
+    published = _body(rendered.markdown)
+    assert "Shown on the web." in published and "Only in print." not in published
+    assert "[Get started](#start)" in published
+    assert "[The gallery](https://example.invalid/gallery)" in published
+    assert not rendered.warnings and "**html**" not in published and "**start**" not in published
+    _no_syntax(published)
+
+
 def test_a_jupyter_book_page_renders_with_its_header(tmp_path: Path) -> None:
     published = _body(
         _rendered(tmp_path, ":::{note}\nA note.\n:::\n\n```bash\nls\n```", header="myst:\n  x: 1\n").markdown

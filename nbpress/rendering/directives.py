@@ -21,6 +21,7 @@ What each becomes (README "Coming from Jupyter Book or Quarto"):
   `:emphasize-lines:` as highlighted lines); `epigraph`/`pull-quote`/`highlights`: a quote;
   `list-table`: a Markdown table; `raw` html: the HTML; sphinx-design's `card` (and
   `grid-item-card`): a boxed block with its title; `grid`, `grid-item`, `div`: their content;
+  `only` html: its body (any other output's: nothing); `button-ref`/`button-link`: a link;
 - `toctree` and `contents`: left out, with a warning; `bibliography` and `glue:*`: left as written
   for the references and values steps;
 - any other directive: its argument and body as Markdown, with a warning naming it.
@@ -480,6 +481,27 @@ def _container(d: Directive, context: _Context) -> str:
     return _target(d) + convert(d.body, context) + "\n"
 
 
+def _only(d: Directive, context: _Context) -> str:
+    """Sphinx's `{only} html`: its body when the expression names html (a web page), else nothing."""
+    words = set(re.findall(r"[\w-]+", d.argument))
+    if "html" in words and "not" not in words:
+        return _target(d) + convert(d.body, context) + "\n"
+    return ""
+
+
+def _button(d: Directive, context: _Context) -> str:
+    """sphinx-design's `{button-ref} target` / `{button-link} url`: a link whose text is the body.
+
+    A `button-ref` names a label or a page as MyST's `[text](target)` does, which the references
+    step resolves (or warns about); a `button-link` is an address, checked by the links step.
+    """
+    target = d.argument.split()[0] if d.argument.split() else ""
+    text = " ".join(d.body.split()) or target
+    if not target or target.lower().startswith(("javascript:", "data:", "vbscript:")):
+        return _target(d) + convert(d.body, context) + "\n"
+    return f"{_target(d)}[{text}]({target})\n"
+
+
 def _unknown(d: Directive, context: _Context) -> str:
     title = f"**{' '.join(d.argument.split())}**\n\n" if d.argument else ""
     return _target(d) + title + convert(d.body, context) + "\n"
@@ -504,6 +526,9 @@ _WRITERS: dict[str, Callable[[Directive, _Context], str]] = {
     "highlights": _quote,
     "list-table": _list_table,
     "raw": _raw,
+    "only": _only,
+    "button-ref": _button,
+    "button-link": _button,
     "card": _card,
     "grid-item-card": _card,
     "grid": _container,
