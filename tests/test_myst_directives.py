@@ -385,6 +385,8 @@ def test_every_other_pandoc_div_is_its_content_never_its_fences(tmp_path: Path) 
         # Pandoc closes the innermost block with any line of three colons or more.
         ":::: {}\n::: {.list-table}\n- - Deep\n:::\n::::\n\nAfter.\n"
     )
+    # Pandoc's place for the bibliography is left for the references step, which fills it.
+    assert "::: {#refs}\n:::" in markdown("Text.\n\n::: {#refs}\n:::\n")
     rendered = _rendered(tmp_path, body, name="p.qmd")
     published = _body(rendered.markdown)
     assert "| a | b |" in published and "Right." in published and "Named block." in published

@@ -562,6 +562,8 @@ def _quarto_callouts(source: str, context: _Context) -> str:
     while i < len(lines):
         quarto = None if i in code else _OPEN_QUARTO.match(lines[i])
         div = None if quarto is not None or i in code else _OPEN_DIV.match(lines[i])
+        if div is not None and (div.group("attrs") or "").strip() == "#refs":
+            div = None  # Pandoc's place for the bibliography: the references step's (markup's marker)
         if div is not None:
             end = _closing(lines, i + 1, div.group("fence"), code)
             if end < len(lines):
