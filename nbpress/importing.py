@@ -759,7 +759,7 @@ def _notebook(context: _Context, text: str, front: dict[str, object]) -> bytes:
             cell["source"] = _rewrite_markdown(context, source, code=False)
             markdown.append(cell["source"])
         elif cell.get("cell_type") == "code":
-            _scan_code(context, source)
+            cell["source"] = _scan_code(context, source)
     meta = _mapping(nb.get("metadata"))
     spec = _mapping(meta.get("kernelspec"))
     merged = _finish_front(
@@ -799,7 +799,8 @@ _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 
 
 def _rewrite_markdown(context: _Context, text: str, code: bool) -> str:
-    """Return `text` with its links, roles and file arguments rewritten; code is left as written.
+    """Return `text` with its links, roles and file arguments rewritten; code is left as written,
+    but for the paths to project files its cells open (_scan_code).
 
     A fenced block is code unless its info string names a MyST directive whose body is Markdown
     ({figure}, {note}, {tab-item}...): a ````md example of the syntax is never rewritten. With
@@ -812,16 +813,17 @@ def _rewrite_markdown(context: _Context, text: str, code: bool) -> str:
         match = _FENCE.match(line.rstrip("\r\n"))
         kind = stack[-1][1] if stack else "md"
         if match and stack and _closes(match, stack[-1][0]):
-            if kind == "cell" and code:
-                _scan_code(context, "".join(cell))
+            if kind == "cell":
+                out.append(_scan_code(context, "".join(cell)) if code else "".join(cell))
             stack.pop()
             cell = []
             out.append(line)
             continue
         if kind != "md":
             if kind == "cell":
-                cell.append(line)
-            out.append(line)
+                cell.append(line)  # written when it closes, with the paths its code opens
+            else:
+                out.append(line)
             continue
         if match:
             fence, info = match.group("fence"), match.group("info").strip()
@@ -840,6 +842,8 @@ def _rewrite_markdown(context: _Context, text: str, code: bool) -> str:
             out.append(_directive_line(context, line, colon.group(1), colon.group(2)))
             continue
         out.append(_rewrite_prose(context, line))
+    if stack and stack[-1][1] == "cell":  # a cell never closed: kept to the end, as CommonMark does
+        out.append(_scan_code(context, "".join(cell)) if code else "".join(cell))
     return "".join(out)
 
 
@@ -976,31 +980,39 @@ def _claim(context: _Context, target: str, rel: str) -> None:
     context.files[target] = rel
 
 
-def _scan_code(context: _Context, source: str) -> None:
-    """Copy the project files a code cell opens by a relative path, and list them as its inputs.
+def _scan_code(context: _Context, source: str) -> str:
+    """Copy the project files a code cell opens by a relative path, list them as its inputs; return the code.
 
-    Cells run in posts/, so a file keeps the path the code gives (relative to its page's folder);
-    a path that would leave posts/ is copied to its place in the project and noted.
+    Cells run in posts/, so a file keeps the path the code gives (relative to its page's folder).
+    A path that would leave posts/ (`../images/x.png` from a chapter's folder) is copied to its
+    place in the project, and the string in the code names that place, with a note: the code
+    opens the same file, where it now is.
     """
-    for match in _STRING.finditer(source):
+
+    def place(match: re.Match[str]) -> str:
         written = match.group("s").strip()
         if not written or _SCHEME.match(written) or written.startswith(("/", "~")):
-            continue
+            return match.group(0)
         rel = posixpath.normpath(posixpath.join(context.page_dir, written))
         if rel == ".." or rel.startswith("../") or Path(rel).suffix in PAGE_SUFFIXES:
-            continue
+            return match.group(0)
         if not (context.project.root / rel).is_file():
-            continue
+            return match.group(0)
         target = posixpath.normpath(written)
+        shown = match.group(0)
         if target.startswith("../"):
             target = rel
+            shown = match.group("q") + rel + match.group("q")
             context.note(
-                f"its code opens {written!r}, outside posts/ once imported: change it to {rel!r} "
+                f"its code opens {written!r}, outside posts/ once imported: it opens {rel!r} instead "
                 "(cells run in posts/, where the file is copied)."
             )
         _claim(context, target, rel)
         context.placed.setdefault(rel, target)
         context.inputs.append(target)
+        return shown
+
+    return _STRING.sub(place, source)
 
 
 def _first_heading(markdown: str) -> str | None:

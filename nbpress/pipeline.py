@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .errors import ConfigError, IsolationError, NbpressError, SourceError, WriteError, one_post
 from .execution import Entry, Executor, Guard, LocalExecutor, Outcome, Shard, Store, refusal, with_outputs
@@ -28,6 +29,9 @@ from .plan import Action, Context, Decision, context, decide, published_key
 from .publishing import ChangeLog, Changes, Site
 from .record import DIGEST_PLACEHOLDER, Input, Record
 from .sources import keys_by_name, posts, read_authors
+
+if TYPE_CHECKING:
+    from .rendering import RenderedPost
 
 
 class Status(StrEnum):
@@ -227,13 +231,32 @@ class _Run:
             self.release()
 
     def release(self, everything: bool = False) -> None:
-        """Publish the waiting posts whose linked posts have all ended (`everything`: all of them)."""
+        """Publish the waiting posts whose linked posts have all ended (`everything`: all of them).
+
+        `everything` publishes posts that wait for each other (a ring: a series, posts linking
+        each other): those of them that cannot be rendered fail first, so no page of the ring
+        links one that will have no page.
+        """
+        if everything:
+            self._fail_unrenderable()
         while self.waiting:
             ready = [w for w in self.waiting if everything or not self._undecided(w[0])]
             if not ready:
                 return
             self.waiting.remove(ready[0])
             self.finish(*ready[0], waited=True)
+
+    def _fail_unrenderable(self) -> None:
+        """Render each waiting post without writing it; those that cannot be rendered fail now."""
+        if not self.publish:
+            return
+        for plan, _status, seconds in list(self.waiting):
+            try:
+                with one_post(plan.post.rel_path, "rendering it"):
+                    _render(plan, self.root, self.authors)
+            except NbpressError as err:
+                self.waiting.remove((plan, _status, seconds))
+                self.done(PostResult(plan.post.rel_path, Status.FAILED, seconds, err))
 
     def _undecided(self, plan: _Work) -> set[str]:
         """Return the posts `plan` links to that this build has yet to end (publish or fail)."""
@@ -608,8 +631,17 @@ def _settle(entry: Entry, decision: Decision, store: Store, site: Site) -> Entry
 
 def _publish(plan: _Work, site: Site, root: Path, authors: dict[str, str], log: ChangeLog) -> list[str]:
     """Render and write one post, noting its page in `log` if it changed; return its warnings."""
-    from .publishing import downloads as post_downloads
     from .publishing import publish
+
+    rendered, downloads = _render(plan, root, authors)
+    if publish(site, rendered, downloads, plan.post.rel_path):
+        log.wrote(files_of(plan.post, root).markdown_rel)
+    return list(rendered.warnings)  # the post's warnings (given to render), then its own
+
+
+def _render(plan: _Work, root: Path, authors: dict[str, str]) -> tuple[RenderedPost, dict[str, bytes]]:
+    """Return one post rendered against `plan.gone` and its downloads, writing nothing."""
+    from .publishing import downloads as post_downloads
     from .rendering import export, published_front_matter, transform
 
     post = plan.post
@@ -643,10 +675,7 @@ def _publish(plan: _Work, site: Site, root: Path, authors: dict[str, str], log: 
     )
     front_matter = published_front_matter(post, authors, record)
     warnings = (*post.warnings, *chain_warnings)  # the post's, then the chain's
-    rendered = export(transformed, resources, front_matter, plan.entry.provenance, warnings)
-    if publish(site, rendered, downloads, post.rel_path):
-        log.wrote(files.markdown_rel)
-    return list(rendered.warnings)  # the post's warnings (given to render), then its own
+    return export(transformed, resources, front_matter, plan.entry.provenance, warnings), downloads
 
 
 def files_of(post: posts.Post, root: Path) -> PostFiles:

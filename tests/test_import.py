@@ -381,16 +381,35 @@ def test_code_that_opens_a_file_outside_its_folder(tmp_path: Path) -> None:
         {
             "_toc.yml": "format: jb-book\nroot: ch/one\n",
             "ch/one.ipynb": _notebook(("code", 'open("../data/x.csv").read()\nopen("local.txt")')),
+            # MyST-NB's own docs: a text notebook whose code-cell shows ../images/fish.png
+            "ch/two.md": (
+                "---\njupytext:\n  text_representation:\n    format_name: myst\n---\n\n# Two\n\n"
+                "```{code-cell} ipython3\nfrom IPython.display import Image\n"
+                "Image('../images/fish.png')\n```\n\n"
+                "````md\n```{code-cell} ipython3\nImage('../images/fish.png')\n```\n````\n"
+            ),
             "data/x.csv": "1\n",
+            "images/fish.png": "png\n",
             "ch/local.txt": "hi\n",
         },
     )
+    (project / "_toc.yml").write_text("format: jb-book\nroot: ch/one\nchapters:\n- file: ch/two\n")
     blog = copy_skeleton(tmp_path / "blog")
     run = _import(blog, str(project))
     assert run.returncode == 0, run.stderr
-    assert "change it to 'data/x.csv'" in run.stderr
+    assert "its code opens '../data/x.csv', outside posts/ once imported: it opens 'data/x.csv'" in run.stderr
     assert (blog / "posts/data/x.csv").is_file() and (blog / "posts/local.txt").is_file()
     assert _front(blog / "posts" / "book-one.ipynb")["inputs"] == ["data/x.csv", "local.txt"]
+    # The code opens the file where it was copied (cells run in posts/); the example in ````md is text.
+    nb = json.loads((blog / "posts" / "book-one.ipynb").read_text(encoding="utf-8"))
+    assert [c["source"] for c in nb["cells"] if c["cell_type"] == "code"] == [
+        'open("data/x.csv").read()\nopen("local.txt")'
+    ]
+    two = (blog / "posts" / "book-two.md").read_text(encoding="utf-8")
+    assert (
+        "Image('images/fish.png')\n```\n\n````md\n```{code-cell} ipython3\nImage('../images/fish.png')" in two
+    )
+    assert (blog / "posts/images/fish.png").is_file()
 
 
 def test_two_files_for_one_place_are_refused(tmp_path: Path) -> None:

@@ -129,6 +129,21 @@ def test_parse_reads_the_same_directive_from_either_option_syntax() -> None:
     assert colon.body == "Caption\n\nLegend" and colon.argument == "a.png"
 
 
+@pytest.mark.parametrize("value", ['"fig-boot"', "'fig-boot'", "fig-boot"])
+def test_a_quoted_option_value_is_read_as_yaml_reads_it(tmp_path: Path, value: str) -> None:
+    """MyST-NB's own documentation writes `:name: "fig-boot"`: the label is fig-boot, as in YAML."""
+    colon = parse("{figure} img.png", f":name: {value}\n:alt: 'it''s'\n\nCaption")
+    yaml_block = parse("{figure} img.png", f"---\nname: {value}\nalt: 'it''s'\n---\nCaption")
+    assert colon == yaml_block and colon is not None
+    assert colon.options == {"name": "fig-boot", "alt": "it's"}
+    rendered = _rendered(
+        tmp_path, f"```{{figure}} img.png\n:name: {value}\n\nCaption\n```\n\nSee {{numref}}`fig-boot`."
+    )
+    published = _body(rendered.markdown)
+    assert "[Figure 1](#fig-boot)" in published and not rendered.warnings
+    assert 'id="fig-boot"' in published and "&quot;" not in published and "'fig-boot'" not in published
+
+
 @pytest.mark.parametrize("name", sorted(ADMONITIONS))
 def test_every_admonition_name_becomes_a_material_admonition(tmp_path: Path, name: str) -> None:
     argument = "A title" if name in ("admonition", "dropdown", "topic") else ""
@@ -305,6 +320,113 @@ def test_a_markdown_post_with_python_cells_and_a_colon_note_keeps_its_cells(tmp_
     )
     nb = read_text_notebook(path, "post.md")
     assert [c.cell_type for c in nb.cells] == ["raw", "markdown", "code"]
+
+
+def test_a_card_footer_in_a_colon_fence_is_the_card_s_not_a_cell_break(tmp_path: Path) -> None:
+    """Jupyter Book's own front page: cards whose footer follows `+++`, in a colon fence. jupytext's
+    MyST reader splits cells at `+++`; inside a colon fence (not in code) it is the card's."""
+    card = ":::{card} Book\n:link: https://example.invalid/\n\nThe text.\n+++\nExplore this book\n:::\n"
+    shown = "````md\n:::{card}\nx\n+++\ny\n:::\n````\n"
+    for header in ("", "jupytext:\n  text_representation:\n    format_name: myst\n"):
+        path = tmp_path / "page.md"
+        path.write_text(
+            f"---\ntitle: P\ndate: 2024-01-01\n{header}---\n\n::::{{grid}} 2\n{card}::::\n\n{shown}\n"
+            "+++\n\nA second cell.\n",
+            encoding="utf-8",
+        )
+        nb = read_text_notebook(path, "page.md")
+        sources = [c.source for c in nb.cells if c.cell_type == "markdown"]
+        assert len(sources) == 2 and sources[1] == "A second cell.", sources  # a real break still splits
+        assert "+++\nExplore this book\n:::" in sources[0] and "+++\ny" in sources[0]
+        assert "\ue000" not in sources[0]
+    rendered = _rendered(tmp_path, f"::::{{grid}} 2\n{card}::::")
+    published = _body(rendered.markdown)
+    card_html = published[published.index('<div class="nbpress-card"') : published.index("</div>")]
+    assert "The text." in card_html and "Explore this book" in card_html and "+++" not in published
+    _no_syntax(published)
+
+
+def test_a_colon_fence_naming_a_language_is_code(tmp_path: Path) -> None:
+    """Jupyter Book's sphinx-proof page shows its syntax in `::::md` ... `::::`: in MyST a colon fence
+    naming a language (no braces) is a code block, so what it shows is never converted nor a label."""
+    shown = "```{figure} img.png\n:name: fig-same\n\nA caption with {ref}`fig-same`.\n```"
+    body = f"::::md\n{shown}\n::::\n\nwill be rendered as\n\n{shown}\n\n:::python\nprint(1)\n:::\n"
+    rendered = _rendered(tmp_path, body)
+    published = _body(rendered.markdown)
+    assert f"````md\n{shown}\n````" in published and "```python\nprint(1)\n```" in published
+    assert published.count('id="fig-same"') == 1 and not rendered.warnings
+    assert "::::" not in published and ":::python" not in published
+    _no_syntax(published)
+
+
+def test_a_quarto_callout_in_pandoc_s_short_form_is_an_admonition(tmp_path: Path) -> None:
+    """quarto.org writes `::: callout-important` (Pandoc's one-class div) as often as `{.callout-x}`."""
+    body = (
+        "::: callout-important\n## Kernels from Conda\n\nOuter text.\n\n::: callout-tip\nInner tip.\n:::\n\n"
+        "After the inner one.\n:::\n\nOutside.\n"
+    )
+    rendered = _rendered(tmp_path, body, name="p.qmd")
+    published = _body(rendered.markdown)
+    assert (
+        '!!! info "Kernels from Conda"\n\n    Outer text.\n\n    !!! tip\n\n        Inner tip.' in published
+    )
+    assert "\n    After the inner one.\n" in published and published.rstrip().endswith("\n\nOutside.")
+    assert ":::" not in published and "callout" not in published
+
+
+def test_every_other_pandoc_div_is_its_content_never_its_fences(tmp_path: Path) -> None:
+    """quarto.org's pages: `::: {layout-ncol=2}` around tables, `:::: {}`, `::: panel-tabset`, a
+    `{#fig-x}` figure div. Each is its content (tabs, a numbered figure), a layout named in a warning."""
+    body = (
+        'See @fig-one.\n\n::: {layout-ncol="2"}\n:::: {}\n| a | b |\n|---|---|\n| 1 | 2 |\n::::\n\n'
+        ":::: {}\nRight.\n::::\n:::\n\n::: panel-tabset\n## First\n\nOne.\n\n## Second\n\n"
+        "```python\n# not a tab\n```\n:::\n\n::: {#fig-one}\n![One](img.png)\n\nThe first figure\n:::\n\n"
+        "::: {#sec-x .unknown}\nNamed block.\n:::\n\n````md\n::: {layout-ncol=2}\nshown\n:::\n````\n\n"
+        # Pandoc closes the innermost block with any line of three colons or more.
+        ":::: {}\n::: {.list-table}\n- - Deep\n:::\n::::\n\nAfter.\n"
+    )
+    # Pandoc's place for the bibliography is left for the references step, which fills it.
+    assert "::: {#refs}\n:::" in markdown("Text.\n\n::: {#refs}\n:::\n")
+    rendered = _rendered(tmp_path, body, name="p.qmd")
+    published = _body(rendered.markdown)
+    assert "| a | b |" in published and "Right." in published and "Named block." in published
+    assert (
+        '===! "First"\n\n    One.' in published
+        and '=== "Second"\n\n    ```python\n    # not a tab' in published
+    )
+    assert "[Figure 1](#fig-one)" in published and "Figure 1: The first figure" in published
+    assert 'id="sec-x"' in published
+    assert "````md\n::: {layout-ncol=2}\nshown\n:::\n````" in published  # shown syntax stays code
+    outside_code = re.sub(r"````md.*?````", "", published, flags=re.S)
+    assert ":::" not in outside_code and "panel-tabset" not in outside_code
+    assert "- - Deep" in published and published.rstrip().endswith("After.")
+    warned = [w for w in rendered.warnings if "Pandoc block" in w]
+    assert warned == [
+        'p.qmd, cell 2: the Pandoc block ::: {layout-ncol="2"} is not supported here, '
+        "so its content is shown as plain text",
+        "p.qmd, cell 2: the Pandoc block ::: {#sec-x .unknown} is not supported here, "
+        "so its content is shown as plain text",
+        "p.qmd, cell 2: the Pandoc block ::: {.list-table} is not supported here, "
+        "so its content is shown as plain text",
+    ]
+
+
+def test_only_html_and_buttons_as_jupyter_book_s_front_page_writes_them(tmp_path: Path) -> None:
+    """`{only} html` is shown (a web page is html), `{only} latex` is not; sphinx-design's buttons are
+    links: `{button-ref}` to a label the references step resolves, `{button-link}` to an address."""
+    body = (
+        "(start)=\n## Start here\n\n```{only} html\nShown on the web.\n```\n\n"
+        "```{only} latex\nOnly in print.\n```\n\n"
+        "```{button-ref} start\n:ref-type: myst\n:color: primary\n\nGet started\n```\n\n"
+        ":::{button-link} https://example.invalid/gallery\nThe gallery\n:::\n"
+    )
+    rendered = _rendered(tmp_path, body)
+    published = _body(rendered.markdown)
+    assert "Shown on the web." in published and "Only in print." not in published
+    assert "[Get started](#start)" in published
+    assert "[The gallery](https://example.invalid/gallery)" in published
+    assert not rendered.warnings and "**html**" not in published and "**start**" not in published
+    _no_syntax(published)
 
 
 def test_a_jupyter_book_page_renders_with_its_header(tmp_path: Path) -> None:

@@ -196,6 +196,49 @@ def test_every_reference_resolves_across_posts(tmp_path: Path) -> None:
     assert linked_posts(read_post(folder / "c.md", folder.parent)) == {"a", "b"}
 
 
+def test_a_link_to_a_label_with_slashes_or_colons_is_a_reference(tmp_path: Path) -> None:
+    """Jupyter Book names targets like paths (`(toc/structure)=`, `(file-types:custom)=`): a Markdown
+    link to one, in this post or another, is the reference, never a link to a post of that name."""
+    other = "---\ntitle: Other\ndate: 2024-01-02\n---\n\n(toc/structure)=\n## The structure\n\nText.\n"
+    here = (
+        "---\ntitle: Here\ndate: 2024-01-03\n---\n\n(here/local:x)=\n## Local part\n\n"
+        "- [see the structure](toc/structure) and [](toc/structure)\n"
+        "- [the local part](here/local:x) and [](#here/local:x)\n"
+    )
+    folder = _blog(tmp_path, other=other, here=here)
+    md, warnings = _render(folder / "here.md")
+    assert warnings == ()
+    # The anchor is the label as an HTML id (nbpress's one spelling of it), on both pages.
+    assert "- [see the structure](other.md#toc-structure) and [The structure](other.md#toc-structure)" in md
+    assert "- [the local part](#here-local-x) and [Local part](#here-local-x)" in md
+    assert "{#toc-structure}" in _render(folder / "other.md")[0]
+
+
+def test_an_image_from_elsewhere_without_alt_text_becomes_a_link_one_can_see(tmp_path: Path) -> None:
+    """Jupyter Book's front page shows other books' logos, `![](https://...)` with no alt text: as a
+    link to the image (the site loads none from elsewhere), its text is the address, never empty."""
+    body = (
+        "---\ntitle: Logos\ndate: 2024-01-01\n---\n\n"
+        "![](https://example.invalid/a_logo.png){height=100}\n\n"
+        "![The logo](https://example.invalid/b.png)\n\n"
+        '<img src="https://example.invalid/c.png">\n\n'
+        "[![](https://example.invalid/stars.svg)](https://example.invalid/repo) "
+        "[![DOI](https://example.invalid/doi.svg){height=20}](https://example.invalid/doi)\n"
+    )
+    folder = _blog(tmp_path, logos=body)
+    md, _ = _render(folder / "logos.md")
+    page = _body(md)
+    assert "[https://example.invalid/a\\_logo.png](https://example.invalid/a_logo.png){height=100}" in page
+    assert "[The logo](https://example.invalid/b.png)" in page
+    assert '<a href="https://example.invalid/c.png">https://example.invalid/c.png</a>' in page
+    assert "[](" not in page
+    # A badge (an image inside a link) is the link, its text the image's: never a link in a link.
+    assert (
+        "[https://example.invalid/stars.svg](https://example.invalid/repo) [DOI](https://example.invalid/doi)"
+        in page
+    )
+
+
 @pytest.mark.parametrize(
     ("text", "needle", "kept"),
     [

@@ -93,13 +93,85 @@ IGNORED = "is not supported here, so it is ignored."
 HEAD = "---\ntitle: T\ndate: 2024-01-01\n---\n\n"
 
 
-def test_cell_of_another_language_fails_with_one_line_naming_the_line(blog: Path) -> None:
-    path = write_qmd(blog, "r.qmd", HEAD + "Text.\n\n```{r}\nsummary(cars)\n```\n")
-    with pytest.raises(SourceError) as caught:
+def test_a_block_of_another_language_is_shown_as_code_with_a_warning(blog: Path) -> None:
+    """As Quarto's Jupyter engine: a {r}, {markdown} or {mermaid} block (quarto.org's own pages
+    show syntax in ````{markdown}) is not a cell of the kernel; it is shown, and named in a warning."""
+    text = (
+        HEAD
+        + "Text.\n\n```{r}\nsummary(cars)\n```\n\n````{markdown}\n```{{r}}\n#| echo: false\n```\n````\n\n"
+        "- a list\n\n  ```{mermaid}\n  graph TD\n  ```\n\n```{python}\nprint(1)\n```\n"
+    )
+    post = read_post(write_qmd(blog, "r.qmd", text), blog)
+    cells = post.notebook.cells
+    assert [c.cell_type for c in cells] == ["raw", "markdown", "code"] and cells[2].source == "print(1)"
+    shown = cells[1].source
+    assert "```r\nsummary(cars)\n```" in shown and "````markdown\n```{{r}}" in shown
+    assert "  ```mermaid\n  graph TD\n  ```" in shown
+    lines = [w for w in post.warnings if "another language" in w]
+    rest = " block is in another language than the post's kernel (python3), so it is shown as code"
+    assert [w.split(":", 1)[0] for w in lines] == [f"posts/r.qmd, line {n}" for n in (8, 12, 20)]
+    for lang, line in zip(("r", "markdown", "mermaid"), lines, strict=True):
+        assert f"a {{{lang}}}{rest}" in line
+    assert all("\n" not in w for w in lines)
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        "March 22nd, 2021",
+        "Mar 22, 2021",
+        "22 March 2021",
+        "03/22/2021",
+        "03-22-2021",
+        "03/22/21",
+        "2021-03-22",
+        "22 03 2021",
+    ],
+)
+def test_a_date_in_a_form_quarto_reads_is_that_day(blog: Path, written: str) -> None:
+    """Quarto reads a date in several forms (quarto.org's own examples write 'March 22nd, 2021')."""
+    path = write_qmd(blog, "d.qmd", f'---\ntitle: T\ndate: "{written}"\n---\n\nText.\n')
+    assert str(read_post(path, blog).front_matter.date)[:10] == "2021-03-22"
+
+
+def test_a_date_quarto_cannot_read_is_refused_in_one_line(blog: Path) -> None:
+    path = write_qmd(blog, "d.qmd", "---\ntitle: T\ndate: the Ides of March\n---\n\nText.\n")
+    with pytest.raises(SourceError, match=r"date 'the Ides of March' is not a date"):
         read_post(path, blog)
-    message = str(caught.value)
-    assert message.startswith("posts/r.qmd: line 8: a {r} cell") and "\n" not in message
-    assert "```r fence" in message
+
+
+def test_shortcodes_show_what_they_name_and_never_their_syntax(blog: Path) -> None:
+    """quarto.org's pages are built of {{< include _part.md >}}, {{< kbd >}} and {{< meta >}}: the
+    included file is read in place (its cells run), others are shown or left out with a warning."""
+    (blog / "posts" / "_part.md").write_text(
+        'Included *text*.\n\n```{python}\nprint("from include")\n```\n', encoding="utf-8"
+    )
+    (blog / "outside.md").write_text("secret\n", encoding="utf-8")
+    text = (
+        "---\ntitle: T\ndate: 2024-01-01\nsubtitle: The sub\n---\n\n"
+        "Press {{< kbd Ctrl-C >}} in {{< meta subtitle >}}; `{{</* include x.md */>}}` shows one.\n\n"
+        "{{< include _part.md >}}\n\n{{< video https://example.invalid/v.mp4 >}}\n\n"
+        "```markdown\n{{< include _part.md >}}\n```\n\n{{< include ../outside.md >}}\n{{< pagebreak >}}\n\n"
+        "```{=html}\n{{< include _table.html >}}\n```\n"
+    )
+    (blog / "posts" / "_table.html").write_text("<table><tr><td>1</td></tr></table>\n", encoding="utf-8")
+    post = read_post(write_qmd(blog, "sc.qmd", text), blog)
+    cells = post.notebook.cells
+    assert [c.cell_type for c in cells] == ["raw", "markdown", "code", "markdown"]
+    assert cells[1].source == (
+        "Press <kbd>Ctrl-C</kbd> in The sub; `{{< include x.md >}}` shows one.\n\nIncluded *text*."
+    )
+    assert cells[2].source == 'print("from include")'
+    # Code is shown as written; a raw HTML block is passed on, its shortcodes read.
+    assert cells[3].source.startswith("```markdown\n{{< include _part.md >}}\n```\n")
+    assert cells[3].source.endswith("\n<table><tr><td>1</td></tr></table>")
+    assert "secret" not in str(cells) and "pagebreak" not in str(cells)
+    warned = [w for w in post.warnings if "{{<" in w]
+    assert warned == [
+        "posts/sc.qmd, line 11: the Quarto shortcode {{< video >}} is not supported here, so it is left out.",
+        "posts/sc.qmd, line 17: {{< include ../outside.md >}} names no file in the document's folder, "
+        "so it is left out; copy the file next to the document.",
+    ]
 
 
 def test_header_maps_to_front_matter(blog: Path) -> None:
@@ -281,8 +353,9 @@ def test_kernel_of_another_language_runs_its_own_cells(blog: Path) -> None:
     post = read_post(path, blog)
     assert post.front_matter.kernel == "julia-1.10" and post.written.cells[1].source == "println(1)"
     write_qmd(blog, "jl.qmd", head + "```{python}\nprint(1)\n```\n")
-    with pytest.raises(SourceError, match=r"line 7: a \{python\} cell runs in another language"):
-        read_post(path, blog)
+    post = read_post(path, blog)
+    assert [c.cell_type for c in post.notebook.cells] == ["raw", "markdown"]
+    assert any("line 7: a {python} block is in another language" in w for w in post.warnings)
 
 
 @pytest.mark.slow

@@ -471,6 +471,24 @@ def test_a_part_that_has_no_page_is_named_unlinked(blog: Path, tmp_path: Path) -
 
 
 @pytest.mark.slow
+def test_a_part_that_fails_while_rendering_is_named_unlinked(blog: Path, tmp_path: Path) -> None:
+    """The parts of a series wait for each other (a ring) and are published together at the end:
+    one whose code runs but which cannot be rendered (a figure label on a cell that shows no figure)
+    fails before any sibling is written, so none links its missing page."""
+    for n, title in enumerate(("Part one", "Part two", "Part three", "Part four"), 1):
+        code = "#| label: fig-none\nprint('no figure')" if n == 2 else "print('x')"
+        write(blog, f"p{n}", title, f"2024-01-0{n}", f"series: {SERIES}\n", code)
+    results = build(Options(root=blog, jobs=2))
+    assert {r.name for r in results if r.status is Status.FAILED} == {"posts/p2.ipynb"}
+    for slug in ("p1", "p3", "p4"):
+        assert "p2.md" not in markdown(blog, slug), slug
+        assert box_items(markdown(blog, slug))[1] == "2. Part two"
+    assert "Previous</span> Part one](p1.md)" in markdown(blog, "p3")
+    proc = mkdocs(blog, "build", "--strict", "--site-dir", str(tmp_path / "site"))
+    assert proc.returncode == 0, proc.stderr
+
+
+@pytest.mark.slow
 def test_check_names_a_series_page_the_build_would_change(course_copy: Path) -> None:
     from nbpress.check import Problem, find_stale
 

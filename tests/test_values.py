@@ -272,7 +272,7 @@ def test_unknown_glue_warning_names_file_cell_and_name(built: Path) -> None:
     glue = next(r for r in results if r.name == "posts/glue.ipynb")
     assert glue.status == "cached"
     warned = [w for w in glue.warnings if "missing" in w]
-    assert warned and "posts/glue.ipynb: cell 5" in warned[0] and "'missing'" in warned[0]
+    assert warned and "posts/glue.ipynb, cell 5:" in warned[0] and "'missing'" in warned[0]
     assert any("'nope'" in w for w in glue.warnings)
 
 

@@ -21,6 +21,7 @@ What each becomes (README "Coming from Jupyter Book or Quarto"):
   `:emphasize-lines:` as highlighted lines); `epigraph`/`pull-quote`/`highlights`: a quote;
   `list-table`: a Markdown table; `raw` html: the HTML; sphinx-design's `card` (and
   `grid-item-card`): a boxed block with its title; `grid`, `grid-item`, `div`: their content;
+  `only` html: its body (any other output's: nothing); `button-ref`/`button-link`: a link;
 - `toctree` and `contents`: left out, with a warning; `bibliography` and `glue:*`: left as written
   for the references and values steps;
 - any other directive: its argument and body as Markdown, with a warning naming it.
@@ -38,9 +39,13 @@ import html
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from ..notebook import Key, Notebook
 from . import mdtokens
+
+if TYPE_CHECKING:
+    from markdown_it.token import Token
 
 # MyST admonition names -> Material's. Material has no "important" or "caution".
 ADMONITIONS = {
@@ -107,11 +112,27 @@ def parse(info: str, content: str) -> Directive | None:
             lines = lines[end + 1 :]
     else:
         while lines and (option := _OPTION.match(lines[0])):
-            options[option.group("key")] = option.group("value") or ""
+            options[option.group("key")] = _scalar(option.group("value") or "")
             lines.pop(0)
     while lines and not lines[0].strip():
         lines.pop(0)
     return Directive(found.group("name"), found.group("arg").strip(), options, "\n".join(lines).rstrip())
+
+
+def _scalar(value: str) -> str:
+    """Return a `:key: value` option's value as MyST reads it: a quoted YAML string is unquoted.
+
+    (`:name: "fig-boot"` names fig-boot, as in a `---` YAML block.) Anything else is as written.
+    """
+    if len(value) < 2 or value[0] not in "'\"" or value[-1] != value[0]:
+        return value
+    import yaml
+
+    try:
+        data = yaml.safe_load(value)
+    except yaml.YAMLError:
+        return value
+    return data if isinstance(data, str) else value
 
 
 def _yaml_options(text: str) -> dict[str, str]:
@@ -175,7 +196,7 @@ def convert(source: str, context: _Context) -> str:
     if "%" in source:
         source = _comments(source)
     if ":::" in source:
-        source = _quarto_callouts(source)
+        source = _quarto_callouts(source, context)
     return source
 
 
@@ -184,15 +205,16 @@ def _myst(source: str, context: _Context) -> str:
     tokens = [
         t
         for t in mdtokens.read(source, myst=True).tokens
-        if t.type == "fence" and t.map is not None and _NAME.match(t.info.strip())
+        if t.type == "fence" and t.map is not None and (_NAME.match(t.info.strip()) or _colon_code(t))
     ]
     for token in reversed(tokens):  # from the end, so the lines of those before stay where they are
         assert token.map is not None
         start, end = token.map
         directive = parse(token.info, token.content)
         if directive is None:
-            continue
-        written = _write(directive, context)
+            written: str | None = _shown_code(token.info.strip(), token.content)
+        else:
+            written = _write(directive, context)
         if written is None:
             continue
         head = lines[start]
@@ -204,6 +226,18 @@ def _myst(source: str, context: _Context) -> str:
         after = [rest.rstrip()] if end < len(lines) and lines[end].strip(" >") else []
         lines[start:end] = before + block + after
     return "\n".join(lines)
+
+
+def _colon_code(token: Token) -> bool:
+    """Return True for MyST's colon fence naming a language (`:::md`): a code block, as mystmd reads it."""
+    return token.markup.startswith(":") and mdtokens.COLON_CODE.match(token.markup + token.info) is not None
+
+
+def _shown_code(lang: str, content: str) -> str:
+    """Return a backtick fence showing `content` as code of `lang`, longer than any fence inside it."""
+    longest = max((len(run) for run in re.findall(r"^[ \t]*(`{3,})", content, re.M)), default=2)
+    fence = "`" * (longest + 1)
+    return f"{fence}{lang}\n{content.rstrip(chr(10))}\n{fence}\n"
 
 
 _COMMENT = re.compile(r"^[ \t]{0,3}%")
@@ -447,6 +481,27 @@ def _container(d: Directive, context: _Context) -> str:
     return _target(d) + convert(d.body, context) + "\n"
 
 
+def _only(d: Directive, context: _Context) -> str:
+    """Sphinx's `{only} html`: its body when the expression names html (a web page), else nothing."""
+    words = set(re.findall(r"[\w-]+", d.argument))
+    if "html" in words and "not" not in words:
+        return _target(d) + convert(d.body, context) + "\n"
+    return ""
+
+
+def _button(d: Directive, context: _Context) -> str:
+    """sphinx-design's `{button-ref} target` / `{button-link} url`: a link whose text is the body.
+
+    A `button-ref` names a label or a page as MyST's `[text](target)` does, which the references
+    step resolves (or warns about); a `button-link` is an address, checked by the links step.
+    """
+    target = d.argument.split()[0] if d.argument.split() else ""
+    text = " ".join(d.body.split()) or target
+    if not target or target.lower().startswith(("javascript:", "data:", "vbscript:")):
+        return _target(d) + convert(d.body, context) + "\n"
+    return f"{_target(d)}[{text}]({target})\n"
+
+
 def _unknown(d: Directive, context: _Context) -> str:
     title = f"**{' '.join(d.argument.split())}**\n\n" if d.argument else ""
     return _target(d) + title + convert(d.body, context) + "\n"
@@ -471,6 +526,9 @@ _WRITERS: dict[str, Callable[[Directive, _Context], str]] = {
     "highlights": _quote,
     "list-table": _list_table,
     "raw": _raw,
+    "only": _only,
+    "button-ref": _button,
+    "button-link": _button,
     "card": _card,
     "grid-item-card": _card,
     "grid": _container,
@@ -482,25 +540,41 @@ _WRITERS: dict[str, Callable[[Directive, _Context], str]] = {
 
 # -- Quarto callouts -------------------------------------------------------------------------------
 
+# Pandoc's div: `::: {.callout-x ...}`, or its one-class short form `::: callout-x`.
 _OPEN_QUARTO = re.compile(
-    r"^(?P<indent>[ \t]*)(?P<fence>:{3,})[ \t]*\{(?P<attrs>[^}]*\.callout-[^}]*)\}[ \t]*$"
+    r"^(?P<indent>[ \t]*)(?P<fence>:{3,})[ \t]*"
+    r"(?:\{(?P<attrs>[^}]*\.callout-[^}]*)\}|(?P<bare>callout-[\w-]+)[ \t]*:*)[ \t]*$"
 )
 _ATTR = re.compile(r"""([\w-]+)\s*=\s*(?:"([^"]*)"|'([^']*)'|(\S+))""")
 
 
-def _quarto_callouts(source: str) -> str:
-    """Return Markdown with Quarto's `::: {.callout-x}` blocks (outside code) as Material admonitions."""
+def _quarto_callouts(source: str, context: _Context) -> str:
+    """Return Markdown with Quarto's `::: {.callout-x}` blocks (outside code) as Material admonitions.
+
+    Every other Pandoc div is its content: `panel-tabset` as tabs (one per heading), any other
+    (a layout, a `{#fig-x}` or plain `{}` block) without its fences, its `#id` a target, with a
+    warning naming it: its `:::` lines never show on the page.
+    """
     lines = source.split("\n")
     code = mdtokens.read(source).lines((mdtokens.CODE, mdtokens.DIRECTIVE))
     out: list[str] = []
     i = 0
     while i < len(lines):
         quarto = None if i in code else _OPEN_QUARTO.match(lines[i])
+        div = None if quarto is not None or i in code else _OPEN_DIV.match(lines[i])
+        if div is not None and (div.group("attrs") or "").strip() == "#refs":
+            div = None  # Pandoc's place for the bibliography: the references step's (markup's marker)
+        if div is not None:
+            end = _closing(lines, i + 1, div.group("fence"), code)
+            if end < len(lines):
+                out += _pandoc_div(div, lines[i + 1 : end], context)
+                i = end + 1
+                continue
         if quarto is None:
             out.append(lines[i])
             i += 1
             continue
-        attrs_text = quarto.group("attrs")
+        attrs_text = quarto.group("attrs") or "." + quarto.group("bare")
         kind_match = re.search(r"\.callout-([\w-]+)", attrs_text)
         name = kind_match.group(1) if kind_match else "note"
         attrs = {k: a or b or c for k, a, b, c in _ATTR.findall(attrs_text)}
@@ -515,7 +589,7 @@ def _quarto_callouts(source: str) -> str:
         kind = ADMONITIONS.get(name, "note")
         indent = quarto.group("indent")
         inner = _quarto_callouts(
-            "\n".join(line[len(indent) :] if line.startswith(indent) else line for line in body)
+            "\n".join(line[len(indent) :] if line.startswith(indent) else line for line in body), context
         )
         text = inner.strip("\n").split("\n")
         out += [indent + _callout_head(kind, title, collapse), ""]
@@ -524,20 +598,77 @@ def _quarto_callouts(source: str) -> str:
     return "\n".join(out)
 
 
+# Any other Pandoc div: `::: {attributes}` or `::: one-class` (a MyST `:::{name}` is no div).
+_OPEN_DIV = re.compile(
+    r"^(?P<indent>[ \t]*)(?P<fence>:{3,})"
+    r"(?:[ \t]*\{(?P<attrs>[ \t]*(?:[.#][^}]*|[\w-]+[ \t]*=[^}]*)?)\}|[ \t]+(?P<bare>[A-Za-z][\w-]*))"
+    r"[ \t]*:*[ \t]*$"
+)
+_FIGURE_IMAGE = re.compile(r"^!\[[^\]\n]*\]\((?P<src>[^)\s]+)\)$")
+
+
+def _pandoc_div(div: re.Match[str], body: list[str], context: _Context) -> list[str]:
+    """Return a Pandoc div's lines as the site shows them (see _quarto_callouts)."""
+    indent = div.group("indent")
+    attrs = div.group("attrs") if div.group("attrs") is not None else "." + div.group("bare")
+    inner = "\n".join(line[len(indent) :] if line.startswith(indent) else line for line in body)
+    inner = _quarto_callouts(inner, context)
+    classes = re.findall(r"(?<![\w-])\.([\w-]+)", attrs)
+    if "panel-tabset" in classes:
+        return [indent + line if line else "" for line in _tabset(inner).split("\n")]
+    named = re.search(r"(?<![\w-])#([A-Za-z][\w:.-]*)", attrs)
+    paragraphs = [p.strip() for p in re.split(r"\n[ \t]*\n", inner.strip()) if p.strip()]
+    image = _FIGURE_IMAGE.match(paragraphs[0]) if len(paragraphs) == 2 else None
+    if named and named.group(1).startswith("fig-") and image:
+        # Quarto's figure div (an image, then its caption): the figure markup numbers.
+        caption = _one_line(paragraphs[1])
+        return ["", f"{indent}![{caption}]({image.group('src')}){{#{named.group(1)}}}", ""]
+    target = [f"{indent}({named.group(1)})=", ""] if named else []
+    if attrs.strip():
+        shown = " ".join(attrs.split())
+        context.warn(
+            f"the Pandoc block ::: {{{shown}}} is not supported here, so its content is shown as plain text"
+        )
+    return ["", *target, *(indent + line if line else "" for line in inner.strip("\n").split("\n")), ""]
+
+
+def _tabset(body: str) -> str:
+    """Return a Quarto `panel-tabset`'s body as tabs: each heading of its highest level starts one."""
+    code = mdtokens.read(body).lines((mdtokens.CODE, mdtokens.DIRECTIVE))
+    lines = body.split("\n")
+    heads = [
+        (n, len(m.group(1)), m.group(2))
+        for n, line in enumerate(lines)
+        if n not in code and (m := re.match(r"^(#{1,6})[ \t]+(.*?)[ \t#]*$", line))
+    ]
+    if not heads:
+        return body
+    level = min(h[1] for h in heads)
+    starts = [(n, title) for n, depth, title in heads if depth == level]
+    out = lines[: starts[0][0]]
+    for index, (n, title) in enumerate(starts):
+        end = starts[index + 1][0] if index + 1 < len(starts) else len(lines)
+        marker = "===!" if index == 0 else "==="
+        title = " ".join(title.split()).replace('"', "&quot;") or "Tab"
+        out += [f'{marker} "{title}"', "", _indent("\n".join(lines[n + 1 : end]).strip("\n")), ""]
+    return "\n".join(out)
+
+
 def _closing(lines: list[str], start: int, fence: str, code: set[int]) -> int:
     """Return the index of the line closing a Pandoc div's `fence`, or len(lines).
 
-    A line of at least as many colons closes it; a colon fence with attributes (`::: {.x}`)
-    opens a nested block, as in Pandoc. Lines of code are not read.
+    A line of three colons or more closes the innermost open block, whatever its length (Pandoc's
+    rule); a colon fence with attributes (`::: {.x}`) or one class (`::: x`) opens a nested
+    block. Lines of code are not read.
     """
     depth = 0
     for j in range(start, len(lines)):
         if j in code:
             continue
         stripped = lines[j].strip()
-        if re.match(r"^:{3,}[ \t]*\{", stripped):
+        if re.match(r"^:{3,}[ \t]*(?:\{|[A-Za-z])", stripped):  # a div opens: {attributes} or one class
             depth += 1
-        elif stripped.startswith(fence) and stripped.rstrip(":") == "":
+        elif len(stripped) >= 3 and stripped.rstrip(":") == "":  # any length closes the innermost
             if depth == 0:
                 return j
             depth -= 1

@@ -591,7 +591,9 @@ class Linker:
 
     def _inline(self, text: str, token: Token, cell: _Cell, refs: dict[str, str] | None = None) -> str:
         refs = refs or {}
+        depth = 0  # links open around the token: an image inside one becomes text, never a link in a link
         for child in _walk(token.children or []):
+            depth += {"link_open": 1, "link_close": -1}.get(child.type, 0)
             if child.type == "link_open":
                 href = str(child.attrGet("href") or "")
                 new = self.url(href, cell, image=False)
@@ -603,7 +605,7 @@ class Linker:
                 src = str(child.attrGet("src") or "")
                 if not loads_from_site(src):
                     cell.warnings.append(f"{cell.where}: {remote_problem(src)}.")
-                    text = _image_to_link(text, child.content, src)
+                    text = _image_to_link(text, child.content, src, inside_link=depth > 0)
                     continue
                 text = self._replace_destination(text, src, self.url(src, cell, image=True), cell)
         pieces = "".join(c.content for c in _walk(token.children or []) if c.type in _HTML_OR_MATH)
@@ -694,11 +696,13 @@ def remote_free_markdown(source: str) -> tuple[str, list[str]]:
         block = "".join(lines[start:end])
         inline = token if token.type == "inline" else md.parseInline(block)[0]
         new = block
+        depth = 0
         for child in _walk(inline.children or []):
+            depth += {"link_open": 1, "link_close": -1}.get(child.type, 0)
             src = str(child.attrGet("src") or "") if child.type == "image" else ""
             if src and not loads_from_site(src):
                 found.append(src)
-                new = _image_to_link(new, child.content, src)
+                new = _image_to_link(new, child.content, src, inside_link=depth > 0)
         pieces = "".join(c.content for c in _walk(inline.children or []) if c.type in _HTML_OR_MATH)
         new, urls = drop_remote(new, pieces if token.type == "inline" else None)
         found += urls
@@ -738,15 +742,30 @@ def _unlink_references(text: str, labels: list[str]) -> str:
     return text
 
 
-def _image_to_link(text: str, alt: str, src: str) -> str:
-    """Return Markdown `text` with the image `![alt](src)` (or `![alt][ref]`) made a link."""
+def _image_to_link(text: str, alt: str, src: str, inside_link: bool = False) -> str:
+    """Return Markdown `text` with the image `![alt](src)` (or `![alt][ref]`) made a link.
+
+    Its text is the alt text, or the address when there is none (as sanitize.remote_image_link
+    does for HTML): a link with no text could be neither seen nor followed. An image `inside_link`
+    (a badge: `[![alt](src)](href)`) becomes that text alone, the link around it kept: a link
+    inside a link is no Markdown, and would show its brackets.
+    """
     opener = f"![{alt}]"
+    shown = f"[{alt}]" if alt.strip() else "[" + re.sub(r"([\\`*_\[\]<>])", r"\\\1", src) + "]"
+    if inside_link:
+        destination = re.compile(
+            r"[ \t]*\(<?" + re.escape(src) + r">?(?:\s+(?:\"[^\"]*\"|'[^']*'))?\)(?:\{[^}\n]*\})?"
+        )
+        for found in re.finditer(re.escape(opener), text):
+            after = destination.match(text, found.end())
+            if after:
+                return text[: found.start()] + shown[1:-1] + text[after.end() :]
     starts = [m.start() for m in re.finditer(re.escape(opener), text)]
     for at in starts:
         rest = text[at + len(opener) :].lstrip()
         if rest.startswith(("(" + src, "(<" + src)):
-            return text[:at] + text[at + 1 :]
-    return text[: starts[0]] + text[starts[0] + 1 :] if starts else text
+            return text[:at] + shown + text[at + len(opener) :]
+    return text[: starts[0]] + shown + text[starts[0] + len(opener) :] if starts else text
 
 
 def _walk(tokens: list[Token]) -> Iterator[Token]:

@@ -838,7 +838,7 @@ def _rewrite_cell(source: str, cell: int, state: _State, cites: _Citations) -> s
 
 
 # An inline link (not an image) whose destination may be a label: MyST's `[text](label)`, `[](#label)`.
-_MD_LINK = re.compile(r"(?<![!\\])\[(?P<text>[^\[\]\n]*)\]\((?P<dest>#?[\w.:+-]+)\)")
+_MD_LINK = re.compile(r"(?<![!\\])\[(?P<text>[^\[\]\n]*)\]\((?P<dest>#?[\w.:/+-]+)\)")
 _URL_SCHEMES = ("http:", "https:", "mailto:", "ftp:", "tel:", "data:", "file:")
 
 

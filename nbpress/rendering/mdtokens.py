@@ -58,6 +58,8 @@ _ADMONITION = re.compile(
 )
 # MyST's colon fence (`:::{note}`): read only by read(source, myst=True), the directive reader's view.
 _COLON_OPEN = re.compile(r"(?P<fence>:{3,})\{[A-Za-z][\w:.+-]*\}")
+# A colon fence naming a language (`:::md`), no braces: code in MyST, shown as written.
+COLON_CODE = re.compile(r"(?P<fence>:{3,})(?P<lang>[A-Za-z][\w+-]*)[ \t]*$")
 _COLON_CLOSE = re.compile(r"(?P<fence>:{3,})[ \t]*$")
 _DIV_OPEN = re.compile(r":{3,}[ \t]*\{")  # a nested MyST directive or Pandoc div
 _CODE_OPEN = re.compile(r"(?P<fence>`{3,}|~{3,})(?P<info>[^\n]*)$")
@@ -403,7 +405,7 @@ def _colon_fence(state: StateBlock, start: int, end: int, silent: bool) -> bool:
         return False
     pos = state.bMarks[start] + state.tShift[start]
     head = state.src[pos : state.eMarks[start]]
-    opened = _COLON_OPEN.match(head)
+    opened = _COLON_OPEN.match(head) or COLON_CODE.match(head)
     if opened is None:
         return False
     if silent:

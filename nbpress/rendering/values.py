@@ -137,7 +137,7 @@ class _Cell:
     images: int = 0
 
     def where(self) -> str:
-        return f"{self.rel}: cell {self.index + 1}"
+        return f"{self.rel}, cell {self.index + 1}"  # as every message names a cell
 
 
 def substitute(nb: Notebook, rel: str) -> list[str]:

@@ -53,14 +53,53 @@ def read_text_notebook(path: Path, rel: str, warnings: list[str] | None = None) 
         # jupytext's qmd format runs the quarto program: a post must build without it.
         from .quarto import read_quarto
 
-        return _numbered(read_quarto(text, rel, warnings if warnings is not None else []))
+        return _numbered(read_quarto(text, rel, warnings if warnings is not None else [], path.parent))
+    fmt = fmt or _markdown_format(text)
+    if fmt == "md:myst":
+        text = _keep_directive_breaks(text)
     try:
-        notebook: Notebook = jupytext.reads(text, fmt=fmt or _markdown_format(text))
+        notebook: Notebook = jupytext.reads(text, fmt=fmt)
     except Exception as err:  # jupytext raises many types for a broken file
         first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         raise SourceError(f"jupytext cannot read this file ({first}); fix its syntax.", path=rel) from None
+    if fmt == "md:myst":
+        for cell in notebook.cells:
+            cell.source = cell.source.replace(_KEPT_BREAK, "")
     _move_header_keys(notebook)
     return _numbered(notebook)
+
+
+# A `+++` line inside a MyST colon fence (`:::{card}` ... `+++` footer ... `:::`) is the directive's
+# own (sphinx-design's footer mark), not a cell break: jupytext's MyST reader does not know colon
+# fences and would split the directive into two cells, each half left as written on the page.
+_KEPT_BREAK = "\ue000"
+_COLON_OPEN = re.compile(r"^[ \t>]*(:{3,})[ \t]*\{")
+_COLON_CLOSE = re.compile(r"^[ \t>]*:{3,}[ \t]*$")
+_CODE_FENCE = re.compile(r"^[ \t>]*(`{3,}|~{3,})")
+_CELL_BREAK = re.compile(r"^[ \t]*\+\+\+")
+
+
+def _keep_directive_breaks(text: str) -> str:
+    """Return MyST text whose `+++` lines inside a colon fence (outside code) jupytext will not split at.
+
+    Each is marked with _KEPT_BREAK, which read_text_notebook removes from the cells again.
+    """
+    lines = text.split("\n")
+    depth, code = 0, ""
+    for number, line in enumerate(lines):
+        if code:
+            stripped = line.strip(" \t>")
+            if stripped.startswith(code) and not stripped.strip(code[0]).strip():
+                code = ""
+        elif fence := _CODE_FENCE.match(line):
+            code = fence.group(1)
+        elif _COLON_OPEN.match(line):
+            depth += 1
+        elif depth and _COLON_CLOSE.match(line):
+            depth -= 1
+        elif depth and _CELL_BREAK.match(line):
+            lines[number] = _KEPT_BREAK + line
+    return "\n".join(lines)
 
 
 def _numbered(notebook: Notebook) -> Notebook:

@@ -14,8 +14,10 @@ default of every code cell that does not set the option itself.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import yaml
@@ -42,16 +44,18 @@ _DEFAULTS: dict[str, object] = {
 }  # fmt: skip
 
 
-def read_quarto(text: str, rel: str, warnings: list[str]) -> Notebook:
+def read_quarto(text: str, rel: str, warnings: list[str], folder: Path | None = None) -> Notebook:
     """Return the notebook a Quarto document holds; raise SourceError naming the file and line.
 
     Cell ids, nbformat and UTF-8 are the caller's (formats.read_text_notebook). Problems that
-    do not stop the post (options with no equivalent here) are appended to `warnings`.
+    do not stop the post (options with no equivalent here) are appended to `warnings`. `folder`
+    is the document's, where `{{< include >}}` finds its files (None: none is included).
     """
     import nbformat
 
     lines = text.lstrip("\ufeff").splitlines()
     header, body_start = _header(lines, rel)
+    lines[body_start:] = _shortcodes(lines[body_start:], header, folder, (rel, body_start), warnings)
     front, defaults, kernel = _map_header(header, rel, warnings)
     languages = _languages(kernel)
     notebook: Notebook = nbformat.v4.new_notebook()
@@ -95,12 +99,17 @@ def read_quarto(text: str, rel: str, warnings: list[str]) -> Notebook:
                 markdown.append(token.content.rstrip("\n"))
             continue
         if lang.lower() not in languages:
-            raise SourceError(
-                f"line {line}: a {{{lang}}} cell runs in another language than the post's kernel "
-                f"({kernel}); nbpress runs one Jupyter kernel per post, so make it a {{{languages[0]}}} "
-                f"cell, or show it as plain code in a ```{lang} fence.",
-                path=rel,
+            # As Quarto's Jupyter engine does, a block in another language is not a cell of the
+            # kernel: it is shown as code (Quarto would render {mermaid}, {ojs}, {dot} itself).
+            warnings.append(
+                f"{rel}, line {line}: a {{{lang}}} block is in another language than the post's kernel "
+                f"({kernel}), so it is shown as code and not run; nbpress runs one Jupyter kernel per "
+                f"post: make it a {{{languages[0]}}} cell to run it, or a ```{lang} fence to show it."
             )
+            opening = body[start]
+            at = opening.index(token.markup) + len(token.markup)
+            markdown.extend([opening[:at] + lang, *body[start + 1 : end]])
+            continue
         if token.level:
             raise SourceError(
                 f"line {line}: the {{{lang}}} cell is inside a list or a quote; "
@@ -120,6 +129,111 @@ def read_quarto(text: str, rel: str, warnings: list[str]) -> Notebook:
     prose(cursor, len(body))
     flush()
     return notebook
+
+
+# --- Shortcodes -----------------------------------------------------------------------------
+
+# `{{< name args >}}` outside code; `{{</* name */>}}` is Quarto's way to show one as written.
+_SHORTCODE = re.compile(r"\{\{<\s*(?P<name>[\w-]+)(?P<args>(?:[^>]|>(?!\}\}))*?)\s*>\}\}")
+_ESCAPED = re.compile(r"\{\{</\*(?P<inner>.*?)\*/>\}\}")
+_CODE_SPAN = re.compile(r"(`+)[\s\S]*?(?<!`)\1(?!`)")
+_PRINT_SHORTCODES = ("pagebreak",)  # a printed page's, nothing on a web page
+_INCLUDE_DEPTH = 8
+
+
+def _shortcodes(
+    body: list[str],
+    header: dict[str, object],
+    folder: Path | None,
+    where: tuple[str, int],
+    warnings: list[str],
+    depth: int = 0,
+) -> list[str]:
+    """Return the body's lines with Quarto's shortcodes (outside code) replaced by what they show.
+
+    `include` puts the named file of the document's folder in its place (its shortcodes too);
+    `meta` the header's value; `kbd` the keys; `pagebreak` nothing. Any other is left out with a
+    warning naming the file, line and shortcode: its syntax is never shown on the page.
+    """
+    if not any("{{<" in line for line in body):
+        return body
+    rel, offset = where
+    code: set[int] = set()
+    for token in _blocks(body):
+        raw = token.type == "fence" and token.info.strip().startswith("{=")  # passed on, shortcodes read
+        if token.type in ("fence", "code_block") and token.map and not raw:
+            code.update(range(*token.map))
+    out: list[str] = []
+    for number, line in enumerate(body):
+        if "{{<" not in line:
+            out.append(line)
+            continue
+        if number in code:  # shown as written, but for Quarto's escape
+            out.append(_ESCAPED.sub(lambda m: "{{<" + m.group("inner") + ">}}", line))
+            continue
+        place = f"{rel}, line {offset + number + 1}"
+        alone = _SHORTCODE.fullmatch(line.strip())
+        if alone and alone.group("name") == "include":
+            out += _include(alone.group("args"), header, folder, place, warnings, depth)
+            continue
+        pieces, last = [], 0
+        for span in _CODE_SPAN.finditer(line):
+            pieces.append(_inline_shortcodes(line[last : span.start()], header, place, warnings))
+            pieces.append(_ESCAPED.sub(lambda m: "{{<" + m.group("inner") + ">}}", span.group(0)))
+            last = span.end()
+        pieces.append(_inline_shortcodes(line[last:], header, place, warnings))
+        out.append("".join(pieces))
+    return out
+
+
+def _include(
+    args: str, header: dict[str, object], folder: Path | None, place: str, warnings: list[str], depth: int
+) -> list[str]:
+    """Return the lines of the file an include names, inside the document's folder (else a warning)."""
+    name = args.strip().strip("\"'")
+    found = None
+    if folder is not None and name and depth < _INCLUDE_DEPTH:
+        target = (folder / name).resolve()
+        if target.is_relative_to(folder.resolve()) and target.is_file():
+            found = target
+    if found is None:
+        warnings.append(
+            f"{place}: {{{{< include {name} >}}}} names no file in the document's folder, so it is "
+            "left out; copy the file next to the document."
+        )
+        return []
+    try:
+        text = found.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        warnings.append(f"{place}: {{{{< include {name} >}}}} is not UTF-8 text, so it is left out.")
+        return []
+    return _shortcodes(text.splitlines(), header, found.parent, (name, 0), warnings, depth + 1)
+
+
+def _inline_shortcodes(text: str, header: dict[str, object], place: str, warnings: list[str]) -> str:
+    """Return prose with its shortcodes replaced (meta, kbd) or left out with a warning."""
+    import html
+
+    def one(match: re.Match[str]) -> str:
+        name, args = match.group("name"), match.group("args").split()
+        plain = [a.strip("\"'") for a in args if "=" not in a]
+        if name == "meta" and plain:
+            value: object = header
+            for key in plain[0].split("."):
+                value = value.get(key) if isinstance(value, dict) else None
+            if isinstance(value, (str, int, float)) and not isinstance(value, bool):
+                return html.escape(str(value), quote=False)
+        elif name == "kbd" and plain:
+            return "<kbd>" + html.escape(" ".join(plain), quote=False) + "</kbd>"
+        elif name in _PRINT_SHORTCODES:
+            return ""
+        warnings.append(
+            f"{place}: the Quarto shortcode {{{{< {name} >}}}} is not supported here, so it is left out."
+        )
+        return ""
+
+    text = _SHORTCODE.sub(one, text)
+    return _ESCAPED.sub(lambda m: "{{<" + m.group("inner") + ">}}", text)
 
 
 def _blocks(body: list[str]) -> list[Token]:
@@ -238,7 +352,36 @@ def _date(value: object, front: dict[str, object]) -> None:
             f"date: {value.strip()} changes with every build, and a post needs a fixed date; "
             "write date: YYYY-MM-DD."
         )
-    front["date"] = value
+    front["date"] = _quarto_date(value) if isinstance(value, str) else value
+
+
+# The forms Quarto reads a date in (its date reference, in its order), then a month named in
+# words ("March 22nd, 2021", "22 Mar 2021"), which Quarto infers. Read with the C locale's names.
+_DATE_FORMS = ("%m/%d/%Y", "%m-%d-%Y", "%m/%d/%y", "%m-%d-%y", "%Y-%m-%d", "%d %m %Y", "%m %d, %Y")
+_NAMED_FORMS = ("%B %d, %Y", "%B %d %Y", "%d %B %Y", "%d %B, %Y")
+_ORDINAL = re.compile(r"(?<=\d)(?:st|nd|rd|th)\b", re.I)
+
+
+def _quarto_date(value: str) -> dt.date | dt.datetime | str:
+    """Return the day a Quarto date names, or `value` as written if it names none (front matter says so)."""
+    text = " ".join(value.split())
+    for form in _DATE_FORMS:
+        try:
+            return dt.datetime.strptime(text, form).date()
+        except ValueError:
+            pass
+    try:
+        return dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        pass
+    named = _ORDINAL.sub("", text.replace(".", ""))
+    for form in _NAMED_FORMS:
+        for month in ("%B", "%b"):
+            try:
+                return dt.datetime.strptime(named, form.replace("%B", month)).date()
+            except ValueError:
+                pass
+    return value
 
 
 def _author_name(value: object) -> str | None:
