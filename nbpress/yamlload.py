@@ -9,7 +9,6 @@ included, before anything is built: the error is an ordinary yaml.YAMLError with
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from typing import Any
 
 import yaml
@@ -17,7 +16,6 @@ from yaml.composer import ComposerError
 from yaml.error import Mark
 from yaml.nodes import Node
 
-from .errors import ConfigError
 from .notebook import MAX_NESTING
 
 _BRACKET = re.compile(r"[\[\]{}]")
@@ -60,23 +58,6 @@ def _refuse_deep_flow(text: str) -> None:
 def safe_load(text: str) -> Any:
     """Return the YAML document in `text`, as yaml.safe_load does, refusing anchors and aliases."""
     return yaml.load(text, Loader=NoAliasLoader)
-
-
-def read_yaml_file(path: Path, shown: str, command: str) -> Any:
-    """Return the YAML document in the file `path` (safe_load), None if it is empty.
-
-    Raises ConfigError in one line naming the file as `shown` (with the line of a YAML error)
-    and saying to fix it, then run `command` ("build", "import") again.
-    """
-    try:
-        return safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        where = f", line {mark.line + 1}" if mark is not None else ""
-        problem = getattr(err, "problem", None) or "not valid YAML"
-        raise ConfigError(f"{shown}{where}: {problem}; fix the YAML, then {command} again.") from None
-    except (OSError, UnicodeDecodeError) as err:
-        raise ConfigError(f"{shown}: cannot be read ({err}); fix the file, then {command} again.") from None
 
 
 def refuse_aliases(text: str) -> None:

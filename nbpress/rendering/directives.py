@@ -675,10 +675,9 @@ def _closing(lines: list[str], start: int, fence: str, code: set[int]) -> int:
     return len(lines)
 
 
-# MyST-NB's glue directives ({glue}, {glue:figure}, ...), with backticks or colons: the values
-# step renders them (this module leaves them as written).
-GLUE_DIRECTIVE = re.compile(
-    r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|:{3,})\{(?P<name>glue(?::[a-z]*)?)\}[ \t]*(?P<arg>[^\n]*?)[ \t]*\n"
+# A glued figure: MyST-NB's {glue:figure} name, its options and caption (values renders it).
+_GLUE_FIGURE = re.compile(
+    r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|:{3,})\{glue:figure\}[ \t]*(?P<arg>[^\n]*?)[ \t]*\n"
     r"(?P<body>(?:.*?\n)??)(?P=indent)(?P=fence)[ \t]*$",
     re.M | re.S,
 )
@@ -696,9 +695,9 @@ def source_figures(source: str) -> str:
     reading = mdtokens.read(source)
 
     def block(match: re.Match[str]) -> str:
-        if match.group("name") != "glue:figure" or not reading.outside(match.start(), match.end()):
+        if not reading.outside(match.start(), match.end()):
             return match.group(0)
         head = f"{match.group('indent')}{match.group('fence')}{{figure}} {match.group('arg').strip()}\n"
         return head + match.group("body") + match.group("indent") + match.group("fence")
 
-    return GLUE_DIRECTIVE.sub(block, source)
+    return _GLUE_FIGURE.sub(block, source)

@@ -40,7 +40,6 @@ from ..errors import RenderError
 from ..execution.inline import is_prose_fence, take_values
 from ..notebook import Cell, Notebook, outputs_of, text_of
 from . import mdtokens
-from .directives import GLUE_DIRECTIVE
 from .figures import EXTENSIONS, SIGNATURES
 from .sanitize import markdown_html, sanitize_svg
 
@@ -52,6 +51,12 @@ _QUARTO = re.compile(r"`\{python\}[ \t]+(?P<expr>[^`]*?)[ \t]*`\Z")
 _ROLE = re.compile(r"\{(?P<role>eval|glue(?::[a-z]*)?)\}\Z")
 _GLUE_ANY = ("glue", "glue:", "glue:any")
 _GLUE_ROLES = (*_GLUE_ANY, "glue:text", "glue:md")
+# A glue directive, with backticks (a MyST fence) or colons (MyST's colon fence).
+_DIRECTIVE = re.compile(
+    r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|:{3,})\{(?P<name>glue(?::[a-z]*)?)\}[ \t]*(?P<arg>[^\n]*?)[ \t]*\n"
+    r"(?P<body>(?:.*?\n)??)(?P=indent)(?P=fence)[ \t]*$",
+    re.M | re.S,
+)
 _OPTION = re.compile(r"^[ \t]*:(?P<key>[\w-]+):[ \t]*(?P<value>.*?)[ \t]*$")
 # Characters that mean something to Markdown, to its extensions (arithmatex's $, attr_list's
 # braces, tilde, caret, mark) or to nbpress's own markup (@ citations, roles, (label)=): in a
@@ -464,7 +469,7 @@ def _directives(source: str, state: _Cell, glued: dict[str, dict[str, Any]], val
             text += f"\n\n{caption}"
         return "\n".join(indent + line if line else line for line in text.split("\n"))
 
-    return GLUE_DIRECTIVE.sub(block, source)
+    return _DIRECTIVE.sub(block, source)
 
 
 def _block(kind: str, bundle: Mapping[str, Any], state: _Cell, name: str) -> str:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import yaml
+
 from ..errors import ConfigError
 from ..layout import Layout
-from ..yamlload import read_yaml_file
+from ..yamlload import safe_load
 
 
 def read_authors(layout: Layout) -> dict[str, object]:
@@ -16,7 +18,15 @@ def read_authors(layout: Layout) -> dict[str, object]:
     if not path.is_file():
         return {}
     rel = layout.rel(path)
-    data = read_yaml_file(path, rel, "build") or {}
+    try:
+        data = safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f", line {mark.line + 1}" if mark is not None else ""
+        problem = getattr(err, "problem", None) or "not valid YAML"
+        raise ConfigError(f"{rel}{where}: {problem}; fix the YAML, then build again.") from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise ConfigError(f"cannot be read ({err}); fix the file, then build again.", path=rel) from None
     authors = data.get("authors", {}) if isinstance(data, dict) else None
     if not isinstance(authors, dict):
         raise ConfigError(
