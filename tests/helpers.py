@@ -5,6 +5,7 @@ Fixtures live in conftest.py; everything else the tests share lives here.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import shutil
@@ -26,8 +27,10 @@ from tests.skeleton import copy_skeleton as copy_skeleton
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 GOLDEN = Path(__file__).resolve().parent / "golden"
 
-CHROMIUM = "/usr/bin/chromium"
-# Debian's Chromium, headless as root, with no traffic of its own to the closed network.
+# The browser tests' Chromium: an environment variable names it, else it is found by name.
+CHROMIUM_VARIABLES = ("NBPRESS_CHROMIUM", "CHROME_PATH")
+CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+# Headless (as root too), with no traffic of its own to the closed network.
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -234,14 +237,61 @@ def watcher_armed(pid: int) -> bool:
         return False  # the process ended, or closed that descriptor while it was listed
 
 
-@contextmanager
-def launch_chromium() -> Iterator[Any]:
-    """Yield Debian's Chromium, headless, launched by playwright; closed on exit."""
+def _is_snap(path: str) -> bool:
+    """Return whether `path` runs a snap (Ubuntu's chromium-browser is a script that runs one)."""
+    if os.path.realpath(path).startswith("/snap/"):
+        return True
+    with open(path, "rb") as file:
+        head = file.read(4096)
+    return head.startswith(b"#!") and b"snap" in head
+
+
+def _playwright_chromium() -> str | None:
+    """Return the Chromium `python -m playwright install chromium` downloaded, if it did."""
     from playwright.sync_api import sync_playwright
 
-    assert Path(CHROMIUM).is_file(), "install Debian's chromium (apt-get install chromium)"
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        path: str = playwright.chromium.executable_path
+    return path if os.access(path, os.X_OK) else None
+
+
+@functools.cache
+def chromium_path() -> str:
+    """Return the Chromium the browser tests (and bench/) drive; fail in one line if there is none.
+
+    NBPRESS_CHROMIUM (or CHROME_PATH, Lighthouse's own) names it; else the first of
+    CHROMIUM_NAMES on PATH that is not a snap, else playwright's own download, else a snap
+    (whose confinement a test runner may not pass).
+    """
+    for variable in CHROMIUM_VARIABLES:
+        if value := os.environ.get(variable):
+            found = shutil.which(value)
+            if found is None:
+                raise FileNotFoundError(f"{variable}={value} is not an executable: point it at Chromium")
+            return found
+    on_path = [found for name in CHROMIUM_NAMES if (found := shutil.which(name))]
+    for found in on_path:
+        if not _is_snap(found):
+            return found
+    if downloaded := _playwright_chromium():
+        return downloaded
+    if on_path:
+        return on_path[0]
+    raise FileNotFoundError(
+        "no Chromium: set NBPRESS_CHROMIUM to its executable, or install one named "
+        f"{' or '.join(CHROMIUM_NAMES)} (Debian: apt-get install chromium;"
+        " Ubuntu: python -m playwright install --with-deps chromium)"
+    )
+
+
+@contextmanager
+def launch_chromium() -> Iterator[Any]:
+    """Yield Chromium (chromium_path), headless, launched by playwright; closed on exit."""
+    from playwright.sync_api import sync_playwright
+
+    executable = chromium_path()
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
         try:
             yield browser
         finally:
