@@ -14,10 +14,10 @@ import subprocess
 import sys
 import time
 import urllib.parse
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import psutil
 
@@ -39,6 +39,36 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
+
+
+# How long a test waits for something before calling it a hang. Tests wait for a condition,
+# never for a machine's speed: this is minutes, so that a loaded machine only makes them slower.
+HANG = 600.0
+
+T = TypeVar("T")
+
+
+def wait_until(
+    condition: Callable[[], T | None],
+    what: str,
+    *,
+    running: subprocess.Popen[Any] | None = None,
+    deadline: float = HANG,
+) -> T:
+    """Return the first true value of `condition()`, polled; fail naming `what` after `deadline` s.
+
+    With `running`, fail at once if that process ends before the condition holds.
+    """
+    end = time.monotonic() + deadline
+    while True:
+        value = condition()
+        if value:
+            return value
+        if running is not None and running.poll() is not None:
+            raise AssertionError(f"{what}: the process ended first (exit code {running.returncode})")
+        if time.monotonic() > end:
+            raise AssertionError(f"{what}: not after {deadline:.0f} s (a hang)")
+        time.sleep(0.2)
 
 
 def build_command(
@@ -205,14 +235,12 @@ def kernels_of(proc: psutil.Process) -> list[psutil.Process]:
     return found
 
 
-def wait_for_kernels(proc: psutil.Process, count: int, deadline: float) -> list[psutil.Process]:
+def wait_for_kernels(proc: psutil.Process, count: int) -> list[psutil.Process]:
     """Return `count` kernels of `proc` once they exist and have started their cells."""
-    while time.monotonic() < deadline:
-        kernels = kernels_of(proc)
-        if len(kernels) >= count:
-            return kernels
-        time.sleep(0.2)
-    raise AssertionError(f"the build never started {count} kernels")
+    return wait_until(
+        lambda: kernels if len(kernels := kernels_of(proc)) >= count else None,
+        f"the build starting {count} kernels",
+    )
 
 
 def kill_orphan_kernels(blog: Path) -> None:
@@ -237,7 +265,7 @@ def watcher_armed(pid: int) -> bool:
         return False  # the process ended, or closed that descriptor while it was listed
 
 
-def _is_snap(path: str) -> bool:
+def is_snap(path: str) -> bool:
     """Return whether `path` runs a snap (Ubuntu's chromium-browser is a script that runs one)."""
     if os.path.realpath(path).startswith("/snap/"):
         return True
@@ -271,7 +299,7 @@ def chromium_path() -> str:
             return found
     on_path = [found for name in CHROMIUM_NAMES if (found := shutil.which(name))]
     for found in on_path:
-        if not _is_snap(found):
+        if not is_snap(found):
             return found
     if downloaded := _playwright_chromium():
         return downloaded
