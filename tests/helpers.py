@@ -54,10 +54,12 @@ def wait_until(
     *,
     running: subprocess.Popen[Any] | None = None,
     deadline: float = HANG,
+    pause: Callable[[], object] = lambda: time.sleep(0.2),
 ) -> T:
     """Return the first true value of `condition()`, polled; fail naming `what` after `deadline` s.
 
-    With `running`, fail at once if that process ends before the condition holds.
+    With `running`, fail at once if that process ends before the condition holds. `pause` waits
+    between polls: a playwright page's `lambda: page.wait_for_timeout(200)` lets its events in.
     """
     end = time.monotonic() + deadline
     while True:
@@ -68,7 +70,7 @@ def wait_until(
             raise AssertionError(f"{what}: the process ended first (exit code {running.returncode})")
         if time.monotonic() > end:
             raise AssertionError(f"{what}: not after {deadline:.0f} s (a hang)")
-        time.sleep(0.2)
+        pause()
 
 
 def build_command(
@@ -101,7 +103,7 @@ def build_cli(
     jobs: int | str | None = 2,
     command: str | None = None,
     python: Sequence[str] = (),
-    timeout: float = 300,
+    timeout: float = HANG,
     **run: Any,
 ) -> subprocess.CompletedProcess[str]:
     """Return the finished `python build.py --root BLOG -j 2 ARGS` run (`run`: subprocess.run options)."""
@@ -151,7 +153,7 @@ def mkdocs(root: Path, *args: str, env: dict[str, str] | None = None) -> subproc
         env={**os.environ, "NO_MKDOCS_2_WARNING": "1", **(env or {})},
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=HANG,
     )
 
 
@@ -162,7 +164,7 @@ def zensical_build(root: Path) -> Path:
         cwd=root,
         capture_output=True,
         text=True,
-        timeout=600,
+        timeout=HANG,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     return root / "site"
@@ -314,12 +316,29 @@ def chromium_path() -> str:
 
 @contextmanager
 def launch_chromium() -> Iterator[Any]:
-    """Yield Chromium (chromium_path), headless, launched by playwright; closed on exit."""
+    """Yield Chromium (chromium_path), headless, launched by playwright; closed on exit.
+
+    Its contexts and pages wait up to HANG for what they wait for (playwright's default is 30 s,
+    which a loaded machine can reach): a test waits for a condition, not for the machine.
+    """
     from playwright.sync_api import sync_playwright
 
     executable = chromium_path()
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
+        new_context, new_page = browser.new_context, browser.new_page
+
+        def patient_context(**options: Any) -> Any:
+            context = new_context(**options)
+            context.set_default_timeout(HANG * 1000)
+            return context
+
+        def patient_page(**options: Any) -> Any:
+            page = new_page(**options)
+            page.context.set_default_timeout(HANG * 1000)
+            return page
+
+        browser.new_context, browser.new_page = patient_context, patient_page  # type: ignore[method-assign]
         try:
             yield browser
         finally:
