@@ -271,7 +271,7 @@ def test_sigterm_ends_a_busy_build_and_its_kernels(
             f"busy{i}",
             "for _ in range(20): print('x' * 1_000_000, flush=True)",
             PLOT.format(n=40, v=i),
-            "import time; time.sleep(60)",
+            f"import time; time.sleep({2 * HANG:.0f})",  # past the deadline: never waited for
         )
     proc = subprocess.Popen(
         build_command(blog),
@@ -284,17 +284,14 @@ def test_sigterm_ends_a_busy_build_and_its_kernels(
         kernels = wait_for_kernels(psutil.Process(proc.pid), 1)
         time.sleep(delay)
         kernels = kernels_of(psutil.Process(proc.pid)) or kernels
-        sent = time.monotonic()
         proc.send_signal(signal.SIGTERM)
+        # It ends before its cells could: the build stopped the kernels, it did not wait for them.
+        # How fast (the 5 s target) is measured in bench/bench.py ("SIGTERM to exit"), not here.
         _out, err = proc.communicate(timeout=HANG)
-        took = time.monotonic() - sent
     finally:
         if proc.poll() is None:
             proc.kill()
     assert proc.returncode == 130, err
-    # Long before the 60 s cell ends: the build stopped the kernels, it did not wait for them.
-    # The 5 s target is measured in bench/bench.py ("SIGTERM to exit"): this machine is shared.
-    assert took < 30, f"SIGTERM took {took:.1f} s"
     assert "Traceback" not in err
     _gone, alive = psutil.wait_procs(kernels, timeout=5)
     assert not alive
