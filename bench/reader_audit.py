@@ -1,7 +1,7 @@
 """Lighthouse and axe-core against the blog's built site, served on 127.0.0.1 and opened by
-Debian's Chromium. `python bench/reader_audit.py` builds the site from the committed posts
-(bench/reader_site.py), prints each page's scores and violations and, with --write, records
-them in bench/RESULTS.md. Needs `npm ci` in bench/lighthouse/ (lighthouse, axe-core).
+Chromium (tests.helpers.chromium_path). `python bench/reader_audit.py` builds the site from the
+committed posts (bench/reader_site.py), prints each page's scores and violations and, with
+--write, records them in bench/RESULTS.md. Needs `npm ci` in bench/lighthouse/ (lighthouse, axe-core).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from typing import Any, Literal
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from tests.helpers import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
+from tests.helpers import CHROMIUM_ARGS, chromium_path  # noqa: E402
 from tests.siteserver import serve  # noqa: E402
 
 NODE = HERE / "lighthouse"
@@ -75,7 +75,11 @@ def lighthouse(url: str, form_factor: str, categories: tuple[str, ...] = CATEGOR
         if form_factor == "desktop":
             args.append("--preset=desktop")
         subprocess.run(
-            args, check=True, env={**os.environ, "CHROME_PATH": CHROMIUM}, capture_output=True, timeout=600
+            args,
+            check=True,
+            env={**os.environ, "CHROME_PATH": chromium_path()},
+            capture_output=True,
+            timeout=600,
         )
         report = json.loads(out.read_text(encoding="utf-8"))
     scores = {k: round(100 * (v["score"] or 0)) for k, v in report["categories"].items()}
@@ -96,7 +100,9 @@ def run_axe(
 
     found: dict[str, list[dict[str, Any]]] = {}
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        browser = playwright.chromium.launch(
+            executable_path=chromium_path(), headless=True, args=CHROMIUM_ARGS
+        )
         for scheme in schemes:
             context = browser.new_context(color_scheme=scheme, viewport={"width": 1280, "height": 900})
             context.route(re.compile(r"^https?://(?!127\.0\.0\.1)"), lambda route: route.abort())

@@ -5,6 +5,7 @@ Fixtures live in conftest.py; everything else the tests share lives here.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import shutil
@@ -13,10 +14,10 @@ import subprocess
 import sys
 import time
 import urllib.parse
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import psutil
 
@@ -26,8 +27,10 @@ from tests.skeleton import copy_skeleton as copy_skeleton
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 GOLDEN = Path(__file__).resolve().parent / "golden"
 
-CHROMIUM = "/usr/bin/chromium"
-# Debian's Chromium, headless as root, with no traffic of its own to the closed network.
+# The browser tests' Chromium: an environment variable names it, else it is found by name.
+CHROMIUM_VARIABLES = ("NBPRESS_CHROMIUM", "CHROME_PATH")
+CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+# Headless (as root too), with no traffic of its own to the closed network.
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -36,6 +39,38 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
+
+
+# How long a test waits for something before calling it a hang. Tests wait for a condition,
+# never for a machine's speed: this is minutes, so that a loaded machine only makes them slower.
+HANG = 600.0
+
+T = TypeVar("T")
+
+
+def wait_until(
+    condition: Callable[[], T | None],
+    what: str,
+    *,
+    running: subprocess.Popen[Any] | None = None,
+    deadline: float = HANG,
+    pause: Callable[[], object] = lambda: time.sleep(0.2),
+) -> T:
+    """Return the first true value of `condition()`, polled; fail naming `what` after `deadline` s.
+
+    With `running`, fail at once if that process ends before the condition holds. `pause` waits
+    between polls: a playwright page's `lambda: page.wait_for_timeout(200)` lets its events in.
+    """
+    end = time.monotonic() + deadline
+    while True:
+        value = condition()
+        if value:
+            return value
+        if running is not None and running.poll() is not None:
+            raise AssertionError(f"{what}: the process ended first (exit code {running.returncode})")
+        if time.monotonic() > end:
+            raise AssertionError(f"{what}: not after {deadline:.0f} s (a hang)")
+        pause()
 
 
 def build_command(
@@ -68,7 +103,7 @@ def build_cli(
     jobs: int | str | None = 2,
     command: str | None = None,
     python: Sequence[str] = (),
-    timeout: float = 300,
+    timeout: float = HANG,
     **run: Any,
 ) -> subprocess.CompletedProcess[str]:
     """Return the finished `python build.py --root BLOG -j 2 ARGS` run (`run`: subprocess.run options)."""
@@ -118,7 +153,7 @@ def mkdocs(root: Path, *args: str, env: dict[str, str] | None = None) -> subproc
         env={**os.environ, "NO_MKDOCS_2_WARNING": "1", **(env or {})},
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=HANG,
     )
 
 
@@ -129,7 +164,7 @@ def zensical_build(root: Path) -> Path:
         cwd=root,
         capture_output=True,
         text=True,
-        timeout=600,
+        timeout=HANG,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     return root / "site"
@@ -202,14 +237,12 @@ def kernels_of(proc: psutil.Process) -> list[psutil.Process]:
     return found
 
 
-def wait_for_kernels(proc: psutil.Process, count: int, deadline: float) -> list[psutil.Process]:
+def wait_for_kernels(proc: psutil.Process, count: int) -> list[psutil.Process]:
     """Return `count` kernels of `proc` once they exist and have started their cells."""
-    while time.monotonic() < deadline:
-        kernels = kernels_of(proc)
-        if len(kernels) >= count:
-            return kernels
-        time.sleep(0.2)
-    raise AssertionError(f"the build never started {count} kernels")
+    return wait_until(
+        lambda: kernels if len(kernels := kernels_of(proc)) >= count else None,
+        f"the build starting {count} kernels",
+    )
 
 
 def kill_orphan_kernels(blog: Path) -> None:
@@ -234,14 +267,78 @@ def watcher_armed(pid: int) -> bool:
         return False  # the process ended, or closed that descriptor while it was listed
 
 
-@contextmanager
-def launch_chromium() -> Iterator[Any]:
-    """Yield Debian's Chromium, headless, launched by playwright; closed on exit."""
+def is_snap(path: str) -> bool:
+    """Return whether `path` runs a snap (Ubuntu's chromium-browser is a script that runs one)."""
+    if os.path.realpath(path).startswith("/snap/"):
+        return True
+    with open(path, "rb") as file:
+        head = file.read(4096)
+    return head.startswith(b"#!") and b"snap" in head
+
+
+def _playwright_chromium() -> str | None:
+    """Return the Chromium `python -m playwright install chromium` downloaded, if it did."""
     from playwright.sync_api import sync_playwright
 
-    assert Path(CHROMIUM).is_file(), "install Debian's chromium (apt-get install chromium)"
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        path: str = playwright.chromium.executable_path
+    return path if os.access(path, os.X_OK) else None
+
+
+@functools.cache
+def chromium_path() -> str:
+    """Return the Chromium the browser tests (and bench/) drive; fail in one line if there is none.
+
+    NBPRESS_CHROMIUM (or CHROME_PATH, Lighthouse's own) names it; else the first of
+    CHROMIUM_NAMES on PATH that is not a snap, else playwright's own download, else a snap
+    (whose confinement a test runner may not pass).
+    """
+    for variable in CHROMIUM_VARIABLES:
+        if value := os.environ.get(variable):
+            found = shutil.which(value)
+            if found is None:
+                raise FileNotFoundError(f"{variable}={value} is not an executable: point it at Chromium")
+            return found
+    on_path = [found for name in CHROMIUM_NAMES if (found := shutil.which(name))]
+    for found in on_path:
+        if not is_snap(found):
+            return found
+    if downloaded := _playwright_chromium():
+        return downloaded
+    if on_path:
+        return on_path[0]
+    raise FileNotFoundError(
+        "no Chromium: set NBPRESS_CHROMIUM to its executable, or install one named "
+        f"{' or '.join(CHROMIUM_NAMES)} (Debian: apt-get install chromium;"
+        " Ubuntu: python -m playwright install --with-deps chromium)"
+    )
+
+
+@contextmanager
+def launch_chromium() -> Iterator[Any]:
+    """Yield Chromium (chromium_path), headless, launched by playwright; closed on exit.
+
+    Its contexts and pages wait up to HANG for what they wait for (playwright's default is 30 s,
+    which a loaded machine can reach): a test waits for a condition, not for the machine.
+    """
+    from playwright.sync_api import sync_playwright
+
+    executable = chromium_path()
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
+        new_context, new_page = browser.new_context, browser.new_page
+
+        def patient_context(**options: Any) -> Any:
+            context = new_context(**options)
+            context.set_default_timeout(HANG * 1000)
+            return context
+
+        def patient_page(**options: Any) -> Any:
+            page = new_page(**options)
+            page.context.set_default_timeout(HANG * 1000)
+            return page
+
+        browser.new_context, browser.new_page = patient_context, patient_page  # type: ignore[method-assign]
         try:
             yield browser
         finally:

@@ -30,7 +30,7 @@ from nbpress.notebook import MAX_NESTING, bad_data
 from nbpress.publishing.lock import build_lock
 from nbpress.rendering.figures import MAX_FIGURE_BYTES, too_large
 from nbpress.sources.posts import read_post, read_sources
-from tests.helpers import build_cli, build_command, free_port, mkdocs
+from tests.helpers import HANG, build_cli, build_command, free_port, mkdocs
 
 DEEP = 100_000  # past any parser's recursion limit
 JUST_TOO_DEEP = MAX_NESTING + 5  # parsed fine, refused by the rule
@@ -594,7 +594,7 @@ def test_a_second_serve_on_a_busy_port_says_so_in_one_line_and_leaves_nothing(
             stderr=subprocess.PIPE,
             text=True,
         )
-        out, err = proc.communicate(timeout=60)
+        out, err = proc.communicate(timeout=HANG)
     assert proc.returncode == 1, out + err
     assert err == (
         f"error: port {port} is in use: another server (another --serve?) listens on 127.0.0.1:{port}; "
@@ -617,11 +617,11 @@ def test_a_server_that_stops_ends_the_watch_with_exit_1_and_nothing_running(
         env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
     )
     children: list[psutil.Process] = []
-    deadline = time.monotonic() + 120
+    deadline = time.monotonic() + HANG
     while time.monotonic() < deadline and proc.poll() is None:
         children = [*{c.pid: c for c in [*children, *proc.children(recursive=True)]}.values()]
         time.sleep(0.1)
-    out, err = proc.communicate(timeout=60)
+    out, err = proc.communicate(timeout=HANG)
     assert proc.returncode == 1, out + err
     assert err.splitlines()[-1].startswith(
         "error: mkdocs serve stopped (exit code 1), so the watch stopped too"

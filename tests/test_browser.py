@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.helpers import REPO, launch_chromium, watch_policy
+from tests.helpers import HANG, REPO, launch_chromium, watch_policy
 from tests.siteserver import serve
 from tests.test_build import SEED_FIGURES
 
@@ -181,7 +181,7 @@ def test_dark_mode_toggle(tab: Tab) -> None:
 
 
 def test_feed_parses_with_both_posts(base_url: str) -> None:
-    with urllib.request.urlopen(base_url + "feed_rss_created.xml", timeout=30) as response:
+    with urllib.request.urlopen(base_url + "feed_rss_created.xml", timeout=HANG) as response:
         root = ET.fromstring(response.read())
     titles = [item.findtext("title") for item in root.iter("item")]
     assert sorted(t or "" for t in titles) == sorted(TITLES.values())

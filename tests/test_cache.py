@@ -14,7 +14,7 @@ import pytest
 
 from nbpress.execution.executor import shard_of
 from nbpress.pipeline import Options, build
-from tests.helpers import build_cli, build_command, copy_skeleton, without_execution_time, write_post
+from tests.helpers import HANG, build_cli, build_command, copy_skeleton, without_execution_time, write_post
 
 FIGURE = (
     "import numpy as np, matplotlib.pyplot as plt\n"
@@ -196,7 +196,7 @@ def test_help_and_no_op_build_import_no_heavy_modules(built: Path) -> None:
         "heavy = [m for m in ('torch', 'tensorflow', 'nbconvert', 'nbclient') if m in sys.modules]\n"
         "print('HEAVY', heavy)\n"
     )
-    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=HANG)
     assert "unchanged" in out.stdout and "HEAVY []" in out.stdout, out.stdout + out.stderr
     helped = build_cli(built, "--help", jobs=None, python=("-X", "importtime"))
     assert helped.returncode == 0 and "--shard" in helped.stdout

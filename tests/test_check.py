@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from nbpress.pipeline import Options, build
-from tests.helpers import REPO, build_cli, published
+from tests.helpers import HANG, REPO, build_cli, published
 
 # Runs the check in a fresh interpreter and reports which heavy modules it imported.
 PROBE = """
@@ -28,7 +28,7 @@ print(json.dumps({"code": code, "heavy": heavy}))
 def check(blog: Path) -> tuple[int, list[str], str]:
     """Return (exit code, heavy modules imported, stderr) of `build.py --check` on `blog`."""
     proc = subprocess.run(
-        [sys.executable, "-c", PROBE, str(REPO), str(blog)], capture_output=True, text=True, timeout=120
+        [sys.executable, "-c", PROBE, str(REPO), str(blog)], capture_output=True, text=True, timeout=HANG
     )
     result = json.loads(proc.stdout.strip().splitlines()[-1])
     return result["code"], result["heavy"], proc.stderr
@@ -89,5 +89,5 @@ def test_check_lists_what_the_build_would_change(blog: Path, add_post: Callable[
 
 
 def test_check_refuses_slugs(blog: Path) -> None:
-    proc = build_cli(blog, "--check", "one", jobs=None, timeout=60)
+    proc = build_cli(blog, "--check", "one", jobs=None, timeout=HANG)
     assert proc.returncode == 2 and "--check looks at every post" in proc.stderr

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import REPO, build_cli
+from tests.helpers import HANG, REPO, build_cli
 
 
 def _line(proc: subprocess.CompletedProcess[str]) -> str:
@@ -136,7 +136,7 @@ def test_check_says_a_post_fails_and_where_its_log_is(blog: Path, add_post: Call
 
 def test_help_names_a_post_or_its_path() -> None:
     proc = subprocess.run(
-        [sys.executable, str(REPO / "build.py"), "--help"], capture_output=True, text=True, timeout=60
+        [sys.executable, str(REPO / "build.py"), "--help"], capture_output=True, text=True, timeout=HANG
     )
     assert "posts/SLR_NN.ipynb" in proc.stdout
 
@@ -150,7 +150,7 @@ def test_root_may_come_before_a_subcommand(tmp_path: Path, where: str) -> None:
         [sys.executable, str(REPO / "build.py"), *root, "new", "A first post", *tail],
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=HANG,
     )
     assert proc.returncode == 0, proc.stderr
     assert (tmp_path / "posts" / "a-first-post.ipynb").is_file()

@@ -24,6 +24,7 @@ from nbpress.execution.capture import MAX_TEXT_CHARS, truncate
 from nbpress.execution.execute import StreamText
 from nbpress.publishing.lock import build_lock, holder, lock_path
 from tests.helpers import (
+    HANG,
     build_cli,
     build_command,
     default_sigint,
@@ -59,10 +60,10 @@ def test_two_builds_at_once_take_turns_and_tear_nothing(blog: Path, add_post: Ca
         add_post("alpha", "import time; time.sleep(2)", PLOT.format(n=12 + version, v=version))
         add_post("beta", PLOT.format(n=15 - version, v=10 * version))
         first = subprocess.Popen(build_command(blog, "--force"), stderr=subprocess.PIPE, text=True)
-        wait_for_kernels(psutil.Process(first.pid), 1, time.monotonic() + 120)
+        wait_for_kernels(psutil.Process(first.pid), 1)
         second = subprocess.Popen(build_command(blog), stderr=subprocess.PIPE, text=True)
-        _, err_first = first.communicate(timeout=300)
-        _, err_second = second.communicate(timeout=300)
+        _, err_first = first.communicate(timeout=HANG)
+        _, err_second = second.communicate(timeout=HANG)
         assert first.returncode == 0, err_first
         assert second.returncode == 0, err_second
         waits = [line for line in err_second.splitlines() if line.startswith("waiting for")]
@@ -81,17 +82,15 @@ def test_two_builds_at_once_take_turns_and_tear_nothing(blog: Path, add_post: Ca
 def test_a_killed_builds_lock_is_taken_over(blog: Path, add_post: Callable[..., Path]) -> None:
     add_post("slow", "import time; time.sleep(60)")
     proc = subprocess.Popen(build_command(blog), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    wait_for_kernels(psutil.Process(proc.pid), 1, time.monotonic() + 120)
+    wait_for_kernels(psutil.Process(proc.pid), 1)
     assert holder(lock_path(blog)) == proc.pid
     proc.send_signal(signal.SIGKILL)
-    proc.wait(timeout=60)
+    proc.wait(timeout=HANG)
     kill_orphan_kernels(blog)
     add_post("slow", "print('quick now')")
-    start = time.monotonic()
     done = build_cli(blog)
     assert done.returncode == 0, done.stderr
     assert "waiting" not in done.stderr
-    assert time.monotonic() - start < 120
     assert "quick now" in (blog / "site_src" / "posts" / "slow.md").read_text(encoding="utf-8")
 
 
@@ -110,7 +109,7 @@ def test_watch_takes_the_lock_for_each_rebuild_only(blog: Path, add_post: Callab
         time.sleep(2)
         assert not md.exists()
     try:
-        end = time.monotonic() + 180
+        end = time.monotonic() + HANG
         while "watching posts/" not in proc.stdout.readline():
             assert time.monotonic() < end and proc.poll() is None
         assert "one" in md.read_text(encoding="utf-8")
@@ -121,7 +120,7 @@ def test_watch_takes_the_lock_for_each_rebuild_only(blog: Path, add_post: Callab
         assert "1 posts: 1 unchanged" in done.stdout, done.stdout
     finally:
         proc.send_signal(signal.SIGINT)
-        proc.communicate(timeout=60)
+        proc.communicate(timeout=HANG)
     assert proc.returncode == 0
 
 
@@ -133,10 +132,9 @@ def test_sigterm_ends_a_build_waiting_for_the_lock(blog: Path, add_post: Callabl
         )
         assert proc.stderr is not None
         assert proc.stderr.readline().startswith("waiting for the build with PID ")
-        sent = time.monotonic()
         proc.send_signal(signal.SIGTERM)
-        _out, err = proc.communicate(timeout=60)
-        assert time.monotonic() - sent < 30  # at once, not when the lock is freed (never, here)
+        _out, err = proc.communicate(timeout=HANG)
+        # It ended at all: the lock is never freed here, so it did not wait for it.
     assert proc.returncode == 130 and "interrupted:" in err and "Traceback" not in err
     assert not (blog / "site_src" / "posts" / "post.md").exists()
 
@@ -273,7 +271,7 @@ def test_sigterm_ends_a_busy_build_and_its_kernels(
             f"busy{i}",
             "for _ in range(20): print('x' * 1_000_000, flush=True)",
             PLOT.format(n=40, v=i),
-            "import time; time.sleep(60)",
+            f"import time; time.sleep({2 * HANG:.0f})",  # past the deadline: never waited for
         )
     proc = subprocess.Popen(
         build_command(blog),
@@ -283,20 +281,17 @@ def test_sigterm_ends_a_busy_build_and_its_kernels(
         preexec_fn=default_sigint,
     )
     try:
-        kernels = wait_for_kernels(psutil.Process(proc.pid), 1, time.monotonic() + 120)
+        kernels = wait_for_kernels(psutil.Process(proc.pid), 1)
         time.sleep(delay)
         kernels = kernels_of(psutil.Process(proc.pid)) or kernels
-        sent = time.monotonic()
         proc.send_signal(signal.SIGTERM)
-        _out, err = proc.communicate(timeout=60)
-        took = time.monotonic() - sent
+        # It ends before its cells could: the build stopped the kernels, it did not wait for them.
+        # How fast (the 5 s target) is measured in bench/bench.py ("SIGTERM to exit"), not here.
+        _out, err = proc.communicate(timeout=HANG)
     finally:
         if proc.poll() is None:
             proc.kill()
     assert proc.returncode == 130, err
-    # Long before the 60 s cell ends: the build stopped the kernels, it did not wait for them.
-    # The 5 s target is measured in bench/bench.py ("SIGTERM to exit"): this machine is shared.
-    assert took < 30, f"SIGTERM took {took:.1f} s"
     assert "Traceback" not in err
     _gone, alive = psutil.wait_procs(kernels, timeout=5)
     assert not alive

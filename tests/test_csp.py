@@ -256,8 +256,13 @@ def test_plotly_webgl_charts_draw_under_the_policy(blog: Path) -> None:
 
 @pytest.mark.browser
 def test_the_widget_manager_validates_state_without_eval(blog: Path) -> None:
+    from tests.helpers import wait_until
+
     with _watched_page(blog, "posts/widgets-post/") as (page, violations, errors):
         page.wait_for_load_state("networkidle")
-        page.wait_for_timeout(500)
+        wait_until(
+            lambda: any("Model state has errors" in e for e in errors),
+            f"the widget manager's error (errors: {errors})",
+            pause=lambda: page.wait_for_timeout(200),
+        )
     assert violations == []
-    assert any("Model state has errors" in e for e in errors), errors

@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from nbpress.pipeline import Options, build
-from tests.helpers import free_port, mkdocs, site_base, zensical_build
+from tests.helpers import HANG, free_port, mkdocs, site_base, zensical_build
 from tests.test_fastpages import write_fastpages_notebook
 
 ENV = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
@@ -79,28 +79,28 @@ def test_mkdocs_serve_shows_drafts(blog: Path, add_post: Callable[..., Path]) ->
     page = ""
     figure = download = b""
     try:
-        end = time.monotonic() + 120  # a deadline against a stuck server, not a speed requirement
+        end = time.monotonic() + HANG  # a deadline against a stuck server, not a speed requirement
         while time.monotonic() < end and proc.poll() is None and not page:
             try:
                 with urllib.request.urlopen(
-                    f"http://127.0.0.1:{port}{base}/posts/secret-draft/", timeout=5
+                    f"http://127.0.0.1:{port}{base}/posts/secret-draft/", timeout=HANG
                 ) as r:
                     page = r.read().decode("utf-8")
-            except (urllib.error.URLError, ConnectionError):
+            except OSError:  # not served yet (URLError, refused, reset); a slow answer is waited for
                 time.sleep(0.5)
         if page:
             assets = f"http://127.0.0.1:{port}{base}/assets"
             with urllib.request.urlopen(
-                f"{assets}/images/secret-draft/.draft-output_2_0.png", timeout=30
+                f"{assets}/images/secret-draft/.draft-output_2_0.png", timeout=HANG
             ) as r:
                 figure = r.read()
             with urllib.request.urlopen(
-                f"{assets}/notebooks/secret-draft/.draft/secret-draft.ipynb", timeout=30
+                f"{assets}/notebooks/secret-draft/.draft/secret-draft.ipynb", timeout=HANG
             ) as r:
                 download = r.read()
     finally:
         proc.terminate()
-        _, err = proc.communicate(timeout=60)
+        _, err = proc.communicate(timeout=HANG)
     assert "draft output" in page, err
     assert "../../assets/images/secret-draft/.draft-output_2_0.png" in page, err
     assert figure.startswith(b"\x89PNG") and download.startswith(b"{"), err

@@ -11,7 +11,7 @@ import pytest
 
 from nbpress.drift import diff, find_drift
 from nbpress.pipeline import Options, build
-from tests.helpers import build_cli
+from tests.helpers import HANG, build_cli
 
 GIT_ENV = {
     "GIT_AUTHOR_NAME": "t",
@@ -78,7 +78,7 @@ def test_drift_names_the_post_whose_outputs_changed(blog: Path, add_post: Callab
     assert list(drifted) == ["posts/moving.ipynb"]
     assert "+upstream says 2" in drifted["posts/moving.ipynb"]
 
-    proc = build_cli(blog, "--drift", jobs=None, timeout=60)
+    proc = build_cli(blog, "--drift", jobs=None, timeout=HANG)
     assert proc.returncode == 1
     assert "stable" not in proc.stderr
     assert "drifted: posts/moving.ipynb: cell 2, line " in proc.stderr

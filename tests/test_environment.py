@@ -21,7 +21,7 @@ import build
 from nbpress import record as records
 from nbpress.execution import environment, keys
 from nbpress.sources.posts import read_post
-from tests.helpers import REPO, build_cli, build_command, write_post
+from tests.helpers import HANG, REPO, build_cli, build_command, write_post
 
 ACTIVATE = "activate the blog's environment (. .venv/bin/activate)"
 INSTALL = "install the requirements (pip install -r requirements.txt)"
@@ -93,7 +93,7 @@ print(json.dumps({"code": code, "nbpress": sorted(m for m in sys.modules if m.st
 def test_an_older_python_stops_before_importing_nbpress(blog: Path) -> None:
     command = build_command(blog, jobs=None)
     proc = subprocess.run(
-        [sys.executable, "-c", AS_OLD_PYTHON, *command[1:]], capture_output=True, text=True, timeout=60
+        [sys.executable, "-c", AS_OLD_PYTHON, *command[1:]], capture_output=True, text=True, timeout=HANG
     )
     assert json.loads(proc.stdout) == {"code": 1, "nbpress": []}, proc.stdout + proc.stderr
     assert proc.stderr == (
@@ -112,9 +112,9 @@ def _named_module(line: str) -> str:
 def test_outside_the_environment_says_to_activate_it(blog: Path, args: tuple[str, ...]) -> None:
     """`python3 build.py` with no environment active: -S leaves every site-packages off sys.path."""
     if args[:1] == ("new",):
-        proc = build_cli(blog, *args[1:], command="new", jobs=None, python=("-S", "-E", "-s"), timeout=60)
+        proc = build_cli(blog, *args[1:], command="new", jobs=None, python=("-S", "-E", "-s"), timeout=HANG)
     else:
-        proc = build_cli(blog, *args, jobs=None, python=("-S", "-E", "-s"), timeout=60)
+        proc = build_cli(blog, *args, jobs=None, python=("-S", "-E", "-s"), timeout=HANG)
     line = one_line(proc)
     assert line.startswith(f"error: this Python ({sys.executable}) cannot import '"), line
     assert line.endswith(f"which nbpress needs: {ACTIVATE} or {INSTALL}"), line
@@ -124,10 +124,10 @@ def test_outside_the_environment_says_to_activate_it(blog: Path, args: tuple[str
 def test_an_environment_without_the_requirements_says_to_install_them(blog: Path, tmp_path: Path) -> None:
     """An environment made but not filled (or one a `git pull` added a requirement to)."""
     venv = tmp_path / "venv"
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=120)
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=HANG)
     python = venv / "bin" / "python"
     proc = subprocess.run(
-        [str(python), *build_command(blog, jobs=None)[1:]], capture_output=True, text=True, timeout=60
+        [str(python), *build_command(blog, jobs=None)[1:]], capture_output=True, text=True, timeout=HANG
     )
     line = one_line(proc)
     assert line.startswith(f"error: this Python ({python}) cannot import '"), line
@@ -154,7 +154,7 @@ def test_a_missing_module_of_nbpress_itself_keeps_its_traceback(
         [sys.executable, str(tmp_path / "build.py"), "--root", str(tmp_path), "--check"],
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=HANG,
     )
     assert proc.returncode == 1 and proc.stderr.startswith("Traceback"), proc.stderr
     assert proc.stderr.rstrip().endswith(shown) and "error: this Python" not in proc.stderr
@@ -171,7 +171,7 @@ def test_a_standard_module_this_python_lacks_is_named_as_such(tmp_path: Path) ->
         [sys.executable, str(tmp_path / "build.py"), "--root", str(tmp_path), "--check"],
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=HANG,
     )
     assert one_line(proc) == (
         f"error: this Python ({sys.executable}) was built without the standard module 'winreg', "
@@ -208,7 +208,7 @@ def test_check_names_the_python_a_committed_post_was_executed_with(blog: Path) -
     text = text.replace(published.exec_key, keys.digest_parts(executed_with), 1)
     text = text.replace(published.digest, records.DIGEST_PLACEHOLDER, 1)
     markdown.write_text(records.seal(text), encoding="utf-8")
-    proc = build_cli(blog, "--check", jobs=None, timeout=120)
+    proc = build_cli(blog, "--check", jobs=None, timeout=HANG)
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert re.search(
         rf"(?m)^stale +posts/SLR_NN\.ipynb: Python 3\.10 -> {re.escape(_minor())}[,:]", proc.stderr

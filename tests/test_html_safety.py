@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from nbpress.rendering.sanitize import sanitize_html
-from tests.helpers import build_cli, launch_chromium, mkdocs, watch_policy
+from tests.helpers import build_cli, launch_chromium, mkdocs, wait_until, watch_policy
 from tests.siteserver import serve
 
 # Each attack sets window.pwned; a page that ran none of them leaves it undefined.
@@ -91,7 +91,10 @@ def test_browser_runs_no_script_from_outputs(served_site: str) -> None:
         # A post that trusts its HTML keeps the script: the site's Content Security Policy
         # refuses to run it, and says so (the check sees script when there is some).
         page.goto(f"{served_site}/posts/trusted/", wait_until="load")
-        page.wait_for_timeout(500)
+        wait_until(
+            lambda: any(v.startswith("script-src") for v in violations),
+            f"a script-src violation (violations: {violations})",
+            pause=lambda: page.wait_for_timeout(200),
+        )
         assert page.evaluate("window.pwned") is None
-        assert any(v.startswith("script-src") for v in violations), violations
         assert not dialogs

@@ -27,7 +27,7 @@ import yaml
 
 from nbpress.importing import plan_import, read_project
 from nbpress.sources.posts import read_post
-from tests.helpers import FIXTURES, build_cli, copy_skeleton, launch_chromium, mkdocs, watch_policy
+from tests.helpers import FIXTURES, HANG, build_cli, copy_skeleton, launch_chromium, mkdocs, watch_policy
 from tests.siteserver import serve
 
 BOOK = FIXTURES / "jupyterbook"
@@ -55,7 +55,7 @@ NEEDS = {
 
 
 def _import(blog: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return build_cli(blog, *args, command="import", jobs=None, timeout=120)
+    return build_cli(blog, *args, command="import", jobs=None, timeout=HANG)
 
 
 def _front(path: Path) -> dict[str, object]:

@@ -11,7 +11,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from tests.helpers import build_command, default_sigint, wait_for_kernels
+from tests.helpers import HANG, build_command, default_sigint, wait_for_kernels
 
 
 @pytest.mark.slow
@@ -21,7 +21,7 @@ def test_signal_stops_build_and_kernels(
 ) -> None:
     add_post("first", "print('v1')")
     build = build_command(blog)
-    assert subprocess.run(build, capture_output=True, timeout=300).returncode == 0
+    assert subprocess.run(build, capture_output=True, timeout=HANG).returncode == 0
     published = blog / "site_src" / "posts" / "first.md"
     before = published.read_bytes()
 
@@ -31,10 +31,10 @@ def test_signal_stops_build_and_kernels(
         build, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=default_sigint
     )
     try:
-        kernels = wait_for_kernels(psutil.Process(proc.pid), 2, time.monotonic() + 120)
+        kernels = wait_for_kernels(psutil.Process(proc.pid), 2)
         time.sleep(1.0)  # let the sleeping cells start
         proc.send_signal(signum)
-        _out, err = proc.communicate(timeout=60)
+        _out, err = proc.communicate(timeout=HANG)
     finally:
         if proc.poll() is None:
             proc.kill()

@@ -22,7 +22,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from tests.helpers import build_cli, build_command, copy_skeleton, write_post
+from tests.helpers import HANG, build_cli, build_command, copy_skeleton, write_post
 
 # Every test runs real builds with hostile kernels, some wait for daemons: the slow tier.
 pytestmark = pytest.mark.slow
@@ -260,7 +260,7 @@ def test_a_sigkilled_watch_leaves_no_kernel_and_no_daemon(blog: Path, tmp_path: 
     assert session.stdout is not None
     try:
         build = psutil.Process(int(session.stdout.readline()))
-        end = time.monotonic() + 120
+        end = time.monotonic() + HANG
         kernels: list[psutil.Process] = []
         while time.monotonic() < end and not (kernels and pidfile.exists()):
             kernels = [c for c in build.children() if "ipykernel" in " ".join(c.cmdline())]
@@ -278,7 +278,7 @@ def test_a_sigkilled_watch_leaves_no_kernel_and_no_daemon(blog: Path, tmp_path: 
     finally:
         for proc in psutil.Process(session.pid).children(recursive=True):
             proc.kill()
-        session.communicate("", timeout=30)
+        session.communicate("", timeout=HANG)
 
 
 FORGE_ENTRY = """

@@ -20,7 +20,15 @@ import pytest
 
 from nbpress.atomic import TMP_PREFIX
 from nbpress.layout import JOURNAL_PREFIX
-from tests.helpers import REPO, build_command, kill_orphan_kernels, mkdocs, published, without_execution_time
+from tests.helpers import (
+    HANG,
+    REPO,
+    build_command,
+    kill_orphan_kernels,
+    mkdocs,
+    published,
+    without_execution_time,
+)
 
 SEED = 20240618
 ROUNDS = 16
@@ -143,7 +151,7 @@ def test_sigkill_at_random_moments_never_tears_a_post(blog: Path, add_post: Call
             wait_for_first_write(blog, proc)
             time.sleep(rng.uniform(0.0, write_span))
         proc.send_signal(signal.SIGKILL)
-        proc.wait(timeout=60)
+        proc.wait(timeout=HANG)
         kill_orphan_kernels(blog)
         assert_whole(blog, versions, figures)
         posts = [(blog / "site_src" / "posts" / f"{s}.md").read_bytes() for s in versions]
@@ -187,7 +195,7 @@ def test_sigkill_during_atomic_write_leaves_old_or_new_file(tmp_path: Path) -> N
         assert proc.stdout is not None and proc.stdout.readline() == b"ready\n"
         time.sleep(rng.uniform(0.0, 0.3))
         proc.send_signal(signal.SIGKILL)
-        proc.wait(timeout=60)
+        proc.wait(timeout=HANG)
         data = target.read_bytes()
         assert data in (b"A" * 8_000_000, b"B" * 8_000_000), "a torn file"
         assert all(p == target or p.name.startswith(TMP_PREFIX) for p in tmp_path.iterdir())

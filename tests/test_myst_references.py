@@ -12,7 +12,6 @@ import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -24,7 +23,7 @@ from nbpress.rendering.key import render_key
 from nbpress.rendering.links import linked_posts
 from nbpress.rendering.render import published_front_matter, render
 from nbpress.sources.posts import read_post
-from tests.helpers import FIXTURES, build_cli, copy_skeleton, launch_chromium, mkdocs
+from tests.helpers import FIXTURES, build_cli, copy_skeleton, launch_chromium, mkdocs, wait_until
 from tests.siteserver import serve
 
 PNG = bytes.fromhex(
@@ -452,14 +451,16 @@ def test_a_cross_post_reference_lands_on_its_target(site: str, text: str, anchor
         page.wait_for_load_state("networkidle")
         page.click(f"article a:text-is('{text}')")
         page.wait_for_load_state("networkidle")
-        page.wait_for_timeout(300)
-        assert page.url.endswith(f"/posts/{slug}/#{anchor}")
-        found: Any = page.eval_on_selector(
-            f"[id='{anchor}']",
-            "e => { const r = e.getBoundingClientRect(); "
-            "return [r.top >= 0 && r.top < innerHeight, e.tagName]; }",
+        # The click's scroll lands it in view (waited for, never for a fixed time).
+        wait_until(
+            lambda: page.eval_on_selector(
+                f"[id='{anchor}']",
+                "e => { const r = e.getBoundingClientRect(); return r.top >= 0 && r.top < innerHeight; }",
+            ),
+            f"#{anchor} in view",
+            pause=lambda: page.wait_for_timeout(100),
         )
-        assert found[0], found
+        assert page.url.endswith(f"/posts/{slug}/#{anchor}")
 
 
 def test_a_link_shown_in_code_beside_the_same_link_is_left_as_written(tmp_path: Path) -> None:

@@ -11,7 +11,7 @@ from nbpress.errors import SourceError
 from nbpress.pipeline import Options, build
 from nbpress.sources import read_post
 from nbpress.sources.formats import read_text_notebook
-from tests.helpers import build_cli, copy_skeleton, mkdocs, without_execution_time
+from tests.helpers import HANG, build_cli, copy_skeleton, mkdocs, without_execution_time
 
 FRONT = "title: Same post\ndate: 2024-03-01\ncategories: [Python]\n"
 # (kind, source): the cells of one post, as a notebook and as a Quarto document hold them.
@@ -312,10 +312,10 @@ def test_check_knows_the_qmd_post(blog: Path) -> None:
     site = mkdocs(blog, "build", "--strict")
     assert site.returncode == 0, site.stderr
     assert "<p>Text.</p>" in (blog / "site" / "posts" / "q" / "index.html").read_text(encoding="utf-8")
-    current = build_cli(blog, "--check", jobs=None, timeout=120)
+    current = build_cli(blog, "--check", jobs=None, timeout=HANG)
     assert current.returncode == 0, current.stderr
     path.write_text(HEAD + "Text.\n\n```{python}\nprint(2)\n```\n", encoding="utf-8")
-    stale = build_cli(blog, "--check", jobs=None, timeout=120)
+    stale = build_cli(blog, "--check", jobs=None, timeout=HANG)
     assert stale.returncode == 1 and "stale    posts/q.qmd: code cell 3" in stale.stderr, stale.stderr
 
 

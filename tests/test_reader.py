@@ -21,7 +21,7 @@ import pytest
 
 from bench.reader_audit import PAGES, axe, lighthouse
 from bench.reader_site import build_site
-from tests.helpers import FIXTURES, REPO, launch_chromium, watch_policy, zensical_build
+from tests.helpers import FIXTURES, HANG, REPO, launch_chromium, watch_policy, zensical_build
 from tests.siteserver import serve
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -373,7 +373,7 @@ def test_without_a_github_remote_no_repository_link(tmp_path: Path, real_site: P
 
 def test_404_status_is_served(base: str) -> None:
     with pytest.raises(urllib.error.HTTPError) as err:
-        urllib.request.urlopen(base + "no/such/page/", timeout=30)
+        urllib.request.urlopen(base + "no/such/page/", timeout=HANG)
     assert err.value.code == 404 and b"404 - Not found" in err.value.read()
     assert urlsplit(base).hostname == "127.0.0.1"
 

@@ -55,7 +55,7 @@ import nbformat
 import pytest
 
 from nbpress.notebook import Key
-from tests.helpers import build_cli, copy_skeleton, launch_chromium, mkdocs
+from tests.helpers import HANG, build_cli, copy_skeleton, launch_chromium, mkdocs, wait_until
 from tests.siteserver import serve
 
 pytestmark = pytest.mark.slow
@@ -135,7 +135,7 @@ def reference(tmp_path_factory: pytest.TempPathFactory) -> Reference:
                 [sys.executable, "-m", "nbconvert", "--to", "html", str(notebook)],
                 check=True,
                 capture_output=True,
-                timeout=300,
+                timeout=HANG,
             )
     return Reference(root, build, strict)
 
@@ -177,10 +177,11 @@ def _perceive(browser: Any, url: str, mode: str, width: int, outside: list[str])
     page.goto(url, wait_until="load")
     if mode == "site":
         # Polled with evaluate: wait_for_function evaluates a string, which the site's policy refuses.
-        for _ in range(120):
-            if page.evaluate(_CHARTS_DRAWN):
-                break
-            page.wait_for_timeout(250)
+        wait_until(
+            lambda: page.evaluate(_CHARTS_DRAWN),
+            "the site's charts drawn",
+            pause=lambda: page.wait_for_timeout(250),
+        )
         page.wait_for_timeout(500)
     seen: dict[str, Any] = page.evaluate(_PERCEIVED, mode)
     context.close()

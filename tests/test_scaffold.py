@@ -11,11 +11,11 @@ import yaml
 
 from nbpress.pipeline import Options, build
 from nbpress.sources.posts import read_post
-from tests.helpers import build_cli
+from tests.helpers import HANG, build_cli
 
 
 def new(blog: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return build_cli(blog, *args, jobs=None, command="new", timeout=120)
+    return build_cli(blog, *args, jobs=None, command="new", timeout=HANG)
 
 
 @pytest.mark.parametrize("fmt", ["ipynb", "md", "py"])

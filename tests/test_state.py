@@ -17,7 +17,7 @@ import pytest
 
 from nbpress.atomic import TMP_PREFIX
 from nbpress.execution.store import Store
-from tests.helpers import build_cli, published
+from tests.helpers import HANG, build_cli, published
 
 LIMIT = 1_000_000  # bytes any one file of the build may grow to under `small_disk`
 
@@ -196,7 +196,7 @@ def test_a_broken_authors_file_is_one_line_with_its_line(blog: Path, add_post: C
 
 @pytest.mark.parametrize("jobs", ["0", "-3"])
 def test_no_kernels_at_once_is_refused(blog: Path, jobs: str) -> None:
-    done = build_cli(blog, jobs=jobs, timeout=60)
+    done = build_cli(blog, jobs=jobs, timeout=HANG)
     assert done.returncode == 2
     assert f"argument -j/--jobs: '{jobs}': run at least 1 kernel at once" in done.stderr
     assert not (blog / ".nbpress-cache").exists()

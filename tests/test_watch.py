@@ -5,28 +5,18 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import time
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from nbpress.watch import affected
-from tests.helpers import build_command, free_port, site_base, watcher_armed
-
-# Generous: a deadline against a stuck watcher on a busy machine, not a speed requirement.
-DEADLINE = 180.0
+from tests.helpers import HANG, build_command, free_port, site_base, wait_until, watcher_armed
 
 
 def wait_for(predicate: Callable[[], bool], proc: subprocess.Popen[str]) -> bool:
-    end = time.monotonic() + DEADLINE
-    while time.monotonic() < end:
-        if predicate():
-            return True
-        if proc.poll() is not None:
-            return False
-        time.sleep(0.2)
-    return False
+    """Return True once `predicate()` holds; fail if `proc` ends first or only a hang is left."""
+    return wait_until(predicate, "the watched build", running=proc)
 
 
 def text(path: Path) -> str:
@@ -44,10 +34,10 @@ def start_watch(blog: Path) -> subprocess.Popen[str]:
 
 
 def interrupt(proc: subprocess.Popen[str]) -> str:
-    """Send Ctrl-C to `proc`; return its output once it ends (killed after a minute)."""
+    """Send Ctrl-C to `proc`; return its output once it ends (killed if it hangs)."""
     proc.send_signal(signal.SIGINT)
     try:
-        out, _ = proc.communicate(timeout=60)
+        out, _ = proc.communicate(timeout=HANG)
     except subprocess.TimeoutExpired:
         proc.kill()
         out, _ = proc.communicate()
@@ -159,18 +149,17 @@ def test_serve_runs_mkdocs_beside_the_watcher(blog: Path, add_post: Callable[...
     finally:
         out = interrupt(proc)
     assert proc.returncode == 0, out
-    _, alive = psutil.wait_procs(children, timeout=30)
+    _, alive = psutil.wait_procs(children, timeout=HANG)
     assert not alive
 
 
 def fetch(url: str) -> str:
-    import urllib.error
     import urllib.request
 
     try:
-        with urllib.request.urlopen(url, timeout=5) as response:
+        with urllib.request.urlopen(url, timeout=HANG) as response:
             return str(response.read().decode("utf-8"))
-    except (urllib.error.URLError, ConnectionError):
+    except OSError:  # not served yet (URLError, refused, reset); a slow answer is waited for
         return ""
 
 

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.helpers import REPO
+from tests.helpers import HANG, REPO
 
 WORKFLOWS = REPO / ".github" / "workflows"
 
@@ -29,7 +29,7 @@ def schema_check(*files: Path) -> subprocess.CompletedProcess[str]:
         ],
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=HANG,
     )
 
 
