@@ -16,7 +16,7 @@ NAME = f'Series attack <img src=x onerror="{pwn("series-name")}"> [n](javascript
 PAGES = [f"series/{series_slug(NAME)}/", "series/"]
 POSTS: Posts = {}
 CLICKS: dict[str, str] = {}
-CELL = [("print('part')", [])]
+CELL: list[tuple[str, list[str]]] = [("print('part')", [])]
 
 POSTS["series-title-html"] = (
     {"title": f"<img src=x onerror={pwn('series-title-html')}>", "series": NAME, "series_order": 1},
