@@ -123,3 +123,14 @@ def test_workflow_commands_name_files_that_exist(name: str) -> None:
             if "-m nbpress." in command:
                 module = command.split("-m ")[1].split()[0]
                 assert (REPO / (module.replace(".", "/") + ".py")).is_file()
+
+
+def test_ci_runs_the_test_command_readme_gives() -> None:
+    """.ci/run ends with README's test command, verbatim: CI runs what a new user is told to run."""
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Run the tests", 1)[1]
+    command = re.search(r"```bash\n(.+?)\n```", section, re.S)
+    assert command is not None
+    lines = (REPO / ".ci" / "run").read_text(encoding="utf-8").splitlines()
+    last = [line for line in lines if line.strip()][-1]
+    assert last == command.group(1).strip()
