@@ -192,12 +192,23 @@ def parse_import_args(argv: "list[str]") -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+# The exit code when this Python cannot run nbpress (too old, or a package missing): 2, as for a
+# command line mistake, never 1, which says a post failed or (--check) is stale; the deploy
+# workflow executes posts on exit 1 from --check and stops on any other.
+CANNOT_RUN = 2
+
+
 def main(argv: "list[str] | None" = None) -> int:
-    """Run the build; return the process exit code (1 if any post failed, or this Python cannot run it)."""
+    """Run the build; return the process exit code (1 if any post failed, 2 if this Python cannot run it)."""
     problem = python_problem(sys.version_info[:3])  # before anything that would fail on an older Python
     if problem is not None:
         print(f"error: {problem}", file=sys.stderr)
-        return 1
+        return CANNOT_RUN
+    # nbpress is the folder beside this file, also when Python leaves the script's folder off
+    # sys.path (python -I, -P or PYTHONSAFEPATH).
+    here = str(Path(__file__).resolve().parent)
+    if here not in sys.path:
+        sys.path.insert(0, here)
     argv = sys.argv[1:] if argv is None else argv
     for stream in (sys.stdout, sys.stderr):
         # A line quoting an author's lone surrogate is printed escaped, never a UnicodeEncodeError.
@@ -210,7 +221,7 @@ def main(argv: "list[str] | None" = None) -> int:
         if missing is None:
             raise
         print(f"error: {missing}", file=sys.stderr)
-        return 1
+        return CANNOT_RUN
 
 
 def _subcommand_first(argv: "list[str]") -> "list[str]":

@@ -1,6 +1,7 @@
 """The Python that runs build.py: an unsupported version, packages it cannot import, a version change.
 
-Each case as a user meets it: one line on stderr saying what to do, exit code 1, no traceback.
+Each case as a user meets it: one line on stderr saying what to do, exit code 2 (never 1, which
+says a post failed or is stale), no traceback.
 """
 
 from __future__ import annotations
@@ -28,8 +29,8 @@ INSTALL = "install the requirements (pip install -r requirements.txt)"
 
 
 def one_line(proc: subprocess.CompletedProcess[str]) -> str:
-    """Return the one stderr line of a run that stopped with exit code 1 and printed nothing else."""
-    assert (proc.returncode, proc.stdout) == (1, ""), proc.stdout + proc.stderr
+    """Return the one stderr line of a run that stopped with exit code 2 and printed nothing else."""
+    assert (proc.returncode, proc.stdout) == (2, ""), proc.stdout + proc.stderr
     lines = proc.stderr.splitlines()
     assert len(lines) == 1 and "Traceback" not in proc.stderr, proc.stderr
     return lines[0]
@@ -95,7 +96,7 @@ def test_an_older_python_stops_before_importing_nbpress(blog: Path) -> None:
     proc = subprocess.run(
         [sys.executable, "-c", AS_OLD_PYTHON, *command[1:]], capture_output=True, text=True, timeout=60
     )
-    assert json.loads(proc.stdout) == {"code": 1, "nbpress": []}, proc.stdout + proc.stderr
+    assert json.loads(proc.stdout) == {"code": 2, "nbpress": []}, proc.stdout + proc.stderr
     assert proc.stderr == (
         f"error: nbpress needs Python 3.11 or newer, and this is Python 3.9.18 ({sys.executable}): "
         f"{ACTIVATE} or run build.py with python3.11\n"
@@ -119,6 +120,34 @@ def test_outside_the_environment_says_to_activate_it(blog: Path, args: tuple[str
     assert line.startswith(f"error: this Python ({sys.executable}) cannot import '"), line
     assert line.endswith(f"which nbpress needs: {ACTIVATE} or {INSTALL}"), line
     assert find_spec(_named_module(line)) is not None  # a package the blog's environment holds
+
+
+def _base_python() -> Path:
+    """Return the Python this environment was made from: the one a user gets outside it."""
+    version = "{}.{}".format(*sys.version_info[:2])
+    return Path(sys.base_prefix) / "bin" / f"python{version}"
+
+
+@pytest.mark.parametrize("args", [(), ("--check",)])
+def test_the_system_python_says_to_activate_the_environment(blog: Path, args: tuple[str, ...]) -> None:
+    """`python3 build.py` as typed outside the environment, by the Python it was made from, isolated
+    (-I: no user site, no PYTHON* variables, and the script's folder left off sys.path)."""
+    python = _base_python()
+    if not python.is_file() or sys.prefix == sys.base_prefix:
+        pytest.skip("the tests do not run in a virtual environment made from an installed Python")
+    probe = subprocess.run([str(python), "-I", "-c", "import nh3, nbformat"], capture_output=True, timeout=60)
+    if probe.returncode == 0:
+        pytest.skip(f"{python} has the requirements installed system-wide")
+    proc = subprocess.run(
+        [str(python), "-I", str(REPO / "build.py"), "--root", str(blog), *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    line = one_line(proc)
+    assert line.startswith(f"error: this Python ({python}) cannot import '"), line
+    assert line.endswith(f"which nbpress needs: {ACTIVATE} or {INSTALL}"), line
+    assert find_spec(_named_module(line)) is not None
 
 
 def test_an_environment_without_the_requirements_says_to_install_them(blog: Path, tmp_path: Path) -> None:
