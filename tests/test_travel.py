@@ -63,7 +63,7 @@ def committed_post(blog: Path, slug: str, torch: str, python: str = MINOR) -> No
     text = re.sub(r"(?m)^(    python: ).*$", rf"\1'{python}'", text, count=1)
     edited = records.parse(text)
     assert edited is not None and isinstance(edited.executed_with, dict)
-    assert edited.executed_with["installed"]["torch"] == torch  # type: ignore[index]
+    assert edited.executed_with["installed"]["torch"] == torch
     text = text.replace(published.exec_key, keys.digest_parts(dict(edited.executed_with)), 1)
     text = text.replace(published.digest, records.DIGEST_PLACEHOLDER, 1)
     markdown.write_text(records.seal(text), encoding="utf-8")

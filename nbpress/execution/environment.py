@@ -187,7 +187,7 @@ class Environment:
         return found_map
 
     def installed(self, distribution: str) -> str:
-        """Return the installed version of `distribution` in full (`2.13.0+cpu`), or "" if it is not installed."""
+        """Return the installed version of `distribution` in full (`2.13.0+cpu`), "" if not installed."""
         if distribution not in self._versions:
             import importlib.metadata
 

@@ -145,7 +145,8 @@ def as_key_reads(parts: dict[str, object]) -> dict[str, object]:
 
     A record written before local labels were left out says `torch: 2.13.0+cpu`.
     """
-    installed = {str(d): key_version(str(v)) if v else "" for d, v in _mapping(parts.get("installed")).items()}
+    recorded = _mapping(parts.get("installed"))
+    installed = {str(d): key_version(str(v)) if v else "" for d, v in recorded.items()}
     return {**parts, "installed": installed} if "installed" in parts else dict(parts)
 
 
