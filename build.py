@@ -13,21 +13,22 @@ import io
 import sys
 from pathlib import Path
 
-# pyproject.toml's requires-python (tests/test_environment.py holds the two equal).
-REQUIRES_PYTHON = (3, 11)
+# pyproject.toml's requires-python (tests/test_environment.py holds the two equal): the oldest
+# Python every pin installs on (pymdown-extensions 13.1 needs 3.11.5; Debian 12's python3 is 3.11.2).
+REQUIRES_PYTHON = (3, 11, 5)
 ACTIVATE = ". .venv/bin/activate"
 INSTALL = "pip install -r requirements.txt"
 
 
 def python_problem(version: "tuple[int, ...]") -> "str | None":
     """Return the one line saying this `version` of Python cannot run nbpress, or None if it can."""
-    if tuple(version[:2]) >= REQUIRES_PYTHON:
+    if tuple(version[:3]) >= REQUIRES_PYTHON:
         return None
-    need = "{}.{}".format(*REQUIRES_PYTHON)
+    need = ".".join(str(part) for part in REQUIRES_PYTHON)
     have = ".".join(str(part) for part in version[:3])
     return (
         f"nbpress needs Python {need} or newer, and this is Python {have} ({sys.executable}): "
-        f"activate the blog's environment ({ACTIVATE}) or run build.py with python{need}"
+        f"activate the blog's environment ({ACTIVATE}) or run build.py with Python {need} or newer"
     )
 
 
