@@ -131,3 +131,44 @@ def test_the_build_names_a_python_change(blog: Path) -> None:
     assert re.search(
         rf"(?m)^(executed|cached) .*posts/post\.ipynb \(Python {other} -> {MINOR}\)$", again.stdout
     ), again.stdout
+
+
+@pytest.mark.slow
+def test_a_post_recorded_with_a_local_label_renders_from_its_entry_without_executing(blog: Path) -> None:
+    """A post built before the key left labels out: its record and cache entry hold `+cpu`.
+
+    The build renders it from that entry (its outputs stand) and keeps them under today's key.
+    """
+    from nbpress.execution import Store
+
+    write_post(blog, "post", "import yaml\nprint(yaml.__name__)")
+    assert build_cli(blog, "post", timeout=300).returncode == 0
+    markdown = blog / "site_src" / "posts" / "post.md"
+    text = markdown.read_text(encoding="utf-8")
+    published = records.parse(text)
+    assert published is not None and isinstance(published.executed_with, dict)
+    # What the older rule recorded: the full version in the parts, the key their digest.
+    text, count = re.subn(r"(?m)^(    installed: \{pyyaml: )([^,}]+)", r"\g<1>\g<2>+cpu", text)
+    assert count == 1
+    old = records.parse(text)
+    assert old is not None and isinstance(old.executed_with, dict)
+    old_key = keys.digest_parts(dict(old.executed_with))
+    store = Store(blog / ".nbpress-cache")
+    entry, problem = store.entry(published.exec_key)
+    assert entry is not None and problem is None
+    store.put(old_key, entry, old.executed_with)
+    store.entry_path(published.exec_key).unlink()
+    text = text.replace(published.exec_key, old_key, 1).replace(
+        published.digest, records.DIGEST_PLACEHOLDER, 1
+    )
+    markdown.write_text(records.seal(text), encoding="utf-8")
+
+    check = build_cli(blog, "--check", jobs=None, timeout=120)
+    assert "runs again" not in check.stderr, check.stderr
+    again = build_cli(blog, "post", timeout=300)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert re.search(r"(?m)^cached .*posts/post\.ipynb", again.stdout), again.stdout
+    rebuilt = records.read(markdown)
+    assert rebuilt is not None and rebuilt.exec_key == published.exec_key
+    assert store.entry(published.exec_key)[0] == entry  # kept under today's key
+    assert build_cli(blog, "--check", jobs=None, timeout=120).returncode == 0
