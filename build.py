@@ -13,21 +13,22 @@ import io
 import sys
 from pathlib import Path
 
-# pyproject.toml's requires-python (tests/test_environment.py holds the two equal).
-REQUIRES_PYTHON = (3, 11)
+# pyproject.toml's requires-python (tests/test_environment.py holds the two equal): the oldest
+# Python every pin installs on (pymdown-extensions 13.1 needs 3.11.5; Debian 12's python3 is 3.11.2).
+REQUIRES_PYTHON = (3, 11, 5)
 ACTIVATE = ". .venv/bin/activate"
 INSTALL = "pip install -r requirements.txt"
 
 
 def python_problem(version: "tuple[int, ...]") -> "str | None":
     """Return the one line saying this `version` of Python cannot run nbpress, or None if it can."""
-    if tuple(version[:2]) >= REQUIRES_PYTHON:
+    if tuple(version[:3]) >= REQUIRES_PYTHON:
         return None
-    need = "{}.{}".format(*REQUIRES_PYTHON)
+    need = ".".join(str(part) for part in REQUIRES_PYTHON)
     have = ".".join(str(part) for part in version[:3])
     return (
         f"nbpress needs Python {need} or newer, and this is Python {have} ({sys.executable}): "
-        f"activate the blog's environment ({ACTIVATE}) or run build.py with python{need}"
+        f"activate the blog's environment ({ACTIVATE}) or run build.py with Python {need} or newer"
     )
 
 
@@ -192,12 +193,23 @@ def parse_import_args(argv: "list[str]") -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+# The exit code when this Python cannot run nbpress (too old, or a package missing): 2, as for a
+# command line mistake, never 1, which says a post failed or (--check) is stale; the deploy
+# workflow executes posts on exit 1 from --check and stops on any other.
+CANNOT_RUN = 2
+
+
 def main(argv: "list[str] | None" = None) -> int:
-    """Run the build; return the process exit code (1 if any post failed, or this Python cannot run it)."""
+    """Run the build; return the process exit code (1 if any post failed, 2 if this Python cannot run it)."""
     problem = python_problem(sys.version_info[:3])  # before anything that would fail on an older Python
     if problem is not None:
         print(f"error: {problem}", file=sys.stderr)
-        return 1
+        return CANNOT_RUN
+    # nbpress is the folder beside this file, also when Python leaves the script's folder off
+    # sys.path (python -I, -P or PYTHONSAFEPATH).
+    here = str(Path(__file__).resolve().parent)
+    if here not in sys.path:
+        sys.path.insert(0, here)
     argv = sys.argv[1:] if argv is None else argv
     for stream in (sys.stdout, sys.stderr):
         # A line quoting an author's lone surrogate is printed escaped, never a UnicodeEncodeError.
@@ -210,7 +222,7 @@ def main(argv: "list[str] | None" = None) -> int:
         if missing is None:
             raise
         print(f"error: {missing}", file=sys.stderr)
-        return 1
+        return CANNOT_RUN
 
 
 def _subcommand_first(argv: "list[str]") -> "list[str]":

@@ -594,6 +594,14 @@ def _plan_one(post: posts.Post, ctx: Context, force: bool, store: Store, publish
     item = _Work(decision)
     if not force:
         item.entry, problem = store.entry(decision.exec_key, post.rel_path)
+        previous = decision.previous_key
+        if item.entry is None and decision.action is Action.RENDER and previous and not problem:
+            # Its key parts are its published version's (keys.recorded_key), its key computed by an
+            # older rule (one that counted torch's +cpu): those outputs are its own, kept under its key.
+            item.entry, problem = store.entry(previous, post.rel_path)
+            if item.entry is not None:
+                with contextlib.suppress(WriteError):  # a read-only cache executes it next time
+                    store.put(decision.exec_key, item.entry, decision.parts)
         if problem:
             item.warnings.append(problem)
     why = decision.reason

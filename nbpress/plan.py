@@ -105,7 +105,7 @@ def decide(post: Post, ctx: Context, force: bool = False) -> Decision:
         return decision(Action.EXECUTE, "--force")
     if record is None:
         return decision(Action.EXECUTE, "not published yet")
-    if record.exec_key != exec_key:
+    if keys.recorded_key(record) != exec_key:
         return decision(Action.EXECUTE, keys.explain(record.executed_with, parts, post))
     if record.source != post.rel_path:
         return decision(Action.RENDER, f"{files.markdown_rel} was built from {record.source}")

@@ -12,6 +12,7 @@ REPO = Path(__file__).resolve().parent.parent
 # What a blog needs besides its posts; copied into every temporary blog.
 SKELETON = [
     "requirements.txt",
+    "requirements-site.txt",
     "mkdocs.yml",
     "hooks",
     "site_src/index.md",

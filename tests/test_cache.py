@@ -109,8 +109,9 @@ def test_what_decides_outputs_is_a_miss(built: Path, add_post: Callable[..., Pat
         # The post's own import: a pin only it uses (tests/test_quiet.py: unrelated pins change nothing).
         add_post("post", "import yaml\n" + RANDOM, front="inputs: [data.csv]\n")
         assert statuses(built) == {"posts/post.ipynb": "executed"}
-        text = (built / "requirements.txt").read_text().replace("PyYAML==6.0.3", "PyYAML==6.0.4")
-        (built / "requirements.txt").write_text(text)
+        # Pinned in requirements-site.txt, which requirements.txt includes.
+        text = (built / "requirements-site.txt").read_text().replace("PyYAML==6.0.3", "PyYAML==6.0.4")
+        (built / "requirements-site.txt").write_text(text)
     else:
         (built / "posts" / "data.csv").write_text("3,4\n")
     assert statuses(built) == {"posts/post.ipynb": "executed"}

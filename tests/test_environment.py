@@ -1,12 +1,14 @@
 """The Python that runs build.py: an unsupported version, packages it cannot import, a version change.
 
-Each case as a user meets it: one line on stderr saying what to do, exit code 1, no traceback.
+Each case as a user meets it: one line on stderr saying what to do, exit code 2 (never 1, which
+says a post failed or is stale), no traceback.
 """
 
 from __future__ import annotations
 
 import ast
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -28,8 +30,8 @@ INSTALL = "install the requirements (pip install -r requirements.txt)"
 
 
 def one_line(proc: subprocess.CompletedProcess[str]) -> str:
-    """Return the one stderr line of a run that stopped with exit code 1 and printed nothing else."""
-    assert (proc.returncode, proc.stdout) == (1, ""), proc.stdout + proc.stderr
+    """Return the one stderr line of a run that stopped with exit code 2 and printed nothing else."""
+    assert (proc.returncode, proc.stdout) == (2, ""), proc.stdout + proc.stderr
     lines = proc.stderr.splitlines()
     assert len(lines) == 1 and "Traceback" not in proc.stderr, proc.stderr
     return lines[0]
@@ -37,21 +39,39 @@ def one_line(proc: subprocess.CompletedProcess[str]) -> str:
 
 def test_the_required_python_is_pyproject_s() -> None:
     required = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["requires-python"]
-    assert required == ">={}.{}".format(*build.REQUIRES_PYTHON)
+    assert required == ">=" + ".".join(map(str, build.REQUIRES_PYTHON))
 
 
-@pytest.mark.parametrize("version", [(3, 11, 0), (3, 11, 9), (3, 12, 1), (3, 14, 0), (4, 0, 0)])
+def test_every_pin_installs_on_the_required_python() -> None:
+    """requires-python is no older than what each pinned distribution declares (as installed here)."""
+    from importlib.metadata import PackageNotFoundError, metadata
+
+    from packaging.specifiers import SpecifierSet
+
+    oldest = ".".join(map(str, build.REQUIRES_PYTHON))
+    refused = {}
+    for name in environment.read_pins(REPO / "requirements.txt"):
+        try:
+            needs = (metadata(name).get_all("Requires-Python") or [""])[0]
+        except PackageNotFoundError:
+            continue
+        if needs and not SpecifierSet(needs).contains(oldest):
+            refused[name] = needs
+    assert refused == {}
+
+
+@pytest.mark.parametrize("version", [(3, 11, 5), (3, 11, 9), (3, 12, 1), (3, 14, 0), (4, 0, 0)])
 def test_a_supported_python_passes(version: tuple[int, int, int]) -> None:
     assert build.python_problem(version) is None
 
 
-@pytest.mark.parametrize("version", [(3, 10, 14), (3, 9, 2), (3, 6, 15), (2, 7, 18)])
+@pytest.mark.parametrize("version", [(3, 11, 2), (3, 11, 4), (3, 10, 14), (3, 9, 2), (3, 6, 15), (2, 7, 18)])
 def test_an_older_python_is_named_in_one_line(version: tuple[int, int, int]) -> None:
     problem = build.python_problem(version)
     have = ".".join(map(str, version))
     assert problem == (
-        f"nbpress needs Python 3.11 or newer, and this is Python {have} ({sys.executable}): "
-        f"{ACTIVATE} or run build.py with python3.11"
+        f"nbpress needs Python 3.11.5 or newer, and this is Python {have} ({sys.executable}): "
+        f"{ACTIVATE} or run build.py with Python 3.11.5 or newer"
     )
 
 
@@ -95,10 +115,10 @@ def test_an_older_python_stops_before_importing_nbpress(blog: Path) -> None:
     proc = subprocess.run(
         [sys.executable, "-c", AS_OLD_PYTHON, *command[1:]], capture_output=True, text=True, timeout=HANG
     )
-    assert json.loads(proc.stdout) == {"code": 1, "nbpress": []}, proc.stdout + proc.stderr
+    assert json.loads(proc.stdout) == {"code": 2, "nbpress": []}, proc.stdout + proc.stderr
     assert proc.stderr == (
-        f"error: nbpress needs Python 3.11 or newer, and this is Python 3.9.18 ({sys.executable}): "
-        f"{ACTIVATE} or run build.py with python3.11\n"
+        f"error: nbpress needs Python 3.11.5 or newer, and this is Python 3.9.18 ({sys.executable}): "
+        f"{ACTIVATE} or run build.py with Python 3.11.5 or newer\n"
     )
 
 
@@ -119,6 +139,70 @@ def test_outside_the_environment_says_to_activate_it(blog: Path, args: tuple[str
     assert line.startswith(f"error: this Python ({sys.executable}) cannot import '"), line
     assert line.endswith(f"which nbpress needs: {ACTIVATE} or {INSTALL}"), line
     assert find_spec(_named_module(line)) is not None  # a package the blog's environment holds
+
+
+def _base_python() -> Path:
+    """Return the Python this environment was made from: the one a user gets outside it."""
+    version = "{}.{}".format(*sys.version_info[:2])
+    return Path(sys.base_prefix) / "bin" / f"python{version}"
+
+
+@pytest.mark.parametrize("args", [(), ("--check",)])
+def test_the_system_python_says_to_activate_the_environment(blog: Path, args: tuple[str, ...]) -> None:
+    """`python3 build.py` as typed outside the environment, by the Python it was made from, isolated
+    (-I: no user site, no PYTHON* variables, and the script's folder left off sys.path)."""
+    python = _base_python()
+    if not python.is_file() or sys.prefix == sys.base_prefix:
+        pytest.skip("the tests do not run in a virtual environment made from an installed Python")
+    probe = subprocess.run([str(python), "-I", "-c", "import nh3, nbformat"], capture_output=True, timeout=60)
+    if probe.returncode == 0:
+        pytest.skip(f"{python} has the requirements installed system-wide")
+    proc = subprocess.run(
+        [str(python), "-I", str(REPO / "build.py"), "--root", str(blog), *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    line = one_line(proc)
+    assert line.startswith(f"error: this Python ({python}) cannot import '"), line
+    assert line.endswith(f"which nbpress needs: {ACTIVATE} or {INSTALL}"), line
+    assert find_spec(_named_module(line)) is not None
+
+
+def test_the_python3_a_user_types_outside_the_environment_is_one_line(blog: Path) -> None:
+    """`python3 build.py --check` with the environment not active: the first python3 on PATH but
+    this environment's. Too old (Debian 12's is 3.11.2): the version line; else the module line."""
+    here = Path(sys.executable).parent
+    path = os.pathsep.join(p for p in os.environ.get("PATH", "").split(os.pathsep) if Path(p) != here)
+    found = shutil.which("python3", path=path)
+    if found is None:
+        pytest.skip("no python3 on PATH outside this environment")
+    python = Path(found)
+    proc = subprocess.run(
+        [str(python), "-I", str(REPO / "build.py"), "--root", str(blog), "--check"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"PATH": path},
+    )
+    version = subprocess.run(
+        [str(python), "-c", "import sys; print(*sys.version_info[:3], sys.executable)"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    ).stdout.split()
+    have, executable = tuple(int(n) for n in version[:3]), version[3]
+    if have < build.REQUIRES_PYTHON:
+        assert one_line(proc) == (
+            f"error: nbpress needs Python 3.11.5 or newer, and this is Python {'.'.join(version[:3])} "
+            f"({executable}): {ACTIVATE} or run build.py with Python 3.11.5 or newer"
+        )
+    elif proc.returncode == 2:
+        line = one_line(proc)
+        assert line.startswith(f"error: this Python ({executable}) cannot import '"), line
+        assert line.endswith(f"which nbpress needs: {ACTIVATE} or {INSTALL}"), line
+    else:
+        pytest.skip(f"{python} has the requirements installed system-wide")
 
 
 def test_an_environment_without_the_requirements_says_to_install_them(blog: Path, tmp_path: Path) -> None:

@@ -53,10 +53,14 @@ def run(root: Path, **kw: object) -> list[PostResult]:
 
 
 def set_pin(root: Path, name: str, spec: str) -> None:
-    req = root / "requirements.txt"
-    text, count = re.subn(rf"(?m)^{re.escape(name)}==[^\s;]+", f"{name}{spec}", req.read_text())
-    assert count == 1, f"{name} is not pinned in requirements.txt"
-    req.write_text(text)
+    """Pin `name` as `spec` in the requirement file that pins it (requirements.txt includes the site's)."""
+    for req in (root / "requirements.txt", root / "requirements-site.txt"):
+        text, count = re.subn(rf"(?m)^{re.escape(name)}==[^\s;]+", f"{name}{spec}", req.read_text())
+        if count:
+            assert count == 1, f"{name} is pinned twice in {req.name}"
+            req.write_text(text)
+            return
+    raise AssertionError(f"{name} is not pinned in requirements.txt or requirements-site.txt")
 
 
 # ---- 1. Re-execution keeps what did not really change ------------------------------------

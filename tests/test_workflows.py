@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -72,19 +74,71 @@ def test_the_schema_check_rejects_a_broken_workflow(tmp_path: Path) -> None:
     assert schema_check(tmp_path / "broken.yml").returncode != 0
 
 
-def test_deploy_builds_stale_posts_and_publishes_with_the_pages_actions() -> None:
+def test_deploy_checks_with_the_site_requirements_and_executes_only_when_a_post_is_stale() -> None:
     wf = load("deploy.yml")
     assert wf["on"]["push"]["branches"] == ["main"]
     assert wf["permissions"] == {"contents": "read", "pages": "write", "id-token": "write"}
-    commands = runs(wf, "build")
+    assert list(wf["jobs"]) == ["check", "execute", "deploy"]
+    # The light job: the site's requirements only, the check, and (nothing stale) the site.
+    commands = runs(wf, "check")
+    assert commands[0] == "pip install -r requirements-site.txt"
+    assert not any("requirements.txt" in c for c in commands)
+    [check] = [s for s in steps(wf, "check") if "build.py --check" in s.get("run", "")]
+    assert wf["jobs"]["check"]["outputs"]["stale"] == f"${{{{ steps.{check['id']}.outputs.stale }}}}"
+    light = {s.get("run") or s["uses"].split("@")[0]: s.get("if") for s in steps(wf, "check")}
+    nothing_stale = f"steps.{check['id']}.outputs.stale == 'false'"
+    assert light["mkdocs build --strict"] == nothing_stale
+    assert light["actions/upload-pages-artifact"] == nothing_stale
+    assert "actions/cache" not in uses(wf, "check")
+    # The full job: only when a post is stale; the cache kept between runs.
+    assert wf["jobs"]["execute"]["needs"] == "check"
+    assert wf["jobs"]["execute"]["if"] == "needs.check.outputs.stale == 'true'"
+    commands = runs(wf, "execute")
+    assert commands.index("pip install -r requirements.txt") < commands.index("python build.py")
     assert commands.index("python build.py") < commands.index("mkdocs build --strict")
-    assert "pip install -r requirements.txt" in commands
-    actions = uses(wf, "build")
+    actions = uses(wf, "execute")
     assert actions["actions/cache"]["with"]["path"] == ".nbpress-cache"
     assert actions["actions/upload-pages-artifact"]["with"]["path"] == "site"
-    assert wf["jobs"]["deploy"]["needs"] == "build"
+    assert "requirements-site.txt" in actions["actions/cache"]["with"]["key"]
+    # Deployed after either job built the site, never after a failed or cancelled one.
+    assert wf["jobs"]["deploy"]["needs"] == ["check", "execute"]
+    condition = " ".join(wf["jobs"]["deploy"]["if"].split())
+    assert "needs.check.result == 'success'" in condition and "!cancelled()" in condition
+    assert "(needs.execute.result == 'success' || needs.execute.result == 'skipped')" in condition
     assert wf["jobs"]["deploy"]["environment"]["name"] == "github-pages"
     assert "actions/deploy-pages" in uses(wf, "deploy")
+
+
+def check_step(blog: Path, github_output: Path, *python: str) -> subprocess.CompletedProcess[str]:
+    """Run deploy.yml's check step as GitHub runs it (bash -e), on `blog`, its outputs to a file."""
+    [step] = [s for s in steps(load("deploy.yml"), "check") if "build.py --check" in s.get("run", "")]
+    here = shlex.join([sys.executable, *python, str(REPO / "build.py"), "--root", str(blog)])
+    script = step["run"].replace("python build.py", here)
+    assert here in script
+    env = {**os.environ, "GITHUB_OUTPUT": str(github_output)}
+    return subprocess.run(["bash", "-e", "-c", script], capture_output=True, text=True, timeout=120, env=env)
+
+
+@pytest.mark.slow
+def test_the_check_step_says_whether_to_execute_and_fails_when_it_cannot_check(
+    blog: Path, tmp_path: Path
+) -> None:
+    from tests.helpers import build_cli, write_post
+
+    write_post(blog, "post", "print(1)")
+    assert build_cli(blog, "post").returncode == 0
+    output = tmp_path / "output"
+    proc = check_step(blog, output)
+    assert (proc.returncode, output.read_text()) == (0, "stale=false\n"), proc.stderr
+    write_post(blog, "post", "print(2)")
+    output.unlink()
+    proc = check_step(blog, output)
+    assert (proc.returncode, output.read_text()) == (0, "stale=true\n"), proc.stderr
+    # A check that cannot run (exit 2: a Python without the requirements) fails the job, never
+    # reads as "stale".
+    output.unlink()
+    proc = check_step(blog, output, "-S", "-E", "-s")
+    assert proc.returncode == 2 and not output.exists(), proc.stdout + proc.stderr
 
 
 def test_pull_requests_build_without_deploying_or_secrets() -> None:

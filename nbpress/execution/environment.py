@@ -25,18 +25,69 @@ def canonical_name(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
+def key_version(version: str) -> str:
+    """Return a distribution's version as the execution key reads it: its public version.
+
+    The one rule for versions in the key: a local version label (PEP 440 `+cpu`, `+cu121`)
+    names another build of the same release, not another release, so `2.13.0+cpu` and
+    `2.13.0` are one version here (the provenance line a post shows keeps the full one).
+    A version packaging cannot read is kept as it is.
+    """
+    from packaging.version import InvalidVersion, Version
+
+    try:
+        return Version(version).public
+    except InvalidVersion:
+        return version
+
+
+def pinned_version(specifier: str) -> str:
+    """Return the version an exact pin (`==2.13.0`) installs, as the key reads it; "" for any other."""
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+    try:
+        specs = list(SpecifierSet(specifier))
+    except InvalidSpecifier:
+        return ""
+    if len(specs) != 1 or specs[0].operator not in ("==", "===") or "*" in specs[0].version:
+        return ""
+    return key_version(specs[0].version)
+
+
+_INCLUDE = re.compile(r"^(?:-r|--requirement)(?:\s*=\s*|\s+|(?=[^\s-]))(\S+)")
+
+
+def requirement_files(path: Path) -> list[Path]:
+    """Return `path` and the requirement files it includes (`-r FILE`, relative to it), each once.
+
+    requirements.txt includes requirements-site.txt: the pins of both are the build's.
+    """
+    found: list[Path] = []
+    todo = [path]
+    while todo:
+        current = todo.pop(0)
+        if current in found or not current.is_file():
+            continue
+        found.append(current)
+        for raw in current.read_text(encoding="utf-8").splitlines():
+            match = _INCLUDE.match(raw.strip())
+            if match:
+                todo.append(current.parent / match.group(1))
+    return found
+
+
 def read_pins(path: Path) -> dict[str, str]:
     """Return {distribution: specifier} of the requirements in `path` that apply to this platform.
 
-    Options (-r, --index-url), blank lines, comments and lines whose environment marker does
-    not hold here are left out; an unpinned requirement has the specifier "".
+    The files it includes (-r) are read too; other options (--index-url), blank lines, comments
+    and lines whose environment marker does not hold here are left out; an unpinned requirement
+    has the specifier "".
     """
     from packaging.requirements import InvalidRequirement, Requirement
 
     pins: dict[str, str] = {}
-    if not path.is_file():
-        return pins
-    for raw in path.read_text(encoding="utf-8").splitlines():
+    lines = [raw for file in requirement_files(path) for raw in file.read_text(encoding="utf-8").splitlines()]
+    for raw in lines:
         line = raw.split(" #", 1)[0].strip()
         if not line or line.startswith(("#", "-")):
             continue
@@ -65,10 +116,23 @@ class Environment:
         self._versions: dict[str, str] = {}
 
     def providers(self, module: str) -> list[str]:
-        """Return the distributions (canonical names) that provide the top-level `module`."""
+        """Return the distributions (canonical names) that provide the top-level `module`.
+
+        A module no installed distribution provides (`--check` where only requirements-site.txt
+        is installed) is the pinned distribution of its name, else the pinned builds of it named
+        `<module>-<variant>` (tensorflow: tensorflow-cpu), which the execute job installs; else
+        its own name. A module named otherwise than its distribution (PIL, of pillow) then misses
+        its pin, and the post is called stale: the full build decides it again, never wrongly fresh.
+        """
         if self._providers is None:
             self._providers = self._module_map()
-        return self._providers.get(module, [])
+        found = self._providers.get(module)
+        if found:
+            return found
+        name = canonical_name(module)
+        if name in self.pins:
+            return [name]
+        return sorted(d for d in self.pins if d.startswith(f"{name}-")) or [name]
 
     def _pins(self, path: Path) -> dict[str, str]:
         """Return read_pins(path), from the store while the file and the interpreter are unchanged.
@@ -76,12 +140,12 @@ class Environment:
         Reading it needs `packaging` (markers), an import a no-op build need not pay.
         """
         try:
-            text = path.read_bytes()
-        except OSError:
+            texts = [hashlib.sha256(file.read_bytes()).hexdigest() for file in requirement_files(path)]
+        except (OSError, ValueError):
             return {}
-        fingerprint = json_digest(
-            [hashlib.sha256(text).hexdigest(), sys.executable, sys.version, sys.platform]
-        )
+        if not texts:
+            return {}
+        fingerprint = json_digest([texts, sys.executable, sys.version, sys.platform])
         saved = self._store.read_json(PINS_FILE)
         if isinstance(saved, dict) and saved.get("fingerprint") == fingerprint:
             pins = saved.get("pins")
@@ -123,7 +187,7 @@ class Environment:
         return found_map
 
     def installed(self, distribution: str) -> str:
-        """Return the installed version of `distribution`, or "" if it is not installed."""
+        """Return the installed version of `distribution` in full (`2.13.0+cpu`), "" if not installed."""
         if distribution not in self._versions:
             import importlib.metadata
 
@@ -132,6 +196,19 @@ class Environment:
             except importlib.metadata.PackageNotFoundError:
                 self._versions[distribution] = ""
         return self._versions[distribution]
+
+    def version(self, distribution: str) -> str:
+        """Return the version of `distribution` a post executes with, as the key reads it (key_version).
+
+        The installed one; for one not installed here but pinned exactly, the pin's: the execute
+        job installs exactly requirements.txt, so `--check` decides staleness from the pins and
+        the committed records without the compute packages (torch, tensorflow) installed.
+        "" when neither says.
+        """
+        installed = self.installed(distribution)
+        if installed:
+            return key_version(installed)
+        return pinned_version(self.pins.get(distribution, ""))
 
 
 def environment_fingerprint(root: Path) -> Environment:

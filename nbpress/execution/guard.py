@@ -54,6 +54,7 @@ GUARDED = (
     CACHE,
     "build.py",
     "requirements.txt",
+    "requirements-site.txt",
     "nbpress",
     ".github",
 )

@@ -20,7 +20,7 @@ from ..errors import NbpressError
 from ..record import Record
 from ..sources import Post
 from . import inline
-from .environment import Environment, canonical_name
+from .environment import Environment, canonical_name, key_version
 from .store import json_digest
 
 EXEC_VERSION = "2"  # bump when execution itself changes in a way that alters outputs
@@ -73,7 +73,9 @@ class KeyParts(TypedDict):
     code: list[str]  # a short digest of each code cell
     inputs: dict[str, str]  # {path relative to posts/: short digest}
     pins: dict[str, str]  # {distribution: its pin in requirements.txt}
-    installed: dict[str, str]  # {distribution: installed version, "" if none}
+    # {distribution: the version it executes with (Environment.version): installed, else its exact
+    # pin; "" if neither; a local label (+cpu) left out, as key_version reads versions}
+    installed: dict[str, str]
     cell_errors: NotRequired[str]  # "allowed", only when the front matter says allow_errors
     values: NotRequired[list[list[object]]]  # [code cells above, expression] of each inline expression
 
@@ -83,8 +85,8 @@ def key_parts(post: Post, posts_dir: Path, env: Environment) -> KeyParts:
 
     Code cells (source and tags), kernel, Python (major.minor), declared inputs and local
     modules it imports (by content), and for each module it imports (static imports, plus the
-    `depends:` front matter list) the pin in requirements.txt and the installed version of the
-    distribution that provides it. Nothing else: an unrelated requirement changes no key.
+    `depends:` front matter list) the pin in requirements.txt and the version (Environment.version)
+    of the distribution that provides it. Nothing else: an unrelated requirement changes no key.
     """
     from .provenance import imported_modules
 
@@ -106,7 +108,7 @@ def key_parts(post: Post, posts_dir: Path, env: Environment) -> KeyParts:
                 inputs[name] = _short(layout.read_owned(posts_dir, name, "imported module")[1])
             continue
         for dist in env.providers(module) or [canonical_name(module)]:
-            installed[dist] = env.installed(dist)
+            installed[dist] = env.version(dist)
             if dist in env.pins:
                 pins[dist] = env.pins[dist]
     parts: KeyParts = {
@@ -128,7 +130,7 @@ def key_parts(post: Post, posts_dir: Path, env: Environment) -> KeyParts:
     return parts
 
 
-def digest_parts(parts: KeyParts) -> str:
+def digest_parts(parts: KeyParts | dict[str, object]) -> str:
     """Return the execution key of a post from its key parts."""
     return json_digest({"v": EXEC_VERSION, **parts})
 
@@ -138,10 +140,35 @@ def _mapping(value: object) -> dict[str, object]:
     return value if isinstance(value, dict) else {}
 
 
+def as_key_reads(parts: dict[str, object]) -> dict[str, object]:
+    """Return recorded key parts with their versions as the key reads them now (key_version).
+
+    A record written before local labels were left out says `torch: 2.13.0+cpu`.
+    """
+    recorded = _mapping(parts.get("installed"))
+    installed = {str(d): key_version(str(v)) if v else "" for d, v in recorded.items()}
+    return {**parts, "installed": installed} if "installed" in parts else dict(parts)
+
+
+def recorded_key(record: Record) -> str:
+    """Return the execution key a published post's record stands for, read as the key is computed now.
+
+    A record whose exec_key is the digest of its executed_with (every record this EXEC_VERSION
+    wrote) is compared by those parts, versions read by today's rule: a post executed with
+    torch 2.13.0+cpu is not stale where torch 2.13.0 is installed, nor where torch is not
+    installed but pinned ==2.13.0. Any other record (an older EXEC_VERSION) by its exec_key.
+    """
+    parts = record.executed_with
+    if isinstance(parts, dict) and digest_parts(parts) == record.exec_key:
+        return digest_parts(as_key_reads(parts))
+    return record.exec_key
+
+
 def explain(old: object, new: KeyParts, post: Post) -> str:
     """Return which parts of the execution key changed, as a phrase: "tensorflow-cpu 2.21.0 -> 2.21.1"."""
     if not isinstance(old, dict):
         return "its record does not say what it ran with (built by an older nbpress)"
+    old = as_key_reads(old)
     changes: list[str] = []
     for name, label in (("kernel", "kernel"), ("python", "Python")):
         if old.get(name) != new.get(name):
