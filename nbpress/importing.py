@@ -35,7 +35,7 @@ from .sources.authors import keys_by_name, read_authors
 from .sources.frontmatter import safe_slug, slug_too_long
 from .sources.posts import discover, name_slug
 from .sources.scaffold import slugify
-from .yamlload import safe_load
+from .yamlload import error_line, error_problem, safe_load
 
 # What a table of contents may name, tried in this order for a name without suffix.
 PAGE_SUFFIXES = (".ipynb", ".md", ".qmd", ".myst", ".rst", ".py")
@@ -144,10 +144,9 @@ def _load(root: Path, name: str) -> dict[str, object]:
     try:
         data = safe_load(file.read_text(encoding="utf-8"))
     except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        where = f", line {mark.line + 1}" if mark is not None else ""
-        problem = getattr(err, "problem", None) or "not valid YAML"
-        raise ConfigError(f"{file}{where}: {problem}; fix the YAML, then import again.") from None
+        line = error_line(err)
+        where = f", line {line + 1}" if line is not None else ""
+        raise ConfigError(f"{file}{where}: {error_problem(err)}; fix the YAML, then import again.") from None
     except (OSError, UnicodeDecodeError) as err:
         raise ConfigError(f"{file}: cannot be read ({err}); fix the file, then import again.") from None
     if data is None:
