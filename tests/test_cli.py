@@ -154,3 +154,51 @@ def test_root_may_come_before_a_subcommand(tmp_path: Path, where: str) -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert (tmp_path / "posts" / "a-first-post.ipynb").is_file()
+
+
+# A typo on the header's 5th line (after ---, title, date, author), as an author makes it.
+TYPOS = {
+    "bracket": ("tags: [a, b", "the [ list that starts here is not closed"),
+    "quote": 'tags: "a, b',
+    "colon": ("tags a, b", "this key has no ':' after it"),
+    "extra": ("tags: [a, b]]", "expected <block end>, but found ']'"),
+}
+
+
+def _header_source(suffix: str, typo: str) -> str:
+    """Return a post whose YAML header holds `typo` on its 5th line, in the format of `suffix`."""
+    import json
+
+    header = ["---", "title: A post", "date: 2024-01-01", "author: me", typo, "categories: [x]", "---"]
+    if suffix == ".ipynb":
+        cells = [
+            {"cell_type": "raw", "metadata": {}, "source": "\n".join(header)},
+            {"cell_type": "code", "metadata": {}, "source": "x = 1", "outputs": [], "execution_count": None},
+        ]
+        return json.dumps({"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5})
+    if suffix == ".py":
+        return "".join(f"# {line}\n" for line in header) + "\n# %%\nx = 1\n"
+    fence = "```{python}" if suffix == ".qmd" else "```python"
+    return "\n".join(header) + f"\n\nSome prose.\n\n{fence}\nx = 1\n```\n"
+
+
+def test_a_yaml_error_points_at_the_key_mistyped(blog: Path) -> None:
+    # PyYAML notices an unclosed [ or quote, or a key without its colon, at the next key (or
+    # the end): the error names the line the author mistyped, in the file or cell they edit.
+    wanted = {}
+    for suffix in (".ipynb", ".md", ".py", ".qmd"):
+        for name, typo in TYPOS.items():
+            text, said = typo if isinstance(typo, tuple) else (typo, "the quoted text that starts here")
+            source = blog / "posts" / f"{name}-{suffix[1:]}{suffix}"
+            source.write_text(_header_source(suffix, text))
+            wanted[f"posts/{source.name}"] = said
+    proc = build_cli(blog, jobs=1)
+    errors = {
+        line.split(":")[1].strip(): line for line in proc.stderr.splitlines() if line.startswith("error: ")
+    }
+    assert set(errors) == set(wanted), proc.stderr
+    for rel, said in wanted.items():
+        line = errors[rel]
+        cell = " of the first cell" if rel.endswith(".ipynb") else ""
+        broken = "the YAML header is broken" if rel.endswith(".qmd") else "front matter YAML is broken"
+        assert line.startswith(f"error: {rel}: {broken} at line 5{cell} ({said}"), line

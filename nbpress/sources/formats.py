@@ -48,12 +48,12 @@ def read_text_notebook(path: Path, rel: str, warnings: list[str] | None = None) 
     except UnicodeDecodeError:
         raise SourceError("the file is not UTF-8 text; save it again as UTF-8.", path=rel) from None
     fmt = "py:percent" if path.suffix == ".py" else None
-    _check_header(text, path.suffix, rel)
     if path.suffix == ".qmd":
         # jupytext's qmd format runs the quarto program: a post must build without it.
         from .quarto import read_quarto
 
         return _numbered(read_quarto(text, rel, warnings if warnings is not None else [], path.parent))
+    _check_header(text, path.suffix, rel)  # a .qmd's header is read by sources.quarto, by the same rule
     fmt = fmt or _markdown_format(text)
     if fmt == "md:myst":
         text = _keep_directive_breaks(text)
