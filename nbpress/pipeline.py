@@ -282,7 +282,12 @@ class _Run:
 
                 # Recorded with what it was rendered against: once those posts publish, it renders again.
                 key = render_key(
-                    plan.post, plan.decision.exec_key, self.ctx.renderer, plan.gone, plan.decision.series
+                    plan.post,
+                    plan.decision.exec_key,
+                    self.ctx.renderer,
+                    plan.gone,
+                    plan.decision.series,
+                    plan.decision.bibliography,
                 )
                 plan.decision = dataclasses.replace(plan.decision, render_key=key)
             try:
@@ -663,6 +668,7 @@ def _render(plan: _Work, root: Path, authors: dict[str, str]) -> tuple[RenderedP
         exec_key=plan.decision.exec_key,
         render_key=plan.decision.render_key,
         executed_with=plan.decision.parts,
+        bibliography=plan.decision.bibliography or None,
         # record.seal replaces it with the digest of the Markdown as written, so a hand edit shows.
         digest=DIGEST_PLACEHOLDER,
         downloads=tuple(sorted(downloads)),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable
@@ -202,3 +204,73 @@ def test_a_yaml_error_points_at_the_key_mistyped(blog: Path) -> None:
         cell = " of the first cell" if rel.endswith(".ipynb") else ""
         broken = "the YAML header is broken" if rel.endswith(".qmd") else "front matter YAML is broken"
         assert line.startswith(f"error: {rel}: {broken} at line 5{cell} ({said}"), line
+
+
+BIB = "@book{knuth,\n  title={TAOCP},\n  author={Knuth, Donald},\n  year={1968}\n}\n"
+
+
+_BUILD_LINE = re.compile(r"(\w+) +(?:[\d.]+ s)? +(posts/\S+)(?: \((.*)\))?")
+
+
+def _built(proc: subprocess.CompletedProcess[str]) -> dict[str, str]:
+    """Return {post: "status (reason)"} read from a build's lines ("cached  1.2 s  posts/x.md (why)")."""
+    found = (_BUILD_LINE.fullmatch(line.strip()) for line in proc.stdout.splitlines())
+    return {m[2]: f"{m[1]} ({m[3]})" if m[3] else m[1] for m in found if m}
+
+
+def test_a_bibliography_re_renders_only_the_posts_that_cite_and_is_named(blog: Path) -> None:
+    posts = blog / "posts"
+    body = "```python\nx = 1\n```\n"
+    (posts / "plain.md").write_text(
+        f"---\ntitle: Plain\ndate: 2024-01-01\n---\n\nNo citation; mail me@x.org.\n\n{body}"
+    )
+    (posts / "cites.md").write_text(
+        f"---\ntitle: Cites\ndate: 2024-01-02\n---\n\nAs [@knuth] says.\n\n{body}"
+    )
+    (posts / "named.md").write_text(
+        f"---\ntitle: Named\ndate: 2024-01-03\nbibliography: other.bib\n---\n\nNo citation yet.\n\n{body}"
+    )
+    (posts / "other.bib").write_text(BIB)
+    assert build_cli(blog).returncode == 0
+    (posts / "references.bib").write_text(BIB)  # added beside every post
+    proc = build_cli(blog)
+    assert proc.returncode == 0, proc.stderr
+    assert _built(proc) == {
+        "posts/cites.md": "cached (posts/references.bib added)",
+        "posts/named.md": "unchanged",
+        "posts/plain.md": "unchanged",
+    }
+    (posts / "references.bib").write_text(BIB.replace("1968", "1969"))
+    (posts / "other.bib").write_text(BIB.replace("TAOCP", "The Art"))
+    proc = build_cli(blog, "--check", jobs=None)
+    assert proc.returncode == 1
+    assert proc.stderr.splitlines() == [
+        "stale    posts/cites.md: posts/references.bib changed: the post is rendered again",
+        "stale    posts/named.md: posts/other.bib changed: the post is rendered again",
+    ]
+    proc = build_cli(blog)
+    assert _built(proc) == {
+        "posts/cites.md": "cached (posts/references.bib changed)",
+        "posts/named.md": "cached (posts/other.bib changed)",
+        "posts/plain.md": "unchanged",
+    }
+    # A change to the prose as well is not the bibliography's alone.
+    (posts / "references.bib").unlink()
+    (posts / "cites.md").write_text((posts / "cites.md").read_text().replace("says", "writes"))
+    proc = build_cli(blog)
+    assert _built(proc)["posts/cites.md"] == "cached (prose, front matter or the renderer changed)"
+
+
+def test_the_committed_posts_do_not_cite(tmp_path: Path) -> None:
+    # So a references.bib added to the real blog never re-renders (nor, with no cache,
+    # re-executes) them: their render keys do not hold it.
+    from nbpress.rendering.markup import bibliography_terms
+    from nbpress.sources.posts import read_post
+
+    folder = tmp_path / "posts"
+    shutil.copytree(REPO / "posts", folder)
+    (folder / "references.bib").write_text(BIB)
+    sources = sorted(folder.glob("*.ipynb"))
+    assert len(sources) == 2
+    for source in sources:
+        assert bibliography_terms(read_post(source, tmp_path)) == {}, source.name
