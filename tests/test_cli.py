@@ -168,10 +168,18 @@ TYPOS = {
 
 
 def _header_source(suffix: str, typo: str) -> str:
-    """Return a post whose YAML header holds `typo` on its 5th line, in the format of `suffix`."""
+    """Return a post whose YAML header holds `typo` from its 5th line on, in the format of `suffix`."""
     import json
 
-    header = ["---", "title: A post", "date: 2024-01-01", "author: me", typo, "categories: [x]", "---"]
+    header = [
+        "---",
+        "title: A post",
+        "date: 2024-01-01",
+        "author: me",
+        *typo.splitlines(),
+        "categories: [x]",
+        "---",
+    ]
     if suffix == ".ipynb":
         cells = [
             {"cell_type": "raw", "metadata": {}, "source": "\n".join(header)},
@@ -274,3 +282,28 @@ def test_the_committed_posts_do_not_cite(tmp_path: Path) -> None:
     assert len(sources) == 2
     for source in sources:
         assert bibliography_terms(read_post(source, tmp_path)) == {}, source.name
+
+
+@pytest.mark.parametrize("suffix", [".ipynb", ".md", ".py", ".qmd"])
+def test_a_misspelled_front_matter_key_is_named_with_the_likely_one(blog: Path, suffix: str) -> None:
+    typos = {
+        "tgas": "tags",
+        "Tags": "tags",
+        "DRAFT": "draft",
+        "categorys": "categories",
+        "Descripton": "description",
+    }
+    own = "my_theme_colour: teal"  # far from every known key: the author's own, published as written
+    lines = [f"{typo}: [x]" if typo != "DRAFT" else f"{typo}: false" for typo in typos] + [own]
+    text = _header_source(suffix, "\n".join(lines))
+    (blog / "posts" / f"post{suffix}").write_text(text)
+    proc = build_cli(blog)
+    assert proc.returncode == 0, proc.stderr
+    rel = f"posts/post{suffix}"
+    warned = [line for line in proc.stderr.splitlines() if line.startswith("warning: ")]
+    assert warned == [
+        f"warning: {rel}: the front matter key {typo!r} is not one nbpress knows; did you mean {key!r}? "
+        "Rename it (an unknown key is published as written and does nothing else)."
+        for typo, key in typos.items()
+    ]
+    assert "my_theme_colour: teal" in (blog / "site_src" / "posts" / "post.md").read_text()
