@@ -307,3 +307,36 @@ def test_a_misspelled_front_matter_key_is_named_with_the_likely_one(blog: Path, 
         for typo, key in typos.items()
     ]
     assert "my_theme_colour: teal" in (blog / "site_src" / "posts" / "post.md").read_text()
+
+
+def test_a_name_that_is_no_post_is_one_line_on_a_terminal_too(
+    blog: Path, add_post: Callable[..., Path]
+) -> None:
+    # On a terminal the build shows a live display; a name that is no post is said before it starts.
+    import os
+    import pty
+
+    from nbpress.terminal import strip_ansi
+    from tests.helpers import build_command
+
+    add_post("SLR_NN", "print(1)")
+    main, secondary = pty.openpty()
+    try:
+        proc = subprocess.run(
+            build_command(blog, "slr_nn"), stdout=secondary, stderr=secondary, timeout=120, check=False
+        )
+        os.close(secondary)
+        said = b""
+        while True:
+            try:
+                chunk = os.read(main, 4096)
+            except OSError:  # the terminal closed: everything was read
+                break
+            if not chunk:
+                break
+            said += chunk
+    finally:
+        os.close(main)
+    assert proc.returncode == 2
+    text = strip_ansi(said.decode()).replace("\r", "")
+    assert text == "error: posts/slr_nn: no such post in posts/; did you mean SLR_NN?\n", repr(said)
