@@ -340,3 +340,23 @@ def test_a_name_that_is_no_post_is_one_line_on_a_terminal_too(
     assert proc.returncode == 2
     text = strip_ansi(said.decode()).replace("\r", "")
     assert text == "error: posts/slr_nn: no such post in posts/; did you mean SLR_NN?\n", repr(said)
+
+
+def test_a_path_to_a_text_source_names_its_post(blog: Path) -> None:
+    posts = blog / "posts"
+    for name, suffix in (("note", ".md"), ("script", ".py"), ("doc", ".qmd")):
+        (posts / f"{name}{suffix}").write_text(_header_source(suffix, "tags: [x]"))
+    typed = [
+        ("posts/note.md", blog, "posts/note.md"),
+        ("./posts/script.py", blog, "posts/script.py"),
+        ("doc.qmd", blog / "posts", "posts/doc.qmd"),
+        ("../posts/doc.qmd", blog / "site_src", "posts/doc.qmd"),
+        (str(posts / "script.py"), blog.parent, "posts/script.py"),
+        ("script", blog, "posts/script.py"),
+    ]
+    for name, cwd, rel in typed:
+        proc = build_cli(blog, name, cwd=cwd)
+        assert proc.returncode == 0, (name, proc.stderr)
+        assert list(_built(proc)) == [rel], (name, proc.stdout)
+    proc = build_cli(blog, "posts/Note.md", cwd=blog)
+    assert _line(proc) == "error: posts/Note.md: no such post in posts/; did you mean note?"
