@@ -360,3 +360,27 @@ def test_a_path_to_a_text_source_names_its_post(blog: Path) -> None:
         assert list(_built(proc)) == [rel], (name, proc.stdout)
     proc = build_cli(blog, "posts/Note.md", cwd=blog)
     assert _line(proc) == "error: posts/Note.md: no such post in posts/; did you mean note?"
+
+
+def test_a_path_without_its_suffix_or_the_posts_folder_itself(two_posts: Path) -> None:
+    blog = two_posts
+    both = ["posts/2024-01-01-dated.ipynb", "posts/SLR_NN.ipynb"]
+    typed = [
+        ("posts/SLR_NN", blog, ["posts/SLR_NN.ipynb"]),  # completion stopped before the suffix
+        ("./posts/2024-01-01-dated", blog, ["posts/2024-01-01-dated.ipynb"]),
+        ("../posts/dated", blog / "site_src", ["posts/2024-01-01-dated.ipynb"]),
+        ("posts/", blog, both),  # the folder of the posts: every post
+        ("posts", blog, both),
+        (".", blog / "posts", both),
+        ("../posts", blog / "site_src", both),
+    ]
+    for name, cwd, built in typed:
+        proc = build_cli(blog, name, cwd=cwd)
+        assert proc.returncode == 0, (name, proc.stderr)
+        assert sorted(_built(proc)) == built, (name, proc.stdout)
+    # From the blog, '.' is the blog, not posts/.
+    proc = build_cli(blog, ".", cwd=blog)
+    assert (
+        _line(proc)
+        == "error: . is outside posts/: build.py builds only the posts in posts/ (move the source there)."
+    )
