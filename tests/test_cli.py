@@ -385,3 +385,16 @@ def test_a_path_without_its_suffix_or_the_posts_folder_itself(two_posts: Path) -
         _line(proc)
         == "error: . is outside posts/: build.py builds only the posts in posts/ (move the source there)."
     )
+
+
+def test_a_yaml_error_in_the_authors_file_points_at_the_key(
+    blog: Path, add_post: Callable[..., Path]
+) -> None:
+    add_post("one", "print(1)")
+    authors = blog / "site_src" / ".authors.yml"
+    authors.write_text('authors:\n  me:\n    name: "Me\n    description: Author\n    avatar: a.svg\n')
+    proc = build_cli(blog)
+    assert proc.returncode == 2
+    assert _line(proc).startswith(
+        "error: site_src/.authors.yml, line 3: the quoted text that starts here is not closed"
+    ), proc.stderr
