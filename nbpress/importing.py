@@ -655,7 +655,11 @@ def _header(text: str, strict: bool = False) -> tuple[dict[str, object], str]:
         data = safe_load("".join(lines[1:end]))
     except yaml.YAMLError as err:
         if strict:
-            raise ValueError(f"is broken YAML ({getattr(err, 'problem', None) or err})") from None
+            line = error_line(err)
+            at = (
+                f" at line {line + 2}" if line is not None else ""
+            )  # the header's first line is the file's 2nd
+            raise ValueError(f"is broken YAML{at} ({error_problem(err)})") from None
         return {}, body
     if data is not None and not isinstance(data, dict):
         if strict:
