@@ -212,6 +212,9 @@ def _run(
     """Return (run's exit code, the pages the build changed)."""
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _terminate)
+    unknown = _unknown_names(root, slugs)
+    if unknown is not None:  # said before the live display starts, so the line is all there is
+        return _stopped(unknown), Changes()
     live = sys.stderr.isatty() and sys.stdout.isatty()
     reporter: PlainReporter = LiveReporter() if live else PlainReporter()
     try:
@@ -230,6 +233,24 @@ def _run(
     if live and results:
         _summary_table(results)
     return _close(root, results, strict), results.changes
+
+
+def _unknown_names(root: Path, names: tuple[str, ...]) -> NbpressError | None:
+    """Return the one-line error of a name on the command line that is no post (None if all are).
+
+    Resolved as the build resolves them (pipeline.select_sources), before anything starts.
+    """
+    if not names:
+        return None
+    from .layout import Layout
+    from .pipeline import select_sources
+    from .sources import posts
+
+    try:
+        select_sources(posts.discover(Layout(root.resolve()).sources), names, root.resolve())
+    except NbpressError as err:
+        return err
+    return None
 
 
 def _close(root: Path, results: list[PostResult], strict: bool) -> int:
@@ -400,14 +421,9 @@ def watch(
         if server is not None:
             site.changed(changes)  # its own watcher renders them again
 
-    from .layout import Layout
-    from .pipeline import select_sources
-    from .sources import posts
-
-    try:  # a name that is no post stops the watch before it starts, in one line
-        select_sources(posts.discover(Layout(root.resolve()).sources), slugs, root.resolve())
-    except NbpressError as err:
-        return _stopped(err)
+    unknown = _unknown_names(root, slugs)  # a name that is no post stops the watch before it starts
+    if unknown is not None:
+        return _stopped(unknown)
     before = snapshot(root.resolve())  # a save during the first build is rebuilt after it
     if run(root, slugs, force=force, jobs=jobs) == EXIT_INTERRUPTED:
         return EXIT_INTERRUPTED

@@ -35,7 +35,7 @@ from .sources.authors import keys_by_name, read_authors
 from .sources.frontmatter import safe_slug, slug_too_long
 from .sources.posts import discover, name_slug
 from .sources.scaffold import slugify
-from .yamlload import safe_load
+from .yamlload import error_line, error_problem, safe_load
 
 # What a table of contents may name, tried in this order for a name without suffix.
 PAGE_SUFFIXES = (".ipynb", ".md", ".qmd", ".myst", ".rst", ".py")
@@ -144,10 +144,9 @@ def _load(root: Path, name: str) -> dict[str, object]:
     try:
         data = safe_load(file.read_text(encoding="utf-8"))
     except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        where = f", line {mark.line + 1}" if mark is not None else ""
-        problem = getattr(err, "problem", None) or "not valid YAML"
-        raise ConfigError(f"{file}{where}: {problem}; fix the YAML, then import again.") from None
+        line = error_line(err)
+        where = f", line {line + 1}" if line is not None else ""
+        raise ConfigError(f"{file}{where}: {error_problem(err)}; fix the YAML, then import again.") from None
     except (OSError, UnicodeDecodeError) as err:
         raise ConfigError(f"{file}: cannot be read ({err}); fix the file, then import again.") from None
     if data is None:
@@ -656,7 +655,11 @@ def _header(text: str, strict: bool = False) -> tuple[dict[str, object], str]:
         data = safe_load("".join(lines[1:end]))
     except yaml.YAMLError as err:
         if strict:
-            raise ValueError(f"is broken YAML ({getattr(err, 'problem', None) or err})") from None
+            line = error_line(err)
+            at = (
+                f" at line {line + 2}" if line is not None else ""
+            )  # the header's first line is the file's 2nd
+            raise ValueError(f"is broken YAML{at} ({error_problem(err)})") from None
         return {}, body
     if data is not None and not isinstance(data, dict):
         if strict:

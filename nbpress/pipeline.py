@@ -282,7 +282,12 @@ class _Run:
 
                 # Recorded with what it was rendered against: once those posts publish, it renders again.
                 key = render_key(
-                    plan.post, plan.decision.exec_key, self.ctx.renderer, plan.gone, plan.decision.series
+                    plan.post,
+                    plan.decision.exec_key,
+                    self.ctx.renderer,
+                    plan.gone,
+                    plan.decision.series,
+                    plan.decision.bibliography,
                 )
                 plan.decision = dataclasses.replace(plan.decision, render_key=key)
             try:
@@ -478,13 +483,18 @@ def select_sources(
 
     A name is a post's slug (SLR_NN, or its dated stem) or a path to its source as a shell
     completes it: relative to `cwd` (default: the current folder), to the blog or to posts/,
-    or absolute. Every source sharing that slug is selected, so a clash is reported as in a
-    full build. Raises SourceError, one line with the close matches, for a name that is not a
-    post in posts/.
+    or absolute; a path in posts/ may leave out the suffix (posts/SLR_NN), and posts/ itself
+    names every post. Every source sharing that slug is selected, so a clash is reported as
+    in a full build. Raises SourceError, one line with the close matches, for a name that is
+    not a post in posts/.
     """
-    if not names:
+    cwd = cwd or Path.cwd()
+    folder = _located(Layout(root).sources)
+    # posts/ as typed from here or from the blog (not '.' read inside posts/) names every post.
+    typed = (c for name in names for c in _candidates(name, root, cwd)[:2])
+    if not names or any(_located(c) == folder for c in typed):
         return sources
-    wanted = {_slug_named(name, sources, root, cwd or Path.cwd()) for name in names}
+    wanted = {_slug_named(name, sources, root, cwd) for name in names}
     return [p for p in sources if posts.name_slug(p) in wanted]
 
 
@@ -495,11 +505,16 @@ def _slug_named(name: str, sources: list[Path], root: Path, cwd: Path) -> str:
             return posts.name_slug(source)
     folder = Layout(root).sources
     path = Path(name)
-    candidates = [path] if path.is_absolute() else [cwd / path, root / path, folder / path]
+    candidates = _candidates(name, root, cwd)
     for candidate in candidates:
         for source in sources:
             if _same_file(candidate, source):
                 return posts.name_slug(source)
+    for candidate in candidates:  # a path in posts/ without its suffix, as a name is written
+        if _located(candidate.parent) == _located(folder):
+            for source in sources:
+                if candidate.name in (posts.name_slug(source), source.stem):
+                    return posts.name_slug(source)
     matches = _close_matches(posts.name_slug(path), sources)
     existing = next((_located(c) for c in candidates if c.exists()), None)
     if existing is None:
@@ -516,6 +531,12 @@ def _slug_named(name: str, sources: list[Path], root: Path, cwd: Path) -> str:
         f"{shown} is not a post: a post is a notebook, or a .md or .py file with front matter, "
         f"in {folder.name}/ itself{matches or '.'}"
     )
+
+
+def _candidates(name: str, root: Path, cwd: Path) -> list[Path]:
+    """Return the paths `name` may mean: as typed from `cwd`, from the blog, from posts/ (or absolute)."""
+    path = Path(name)
+    return [path] if path.is_absolute() else [cwd / path, root / path, Layout(root).sources / path]
 
 
 def _located(path: Path) -> Path:
@@ -671,6 +692,7 @@ def _render(plan: _Work, root: Path, authors: dict[str, str]) -> tuple[RenderedP
         exec_key=plan.decision.exec_key,
         render_key=plan.decision.render_key,
         executed_with=plan.decision.parts,
+        bibliography=plan.decision.bibliography or None,
         # record.seal replaces it with the digest of the Markdown as written, so a hand edit shows.
         digest=DIGEST_PLACEHOLDER,
         downloads=tuple(sorted(downloads)),

@@ -9,7 +9,8 @@ generated Markdown's `nbpress:` record.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 
@@ -65,6 +66,8 @@ class Decision:
     edited: bool = False  # its Markdown was changed by hand since the build wrote it
     missing_figure: str = ""  # a figure the record lists that is gone (keys otherwise current)
     series: Listing | None = None  # what it shows of its series (nbpress.sources.series)
+    # Its BibTeX files' digests (rendering.markup.bibliography_terms), recorded with the post.
+    bibliography: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def previous_key(self) -> str | None:
@@ -80,12 +83,14 @@ def published_key(record: Record | None) -> str | None:
 def decide(post: Post, ctx: Context, force: bool = False) -> Decision:
     """Return what a build does with `post`; raise NbpressError if its keys cannot be computed."""
     from .rendering import render_key as rendering_key
+    from .rendering.markup import bibliography_terms
 
     ctx.series.check(post)  # a part its series cannot place (a series_order two parts share) fails
     listing = ctx.series.listing(post)
     parts = keys.key_parts(post, ctx.posts_dir, ctx.env)
     exec_key = keys.digest_parts(parts)
-    render_key = rendering_key(post, exec_key, ctx.renderer, series=listing)
+    bibliography = bibliography_terms(post)
+    render_key = rendering_key(post, exec_key, ctx.renderer, series=listing, bibliography=bibliography)
     site = ctx.site
     files = site.files(post.file_slug)
     record = site.record(post.file_slug)
@@ -93,7 +98,9 @@ def decide(post: Post, ctx: Context, force: bool = False) -> Decision:
     gone = [n for n in (record.figures if record else ()) if not site.figure_exists(post.file_slug, n)]
 
     def decision(action: Action, reason: str, missing: str = "") -> Decision:
-        return Decision(post, action, reason, exec_key, render_key, parts, record, edited, missing, listing)
+        return Decision(
+            post, action, reason, exec_key, render_key, parts, record, edited, missing, listing, bibliography
+        )
 
     current = keys.is_current(record, post, exec_key, render_key)
     if not force and current and not gone:
@@ -111,7 +118,22 @@ def decide(post: Post, ctx: Context, force: bool = False) -> Decision:
         return decision(Action.RENDER, f"{files.markdown_rel} was built from {record.source}")
     if current:
         return decision(Action.RENDER, "a published figure is missing", gone[0])
+    recorded = record.bibliography or {}
+    if recorded != bibliography and record.render_key == rendering_key(
+        post, exec_key, ctx.renderer, series=listing, bibliography=recorded
+    ):
+        # With the bibliography it was rendered with, its key is the published one: only that changed.
+        return decision(Action.RENDER, bibliography_changes(recorded, bibliography))
     return decision(Action.RENDER, "prose, front matter or the renderer changed")
+
+
+def bibliography_changes(before: Mapping[str, str], now: Mapping[str, str]) -> str:
+    """Return what changed between two bibliography terms: "posts/references.bib changed", say."""
+    said = [
+        f"{name} {'changed' if name in before else 'added'}" for name in now if now[name] != before.get(name)
+    ]
+    said += [f"{name} removed" for name in before if name not in now]
+    return ", ".join(said)
 
 
 def used_keys(root: Path) -> set[str]:

@@ -49,6 +49,9 @@ class Record:
     exec_key: str = ""
     render_key: str = ""
     executed_with: Mapping[str, object] | None = field(default=None, hash=False)  # cache.KeyParts
+    # {BibTeX file: digest} for a post that cites (rendering.markup.bibliography_terms), so a
+    # change to one is named; absent for the others.
+    bibliography: Mapping[str, str] | None = field(default=None, hash=False)
     digest: str = ""  # DIGEST_PLACEHOLDER until seal()
     downloads: tuple[str, ...] = ()  # names in the post's assets/notebooks/ folder (layout.PostFiles)
     notebook: str = ""  # the executed notebook's site URL
@@ -64,7 +67,7 @@ class Record:
         Empty fields are left out, except `figures`: an empty list says the post owns no figure.
         """
         data: dict[str, object] = {"source": self.source}
-        for name in ("exec_key", "render_key", "executed_with", "digest"):
+        for name in ("exec_key", "render_key", "executed_with", "bibliography", "digest"):
             if value := getattr(self, name):
                 data[name] = value
         if self.downloads:
@@ -106,11 +109,15 @@ def from_data(data: Mapping[str, object]) -> Record:
     inputs = data.get("inputs")
     figure = data.get("figure")
     executed_with = data.get("executed_with")
+    bibliography = data.get("bibliography")
     return Record(
         source=_text(data.get("source")),
         exec_key=_text(data.get("exec_key")),
         render_key=_text(data.get("render_key")),
         executed_with=executed_with if isinstance(executed_with, dict) else None,
+        bibliography=(
+            {str(k): str(v) for k, v in bibliography.items()} if isinstance(bibliography, dict) else None
+        ),
         digest=_text(data.get("digest")),
         downloads=_names(data.get("downloads")),
         notebook=_text(data.get("notebook")),

@@ -60,16 +60,6 @@ def safe_load(text: str) -> Any:
     return yaml.load(text, Loader=NoAliasLoader)
 
 
-def refuse_aliases(text: str) -> None:
-    """Raise yaml.YAMLError at the first anchor or alias in `text`, without building anything.
-
-    For YAML a library parses with its own loader (jupytext's header): checked first, by tokens.
-    """
-    for token in yaml.scan(text, Loader=NoAliasLoader):
-        if isinstance(token, (yaml.AliasToken, yaml.AnchorToken)):
-            raise ComposerError(None, None, NO_ALIASES, token.start_mark)
-
-
 class _Loader(NoAliasLoader):
     """The authors' loader (no anchors or aliases) leaving timestamps as text, so a bad date is reported."""
 
@@ -83,3 +73,45 @@ _Loader.add_constructor(
 def load_yaml(text: str) -> object:
     """Return the YAML document in `text`, timestamps kept as strings."""
     return yaml.load(text, Loader=_Loader)
+
+
+# What a value PyYAML was reading when it failed is, in the author's words.
+_VALUES = {
+    "while parsing a flow sequence": "the [ list that starts here is not closed",
+    "while parsing a flow mapping": "the { mapping that starts here is not closed",
+    "while scanning a quoted scalar": "the quoted text that starts here is not closed",
+    "while scanning a simple key": "this key has no ':' after it",
+}
+
+
+def _blamed(err: yaml.YAMLError) -> tuple[Mark | None, bool]:
+    """Return (the mark `err` blames, whether it is the start of the value being read)."""
+    context = getattr(err, "context", None) or ""
+    context_mark = getattr(err, "context_mark", None)
+    problem_mark = getattr(err, "problem_mark", None)
+    if context.startswith(("while scanning", "while parsing a flow")) and context_mark is not None:
+        return context_mark, True
+    return problem_mark or context_mark, False
+
+
+def error_line(err: yaml.YAMLError) -> int | None:
+    """Return the 0-based line of the YAML text that `err` blames: the line of the key mistyped.
+
+    PyYAML's problem mark is where it noticed the problem, often a line or more after it: an
+    unclosed `[` or quote, or a key without its colon, is found wrong only at the next key or
+    at the end. When the error names a value it was reading (a flow list or mapping, a quoted
+    or plain scalar, a simple key: its context), that value's start, on the line of the key
+    the author mistyped, is the place. A block mapping's context is the whole document's
+    start, so there the problem mark is the place. Every YAML error an author is shown takes
+    its line from here.
+    """
+    mark, _ = _blamed(err)
+    return None if mark is None else int(mark.line)
+
+
+def error_problem(err: yaml.YAMLError) -> str:
+    """Return what is wrong at error_line, in a few words (PyYAML's, without its marks)."""
+    problem = str(getattr(err, "problem", None) or str(err).strip().splitlines()[0] or "not valid YAML")
+    _, at_value = _blamed(err)
+    value = _VALUES.get(str(getattr(err, "context", "")))
+    return f"{value}; {problem}" if at_value and value else problem

@@ -465,7 +465,9 @@ def test_reference_definitions_broken_headers_and_empty_tocs(tmp_path: Path) -> 
     run = _import(blog, str(project))
     assert run.returncode == 1
     [line] = run.stderr.splitlines()
-    assert line.startswith("error: b.md: its YAML header is broken YAML"), line
+    assert line.startswith(
+        "error: b.md: its YAML header is broken YAML at line 2 (the [ list that starts here"
+    ), line
     (project / "b.md").write_text("# B\n", encoding="utf-8")
     run = _import(blog, str(project))
     assert run.returncode == 0, run.stderr

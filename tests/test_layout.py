@@ -173,6 +173,7 @@ FULL = Record(
     exec_key="e" * 64,
     render_key="r" * 64,
     executed_with={"kernel": "python3", "python": "3.11", "code": ["abc"], "inputs": {}, "pins": {}},
+    bibliography={"posts/references.bib": "b" * 64},
     digest=DIGEST_PLACEHOLDER,
     downloads=(".draft/a.ipynb", ".draft/data/x.csv"),
     notebook="assets/notebooks/a/.draft/a.ipynb",

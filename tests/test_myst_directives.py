@@ -594,14 +594,14 @@ def test_the_images_a_directive_shows_are_the_post_s_local_files(tmp_path: Path)
 
 def test_a_citation_inside_a_directive_makes_the_post_one_that_cites(tmp_path: Path) -> None:
     """references.bib shapes the posts that may cite (markup.cites): one citing inside a note does."""
-    from nbpress.rendering.markup import bibliography_digest
+    from nbpress.rendering.markup import bibliography_terms
 
     folder = tmp_path / "posts"
     folder.mkdir()
     (folder / "references.bib").write_text("@book{knuth1984, title={T}, author={Knuth, D.}, year={1984}}\n")
     path = folder / "p.md"
     path.write_text("---\ntitle: P\ndate: 2024-01-01\n---\n\n```{note}\nAs {cite}`knuth1984` says.\n```\n")
-    assert bibliography_digest(read_post(path, folder)) != ""
+    assert bibliography_terms(read_post(path, folder)) != {}
 
 
 def test_myst_comments_are_left_out_but_not_in_code_or_math(tmp_path: Path) -> None:

@@ -188,7 +188,7 @@ def test_a_broken_authors_file_is_one_line_with_its_line(blog: Path, add_post: C
     done = build_cli(blog)
     assert done.returncode == 2
     [line] = done.stderr.splitlines()
-    assert line.startswith("error: site_src/.authors.yml, line 5: ") and line.endswith("then build again.")
+    assert line.startswith("error: site_src/.authors.yml, line 4: ") and line.endswith("then build again.")
     authors.write_text("- just a list\n", encoding="utf-8")
     done = build_cli(blog)
     assert done.returncode == 2 and done.stderr.startswith("error: site_src/.authors.yml: expected a mapping")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from ..execution import json_digest
 from ..sources import Post, frontmatter
 from ..sources.series import Listing
@@ -14,13 +16,16 @@ def render_key(
     renderer_fingerprint: str,
     gone: frozenset[str] = frozenset(),
     series: Listing | None = None,
+    bibliography: Mapping[str, str] | None = None,
 ) -> str:
     """Return the key that changes when the generated Markdown may change (`gone`: as links.render_term).
 
     `series` is what the post shows of its series (nbpress.sources.series.SeriesIndex.listing):
     a sibling renamed, added, reordered or made a draft renders every part again, unexecuted.
+    `bibliography` stands for the post's BibTeX files' term (markup.bibliography_terms): with
+    the one its record holds, plan.decide asks whether they alone changed, and names them.
     """
-    from .markup import MARKUP_METADATA, bibliography_digest, references_term
+    from .markup import MARKUP_METADATA, bibliography_terms, references_term
 
     cells: list[list[object]] = []
     for index, c in enumerate(post.notebook.cells):
@@ -42,10 +47,10 @@ def render_key(
         "slug": post.file_slug,
         "renderer": renderer_fingerprint,
     }
-    bibliography = bibliography_digest(post)
+    bibliography = bibliography_terms(post) if bibliography is None else bibliography
     if bibliography:
         # Only when the post has one, so the keys of other posts stay as they were.
-        payload["bibliography"] = bibliography
+        payload["bibliography"] = dict(bibliography)
     # Local images and linked posts (nbpress.rendering.links): only when there are some.
     linked = links.render_term(post, gone)
     if linked:

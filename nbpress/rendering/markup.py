@@ -625,24 +625,30 @@ def bibliography_paths(post: Post) -> list[Path]:
         raise err.at(post.rel_path) from None
 
 
-def bibliography_digest(post: Post) -> str:
-    """Return a digest of the post's BibTeX files ("" when it has none), for the render key.
+def bibliography_terms(post: Post) -> dict[str, str]:
+    """Return {each BibTeX file shaping the post, named from the blog: the digest of its bytes}.
 
-    The references.bib beside every post shapes only the posts that may cite (`cites`): adding
-    or editing it re-renders those, not the whole blog. A bibliography the post names in its
-    front matter always counts.
+    For the render key and the post's record, so a change names its file. The references.bib
+    beside every post shapes only the posts that may cite (`cites`): adding or editing it
+    re-renders those, not the whole blog ({} for the others). A bibliography the post names in
+    its front matter always counts.
     """
     try:
         paths = bibliography_paths(post)
     except NbpressError:
-        return "missing"
+        return {BIBLIOGRAPHY_MISSING: BIBLIOGRAPHY_MISSING}  # rendering it fails, naming the file
     if not paths or (not post.front_matter.data.get("bibliography") and not cites(post)):
-        return ""
-    h = hashlib.sha256()
+        return {}
+    # The post's source is rel_path in the blog: the blog is as many folders above it.
+    root = post.path.parents[len(Path(post.rel_path).parts) - 1]
+    terms = {}
     for path in paths:
-        h.update(path.name.encode())
-        h.update(path.read_bytes())
-    return h.hexdigest()
+        name = path.relative_to(root).as_posix() if path.is_relative_to(root) else path.name
+        terms[name] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return terms
+
+
+BIBLIOGRAPHY_MISSING = "missing"
 
 
 def cites(post: Post) -> bool:

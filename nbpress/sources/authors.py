@@ -6,7 +6,7 @@ import yaml
 
 from ..errors import ConfigError
 from ..layout import Layout
-from ..yamlload import safe_load
+from ..yamlload import error_line, error_problem, safe_load
 
 
 def read_authors(layout: Layout) -> dict[str, object]:
@@ -21,10 +21,9 @@ def read_authors(layout: Layout) -> dict[str, object]:
     try:
         data = safe_load(path.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        where = f", line {mark.line + 1}" if mark is not None else ""
-        problem = getattr(err, "problem", None) or "not valid YAML"
-        raise ConfigError(f"{rel}{where}: {problem}; fix the YAML, then build again.") from None
+        line = error_line(err)
+        where = f", line {line + 1}" if line is not None else ""
+        raise ConfigError(f"{rel}{where}: {error_problem(err)}; fix the YAML, then build again.") from None
     except (OSError, UnicodeDecodeError) as err:
         raise ConfigError(f"cannot be read ({err}); fix the file, then build again.", path=rel) from None
     authors = data.get("authors", {}) if isinstance(data, dict) else None

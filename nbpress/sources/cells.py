@@ -15,7 +15,7 @@ import yaml
 
 from ..errors import SourceError
 from ..notebook import Cell, Key, Notebook, outputs_of
-from ..yamlload import safe_load
+from ..yamlload import error_problem, safe_load
 
 # fastpages (and nbdev) comment flags -> (tags, parts shown open).
 FLAGS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
@@ -126,9 +126,8 @@ def _parse_options(lines: list[str], rel: str, cell_number: int) -> dict[str, ob
     try:
         data = safe_load("\n".join(lines))
     except yaml.YAMLError as err:
-        problem = getattr(err, "problem", None) or str(err).splitlines()[0]
         raise SourceError(
-            f"{rel}, cell {cell_number}: the '#|' cell options are not valid YAML ({problem}); "
+            f"{rel}, cell {cell_number}: the '#|' cell options are not valid YAML ({error_problem(err)}); "
             "write them as '#| key: value'."
         ) from None
     return data if isinstance(data, dict) else {}

@@ -48,12 +48,12 @@ def read_text_notebook(path: Path, rel: str, warnings: list[str] | None = None) 
     except UnicodeDecodeError:
         raise SourceError("the file is not UTF-8 text; save it again as UTF-8.", path=rel) from None
     fmt = "py:percent" if path.suffix == ".py" else None
-    _refuse_header_aliases(text, path.suffix, rel)
     if path.suffix == ".qmd":
         # jupytext's qmd format runs the quarto program: a post must build without it.
         from .quarto import read_quarto
 
         return _numbered(read_quarto(text, rel, warnings if warnings is not None else [], path.parent))
+    _check_header(text, path.suffix, rel)  # a .qmd's header is read by sources.quarto, by the same rule
     fmt = fmt or _markdown_format(text)
     if fmt == "md:myst":
         text = _keep_directive_breaks(text)
@@ -112,11 +112,16 @@ def _numbered(notebook: Notebook) -> Notebook:
     return notebook
 
 
-def _refuse_header_aliases(text: str, suffix: str, rel: str) -> None:
-    """Raise SourceError if the YAML header holds an anchor or alias (jupytext would expand them)."""
+def _check_header(text: str, suffix: str, rel: str) -> None:
+    """Raise SourceError, naming the file's line, if the YAML header is not valid YAML.
+
+    Read here, before jupytext, which would expand anchors and aliases and report a broken
+    header by its own line numbers or not at all (keeping it as a raw cell): the line named is
+    the file's, where the author mistyped the key (yamlload.error_line).
+    """
     import yaml
 
-    from ..yamlload import refuse_aliases
+    from ..yamlload import error_line, error_problem, load_yaml
 
     lines = text.lstrip("\ufeff").splitlines()
     if suffix == ".py":
@@ -124,14 +129,15 @@ def _refuse_header_aliases(text: str, suffix: str, rel: str) -> None:
         lines = [line[2:] if line.startswith("# ") else line.lstrip("#") for line in lines]
     if not lines or lines[0].strip() != "---":
         return
-    end = next((i for i, line in enumerate(lines[1:], 1) if line.strip() == "---"), len(lines))
+    end = next((i for i, line in enumerate(lines[1:], 1) if line.strip() in ("---", "...")), None)
+    if end is None:
+        return  # no header: the front matter reader says what is missing
     try:
-        refuse_aliases("\n".join(lines[1:end]))
+        load_yaml("\n".join(lines[1:end]))
     except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        line = f" at line {mark.line + 2}" if mark is not None else ""
-        problem = getattr(err, "problem", None) or str(err).splitlines()[0]
-        raise SourceError(f"front matter YAML is broken{line} ({problem}).", path=rel) from None
+        line = error_line(err)
+        at = f" at line {line + 2}" if line is not None else ""  # the YAML's first line is the file's 2nd
+        raise SourceError(f"front matter YAML is broken{at} ({error_problem(err)}).", path=rel) from None
 
 
 def _markdown_format(text: str) -> str:

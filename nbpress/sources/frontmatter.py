@@ -322,11 +322,18 @@ def check_authors(front_matter: FrontMatter, authors: dict[str, object], where: 
 
 
 def likely_key(key: str) -> str | None:
-    """Return the known key `key` is probably a misspelling of ("tgas" -> "tags"), or None."""
+    """Return the known key `key` is probably a misspelling of ("tgas", "Tags" -> "tags"), or None.
+
+    Compared without case: every key nbpress or Material reads is lower case, so "Title" is
+    read by none of them. A key far from every known one is the author's own (a theme's or
+    another tool's): it is published as written, with no warning, since nbpress cannot tell
+    it from a typo and warning on every such key would drown the ones that are.
+    """
     if key in KEYS:
         return None
-    close = difflib.get_close_matches(key, KEYS, n=1, cutoff=0.75)
-    return close[0] if close else None
+    lowered = {known.lower(): known for known in KEYS}
+    close = difflib.get_close_matches(key.lower(), list(lowered), n=1, cutoff=0.75)
+    return lowered[close[0]] if close else None
 
 
 def misspelled_keys(data: dict[str, object], where: str) -> list[str]:

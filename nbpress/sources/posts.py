@@ -13,7 +13,7 @@ import yaml
 
 from ..errors import NbpressError, SourceError, one_post
 from ..notebook import Notebook, bad_data
-from ..yamlload import load_yaml
+from ..yamlload import error_line, error_problem, load_yaml
 from .cells import check_options, with_tags
 from .fastpages import is_front_matter_cell, parse_front_matter_cell, split_dated_name
 from .formats import TEXT_SUFFIXES, is_text_post, read_text_notebook
@@ -334,20 +334,20 @@ def _front_matter_data(notebook: Notebook, rel: str) -> tuple[dict[str, object],
 
 
 def _parse_yaml_block(text: str, rel: str) -> dict[str, object]:
-    lines = text.strip().splitlines()
-    body = lines[1:]
-    if body and body[-1].strip() == "---":
-        body = body[:-1]
-    else:
+    """Return the mapping of a raw front matter cell: YAML between '---' lines (blank lines around)."""
+    lines = text.splitlines()
+    filled = [i for i, line in enumerate(lines) if line.strip()]
+    start, end = filled[0], filled[-1]  # the opening '---' (the caller saw it) and the last line
+    if end == start or lines[end].strip() != "---":
         raise SourceError("the front matter cell does not end with a '---' line.", path=rel)
     try:
-        data = load_yaml("\n".join(body))
+        data = load_yaml("\n".join(lines[start + 1 : end]))
     except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        line = f" at line {mark.line + 2}" if mark is not None else ""
-        problem = getattr(err, "problem", None) or str(err).splitlines()[0]
+        line = error_line(err)
+        # Counted as the cell shows its lines, from 1: the YAML's first line is the one after '---'.
+        at = f" at line {start + 2 + line}" if line is not None else ""
         raise SourceError(
-            f"front matter YAML is broken{line} of the first cell ({problem}).", path=rel
+            f"front matter YAML is broken{at} of the first cell ({error_problem(err)}).", path=rel
         ) from None
     if data is None:
         data = {}

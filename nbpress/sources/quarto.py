@@ -24,7 +24,7 @@ import yaml
 
 from ..errors import SourceError
 from ..notebook import Cell, Key, Notebook
-from ..yamlload import load_yaml
+from ..yamlload import error_line, error_problem, load_yaml
 from .cells import QUARTO, _leading_options, _parse_options
 
 if TYPE_CHECKING:
@@ -319,9 +319,9 @@ def _header(lines: list[str], rel: str) -> tuple[dict[str, object], int]:
     try:
         data = load_yaml("\n".join(lines[1:end]))
     except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        at = f" at line {mark.line + 2}" if mark is not None else ""
-        problem = getattr(err, "problem", None) or str(err).splitlines()[0]
+        line = error_line(err)
+        at = f" at line {line + 2}" if line is not None else ""
+        problem = error_problem(err)
         raise SourceError(f"the YAML header is broken{at} ({problem}); fix it.", path=rel) from None
     if data is None:
         data = {}
