@@ -20,10 +20,8 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-TIERS = {
-    "fast": [sys.executable, "-m", "pytest", "-m", "not slow", "--dist", "load", "-q", "-p", "no:cacheprovider"],
-    "all": [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
-}
+PYTEST = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
+TIERS = {"fast": [*PYTEST, "-m", "not slow", "--dist", "load"], "all": PYTEST}
 
 
 def _spin() -> None:
@@ -64,7 +62,8 @@ def main() -> int:
             for spinner in spinners:
                 spinner.terminate()
     if "fast" in counts and "all" in counts and counts["all"]:
-        print(f"fast tier holds {counts['fast']} of {counts['all']} tests ({counts['fast'] / counts['all']:.0%})")
+        share = counts["fast"] / counts["all"]
+        print(f"fast tier holds {counts['fast']} of {counts['all']} tests ({share:.0%})")
     return 0
 
 

@@ -188,3 +188,11 @@ def test_ci_runs_the_test_command_readme_gives() -> None:
     lines = (REPO / ".ci" / "run").read_text(encoding="utf-8").splitlines()
     last = [line for line in lines if line.strip()][-1]
     assert last == command.group(1).strip()
+
+
+def test_ci_asks_for_the_python_build_py_needs() -> None:
+    """.ci/run checks for the same oldest Python as build.py (the one every pin installs on)."""
+    build_py = (REPO / "build.py").read_text(encoding="utf-8")
+    needed = re.search(r"^REQUIRES_PYTHON = (\(.+\))$", build_py, re.M)
+    assert needed is not None
+    assert f"sys.version_info < {needed.group(1)}" in (REPO / ".ci" / "run").read_text(encoding="utf-8")
