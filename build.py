@@ -53,6 +53,22 @@ def missing_package(err: ModuleNotFoundError) -> "str | None":
     return f"this Python ({sys.executable}) cannot import {err.name!r}, which nbpress needs: {where}"
 
 
+def root_problem(root: Path) -> "str | None":
+    """Return the one line saying `root` is not a blog's folder, or None if it is one.
+
+    A blog's folder holds posts/ or mkdocs.yml; anything else (a typo, the posts/ folder itself)
+    would otherwise build an empty blog there and create site_src/ in it.
+    """
+    if not root.is_dir():
+        return f"{root}: no such folder: pass --root the blog's folder (the one that holds posts/)"
+    if not (root / "posts").is_dir() and not (root / "mkdocs.yml").is_file():
+        return (
+            f"{root} is not a blog's folder (it has no posts/ and no mkdocs.yml): "
+            "pass --root the folder that holds posts/"
+        )
+    return None
+
+
 def _shard(text: str) -> "tuple[int, int]":
     """Return (k, n) from 'K/N' with 1 <= K <= N."""
     try:
@@ -240,6 +256,11 @@ def _subcommand_first(argv: "list[str]") -> "list[str]":
 def _command(argv: "list[str]") -> int:
     """Run the command `argv` names; return its exit code."""
     argv = _subcommand_first(argv)
+    parse = {"new": parse_new_args, "import": parse_import_args}.get(argv[0] if argv else "")
+    problem = root_problem(parse(argv[1:]).root if parse else parse_args(argv).root)
+    if problem is not None:
+        print(f"error: {problem}", file=sys.stderr)
+        return CANNOT_RUN
     if argv[:1] == ["new"]:  # a post named "new" builds with: build.py -- new
         new_args = parse_new_args(argv[1:])
         from nbpress.cli import new

@@ -143,9 +143,35 @@ def test_help_names_a_post_or_its_path() -> None:
     assert "posts/SLR_NN.ipynb" in proc.stdout
 
 
+@pytest.mark.parametrize(
+    "command", [[], ["--check"], ["--report"], ["new", "A post"], ["import", "."], ["--prune-cache"]]
+)
+@pytest.mark.parametrize("root", ["missing", "posts", "empty"])
+def test_a_root_that_is_no_blog_is_one_line_and_creates_nothing(
+    blog: Path, tmp_path: Path, command: list[str], root: str
+) -> None:
+    # A mistyped --root (or posts/ itself) used to "build" an empty blog there: 0 posts, exit 0,
+    # and a new site_src/ beside whatever the folder held.
+    folder = {"missing": tmp_path / "nope", "posts": blog / "posts", "empty": tmp_path / "empty"}[root]
+    if root == "empty":
+        folder.mkdir()
+    before = sorted(tmp_path.rglob("*"))
+    proc = subprocess.run(
+        [sys.executable, str(REPO / "build.py"), *command, "--root", str(folder)],
+        capture_output=True,
+        text=True,
+        timeout=HANG,
+    )
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert proc.stderr.count("\n") == 1 and proc.stderr.startswith(f"error: {folder}"), proc.stderr
+    assert "pass --root the" in proc.stderr
+    assert sorted(tmp_path.rglob("*")) == before
+
+
 @pytest.mark.parametrize("where", ["before", "equals", "after"])
 def test_root_may_come_before_a_subcommand(tmp_path: Path, where: str) -> None:
     # `--root` is every command's option: before `new` it must not make "new" a post's name.
+    (tmp_path / "posts").mkdir()
     root = {"before": ["--root", str(tmp_path)], "equals": [f"--root={tmp_path}"], "after": []}[where]
     tail = ["--root", str(tmp_path)] if where == "after" else []
     proc = subprocess.run(
