@@ -232,6 +232,7 @@ def test_a_missing_module_of_nbpress_itself_keeps_its_traceback(
     """A bug in nbpress is not a missing package: its traceback shows where."""
     shutil.copy(REPO / "build.py", tmp_path / "build.py")
     (tmp_path / "nbpress").mkdir()
+    (tmp_path / "posts").mkdir()  # a blog's folder, so the command reaches nbpress
     (tmp_path / "nbpress" / "__init__.py").write_text("")
     (tmp_path / "nbpress" / "cli.py").write_text(f"{statement}\n")
     proc = subprocess.run(
@@ -249,6 +250,7 @@ def test_a_standard_module_this_python_lacks_is_named_as_such(tmp_path: Path) ->
     """A Python built without a standard module (no libsqlite3-dev, say): no environment has it."""
     shutil.copy(REPO / "build.py", tmp_path / "build.py")
     (tmp_path / "nbpress").mkdir()
+    (tmp_path / "posts").mkdir()  # a blog's folder, so the command reaches nbpress
     (tmp_path / "nbpress" / "__init__.py").write_text("")
     (tmp_path / "nbpress" / "cli.py").write_text("import winreg\n")
     proc = subprocess.run(
