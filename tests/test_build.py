@@ -107,3 +107,38 @@ def test_mkdocs_strict_fails_on_a_missing_figure(real_site: Path, tmp_path: Path
     proc = mkdocs(blog, "build", "--strict", "--site-dir", str(tmp_path / "site"))
     assert proc.returncode != 0
     assert "output_7_0.png" in proc.stderr
+
+
+def test_a_notebook_without_cell_ids_gets_stable_ones_and_no_warning(blog: Path) -> None:
+    """nbformat 4.5 without ids: nbformat would invent random ids (the download changing every
+    build) and print its own MissingIDFieldWarning; the cells get `cell-<index>`, quietly."""
+    import json
+
+    from tests.helpers import build_cli
+
+    notebook = {
+        "nbformat": 4,
+        "nbformat_minor": 5,
+        "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
+        "cells": [
+            {"cell_type": "raw", "metadata": {}, "source": "---\ntitle: No ids\ndate: 2026-01-01\n---"},
+            {
+                "cell_type": "code",
+                "metadata": {},
+                "source": "print(1)",
+                "outputs": [],
+                "execution_count": None,
+            },
+            {"id": "cell-3", "cell_type": "markdown", "metadata": {}, "source": "Taken already."},
+            {"cell_type": "markdown", "metadata": {}, "source": "Last."},
+        ],
+    }
+    (blog / "posts" / "noid.ipynb").write_text(json.dumps(notebook), encoding="utf-8")
+    downloads = []
+    for extra in ([], ["--force"]):
+        proc = build_cli(blog, *extra)
+        assert proc.returncode == 0, proc.stderr
+        assert "Warning" not in proc.stderr, proc.stderr
+        download = json.loads((blog / "assets" / "notebooks" / "noid" / "noid.ipynb").read_text("utf-8"))
+        downloads.append([cell["id"] for cell in download["cells"]])
+    assert downloads[0] == downloads[1] == ["cell-0", "cell-1", "cell-3", "cell-3-"]
