@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 import shutil
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import settings
@@ -34,6 +36,42 @@ def pytest_itemcollected(item: pytest.Item) -> None:
     """Mark every browser test slow too: Chromium and the site it loads cost seconds each."""
     if item.get_closest_marker("browser") and not item.get_closest_marker("slow"):
         item.add_marker(pytest.mark.slow)
+
+
+@functools.cache
+def _has_module_fixture(root: Path, module: str) -> bool:
+    """Return whether test module `module` (a path under `root`) has a module- or class-scoped fixture."""
+    path = root / module
+    return path.is_file() and bool(_SHARED_SCOPE.search(path.read_text(encoding="utf-8")))
+
+
+_SHARED_SCOPE = re.compile(r"""scope=["'](module|class|package)["']""")
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """Under `--dist loadgroup` (pyproject), keep a module's tests together only if they share a fixture.
+
+    A module that defines a module- or class-scoped fixture (a blog built once for its tests) is one
+    work unit, so that blog is built once; every other test is a unit of its own and goes to
+    whichever worker is free, so no long module holds a worker while the other waits. Units start
+    largest first. (pytest-xdist's own `xdist_group` marks, when it honours them, group as usual.)
+    """
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadGroupScheduling  # type: ignore[import-untyped]
+
+    root = config.rootpath
+
+    class SharedFixtureScheduling(LoadGroupScheduling):  # type: ignore[misc]
+        def _split_scope(self, nodeid: str) -> str:
+            scope = str(super()._split_scope(nodeid))
+            if scope != nodeid:
+                return scope
+            module = nodeid.split("::", 1)[0]
+            return module if _has_module_fixture(root, module) else nodeid
+
+    return SharedFixtureScheduling(config, log)
 
 
 @pytest.fixture

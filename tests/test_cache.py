@@ -98,7 +98,12 @@ def test_fresh_clone_with_current_posts_executes_nothing(built: Path) -> None:
 
 @pytest.mark.parametrize(
     "change",
-    ["code", "tag", "requirements", "input"],
+    [
+        "code",
+        "tag",
+        pytest.param("requirements", marks=pytest.mark.slow),
+        pytest.param("input", marks=pytest.mark.slow),
+    ],
 )
 def test_what_decides_outputs_is_a_miss(built: Path, add_post: Callable[..., Path], change: str) -> None:
     if change == "code":
@@ -117,10 +122,12 @@ def test_what_decides_outputs_is_a_miss(built: Path, add_post: Callable[..., Pat
     assert statuses(built) == {"posts/post.ipynb": "executed"}
 
 
+@pytest.mark.slow
 def test_force_executes_again(built: Path) -> None:
     assert statuses(built, force=True) == {"posts/post.ipynb": "executed"}
 
 
+@pytest.mark.slow
 def test_corrupt_cache_entry_is_a_miss_with_a_warning(built: Path) -> None:
     [entry] = [p for p in (built / ".nbpress-cache").glob("*.json") if len(p.stem) == 64]
     entry.write_text("{not json")
@@ -186,6 +193,7 @@ def test_sharded_execution_then_merge_equals_a_full_build(
     assert snapshot(blog) == snapshot(full)
 
 
+@pytest.mark.slow
 def test_help_and_no_op_build_import_no_heavy_modules(built: Path) -> None:
     probe = (
         "import runpy, sys\n"

@@ -21,6 +21,7 @@ def markdown(blog: Path, slug: str) -> str:
     return (blog / "site_src" / "posts" / f"{slug}.md").read_text(encoding="utf-8")
 
 
+@pytest.mark.slow
 def test_tags_flags_and_options(blog: Path, add_post: Callable[..., Path]) -> None:
     add_post(
         "tags",

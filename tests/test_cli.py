@@ -32,6 +32,7 @@ def two_posts(blog: Path, add_post: Callable[..., Path]) -> Path:
     return blog
 
 
+@pytest.mark.slow
 def test_a_path_to_a_source_names_its_post(two_posts: Path) -> None:
     blog = two_posts
     source = blog / "posts" / "SLR_NN.ipynb"
@@ -109,6 +110,7 @@ def test_a_path_outside_the_blog_is_one_line(blog: Path, add_post: Callable[...,
     )
 
 
+@pytest.mark.slow
 def test_check_says_a_post_fails_and_where_its_log_is(blog: Path, add_post: Callable[..., Path]) -> None:
     add_post("good", "print(1)")
     add_post("bad", "print(1)")

@@ -79,6 +79,7 @@ def test_two_builds_at_once_take_turns_and_tear_nothing(blog: Path, add_post: Ca
         assert check.returncode == 0, check.stderr
 
 
+@pytest.mark.slow
 def test_a_killed_builds_lock_is_taken_over(blog: Path, add_post: Callable[..., Path]) -> None:
     add_post("slow", "import time; time.sleep(60)")
     proc = subprocess.Popen(build_command(blog), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -19,6 +19,7 @@ def run(blog: Path, path: Path) -> tuple[object, object]:
     return outcome.notebook, outcome.error
 
 
+@pytest.mark.slow
 def test_success_records_outputs_and_runs_in_posts_dir(blog: Path, add_post: Callable[..., Path]) -> None:
     (blog / "posts" / "data.txt").write_text("42\n")
     path = add_post("ok", "print(open('data.txt').read().strip())", "6 * 7")
@@ -48,6 +49,7 @@ def test_unexpected_error_names_post_and_cell(blog: Path, add_post: Callable[...
     assert "bad value here" in error.traceback
 
 
+@pytest.mark.slow
 def test_timeout_stops_the_cell(blog: Path, add_post: Callable[..., Path]) -> None:
     path = add_post("slow", "import time; time.sleep(60)", front="timeout: 2\n")
     _, error = run(blog, path)
@@ -62,7 +64,7 @@ def test_kernel_death_is_reported(blog: Path, add_post: Callable[..., Path]) -> 
     assert "posts/dies.ipynb, cell 2" in str(error)
 
 
-@pytest.mark.parametrize("jobs", [1, 2])
+@pytest.mark.parametrize("jobs", [pytest.param(1, marks=pytest.mark.slow), 2])
 def test_several_posts_each_get_their_own_kernel(
     blog: Path, add_post: Callable[..., Path], jobs: int
 ) -> None:
@@ -74,6 +76,7 @@ def test_several_posts_each_get_their_own_kernel(
     assert len(pids) == 3
 
 
+@pytest.mark.slow
 def test_a_kernel_whose_port_was_taken_starts_again(
     blog: Path, add_post: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:

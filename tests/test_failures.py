@@ -30,6 +30,7 @@ def test_failing_post_keeps_last_good_version(blog: Path, add_post: Callable[...
     assert "Traceback" in second.stderr  # the cell's traceback is shown too
 
 
+@pytest.mark.slow
 def test_removed_source_removes_only_its_generated_files(blog: Path, add_post: Callable[..., Path]) -> None:
     path = add_post("gone", "import matplotlib.pyplot as plt; plt.plot([1]); plt.show()")
     add_post("kept", "1")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 import yaml
 
 from nbpress.pipeline import Options, build
@@ -51,6 +52,7 @@ def write_fastpages_notebook(path: Path) -> None:
     path.write_text(json.dumps(nb, indent=1), encoding="utf-8")
 
 
+@pytest.mark.slow
 def test_fastpages_notebook_builds_without_edits(blog: Path) -> None:
     write_fastpages_notebook(blog / "posts" / "2020-02-20-my-fast-post.ipynb")
     [result] = build(Options(root=blog, jobs=1))
@@ -85,6 +87,7 @@ def test_dated_post_is_built_by_its_slug(blog: Path) -> None:
     assert (blog / "site_src" / "posts" / "by-slug.md").is_file()
 
 
+@pytest.mark.slow
 def test_published_false_is_a_draft_and_bad_lines_are_named(blog: Path) -> None:
     path = blog / "posts" / "2021-03-04-unpublished.ipynb"
     write_fastpages_notebook(path)

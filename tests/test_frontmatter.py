@@ -173,6 +173,7 @@ def test_a_bad_value_is_one_clause_of_one_line(
     assert problem in message and "tags must be a list of names or one name" in message
 
 
+@pytest.mark.slow
 def test_a_key_re_runs_only_what_its_part_says(blog: Path, add_post: Callable[..., Path]) -> None:
     """A real build: a render key re-renders from the cache, `timeout` does nothing, `depends` re-runs."""
     add_post("p", "print('x')")

@@ -48,6 +48,7 @@ def test_refuses_outputs_that_lead_outside_the_blog(
     assert not (blog / "site_src" / "posts" / "post.md").exists()
 
 
+@pytest.mark.slow
 def test_never_overwrites_a_file_it_did_not_write(blog: Path, add_post: Callable[..., Path]) -> None:
     add_post("mine", "print('generated')")
     add_post("drawn", "import matplotlib.pyplot as plt; plt.plot([1]); plt.show()")
@@ -73,6 +74,7 @@ def test_never_overwrites_a_file_it_did_not_write(blog: Path, add_post: Callable
     assert "fine" in (blog / "site_src" / "posts" / "fine.md").read_text()
 
 
+@pytest.mark.slow
 def test_a_tampered_record_cannot_delete_outside_files(blog: Path, add_post: Callable[..., Path]) -> None:
     source = add_post("victim", "import matplotlib.pyplot as plt; plt.plot([1]); plt.show()")
     assert build_cli(blog).returncode == 0
@@ -92,6 +94,7 @@ def test_a_tampered_record_cannot_delete_outside_files(blog: Path, add_post: Cal
     assert not md.exists() and not journal.exists()
 
 
+@pytest.mark.slow
 def test_control_characters_in_a_file_name_are_refused(blog: Path, add_post: Callable[..., Path]) -> None:
     path = add_post("good", "print(1)")
     (blog / "posts" / "bad\x01name.ipynb").write_bytes(path.read_bytes())

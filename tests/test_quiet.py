@@ -149,6 +149,7 @@ def three(blog: Path, add_post: Callable[..., Path]) -> Path:
     return blog
 
 
+@pytest.mark.slow
 def test_an_unrelated_requirement_executes_nothing(three: Path) -> None:
     with (three / "requirements.txt").open("a") as handle:
         handle.write("plotly==6.0.0\n# a comment\n")
@@ -186,6 +187,7 @@ def test_a_declared_input_is_named(three: Path) -> None:
     assert [line.split()[0] for line in proc.stdout.splitlines()].count("unchanged") == 2
 
 
+@pytest.mark.slow
 def test_an_installed_version_is_named(three: Path) -> None:
     """The key holds the installed version of each imported distribution beside its pin."""
     from nbpress.sources.posts import read_post
@@ -201,6 +203,7 @@ def test_an_installed_version_is_named(three: Path) -> None:
     assert keys.digest_parts(older) != keys.digest_parts(parts)
 
 
+@pytest.mark.slow
 def test_prune_cache_keeps_what_current_posts_use(three: Path, add_post: Callable[..., Path]) -> None:
     add_post("uses-jinja", "import jinja2\nprint(jinja2.__name__)")
     assert statuses(run(three))["posts/uses-jinja.ipynb"] == "executed"

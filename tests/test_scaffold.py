@@ -18,7 +18,9 @@ def new(blog: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return build_cli(blog, *args, jobs=None, command="new", timeout=HANG)
 
 
-@pytest.mark.parametrize("fmt", ["ipynb", "md", "py"])
+@pytest.mark.parametrize(
+    "fmt", [pytest.param("ipynb", marks=pytest.mark.slow), pytest.param("md", marks=pytest.mark.slow), "py"]
+)
 def test_new_post_builds_as_a_draft(blog: Path, fmt: str) -> None:
     proc = new(blog, "Déjà vu: my first post!", "--format", fmt)
     assert proc.returncode == 0, proc.stderr
@@ -60,6 +62,7 @@ def test_new_rejects_a_title_without_a_name(blog: Path) -> None:
     assert not any((blog / "posts").iterdir())
 
 
+@pytest.mark.slow
 def test_build_py_still_takes_slugs(blog: Path) -> None:
     assert new(blog, "Alpha").returncode == 0
     assert new(blog, "Beta").returncode == 0

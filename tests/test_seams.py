@@ -92,6 +92,7 @@ def _markdown(blog: Path) -> dict[str, str]:
     }
 
 
+@pytest.mark.slow
 def test_a_second_executor_publishes_what_the_local_one_does(tmp_path: Path) -> None:
     local = copy_skeleton(tmp_path / "local")
     other = copy_skeleton(tmp_path / "other")
@@ -183,7 +184,9 @@ def test_a_gone_source_reports_its_page_removed(changed_blog: Path) -> None:
     assert not results.changes.written
 
 
-@pytest.mark.parametrize("name", sorted(RENDERERS))
+@pytest.mark.parametrize(
+    "name", [pytest.param(n, marks=pytest.mark.slow) if n == "mkdocs" else n for n in sorted(RENDERERS)]
+)
 def test_each_renderer_builds_the_published_tree(two_posts: Path, tmp_path: Path, name: str) -> None:
     blog = Path(shutil.copytree(two_posts, tmp_path / "blog", symlinks=True))
     renderer = RENDERERS[name]

@@ -164,6 +164,7 @@ def test_text_source_inline_value(built_once: Path) -> None:
     assert "The sum is 55 in a text source." in page(built_once, "text")
 
 
+@pytest.mark.slow
 def test_page_shows_values_as_text(built_once: Path, tmp_path: Path) -> None:
     """mkdocs build --strict passes; the page shows the HTML-ish value as text, no script."""
     site = Path(shutil.copytree(built_once, tmp_path / "site", symlinks=True))
@@ -180,6 +181,7 @@ def test_page_shows_values_as_text(built_once: Path, tmp_path: Path) -> None:
     assert re.search(r'<img[^>]+src="[^"]*attachment_\d+_\d+\.png"', glue), glue
 
 
+@pytest.mark.slow
 def test_changing_an_expression_runs_again_and_prose_does_not(built: Path) -> None:
     path = built / "posts" / "inline.ipynb"
     nb = nbformat.read(path, as_version=4)
@@ -214,6 +216,7 @@ def test_cached_rebuild_keeps_values(built: Path) -> None:
     assert list((built / "assets" / "images" / "glue").glob("attachment_*.png"))
 
 
+@pytest.mark.slow
 def test_an_expression_that_raises_fails_the_post(built: Path) -> None:
     write_notebook(built, "broken", [("code", "z = 1", []), ("md", "Ratio `{python} z / 0`.", [])])
     results = build(Options(root=built, jobs=2))
@@ -306,6 +309,7 @@ def test_values_found_only_in_prose() -> None:
     ]
 
 
+@pytest.mark.slow
 def test_an_expression_shown_only_as_syntax_never_fails_the_post(built: Path) -> None:
     write_notebook(
         built,
