@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from hypothesis import settings
 
-from tests.helpers import build_real_blog, copy_skeleton, mkdocs, write_post
+from tests.helpers import REPO, build_real_blog, copy_skeleton, mkdocs, write_post
 
 # CI replays the same examples every run, so a landing never hinges on a lucky draw; local
 # runs keep exploring new ones (a failure found there becomes an @example). No deadline:
@@ -30,6 +30,17 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
         "--update-golden", action="store_true", help="rewrite golden files from the current output"
     )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Compile nbpress once: the hundreds of `build.py` subprocesses and kernels then
+    read bytecode instead of compiling nbpress from source (about 0.1 s each) where the environment
+    says not to write it (PYTHONDONTWRITEBYTECODE=1), as some CI images do."""
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        return
+    import compileall
+
+    compileall.compile_dir(REPO / "nbpress", quiet=1)
 
 
 def pytest_itemcollected(item: pytest.Item) -> None:
