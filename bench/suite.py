@@ -1,10 +1,10 @@
 """Time README's two test commands, on the machine as it is and under a made load.
 
-    python bench/suite.py [--tier fast|all|both] [--load N]
+    python bench/suite.py [--tier fast|all|both] [--loads 0,2]
 
-Runs `python -m pytest -m "not slow" --dist load` (the fast tier) and/or `python -m pytest` (the
-whole suite), each once idle and, with --load N, once more while N busy processes (one pure-Python
-loop each, at normal priority) compete for the cores: what a shared CI runner or a laptop doing
+Runs `python -m pytest -m "not slow"` (the fast tier) and/or `python -m pytest` (the whole suite)
+once per load in --loads: 0 is the machine as it is; N > 0 adds N busy processes (one pure-Python
+loop each, at normal priority) competing for the cores, what a shared CI runner or a laptop doing
 other work looks like. Prints the wall time, the test count and pytest's last line per run, and
 the share of the tests the fast tier holds. Timing belongs here, never in a test.
 """
@@ -21,7 +21,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 PYTEST = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
-TIERS = {"fast": [*PYTEST, "-m", "not slow", "--dist", "load"], "all": PYTEST}
+TIERS = {"fast": [*PYTEST, "-m", "not slow"], "all": PYTEST}
 
 
 def _spin() -> None:
@@ -45,11 +45,11 @@ def run(tier: str) -> tuple[float, int, str]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--tier", choices=["fast", "all", "both"], default="both")
-    parser.add_argument("--load", type=int, default=0, help="also run under N busy processes")
+    parser.add_argument("--loads", default="0", help="comma-separated numbers of busy processes (default 0)")
     args = parser.parse_args()
     tiers = ["fast", "all"] if args.tier == "both" else [args.tier]
     counts: dict[str, int] = {}
-    for load in [0, args.load] if args.load else [0]:
+    for load in (int(n) for n in args.loads.split(",")):
         spinners = [multiprocessing.Process(target=_spin, daemon=True) for _ in range(load)]
         for spinner in spinners:
             spinner.start()
