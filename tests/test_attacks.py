@@ -349,6 +349,7 @@ class Judged:
         self.violations: list[str] = []
         self.outside: list[str] = []
         self.url = ""  # where the page ended up (parallel judging)
+        self.ran_in_svg_files: list[str] = []  # of `ran`, those in an SVG file opened at its own URL
 
     def problems(self) -> list[str]:
         """Return what a reader would have suffered: script that ran, another host asked."""
@@ -405,7 +406,13 @@ def _open(browser: Any, address: str, click: str | None = None) -> tuple[Any, Ju
 async def _open_async(context: Any, address: str, click: str) -> Judged:
     """Return what the page at `address` did: `_open`'s judgement, in an async playwright `context`."""
     judged = Judged()
-    await context.expose_binding("__nbpressRan", lambda _, tag: judged.ran.append(tag))
+
+    def ran(source: dict[str, Any], tag: str) -> None:
+        judged.ran.append(tag)
+        if source["frame"].url.split("?")[0].endswith(".svg"):
+            judged.ran_in_svg_files.append(tag)
+
+    await context.expose_binding("__nbpressRan", ran)
     await context.expose_binding("__nbpressViolation", lambda _, v: judged.violations.append(v))
     await context.add_init_script(WATCH)
 
@@ -620,8 +627,11 @@ def test_policy_alone_stops_every_script_and_outside_request(browser: Any, polic
     with serve(policy_alone) as base:
         base = base.rstrip("/")
         for path, judged in _judge_all(base, policy_alone, PAGES, "policy alone (sanitizer off)").items():
-            if judged.problems():
-                failed[path] = judged.problems()
+            # A link the page's clicks follow to an SVG file runs that file's script: out of the
+            # policy's reach (above), and judged with the sanitizer on in test_page_runs_no_script.
+            problems = [p for p in judged.problems() if p.removeprefix("ran ") not in judged.ran_in_svg_files]
+            if problems:
+                failed[path] = problems
         page, control = _open(browser, f"{base}/posts/control/")
         page.context.close()
     print(f"\n{summary_line('policy alone (sanitizer off)')}")

@@ -899,8 +899,8 @@ async def _try_attack(context: Any, address: str, click: str | None) -> Tried:
         await dialog.dismiss()
 
     await context.route("**/*", route)
-    context.on("page", lambda p: tried.popups.append(p.url))
     page = await context.new_page()
+    context.on("page", lambda p: tried.popups.append(p.url))  # any page after the reader's own
     page.on("dialog", on_dialog)
     await page.goto(address)
     await page.wait_for_load_state("networkidle")

@@ -133,7 +133,8 @@ def test_axe_finds_no_serious_violation_on_any_page_kind(
     assert found == {key: [] for key in found} and len(found) == len(PAGES) + 1
     # What a page links loaded (the 404 page's misses are the missing address itself, the
     # script's probes for 404.html and the preload scanner's guesses below it).
-    assert all("/no/such/page/" in failed for failed in reader.failed), reader.failed
+    missed = [f for f in reader.failed if not re.match(r"\d+ http://127\.0\.0\.1:\d+/(nbpress-blog/)?no/", f)]
+    assert missed == [], missed
 
 
 def test_lighthouse_accessibility_best_practices_seo_are_100(reader_site: Path) -> None:
