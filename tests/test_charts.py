@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -19,6 +20,7 @@ import pytest
 import yaml
 
 from nbpress.rendering.charts import LIBRARIES, VENDORED, embed_json
+from tests.browser_pages import visit_all
 from tests.helpers import REPO, launch_chromium, mkdocs, watch_policy
 from tests.siteserver import serve
 from tests.skeleton import copy_skeleton
@@ -862,29 +864,6 @@ def test_chart_attacks_are_refused_with_a_warning_naming_post_and_cell(
     assert "<img" not in outputs and "<script>" not in outputs  # markup of a chart is JSON data: \\u003c
 
 
-def _hover_everything(page: Any) -> None:
-    """Move the mouse over every chart (bokeh's canvases, plotly's points, Vega's marks)."""
-    for selector in (
-        ".nbpress-chart-bokeh canvas",
-        ".nbpress-chart-plotly .nsewdrag",
-        ".nbpress-chart svg.marks",
-    ):
-        for box in [
-            b
-            for b in page.locator(selector).evaluate_all(
-                "els => els.map(e => { const r = e.getBoundingClientRect(); "
-                "return {x: r.x + scrollX, y: r.y + scrollY, w: r.width, h: r.height}; })"
-            )
-            if b["w"] > 0
-        ]:
-            page.evaluate(f"window.scrollTo(0, {max(box['y'] - 100, 0)})")
-            top = box["y"] - page.evaluate("scrollY")
-            for i in range(1, 12):
-                for j in range(1, 8):
-                    page.mouse.move(box["x"] + box["w"] * i / 12, top + box["h"] * j / 8)
-            page.wait_for_timeout(50)
-
-
 # How many charts or widgets each post still draws (the cases that hold by being drawn safely).
 DRAWN = {
     "widgets-text-channels": 1,
@@ -911,42 +890,95 @@ def _family_slugs() -> list[str]:
     return [slug for f in FAMILIES for slug in importlib.import_module(f"tests.attack_families.{f}").POSTS]
 
 
+@dataclass
+class Tried:
+    """What one chart attack's page did: the attack that ran, dialogs, popups, requests, charts drawn."""
+
+    pwned: Any = None
+    dialogs: list[str] = field(default_factory=list)
+    popups: list[str] = field(default_factory=list)
+    requests: list[str] = field(default_factory=list)
+    drawn: int = 0
+
+
+async def _try_attack(context: Any, address: str, click: str | None) -> Tried:
+    """Return what the page at `address` did while a reader hovered and clicked everything on it
+    (in an async playwright `context` of its own; tests/browser_pages.py)."""
+    tried = Tried()
+
+    async def route(route: Any) -> None:
+        tried.requests.append(route.request.url)
+        if urlsplit(route.request.url).hostname == "127.0.0.1":
+            await route.continue_()
+        else:
+            await route.abort()
+
+    async def on_dialog(dialog: Any) -> None:
+        tried.dialogs.append(dialog.message)
+        await dialog.dismiss()
+
+    await context.route("**/*", route)
+    page = await context.new_page()
+    context.on("page", lambda p: tried.popups.append(p.url))  # any page after the reader's own
+    page.on("dialog", on_dialog)
+    await page.goto(address)
+    await page.wait_for_load_state("networkidle")
+    await page.wait_for_timeout(500)
+    # Move the mouse over every chart (bokeh's canvases, plotly's points, Vega's marks).
+    for selector in (
+        ".nbpress-chart-bokeh canvas",
+        ".nbpress-chart-plotly .nsewdrag",
+        ".nbpress-chart svg.marks",
+    ):
+        boxes = await page.locator(selector).evaluate_all(
+            "els => els.map(e => { const r = e.getBoundingClientRect(); "
+            "return {x: r.x + scrollX, y: r.y + scrollY, w: r.width, h: r.height}; })"
+        )
+        for box in [b for b in boxes if b["w"] > 0]:
+            await page.evaluate(f"window.scrollTo(0, {max(box['y'] - 100, 0)})")
+            top = box["y"] - await page.evaluate("scrollY")
+            for i in range(1, 12):
+                for j in range(1, 8):
+                    await page.mouse.move(box["x"] + box["w"] * i / 12, top + box["h"] * j / 8)
+            await page.wait_for_timeout(50)
+    # plotly's buttons and slider steps are SVG: clicked by events, as a reader's click is.
+    await page.locator(".updatemenu-button, .slider-step-rect, .slider-rail-touch-rect").evaluate_all(
+        "els => els.forEach(e => ['mousedown', 'mouseup', 'click'].forEach("
+        "t => e.dispatchEvent(new MouseEvent(t, {bubbles: true}))))"
+    )
+    if click:
+        await page.locator(click).evaluate_all("els => els.forEach(e => e.click())")
+    await page.wait_for_timeout(500)
+    tried.pwned = await page.evaluate("window.__pwned")
+    # What holds is drawn, not only refused: the drawn charts (or widgets) of each post.
+    tried.drawn = await page.locator(
+        ".nbpress-chart.nbpress-drawn, .nbpress-chart-widget .jupyter-widgets:not(.widget-error)"
+    ).count()
+    return tried
+
+
+@pytest.fixture(scope="module")
+def chart_attacks(hostile: tuple[Path, list[str], dict[str, str]], hostile_url: str) -> dict[str, Tried]:
+    """Return {slug: what its page did} for every chart attack post, the pages tried at once."""
+    clicks = hostile[2]
+    addresses = {f"{hostile_url}posts/{slug}/": slug for slug in _family_slugs()}
+    seen = visit_all(
+        list(addresses),
+        lambda context, address: _try_attack(context, address, clicks.get(addresses[address])),
+        viewport={"width": 1000, "height": 800},
+    )
+    return {addresses[address]: tried for address, tried in seen.items()}
+
+
 @pytest.mark.browser
 @pytest.mark.slow
 @pytest.mark.parametrize("slug", _family_slugs())
 def test_chart_attack_runs_no_script_and_asks_no_other_host(
-    hostile: tuple[Path, list[str], dict[str, str]], hostile_url: str, chromium: Any, slug: str
+    chart_attacks: dict[str, Tried], slug: str
 ) -> None:
-    clicks = hostile[2]
-    tab = Watched(chromium, viewport={"width": 1000, "height": 800})
-    page = tab.page
-    dialogs: list[str] = []
-    popups: list[str] = []
-
-    def on_dialog(dialog: Any) -> None:
-        dialogs.append(dialog.message)
-        dialog.dismiss()
-
-    page.on("dialog", on_dialog)
-    tab.context.on("page", lambda p: popups.append(p.url))
-    page.goto(f"{hostile_url}posts/{slug}/")
-    page.wait_for_load_state("networkidle")
-    page.wait_for_timeout(500)
-    _hover_everything(page)
-    # plotly's buttons and slider steps are SVG: clicked by events, as a reader's click is.
-    page.locator(".updatemenu-button, .slider-step-rect, .slider-rail-touch-rect").evaluate_all(
-        "els => els.forEach(e => ['mousedown', 'mouseup', 'click'].forEach("
-        "t => e.dispatchEvent(new MouseEvent(t, {bubbles: true}))))"
-    )
-    if slug in clicks:
-        page.locator(clicks[slug]).evaluate_all("els => els.forEach(e => e.click())")
-    page.wait_for_timeout(500)
-    assert page.evaluate("window.__pwned") is None, page.evaluate("window.__pwned")
-    assert not dialogs and not popups, (dialogs, popups)
-    assert tab.outside() <= ALLOWED_HOSTS, [u for u in tab.requests if "127.0.0.1" not in u]
-    # What holds is drawn, not only refused: the drawn charts (or widgets) of each post.
-    drawn = page.locator(
-        ".nbpress-chart.nbpress-drawn, .nbpress-chart-widget .jupyter-widgets:not(.widget-error)"
-    )
-    assert drawn.count() >= DRAWN.get(slug, 0), drawn.count()
-    tab.context.close()
+    tried = chart_attacks[slug]
+    assert tried.pwned is None, tried.pwned
+    assert not tried.dialogs and not tried.popups, (tried.dialogs, tried.popups)
+    outside = {urlsplit(u).hostname for u in tried.requests} - {"127.0.0.1"}
+    assert outside <= ALLOWED_HOSTS, [u for u in tried.requests if "127.0.0.1" not in u]
+    assert tried.drawn >= DRAWN.get(slug, 0), tried.drawn
