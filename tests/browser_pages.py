@@ -15,22 +15,21 @@ import contextlib
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
-from tests import helpers
+from tests.helpers import CHROMIUM_ARGS, HANG, chromium_path
 
 T = TypeVar("T")
 
 # Pages in flight at once: most of a page's time is waiting, so a few more than the cores.
 IN_FLIGHT = 6
-# What a page waits for before it is a hang (helpers.HANG where the tests define one).
-TIMEOUT_MS = float(getattr(helpers, "HANG", 600.0)) * 1000
+# What a page waits for before it is a hang.
+TIMEOUT_MS = HANG * 1000
 # How long a context's close may take before it is left to the browser's.
 CLOSE_S = 10
 
 
 def _executable() -> str:
     """Return the Chromium the other browser tests launch (helpers.launch_chromium's)."""
-    finder = getattr(helpers, "chromium_path", None)
-    return str(finder() if finder else helpers.CHROMIUM)  # type: ignore[attr-defined,unused-ignore]
+    return str(chromium_path())
 
 
 async def _visit_all(
@@ -43,7 +42,7 @@ async def _visit_all(
 
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(
-            executable_path=_executable(), headless=True, args=helpers.CHROMIUM_ARGS
+            executable_path=_executable(), headless=True, args=CHROMIUM_ARGS
         )
         gate = asyncio.Semaphore(in_flight)
 
