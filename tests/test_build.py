@@ -109,6 +109,7 @@ def test_mkdocs_strict_fails_on_a_missing_figure(real_site: Path, tmp_path: Path
     assert "output_7_0.png" in proc.stderr
 
 
+@pytest.mark.slow
 def test_a_notebook_without_cell_ids_gets_stable_ones_and_no_warning(blog: Path) -> None:
     """nbformat 4.5 without ids: nbformat would invent random ids (the download changing every
     build) and print its own MissingIDFieldWarning; the cells get `cell-<index>`, quietly."""

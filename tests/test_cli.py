@@ -261,6 +261,7 @@ def _built(proc: subprocess.CompletedProcess[str]) -> dict[str, str]:
     return {m[2]: f"{m[1]} ({m[3]})" if m[3] else m[1] for m in found if m}
 
 
+@pytest.mark.slow
 def test_a_bibliography_re_renders_only_the_posts_that_cite_and_is_named(blog: Path) -> None:
     posts = blog / "posts"
     body = "```python\nx = 1\n```\n"
@@ -319,6 +320,7 @@ def test_the_committed_posts_do_not_cite(tmp_path: Path) -> None:
         assert bibliography_terms(read_post(source, tmp_path)) == {}, source.name
 
 
+@pytest.mark.slow
 def test_a_misspelled_front_matter_key_is_named_with_the_likely_one(blog: Path) -> None:
     typos = {
         "tgas": "tags",
@@ -378,6 +380,7 @@ def test_a_name_that_is_no_post_is_one_line_on_a_terminal_too(
     assert text == "error: posts/slr_nn: no such post in posts/; did you mean SLR_NN?\n", repr(said)
 
 
+@pytest.mark.slow
 def test_a_path_to_a_text_source_names_its_post(blog: Path) -> None:
     posts = blog / "posts"
     for name, suffix in (("note", ".md"), ("script", ".py"), ("doc", ".qmd")):
@@ -398,6 +401,7 @@ def test_a_path_to_a_text_source_names_its_post(blog: Path) -> None:
     assert _line(proc) == "error: posts/Note.md: no such post in posts/; did you mean note?"
 
 
+@pytest.mark.slow
 def test_a_path_without_its_suffix_or_the_posts_folder_itself(two_posts: Path) -> None:
     blog = two_posts
     both = ["posts/2024-01-01-dated.ipynb", "posts/SLR_NN.ipynb"]

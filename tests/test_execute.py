@@ -57,6 +57,7 @@ def test_timeout_stops_the_cell(blog: Path, add_post: Callable[..., Path]) -> No
     assert "posts/slow.ipynb, cell 2" in str(error) and "2 s" in str(error)
 
 
+@pytest.mark.slow
 def test_kernel_death_is_reported(blog: Path, add_post: Callable[..., Path]) -> None:
     path = add_post("dies", "import os; os._exit(1)")
     _, error = run(blog, path)

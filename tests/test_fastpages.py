@@ -79,6 +79,7 @@ def test_fastpages_notebook_builds_without_edits(blog: Path) -> None:
     assert "](../assets/images/my-fast-post/output_6_0.png)" in body
 
 
+@pytest.mark.slow
 def test_dated_post_is_built_by_its_slug(blog: Path) -> None:
     write_fastpages_notebook(blog / "posts" / "2021-01-02-by-slug.ipynb")
     proc = build_cli(blog, "by-slug", jobs=1)

@@ -186,6 +186,7 @@ while True:
 """
 
 
+@pytest.mark.slow
 def test_sigkill_during_atomic_write_leaves_old_or_new_file(tmp_path: Path) -> None:
     """Large files rewritten in a loop and killed at random moments are never half-written."""
     target = tmp_path / "post.md"

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import nbformat
+import pytest
 
 from nbpress.pipeline import Options, build
 from tests.helpers import REPO
@@ -25,6 +26,7 @@ def run(blog: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(args, cwd=blog, env=env, capture_output=True, text=True, timeout=600)
 
 
+@pytest.mark.slow
 def test_precommit_strips_outputs_and_checks_posts(blog: Path, add_post: Callable[..., Path]) -> None:
     for name in (".pre-commit-config.yaml", "build.py", "pyproject.toml"):
         shutil.copy2(REPO / name, blog / name)

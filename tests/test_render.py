@@ -153,6 +153,7 @@ _NAMED_FIGURE = (
 )
 
 
+@pytest.mark.slow
 def test_each_step_runs_once_per_publish_and_figures_are_named_by_the_chain(
     blog: Path, add_post: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
