@@ -256,22 +256,21 @@ def _subcommand_first(argv: "list[str]") -> "list[str]":
 def _command(argv: "list[str]") -> int:
     """Run the command `argv` names; return its exit code."""
     argv = _subcommand_first(argv)
-    parse = {"new": parse_new_args, "import": parse_import_args}.get(argv[0] if argv else "")
-    problem = root_problem(parse(argv[1:]).root if parse else parse_args(argv).root)
+    # A post named "new" or "import" builds with: build.py -- new
+    sub = argv[0] if argv[:1] in (["new"], ["import"]) else ""
+    args = {"new": parse_new_args, "import": parse_import_args}[sub](argv[1:]) if sub else parse_args(argv)
+    problem = root_problem(args.root)
     if problem is not None:
         print(f"error: {problem}", file=sys.stderr)
         return CANNOT_RUN
-    if argv[:1] == ["new"]:  # a post named "new" builds with: build.py -- new
-        new_args = parse_new_args(argv[1:])
+    if sub == "new":
         from nbpress.cli import new
 
-        return new(new_args.root, new_args.title, new_args.format, new_args.slug, new_args.author)
-    if argv[:1] == ["import"]:  # a post named "import" builds with: build.py -- import
-        import_args = parse_import_args(argv[1:])
+        return new(args.root, args.title, args.format, args.slug, args.author)
+    if sub == "import":
         from nbpress.cli import import_project
 
-        return import_project(import_args.root, import_args.path, import_args.series, import_args.dry_run)
-    args = parse_args(argv)
+        return import_project(args.root, args.path, args.series, args.dry_run)
     if args.prune_cache:
         from nbpress.cli import prune_cache
 
