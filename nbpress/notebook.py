@@ -59,6 +59,23 @@ class Notebook(Protocol):
 CachedOutputs = list[list[Output]]
 
 
+def give_stable_ids(cells: list[Any], keep: bool) -> None:
+    """Give cells `cell-<index>` ids, in place: every cell, or with `keep` those without an id.
+
+    The one rule for cell ids nbpress makes: nbformat and jupytext would invent random ones, so
+    everything derived from the notebook (the downloaded copy) would change on every build.
+    """
+    taken = {cell.get("id") for cell in cells if keep and isinstance(cell, dict)}
+    for index, cell in enumerate(cells):
+        if not isinstance(cell, dict) or (keep and "id" in cell):
+            continue
+        new = f"cell-{index}"
+        while new in taken:
+            new += "-"
+        cell["id"] = new
+        taken.add(new)
+
+
 def outputs_of(cell: Cell) -> list[Output]:
     """Return the outputs of a cell: a code cell's list itself, else an empty list."""
     found: list[Output] | None = cell.get("outputs")

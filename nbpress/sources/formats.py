@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 
 from ..errors import SourceError
-from ..notebook import Notebook
+from ..notebook import Notebook, give_stable_ids
 
 TEXT_SUFFIXES = (".md", ".py", ".qmd")
 # Keys jupytext and Jupyter keep in a MyST header; everything else is the author's front matter.
@@ -104,10 +104,7 @@ def _keep_directive_breaks(text: str) -> str:
 
 def _numbered(notebook: Notebook) -> Notebook:
     """Return `notebook` with stable cell ids and nbformat 4.5 (ids need it), in place."""
-    for index, cell in enumerate(notebook.cells):
-        # Text formats carry no cell ids and jupytext invents random ones: stable ones keep
-        # everything derived from the notebook (the downloaded copy) the same bytes every build.
-        cell["id"] = f"cell-{index}"
+    give_stable_ids(notebook.cells, keep=False)  # text formats carry none; jupytext's are random
     notebook.nbformat, notebook.nbformat_minor = 4, max(5, notebook.get("nbformat_minor", 5))
     return notebook
 

@@ -12,7 +12,7 @@ from typing import Any
 import yaml
 
 from ..errors import NbpressError, SourceError, one_post
-from ..notebook import Notebook, bad_data
+from ..notebook import Notebook, bad_data, give_stable_ids
 from ..yamlload import error_line, error_problem, load_yaml
 from .cells import check_options, with_tags
 from .fastpages import is_front_matter_cell, parse_front_matter_cell, split_dated_name
@@ -266,7 +266,9 @@ def _read_notebook(path: Path, rel: str, warnings: list[str] | None = None) -> N
         raise SourceError(
             f"nbformat {major!r} is not supported; save it with Jupyter as nbformat 4.", path=rel
         )
-    _give_missing_ids(raw)
+    cells, minor = raw.get("cells"), raw.get("nbformat_minor")
+    if raw.get("nbformat") == 4 and isinstance(cells, list) and isinstance(minor, int) and minor >= 5:
+        give_stable_ids(cells, keep=True)  # nbformat would invent random ids, with a warning
     try:
         # nbformat joins multi-line sources and upgrades nbformat 3 while it reads.
         node: Notebook = nbformat.reads(json.dumps(raw), as_version=4)
@@ -278,32 +280,6 @@ def _read_notebook(path: Path, rel: str, warnings: list[str] | None = None) -> N
             f"not a valid notebook ({first}); open it in Jupyter and save it again.", path=rel
         ) from None
     return node
-
-
-def _give_missing_ids(raw: dict[str, Any]) -> None:
-    """Give each cell of an nbformat 4.5+ notebook that has no id a stable one, in place.
-
-    nbformat would invent random ids (and print a MissingIDFieldWarning with its own path),
-    so the downloaded executed notebook would differ on every build; text sources get the
-    same `cell-<index>` ids (formats.py).
-    """
-    cells = raw.get("cells")
-    if (
-        raw.get("nbformat") != 4
-        or not isinstance(raw.get("nbformat_minor"), int)
-        or not isinstance(cells, list)
-    ):
-        return
-    if raw["nbformat_minor"] < 5:
-        return
-    taken = {cell.get("id") for cell in cells if isinstance(cell, dict)}
-    for index, cell in enumerate(cells):
-        if isinstance(cell, dict) and "id" not in cell:
-            new = f"cell-{index}"
-            while new in taken:
-                new += "-"
-            cell["id"] = new
-            taken.add(new)
 
 
 def _repair_metadata(node: Any, rel: str, warnings: list[str]) -> None:
