@@ -10,6 +10,7 @@ back equals the one written.
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -142,8 +143,8 @@ def from_data(data: Mapping[str, object]) -> Record:
     )
 
 
-def parse(text: str) -> Record | None:
-    """Return the record of a generated post's Markdown text, or None if its front matter has none."""
+def _front_matter(text: str) -> dict[str, object] | None:
+    """Return the front matter mapping of a generated page's text, None if it has none or it is not YAML."""
     if not text.startswith("---\n"):
         return None
     end = text.find("\n---\n", 4)
@@ -153,16 +154,65 @@ def parse(text: str) -> Record | None:
         data = safe_load(text[4:end])
     except yaml.YAMLError:
         return None
-    record = data.get("nbpress") if isinstance(data, dict) else None
+    return data if isinstance(data, dict) else None
+
+
+def _record_of(data: dict[str, object] | None) -> Record | None:
+    record = data.get("nbpress") if data is not None else None
     return from_data(record) if isinstance(record, dict) else None
+
+
+def parse(text: str) -> Record | None:
+    """Return the record of a generated post's Markdown text, or None if its front matter has none."""
+    return _record_of(_front_matter(text))
+
+
+# Each generated page is parsed once per file state: everything asking what was published (the
+# plan, the writer, the orphans, the guard, the report, the series pages) asks `read` or
+# `front_matter`, several times a build, and a page is parsed again only when its state changed
+# (os.replace makes a new file; any write moves its change time, which no one can set back).
+# Keyed by state, the entries hold across the builds of one process (`--watch`) too.
+# {path: (state, front matter, record)}; the values are shared, never changed by those who ask.
+_READ: dict[str, tuple[tuple[int, ...], dict[str, object] | None, Record | None]] = {}
+
+
+def _state(path: Path) -> tuple[int, ...] | None:
+    """Return what changes whenever the file at `path` does (None if it cannot be read)."""
+    try:
+        found = os.stat(path)
+    except (OSError, ValueError):
+        return None
+    return (found.st_dev, found.st_ino, found.st_size, found.st_mtime_ns, found.st_ctime_ns)
+
+
+def _read(markdown: Path) -> tuple[dict[str, object] | None, Record | None]:
+    """Return (front matter, record) of the generated page `markdown`, parsed once per file state."""
+    key = os.fspath(markdown)
+    state = _state(markdown)
+    if state is None:
+        _READ.pop(key, None)
+        return None, None
+    known = _READ.get(key)
+    if known is not None and known[0] == state:
+        return known[1], known[2]
+    try:
+        # A change after the state was taken gives another state: this entry is never used then.
+        data = _front_matter(markdown.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError):
+        data = None
+    record = _record_of(data)
+    _READ[key] = (state, data, record)
+    return data, record
+
+
+def front_matter(markdown: Path) -> dict[str, object] | None:
+    """Return the front matter of the generated page `markdown`, None if it has none or cannot be read."""
+    return _read(markdown)[0]
 
 
 def read(markdown: Path) -> Record | None:
     """Return the record of the generated post `markdown`, or None if it has none or cannot be read."""
-    try:
-        return parse(markdown.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError):
-        return None
+    return _read(markdown)[1]
 
 
 def generated(posts_dir: Path) -> list[tuple[Path, Record]]:
