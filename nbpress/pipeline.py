@@ -331,7 +331,8 @@ class _Run:
             # each post's provenance reads it without writing while kernels run.
             from .execution.provenance import probe_kernels
 
-            probe_kernels({p.post.front_matter.kernel for p in to_run}, self.store.directory)
+            with contextlib.suppress(Exception):  # only saves time: each post's provenance asks again
+                probe_kernels({p.post.front_matter.kernel for p in to_run}, self.store.directory)
             # From here until every kernel is down, only the build writes the guarded tree.
             self.guard = Guard(self.site.layout)
             self.guard.arm()

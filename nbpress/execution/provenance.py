@@ -169,17 +169,16 @@ def package_versions(
     return version, dict(sorted(found.items(), key=lambda item: item[0].lower()))
 
 
-def collect(
-    notebook: Notebook, kernel: str = "python3", now: dt.datetime | None = None, cache: Path | None = None
-) -> dict[str, object]:
+def collect(notebook: Notebook, kernel: str = "python3", now: dt.datetime | None = None) -> dict[str, object]:
     """Return the provenance of a notebook executed now by `kernel`: {executed, python, packages}.
 
-    `cache` is the build cache folder, which keeps what the kernel's environment has installed.
+    The kernel's environment is probed once per process (the build probes it before kernels
+    start, keeping the answer in its cache: probe_kernels).
     """
     sources = [cell.source for cell in notebook.cells if cell.cell_type == "code"]
     when = (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC).replace(microsecond=0)
     python = kernel_python(kernel)
-    version, packages = package_versions(imported_modules(sources), python, cache) if python else (None, {})
+    version, packages = package_versions(imported_modules(sources), python) if python else (None, {})
     return {
         "executed": when.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "kernel": kernel,
