@@ -15,7 +15,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import os
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -232,6 +231,7 @@ class _Run:
     # linking to one whose fate this build has not decided yet waits for it, then is published.
     pending: set[str] = field(default_factory=set)  # file slugs of posts this build has yet to end
     waiting: list[tuple[_Work, Status, float]] = field(default_factory=list)
+    preloaded: bool = False  # rendering's imports loaded (`started`)
 
     def done(self, result: PostResult) -> None:
         """Record one post's result and report it; publish the posts that waited for it."""
@@ -323,9 +323,6 @@ class _Run:
         self.durations = self.store.durations()
         # Longest first (by the last build's times) so the slowest post never starts last.
         to_run.sort(key=lambda p: -self.durations.get(p.post.file_slug, 0.0))
-        if to_run and self.publish:
-            # Rendering's imports (nbconvert: a quarter of a second) load while the kernels run.
-            threading.Thread(target=_preload_rendering, name="nbpress-preload", daemon=True).start()
         if to_run:
             # What the kernels' environments have installed, asked (and kept in the cache) now:
             # each post's provenance reads it without writing while kernels run.
@@ -352,6 +349,11 @@ class _Run:
         """Called when a post's kernel starts: it may write from now until its outcome arrives."""
         self.active.add(post.rel_path)
         self.events.started(post.rel_path)
+        if self.publish and not self.preloaded:
+            # Rendering's imports (nbconvert: a quarter of a second) load while the first kernel
+            # starts, on this thread: no thread starts or ends while the kernels are forked.
+            self.preloaded = True
+            _preload_rendering()
 
     def executed(self, outcome: Outcome) -> None:
         """Inspect, settle, cache and publish one executed post (or record its failure).
