@@ -3,6 +3,8 @@
     python bench/bench.py            # full run (about 10 minutes on 2 cores)
     python bench/bench.py --small    # 20 and 40 posts instead of 20 and 200, no real blog
     python bench/bench.py --requirements   # only: 200 posts, unrelated requirement vs no-op
+    python bench/bench.py --latency 300    # only: no-op, prose and code edit rows at 300 posts
+    python bench/bench.py --latency 300 --blog DIR --against OTHER_CHECKOUT --rounds 5
 
 Prints wall times and the ratios the targets are stated in (README, bench/RESULTS.md).
 Every build runs `build.py` as a separate process, as an author would.
@@ -73,9 +75,9 @@ def timed(cmd: list[str], cwd: Path | None = None) -> tuple[float, subprocess.Co
     return seconds, proc
 
 
-def build(root: Path, *args: str) -> tuple[float, int]:
-    """Return (wall seconds, peak RSS in MB of the build process) of one `build.py` run."""
-    probe = MEMORY_PROBE.format(build=str(REPO / "build.py"))
+def build(root: Path, *args: str, tree: Path = REPO) -> tuple[float, int]:
+    """Return (wall seconds, peak RSS in MB of the build process) of one `build.py` run of `tree`."""
+    probe = MEMORY_PROBE.format(build=str(tree / "build.py"))
     seconds, proc = timed([sys.executable, "-c", probe, "--root", str(root), *args])
     peak_kb = int(proc.stderr.rsplit("PEAK_KB", 1)[1].split()[0])
     return seconds, peak_kb // 1024
@@ -172,13 +174,66 @@ def unrelated_requirement(big: Path, row: Callable[[str, str, str], None], many:
     )
 
 
+def latency(many: int, rounds: int, blog: Path | None, against: Path | None) -> None:
+    """Print the no-op, prose-edit and code-edit rows at `many` posts: min and median of `rounds`.
+
+    With `against` (another checkout of nbpress), its build.py runs on a copy of the same blog,
+    interleaved with this one's (A, B, A, B ...), and the ratios are printed. `blog` is a blog
+    made by make_blog and built once (a cold build of 300 posts takes minutes); without it one
+    is made and built here.
+    """
+    import statistics
+
+    trees = {"this": REPO, **({"against": against.resolve()} if against else {})}
+    with tempfile.TemporaryDirectory() as tmp:
+        if blog is None:
+            blog = make_blog(Path(tmp) / "blog", many)
+            build(blog)
+        copies = {name: Path(tmp) / f"copy-{name}" for name in trees}
+        for name, tree in trees.items():
+            shutil.copytree(blog, copies[name], symlinks=True)
+            build(copies[name], tree=tree)  # a renderer that differs renders every post once
+        times: dict[tuple[str, str], list[float]] = {}
+        peaks: dict[str, int] = {}
+        for n in range(rounds):
+            for name, tree in trees.items():
+                root = copies[name]
+                seconds, peak = build(root, tree=tree)
+                times.setdefault((name, "no-op"), []).append(seconds)
+                peaks[name] = max(peaks.get(name, 0), peak)
+                edit(root, 7 + n % 5, prose=True)
+                times.setdefault((name, "prose edit"), []).append(build(root, tree=tree)[0])
+                edit(root, 8 + n % 5, prose=False)
+                times.setdefault((name, "code edit"), []).append(build(root, tree=tree)[0])
+            print(f"round {n + 1}/{rounds} done, load {os.getloadavg()[0]:.1f}", file=sys.stderr, flush=True)
+    for row in ("no-op", "prose edit", "code edit"):
+        for name in trees:
+            found = times[(name, row)]
+            print(
+                f"{row:<11} {many} posts, {name:<8} min {min(found):6.2f} s   "
+                f"median {statistics.median(found):6.2f} s"
+            )
+        if against:
+            ratio = statistics.median(times[("against", row)]) / statistics.median(times[("this", row)])
+            print(f"{row:<11} median ratio against / this: {ratio:.2f} x")
+    for name, peak in peaks.items():
+        print(f"peak memory of the no-op build process, {name}: {peak} MB")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--small", action="store_true", help="a quick run: 40 posts, no real blog")
     parser.add_argument(
         "--requirements", action="store_true", help="only the unrelated-requirement measurement, 200 posts"
     )
+    parser.add_argument("--latency", type=int, metavar="N", help="only the no-op/edit rows, at N posts")
+    parser.add_argument("--rounds", type=int, default=5, help="rounds of the --latency rows")
+    parser.add_argument("--blog", type=Path, help="--latency: a blog make_blog made, built once")
+    parser.add_argument("--against", type=Path, help="--latency: another nbpress checkout, interleaved")
     args = parser.parse_args()
+    if args.latency:
+        latency(args.latency, args.rounds, args.blog, args.against)
+        return
     many = 40 if args.small else 200
     jobs = f"{(os.cpu_count() or 1) + 1} (build.py's default)"
     rows: list[tuple[str, str, str]] = []

@@ -84,9 +84,20 @@ class Options:
 
 
 class Results(list["PostResult"]):
-    """One PostResult per post, in the order they ended, and the pages the build changed."""
+    """One PostResult per post, in the order they ended, and the pages the build changed.
+
+    `keys` ({source: execution key} of every post the build decided) and `context` (what
+    those decisions shared) let the execution report (nbpress.report) show the build's own
+    decisions rather than read and decide every post again.
+    """
 
     changes: Changes = Changes()
+    keys: dict[str, str]
+    context: Context | None = None
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.keys = {}
 
 
 @dataclass
@@ -132,7 +143,7 @@ class Reporter:
 def build(
     options: Options,
     reporter: Reporter | None = None,
-    then: Callable[[list[PostResult]], None] | None = None,
+    then: Callable[[Results], None] | None = None,
 ) -> Results:
     """Build the blog; return one PostResult per post (reporting each as it ends) and the pages it changed.
 
@@ -170,14 +181,14 @@ def _build(options: Options, root: Path, site: Site, events: Reporter, executor:
     sources, unique, failures = _read(options, layout, discovered, executor)
     for failure in failures:
         run.done(PostResult(failure.name, Status.FAILED, error=failure.error))
-    run.ctx = context(site, unique)
+    run.ctx = run.results.context = context(site, unique)
     if options.slugs:
         # A post's siblings in its series show it (its title, its place): built with it.
         unique += [p for p in run.ctx.series.parts_beside(unique) if executor.selects(p)]
     run.by_slug = {p.file_slug: p for p in unique}
     run.slug_of = {p.rel_path: p.file_slug for p in unique}
     run.every_slug = frozenset(posts.name_slug(path) for path in discovered)
-    plans = _plan(unique, options, run.ctx, run.store, run.publish, run.done)
+    plans = _plan(unique, options, run.ctx, run.store, run.publish, run.done, run.results.keys)
     run.authors = keys_by_name(read_authors(layout))
     run.pending = {plan.post.file_slug for plan in plans}
     for plan in plans:
@@ -220,6 +231,7 @@ class _Run:
     # linking to one whose fate this build has not decided yet waits for it, then is published.
     pending: set[str] = field(default_factory=set)  # file slugs of posts this build has yet to end
     waiting: list[tuple[_Work, Status, float]] = field(default_factory=list)
+    preloaded: bool = False  # rendering's imports loaded (`started`)
 
     def done(self, result: PostResult) -> None:
         """Record one post's result and report it; publish the posts that waited for it."""
@@ -312,6 +324,12 @@ class _Run:
         # Longest first (by the last build's times) so the slowest post never starts last.
         to_run.sort(key=lambda p: -self.durations.get(p.post.file_slug, 0.0))
         if to_run:
+            # What the kernels' environments have installed, asked (and kept in the cache) now:
+            # each post's provenance reads it without writing while kernels run.
+            from .execution.provenance import probe_kernels
+
+            with contextlib.suppress(Exception):  # only saves time: each post's provenance asks again
+                probe_kernels({p.post.front_matter.kernel for p in to_run}, self.store.directory)
             # From here until every kernel is down, only the build writes the guarded tree.
             self.guard = Guard(self.site.layout)
             self.guard.arm()
@@ -331,6 +349,11 @@ class _Run:
         """Called when a post's kernel starts: it may write from now until its outcome arrives."""
         self.active.add(post.rel_path)
         self.events.started(post.rel_path)
+        if self.publish and not self.preloaded:
+            # Rendering's imports (nbconvert: a quarter of a second) load while the first kernel
+            # starts, on this thread: no thread starts or ends while the kernels are forked.
+            self.preloaded = True
+            _preload_rendering()
 
     def executed(self, outcome: Outcome) -> None:
         """Inspect, settle, cache and publish one executed post (or record its failure).
@@ -432,6 +455,14 @@ class _Run:
         return "restored from the cache"
 
 
+def _preload_rendering() -> None:
+    """Import what rendering a post needs (nbpress.rendering.preload); a failure shows when it renders."""
+    with contextlib.suppress(Exception):
+        from .rendering import preload
+
+        preload()
+
+
 def _read(
     options: Options, layout: Layout, discovered: list[Path], executor: Executor
 ) -> tuple[list[Path], list[posts.Post], list[posts.Failure]]:
@@ -447,10 +478,11 @@ def _remove_orphans(site: Site, sources: set[str], log: ChangeLog) -> list[PostR
 
     One edited by hand since the build wrote it is kept, and fails the build.
     """
-    removed = [site.files(slug).markdown_rel for slug in site.prune(sources)]
+    slugs, kept = site.prune(sources)
+    removed = [site.files(slug).markdown_rel for slug in slugs]
     log.withdrew(removed)
     results = [PostResult(page, Status.REMOVED) for page in removed]
-    for name in site.edited_orphans(sources):
+    for name in kept:
         error = WriteError(
             "its source is gone, but it was edited by hand since the build wrote it, "
             "so nbpress keeps it; move the edit into a source in posts/, or delete the file.",
@@ -573,8 +605,12 @@ def _plan(
     store: Store,
     publish: bool,
     done: Callable[[PostResult], None],
+    keys: dict[str, str],
 ) -> list[_Work]:
-    """Return the work for each post plan.decide does not leave unchanged; report the others."""
+    """Return the work for each post plan.decide does not leave unchanged; report the others.
+
+    Each post's execution key is noted in `keys` ({source: key}) as it is decided.
+    """
     work = []
     for post in unique:
         foreign = ctx.site.unexplained(post.file_slug)
@@ -589,7 +625,9 @@ def _plan(
             continue
         try:
             with one_post(post.rel_path, "deciding what to do with it"):
-                item = _plan_one(post, ctx, options.force, store, publish)
+                decision = decide(post, ctx, options.force)
+                keys[post.rel_path] = decision.exec_key
+                item = _plan_one(decision, options.force, store, publish)
         except NbpressError as err:
             done(PostResult(post.rel_path, Status.FAILED, error=err))
             continue
@@ -600,9 +638,9 @@ def _plan(
     return work
 
 
-def _plan_one(post: posts.Post, ctx: Context, force: bool, store: Store, publish: bool) -> _Work | PostResult:
-    """Return the work for one post, or its result when it needs none (unchanged, refused)."""
-    decision = decide(post, ctx, force)
+def _plan_one(decision: Decision, force: bool, store: Store, publish: bool) -> _Work | PostResult:
+    """Return the work for one decided post, or its result when it needs none (unchanged, refused)."""
+    post = decision.post
     if decision.action is Action.UNCHANGED:
         # Its warnings, recorded when it was rendered, still hold: --strict still fails on them.
         kept = decision.record.warnings if decision.record else ()

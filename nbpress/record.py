@@ -10,6 +10,8 @@ back equals the one written.
 from __future__ import annotations
 
 import hashlib
+import os
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -142,27 +144,101 @@ def from_data(data: Mapping[str, object]) -> Record:
     )
 
 
-def parse(text: str) -> Record | None:
-    """Return the record of a generated post's Markdown text, or None if its front matter has none."""
-    if not text.startswith("---\n"):
-        return None
-    end = text.find("\n---\n", 4)
-    if end < 0:
+def _head(text: str) -> str | None:
+    """Return the front matter block of a page's text, `---` lines included (None if it has none)."""
+    end = text.find("\n---\n", 4) if text.startswith("---\n") else -1
+    return text[: end + 5] if end >= 0 else None
+
+
+def _front_matter(head: str | None) -> dict[str, object] | None:
+    """Return the mapping of a front matter block (_head), None if there is none or it is not YAML."""
+    if head is None:
         return None
     try:
-        data = safe_load(text[4:end])
+        data = safe_load(head[4:-5])
     except yaml.YAMLError:
         return None
-    record = data.get("nbpress") if isinstance(data, dict) else None
+    return data if isinstance(data, dict) else None
+
+
+def _record_of(data: dict[str, object] | None) -> Record | None:
+    record = data.get("nbpress") if data is not None else None
     return from_data(record) if isinstance(record, dict) else None
+
+
+def parse(text: str) -> Record | None:
+    """Return the record of a generated post's Markdown text, or None if its front matter has none."""
+    return _record_of(_front_matter(_head(text)))
+
+
+@dataclass(frozen=True)
+class _Read:
+    """One generated page as read: its file's state then, and its front matter block, mapping and record."""
+
+    state: tuple[int, ...]
+    at: int  # time.time_ns() when it was read
+    head: str | None
+    data: dict[str, object] | None
+    record: Record | None
+
+
+# Each generated page's front matter is parsed once: everything asking what was published (the
+# plan, the writer, the orphans, the guard, the report, the series pages) asks `read` or
+# `front_matter`, several times a build. While a page's file state (its inode, size, and
+# modified and changed times: os.replace makes a new file, any write moves the change time, which
+# no one sets back) is what it was, and it was last written well before it was read, the page
+# is what was read; a page written just before or since is read again, and parsed again only if
+# its front matter block differs (a write within one tick of the file system's clock keeps the
+# times). The values are shared, never changed by those who ask; the entries hold across the
+# builds of one process (`--watch`).
+_READ: dict[str, _Read] = {}
+_SETTLED_NS = 2_000_000_000  # a file written this long before it was read cannot change unseen
+
+
+def _state(path: Path) -> tuple[int, ...] | None:
+    """Return what changes whenever the file at `path` does (None if it cannot be read)."""
+    try:
+        found = os.stat(path)
+    except (OSError, ValueError):
+        return None
+    return (found.st_dev, found.st_ino, found.st_size, found.st_mtime_ns, found.st_ctime_ns)
+
+
+def _read(markdown: Path) -> _Read | None:
+    """Return the generated page `markdown` as read (None if it cannot be), parsed once (see _READ)."""
+    key = os.fspath(markdown)
+    state = _state(markdown)
+    if state is None:
+        _READ.pop(key, None)
+        return None
+    known = _READ.get(key)
+    if known is not None and known.state == state and max(state[3:]) < known.at - _SETTLED_NS:
+        return known
+    at = time.time_ns()  # taken before the file is read: a write after this is a later state
+    try:
+        head = _head(markdown.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError):
+        head = None
+    if known is not None and known.head == head:
+        data, record = known.data, known.record
+    else:
+        data = _front_matter(head)
+        record = _record_of(data)
+    found = _Read(state, at, head, data, record)
+    _READ[key] = found
+    return found
+
+
+def front_matter(markdown: Path) -> dict[str, object] | None:
+    """Return the front matter of the generated page `markdown`, None if it has none or cannot be read."""
+    found = _read(markdown)
+    return found.data if found is not None else None
 
 
 def read(markdown: Path) -> Record | None:
     """Return the record of the generated post `markdown`, or None if it has none or cannot be read."""
-    try:
-        return parse(markdown.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError):
-        return None
+    found = _read(markdown)
+    return found.record if found is not None else None
 
 
 def generated(posts_dir: Path) -> list[tuple[Path, Record]]:

@@ -10,6 +10,7 @@ provenance stored with the outputs; the build writes them as a page of the site
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,8 +18,8 @@ from .atomic import atomic_write
 from .errors import NbpressError, one_post
 from .execution import Store
 from .layout import REPORT, Layout
-from .pipeline import PostResult, Status
-from .plan import context, decide
+from .pipeline import PostResult, Results, Status
+from .plan import Context, context, decide
 from .publishing import Site
 from .sources import posts, read_authors
 
@@ -54,7 +55,10 @@ def _write(path: Path, text: str) -> None:
 
 
 def record(root: Path, results: list[PostResult]) -> None:
-    """Merge a build's results into the report's state, write the failure logs and the page."""
+    """Merge a build's results into the report's state, write the failure logs and the page.
+
+    The posts the build decided are shown with its decisions (pipeline.Results), not decided again.
+    """
     state = _load_state(root)
     layout = Layout(root)
     for result in results:
@@ -82,18 +86,23 @@ def record(root: Path, results: list[PostResult]) -> None:
     sources = {p.relative_to(root).as_posix() for p in posts.discover(layout.sources)}
     state = {k: v for k, v in sorted(state.items()) if k in sources}
     _write(Layout(root).report_state, json.dumps(state, indent=1, sort_keys=True) + "\n")
-    _write(layout.report_page, page(rows(root)))
+    built = results if isinstance(results, Results) else Results()
+    _write(layout.report_page, page(rows(root, built.keys, built.context)))
 
 
-def rows(root: Path) -> list[Row]:
-    """Return one Row per source in posts/, in name order."""
+def rows(root: Path, keys: Mapping[str, str] | None = None, ctx: Context | None = None) -> list[Row]:
+    """Return one Row per source in posts/, in name order.
+
+    `keys` ({source: execution key}) are the decisions of the build just done (pipeline.Results),
+    `ctx` what they shared; the other posts are read and decided here (plan.decide).
+    """
     state = _load_state(root)
     layout = Layout(root)
     store = Store(layout.cache)
-    ctx = context(Site(root, layout.sources))
+    keys = keys or {}
     durations = store.durations()
     stored = store.keys()
-    authors = read_authors(layout)  # once for all posts, as the build reads it
+    authors: dict[str, object] | None = None
     found = []
     for path in posts.discover(layout.sources):
         source = path.relative_to(root).as_posix()
@@ -101,10 +110,16 @@ def rows(root: Path) -> list[Row]:
         slug = posts.name_slug(path)
         status = str(entry.get("status", "not built"))
         cache_state, executed, environment = "unknown", "", ""
+        key = keys.get(source)
+        if key is None and (ctx is None or authors is None):
+            ctx = ctx or context(Site(root, layout.sources))
+            authors = read_authors(layout)  # once for all posts, as the build reads it
         try:
-            with one_post(source, "reading it"):
-                post = posts.read_post(path, root, authors)
-                key = decide(post, ctx).exec_key  # the key a build would run it under
+            if key is None:
+                assert ctx is not None and authors is not None
+                with one_post(source, "reading it"):
+                    post = posts.read_post(path, root, authors)
+                    key = decide(post, ctx).exec_key  # the key a build would run it under
         except NbpressError as err:
             status = "failed" if status == "failed" else "unreadable"
             entry = {**entry, "error": entry.get("error") or str(err)}

@@ -4,6 +4,11 @@ PyYAML's SafeLoader still expands anchors and aliases: a 1 KB "billion laughs" d
 nested aliases grows into gigabytes. Front matter and option lines never need them, so the
 loader refuses the first anchor (`&name`) or alias (`*name`) it meets, merge keys (`<<: *x`)
 included, before anything is built: the error is an ordinary yaml.YAMLError with its line.
+
+A build reads every post's front matter (its source's and its generated page's), so text is
+read by libyaml's C loader where it and PyYAML's own agree (`_read_by_c`), many times faster.
+Every error, and every text where the two could part ways, is the pure loader's: a value read
+and an error's line are the same either way.
 """
 
 from __future__ import annotations
@@ -55,24 +60,76 @@ def _refuse_deep_flow(text: str) -> None:
             raise ComposerError(None, None, f"lists or mappings nested more than {MAX_NESTING} deep", mark)
 
 
+_TIMESTAMP = "tag:yaml.org,2002:timestamp"
+
+
+def _timestamp_text(loader: yaml.SafeLoader, node: Node) -> Any:
+    """Construct a timestamp as the text it was written as (load_yaml's rule: a bad date is reported)."""
+    return loader.construct_scalar(node)  # type: ignore[arg-type]
+
+
+# Text holding any of these is read by the pure loader alone: anchors (&) and aliases (*), which
+# only it refuses, and tabs and `?`, where libyaml accepts what PyYAML's scanner refuses (measured by
+# reading mutated front matter with both: `a: [b?]`, `slug: a\tb`).
+_PURE_ONLY = re.compile(r"[\t&*?]")
+# libyaml's composer recurses in C, once per nested collection, and a few thousand levels
+# (`- - - ... x`) overflow the C stack. Each level needs one of these characters: text with
+# this many of them is left to the pure loader, which stops with a RecursionError.
+_NESTING_MARKS = "-:[{"
+_C_NESTING = 500
+
+
+def _c_loader(timestamps_as_text: bool) -> type[Any] | None:
+    """Return libyaml's safe loader (its timestamps kept as text if asked), None without libyaml."""
+    base = getattr(yaml, "CSafeLoader", None)
+    if base is None:  # a PyYAML built without libyaml: the pure loader reads everything
+        return None
+    loader: type[Any] = type("CLoader", (base,), {})
+    if timestamps_as_text:
+        loader.add_constructor(_TIMESTAMP, _timestamp_text)
+    return loader
+
+
+_C_SAFE = _c_loader(timestamps_as_text=False)
+_C_TEXT = _c_loader(timestamps_as_text=True)
+
+
+def _read_by_c(text: str) -> bool:
+    """Return True if libyaml reads `text` as PyYAML's loader would, and safely."""
+    if _PURE_ONLY.search(text):
+        return False
+    return sum(text.count(mark) for mark in _NESTING_MARKS) < _C_NESTING
+
+
+def _load(text: str, pure: type[NoAliasLoader], fast: type[Any] | None) -> Any:
+    """Return the document in `text` read by libyaml where it agrees with `pure`, else by `pure`.
+
+    An error is always `pure`'s, so its marks (yamlload.error_line) are those it always gave.
+    """
+    if fast is not None and _read_by_c(text):
+        _refuse_deep_flow(text)
+        try:
+            return yaml.load(text, Loader=fast)
+        except (yaml.YAMLError, UnicodeEncodeError):  # a lone surrogate cannot reach libyaml
+            pass  # not valid, or read otherwise: the pure loader says how
+    return yaml.load(text, Loader=pure)
+
+
 def safe_load(text: str) -> Any:
     """Return the YAML document in `text`, as yaml.safe_load does, refusing anchors and aliases."""
-    return yaml.load(text, Loader=NoAliasLoader)
+    return _load(text, NoAliasLoader, _C_SAFE)
 
 
 class _Loader(NoAliasLoader):
     """The authors' loader (no anchors or aliases) leaving timestamps as text, so a bad date is reported."""
 
 
-_Loader.add_constructor(
-    "tag:yaml.org,2002:timestamp",
-    lambda loader, node: loader.construct_scalar(node),  # type: ignore[arg-type]
-)
+_Loader.add_constructor(_TIMESTAMP, _timestamp_text)
 
 
 def load_yaml(text: str) -> object:
     """Return the YAML document in `text`, timestamps kept as strings."""
-    return yaml.load(text, Loader=_Loader)
+    return _load(text, _Loader, _C_TEXT)
 
 
 # What a value PyYAML was reading when it failed is, in the author's words.

@@ -122,7 +122,7 @@ def test_downloads_are_written_recorded_and_pruned_with_their_post(tmp_path: Pat
     with pytest.raises(WriteError):
         site.publish(RenderedPost("p", markdown, {}), {"../escape.ipynb": b""})
     (folder / "mine.csv").write_bytes(b"the author's")
-    assert site.prune(set()) == ["p"]
+    assert site.prune(set()) == (["p"], [])
     assert not (folder / "p.ipynb").exists() and (folder / "mine.csv").read_bytes() == b"the author's"
 
 

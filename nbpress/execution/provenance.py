@@ -8,14 +8,18 @@ kernel runs in, not assumed from the build's own.
 from __future__ import annotations
 
 import ast
+import contextlib
 import datetime as dt
 import json
+import os
 import re
 import shutil
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
+from ..errors import WriteError
 from ..notebook import Notebook
 
 # Run by the kernel's interpreter; it imports nothing from nbpress.
@@ -67,27 +71,110 @@ def kernel_python(kernel: str) -> str | None:
     return command if Path(command).is_absolute() else shutil.which(command)
 
 
-def package_versions(modules: set[str], python: str | None = None) -> tuple[str | None, dict[str, str]]:
+# What a kernel's interpreter has installed (versions_probe.py's answer), asked once per
+# environment: {interpreter: answer} in this process, and in the build cache
+# (VERSIONS_FILE) while the state of every folder on its sys.path (modified and changed
+# times: an install or removal adds or removes entries there), the interpreter itself and the
+# environment variables that move sys.path are unchanged.
+VERSIONS_FILE = "versions.json"
+_ENV_VARIABLES = ("PYTHONPATH", "PYTHONHOME", "PYTHONUSERBASE", "PYTHONNOUSERSITE", "PYTHONSAFEPATH")
+_PROBED: dict[str, dict[str, object]] = {}
+_PROBING = threading.Lock()
+
+
+def _interpreter_state(python: str) -> list[object]:
+    """Return what, besides its sys.path, decides what the interpreter `python` imports."""
+    from .versions_probe import path_state
+
+    return [path_state([python]), [os.environ.get(name) for name in _ENV_VARIABLES]]
+
+
+def _still_current(answer: object, python: str) -> bool:
+    """Return True if a saved probe `answer` of `python` still describes its environment."""
+    from .versions_probe import path_state
+
+    if not isinstance(answer, dict) or answer.get("interpreter") != _interpreter_state(python):
+        return False
+    state = answer.get("state")
+    if not isinstance(state, list) or not all(isinstance(e, list) and e for e in state):
+        return False
+    return path_state([str(entry[0]) for entry in state]) == state
+
+
+def _probe(python: str, cache: Path | None) -> dict[str, object] | None:
+    """Return versions_probe.py's answer for the interpreter `python` (None if it cannot be asked).
+
+    Asked once per environment (see VERSIONS_FILE); `cache` is the build cache folder, if any.
+    """
+    from .store import Store
+
+    with _PROBING:
+        answer = _PROBED.get(python)
+        if answer is not None and _still_current(answer, python):
+            return answer
+        store = Store(cache) if cache is not None else None
+        saved = store.read_json(VERSIONS_FILE) if store is not None else None
+        answer = saved.get(python) if isinstance(saved, dict) else None
+        if not isinstance(answer, dict) or not _still_current(answer, python):
+            interpreter = _interpreter_state(python)  # taken first: a change meanwhile asks again
+            try:
+                proc = subprocess.run(
+                    [python, str(_PROBE)], capture_output=True, text=True, timeout=120, check=True
+                )
+                answer = json.loads(proc.stdout)
+            except (OSError, subprocess.SubprocessError, ValueError):
+                return None
+            if not isinstance(answer, dict):
+                return None
+            answer["interpreter"] = interpreter
+            if store is not None:
+                with contextlib.suppress(WriteError):  # a read-only cache asks again next time
+                    others = saved if isinstance(saved, dict) else {}
+                    store.write_json(VERSIONS_FILE, {**others, python: answer})
+        _PROBED[python] = answer
+        return answer
+
+
+def probe_kernels(kernels: set[str], cache: Path) -> None:
+    """Probe the environment of each kernel in `kernels` now, keeping the answers in `cache`.
+
+    The build calls it before any kernel starts: the provenance of each post executed then
+    (`collect`) reads the answers, and nothing is written to the cache while kernels run.
+    """
+    for kernel in sorted(kernels):
+        python = kernel_python(kernel)
+        if python is not None:
+            _probe(python, cache)
+
+
+def package_versions(
+    modules: set[str], python: str | None = None, cache: Path | None = None
+) -> tuple[str | None, dict[str, str]]:
     """Return (Python version, {distribution: version} of the providers of `modules`) in `python`.
 
-    `python` is an interpreter (default: this one); (None, {}) if it cannot be asked.
+    `python` is an interpreter (default: this one); (None, {}) if it cannot be asked. Its
+    environment is probed once (`_probe`; `cache`: the build cache folder that keeps the answer).
     """
-    try:
-        proc = subprocess.run(
-            [python or sys.executable, str(_PROBE), json.dumps(sorted(modules))],
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=True,
-        )
-        found = json.loads(proc.stdout)
-        return str(found["python"]), {str(k): str(v) for k, v in found["packages"].items()}
-    except (OSError, subprocess.SubprocessError, ValueError, KeyError, TypeError, AttributeError):
+    answer = _probe(python or sys.executable, cache)
+    providers = answer.get("modules") if answer is not None else None
+    version = answer.get("python") if answer is not None else None
+    if not isinstance(providers, dict) or not isinstance(version, str):
         return None, {}
+    found: dict[str, str] = {}
+    for module in sorted(modules):
+        pairs = providers.get(module)
+        for pair in pairs if isinstance(pairs, list) else []:
+            if isinstance(pair, list) and len(pair) == 2:
+                found[str(pair[0])] = str(pair[1])
+    return version, dict(sorted(found.items(), key=lambda item: item[0].lower()))
 
 
 def collect(notebook: Notebook, kernel: str = "python3", now: dt.datetime | None = None) -> dict[str, object]:
-    """Return the provenance of a notebook executed now by `kernel`: {executed, python, packages}."""
+    """Return the provenance of a notebook executed now by `kernel`: {executed, python, packages}.
+
+    The kernel's environment is probed once per process (the build probes it before kernels
+    start, keeping the answer in its cache: probe_kernels).
+    """
     sources = [cell.source for cell in notebook.cells if cell.cell_type == "code"]
     when = (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC).replace(microsecond=0)
     python = kernel_python(kernel)

@@ -21,7 +21,7 @@ from pathlib import Path
 from ..atomic import TMP_PREFIX, atomic_write, stage
 from ..errors import ConfigError, WriteError
 from ..layout import JOURNAL_PREFIX, Layout, PostFiles, owner
-from ..record import Record, edited, generated, read, seal
+from ..record import Record, edited, front_matter, generated, read, seal
 from ..rendering import RenderedPost
 from ..yamlload import safe_load
 
@@ -330,28 +330,23 @@ class Site:
             parent = parent.parent
         self._remove_if_empty(folder)
 
-    def prune(self, sources: set[str]) -> list[str]:
-        """Remove generated posts whose source is gone; return their slugs.
+    def prune(self, sources: set[str]) -> tuple[list[str], list[str]]:
+        """Remove generated posts whose source is gone; return (their slugs, those kept).
 
         Only Markdown files carrying an nbpress record, and the figures that record lists,
-        are deleted: anything else in the tree belongs to the author, and so does a
-        generated post edited by hand since (see `edited_orphans`).
+        are deleted: anything else in the tree belongs to the author, and so does a generated
+        post edited by hand since: it is kept, named (relative to the blog) in the second list.
         """
         removed: list[str] = []
+        kept: list[str] = []
         for md, record in self.orphans(sources):
             if edited(md, record):
-                continue
-            if self._remove_post(md.stem, record):
+                kept.append(md.relative_to(self.root).as_posix())
+            elif self._remove_post(md.stem, record):
                 self.remove_downloads(md.stem, set(record.downloads))
                 md.unlink()
                 removed.append(md.stem)
-        return removed
-
-    def edited_orphans(self, sources: set[str]) -> list[str]:
-        """Return the generated posts whose source is gone but which were edited by hand since."""
-        return [
-            md.relative_to(self.root).as_posix() for md, record in self.orphans(sources) if edited(md, record)
-        ]
+        return removed, kept
 
     def unexplained(self, slug: str) -> list[str]:
         """Return the files in the folders of the published post `slug` that its record does not list.
@@ -427,19 +422,15 @@ class Site:
     # -- the series pages (site_src/series/): nbpress.rendering.series writes their text
 
     def published_front_matter(self, slug: str) -> dict[str, object] | None:
-        """Return the front matter of the generated post `slug` (None if it has no generated page)."""
+        """Return the front matter of the generated post `slug` (None if it has no generated page).
+
+        Shared with every other reader of the page (nbpress.record.front_matter): not to be changed.
+        """
         try:
-            text = self.files(slug).markdown.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError, WriteError):
+            data = front_matter(self.files(slug).markdown)
+        except Exception:  # a name nbpress does not make, a hand-broken page: listed without its summary
             return None
-        end = text.find("\n---\n", 4)
-        if not text.startswith("---\n") or end < 0:
-            return None
-        try:
-            data = safe_load(text[4:end])
-        except Exception:  # a hand-broken page: listed without its summary
-            return None
-        return data if isinstance(data, dict) and isinstance(data.get("nbpress"), dict) else None
+        return data if data is not None and isinstance(data.get("nbpress"), dict) else None
 
     def _series_digest(self, path: Path) -> str | None:
         """Return the digest a generated series page records (None: not one nbpress wrote)."""

@@ -7,13 +7,14 @@ is the ordered list of steps (as nbconvert's preprocessors); `export` writes the
 from .key import render_key
 from .links import linked_posts
 from .markup import bibliography_paths
-from .render import RenderedPost, export, published_front_matter, renderer_fingerprint
+from .render import RenderedPost, export, preload, published_front_matter, renderer_fingerprint
 
 __all__ = [
     "RenderedPost",
     "bibliography_paths",
     "export",
     "linked_posts",
+    "preload",
     "published_front_matter",
     "render_key",
     "renderer_fingerprint",

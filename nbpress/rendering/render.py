@@ -136,6 +136,17 @@ def render(
     return export(nb, resources, front_matter, provenance, (*warnings, *chain_warnings))
 
 
+def preload() -> None:
+    """Import what `export` needs and a build loads only when it renders: nbconvert, its filters.
+
+    The build calls it on a thread while kernels run, so their run hides the import.
+    """
+    from nbconvert.exporters import MarkdownExporter  # noqa: F401
+    from traitlets.config import Config  # noqa: F401
+
+    from . import mdtokens  # noqa: F401
+
+
 def export(
     nb: Notebook,
     resources: transform.Resources,

@@ -1,0 +1,242 @@
+"""What a build costs when little changed (issue 25): each page read once, nothing written twice.
+
+- YAML is read by libyaml where it reads as PyYAML's own loader does, and by that loader where
+  the two part ways, so values and errors are the same either way (nbpress.yamlload).
+- A generated page is parsed once per file state (nbpress.record.read).
+- The execution report shows the build's own decisions (nbpress.report.rows).
+- A build that changed nothing writes nothing under site_src/ or assets/.
+- The kernel's environment is probed once, and again whenever its sys.path folders change
+  (nbpress.execution.provenance).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import venv
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import yaml
+
+from nbpress import yamlload
+from nbpress.execution import provenance
+from nbpress.layout import Layout
+from nbpress.pipeline import Options, build
+from nbpress.record import read
+from nbpress.report import page, rows
+from tests.helpers import REPO, build_cli
+
+# -- YAML: libyaml where it agrees, the pure loader's values and errors everywhere
+
+
+def _front_matters() -> list[tuple[str, str]]:
+    """Return (file, YAML text) of every front matter and YAML file the repository holds."""
+    found: list[tuple[str, str]] = []
+    for base in ("posts", "site_src", "tests"):
+        for path in sorted((REPO / base).rglob("*")):
+            if not path.is_file() or path.stat().st_size > 2_000_000 or "__pycache__" in path.parts:
+                continue
+            try:
+                text = path.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError):
+                continue
+            name = path.relative_to(REPO).as_posix()
+            if path.suffix == ".ipynb":
+                try:
+                    cells = json.loads(text).get("cells", [])
+                except (ValueError, AttributeError):
+                    continue
+                for cell in cells if isinstance(cells, list) else []:
+                    source = cell.get("source", "") if isinstance(cell, dict) else ""
+                    source = "".join(source) if isinstance(source, list) else str(source)
+                    if source.lstrip().startswith("---"):
+                        found.append((name, source.strip().removeprefix("---").split("\n---")[0]))
+            elif path.suffix in (".yml", ".yaml"):
+                found.append((name, text))
+            elif text.startswith("---\n") and (end := text.find("\n---\n", 4)) > 0:
+                found.append((name, text[4:end]))
+    return found
+
+
+def _outcome(load: Callable[[str], object], text: str) -> tuple[str, object]:
+    try:
+        return "value", repr(load(text))
+    except yaml.YAMLError as err:
+        return "error", (type(err).__name__, yamlload.error_line(err), yamlload.error_problem(err))
+    except Exception as err:  # a bad date, a recursion: raised alike by both
+        return "raised", type(err).__name__
+
+
+def _pure_safe(text: str) -> object:
+    return yaml.load(text, Loader=yamlload.NoAliasLoader)
+
+
+def _pure_text(text: str) -> object:
+    return yaml.load(text, Loader=yamlload._Loader)
+
+
+def test_every_front_matter_of_the_repository_reads_the_same_with_libyaml() -> None:
+    texts = _front_matters()
+    assert len(texts) > 50
+    by_c = [name for name, text in texts if yamlload._read_by_c(text)]
+    # The generated pages (the bulk of a build's reads) go through libyaml.
+    assert {"site_src/posts/SLR_NN.md", "site_src/posts/Linear_Regression_SciPy_vs_Torch.md"} <= set(by_c)
+    assert len(by_c) > len(texts) // 2
+    for name, text in texts:
+        assert _outcome(yamlload.safe_load, text) == _outcome(_pure_safe, text), name
+        assert _outcome(yamlload.load_yaml, text) == _outcome(_pure_text, text), name
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "tags: [plots?, demo]",  # libyaml takes `plots?`; PyYAML's scanner refuses it
+        "slug: same\turl",  # a tab inside a plain value: libyaml takes it
+        "title: a\ndate: 2024-5\t-01",
+        "title: x\n\ufeffdate: 2024-05-01",  # a BOM inside: PyYAML takes it, libyaml does not
+        "title: lone \ud800 surrogate",  # libyaml cannot even be given it
+        "base: &b {x: 1}\nother: *b",  # anchors and aliases: refused
+        "title: [" * 150 + "]" * 150,  # nested too deep: refused before reading
+        "date: 2024-13-45",  # a date that is none: ValueError from both
+    ],
+)
+def test_where_libyaml_and_pyyaml_part_ways_the_pure_loader_decides(text: str) -> None:
+    assert _outcome(yamlload.safe_load, text) == _outcome(_pure_safe, text)
+    assert _outcome(yamlload.load_yaml, text) == _outcome(_pure_text, text)
+
+
+def test_block_nesting_libyaml_would_crash_on_is_left_to_the_pure_loader() -> None:
+    # libyaml composes recursively in C: tens of thousands of levels overflow the C stack (a
+    # segmentation fault). Such text never reaches it; PyYAML stops with a RecursionError.
+    text = "- " * 50_000 + "x"
+    assert not yamlload._read_by_c(text)
+    with pytest.raises(RecursionError):
+        yamlload.safe_load(text)
+
+
+# -- Each generated page is parsed once per file state
+
+
+def test_a_generated_page_is_parsed_once_per_file_state(tmp_path: Path) -> None:
+    page_path = tmp_path / "p.md"
+    page_path.write_text("---\ntitle: t\nnbpress:\n  source: posts/p.ipynb\n  exec_key: aaaa\n---\nbody\n")
+    first = read(page_path)
+    assert first is not None and first.exec_key == "aaaa"
+    assert read(page_path) is first  # not parsed again
+    # The same size, written again (in place: the same file): a new state, read again.
+    page_path.write_text("---\ntitle: t\nnbpress:\n  source: posts/p.ipynb\n  exec_key: bbbb\n---\nbody\n")
+    second = read(page_path)
+    assert second is not None and second.exec_key == "bbbb"
+    # Replaced by another file (as the build writes), its times set back: still read again.
+    stat = page_path.stat()
+    other = tmp_path / "new.md"
+    other.write_text("---\ntitle: t\nnbpress:\n  source: posts/p.ipynb\n  exec_key: cccc\n---\nbody\n")
+    os.utime(other, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    other.replace(page_path)
+    third = read(page_path)
+    assert third is not None and third.exec_key == "cccc"
+    page_path.unlink()
+    assert read(page_path) is None
+
+
+# -- A build that changed nothing: the report from its decisions, no file written
+
+
+@pytest.fixture
+def built(blog: Path, add_post: Callable[..., Path]) -> Path:
+    """Return a blog of two posts, parts of one series, built once."""
+    add_post("one", "print(1)", front="series: Trio\n")
+    add_post("two", "import matplotlib.pyplot as plt\nplt.plot([1, 2])\nplt.show()", front="series: Trio\n")
+    result = build_cli(blog)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return blog
+
+
+def _mtimes(blog: Path) -> dict[str, int]:
+    return {
+        path.relative_to(blog).as_posix(): path.lstat().st_mtime_ns
+        for top in ("site_src", "assets")
+        for path in sorted((blog / top).rglob("*"))
+        if not path.is_dir() or path.is_symlink()
+    }
+
+
+@pytest.mark.slow
+def test_a_build_that_changed_nothing_writes_no_file(built: Path) -> None:
+    before = _mtimes(built)
+    assert {"site_src/execution/index.md", "site_src/series/trio.md", "site_src/posts/two.md"} <= set(before)
+    assert any(name.startswith("assets/images/two/") for name in before)
+    again = build_cli(built)
+    assert again.returncode == 0 and "2 unchanged" in again.stdout, again.stdout + again.stderr
+    assert _mtimes(built) == before
+
+
+@pytest.mark.slow
+def test_the_report_shows_the_builds_own_decisions(built: Path) -> None:
+    written = (built / "site_src" / "execution" / "index.md").read_text(encoding="utf-8")
+    assert page(rows(built)) == written  # decided afresh: the same page
+    results = build(Options(root=built))
+    assert set(results.keys) == {"posts/one.ipynb", "posts/two.ipynb"}
+    # The report shows the build's decisions and reads no source again: one that cannot be read
+    # now still shows what the build decided.
+    (built / "posts" / "one.ipynb").write_text("not a notebook")
+    reused = rows(built, results.keys, results.context)
+    assert (reused[0].source, reused[0].status, reused[0].cache) == ("posts/one.ipynb", "ok", "cached")
+    assert page(reused) == written
+    assert rows(built)[0].status == "unreadable"
+
+
+# -- The kernel's environment: probed once, and again when its folders change
+
+
+def _site_packages(env: Path) -> Path:
+    return next((env / "lib").glob("python3*/site-packages"))
+
+
+def _install(site_packages: Path, name: str, version: str) -> None:
+    """Lay out the metadata an installed distribution leaves (what pip writes, without pip)."""
+    info = site_packages / f"{name}-{version}.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n")
+    (info / "top_level.txt").write_text(f"{name}\n")
+    (site_packages / f"{name}.py").write_text("")
+
+
+def test_the_environment_is_probed_once_and_again_when_its_folders_change(tmp_path: Path) -> None:
+    venv.create(tmp_path / "env", with_pip=False)
+    python = str(tmp_path / "env" / "bin" / "python")
+    site_packages = _site_packages(tmp_path / "env")
+    cache = tmp_path / "cache"
+    saved = cache / provenance.VERSIONS_FILE
+    version = ".".join(map(str, sys.version_info[:3]))
+    assert provenance.package_versions({"fakepkg"}, python, cache) == (version, {})
+    written = saved.stat().st_mtime_ns
+    # Asked again, by this process or a new one: the answer kept, nothing probed or written.
+    assert provenance.package_versions({"fakepkg"}, python, cache) == (version, {})
+    provenance._PROBED.clear()  # as a new build process starts
+    assert provenance.package_versions({"fakepkg"}, python, cache) == (version, {})
+    assert saved.stat().st_mtime_ns == written
+    # An install changes site-packages: the next question probes again and sees it.
+    _install(site_packages, "fakepkg", "1.0")
+    assert provenance.package_versions({"fakepkg"}, python, cache) == (version, {"fakepkg": "1.0"})
+    # Nothing installed, only the folder's state moved: probed again all the same.
+    probed = json.loads(saved.read_text())[python]["state"]
+    stat = site_packages.stat()
+    os.utime(site_packages, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+    provenance._PROBED.clear()
+    assert provenance.package_versions({"fakepkg"}, python, cache) == (version, {"fakepkg": "1.0"})
+    assert json.loads(saved.read_text())[python]["state"] != probed
+
+
+def test_the_build_probes_before_any_kernel_runs(blog: Path, add_post: Callable[..., Path]) -> None:
+    # Written while kernels run, the answer would be a change a post's code made to the cache.
+    add_post("p", "import yaml\nprint(yaml.__version__)")
+    result = build_cli(blog)
+    assert result.returncode == 0, result.stdout + result.stderr
+    answers = json.loads((Layout(blog).cache / provenance.VERSIONS_FILE).read_text())
+    assert provenance.kernel_python("python3") in answers
+    markdown = (blog / "site_src" / "posts" / "p.md").read_text(encoding="utf-8")
+    assert f"PyYAML {yaml.__version__}" in markdown
