@@ -72,7 +72,7 @@ def test_a_cache_that_cannot_be_written_fails_that_post_alone(
 
 
 # Cache entries of the wrong shape: each must be a miss with one warning naming it.
-WRONG_SHAPES = [
+WRONG_SHAPES: list[object] = [
     "not a list",
     ["not a list of outputs"],
     [["a string where an output goes"]],
