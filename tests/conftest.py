@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from hypothesis import settings
 
-from tests.helpers import REPO, build_real_blog, copy_skeleton, mkdocs, write_post
+from tests.helpers import REPO, build_real_blog, copy_skeleton, mkdocs, shared_blog, write_post
 
 # CI replays the same examples every run, so a landing never hinges on a lucky draw; local
 # runs keep exploring new ones (a failure found there becomes an @example). No deadline:
@@ -102,29 +102,20 @@ def add_post(blog: Path) -> Callable[..., Path]:
     return functools.partial(write_post, blog)
 
 
+def _build_real_site(root: Path) -> None:
+    build_real_blog(root)
+    proc = mkdocs(root, "build", "--strict")
+    assert proc.returncode == 0, proc.stderr
+
+
 @pytest.fixture(scope="session")
 def real_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Return a copy of the real blog built from scratch, then by `mkdocs build --strict` into site/.
 
-    The only build of the torch and tensorflow posts in a run: under pytest-xdist the first
-    worker to ask builds it in the run's shared temporary folder, holding a lock; the other
-    waits, then reads the same copy. No test changes it: one that changes or rebuilds the blog
-    takes `real_copy` instead.
+    The only build of the torch and tensorflow posts in a run (`shared_blog`). No test changes
+    it: one that changes or rebuilds the blog takes `real_copy` instead.
     """
-    from filelock import FileLock
-
-    base = tmp_path_factory.getbasetemp()
-    # Under xdist each worker's folder sits in the run's; without it, the run has one folder.
-    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
-    root = shared / "real-site" / "blog"
-    with FileLock(shared / "real-site.lock"):
-        if not (shared / "real-site" / "built").is_file():
-            shutil.rmtree(shared / "real-site", ignore_errors=True)  # a build that failed half-way
-            build_real_blog(root)
-            proc = mkdocs(root, "build", "--strict")
-            assert proc.returncode == 0, proc.stderr
-            (shared / "real-site" / "built").touch()
-    return root
+    return shared_blog(tmp_path_factory, "real-site", _build_real_site)
 
 
 @pytest.fixture

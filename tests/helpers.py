@@ -17,9 +17,12 @@ import urllib.parse
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import psutil
+
+if TYPE_CHECKING:
+    import pytest
 
 from tests.skeleton import REPO as REPO
 from tests.skeleton import copy_skeleton as copy_skeleton
@@ -362,3 +365,24 @@ def watch_policy(context: Any) -> list[str]:
     context.expose_binding("__nbpressPolicyViolation", lambda _, v: violations.append(v))
     context.add_init_script(_POLICY_WATCH)
     return violations
+
+
+def shared_blog(tmp_path_factory: pytest.TempPathFactory, name: str, make: Callable[[Path], None]) -> Path:
+    """Return `name`/blog in the run's shared temporary folder, made by `make(root)` once per run.
+
+    Under pytest-xdist the first worker to ask makes it, holding a lock; the other waits, then
+    reads the same folder. A test that changes the blog works on a copy (shutil.copytree with
+    symlinks=True, its cache included, so the copy renders again without kernels).
+    """
+    from filelock import FileLock
+
+    base = tmp_path_factory.getbasetemp()
+    # Under xdist each worker's folder sits in the run's; without it, the run has one folder.
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    root = shared / name / "blog"
+    with FileLock(shared / f"{name}.lock"):
+        if not (shared / name / "built").is_file():
+            shutil.rmtree(shared / name, ignore_errors=True)  # a build that failed half-way
+            make(root)
+            (shared / name / "built").touch()
+    return root

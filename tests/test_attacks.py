@@ -22,7 +22,7 @@ from tests.attack_families import collect, collect_files
 from tests.attack_families.series import PAGES as SERIES_PAGES
 from tests.attack_kit import CELL_KIND, Cell, Posts, prints, pwn, show
 from tests.browser_pages import visit_all
-from tests.helpers import build_cli, copy_skeleton, launch_chromium, mkdocs
+from tests.helpers import build_cli, copy_skeleton, launch_chromium, mkdocs, shared_blog
 from tests.siteserver import serve
 
 pytestmark = pytest.mark.browser
@@ -275,12 +275,11 @@ class Built:
         self.build_code = build_code
 
 
-@pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
-    """Return the built blog holding every attack (and the sources it must refuse)."""
+def _make_hostile_blog(root: Path) -> None:
+    """Build the blog holding every attack (and the sources it must refuse), then its site."""
     import nbformat
 
-    root = copy_skeleton(tmp_path_factory.mktemp("attacks") / "blog")
+    root = copy_skeleton(root)
     # The feed needs the site's address (a clone takes it from its GitHub remote; none here).
     with (root / "mkdocs.yml").open("a", encoding="utf-8") as config:
         config.write("site_url: https://nbpress.github.io/nbpress-blog/\n")
@@ -303,9 +302,24 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
     os.mkfifo(posts / "fifo.ipynb")
     (posts / "broken.ipynb").write_text('{"cells": [' + SECRET)
     proc = build_cli(root)
+    output = {"output": proc.stderr + proc.stdout, "code": proc.returncode}
+    (root.parent / "build.json").write_text(json.dumps(output), encoding="utf-8")
     site = mkdocs(root, "build", "--strict")
     assert site.returncode == 0, site.stderr
-    return Built(root, proc.stderr + proc.stdout, proc.returncode)
+
+
+def hostile_blog(tmp_path_factory: pytest.TempPathFactory) -> Built:
+    """Return the hostile blog, built once per run for every module that reads it (test_charts'
+    chart families are among its posts): helpers.shared_blog. A test that changes it copies it."""
+    root = shared_blog(tmp_path_factory, "hostile", _make_hostile_blog)
+    output = json.loads((root.parent / "build.json").read_text(encoding="utf-8"))
+    return Built(root, output["output"], output["code"])
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
+    """Return the built blog holding every attack (and the sources it must refuse)."""
+    return hostile_blog(tmp_path_factory)
 
 
 @pytest.fixture(scope="module")

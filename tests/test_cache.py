@@ -145,18 +145,24 @@ def test_missing_declared_input_names_the_file(built: Path) -> None:
     assert "posts/post.ipynb: declared input 'data.csv' does not exist" in str(result.error)
 
 
-@pytest.mark.slow
-def test_parallel_build_equals_serial_build(
-    tmp_path: Path, blog: Path, add_post: Callable[..., Path]
-) -> None:
+@pytest.fixture(scope="module")
+def four_posts(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Return a folder holding `sources` (four posts with a figure each, never built), `serial`
+    (built one post at a time) and `parallel` (built two at once)."""
+    folder = tmp_path_factory.mktemp("four-posts")
+    sources = copy_skeleton(folder / "sources")
     for i in range(4):
-        add_post(f"p{i}", FIGURE.format(seed=i), f"print({i} * 'x')")
-    serial = tmp_path / "serial"
-    shutil.copytree(blog, serial)
-    assert set(statuses(serial, jobs=1).values()) == {"executed"}
-    assert set(statuses(blog, jobs=2).values()) == {"executed"}
-    assert snapshot(blog) == snapshot(serial)
-    assert len([n for n in snapshot(blog) if n.endswith(".png")]) == 4
+        write_post(sources, f"p{i}", FIGURE.format(seed=i), f"print({i} * 'x')")
+    for name, jobs in (("serial", 1), ("parallel", 2)):
+        shutil.copytree(sources, folder / name)
+        assert set(statuses(folder / name, jobs=jobs).values()) == {"executed"}
+    return folder
+
+
+@pytest.mark.slow
+def test_parallel_build_equals_serial_build(four_posts: Path) -> None:
+    assert snapshot(four_posts / "parallel") == snapshot(four_posts / "serial")
+    assert len([n for n in snapshot(four_posts / "parallel") if n.endswith(".png")]) == 4
 
 
 def test_shards_partition_the_posts() -> None:
@@ -170,15 +176,9 @@ def test_shards_partition_the_posts() -> None:
 
 
 @pytest.mark.slow
-def test_sharded_execution_then_merge_equals_a_full_build(
-    tmp_path: Path, blog: Path, add_post: Callable[..., Path]
-) -> None:
-    for i in range(4):
-        add_post(f"p{i}", FIGURE.format(seed=i))
-    full = tmp_path / "full"
-    shutil.copytree(blog, full)
-    assert set(statuses(full).values()) == {"executed"}
-
+def test_sharded_execution_then_merge_equals_a_full_build(four_posts: Path, tmp_path: Path) -> None:
+    blog = Path(shutil.copytree(four_posts / "sources", tmp_path / "blog"))
+    full = four_posts / "parallel"  # the same posts, built whole
     merged = blog / ".nbpress-cache"
     for k in (1, 2):
         runner = tmp_path / f"runner{k}"

@@ -761,39 +761,27 @@ FAMILIES = ("widgets", "bokeh", "plotly", "vega")
 
 @pytest.fixture(scope="module")
 def hostile(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str], dict[str, str]]:
-    """Return (blog root, build warnings, click selectors) of a blog of the chart attack families."""
+    """Return (blog root, build warnings, click selectors) of the chart attack families' posts.
+
+    They are posts of the hostile blog tests/test_attacks.py judges (every family), built once
+    per run for both modules (helpers.shared_blog); its warnings are the build's `warning:` lines.
+    """
     import importlib
 
-    import nbformat
-    from nbformat.v4 import new_code_cell, new_notebook, new_raw_cell
+    from tests.test_attacks import hostile_blog
 
-    from nbpress.pipeline import Options, build
-
-    root = copy_skeleton(tmp_path_factory.mktemp("chart-attacks") / "blog")
+    built = hostile_blog(tmp_path_factory)
     clicks: dict[str, str] = {}
     for family in FAMILIES:
         module = importlib.import_module(f"tests.attack_families.{family}")
         clicks.update(getattr(module, "CLICKS", {}))
-        for slug, (front, cells) in module.POSTS.items():
-            nb = new_notebook(
-                metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}}
-            )
-            nb.cells = [
-                new_raw_cell("---\n" + yaml.safe_dump({"title": slug, "date": "2024-01-01", **front}) + "---")
-            ]
-            for source, tags in cells:
-                nb.cells.append(new_code_cell(source, metadata={"tags": tags} if tags else {}))
-            for i, cell in enumerate(nb.cells):
-                cell["id"] = f"cell-{i}"
-            nbformat.write(nb, root / "posts" / f"{slug}.ipynb")
-    results = build(Options(root=root, jobs=2))
-    assert all(r.status == "executed" for r in results), [
-        (r.name, r.status, str(r.error)) for r in results if r.status != "executed"
-    ]
-    warnings = [w for r in results for w in r.warnings]
-    site = mkdocs(root, "build", "--strict")
-    assert site.returncode == 0, site.stderr
-    return root, warnings, clicks
+    lines = built.build_err.splitlines()
+    failed = [line for line in lines for slug in _family_slugs() if line.startswith(f"error: posts/{slug}.")]
+    assert not failed, failed
+    for slug in _family_slugs():
+        assert (built.root / "site_src" / "posts" / f"{slug}.md").is_file(), (slug, built.build_err)
+    warnings = [line.removeprefix("warning: ") for line in lines if line.startswith("warning: ")]
+    return built.root, warnings, clicks
 
 
 # (post, cell) -> what the warning for that cell says; cells count from 1 (the front matter).
@@ -858,7 +846,8 @@ def test_chart_attacks_are_refused_with_a_warning_naming_post_and_cell(
     for slug in ("widgets-text-channels", "widgets-output", "bokeh-text", "plotly-html-text", "vega-remote"):
         assert not [w for w in warnings if f"posts/{slug}.ipynb" in w], slug  # drawn as they are
     # Vega's data and image URLs stay in the spec: the site's loader refuses them in the browser.
-    markdown = [p for p in (root / "site_src" / "posts").glob("*.md") if p.stem != "vega-remote"]
+    posts = root / "site_src" / "posts"
+    markdown = [posts / f"{slug}.md" for slug in _family_slugs() if slug != "vega-remote"]
     outputs = re.sub(r"^```python\n.*?^```$", "", "".join(p.read_text() for p in markdown), flags=re.S | re.M)
     assert "example.invalid" not in outputs
     assert "<img" not in outputs and "<script>" not in outputs  # markup of a chart is JSON data: \\u003c

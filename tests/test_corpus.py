@@ -88,12 +88,16 @@ finally:
 @pytest.mark.slow
 def test_every_corpus_notebook_builds_or_fails_clearly(blog: Path, add_post: Callable[..., Path]) -> None:
     build = build_command(blog, python=("-c", PEAK_PROBE))
-    # A last good version of each failing post that has a usable name: it must survive.
-    for name in FAILED:
-        if name != "bad name!.ipynb":
-            add_post(name.removesuffix(".ipynb"), "print('the last good version')")
-    first = subprocess.run(build, capture_output=True, text=True, timeout=600)
-    assert first.returncode == 0, first.stderr
+    # A last good version of each failing post that has a usable name: it must survive. The
+    # versions share their code, so one kernel runs it and the others are rendered from its
+    # cache entry (the key is the code's, not the post's).
+    names = [name.removesuffix(".ipynb") for name in FAILED if name != "bad name!.ipynb"]
+    for count in (1, len(names)):
+        for name in names[:count]:
+            add_post(name, "print('the last good version')")
+        first = subprocess.run(build, capture_output=True, text=True, timeout=600)
+        assert first.returncode == 0, first.stderr
+    assert first.stdout.count("cached ") == len(names) - 1, first.stdout
     good = {p: p.read_bytes() for p in (blog / "site_src" / "posts").glob("*.md")}
     assert len(good) == len(FAILED) - 1
 

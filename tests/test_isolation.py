@@ -16,7 +16,6 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import psutil
@@ -219,19 +218,50 @@ def wait_gone(pid: int, seconds: float) -> bool:
     return False
 
 
-@pytest.mark.parametrize("cell", [DOUBLE_FORK, NEW_SESSION], ids=["double-fork", "new-session-no-env"])
-def test_a_daemon_a_cell_starts_ends_with_its_post(
-    blog: Path, add_post: Callable[..., Path], tmp_path: Path, cell: str
-) -> None:
-    target = blog / "site_src" / "posts" / "late.md"  # a page, had the daemon lived
-    pidfile = tmp_path / "daemon.pid"
-    add_post("daemon", cell.format(target=str(target), pidfile=str(pidfile), late=LATE), "print('done')")
-    done = build_cli(blog)
-    assert done.returncode == 0, done.stderr
-    pid = int(pidfile.read_text())
+class Daemons:
+    """One build of posts whose cells start daemons, beside a post that runs on after them."""
+
+    def __init__(self, blog: Path, pids: Path, done: subprocess.CompletedProcess[str]) -> None:
+        self.blog = blog
+        self.pids = pids  # daemon.<post>.pid: what each post's daemon wrote when it started
+        self.done = done
+        self.target = blog / "site_src" / "posts" / "late.md"  # a page, had a daemon lived
+
+
+# post -> (its cell, seconds until its daemon would write): the long post runs on after the others.
+DAEMONS = {
+    "double-fork": (DOUBLE_FORK, LATE),
+    "new-session-no-env": (NEW_SESSION, LATE),
+    "early": (DOUBLE_FORK, 3),
+}
+
+
+@pytest.fixture(scope="module")
+def daemons(tmp_path_factory: pytest.TempPathFactory) -> Daemons:
+    """Return the blog after one build of every daemon post and a long post, all at once (-j 4)."""
+    folder = tmp_path_factory.mktemp("daemons")
+    blog = copy_skeleton(folder / "blog")
+    target = blog / "site_src" / "posts" / "late.md"
+    for name, (cell, late) in DAEMONS.items():
+        pidfile = folder / f"daemon.{name}.pid"
+        write_post(
+            blog,
+            f"daemon-{name}",
+            cell.format(target=str(target), pidfile=str(pidfile), late=late),
+            "print('done')",
+        )
+    write_post(blog, "long", "import time; time.sleep(8)", "print('long')")
+    return Daemons(blog, folder, build_cli(blog, jobs=len(DAEMONS) + 1))
+
+
+@pytest.mark.parametrize("name", ["double-fork", "new-session-no-env"])
+def test_a_daemon_a_cell_starts_ends_with_its_post(daemons: Daemons, name: str) -> None:
+    assert daemons.done.returncode == 0, daemons.done.stderr
+    pid = int((daemons.pids / f"daemon.{name}.pid").read_text())
     assert wait_gone(pid, 2), f"the daemon {pid} outlived the build"
     # Gone, it can write nothing more: no need to sleep until it would have written.
-    assert not target.exists(), "a daemon wrote a page after the build ended"
+    assert not daemons.target.exists(), "a daemon wrote a page after the build ended"
+    assert (daemons.blog / "site_src" / "posts" / f"daemon-{name}.md").is_file()
 
 
 # Runs a command under a subreaper, as a desktop session (systemd --user) or a container's
@@ -357,16 +387,14 @@ def test_a_post_running_beside_the_writer_fails_too_naming_both(victim: Path) ->
     assert tree(victim) == before
 
 
-def test_a_daemon_ends_with_its_post_while_other_posts_still_run(blog: Path, tmp_path: Path) -> None:
-    target = blog / "site_src" / "posts" / "late.md"
-    pidfile = tmp_path / "daemon.pid"
-    write_post(blog, "daemon", DOUBLE_FORK.format(target=str(target), pidfile=str(pidfile), late=3))
-    write_post(blog, "long", "import time; time.sleep(8)", "print('long')")
-    done = build_cli(blog, jobs=2)
-    # Had the daemon lived until the long post ended, its page would fail that post.
-    assert done.returncode == 0, done.stderr
-    assert not target.exists()
-    assert sorted(p.name for p in (blog / "site_src" / "posts").iterdir()) == ["daemon.md", "long.md"]
+def test_a_daemon_ends_with_its_post_while_other_posts_still_run(daemons: Daemons) -> None:
+    # Had the early daemon lived until the long post ended, its page would fail that post.
+    assert daemons.done.returncode == 0, daemons.done.stderr
+    assert wait_gone(int((daemons.pids / "daemon.early.pid").read_text()), 2)
+    assert not daemons.target.exists()
+    assert sorted(p.name for p in (daemons.blog / "site_src" / "posts").iterdir()) == sorted(
+        [*(f"daemon-{name}.md" for name in DAEMONS), "long.md"]
+    )
 
 
 @pytest.mark.parametrize(

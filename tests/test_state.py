@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 from nbpress.atomic import TMP_PREFIX
-from nbpress.execution.store import Store
-from tests.helpers import HANG, build_cli, published
+from nbpress.execution.store import Store, entry_digest
+from tests.helpers import HANG, build_cli, copy_skeleton, published, write_post
 
 LIMIT = 1_000_000  # bytes any one file of the build may grow to under `small_disk`
 
@@ -71,36 +71,74 @@ def test_a_cache_that_cannot_be_written_fails_that_post_alone(
     assert not [p for p in (blog / ".nbpress-cache").iterdir() if p.name.startswith(TMP_PREFIX)]
 
 
+# Cache entries of the wrong shape: each must be a miss with one warning naming it.
+WRONG_SHAPES: list[object] = [
+    "not a list",
+    ["not a list of outputs"],
+    [["a string where an output goes"]],
+    [[{"output_type": "stream", "name": "stdout", "text": 42}]],
+    [[{"output_type": "display_data", "data": {"text/plain": 3}, "metadata": {}}]],
+    [[{"output_type": "nonsense"}]],
+    [[{"output_type": "error", "ename": "E", "evalue": "v", "traceback": [1]}]],
+]
+
+
+class Reread:
+    """A blog whose post `post-N` had its cache entry replaced by WRONG_SHAPES[N], built again."""
+
+    def __init__(self, blog: Path, entries: dict[int, Path], done: subprocess.CompletedProcess[str]):
+        self.blog = blog
+        self.entries = entries
+        self.done = done
+
+
+@pytest.fixture(scope="module")
+def reread(tmp_path_factory: pytest.TempPathFactory) -> Reread:
+    """Return the blog of every wrong shape at once: one build, the entries replaced, one more.
+
+    Each post prints its own text, so each has its own entry; a post's warning names its entry.
+    """
+    blog = copy_skeleton(tmp_path_factory.mktemp("wrong-shapes") / "blog")
+    for n in range(len(WRONG_SHAPES)):
+        write_post(blog, f"post-{n}", f"print('from the kernel', {n})")
+    first = build_cli(blog)
+    assert first.returncode == 0, first.stderr
+    entries = {}
+    for entry in (p for p in (blog / ".nbpress-cache").glob("*.json") if len(p.stem) == 64):
+        [[output]] = json.loads(entry.read_text())["outputs"]
+        entries[int(output["text"].split()[-1])] = entry
+    assert sorted(entries) == list(range(len(WRONG_SHAPES)))
+    for n, outputs in enumerate(WRONG_SHAPES):
+        # Its digest matches: the shape alone makes it a miss.
+        wrong: dict[str, object] = {"key": entries[n].stem, "outputs": outputs}
+        entries[n].write_text(json.dumps({**wrong, "digest": entry_digest(wrong)}))
+        (blog / "site_src" / "posts" / f"post-{n}.md").unlink()  # so the build needs the entry
+    return Reread(blog, entries, build_cli(blog))
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize(
-    "outputs",
-    [
-        "not a list",
-        ["not a list of outputs"],
-        [["a string where an output goes"]],
-        [[{"output_type": "stream", "name": "stdout", "text": 42}]],
-        [[{"output_type": "display_data", "data": {"text/plain": 3}, "metadata": {}}]],
-        [[{"output_type": "nonsense"}]],
-        [[{"output_type": "error", "ename": "E", "evalue": "v", "traceback": [1]}]],
-    ],
-)
-def test_a_cache_entry_of_the_wrong_shape_is_a_miss_with_one_warning(
-    blog: Path, add_post: Callable[..., Path], outputs: object
-) -> None:
-    add_post("post", "print('from the kernel')")
-    assert build_cli(blog).returncode == 0
-    [entry] = [p for p in (blog / ".nbpress-cache").glob("*.json") if len(p.stem) == 64]
-    entry.write_text(json.dumps({"key": entry.stem, "outputs": outputs}))
-    (blog / "site_src" / "posts" / "post.md").unlink()  # so the build needs the entry
-    done = build_cli(blog)
-    assert done.returncode == 0, done.stderr
+@pytest.mark.parametrize("outputs", WRONG_SHAPES)
+def test_a_cache_entry_of_the_wrong_shape_is_a_miss_with_one_warning(reread: Reread, outputs: object) -> None:
+    n = WRONG_SHAPES.index(outputs)
+    done, entry = reread.done, reread.entries[n]
+    failed = [
+        line for line in done.stderr.splitlines() if f"posts/post-{n}.ipynb" in line and "error" in line
+    ]
+    assert not failed and f"failed: posts/post-{n}.ipynb" not in done.stderr, done.stderr
     assert "Traceback" not in done.stderr
-    [warning] = [line for line in done.stderr.splitlines() if line.startswith("warning:")]
+    [warning] = [
+        line for line in done.stderr.splitlines() if line.startswith("warning:") and entry.name in line
+    ]
     assert warning.startswith(f"warning: cache entry .nbpress-cache/{entry.name} is unreadable (")
-    assert warning.endswith("the post will run again.")
-    assert "executed" in done.stdout
+    assert warning.endswith("the post will run again.") and "digest" not in warning, warning
+    assert len([line for line in done.stderr.splitlines() if line.startswith("warning:")]) == len(
+        WRONG_SHAPES
+    )
+    assert any(
+        line.startswith("executed") and f"posts/post-{n}.ipynb" in line for line in done.stdout.splitlines()
+    )
     assert json.loads(entry.read_text())["outputs"] == [
-        [{"name": "stdout", "output_type": "stream", "text": "from the kernel\n"}]
+        [{"name": "stdout", "output_type": "stream", "text": f"from the kernel {n}\n"}]
     ]
 
 
