@@ -367,6 +367,7 @@ class _Run:
         self.active.discard(rel)
         # Whatever the guarded tree shows now was written by this post or one running beside it.
         refused = self.inspect(rel, self.active) or self.tainted.pop(rel, None)
+        outcome.release()  # looked at: the next post may start in its place
         error = refused or outcome.error
         if error is None:
             try:

@@ -103,3 +103,31 @@ def test_a_kernel_whose_port_was_taken_starts_again(
     assert nb.cells[1].outputs[0].text == "ran\n"  # type: ignore[attr-defined]
     # Five ports a kernel: the first start died on the taken one, the second ran the post.
     assert len(handed) == 10, handed
+
+
+@pytest.mark.slow
+def test_a_finished_post_holds_its_slot_until_its_outcome_was_looked_at(
+    blog: Path, add_post: Callable[..., Path]
+) -> None:
+    """A post's successor runs no cell before the caller has handled the post's outcome.
+
+    Otherwise the build's look at the guarded tree when a post ends would see what the
+    successor wrote meanwhile, blame the post that ended and publish the one that wrote.
+    """
+    import time
+
+    mark = blog / "posts" / "ran.txt"
+    first = add_post("a1", "1")
+    second = add_post("a2", "import time\nopen('ran.txt', 'w').write(repr(time.time()))")
+    handled: list[float] = []
+
+    def on_done(outcome: object) -> None:
+        if not handled:
+            time.sleep(4)  # a slow render of the first post, on the caller's thread
+            handled.append(time.time())
+
+    outcomes = execute_all(
+        [read_post(first, blog), read_post(second, blog)], blog / "posts", 1, on_done=on_done
+    )
+    assert [o.error for o in outcomes] == [None, None]
+    assert float(mark.read_text()) > handled[0], "the second post ran while the first was being handled"

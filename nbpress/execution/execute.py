@@ -6,6 +6,7 @@ import asyncio
 import atexit
 import contextlib
 import copy
+import dataclasses
 import functools
 import os
 import queue
@@ -48,6 +49,9 @@ class Executed:
     notebook: Notebook | None  # None when `error` is set
     error: NbpressError | None
     seconds: float
+    # Hands the post's kernel slot to the next post (see _run_all); execute_all calls it once
+    # its caller has handled the outcome, and a caller may call it earlier.
+    release: Callable[[], None] = lambda: None
 
 
 def _last_line(text: str) -> str:
@@ -359,6 +363,7 @@ class _Stop:
     def __init__(self) -> None:
         self.requested = False
         self.clients: set[_Client] = set()
+        self.handovers: set[asyncio.Event] = set()  # finished posts waiting for their release
 
     async def stop(self) -> None:
         """Refuse new cells and kill every running kernel process.
@@ -369,6 +374,8 @@ class _Stop:
         is ended too.
         """
         self.requested = True
+        for handed in list(self.handovers):  # no successor starts once a stop is requested
+            handed.set()
         for client in list(self.clients):
             client.tree.note(_kernel_pid(client))
             km = getattr(client, "km", None)
@@ -590,11 +597,26 @@ async def _run_all(
                 return  # raised only once a stop was requested: nothing to report
             except NbpressError as err:
                 result = Executed(post, None, err, time.perf_counter() - start)
-            if not stop.requested:
-                events.put(result)
+            if stop.requested:
+                return
+            # The slot goes to the next post only once the caller has looked at this one's
+            # outcome (its release): what the guarded tree shows when a post ends was then
+            # written by it or by posts the caller knows are running, never by a successor.
+            handed = asyncio.Event()
+            stop.handovers.add(handed)
+            loop = asyncio.get_running_loop()
+            events.put(dataclasses.replace(result, release=functools.partial(_set_from_thread, loop, handed)))
+            await handed.wait()
+            stop.handovers.discard(handed)
 
     tasks: list[Awaitable[None]] = [one(p) for p in posts]
     await asyncio.gather(*tasks)
+
+
+def _set_from_thread(loop: asyncio.AbstractEventLoop, event: asyncio.Event) -> None:
+    """Set `event` of `loop` from another thread; nothing if the loop has closed (nothing waits)."""
+    with contextlib.suppress(RuntimeError):
+        loop.call_soon_threadsafe(event.set)
 
 
 class _Worker(threading.Thread):
@@ -679,7 +701,10 @@ def execute_all(
                 break
             if isinstance(item, Executed):
                 results.append(item)
-                on_done(item)
+                try:
+                    on_done(item)
+                finally:
+                    item.release()
             else:
                 on_start(item)
     except KeyboardInterrupt:

@@ -31,6 +31,9 @@ class Outcome:
     entry: Entry | None  # None when `error` is set
     error: NbpressError | None
     seconds: float
+    # Lets the next post start in this one's place: called once the build has looked at what
+    # this post wrote (the local executor holds the next post until then; see execute._run_all).
+    release: Callable[[], None] = lambda: None
 
 
 class Executor(Protocol):
@@ -92,16 +95,17 @@ class LocalExecutor:
         from .execute import Executed, execute_all
 
         def done(executed: Executed) -> None:
+            post, seconds, release = executed.post, executed.seconds, executed.release
             if executed.notebook is None:
-                finished(Outcome(executed.post, None, executed.error, executed.seconds))
+                finished(Outcome(post, None, executed.error, seconds, release))
                 return
             try:
-                with one_post(executed.post.rel_path, "keeping its outputs"):
-                    entry = entry_of(executed.notebook, executed.post)
+                with one_post(post.rel_path, "keeping its outputs"):
+                    entry = entry_of(executed.notebook, post)
             except NbpressError as err:
-                finished(Outcome(executed.post, None, err, executed.seconds))
+                finished(Outcome(post, None, err, seconds, release))
                 return
-            finished(Outcome(executed.post, entry, None, executed.seconds))
+            finished(Outcome(post, entry, None, seconds, release))
 
         execute_all(posts, cwd, self.jobs, on_start=started, on_done=done)
 
