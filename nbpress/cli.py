@@ -398,13 +398,14 @@ def watch(
     """Build, then rebuild posts as their sources or inputs change, until Ctrl-C; return 0.
 
     With `serve` (an IP:PORT), the site renderer's preview server (`mkdocs serve`, or
-    `zensical serve` with `renderer`) runs beside the watcher and is stopped with it; after
-    each rebuild it is told which pages changed. An address that cannot be served (a port in
+    `zensical serve` with `renderer`) runs beside the watcher and is stopped with it. It serves
+    the preview's copy of the published tree (publishing.preview), which the watcher updates
+    once after each build, so a save makes it render once. An address that cannot be served (a port in
     use: a second --serve) is said in one line before anything is built, exit 1; a server
     that stops by itself ends the watch with exit 1, nothing left running. A name in `slugs`
     that is no post is said in one line before anything is built, exit 2.
     """
-    from .publishing import RENDERERS, serve_site
+    from .publishing import RENDERERS, Preview, serve_site
     from .watch import snapshot, watch_posts
 
     site = RENDERERS[renderer]
@@ -415,11 +416,11 @@ def watch(
             return 1
 
     def rebuild(changed: tuple[str, ...]) -> None:
-        code, changes = _run(root, changed, force=False, jobs=jobs)
+        code = _run(root, changed, force=False, jobs=jobs)[0]
         if code == EXIT_INTERRUPTED:
             raise KeyboardInterrupt  # Ctrl-C during a rebuild ends the watch too
         if server is not None:
-            site.changed(changes)  # its own watcher renders them again
+            preview.sync()  # what the build wrote reaches the server at once, after the build
 
     unknown = _unknown_names(root, slugs)  # a name that is no post stops the watch before it starts
     if unknown is not None:
@@ -429,8 +430,10 @@ def watch(
         return EXIT_INTERRUPTED
     server = None
     stop = threading.Event()
+    preview = Preview(root)
     if serve:
-        server = serve_site(site, root, str(serve))
+        preview.create()
+        server = serve_site(site, root, str(serve), preview)
         # The watch lives only while its server does: one that stops (its port taken meanwhile)
         # is reaped here and ends the watch.
         threading.Thread(target=_reap, args=(server, stop), daemon=True).start()
