@@ -393,12 +393,12 @@ def watch(
     force: bool,
     jobs: int | None = None,
     serve: str | bool = False,
-    renderer: str = "mkdocs",
+    renderer: str = "zensical",
 ) -> int:
     """Build, then rebuild posts as their sources or inputs change, until Ctrl-C; return 0.
 
-    With `serve` (an IP:PORT), the site renderer's preview server (`mkdocs serve`, or
-    `zensical serve` with `renderer`) runs beside the watcher and is stopped with it. It serves
+    With `serve` (an IP:PORT), the site renderer's preview server (`zensical serve`, or
+    `mkdocs serve` with `renderer`) runs beside the watcher and is stopped with it. It serves
     the preview's copy of the published tree (publishing.preview), which the watcher updates
     once after each build, so a save makes it render once. An address that cannot be served (a port in
     use: a second --serve) is said in one line before anything is built, exit 1; a server

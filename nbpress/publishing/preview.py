@@ -23,15 +23,18 @@ import os
 import shutil
 from pathlib import Path
 
-from ..layout import ASSETS, SITE, SOURCES, Layout
+from ..layout import ASSETS, DOWNLOADS, DRAFT_DOWNLOADS, DRAFT_FIGURE, IMAGES, SITE, SOURCES, Layout
 
 PREVIEW = ".nbpress-preview"  # the copy's folder, beside mkdocs.yml
 CONFIG = "mkdocs.yml"
 # The copy's config: the blog's, with a site folder of its own and no watched folder (MkDocs
 # replaces the inherited list; Zensical appends it, and its entries name no folder of the copy).
+# A draft's figures and downloads are dot-files, which a site leaves out: the preview shows them
+# beside the draft's page (hooks/ownership.py does so for MkDocs; Zensical runs no hook).
 CONFIG_TEXT = (
     "# Written by build.py --serve (nbpress/publishing/preview.py): the preview renders this copy.\n"
     f"INHERIT: ../{CONFIG}\nsite_dir: site\nwatch: []\n"
+    f"exclude_docs: |\n  !/{IMAGES}/*/{DRAFT_FIGURE}*\n  !/{DOWNLOADS}/*/{DRAFT_DOWNLOADS}/\n"
 )
 # Top-level names of the blog the copy does not link: its own trees, the sources, the build's
 # folders, and assets/ (a watched folder of mkdocs.yml that would be watched again).
