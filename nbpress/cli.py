@@ -340,11 +340,11 @@ def new(root: Path, title: str, fmt: str, slug: str | None, author: str | None) 
     rel = path.relative_to(root).as_posix() if path.is_relative_to(root) else path.name
     editor = "Jupyter or VS Code" if fmt == "ipynb" else "your editor (or Jupyter, with jupytext)"
     print(
-        f"created {rel} (a draft: it shows in mkdocs serve, not in the published site)\n"
+        f"created {rel} (a draft: it shows in the preview, not in the published site)\n"
         "next:\n"
         f"  1. open it in {editor} and write\n"
-        "  2. python build.py --serve   (rebuilds the post on every save; the preview that\n"
-        "                                mkdocs serve prints the address of reloads)\n"
+        "  2. python build.py --serve   (rebuilds the post on every save; the preview at the\n"
+        "                                address zensical serve prints reloads)\n"
         "  3. remove 'draft: true' from its front matter to publish, run python build.py,\n"
         f"     then commit {rel}, site_src/posts/ and assets/images/"
     )
