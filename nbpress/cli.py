@@ -416,11 +416,13 @@ def watch(
             return 1
 
     def rebuild(changed: tuple[str, ...]) -> None:
-        code = _run(root, changed, force=False, jobs=jobs)[0]
+        code, changes = _run(root, changed, force=False, jobs=jobs)
         if code == EXIT_INTERRUPTED:
             raise KeyboardInterrupt  # Ctrl-C during a rebuild ends the watch too
         if server is not None:
-            preview.sync()  # what the build wrote reaches the server at once, after the build
+            # What the build wrote reaches the server at once, after the build; a build that
+            # stopped reports no pages, so the whole tree is compared then.
+            preview.sync(changes if code == 0 else None)
 
     unknown = _unknown_names(root, slugs)  # a name that is no post stops the watch before it starts
     if unknown is not None:

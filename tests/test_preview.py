@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from nbpress.publishing import Preview
+from nbpress.publishing import Changes, Preview
 from tests.helpers import HANG, build_command, free_port, site_base, watcher_armed
 from tests.test_watch import fetch, wait_for
 
@@ -41,14 +41,25 @@ def test_the_copy_follows_the_published_tree_and_nothing_else(blog: Path) -> Non
     # The server's config watches nothing of the blog: posts/ and assets/ are not in the copy.
     assert not (preview.folder / "posts").exists() and not (preview.folder / "assets").exists()
     assert preview.sync() == 0  # nothing changed, nothing for the server to see
+    assert preview.sync(Changes()) == 0
     # A figure rewritten under the same name, as the build writes it: replaced, not edited.
     new = figure.with_name("new.png")
     new.write_bytes(b"second figure")
     new.replace(figure)
-    page.unlink()
-    assert preview.sync() == 2
+    report = blog / "site_src" / "execution" / "index.md"
+    report.parent.mkdir()
+    report.write_text("report\n")
+    # After a build, only what it reports is compared (and the pages every build may rewrite).
+    assert preview.sync(Changes(written=frozenset({"site_src/posts/a.md"}))) == 2
     assert (copy / "assets" / "images" / "a" / "output_1_0.png").read_bytes() == b"second figure"
+    assert (copy / "execution" / "index.md").read_text() == "report\n"
+    page.unlink()
+    assert preview.sync(Changes(removed=frozenset({"site_src/posts/a.md"}))) == 1
     assert not (copy / "posts" / "a.md").exists()
+    edited = blog / "site_src" / "about.md.new"
+    edited.write_text("edited by hand\n")
+    edited.replace(blog / "site_src" / "about.md")  # saved as editors save: a new file
+    assert preview.sync(Changes()) == 0 and preview.sync() == 1  # a whole-tree sync sees the rest
 
 
 def _png(url: str) -> bool:

@@ -23,7 +23,19 @@ import os
 import shutil
 from pathlib import Path
 
-from ..layout import ASSETS, DOWNLOADS, DRAFT_DOWNLOADS, DRAFT_FIGURE, IMAGES, SITE, SOURCES, Layout
+from ..layout import (
+    ASSETS,
+    DOWNLOADS,
+    DRAFT_DOWNLOADS,
+    DRAFT_FIGURE,
+    IMAGES,
+    REPORT,
+    SERIES,
+    SITE,
+    SOURCES,
+    Layout,
+)
+from .changes import Changes
 
 PREVIEW = ".nbpress-preview"  # the copy's folder, beside mkdocs.yml
 CONFIG = "mkdocs.yml"
@@ -66,35 +78,69 @@ class Preview:
                 (self.folder / entry.name).symlink_to(Path("..") / entry.name)
         self.sync()
 
-    def sync(self) -> int:
-        """Bring the copy's site_src/ up to date with the blog's; return how many files changed.
+    def sync(self, changes: Changes | None = None) -> int:
+        """Bring the copy up to date with the blog's site_src/; return how many files changed.
 
-        A file is linked (copied where hard links cannot be made) under a temporary name and
-        renamed into place, so the server never reads half a file.
+        With `changes` (what a build reported), only the changed posts' pages, figures and
+        downloads are compared, and the pages every build may rewrite (the execution report,
+        the series pages): the cost grows with what changed, not with the blog. Without, the
+        whole tree. A file is linked (copied where hard links cannot be made) under a
+        temporary name and renamed into place, so the server never reads half a file.
         """
-        source, copy = Layout(self.root).published[0], self.folder / SITE
+        if changes is None:
+            return self._sync_folder("")
+        changed = sum(self._sync_folder(rel) for rel in (_site_rel(REPORT), _site_rel(SERIES)))
+        for page in sorted(changes.pages):
+            slug = Path(page).stem
+            changed += self._sync_file(_site_rel(page))
+            for folder in (IMAGES, DOWNLOADS):
+                changed += self._sync_folder(f"{folder}/{slug}")
+        return changed
+
+    def _sync_folder(self, rel: str) -> int:
+        """Sync the files under `rel` (relative to site_src/; "" for all of it); return how many changed."""
+        source, copy = Layout(self.root).published[0] / rel, self.folder / SITE / rel
         wanted = _files(source, self.root.resolve())
         changed = 0
-        for rel, path in wanted.items():
-            target = copy / rel
-            if _same(path, target):
-                continue
-            target.parent.mkdir(parents=True, exist_ok=True)
-            temporary = target.with_name(f"{_TEMPORARY}{target.name}")
-            with contextlib.suppress(FileNotFoundError):
-                temporary.unlink()
-            try:
-                os.link(path, temporary)
-            except OSError:  # another file system, or one without hard links
-                shutil.copy2(path, temporary)
-            temporary.replace(target)
-            changed += 1
-        for rel in sorted(set(_files(copy, None)) - set(wanted), reverse=True):
-            (copy / rel).unlink()
+        for name, path in wanted.items():
+            changed += _place(path, copy / name)
+        for name in sorted(set(_files(copy, None)) - set(wanted), reverse=True):
+            (copy / name).unlink()
             changed += 1
             with contextlib.suppress(OSError):  # not empty: other files are left in it
-                (copy / rel).parent.rmdir()
+                (copy / name).parent.rmdir()
         return changed
+
+    def _sync_file(self, rel: str) -> int:
+        """Sync the one file `rel` (relative to site_src/); return 1 if it changed."""
+        source, copy = Layout(self.root).published[0] / rel, self.folder / SITE / rel
+        if source.is_file():
+            return _place(source, copy)
+        if copy.exists():
+            copy.unlink()
+            return 1
+        return 0
+
+
+def _site_rel(rel: str) -> str:
+    """Return a path relative to the blog (site_src/..., assets/...) as site_src/ sees it."""
+    return rel.removeprefix(f"{SITE}/")
+
+
+def _place(path: Path, target: Path) -> int:
+    """Put `path` at `target` (a hard link, or a copy) unless it is there already; return 1 if placed."""
+    if _same(path, target):
+        return 0
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temporary = target.with_name(f"{_TEMPORARY}{target.name}")
+    with contextlib.suppress(FileNotFoundError):
+        temporary.unlink()
+    try:
+        os.link(path, temporary)
+    except OSError:  # another file system, or one without hard links
+        shutil.copy2(path, temporary)
+    temporary.replace(target)
+    return 1
 
 
 def _files(top: Path, root: Path | None) -> dict[str, Path]:
