@@ -340,11 +340,11 @@ def new(root: Path, title: str, fmt: str, slug: str | None, author: str | None) 
     rel = path.relative_to(root).as_posix() if path.is_relative_to(root) else path.name
     editor = "Jupyter or VS Code" if fmt == "ipynb" else "your editor (or Jupyter, with jupytext)"
     print(
-        f"created {rel} (a draft: it shows in mkdocs serve, not in the published site)\n"
+        f"created {rel} (a draft: it shows in the preview, not in the published site)\n"
         "next:\n"
         f"  1. open it in {editor} and write\n"
-        "  2. python build.py --serve   (rebuilds the post on every save; the preview that\n"
-        "                                mkdocs serve prints the address of reloads)\n"
+        "  2. python build.py --serve   (rebuilds the post on every save; the preview at the\n"
+        "                                address zensical serve prints reloads)\n"
         "  3. remove 'draft: true' from its front matter to publish, run python build.py,\n"
         f"     then commit {rel}, site_src/posts/ and assets/images/"
     )
@@ -393,18 +393,19 @@ def watch(
     force: bool,
     jobs: int | None = None,
     serve: str | bool = False,
-    renderer: str = "mkdocs",
+    renderer: str = "zensical",
 ) -> int:
     """Build, then rebuild posts as their sources or inputs change, until Ctrl-C; return 0.
 
-    With `serve` (an IP:PORT), the site renderer's preview server (`mkdocs serve`, or
-    `zensical serve` with `renderer`) runs beside the watcher and is stopped with it; after
-    each rebuild it is told which pages changed. An address that cannot be served (a port in
+    With `serve` (an IP:PORT), the site renderer's preview server (`zensical serve`, or
+    `mkdocs serve` with `renderer`) runs beside the watcher and is stopped with it. It serves
+    the preview's copy of the published tree (publishing.preview), which the watcher updates
+    once after each build, so a save makes it render once. An address that cannot be served (a port in
     use: a second --serve) is said in one line before anything is built, exit 1; a server
     that stops by itself ends the watch with exit 1, nothing left running. A name in `slugs`
     that is no post is said in one line before anything is built, exit 2.
     """
-    from .publishing import RENDERERS, serve_site
+    from .publishing import RENDERERS, Preview, serve_site
     from .watch import snapshot, watch_posts
 
     site = RENDERERS[renderer]
@@ -419,7 +420,9 @@ def watch(
         if code == EXIT_INTERRUPTED:
             raise KeyboardInterrupt  # Ctrl-C during a rebuild ends the watch too
         if server is not None:
-            site.changed(changes)  # its own watcher renders them again
+            # What the build wrote reaches the server at once, after the build; a build that
+            # stopped reports no pages, so the whole tree is compared then.
+            preview.sync(changes if code == 0 else None)
 
     unknown = _unknown_names(root, slugs)  # a name that is no post stops the watch before it starts
     if unknown is not None:
@@ -429,8 +432,10 @@ def watch(
         return EXIT_INTERRUPTED
     server = None
     stop = threading.Event()
+    preview = Preview(root)
     if serve:
-        server = serve_site(site, root, str(serve))
+        preview.create()
+        server = serve_site(site, root, str(serve), preview)
         # The watch lives only while its server does: one that stops (its port taken meanwhile)
         # is reaped here and ends the watch.
         threading.Thread(target=_reap, args=(server, stop), daemon=True).start()

@@ -604,13 +604,18 @@ def test_a_second_serve_on_a_busy_port_says_so_in_one_line_and_leaves_nothing(
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("renderer", ["mkdocs", "zensical"])
 def test_a_server_that_stops_ends_the_watch_with_exit_1_and_nothing_running(
-    blog: Path, add_post: Callable[..., Path]
+    blog: Path, add_post: Callable[..., Path], renderer: str
 ) -> None:
     add_post("good", "print('fine')")
-    (blog / "mkdocs.yml").write_text("site_name: [unclosed\n")  # mkdocs serve fails; the build does not
+    (blog / "mkdocs.yml").write_text("site_name: [unclosed\n")  # the server fails; the build does not
     proc = psutil.Popen(
-        [*build_command(blog, "--serve", jobs=1), "--dev-addr", f"127.0.0.1:{free_port()}"],
+        [
+            *build_command(blog, "--serve", "--renderer", renderer, jobs=1),
+            "--dev-addr",
+            f"127.0.0.1:{free_port()}",
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -624,7 +629,7 @@ def test_a_server_that_stops_ends_the_watch_with_exit_1_and_nothing_running(
     out, err = proc.communicate(timeout=HANG)
     assert proc.returncode == 1, out + err
     assert err.splitlines()[-1].startswith(
-        "error: mkdocs serve stopped (exit code 1), so the watch stopped too"
+        f"error: {renderer} serve stopped (exit code 1), so the watch stopped too"
     )
     assert (blog / "site_src" / "posts" / "good.md").is_file()
     assert not [c for c in children if c.is_running() and c.status() != psutil.STATUS_ZOMBIE]

@@ -7,6 +7,7 @@ pages changed (`Changes`), and a `SiteRenderer` (MkDocs or Zensical) renders the
 from .changes import ChangeLog, Changes, publish
 from .downloads import downloads, published_outputs
 from .lock import build_lock
+from .preview import Preview
 from .renderers import RENDERERS, SiteRenderer, serve_site
 from .write import Site, hand_edit_message
 
@@ -14,6 +15,7 @@ __all__ = [
     "RENDERERS",
     "ChangeLog",
     "Changes",
+    "Preview",
     "Site",
     "SiteRenderer",
     "build_lock",

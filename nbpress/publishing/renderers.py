@@ -1,9 +1,8 @@
 """The site renderers: what turns the published tree (site_src/, assets/) into a site.
 
 MkDocs (Material's blog plugin) and Zensical read the same tree. A `SiteRenderer` builds it
-once or serves it while the build republishes posts; after each rebuild under `--serve` it is
-told which pages changed (publishing.changes.Changes), the signal a renderer can use to
-render only those pages.
+once, or serves the preview's copy of it (publishing.preview) while the build republishes
+posts: the watcher updates the copy once per build, and the server renders what changed.
 """
 
 from __future__ import annotations
@@ -15,6 +14,7 @@ from pathlib import Path
 from typing import Protocol
 
 from .changes import Changes
+from .preview import Preview
 
 
 class SiteRenderer(Protocol):
@@ -27,8 +27,8 @@ class SiteRenderer(Protocol):
     def build_command(self) -> list[str]:
         """Return the command that builds the whole site, run in the blog's root."""
 
-    def serve_command(self, address: str) -> list[str]:
-        """Return the command that serves a live preview on `address` (IP:PORT)."""
+    def serve_command(self, address: str, config: str | None = None) -> list[str]:
+        """Return the command that serves a live preview on `address` (IP:PORT), of `config` if given."""
 
     def changed(self, changes: Changes) -> list[str]:
         """Return the pages to render again after a rebuild that changed `changes` (all: a full render)."""
@@ -45,9 +45,10 @@ class _Renderer:
         """Return the command that builds the whole site, run in the blog's root."""
         return [sys.executable, "-m", self.name, "build", *self.build_args]
 
-    def serve_command(self, address: str) -> list[str]:
-        """Return the command that serves a live preview on `address` (IP:PORT)."""
-        return [sys.executable, "-m", self.name, "serve", "--dev-addr", address]
+    def serve_command(self, address: str, config: str | None = None) -> list[str]:
+        """Return the command that serves a live preview on `address` (IP:PORT), of `config` if given."""
+        chosen = ["--config-file", config] if config else []
+        return [sys.executable, "-m", self.name, "serve", *chosen, "--dev-addr", address]
 
     def changed(self, changes: Changes) -> list[str]:
         """Return the changed pages, by path relative to the blog: its server renders them again."""
@@ -64,6 +65,6 @@ def build_site(renderer: SiteRenderer, root: Path) -> subprocess.CompletedProces
     return subprocess.run(renderer.build_command(), cwd=root, capture_output=True, text=True, check=False)
 
 
-def serve_site(renderer: SiteRenderer, root: Path, address: str) -> subprocess.Popen[bytes]:
-    """Return the running preview server of the blog at `root` on `address`."""
-    return subprocess.Popen(renderer.serve_command(address), cwd=root)
+def serve_site(renderer: SiteRenderer, root: Path, address: str, preview: Preview) -> subprocess.Popen[bytes]:
+    """Return the running preview server of the blog at `root` on `address`, serving `preview`'s copy."""
+    return subprocess.Popen(renderer.serve_command(address, str(preview.config.relative_to(root))), cwd=root)
