@@ -16,13 +16,17 @@ Each row is the tool's own command for "make the deployable site", as a separate
   build.py + mkdocs build); execution is cached by nbpress's per-post key.
 - nbconvert + make: a Makefile whose rule runs `jupyter nbconvert --execute --to markdown` on each
   notebook newer than its Markdown (make's timestamps are its only cache: any edit re-executes
-  the post); it makes Markdown only, so it is compared with build.py alone too.
+  the post); it makes Markdown only, so its ratios are against build.py alone.
 - Jupyter Book 1: `jupyter-book build` with `execute_notebooks: cache` (jupyter-cache: a notebook
   re-executes only when its code cells change).
-- Jupyter Book 2: `jupyter-book build --html --execute` (mystmd; results cached in _build/execute,
-  keyed by the code cells).
-- mkdocs-jupyter: `mkdocs build` with `execute: true` and its cache on (`cache: true`, the
-  default since 0.26: a page's HTML is kept under a key of the whole notebook's bytes, so a no-op
+- Jupyter Book 2: `jupyter-book build --site --execute` (mystmd; results cached in _build/execute,
+  keyed by the code cells). Its themes are downloaded from the web on first use, and this machine
+  reaches only the package registries: a local stub template stands in, so its rows stop at the
+  site's content (every page read, executed and written as JSON, with the search index) and leave
+  out the theme's HTML render, which only flatters it. mystmd's 20 s wait for the Jupyter server
+  it starts is raised to 300 s in the installed bundle (see SERVER_WAIT).
+- mkdocs-jupyter: `mkdocs build` with `execute: true` and its cache on (`cache: true`, its
+  default in 0.26.3: a page's HTML is kept under a key of the whole notebook's bytes, so a no-op
   executes nothing and any edit, prose too, re-executes that notebook).
 
 Rounds are interleaved (every tool once per row per round, the order rotated each round); the
