@@ -493,8 +493,8 @@ def main() -> None:
             report = table(title, samples, loads, "nbpress build.py + mkdocs build", "nbpress build.py")
             print(f"\n{report}\n", flush=True)
             reports.append(report)
-    print()
-    print("\n\n".join(reports))
+    if len(reports) > 1:  # every table again, together
+        print("\n" + "\n\n".join(reports))
     print(f"\nload average at end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
