@@ -464,8 +464,8 @@ def main() -> None:
         mkdocs_jupyter(venvs, env),
     ]
     if args.only:
-        wanted = {"nbpress", *args.only.split(",")}
-        tools = [t for t in tools if t.name in wanted or t.name.lower().replace(" ", "-") in wanted]
+        wanted = ["nbpress", *(w.strip().lower().replace(" ", "-") for w in args.only.split(","))]
+        tools = [t for t in tools if any(w in t.name.lower().replace(" ", "-") for w in wanted)]
 
     print(f"nbpress peers benchmark, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
     print(f"machine: {os.cpu_count()} cores, {platform.system()}, Python {platform.python_version()}")
