@@ -240,3 +240,20 @@ def test_the_build_probes_before_any_kernel_runs(blog: Path, add_post: Callable[
     assert provenance.kernel_python("python3") in answers
     markdown = (blog / "site_src" / "posts" / "p.md").read_text(encoding="utf-8")
     assert f"PyYAML {yaml.__version__}" in markdown
+
+
+def test_a_source_is_parsed_once_per_content_and_an_edit_is_always_seen(tmp_path: Path) -> None:
+    """The plan, the series index and the report read the sources again: one parse per content."""
+    from nbpress.sources.posts import read_post
+    from tests.skeleton import copy_skeleton
+
+    blog = copy_skeleton(tmp_path / "blog")
+    source = blog / "posts" / "p.md"
+    source.write_text("---\ntitle: One\ndate: 2024-01-01\n---\n\nText.\n", encoding="utf-8")
+    first = read_post(source, blog)
+    assert read_post(source, blog) is first
+    # Same size, same modification time: only the content tells the edit apart.
+    state = source.stat()
+    source.write_text("---\ntitle: Two\ndate: 2024-01-01\n---\n\nText.\n", encoding="utf-8")
+    os.utime(source, ns=(state.st_atime_ns, state.st_mtime_ns))
+    assert read_post(source, blog).front_matter.title == "Two"

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import html
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 import yaml
 from nbformat import NotebookNode
@@ -22,6 +23,9 @@ from . import series, transform
 from .figures import png_size
 from .mathtext import markdown_text, plain_text
 from .sanitize import code_fence, fence, front_matter_text, html_text, sanitizer_off
+
+if TYPE_CHECKING:
+    from nbconvert.exporters import MarkdownExporter
 
 TEMPLATES = Path(__file__).parent / "templates"
 TEMPLATE = "post.md.j2"
@@ -147,6 +151,24 @@ def preload() -> None:
     from . import mdtokens  # noqa: F401
 
 
+@functools.cache
+def _exporter() -> MarkdownExporter:
+    """Return the process's Markdown exporter: its templates are compiled once, not per post.
+
+    Everything that differs between posts reaches it through the resources of each call.
+    """
+    from nbconvert.exporters import MarkdownExporter
+    from traitlets.config import Config
+
+    config = Config()
+    # The chain's figures step named and gathered every figure: nbconvert extracts none.
+    config.ExtractOutputPreprocessor.extract_output_types = set()
+    exporter = MarkdownExporter(config=config, extra_template_paths=[str(TEMPLATES)], template_file=TEMPLATE)
+    exporter.register_filter("nbpress_fence", fence)
+    exporter.register_filter("nbpress_code", code_fence)
+    return exporter
+
+
 def export(
     nb: Notebook,
     resources: transform.Resources,
@@ -162,17 +184,9 @@ def export(
     post unchanged reports them again. A `provenance` record (nbpress.execution.provenance)
     closes the post with the line saying when and with what it was executed.
     """
-    from nbconvert.exporters import MarkdownExporter
-    from traitlets.config import Config
-
     post, files = resources.post, resources.post_files
     image_base = files.figure_url
-    config = Config()
-    # The chain's figures step named and gathered every figure: nbconvert extracts none.
-    config.ExtractOutputPreprocessor.extract_output_types = set()
-    exporter = MarkdownExporter(config=config, extra_template_paths=[str(TEMPLATES)], template_file=TEMPLATE)
-    exporter.register_filter("nbpress_fence", fence)
-    exporter.register_filter("nbpress_code", code_fence)
+    exporter = _exporter()
     resources_in = {"nbpress": {"image_base": image_base, "key": template_keys()}}
     try:
         body, _ = exporter.from_notebook_node(cast(NotebookNode, nb), resources=resources_in)

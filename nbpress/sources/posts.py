@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import stat
 from dataclasses import dataclass
@@ -178,16 +179,31 @@ def read_post(path: Path, root: Path, authors: dict[str, object] | None = None) 
             from .authors import read_authors
 
             authors = read_authors(Layout(root))
-        return _read_post(path, root, rel, authors)
+        kind = _not_regular(path)
+        if kind is not None:
+            # A link could publish a file from anywhere (a secret, the environment of a process) as the post.
+            raise SourceError(
+                f"{kind}, not a regular file; a post must be a file inside posts/ (copy it there).", path=rel
+            )
+        # One parse per content: a build reads its sources more than once (the plan, the series
+        # index, the report), and a watch reads them all again after every save.
+        try:
+            digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        except OSError:  # unreadable: _read_post says why, in its words
+            return _read_post(path, root, rel, authors)
+        key = (str(path), str(root), digest, repr(authors))
+        post = _READ.get(key)
+        if post is None:
+            post = _READ[key] = _read_post(path, root, rel, authors)
+        return post
+
+
+# Posts read by this process, by (path, root, content digest, authors): a Post is never changed
+# once read (its notebook is copied before it is run or rendered), so one can be handed out twice.
+_READ: dict[tuple[str, str, str, str], Post] = {}
 
 
 def _read_post(path: Path, root: Path, rel: str, authors: dict[str, object]) -> Post:
-    kind = _not_regular(path)
-    if kind is not None:
-        # A link could publish a file from anywhere (a secret, the environment of a process) as the post.
-        raise SourceError(
-            f"{kind}, not a regular file; a post must be a file inside posts/ (copy it there).", path=rel
-        )
     slug = slug_for(path)
     warnings: list[str] = []
     if path.suffix == ".ipynb":
