@@ -127,6 +127,9 @@ class Layout:
 # beside the draft's page. A post that stops being a draft publishes them without the dot.
 DRAFT_FIGURE = ".draft-"
 DRAFT_DOWNLOADS = ".draft"
+# The same files as `exclude_docs` patterns that let them through (relative to site_src/): what
+# the preview (publishing/preview.py) shows beside a draft's page.
+DRAFT_FILES_SHOWN = (f"!/{IMAGES}/*/{DRAFT_FIGURE}*", f"!/{DOWNLOADS}/*/{DRAFT_DOWNLOADS}/")
 
 
 def _inside(base: Path, name: str) -> Path:

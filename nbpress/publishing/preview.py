@@ -23,18 +23,8 @@ import os
 import shutil
 from pathlib import Path
 
-from ..layout import (
-    ASSETS,
-    DOWNLOADS,
-    DRAFT_DOWNLOADS,
-    DRAFT_FIGURE,
-    IMAGES,
-    REPORT,
-    SERIES,
-    SITE,
-    SOURCES,
-    Layout,
-)
+from ..atomic import atomic_write
+from ..layout import ASSETS, DRAFT_FILES_SHOWN, REPORT, SERIES, SITE, SOURCES, Layout
 from .changes import Changes
 
 PREVIEW = ".nbpress-preview"  # the copy's folder, beside mkdocs.yml
@@ -46,7 +36,7 @@ CONFIG = "mkdocs.yml"
 CONFIG_TEXT = (
     "# Written by build.py --serve (nbpress/publishing/preview.py): the preview renders this copy.\n"
     f"INHERIT: ../{CONFIG}\nsite_dir: site\nwatch: []\n"
-    f"exclude_docs: |\n  !/{IMAGES}/*/{DRAFT_FIGURE}*\n  !/{DOWNLOADS}/*/{DRAFT_DOWNLOADS}/\n"
+    "exclude_docs: |\n" + "".join(f"  {pattern}\n" for pattern in DRAFT_FILES_SHOWN)
 )
 # Top-level names of the blog the copy does not link: its own trees, the sources, the build's
 # folders, and assets/ (a watched folder of mkdocs.yml that would be watched again).
@@ -70,8 +60,8 @@ class Preview:
         """Make the copy from scratch: its config, links to the blog's other files, the published tree."""
         shutil.rmtree(self.folder, ignore_errors=True)
         self.folder.mkdir()
-        (self.folder / ".gitignore").write_text("*\n", encoding="utf-8")
-        self.config.write_text(CONFIG_TEXT, encoding="utf-8")
+        atomic_write(self.folder / ".gitignore", b"*\n")
+        atomic_write(self.config, CONFIG_TEXT.encode())
         # What mkdocs.yml names relative to itself (hooks/, overrides/, ...) is found from the copy.
         for entry in sorted(self.root.iterdir()):
             if entry.name not in _NOT_LINKED and not entry.name.startswith("."):
@@ -90,11 +80,12 @@ class Preview:
         if changes is None:
             return self._sync_folder("")
         changed = sum(self._sync_folder(rel) for rel in (_site_rel(REPORT), _site_rel(SERIES)))
+        layout = Layout(self.root)
         for page in sorted(changes.pages):
-            slug = Path(page).stem
+            files = layout.post(Path(page).stem)
             changed += self._sync_file(_site_rel(page))
-            for folder in (IMAGES, DOWNLOADS):
-                changed += self._sync_folder(f"{folder}/{slug}")
+            for folder in (files.figures_rel, files.downloads_rel):
+                changed += self._sync_folder(folder)
         return changed
 
     def _sync_folder(self, rel: str) -> int:
