@@ -76,6 +76,18 @@ def wait_until(
         pause()
 
 
+def start_serve(blog: Path, port: int, *args: str) -> subprocess.Popen[str]:
+    """Return a running `build.py --serve` of `blog` on 127.0.0.1:`port` (one kernel at a time),
+    its output and errors in one text pipe; `args` are more options (`--renderer NAME`)."""
+    return subprocess.Popen(
+        [*build_command(blog, "--serve", *args, jobs=1), "--dev-addr", f"127.0.0.1:{port}"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
+    )
+
+
 def build_command(
     blog: Path,
     *args: str,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 import signal
 import subprocess
@@ -15,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from nbpress.publishing import Changes, Preview
-from tests.helpers import HANG, build_command, free_port, site_base, watcher_armed
+from tests.helpers import HANG, free_port, site_base, start_serve, watcher_armed
 from tests.test_watch import fetch, wait_for
 
 # The line each renderer's server prints once per site build.
@@ -87,14 +86,7 @@ def test_one_save_renders_the_site_once(blog: Path, add_post: Callable[..., Path
     add_post("live", "print('served one')", figure, front="draft: true\n")
     port = free_port()
     url = f"http://127.0.0.1:{port}{site_base(blog)}/posts/live/"
-    command = build_command(blog, "--serve", "--renderer", renderer, jobs=1)
-    proc = subprocess.Popen(
-        [*command, "--dev-addr", f"127.0.0.1:{port}"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
-    )
+    proc = start_serve(blog, port, "--renderer", renderer)
     lines: list[str] = []
     reader = threading.Thread(target=_collect, args=(proc, lines), daemon=True)
     reader.start()

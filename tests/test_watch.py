@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 from collections.abc import Callable
@@ -11,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from nbpress.watch import affected
-from tests.helpers import HANG, build_command, free_port, site_base, wait_until, watcher_armed
+from tests.helpers import HANG, build_command, free_port, site_base, start_serve, wait_until, watcher_armed
 
 
 def wait_for(predicate: Callable[[], bool], proc: subprocess.Popen[str]) -> bool:
@@ -131,14 +130,7 @@ def test_serve_runs_mkdocs_beside_the_watcher(blog: Path, add_post: Callable[...
     add_post("live", "print('served one')")
     port = free_port()
     url = f"http://127.0.0.1:{port}{site_base(blog)}/posts/live/"
-    command = build_command(blog, "--serve", jobs=1)
-    proc = subprocess.Popen(
-        [*command, "--dev-addr", f"127.0.0.1:{port}"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
-    )
+    proc = start_serve(blog, port)
     try:
         assert wait_for(lambda: "served one" in fetch(url), proc)
         assert wait_for(lambda: watcher_armed(proc.pid), proc)  # as in the test above
