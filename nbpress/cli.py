@@ -18,7 +18,7 @@ from types import FrameType
 from typing import TYPE_CHECKING, TextIO
 
 from .errors import BuildInterrupted, NbpressError
-from .pipeline import Options, PostResult, Reporter, Status, build, default_jobs
+from .pipeline import Options, PostResult, Reporter, Results, Status, build, default_jobs
 from .publishing import Changes
 
 if TYPE_CHECKING:
@@ -274,7 +274,7 @@ def _close(root: Path, results: list[PostResult], strict: bool) -> int:
     return 1 if failed else 0
 
 
-def _record(root: Path, results: list[PostResult]) -> None:
+def _record(root: Path, results: Results) -> None:
     """Merge the build's results into the execution report (under the build lock: no lost update)."""
     from .report import record
 

@@ -18,7 +18,7 @@ from .atomic import atomic_write
 from .errors import NbpressError, one_post
 from .execution import Store
 from .layout import REPORT, Layout
-from .pipeline import PostResult, Results, Status
+from .pipeline import Results, Status
 from .plan import Context, context, decide
 from .publishing import Site
 from .sources import posts, read_authors
@@ -54,7 +54,7 @@ def _write(path: Path, text: str) -> None:
     atomic_write(path, text.encode("utf-8", errors="backslashreplace"))
 
 
-def record(root: Path, results: list[PostResult]) -> None:
+def record(root: Path, results: Results) -> None:
     """Merge a build's results into the report's state, write the failure logs and the page.
 
     The posts the build decided are shown with its decisions (pipeline.Results), not decided again.
@@ -86,8 +86,7 @@ def record(root: Path, results: list[PostResult]) -> None:
     sources = {p.relative_to(root).as_posix() for p in posts.discover(layout.sources)}
     state = {k: v for k, v in sorted(state.items()) if k in sources}
     _write(Layout(root).report_state, json.dumps(state, indent=1, sort_keys=True) + "\n")
-    built = results if isinstance(results, Results) else Results()
-    _write(layout.report_page, page(rows(root, built.keys, built.context)))
+    _write(layout.report_page, page(rows(root, results.keys, results.context)))
 
 
 def rows(root: Path, keys: Mapping[str, str] | None = None, ctx: Context | None = None) -> list[Row]:
