@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from .changes import Changes
 from .preview import Preview
 
 
@@ -29,9 +28,6 @@ class SiteRenderer(Protocol):
 
     def serve_command(self, address: str, config: str | None = None) -> list[str]:
         """Return the command that serves a live preview on `address` (IP:PORT), of `config` if given."""
-
-    def changed(self, changes: Changes) -> list[str]:
-        """Return the pages to render again after a rebuild that changed `changes` (all: a full render)."""
 
 
 @dataclass(frozen=True)
@@ -49,10 +45,6 @@ class _Renderer:
         """Return the command that serves a live preview on `address` (IP:PORT), of `config` if given."""
         chosen = ["--config-file", config] if config else []
         return [sys.executable, "-m", self.name, "serve", *chosen, "--dev-addr", address]
-
-    def changed(self, changes: Changes) -> list[str]:
-        """Return the changed pages, by path relative to the blog: its server renders them again."""
-        return sorted(changes.pages)
 
 
 MKDOCS = _Renderer("mkdocs", ("--strict",))
