@@ -143,6 +143,12 @@ def parse_args(argv: "list[str]") -> argparse.Namespace:
         "--serve", action="store_true", help="--watch, with the site renderer's preview server beside it"
     )
     mode.add_argument(
+        "--site",
+        action="store_true",
+        help="build, then render the deployable site into site/ (mkdocs build --strict), "
+        "unless nothing it is rendered from changed since the last render",
+    )
+    mode.add_argument(
         "--drift",
         action="store_true",
         help="execute nothing; exit 1 naming each post whose outputs differ from those of --revision",
@@ -161,8 +167,9 @@ def parse_args(argv: "list[str]") -> argparse.Namespace:
         choices=("mkdocs", "zensical"),
         # Zensical re-renders only the pages a build changed (and the listings showing them):
         # bench/preview.py measured it fastest; the published site is `mkdocs build`'s.
-        default="zensical",
-        help="the site renderer --serve runs (default: zensical, which re-renders only what changed)",
+        default=None,
+        help="the site renderer --serve runs (default: zensical, which re-renders only what changed) "
+        "or --site runs (default: mkdocs, which the deploy runs)",
     )
     args = parser.parse_args(argv)
     if args.check and (args.slugs or args.force or args.shard):
@@ -173,8 +180,12 @@ def parse_args(argv: "list[str]") -> argparse.Namespace:
         parser.error("--drift compares every post; it takes no POST, --force or --shard")
     if args.report and (args.slugs or args.force or args.shard):
         parser.error("--report lists every post; it takes no POST, --force or --shard")
-    if (args.watch or args.serve) and args.shard:
-        parser.error("--watch and --serve publish; they take no --shard")
+    if (args.watch or args.serve or args.site) and args.shard:
+        parser.error("--watch, --serve and --site publish; they take no --shard")
+    if args.renderer and not (args.serve or args.site):
+        parser.error("--renderer chooses the renderer of --serve or --site; use it with one of them")
+    if args.renderer is None:  # --site renders what the deploy publishes: MkDocs' site
+        args.renderer = "mkdocs" if args.site else "zensical"
     return args
 
 
@@ -295,6 +306,10 @@ def _command(argv: "list[str]") -> int:
         serve = args.serve and args.dev_addr
         slugs = tuple(args.slugs)
         return watch(args.root, slugs, force=args.force, jobs=args.jobs, serve=serve, renderer=args.renderer)
+    if args.site:
+        from nbpress.cli import site
+
+        return site(args.root, tuple(args.slugs), args.force, args.jobs, args.strict, args.renderer)
     from nbpress.cli import run
 
     return run(

@@ -274,6 +274,47 @@ def _close(root: Path, results: list[PostResult], strict: bool) -> int:
     return 1 if failed else 0
 
 
+def site(
+    root: Path,
+    slugs: tuple[str, ...],
+    force: bool,
+    jobs: int | None = None,
+    strict: bool = False,
+    renderer: str = "mkdocs",
+) -> int:
+    """Build, then render the deployable site (`mkdocs build --strict`); return the exit code.
+
+    The render is skipped when the site folder holds the render of exactly what it would read
+    (publishing.renderers.site_state): a build that changed nothing renders nothing. A build
+    that stopped renders nothing; one whose posts failed renders the last good versions and
+    keeps exit 1. A render that fails prints the renderer's messages and one line, exit 1.
+    """
+    from .publishing import RENDERERS, render_site, site_is_current, site_state
+
+    code, _ = _run(root, slugs, force, jobs, None, strict)
+    if code not in (0, 1):
+        return code
+    chosen = RENDERERS[renderer]
+    state = site_state(chosen, root)
+    where = state.site_dir.relative_to(root) if state.site_dir.is_relative_to(root) else state.site_dir
+    if site_is_current(state, root):
+        print(f"site: {where}/ is current (nothing it is rendered from changed); not rendered again")
+        return code
+    start = time.monotonic()
+    done = render_site(chosen, root, state)
+    if done.returncode != 0:
+        sys.stderr.write(_plain(done.stdout + done.stderr, sys.stderr))
+        command = " ".join(chosen.build_command()[2:])
+        print(
+            f"error: {command} failed (exit {done.returncode}); its messages are above: "
+            f"fix what they name, then run build.py --site again",
+            file=sys.stderr,
+        )
+        return 1
+    print(f"site: rendered into {where}/ by {chosen.name} in {time.monotonic() - start:.1f} s")
+    return code
+
+
 def _record(root: Path, results: Results) -> None:
     """Merge the build's results into the execution report (under the build lock: no lost update)."""
     from .report import record

@@ -8,7 +8,7 @@ from .changes import ChangeLog, Changes, publish
 from .downloads import downloads, published_outputs
 from .lock import build_lock
 from .preview import Preview
-from .renderers import RENDERERS, SiteRenderer, serve_site
+from .renderers import RENDERERS, SiteRenderer, render_site, serve_site, site_is_current, site_state
 from .write import Site, hand_edit_message
 
 __all__ = [
@@ -23,5 +23,8 @@ __all__ = [
     "hand_edit_message",
     "publish",
     "published_outputs",
+    "render_site",
     "serve_site",
+    "site_is_current",
+    "site_state",
 ]

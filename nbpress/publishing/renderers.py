@@ -7,12 +7,19 @@ posts: the watcher updates the copy once per build, and the server renders what 
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
 import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+import yaml
+
+from ..atomic import atomic_write
+from ..layout import CACHE
 from .preview import Preview
 
 
@@ -60,3 +67,163 @@ def build_site(renderer: SiteRenderer, root: Path) -> subprocess.CompletedProces
 def serve_site(renderer: SiteRenderer, root: Path, address: str, preview: Preview) -> subprocess.Popen[bytes]:
     """Return the running preview server of the blog at `root` on `address`, serving `preview`'s copy."""
     return subprocess.Popen(renderer.serve_command(address, str(preview.config.relative_to(root))), cwd=root)
+
+
+# --- The deployable site, rendered only when what it is rendered from changed -------------------
+
+# In the build cache: what the last finished render read and wrote (`build.py --site`).
+SITE_FILE = "site.json"
+# Set for the renderer `build.py --site` runs: hooks/template_cache.py keeps Jinja's compiled
+# templates there. Only then, so a `mkdocs serve` beside a running build never writes into the
+# cache, which the build guards while kernels run.
+TEMPLATE_CACHE_VARIABLE = "NBPRESS_TEMPLATE_CACHE"
+
+
+class _ConfigLoader(yaml.SafeLoader):
+    """mkdocs.yml's YAML, its `!!python/...` and other tags read as null, its `!ENV` names noted."""
+
+    env_names: list[str]
+
+
+def _any_tag(loader: _ConfigLoader, suffix: str, node: yaml.Node) -> object:
+    if suffix == "!ENV":
+        value = node.value if isinstance(node, yaml.ScalarNode) else [n.value for n in node.value]
+        names = [value] if isinstance(value, str) else value
+        loader.env_names += [name for name in names if isinstance(name, str)]
+    return None
+
+
+_ConfigLoader.add_multi_constructor("", _any_tag)
+
+
+def _config_chain(config: Path) -> tuple[list[Path], list[dict[str, object]], set[str]]:
+    """Return (the config files, each one's settings, the `!ENV` names) from `config` up its INHERIT chain."""
+    files: list[Path] = []
+    settings: list[dict[str, object]] = []
+    names: set[str] = set()
+    current: Path | None = config
+    while current is not None and current not in files and len(files) < 10:
+        files.append(current)
+        try:
+            text = current.read_text(encoding="utf-8")
+            loader = _ConfigLoader(text)
+            loader.env_names = []
+            try:
+                data = loader.get_single_data()
+            finally:
+                loader.dispose()
+        except (OSError, UnicodeDecodeError, yaml.YAMLError):
+            break  # the renderer says what is wrong with it; the file's state is in the inputs
+        names.update(loader.env_names)
+        data = data if isinstance(data, dict) else {}
+        settings.append(data)
+        parent = data.get("INHERIT")
+        current = current.parent / parent if isinstance(parent, str) else None
+    return files, settings, names
+
+
+def _setting(settings: list[dict[str, object]], *keys: str) -> object:
+    """Return the value at `keys` the config chain gives (the nearest file wins), None if none does."""
+    for data in settings:
+        value: object = data
+        for key in keys:
+            value = value.get(key) if isinstance(value, dict) else None
+        if value is not None:
+            return value
+    return None
+
+
+def _file_state(file: Path, base: Path) -> list[object]:
+    """Return [path from `base`, size, modified ns, changed ns, inode] of `file`; [path, None] if gone."""
+    name = file.relative_to(base).as_posix() if file.is_relative_to(base) else file.as_posix()
+    try:
+        found = file.stat()
+    except OSError:
+        return [name, None]
+    return [name, found.st_size, found.st_mtime_ns, found.st_ctime_ns, found.st_ino]
+
+
+def _tree_state(path: Path, base: Path) -> list[list[object]]:
+    """Return the _file_state of every file under `path` (of `path` itself if it is no folder).
+
+    Symbolic links are followed, as MkDocs follows them in docs_dir (site_src/assets is one);
+    `__pycache__` folders are left out (Python writes them while the renderer imports hooks).
+    """
+    if not path.is_dir():
+        return [_file_state(path, base)]
+    state: list[list[object]] = []
+    for folder, dirs, names in os.walk(path, followlinks=True):
+        dirs[:] = sorted(d for d in dirs if d != "__pycache__")
+        state += [_file_state(Path(folder, name), base) for name in sorted(names)]
+    return state
+
+
+def _digest(value: object) -> str:
+    return hashlib.sha256(json.dumps(value, sort_keys=True, default=str).encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class SiteState:
+    """What a render of the site of a blog reads (`inputs`) and where it writes (`site_dir`)."""
+
+    inputs: str
+    site_dir: Path
+
+    def output(self) -> str:
+        """Return the digest of the files in the site folder now."""
+        return _digest(_tree_state(self.site_dir, self.site_dir))
+
+
+def site_state(renderer: SiteRenderer, root: Path) -> SiteState:
+    """Return what the site of the blog at `root` is rendered from by `renderer`, as one digest.
+
+    The same inputs `mkdocs serve` watches to render again: the config file (and what it
+    INHERITs), docs_dir, the theme's custom_dir, the hooks and `watch`; and besides: the git
+    config (hooks/reader.py reads the remote), the environment variables the config reads
+    (`!ENV`), the renderer and the installed packages (the state of every sys.path folder,
+    which an install or removal changes). Anything else in the blog (posts/ is read through
+    site_src/) renders the same site. A change it cannot see errs one way: a render too many.
+    """
+    from ..execution.versions_probe import path_state
+
+    config = root / "mkdocs.yml"
+    files, settings, names = _config_chain(config)
+    roots = [str(_setting(settings, "docs_dir") or "docs")]
+    roots += [str(d) for d in [_setting(settings, "theme", "custom_dir")] if isinstance(d, str)]
+    for key in ("hooks", "watch"):
+        found = _setting(settings, key)
+        roots += [str(p) for p in found if isinstance(p, str)] if isinstance(found, list) else []
+    state: list[object] = [renderer.name, sys.executable, path_state(sys.path)]
+    state += [[name, os.environ.get(name)] for name in sorted(names)]
+    state += [_tree_state(file, root) for file in files]
+    state += [_tree_state(root / rel, root) for rel in sorted(set(roots))]
+    state.append(_tree_state(root / ".git" / "config", root))
+    site_dir = root / str(_setting(settings, "site_dir") or "site")
+    return SiteState(_digest(state), site_dir)
+
+
+def site_is_current(state: SiteState, root: Path) -> bool:
+    """Return True if the site folder holds the finished render of `state`'s inputs, untouched since."""
+    try:
+        saved = json.loads((root / CACHE / SITE_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(saved, dict) and saved == {"inputs": state.inputs, "output": state.output()}
+
+
+def render_site(renderer: SiteRenderer, root: Path, state: SiteState) -> subprocess.CompletedProcess[str]:
+    """Return the finished render of the site of the blog at `root`, from the inputs `state` read.
+
+    After a render that succeeded, the build cache notes the inputs and the site folder's
+    files, so that a `build.py --site` that changed nothing renders nothing (site_is_current).
+    """
+    cache = root / CACHE
+    env = {**os.environ, TEMPLATE_CACHE_VARIABLE: str((cache / "templates").resolve())}
+    cache.mkdir(exist_ok=True)
+    (cache / SITE_FILE).unlink(missing_ok=True)  # a render that stops half-way leaves no claim
+    command = renderer.build_command()
+    done = subprocess.run(command, cwd=root, capture_output=True, text=True, check=False, env=env)
+    if done.returncode == 0:
+        record = {"inputs": state.inputs, "output": state.output()}
+        atomic_write(cache / SITE_FILE, json.dumps(record, sort_keys=True).encode())
+    return done
