@@ -12,8 +12,10 @@ JUPYTER_PATH), so all tools run the same numpy, matplotlib, torch and TensorFlow
 
 Each row is the tool's own command for "make the deployable site", as a separate process:
 
-- nbpress: `python build.py`, then `mkdocs build` (both rows are reported: build.py alone and
-  build.py + mkdocs build); execution is cached by nbpress's per-post key.
+- nbpress: `python build.py --site`, the build and the deployable site in one command (the site
+  rendered by `mkdocs build --strict` only when what it is rendered from changed); the ratios
+  are against it. Also reported, in a project of their own: `python build.py` alone, and
+  `python build.py` then a plain `mkdocs build`. Execution is cached by nbpress's per-post key.
 - nbconvert + make: a Makefile whose rule runs `jupyter nbconvert --execute --to markdown` on each
   notebook newer than its Markdown (make's timestamps are its only cache: any edit re-executes
   the post); it makes Markdown only, so its ratios are against build.py alone.
@@ -207,6 +209,23 @@ all: $(patsubst posts/%.ipynb,out/%.md,$(NB))
 out/%.md: posts/%.ipynb
 \t{jupyter} nbconvert --execute --to markdown --output-dir out $<
 """
+
+
+def nbpress_site_tool(env: dict[str, str]) -> Tool:
+    """`python build.py --site`: the build and the deployable site in one command, the site
+    rendered (mkdocs build --strict) only when what it is rendered from changed."""
+
+    def prepare(project: Path, notebooks: Path) -> None:
+        copy_skeleton(project)
+        copy_notebooks(notebooks, project / "posts")
+
+    def build(project: Path) -> list[float]:
+        return [run([sys.executable, str(REPO / "build.py"), "--root", str(project), "--site"], project, env)]
+
+    return Tool("nbpress site", [SITE_ROW], prepare, build, "posts", ["site_src/posts", "site"])
+
+
+SITE_ROW = "nbpress build.py --site"
 
 
 def nbconvert_tool(env: dict[str, str]) -> Tool:
@@ -458,6 +477,7 @@ def main() -> None:
     }
     tools = [
         nbpress_tool(env),
+        nbpress_site_tool(env),
         nbconvert_tool(env),
         jupyter_book_1(venvs, env),
         jupyter_book_2(venvs, env),
@@ -490,7 +510,7 @@ def main() -> None:
             except SystemExit as failed:  # one workload's failure leaves the other's table
                 print(f"{title}: stopped: {failed}", flush=True)
                 continue
-            report = table(title, samples, loads, "nbpress build.py + mkdocs build", "nbpress build.py")
+            report = table(title, samples, loads, SITE_ROW, "nbpress build.py")
             print(f"\n{report}\n", flush=True)
             reports.append(report)
     if len(reports) > 1:  # every table again, together
