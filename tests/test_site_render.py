@@ -154,3 +154,8 @@ def test_renderer_goes_with_serve_or_site(tmp_path: Path) -> None:
     for wrong in (["--renderer", "mkdocs"], ["--site", "--shard", "1/2"], ["--site", "--check"]):
         with pytest.raises(SystemExit):
             build.parse_args(wrong)
+
+
+def test_a_link_back_up_the_tree_is_walked_once(bare: Path) -> None:
+    (bare / "site_src" / "loop").symlink_to("..")
+    assert site_state(MKDOCS, bare).inputs  # returns: the linked folder is not walked again

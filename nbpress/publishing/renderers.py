@@ -152,7 +152,14 @@ def _tree_state(path: Path, base: Path) -> list[list[object]]:
     if not path.is_dir():
         return [_file_state(path, base)]
     state: list[list[object]] = []
+    seen: set[tuple[int, int]] = set()  # a link back to a folder above would walk forever
     for folder, dirs, names in os.walk(path, followlinks=True):
+        found = os.stat(folder)
+        if (found.st_dev, found.st_ino) in seen:
+            dirs[:] = []
+            state.append([Path(folder).relative_to(base).as_posix(), "seen"])
+            continue
+        seen.add((found.st_dev, found.st_ino))
         dirs[:] = sorted(d for d in dirs if d != "__pycache__")
         state += [_file_state(Path(folder, name), base) for name in sorted(names)]
     return state
