@@ -303,7 +303,7 @@ def site(
     start = time.monotonic()
     done = render_site(chosen, root, state)
     if done.returncode != 0:
-        sys.stderr.write(_plain(done.stdout + done.stderr, sys.stderr))
+        sys.stderr.write(_plain(done.messages, sys.stderr))
         command = " ".join(chosen.build_command()[2:])
         print(
             f"error: {command} failed (exit {done.returncode}); its messages are above: "
