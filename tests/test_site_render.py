@@ -124,11 +124,14 @@ def test_site_renders_once_what_mkdocs_build_renders_and_then_only_after_a_chang
     assert (blog / "site" / "about" / "index.html").is_file()
 
     # The kept compiled templates change no byte: the same tree as a plain `mkdocs build --strict`.
+    # A plain `mkdocs build` keeps nothing in the build cache (which the build guards).
     kept = tmp_path / "kept-site"
     shutil.copytree(blog / "site", kept)
+    shutil.rmtree(blog / ".nbpress-cache" / "templates")
     plain = mkdocs(blog, "build", "--strict")
     assert plain.returncode == 0, plain.stderr
     assert _same_tree(kept, blog / "site") == []
+    assert not (blog / ".nbpress-cache" / "templates").exists()
 
 
 @pytest.mark.slow
