@@ -13,6 +13,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, TextIO
@@ -208,6 +209,7 @@ def _run(
     jobs: int | None = None,
     shard: tuple[int, int] | None = None,
     strict: bool = False,
+    preload: Callable[[], None] | None = None,
 ) -> tuple[int, Changes]:
     """Return (run's exit code, the pages the build changed)."""
     if threading.current_thread() is threading.main_thread():
@@ -218,7 +220,9 @@ def _run(
     live = sys.stderr.isatty() and sys.stdout.isatty()
     reporter: PlainReporter = LiveReporter() if live else PlainReporter()
     try:
-        options = Options(root=root, slugs=slugs, force=force, jobs=jobs or default_jobs(), shard=shard)
+        options = Options(
+            root=root, slugs=slugs, force=force, jobs=jobs or default_jobs(), shard=shard, preload=preload
+        )
         results = build(options, reporter, then=None if shard else lambda results: _record(root, results))
     except (BuildInterrupted, KeyboardInterrupt) as err:
         reason = str(err) or "the build was interrupted; every post already published is whole."
@@ -291,10 +295,10 @@ def site(
     """
     from .publishing import RENDERERS, render_site, site_is_current, site_state
 
-    code, _ = _run(root, slugs, force, jobs, None, strict)
+    chosen = RENDERERS[renderer]
+    code, _ = _run(root, slugs, force, jobs, None, strict, preload=lambda: chosen.preload(root))
     if code not in (0, 1):
         return code
-    chosen = RENDERERS[renderer]
     state = site_state(chosen, root)
     where = state.site_dir.relative_to(root) if state.site_dir.is_relative_to(root) else state.site_dir
     if site_is_current(state, root):

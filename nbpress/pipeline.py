@@ -76,6 +76,8 @@ class Options:
     shard: tuple[int, int] | None = None
     jobs: int = field(default_factory=lambda: default_jobs())
     executor: Executor | None = None  # what runs the posts (default: LocalExecutor(jobs))
+    # More to import while the first kernel starts: `build.py --site` loads its site renderer.
+    preload: Callable[[], None] | None = None
 
     def runner(self) -> Executor:
         """Return the executor of this build: the given one or a local one, limited to the shard."""
@@ -176,7 +178,8 @@ def _build(options: Options, root: Path, site: Site, events: Reporter, executor:
     # A build killed mid-write leaves dot-named temporary files and journals (MkDocs skips
     # them); finish its work before deciding what is unchanged.
     site.recover()
-    run = _Run(root, site, Store(layout.cache), events, publish=options.shard is None)
+    publish = options.shard is None
+    run = _Run(root, site, Store(layout.cache), events, publish=publish, preload=options.preload)
     discovered = posts.discover(layout.sources)
     sources, unique, failures = _read(options, layout, discovered, executor)
     for failure in failures:
@@ -232,6 +235,7 @@ class _Run:
     pending: set[str] = field(default_factory=set)  # file slugs of posts this build has yet to end
     waiting: list[tuple[_Work, Status, float]] = field(default_factory=list)
     preloaded: bool = False  # rendering's imports loaded (`started`)
+    preload: Callable[[], None] | None = None  # Options.preload
 
     def done(self, result: PostResult) -> None:
         """Record one post's result and report it; publish the posts that waited for it."""
@@ -354,6 +358,9 @@ class _Run:
             # starts, on this thread: no thread starts or ends while the kernels are forked.
             self.preloaded = True
             _preload_rendering()
+            if self.preload is not None:
+                with contextlib.suppress(Exception):  # a failure shows when it is used
+                    self.preload()
 
     def executed(self, outcome: Outcome) -> None:
         """Inspect, settle, cache and publish one executed post (or record its failure).

@@ -162,3 +162,18 @@ def test_renderer_goes_with_serve_or_site(tmp_path: Path) -> None:
 def test_a_link_back_up_the_tree_is_walked_once(bare: Path) -> None:
     (bare / "site_src" / "loop").symlink_to("..")
     assert site_state(MKDOCS, bare).inputs  # returns: the linked folder is not walked again
+
+
+@pytest.mark.slow
+def test_the_site_renderer_loads_while_the_first_kernel_starts_and_only_then(tmp_path: Path) -> None:
+    from nbpress.pipeline import Options, Status, build
+
+    blog = _blog(tmp_path / "blog")
+    write_post(blog, "second", "print('second output')")
+    calls: list[int] = []
+    executed = build(Options(root=blog, jobs=1, preload=lambda: calls.append(1)))
+    assert [r.status for r in executed].count(Status.EXECUTED) == 2, executed
+    assert calls == [1], "loaded once per build, as the first kernel starts"
+    calls.clear()
+    build(Options(root=blog, jobs=1, preload=lambda: calls.append(1)))
+    assert calls == [], "a build that starts no kernel loads nothing early"

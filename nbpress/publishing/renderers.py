@@ -7,6 +7,7 @@ posts: the watcher updates the copy once per build, and the server renders what 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -40,6 +41,9 @@ class SiteRenderer(Protocol):
     def render(self, root: Path, env: dict[str, str]) -> Rendered:
         """Return how the build of the whole site of the blog at `root` ended, with `env` set."""
 
+    def preload(self, root: Path) -> None:
+        """Import what `render` of the blog at `root` will import (nothing when it runs elsewhere)."""
+
 
 @dataclass(frozen=True)
 class Rendered:
@@ -71,6 +75,9 @@ class _Renderer:
         done = subprocess.run(command, cwd=root, capture_output=True, text=True, check=False, env=env)
         return Rendered(done.returncode, done.stdout + done.stderr)
 
+    def preload(self, root: Path) -> None:
+        """Import nothing: the render runs in a process of its own."""
+
 
 class _Collected(logging.Handler):
     """Keeps the text of each warning and error MkDocs logs."""
@@ -90,7 +97,6 @@ class _MkDocs(_Renderer):
 
     def render(self, root: Path, env: dict[str, str]) -> Rendered:
         """Return how `mkdocs build --strict` of the blog at `root` ended, run here with `env` set."""
-        import contextlib
         import io
 
         from mkdocs.commands.build import build
@@ -120,6 +126,36 @@ class _MkDocs(_Renderer):
             os.environ.clear()
             os.environ.update(saved_env)
         return Rendered(0, said.getvalue())
+
+    def preload(self, root: Path) -> None:
+        """Import MkDocs and the theme, plugins and Markdown extensions mkdocs.yml names.
+
+        The build calls it while the first kernel starts (pipeline.Options.preload), so a code
+        edit's render finds them loaded. Only installed modules are imported: nothing is
+        written (the build guards hooks/ while kernels run, so the hooks load at the render).
+        """
+        import importlib
+        import importlib.metadata
+
+        for module in ("mkdocs.commands.build", "mkdocs.config.defaults"):
+            importlib.import_module(module)
+        _, settings, _ = _config_chain(root / "mkdocs.yml")
+        wanted = {"mkdocs.themes": {str(_setting(settings, "theme", "name") or "mkdocs")}}
+        for key, group in (("plugins", "mkdocs.plugins"), ("markdown_extensions", "")):
+            found = _setting(settings, key)
+            entries = [e for e in found if isinstance(e, (str, dict))] if isinstance(found, list) else []
+            names = {e if isinstance(e, str) else str(next(iter(e), "")) for e in entries}
+            if group:
+                wanted[group] = names
+                continue
+            for name in sorted(n for n in names if n):
+                with contextlib.suppress(Exception):  # the render says what is wrong with it
+                    importlib.import_module(name if "." in name else f"markdown.extensions.{name}")
+        for group, names in wanted.items():
+            for entry in importlib.metadata.entry_points(group=group):
+                if entry.name in names or f"material/{entry.name}" in names:
+                    with contextlib.suppress(Exception):
+                        entry.load()
 
 
 MKDOCS = _MkDocs("mkdocs", ("--strict",))
