@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
+import os
 import stat
 from dataclasses import dataclass
 from functools import cached_property
@@ -13,6 +13,7 @@ from typing import Any
 import yaml
 
 from ..errors import NbpressError, SourceError, one_post
+from ..filestate import Derived
 from ..notebook import Notebook, bad_data, give_stable_ids
 from ..yamlload import error_line, error_problem, load_yaml
 from .cells import check_options, with_tags
@@ -123,12 +124,25 @@ def discover(posts_dir: Path) -> list[Path]:
     """
     if not posts_dir.is_dir():
         return []
-    return sorted(
-        p
-        for p in posts_dir.iterdir()
-        if p.suffix in SOURCE_SUFFIXES
-        and not p.name.startswith(".")
-        and (_not_regular(p) is not None or p.suffix == ".ipynb" or is_text_post(p))
+    with os.scandir(posts_dir) as entries:  # the kind of each entry comes with the listing
+        found = [
+            posts_dir / entry.name
+            for entry in entries
+            if _is_source(posts_dir / entry.name, not entry.is_file(follow_symlinks=False))
+        ]
+    return sorted(found)
+
+
+def is_source(path: Path) -> bool:
+    """Return True if `path`, a file in posts/, is one `discover` lists."""
+    return _is_source(path, _not_regular(path) is not None)
+
+
+def _is_source(path: Path, irregular: bool) -> bool:
+    return (
+        path.suffix in SOURCE_SUFFIXES
+        and not path.name.startswith(".")
+        and (irregular or path.suffix == ".ipynb" or is_text_post(path))
     )
 
 
@@ -185,31 +199,30 @@ def read_post(path: Path, root: Path, authors: dict[str, object] | None = None) 
             raise SourceError(
                 f"{kind}, not a regular file; a post must be a file inside posts/ (copy it there).", path=rel
             )
-        # One parse per content: a build reads its sources more than once (the plan, the series
-        # index, the report), and a watch reads them all again after every save.
+        # One parse per file state (nbpress.filestate): a build reads its sources more than once
+        # (the plan, the series index, the watcher's table), and a watch after every save.
         try:
-            digest = hashlib.sha256(path.read_bytes()).hexdigest()
+            context = (str(root), repr(authors))
+            return SOURCES.get(path, lambda data: _read_post(path, root, rel, authors, data), context)
         except OSError:  # unreadable: _read_post says why, in its words
             return _read_post(path, root, rel, authors)
-        key = (str(path), str(root), digest, repr(authors))
-        post = _READ.get(key)
-        if post is None:
-            post = _READ[key] = _read_post(path, root, rel, authors)
-        return post
 
 
-# Posts read by this process, by (path, root, content digest, authors): a Post is never changed
-# once read (its notebook is copied before it is run or rendered), so one can be handed out twice.
-_READ: dict[tuple[str, str, str, str], Post] = {}
+# Posts read by this process, per file state, root and authors: a Post is never changed once
+# read (its notebook is copied before it is run or rendered), so one can be handed out twice.
+SOURCES: Derived[Post] = Derived()
 
 
-def _read_post(path: Path, root: Path, rel: str, authors: dict[str, object]) -> Post:
+def _read_post(
+    path: Path, root: Path, rel: str, authors: dict[str, object], content: bytes | None = None
+) -> Post:
+    """Return the Post of the source `path` whose bytes are `content` (read here when not given)."""
     slug = slug_for(path)
     warnings: list[str] = []
     if path.suffix == ".ipynb":
-        notebook = _read_notebook(path, rel, warnings)
+        notebook = _read_notebook(path, rel, warnings, content)
     else:
-        notebook = read_text_notebook(path, rel, warnings)
+        notebook = read_text_notebook(path, rel, warnings, content)
     _refuse_bad_data(notebook, rel)
     data, fm_cell, origin = _front_matter_data(notebook, rel)
     problem = bad_data(data)
@@ -254,11 +267,13 @@ def _refuse_bad_data(notebook: Any, rel: str) -> None:
 _OPTIONAL_METADATA = ("kernelspec", "language_info", "widgets", "toc", "varInspector")
 
 
-def _read_notebook(path: Path, rel: str, warnings: list[str] | None = None) -> Notebook:
+def _read_notebook(
+    path: Path, rel: str, warnings: list[str] | None = None, data: bytes | None = None
+) -> Notebook:
     import nbformat
 
     try:
-        raw = json.loads(path.read_bytes())
+        raw = json.loads(path.read_bytes() if data is None else data)
     except RecursionError:
         raise SourceError(
             "the notebook's JSON is nested too deeply to read (thousands of levels); "
@@ -287,9 +302,12 @@ def _read_notebook(path: Path, rel: str, warnings: list[str] | None = None) -> N
         give_stable_ids(cells, keep=True)  # nbformat would invent random ids, with a warning
     try:
         # nbformat joins multi-line sources and upgrades nbformat 3 while it reads.
-        node: Notebook = nbformat.reads(json.dumps(raw), as_version=4)
-        _repair_metadata(node, rel, warnings if warnings is not None else [])
-        nbformat.validate(node)
+        # It validates what it read: the schema is walked again only for a notebook that failed.
+        invalid: dict[str, Exception] = {}
+        node: Notebook = nbformat.reads(json.dumps(raw), as_version=4, capture_validation_error=invalid)
+        if invalid:
+            _repair_metadata(node, rel, warnings if warnings is not None else [])
+            nbformat.validate(node)
     except Exception as err:  # nbformat raises several unrelated types for a bad notebook
         first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         raise SourceError(
