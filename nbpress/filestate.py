@@ -29,10 +29,13 @@ SETTLED_NS = 2_000_000_000  # a file written this long before it was read cannot
 State = tuple[int, int, int, int, int]
 
 
-def state(path: Path | str) -> State | None:
-    """Return what changes whenever the file at `path` does (None if it cannot be asked)."""
+def state(path: Path | str, follow_symlinks: bool = True) -> State | None:
+    """Return what changes whenever the file at `path` does (None if it cannot be asked).
+
+    Without `follow_symlinks`, of the entry itself: a link put in a file's place is a new state.
+    """
     try:
-        found = os.stat(path)
+        found = os.stat(path, follow_symlinks=follow_symlinks)
     except (OSError, ValueError):
         return None
     return (found.st_dev, found.st_ino, found.st_size, found.st_mtime_ns, found.st_ctime_ns)
@@ -54,7 +57,7 @@ def text_of(data: bytes) -> str:
 @dataclass(frozen=True)
 class _Known(Generic[T]):
     state: State
-    at: int  # time.time_ns() when the file was read
+    settled: bool  # the file was last written well before it was read (`settled`)
     digest: bytes  # of the bytes read
     context: Hashable  # what else the value was derived from (say, the authors file's mapping)
     value: T
@@ -67,22 +70,30 @@ class Derived(Generic[T]):
     to the number of files that changed.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, follow_symlinks: bool = True) -> None:
         self._known: dict[str, _Known[T]] = {}
+        self._follow = follow_symlinks
         self.derivations = 0
         self.reads = 0
 
-    def get(self, path: Path, derive: Callable[[bytes], T], context: Hashable = None) -> T:
+    def known(self, path: Path | str, context: Hashable = None) -> T | None:
+        """Return what was derived from `path` with `context` if the file is as it was then (else None)."""
+        key = os.fspath(path)
+        known = self._known.get(key)
+        if known is None or not known.settled or known.context != context:
+            return None
+        return known.value if state(key, self._follow) == known.state else None
+
+    def get(self, path: Path | str, derive: Callable[[bytes], T], context: Hashable = None) -> T:
         """Return `derive(the file's bytes)`, derived once per file state and `context`.
 
         Raises OSError if the file cannot be read (nothing is kept), and whatever `derive`
         raises (nothing is kept either: a file that cannot be derived is tried again).
         """
         key = os.fspath(path)
-        found = state(key)
+        found = state(key, self._follow)
         known = self._known.get(key)
-        fresh = known is not None and found is not None and known.context == context
-        if fresh and known is not None and known.state == found and settled(known.state, known.at):
+        if known is not None and known.settled and known.state == found and known.context == context:
             return known.value
         at = time.time_ns()  # taken before the file is read: a write after this is a later state
         try:
@@ -98,7 +109,7 @@ class Derived(Generic[T]):
             self.derivations += 1
             value = derive(data)
         if found is not None:
-            self._known[key] = _Known(found, at, digest, context, value)
+            self._known[key] = _Known(found, settled(found, at), digest, context, value)
         return value
 
     def forget(self, path: Path) -> None:

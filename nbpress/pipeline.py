@@ -179,11 +179,12 @@ def _build(options: Options, root: Path, site: Site, events: Reporter, executor:
     site.recover()
     run = _Run(root, site, Store(layout.cache), events, publish=options.shard is None)
     discovered = posts.discover(layout.sources)
-    run.results.sources = [layout.rel(path) for path in discovered]
+    folder = layout.rel(layout.sources)
+    run.results.sources = [f"{folder}/{path.name}" for path in discovered]
     sources, unique, failures = _read(options, layout, discovered, executor)
     for failure in failures:
         run.done(PostResult(failure.name, Status.FAILED, error=failure.error))
-    run.ctx = run.results.context = context(site, unique)
+    run.ctx = run.results.context = context(site, unique, discovered)
     if options.slugs:
         # A post's siblings in its series show it (its title, its place): built with it.
         unique += [p for p in run.ctx.series.parts_beside(unique) if executor.selects(p)]

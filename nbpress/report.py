@@ -94,7 +94,7 @@ def record(root: Path, results: Results) -> None:
         sources = {p.relative_to(root).as_posix() for p in posts.discover(layout.sources)}
     state = {k: v for k, v in sorted(state.items()) if k in sources}
     report = _rows(root, sorted(sources), state, results.keys, results.context)
-    _write(Layout(root).report_state, json.dumps(state, indent=1, sort_keys=True) + "\n")
+    _write(Layout(root).report_state, json.dumps(state, sort_keys=True) + "\n")
     _write(layout.report_page, page(report))
 
 

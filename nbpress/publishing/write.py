@@ -55,15 +55,12 @@ def _links_under(top: Path) -> Iterator[Path]:
     """
     try:
         with os.scandir(top) as listing:
-            entries = sorted(listing, key=lambda entry: entry.name)
+            entries = list(listing)
     except OSError:  # as os.walk: a folder that is gone or cannot be listed is passed over
         return
-    for entry in entries:
-        if entry.is_symlink():
-            yield top / entry.name
-    for entry in entries:
-        if entry.is_dir(follow_symlinks=False):
-            yield from _links_under(top / entry.name)
+    yield from (top / name for name in sorted(e.name for e in entries if e.is_symlink()))
+    for name in sorted(e.name for e in entries if e.is_dir(follow_symlinks=False)):
+        yield from _links_under(top / name)
 
 
 def hand_edit_message(rel_md: str, source: str) -> str:

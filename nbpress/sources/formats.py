@@ -29,6 +29,9 @@ def is_text_post(path: Path) -> bool:
     Anything else (a README.md, a module the posts import) is left alone. Decided once per
     file state (nbpress.filestate): every listing of posts/ asks.
     """
+    known = TEXT_POSTS.known(path)
+    if known is not None:
+        return known
     try:
         return TEXT_POSTS.get(path, lambda data: _is_text_post(data, path.suffix))
     except OSError:

@@ -126,23 +126,24 @@ def discover(posts_dir: Path) -> list[Path]:
         return []
     with os.scandir(posts_dir) as entries:  # the kind of each entry comes with the listing
         found = [
-            posts_dir / entry.name
+            entry.name
             for entry in entries
-            if _is_source(posts_dir / entry.name, not entry.is_file(follow_symlinks=False))
+            if _is_source(entry.name, entry.path, not entry.is_file(follow_symlinks=False))
         ]
-    return sorted(found)
+    return [posts_dir / name for name in sorted(found)]  # names sort as their paths in one folder do
 
 
 def is_source(path: Path) -> bool:
     """Return True if `path`, a file in posts/, is one `discover` lists."""
-    return _is_source(path, _not_regular(path) is not None)
+    return _is_source(path.name, os.fspath(path), _not_regular(path) is not None)
 
 
-def _is_source(path: Path, irregular: bool) -> bool:
+def _is_source(name: str, path: str, irregular: bool) -> bool:
+    suffix = os.path.splitext(name)[1]
     return (
-        path.suffix in SOURCE_SUFFIXES
-        and not path.name.startswith(".")
-        and (irregular or path.suffix == ".ipynb" or is_text_post(path))
+        suffix in SOURCE_SUFFIXES
+        and not name.startswith(".")
+        and (irregular or suffix == ".ipynb" or is_text_post(Path(path)))
     )
 
 
@@ -186,6 +187,10 @@ def read_post(path: Path, root: Path, authors: dict[str, object] | None = None) 
     own exception) fails this post alone, with one line (errors.one_post). `authors` is the
     mapping of the authors file (read here when not given): a post's `authors:` must name them.
     """
+    if authors is not None:  # read before, as it is now: handed out again, nothing asked but its state
+        known = SOURCES.known(path, (str(root), repr(authors)))
+        if known is not None:
+            return known
     rel = path.relative_to(root).as_posix() if path.is_relative_to(root) else path.name
     with one_post(rel, "reading it"):
         if authors is None:
@@ -208,9 +213,10 @@ def read_post(path: Path, root: Path, authors: dict[str, object] | None = None) 
             return _read_post(path, root, rel, authors)
 
 
-# Posts read by this process, per file state, root and authors: a Post is never changed once
-# read (its notebook is copied before it is run or rendered), so one can be handed out twice.
-SOURCES: Derived[Post] = Derived()
+# Posts read by this process, per file state (of the entry in posts/, so a link put in a source's
+# place is seen), root and authors: a Post is never changed once read (its notebook is copied
+# before it is run or rendered), so one can be handed out twice.
+SOURCES: Derived[Post] = Derived(follow_symlinks=False)
 
 
 def _read_post(
