@@ -172,9 +172,8 @@ def parse(text: str) -> Record | None:
 
 @dataclass(frozen=True)
 class _Read:
-    """One generated page as read: its front matter block, mapping and record."""
+    """One generated page as read: its front matter's mapping and record."""
 
-    head: str | None
     data: dict[str, object] | None
     record: Record | None
 
@@ -185,7 +184,7 @@ def _parsed(text: bytes) -> _Read:
     except UnicodeDecodeError:
         head = None
     data = _front_matter(head)
-    return _Read(head, data, _record_of(data))
+    return _Read(data, _record_of(data))
 
 
 # Each generated page's front matter is parsed once per file state (nbpress.filestate):
