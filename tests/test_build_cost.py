@@ -7,6 +7,8 @@
 - A build that changed nothing writes nothing under site_src/ or assets/.
 - The kernel's environment is probed once, and again whenever its sys.path folders change
   (nbpress.execution.provenance).
+- A watch's rebuild of one post parses, decides and looks up what changed, not every post
+  (nbpress.filestate, the report's reused rows, the watcher's table).
 """
 
 from __future__ import annotations
