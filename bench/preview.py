@@ -19,6 +19,12 @@ Modes:
   mkdocs-dirty   python build.py --watch + `mkdocs serve --dirty`
   zensical       python build.py --watch + `zensical serve`
 
+`--build-only` times the watcher's rebuild alone, without a server: `build.py --watch -j 1` of
+this tree (and, with `--against OLD_CHECKOUT`, of another checkout of nbpress, on its own copy
+of the blog, interleaved: this, other, this, ...), from the save to the build's summary line,
+for a prose and a code edit per round; it prints min and median per tree and the ratios
+other / this, and each watcher's peak memory (its own resident size, kernels excluded).
+
 Site rebuilds per save are counted from the server's log, by the line each rebuild prints
 ("Building documentation" for MkDocs, "No issues found" for Zensical), from the save until
 3 s after the page showed the edit.
@@ -221,12 +227,138 @@ def one_edit(preview: Preview, root: Path, marker: str, prose: bool) -> tuple[fl
     return seen, preview.rebuilds(saved, time.perf_counter()), sum(kernel), render
 
 
+class Watcher:
+    """`build.py --watch -j 1` of the nbpress checkout `tree` on `root`, its log read as it comes."""
+
+    def __init__(self, tree: Path, root: Path) -> None:
+        self.log: list[tuple[float, str]] = []
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        command = [sys.executable, str(tree / "build.py"), "--root", str(root), "-j", "1", "--watch"]
+        self.proc = subprocess.Popen(
+            command, cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        )
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            self.log.append((time.perf_counter(), line.rstrip()))
+
+    def settle(self, seconds: float = 2.0, limit: float = 900) -> None:
+        """Wait until the watch is armed and its log has been quiet for `seconds`."""
+        end = time.perf_counter() + limit
+        while not any("watching posts/" in line for _, line in list(self.log)):
+            if self.proc.poll() is not None or time.perf_counter() > end:
+                raise SystemExit("the watcher stopped:\n" + "\n".join(line for _, line in self.log[-30:]))
+            time.sleep(0.1)
+        while self.log and self.log[-1][0] > time.perf_counter() - seconds:
+            time.sleep(0.1)
+        time.sleep(seconds)  # its table of inputs is found again after the build's last line
+
+    def rebuilt(self, saved: float, limit: float = 300) -> tuple[float, float]:
+        """Return (seconds from `saved` to the build's summary line, the kernel's seconds in it)."""
+        end = saved + limit
+        while True:
+            log = [(t, line) for t, line in list(self.log) if t >= saved]
+            done = [t for t, line in log if SUMMARY.match(line)]
+            if done:
+                kernel = sum(float(m.group(1)) for _, line in log if (m := KERNEL.search(line)))
+                return done[0] - saved, kernel
+            if self.proc.poll() is not None or time.perf_counter() > end:
+                raise SystemExit("no rebuild:\n" + "\n".join(line for _, line in self.log[-30:]))
+            time.sleep(0.01)
+
+    def peak_mb(self) -> int:
+        """Return the watcher's peak resident size in MB (VmHWM; 0 where /proc does not say)."""
+        try:
+            status = Path(f"/proc/{self.proc.pid}/status").read_text()
+        except OSError:
+            return 0
+        found = re.search(r"VmHWM:\s+(\d+) kB", status)
+        return int(found.group(1)) // 1024 if found else 0
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(2)
+            try:
+                self.proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+def build_only(root: Path, rounds: int, against: Path | None) -> None:
+    """Time the watcher's rebuild after a prose and a code edit, interleaved with `against` (docstring)."""
+    trees = {"this": REPO, **({"other": against.resolve()} if against else {})}
+    copies = {name: root.parent / f"{root.name}-{name}" for name in trees}
+    for name, tree in trees.items():
+        if not copies[name].exists():
+            shutil.copytree(root, copies[name], symlinks=True)
+        # A renderer that differs renders every post once: done here, not in the first round.
+        command = [sys.executable, str(tree / "build.py"), "--root", str(copies[name])]
+        subprocess.run(command, capture_output=True)
+    watchers = {name: Watcher(tree, copies[name]) for name, tree in trees.items()}
+    times: dict[tuple[str, str], list[float]] = {}
+    kernels: dict[str, list[float]] = {name: [] for name in trees}
+    beyond: dict[str, list[float]] = {name: [] for name in trees}  # a code edit's build less its kernel
+    loads = []
+    try:
+        for watcher in watchers.values():
+            watcher.settle()
+        for n in range(rounds):
+            for name, watcher in watchers.items():
+                for kind in ("prose", "code"):
+                    marker = f"b{n}{name}{kind}{time.time_ns() % 10**9}"
+                    saved = time.perf_counter()
+                    save_edit(copies[name], marker, kind == "prose")
+                    seconds, kernel = watcher.rebuilt(saved)
+                    times.setdefault((name, kind), []).append(seconds)
+                    if kind == "code":
+                        kernels[name].append(kernel)
+                        beyond[name].append(seconds - kernel)
+                    loads.append(os.getloadavg()[0])
+                    print(
+                        f"round {n + 1} {name:<6} {kind:<5} build {seconds:6.2f} s  kernel {kernel:5.2f} s"
+                        f"  load {loads[-1]:.1f}",
+                        flush=True,
+                    )
+                    watcher.settle(1.0)
+        peaks = {name: watcher.peak_mb() for name, watcher in watchers.items()}
+    finally:
+        for watcher in watchers.values():
+            watcher.stop()
+    print(f"\nload average (1 min) during the rounds: {min(loads):.1f}-{max(loads):.1f}")
+    for kind in ("prose", "code"):
+        for name in trees:
+            found = times[(name, kind)]
+            extra = ""
+            if kind == "code":
+                extra = (
+                    f"  kernel median {statistics.median(kernels[name]):.2f} s, beyond it min "
+                    f"{min(beyond[name]):.2f} s median {statistics.median(beyond[name]):.2f} s"
+                )
+            print(
+                f"{kind:<6}{name:<6} build part: min {min(found):6.2f} s  median "
+                f"{statistics.median(found):6.2f} s{extra}"
+            )
+        if against:
+            ratio = statistics.median(times[("other", kind)]) / statistics.median(times[("this", kind)])
+            print(f"{kind:<6}median ratio other / this: {ratio:.2f} x")
+            if kind == "code":
+                ratio = statistics.median(beyond["other"]) / statistics.median(beyond["this"])
+                print(f"{kind:<6}median ratio other / this, beyond the kernel: {ratio:.2f} x")
+    for name, peak in peaks.items():
+        print(f"peak memory of the watcher ({name}): {peak} MB")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--posts", type=int, default=300)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--modes", default="serve", help="comma-separated (see the module's docstring)")
     parser.add_argument("--keep", type=Path, help="build the blog here and keep it (reused if present)")
+    parser.add_argument("--build-only", action="store_true", help="time the watcher's rebuild alone")
+    parser.add_argument("--against", type=Path, help="--build-only: another nbpress checkout, interleaved")
     args = parser.parse_args()
     modes = args.modes.split(",")
     tmp = tempfile.mkdtemp(prefix="nbpress-preview-")
@@ -236,6 +368,9 @@ def main() -> None:
         if not (root / "mkdocs.yml").exists():
             make_blog(root, args.posts)
         print(f"{args.posts} posts; made and built in {time.perf_counter() - start:.1f} s", flush=True)
+        if args.build_only:
+            build_only(root, args.rounds, args.against)
+            return
         results: dict[str, dict[str, list[tuple[float, int, float, float]]]] = {
             m: {"prose": [], "code": []} for m in modes
         }

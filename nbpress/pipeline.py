@@ -90,12 +90,13 @@ class Results(list["PostResult"]):
 
     `keys` ({source: execution key} of every post the build decided) and `context` (what
     those decisions shared) let the execution report (nbpress.report) show the build's own
-    decisions rather than read and decide every post again.
+    decisions rather than read and decide every post again; `sources`, which posts it lists.
     """
 
     changes: Changes = Changes()
     keys: dict[str, str]
     context: Context | None = None
+    sources: list[str] | None = None  # every source in posts/ (relative to the blog) when it started
 
     def __init__(self) -> None:
         super().__init__()
@@ -181,10 +182,12 @@ def _build(options: Options, root: Path, site: Site, events: Reporter, executor:
     publish = options.shard is None
     run = _Run(root, site, Store(layout.cache), events, publish=publish, preload=options.preload)
     discovered = posts.discover(layout.sources)
+    folder = layout.rel(layout.sources)
+    run.results.sources = [f"{folder}/{path.name}" for path in discovered]
     sources, unique, failures = _read(options, layout, discovered, executor)
     for failure in failures:
         run.done(PostResult(failure.name, Status.FAILED, error=failure.error))
-    run.ctx = run.results.context = context(site, unique)
+    run.ctx = run.results.context = context(site, unique, discovered)
     if options.slugs:
         # A post's siblings in its series show it (its title, its place): built with it.
         unique += [p for p in run.ctx.series.parts_beside(unique) if executor.selects(p)]
@@ -278,10 +281,14 @@ class _Run:
         """Return the posts `plan` links to that this build has yet to end (publish or fail)."""
         return plan.linked & self.pending
 
-    def _gone(self) -> frozenset[str]:
-        """Return the posts that have no page now and that this build will not publish."""
+    def _gone(self, linked: set[str]) -> frozenset[str]:
+        """Return the posts among `linked` that have no page now and that this build will not publish.
+
+        Only the posts a post links to decide how it renders (Linker, the series box, its
+        references), so only those are looked up.
+        """
         layout = Layout(self.root)  # slugs of file names, unchecked: their paths are not resolved
-        gone = self.every_slug - self.pending
+        gone = (linked & self.every_slug) - self.pending
         return frozenset(s for s in gone if not (self.root / layout.post(s).markdown_rel).is_file())
 
     def finish(self, plan: _Work, status: Status, seconds: float, waited: bool = False) -> None:
@@ -292,7 +299,7 @@ class _Run:
         start = time.perf_counter()
         warnings: list[str] = []
         if self.publish:
-            plan.gone = self._gone()
+            plan.gone = self._gone(plan.linked)
             if plan.linked & plan.gone and self.ctx is not None:
                 from .rendering import render_key
 

@@ -42,11 +42,14 @@ class Context:
     series: SeriesIndex  # every series of the blog, from every source's front matter
 
 
-def context(site: Site, known: list[Post] | None = None) -> Context:
-    """Return the decision context of the blog whose published tree is `site` (`known`: posts read)."""
+def context(site: Site, known: list[Post] | None = None, sources: list[Path] | None = None) -> Context:
+    """Return the decision context of the blog whose published tree is `site`.
+
+    `known`: posts read already; `sources`: the sources in posts/, when listed already.
+    """
     from .rendering import renderer_fingerprint
 
-    series = read_index(site.layout.sources, site.root, known)
+    series = read_index(site.layout.sources, site.root, known, sources)
     return Context(
         site, site.layout.sources, environment_fingerprint(site.root), renderer_fingerprint(), series
     )

@@ -10,14 +10,13 @@ back equals the one written.
 from __future__ import annotations
 
 import hashlib
-import os
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
 
+from .filestate import Derived, text_of
 from .yamlload import safe_load
 
 # Written into a post's record, then replaced by the digest of the Markdown that holds it: the
@@ -173,60 +172,33 @@ def parse(text: str) -> Record | None:
 
 @dataclass(frozen=True)
 class _Read:
-    """One generated page as read: its file's state then, and its front matter block, mapping and record."""
+    """One generated page as read: its front matter's mapping and record."""
 
-    state: tuple[int, ...]
-    at: int  # time.time_ns() when it was read
-    head: str | None
     data: dict[str, object] | None
     record: Record | None
 
 
-# Each generated page's front matter is parsed once: everything asking what was published (the
-# plan, the writer, the orphans, the guard, the report, the series pages) asks `read` or
-# `front_matter`, several times a build. While a page's file state (its inode, size, and
-# modified and changed times: os.replace makes a new file, any write moves the change time, which
-# no one sets back) is what it was, and it was last written well before it was read, the page
-# is what was read; a page written just before or since is read again, and parsed again only if
-# its front matter block differs (a write within one tick of the file system's clock keeps the
-# times). The values are shared, never changed by those who ask; the entries hold across the
-# builds of one process (`--watch`).
-_READ: dict[str, _Read] = {}
-_SETTLED_NS = 2_000_000_000  # a file written this long before it was read cannot change unseen
-
-
-def _state(path: Path) -> tuple[int, ...] | None:
-    """Return what changes whenever the file at `path` does (None if it cannot be read)."""
+def _parsed(text: bytes) -> _Read:
     try:
-        found = os.stat(path)
-    except (OSError, ValueError):
-        return None
-    return (found.st_dev, found.st_ino, found.st_size, found.st_mtime_ns, found.st_ctime_ns)
+        head = _head(text_of(text))
+    except UnicodeDecodeError:
+        head = None
+    data = _front_matter(head)
+    return _Read(data, _record_of(data))
+
+
+# Each generated page's front matter is parsed once per file state (nbpress.filestate):
+# everything asking what was published (the plan, the writer, the orphans, the guard, the
+# report, the series pages) asks `read` or `front_matter`, several times a build.
+PAGES: Derived[_Read] = Derived()
 
 
 def _read(markdown: Path) -> _Read | None:
-    """Return the generated page `markdown` as read (None if it cannot be), parsed once (see _READ)."""
-    key = os.fspath(markdown)
-    state = _state(markdown)
-    if state is None:
-        _READ.pop(key, None)
-        return None
-    known = _READ.get(key)
-    if known is not None and known.state == state and max(state[3:]) < known.at - _SETTLED_NS:
-        return known
-    at = time.time_ns()  # taken before the file is read: a write after this is a later state
+    """Return the generated page `markdown` as read (None if it cannot be), parsed once per file state."""
     try:
-        head = _head(markdown.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError):
-        head = None
-    if known is not None and known.head == head:
-        data, record = known.data, known.record
-    else:
-        data = _front_matter(head)
-        record = _record_of(data)
-    found = _Read(state, at, head, data, record)
-    _READ[key] = found
-    return found
+        return PAGES.get(markdown, _parsed)
+    except (OSError, ValueError):
+        return None
 
 
 def front_matter(markdown: Path) -> dict[str, object] | None:

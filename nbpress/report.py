@@ -10,10 +10,12 @@ provenance stored with the outputs; the build writes them as a page of the site
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import filestate
 from .atomic import atomic_write
 from .errors import NbpressError, one_post
 from .execution import Store
@@ -57,7 +59,9 @@ def _write(path: Path, text: str) -> None:
 def record(root: Path, results: Results) -> None:
     """Merge a build's results into the report's state, write the failure logs and the page.
 
-    The posts the build decided are shown with its decisions (pipeline.Results), not decided again.
+    The posts the build decided are shown with its decisions (pipeline.Results), not decided
+    again; the posts it did not build (a build of some posts, a watch's rebuild) as the last
+    build that decided them left them (`rows`).
     """
     state = _load_state(root)
     layout = Layout(root)
@@ -82,34 +86,63 @@ def record(root: Path, results: Results) -> None:
             entry.update(status="ok", error="", log="")
         if result.status is Status.EXECUTED or (result.status is Status.FAILED and result.seconds):
             entry["seconds"] = round(result.seconds, 1)
+        entry.pop(_KEY, None)  # decided by this build: its key is the build's (or none, if it failed first)
         state[result.name] = entry
-    sources = {p.relative_to(root).as_posix() for p in posts.discover(layout.sources)}
+    if results.sources is not None:
+        sources = set(results.sources)
+    else:
+        sources = {p.relative_to(root).as_posix() for p in posts.discover(layout.sources)}
     state = {k: v for k, v in sorted(state.items()) if k in sources}
-    _write(Layout(root).report_state, json.dumps(state, indent=1, sort_keys=True) + "\n")
-    _write(layout.report_page, page(rows(root, results.keys, results.context)))
+    report = _rows(root, sorted(sources), state, results.keys, results.context)
+    _write(Layout(root).report_state, json.dumps(state, sort_keys=True) + "\n")
+    _write(layout.report_page, page(report))
+
+
+# In the report's state, beside what the last build that decided a post said of it: the
+# execution key it decided, and what the row shows of that key's cache entry with the entry's
+# file state then (nbpress.filestate), so a row is derived again only when its entry changed.
+_KEY = "key"
+_SHOWN = "shown"
 
 
 def rows(root: Path, keys: Mapping[str, str] | None = None, ctx: Context | None = None) -> list[Row]:
-    """Return one Row per source in posts/, in name order.
+    """Return one Row per source in posts/, in name order, every post decided as a build would.
 
     `keys` ({source: execution key}) are the decisions of the build just done (pipeline.Results),
     `ctx` what they shared; the other posts are read and decided here (plan.decide).
     """
-    state = _load_state(root)
+    layout = Layout(root)
+    sources = [p.relative_to(root).as_posix() for p in posts.discover(layout.sources)]
+    state = {k: {n: v for n, v in e.items() if n != _KEY} for k, e in _load_state(root).items()}
+    return _rows(root, sources, state, keys or {}, ctx)
+
+
+def _rows(
+    root: Path,
+    sources: list[str],
+    state: dict[str, dict[str, object]],
+    keys: Mapping[str, str],
+    ctx: Context | None,
+) -> list[Row]:
+    """Return the Row of each of `sources`, updating `state` (each post's entry) with what they show.
+
+    A post's key is the one `keys` gives (decided by the build), else the one its entry
+    keeps (the last build that decided it), else it is read and decided here.
+    """
     layout = Layout(root)
     store = Store(layout.cache)
-    keys = keys or {}
     durations = store.durations()
     stored = store.keys()
     authors: dict[str, object] | None = None
     found = []
-    for path in posts.discover(layout.sources):
-        source = path.relative_to(root).as_posix()
-        entry = state.get(source, {})
-        slug = posts.name_slug(path)
+    for source in sources:
+        entry = state.setdefault(source, {})
+        slug = posts.name_slug(Path(source))
         status = str(entry.get("status", "not built"))
         cache_state, executed, environment = "unknown", "", ""
         key = keys.get(source)
+        if key is None and isinstance(entry.get(_KEY), str):
+            key = str(entry[_KEY])
         if key is None and (ctx is None or authors is None):
             ctx = ctx or context(Site(root, layout.sources))
             authors = read_authors(layout)  # once for all posts, as the build reads it
@@ -117,22 +150,21 @@ def rows(root: Path, keys: Mapping[str, str] | None = None, ctx: Context | None 
             if key is None:
                 assert ctx is not None and authors is not None
                 with one_post(source, "reading it"):
-                    post = posts.read_post(path, root, authors)
+                    post = posts.read_post(root / source, root, authors)
                     key = decide(post, ctx).exec_key  # the key a build would run it under
         except NbpressError as err:
             status = "failed" if status == "failed" else "unreadable"
+            entry.pop(_KEY, None)
+            entry.pop(_SHOWN, None)
             entry = {**entry, "error": entry.get("error") or str(err)}
         else:
+            entry[_KEY] = key
             cached = key in stored
             cache_state = "cached" if cached else "not cached"
-            provenance = store.provenance(key) if cached else None
-            if provenance:
-                executed = str(provenance.get("executed", "")).replace("T", " ").replace("Z", " UTC")
-                python = provenance.get("python")
-                parts = [f"Python {python}" if python else f"kernel {provenance.get('kernel', '?')}"]
-                packages = provenance.get("packages")
-                parts += [f"{n} {v}" for n, v in (packages.items() if isinstance(packages, dict) else [])]
-                environment = ", ".join(parts)
+            if cached:
+                executed, environment = _shown(store, key, entry)
+            else:
+                entry.pop(_SHOWN, None)
         seconds = entry.get("seconds", durations.get(slug))
         found.append(
             Row(
@@ -148,6 +180,39 @@ def rows(root: Path, keys: Mapping[str, str] | None = None, ctx: Context | None 
             )
         )
     return found
+
+
+def _shown(store: Store, key: str, entry: dict[str, object]) -> tuple[str, str]:
+    """Return (executed, environment) of the cached entry `key`, derived once per file state of it.
+
+    What was derived is kept in the post's report `entry`, with the entry file's state.
+    """
+    path = store.entry_path(key)
+    now = filestate.state(path)
+    kept = entry.get(_SHOWN)
+    if isinstance(kept, dict) and now is not None and kept.get("key") == key:
+        at, was = kept.get("at"), kept.get("state")
+        if isinstance(at, int) and was == list(now) and filestate.settled(now, at):
+            return str(kept.get("executed", "")), str(kept.get("environment", ""))
+    at = time.time_ns()  # before the entry is read: a write after it is a later state
+    executed, environment = "", ""
+    provenance = store.provenance(key)
+    if provenance:
+        executed = str(provenance.get("executed", "")).replace("T", " ").replace("Z", " UTC")
+        python = provenance.get("python")
+        parts = [f"Python {python}" if python else f"kernel {provenance.get('kernel', '?')}"]
+        packages = provenance.get("packages")
+        parts += [f"{n} {v}" for n, v in (packages.items() if isinstance(packages, dict) else [])]
+        environment = ", ".join(parts)
+    if now is not None:
+        entry[_SHOWN] = {
+            "key": key,
+            "state": list(now),
+            "at": at,
+            "executed": executed,
+            "environment": environment,
+        }
+    return executed, environment
 
 
 def _cell(text: str) -> str:

@@ -17,10 +17,13 @@ from .rendering import bibliography_paths, links
 from .sources import posts, series
 
 
-def inputs_by_path(root: Path) -> dict[Path, set[str]]:
+def inputs_by_path(root: Path, fresh: Iterable[str] | None = None) -> dict[Path, set[str]]:
     """Return {resolved input file: slugs of the posts declaring it}; unreadable posts are skipped.
 
-    The local images and files a post's Markdown cells show count as its inputs too.
+    The local images and files a post's Markdown cells show count as its inputs too. What a
+    post adds to the table is found again only when its source changed since it was last found
+    (its Post is another: nbpress.filestate) or its slug is in `fresh` (the posts just rebuilt;
+    None: every post), so a watch's table costs what changed.
     """
     table: dict[Path, set[str]] = {}
     posts_dir = Layout(root).sources
@@ -33,29 +36,53 @@ def inputs_by_path(root: Path) -> dict[Path, set[str]]:
     for one in series.index(readable).series.values():
         for part in one.parts:
             table.setdefault((root / part.rel_path).resolve(), set()).update(p.file_slug for p in one.parts)
-    sources = {post.file_slug: (root / post.rel_path).resolve() for post in readable}
+    # A readable source is a regular file in posts/: its resolved path is the folder's, then its name.
+    folder = posts_dir.resolve()
+    sources = {post.file_slug: folder / post.path.name for post in readable}
+    again = None if fresh is None else set(fresh)
     for post in readable:
-        # A post whose files cannot be listed is still watched by its source; the build says why.
-        with contextlib.suppress(NbpressError), one_post(post.rel_path, "listing its files"):
-            _add_inputs(table, post, posts_dir)
-            # A post shows what it links to or references in another post (a heading's id, a
-            # label's number and text): a change to that post's source re-renders it too.
-            for slug in links.linked_posts(post):
-                if slug in sources:
-                    table.setdefault(sources[slug], set()).add(post.file_slug)
+        files, linked = _inputs_of(post, posts_dir, again is None or post.file_slug in again)
+        for path in files:
+            table.setdefault(path, set()).add(post.file_slug)
+        # A post shows what it links to or references in another post (a heading's id, a
+        # label's number and text): a change to that post's source re-renders it too.
+        for slug in linked:
+            if slug in sources:
+                table.setdefault(sources[slug], set()).add(post.file_slug)
     return table
 
 
-def _add_inputs(table: dict[Path, set[str]], post: posts.Post, posts_dir: Path) -> None:
-    """Add the files `post` reads to `table`: declared inputs, local files, its BibTeX file."""
+# {source path: (the Post read, the files it reads, the posts it links to)}: what `_inputs_of` found.
+_FOUND: dict[Path, tuple[posts.Post, tuple[Path, ...], frozenset[str]]] = {}
+
+
+def _inputs_of(post: posts.Post, posts_dir: Path, again: bool) -> tuple[tuple[Path, ...], frozenset[str]]:
+    """Return (the files `post` reads, the file slugs of the posts it links to), found once per Post.
+
+    A post whose files cannot be listed is still watched by its source; the build says why.
+    """
+    known = _FOUND.get(post.path)
+    if known is not None and known[0] is post and not again:
+        return known[1], known[2]
+    files: dict[Path, None] = {}
+    linked: frozenset[str] = frozenset()
+    with contextlib.suppress(NbpressError), one_post(post.rel_path, "listing its files"):
+        _add_inputs(files, post, posts_dir)
+        linked = frozenset(links.linked_posts(post))
+    _FOUND[post.path] = (post, tuple(files), linked)
+    return tuple(files), linked
+
+
+def _add_inputs(files: dict[Path, None], post: posts.Post, posts_dir: Path) -> None:
+    """Add the files `post` reads to `files`: declared inputs, local files, its BibTeX file."""
     for name in post.front_matter.inputs:
-        table.setdefault((posts_dir / name).resolve(), set()).add(post.file_slug)
+        files[(posts_dir / name).resolve()] = None
     for path in links.local_files(post):
-        table.setdefault(path, set()).add(post.file_slug)
+        files[path] = None
     # A post's BibTeX file re-renders it too (its citations and References).
     with contextlib.suppress(NbpressError):
         for bib in bibliography_paths(post):
-            table.setdefault(bib.resolve(), set()).add(post.file_slug)
+            files[bib.resolve()] = None
 
 
 def affected(
@@ -77,7 +104,7 @@ def affected(
         ):
             if kind == "deleted":
                 full = True
-            elif path in posts.discover(posts_dir):
+            elif posts.is_source(path):
                 slugs.add(posts.name_slug(path))
         slugs |= inputs.get(path, set())
     return slugs, full
@@ -137,7 +164,8 @@ def watch_posts(
             slugs, full = affected(changes, posts_dir, inputs)
             if full or slugs:
                 rebuild(() if full else tuple(sorted(slugs)))
-            inputs = inputs_by_path(root)  # front matter may declare other inputs now
+            # Front matter may declare other inputs now: found again for the posts just rebuilt.
+            inputs = inputs_by_path(root, None if full else slugs)
             if _watched_dirs(posts_dir, inputs) != dirs:
                 break  # watch the new folders too
         else:

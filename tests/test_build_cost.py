@@ -7,6 +7,8 @@
 - A build that changed nothing writes nothing under site_src/ or assets/.
 - The kernel's environment is probed once, and again whenever its sys.path folders change
   (nbpress.execution.provenance).
+- A watch's rebuild of one post parses, decides and looks up what changed, not every post
+  (nbpress.filestate, the report's reused rows, the watcher's table).
 """
 
 from __future__ import annotations
@@ -257,3 +259,101 @@ def test_a_source_is_parsed_once_per_content_and_an_edit_is_always_seen(tmp_path
     source.write_text("---\ntitle: Two\ndate: 2024-01-01\n---\n\nText.\n", encoding="utf-8")
     os.utime(source, ns=(state.st_atime_ns, state.st_mtime_ns))
     assert read_post(source, blog).front_matter.title == "Two"
+
+
+# -- A watch's rebuild of one post costs what changed, not what the blog holds
+
+
+def _note(blog: Path, i: int, extra: str = "") -> Path:
+    path = blog / "posts" / f"note-{i:02d}.md"
+    path.write_text(
+        f"---\ntitle: Note {i}\ndate: 2024-01-{1 + i % 28:02d}\n{extra}---\n\nA short note, number {i}.\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+@pytest.mark.slow
+def test_a_one_post_rebuild_parses_and_decides_only_what_changed(
+    blog: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A watch's rebuild of one post of 40: one source parsed, one post decided, one row derived.
+
+    Counted (never timed): the parses and reads of nbpress.filestate's caches, plan.decide's
+    calls, and the watcher's table entries found again. Before, the report alone decided all 40.
+    """
+    import time
+
+    from nbpress import pipeline, report, watch
+    from nbpress.execution import store
+    from nbpress.filestate import SETTLED_NS
+    from nbpress.record import PAGES
+    from nbpress.sources.formats import TEXT_POSTS
+    from nbpress.sources.posts import SOURCES
+
+    count = 40
+    for i in range(count):
+        extra = "series: Pair\n" if i < 2 else ""  # a series: its parts are rebuilt together
+        _note(blog, i, extra)
+    (blog / "posts" / "note-03.md").write_text(
+        _note(blog, 3).read_text(encoding="utf-8") + "\nSee [note 4](note-04.md).\n", encoding="utf-8"
+    )
+
+    def rebuild(slugs: tuple[str, ...] = ()) -> pipeline.Results:
+        return build(Options(root=blog, slugs=slugs, jobs=1), then=lambda done: report.record(blog, done))
+
+    first = rebuild()  # the watch's first build: every post
+    assert len(first) == count and all(r.status is not pipeline.Status.FAILED for r in first)
+    table = watch.inputs_by_path(blog)
+    assert table[(blog / "posts" / "note-04.md").resolve()] >= {"note-03"}
+    time.sleep(SETTLED_NS / 1e9 + 0.2)  # what the build wrote has settled: known by its state alone
+
+    decided: list[str] = []
+    real_decide = pipeline.decide
+
+    def counting(post: object, *args: object, **kwargs: object) -> object:
+        decided.append(post.rel_path)  # type: ignore[attr-defined]
+        return real_decide(post, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(pipeline, "decide", counting)
+    monkeypatch.setattr(report, "decide", counting)
+    caches = (SOURCES, PAGES, TEXT_POSTS, store._FIELDS)
+    before = [(c.derivations, c.reads) for c in caches]
+    found_before = dict(watch._FOUND)
+
+    edited = _note(blog, 10, "tags: [edited]\n")
+    posts_dir = (blog / "posts").resolve()
+    slugs, full = watch.affected([("modified", posts_dir / edited.name)], posts_dir, table)
+    assert (slugs, full) == ({"note-10"}, False)
+    results = rebuild(tuple(slugs))
+    table = watch.inputs_by_path(blog, slugs)
+
+    assert [r.name for r in results] == ["posts/note-10.md"]
+    assert [r.status for r in results] == [pipeline.Status.CACHED]
+    assert decided == ["posts/note-10.md"]  # not the other 39 (the report used to decide them all)
+    (sources, pages, text_posts, fields) = [
+        (c.derivations - d, c.reads - r) for c, (d, r) in zip(caches, before, strict=True)
+    ]
+    # Parsed once each: the edited source, whether it is still a post, its page written back. A
+    # file written in the last two seconds is read again when asked again (never parsed again),
+    # so the reads are a few per changed file, whatever the blog holds.
+    assert sources[0] == 1 and text_posts[0] == 1 and pages[0] <= 1
+    assert max(sources[1], text_posts[1], pages[1]) <= 5
+    # No cache entry parsed (the rows' entry is known by its state); the one the 40 notes share,
+    # written during the first build, read once more now that it has settled.
+    assert fields[0] == 0 and fields[1] <= 1
+    found_again = [p for p, known in watch._FOUND.items() if found_before.get(p) != known]
+    assert found_again == [edited]  # the watcher's table: the edited post's files found again
+    assert table[(blog / "posts" / "note-04.md").resolve()] >= {"note-03"}
+
+    # The report is what deciding every post afresh shows (the rows of the other 39 reused).
+    written = (blog / "site_src" / "execution" / "index.md").read_text(encoding="utf-8")
+    assert written == page(rows(blog))
+    assert written.count("| ok |") == count
+
+    # A part of a series brings its sibling; both decided, nothing else.
+    decided.clear()
+    _note(blog, 0, "series: Pair\ntags: [edited]\n")
+    results = rebuild(("note-00",))
+    assert sorted(r.name for r in results) == ["posts/note-00.md", "posts/note-01.md"]
+    assert sorted(decided) == ["posts/note-00.md", "posts/note-01.md"]

@@ -12,10 +12,14 @@ from typing import cast
 from .. import layout
 from ..atomic import atomic_write
 from ..errors import WriteError
+from ..filestate import Derived
 from ..notebook import CachedOutputs, Notebook, bad_data
 from ..sources import Post
 
 CACHE_DIR_NAME = layout.CACHE  # the folder's name; its place: layout.Layout.cache
+# What an entry holds beside its outputs (provenance, key parts), per file state of the entry
+# (nbpress.filestate): asked by the plan, the settling of outputs and the report, not parsed each time.
+_FIELDS: Derived[dict[str, dict[str, object] | None]] = Derived()
 
 
 def json_digest(payload: object) -> str:
@@ -57,12 +61,16 @@ class Store:
         to show (naming `owner`, the post it serves), never a crash; the post then runs again
         and its entry is rewritten whole.
         """
+        found, problem = self._checked(key, owner)
+        return (None if found is None else cast(CachedOutputs, found["outputs"])), problem
+
+    def _checked(self, key: str, owner: str = "") -> tuple[dict[str, object] | None, str | None]:
+        """Return (the entry `key` checked, or None on a miss, a warning or None), as `lookup`."""
         path = self._path(key)
         if not path.exists():
             return None, None
         try:
-            entry = self._entry(key, owner)
-            return cast(CachedOutputs, entry["outputs"]), None  # its shape checked by _entry
+            return self._entry(key, owner), None  # its outputs' shape checked by _entry
         except RecursionError:
             return (
                 None,
@@ -75,9 +83,10 @@ class Store:
                 "the post will run again."
             )
 
-    def _entry(self, key: str, owner: str = "") -> dict[str, object]:
-        """Return the entry `key`, checked; raise ValueError (or OSError) saying what is wrong with it."""
-        entry = json.loads(self._path(key).read_text(encoding="utf-8"))
+    def _entry(self, key: str, owner: str = "", text: bytes | None = None) -> dict[str, object]:
+        """Return the entry `key` (its bytes: `text`, read when not given), checked; raise ValueError
+        (or OSError) saying what is wrong with it."""
+        entry = json.loads((self._path(key).read_bytes() if text is None else text).decode("utf-8"))
         if not isinstance(entry, dict) or entry.get("key") != key:
             raise ValueError("the entry does not match its key")
         # Nested too deeply or holding a lone surrogate: refused as a source would be.
@@ -92,17 +101,26 @@ class Store:
         return entry
 
     def entry(self, key: str, owner: str = "") -> tuple[Entry | None, str | None]:
-        """Return (the entry `key` or None on a miss, a warning or None), as `lookup`."""
-        outputs, problem = self.lookup(key, owner)
-        return (None if outputs is None else Entry(outputs, self.provenance(key))), problem
+        """Return (the entry `key` or None on a miss, a warning or None), as `lookup`: read once."""
+        found, problem = self._checked(key, owner)
+        if found is None:
+            return None, problem
+        provenance = found.get("provenance")
+        outputs = cast(CachedOutputs, found["outputs"])
+        return Entry(outputs, provenance if isinstance(provenance, dict) else None), problem
 
     def _field(self, key: str, name: str) -> dict[str, object] | None:
+        """Return the mapping `name` an entry holds beside its outputs, read once per file state of it."""
         try:
-            entry = self._entry(key)
+            fields = _FIELDS.get(self._path(key), lambda text: self._fields(key, text), key)
         except (OSError, ValueError, RecursionError):
             return None
-        found = entry.get(name)
-        return found if isinstance(found, dict) else None
+        return fields.get(name)
+
+    def _fields(self, key: str, text: bytes) -> dict[str, dict[str, object] | None]:
+        entry = self._entry(key, text=text)
+        found = {name: entry.get(name) for name in ("provenance", "parts")}
+        return {name: value if isinstance(value, dict) else None for name, value in found.items()}
 
     def provenance(self, key: str) -> dict[str, object] | None:
         """Return the provenance stored with the entry `key` (nbpress.execution.provenance), or None."""

@@ -16,6 +16,7 @@ import contextlib
 import errno
 import json
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 from ..atomic import TMP_PREFIX, atomic_write, stage
@@ -44,6 +45,22 @@ def _advice(err: OSError) -> str:
     if err.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
         return "Fix the folder's permissions, then build again."
     return "Free some space or fix the folder's permissions, then build again."
+
+
+def _links_under(top: Path) -> Iterator[Path]:
+    """Yield the symbolic links under the folder `top`, a folder's in name order before its subfolders'.
+
+    A link to a folder is listed, never entered. The kind of each entry comes with its folder's
+    listing (os.scandir), so no file is asked about one by one.
+    """
+    try:
+        with os.scandir(top) as listing:
+            entries = list(listing)
+    except OSError:  # as os.walk: a folder that is gone or cannot be listed is passed over
+        return
+    yield from (top / name for name in sorted(e.name for e in entries if e.is_symlink()))
+    for name in sorted(e.name for e in entries if e.is_dir(follow_symlinks=False)):
+        yield from _links_under(top / name)
 
 
 def hand_edit_message(rel_md: str, source: str) -> str:
@@ -89,19 +106,15 @@ class Site:
         """
         allowed = self.layout.assets_link
         for top in self.layout.published:
-            for folder, dirs, files in os.walk(top):  # a link to a folder is listed, never entered
-                for name in sorted([*dirs, *files]):
-                    path = Path(folder) / name
-                    if not path.is_symlink():
-                        continue
-                    if path == allowed and path.resolve() == (self.root / "assets").resolve():
-                        continue
-                    raise ConfigError(
-                        "is a symbolic link, and the site would publish whatever it points at; nbpress "
-                        "makes no link in site_src/ or assets/ (only site_src/assets, leading to "
-                        "assets/): remove it, or put a copy of the file there.",
-                        path=path.relative_to(self.root).as_posix(),
-                    )
+            for path in _links_under(top):
+                if path == allowed and path.resolve() == (self.root / "assets").resolve():
+                    continue
+                raise ConfigError(
+                    "is a symbolic link, and the site would publish whatever it points at; nbpress "
+                    "makes no link in site_src/ or assets/ (only site_src/assets, leading to "
+                    "assets/): remove it, or put a copy of the file there.",
+                    path=path.relative_to(self.root).as_posix(),
+                )
 
     def recover(self) -> list[Path]:
         """Finish what a killed build left: delete its temporary files and settle its journals.

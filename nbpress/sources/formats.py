@@ -12,6 +12,7 @@ import re
 from pathlib import Path
 
 from ..errors import SourceError
+from ..filestate import Derived, text_of
 from ..notebook import Notebook, give_stable_ids
 
 TEXT_SUFFIXES = (".md", ".py", ".qmd")
@@ -25,26 +26,42 @@ def is_text_post(path: Path) -> bool:
     """Return True if a .md or .py file in posts/ is a post, not a page or a helper module.
 
     A Markdown post starts with a `---` YAML header; a Python post holds `# %%` cell markers.
-    Anything else (a README.md, a module the posts import) is left alone.
+    Anything else (a README.md, a module the posts import) is left alone. Decided once per
+    file state (nbpress.filestate): every listing of posts/ asks.
     """
+    known = TEXT_POSTS.known(path)
+    if known is not None:
+        return known
     try:
-        head = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
+        return TEXT_POSTS.get(path, lambda data: _is_text_post(data, path.suffix))
+    except OSError:
         return True  # let read_text_notebook report it
-    if path.suffix in (".md", ".qmd"):
+
+
+TEXT_POSTS: Derived[bool] = Derived()
+
+
+def _is_text_post(data: bytes, suffix: str) -> bool:
+    try:
+        head = text_of(data)
+    except UnicodeDecodeError:
+        return True  # let read_text_notebook report it
+    if suffix in (".md", ".qmd"):
         return head.lstrip("\ufeff").startswith("---")
     return bool(_PERCENT_CELL.search(head))
 
 
-def read_text_notebook(path: Path, rel: str, warnings: list[str] | None = None) -> Notebook:
-    """Return the notebook jupytext (for .qmd, sources.quarto) reads from a text source.
+def read_text_notebook(
+    path: Path, rel: str, warnings: list[str] | None = None, data: bytes | None = None
+) -> Notebook:
+    """Return the notebook jupytext (for .qmd, sources.quarto) reads from a text source (its bytes: `data`).
 
     Raises SourceError if it cannot; appends problems that do not stop the post to `warnings`.
     """
     import jupytext
 
     try:
-        text = path.read_text(encoding="utf-8")
+        text = text_of(path.read_bytes() if data is None else data)
     except UnicodeDecodeError:
         raise SourceError("the file is not UTF-8 text; save it again as UTF-8.", path=rel) from None
     fmt = "py:percent" if path.suffix == ".py" else None

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
+import os
 import stat
 from dataclasses import dataclass
 from functools import cached_property
@@ -13,6 +13,7 @@ from typing import Any
 import yaml
 
 from ..errors import NbpressError, SourceError, one_post
+from ..filestate import Derived
 from ..notebook import Notebook, bad_data, give_stable_ids
 from ..yamlload import error_line, error_problem, load_yaml
 from .cells import check_options, with_tags
@@ -123,12 +124,26 @@ def discover(posts_dir: Path) -> list[Path]:
     """
     if not posts_dir.is_dir():
         return []
-    return sorted(
-        p
-        for p in posts_dir.iterdir()
-        if p.suffix in SOURCE_SUFFIXES
-        and not p.name.startswith(".")
-        and (_not_regular(p) is not None or p.suffix == ".ipynb" or is_text_post(p))
+    with os.scandir(posts_dir) as entries:  # the kind of each entry comes with the listing
+        found = [
+            entry.name
+            for entry in entries
+            if _is_source(entry.name, entry.path, not entry.is_file(follow_symlinks=False))
+        ]
+    return [posts_dir / name for name in sorted(found)]  # names sort as their paths in one folder do
+
+
+def is_source(path: Path) -> bool:
+    """Return True if `path`, a file in posts/, is one `discover` lists."""
+    return _is_source(path.name, os.fspath(path), _not_regular(path) is not None)
+
+
+def _is_source(name: str, path: str, irregular: bool) -> bool:
+    suffix = os.path.splitext(name)[1]
+    return (
+        suffix in SOURCE_SUFFIXES
+        and not name.startswith(".")
+        and (irregular or suffix == ".ipynb" or is_text_post(Path(path)))
     )
 
 
@@ -172,6 +187,10 @@ def read_post(path: Path, root: Path, authors: dict[str, object] | None = None) 
     own exception) fails this post alone, with one line (errors.one_post). `authors` is the
     mapping of the authors file (read here when not given): a post's `authors:` must name them.
     """
+    if authors is not None:  # read before, as it is now: handed out again, nothing asked but its state
+        known = SOURCES.known(path, (str(root), repr(authors)))
+        if known is not None:
+            return known
     rel = path.relative_to(root).as_posix() if path.is_relative_to(root) else path.name
     with one_post(rel, "reading it"):
         if authors is None:
@@ -185,31 +204,31 @@ def read_post(path: Path, root: Path, authors: dict[str, object] | None = None) 
             raise SourceError(
                 f"{kind}, not a regular file; a post must be a file inside posts/ (copy it there).", path=rel
             )
-        # One parse per content: a build reads its sources more than once (the plan, the series
-        # index, the report), and a watch reads them all again after every save.
+        # One parse per file state (nbpress.filestate): a build reads its sources more than once
+        # (the plan, the series index, the watcher's table), and a watch after every save.
         try:
-            digest = hashlib.sha256(path.read_bytes()).hexdigest()
+            context = (str(root), repr(authors))
+            return SOURCES.get(path, lambda data: _read_post(path, root, rel, authors, data), context)
         except OSError:  # unreadable: _read_post says why, in its words
             return _read_post(path, root, rel, authors)
-        key = (str(path), str(root), digest, repr(authors))
-        post = _READ.get(key)
-        if post is None:
-            post = _READ[key] = _read_post(path, root, rel, authors)
-        return post
 
 
-# Posts read by this process, by (path, root, content digest, authors): a Post is never changed
-# once read (its notebook is copied before it is run or rendered), so one can be handed out twice.
-_READ: dict[tuple[str, str, str, str], Post] = {}
+# Posts read by this process, per file state (of the entry in posts/, so a link put in a source's
+# place is seen), root and authors: a Post is never changed once read (its notebook is copied
+# before it is run or rendered), so one can be handed out twice.
+SOURCES: Derived[Post] = Derived(follow_symlinks=False)
 
 
-def _read_post(path: Path, root: Path, rel: str, authors: dict[str, object]) -> Post:
+def _read_post(
+    path: Path, root: Path, rel: str, authors: dict[str, object], content: bytes | None = None
+) -> Post:
+    """Return the Post of the source `path` whose bytes are `content` (read here when not given)."""
     slug = slug_for(path)
     warnings: list[str] = []
     if path.suffix == ".ipynb":
-        notebook = _read_notebook(path, rel, warnings)
+        notebook = _read_notebook(path, rel, warnings, content)
     else:
-        notebook = read_text_notebook(path, rel, warnings)
+        notebook = read_text_notebook(path, rel, warnings, content)
     _refuse_bad_data(notebook, rel)
     data, fm_cell, origin = _front_matter_data(notebook, rel)
     problem = bad_data(data)
@@ -254,11 +273,13 @@ def _refuse_bad_data(notebook: Any, rel: str) -> None:
 _OPTIONAL_METADATA = ("kernelspec", "language_info", "widgets", "toc", "varInspector")
 
 
-def _read_notebook(path: Path, rel: str, warnings: list[str] | None = None) -> Notebook:
+def _read_notebook(
+    path: Path, rel: str, warnings: list[str] | None = None, data: bytes | None = None
+) -> Notebook:
     import nbformat
 
     try:
-        raw = json.loads(path.read_bytes())
+        raw = json.loads(path.read_bytes() if data is None else data)
     except RecursionError:
         raise SourceError(
             "the notebook's JSON is nested too deeply to read (thousands of levels); "
@@ -287,9 +308,12 @@ def _read_notebook(path: Path, rel: str, warnings: list[str] | None = None) -> N
         give_stable_ids(cells, keep=True)  # nbformat would invent random ids, with a warning
     try:
         # nbformat joins multi-line sources and upgrades nbformat 3 while it reads.
-        node: Notebook = nbformat.reads(json.dumps(raw), as_version=4)
-        _repair_metadata(node, rel, warnings if warnings is not None else [])
-        nbformat.validate(node)
+        # It validates what it read: the schema is walked again only for a notebook that failed.
+        invalid: dict[str, Exception] = {}
+        node: Notebook = nbformat.reads(json.dumps(raw), as_version=4, capture_validation_error=invalid)
+        if invalid:
+            _repair_metadata(node, rel, warnings if warnings is not None else [])
+            nbformat.validate(node)
     except Exception as err:  # nbformat raises several unrelated types for a bad notebook
         first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         raise SourceError(

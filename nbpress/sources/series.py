@@ -192,15 +192,18 @@ def index(posts: list[Post]) -> SeriesIndex:
     return found
 
 
-def read_index(sources_dir: Path, root: Path, known: list[Post] | None = None) -> SeriesIndex:
-    """Return the SeriesIndex of every source in `sources_dir`, reading those not in `known`.
+def read_index(
+    sources_dir: Path, root: Path, known: list[Post] | None = None, sources: list[Path] | None = None
+) -> SeriesIndex:
+    """Return the SeriesIndex of every source in `sources_dir` (`sources` if listed), reading all but `known`.
 
     A source that cannot be read is left out (it fails on its own, naming its problem); one
     whose file slug another source shares is too (read_unique fails both).
     """
     known = known or []
     have = {p.path for p in known}
-    others, _ = read_sources([p for p in discover(sources_dir) if p not in have], root)
+    listed = discover(sources_dir) if sources is None else sources
+    others, _ = read_sources([p for p in listed if p not in have], root)
     everything = [*known, *others]
     counts: dict[str, int] = {}
     for post in everything:
