@@ -3,6 +3,8 @@
 MkDocs (Material's blog plugin) and Zensical read the same tree. A `SiteRenderer` builds it
 once, or serves the preview's copy of it (publishing.preview) while the build republishes
 posts: the watcher updates the copy once per build, and the server renders what changed.
+`build.py --site` renders the deployable site after a build, and only when `site_state`
+(one digest of what the render reads) differs from the last finished render's.
 """
 
 from __future__ import annotations
