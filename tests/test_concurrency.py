@@ -52,8 +52,12 @@ def linked_figures_exist(blog: Path) -> list[str]:
 
 # ---- section 3: one build at a time ---------------------------------------------------------
 
-# A first cell that runs until the test creates posts/go, however long the machine takes.
-UNTIL_GO = "import os, time\nwhile not os.path.exists('go'): time.sleep(0.05)"
+# A first cell that runs until the test creates posts/go, however long the machine takes (a
+# build that never waited, and ran this cell itself, ends it only after the deadline for a hang).
+UNTIL_GO = (
+    "import os, time\nend = time.monotonic() + 120\n"
+    "while not os.path.exists('go') and time.monotonic() < end: time.sleep(0.05)"
+)
 
 
 @pytest.mark.slow
