@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import HANG, REPO, build_cli
+from tests.helpers import HANG, REPO, build_cli, copy_skeleton, write_post
 
 
 def _line(proc: subprocess.CompletedProcess[str]) -> str:
@@ -22,11 +22,15 @@ def _line(proc: subprocess.CompletedProcess[str]) -> str:
     return lines[0]
 
 
-@pytest.fixture
-def two_posts(blog: Path, add_post: Callable[..., Path]) -> Path:
-    """Return a blog with posts/SLR_NN.ipynb and posts/2024-01-01-dated.ipynb, built once."""
-    add_post("SLR_NN", "print(1)")
-    add_post("2024-01-01-dated", "print(2)")
+@pytest.fixture(scope="module")
+def two_posts(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Return a blog with posts/SLR_NN.ipynb and posts/2024-01-01-dated.ipynb, built once.
+
+    Its tests only build posts that are current (nothing runs or changes), so they share it.
+    """
+    blog = copy_skeleton(tmp_path_factory.mktemp("two") / "blog")
+    write_post(blog, "SLR_NN", "print(1)")
+    write_post(blog, "2024-01-01-dated", "print(2)")
     proc = build_cli(blog)
     assert proc.returncode == 0, proc.stderr
     return blog

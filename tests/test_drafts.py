@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -16,10 +18,24 @@ import pytest
 import yaml
 
 from nbpress.pipeline import Options, build
-from tests.helpers import HANG, free_port, mkdocs, site_base, zensical_build
+from tests.helpers import HANG, copy_skeleton, free_port, mkdocs, site_base, write_post, zensical_build
 from tests.test_fastpages import write_fastpages_notebook
 
 ENV = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
+
+
+@pytest.fixture(scope="module")
+def drafts_built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Return a blog built once with a public post, a draft (a figure, an input) and a fastpages post."""
+    blog = copy_skeleton(tmp_path_factory.mktemp("drafts") / "blog")
+    make_blog(blog, functools.partial(write_post, blog))
+    return blog
+
+
+@pytest.fixture
+def drafted(drafts_built: Path, tmp_path: Path) -> Path:
+    """Return a copy of `drafts_built` (its cache too) for one test's site builds."""
+    return Path(shutil.copytree(drafts_built, tmp_path / "blog", symlinks=True))
 
 
 def make_blog(blog: Path, add_post: Callable[..., Path]) -> None:
@@ -37,8 +53,8 @@ def make_blog(blog: Path, add_post: Callable[..., Path]) -> None:
 
 
 @pytest.mark.slow
-def test_mkdocs_build_leaves_drafts_out(blog: Path, add_post: Callable[..., Path], tmp_path: Path) -> None:
-    make_blog(blog, add_post)
+def test_mkdocs_build_leaves_drafts_out(drafted: Path, tmp_path: Path) -> None:
+    blog = drafted
     text = (blog / "site_src" / "posts" / "secret-draft.md").read_text(encoding="utf-8")
     assert yaml.safe_load(text.split("---\n")[1])["draft"] is True
     site = tmp_path / "site"
@@ -64,8 +80,8 @@ def test_mkdocs_build_leaves_drafts_out(blog: Path, add_post: Callable[..., Path
 
 
 @pytest.mark.slow
-def test_mkdocs_serve_shows_drafts(blog: Path, add_post: Callable[..., Path]) -> None:
-    make_blog(blog, add_post)
+def test_mkdocs_serve_shows_drafts(drafted: Path) -> None:
+    blog = drafted
     port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "mkdocs", "serve", "--no-livereload", "-a", f"127.0.0.1:{port}"],
@@ -160,9 +176,9 @@ def test_a_draft_published_later_leaves_no_draft_file(blog: Path, add_post: Call
 
 
 @pytest.mark.slow
-def test_zensical_build_leaves_drafts_out(blog: Path, add_post: Callable[..., Path]) -> None:
+def test_zensical_build_leaves_drafts_out(drafted: Path) -> None:
     """Zensical runs no MkDocs hook: a draft's files stay out because they are dot-files."""
-    make_blog(blog, add_post)
+    blog = drafted
     zensical_build(blog)
     site = blog / "site"
     assert (site / "posts" / "public" / "index.html").is_file()

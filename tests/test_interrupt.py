@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import signal
 import subprocess
-import time
 from collections.abc import Callable
 from pathlib import Path
 
 import psutil
 import pytest
 
-from tests.helpers import HANG, build_command, default_sigint, wait_for_kernels
+from tests.helpers import HANG, build_command, default_sigint, wait_for_kernels, wait_until
+
+SAYS_IT_RUNS = "open('{name}.running', 'w').close()\nimport time; time.sleep(120)"
 
 
 @pytest.mark.slow
@@ -25,14 +26,16 @@ def test_signal_stops_build_and_kernels(
     published = blog / "site_src" / "posts" / "first.md"
     before = published.read_bytes()
 
-    add_post("first", "print('v2')", "import time; time.sleep(120)")
-    add_post("second", "import time; time.sleep(120)")
+    # Each post's last cell says it runs (a file in posts/), then sleeps past the signal.
+    add_post("first", "print('v2')", SAYS_IT_RUNS.format(name="first"))
+    add_post("second", SAYS_IT_RUNS.format(name="second"))
     proc = subprocess.Popen(
         build, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=default_sigint
     )
     try:
         kernels = wait_for_kernels(psutil.Process(proc.pid), 2)
-        time.sleep(1.0)  # let the sleeping cells start
+        running = [blog / "posts" / f"{name}.running" for name in ("first", "second")]
+        wait_until(lambda: all(p.exists() for p in running), "the sleeping cells start", running=proc)
         proc.send_signal(signum)
         _out, err = proc.communicate(timeout=HANG)
     finally:

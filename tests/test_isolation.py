@@ -10,12 +10,14 @@ the post and the file, exit 1, and the published tree is as before. A daemon a c
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 import signal
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import psutil
@@ -151,32 +153,74 @@ ATTACKS = {
 }
 
 
+@dataclass
+class Attacked:
+    """One build of the published blog beside a hostile post per attack, one post at a time."""
+
+    blog: Path
+    before: dict[str, bytes | str]  # the guarded tree before the build
+    done: subprocess.CompletedProcess[str]
+    check: subprocess.CompletedProcess[str]  # `--check` after it
+
+
+@pytest.fixture(scope="module")
+def attacked(published_blog: Path, tmp_path_factory: pytest.TempPathFactory) -> Attacked:
+    """Return the published blog after one build of a post per attack (`hostile-<attack>`).
+
+    One kernel at a time (-j 1): the guard compares the tree after each post and undoes what it
+    finds, so every post's verdict names that post's writes alone, as a build of it alone would.
+    """
+    blog = Path(shutil.copytree(published_blog, tmp_path_factory.mktemp("attacked") / "blog", symlinks=True))
+    before = tree(blog)
+    for attack, (cell, _phrase) in ATTACKS.items():
+        write_post(blog, f"hostile-{attack}", cell)
+    done = build_cli(blog, jobs=1)
+    return Attacked(blog, before, done, build_cli(blog, "--check"))
+
+
 @pytest.mark.parametrize("attack", sorted(ATTACKS))
 def test_a_cell_that_writes_outside_posts_fails_its_post_and_changes_nothing(
-    victim: Path, attack: str
+    attacked: Attacked, attack: str
 ) -> None:
-    cell, phrase = ATTACKS[attack]
-    before = tree(victim)
-    write_post(victim, "hostile", cell)
-    done = build_cli(victim)
+    blog, done, slug = attacked.blog, attacked.done, f"hostile-{attack}"
+    _cell, phrase = ATTACKS[attack]
+    mine = [line for line in errors(done.stderr) if line.startswith(f"error: posts/{slug}.ipynb:")]
     if phrase is None:  # a __pycache__ file is only removed: Python writes it again
-        assert done.returncode == 0, done.stderr
-        assert not (victim / "hooks" / "__pycache__").exists()
+        assert mine == [], done.stderr
+        assert (blog / "site_src" / "posts" / f"{slug}.md").is_file()
+        assert not (blog / "hooks" / "__pycache__").exists()
         return
-    assert tree(victim) == before
+    kind, path = phrase.split()[:2]
+    # What this attack wrote is as before (test_the_attacks_leave_the_tree_as_it_was: all of it).
+    assert under(tree(blog), path) == under(attacked.before, path)
     assert done.returncode == 1, done.stderr
-    [line] = errors(done.stderr)
-    assert line.startswith("error: posts/hostile.ipynb: a cell changed files outside posts/"), line
+    [line] = mine
+    assert line.startswith(f"error: posts/{slug}.ipynb: a cell changed files outside posts/"), line
     assert phrase in line, line
     assert "unchanged           posts/victim.ipynb" in done.stdout
-    kind, path = phrase.split()[:2]
     if (phrase.endswith("(restored)") and kind == "changed") or kind == "created":
         # What the cell wrote is kept aside, not published: an author's edit made meanwhile is not lost.
-        assert (victim / ".nbpress-cache" / "quarantine" / path).exists()
-    assert not (victim / "site_src" / "posts" / "hostile.md").exists()
+        assert (blog / ".nbpress-cache" / "quarantine" / path).exists()
+    assert not (blog / "site_src" / "posts" / f"{slug}.md").exists()
     # The next build runs the hostile post again (it was never cached) and the victim is current.
-    check = build_cli(victim, "--check")
-    assert "victim" not in check.stdout + check.stderr
+    assert f"posts/{slug}.ipynb" in attacked.check.stdout + attacked.check.stderr
+    assert "victim" not in attacked.check.stdout + attacked.check.stderr
+
+
+def under(found: dict[str, bytes | str], path: str) -> dict[str, bytes | str]:
+    """Return the entries of `found` at `path` or under it."""
+    return {k: v for k, v in found.items() if k == path or k.startswith(f"{path}/")}
+
+
+def test_the_attacks_leave_the_tree_as_it_was(attacked: Attacked) -> None:
+    # All but the files of the one attack that publishes its post (pycache-planted).
+    kept = {k: v for k, v in tree(attacked.blog).items() if "hostile-pycache-planted" not in k}
+    assert kept == attacked.before
+
+
+def test_only_the_hostile_posts_fail(attacked: Attacked) -> None:
+    failed = {line.split(":")[1].strip() for line in errors(attacked.done.stderr)}
+    assert failed == {f"posts/hostile-{a}.ipynb" for a, (_c, phrase) in ATTACKS.items() if phrase}
 
 
 # A process a cell leaves behind writes this long after it started: after the build ended.
@@ -232,8 +276,26 @@ class Daemons:
 DAEMONS = {
     "double-fork": (DOUBLE_FORK, LATE),
     "new-session-no-env": (NEW_SESSION, LATE),
-    "early": (DOUBLE_FORK, 3),
+    "early": (DOUBLE_FORK, LATE),
 }
+
+# The long post runs until the early post's daemon is gone, or has written its page (then this post
+# fails: the page appeared while it ran), however long the machine takes.
+UNTIL_GONE = """
+import os, time
+def alive(pid):
+    try:
+        return open(f'/proc/{{pid}}/stat').read().rsplit(')', 1)[1].split()[0] != 'Z'
+    except OSError:
+        return False
+pid = 0
+while not pid:
+    time.sleep(0.05)
+    if os.path.exists({pidfile!r}):
+        pid = int(open({pidfile!r}).read() or 0)
+while alive(pid) and not os.path.exists({target!r}):
+    time.sleep(0.05)
+"""
 
 
 @pytest.fixture(scope="module")
@@ -250,7 +312,8 @@ def daemons(tmp_path_factory: pytest.TempPathFactory) -> Daemons:
             cell.format(target=str(target), pidfile=str(pidfile), late=late),
             "print('done')",
         )
-    write_post(blog, "long", "import time; time.sleep(8)", "print('long')")
+    early = folder / "daemon.early.pid"
+    write_post(blog, "long", UNTIL_GONE.format(pidfile=str(early), target=str(target)), "print('long')")
     return Daemons(blog, folder, build_cli(blog, jobs=len(DAEMONS) + 1))
 
 
@@ -307,8 +370,10 @@ def test_a_sigkilled_watch_leaves_no_kernel_and_no_daemon(blog: Path, tmp_path: 
         # Gone, it can write nothing more: no need to sleep until it would have written.
         assert not target.exists(), "a daemon wrote a page after the build was killed"
     finally:
-        for proc in psutil.Process(session.pid).children(recursive=True):
-            proc.kill()
+        # The session may be gone already (a zombie): the assertion above, if any, is what failed.
+        with contextlib.suppress(psutil.Error):
+            for proc in psutil.Process(session.pid).children(recursive=True):
+                proc.kill()
         session.communicate("", timeout=HANG)
 
 
@@ -369,9 +434,20 @@ def test_a_cache_entry_changed_between_builds_is_a_miss_naming_the_post(victim: 
     assert "FORGED" not in (victim / "site_src" / "posts" / "victim.md").read_text()
 
 
+# The writer writes once the post beside it runs; that post runs until the write was undone.
+AFTER_BESIDE_STARTED = "import os, time\nwhile not os.path.exists('beside.started'): time.sleep(0.05)"
+UNTIL_UNDONE = """
+import os, time
+open('beside.started', 'w').close()
+page, end = '../site_src/posts/evil.md', time.monotonic() + 300
+while not os.path.exists(page) and time.monotonic() < end: time.sleep(0.05)
+while os.path.exists(page) and time.monotonic() < end: time.sleep(0.05)
+"""
+
+
 def test_a_post_running_beside_the_writer_fails_too_naming_both(victim: Path) -> None:
-    write_post(victim, "hostile", "import time; time.sleep(1)", ATTACKS["page"][0])
-    write_post(victim, "beside", "import time; time.sleep(6)", "print('innocent')")
+    write_post(victim, "hostile", AFTER_BESIDE_STARTED, ATTACKS["page"][0])
+    write_post(victim, "beside", UNTIL_UNDONE, "print('innocent')")
     before = tree(victim)
     done = build_cli(victim, jobs=2)
     assert done.returncode == 1

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from tests.helpers import build_cli, mkdocs
+from tests.helpers import build_cli, mkdocs, write_post
 from tests.skeleton import copy_skeleton
 
 
@@ -74,20 +74,43 @@ def test_never_overwrites_a_file_it_did_not_write(blog: Path, add_post: Callable
     assert "fine" in (blog / "site_src" / "posts" / "fine.md").read_text()
 
 
-@pytest.mark.slow
-def test_a_tampered_record_cannot_delete_outside_files(blog: Path, add_post: Callable[..., Path]) -> None:
-    source = add_post("victim", "import matplotlib.pyplot as plt; plt.plot([1]); plt.show()")
+@pytest.fixture(scope="module")
+def built_post(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Return a blog whose post `post` (a figure, a declared input data.csv holding "old") is published."""
+    blog = copy_skeleton(tmp_path_factory.mktemp("built") / "blog")
+    (blog / "posts" / "data.csv").write_text("old\n")
+    write_post(
+        blog,
+        "post",
+        "import matplotlib.pyplot as plt; plt.plot([1]); plt.show()",
+        front="inputs: [data.csv]\n",
+    )
     assert build_cli(blog).returncode == 0
+    return blog
+
+
+@pytest.fixture
+def post_copy(built_post: Path, tmp_path: Path) -> Path:
+    """Return a copy of `built_post` (its cache too) for one test to change."""
+    return Path(shutil.copytree(built_post, tmp_path / "blog", symlinks=True))
+
+
+@pytest.mark.slow
+def test_a_tampered_record_cannot_delete_outside_files(post_copy: Path) -> None:
+    blog = post_copy
     outside = blog / "keep-me.txt"
     outside.write_text("precious")
-    md = blog / "site_src" / "posts" / "victim.md"
+    md = blog / "site_src" / "posts" / "post.md"
     tampered = md.read_text().replace("figures: [output_1_0.png]", "figures: [../../../keep-me.txt]")
+    assert tampered != md.read_text()
     # Without its digest line the record reads as one written before digests existed, so the
     # build prunes the post as usual (a post with a digest that no longer matches is kept).
     md.write_text(re.sub(r"\n  digest: [^\n]*", "", tampered))
-    journal = blog / "site_src" / "posts" / ".nbpress-writing-victim.json"
+    journal = blog / "site_src" / "posts" / ".nbpress-writing-post.json"
     journal.write_text(json.dumps({"figures": ["../../../keep-me.txt", "/etc/hostname"]}))
-    source.unlink()  # the post is pruned: its record and journal are read and acted on
+    (
+        blog / "posts" / "post.ipynb"
+    ).unlink()  # the post is pruned: its record and journal are read and acted on
     result = build_cli(blog)
     assert result.returncode == 0, result.stderr
     assert outside.read_text() == "precious"
@@ -395,29 +418,38 @@ def test_owned_file_resolves_names_inside_posts_only(tmp_path: Path) -> None:
         assert "\n" not in str(err.value)
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize(
-    "where",
-    [
-        "assets/notebooks/evil",
-        "assets/images/evil.png",
-        "site_src/posts/evil.md",
-        "site_src/assets",
-        "site_src/vendor/x",
-    ],
-)
-def test_a_symbolic_link_in_the_published_tree_is_refused(
-    blog: Path, add_post: Callable[..., Path], tmp_path: Path, where: str
-) -> None:
-    add_post("post", "print(1)")
-    secret = tmp_path / "secret"
-    secret.mkdir()
-    (secret / "key.txt").write_text(MARK)
+LINKS = [
+    "assets/notebooks/evil",
+    "assets/images/evil.png",
+    "site_src/posts/evil.md",
+    "site_src/assets",
+    "site_src/vendor/x",
+]
+
+
+def plant_link(blog: Path, where: str, secret: Path) -> None:
+    """Make blog/`where` a symbolic link to the folder `secret` (to its key.txt for a file name)."""
     link = blog / where
     link.parent.mkdir(parents=True, exist_ok=True)
     if link.is_symlink():
         link.unlink()  # site_src/assets, the committed link, now leads elsewhere
     link.symlink_to(secret if not where.endswith((".png", ".md")) else secret / "key.txt")
+
+
+@pytest.fixture(scope="module")
+def secret(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Return a folder outside every blog holding key.txt, the MARK."""
+    folder = tmp_path_factory.mktemp("secret")
+    (folder / "key.txt").write_text(MARK)
+    return folder
+
+
+@pytest.mark.parametrize("where", LINKS)
+def test_a_symbolic_link_in_the_published_tree_is_refused(
+    blog: Path, add_post: Callable[..., Path], secret: Path, where: str
+) -> None:
+    add_post("post", "print(1)")
+    plant_link(blog, where, secret)
     result = build_cli(blog)
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
@@ -426,13 +458,42 @@ def test_a_symbolic_link_in_the_published_tree_is_refused(
         "or put a copy of the file there."
     ]
     assert not (blog / "site_src" / "posts" / "post.md").exists()
+
+
+@dataclass
+class Linked:
+    strict: subprocess.CompletedProcess[str]  # mkdocs build --strict
+    plain: subprocess.CompletedProcess[str]  # mkdocs build
+    site: Path
+
+
+@pytest.fixture(scope="module")
+def linked(tmp_path_factory: pytest.TempPathFactory, secret: Path) -> dict[str, Linked]:
+    """Return {link: MkDocs's two builds of a blog holding it}: one blog holds every link but
+    site_src/assets (through which the others in assets/ would no longer be reached), one that."""
+    found: dict[str, Linked] = {}
+    for group in ([w for w in LINKS if w != "site_src/assets"], ["site_src/assets"]):
+        blog = copy_skeleton(tmp_path_factory.mktemp("linked") / "blog")
+        for where in group:
+            plant_link(blog, where, secret)
+        built = Linked(mkdocs(blog, "build", "--strict"), mkdocs(blog, "build"), blog / "site")
+        found.update(dict.fromkeys(group, built))
+    return found
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("where", LINKS)
+def test_a_site_built_without_the_build_leaves_a_linked_file_out(
+    linked: dict[str, Linked], where: str
+) -> None:
     # A site built without build.py leaves it out too (hooks/ownership.py): a warning, so --strict fails.
-    proc = mkdocs(blog, "build", "--strict")
-    assert proc.returncode == 1
-    assert "is reached through the symbolic link" in proc.stderr
-    proc = mkdocs(blog, "build")
-    assert proc.returncode == 0, proc.stderr
-    assert not [p for p in (blog / "site").rglob("*") if p.is_file() and MARK.encode() in p.read_bytes()]
+    built = linked[where]
+    assert built.strict.returncode == 1
+    link = where.removeprefix("site_src/")
+    assert f"is reached through the symbolic link {link} and was left out" in built.strict.stderr
+    assert built.plain.returncode == 0, built.plain.stderr
+    assert f"is reached through the symbolic link {link} and was left out" in built.plain.stderr
+    assert not [p for p in built.site.rglob("*") if p.is_file() and MARK.encode() in p.read_bytes()]
 
 
 @pytest.mark.slow
@@ -464,15 +525,9 @@ def test_a_file_name_too_long_fails_up_front_and_publishes_nothing(
 
 
 @pytest.mark.slow
-def test_a_post_that_cannot_be_written_publishes_no_new_download(
-    blog: Path, add_post: Callable[..., Path]
-) -> None:
+def test_a_post_that_cannot_be_written_publishes_no_new_download(post_copy: Path) -> None:
+    blog = post_copy
     data = blog / "posts" / "data.csv"
-    data.write_text("old\n")
-    add_post(
-        "post", "import matplotlib.pyplot as plt; plt.plot([1]); plt.show()", front="inputs: [data.csv]\n"
-    )
-    assert build_cli(blog).returncode == 0
     download = blog / "assets" / "notebooks" / "post" / "data.csv"
     notebook = blog / "assets" / "notebooks" / "post" / "post.ipynb"
     before = notebook.read_bytes()
@@ -490,12 +545,8 @@ def test_a_post_that_cannot_be_written_publishes_no_new_download(
 
 
 @pytest.mark.slow
-def test_a_killed_publish_leaves_no_download_the_post_does_not_list(
-    blog: Path, add_post: Callable[..., Path]
-) -> None:
-    (blog / "posts" / "data.csv").write_text("1\n")
-    add_post("post", "print(1)", front="inputs: [data.csv]\n")
-    assert build_cli(blog).returncode == 0
+def test_a_killed_publish_leaves_no_download_the_post_does_not_list(post_copy: Path) -> None:
+    blog = post_copy
     folder = blog / "assets" / "notebooks" / "post"
     # What a publish killed after its renames, before its Markdown, leaves: a new download, a
     # temporary file, and the journal naming the download.

@@ -14,7 +14,15 @@ import pytest
 from nbpress.check import find_stale
 from nbpress.execution import environment, keys, store, volatile
 from nbpress.pipeline import Options, PostResult, build
-from tests.helpers import FIXTURES, REPO, build_cli, published, without_execution_time
+from tests.helpers import (
+    FIXTURES,
+    REPO,
+    build_cli,
+    copy_skeleton,
+    published,
+    without_execution_time,
+    write_post,
+)
 
 # Every kind of volatile token a run prints, each printed anew by every execution.
 NOISY = (
@@ -138,15 +146,23 @@ def test_a_fresh_clone_run_again_keeps_the_committed_bytes(blog: Path, add_post:
 # ---- 2. A post re-executes for what it uses ----------------------------------------------
 
 
-@pytest.fixture
-def three(blog: Path, add_post: Callable[..., Path]) -> Path:
-    """A blog whose posts import PyYAML, jinja2, and nothing but declares PyYAML and reads data.csv."""
+@pytest.fixture(scope="module")
+def three_built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A blog whose posts import PyYAML, jinja2, and nothing but declares PyYAML and reads data.csv, built."""
+    blog = copy_skeleton(tmp_path_factory.mktemp("three") / "blog")
     (blog / "posts" / "data.csv").write_text("1,2\n")
-    add_post("uses-yaml", "import yaml\nprint(yaml.safe_dump([1]))")
-    add_post("uses-jinja", "import jinja2\nprint(jinja2.Template('{{ 6 * 7 }}').render())")
-    add_post("declares", "print(open('data.csv').read())", front="depends: [PyYAML]\ninputs: [data.csv]\n")
+    write_post(blog, "uses-yaml", "import yaml\nprint(yaml.safe_dump([1]))")
+    write_post(blog, "uses-jinja", "import jinja2\nprint(jinja2.Template('{{ 6 * 7 }}').render())")
+    front = "depends: [PyYAML]\ninputs: [data.csv]\n"
+    write_post(blog, "declares", "print(open('data.csv').read())", front=front)
     assert set(statuses(run(blog)).values()) == {"executed"}
     return blog
+
+
+@pytest.fixture
+def three(three_built: Path, tmp_path: Path) -> Path:
+    """Return a copy of `three_built` (its cache too) for one test to change."""
+    return Path(shutil.copytree(three_built, tmp_path / "blog", symlinks=True))
 
 
 @pytest.mark.slow
@@ -204,8 +220,8 @@ def test_an_installed_version_is_named(three: Path) -> None:
 
 
 @pytest.mark.slow
-def test_prune_cache_keeps_what_current_posts_use(three: Path, add_post: Callable[..., Path]) -> None:
-    add_post("uses-jinja", "import jinja2\nprint(jinja2.__name__)")
+def test_prune_cache_keeps_what_current_posts_use(three: Path) -> None:
+    write_post(three, "uses-jinja", "import jinja2\nprint(jinja2.__name__)")
     assert statuses(run(three))["posts/uses-jinja.ipynb"] == "executed"
     (three / "posts" / "uses-yaml.ipynb").unlink()
     assert statuses(run(three))["site_src/posts/uses-yaml.md"] == "removed"

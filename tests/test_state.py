@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import resource
+import shutil
 import signal
 import subprocess
 from collections.abc import Callable
@@ -177,10 +178,25 @@ def test_a_failed_publish_leaves_the_old_version_whole(blog: Path, add_post: Cal
     assert published(blog) != before
 
 
-@pytest.mark.slow
-def test_a_hand_edited_post_is_never_overwritten(blog: Path, add_post: Callable[..., Path]) -> None:
-    add_post("edited", "print('generated')")
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Return a blog whose posts `edited` and `orphan` (one code, so one kernel) are published."""
+    blog = copy_skeleton(tmp_path_factory.mktemp("generated") / "blog")
+    for slug in ("edited", "orphan"):
+        write_post(blog, slug, "print('generated')")
     assert build_cli(blog).returncode == 0
+    return blog
+
+
+@pytest.fixture
+def generated_copy(generated: Path, tmp_path: Path) -> Path:
+    """Return a copy of `generated` (its cache too) for one test to change."""
+    return Path(shutil.copytree(generated, tmp_path / "blog", symlinks=True))
+
+
+@pytest.mark.slow
+def test_a_hand_edited_post_is_never_overwritten(generated_copy: Path) -> None:
+    blog = generated_copy
     md = blog / "site_src" / "posts" / "edited.md"
     hand = md.read_text(encoding="utf-8").replace("generated", "fixed by hand")
     md.write_text(hand, encoding="utf-8")
@@ -188,7 +204,7 @@ def test_a_hand_edited_post_is_never_overwritten(blog: Path, add_post: Callable[
     assert check.returncode == 1
     assert "edited   posts/edited.ipynb: site_src/posts/edited.md was edited by hand" in check.stderr
     # A prose edit re-renders the post: the build refuses, and keeps the hand edit.
-    add_post("edited", "print('generated')", front="description: new prose\n")
+    write_post(blog, "edited", "print('generated')", front="description: new prose\n")
     done = build_cli(blog)
     assert done.returncode == 1
     [line] = error_lines(done.stderr)
@@ -202,9 +218,9 @@ def test_a_hand_edited_post_is_never_overwritten(blog: Path, add_post: Callable[
 
 
 @pytest.mark.slow
-def test_a_hand_edited_post_whose_source_is_gone_is_kept(blog: Path, add_post: Callable[..., Path]) -> None:
-    source = add_post("orphan", "print('generated')")
-    assert build_cli(blog).returncode == 0
+def test_a_hand_edited_post_whose_source_is_gone_is_kept(generated_copy: Path) -> None:
+    blog = generated_copy
+    source = blog / "posts" / "orphan.ipynb"
     md = blog / "site_src" / "posts" / "orphan.md"
     md.write_text(md.read_text(encoding="utf-8") + "\nA paragraph added by hand.\n", encoding="utf-8")
     source.unlink()
