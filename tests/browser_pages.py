@@ -7,8 +7,9 @@ failure can name it. The thread keeps the async loop apart from the sync playwri
 other tests drive.
 
 The pages of a call share one browser context: a context of its own for each page cost the
-browser a new context and the renderer a fresh process, about twice the CPU time of the page
-itself (a pass of 82 attack pages: 49 s against 21 s on two cores). What a context would have
+browser a new context and the renderer a fresh process each time, more CPU than the page itself
+(Chromium's CPU time for the 82 pages of one attack pass: about 140 s with a context per page,
+65 s in one context). What a context would have
 kept apart is kept apart by attribution instead: every binding call, request to another host,
 dialog, popup and WebSocket is traced to the page it came from (a popup to the page that
 opened it, however deep), recorded on that address's `Tab`, and an event no visited page owns
