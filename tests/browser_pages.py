@@ -2,9 +2,19 @@
 
 A test that opens a hundred pages one after another spends most of its time waiting (for a
 page's load, for an onerror that would run): `visit_all` keeps several pages in flight in one
-headless Chromium, each in its own browser context (its own bindings, routes and storage),
-and returns each address's own result, so a verdict stays the page's and a failure can name it.
-The thread keeps the async loop apart from the sync playwright a module's other tests drive.
+headless Chromium and returns each address's own result, so a verdict stays the page's and a
+failure can name it. The thread keeps the async loop apart from the sync playwright a module's
+other tests drive.
+
+The pages of a call share one browser context: a context of its own for each page cost the
+browser a new context and the renderer a fresh process each time, more CPU than the page itself
+(Chromium's CPU time for the 82 pages of one attack pass: about 140 s with a context per page,
+65 s in one context). What a context would have
+kept apart is kept apart by attribution instead: every binding call, request to another host,
+dialog, popup and WebSocket is traced to the page it came from (a popup to the page that
+opened it, however deep), recorded on that address's `Tab`, and an event no visited page owns
+fails the call. Pages of different sites (another port) never share storage either; pages of
+one site share the browser's cache and storage as one reader's tabs do.
 """
 
 from __future__ import annotations
@@ -12,7 +22,9 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
+import re
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from tests.helpers import CHROMIUM_ARGS, HANG, chromium_path
@@ -23,8 +35,31 @@ T = TypeVar("T")
 IN_FLIGHT = 6
 # What a page waits for before it is a hang.
 TIMEOUT_MS = HANG * 1000
-# How long a context's close may take before it is left to the browser's.
+# How long a page's close may take before it is left to the context's.
 CLOSE_S = 10
+# A request to any host but 127.0.0.1 (the served site): aborted and recorded, so no page of a
+# test reaches the network. Matched by playwright's driver: the site's own requests go on
+# without a round trip to Python.
+OUTSIDE = re.compile(r"^(?!https?://127\.0\.0\.1[:/])")
+
+
+@dataclass
+class Tab:
+    """One address's page in the shared context, and what it and any page it opened did.
+
+    `calls[name]` holds (URL of the calling frame, arguments) of each call of the binding `name`
+    (visit_all's `bindings`). The lists may still grow after `visit` returned, until visit_all
+    returns (what a page does until it is closed; what a popup did, traced at the end).
+    """
+
+    address: str
+    page: Any = None
+    url: str = ""  # where the page was when `visit` returned
+    outside: list[str] = field(default_factory=list)  # requests to other hosts (aborted)
+    dialogs: list[str] = field(default_factory=list)  # dismissed
+    popups: list[str] = field(default_factory=list)  # the address each opened page started at
+    websockets: list[str] = field(default_factory=list)
+    calls: dict[str, list[tuple[str, tuple[Any, ...]]]] = field(default_factory=dict)
 
 
 def _executable() -> str:
@@ -32,36 +67,133 @@ def _executable() -> str:
     return str(chromium_path())
 
 
+class _Owners:
+    """Which visited address each page of the context belongs to: its own, or its opener's."""
+
+    def __init__(self) -> None:
+        self.tabs: dict[Any, Tab] = {}
+        self.untraced: list[tuple[Any, Callable[[Tab], None], str]] = []
+
+    def own(self, page: Any, tab: Tab) -> None:
+        self.tabs[page] = tab
+        page.on("popup", lambda popup: self.opened(popup, tab))
+        page.on(
+            "websocket", lambda ws: self.record(lambda: page, lambda t: t.websockets.append(ws.url), ws.url)
+        )
+
+    def opened(self, popup: Any, tab: Tab) -> None:
+        if popup not in self.tabs:
+            tab.popups.append(popup.url)
+            self.own(popup, tab)
+
+    def record(self, page: Callable[[], Any], write: Callable[[Tab], None], what: str) -> None:
+        """Write an event on the tab of its page (`page()`), or keep it until trace."""
+        tab = self.tabs.get(_or_none(page))
+        if tab is None:
+            self.untraced.append((page, write, what))
+        else:
+            write(tab)
+
+    async def trace(self) -> None:
+        """Write each kept event on the tab of its page, or of the page that opened its page
+        (however deep); fail naming those of no visited page."""
+        lost = []
+        for page_of, write, what in self.untraced:
+            # A popup's first request comes before its page is made: its page is known by now.
+            page = opener = _or_none(page_of)
+            seen = set()
+            while opener is not None and opener not in self.tabs and id(opener) not in seen:
+                seen.add(id(opener))
+                opener = await opener.opener()
+            if opener is None or opener not in self.tabs:
+                lost.append(what)
+            else:
+                self.tabs[page] = self.tabs[opener]
+                write(self.tabs[opener])
+        if lost:
+            raise AssertionError(f"events no visited page owns: {lost}")
+
+
+def _or_none(page: Callable[[], Any]) -> Any:
+    """Return `page()`, or None where playwright has no page for it (a service worker's request,
+    or a popup's first request before its page is made)."""
+    try:
+        return page()
+    except Exception:
+        return None
+
+
 async def _visit_all(
     addresses: Sequence[str],
-    visit: Callable[[Any, str], Awaitable[T]],
+    visit: Callable[[Tab], Awaitable[T]],
     in_flight: int,
+    bindings: Sequence[str],
+    init_script: str | None,
     context_options: dict[str, Any],
 ) -> dict[str, T]:
     from playwright.async_api import async_playwright
+
+    assert len(set(addresses)) == len(addresses), "an address is visited twice"
+    owners = _Owners()
+
+    async def outside(route: Any) -> None:
+        url = route.request.url
+        owners.record(lambda: route.request.frame.page, lambda t: t.outside.append(url), f"request {url}")
+        await route.abort()
+
+    async def on_dialog(dialog: Any) -> None:
+        message = dialog.message
+        owners.record(lambda: dialog.page, lambda t: t.dialogs.append(message), f"dialog {message}")
+        await dialog.dismiss()
+
+    def binding(name: str) -> Callable[..., None]:
+        def called(source: dict[str, Any], *args: Any) -> None:
+            url = source["frame"].url
+            owners.record(
+                lambda: source["page"],
+                lambda t: t.calls.setdefault(name, []).append((url, args)),
+                f"{name}{args}",
+            )
+
+        return called
 
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(
             executable_path=_executable(), headless=True, args=CHROMIUM_ARGS
         )
-        gate = asyncio.Semaphore(in_flight)
-
-        async def one(address: str) -> T:
-            async with gate:
-                context = await browser.new_context(**context_options)
-                context.set_default_timeout(TIMEOUT_MS)
-                try:
-                    return await visit(context, address)
-                except Exception as error:
-                    raise AssertionError(f"{address}: {error}") from error
-                finally:
-                    # A context whose close never returns (seen on a page that ran its own script,
-                    # after the visit returned) is left to browser.close(), which ends them all.
-                    with contextlib.suppress(asyncio.TimeoutError):
-                        await asyncio.wait_for(context.close(), CLOSE_S)
-
         try:
+            context = await browser.new_context(**context_options)
+            context.set_default_timeout(TIMEOUT_MS)
+            for name in bindings:
+                await context.expose_binding(name, binding(name))
+            if init_script:
+                await context.add_init_script(init_script)
+            await context.route(OUTSIDE, outside)
+            context.on("dialog", on_dialog)
+            gate = asyncio.Semaphore(in_flight)
+
+            async def one(address: str) -> T:
+                async with gate:
+                    tab = Tab(address)
+                    tab.page = await context.new_page()
+                    owners.own(tab.page, tab)
+                    try:
+                        result = await visit(tab)
+                        tab.url = tab.page.url
+                        return result
+                    except Exception as error:
+                        raise AssertionError(f"{address}: {error}") from error
+                    finally:
+                        # A page whose close never returns (seen on a page that ran its own
+                        # script, after the visit returned) is left to the context's close.
+                        for page in [p for p, t in owners.tabs.items() if t is tab]:
+                            with contextlib.suppress(asyncio.TimeoutError):
+                                await asyncio.wait_for(page.close(), CLOSE_S)
+
             results = await asyncio.gather(*(one(a) for a in addresses))
+            await owners.trace()
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(context.close(), CLOSE_S)
         finally:
             await browser.close()
     return dict(zip(addresses, results, strict=True))
@@ -69,15 +201,21 @@ async def _visit_all(
 
 def visit_all(
     addresses: Sequence[str],
-    visit: Callable[[Any, str], Awaitable[T]],
+    visit: Callable[[Tab], Awaitable[T]],
     in_flight: int = IN_FLIGHT,
+    bindings: Sequence[str] = (),
+    init_script: str | None = None,
     **context_options: Any,
 ) -> dict[str, T]:
-    """Return {address: await visit(context, address)} for every address, `in_flight` at once.
+    """Return {address: await visit(tab)} for every address, `in_flight` at once.
 
-    `visit` gets a fresh async playwright BrowserContext (`context_options`: viewport...;
-    closed after it returns) and the
-    address; what it raises fails the whole call, naming the address (a verdict belongs in T).
+    `visit` gets the address's `Tab`: a fresh page (`tab.page`, not navigated yet; closed after
+    `visit` returns) in the call's one browser context (`context_options`: viewport...), whose
+    `bindings` (names a page's script may call) and `init_script` (run in every frame before
+    its own scripts) the tab records. What `visit` raises fails the whole call, naming the
+    address (a verdict belongs in T).
     """
     with concurrent.futures.ThreadPoolExecutor(max_workers=1) as thread:
-        return thread.submit(asyncio.run, _visit_all(addresses, visit, in_flight, context_options)).result()
+        return thread.submit(
+            asyncio.run, _visit_all(addresses, visit, in_flight, bindings, init_script, context_options)
+        ).result()

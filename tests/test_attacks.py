@@ -8,6 +8,7 @@ opens a dialog); every page and every SVG figure, opened at its own URL, must le
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -21,7 +22,7 @@ import pytest
 from tests.attack_families import collect, collect_files
 from tests.attack_families.series import PAGES as SERIES_PAGES
 from tests.attack_kit import CELL_KIND, Cell, Posts, prints, pwn, show
-from tests.browser_pages import visit_all
+from tests.browser_pages import Tab, visit_all
 from tests.helpers import build_cli, copy_skeleton, launch_chromium, mkdocs, shared_blog
 from tests.siteserver import serve
 
@@ -369,6 +370,20 @@ class Judged:
         """Return what a reader would have suffered: script that ran, another host asked."""
         return [f"ran {t}" for t in self.ran] + [f"dialog {d}" for d in self.dialogs] + self.outside
 
+    @classmethod
+    def of(cls, tab: Tab) -> Judged:
+        """Return what the page of `tab` (tests/browser_pages.py), and any page it opened, did."""
+        judged = cls()
+        for frame, (tag,) in tab.calls.get("__nbpressRan", []):
+            judged.ran.append(tag)
+            if frame.split("?")[0].endswith(".svg"):
+                judged.ran_in_svg_files.append(tag)
+        judged.violations = [violation for _, (violation,) in tab.calls.get("__nbpressViolation", [])]
+        judged.dialogs = list(tab.dialogs)
+        judged.outside = [f"request {u}" for u in tab.outside] + [f"websocket {u}" for u in tab.websockets]
+        judged.url = tab.url
+        return judged
+
 
 LOCAL = re.compile(r"^https?://127\.0\.0\.1[:/]")
 # Hover first (tooltips, onmouseover), then a script click, which follows any link, even one
@@ -417,42 +432,27 @@ def _open(browser: Any, address: str, click: str | None = None) -> tuple[Any, Ju
     return page, judged
 
 
-async def _open_async(context: Any, address: str, click: str) -> Judged:
-    """Return what the page at `address` did: `_open`'s judgement, in an async playwright `context`."""
-    judged = Judged()
-
-    def ran(source: dict[str, Any], tag: str) -> None:
-        judged.ran.append(tag)
-        if source["frame"].url.split("?")[0].endswith(".svg"):
-            judged.ran_in_svg_files.append(tag)
-
-    await context.expose_binding("__nbpressRan", ran)
-    await context.expose_binding("__nbpressViolation", lambda _, v: judged.violations.append(v))
-    await context.add_init_script(WATCH)
-
-    async def route(route: Any) -> None:
-        if LOCAL.match(route.request.url):
-            await route.continue_()
-        else:
-            judged.outside.append(f"request {route.request.url}")
-            await route.abort()
-
-    await context.route("**/*", route)
-    page = await context.new_page()
-
-    async def on_dialog(dialog: Any) -> None:
-        judged.dialogs.append(dialog.message)
-        await dialog.dismiss()
-
-    page.on("dialog", on_dialog)
-    page.on("websocket", lambda ws: judged.outside.append(f"websocket {ws.url}"))
-    await page.goto(address, wait_until="load")
+async def _open_async(tab: Tab, click: str) -> Tab:
+    """Open the page of `tab` as `_open` does (its bindings, policy watch and request log are
+    the pass's: tests/browser_pages.visit_all); `Judged.of(tab)` is the verdict."""
+    page = tab.page
+    await page.goto(tab.address, wait_until="load")
     await page.locator(click).evaluate_all(HOVER)
     await page.wait_for_timeout(100)
     await page.locator(click).evaluate_all(CLICK)
     await page.wait_for_timeout(300)  # an onerror or a delayed navigation would have run by now
-    judged.url = page.url
-    return judged
+    return tab
+
+
+async def _ask_another_host(tab: Tab) -> Tab:
+    """Open about:blank (no Content Security Policy guards it) and load an image from another
+    host: the pass's own proof that it sees such a request."""
+    await tab.page.goto(tab.address)
+    await tab.page.evaluate(
+        "() => new Promise(done => { const i = new Image(); i.onerror = i.onload = done;"
+        " i.src = 'http://example.invalid/seen.png'; })"
+    )
+    return tab
 
 
 def _assert_no_script(browser: Any, address: str, click: str | None = None) -> Any:
@@ -491,24 +491,42 @@ def _click(path: str) -> str:
     return click + ", " + FAMILY_CLICKS[slug] if slug in FAMILY_CLICKS else click
 
 
-def _judge_all(base: str, site: Path, paths: list[str], mode: str) -> dict[str, Judged]:
-    """Return {path: what it did} for each path of the site served at `base`, counted for `mode`.
+BLANK = "about:blank"
 
-    Each page opened as an attacker would have it, in its own browser context, several at once
-    (tests/browser_pages.py): one page's verdict is its own.
+
+def _judge_all(passes: dict[str, tuple[str, Path, list[str]]]) -> dict[str, dict[str, Judged]]:
+    """Return {mode: {path: what it did}} for each mode's (base URL, site, paths), counted for it.
+
+    Every page of every mode at once, in one Chromium (tests/browser_pages.py), each page
+    opened as an attacker would have it: one page's verdict is its own. BLANK among a mode's
+    paths is about:blank asking another host (`_ask_another_host`).
     """
-    seen = visit_all(
-        [f"{base}/{path}" for path in paths], lambda c, a: _open_async(c, a, _click(a[len(base) + 1 :]))
-    )
-    judged_by_path = {path: seen[f"{base}/{path}"] for path in paths}
-    counts = SUMMARY.setdefault(mode, {"tried": set(), "ran": set(), "refused": set()})
-    for path, judged in judged_by_path.items():
+    where = {
+        (BLANK if path == BLANK else f"{base}/{path}"): (mode, path)
+        for mode, (base, _, paths) in passes.items()
+        for path in paths
+    }
+    assert len(where) == sum(len(paths) for _, _, paths in passes.values()), "about:blank in two modes"
+
+    def visit(tab: Tab) -> Any:
+        path = where[tab.address][1]
+        return _ask_another_host(tab) if path == BLANK else _open_async(tab, _click(path))
+
+    tabs = visit_all(list(where), visit, bindings=("__nbpressRan", "__nbpressViolation"), init_script=WATCH)
+    judged_by_mode: dict[str, dict[str, Judged]] = {mode: {} for mode in passes}
+    for address, tab in tabs.items():
+        mode, path = where[address]
+        base, site, _ = passes[mode]
+        judged = judged_by_mode[mode][path] = Judged.of(tab)
+        if path == BLANK:
+            continue
         if not judged.url.startswith(base):
             judged.outside.append(f"navigated to {judged.url}")
+        counts = SUMMARY.setdefault(mode, {"tried": set(), "ran": set(), "refused": set()})
         counts["tried"] |= _tried(site, path)
         counts["ran"] |= set(judged.ran) | {f"dialog:{d}" for d in judged.dialogs}
         counts["refused"] |= {f"{path} {v}" for v in judged.violations}
-    return judged_by_path
+    return judged_by_mode
 
 
 def summary_line(mode: str) -> str:
@@ -537,58 +555,13 @@ PAGES += ["", "tags/", "archive/2024/", "category/"]
 PAGES += SERIES_PAGES  # a series' page and the page of all series (tests/attack_families/series.py)
 
 
-def test_the_browser_check_sees_script_that_runs(browser: Any, url: str) -> None:
-    page, judged = _open(browser, f"{url}/posts/control/")
-    # The control post trusts its HTML, so the sanitizer keeps its onerror; the policy alone
-    # refuses to run it (without the policy it runs: test_sanitizer_alone_...).
-    assert judged.ran == [] and any("script-src" in v for v in judged.violations), judged.violations
-    page.context.close()
+# --- The modes, judged in one run ---------------------------------------------------------
+# Both layers (the published site), the policy alone (sanitizer off) and the sanitizer alone
+# (policy off, issue 20, section 1): each mode's site served on its own port, every page of
+# every mode the run's tests judge opened at once in one Chromium (`judged`).
 
-
-def test_the_browser_check_sees_requests_to_other_hosts(browser: Any) -> None:
-    page, judged = _open(browser, "about:blank")  # a page no Content Security Policy guards
-    page.evaluate(
-        "() => new Promise(done => { const i = new Image(); i.onerror = i.onload = done;"
-        " i.src = 'http://example.invalid/seen.png'; })"
-    )
-    assert judged.outside == ["request http://example.invalid/seen.png"]
-    page.context.close()
-
-
-@pytest.fixture(scope="module")
-def both_layers(url: str, built: Built, request: pytest.FixtureRequest) -> dict[str, Judged]:
-    """Return what each page this run judges did with both layers on, the pages opened at once."""
-    chosen = [
-        str(item.callspec.params["path"])
-        for item in request.session.items
-        if isinstance(item, pytest.Function)
-        and item.module is request.module
-        and item.originalname == "test_page_runs_no_script"
-    ]
-    return _judge_all(url, built.site, chosen or PAGES, "both layers")
-
-
-@pytest.mark.parametrize("path", PAGES)
-def test_page_runs_no_script(both_layers: dict[str, Judged], path: str) -> None:
-    judged = both_layers[path]
-    assert not judged.problems(), f"{path}: {judged.problems()} (policy violations: {judged.violations})"
-
-
-def test_every_svg_figure_opened_alone_runs_no_script(url: str, built: Built) -> None:
-    figures = sorted((built.root / "assets" / "images" / "out-svg").glob("*.svg"))
-    assert len(figures) == len(SVG_ATTACKS)
-    paths = [f"assets/images/out-svg/{figure.name}" for figure in figures]
-    judged_by_path = _judge_all(url, built.site, paths, "both layers")
-    for path, figure in zip(paths, figures, strict=True):
-        judged = judged_by_path[path]
-        assert not judged.problems(), f"{path}: {judged.problems()}"
-        text = figure.read_text(encoding="utf-8")
-        assert "script" not in text.lower() and "onload" not in text and "foreignObject" not in text
-        assert "javascript" not in text and "example.invalid" not in text
-
-
-# --- The two layers, each alone (issue 20, section 1) -------------------------------------
-
+BOTH, POLICY, SANITIZER = "both layers", "policy alone (sanitizer off)", "sanitizer alone (policy off)"
+CONTROL = "posts/control/"
 CSP_META = re.compile(r'<meta http-equiv="Content-Security-Policy" content="[^"]*">\s*')
 
 
@@ -633,43 +606,119 @@ def _svg_figures(site: Path) -> list[str]:
     )
 
 
-def test_policy_alone_stops_every_script_and_outside_request(browser: Any, policy_alone: Path) -> None:
+@pytest.fixture(scope="module")
+def judged(built: Built, request: pytest.FixtureRequest) -> dict[str, dict[str, Judged]]:
+    """Return {mode: {path: what it did}} for the pages this run's tests of the module judge.
+
+    Only the modes (and, with both layers on, the posts) whose tests were selected are built
+    and opened: `-k out-html` judges one page.
+    """
+    chosen = [
+        item
+        for item in request.session.items
+        if isinstance(item, pytest.Function) and item.module is request.module
+    ]
+    names = {item.originalname for item in chosen}
+    posts = [str(i.callspec.params["path"]) for i in chosen if i.originalname == "test_page_runs_no_script"]
+    both = posts + [CONTROL] * ("test_the_browser_check_sees_script_that_runs" in names)
+    both += _svg_figures(built.site) * ("test_every_svg_figure_opened_alone_runs_no_script" in names)
+    both += [BLANK] * ("test_the_browser_check_sees_requests_to_other_hosts" in names)
+    sites: dict[str, tuple[Path | str, list[str]]] = {
+        BOTH: (built.site, both),
+        POLICY: ("policy_alone", [*PAGES, CONTROL]),
+        SANITIZER: ("sanitizer_alone", [*PAGES, *_svg_figures(built.site), CONTROL]),
+    }
+    wanted = {
+        BOTH: bool(both),
+        POLICY: "test_policy_alone_stops_every_script_and_outside_request" in names,
+        SANITIZER: "test_sanitizer_alone_stops_every_script_and_outside_request" in names,
+    }
+    with contextlib.ExitStack() as stack:
+        passes = {}
+        for mode, (site, paths) in sites.items():
+            if wanted[mode]:
+                served = site if isinstance(site, Path) else request.getfixturevalue(site)
+                passes[mode] = (stack.enter_context(serve(served)).rstrip("/"), served, paths)
+        return _judge_all(passes)
+
+
+def test_the_browser_check_sees_script_that_runs(
+    browser: Any, url: str, judged: dict[str, dict[str, Judged]]
+) -> None:
+    # The control post trusts its HTML, so the sanitizer keeps its onerror; the policy alone
+    # refuses to run it (without the policy it runs: test_sanitizer_alone_...). Both the page
+    # opened alone (`_open`, the module's other tests) and in the parallel run see it.
+    page, alone = _open(browser, f"{url}/{CONTROL}")
+    page.context.close()
+    for control in (alone, judged[BOTH][CONTROL]):
+        assert control.ran == [] and any("script-src" in v for v in control.violations), control.violations
+
+
+def test_the_browser_check_sees_requests_to_other_hosts(
+    browser: Any, judged: dict[str, dict[str, Judged]]
+) -> None:
+    page, alone = _open(browser, BLANK)  # a page no Content Security Policy guards
+    page.evaluate(
+        "() => new Promise(done => { const i = new Image(); i.onerror = i.onload = done;"
+        " i.src = 'http://example.invalid/seen.png'; })"
+    )
+    page.context.close()
+    assert alone.outside == judged[BOTH][BLANK].outside == ["request http://example.invalid/seen.png"]
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_page_runs_no_script(judged: dict[str, dict[str, Judged]], path: str) -> None:
+    page = judged[BOTH][path]
+    assert not page.problems(), f"{path}: {page.problems()} (policy violations: {page.violations})"
+
+
+def test_every_svg_figure_opened_alone_runs_no_script(
+    built: Built, judged: dict[str, dict[str, Judged]]
+) -> None:
+    figures = sorted((built.root / "assets" / "images" / "out-svg").glob("*.svg"))
+    assert len(figures) == len(SVG_ATTACKS)
+    paths = [f"assets/images/out-svg/{figure.name}" for figure in figures]
+    for path, figure in zip(paths, figures, strict=True):
+        page = judged[BOTH][path]
+        assert not page.problems(), f"{path}: {page.problems()}"
+        text = figure.read_text(encoding="utf-8")
+        assert "script" not in text.lower() and "onload" not in text and "foreignObject" not in text
+        assert "javascript" not in text and "example.invalid" not in text
+
+
+def test_policy_alone_stops_every_script_and_outside_request(judged: dict[str, dict[str, Judged]]) -> None:
     """With the sanitizer off, the policy alone holds on every attack page (not the SVG files:
     an SVG document opened at its own URL carries no <meta> policy, and GitHub Pages sends no
     header; those stay the sanitizer's, below)."""
     failed = {}
-    with serve(policy_alone) as base:
-        base = base.rstrip("/")
-        for path, judged in _judge_all(base, policy_alone, PAGES, "policy alone (sanitizer off)").items():
-            # A link the page's clicks follow to an SVG file runs that file's script: out of the
-            # policy's reach (above), and judged with the sanitizer on in test_page_runs_no_script.
-            problems = [p for p in judged.problems() if p.removeprefix("ran ") not in judged.ran_in_svg_files]
-            if problems:
-                failed[path] = problems
-        page, control = _open(browser, f"{base}/posts/control/")
-        page.context.close()
-    print(f"\n{summary_line('policy alone (sanitizer off)')}")
+    for path in PAGES:
+        page = judged[POLICY][path]
+        # A link the page's clicks follow to an SVG file runs that file's script: out of the
+        # policy's reach (above), and judged with the sanitizer on in test_page_runs_no_script.
+        problems = [p for p in page.problems() if p.removeprefix("ran ") not in page.ran_in_svg_files]
+        if problems:
+            failed[path] = problems
+    print(f"\n{summary_line(POLICY)}")
     assert not failed, failed
     # The proof the policy did something: payloads were on the pages, and it refused them.
-    assert SUMMARY["policy alone (sanitizer off)"]["tried"]
+    assert SUMMARY[POLICY]["tried"]
+    control = judged[POLICY][CONTROL]
     assert control.ran == [] and control.violations, "the control post's script ran under the policy"
 
 
-def test_sanitizer_alone_stops_every_script_and_outside_request(browser: Any, sanitizer_alone: Path) -> None:
+def test_sanitizer_alone_stops_every_script_and_outside_request(
+    built: Built, judged: dict[str, dict[str, Judged]]
+) -> None:
     failed = {}
-    with serve(sanitizer_alone) as base:
-        base = base.rstrip("/")
-        paths = PAGES + _svg_figures(sanitizer_alone)
-        for path, judged in _judge_all(base, sanitizer_alone, paths, "sanitizer alone (policy off)").items():
-            if judged.problems():
-                failed[path] = judged.problems()
-            assert not judged.violations, f"{path} still carries a policy: {judged.violations}"
-        # Without the policy, the control post (raw_html: true) runs: the check sees script.
-        page, control = _open(browser, f"{base}/posts/control/")
-        page.context.close()
-    print(f"\n{summary_line('sanitizer alone (policy off)')}")
+    for path in PAGES + _svg_figures(built.site):
+        page = judged[SANITIZER][path]
+        if page.problems():
+            failed[path] = page.problems()
+        assert not page.violations, f"{path} still carries a policy: {page.violations}"
+    print(f"\n{summary_line(SANITIZER)}")
     assert not failed, failed
-    assert control.ran == ["control"], control.ran
+    # Without the policy, the control post (raw_html: true) runs: the check sees script.
+    assert judged[SANITIZER][CONTROL].ran == ["control"], judged[SANITIZER][CONTROL].ran
 
 
 def test_front_matter_is_shown_as_typed(browser: Any, url: str) -> None:

@@ -20,7 +20,7 @@ import pytest
 import yaml
 
 from nbpress.rendering.charts import LIBRARIES, VENDORED, embed_json
-from tests.browser_pages import visit_all
+from tests.browser_pages import Tab, visit_all
 from tests.helpers import REPO, launch_chromium, mkdocs, watch_policy
 from tests.siteserver import serve
 from tests.skeleton import copy_skeleton
@@ -886,31 +886,17 @@ class Tried:
     pwned: Any = None
     dialogs: list[str] = field(default_factory=list)
     popups: list[str] = field(default_factory=list)
-    requests: list[str] = field(default_factory=list)
+    requests: list[str] = field(default_factory=list)  # to hosts other than 127.0.0.1 (aborted)
     drawn: int = 0
 
 
-async def _try_attack(context: Any, address: str, click: str | None) -> Tried:
-    """Return what the page at `address` did while a reader hovered and clicked everything on it
-    (in an async playwright `context` of its own; tests/browser_pages.py)."""
-    tried = Tried()
-
-    async def route(route: Any) -> None:
-        tried.requests.append(route.request.url)
-        if urlsplit(route.request.url).hostname == "127.0.0.1":
-            await route.continue_()
-        else:
-            await route.abort()
-
-    async def on_dialog(dialog: Any) -> None:
-        tried.dialogs.append(dialog.message)
-        await dialog.dismiss()
-
-    await context.route("**/*", route)
-    page = await context.new_page()
-    context.on("page", lambda p: tried.popups.append(p.url))  # any page after the reader's own
-    page.on("dialog", on_dialog)
-    await page.goto(address)
+async def _try_attack(tab: Tab, click: str | None) -> Tried:
+    """Return what the page at `tab.address` did while a reader hovered and clicked everything on
+    it (tests/browser_pages.py: its dialogs, popups and requests to other hosts are the tab's)."""
+    # The tab's own lists: what its page (or a page it opened) does until it is closed.
+    tried = Tried(dialogs=tab.dialogs, popups=tab.popups, requests=tab.outside)
+    page = tab.page
+    await page.goto(tab.address)
     await page.wait_for_load_state("networkidle")
     await page.wait_for_timeout(500)
     # Move the mouse over every chart (bokeh's canvases, plotly's points, Vega's marks).
@@ -953,7 +939,7 @@ def chart_attacks(hostile: tuple[Path, list[str], dict[str, str]], hostile_url: 
     addresses = {f"{hostile_url}posts/{slug}/": slug for slug in _family_slugs()}
     seen = visit_all(
         list(addresses),
-        lambda context, address: _try_attack(context, address, clicks.get(addresses[address])),
+        lambda tab: _try_attack(tab, clicks.get(addresses[tab.address])),
         viewport={"width": 1000, "height": 800},
     )
     return {addresses[address]: tried for address, tried in seen.items()}
