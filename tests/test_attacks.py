@@ -13,6 +13,7 @@ import json
 import os
 import re
 import shutil
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -302,7 +303,12 @@ def _make_hostile_blog(root: Path) -> None:
     (posts / "folder.ipynb").mkdir()
     os.mkfifo(posts / "fifo.ipynb")
     (posts / "broken.ipynb").write_text('{"cells": [' + SECRET)
-    proc = build_cli(root)
+    try:
+        proc = build_cli(root)
+    except subprocess.TimeoutExpired as hung:  # say which posts ran and which never ended
+        parts = [hung.stdout, hung.stderr]  # bytes so far, whatever the text mode
+        text = "".join(p.decode(errors="replace") if isinstance(p, bytes) else p or "" for p in parts)
+        raise AssertionError(f"the hostile build hung; its last lines:\n{text[-4000:]}") from hung
     output = {"output": proc.stderr + proc.stdout, "code": proc.returncode}
     (root.parent / "build.json").write_text(json.dumps(output), encoding="utf-8")
     site = mkdocs(root, "build", "--strict")
