@@ -131,3 +131,41 @@ def test_a_finished_post_holds_its_slot_until_its_outcome_was_looked_at(
     )
     assert [o.error for o in outcomes] == [None, None]
     assert float(mark.read_text()) > handled[0], "the second post ran while the first was being handled"
+
+
+@pytest.mark.slow
+def test_a_kernel_starts_whatever_locks_the_builds_other_threads_hold(
+    blog: Path, add_post: Callable[..., Path]
+) -> None:
+    """No Python runs in the build's child between fork and exec (reaper.launch_command).
+
+    A `preexec_fn` makes Popen run every `os.register_at_fork` handler, each taking its
+    library's lock (logging's, concurrent.futures'), then Python code in the child: a lock
+    another thread holds at that moment stalls the kernels' event loop, every cell's timeout
+    with it. Here a library's fork lock is held for the whole run of a post.
+    """
+    import os
+    import threading
+
+    fork_lock = threading.Lock()  # what a library registers, as concurrent.futures does
+    os.register_at_fork(
+        before=fork_lock.acquire, after_in_parent=fork_lock.release, after_in_child=fork_lock._at_fork_reinit
+    )
+    held, done = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with fork_lock:
+            held.set()
+            done.wait(120)
+
+    holder = threading.Thread(target=hold, daemon=True)
+    holder.start()
+    held.wait()
+    try:
+        outcomes = execute_all([read_post(add_post("a", "print('ran')"), blog)], blog / "posts", 1)
+        finished_while_held = holder.is_alive()
+    finally:
+        done.set()
+        holder.join()
+    assert outcomes[0].error is None, outcomes[0].error
+    assert finished_while_held, "the kernel started only once the other thread let its lock go"

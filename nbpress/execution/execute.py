@@ -225,9 +225,17 @@ def _client_class() -> Callable[..., _Client]:
 
     Made on first use: importing nbclient costs a second a no-op build does not pay.
     """
+    from jupyter_client.manager import AsyncKernelManager
     from nbclient import NotebookClient
 
     from .capture import MAX_TEXT_CHARS
+
+    class Manager(AsyncKernelManager):
+        """Starts each kernel through reaper's launcher: it dies with the build, even by SIGKILL."""
+
+        def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
+            """Return the kernel's command, run by the launcher (reaper.launch_command)."""
+            return reaper.launch_command(super().format_kernel_cmd(extra_arguments))
 
     class Client(NotebookClient):
         """Coalesces each cell's streams on arrival, one output per stream name as nbclient did.
@@ -245,6 +253,7 @@ def _client_class() -> Callable[..., _Client]:
             super().__init__(
                 nb,
                 coalesce_streams=False,
+                kernel_manager_class=Manager,
                 on_cell_start=self._cell_starts,
                 on_cell_executed=self._cell_executed,
                 **kwargs,
@@ -504,10 +513,8 @@ async def _run(
     from nbclient.exceptions import CellTimeoutError as NbTimeout
 
     cell = current["cell"] + 1 if current["cell"] >= 0 else None
-    # The kernel dies with the build, even when SIGKILL leaves the build no time (reaper.py).
-    launch: dict[str, Any] = {"preexec_fn": preexec} if (preexec := reaper.dies_with_parent()) else {}
     try:
-        await client.async_execute(env=env, stdout=log, stderr=log, **launch)
+        await client.async_execute(env=env, stdout=log, stderr=log)
     except BuildInterrupted:
         raise
     except CellExecutionError as err:

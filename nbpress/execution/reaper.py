@@ -9,7 +9,11 @@ kernel carries the variable NBPRESS_POST naming its post, which its descendants 
 so a post's orphans are ended when that post ends, not when another one does.
 
 Each kernel is also started with `PR_SET_PDEATHSIG` = SIGKILL: when the build dies, even
-by SIGKILL (which no handler sees), its kernels die with it. What their cells started is
+by SIGKILL (which no handler sees), its kernels die with it. The kernel's command sets it
+itself, through a small launcher that then execs the kernel (`launch_command`): no Python
+runs in the build's child between fork and exec, where a lock another thread held at the
+fork (the build's threads render and import beside the kernels) could hang the child and
+the event loop thread waiting for its exec, which is what `preexec_fn` risks. What their cells started is
 ended then by the build's *watchdog* (`start_watchdog`): a small process the build starts
 once, woken by its own parent-death signal, which ends every process carrying the dead
 build's mark. Only a process that both left the build's tree and cleared its environment
@@ -26,7 +30,6 @@ import contextlib
 import ctypes
 import functools
 import os
-import signal
 import subprocess
 import sys
 import threading
@@ -66,34 +69,39 @@ def token(slug: str) -> str:
     return f"{os.getpid()}:{slug}"
 
 
-def dies_with_parent() -> Callable[[], None] | None:
-    """Return a Popen `preexec_fn` that kills the child when the thread that started it ends.
+# Run by the child the build starts for a kernel, instead of a `preexec_fn`: sets its
+# parent-death signal, then becomes the kernel. A parent already gone before prctl (the
+# signal would never come) is caught by comparing the parent's PID.
+LAUNCHER = f"""
+import ctypes, os, signal, sys
+ctypes.CDLL(None, use_errno=True).prctl({PR_SET_PDEATHSIG}, signal.SIGKILL, 0, 0, 0)
+if os.getppid() != int(sys.argv[1]):
+    os.kill(os.getpid(), signal.SIGKILL)
+os.execvp(sys.argv[2], sys.argv[2:])
+"""
+
+
+def launch_command(command: list[str]) -> list[str]:
+    """Return `command` made to die with the thread that starts it (Linux; elsewhere `command`).
 
     (Linux's parent-death signal follows the creating thread: the kernels' event loop runs
-    on one thread for the whole of `execute_all`, which ends after every kernel.) A parent
-    already gone between fork and prctl is caught by comparing the parent's PID.
+    on one thread for the whole of `execute_all`, which ends after every kernel.) The
+    launcher is an isolated Python without site (a few milliseconds) that execs `command`,
+    so the kernel keeps its PID, its environment and its arguments.
     """
-    prctl = _prctl()
-    if prctl is None:
-        return None
-    parent = os.getpid()
-    kill = int(signal.SIGKILL)
-
-    def preexec() -> None:
-        prctl(PR_SET_PDEATHSIG, kill, 0, 0, 0)
-        if os.getppid() != parent:
-            os.kill(os.getpid(), kill)
-
-    return preexec
+    if _prctl() is None:
+        return command
+    return [sys.executable, "-I", "-S", "-c", LAUNCHER, str(os.getpid()), *command]
 
 
 # The watchdog: a small process that outlives the build by an instant. The build's death
 # (even SIGKILL) wakes it (its parent-death signal, or its parent's PID changing); it then
 # ends every process that carries the build's mark: kernels, and what their cells started.
 WATCHDOG = """
-import os, signal, sys
+import ctypes, os, signal, sys
 import psutil
 build, variable = int(sys.argv[1]), sys.argv[2]
+ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGCHLD, 0, 0, 0)  # PR_SET_PDEATHSIG: wakes the wait
 signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGCHLD})
 while os.getppid() == build:
     signal.sigtimedwait({signal.SIGCHLD}, 1.0)
@@ -120,21 +128,17 @@ def start_watchdog() -> None:
     Only from the main thread: a parent-death signal follows the thread that started the
     child, and the main thread lives as long as the process.
     """
-    prctl = _prctl()
-    if prctl is None or threading.current_thread() is not threading.main_thread():
+    if _prctl() is None or threading.current_thread() is not threading.main_thread():
         return
     if _watchdog and _watchdog[0].poll() is None:
         return
     parent = os.getpid()
-
-    def preexec() -> None:
-        prctl(PR_SET_PDEATHSIG, int(signal.SIGCHLD), 0, 0, 0)
-
+    # The watchdog sets its own parent-death signal (no preexec_fn: see the module's doc);
+    # a build gone before it does is seen by its loop, which compares the parent's PID.
     with contextlib.suppress(OSError):
         _watchdog[:] = [
             subprocess.Popen(
                 [sys.executable, "-c", WATCHDOG, str(parent), TOKEN_VAR],
-                preexec_fn=preexec,
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
