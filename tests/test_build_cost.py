@@ -295,6 +295,10 @@ def test_a_one_post_rebuild_parses_and_decides_only_what_changed(
     for i in range(count):
         extra = "series: Pair\n" if i < 2 else ""  # a series: its parts are rebuilt together
         _note(blog, i, extra)
+        if i == 2:
+            # The notes' code (none) is the same: one kernel fills the cache, not 40 (a build
+            # runs each post its plan finds missing, even when another has the same key).
+            build(Options(root=blog, slugs=("note-02",), jobs=1))
     (blog / "posts" / "note-03.md").write_text(
         _note(blog, 3).read_text(encoding="utf-8") + "\nSee [note 4](note-04.md).\n", encoding="utf-8"
     )
@@ -302,6 +306,7 @@ def test_a_one_post_rebuild_parses_and_decides_only_what_changed(
     def rebuild(slugs: tuple[str, ...] = ()) -> pipeline.Results:
         return build(Options(root=blog, slugs=slugs, jobs=1), then=lambda done: report.record(blog, done))
 
+    time.sleep(SETTLED_NS / 1e9 + 0.2)  # the sources have settled when the first build reads them
     first = rebuild()  # the watch's first build: every post
     assert len(first) == count and all(r.status is not pipeline.Status.FAILED for r in first)
     table = watch.inputs_by_path(blog)
