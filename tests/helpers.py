@@ -379,12 +379,19 @@ def watch_policy(context: Any) -> list[str]:
     return violations
 
 
+def copy_blog(built: Path, folder: Path) -> Path:
+    """Return a copy of the built blog `built` at `folder`/blog, for one test to change.
+
+    Its cache comes too and links stay links, so the copy renders again without kernels.
+    """
+    return Path(shutil.copytree(built, folder / "blog", symlinks=True))
+
+
 def shared_blog(tmp_path_factory: pytest.TempPathFactory, name: str, make: Callable[[Path], None]) -> Path:
     """Return `name`/blog in the run's shared temporary folder, made by `make(root)` once per run.
 
     Under pytest-xdist the first worker to ask makes it, holding a lock; the other waits, then
-    reads the same folder. A test that changes the blog works on a copy (shutil.copytree with
-    symlinks=True, its cache included, so the copy renders again without kernels).
+    reads the same folder. A test that changes the blog works on a copy (`copy_blog`).
     """
     from filelock import FileLock
 

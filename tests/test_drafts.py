@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -18,7 +17,16 @@ import pytest
 import yaml
 
 from nbpress.pipeline import Options, build
-from tests.helpers import HANG, copy_skeleton, free_port, mkdocs, site_base, write_post, zensical_build
+from tests.helpers import (
+    HANG,
+    copy_blog,
+    copy_skeleton,
+    free_port,
+    mkdocs,
+    site_base,
+    write_post,
+    zensical_build,
+)
 from tests.test_fastpages import write_fastpages_notebook
 
 ENV = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
@@ -35,7 +43,7 @@ def drafts_built(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def drafted(drafts_built: Path, tmp_path: Path) -> Path:
     """Return a copy of `drafts_built` (its cache too) for one test's site builds."""
-    return Path(shutil.copytree(drafts_built, tmp_path / "blog", symlinks=True))
+    return copy_blog(drafts_built, tmp_path)
 
 
 def make_blog(blog: Path, add_post: Callable[..., Path]) -> None:

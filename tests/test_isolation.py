@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import shutil
 import signal
 import subprocess
 import sys
@@ -23,7 +22,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from tests.helpers import HANG, build_cli, build_command, copy_skeleton, write_post
+from tests.helpers import HANG, build_cli, build_command, copy_blog, copy_skeleton, write_post
 
 # Every test runs real builds with hostile kernels, some wait for daemons: the slow tier.
 pytestmark = pytest.mark.slow
@@ -74,7 +73,7 @@ def published_blog(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def victim(published_blog: Path, tmp_path: Path) -> Path:
     """Return a copy of `published_blog` (its cache too) for one test to attack."""
-    return Path(shutil.copytree(published_blog, tmp_path / "blog", symlinks=True))
+    return copy_blog(published_blog, tmp_path)
 
 
 def cache_entries(blog: Path) -> list[Path]:
@@ -170,7 +169,7 @@ def attacked(published_blog: Path, tmp_path_factory: pytest.TempPathFactory) -> 
     One kernel at a time (-j 1): the guard compares the tree after each post and undoes what it
     finds, so every post's verdict names that post's writes alone, as a build of it alone would.
     """
-    blog = Path(shutil.copytree(published_blog, tmp_path_factory.mktemp("attacked") / "blog", symlinks=True))
+    blog = copy_blog(published_blog, tmp_path_factory.mktemp("attacked"))
     before = tree(blog)
     for attack, (cell, _phrase) in ATTACKS.items():
         write_post(blog, f"hostile-{attack}", cell)

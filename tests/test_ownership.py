@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from tests.helpers import build_cli, mkdocs, write_post
+from tests.helpers import build_cli, copy_blog, mkdocs, write_post
 from tests.skeleton import copy_skeleton
 
 
@@ -92,7 +92,7 @@ def built_post(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def post_copy(built_post: Path, tmp_path: Path) -> Path:
     """Return a copy of `built_post` (its cache too) for one test to change."""
-    return Path(shutil.copytree(built_post, tmp_path / "blog", symlinks=True))
+    return copy_blog(built_post, tmp_path)
 
 
 @pytest.mark.slow

@@ -18,6 +18,7 @@ from tests.helpers import (
     FIXTURES,
     REPO,
     build_cli,
+    copy_blog,
     copy_skeleton,
     published,
     without_execution_time,
@@ -162,7 +163,7 @@ def three_built(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def three(three_built: Path, tmp_path: Path) -> Path:
     """Return a copy of `three_built` (its cache too) for one test to change."""
-    return Path(shutil.copytree(three_built, tmp_path / "blog", symlinks=True))
+    return copy_blog(three_built, tmp_path)
 
 
 @pytest.mark.slow

@@ -18,7 +18,7 @@ from nbpress.layout import CACHE
 from nbpress.pipeline import Options, build
 from nbpress.publishing.renderers import RENDERERS, build_site
 from nbpress.sources.posts import Post
-from tests.helpers import copy_skeleton, published, without_execution_time, write_post
+from tests.helpers import copy_blog, copy_skeleton, published, without_execution_time, write_post
 
 CELLS = (
     "print('hello from', 6 * 7)",
@@ -155,7 +155,7 @@ def two_posts(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def changed_blog(two_posts: Path, tmp_path: Path) -> Path:
-    return Path(shutil.copytree(two_posts, tmp_path / "blog", symlinks=True))
+    return copy_blog(two_posts, tmp_path)
 
 
 def test_a_build_that_changes_nothing_reports_no_page(changed_blog: Path) -> None:
@@ -188,7 +188,7 @@ def test_a_gone_source_reports_its_page_removed(changed_blog: Path) -> None:
     "name", [pytest.param(n, marks=pytest.mark.slow) if n == "mkdocs" else n for n in sorted(RENDERERS)]
 )
 def test_each_renderer_builds_the_published_tree(two_posts: Path, tmp_path: Path, name: str) -> None:
-    blog = Path(shutil.copytree(two_posts, tmp_path / "blog", symlinks=True))
+    blog = copy_blog(two_posts, tmp_path)
     renderer = RENDERERS[name]
     assert renderer.serve_command("127.0.0.1:8123")[-2:] == ["--dev-addr", "127.0.0.1:8123"]
     done = build_site(renderer, blog)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import resource
-import shutil
 import signal
 import subprocess
 from collections.abc import Callable
@@ -18,7 +17,7 @@ import pytest
 
 from nbpress.atomic import TMP_PREFIX
 from nbpress.execution.store import Store, entry_digest
-from tests.helpers import HANG, build_cli, copy_skeleton, published, write_post
+from tests.helpers import HANG, build_cli, copy_blog, copy_skeleton, published, write_post
 
 LIMIT = 1_000_000  # bytes any one file of the build may grow to under `small_disk`
 
@@ -191,7 +190,7 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def generated_copy(generated: Path, tmp_path: Path) -> Path:
     """Return a copy of `generated` (its cache too) for one test to change."""
-    return Path(shutil.copytree(generated, tmp_path / "blog", symlinks=True))
+    return copy_blog(generated, tmp_path)
 
 
 @pytest.mark.slow

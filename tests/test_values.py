@@ -16,7 +16,7 @@ import pytest
 from nbpress.execution.inline import expressions
 from nbpress.pipeline import Options, build
 from nbpress.rendering.values import format_plain_text, uses
-from tests.helpers import copy_skeleton, mkdocs
+from tests.helpers import copy_blog, copy_skeleton, mkdocs
 
 Cells = list[tuple[str, str, list[str]]]  # (kind "code" or "md", source, tags)
 
@@ -124,7 +124,7 @@ def built_once(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def built(built_once: Path, tmp_path: Path) -> Path:
-    return Path(shutil.copytree(built_once, tmp_path / "blog", symlinks=True))
+    return copy_blog(built_once, tmp_path)
 
 
 def printed(root: Path) -> str:
