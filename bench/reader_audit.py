@@ -45,7 +45,14 @@ def axe(page: Any) -> list[dict[str, Any]]:
     # Evaluated by the browser's debugger protocol, not added as an inline <script>: the site's
     # Content Security Policy refuses inline script, and must stay on while axe looks.
     page.evaluate((NODE / "node_modules" / "axe-core" / "axe.min.js").read_text(encoding="utf-8"))
-    result = page.evaluate("tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", AXE_TAGS)
+    return violations(page.evaluate(AXE_RUN, AXE_TAGS))
+
+
+AXE_RUN = "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})"
+
+
+def violations(result: dict[str, Any]) -> list[dict[str, Any]]:
+    """Return axe-core's violations in `result` (axe.run's), each: id, impact, nodes count, help, targets."""
     return [
         {
             "id": v["id"],

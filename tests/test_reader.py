@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from bench.reader_audit import AXE_TAGS, LIGHTHOUSE_PAGES, NODE, PAGES, lighthouse
+from bench.reader_audit import AXE_RUN, AXE_TAGS, LIGHTHOUSE_PAGES, NODE, PAGES, lighthouse, violations
 from bench.reader_site import build_site
 from tests.browser_pages import Tab, visit_all
 from tests.helpers import _POLICY_WATCH as POLICY_WATCH
@@ -294,20 +294,8 @@ async def _axe_page(tab: Tab) -> tuple[int, str | None, list[dict[str, Any]], li
     colours = await tab.page.locator("body").get_attribute("data-md-color-scheme")
     # Evaluated by the debugger protocol (bench/reader_audit.axe): the policy stays on.
     await tab.page.evaluate(AXE_SOURCE.read_text(encoding="utf-8"))
-    result = await tab.page.evaluate(
-        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", AXE_TAGS
-    )
-    serious = [
-        {
-            "id": v["id"],
-            "impact": v["impact"],
-            "nodes": len(v["nodes"]),
-            "help": v["help"],
-            "targets": [n["target"] for n in v["nodes"][:3]],
-        }
-        for v in result["violations"]
-        if v["impact"] in ("serious", "critical")
-    ]
+    result = await tab.page.evaluate(AXE_RUN, AXE_TAGS)
+    serious = [v for v in violations(result) if v["impact"] in ("serious", "critical")]
     return (response.status if response else 0), colours, serious, failed
 
 
