@@ -15,9 +15,9 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from types import FrameType
 from typing import TYPE_CHECKING, TextIO
 
+from . import interrupt
 from .errors import BuildInterrupted, NbpressError
 from .pipeline import Options, PostResult, Reporter, Results, Status, build, default_jobs
 from .publishing import Changes
@@ -36,11 +36,6 @@ def _stopped(err: NbpressError | MemoryError) -> int:
     """Print the one line a whole command stops with (its error, or no memory left); return 2."""
     print(f"error: {OUT_OF_MEMORY if isinstance(err, MemoryError) else err}", file=sys.stderr)
     return 2
-
-
-def _terminate(signum: int, frame: FrameType | None) -> None:
-    # SIGTERM takes Ctrl-C's path, so kernels are shut down and no post is left half-written.
-    raise KeyboardInterrupt
 
 
 def _line(result: PostResult) -> str:
@@ -212,8 +207,8 @@ def _run(
     preload: Callable[[], None] | None = None,
 ) -> tuple[int, Changes]:
     """Return (run's exit code, the pages the build changed)."""
-    if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGTERM, _terminate)
+    # SIGTERM takes Ctrl-C's path, so kernels are shut down and no post is left half-written.
+    interrupt.install()
     unknown = _unknown_names(root, slugs)
     if unknown is not None:  # said before the live display starts, so the line is all there is
         return _stopped(unknown), Changes()
@@ -225,9 +220,7 @@ def _run(
         )
         results = build(options, reporter, then=None if shard else lambda results: _record(root, results))
     except (BuildInterrupted, KeyboardInterrupt) as err:
-        reason = str(err) or "the build was interrupted; every post already published is whole."
-        print(f"interrupted: {reason}", file=sys.stderr)
-        return EXIT_INTERRUPTED, Changes()
+        return _interrupted(str(err)), Changes()
     except (NbpressError, MemoryError) as err:
         # MemoryError is never one post's failure (errors.one_post lets it pass): the build stops.
         return _stopped(err), Changes()
@@ -236,7 +229,18 @@ def _run(
             reporter.stop()
     if live and results:
         _summary_table(results)
-    return _close(root, results, strict), results.changes
+    code = _close(root, results, strict)
+    if interrupt.REQUESTED.is_set():
+        # Asked to stop, but something swallowed the KeyboardInterrupt and the build went on.
+        return _interrupted(""), results.changes
+    return code, results.changes
+
+
+def _interrupted(reason: str) -> int:
+    """Print the line an interrupted build ends with; return EXIT_INTERRUPTED."""
+    reason = reason or "the build was interrupted; every post already published is whole."
+    print(f"interrupted: {reason}", file=sys.stderr)
+    return EXIT_INTERRUPTED
 
 
 def _unknown_names(root: Path, names: tuple[str, ...]) -> NbpressError | None:
@@ -316,7 +320,7 @@ def site(
         )
         return 1
     print(f"site: rendered into {where}/ by {chosen.name} in {time.monotonic() - start:.1f} s")
-    return code
+    return _interrupted("") if interrupt.REQUESTED.is_set() else code
 
 
 def _record(root: Path, results: Results) -> None:

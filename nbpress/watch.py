@@ -11,6 +11,7 @@ import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
+from . import interrupt
 from .errors import NbpressError, one_post
 from .layout import Layout
 from .rendering import bibliography_paths, links
@@ -154,6 +155,7 @@ def watch_posts(
         dirs = _watched_dirs(posts_dir, inputs)
         # An empty batch each second while idle: the first one says the watcher is armed.
         for batch in watchfiles.watch(*dirs, stop_event=stop, yield_on_timeout=True, rust_timeout=1000):
+            interrupt.check()  # a Ctrl-C whose KeyboardInterrupt was swallowed still ends the watch
             changes = [(names.get(change, "deleted"), Path(path)) for change, path in batch]
             if since is not None:
                 # Saved while the first build ran: seen by no watcher, so compared by time.

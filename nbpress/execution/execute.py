@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Protocol
 
+from .. import interrupt
 from ..errors import (
     BuildInterrupted,
     CellTimeoutError,
@@ -698,7 +699,9 @@ def execute_all(
     interrupted = ended = False
     try:
         while True:
-            # A timeout, not a bare get(): a signal is then acted on between two waits.
+            # A timeout, not a bare get(): a signal is then acted on between two waits, even
+            # one whose KeyboardInterrupt something swallowed (interrupt.check).
+            interrupt.check()
             try:
                 item = worker.events.get(timeout=0.2)
             except queue.Empty:

@@ -14,6 +14,7 @@ import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
+from .. import interrupt
 from ..errors import WriteError
 from ..rendering import RenderedPost
 from .write import Site
@@ -83,9 +84,14 @@ def signals_deferred() -> Iterator[None]:
         yield
         return
     caught: list[int] = []
+
+    def hold(signum: int, _frame: object) -> None:
+        interrupt.REQUESTED.set()  # known at once to the build's checks (interrupt.check)
+        caught.append(signum)
+
     previous = {sig: signal.getsignal(sig) or signal.SIG_DFL for sig in (signal.SIGINT, signal.SIGTERM)}
     for sig in previous:
-        signal.signal(sig, lambda signum, _frame: caught.append(signum))
+        signal.signal(sig, hold)
     try:
         yield
     finally:
