@@ -226,6 +226,7 @@ class _Run:
     log: ChangeLog = field(default_factory=ChangeLog)  # the pages this build changed
     durations: dict[str, float] = field(default_factory=dict)  # {file slug: seconds} of the last runs
     running: dict[int, _Work] = field(default_factory=dict)  # {id(post): its work} while executing
+    twins: dict[str, list[_Work]] = field(default_factory=dict)  # {exec key: posts waiting for its run}
     ctx: Context | None = None  # what every post's decision shares
     by_slug: dict[str, posts.Post] = field(default_factory=dict)  # {file slug: post} this build read
     slug_of: dict[str, str] = field(default_factory=dict)  # {source's rel_path: file slug} of those
@@ -329,7 +330,27 @@ class _Run:
         self.done(result)
 
     def execute(self, to_run: list[_Work], cwd: Path, executor: Executor) -> None:
-        """Execute the posts of `to_run` through `executor`, each finished as it ends."""
+        """Execute the posts of `to_run` through `executor`, each finished as it ends.
+
+        One kernel per execution key: posts whose code is the same (the key is the code's, not
+        the post's: prose-only posts share one) are rendered from the first one's entry once it
+        is kept, as the next build would render them from the cache. Should that one fail, they
+        run after it, the same way.
+        """
+        while to_run:
+            first: dict[str, _Work] = {}
+            self.twins = {}
+            for plan in to_run:
+                key = plan.decision.exec_key
+                if key in first:
+                    self.twins.setdefault(key, []).append(plan)
+                else:
+                    first[key] = plan
+            self._execute(list(first.values()), cwd, executor)
+            to_run = [plan for twins in self.twins.values() for plan in twins]
+
+    def _execute(self, to_run: list[_Work], cwd: Path, executor: Executor) -> None:
+        """Execute the posts of `to_run` (one per key) through `executor`, each finished as it ends."""
         self.running = {id(p.post): p for p in to_run}
         self.durations = self.store.durations()
         # Longest first (by the last build's times) so the slowest post never starts last.
@@ -394,6 +415,10 @@ class _Run:
             self.done(PostResult(rel, Status.FAILED, outcome.seconds, error, detail, tuple(plan.warnings)))
             return
         self.finish(plan, Status.EXECUTED, outcome.seconds)
+        for twin in self.twins.pop(plan.decision.exec_key, []):
+            twin.entry = plan.entry
+            twin.reason = f"its code ran once this build, for {rel}"
+            self.finish(twin, Status.CACHED, 0.0)
 
     def _keep(self, plan: _Work, outcome: Outcome) -> None:
         """Settle and cache the entry of one executed post; raise NbpressError if it cannot be stored."""

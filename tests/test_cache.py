@@ -165,6 +165,44 @@ def test_parallel_build_equals_serial_build(four_posts: Path) -> None:
     assert len([n for n in snapshot(four_posts / "parallel") if n.endswith(".png")]) == 4
 
 
+# Appends its kernel's PID to runs.txt (in posts/, the kernels' folder): one line per run.
+RUN_ONCE = (
+    "import os\nwith open('runs.txt', 'a') as f: f.write(f'{os.getpid()}\\n')\nprint('pid', os.getpid())"
+)
+# Fails in the first kernel that runs it and passes in the next (it leaves tried.txt behind).
+FAILS_FIRST = (
+    "import pathlib\nfirst = not pathlib.Path('tried.txt').exists()\npathlib.Path('tried.txt').touch()\n"
+    "assert not first, 'the first run fails'"
+)
+
+
+@pytest.mark.slow
+def test_posts_with_the_same_code_run_one_kernel_and_render_from_its_entry(blog: Path) -> None:
+    for slug in ("a", "b", "c"):
+        write_post(blog, slug, RUN_ONCE)
+    write_post(blog, "d", RUN_ONCE + "\nprint('other code')")
+    results = {r.name: r for r in build(Options(root=blog, jobs=2))}
+    assert len((blog / "posts" / "runs.txt").read_text().split()) == 2  # a kernel per code, not per post
+    same = [results[f"posts/{s}.ipynb"] for s in "abc"]
+    assert sorted(r.status for r in same) == ["cached", "cached", "executed"]
+    first = next(r.name for r in same if r.status == "executed")
+    assert all(r.reason == f"its code ran once this build, for {first}" for r in same if r.status == "cached")
+    assert results["posts/d.ipynb"].status == "executed"
+    runs = (blog / "posts" / "runs.txt").read_text().split()
+    shown = {s: re.findall(r"pid (\d+)", markdown(blog, s)) for s in "abc"}
+    assert all(pids == [shown["a"][0]] for pids in shown.values()), shown  # the same run's output
+    assert shown["a"][0] in runs
+
+
+@pytest.mark.slow
+def test_posts_whose_shared_run_failed_run_themselves(blog: Path) -> None:
+    for slug in ("a", "b", "c"):
+        write_post(blog, slug, FAILS_FIRST)
+    results = build(Options(root=blog, jobs=2))
+    # The first run fails that post alone; the others run after it, one of them for both.
+    assert sorted(r.status for r in results) == ["cached", "executed", "failed"]
+
+
 def test_shards_partition_the_posts() -> None:
     slugs = [f"post-{i}" for i in range(200)]
     for n in (1, 2, 3, 5):
