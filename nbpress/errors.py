@@ -73,6 +73,10 @@ class KernelDiedError(ExecutionError):
     """The kernel process died while a cell ran."""
 
 
+class ExecutionStalled(NbpressError):
+    """The kernels' event loop stopped answering; its kernels were killed and the build stops."""
+
+
 class RenderError(NbpressError):
     """An executed notebook could not be turned into Markdown."""
 

@@ -18,13 +18,14 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, Protocol
+from typing import IO, TYPE_CHECKING, Any, NoReturn, Protocol
 
 from .. import interrupt
 from ..errors import (
     BuildInterrupted,
     CellTimeoutError,
     ExecutionError,
+    ExecutionStalled,
     KernelDiedError,
     NbpressError,
     one_post,
@@ -406,6 +407,9 @@ async def _watch_tree(client: _Client) -> None:
 # in between, and the kernel dies at start with ZMQError "Address already in use". Such a
 # start is tried again with fresh ports; it ran no cell, so nothing runs twice.
 START_ATTEMPTS = 3
+# How long the kernels' event loop may run one step without returning before the build
+# gives up on it (execute_all): far beyond any step's work, far below a CI job's limit.
+LOOP_SILENCE = 60.0
 PORT_TAKEN = "Address already in use"
 
 
@@ -648,12 +652,18 @@ class _Worker(threading.Thread):
         self.ready = threading.Event()
         self.finished = threading.Event()
         self.error: BaseException | None = None
+        self.beat = time.monotonic()  # when the loop last ran its heartbeat (`stalled`)
+        self.abandoned = False  # the loop stalled: its thread is left behind, never waited for
 
     def run(self) -> None:
         async def main() -> None:
             self.loop = asyncio.get_running_loop()
             self.ready.set()
-            await _run_all(*self._args, self.events, self.stopper)
+            heart = asyncio.ensure_future(self._heartbeat())
+            try:
+                await _run_all(*self._args, self.events, self.stopper)
+            finally:
+                heart.cancel()
 
         try:
             asyncio.run(main())
@@ -663,6 +673,11 @@ class _Worker(threading.Thread):
             self.ready.set()
             self.finished.set()
             self.events.put(None)
+
+    async def _heartbeat(self) -> None:
+        while True:
+            self.beat = time.monotonic()
+            await asyncio.sleep(1.0)
 
     def stop(self) -> None:
         """Ask the event loop to kill every kernel and start no more."""
@@ -685,7 +700,8 @@ def execute_all(
     on the calling thread as each post's kernel starts and finishes, so what they do (render,
     publish) never holds up the kernels. Raises BuildInterrupted when Ctrl-C
     (KeyboardInterrupt, or SIGTERM turned into one) arrives, even inside `on_done`; every
-    kernel and every process it started have ended before it raises.
+    kernel and every process it started have ended before it raises. Raises ExecutionStalled,
+    the kernels killed, if their event loop stops answering for LOOP_SILENCE s.
     """
     if not posts:
         return []
@@ -696,12 +712,16 @@ def execute_all(
     worker = _Worker(posts, cwd, jobs)
     worker.start()
     results: list[Executed] = []
+    running: dict[int, Post] = {}  # started, not yet ended: named should the loop stall
     interrupted = ended = False
+    silence = _Silence()
     try:
         while True:
             # A timeout, not a bare get(): a signal is then acted on between two waits, even
             # one whose KeyboardInterrupt something swallowed (interrupt.check).
             interrupt.check()
+            if silence.exceeded(worker.beat):
+                _abandon(worker, before, list(running.values()))
             try:
                 item = worker.events.get(timeout=0.2)
             except queue.Empty:
@@ -710,12 +730,14 @@ def execute_all(
                 ended = True
                 break
             if isinstance(item, Executed):
+                running.pop(id(item.post), None)
                 results.append(item)
                 try:
                     on_done(item)
                 finally:
                     item.release()
             else:
+                running[id(item)] = item
                 on_start(item)
     except KeyboardInterrupt:
         interrupted = True
@@ -737,13 +759,48 @@ def execute_all(
     return sorted(results, key=lambda r: order[id(r.post)])
 
 
+class _Silence:
+    """How long the kernels' loop has not beaten while the main thread watched it."""
+
+    def __init__(self) -> None:
+        self.watched = self.since = time.monotonic()  # the last look; counted from
+
+    def exceeded(self, beat: float) -> bool:
+        """Return True if the last `beat` is over LOOP_SILENCE s old, counted since watching began."""
+        now = time.monotonic()
+        if now - self.watched > 5.0:
+            # This thread was away (rendering a post; the whole build stopped by Ctrl-Z): the
+            # loop may not have run either, so its silence counts from now.
+            self.since = now
+        self.watched = now
+        return now - max(beat, self.since) > LOOP_SILENCE
+
+
+def _abandon(worker: _Worker, keep: set[int], running: list[Post]) -> NoReturn:
+    """Kill the kernels of a loop that stopped answering and raise ExecutionStalled.
+
+    The second layer behind every cell's timeout: those run on the loop, so a loop stuck
+    in a call that never returns (a lock, a library's hang) would hang the build silently.
+    The loop's thread is left where it is (a daemon thread); its kernels die here.
+    """
+    worker.stopper.requested = worker.abandoned = True
+    reaper.end_orphans(None, keep=keep)
+    names = ", ".join(post.rel_path for post in running) or "no post"
+    raise ExecutionStalled(
+        f"the kernels' event loop has not answered for {LOOP_SILENCE:.0f} s while {names} ran, "
+        "so every kernel was killed; build again, and report it with the output of "
+        "python -X faulthandler build.py -j 1 if it recurs"
+    )
+
+
 def _wait(worker: _Worker) -> None:
     """Wait until the worker's kernels are down; a second Ctrl-C only asks again."""
     # Wait on an Event, not Thread.join: in Python 3.11 a KeyboardInterrupt inside join()
     # can mark a running thread as stopped, and the kernels would be left behind.
-    while not worker.finished.is_set():
+    while not worker.finished.is_set() and not worker.abandoned:
         try:
             worker.finished.wait()
         except KeyboardInterrupt:
             worker.stop()
-    worker.join()
+    if not worker.abandoned:
+        worker.join()
