@@ -97,11 +97,13 @@ def launch_command(command: list[str]) -> list[str]:
 # The watchdog: a small process that outlives the build by an instant. The build's death
 # (even SIGKILL) wakes it (its parent-death signal, or its parent's PID changing); it then
 # ends every process that carries the build's mark: kernels, and what their cells started.
-WATCHDOG = """
+WATCHDOG = (
+    f"PR_SET_PDEATHSIG = {PR_SET_PDEATHSIG}\n"
+    + """
 import ctypes, os, signal, sys
 import psutil
 build, variable = int(sys.argv[1]), sys.argv[2]
-ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGCHLD, 0, 0, 0)  # PR_SET_PDEATHSIG: wakes the wait
+ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGCHLD, 0, 0, 0)  # wakes the wait
 signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGCHLD})
 while os.getppid() == build:
     signal.sigtimedwait({signal.SIGCHLD}, 1.0)
@@ -118,6 +120,7 @@ for _ in range(5):  # again while a pass finds some: one may have forked meanwhi
     if not found:
         break
 """
+)
 
 _watchdog: list[subprocess.Popen[bytes]] = []
 

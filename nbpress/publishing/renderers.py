@@ -142,17 +142,20 @@ class _MkDocs(_Renderer):
         for module in ("mkdocs.commands.build", "mkdocs.config.defaults"):
             importlib.import_module(module)
         _, settings, _ = _config_chain(root / "mkdocs.yml")
-        wanted = {"mkdocs.themes": {str(_setting(settings, "theme", "name") or "mkdocs")}}
-        for key, group in (("plugins", "mkdocs.plugins"), ("markdown_extensions", "")):
+
+        def named(key: str) -> set[str]:
+            """Return the names a list setting holds (`- name` or `- name: {options}`)."""
             found = _setting(settings, key)
             entries = [e for e in found if isinstance(e, (str, dict))] if isinstance(found, list) else []
-            names = {e if isinstance(e, str) else str(next(iter(e), "")) for e in entries}
-            if group:
-                wanted[group] = names
-                continue
-            for name in sorted(n for n in names if n):
-                with contextlib.suppress(Exception):  # the render says what is wrong with it
-                    importlib.import_module(name if "." in name else f"markdown.extensions.{name}")
+            return {e if isinstance(e, str) else str(next(iter(e), "")) for e in entries} - {""}
+
+        for name in sorted(named("markdown_extensions")):
+            with contextlib.suppress(Exception):  # the render says what is wrong with it
+                importlib.import_module(name if "." in name else f"markdown.extensions.{name}")
+        wanted = {
+            "mkdocs.themes": {str(_setting(settings, "theme", "name") or "mkdocs")},
+            "mkdocs.plugins": named("plugins"),
+        }
         for group, names in wanted.items():
             for entry in importlib.metadata.entry_points(group=group):
                 if entry.name in names or f"material/{entry.name}" in names:
