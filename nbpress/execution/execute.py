@@ -231,9 +231,17 @@ def _client_class() -> Callable[..., _Client]:
     from nbclient import NotebookClient
 
     from .capture import MAX_TEXT_CHARS
+    from .channels import SlicedClient
 
     class Manager(AsyncKernelManager):
-        """Starts each kernel through reaper's launcher: it dies with the build, even by SIGKILL."""
+        """Starts each kernel through reaper's launcher: it dies with the build, even by SIGKILL.
+
+        Its clients wait for messages in slices (channels.py), so none is missed for long.
+        """
+
+        def __init__(self, **kwargs: Any) -> None:  # traitlets options
+            super().__init__(**kwargs)
+            self.client_factory = SlicedClient
 
         def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
             """Return the kernel's command, run by the launcher (reaper.launch_command)."""
