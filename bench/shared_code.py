@@ -69,9 +69,8 @@ def main() -> None:
                     print(f"{name}: {done.stdout.strip().splitlines()[-1]}")
     for name, values in seconds.items():
         print(f"{name:>5}: min {min(values):.2f} s, median {statistics.median(values):.2f} s")
-    print(
-        f"ratio other / this (median): {statistics.median(seconds['other']) / statistics.median(seconds['this']):.2f}x"
-    )
+    ratio = statistics.median(seconds["other"]) / statistics.median(seconds["this"])
+    print(f"ratio other / this (median): {ratio:.2f}x")
 
 
 if __name__ == "__main__":
