@@ -6,6 +6,7 @@ from __future__ import annotations
 import filecmp
 import os
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -54,7 +55,7 @@ INPUTS = {
     "a figure (assets/, through site_src/assets)": lambda b: _append(b / "assets" / "x.png", "png"),
     "a template override": lambda b: _append(b / "overrides" / "main.html", "\n{# a comment #}\n"),
     "a hook": lambda b: _append(b / "hooks" / "reader.py", "\n# a comment\n"),
-    "the git remote": lambda b: _append(b / ".git" / "config", "[remote]\n"),
+    "the git remote": lambda b: _git(b, "remote", "add", "origin", "https://github.com/someone/blog.git"),
     "an environment variable the config reads": lambda b: _env_config(b),
 }
 
@@ -63,6 +64,23 @@ def _append(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("a", encoding="utf-8") as file:
         file.write(text)
+
+
+def _git(folder: Path, *args: str) -> None:
+    """Run `git ARGS` in `folder`, made a git checkout first if it is none."""
+    if not (folder / ".git").exists():
+        subprocess.run(["git", "init", "-q", str(folder)], check=True)
+    subprocess.run(["git", "-C", str(folder), *args], check=True, capture_output=True)
+
+
+def test_the_remote_of_a_checkout_the_blog_lies_in_is_an_input(tmp_path: Path) -> None:
+    """The hook asks git, which finds the checkout above the blog (or a worktree's): so does the state."""
+    checkout = tmp_path / "checkout"
+    blog = copy_skeleton(checkout / "site" / "blog")
+    _git(checkout, "remote", "add", "origin", "https://github.com/someone/blog.git")
+    before = site_state(MKDOCS, blog).inputs
+    _git(checkout, "remote", "set-url", "origin", "https://github.com/other/blog.git")
+    assert site_state(MKDOCS, blog).inputs != before
 
 
 def _env_config(blog: Path) -> None:

@@ -274,6 +274,25 @@ def _tree_state(path: Path, base: Path) -> list[list[object]]:
     return state
 
 
+def _git_origin(root: Path) -> list[object]:
+    """Return what `git remote get-url origin` says in `root`: what hooks/reader.py reads.
+
+    Asked of git, as the hook asks, rather than read from `.git/config`: a worktree (whose
+    `.git` is a file) or a blog inside a larger checkout has its remote elsewhere.
+    """
+    try:
+        done = subprocess.run(
+            ["git", "-C", str(root), "remote", "get-url", "origin"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return ["no git"]
+    return [done.returncode, done.stdout.strip()]
+
+
 def _digest(value: object) -> str:
     return hashlib.sha256(json.dumps(value, sort_keys=True, default=str).encode()).hexdigest()
 
@@ -313,7 +332,7 @@ def site_state(renderer: SiteRenderer, root: Path) -> SiteState:
     state += [[name, os.environ.get(name)] for name in sorted(names)]
     state += [_tree_state(file, root) for file in files]
     state += [_tree_state(root / rel, root) for rel in sorted(set(roots))]
-    state.append(_tree_state(root / ".git" / "config", root))
+    state.append(_git_origin(root))
     site_dir = root / str(_setting(settings, "site_dir") or "site")
     return SiteState(_digest(state), site_dir)
 
