@@ -112,6 +112,25 @@ def build_command(
     ]
 
 
+def patched_build_command(blog: Path, patch: str, *args: str) -> list[str]:
+    """Return build_command(blog, *args) for a build.py run after `patch`, Python code that
+    changes nbpress in that process only (a fault to inject, a shorter limit)."""
+    run = "\nimport runpy, sys\nsys.argv = sys.argv[1:]\nrunpy.run_path(sys.argv[0], run_name='__main__')\n"
+    return build_command(blog, *args, python=("-c", patch + run))
+
+
+@contextmanager
+def running(command: list[str], **popen: Any) -> Iterator[subprocess.Popen[str]]:
+    """Yield `command` started with its output piped as text; killed on the way out if it still runs."""
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **popen)
+    try:
+        yield proc
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+
+
 def build_cli(
     blog: Path,
     *args: str,

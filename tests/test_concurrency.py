@@ -30,6 +30,8 @@ from tests.helpers import (
     default_sigint,
     kernels_of,
     kill_orphan_kernels,
+    patched_build_command,
+    running,
     wait_for_kernels,
     wait_until,
 )
@@ -318,9 +320,9 @@ def test_sigterm_ends_a_busy_build_and_its_kernels(
 # KeyboardInterrupt, as a library's bare `except:`, a `__del__` or a weakref callback does
 # when the signal's exception is raised inside it.
 SWALLOWING = """
-import pathlib, runpy, sys, time
+import pathlib, time
 import nbpress.pipeline as pipeline
-started, marker = pipeline._Run.started, pathlib.Path(sys.argv[1])
+started, marker = pipeline._Run.started, pathlib.Path({marker!r})
 def swallowing(self, post):
     started(self, post)
     marker.touch()
@@ -329,8 +331,6 @@ def swallowing(self, post):
     except KeyboardInterrupt:
         pass
 pipeline._Run.started = swallowing
-sys.argv = sys.argv[2:]
-runpy.run_path(sys.argv[0], run_name="__main__")
 """
 
 
@@ -342,21 +342,12 @@ def test_a_stop_whose_keyboardinterrupt_was_swallowed_still_ends_the_build(
     """The signal's flag is checked where the build waits: a lost exception loses no stop."""
     add_post("sleepy", f"import time; time.sleep({2 * HANG:.0f})")  # past the deadline
     marker = blog.parent / "swallowing"
-    proc = subprocess.Popen(
-        build_command(blog, python=("-c", SWALLOWING, str(marker))),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        preexec_fn=default_sigint,
-    )
-    try:
+    command = patched_build_command(blog, SWALLOWING.format(marker=str(marker)))
+    with running(command, preexec_fn=default_sigint) as proc:
         wait_until(marker.exists, "the build's first kernel starting", running=proc)
         kernels = wait_for_kernels(psutil.Process(proc.pid), 1)
         proc.send_signal(sig)
         _out, err = proc.communicate(timeout=HANG)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
     assert proc.returncode == 130, err
     assert "interrupted:" in err
     _gone, alive = psutil.wait_procs(kernels, timeout=5)

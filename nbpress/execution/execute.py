@@ -660,7 +660,7 @@ class _Worker(threading.Thread):
         self.ready = threading.Event()
         self.finished = threading.Event()
         self.error: BaseException | None = None
-        self.beat = time.monotonic()  # when the loop last ran its heartbeat (`stalled`)
+        self.beat = time.monotonic()  # when the loop last ran its heartbeat (_Silence)
         self.abandoned = False  # the loop stalled: its thread is left behind, never waited for
 
     def run(self) -> None:
