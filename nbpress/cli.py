@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from . import interrupt
 from .errors import BuildInterrupted, NbpressError
-from .pipeline import Options, PostResult, Reporter, Results, Status, build, default_jobs
+from .pipeline import Options, PostResult, Reporter, Results, Status, build, default_jobs, warm
 from .publishing import Changes
 
 if TYPE_CHECKING:
@@ -488,6 +488,9 @@ def watch(
         # The watch lives only while its server does: one that stops (its port taken meanwhile)
         # is reaped here and ends the watch.
         threading.Thread(target=_reap, args=(server, stop), daemon=True).start()
+    # What a render loads on first use loads now (while the server renders, with --serve), so
+    # the first save shows as fast as the next ones; a save meanwhile is seen (`before`).
+    warm(root)
     print("watching posts/ for changes (Ctrl-C to stop)", flush=True)
     try:
         with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C is how a watch ends

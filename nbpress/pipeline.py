@@ -503,6 +503,45 @@ def _preload_rendering() -> None:
         preload()
 
 
+# A 1x1 PNG: the warm-up's made-up figure (read by the figures step like any other).
+_PIXEL = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
+
+
+def warm(root: Path) -> None:
+    """Render the blog's newest source in memory, with made-up outputs, and drop the result.
+
+    A watch calls it once before it waits: what a render loads on first use (nbconvert and its
+    templates, the sanitizer, the patterns of every step: about 0.25 s) loads now, so the first
+    save shows as fast as the next ones. Writes nothing; a source that cannot be read or
+    rendered is left to the build that said so.
+    """
+    import copy
+
+    import nbformat
+
+    from .rendering import export, transform
+
+    sources = posts.discover(Layout(root).sources)
+    if not sources:
+        return
+    newest = max(sources, key=lambda path: (path.stat().st_mtime_ns, path.name))
+    figure, html = {"image/png": _PIXEL, "text/plain": "<Figure>"}, {"text/html": "<b>1</b>"}
+    outputs = [
+        {"output_type": "stream", "name": "stdout", "text": "1\n"},
+        {"output_type": "display_data", "metadata": {}, "data": figure},
+        {"output_type": "execute_result", "execution_count": 1, "metadata": {}, "data": html},
+    ]
+    with contextlib.suppress(Exception):
+        post = posts.read_post(newest, root)
+        executed = copy.deepcopy(post.notebook)  # shared by the build: never changed
+        for cell in executed.cells:
+            if cell.cell_type == "code":
+                cell.outputs = [nbformat.from_dict(output) for output in outputs]
+        resources = transform.Resources(post, files_of(post, root), (root,))
+        transformed, _ = transform.run(executed, resources)
+        export(transformed, resources, {"title": "warm"})
+
+
 def _read(
     options: Options, layout: Layout, discovered: list[Path], executor: Executor
 ) -> tuple[list[Path], list[posts.Post], list[posts.Failure]]:

@@ -177,3 +177,45 @@ def test_a_post_is_rebuilt_when_a_post_it_links_or_references_changes(tmp_path: 
     assert affected([("modified", resolved / "b.md")], resolved, table) == ({"a", "b"}, False)
     assert affected([("modified", resolved / "c.md")], resolved, table) == ({"a", "c"}, False)
     assert affected([("modified", resolved / "a.md")], resolved, table) == ({"a"}, False)
+
+
+# What a render loads on first use, which a watch loads before it waits (pipeline.warm).
+WARM_PROBE = """
+import sys
+from pathlib import Path
+from nbpress import pipeline
+from nbpress.rendering import render
+root = Path(sys.argv[1])
+before = "nbconvert" in sys.modules
+pipeline.warm(root)
+print(before, "nbconvert" in sys.modules, render._exporter.cache_info().currsize)
+"""
+
+
+def _tree(blog: Path) -> dict[str, tuple[int, int]]:
+    return {
+        p.relative_to(blog).as_posix(): (p.stat().st_size, p.stat().st_mtime_ns)
+        for p in sorted(blog.rglob("*"))
+        if p.is_file()
+    }
+
+
+@pytest.mark.parametrize("source", ["a notebook", "a broken notebook", "no source"])
+def test_the_watch_warm_up_loads_the_render_and_writes_nothing(blog: Path, source: str) -> None:
+    import sys
+
+    if source == "a notebook":
+        from tests.helpers import write_post
+
+        write_post(blog, "post", "print(1)", "from IPython.display import HTML; HTML('<b>x</b>')")
+    elif source == "a broken notebook":
+        (blog / "posts" / "broken.ipynb").write_text('{"cells": [', encoding="utf-8")
+    before = _tree(blog)
+    probe = subprocess.run(
+        [sys.executable, "-c", WARM_PROBE, str(blog)], capture_output=True, text=True, timeout=HANG
+    )
+    assert probe.returncode == 0 and probe.stderr == "", probe.stderr
+    # Loaded beforehand only where there was a post to render; nothing written either way.
+    warmed = source == "a notebook"
+    assert probe.stdout.split() == ["False", str(warmed), str(int(warmed))]
+    assert _tree(blog) == before
