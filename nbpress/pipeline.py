@@ -511,8 +511,9 @@ def warm(root: Path) -> None:
     """Render the blog's newest source in memory, with made-up outputs, and drop the result.
 
     A watch calls it once before it waits: what a render loads on first use (nbconvert and its
-    templates, the sanitizer, the patterns of every step: about 0.25 s) loads now, so the first
-    save shows as fast as the next ones. Writes nothing; a source that cannot be read or
+    templates, the sanitizer, the patterns of every step: about 0.25 s), and what a run looks up
+    first (the kernel's spec: about 0.2 s), load now, so the first save shows as fast as the
+    next ones. Writes nothing; a source that cannot be read or
     rendered is left to the build that said so.
     """
     import copy
@@ -540,6 +541,13 @@ def warm(root: Path) -> None:
         resources = transform.Resources(post, files_of(post, root), (root,))
         transformed, _ = transform.run(executed, resources)
         export(transformed, resources, {"title": "warm"})
+        # A code edit's first steps: the kernel's spec, found as jupyter_client finds it (which
+        # imports IPython), and nbclient, which runs the kernel.
+        import nbclient  # noqa: F401
+
+        from .execution.provenance import kernel_python
+
+        kernel_python(post.front_matter.kernel)
 
 
 def _read(
