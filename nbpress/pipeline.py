@@ -243,6 +243,12 @@ class _Run:
 
     def done(self, result: PostResult) -> None:
         """Record one post's result and report it; publish the posts that waited for it."""
+        post = self.by_slug.get(self.slug_of.get(result.name, ""))
+        if result.status == Status.FAILED and post is not None:
+            # What reading the post found (a tag on the wrong cell, a misspelled key) may be
+            # why it failed: said with its error, as with its success.
+            missed = tuple(w for w in post.warnings if w not in result.warnings)
+            result = dataclasses.replace(result, warnings=(*result.warnings, *missed))
         self.results.append(result)
         self.events.finished(result)
         slug = self.slug_of.get(result.name)

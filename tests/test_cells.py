@@ -118,3 +118,63 @@ def test_bad_options_name_the_file_and_cell(blog: Path, add_post: Callable[..., 
     assert "stderr 'loud' must be one of show, remove, warn" in bad_fm
     assert "allow_errors must be true or false" in bad_fm
     assert not (blog / "site_src" / "posts" / "badopt.md").exists()
+
+
+def _tagged_notebook(blog: Path, slug: str, tagged: str, tag: str) -> Path:
+    """Write a post: a front matter cell, code that fails, then a Markdown cell; `tagged` is tagged `tag`."""
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_raw_cell
+
+    nb = new_notebook(metadata={"kernelspec": {"name": "python3", "display_name": "Python 3"}})
+    nb.cells = [
+        new_raw_cell(f"---\ntitle: {slug}\ndate: 2024-01-01\n---"),
+        new_code_cell("1 / 0"),
+        new_markdown_cell("The division above fails on purpose."),
+    ]
+    cell = nb.cells[1 if tagged == "code" else 2]
+    cell.metadata["tags"] = [tag]
+    for i, c in enumerate(nb.cells):
+        c["id"] = f"c{i}"
+    path = blog / "posts" / f"{slug}.ipynb"
+    nbformat.write(nb, path)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("tagged", "tag", "warned"),
+    [
+        ("markdown", "raises-exception", True),
+        ("markdown", "remove-output", True),
+        ("markdown", "skip-execution", True),
+        ("code", "raises-exception", False),
+        ("markdown", "remove-cell", False),  # acts on any cell
+    ],
+)
+def test_a_code_cells_tag_on_a_markdown_cell_is_a_warning(
+    blog: Path, tagged: str, tag: str, warned: bool
+) -> None:
+    from nbpress.sources.posts import read_post
+
+    post = read_post(_tagged_notebook(blog, "p", tagged, tag), blog)
+    expected = (
+        f"posts/p.ipynb: cell 3: the tag '{tag}' is on a markdown cell, where it does nothing; "
+        "move it to the code cell it is meant for (the code cell before it is cell 2)."
+    )
+    assert list(post.warnings) == ([expected] if warned else [])
+
+
+@pytest.mark.slow
+def test_a_failed_post_says_its_warnings_with_its_error(blog: Path) -> None:
+    # The tag meant for the failing cell went one cell down: the warning explains the failure.
+    _tagged_notebook(blog, "p", "markdown", "raises-exception")
+    proc = build_cli(blog)
+    assert proc.returncode == 1
+    lines = proc.stderr.splitlines()
+    error = next(
+        i
+        for i, line in enumerate(lines)
+        if line.startswith("error: posts/p.ipynb, cell 2: ZeroDivisionError")
+    )
+    assert lines[error + 1].startswith(
+        "warning: posts/p.ipynb: cell 3: the tag 'raises-exception' is on a markdown"
+    )

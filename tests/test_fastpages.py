@@ -105,3 +105,35 @@ def test_published_false_is_a_draft_and_bad_lines_are_named(blog: Path) -> None:
     text = (blog / "site_src" / "posts" / "unpublished.md").read_text(encoding="utf-8")
     front = yaml.safe_load(text.split("---\n")[1])
     assert front["draft"] is True and "published" not in front
+
+
+def _titled_only(path: Path, first_cell: str) -> Path:
+    """Write a notebook as many public ones are: a `# Title` Markdown cell first, no front matter."""
+    cells = [
+        {"cell_type": "markdown", "metadata": {}, "source": first_cell},
+        {"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [], "source": "1 + 1"},
+    ]
+    nb = {"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 2}
+    path.write_text(json.dumps(nb), encoding="utf-8")
+    return path
+
+
+def test_a_title_cell_without_a_date_says_how_to_add_one_in_its_own_format(blog: Path) -> None:
+    from nbpress.errors import SourceError
+    from nbpress.sources.posts import read_post
+
+    posts = blog / "posts"
+    with pytest.raises(SourceError) as missing:
+        read_post(_titled_only(posts / "broadcasting.ipynb", "# Broadcasting"), blog)
+    assert str(missing.value) == (
+        "posts/broadcasting.ipynb (fastpages front matter cell): front matter: date is missing (add a "
+        "line '- date: YYYY-MM-DD' under the title in the first cell, or start the file's name with the "
+        "date (YYYY-MM-DD-broadcasting.ipynb))."
+    )
+    # Either way the message gives works.
+    dated_cell = read_post(_titled_only(posts / "cell.ipynb", "# Broadcasting\n- date: 2024-05-01\n"), blog)
+    dated_name = read_post(_titled_only(posts / "2024-05-02-name.ipynb", "# Broadcasting"), blog)
+    assert (str(dated_cell.front_matter.date), str(dated_name.front_matter.date)) == (
+        "2024-05-01",
+        "2024-05-02",
+    )

@@ -40,6 +40,20 @@ QUARTO: dict[str, dict[bool | str, tuple[str, ...]]] = {
     "warning": {False: ("remove-stderr",)},
     "code-fold": {True: ("hide-input",), "show": ("hide-input",)},
 }
+# Jupyter Book's tags that act on a code cell: its run, its input, its outputs. On a Markdown or
+# raw cell they do nothing (remove-cell acts on any cell), which an author who counted the cells
+# of an error message differently from it would never see.
+CODE_TAGS = frozenset(
+    {
+        "raises-exception",
+        "skip-execution",
+        "remove-input",
+        "remove-output",
+        "remove-stderr",
+        "hide-input",
+        "hide-output",
+    }
+)
 _FLAG_LINE = re.compile(r"^#\s*\|?\s*([A-Za-z][\w-]*)\s*$")
 _OPTION_LINE = re.compile(r"^#\|\s?(.*)$")
 
@@ -61,6 +75,24 @@ def _leading_options(source: str) -> tuple[list[str], list[str], int]:
             break
         count += 1
     return flags, options, count
+
+
+def misplaced_tags(notebook: Notebook, rel: str) -> list[str]:
+    """Return a warning for each code cell's tag on a Markdown or raw cell, naming the code cell before it."""
+    warnings = []
+    code = None  # the number (from 1) of the last code cell seen
+    for number, cell in enumerate(notebook.cells, start=1):
+        if cell.cell_type == "code":
+            code = number
+            continue
+        tags = cell.metadata.get("tags")
+        for tag in sorted(set(tags) & CODE_TAGS if isinstance(tags, list) else ()):
+            near = f" (the code cell before it is cell {code})" if code is not None else ""
+            warnings.append(
+                f"{rel}: cell {number}: the tag '{tag}' is on a {cell.cell_type} cell, where it does "
+                f"nothing; move it to the code cell it is meant for{near}."
+            )
+    return warnings
 
 
 def check_options(notebook: Notebook, rel: str) -> None:

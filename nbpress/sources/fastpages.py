@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 
 import yaml
 
@@ -41,6 +42,23 @@ def split_dated_name(stem: str) -> tuple[dt.date | None, str]:
         except ValueError:
             pass
     return None, stem
+
+
+def add_fastpages_item(file_name: str) -> Callable[[str, str], str]:
+    """Return how to add a missing key to the fastpages cell of the source `file_name`.
+
+    A date may also come from the file's name, as fastpages dated every post.
+    """
+
+    def add(key: str, example: str) -> str:
+        item = f"add a line '- {key}: {example}' under the title in the first cell"
+        return (
+            f"{item}, or start the file's name with the date ({example}-{file_name})"
+            if key == "date"
+            else item
+        )
+
+    return add
 
 
 def is_front_matter_cell(cell: Cell) -> bool:

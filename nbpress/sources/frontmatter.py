@@ -44,6 +44,19 @@ class Bad(Exception):
     """A value a check refuses; its message is the problem, one clause ("timeout must be ...")."""
 
 
+class Missing(Bad):
+    """A key the post must have and does not: what to add is said as the source's format says it."""
+
+    def __init__(self, key: str, example: str) -> None:
+        super().__init__(f"{key} is missing")
+        self.key, self.example = key, example
+
+
+def add_yaml(key: str, example: str) -> str:
+    """Return how to add `key` to YAML front matter (a raw cell, a text header, the metadata)."""
+    return f"add {key}: {example}"
+
+
 Check = Callable[[object], object]
 
 
@@ -108,7 +121,7 @@ def slug_too_long(slug: str) -> str | None:
 
 def _title(value: object) -> str:
     if value is None or (isinstance(value, str) and not value.strip()):
-        raise Bad("title is missing (add title: ...)")
+        raise Missing("title", "...")
     if not isinstance(value, (str, int, float)):
         raise Bad("title must be text")
     return str(value)
@@ -118,7 +131,7 @@ def _date(value: object) -> dt.date | dt.datetime:
     if isinstance(value, (dt.date, dt.datetime)):
         return value
     if value is None:
-        raise Bad("date is missing (add date: YYYY-MM-DD)")
+        raise Missing("date", "YYYY-MM-DD")
     if isinstance(value, str):
         try:
             return dt.date.fromisoformat(value.strip())
@@ -258,11 +271,15 @@ _FIELDS = {f.name for f in dataclasses.fields(FrontMatter)} - {"data", "implied"
 
 
 def validate_front_matter(
-    data: dict[str, object], where: str, implied: dict[str, object] | None = None
+    data: dict[str, object],
+    where: str,
+    implied: dict[str, object] | None = None,
+    add: Callable[[str, str], str] = add_yaml,
 ) -> FrontMatter:
     """Return the validated FrontMatter; raise SourceError listing all problems at once.
 
-    `implied` holds values the source gives for keys the author left out (implied_values).
+    `implied` holds values the source gives for keys the author left out (implied_values);
+    `add(key, example)` says how to add a missing key in the source's own format.
     """
     implied = implied or {}
     problems: list[str] = []
@@ -271,6 +288,8 @@ def validate_front_matter(
         value = implied[key] if key in implied else data.get(key, entry.default)
         try:
             values[key] = entry.check(value)
+        except Missing as missing:
+            problems.append(f"{missing} ({add(missing.key, missing.example)})")
         except Bad as bad:
             problems.append(str(bad))
     if problems:
