@@ -131,6 +131,8 @@ def _tagged_notebook(blog: Path, slug: str, tagged: str, tag: str) -> Path:
         new_code_cell("1 / 0"),
         new_markdown_cell("The division above fails on purpose."),
     ]
+    if tagged == "raw":
+        nb.cells[2] = new_raw_cell("Raw text for another format.")
     cell = nb.cells[1 if tagged == "code" else 2]
     cell.metadata["tags"] = [tag]
     for i, c in enumerate(nb.cells):
@@ -146,6 +148,7 @@ def _tagged_notebook(blog: Path, slug: str, tagged: str, tag: str) -> Path:
         ("markdown", "raises-exception", True),
         ("markdown", "remove-output", True),
         ("markdown", "skip-execution", True),
+        ("raw", "remove-stdout", True),
         ("code", "raises-exception", False),
         ("markdown", "remove-cell", False),  # acts on any cell
     ],
@@ -157,7 +160,7 @@ def test_a_code_cells_tag_on_a_markdown_cell_is_a_warning(
 
     post = read_post(_tagged_notebook(blog, "p", tagged, tag), blog)
     expected = (
-        f"posts/p.ipynb: cell 3: the tag '{tag}' is on a markdown cell, where it does nothing; "
+        f"posts/p.ipynb: cell 3: the tag '{tag}' is on a {tagged} cell, where it does nothing; "
         "move it to the code cell it is meant for (the code cell before it is cell 2)."
     )
     assert list(post.warnings) == ([expected] if warned else [])

@@ -50,6 +50,7 @@ CODE_TAGS = frozenset(
         "remove-input",
         "remove-output",
         "remove-stderr",
+        "remove-stdout",
         "hide-input",
         "hide-output",
     }
