@@ -44,6 +44,15 @@ CHROMIUM_ARGS = [
 ]
 
 
+# A real 1x1 PNG: a local image a post shows must be one a browser can draw (a bare signature
+# is a broken image, which the build replaces with a placeholder).
+TINY_PNG = (
+    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00\x00\x90wS\xde"
+    b"\x00\x00\x00\x0cIDATx\x9cc\xf8\xcf\xc0\x00\x00\x03\x01\x01\x00\xc9\xfe\x92\xef\x00\x00\x00\x00IEND"
+    b"\xaeB`\x82"
+)
+
+
 # How long a test waits for something before calling it a hang. Tests wait for a condition,
 # never for a machine's speed: this is minutes, so that a loaded machine only makes them slower.
 HANG = 600.0

@@ -438,6 +438,43 @@ def test_a_huge_local_image_becomes_a_placeholder_with_a_warning(blog: Path, htm
     assert any(w.startswith("posts/fig.ipynb, cell 3: the image 'huge.png' declares") for w in warnings)
 
 
+@pytest.mark.parametrize(
+    ("name", "make", "problem"),
+    [
+        ("empty.png", lambda: b"", "is empty"),
+        ("page.png", lambda: b"<!DOCTYPE html><title>404 Not Found</title>", "is not a PNG image"),
+        ("cut.png", lambda: png(64, 64)[:40], "is not a PNG image"),
+        ("photo.jpg", lambda: b"GIF89a not a jpeg", "is not a JPEG image"),
+        ("drawing.svg", lambda: b"<html>no drawing</html>", "holds no <svg> element"),
+    ],
+    ids=["empty", "an-error-page", "cut-short", "wrong-kind", "svg-without-svg"],
+)
+def test_a_local_image_a_browser_cannot_show_becomes_a_placeholder_with_a_warning(
+    blog: Path, name: str, make: Callable[[], bytes], problem: str
+) -> None:
+    (blog / "posts" / name).write_bytes(make())
+    (blog / "posts" / "small.png").write_bytes(png(64, 64))
+    path = _executed_post(blog, "[]", markdown=f"![x]({name})\n\n![y](small.png)")
+    markdown, figures, warnings = _render(blog, path)
+    assert f"{name}-left-out.svg" in markdown and figures[f"{name}-left-out.svg"].startswith(b"<svg")
+    assert name not in figures and figures["small.png"] == png(64, 64)
+    assert [w for w in warnings if "placeholder" in w] == [
+        f"posts/fig.ipynb, cell 3: the image '{name}' {problem}"
+        + (" a browser can show (its bytes are not one, or are cut short)" if "image" in problem else "")
+        + ", so a placeholder is shown instead; replace it with the image itself"
+    ]
+
+
+def test_an_attachment_that_is_no_image_becomes_a_placeholder_with_a_warning(blog: Path) -> None:
+    fake = base64.b64encode(b"<html>not a gif</html>").decode()
+    attachments = json.dumps({"pic.gif": {"image/gif": fake}})
+    path = _executed_post(blog, "[]", markdown="![pic](attachment:pic.gif)", attachments=attachments)
+    markdown, figures, warnings = _render(blog, path)
+    assert "attachment_2_0.svg" in figures and "attachment_2_0.gif" not in figures
+    assert "attachment_2_0.svg" in markdown
+    assert "posts/fig.ipynb: cell 3: the attachment 'pic.gif' is not a GIF image" in " ".join(warnings)
+
+
 def test_a_huge_inline_data_image_in_html_is_removed() -> None:
     from nbpress.rendering.sanitize import sanitize_html
 

@@ -16,6 +16,7 @@ import pytest
 from nbformat.v4 import new_markdown_cell, new_notebook, new_raw_cell
 
 from nbpress.rendering import mdtokens
+from tests.helpers import TINY_PNG
 from tests.test_markup import SAMPLES, render_sample
 
 
@@ -25,7 +26,7 @@ def render_cells(tmp_path: Path, *cells: str, bib: bool = True) -> str:
     folder.mkdir(exist_ok=True)
     if bib:
         shutil.copy(SAMPLES / "references.bib", folder / "references.bib")
-    (folder / "x.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+    (folder / "x.png").write_bytes(TINY_PNG)
     nb = new_notebook(
         cells=[new_raw_cell("---\ntitle: P\ndate: 2024-01-01\n---"), *map(new_markdown_cell, cells)]
     )

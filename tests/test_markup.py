@@ -22,7 +22,7 @@ from nbpress.record import Record
 from nbpress.rendering.key import render_key
 from nbpress.rendering.render import published_front_matter, render
 from nbpress.sources.posts import read_post
-from tests.helpers import FIXTURES, GOLDEN
+from tests.helpers import FIXTURES, GOLDEN, TINY_PNG
 
 SAMPLES = FIXTURES / "markup"
 CASES = ["2020-02-20-fastpages-sample.ipynb", "myst_sample.md", "quarto_sample.py"]
@@ -274,7 +274,7 @@ def test_figures_in_markdown_cells_quarto_and_myst(tmp_path: Path) -> None:
     )
     path = _post_with(tmp_path, text, bib=False)
     for name in ("diagram.png", "other.png", "x.png"):  # local images must exist (nbpress.rendering.links)
-        (path.parent / name).write_bytes(b"\x89PNG\r\n\x1a\n")
+        (path.parent / name).write_bytes(TINY_PNG)
     published = render_sample(path, execute=False)
     assert "![A diagram](../assets/images/p/diagram.png){width=300}" in published
     md = published.replace("../assets/images/p/", "")

@@ -25,14 +25,10 @@ from nbpress.rendering.directives import ADMONITIONS, markdown, parse
 from nbpress.rendering.render import RenderedPost, published_front_matter, render
 from nbpress.sources.formats import read_text_notebook
 from nbpress.sources.posts import read_post
-from tests.helpers import build_cli, copy_skeleton, launch_chromium, mkdocs, zensical_build
+from tests.helpers import TINY_PNG, build_cli, copy_skeleton, launch_chromium, mkdocs, zensical_build
 from tests.siteserver import serve
 
-PNG = (
-    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00\x00\x90wS\xde"
-    b"\x00\x00\x00\x0cIDATx\x9cc\xf8\xcf\xc0\x00\x00\x03\x01\x01\x00\xc9\xfe\x92\xef\x00\x00\x00\x00IEND"
-    b"\xaeB`\x82"
-)
+PNG = TINY_PNG
 
 
 def _rendered(tmp_path: Path, body: str, name: str = "p.md", header: str = "") -> RenderedPost:

@@ -23,13 +23,10 @@ from nbpress.rendering.key import render_key
 from nbpress.rendering.links import linked_posts
 from nbpress.rendering.render import published_front_matter, render
 from nbpress.sources.posts import read_post
-from tests.helpers import FIXTURES, build_cli, copy_skeleton, launch_chromium, mkdocs, wait_until
+from tests.helpers import FIXTURES, TINY_PNG, build_cli, copy_skeleton, launch_chromium, mkdocs, wait_until
 from tests.siteserver import serve
 
-PNG = bytes.fromhex(
-    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
-    "1f15c4890000000d49444154789c63606060f80f0001040100a0e2fd2a0000000049454e44ae426082"
-)
+PNG = TINY_PNG
 
 POST_A = """---
 title: Post A

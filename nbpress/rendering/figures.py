@@ -71,6 +71,42 @@ def png_size(data: bytes) -> tuple[int, int] | None:
     return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
 
 
+# Raster files a page shows, by suffix: what Pillow must be able to read for them to be published.
+_RASTER_SUFFIXES = {
+    ".png": "PNG",
+    ".jpg": "JPEG",
+    ".jpeg": "JPEG",
+    ".gif": "GIF",
+    ".webp": "WebP",
+    ".bmp": "BMP",
+}
+
+
+def unreadable(data: bytes, name: str) -> str | None:
+    """Return why the image file `name` holding `data` would show as a broken image, or None.
+
+    Empty, or a raster file (by its suffix) that Pillow cannot read whole, or an SVG file
+    without an <svg> element: a download that saved an error page, a file cut short. Other
+    suffixes are left to the browser.
+    """
+    if not data:
+        return "is empty"
+    suffix = Path(name).suffix.lower()
+    if suffix == ".svg":
+        return None if b"<svg" in data else "holds no <svg> element"
+    kind = _RASTER_SUFFIXES.get(suffix)
+    if kind is None:
+        return None
+    from PIL import Image
+
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            image.verify()  # the whole file, not only its header: a cut file fails here
+    except Exception:  # Pillow raises many types for bytes that are no image
+        return f"is not a {kind} image a browser can show (its bytes are not one, or are cut short)"
+    return None
+
+
 def too_large_file(path: Path) -> str | None:
     """Return why the image file `path` is too large to publish, or None; reads only its header."""
     size = path.stat().st_size

@@ -58,7 +58,7 @@ from ..layout import SITE, Layout, owned_file, read_owned
 from ..notebook import Key, Notebook, outputs_of
 from ..sources import SOURCE_SUFFIXES, Post
 from . import directives
-from .figures import PLACEHOLDER_SVG, local_name, too_large_file
+from .figures import PLACEHOLDER_SVG, local_name, too_large_file, unreadable
 from .sanitize import drop_remote, loads_from_site, remote_problem
 from .shown import mark_title_heading, source_copy
 from .unresolved import unresolved
@@ -398,10 +398,12 @@ class Linker:
                 err.cell = cell.index + 1
             raise err.at(cell.path) from None
         name = local_name(target.relative_to(self.posts_dir.resolve()).parts, self.files)
-        if why is not None:
+        broken = unreadable(data, target.name) if what == "image" and why is None else None
+        if why is not None or broken is not None:
+            advice = "show a smaller copy of it" if why is not None else "replace it with the image itself"
             cell.warnings.append(
-                f"{cell.where}: the image {path!r} {why}, so a placeholder is shown instead; "
-                "show a smaller copy of it"
+                f"{cell.where}: the image {path!r} {why or broken}, so a placeholder is shown "
+                f"instead; {advice}"
             )
             name, data = f"{name}-left-out.svg", PLACEHOLDER_SVG
         self.names[target] = name

@@ -29,7 +29,7 @@ from ..sources.series import Listing
 from . import mdtokens
 from .charts import embed_charts
 from .directives import apply as apply_directives
-from .figures import EXTENSIONS, PLACEHOLDER_SVG, file_name, too_large
+from .figures import EXTENSIONS, PLACEHOLDER_SVG, file_name, too_large, unreadable
 from .links import resolve_links
 from .markup import apply as apply_markup
 from .markup import copy_mystnb_captions
@@ -309,10 +309,12 @@ def _attachments(cell: Cell, index: int, res: Resources) -> list[str]:
             continue  # a corrupt attachment stays a broken link, as in Jupyter
         filename = file_name("attachment", index, number, mime)
         why = too_large(raw)
-        if why is not None:
+        broken = unreadable(raw, filename) if why is None else None
+        if why is not None or broken is not None:
+            advice = "attach a smaller image" if why is not None else "attach the image again"
             warnings.append(
-                f"{res.post.rel_path}: cell {index + 1}: the attachment {name!r} {why}, so a "
-                "placeholder is shown instead; attach a smaller image"
+                f"{res.post.rel_path}: cell {index + 1}: the attachment {name!r} {why or broken}, so a "
+                f"placeholder is shown instead; {advice}"
             )
             filename, raw = file_name("attachment", index, number, "image/svg+xml"), PLACEHOLDER_SVG
         res.files[filename] = raw
