@@ -258,3 +258,26 @@ def test_a_text_source_gets_view_source_only(tmp_path: Path) -> None:
     # Colab opens notebooks only; the executed notebook is served for every post.
     assert not any("nbpress-colab" in c for c in classes) and "md-button nbpress-download" in classes
     assert "/blob/main/posts/same.py" in html
+
+
+@pytest.mark.slow
+def test_a_list_of_author_names_shows_each_name(blog: Path) -> None:
+    # Jupyter Book's `author:` may be a list; Jekyll's is a name. Neither is in .authors.yml here.
+    posts = blog / "posts"
+    (posts / "two.md").write_text(
+        "---\ntitle: Two\ndate: 2024-01-01\nauthor: [Ada Lovelace, '<b>Grace</b> Hopper']\n---\n\nText.\n",
+        encoding="utf-8",
+    )
+    (posts / "one.md").write_text(
+        "---\ntitle: One\ndate: 2024-01-02\nauthor: Ada Lovelace\n---\n\nText.\n", encoding="utf-8"
+    )
+    assert all(r.error is None for r in build(Options(root=blog, jobs=1)))
+    site = mkdocs(blog, "build", "--strict")
+    assert site.returncode == 0, site.stderr
+    names = re.compile(r'<span class="nbpress-byline__author">([^<]*)</span>')
+    meta = re.compile(r'<meta property="article:author" content="([^"]*)">')
+    two = (blog / "site" / "posts" / "two" / "index.html").read_text(encoding="utf-8")
+    one = (blog / "site" / "posts" / "one" / "index.html").read_text(encoding="utf-8")
+    shown = ["Ada Lovelace", "&lt;b&gt;Grace&lt;/b&gt; Hopper"]
+    assert (names.findall(two), meta.findall(two)) == (shown, shown)
+    assert (names.findall(one), meta.findall(one)) == (["Ada Lovelace"], ["Ada Lovelace"])
