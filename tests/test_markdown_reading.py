@@ -9,6 +9,7 @@ still works.
 from __future__ import annotations
 
 import shutil
+import string
 from pathlib import Path
 
 import nbformat
@@ -167,3 +168,45 @@ def test_the_summary_is_a_paragraph_of_prose_never_code(tmp_path: Path) -> None:
         tmp_path, "```text\nx = 1\n\ny = 2\n```\n\n    indented\n\n    code\n\nThe prose.", bib=False
     )
     assert "description: The prose." in md
+
+
+def _site_text(markdown_text: str) -> str:
+    """Return the text a reader sees of Markdown, rendered with the site's extensions and options."""
+    import markdown
+    import yaml
+
+    config = yaml.load(
+        (Path(__file__).resolve().parents[1] / "mkdocs.yml").read_text(encoding="utf-8"),
+        Loader=yaml.BaseLoader,
+    )
+    entries = [e if isinstance(e, dict) else {e: {}} for e in config["markdown_extensions"]]
+    # MkDocs always adds its built-in extensions (mkdocs.config.defaults: toc, tables, fenced_code).
+    names = ["toc", "tables", "fenced_code", *(n for e in entries for n in e if n != "toc")]
+    options = {
+        name: {key: {"true": True, "false": False}.get(value, value) for key, value in (opts or {}).items()}
+        for entry in entries
+        for name, opts in entry.items()
+    }
+    return html_text(markdown.Markdown(extensions=names, extension_configs=options).convert(markdown_text))
+
+
+@pytest.mark.parametrize("char", list(string.punctuation))
+def test_a_backslash_escape_shows_as_jupyter_shows_it(char: str) -> None:
+    # The reference is CommonMark (markdown-it-py), the Markdown Jupyter renders a notebook with.
+    from markdown_it import MarkdownIt
+
+    source = f"We\\{char}re, and `code \\{char}` stays as typed."
+    expected = html_text(MarkdownIt("commonmark").render(source))
+    assert _site_text(mdtokens.commonmark_escapes(source)) == expected
+
+
+def html_text(rendered: str) -> str:
+    import html
+    import re
+
+    return html.unescape(re.sub(r"<[^>]+>", "", rendered)).strip()
+
+
+def test_escapes_reach_the_published_post_outside_code_and_math(tmp_path: Path) -> None:
+    published = render_cells(tmp_path, "We\\'re at 50\\% and `\\'` and $\\%$ and a \\\\'.", bib=False)
+    assert "We&#39;re at 50&#37; and `\\'` and $\\%$ and a \\\\'." in published

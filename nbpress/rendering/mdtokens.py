@@ -131,6 +131,27 @@ class Reading:
         return found
 
 
+# CommonMark escapes every ASCII punctuation character with a backslash (`We\'re`, `\<b>`);
+# Python-Markdown, which renders the site, knows only some of them and prints the others with
+# their backslash. Measured against markdown-it-py with the site's extensions (mkdocs.yml):
+# these are the ones it leaves as written ($ and | are arithmatex's and the tables').
+_UNKNOWN_ESCAPES = "\"%&',/:;<=?@^~"
+_ESCAPE = re.compile(r"\\\\|\\([" + re.escape(_UNKNOWN_ESCAPES) + r"])")
+
+
+def commonmark_escapes(source: str) -> str:
+    """Return `source` with each escape CommonMark reads and Python-Markdown does not, in prose, a
+    character reference (`\\'` -> `&#39;`), so the page shows what Jupyter shows; code, math,
+    HTML and URLs are left as written, and `\\\\` stays an escaped backslash."""
+    if "\\" not in source:
+        return source
+
+    def one(match: re.Match[str]) -> str:
+        return f"&#{ord(match.group(1))};" if match.group(1) else match.group(0)
+
+    return "".join(_ESCAPE.sub(one, text) if prose else text for prose, text in read(source).pieces())
+
+
 @functools.lru_cache(maxsize=256)  # the writing steps read a cell again after each rewrite
 def read(source: str, myst: bool = False) -> Reading:
     """Return the Reading of a Markdown cell's source.

@@ -334,6 +334,16 @@ def links(nb: Notebook, res: Resources) -> list[str]:
 
 # The chain, in order; a step's name is its function's. Warnings come out in this order too
 # (they are kept in the post's record).
+def escapes(nb: Notebook, res: Resources) -> list[str]:
+    """Write CommonMark's backslash escapes that the site's Markdown would print as character
+    references (mdtokens.commonmark_escapes); last, so every step before reads the cell as written.
+    No warnings."""
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            cell.source = mdtokens.commonmark_escapes(cell.source)
+    return []
+
+
 STEPS: tuple[Step, ...] = (
     values,
     hide,
@@ -353,6 +363,7 @@ STEPS: tuple[Step, ...] = (
     excerpt,
     figures,
     links,
+    escapes,
 )
 
 
