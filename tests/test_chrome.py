@@ -63,6 +63,17 @@ def _source(blog: Path) -> None:
         front="slug: pretty-url\nauthor: Steve Han\ninputs: [data.csv]\n",
     )
     write_post(blog, "plain", FIGURE, front="author: Steve Han\n")
+    # A local image drawn dark on a transparent ground, as matplotlib's savefig(transparent=True) makes it.
+    from PIL import Image, ImageDraw
+
+    chart = Image.new("RGBA", (120, 80), (0, 0, 0, 0))
+    ImageDraw.Draw(chart).line([(10, 70), (60, 10), (110, 50)], fill=(0, 0, 0, 255), width=3)
+    chart.save(blog / "posts" / "chart.png")
+    (blog / "posts" / "pictured.md").write_text(
+        "---\ntitle: Pictured\ndate: 2024-01-03\nauthor: Steve Han\n---\n\nA figure from a file:\n\n"
+        "![a rising line](chart.png)\n",
+        encoding="utf-8",
+    )
 
 
 @pytest.fixture(scope="module")
@@ -322,7 +333,7 @@ def test_the_feed_is_rss_2_with_authors_as_dc_creator(sites: dict[str, tuple[Pat
     for required in ("title", "link", "description"):
         assert (channel.findtext(required) or "").strip(), required
     items = channel.findall("item")
-    assert {i.findtext("title") for i in items} == {"notebook-name", "plain"}
+    assert {i.findtext("title") for i in items} == {"notebook-name", "plain", "Pictured"}
     for item in items:
         assert item.findtext("title") or item.findtext("description")
         assert (item.findtext("link") or "").startswith(GITHUB_SITE_URL)
@@ -330,3 +341,23 @@ def test_the_feed_is_rss_2_with_authors_as_dc_creator(sites: dict[str, tuple[Pat
         assert all("@" in (a.text or "") for a in item.iter("author")), ET.tostring(item)
         assert [c.text for c in item.findall(DC)] == ["Steve Han"]
     assert 'xmlns:dc="http://purl.org/dc/elements/1.1/"' in text
+
+
+@pytest.mark.parametrize("name", ["mkdocs-root", "zensical-root"])
+def test_a_local_image_sits_on_a_dark_page_as_a_framed_card(
+    sites: dict[str, tuple[Path, str]], browser: Any, name: str
+) -> None:
+    # Outputs carry img-responsive; an image from a Markdown cell does not, and its dark lines on a
+    # transparent ground would vanish on the dark scheme without the card every post image gets.
+    site, prefix = sites[name]
+    with serve(site, prefix) as base:
+        page = browser.new_page(color_scheme="dark")
+        try:
+            page.goto(f"{base}posts/pictured/", wait_until="load")
+            look = page.locator("article img[alt='a rising line']").evaluate(
+                "i => { const c = getComputedStyle(i); return [c.backgroundColor, c.filter, c.paddingTop] }"
+            )
+        finally:
+            page.close()
+    background, filter_, padding = look
+    assert background == "rgb(255, 255, 255)" and filter_.startswith("brightness(") and padding != "0px"
