@@ -343,6 +343,7 @@ def test_the_feed_is_rss_2_with_authors_as_dc_creator(sites: dict[str, tuple[Pat
     assert 'xmlns:dc="http://purl.org/dc/elements/1.1/"' in text
 
 
+@pytest.mark.browser
 @pytest.mark.parametrize("name", ["mkdocs-root", "zensical-root"])
 def test_a_local_image_sits_on_a_dark_page_as_a_framed_card(
     sites: dict[str, tuple[Path, str]], browser: Any, name: str
