@@ -51,6 +51,7 @@ def test_a_message_whose_wakeup_was_lost_is_read_within_a_slice() -> None:
     assert asyncio.run(_wait_after_a_lost_wakeup(SlicedChannel)) < GIVE_UP
 
 
+@pytest.mark.slow  # it waits GIVE_UP seconds by design
 def test_jupyter_clients_own_channel_misses_it() -> None:
     """The reference: without slices the same wait is still waiting when the sliced one has long read it."""
     with pytest.raises(TimeoutError):
