@@ -9,6 +9,7 @@ import functools
 import os
 import re
 import shutil
+import signal
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -33,9 +34,18 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Compile nbpress once: the hundreds of `build.py` subprocesses and kernels then
-    read bytecode instead of compiling nbpress from source (about 0.1 s each) where the environment
-    says not to write it (PYTHONDONTWRITEBYTECODE=1), as some CI images do."""
+    """Give every process the tests start the SIGINT a terminal gives it, and compile nbpress once.
+
+    A test runner started in the background by a shell without job control (`pytest &` in a
+    script, some CI runners) ignores SIGINT, and an ignored signal stays ignored across exec:
+    every `build.py` a test starts would ignore the Ctrl-C the watch and interrupt tests send,
+    and they would hang until killed. A handled SIGINT is reset to the default by exec.
+
+    Compiled once, the hundreds of `build.py` subprocesses and kernels read bytecode instead of
+    compiling nbpress from source (about 0.1 s each) where the environment says not to write it
+    (PYTHONDONTWRITEBYTECODE=1), as some CI images do."""
+    if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     if os.environ.get("PYTEST_XDIST_WORKER"):
         return
     import compileall

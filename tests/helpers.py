@@ -261,13 +261,6 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def default_sigint() -> None:
-    """Give the build the SIGINT a terminal gives it (a background test runner ignores SIGINT)."""
-    import signal
-
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-
-
 def kernels_of(proc: psutil.Process) -> list[psutil.Process]:
     """Return the kernel processes started by `proc` (ipykernel runs as a child)."""
     found = []

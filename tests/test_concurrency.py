@@ -27,7 +27,6 @@ from tests.helpers import (
     HANG,
     build_cli,
     build_command,
-    default_sigint,
     kernels_of,
     kill_orphan_kernels,
     patched_build_command,
@@ -297,7 +296,6 @@ def test_sigterm_ends_a_busy_build_and_its_kernels(
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        preexec_fn=default_sigint,
     )
     try:
         kernels = wait_for_kernels(psutil.Process(proc.pid), 1)
@@ -343,7 +341,7 @@ def test_a_stop_whose_keyboardinterrupt_was_swallowed_still_ends_the_build(
     add_post("sleepy", f"import time; time.sleep({2 * HANG:.0f})")  # past the deadline
     marker = blog.parent / "swallowing"
     command = patched_build_command(blog, SWALLOWING.format(marker=str(marker)))
-    with running(command, preexec_fn=default_sigint) as proc:
+    with running(command) as proc:
         wait_until(marker.exists, "the build's first kernel starting", running=proc)
         kernels = wait_for_kernels(psutil.Process(proc.pid), 1)
         proc.send_signal(sig)

@@ -10,7 +10,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from tests.helpers import HANG, build_command, default_sigint, wait_for_kernels, wait_until
+from tests.helpers import HANG, build_command, wait_for_kernels, wait_until
 
 SAYS_IT_RUNS = "open('{name}.running', 'w').close()\nimport time; time.sleep(120)"
 
@@ -29,9 +29,7 @@ def test_signal_stops_build_and_kernels(
     # Each post's last cell says it runs (a file in posts/), then sleeps past the signal.
     add_post("first", "print('v2')", SAYS_IT_RUNS.format(name="first"))
     add_post("second", SAYS_IT_RUNS.format(name="second"))
-    proc = subprocess.Popen(
-        build, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=default_sigint
-    )
+    proc = subprocess.Popen(build, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         kernels = wait_for_kernels(psutil.Process(proc.pid), 2)
         running = [blog / "posts" / f"{name}.running" for name in ("first", "second")]
