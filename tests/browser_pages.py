@@ -14,12 +14,16 @@ kept apart is kept apart by attribution instead: every binding call, request to 
 dialog, popup and WebSocket is traced to the page it came from (a popup to the page that
 opened it, however deep), recorded on that address's `Tab`, and an event no visited page owns
 fails the call. Pages of different sites (another port) never share storage either; pages of
-one site share the browser's cache and storage as one reader's tabs do.
+one site share the browser's cache and storage as one reader's tabs do. With `reuse_pages` a
+page visits address after address (a reader's tab following links does too), about:blank between
+two: the attack passes' CPU again (a renderer process and playwright's setup per page; see
+visit_all).
 """
 
 from __future__ import annotations
 
 import asyncio
+import collections
 import concurrent.futures
 import contextlib
 import re
@@ -72,14 +76,19 @@ class _Owners:
 
     def __init__(self) -> None:
         self.tabs: dict[Any, Tab] = {}
+        self.reused: set[Any] = set()  # pages that visit one address after another
         self.untraced: list[tuple[Any, Callable[[Tab], None], str]] = []
 
     def own(self, page: Any, tab: Tab) -> None:
+        """Make `tab` the owner of `page` (and of what it does from now on, popups included)."""
+        known = page in self.tabs
         self.tabs[page] = tab
-        page.on("popup", lambda popup: self.opened(popup, tab))
-        page.on(
-            "websocket", lambda ws: self.record(lambda: page, lambda t: t.websockets.append(ws.url), ws.url)
-        )
+        if not known:  # a reused page keeps its listeners: they look its current tab up
+            page.on("popup", lambda popup: self.opened(popup, self.tabs[page]))
+            page.on(
+                "websocket",
+                lambda ws: self.record(lambda: page, lambda t: t.websockets.append(ws.url), ws.url),
+            )
 
     def opened(self, popup: Any, tab: Tab) -> None:
         if popup not in self.tabs:
@@ -105,7 +114,8 @@ class _Owners:
             while opener is not None and opener not in self.tabs and id(opener) not in seen:
                 seen.add(id(opener))
                 opener = await opener.opener()
-            if opener is None or opener not in self.tabs:
+            # A reused page's owner now is its last address's, not the event's: never guessed.
+            if opener is None or opener not in self.tabs or opener in self.reused:
                 lost.append(what)
             else:
                 self.tabs[page] = self.tabs[opener]
@@ -129,6 +139,7 @@ async def _visit_all(
     in_flight: int,
     bindings: Sequence[str],
     init_script: str | None,
+    reuse_pages: bool,
     context_options: dict[str, Any],
 ) -> dict[str, T]:
     from playwright.async_api import async_playwright
@@ -170,33 +181,58 @@ async def _visit_all(
                 await context.add_init_script(init_script)
             await context.route(OUTSIDE, outside)
             context.on("dialog", on_dialog)
-            gate = asyncio.Semaphore(in_flight)
+            results: dict[str, T] = {}
+            waiting = collections.deque(addresses)
 
-            async def one(address: str) -> T:
-                async with gate:
-                    tab = Tab(address)
-                    tab.page = await context.new_page()
-                    owners.own(tab.page, tab)
-                    try:
-                        result = await visit(tab)
-                        tab.url = tab.page.url
-                        return result
-                    except Exception as error:
-                        raise AssertionError(f"{address}: {error}") from error
-                    finally:
-                        # A page whose close never returns (seen on a page that ran its own
-                        # script, after the visit returned) is left to the context's close.
-                        for page in [p for p, t in owners.tabs.items() if t is tab]:
-                            with contextlib.suppress(asyncio.TimeoutError):
-                                await asyncio.wait_for(page.close(), CLOSE_S)
+            async def visit_one(page: Any, address: str) -> Any:
+                """Visit `address` in `page`; return the page, or None where it is left behind."""
+                tab = Tab(address, page)
+                owners.own(page, tab)
+                try:
+                    results[address] = await visit(tab)
+                    tab.url = page.url
+                except Exception as error:
+                    raise AssertionError(f"{address}: {error}") from error
+                finally:
+                    # A page whose close (or navigation away) never returns (seen on a page that
+                    # ran its own script, after the visit returned) is left to the context's close,
+                    # still this tab's.
+                    for opened in [p for p, t in owners.tabs.items() if t is tab and p is not page]:
+                        with contextlib.suppress(asyncio.TimeoutError):
+                            await asyncio.wait_for(opened.close(), CLOSE_S)
+                    if reuse_pages:
+                        # The address's document ends (its unload handlers run) while its tab
+                        # still owns the page: the next address starts on a blank page.
+                        try:
+                            await asyncio.wait_for(page.goto("about:blank"), CLOSE_S)
+                        except Exception:
+                            page = None
+                    else:
+                        with contextlib.suppress(asyncio.TimeoutError):
+                            await asyncio.wait_for(page.close(), CLOSE_S)
+                        page = None
+                return page
 
-            results = await asyncio.gather(*(one(a) for a in addresses))
+            async def worker() -> None:
+                page = None
+                while waiting:
+                    address = waiting.popleft()
+                    if page is None:
+                        page = await context.new_page()
+                        if reuse_pages:
+                            owners.reused.add(page)
+                    page = await visit_one(page, address)
+                if page is not None:
+                    with contextlib.suppress(asyncio.TimeoutError):
+                        await asyncio.wait_for(page.close(), CLOSE_S)
+
+            await asyncio.gather(*(worker() for _ in range(min(in_flight, len(addresses)))))
             await owners.trace()
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(context.close(), CLOSE_S)
         finally:
             await browser.close()
-    return dict(zip(addresses, results, strict=True))
+    return {address: results[address] for address in addresses}
 
 
 def visit_all(
@@ -205,6 +241,7 @@ def visit_all(
     in_flight: int = IN_FLIGHT,
     bindings: Sequence[str] = (),
     init_script: str | None = None,
+    reuse_pages: bool = False,
     **context_options: Any,
 ) -> dict[str, T]:
     """Return {address: await visit(tab)} for every address, `in_flight` at once.
@@ -214,8 +251,15 @@ def visit_all(
     `bindings` (names a page's script may call) and `init_script` (run in every frame before
     its own scripts) the tab records. What `visit` raises fails the whole call, naming the
     address (a verdict belongs in T).
+
+    With `reuse_pages`, each of the `in_flight` pages visits one address after another (between
+    two, a navigation to about:blank ends the last address's document while its tab still owns
+    the page): a new page costs the browser a renderer process and playwright its setup, often
+    more CPU than a page's own work. `visit` then adds no listener of its own to `tab.page`,
+    which the next address's tab gets too.
     """
     with concurrent.futures.ThreadPoolExecutor(max_workers=1) as thread:
         return thread.submit(
-            asyncio.run, _visit_all(addresses, visit, in_flight, bindings, init_script, context_options)
+            asyncio.run,
+            _visit_all(addresses, visit, in_flight, bindings, init_script, reuse_pages, context_options),
         ).result()

@@ -518,7 +518,13 @@ def _judge_all(passes: dict[str, tuple[str, Path, list[str]]]) -> dict[str, dict
         path = where[tab.address][1]
         return _ask_another_host(tab) if path == BLANK else _open_async(tab, _click(path))
 
-    tabs = visit_all(list(where), visit, bindings=("__nbpressRan", "__nbpressViolation"), init_script=WATCH)
+    tabs = visit_all(
+        list(where),
+        visit,
+        bindings=("__nbpressRan", "__nbpressViolation"),
+        init_script=WATCH,
+        reuse_pages=True,
+    )
     judged_by_mode: dict[str, dict[str, Judged]] = {mode: {} for mode in passes}
     for address, tab in tabs.items():
         mode, path = where[address]

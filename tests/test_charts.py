@@ -940,6 +940,7 @@ def chart_attacks(hostile: tuple[Path, list[str], dict[str, str]], hostile_url: 
     seen = visit_all(
         list(addresses),
         lambda tab: _try_attack(tab, clicks.get(addresses[tab.address])),
+        reuse_pages=True,
         viewport={"width": 1000, "height": 800},
     )
     return {addresses[address]: tried for address, tried in seen.items()}
