@@ -45,6 +45,9 @@ CLOSE_S = 10
 # test reaches the network. Matched by playwright's driver: the site's own requests go on
 # without a round trip to Python.
 OUTSIDE = re.compile(r"^(?!https?://127\.0\.0\.1[:/])")
+# Material's search index (visit_all's `skip`): downloaded and indexed by its search worker on
+# every page, a tenth of a page's CPU, read only by a query typed in the search box.
+SEARCH_INDEX = r"search/search_index\.json$"
 
 
 @dataclass
@@ -140,6 +143,7 @@ async def _visit_all(
     bindings: Sequence[str],
     init_script: str | None,
     reuse_pages: bool,
+    skip: str | None,
     context_options: dict[str, Any],
 ) -> dict[str, T]:
     from playwright.async_api import async_playwright
@@ -180,6 +184,8 @@ async def _visit_all(
             if init_script:
                 await context.add_init_script(init_script)
             await context.route(OUTSIDE, outside)
+            if skip is not None:  # the site's own only: a request to another host is always recorded
+                await context.route(re.compile(rf"^https?://127\.0\.0\.1(:\d+)?/(.*/)?{skip}"), _abort)
             context.on("dialog", on_dialog)
             results: dict[str, T] = {}
             waiting = collections.deque(addresses)
@@ -235,6 +241,10 @@ async def _visit_all(
     return {address: results[address] for address in addresses}
 
 
+async def _abort(route: Any) -> None:
+    await route.abort()
+
+
 def visit_all(
     addresses: Sequence[str],
     visit: Callable[[Tab], Awaitable[T]],
@@ -242,6 +252,7 @@ def visit_all(
     bindings: Sequence[str] = (),
     init_script: str | None = None,
     reuse_pages: bool = False,
+    skip: str | None = None,
     **context_options: Any,
 ) -> dict[str, T]:
     """Return {address: await visit(tab)} for every address, `in_flight` at once.
@@ -257,9 +268,16 @@ def visit_all(
     the page): a new page costs the browser a renderer process and playwright its setup, often
     more CPU than a page's own work. `visit` then adds no listener of its own to `tab.page`,
     which the next address's tab gets too.
+
+    A request of the site's own whose path ends with `skip` (a regular expression) is aborted
+    unrecorded: what a test does not look at
+    and the browser would spend its CPU on (the search index, which Material's search worker
+    downloads and indexes on every page, though no visit types a query).
     """
     with concurrent.futures.ThreadPoolExecutor(max_workers=1) as thread:
         return thread.submit(
             asyncio.run,
-            _visit_all(addresses, visit, in_flight, bindings, init_script, reuse_pages, context_options),
+            _visit_all(
+                addresses, visit, in_flight, bindings, init_script, reuse_pages, skip, context_options
+            ),
         ).result()

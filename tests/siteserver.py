@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import gzip
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -61,6 +62,13 @@ class _PrefixHandler(SimpleHTTPRequestHandler):
         """Keep the test output quiet."""
 
 
+class _Server(ThreadingHTTPServer):
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """Print a handler's error, but a browser's leaving mid-response (it navigated on)."""
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
 @contextmanager
 def serve(site: Path, prefix: str = "/", compress: bool = False) -> Iterator[str]:
     """Serve `site` at http://127.0.0.1:<free port><prefix>; yield that base URL (ending in /).
@@ -69,7 +77,7 @@ def serve(site: Path, prefix: str = "/", compress: bool = False) -> Iterator[str
     """
     prefix = "/" + prefix.strip("/") + "/" if prefix.strip("/") else "/"
     handler = type("Handler", (_PrefixHandler,), {"prefix": prefix, "compress": compress})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(handler, directory=str(site)))
+    server = _Server(("127.0.0.1", 0), functools.partial(handler, directory=str(site)))
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

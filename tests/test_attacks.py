@@ -23,7 +23,7 @@ import pytest
 from tests.attack_families import collect, collect_files
 from tests.attack_families.series import PAGES as SERIES_PAGES
 from tests.attack_kit import CELL_KIND, Cell, Posts, prints, pwn, show
-from tests.browser_pages import Tab, visit_all
+from tests.browser_pages import SEARCH_INDEX, Tab, visit_all
 from tests.helpers import build_cli, copy_skeleton, launch_chromium, mkdocs, shared_blog
 from tests.siteserver import serve
 
@@ -524,6 +524,7 @@ def _judge_all(passes: dict[str, tuple[str, Path, list[str]]]) -> dict[str, dict
         bindings=("__nbpressRan", "__nbpressViolation"),
         init_script=WATCH,
         reuse_pages=True,
+        skip=SEARCH_INDEX,
     )
     judged_by_mode: dict[str, dict[str, Judged]] = {mode: {} for mode in passes}
     for address, tab in tabs.items():

@@ -20,7 +20,7 @@ import pytest
 import yaml
 
 from nbpress.rendering.charts import LIBRARIES, VENDORED, embed_json
-from tests.browser_pages import Tab, visit_all
+from tests.browser_pages import SEARCH_INDEX, Tab, visit_all
 from tests.helpers import REPO, launch_chromium, mkdocs, watch_policy
 from tests.siteserver import serve
 from tests.skeleton import copy_skeleton
@@ -941,6 +941,7 @@ def chart_attacks(hostile: tuple[Path, list[str], dict[str, str]], hostile_url: 
         list(addresses),
         lambda tab: _try_attack(tab, clicks.get(addresses[tab.address])),
         reuse_pages=True,
+        skip=SEARCH_INDEX,
         viewport={"width": 1000, "height": 800},
     )
     return {addresses[address]: tried for address, tried in seen.items()}
