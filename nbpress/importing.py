@@ -481,6 +481,7 @@ class _Context:
     placed: dict[str, str]  # project file -> where a page's code opens it (posts-relative)
     inputs: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    undated: bool = False  # the page gives no date of its own: it gets the import's
 
     @property
     def page_dir(self) -> str:
@@ -535,16 +536,34 @@ def plan_import(
                 f"{page.rel}: {what} is not imported (the import reads .ipynb, .md and .qmd pages); "
                 "convert it to one of those to bring it over."
             )
+    undated = []
     for order, page in enumerate(readable, 1):
         context = _Context(project, page, names, folder, files, placed)
         data = _page(context, _front(project, page, series_name, order, today, bibliography))
         notes.extend(context.notes)
         posts.append(Write(f"posts/{names[page.rel]}", data, page.rel, post=True, order=order))
+        undated += [page.rel] * context.undated
+    if undated:
+        notes.append(_undated_note(undated, len(readable), today or dt.date.today()))
     for target, rel in sorted(files.items()):
         writes.append(Write(f"posts/{target}", (project.root / rel).read_bytes(), rel, post=False))
     plan = Plan(project, series_name, writes + posts, notes)
     _refuse_overwrites(plan, blog)
     return plan
+
+
+def _undated_note(undated: list[str], pages: int, today: dt.date) -> str:
+    """Return the note saying which pages were dated with the import's day, and how to date them."""
+    if len(undated) == pages:
+        which = "every page gives no date of its own, so each is"
+    elif len(undated) == 1:
+        which = f"{undated[0]} gives no date of its own, so it is"
+    else:
+        which = f"{', '.join(undated)} give no date of their own, so each is"
+    return (
+        f"{which} dated {today.isoformat()}, the day of the import (the blog lists posts by date); "
+        "set date: in a post's front matter to date it otherwise."
+    )
 
 
 def _post_names(project: Project, series_slug: str) -> dict[str, str]:
@@ -687,6 +706,7 @@ def _finish_front(
 ) -> dict[str, object]:
     """Return the page's front matter: the import's, the page's own keys over it, a title, inputs."""
     merged = dict(front)
+    context.undated = "date" not in header
     for key, value in header.items():
         if key in _SERIES_KEYS:
             continue

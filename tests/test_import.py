@@ -616,6 +616,36 @@ def test_the_plan_is_the_same_each_time(tmp_path: Path) -> None:
     assert f"date: {TODAY}" in plans[0].writes[-1].data.decode()
 
 
+def test_pages_without_a_date_of_their_own_are_named_with_the_date_they_get(tmp_path: Path) -> None:
+    import datetime as dt
+
+    blog = copy_skeleton(tmp_path / "blog")
+    day = dt.date(2026, 1, 5)
+    book = plan_import(read_project(BOOK), blog, today=day)
+    undated = [n for n in book.notes if "no date of its own" in n or "no date of their own" in n]
+    assert undated == [
+        "every page gives no date of its own, so each is dated 2026-01-05, the day of the import "
+        "(the blog lists posts by date); set date: in a post's front matter to date it otherwise."
+    ]
+    files = {"_toc.yml": "format: jb-book\nroot: intro\nchapters:\n- file: a\n- file: b\n"}
+    files |= {"_config.yml": "title: Book\n", "intro.md": "# Intro\n", "b.md": "# B\n"}
+    files["a.md"] = "---\ndate: 2024-03-01\n---\n# A\n"
+    mixed = plan_import(read_project(_project(tmp_path / "mixed", files)), blog, today=day)
+    assert [n for n in mixed.notes if "date" in n] == [
+        "intro.md, b.md give no date of their own, so each is dated 2026-01-05, the day of the import "
+        "(the blog lists posts by date); set date: in a post's front matter to date it otherwise."
+    ]
+    files["b.md"] = "---\ndate: 2024-03-02\n---\n# B\n"
+    one = plan_import(read_project(_project(tmp_path / "one", files)), blog, today=day)
+    assert [n for n in one.notes if "date" in n] == [
+        "intro.md gives no date of its own, so it is dated 2026-01-05, the day of the import "
+        "(the blog lists posts by date); set date: in a post's front matter to date it otherwise."
+    ]
+    files["intro.md"] = "---\ndate: 2024-03-03\n---\n# Intro\n"
+    dated = plan_import(read_project(_project(tmp_path / "dated", files)), blog, today=day)
+    assert not [n for n in dated.notes if "date" in n]
+
+
 # --- End to end: the imported blog builds and reads well (needs every part of issue 23; NEEDS)
 
 
