@@ -369,9 +369,9 @@ def drift(root: Path, revision: str) -> int:
     from .drift import find_drift
 
     drifted = find_drift(root.resolve(), revision)
-    for source, lines in drifted.items():
+    for lines in drifted.values():
         print("\n".join(lines[1:80]))
-        print(f"drifted: {source}: {lines[0]} (compared with {revision}); run it and look.", file=sys.stderr)
+        print(f"drifted: {lines[0]} (compared with {revision}); run it and look.", file=sys.stderr)
     if not drifted:
         print("no drift: every generated post shows what is committed")
     return 1 if drifted else 0

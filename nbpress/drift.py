@@ -15,6 +15,7 @@ import re
 import subprocess
 from pathlib import Path
 
+from .errors import cell_place
 from .execution import mask
 
 _PROVENANCE = re.compile(r"^\*Executed .*\*$", re.M)
@@ -97,7 +98,8 @@ def committed(root: Path, path: Path, revision: str) -> str | None:
 def find_drift(root: Path, revision: str = "HEAD") -> dict[str, list[str]]:
     """Return {source notebook: lines} for every generated post that drifted from `revision`.
 
-    The first line names the cell and the first differing line; a unified diff follows.
+    The first line names the source, the cell and the first differing line ("path, cell N, line
+    M: ..."); a unified diff follows.
     """
     from .layout import Layout
     from .record import generated
@@ -115,7 +117,9 @@ def find_drift(root: Path, revision: str = "HEAD") -> dict[str, list[str]]:
             if found is not None:
                 number, before, after = found
                 cell = cell_of_line(root, source, text, number)
-                where = f"cell {cell}, " if cell is not None else ""
-                lines.insert(0, f"{where}line {number}: {before.strip()!r} is now {after.strip()!r}")
+                where = cell_place(source, cell) if cell is not None else source
+                lines.insert(0, f"{where}, line {number}: {before.strip()!r} is now {after.strip()!r}")
+            else:  # the same masking as the diff's: not expected, but never a line without the post
+                lines.insert(0, f"{source}: its generated post differs")
             drifted[source] = lines
     return drifted

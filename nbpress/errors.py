@@ -13,6 +13,11 @@ from collections.abc import Iterator
 from typing import Self
 
 
+def cell_place(path: str, cell: int | str) -> str:
+    """Return how every message names a cell: "path, cell N" (cells count from 1, as Jupyter shows them)."""
+    return f"{path}, cell {cell}"
+
+
 class NbpressError(Exception):
     """Base class: str(error) is one line naming the file (and cell) and what to do."""
 
@@ -30,7 +35,7 @@ class NbpressError(Exception):
 
     def __str__(self) -> str:
         """Return the one line: "path, cell N: message"."""
-        where = f"{self.path}, cell {self.cell}" if self.path and self.cell is not None else self.path
+        where = cell_place(self.path, self.cell) if self.path and self.cell is not None else self.path
         line = f"{where}: {self.message}" if where else self.message
         # A message may quote an author's text: one holding a lone surrogate could not be printed.
         return line.encode("utf-8", "backslashreplace").decode("utf-8")

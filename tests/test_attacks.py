@@ -819,10 +819,10 @@ def test_outputs_a_page_can_show_are_shown(browser: Any, url: str, built: Built)
     assert all(name in linked for name in figures), "a figure no page links"
     assert "](../assets/images/shown/output_5_0.png)" in linked, "the PNG beside script-only HTML"
     assert figures == ["output_5_0.png"]
-    assert "shown.ipynb: cell 5: an HTML output held nothing" in built.build_err
+    assert "shown.ipynb, cell 5: an HTML output held nothing" in built.build_err
     assert "[nbpress: an HTML output held nothing a static page can show" in linked
     assert "IPython.core.display.HTML object" not in linked
-    assert "shown.ipynb: cell 6" not in built.build_err
+    assert "shown.ipynb, cell 6" not in built.build_err
 
 
 def test_sources_are_regular_files_inside_posts(built: Built) -> None:
@@ -894,9 +894,9 @@ def test_remote_images_become_links_with_a_warning(browser: Any, url: str, built
         ("remote-markdown-cell.ipynb, cell 3", "http://example.invalid/code-span.png"),
         ("remote-markdown-cell.ipynb, cell 4", "http://example.invalid/style-url.png"),
         ("remote-raw-cells.ipynb, cell 3", "http://example.invalid/raw-markdown.png"),
-        ("remote-html-output.ipynb: cell 2", "http://example.invalid/srcset2.png"),
-        ("remote-image-url.ipynb: cell 2", "http://example.invalid/ipython-image.png"),
-        ("remote-svg-output.ipynb: cell 2", "http://example.invalid/svg-figure-xlink.png"),
+        ("remote-html-output.ipynb, cell 2", "http://example.invalid/srcset2.png"),
+        ("remote-image-url.ipynb, cell 2", "http://example.invalid/ipython-image.png"),
+        ("remote-svg-output.ipynb, cell 2", "http://example.invalid/svg-figure-xlink.png"),
         ("remote-caption.ipynb, cell 2", "http://example.invalid/caption.png"),
     ]:
         assert any(where in line and f"'{address}'" in line for line in built.build_err.splitlines()), (

@@ -395,7 +395,7 @@ def test_a_huge_output_figure_is_left_out_with_a_warning(
     assert "width: 640" in markdown and "50000" not in markdown  # the card and og:image: the small one
     assert "figure too large to publish was left out" in markdown
     (warning,) = [w for w in warnings if "left out" in w]
-    assert warning.startswith(f"posts/fig.ipynb: cell 2: the {mime} figure of output 1 ")
+    assert warning.startswith(f"posts/fig.ipynb, cell 2: the {mime} figure of output 1 ")
 
 
 @pytest.mark.parametrize(
@@ -422,7 +422,7 @@ def test_a_huge_attachment_becomes_a_placeholder_with_a_warning(blog: Path) -> N
     markdown, figures, warnings = _render(blog, path)
     assert "attachment_2_0.svg" in figures and b"too large" in figures["attachment_2_0.svg"]
     assert "attachment_2_0.gif" not in figures and "attachment_2_0.svg" in markdown
-    assert any(w.startswith("posts/fig.ipynb: cell 3: the attachment 'big.gif' declares") for w in warnings)
+    assert any(w.startswith("posts/fig.ipynb, cell 3: the attachment 'big.gif' declares") for w in warnings)
 
 
 @pytest.mark.parametrize("html", [False, True], ids=["markdown-image", "html-img"])
@@ -472,7 +472,7 @@ def test_an_attachment_that_is_no_image_becomes_a_placeholder_with_a_warning(blo
     markdown, figures, warnings = _render(blog, path)
     assert "attachment_2_0.svg" in figures and "attachment_2_0.gif" not in figures
     assert "attachment_2_0.svg" in markdown
-    assert "posts/fig.ipynb: cell 3: the attachment 'pic.gif' is not a GIF image" in " ".join(warnings)
+    assert "posts/fig.ipynb, cell 3: the attachment 'pic.gif' is not a GIF image" in " ".join(warnings)
 
 
 def test_a_huge_inline_data_image_in_html_is_removed() -> None:
@@ -592,7 +592,7 @@ def test_bad_posts_fail_alone_in_one_line_each_and_the_others_publish(hostile_bl
     figure = (posts / "figure.md").read_text()
     assert "width: 320" in figure and "50000" not in figure
     assert sorted(p.name for p in (blog / "assets" / "images" / "figure").iterdir()) == ["output_1_1.png"]
-    assert "warning: posts/figure.ipynb: cell 2: the image/png figure of output 1 declares" in result.stderr
+    assert "warning: posts/figure.ipynb, cell 2: the image/png figure of output 1 declares" in result.stderr
 
     check = build_cli(blog, "--check", jobs=None)
     assert check.returncode == 1 and "Traceback" not in check.stderr + check.stdout

@@ -160,7 +160,7 @@ def test_a_code_cells_tag_on_a_markdown_cell_is_a_warning(
 
     post = read_post(_tagged_notebook(blog, "p", tagged, tag), blog)
     expected = (
-        f"posts/p.ipynb: cell 3: the tag '{tag}' is on a {tagged} cell, where it does nothing; "
+        f"posts/p.ipynb, cell 3: the tag '{tag}' is on a {tagged} cell, where it does nothing; "
         "move it to the code cell it is meant for (the code cell before it is cell 2)."
     )
     assert list(post.warnings) == ([expected] if warned else [])
@@ -179,5 +179,5 @@ def test_a_failed_post_says_its_warnings_with_its_error(blog: Path) -> None:
         if line.startswith("error: posts/p.ipynb, cell 2: ZeroDivisionError")
     )
     assert lines[error + 1].startswith(
-        "warning: posts/p.ipynb: cell 3: the tag 'raises-exception' is on a markdown"
+        "warning: posts/p.ipynb, cell 3: the tag 'raises-exception' is on a markdown"
     )

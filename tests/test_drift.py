@@ -81,7 +81,7 @@ def test_drift_names_the_post_whose_outputs_changed(blog: Path, add_post: Callab
     proc = build_cli(blog, "--drift", jobs=None, timeout=HANG)
     assert proc.returncode == 1
     assert "stable" not in proc.stderr
-    assert "drifted: posts/moving.ipynb: cell 2, line " in proc.stderr
+    assert "drifted: posts/moving.ipynb, cell 2, line " in proc.stderr
     assert "'upstream says 1' is now 'upstream says 2'" in proc.stderr
 
 

@@ -180,7 +180,7 @@ FULL = Record(
     inputs=(Input("data/x.csv", "assets/notebooks/a/.draft/data/x.csv"),),
     figures=(".draft-output_1_0.png",),
     charts=("plotly",),
-    warnings=("posts/2024-01-02-a.ipynb: cell 2: a warning: with 'quotes' and \u2028 a line separator",),
+    warnings=("posts/2024-01-02-a.ipynb, cell 2: a warning: with 'quotes' and \u2028 a line separator",),
     figure=Figure("assets/images/a/.draft-output_1_0.png", "A &amp; B", 640, 480),
 )
 

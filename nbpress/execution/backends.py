@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from ..errors import ExecutionError
+from ..errors import ExecutionError, cell_place
 from ..notebook import FIGURE_TYPES, Cell, Notebook, outputs_of
 from ..sources import Post
 
@@ -71,7 +71,7 @@ def warnings(post: Post, executed: Notebook) -> list[str]:
             continue
         source = post.notebook.cells[index].source
         match = _MAGIC_RE.search(source) or _USE_RE.search(source)
-        where = f"{post.rel_path}, cell {index + 1}"
+        where = cell_place(post.rel_path, index + 1)
         if match is not None:
             magic = match.re is _MAGIC_RE
             asked = match.group(0).strip() if magic else f"{match.group(1)}('{match.group(3)}')"

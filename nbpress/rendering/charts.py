@@ -17,6 +17,7 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
+from ..errors import cell_place
 from ..execution import reachable
 from ..notebook import (
     PLOTLY,
@@ -98,7 +99,7 @@ def embed_charts(notebook: Notebook, rel_path: str) -> Charts:
             continue
         kept: list[Output] = []
         for number, output in enumerate(outputs_of(cell)):
-            where = f"{rel_path}, cell {index + 1}"
+            where = cell_place(rel_path, index + 1)
             if output.get("output_type") == "stream":
                 match = _UNSHOWN_NOTE.match(_join(output.get("text", "")))
                 if match:

@@ -41,6 +41,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from ..errors import cell_place
 from ..notebook import Key, Notebook
 from . import mdtokens
 
@@ -175,7 +176,7 @@ def apply(nb: Notebook, rel: str) -> list[str]:
     for index, cell in enumerate(nb.cells):
         if cell.cell_type != "markdown" or cell.metadata.get(Key.REMOVE):
             continue
-        context = _Context(f"{rel}, cell {index + 1}")
+        context = _Context(cell_place(rel, index + 1))
         cell.source = convert(cell.source, context)
         warnings += context.warnings
     return warnings

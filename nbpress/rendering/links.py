@@ -53,7 +53,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 from urllib.parse import quote, unquote, urlsplit
 
-from ..errors import NbpressError
+from ..errors import NbpressError, cell_place
 from ..layout import SITE, Layout, owned_file, read_owned
 from ..notebook import Key, Notebook, outputs_of
 from ..sources import SOURCE_SUFFIXES, Post
@@ -95,7 +95,7 @@ class _Cell:
     @property
     def where(self) -> str:
         """Return "posts/x.ipynb, cell N" (N counting every cell from 1), as warnings name it."""
-        return f"{self.path}, cell {self.index + 1}"
+        return cell_place(self.path, self.index + 1)
 
 
 def _is_local(url: str) -> bool:
@@ -874,8 +874,8 @@ def resolve_links(
             if cell.source.strip():
                 what = f"format {fmt}" if fmt else "no format"
                 warnings.append(
-                    f"{post.rel_path}, cell {index + 1}: a raw cell with {what} cannot be shown and was left "
-                    "out; make it a Markdown cell, or set its format to Markdown or HTML."
+                    f"{cell_place(post.rel_path, index + 1)}: a raw cell with {what} cannot be shown "
+                    "and was left out; make it a Markdown cell, or set its format to Markdown or HTML."
                 )
             continue
         cell.cell_type = "markdown"
@@ -887,7 +887,7 @@ def resolve_links(
                 sanitize_html(cell.source, remote) if kind == "html" else markdown_html(cell.source, remote)
             )
             cell.source = f'<div class="nbpress-raw">\n{clean}\n</div>' if clean.strip() else ""
-            warnings += [f"{post.rel_path}, cell {index + 1}: {remote_problem(url)}." for url in remote]
+            warnings += [f"{cell_place(post.rel_path, index + 1)}: {remote_problem(url)}." for url in remote]
     linker.page = page_of(nb, post.front_matter.title, post.front_matter.draft, post.url_slug)
     for index, cell in enumerate(nb.cells):
         if cell.metadata.get(Key.REMOVE) or cell.cell_type not in ("markdown", "code"):

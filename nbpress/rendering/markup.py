@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote
 
-from ..errors import NbpressError, RenderError
+from ..errors import NbpressError, RenderError, cell_place
 from ..notebook import FIGURE_TYPES, Cell, Key, Notebook, outputs_of, text_of
 from ..sources import Post
 from . import directives, mdtokens
@@ -174,19 +174,22 @@ class _State:
 
     def unresolved(self, cell: int, what: str, problem: str, fix: str) -> None:
         """Warn for a reference that cannot be resolved (links.unresolved: the one policy)."""
-        self.warnings.append(unresolved(f"{self.rel}, cell {cell}", what, problem, fix))
+        self.warnings.append(unresolved(cell_place(self.rel, cell), what, problem, fix))
 
     def caption(self, text: str, cell: int) -> str:
         """Return a cell's caption option as sanitized HTML, warning for what it could not keep."""
         remote: list[str] = []
         html = caption_html(text, remote)
-        self.warnings += [f"{self.rel}, cell {cell}: the caption's {remote_problem(url)}." for url in remote]
+        self.warnings += [
+            f"{cell_place(self.rel, cell)}: the caption's {remote_problem(url)}." for url in remote
+        ]
         return html
 
     def add(self, kind: str, label: str, caption: str, cell: int) -> Target:
         if label and label in self.targets:
             raise RenderError(
-                f"{self.rel}, cell {cell}: the label {label!r} is used twice; give each target its own label."
+                f"{cell_place(self.rel, cell)}: the label {label!r} is used twice; "
+                "give each target its own label."
             )
         self.counts[kind] = self.counts.get(kind, 0) + 1
         number = self.counts[kind] if kind in KIND_NAMES else 0
@@ -353,7 +356,7 @@ def _collect(nb: Notebook, state: _State, sources: bool = False) -> None:
             state.add("fig", label, caption, index + 1)  # its figure is drawn when the post runs
         elif label and first:
             raise RenderError(
-                f"{state.rel}, cell {index + 1}: the label {label!r} names a figure, but the cell shows "
+                f"{cell_place(state.rel, index + 1)}: the label {label!r} names a figure, but the cell shows "
                 "none; remove the label or make the cell display its figure."
             )
 
@@ -386,7 +389,7 @@ class _Citations:
         self.loaded = True
         if not self.bib_paths:
             raise RenderError(
-                f"{self.rel}, cell {cell}: the post cites a source but has no bibliography; put a "
+                f"{cell_place(self.rel, cell)}: the post cites a source but has no bibliography; put a "
                 f"{BIBLIOGRAPHY_NAME} beside the posts or name one with bibliography: in the front matter."
             )
         from citeproc.source import BibliographySource
@@ -909,7 +912,7 @@ def _role(name: str, body: str, cell: int, state: _State, cites: _Citations) -> 
                 return f'<abbr title="{title}">{html.escape(short.group("abbr"), quote=False)}</abbr>'
         return f"<{tag}>{html.escape(body, quote=False)}</{tag}>"
     state.warnings.append(
-        f"{state.rel}, cell {cell}: the MyST role {{{name}}} is not supported here, so its content is "
+        f"{cell_place(state.rel, cell)}: the MyST role {{{name}}} is not supported here, so its content is "
         "shown as plain text."
     )
     return html.escape(body, quote=False)

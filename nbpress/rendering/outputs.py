@@ -12,6 +12,7 @@ import binascii
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
+from ..errors import cell_place
 from ..notebook import FIGURE_TYPES, Cell, Key, Notebook, Output, is_chart, note
 from ..notebook import text_of as _join
 from ..terminal import clean_text
@@ -192,5 +193,5 @@ def choose_outputs(notebook: Notebook, raw_html: bool, where: str) -> list[str]:
             for n, o in enumerate(cell.outputs)
         ]
         # Cells count from 1 as Jupyter shows them; figure files count from 0.
-        warnings.extend(f"{where or 'a post'}: cell {index + 1}: {p}." for p in problems)
+        warnings.extend(f"{cell_place(where or 'a post', index + 1)}: {p}." for p in problems)
     return warnings

@@ -21,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..errors import cell_place
 from ..execution import backends
 from ..layout import PostFiles
 from ..notebook import FIGURE_TYPES, Cell, Key, Notebook, outputs_of, text_of
@@ -313,7 +314,7 @@ def _attachments(cell: Cell, index: int, res: Resources) -> list[str]:
         if why is not None or broken is not None:
             advice = "attach a smaller image" if why is not None else "attach the image again"
             warnings.append(
-                f"{res.post.rel_path}: cell {index + 1}: the attachment {name!r} {why or broken}, so a "
+                f"{cell_place(res.post.rel_path, index + 1)}: the attachment {name!r} {why or broken}, so a "
                 f"placeholder is shown instead; {advice}"
             )
             filename, raw = file_name("attachment", index, number, "image/svg+xml"), PLACEHOLDER_SVG

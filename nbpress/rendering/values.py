@@ -36,7 +36,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..errors import RenderError
+from ..errors import RenderError, cell_place
 from ..execution.inline import is_prose_fence, take_values
 from ..notebook import Cell, Notebook, outputs_of, text_of
 from . import mdtokens
@@ -137,7 +137,7 @@ class _Cell:
     images: int = 0
 
     def where(self) -> str:
-        return f"{self.rel}, cell {self.index + 1}"  # as every message names a cell
+        return cell_place(self.rel, self.index + 1)  # as every message names a cell
 
 
 def substitute(nb: Notebook, rel: str) -> list[str]:

@@ -13,7 +13,7 @@ import re
 
 import yaml
 
-from ..errors import SourceError
+from ..errors import SourceError, cell_place
 from ..notebook import Cell, Key, Notebook, outputs_of
 from ..yamlload import error_problem, safe_load
 
@@ -90,7 +90,7 @@ def misplaced_tags(notebook: Notebook, rel: str) -> list[str]:
         for tag in sorted(set(tags) & CODE_TAGS if isinstance(tags, list) else ()):
             near = f" (the code cell before it is cell {code})" if code is not None else ""
             warnings.append(
-                f"{rel}: cell {number}: the tag '{tag}' is on a {cell.cell_type} cell, where it does "
+                f"{cell_place(rel, number)}: the tag '{tag}' is on a {cell.cell_type} cell, where it does "
                 f"nothing; move it to the code cell it is meant for{near}."
             )
     return warnings
@@ -160,8 +160,8 @@ def _parse_options(lines: list[str], rel: str, cell_number: int) -> dict[str, ob
         data = safe_load("\n".join(lines))
     except yaml.YAMLError as err:
         raise SourceError(
-            f"{rel}, cell {cell_number}: the '#|' cell options are not valid YAML ({error_problem(err)}); "
-            "write them as '#| key: value'."
+            f"{cell_place(rel, cell_number)}: the '#|' cell options are not valid YAML "
+            f"({error_problem(err)}); write them as '#| key: value'."
         ) from None
     return data if isinstance(data, dict) else {}
 
@@ -202,7 +202,7 @@ def apply_display(notebook: Notebook, stderr: str, rel: str) -> list[str]:
                 if output.get("output_type") == "stream" and output.get("name") == "stderr":
                     first = next((x for x in str(output.get("text", "")).splitlines() if x.strip()), "")
                     warnings.append(
-                        f"{rel}, cell {index + 1} wrote to stderr: {first.strip()[:120]} "
+                        f"{cell_place(rel, index + 1)} wrote to stderr: {first.strip()[:120]} "
                         "(tag it remove-stderr, or set stderr: remove or show)"
                     )
                     break

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 import yaml
 
-from ..errors import SourceError
+from ..errors import SourceError, cell_place
 from ..notebook import Cell, Key, Notebook
 from ..yamlload import error_line, error_problem, load_yaml
 from .cells import QUARTO, _leading_options, _parse_options
@@ -537,7 +537,7 @@ def _apply_defaults(
         )
         if not supported:
             warnings.append(
-                f"{rel}, cell {number} (line {line}): the Quarto cell option '{name}: {value}' "
+                f"{cell_place(rel, number)} (line {line}): the Quarto cell option '{name}: {value}' "
                 "is not supported here, so it is ignored."
             )
     tags: list[str] = []
