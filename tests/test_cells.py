@@ -166,6 +166,51 @@ def test_a_code_cells_tag_on_a_markdown_cell_is_a_warning(
     assert list(post.warnings) == ([expected] if warned else [])
 
 
+MISSPELLED = "the tag '{tag}' is not one nbpress knows, so it does nothing; did you mean '{known}'?"
+
+
+@pytest.mark.parametrize(
+    ("tag", "known"),
+    [
+        ("remove_input", "remove-input"),  # Jupyter Book 0.6's spelling
+        ("hide_output", "hide-output"),
+        ("remove-inputs", "remove-input"),
+        ("Remove-Cell", "remove-cell"),
+        ("raises_exception", "raises-exception"),
+        ("skip-executon", "skip-execution"),
+        ("parameters", None),  # papermill's, and any tag of the author's own, is left alone
+        ("solution", None),
+        ("remove-input", None),
+    ],
+)
+def test_a_misspelled_tag_is_a_warning_naming_the_tag_meant(blog: Path, tag: str, known: str | None) -> None:
+    from nbpress.sources.posts import read_post
+
+    post = read_post(_tagged_notebook(blog, "p", "code", tag), blog)
+    expected = f"posts/p.ipynb, cell 2: {MISSPELLED.format(tag=tag, known=known)}"
+    assert list(post.warnings) == ([expected] if known else [])
+
+
+def test_a_misspelled_tag_is_found_in_every_spelling_of_tags(blog: Path) -> None:
+    """MyST's `:tags:` and Quarto's `#| tags:` give tags as a notebook's metadata does: checked alike."""
+    from nbpress.sources.posts import read_post
+
+    head = "---\ntitle: T\ndate: 2024-01-01\n---\n\n"
+    myst = blog / "posts" / "myst.md"
+    myst.write_text(
+        "---\njupytext:\n  text_representation:\n    format_name: myst\n"
+        "kernelspec:\n  name: python3\n  display_name: Python 3\n"
+        "title: T\ndate: 2024-01-01\n---\n\nProse.\n\n```{code-cell} ipython3\n:tags: [hide_input]\n1\n```\n",
+        encoding="utf-8",
+    )
+    quarto = blog / "posts" / "quarto.qmd"
+    quarto.write_text(head + "Prose.\n\n```{python}\n#| tags: [remove_output]\n1\n```\n", encoding="utf-8")
+    for path, tag, known in ((myst, "hide_input", "hide-input"), (quarto, "remove_output", "remove-output")):
+        warnings = [w for w in read_post(path, blog).warnings if "not one nbpress knows" in w]
+        assert len(warnings) == 1 and warnings[0].endswith(MISSPELLED.format(tag=tag, known=known)), warnings
+        assert warnings[0].startswith(f"posts/{path.name}, cell "), warnings
+
+
 @pytest.mark.slow
 def test_a_failed_post_says_its_warnings_with_its_error(blog: Path) -> None:
     # The tag meant for the failing cell went one cell down: the warning explains the failure.

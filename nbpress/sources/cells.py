@@ -9,6 +9,7 @@ to the cleaned notebook by `apply_display`.
 
 from __future__ import annotations
 
+import difflib
 import re
 
 import yaml
@@ -78,30 +79,39 @@ def _leading_options(source: str) -> tuple[list[str], list[str], int]:
     return flags, options, count
 
 
-def misplaced_tags(notebook: Notebook, rel: str) -> list[str]:
-    """Return a warning for each code cell's tag on a Markdown or raw cell, naming the code cell before it."""
+# Every tag nbpress acts on; a tag close to one of these but not it is most likely a misspelling
+# (Jupyter Book 0.6's underscores, a plural, another case), which would do nothing, silently.
+KNOWN_TAGS = CODE_TAGS | {"remove-cell", "hide-cell"}
+
+
+def tag_warnings(notebook: Notebook, rel: str) -> list[str]:
+    """Return a warning for each tag that does nothing: misspelled, or a code tag on another cell.
+
+    `notebook` is the one `with_tags` returns, so the tags every spelling gives (metadata,
+    MyST's `:tags:`, Quarto's `#| tags:`, fastpages flags) are checked alike.
+    """
     warnings = []
     code = None  # the number (from 1) of the last code cell seen
     for number, cell in enumerate(notebook.cells, start=1):
+        tags = cell.metadata.get("tags")
+        tags = [str(tag) for tag in tags] if isinstance(tags, list) else []
+        for tag in sorted(set(tags) - KNOWN_TAGS):
+            close = difflib.get_close_matches(tag.lower(), KNOWN_TAGS, n=1, cutoff=0.8)
+            if close and close[0] not in tags:
+                warnings.append(
+                    f"{cell_place(rel, number)}: the tag '{tag}' is not one nbpress knows, so it does "
+                    f"nothing; did you mean '{close[0]}'?"
+                )
         if cell.cell_type == "code":
             code = number
             continue
-        tags = cell.metadata.get("tags")
-        for tag in sorted(set(tags) & CODE_TAGS if isinstance(tags, list) else ()):
+        for tag in sorted(set(tags) & CODE_TAGS):
             near = f" (the code cell before it is cell {code})" if code is not None else ""
             warnings.append(
                 f"{cell_place(rel, number)}: the tag '{tag}' is on a {cell.cell_type} cell, where it does "
                 f"nothing; move it to the code cell it is meant for{near}."
             )
     return warnings
-
-
-def check_options(notebook: Notebook, rel: str) -> None:
-    """Raise SourceError naming the first code cell whose `#|` options are not valid YAML."""
-    for index, cell in enumerate(notebook.cells):
-        if cell.cell_type == "code":
-            _, option_lines, _ = _leading_options(cell.source)
-            _parse_options(option_lines, rel, index + 1)
 
 
 def with_tags(notebook: Notebook, rel: str) -> Notebook:

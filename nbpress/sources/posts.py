@@ -16,7 +16,7 @@ from ..errors import NbpressError, SourceError, one_post
 from ..filestate import Derived
 from ..notebook import Notebook, bad_data, give_stable_ids
 from ..yamlload import error_line, error_problem, load_yaml
-from .cells import check_options, misplaced_tags, with_tags
+from .cells import tag_warnings, with_tags
 from .fastpages import add_fastpages_item, is_front_matter_cell, parse_front_matter_cell, split_dated_name
 from .formats import TEXT_SUFFIXES, is_text_post, read_text_notebook
 from .frontmatter import (
@@ -235,13 +235,13 @@ def _read_post(
     problem = bad_data(data)
     if problem is not None:
         raise SourceError(f"{rel} ({origin}): front matter: {problem}; remove it.")
-    check_options(notebook, rel)
+    tagged = with_tags(notebook, rel)  # raises naming a cell whose `#|` options are broken
     implied = implied_values(data, split_dated_name(path.stem)[0], notebook)
     add = add_fastpages_item(path.name) if origin == FASTPAGES else add_yaml
     front_matter = validate_front_matter(data, f"{rel} ({origin})", implied, add)
     check_authors(front_matter, authors, f"{rel} ({origin})")
     warnings += misspelled_keys(data, rel)
-    warnings += misplaced_tags(notebook, rel)
+    warnings += tag_warnings(tagged, rel)
     warnings += unpaired_keys(front_matter, rel)
     return Post(
         file_slug=slug,
