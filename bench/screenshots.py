@@ -23,6 +23,15 @@ sys.path.insert(0, str(HERE.parent))
 from tests.helpers import launch_chromium  # noqa: E402
 from tests.siteserver import serve  # noqa: E402
 
+SCROLL_THROUGH = """async () => {
+  for (let y = 0; y < document.body.scrollHeight; y += innerHeight / 2) {
+    scrollTo(0, y);
+    await new Promise(done => setTimeout(done, 50));
+  }
+  await Promise.all([...document.images].map(image => image.decode().catch(() => null)));
+  scrollTo(0, 0);
+}"""
+
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
@@ -51,6 +60,9 @@ def main() -> None:
                     page = context.new_page()
                     page.route("**/*", only_here)
                     page.goto(url + path, wait_until="load")
+                    # Scrolled through as a reader would: lazy figures load only near the view,
+                    # and a full-page picture alone would show their empty frames.
+                    page.evaluate(SCROLL_THROUGH)
                     page.wait_for_timeout(1500)  # charts and math draw after load
                     target = args.out / f"{name}-{width}-{scheme}.png"
                     page.screenshot(path=str(target), full_page=True)
