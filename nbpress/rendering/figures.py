@@ -7,8 +7,9 @@ of any raster type, SVG outputs, Markdown attachments, local images a Markdown c
 data: images inside HTML outputs) asks `too_large`; a figure past a limit is left out, with
 a warning naming the file, the cell and the figure, and a note (or placeholder) in its place.
 
-Also the one table of image types (their file extensions and signatures), the names of the files a post
-publishes (`file_name`, `local_name`), and the one reader of a PNG's size (`png_size`).
+Also the one table of image types (their file extensions and signatures) and of the sound and
+video types an output may embed (`MEDIA_EXTENSIONS`), the names of the files a post publishes
+(`file_name`, `local_name`), and the one reader of a PNG's size (`png_size`).
 """
 
 from __future__ import annotations
@@ -35,6 +36,26 @@ PLACEHOLDER_SVG: Final = (
 # (notebook.FIGURE_TYPES) and Markdown attachments, which may be GIFs too. In this order an
 # attachment's type is chosen.
 EXTENSIONS: Final = {"image/png": ".png", "image/jpeg": ".jpg", "image/gif": ".gif", "image/svg+xml": ".svg"}
+# Sound and video an HTML output embeds as data: (IPython.display.Audio and Video, matplotlib's
+# to_html5_video): each becomes a file of the post (the figures step), as a figure does, since
+# the site's policy loads media from the site only. A type not listed is left out, with a warning.
+MEDIA_EXTENSIONS: Final = {
+    "audio/wav": ".wav", "audio/x-wav": ".wav", "audio/wave": ".wav", "audio/mpeg": ".mp3",
+    "audio/mp3": ".mp3", "audio/ogg": ".ogg", "audio/webm": ".weba", "audio/flac": ".flac",
+    "video/mp4": ".mp4", "video/webm": ".webm", "video/ogg": ".ogv",
+}  # fmt: skip
+# The elements whose src is sound or video.
+MEDIA_ELEMENTS: Final = frozenset({"audio", "video", "source"})
+DATA_MEDIA: Final = re.compile(r"data:((?:audio|video)/[\w.+-]+);base64,([A-Za-z0-9+/=\s]*)\Z", re.I)
+
+
+def data_media(value: str) -> tuple[str, str] | None:
+    """Return (extension, base64 text) of a data: URL of sound or video of a known type, or None."""
+    found = DATA_MEDIA.match(value.strip())
+    extension = MEDIA_EXTENSIONS.get(found.group(1).lower()) if found else None
+    return (extension, found.group(2)) if found and extension else None
+
+
 # The prefixes of the names `file_name` gives: a local file is never named so (local_name).
 _GENERATED: Final = ("output_", "attachment_")
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")

@@ -58,7 +58,7 @@ from ..layout import SITE, Layout, owned_file, read_owned
 from ..notebook import Key, Notebook, outputs_of
 from ..sources import SOURCE_SUFFIXES, Post
 from . import directives
-from .figures import PLACEHOLDER_SVG, local_name, too_large_file, unreadable
+from .figures import MEDIA_ELEMENTS, PLACEHOLDER_SVG, local_name, too_large_file, unreadable
 from .sanitize import drop_remote, loads_from_site, remote_problem
 from .shown import mark_title_heading, source_copy
 from .unresolved import unresolved
@@ -478,6 +478,8 @@ class Linker:
         for tag, attrs, raw in _html_tags(html):
             if tag == "img" and attrs.get("src"):
                 html = self._output_image(html, str(attrs["src"]), raw, cell)
+            elif tag in MEDIA_ELEMENTS and attrs.get("src"):  # a sound or video file beside the notebook
+                html = self._output_image(html, str(attrs["src"]), raw, cell, "sound or video file")
             elif tag == "a" and attrs.get("href"):
                 href = str(attrs["href"])
                 if urlsplit(href).scheme or href.startswith("//") or href.startswith(self.page_base):
@@ -518,14 +520,17 @@ class Linker:
             return None
         return self._from_page(new)
 
-    def _output_image(self, html: str, src: str, raw: str, cell: _Cell) -> str:
+    def _output_image(self, html: str, src: str, raw: str, cell: _Cell, kind: str = "image") -> str:
+        """Return an output's HTML with the element `raw`'s local file `src` (an `kind`) published
+        and linked, or the element left out with a warning when it is not the blog's own file."""
         if not _is_local(src) or src.startswith(self.page_base):
             return html
         try:
-            url = self._local_file(urlsplit(src).path, cell, "image")
+            url = self._local_file(urlsplit(src).path, cell, kind)
         except NbpressError as err:
             problem = err.message.split("; ")[0]
-            cell.warnings.append(f"{cell.where}: {problem}, so the output shows no image there.")
+            shown = "image" if kind == "image" else kind.rsplit(" ", 1)[0]
+            cell.warnings.append(f"{cell.where}: {problem}, so the output shows no {shown} there.")
             return html.replace(raw, "", 1)
         name = unquote(url[len(self.image_base) :])
         if name.endswith(".svg") and not self._svg_shown(name):

@@ -12,6 +12,8 @@ import re
 
 import nh3
 
+from .figures import MEDIA_ELEMENTS, data_media
+
 # An "&" that starts a character reference ("&lt;", "&#60;", "&copy"); a lone "&" ("R & D")
 # is text to every HTML parser and stays as typed, so ordinary titles are published unchanged.
 _REFERENCE_AMP = re.compile(r"&(?=[#A-Za-z])")
@@ -110,7 +112,13 @@ _CELL_STYLE_PROPERTIES = frozenset(
 _STYLED_CELLS = frozenset({"td", "th"})
 for _cell in _STYLED_CELLS:
     _HTML_ATTRIBUTES[_cell] = _HTML_ATTRIBUTES.get(_cell, set()) | {"style"}
-_HTML_TAGS = set(nh3.ALLOWED_TAGS) | _SVG_TAGS
+# Sound and video (IPython.display.Audio and Video, matplotlib's to_html5_video): their src a
+# file of the site or embedded data, which the figures step makes a file (figures.data_media).
+_HTML_ATTRIBUTES["audio"] = {"controls", "loop", "muted", "preload", "src"}
+_HTML_ATTRIBUTES["video"] = {"controls", "loop", "muted", "preload", "src", "width", "height", "poster"}
+_HTML_ATTRIBUTES["video"] |= {"playsinline"}
+_HTML_ATTRIBUTES["source"] = {"src", "type"}
+_HTML_TAGS = set(nh3.ALLOWED_TAGS) | _SVG_TAGS | MEDIA_ELEMENTS
 # A raster image inlined as data (matplotlib colormap previews); never data: in a link or SVG.
 _DATA_IMAGE = re.compile(r"data:image/(?:png|jpeg|gif|webp);base64,[A-Za-z0-9+/=\s]*\Z", re.I)
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
@@ -317,6 +325,8 @@ def _filter_attribute(element: str, attribute: str, value: str) -> str | None:
         return _declarations(value, allowed)
     lowered = value.strip().lower()
     if lowered.startswith("data:"):
+        if element in MEDIA_ELEMENTS and attribute == "src":
+            return value if data_media(value) else None
         kept = element == "img" and attribute == "src" and _DATA_IMAGE.match(value.strip())
         return value if kept and not _inline_too_large(value) else None
     if "url(" in lowered and not lowered.startswith("url(#"):
@@ -407,6 +417,8 @@ def sanitize_html(html: str, remote: list[str] | None = None) -> str:
     found: list[str] = []
 
     def keep(element: str, attribute: str, value: str) -> str | None:
+        if element in MEDIA_ELEMENTS and attribute == "src" and data_media(value):
+            return value  # made a file of the site by the figures step
         urls = remote_urls(element, attribute, value)
         if urls:
             found.extend(urls)
@@ -417,7 +429,7 @@ def sanitize_html(html: str, remote: list[str] | None = None) -> str:
 
     if remote is not None:
         # Named from the HTML as given: nh3 drops most elements and attributes unseen.
-        remote.extend(remote_loads(html))
+        remote.extend(url for url in remote_loads(html) if not data_media(url))
 
     clean = nh3.clean(
         _CONTROL.sub("", _inline_cell_rules(html)),

@@ -1,0 +1,159 @@
+"""Sound and video outputs: IPython.display.Audio and Video, matplotlib's to_html5_video.
+
+Jupyter plays an output's <audio> and <video>. The site's policy loads media from the site
+only (`media-src 'self'`), so each clip an output embeds as data: becomes a file of the post
+(output_<cell>_<n><ext>, as a figure does), a clip beside the notebook is published as a
+local image is, and one from another host is left out with a warning, as an image is. The
+sanitizer keeps the elements and their harmless attributes only.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+
+import pytest
+
+from nbpress.rendering.sanitize import sanitize_html
+from tests.helpers import build_cli, launch_chromium, mkdocs, watch_policy, zensical_build
+from tests.siteserver import serve
+
+WAV = base64.b64encode(b"RIFF\x24\x00\x00\x00WAVEfmt ").decode()
+
+
+@pytest.mark.parametrize(
+    ("html", "kept", "remote"),
+    [
+        # IPython.display.Audio's markup
+        (
+            f'<audio controls="controls"><source src="data:audio/wav;base64,{WAV}" type="audio/wav" />'
+            "Your browser does not support the audio element.</audio>",
+            f'<audio controls="controls"><source src="data:audio/wav;base64,{WAV}" type="audio/wav">'
+            "Your browser does not support the audio element.</audio>",
+            [],
+        ),
+        # matplotlib's to_html5_video: autoplay is not kept (nothing plays unasked)
+        (
+            '<video width="432" height="288" controls autoplay loop><source type="video/mp4" '
+            'src="data:video/mp4;base64,AAAAGGZ0eXA="></video>',
+            '<video width="432" height="288" controls="" loop=""><source type="video/mp4" '
+            'src="data:video/mp4;base64,AAAAGGZ0eXA="></video>',
+            [],
+        ),
+        ('<video src="clip.mp4" controls></video>', '<video src="clip.mp4" controls=""></video>', []),
+        # handlers, other hosts, script and other data: types are taken out
+        (
+            '<audio src="data:audio/wav;base64,AA==" onplay="alert(1)"></audio>',
+            '<audio src="data:audio/wav;base64,AA=="></audio>',
+            [],
+        ),
+        (
+            '<video poster="http://example.invalid/p.png" src="javascript:alert(1)"></video>',
+            "<video></video>",
+            ["http://example.invalid/p.png", "javascript:alert(1)"],
+        ),
+        (
+            '<audio><source src="http://example.invalid/a.mp3">'
+            '<source src="data:text/html;base64,PHNjcmlwdD4="><track src="t.vtt"></audio>',
+            "<audio><source><source></audio>",
+            ["http://example.invalid/a.mp3", "data:text/html;base64,PHNjcmlwdD4="],
+        ),
+    ],
+)
+def test_the_sanitizer_keeps_sound_and_video_from_the_site_or_embedded(
+    html: str, kept: str, remote: list[str]
+) -> None:
+    found: list[str] = []
+    assert sanitize_html(html, found) == kept
+    assert found == remote
+
+
+CELLS = [
+    "import numpy as np\nfrom IPython.display import HTML, Audio, Video\n"
+    "rate = 8000\nt = np.linspace(0, 0.5, rate // 2, endpoint=False)\n"
+    "Audio(np.sin(2 * np.pi * 440 * t), rate=rate)",
+    "Video(b'\\x00\\x00\\x00\\x18ftypmp42' + bytes(64), embed=True, mimetype='video/mp4')",
+    "Video('clip.mp4')",
+    "HTML('<audio controls src=\"http://example.invalid/tone.mp3\"></audio>')",
+]
+
+
+@pytest.fixture(scope="module")
+def media_blog(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Return a blog whose one post plays a sound and shows videos, built (no site yet)."""
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_notebook, new_raw_cell
+
+    from tests.skeleton import copy_skeleton
+
+    root = copy_skeleton(tmp_path_factory.mktemp("media") / "blog")
+    posts = root / "posts"
+    for old in posts.glob("*.ipynb"):
+        old.unlink()
+    (posts / "clip.mp4").write_bytes(b"\x00\x00\x00\x18ftypmp42" + bytes(64))
+    nb = new_notebook(metadata={"kernelspec": {"name": "python3", "display_name": "Python 3"}})
+    nb.cells = [new_raw_cell("---\ntitle: Sound\ndate: 2024-01-01\n---")]
+    nb.cells += [new_code_cell(source) for source in CELLS]
+    for n, cell in enumerate(nb.cells):
+        cell["id"] = f"c{n}"
+    nbformat.write(nb, posts / "sound.ipynb")
+    proc = build_cli(root)
+    assert proc.returncode == 0, proc.stderr
+    (root / "build.txt").write_text(proc.stderr, encoding="utf-8")
+    return root
+
+
+@pytest.mark.slow
+def test_embedded_clips_become_files_and_a_clip_from_elsewhere_a_warning(media_blog: Path) -> None:
+    figures = media_blog / "assets" / "images" / "sound"
+    assert sorted(p.name for p in figures.iterdir()) == ["clip.mp4", "output_1_0.wav", "output_2_0.mp4"]
+    assert (figures / "output_1_0.wav").read_bytes()[:4] == b"RIFF"
+    assert (figures / "output_2_0.mp4").read_bytes() == (figures / "clip.mp4").read_bytes()
+    markdown = (media_blog / "site_src" / "posts" / "sound.md").read_text(encoding="utf-8")
+    assert '<source src="./../assets/images/sound/output_1_0.wav" type="audio/wav">' in markdown
+    assert '<source src="./../assets/images/sound/output_2_0.mp4" type="video/mp4">' in markdown
+    assert '<video src="./../assets/images/sound/clip.mp4" controls="">' in markdown
+    assert "data:audio" not in markdown and "data:video" not in markdown
+    warnings = [line for line in (media_blog / "build.txt").read_text().splitlines() if "warning" in line]
+    assert len(warnings) == 2, warnings  # the remote clip, and the output it leaves empty
+    assert warnings[0].startswith("warning: posts/sound.ipynb, cell 5: 'http://example.invalid/tone.mp3'")
+    # The download keeps its clips embedded: it plays in Jupyter, away from the site.
+    download = next((media_blog / "assets" / "notebooks" / "sound").glob("*.ipynb"))
+    assert "data:audio/wav;base64," in json.dumps(json.loads(download.read_text(encoding="utf-8")))
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+@pytest.mark.parametrize("renderer", ["mkdocs", "zensical"])
+def test_the_sound_plays_from_the_site_under_its_policy(
+    media_blog: Path, renderer: str, tmp_path: Path
+) -> None:
+    if renderer == "mkdocs":
+        site = tmp_path / "site"
+        built = mkdocs(media_blog, "build", "--strict", "--site-dir", str(site))
+        assert built.returncode == 0, built.stderr
+    else:
+        site = zensical_build(media_blog)
+    with serve(site) as base, launch_chromium() as browser:
+        context = browser.new_context()
+        violations = watch_policy(context)
+        page = context.new_page()
+        failed: list[str] = []
+        page.on("requestfailed", lambda request: failed.append(request.url))
+        page.goto(base + "posts/sound/")
+        # The browser read the sound file: its length is the half second the cell made.
+        duration = page.wait_for_function(
+            "() => { const a = document.querySelector('audio');"
+            " return a && a.readyState >= 1 && a.duration; }"
+        ).json_value()
+        assert abs(duration - 0.5) < 0.01
+        sources = page.eval_on_selector_all(
+            "video source, video[src]",
+            "els => els.map(e => new URL(e.src || e.getAttribute('src'), location).pathname)",
+        )
+        assert sorted(sources) == ["/assets/images/sound/clip.mp4", "/assets/images/sound/output_2_0.mp4"]
+        for path in sources:
+            assert page.request.get(base + path.lstrip("/")).ok, path
+        context.close()
+    assert violations == [] and failed == [], (violations, failed)
