@@ -75,6 +75,7 @@ CELLS = [
     "Audio(np.sin(2 * np.pi * 440 * t), rate=rate)",
     "Video(b'\\x00\\x00\\x00\\x18ftypmp42' + bytes(64), embed=True, mimetype='video/mp4')",
     "Video('clip.mp4')",
+    'HTML(\'<video controls><source src="clip.mp4" type="video/mp4"></video>\')',  # no text: still shown
     "HTML('<audio controls src=\"http://example.invalid/tone.mp3\"></audio>')",
 ]
 
@@ -114,10 +115,11 @@ def test_embedded_clips_become_files_and_a_clip_from_elsewhere_a_warning(media_b
     assert '<source src="./../assets/images/sound/output_1_0.wav" type="audio/wav">' in markdown
     assert '<source src="./../assets/images/sound/output_2_0.mp4" type="video/mp4">' in markdown
     assert '<video src="./../assets/images/sound/clip.mp4" controls="">' in markdown
+    assert '<source src="./../assets/images/sound/clip.mp4" type="video/mp4">' in markdown
     assert "data:audio" not in markdown and "data:video" not in markdown
     warnings = [line for line in (media_blog / "build.txt").read_text().splitlines() if "warning" in line]
     assert len(warnings) == 2, warnings  # the remote clip, and the output it leaves empty
-    assert warnings[0].startswith("warning: posts/sound.ipynb, cell 5: 'http://example.invalid/tone.mp3'")
+    assert warnings[0].startswith("warning: posts/sound.ipynb, cell 6: 'http://example.invalid/tone.mp3'")
     # The download keeps its clips embedded: it plays in Jupyter, away from the site.
     download = next((media_blog / "assets" / "notebooks" / "sound").glob("*.ipynb"))
     assert "data:audio/wav;base64," in json.dumps(json.loads(download.read_text(encoding="utf-8")))
@@ -152,7 +154,9 @@ def test_the_sound_plays_from_the_site_under_its_policy(
             "video source, video[src]",
             "els => els.map(e => new URL(e.src || e.getAttribute('src'), location).pathname)",
         )
-        assert sorted(sources) == ["/assets/images/sound/clip.mp4", "/assets/images/sound/output_2_0.mp4"]
+        assert sorted(sources) == ["/assets/images/sound/clip.mp4"] * 2 + [
+            "/assets/images/sound/output_2_0.mp4"
+        ]
         for path in sources:
             assert page.request.get(base + path.lstrip("/")).ok, path
         context.close()

@@ -490,8 +490,9 @@ def caption_html(text: str, remote: list[str] | None = None) -> str:
 
 
 def html_visible(html: str) -> bool:
-    """Return True if sanitized `html` shows something: text, an image or an SVG shape."""
-    if re.search(r"<(?:img|svg)\b", html):
+    """Return True if sanitized `html` shows something: text, an image, an SVG shape, or a sound
+    or video with its clip (a player left without one, its clip from elsewhere, shows nothing)."""
+    if re.search(r"<(?:img|svg)\b|<(?:audio|video|source)\b[^>]*\ssrc=\"[^\"]", html):
         return True
     return bool(re.sub(r"<[^>]*>|&nbsp;|&#160;|\s", "", html))
 
