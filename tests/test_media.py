@@ -161,3 +161,29 @@ def test_the_sound_plays_from_the_site_under_its_policy(
             assert page.request.get(base + path.lstrip("/")).ok, path
         context.close()
     assert violations == [] and failed == [], (violations, failed)
+
+
+def test_a_clip_too_large_to_publish_is_left_out_with_a_warning(monkeypatch: pytest.MonkeyPatch) -> None:
+    from types import SimpleNamespace
+
+    from nbpress.rendering import figures
+    from nbpress.rendering.transform import _media_files
+
+    monkeypatch.setattr(figures, "MAX_MEDIA_BYTES", 10)
+    res = SimpleNamespace(files={}, image_base="../assets/images/p/")
+    small, large = base64.b64encode(b"RIFF").decode(), base64.b64encode(b"RIFF" * 10).decode()
+    html = (
+        f'<audio controls=""><source src="data:audio/wav;base64,{small}" type="audio/wav"></audio>'
+        f'<audio controls=""><source src="data:audio/wav;base64,{large}" type="audio/wav"></audio>'
+    )
+    warnings: list[str] = []
+    out = _media_files(html, 3, 0, res, "posts/p.ipynb, cell 4", warnings)  # type: ignore[arg-type]
+    assert out == (
+        '<audio controls=""><source src="./../assets/images/p/output_3_0.wav" type="audio/wav"></audio>'
+        '<audio controls=""><source type="audio/wav"></audio>'
+    )
+    assert res.files == {"output_3_0.wav": b"RIFF"}
+    assert warnings == [
+        "posts/p.ipynb, cell 4: the embedded clip is 0.0 MB, over the 0 MB a clip may be, so it is "
+        "left out; show a shorter or smaller one."
+    ]

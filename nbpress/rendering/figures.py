@@ -22,6 +22,9 @@ from typing import BinaryIO, Final
 
 MAX_FIGURE_BYTES: Final = 10_000_000  # 10 MB: a large photograph; plots are far smaller
 MAX_FIGURE_PIXELS: Final = 40_000_000  # 40 megapixels: 8000x5000, past any screen at 2x
+# A sound or video clip: a few minutes of a lecture's animation; GitHub refuses files of 100 MB
+# and warns past 50 MB, and a reader would download it whole.
+MAX_MEDIA_BYTES: Final = 50_000_000
 
 # What stands in for an attachment or local image left out, so its link still leads somewhere.
 PLACEHOLDER_SVG: Final = (
@@ -146,6 +149,13 @@ def too_large(data: bytes) -> str | None:
     if len(data) > MAX_FIGURE_BYTES:
         return _bytes_problem(len(data))
     return _pixels_problem(io.BytesIO(data))
+
+
+def media_too_large(size: int) -> str | None:
+    """Return why a sound or video clip of `size` bytes is too large to publish, or None."""
+    if size > MAX_MEDIA_BYTES:
+        return f"is {size / 1e6:.1f} MB, over the {MAX_MEDIA_BYTES / 1e6:.0f} MB a clip may be"
+    return None
 
 
 def _bytes_problem(size: int) -> str:

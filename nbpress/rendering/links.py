@@ -58,10 +58,12 @@ from ..layout import SITE, Layout, owned_file, read_owned
 from ..notebook import Key, Notebook, outputs_of
 from ..sources import SOURCE_SUFFIXES, Post
 from . import directives
-from .figures import MEDIA_ELEMENTS, PLACEHOLDER_SVG, local_name, too_large_file, unreadable
+from .figures import MEDIA_ELEMENTS, PLACEHOLDER_SVG, local_name, media_too_large, too_large_file, unreadable
 from .sanitize import drop_remote, loads_from_site, remote_problem
 from .shown import mark_title_heading, source_copy
 from .unresolved import unresolved
+
+MEDIA_FILE = "sound or video file"  # what a warning calls a clip an output names
 
 if TYPE_CHECKING:
     from markdown_it import MarkdownIt
@@ -391,7 +393,10 @@ class Linker:
             known = self.names.get(target)
             if known is not None:
                 return f"{self.image_base}{quote(known)}"
-            why = too_large_file(target) if what == "image" else None  # read only if it may be published
+            if what == "image":  # read only if it may be published
+                why = too_large_file(target)
+            else:
+                why = media_too_large(target.stat().st_size) if what == MEDIA_FILE else None
             data = read_owned(self.posts_dir, rel, f"the {what}")[1] if why is None else b""
         except NbpressError as err:
             if err.cell is None:
@@ -399,6 +404,8 @@ class Linker:
             raise err.at(cell.path) from None
         name = local_name(target.relative_to(self.posts_dir.resolve()).parts, self.files)
         broken = unreadable(data, target.name) if what == "image" and why is None else None
+        if why is not None and what == MEDIA_FILE:
+            raise NbpressError(f"the {what} {path!r} {why}; show a shorter or smaller one")
         if why is not None or broken is not None:
             advice = "show a smaller copy of it" if why is not None else "replace it with the image itself"
             cell.warnings.append(
@@ -479,7 +486,7 @@ class Linker:
             if tag == "img" and attrs.get("src"):
                 html = self._output_image(html, str(attrs["src"]), raw, cell)
             elif tag in MEDIA_ELEMENTS and attrs.get("src"):  # a sound or video file beside the notebook
-                html = self._output_image(html, str(attrs["src"]), raw, cell, "sound or video file")
+                html = self._output_image(html, str(attrs["src"]), raw, cell, MEDIA_FILE)
             elif tag == "a" and attrs.get("href"):
                 href = str(attrs["href"])
                 if urlsplit(href).scheme or href.startswith("//") or href.startswith(self.page_base):

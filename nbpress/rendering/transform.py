@@ -31,7 +31,15 @@ from ..sources.series import Listing
 from . import mdtokens
 from .charts import embed_charts
 from .directives import apply as apply_directives
-from .figures import EXTENSIONS, PLACEHOLDER_SVG, data_media, file_name, too_large, unreadable
+from .figures import (
+    EXTENSIONS,
+    PLACEHOLDER_SVG,
+    data_media,
+    file_name,
+    media_too_large,
+    too_large,
+    unreadable,
+)
 from .links import resolve_links
 from .markup import apply as apply_markup
 from .markup import copy_mystnb_captions
@@ -291,36 +299,47 @@ def figures(nb: Notebook, res: Resources) -> list[str]:
             if names:
                 metadata["filenames"] = names
             if "text/html" in data:
-                data["text/html"] = _media_files(text_of(data["text/html"]), index, number, res)
+                where = cell_place(res.post.rel_path, index + 1)
+                data["text/html"] = _media_files(
+                    text_of(data["text/html"]), index, number, res, where, warnings
+                )
     return warnings
 
 
 # A sound's or video's src as the output sanitizer leaves it: double-quoted, embedded data.
-_MEDIA_SRC = re.compile(r'(<(?:audio|video|source)\b[^>]*?\ssrc=")(data:[^"]*)(")', re.I)
+_MEDIA_SRC = re.compile(r'(<(?:audio|video|source)\b[^>]*?)(\ssrc=")(data:[^"]*)(")', re.I)
 
 
-def _media_files(html: str, index: int, number: int, res: Resources) -> str:
+def _media_files(html: str, index: int, number: int, res: Resources, where: str, warnings: list[str]) -> str:
     """Return an HTML output whose embedded sound and video (figures.data_media) are files of the
     post, output_<cell>_<n>[_<k>]<ext>, its src the file's URL; nothing else changes.
 
     The site's policy loads media from the site only, as a reader offline would have it: each
-    embedded clip becomes a file, as a figure does. The download keeps the data.
+    embedded clip becomes a file, as a figure does. The download keeps the data. A clip too
+    large to publish (figures.media_too_large) loses its src, with a warning naming `where`.
     """
     found = 0
 
     def to_file(match: re.Match[str]) -> str:
         nonlocal found
-        media = data_media(html_lib.unescape(match.group(2)))
+        media = data_media(html_lib.unescape(match.group(3)))
         if media is None:  # the sanitizer keeps no other data: URL here
             return match.group(0)
         extension, text = media
         name = f"output_{index}_{number}{f'_{found}' if found else ''}{extension}"
         found += 1
         try:
-            res.files[name] = base64.b64decode(text)
+            data = base64.b64decode(text)
         except binascii.Error:
-            return match.group(1) + match.group(3)
-        return f"{match.group(1)}./{html_lib.escape(res.image_base + name)}{match.group(3)}"
+            return match.group(1)  # the element without its src
+        why = media_too_large(len(data))
+        if why is not None:
+            warnings.append(
+                f"{where}: the embedded clip {why}, so it is left out; show a shorter or smaller one."
+            )
+            return match.group(1)
+        res.files[name] = data
+        return f"{match.group(1)}{match.group(2)}./{html_lib.escape(res.image_base + name)}{match.group(4)}"
 
     return _MEDIA_SRC.sub(to_file, html)
 
