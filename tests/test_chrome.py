@@ -232,9 +232,8 @@ def test_every_image_loads_on_posts_and_listing(
             page.wait_for_function("() => [...document.images].every(i => i.complete)")
             widths = page.evaluate("[...document.images].map(i => [i.getAttribute('src'), i.naturalWidth])")
             assert all(width > 0 for _, width in widths), (path, widths)
-    assert failed == []
-    # Zensical's bundle asks a CDN for glightbox's stylesheet: the policy refuses it (no request leaves).
-    assert all("glightbox" in v for v in violations), violations
+    # Zensical's bundle asks a CDN for glightbox unless the page has it: the site's own copy.
+    assert failed == [] and violations == [], (failed, violations)
 
 
 @pytest.mark.browser

@@ -77,6 +77,11 @@ CELLS = [
     "Video('clip.mp4')",
     'HTML(\'<video controls><source src="clip.mp4" type="video/mp4"></video>\')',  # no text: still shown
     "HTML('<audio controls src=\"http://example.invalid/tone.mp3\"></audio>')",
+    # matplotlib's JavaScript player (rc animation.html = jshtml): its frames, an animated PNG
+    "import matplotlib.pyplot as plt\nfrom matplotlib import animation, rc\nrc('animation', html='jshtml')\n"
+    "fig, ax = plt.subplots(figsize=(2, 2))\nline, = ax.plot([0, 1], [0, 0])\n"
+    "def step(i):\n    line.set_ydata([0, i / 4])\n    return (line,)\n"
+    "anim = animation.FuncAnimation(fig, step, frames=5, interval=120)\nplt.close(fig)\nanim",
 ]
 
 
@@ -108,7 +113,12 @@ def media_blog(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.mark.slow
 def test_embedded_clips_become_files_and_a_clip_from_elsewhere_a_warning(media_blog: Path) -> None:
     figures = media_blog / "assets" / "images" / "sound"
-    assert sorted(p.name for p in figures.iterdir()) == ["clip.mp4", "output_1_0.wav", "output_2_0.mp4"]
+    assert sorted(p.name for p in figures.iterdir()) == [
+        "clip.mp4",
+        "output_1_0.wav",
+        "output_2_0.mp4",
+        "output_6_0.png",
+    ]
     assert (figures / "output_1_0.wav").read_bytes()[:4] == b"RIFF"
     assert (figures / "output_2_0.mp4").read_bytes() == (figures / "clip.mp4").read_bytes()
     markdown = (media_blog / "site_src" / "posts" / "sound.md").read_text(encoding="utf-8")
@@ -120,6 +130,12 @@ def test_embedded_clips_become_files_and_a_clip_from_elsewhere_a_warning(media_b
     warnings = [line for line in (media_blog / "build.txt").read_text().splitlines() if "warning" in line]
     assert len(warnings) == 2, warnings  # the remote clip, and the output it leaves empty
     assert warnings[0].startswith("warning: posts/sound.ipynb, cell 6: 'http://example.invalid/tone.mp3'")
+    from PIL import Image
+
+    with Image.open(figures / "output_6_0.png") as animated:  # each frame of the player, in order
+        assert (animated.is_animated, animated.n_frames) == (True, 5)
+        assert abs(animated.info["duration"] - 120) <= 1  # the player's interval, as matplotlib wrote it
+    assert "![Sound, figure 1](../assets/images/sound/output_6_0.png)" in markdown
     # The download keeps its clips embedded: it plays in Jupyter, away from the site.
     download = next((media_blog / "assets" / "notebooks" / "sound").glob("*.ipynb"))
     assert "data:audio/wav;base64," in json.dumps(json.loads(download.read_text(encoding="utf-8")))

@@ -14,6 +14,7 @@ video types an output may embed (`MEDIA_EXTENSIONS`), the names of the files a p
 
 from __future__ import annotations
 
+import base64
 import io
 import re
 import warnings
@@ -188,3 +189,38 @@ def declared_pixels(source: Path | BinaryIO) -> tuple[int, str] | None:
             return pixels, f"{pixels:,} pixels"
         except Exception:  # not an image Pillow reads (SVG, text): its bytes were checked
             return None
+
+
+# matplotlib's JavaScript animation player (Animation.to_jshtml; what an animation shows when
+# rc animation.html is "jshtml"): its frames are images embedded in its script, which no page
+# of the site runs. They become one animated PNG, looping as the player does by default.
+_JS_FRAME = re.compile(r'frames\[(\d+)\] = "data:image/(?:png|jpeg);base64,((?:[A-Za-z0-9+/=]|\\\n)*)"')
+_JS_INTERVAL = re.compile(r"new Animation\(frames, img_id, slider_id, ([\d.]+),")
+
+
+def animation_png(html: str) -> tuple[bytes | None, str | None]:
+    """Return (the animated PNG of matplotlib's animation player in `html`, None), (None, why it
+    cannot be made), or (None, None) when `html` is no such player (or its frames are SVG)."""
+    from PIL import Image
+
+    frames = sorted((int(n), text) for n, text in _JS_FRAME.findall(html))
+    interval = _JS_INTERVAL.search(html)
+    if not frames or interval is None:
+        return None, None
+    images = []
+    pixels = 0
+    for _, text in frames:
+        data = base64.b64decode(text.replace("\\\n", ""))
+        declared = declared_pixels(io.BytesIO(data))
+        pixels += declared[0] if declared else MAX_FIGURE_PIXELS + 1
+        if pixels > MAX_FIGURE_PIXELS:  # checked before a frame is decoded
+            return None, (
+                f"its {len(frames)} frames hold over the {MAX_FIGURE_PIXELS / 1e6:.0f} megapixels a figure "
+                "may have"
+            )
+        with Image.open(io.BytesIO(data)) as image:
+            images.append(image.convert("RGBA"))
+    out = io.BytesIO()
+    duration = max(1, round(float(interval.group(1))))
+    images[0].save(out, format="PNG", save_all=True, append_images=images[1:], duration=duration, loop=0)
+    return out.getvalue(), None

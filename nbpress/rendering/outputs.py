@@ -16,7 +16,7 @@ from ..errors import cell_place
 from ..notebook import FIGURE_TYPES, Cell, Key, Notebook, Output, is_chart, note
 from ..notebook import text_of as _join
 from ..terminal import clean_text
-from .figures import SIGNATURES, too_large
+from .figures import SIGNATURES, animation_png, too_large
 from .sanitize import (
     drop_remote,
     html_visible,
@@ -64,6 +64,15 @@ def _choose_rich(output: Output, raw_html: bool, problems: list[str], number: in
         # A chart (plotly, altair, bokeh, widget): render.py's charts step replaces its data
         # with a safe embed built from its JSON alone; nothing of it reaches the page as is.
         return output
+    if "text/html" in data:  # matplotlib's animation player: its frames, as an animated PNG
+        png, why = animation_png(_join(data["text/html"]))
+        if why is not None:
+            problems.append(
+                f"the animation of output {number} {why}, so it was left out; use fewer or smaller frames"
+            )
+            return note("an animation too large to publish was left out")
+        if png is not None:
+            data = output["data"] = {"image/png": base64.b64encode(png).decode("ascii")}
     interactive = [name for mime, name in _UNSHOWN_NAMES.items() if mime in data]
     if interactive:
         # Its text/plain is only a repr like "<IPython.core.display.Javascript object>".
