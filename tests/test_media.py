@@ -203,3 +203,42 @@ def test_a_clip_too_large_to_publish_is_left_out_with_a_warning(monkeypatch: pyt
         "posts/p.ipynb, cell 4: the embedded clip is 0.0 MB, over the 0 MB a clip may be, so it is "
         "left out; show a shorter or smaller one."
     ]
+
+
+def _player(*frames: bytes, interval: float = 100.0) -> str:
+    """Return the part of matplotlib's player markup the build reads: its frames and interval."""
+    lines = [
+        f'  frames[{n}] = "data:image/png;base64,{base64.b64encode(f).decode()}"'
+        for n, f in enumerate(frames)
+    ]
+    return "\n".join(lines) + f"\nanim1 = new Animation(frames, img_id, slider_id, {interval},\n"
+
+
+def test_an_animation_that_cannot_be_an_image_is_a_warning(monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+
+    from PIL import Image
+
+    from nbpress.rendering import figures
+
+    def png_of(colour: str) -> bytes:
+        buffer = io.BytesIO()
+        Image.new("RGB", (20, 10), colour).save(buffer, format="PNG")
+        return buffer.getvalue()
+
+    frame, other = png_of("white"), png_of("black")
+    png, why = figures.animation_png(_player(frame, other, interval=50.0))
+    assert why is None and png is not None
+    with Image.open(io.BytesIO(png)) as animated:
+        assert (animated.n_frames, animated.info["duration"], animated.size) == (2, 50, (20, 10))
+    assert figures.animation_png(_player(frame, b"not an image")) == (
+        None,
+        "has a frame that is not an image",
+    )
+    assert figures.animation_png(_player(frame, frame[:40])) == (None, "has a frame that is not an image")
+    monkeypatch.setattr(figures, "MAX_FIGURE_PIXELS", 300)  # two 200-pixel frames: over
+    assert figures.animation_png(_player(frame, frame)) == (
+        None,
+        "holds 2 frames, over the 0 megapixels a figure may have",
+    )
+    assert figures.animation_png("<div>no player</div>") == (None, None)

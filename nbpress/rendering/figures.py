@@ -210,16 +210,24 @@ def animation_png(html: str) -> tuple[bytes | None, str | None]:
     images = []
     pixels = 0
     for _, text in frames:
-        data = base64.b64decode(text.replace("\\\n", ""))
+        try:
+            data = base64.b64decode(text.replace("\\\n", ""))
+        except ValueError:  # binascii.Error: its padding is broken
+            return None, "has a frame that is not an image"
         declared = declared_pixels(io.BytesIO(data))
-        pixels += declared[0] if declared else MAX_FIGURE_PIXELS + 1
+        if declared is None:
+            return None, "has a frame that is not an image"
+        pixels += declared[0]
         if pixels > MAX_FIGURE_PIXELS:  # checked before a frame is decoded
             return None, (
-                f"its {len(frames)} frames hold over the {MAX_FIGURE_PIXELS / 1e6:.0f} megapixels a figure "
-                "may have"
+                f"holds {len(frames)} frames, over the {MAX_FIGURE_PIXELS / 1e6:.0f} megapixels "
+                "a figure may have"
             )
-        with Image.open(io.BytesIO(data)) as image:
-            images.append(image.convert("RGBA"))
+        try:
+            with Image.open(io.BytesIO(data)) as image:
+                images.append(image.convert("RGBA"))
+        except (OSError, ValueError):  # a frame cut short: its header reads, its pixels do not
+            return None, "has a frame that is not an image"
     out = io.BytesIO()
     duration = max(1, round(float(interval.group(1))))
     images[0].save(out, format="PNG", save_all=True, append_images=images[1:], duration=duration, loop=0)

@@ -68,9 +68,9 @@ def _choose_rich(output: Output, raw_html: bool, problems: list[str], number: in
         png, why = animation_png(_join(data["text/html"]))
         if why is not None:
             problems.append(
-                f"the animation of output {number} {why}, so it was left out; use fewer or smaller frames"
+                f"the animation of output {number} {why}, so it was left out; show fewer or smaller frames"
             )
-            return note("an animation too large to publish was left out")
+            return note("an animation that cannot be published was left out")
         if png is not None:
             data = output["data"] = {"image/png": base64.b64encode(png).decode("ascii")}
     interactive = [name for mime, name in _UNSHOWN_NAMES.items() if mime in data]
