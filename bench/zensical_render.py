@@ -20,13 +20,12 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from bench.preview import free_port, make_blog  # noqa: E402
+from bench.preview import fetch, free_port, make_blog  # noqa: E402
 
 VARIANTS = {
     "as the site is": {},
@@ -42,14 +41,6 @@ VARIANTS = {
 EDITED = "note-0005"  # an old post, on a later page of every listing
 
 
-def page(url: str) -> str:
-    try:
-        with urllib.request.urlopen(url, timeout=5) as response:
-            return str(response.read().decode("utf-8"))
-    except OSError:
-        return ""
-
-
 def edits(root: Path, count: int) -> list[float]:
     """Return the seconds from each save of EDITED to the served page showing it."""
     port = free_port()
@@ -63,7 +54,7 @@ def edits(root: Path, count: int) -> list[float]:
         stderr=subprocess.DEVNULL,
     )
     try:
-        while "A short note" not in page(url):
+        while "A short note" not in fetch(url):
             time.sleep(0.1)
         time.sleep(2)
         seconds = []
@@ -71,7 +62,7 @@ def edits(root: Path, count: int) -> list[float]:
             marker = f"A changed note {i}"
             start = time.monotonic()
             source.write_text(text.replace("A short note", marker), encoding="utf-8")
-            while marker not in page(url):
+            while marker not in fetch(url):
                 time.sleep(0.02)
             seconds.append(time.monotonic() - start)
             time.sleep(1.5)

@@ -395,8 +395,12 @@ class Linker:
                 return f"{self.image_base}{quote(known)}"
             if what == "image":  # read only if it may be published
                 why = too_large_file(target)
+            elif what == MEDIA_FILE:
+                why = media_too_large(target.stat().st_size)
+                if why is not None:
+                    raise NbpressError(f"the {what} {path!r} {why}; show a shorter or smaller one")
             else:
-                why = media_too_large(target.stat().st_size) if what == MEDIA_FILE else None
+                why = None
             data = read_owned(self.posts_dir, rel, f"the {what}")[1] if why is None else b""
         except NbpressError as err:
             if err.cell is None:
@@ -404,8 +408,6 @@ class Linker:
             raise err.at(cell.path) from None
         name = local_name(target.relative_to(self.posts_dir.resolve()).parts, self.files)
         broken = unreadable(data, target.name) if what == "image" and why is None else None
-        if why is not None and what == MEDIA_FILE:
-            raise NbpressError(f"the {what} {path!r} {why}; show a shorter or smaller one")
         if why is not None or broken is not None:
             advice = "show a smaller copy of it" if why is not None else "replace it with the image itself"
             cell.warnings.append(
@@ -536,8 +538,7 @@ class Linker:
             url = self._local_file(urlsplit(src).path, cell, kind)
         except NbpressError as err:
             problem = err.message.split("; ")[0]
-            shown = "image" if kind == "image" else kind.rsplit(" ", 1)[0]
-            cell.warnings.append(f"{cell.where}: {problem}, so the output shows no {shown} there.")
+            cell.warnings.append(f"{cell.where}: {problem}, so the output shows no {kind} there.")
             return html.replace(raw, "", 1)
         name = unquote(url[len(self.image_base) :])
         if name.endswith(".svg") and not self._svg_shown(name):

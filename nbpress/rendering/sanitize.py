@@ -115,8 +115,7 @@ for _cell in _STYLED_CELLS:
 # Sound and video (IPython.display.Audio and Video, matplotlib's to_html5_video): their src a
 # file of the site or embedded data, which the figures step makes a file (figures.data_media).
 _HTML_ATTRIBUTES["audio"] = {"controls", "loop", "muted", "preload", "src"}
-_HTML_ATTRIBUTES["video"] = {"controls", "loop", "muted", "preload", "src", "width", "height", "poster"}
-_HTML_ATTRIBUTES["video"] |= {"playsinline"}
+_HTML_ATTRIBUTES["video"] = _HTML_ATTRIBUTES["audio"] | {"width", "height", "poster", "playsinline"}
 _HTML_ATTRIBUTES["source"] = {"src", "type"}
 _HTML_TAGS = set(nh3.ALLOWED_TAGS) | _SVG_TAGS | MEDIA_ELEMENTS
 # A raster image inlined as data (matplotlib colormap previews); never data: in a link or SVG.
@@ -325,8 +324,6 @@ def _filter_attribute(element: str, attribute: str, value: str) -> str | None:
         return _declarations(value, allowed)
     lowered = value.strip().lower()
     if lowered.startswith("data:"):
-        if element in MEDIA_ELEMENTS and attribute == "src":
-            return value if data_media(value) else None
         kept = element == "img" and attribute == "src" and _DATA_IMAGE.match(value.strip())
         return value if kept and not _inline_too_large(value) else None
     if "url(" in lowered and not lowered.startswith("url(#"):
