@@ -165,11 +165,12 @@ def parse_args(argv: "list[str]") -> argparse.Namespace:
     parser.add_argument(
         "--renderer",
         choices=("mkdocs", "zensical"),
-        # Zensical re-renders only the pages a build changed (and the listings showing them):
-        # bench/preview.py measured it fastest; the published site is `mkdocs build`'s.
+        # MkDocs, which the deploy runs, in both: its preview server renders only the pages a
+        # save changed and the listings showing them (publishing.partial), which bench/preview.py
+        # measured fastest; Zensical's serve re-renders more, and more as the blog grows.
         default=None,
-        help="the site renderer --serve runs (default: zensical, which re-renders only what changed) "
-        "or --site runs (default: mkdocs, which the deploy runs)",
+        help="the site renderer --serve and --site run (default: mkdocs, which the deploy runs; "
+        "zensical for Zensical's)",
     )
     args = parser.parse_args(argv)
     if args.check and (args.slugs or args.force or args.shard):
@@ -184,8 +185,7 @@ def parse_args(argv: "list[str]") -> argparse.Namespace:
         parser.error("--watch, --serve and --site publish; they take no --shard")
     if args.renderer and not (args.serve or args.site):
         parser.error("--renderer chooses the renderer of --serve or --site; use it with one of them")
-    if args.renderer is None:  # --site renders what the deploy publishes: MkDocs' site
-        args.renderer = "mkdocs" if args.site else "zensical"
+    args.renderer = args.renderer or "mkdocs"
     return args
 
 

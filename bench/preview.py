@@ -15,6 +15,7 @@ preview process started fresh for every round, on the same blog.
 Modes:
   serve          python build.py --serve (whatever the code does now)
   serve-zensical python build.py --serve --renderer zensical
+  serve-mkdocs   python build.py --serve --renderer mkdocs (MkDocs' server, partial renders)
   mkdocs         python build.py --watch + `mkdocs serve` beside it (the preview before issue 25)
   mkdocs-dirty   python build.py --watch + `mkdocs serve --dirty`
   zensical       python build.py --watch + `zensical serve`
@@ -148,7 +149,7 @@ class Preview:
         build = [sys.executable, str(REPO / "build.py"), "--root", str(root), "-j", "1"]
         env = {**os.environ, "NO_MKDOCS_2_WARNING": "1", "PYTHONUNBUFFERED": "1"}
         if mode.startswith("serve"):
-            extra = ["--renderer", "zensical"] if mode == "serve-zensical" else []
+            extra = ["--renderer", mode.removeprefix("serve-")] if mode.startswith("serve-") else []
             self._start([*build, "--serve", "--dev-addr", self.address, *extra], root, env)
             return
         self._start([*build, "--watch"], root, env)

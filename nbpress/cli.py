@@ -393,7 +393,7 @@ def new(root: Path, title: str, fmt: str, slug: str | None, author: str | None) 
         "next:\n"
         f"  1. open it in {editor} and write\n"
         "  2. python build.py --serve   (rebuilds the post on every save; the preview at the\n"
-        "                                address zensical serve prints reloads)\n"
+        "                                address the server prints reloads)\n"
         "  3. remove 'draft: true' from its front matter to publish, run python build.py,\n"
         f"     then commit {rel}, site_src/posts/ and assets/images/"
     )
@@ -442,12 +442,13 @@ def watch(
     force: bool,
     jobs: int | None = None,
     serve: str | bool = False,
-    renderer: str = "zensical",
+    renderer: str = "mkdocs",
 ) -> int:
     """Build, then rebuild posts as their sources or inputs change, until Ctrl-C; return 0.
 
-    With `serve` (an IP:PORT), the site renderer's preview server (`zensical serve`, or
-    `mkdocs serve` with `renderer`) runs beside the watcher and is stopped with it. It serves
+    With `serve` (an IP:PORT), the site renderer's preview server (MkDocs' rendering only the
+    pages a save changed, publishing.partial, or `zensical serve` with `renderer`) runs beside
+    the watcher and is stopped with it. It serves
     the preview's copy of the published tree (publishing.preview), which the watcher updates
     once after each build, so a save makes it render once. An address that cannot be served (a port in
     use: a second --serve) is said in one line before anything is built, exit 1; a server

@@ -200,9 +200,13 @@ def test_each_renderer_builds_the_published_tree(two_posts: Path, tmp_path: Path
 def test_serve_runs_the_renderer_asked_for() -> None:
     import build
 
-    # Zensical by default: it re-renders only what a build changed (bench/preview.py).
-    assert build.parse_args(["--serve"]).renderer == "zensical"
-    args = build.parse_args(["--serve", "--renderer", "mkdocs"])
-    assert RENDERERS[args.renderer].serve_command("127.0.0.1:8000")[1:4] == ["-m", "mkdocs", "serve"]
+    # MkDocs by default, the deploy's renderer: its server renders only the pages a save changed.
+    args = build.parse_args(["--serve"])
+    assert args.renderer == "mkdocs"
+    command = RENDERERS[args.renderer].serve_command("127.0.0.1:8000", "conf.yml")
+    assert command[1] == "-c" and "nbpress.publishing.partial" in command[2]
+    assert command[3:] == ["--config-file", "conf.yml", "--dev-addr", "127.0.0.1:8000"]
+    args = build.parse_args(["--serve", "--renderer", "zensical"])
+    assert RENDERERS[args.renderer].serve_command("127.0.0.1:8000")[1:4] == ["-m", "zensical", "serve"]
     with pytest.raises(SystemExit):
         build.parse_args(["--serve", "--renderer", "hugo"])

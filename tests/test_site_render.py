@@ -170,7 +170,7 @@ def test_renderer_goes_with_serve_or_site(tmp_path: Path) -> None:
     import build
 
     assert build.parse_args(["--site"]).renderer == "mkdocs"  # what the deploy publishes
-    assert build.parse_args(["--serve"]).renderer == "zensical"
+    assert build.parse_args(["--serve"]).renderer == "mkdocs"
     assert build.parse_args(["--site", "--renderer", "zensical"]).renderer == "zensical"
     for wrong in (["--renderer", "mkdocs"], ["--site", "--shard", "1/2"], ["--site", "--check"]):
         with pytest.raises(SystemExit):

@@ -81,6 +81,10 @@ class _Renderer:
         """Import nothing: the render runs in a process of its own."""
 
 
+_CHECKOUT = Path(__file__).resolve().parents[2]  # the folder nbpress/ is in
+_PARTIAL = "nbpress.publishing.partial"
+
+
 class _Collected(logging.Handler):
     """Keeps the text of each warning and error MkDocs logs."""
 
@@ -96,6 +100,17 @@ class _Collected(logging.Handler):
 class _MkDocs(_Renderer):
     """MkDocs, which `render` runs in this process: build.py has loaded much of what it imports
     (Jinja, YAML, Pygments), so the render costs about 0.2 s of CPU less than `mkdocs build`."""
+
+    def serve_command(self, address: str, config: str | None = None) -> list[str]:
+        """Return the command that serves a live preview on `address` (IP:PORT), of `config` if given:
+        MkDocs' server, rendering after a change only the pages it shows on (publishing.partial)."""
+        chosen = ["--config-file", config] if config else []
+        # Run in the blog's root, where nbpress is not importable: its checkout goes on the path.
+        start = (
+            f"import runpy, sys; sys.path.insert(0, {str(_CHECKOUT)!r}); "
+            f"runpy.run_module({_PARTIAL!r}, run_name='__main__')"
+        )
+        return [sys.executable, "-c", start, *chosen, "--dev-addr", address]
 
     def render(self, root: Path, env: dict[str, str]) -> Rendered:
         """Return how `mkdocs build --strict` of the blog at `root` ended, run here with `env` set."""

@@ -1,0 +1,345 @@
+"""The MkDocs preview server: after a save it renders only the pages the change shows on.
+
+`build.py --serve --renderer mkdocs` runs it (`python -m nbpress.publishing.partial`) on the
+preview's copy of the published tree (publishing.preview), where `mkdocs serve` would render
+the whole site again for every change. It is MkDocs' own server (its live reload, its full
+build, its page functions), with one step of its own between them:
+
+- The first render, and any change this module cannot place, is MkDocs' full build.
+- A change to the text of existing pages re-renders those pages and the listings that show
+  them: a post's page, the blog's index, archive, category and author pages it appears on.
+  A changed figure or other file is copied.
+- What the partial render cannot keep true by construction makes a full build instead: a file
+  added or removed, a change to mkdocs.yml or a theme file, and a page whose title or front
+  matter (other than nbpress's own record, which only its own page and listings show)
+  changed, since the tags page, the order of the listings and the navigation read them.
+
+What it leaves stale until the next full render: the search index and the feeds (written once
+per full build). The deployed site is never rendered this way (`build.py --site` and `mkdocs
+build` run the full build).
+
+This leans on MkDocs 1.6's page functions (`_populate_page`, `_build_page`) and on Material's
+blog structures (`Post`, the views' posts), both pinned in requirements.txt; the tests compare
+each partial render with a full build of the same tree, page by page.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import logging
+import os
+import shutil
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from mkdocs.plugins import BasePlugin, event_priority
+
+log = logging.getLogger("mkdocs.nbpress")
+
+# Front matter that only a page itself and the listings showing it read (its head's meta tags,
+# the listings' summary and card): a change there re-renders those pages and nothing else. The
+# feeds read them too, and are left stale until a full build.
+_PAGE_ONLY_KEYS = frozenset({"nbpress", "description", "image"})
+# How long a burst of changes may pause before the server renders it (seconds).
+_SETTLE = 0.03
+# State each file is known by: a replaced file (the preview links a new copy) changes all three.
+_State = tuple[int, int, int]
+
+
+def _snapshot(folder: Path) -> dict[str, _State]:
+    """Return each file under `folder` (links followed) by its path relative to it, with its state."""
+    found: dict[str, _State] = {}
+    for top, _dirs, names in os.walk(folder, followlinks=True):
+        for name in names:
+            path = os.path.join(top, name)
+            try:
+                stat = os.stat(path)
+            except OSError:
+                continue  # removed meanwhile: the next change finds it gone
+            found[os.path.relpath(path, folder).replace(os.sep, "/")] = (
+                stat.st_mtime_ns,
+                stat.st_size,
+                stat.st_ino,
+            )
+    return found
+
+
+class _Capture(BasePlugin):  # type: ignore[type-arg,no-untyped-call]
+    """An MkDocs plugin that keeps what a full build worked with: its files, navigation and
+    Jinja environment, which a partial render reuses."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.files: Any = None
+        self.nav: Any = None
+        self.env: Any = None
+
+    # Last, so what is kept is what every plugin made of the files, navigation and environment.
+    @event_priority(-200)
+    def on_nav(self, nav: Any, *, config: Any, files: Any) -> Any:
+        self.nav, self.files = nav, files
+        return nav
+
+    @event_priority(-200)
+    def on_env(self, env: Any, *, config: Any, files: Any) -> Any:
+        self.env = env
+        return env
+
+
+@dataclass
+class Site:
+    """The preview's site: the config it is built from, the served folder, and the last build's state."""
+
+    config_file: str
+    site_dir: str
+    serve_url: str
+    watched: list[str] = field(default_factory=list)
+    config: Any = None
+    capture: _Capture = field(default_factory=_Capture)
+    state: dict[str, _State] = field(default_factory=dict)
+    theme_state: dict[str, _State] = field(default_factory=dict)
+
+    def load(self) -> Any:
+        """Return a freshly loaded config, served at `serve_url`, with the capture plugin added."""
+        from mkdocs.config import load_config
+
+        config = load_config(config_file=self.config_file, site_dir=self.site_dir)
+        if self.serve_url:
+            config.site_url = self.serve_url
+        self.capture = _Capture()
+        config.plugins["nbpress/partial-capture"] = self.capture
+        return config
+
+    def full(self, config: Any = None) -> None:
+        """Build the whole site, as `mkdocs serve` does, and keep its state."""
+        from mkdocs.commands.build import build
+        from mkdocs_rss_plugin.plugin import GitRssPlugin  # type: ignore[import-untyped]
+
+        log.info("Building documentation...")
+        self.config = config if config is not None else self.load()
+        for plugin in self.config.plugins.values():
+            # The feeds' plugin collects its pages from `on_startup` on, so every build in one
+            # process (as `mkdocs serve`'s) would list them again: each full build starts afresh.
+            if isinstance(plugin, GitRssPlugin):
+                plugin.pages_to_filter = []
+        self.state = _snapshot(Path(self.config.docs_dir))
+        self.theme_state = self._theme_files()
+        build(self.config, serve_url=self.serve_url)
+
+    def update(self) -> None:
+        """Render what changed since the last render: only the pages it shows on, or the whole site."""
+        now = _snapshot(Path(self.config.docs_dir))
+        changed = {rel for rel in now.keys() | self.state.keys() if now.get(rel) != self.state.get(rel)}
+        started = time.perf_counter()
+        try:
+            rendered = None if self._theme_files() != self.theme_state else self._partial(changed, now)
+        except Exception:
+            self.capture = _Capture()  # the pages are half rendered: the next change builds in full
+            raise
+        if rendered is None:
+            self.full()
+            return
+        self.state = now
+        seconds = time.perf_counter() - started
+        print(
+            f"rendered {rendered} page(s) for {len(changed)} changed file(s) in {seconds:.2f} s", flush=True
+        )
+
+    def _theme_files(self) -> dict[str, _State]:
+        """Return the state of the config files and of the theme's own folder (overrides/)."""
+        found: dict[str, _State] = {}
+        custom = self.config.theme.custom_dir if self.config is not None else None
+        for folder in [custom] if custom else []:
+            found.update({f"{folder}/{rel}": s for rel, s in _snapshot(Path(folder)).items()})
+        for path in self.watched:
+            with contextlib.suppress(OSError):
+                stat = os.stat(path)
+                found[path] = (stat.st_mtime_ns, stat.st_size, stat.st_ino)
+        return found
+
+    def _partial(self, changed: set[str], now: dict[str, _State]) -> int | None:
+        """Return how many pages were rendered for `changed` (paths in docs_dir, `now` those that
+        exist), or None, before anything is written, when only a full build renders it right."""
+        from material.plugins.blog.plugin import BlogPlugin  # type: ignore[import-untyped]
+        from material.plugins.blog.structure import Post  # type: ignore[import-untyped]
+        from mkdocs.commands.build import _build_page, _populate_page
+        from mkdocs.structure.files import InclusionLevel
+
+        config, files, nav, env = self.config, self.capture.files, self.capture.nav, self.capture.env
+        if files is None or nav is None or env is None:
+            return None
+        doc_files = files.documentation_pages(inclusion=InclusionLevel.is_in_serve)
+        pages, copied = [], []
+        for rel in sorted(changed):
+            file = files.get_file_from_path(rel)
+            if file is None and (rel.startswith(".") or "/." in rel):
+                continue  # a file being written (a dot-file), or one no site publishes
+            if file is None or rel not in now:
+                log.info("a full render: %s was added or removed", rel)
+                return None  # the navigation, the listings and the links move
+            if not file.is_documentation_page():
+                copied.append(file)
+            elif file.page is not None:  # else a page this build leaves out
+                pages.append(file.page)
+        if len(pages) > len(doc_files) // 4:
+            log.info("a full render: %d of %d pages changed", len(pages), len(doc_files))
+            return None  # a full build renders many pages faster, each listing once
+        blogs = [p for p in config.plugins.values() if isinstance(p, BlogPlugin)]
+        shown: list[Any] = []  # what to render, each page once, the changed pages first
+        for page in pages:
+            if isinstance(page, Post) and not any(page in blog.blog.posts for blog in blogs):
+                log.info("a full render: %s is not among the blog's posts", page.file.src_uri)
+                return None  # the blog plugin's state is another build's
+            before = (page.title, _listed(page.meta))
+            if isinstance(page, Post):
+                _reread_post(page, config)
+            _populate_page(page, config, files)
+            if (page.title, _listed(page.meta)) != before:
+                log.info("a full render: the title or front matter of %s changed", page.file.src_uri)
+                return None  # the tags page, the navigation and the listings' order read them
+            shown.append(page)
+        for page in pages:
+            if isinstance(page, Post):
+                for blog in blogs:
+                    blog._generate_links(page, config, files)
+                    shown.extend(v for v in _listings(blog, page) if not any(v is s for s in shown))
+        for file in copied:
+            file.copy_file(dirty=False)
+        for page in shown:
+            if not any(page is p for p in pages):
+                _populate_page(page, config, files)  # a listing: its contents made again, then its excerpts
+            _build_page(page, config, doc_files, nav, env, excluded=page.file.inclusion.is_excluded())
+        for page in shown:
+            page.validate_anchor_links(files=files, log_level=config.validation.links.anchors)
+        return len(shown)
+
+
+def _listed(meta: dict[str, Any]) -> dict[str, Any]:
+    """Return the front matter other pages may show: all but nbpress's own record."""
+    return {k: v for k, v in meta.items() if k not in _PAGE_ONLY_KEYS}
+
+
+def _reread_post(post: Any, config: Any) -> None:
+    """Read a blog post's file again, in place, keeping what the blog plugin attached to it.
+
+    Material reads a post when it builds the blog (`Post.__init__`), not when it renders the
+    page; the listings hold the post itself, so it is read again where it stands."""
+    kept = {name: getattr(post, name) for name in ("parent", "previous_page", "next_page", "categories")}
+    type(post).__init__(post, post.file, config)
+    for name, value in kept.items():
+        setattr(post, name, value)
+    post._set_canonical_url(config.site_url)
+
+
+def _listings(blog: Any, post: Any) -> list[Any]:
+    """Return the pages of `blog`'s listings that show `post`: for each view holding it, the
+    page of the view it falls on."""
+    found = []
+    for view in blog._resolve_views(blog.blog):
+        if post not in view.posts:
+            continue
+        if blog._config_pagination(view):
+            at = view.posts.index(post) // blog._config_pagination_per_page(view)
+            found.append(view.pages[at])
+        else:
+            found.append(view)
+    return found
+
+
+def serve(config_file: str, address: str) -> None:
+    """Serve the site of `config_file` on `address` (IP:PORT) until Ctrl-C, re-rendering what changes."""
+    from mkdocs.__main__ import ColorFormatter
+    from mkdocs.livereload import LiveReloadServer, _serve_url
+
+    stream = logging.StreamHandler()
+    stream.setFormatter(ColorFormatter())
+    logger = logging.getLogger("mkdocs")
+    logger.addHandler(stream)
+    logger.setLevel(logging.INFO)
+    host, port = address.rsplit(":", 1)
+    site_dir = tempfile.mkdtemp(prefix="nbpress-preview-site-")
+    site = Site(config_file, site_dir, "", watched=[config_file])
+    config = site.load()
+    config.plugins.on_startup(command="serve", dirty=False)
+    mount = urlsplit(config.site_url or "/").path
+    site.serve_url = _serve_url(host, int(port), mount)
+    config.site_url = site.serve_url
+    first = True
+
+    def builder() -> None:
+        nonlocal first
+        if first:
+            first = False
+            site.full(config)
+        else:
+            site.update()
+
+    server = LiveReloadServer(builder=builder, host=host, port=int(port), root=site_dir, mount_path=mount)
+    server.error_handler = lambda code: _error_page(site_dir, code)
+    # MkDocs' server polls its folders every 0.5 s; the preview is told at once (inotify), and
+    # the watcher writes a build's files in one burst, so the server waits for no more after it.
+    server.build_delay = _SETTLE
+    stop = threading.Event()
+    watched = [config.docs_dir, config_file, *([config.theme.custom_dir] if config.theme.custom_dir else [])]
+    notifier = threading.Thread(target=_notify, args=(server, watched, stop), daemon=True)
+    try:
+        builder()
+        server = config.plugins.on_serve(server, config=config, builder=builder)
+        notifier.start()
+        try:
+            server.serve()
+        except KeyboardInterrupt:
+            log.info("Shutting down...")
+        finally:
+            stop.set()
+            server.shutdown()
+    finally:
+        config.plugins.on_shutdown()
+        shutil.rmtree(site_dir, ignore_errors=True)
+
+
+def _notify(server: Any, paths: list[str], stop: threading.Event) -> None:
+    """Ask `server` for a render after each burst of changes under `paths`, until `stop` is set."""
+    import watchfiles
+
+    for _changes in watchfiles.watch(
+        *paths, stop_event=stop, step=int(_SETTLE * 1000), yield_on_timeout=False
+    ):
+        with server._rebuild_cond:  # as LiveReloadServer.watch's own callback does
+            server._want_rebuild = True
+            server._rebuild_cond.notify_all()
+
+
+def _error_page(site_dir: str, code: int) -> bytes | None:
+    """Return the site's own page for a 404 or 500, as `mkdocs serve` does, or None."""
+    path = Path(site_dir, f"{code}.html")
+    return path.read_bytes() if code in (404, 500) and path.is_file() else None
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the server from the command line; return its exit code."""
+    parser = argparse.ArgumentParser(
+        prog="python -m nbpress.publishing.partial", description=__doc__.splitlines()[0]
+    )
+    parser.add_argument("--config-file", "-f", default="mkdocs.yml")
+    parser.add_argument("--dev-addr", "-a", default="127.0.0.1:8000")
+    args = parser.parse_args(argv)
+    from mkdocs.exceptions import MkDocsException
+
+    try:
+        serve(args.config_file, args.dev_addr)
+    except MkDocsException as err:  # a config or build that fails: said as `mkdocs serve` says it
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

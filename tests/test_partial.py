@@ -1,0 +1,194 @@
+"""The MkDocs preview's partial render (publishing.partial), checked against MkDocs' own full build.
+
+After each change the preview's site must equal a full build of the same tree, file by file,
+except what the module says it leaves stale (the search index, the feeds); a change a partial
+render cannot keep true must make a full build.
+"""
+
+from __future__ import annotations
+
+import filecmp
+import re
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from nbpress.layout import Layout
+from nbpress.publishing import Preview
+from nbpress.publishing.partial import Site
+from tests.helpers import HANG, REPO, build_command, copy_blog, shared_blog
+
+pytestmark = pytest.mark.slow
+
+SERVED = "http://127.0.0.1:8000/"
+# What a partial render leaves as the last full build wrote it.
+STALE = {"search/search_index.json", "feed_rss_created.xml", "feed_rss_updated.xml"}
+PARTIAL = re.compile(r"^rendered (\d+) page\(s\)", re.M)
+TOPICS = ("numpy", "plotting", "notes")
+# A full build of the preview, as the server's first one: argv 1 the config, 2 the site folder,
+# 3 the checkout (run in the blog's root, where nbpress is not importable).
+_REFERENCE = f"""
+import sys
+sys.path.insert(0, sys.argv[3])
+from nbpress.publishing.partial import Site
+site = Site(sys.argv[1], sys.argv[2], {SERVED!r})
+config = site.load()
+config.plugins.on_startup(command="serve", dirty=False)
+site.full(config)
+"""
+
+
+def _note(root: Path, i: int, extra: str = "", title: str | None = None, date: str | None = None) -> None:
+    """Write Markdown post number `i`: three categories, a tag each, dates a month apart."""
+    topic = TOPICS[i % len(TOPICS)]
+    (Layout(root).sources / f"note-{i:02d}.md").write_text(
+        f"---\ntitle: {title or f'Note {i}'}\ndate: {date or f'2023-{1 + i % 12:02d}-{1 + i % 28:02d}'}\n"
+        f"categories: [{topic}]\ntags: [t{i % 4}]\n---\n\nNote {i}, about {topic}. {extra}\n\n"
+        f"<!-- more -->\n\n## Details\n\nMore about {topic}.\n",
+        encoding="utf-8",
+    )
+
+
+def _make(root: Path) -> None:
+    from tests.skeleton import copy_skeleton
+
+    copy_skeleton(root)
+    for i in range(23):  # three pages of the blog's index, two of the busiest category
+        _note(root, i)
+    _build(root)
+
+
+@pytest.fixture(scope="session")
+def notes_blog(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Return a built blog of 23 Markdown posts (no test changes it: see `preview`)."""
+    return shared_blog(tmp_path_factory, "partial-notes", _make)
+
+
+def _build(root: Path) -> None:
+    done = subprocess.run(build_command(root), capture_output=True, text=True, timeout=HANG, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+class Served:
+    """The blog's preview: its copy, the partial-render site over it, and how to check it."""
+
+    def __init__(self, root: Path, tmp: Path) -> None:
+        self.root = root
+        self.tmp = tmp
+        self.preview = Preview(root)
+        self.preview.create()
+        config = str(self.preview.config.relative_to(root))
+        self.site = Site(config, str(tmp / "served"), SERVED, watched=[config])
+        loaded = self.site.load()
+        loaded.plugins.on_startup(command="serve", dirty=False)
+        self.site.full(loaded)
+
+    def change(self, capsys: pytest.CaptureFixture[str], edit: Callable[[], None]) -> int | None:
+        """Make `edit`, build, sync the copy and render; return the pages rendered (None: a full build)."""
+        edit()
+        _build(self.root)
+        self.preview.sync(None)
+        capsys.readouterr()
+        self.site.update()
+        found = PARTIAL.search(capsys.readouterr().out)
+        return int(found.group(1)) if found else None
+
+    def differences(self) -> set[str]:
+        """Return the files the served site and a fresh full build of the same tree differ in.
+
+        The full build runs in a process of its own: MkDocs keeps one instance of a plugin
+        with an `on_startup` per process, the blog's among them, and a build resets its state.
+        """
+        reference = self.tmp / "reference"
+        done = subprocess.run(
+            [sys.executable, "-c", _REFERENCE, self.site.config_file, str(reference), str(REPO)],
+            capture_output=True,
+            text=True,
+            timeout=HANG,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr
+        return set(_differing(filecmp.dircmp(self.site.site_dir, reference)))
+
+
+def _differing(compared: filecmp.dircmp[str], prefix: str = "") -> Iterator[str]:
+    for name in [*compared.diff_files, *compared.left_only, *compared.right_only, *compared.funny_files]:
+        yield prefix + name
+    for name, sub in compared.subdirs.items():
+        yield from _differing(sub, f"{prefix}{name}/")
+
+
+@pytest.fixture
+def served(notes_blog: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Served:
+    root = copy_blog(notes_blog, tmp_path / "blog")
+    monkeypatch.chdir(root)  # as the server runs: in the blog's root
+    monkeypatch.setenv("NO_MKDOCS_2_WARNING", "1")
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")  # the feeds' build date, in both builds
+    return Served(root, tmp_path)
+
+
+def test_an_edit_renders_its_pages_and_listings_alone_as_a_full_build_would(
+    served: Served, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rendered = served.change(capsys, lambda: _note(served.root, 3, extra="A sentence added."))
+    assert rendered is not None and 2 <= rendered <= 6, rendered
+    page = Path(served.site.site_dir, "posts", "note-03", "index.html").read_text(encoding="utf-8")
+    assert "A sentence added." in page
+    assert served.differences() <= STALE
+    # Again, and a listing's excerpt: the excerpt shows the prose before the <!-- more -->.
+    rendered = served.change(capsys, lambda: _note(served.root, 3, extra="Another one."))
+    assert rendered is not None
+    site = Path(served.site.site_dir)
+    listings = [p for p in site.rglob("index.html") if "Note 3, about" in p.read_text(encoding="utf-8")]
+    assert len(listings) >= 4  # the post, the index's page, the category's, the archive's
+    for listing in listings:
+        assert "Another one." in listing.read_text(encoding="utf-8"), listing
+    assert served.differences() <= STALE
+
+
+def test_a_page_that_is_not_a_post_and_a_rewritten_file_render_alone(
+    served: Served, capsys: pytest.CaptureFixture[str]
+) -> None:
+    about = (served.root / "site_src") / "about.md"
+    text = about.read_text(encoding="utf-8")
+    rendered = served.change(capsys, lambda: about.write_text(text + "\nA line added.\n", encoding="utf-8"))
+    assert rendered == 1
+    assert served.differences() <= STALE
+    sheet = (served.root / "site_src") / "stylesheets" / "nbpress.css"
+    css = sheet.read_text(encoding="utf-8")
+    assert served.change(capsys, lambda: sheet.write_text(css + "\n/* changed */\n", encoding="utf-8")) == 0
+    assert "/* changed */" in Path(served.site.site_dir, "stylesheets", "nbpress.css").read_text(
+        encoding="utf-8"
+    )
+    assert served.differences() <= STALE
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        "a title",  # the tags page and the navigation show it
+        "a date",  # the listings' order and the archive
+        "a category",
+        "a new post",
+        "a removed post",
+    ],
+)
+def test_what_a_partial_render_cannot_keep_true_is_built_in_full(
+    served: Served, capsys: pytest.CaptureFixture[str], change: str
+) -> None:
+    sources = Layout(served.root).sources
+    edits: dict[str, Callable[[], None]] = {
+        "a title": lambda: _note(served.root, 3, title="A new title"),
+        "a date": lambda: _note(served.root, 3, date="2024-02-02"),
+        "a category": lambda: (sources / "note-03.md").write_text(
+            (sources / "note-03.md").read_text(encoding="utf-8").replace("[numpy]", "[plotting]"),
+            encoding="utf-8",
+        ),
+        "a new post": lambda: _note(served.root, 40),
+        "a removed post": lambda: (sources / "note-05.md").unlink(),
+    }
+    assert served.change(capsys, edits[change]) is None
+    assert served.differences() == set()
