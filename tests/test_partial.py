@@ -149,20 +149,31 @@ def test_an_edit_renders_its_pages_and_listings_alone_as_a_full_build_would(
     assert served.differences() <= STALE
 
 
-def test_a_page_that_is_not_a_post_and_a_rewritten_file_render_alone(
-    served: Served, capsys: pytest.CaptureFixture[str]
+# Every kind of page the blog has that is not a post: the blog's index (the first page of a
+# listing), the tags page (a listing the tags plugin fills), a plain page, the generated report.
+PAGES = ["index.md", "tags.md", "about.md", "execution/index.md"]
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_a_page_that_is_not_a_post_renders_alone_as_a_full_build_would(
+    served: Served, capsys: pytest.CaptureFixture[str], page: str
 ) -> None:
-    about = (served.root / "site_src") / "about.md"
-    text = about.read_text(encoding="utf-8")
-    rendered = served.change(capsys, lambda: about.write_text(text + "\nA line added.\n", encoding="utf-8"))
-    assert rendered == 1
+    source = served.root / "site_src" / page
+    text = source.read_text(encoding="utf-8")
+    assert served.change(capsys, lambda: source.write_text(text + "\nA line added.\n", encoding="utf-8")) == 1
+    url = page.removesuffix("index.md").removesuffix(".md")
+    html = Path(served.site.site_dir, url, "index.html").read_text(encoding="utf-8")
+    # (The report is the build's: it writes its own text again.)
+    assert ("A line added." in html) == ("A line added." in source.read_text(encoding="utf-8"))
     assert served.differences() <= STALE
-    sheet = (served.root / "site_src") / "stylesheets" / "nbpress.css"
+
+
+def test_a_rewritten_file_is_copied_alone(served: Served, capsys: pytest.CaptureFixture[str]) -> None:
+    sheet = served.root / "site_src" / "stylesheets" / "nbpress.css"
     css = sheet.read_text(encoding="utf-8")
     assert served.change(capsys, lambda: sheet.write_text(css + "\n/* changed */\n", encoding="utf-8")) == 0
-    assert "/* changed */" in Path(served.site.site_dir, "stylesheets", "nbpress.css").read_text(
-        encoding="utf-8"
-    )
+    served_sheet = Path(served.site.site_dir, "stylesheets", "nbpress.css")
+    assert "/* changed */" in served_sheet.read_text(encoding="utf-8")
     assert served.differences() <= STALE
 
 
