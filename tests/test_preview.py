@@ -117,3 +117,37 @@ def test_one_save_renders_the_site_once(blog: Path, add_post: Callable[..., Path
     assert proc.returncode == 0, out
     assert sum(bool(line.search(text)) for text in lines) == 2, out
     assert "served two" in (blog / ".nbpress-preview" / "site_src" / "posts" / "live.md").read_text()
+
+
+@pytest.mark.slow
+def test_the_page_in_the_browser_reloads_itself_after_a_save_under_the_site_policy(blog: Path) -> None:
+    # MkDocs' own reload script is inline, which the site's policy refuses (no page would ever
+    # reload): the preview's server gives it as a file. A reader's Chromium, nothing reloaded by hand.
+    from tests.helpers import launch_chromium, watch_policy
+
+    source = blog / "posts" / "live.md"
+    front = "---\ntitle: Live\ndate: 2024-05-05\n---\n\n"
+    source.write_text(f"{front}The first words.\n", encoding="utf-8")
+    port = free_port()
+    url = f"http://127.0.0.1:{port}{site_base(blog)}/posts/live/"
+    proc = start_serve(blog, port)
+    try:
+        assert wait_for(lambda: "The first words." in fetch(url), proc)
+        assert wait_for(lambda: watcher_armed(proc.pid), proc)
+        with launch_chromium() as browser:
+            page = browser.new_page()
+            refused = watch_policy(page.context)
+            page.goto(url)
+            page.wait_for_load_state("load")
+            page.evaluate("window.nbpressMark = 1")  # gone once the page is loaded again
+            source.write_text(f"{front}The second words.\n", encoding="utf-8")
+            # (Polled from here: playwright's wait_for_function runs eval, which the policy refuses.)
+            assert wait_for(lambda: "The second words." in page.inner_text("article"), proc)
+            assert page.evaluate("window.nbpressMark") is None, "the page changed without a reload"
+            assert refused == []
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=HANG)
+        except subprocess.TimeoutExpired:
+            proc.kill()

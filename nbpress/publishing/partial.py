@@ -39,6 +39,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from mkdocs.livereload import _SCRIPT_TEMPLATE_STR as _RELOAD_TEMPLATE
+from mkdocs.livereload import LiveReloadServer
 from mkdocs.plugins import BasePlugin, event_priority
 
 log = logging.getLogger("mkdocs.nbpress")
@@ -256,7 +258,7 @@ def _listings(blog: Any, post: Any) -> list[Any]:
 def serve(config_file: str, address: str) -> None:
     """Serve the site of `config_file` on `address` (IP:PORT) until Ctrl-C, re-rendering what changes."""
     from mkdocs.__main__ import ColorFormatter
-    from mkdocs.livereload import LiveReloadServer, _serve_url
+    from mkdocs.livereload import _serve_url
 
     stream = logging.StreamHandler()
     stream.setFormatter(ColorFormatter())
@@ -281,13 +283,14 @@ def serve(config_file: str, address: str) -> None:
         else:
             site.update()
 
-    server = LiveReloadServer(builder=builder, host=host, port=int(port), root=site_dir, mount_path=mount)
+    server = _Server(builder=builder, host=host, port=int(port), root=site_dir, mount_path=mount)
     server.error_handler = lambda code: _error_page(site_dir, code)
     # MkDocs' server polls its folders every 0.5 s; the preview is told at once (inotify), and
     # the watcher writes a build's files in one burst, so the server waits for no more after it.
     server.build_delay = _SETTLE
     stop = threading.Event()
     watched = [config.docs_dir, config_file, *([config.theme.custom_dir] if config.theme.custom_dir else [])]
+    server.watching(watched)
     notifier = threading.Thread(target=_notify, args=(server, watched, stop), daemon=True)
     try:
         builder()
@@ -303,6 +306,38 @@ def serve(config_file: str, address: str) -> None:
     finally:
         config.plugins.on_shutdown()
         shutil.rmtree(site_dir, ignore_errors=True)
+
+
+# The script that reloads a page once the site has changed: MkDocs' own (it asks the server,
+# which answers when a render has finished), started from its tag's data, not inline.
+_RELOAD_PATH = "/.nbpress-livereload.js"
+_RELOAD_SCRIPT = (
+    _RELOAD_TEMPLATE.rsplit("livereload(${epoch}", 1)[0]
+    + ";livereload(+document.currentScript.dataset.epoch, +document.currentScript.dataset.request);\n"
+).encode()
+
+
+class _Server(LiveReloadServer):
+    """MkDocs' preview server, whose reload script is a file of its own: the site's policy
+    (script-src 'self', overrides/partials/nbpress-csp.html) refuses MkDocs' inline one, so
+    no page would reload. It watches nothing itself (`_notify` tells it of changes)."""
+
+    def watching(self, paths: list[str]) -> None:
+        """Name the paths `_notify` watches: MkDocs adds its script to pages only while it
+        watches some, and says which at start."""
+        self._watched_paths = dict.fromkeys(paths, 1)
+
+    def _inject_js_into_html(self, content: bytes, epoch: int) -> bytes:
+        end = content.rfind(b"</body>")
+        end = len(content) if end < 0 else end
+        data = f'data-epoch="{epoch}" data-request="{time.monotonic_ns()}"'
+        return content[:end] + f'<script src="{_RELOAD_PATH}" {data}></script>'.encode() + content[end:]
+
+    def _serve_request(self, environ: dict[str, Any], start_response: Any) -> Any:
+        if environ.get("PATH_INFO") == _RELOAD_PATH:
+            start_response("200 OK", [("Content-Type", "text/javascript"), ("Cache-Control", "no-store")])
+            return [_RELOAD_SCRIPT]
+        return super()._serve_request(environ, start_response)
 
 
 def _notify(server: Any, paths: list[str], stop: threading.Event) -> None:
