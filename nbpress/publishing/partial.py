@@ -30,6 +30,7 @@ import contextlib
 import logging
 import os
 import shutil
+import signal
 import sys
 import tempfile
 import threading
@@ -260,6 +261,8 @@ def serve(config_file: str, address: str) -> None:
     from mkdocs.__main__ import ColorFormatter
     from mkdocs.livereload import _serve_url
 
+    # build.py stops its server with SIGTERM: end as Ctrl-C does, the served folder removed.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     stream = logging.StreamHandler()
     stream.setFormatter(ColorFormatter())
     logger = logging.getLogger("mkdocs")
@@ -301,6 +304,10 @@ def serve(config_file: str, address: str) -> None:
         except KeyboardInterrupt:
             log.info("Shutting down...")
         finally:
+            # Ctrl-C in a terminal reaches this server and build.py, which then stops it with
+            # SIGTERM too: the second signal must not break off the shutdown.
+            for stopping in (signal.SIGINT, signal.SIGTERM):
+                signal.signal(stopping, signal.SIG_IGN)
             stop.set()
             server.shutdown()
     finally:
