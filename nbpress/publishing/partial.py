@@ -1,26 +1,28 @@
 """The MkDocs preview server: after a save it renders only the pages the change shows on.
 
-`build.py --serve --renderer mkdocs` runs it (`python -m nbpress.publishing.partial`) on the
-preview's copy of the published tree (publishing.preview), where `mkdocs serve` would render
-the whole site again for every change. It is MkDocs' own server (its live reload, its full
-build, its page functions), with one step of its own between them:
+`build.py --serve` runs it (publishing.renderers, as `python -m nbpress.publishing.partial`)
+on the preview's copy of the published tree (publishing.preview), where `mkdocs serve` would
+render the whole site again for every change. It is MkDocs' own server (its live reload, its
+full build, its page functions), with one step of its own between them:
 
 - The first render, and any change this module cannot place, is MkDocs' full build.
 - A change to the text of existing pages re-renders those pages and the listings that show
   them: a post's page, the blog's index, archive, category and author pages it appears on.
   A changed figure or other file is copied.
-- What the partial render cannot keep true by construction makes a full build instead: a file
-  added or removed, a change to mkdocs.yml or a theme file, and a page whose title or front
-  matter (other than nbpress's own record, which only its own page and listings show)
-  changed, since the tags page, the order of the listings and the navigation read them.
+- What a partial render cannot keep true by construction makes a full build instead: a file
+  added or removed, a change to mkdocs.yml or the theme's folder, a quarter of the pages at
+  once, and a page whose title or front matter (other than what only its own page and its
+  listings show) changed, since the tags page, the order of the listings and the navigation
+  read them.
 
 What it leaves stale until the next full render: the search index and the feeds (written once
 per full build). The deployed site is never rendered this way (`build.py --site` and `mkdocs
 build` run the full build).
 
-This leans on MkDocs 1.6's page functions (`_populate_page`, `_build_page`) and on Material's
-blog structures (`Post`, the views' posts), both pinned in requirements.txt; the tests compare
-each partial render with a full build of the same tree, page by page.
+This leans on MkDocs 1.6's page functions (`_populate_page`, `_build_page`), its server's
+reload script, and Material's blog structures (`Post`, the views' posts), all pinned in
+requirements.txt; tests/test_partial.py compares each partial render with a full build of
+the same tree, file by file.
 """
 
 from __future__ import annotations
@@ -134,7 +136,11 @@ class Site:
                 plugin.pages_to_filter = []
         self.state = _snapshot(Path(self.config.docs_dir))
         self.theme_state = self._theme_files()
-        build(self.config, serve_url=self.serve_url)
+        try:
+            build(self.config, serve_url=self.serve_url)
+        except Exception:
+            self.capture = _Capture()  # a failed build is no base for a partial render
+            raise
 
     def update(self) -> None:
         """Render what changed since the last render: only the pages it shows on, or the whole site."""
@@ -225,7 +231,7 @@ class Site:
 
 
 def _listed(meta: dict[str, Any]) -> dict[str, Any]:
-    """Return the front matter other pages may show: all but nbpress's own record."""
+    """Return the front matter pages other than its own and its listings may show."""
     return {k: v for k, v in meta.items() if k not in _PAGE_ONLY_KEYS}
 
 
@@ -290,7 +296,7 @@ def serve(config_file: str, address: str) -> None:
     server.error_handler = lambda code: _error_page(site_dir, code)
     # MkDocs' server polls its folders every 0.5 s; the preview is told at once (inotify), and
     # the watcher writes a build's files in one burst, so the server waits for no more after it.
-    server.build_delay = _SETTLE
+    server.build_delay = 0.0  # _notify has waited for the burst to end
     stop = threading.Event()
     watched = [config.docs_dir, config_file, *([config.theme.custom_dir] if config.theme.custom_dir else [])]
     server.watching(watched)
