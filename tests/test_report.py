@@ -18,9 +18,10 @@ def test_report_lists_posts_and_links_the_failure_log(blog: Path, add_post: Call
     assert first.returncode == 1, first.stdout + first.stderr
 
     page = (blog / "site_src" / "execution" / "index.md").read_text(encoding="utf-8")
-    assert "| `posts/bad.ipynb` | [failed](logs/bad.log) |" in page
+    assert '<td><code>posts/bad.ipynb</code></td><td><a href="logs/bad.log">failed</a></td>' in page
     good_row = next(line for line in page.splitlines() if "posts/good.ipynb" in line)
-    assert "| ok |" in good_row and "| cached |" in good_row and " UTC | Python 3." in good_row
+    assert "<td>ok</td>" in good_row and "<td>cached</td>" in good_row
+    assert " UTC</td><td>Python 3." in good_row
     log = (blog / "site_src" / "execution" / "logs" / "bad.log").read_text(encoding="utf-8")
     # The whole traceback, down to the frame that raised, and the one-line error.
     assert "ZeroDivisionError" in log and "return 1 / 0" in log and "inner()" in log
@@ -56,3 +57,20 @@ def test_report_lists_posts_and_links_the_failure_log(blog: Path, add_post: Call
     fixed = build_cli(blog, "--report")
     assert fixed.returncode == 0
     assert next(x for x in fixed.stdout.splitlines() if x.startswith("posts/bad.ipynb")).split()[1] == "ok"
+
+
+@pytest.mark.slow
+def test_what_a_failing_cell_says_is_text_on_the_report_page(
+    blog: Path, add_post: Callable[..., Path]
+) -> None:
+    # An error's message is the code's to choose: markup in it is shown, never made part of the page.
+    add_post("loud", 'raise ValueError("<img src=x onerror=alert(1)> <b>bold</b> | a pipe")')
+    assert build_cli(blog).returncode == 1
+    page = (blog / "site_src" / "execution" / "index.md").read_text(encoding="utf-8")
+    assert "<img" not in page and "<b>" not in page
+    assert "ValueError: &lt;img src=x onerror=alert(1)&gt; &lt;b&gt;bold&lt;/b&gt; | a pipe" in page
+    built = mkdocs(blog, "build", "--strict")
+    assert built.returncode == 0, built.stderr
+    html = (blog / "site" / "execution" / "index.html").read_text(encoding="utf-8")
+    assert "<img src=x" not in html and "<b>bold" not in html
+    assert "&lt;img src=x onerror=alert(1)&gt;" in html
