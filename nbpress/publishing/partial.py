@@ -265,7 +265,6 @@ def _listings(blog: Any, post: Any) -> list[Any]:
 def serve(config_file: str, address: str) -> None:
     """Serve the site of `config_file` on `address` (IP:PORT) until Ctrl-C, re-rendering what changes."""
     from mkdocs.__main__ import ColorFormatter
-    from mkdocs.livereload import _serve_url
 
     # build.py stops its server with SIGTERM: end as Ctrl-C does, the served folder removed.
     signal.signal(signal.SIGTERM, signal.default_int_handler)
@@ -274,9 +273,18 @@ def serve(config_file: str, address: str) -> None:
     logger = logging.getLogger("mkdocs")
     logger.addHandler(stream)
     logger.setLevel(logging.INFO)
-    host, port = address.rsplit(":", 1)
     site_dir = tempfile.mkdtemp(prefix="nbpress-preview-site-")
-    site = Site(config_file, site_dir, "", watched=[config_file])
+    try:
+        _serve(Site(config_file, site_dir, "", watched=[config_file]), address)
+    finally:
+        shutil.rmtree(site_dir, ignore_errors=True)
+
+
+def _serve(site: Site, address: str) -> None:
+    """Build `site`, then serve it on `address` and render what changes, until Ctrl-C."""
+    from mkdocs.livereload import _serve_url
+
+    host, port = address.rsplit(":", 1)
     config = site.load()
     config.plugins.on_startup(command="serve", dirty=False)
     mount = urlsplit(config.site_url or "/").path
@@ -292,13 +300,17 @@ def serve(config_file: str, address: str) -> None:
         else:
             site.update()
 
-    server = _Server(builder=builder, host=host, port=int(port), root=site_dir, mount_path=mount)
-    server.error_handler = lambda code: _error_page(site_dir, code)
+    server = _Server(builder=builder, host=host, port=int(port), root=site.site_dir, mount_path=mount)
+    server.error_handler = lambda code: _error_page(site.site_dir, code)
     # MkDocs' server polls its folders every 0.5 s; the preview is told at once (inotify), and
     # the watcher writes a build's files in one burst, so the server waits for no more after it.
     server.build_delay = 0.0  # _notify has waited for the burst to end
     stop = threading.Event()
-    watched = [config.docs_dir, config_file, *([config.theme.custom_dir] if config.theme.custom_dir else [])]
+    watched = [
+        config.docs_dir,
+        site.config_file,
+        *([config.theme.custom_dir] if config.theme.custom_dir else []),
+    ]
     server.watching(watched)
     notifier = threading.Thread(target=_notify, args=(server, watched, stop), daemon=True)
     try:
@@ -318,7 +330,6 @@ def serve(config_file: str, address: str) -> None:
             server.shutdown()
     finally:
         config.plugins.on_shutdown()
-        shutil.rmtree(site_dir, ignore_errors=True)
 
 
 # The script that reloads a page once the site has changed: MkDocs' own (it asks the server,
@@ -386,6 +397,8 @@ def main(argv: list[str] | None = None) -> int:
     except MkDocsException as err:  # a config or build that fails: said as `mkdocs serve` says it
         print(f"error: {err}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:  # stopped (Ctrl-C, or build.py's SIGTERM) before it served
+        return 0
     return 0
 
 
