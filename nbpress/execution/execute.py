@@ -536,7 +536,9 @@ async def _run(
             post.rel_path,
             cell,
             _exception_line(err),
-            "fix the cell, or tag it raises-exception if the error is the point",
+            # An old notebook fails one error at a time: name the switch that shows them all.
+            "fix the cell, tag it raises-exception if the error is the point, "
+            "or set allow_errors: true in the front matter to publish every cell's error",
             traceback=str(err),
             name=str(err.ename),
             value=str(err.evalue),
