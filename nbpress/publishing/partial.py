@@ -28,7 +28,6 @@ the same tree, file by file.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import logging
 import os
 import shutil
@@ -46,6 +45,8 @@ from mkdocs.livereload import _SCRIPT_TEMPLATE_STR as _RELOAD_TEMPLATE
 from mkdocs.livereload import LiveReloadServer
 from mkdocs.plugins import BasePlugin, event_priority
 
+from ..filestate import State, state
+
 log = logging.getLogger("mkdocs.nbpress")
 
 # Front matter that only a page itself and the listings showing it read (its head's meta tags,
@@ -54,25 +55,17 @@ log = logging.getLogger("mkdocs.nbpress")
 _PAGE_ONLY_KEYS = frozenset({"nbpress", "description", "image"})
 # How long a burst of changes may pause before the server renders it (seconds).
 _SETTLE = 0.03
-# State each file is known by: a replaced file (the preview links a new copy) changes all three.
-_State = tuple[int, int, int]
 
 
-def _snapshot(folder: Path) -> dict[str, _State]:
+def _snapshot(folder: Path) -> dict[str, State]:
     """Return each file under `folder` (links followed) by its path relative to it, with its state."""
-    found: dict[str, _State] = {}
+    found: dict[str, State] = {}
     for top, _dirs, names in os.walk(folder, followlinks=True):
         for name in names:
             path = os.path.join(top, name)
-            try:
-                stat = os.stat(path)
-            except OSError:
-                continue  # removed meanwhile: the next change finds it gone
-            found[os.path.relpath(path, folder).replace(os.sep, "/")] = (
-                stat.st_mtime_ns,
-                stat.st_size,
-                stat.st_ino,
-            )
+            now = state(path)
+            if now is not None:  # else removed meanwhile: the next change finds it gone
+                found[os.path.relpath(path, folder).replace(os.sep, "/")] = now
     return found
 
 
@@ -108,8 +101,8 @@ class Site:
     watched: list[str] = field(default_factory=list)
     config: Any = None
     capture: _Capture = field(default_factory=_Capture)
-    state: dict[str, _State] = field(default_factory=dict)
-    theme_state: dict[str, _State] = field(default_factory=dict)
+    state: dict[str, State] = field(default_factory=dict)
+    theme_state: dict[str, State] = field(default_factory=dict)
 
     def load(self) -> Any:
         """Return a freshly loaded config, served at `serve_url`, with the capture plugin added."""
@@ -161,19 +154,16 @@ class Site:
             f"rendered {rendered} page(s) for {len(changed)} changed file(s) in {seconds:.2f} s", flush=True
         )
 
-    def _theme_files(self) -> dict[str, _State]:
+    def _theme_files(self) -> dict[str, State]:
         """Return the state of the config files and of the theme's own folder (overrides/)."""
-        found: dict[str, _State] = {}
+        found: dict[str, State] = {}
         custom = self.config.theme.custom_dir if self.config is not None else None
         for folder in [custom] if custom else []:
             found.update({f"{folder}/{rel}": s for rel, s in _snapshot(Path(folder)).items()})
-        for path in self.watched:
-            with contextlib.suppress(OSError):
-                stat = os.stat(path)
-                found[path] = (stat.st_mtime_ns, stat.st_size, stat.st_ino)
+        found.update({path: now for path in self.watched if (now := state(path)) is not None})
         return found
 
-    def _partial(self, changed: set[str], now: dict[str, _State]) -> int | None:
+    def _partial(self, changed: set[str], now: dict[str, State]) -> int | None:
         """Return how many pages were rendered for `changed` (paths in docs_dir, `now` those that
         exist), or None, before anything is written, when only a full build renders it right."""
         from material.plugins.blog.plugin import BlogPlugin  # type: ignore[import-untyped]
