@@ -82,16 +82,20 @@ class Served:
         self.preview.create()
         config = str(self.preview.config.relative_to(root))
         self.site = Site(config, str(tmp / "served"), SERVED, watched=[config])
+        # What the server is told, in order: the pages written one by one (None: every page).
+        self.written: list[list[str] | None] = []
+        self.site.written = self.written.append
         loaded = self.site.load()
         loaded.plugins.on_startup(command="serve", dirty=False)
         self.site.full(loaded)
 
-    def change(self, capsys: pytest.CaptureFixture[str], edit: Callable[[], None]) -> int | None:
+    def change(self, capsys: pytest.CaptureFixture[str], edit: Callable[[], object]) -> int | None:
         """Make `edit`, build, sync the copy and render; return the pages rendered (None: a full build)."""
         edit()
         _build(self.root)
         self.preview.sync(None)
         capsys.readouterr()
+        self.written.clear()
         self.site.update()
         found = PARTIAL.search(capsys.readouterr().out)
         return int(found.group(1)) if found else None
@@ -137,10 +141,27 @@ def test_an_edit_renders_its_pages_and_listings_alone_as_a_full_build_would(
     assert rendered is not None and 2 <= rendered <= 6, rendered
     page = Path(served.site.site_dir, "posts", "note-03", "index.html").read_text(encoding="utf-8")
     assert "A sentence added." in page
+    # Each page is announced as it is written, once: the post first (the browser showing it
+    # reloads then, before the listings are rendered), then the listings that show it.
+    assert all(pages is not None and len(pages) == 1 for pages in served.written), served.written
+    order = [pages[0] for pages in served.written if pages is not None]
+    assert len(order) == len(set(order)) == rendered, order
+    assert order[0] == "posts/note-03/index.html", order
+    assert "category/numpy/index.html" in order[1:], order
     assert served.differences() <= STALE
-    # Again, and a listing's excerpt: the excerpt shows the prose before the <!-- more -->.
-    rendered = served.change(capsys, lambda: _note(served.root, 3, extra="Another one."))
+    # Again, and a listing's excerpt: the excerpt shows the prose before the <!-- more -->. A
+    # page beside it changed too (as the execution report does when a post runs): written after
+    # the post, before the listings.
+    about = served.root / "site_src" / "about.md"
+
+    def both() -> None:
+        _note(served.root, 3, extra="Another one.")
+        about.write_text(about.read_text(encoding="utf-8") + "\nMore about.\n", encoding="utf-8")
+
+    rendered = served.change(capsys, both)
     assert rendered is not None
+    order = [pages[0] for pages in served.written if pages is not None]
+    assert order[:2] == ["posts/note-03/index.html", "about/index.html"], order
     site = Path(served.site.site_dir)
     listings = [p for p in site.rglob("index.html") if "Note 3, about" in p.read_text(encoding="utf-8")]
     assert len(listings) >= 4  # the post, the index's page, the category's, the archive's
@@ -163,12 +184,14 @@ def test_every_kind_of_page_that_is_not_a_post_renders_alone_as_a_full_build_wou
 
         assert served.change(capsys, added) == 1, page
         url = page.removesuffix("index.md").removesuffix(".md")
+        assert served.written == [[f"{url}{'/' if url and not url.endswith('/') else ''}index.html"]], page
         html = Path(served.site.site_dir, url, "index.html").read_text(encoding="utf-8")
         # (The report is the build's: it writes its own text again.)
         assert ("A line added." in html) == ("A line added." in source.read_text(encoding="utf-8")), page
     sheet = served.root / "site_src" / "stylesheets" / "nbpress.css"
     css = sheet.read_text(encoding="utf-8")
     assert served.change(capsys, lambda: sheet.write_text(css + "\n/* changed */\n", encoding="utf-8")) == 0
+    assert served.written == [None], served.written  # a stylesheet: every page reloads
     served_sheet = Path(served.site.site_dir, "stylesheets", "nbpress.css")
     assert "/* changed */" in served_sheet.read_text(encoding="utf-8")
     # Each page rendered alone stays as it was rendered: one comparison sees every one.
@@ -180,7 +203,7 @@ def test_what_a_partial_render_cannot_keep_true_is_built_in_full(
 ) -> None:
     sources = Layout(served.root).sources
     note = sources / "note-03.md"
-    changes: dict[str, Callable[[], None]] = {
+    changes: dict[str, Callable[[], object]] = {
         "a title": lambda: _note(served.root, 3, title="A new title"),  # the tags page shows it
         "a date": lambda: _note(served.root, 3, date="2024-02-02"),  # the listings' order, the archive
         "a category": lambda: note.write_text(
@@ -191,6 +214,7 @@ def test_what_a_partial_render_cannot_keep_true_is_built_in_full(
     }
     for name, change in changes.items():
         assert served.change(capsys, change) is None, name
+        assert served.written[-1:] == [None], name  # every page reloads, once the build is done
     # After full builds the next edit is rendered alone again, from the last full build's state.
     assert served.change(capsys, lambda: _note(served.root, 8, extra="After them.")) is not None
     assert served.differences() <= STALE

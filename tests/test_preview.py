@@ -10,6 +10,7 @@ import time
 import urllib.parse
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -134,16 +135,29 @@ def test_the_page_in_the_browser_reloads_itself_after_a_save_under_the_site_poli
     try:
         assert wait_for(lambda: "The first words." in fetch(url), proc)
         assert wait_for(lambda: watcher_armed(proc.pid), proc)
+        base = url.removesuffix("posts/live/")
         with launch_chromium() as browser:
-            page = browser.new_page()
-            refused = watch_policy(page.context)
-            page.goto(url)
-            page.wait_for_load_state("load")
-            page.evaluate("window.nbpressMark = 1")  # gone once the page is loaded again
+            context = browser.new_context()
+            refused = watch_policy(context)
+            # The post, the blog's index (its listing shows the post) and a page the save does
+            # not change, each marked: a mark is gone once its page is loaded again.
+            pages = {}
+            for name, address in (("post", url), ("index", base), ("about", f"{base}about/")):
+                pages[name] = context.new_page()
+                pages[name].goto(address)
+                pages[name].wait_for_load_state("load")
+                pages[name].evaluate("window.nbpressMark = 1")
             source.write_text(f"{front}The second words.\n", encoding="utf-8")
             # (Polled from here: playwright's wait_for_function runs eval, which the policy refuses.)
-            assert wait_for(lambda: "The second words." in page.inner_text("article"), proc)
-            assert page.evaluate("window.nbpressMark") is None, "the page changed without a reload"
+            for name in ("post", "index"):
+
+                def shown(page: Any = pages[name]) -> bool:
+                    return "The second words." in page.inner_text("article")
+
+                assert wait_for(shown, proc)
+                assert pages[name].evaluate("window.nbpressMark") is None, f"{name}: changed without a reload"
+            time.sleep(2)  # room for a reload that should not come (no time is asserted)
+            assert pages["about"].evaluate("window.nbpressMark") == 1, "an unchanged page reloaded"
             assert refused == []
     finally:
         proc.send_signal(signal.SIGINT)

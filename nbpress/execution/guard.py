@@ -37,6 +37,7 @@ import stat
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 from ..atomic import atomic_write
 from ..errors import IsolationError
@@ -67,9 +68,12 @@ BACKUP_FILE_BYTES = 1 << 20
 BACKUP_TOTAL_BYTES = 16 << 20
 
 
-@dataclass(frozen=True)
-class Entry:
-    """What one `lstat` says of a guarded path; two differ when the path was written."""
+class Entry(NamedTuple):
+    """What one `lstat` says of a guarded path; two differ when the path was written.
+
+    A tuple, not a dataclass: a scan makes one per entry of the guarded tree (thousands in a
+    large blog), before and after every post's run.
+    """
 
     kind: str  # "file", "dir", "link" or "other"
     size: int
@@ -80,40 +84,44 @@ class Entry:
     target: str = ""  # a link's target
 
 
-def _entry(path: Path) -> Entry | None:
+def _entry(path: str | Path) -> Entry | None:
     try:
         st = os.lstat(path)
     except OSError:
         return None
-    if stat.S_ISLNK(st.st_mode):
-        kind = "link"
-        with contextlib.suppress(OSError):
-            return Entry(
-                kind, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_mode, os.readlink(path)
-            )
-    elif stat.S_ISDIR(st.st_mode):
-        kind = "dir"
-    elif stat.S_ISREG(st.st_mode):
+    mode = st.st_mode
+    if stat.S_ISREG(mode):
         kind = "file"
+    elif stat.S_ISDIR(mode):
+        kind = "dir"
+    elif stat.S_ISLNK(mode):
+        try:
+            return Entry(
+                "link", st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, mode, os.readlink(path)
+            )
+        except OSError:
+            kind = "link"
     else:
         kind = "other"
-    return Entry(kind, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_mode)
+    return Entry(kind, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, mode)
 
 
 def scan(root: Path, names: Iterable[str]) -> dict[str, Entry]:
     """Return {path relative to `root`: Entry} of `names` and everything under them (links not followed)."""
     found: dict[str, Entry] = {}
+    base = os.fspath(root)
     stack = list(names)
     while stack:
         rel = stack.pop()
         if rel in UNWATCHED:
             continue
-        entry = _entry(root / rel)
+        path = os.path.join(base, rel)  # strings, not Paths: a scan's cost is mostly its paths
+        entry = _entry(path)
         if entry is None:
             continue
         found[rel] = entry
         if entry.kind == "dir":
-            with contextlib.suppress(OSError), os.scandir(root / rel) as listing:
+            with contextlib.suppress(OSError), os.scandir(path) as listing:
                 stack.extend(f"{rel}/{item.name}" for item in listing)
     return found
 
@@ -201,7 +209,7 @@ class Guard:
             self.notes.update(scan(self.root, [rel]))
             parent = rel.rpartition("/")[0]
             while parent:  # the folders holding them changed times
-                entry = _entry(self.root / parent)
+                entry = _entry(os.path.join(self.root, parent))
                 if entry is not None:
                     self.notes[parent] = entry
                 parent = parent.rpartition("/")[0]

@@ -14,6 +14,11 @@ full build, its page functions), with one step of its own between them:
   once, and a page whose title or front matter (other than what only its own page and its
   listings show) changed, since the tags page, the order of the listings and the navigation
   read them.
+- Each page reloads in the browser when its own new version is written, not when the whole
+  render ends: the changed posts are written first, then the other changed pages (the
+  execution report, whose table grows with the blog), then the listings. A page the save
+  did not change does not reload; a full build, or a changed file that no page written
+  names (a stylesheet), reloads every page.
 
 What it leaves stale until the next full render: the search index and the feeds (written once
 per full build). The deployed site is never rendered this way (`build.py --site` and `mkdocs
@@ -36,13 +41,14 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from mkdocs.livereload import _SCRIPT_TEMPLATE_STR as _RELOAD_TEMPLATE
-from mkdocs.livereload import LiveReloadServer
+from mkdocs.livereload import LiveReloadServer, _timestamp
 from mkdocs.plugins import BasePlugin, event_priority
 
 from ..filestate import State, state
@@ -103,6 +109,9 @@ class Site:
     capture: _Capture = field(default_factory=_Capture)
     state: dict[str, State] = field(default_factory=dict)
     theme_state: dict[str, State] = field(default_factory=dict)
+    # Told of each page as it is written (its dest_uri), or None after a render that changed
+    # what every page may show: the server reloads the browsers that show them.
+    written: Callable[[list[str] | None], None] = lambda pages: None
 
     def load(self) -> Any:
         """Return a freshly loaded config, served at `serve_url`, with the capture plugin added."""
@@ -134,6 +143,7 @@ class Site:
         except Exception:
             self.capture = _Capture()  # a failed build is no base for a partial render
             raise
+        self.written(None)
 
     def update(self) -> None:
         """Render what changed since the last render: only the pages it shows on, or the whole site."""
@@ -165,10 +175,12 @@ class Site:
 
     def _partial(self, changed: set[str], now: dict[str, State]) -> int | None:
         """Return how many pages were rendered for `changed` (paths in docs_dir, `now` those that
-        exist), or None, before anything is written, when only a full build renders it right."""
+        exist), or None when only a full build renders it right (said before anything is written,
+        but for a title or front matter change, found as each page is read: the full build then
+        writes every page again)."""
         from material.plugins.blog.plugin import BlogPlugin  # type: ignore[import-untyped]
         from material.plugins.blog.structure import Post  # type: ignore[import-untyped]
-        from mkdocs.commands.build import _build_page, _populate_page
+        from mkdocs.commands.build import _populate_page
         from mkdocs.structure.files import InclusionLevel
 
         config, files, nav, env = self.config, self.capture.files, self.capture.nav, self.capture.env
@@ -191,11 +203,16 @@ class Site:
             log.info("a full render: %d of %d pages changed", len(pages), len(doc_files))
             return None  # a full build renders many pages faster, each listing once
         blogs = [p for p in config.plugins.values() if isinstance(p, BlogPlugin)]
-        shown: list[Any] = []  # what to render, each page once, the changed pages first
         for page in pages:
             if isinstance(page, Post) and not any(page in blog.blog.posts for blog in blogs):
                 log.info("a full render: %s is not among the blog's posts", page.file.src_uri)
                 return None  # the blog plugin's state is another build's
+        for file in copied:  # first: the pages written below show them
+            file.copy_file(dirty=False)
+        # The changed posts first (what the author is looking at), then the other changed pages.
+        pages.sort(key=lambda page: not isinstance(page, Post))
+        shown: list[Any] = []  # what was rendered, each page once
+        for page in pages:
             before = (page.title, _listed(page.meta))
             if isinstance(page, Post):
                 _reread_post(page, config)
@@ -203,21 +220,40 @@ class Site:
             if (page.title, _listed(page.meta)) != before:
                 log.info("a full render: the title or front matter of %s changed", page.file.src_uri)
                 return None  # the tags page, the navigation and the listings' order read them
+            if isinstance(page, Post):
+                for blog in blogs:  # its related links, read again with it, point at pages again
+                    blog._generate_links(page, config, files)
+            self._write(page, doc_files, nav, env)
             shown.append(page)
         for page in pages:
             if isinstance(page, Post):
                 for blog in blogs:
-                    blog._generate_links(page, config, files)
-                    shown.extend(v for v in _listings(blog, page) if not any(v is s for s in shown))
-        for file in copied:
-            file.copy_file(dirty=False)
-        for page in shown:
-            if not any(page is p for p in pages):
-                _populate_page(page, config, files)  # a listing: its contents made again, then its excerpts
-            _build_page(page, config, doc_files, nav, env, excluded=page.file.inclusion.is_excluded())
+                    for view in _listings(blog, page):
+                        if not any(view is s for s in shown):
+                            _populate_page(view, config, files)  # its contents made again, then its excerpts
+                            self._write(view, doc_files, nav, env)
+                            shown.append(view)
         for page in shown:
             page.validate_anchor_links(files=files, log_level=config.validation.links.anchors)
+        if copied and not all(_shown_on(file, shown) for file in copied):
+            self.written(None)  # a stylesheet, a script, a file of a page not rendered: every page
         return len(shown)
+
+    def _write(self, page: Any, doc_files: Any, nav: Any, env: Any) -> None:
+        """Render `page` (populated) into the site and say it was written."""
+        from mkdocs.commands.build import _build_page
+
+        _build_page(page, self.config, doc_files, nav, env, excluded=page.file.inclusion.is_excluded())
+        self.written([page.file.dest_uri])
+
+
+def _shown_on(file: Any, pages: list[Any]) -> bool:
+    """Return True if one of `pages`, as written, names `file` (so reloading it shows the new one)."""
+    for page in pages:
+        html = Path(page.file.abs_dest_path).read_text(encoding="utf-8", errors="replace")
+        if file.url_relative_to(page.file) in html:
+            return True
+    return False
 
 
 def _listed(meta: dict[str, Any]) -> dict[str, Any]:
@@ -291,6 +327,7 @@ def _serve(site: Site, address: str) -> None:
             site.update()
 
     server = _Server(builder=builder, host=host, port=int(port), root=site.site_dir, mount_path=mount)
+    site.written = server.written
     server.error_handler = lambda code: _error_page(site.site_dir, code)
     # MkDocs' server polls its folders every 0.5 s; the preview is told at once (inotify), and
     # the watcher writes a build's files in one burst, so the server waits for no more after it.
@@ -322,36 +359,101 @@ def _serve(site: Site, address: str) -> None:
         config.plugins.on_shutdown()
 
 
-# The script that reloads a page once the site has changed: MkDocs' own (it asks the server,
-# which answers when a render has finished), started from its tag's data, not inline.
+# The script that reloads a page once it has changed: MkDocs' own, started from its tag's data,
+# not inline, and asking after its own page (location.pathname) rather than the whole site.
 _RELOAD_PATH = "/.nbpress-livereload.js"
+_POLL_PATH = "/.nbpress-livereload/"
+_MKDOCS_POLL = '"/livereload/" + epoch + "/" + requestId'
+assert _MKDOCS_POLL in _RELOAD_TEMPLATE, "MkDocs' reload script changed: see requirements.txt's pin"
 _RELOAD_SCRIPT = (
-    _RELOAD_TEMPLATE.rsplit("livereload(${epoch}", 1)[0]
+    _RELOAD_TEMPLATE.replace(
+        _MKDOCS_POLL,
+        f'"{_POLL_PATH}" + epoch + "/" + requestId + "?page=" + encodeURIComponent(location.pathname)',
+    ).rsplit("livereload(${epoch}", 1)[0]
     + ";livereload(+document.currentScript.dataset.epoch, +document.currentScript.dataset.request);\n"
 ).encode()
 
 
 class _Server(LiveReloadServer):
-    """MkDocs' preview server, whose reload script is a file of its own: the site's policy
-    (script-src 'self', overrides/partials/nbpress-csp.html) refuses MkDocs' inline one, so
-    no page would reload. It watches nothing itself (`_notify` tells it of changes)."""
+    """MkDocs' preview server, whose pages reload one by one as they are written.
+
+    Its reload script is a file of its own: the site's policy (script-src 'self',
+    overrides/partials/nbpress-csp.html) refuses MkDocs' inline one, so no page would reload.
+    A page asks to reload when its own version is newer than the one it shows: `written`
+    dates each page as the render writes it (a full build dates them all), so a partial render
+    serves each page as soon as it is written and leaves the pages it did not change alone.
+    It watches nothing itself (`_notify` tells it of changes).
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._all_epoch = self._visible_epoch  # when every page last changed (a full build)
+        self._page_epochs: dict[str, int] = {}  # {dest_uri: when that page was last written}
+        self._request = threading.local()
 
     def watching(self, paths: list[str]) -> None:
         """Name the paths `_notify` watches: MkDocs adds its script to pages only while it
         watches some, and says which at start."""
         self._watched_paths = dict.fromkeys(paths, 1)
 
+    def written(self, pages: list[str] | None) -> None:
+        """Date `pages` (dest_uris; None: every page) now, and reload the browsers showing them.
+
+        A partial render calls it as it writes each page: the pages it has not written yet are
+        served meanwhile as they were (MkDocs would hold every request until the render ends).
+        """
+        with self._epoch_cond:
+            now = max(_timestamp(), self._all_epoch + 1, *(e + 1 for e in self._page_epochs.values()))
+            if pages is None:
+                self._all_epoch = now
+                self._page_epochs.clear()
+            else:
+                self._page_epochs.update(dict.fromkeys(pages, now))
+                self._visible_epoch = self._wanted_epoch  # written page by page: serve what is there
+            self._epoch_cond.notify_all()
+
+    def _epoch_of(self, page: str) -> int:
+        return max(self._all_epoch, self._page_epochs.get(page, 0))
+
+    def _page_of(self, path: str) -> str:
+        """Return the dest_uri a URL path of the site is served from."""
+        path = unquote(path)
+        rel = path[len(self.mount_path) :] if path.startswith(self.mount_path) else path.lstrip("/")
+        return rel + "index.html" if rel.endswith("/") or not rel else rel
+
     def _inject_js_into_html(self, content: bytes, epoch: int) -> bytes:
         end = content.rfind(b"</body>")
         end = len(content) if end < 0 else end
+        # The page's date as it was before its file was read (`_serve_request`): a write after
+        # that makes the page reload, even if what was read is already the new version.
+        epoch = getattr(self._request, "epoch", epoch)
         data = f'data-epoch="{epoch}" data-request="{time.monotonic_ns()}"'
         return content[:end] + f'<script src="{_RELOAD_PATH}" {data}></script>'.encode() + content[end:]
 
     def _serve_request(self, environ: dict[str, Any], start_response: Any) -> Any:
-        if environ.get("PATH_INFO") == _RELOAD_PATH:
+        path = environ.get("PATH_INFO", "")
+        if path == _RELOAD_PATH:
             start_response("200 OK", [("Content-Type", "text/javascript"), ("Cache-Control", "no-store")])
             return [_RELOAD_SCRIPT]
+        if path.startswith(_POLL_PATH):
+            return self._poll(path, environ, start_response)
+        with self._epoch_cond:
+            self._request.epoch = self._epoch_of(self._page_of(path))
         return super()._serve_request(environ, start_response)
+
+    def _poll(self, path: str, environ: dict[str, Any], start_response: Any) -> Any:
+        """Answer a page's poll with its date, once it is newer than the one it shows (or a minute passed)."""
+        try:
+            epoch = int(path[len(_POLL_PATH) :].split("/", 1)[0])
+        except ValueError:
+            return None  # not found
+        page = self._page_of(parse_qs(environ.get("QUERY_STRING", "")).get("page", ["/"])[0])
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        with self._epoch_cond:
+            self._epoch_cond.wait_for(
+                lambda: self._epoch_of(page) > epoch, timeout=self.poll_response_timeout
+            )
+            return [b"%d" % self._epoch_of(page)]
 
 
 def _notify(server: Any, paths: list[str], stop: threading.Event) -> None:
