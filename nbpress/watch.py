@@ -154,7 +154,11 @@ def watch_posts(
     while True:
         dirs = _watched_dirs(posts_dir, inputs)
         # An empty batch each second while idle: the first one says the watcher is armed.
-        for batch in watchfiles.watch(*dirs, stop_event=stop, yield_on_timeout=True, rust_timeout=1000):
+        # A save is a burst of a few writes (a temporary file, a rename): it is taken once 30 ms
+        # pass without another (watchfiles' default waits 50 ms).
+        for batch in watchfiles.watch(
+            *dirs, stop_event=stop, step=30, yield_on_timeout=True, rust_timeout=1000
+        ):
             interrupt.check()  # a Ctrl-C whose KeyboardInterrupt was swallowed still ends the watch
             changes = [(names.get(change, "deleted"), Path(path)) for change, path in batch]
             if since is not None:
