@@ -126,6 +126,11 @@ POSTS["out-error"] = (
         ),
     ],
 )
+# A post that fails: its error is listed on the execution report's page, and its text is the
+# attacker's (the report put a cell's error on the page as HTML until 0933c05).
+FAILING = "out-failed"
+REPORTED = "<img src=missing.png onerror=" + repr(pwn("report-error")) + "> <b>bold</b>"
+POSTS[FAILING] = ({}, [(f"raise ValueError({REPORTED!r})", [])])
 SVG_ATTACKS = {
     "svg-script": f"<script>{pwn('svg-script')}</script>",
     "svg-onload": f'<rect width="10" height="10" onload="{pwn("svg-onload")}"/>',
@@ -563,8 +568,8 @@ def report_counts() -> Iterator[None]:
         print(f"\nattack suite, {summary_line(mode)}")
 
 
-PAGES = [f"posts/{slug}/" for slug in POSTS if slug != "control"]
-PAGES += ["", "tags/", "archive/2024/", "category/"]
+PAGES = [f"posts/{slug}/" for slug in POSTS if slug not in ("control", FAILING)]
+PAGES += ["", "tags/", "archive/2024/", "category/", "execution/"]
 PAGES += SERIES_PAGES  # a series' page and the page of all series (tests/attack_families/series.py)
 
 
@@ -838,10 +843,18 @@ def test_sources_are_regular_files_inside_posts(built: Built) -> None:
     assert not (built.root / "site_src" / "posts" / "leak.md").exists()
 
 
+def test_a_failing_cells_error_is_text_on_the_execution_report(built: Built) -> None:
+    # Judged in the browser with every page (test_page_runs_no_script, both layers and each alone).
+    assert f"posts/{FAILING}.ipynb, cell 2: ValueError: <img" in built.build_err
+    assert not (built.root / "site_src" / "posts" / f"{FAILING}.md").exists()
+    page = (built.site / "execution" / "index.html").read_text(encoding="utf-8")
+    assert "report-error" in page and "&lt;b&gt;bold&lt;/b&gt;" in page and "<b>bold</b>" not in page
+
+
 def test_site_serves_only_built_notebooks(built: Built) -> None:
     # Each published post's executed notebook, in its own folder (assets/notebooks/<slug>/).
     served = sorted(p.name for p in (built.site / "assets" / "notebooks").glob("*/*.ipynb"))
-    assert served == sorted(f"{slug}.ipynb" for slug in POSTS), built.build_err
+    assert served == sorted(f"{slug}.ipynb" for slug in POSTS if slug != FAILING), built.build_err
     for path in built.site.rglob("*"):
         if path.is_file():
             assert SECRET.encode() not in path.read_bytes(), path
