@@ -218,3 +218,27 @@ def test_what_a_partial_render_cannot_keep_true_is_built_in_full(
     # After full builds the next edit is rendered alone again, from the last full build's state.
     assert served.change(capsys, lambda: _note(served.root, 8, extra="After them.")) is not None
     assert served.differences() <= STALE
+
+
+def test_a_page_is_dated_by_its_own_writes_at_any_mount_path(tmp_path: Path) -> None:
+    # What the preview's reload script asks (tests/test_preview.py drives it in Chromium): a
+    # page's date moves when that page is written, or when every page is (a full build).
+    from nbpress.publishing.partial import _Server
+
+    server = _Server(builder=lambda: None, host="127.0.0.1", port=0, root=str(tmp_path), mount_path="/blog/")
+    try:
+        assert server._page_of("/blog/") == "index.html"
+        assert server._page_of("/blog/posts/caf%C3%A9/") == "posts/café/index.html"
+        assert server._page_of("/blog/about.html") == "about.html"
+        start = server._epoch_of("posts/café/index.html")
+        server.written(["posts/café/index.html"])
+        post = server._epoch_of("posts/café/index.html")
+        assert post > start and server._epoch_of("about/index.html") == start
+        server.written(["about/index.html"])
+        assert server._epoch_of("posts/café/index.html") == post  # another page's write
+        server.written(None)
+        everything = server._epoch_of("index.html")  # every page, once the full build is done
+        assert server._epoch_of("posts/café/index.html") == server._epoch_of("about/index.html") == everything
+        assert everything > post
+    finally:
+        server.server_close()
