@@ -10,6 +10,7 @@ loads, every link and anchor resolves, and no page is wider than the phone.
 
 from __future__ import annotations
 
+import filecmp
 import os
 import shutil
 import subprocess
@@ -174,6 +175,25 @@ def test_mkdocs_strict_accepts_the_course(course: Course) -> None:
 
 def test_paths_under_home_keep_their_tilde() -> None:
     assert scrub_paths("File ~/.venv/lib/python3.11/site-packages/x.py:3") == "File .../site-packages/x.py:3"
+
+
+def test_listings_rendered_from_titles_alone_are_what_material_renders(course: Course) -> None:
+    # hooks/excerpts.py renders the excerpt of a post nbpress built from its title alone, where
+    # Material converts the whole post again for each listing. The reference: the same course
+    # rendered without the hook, file by file (feeds and search index included).
+    root = course.root
+    config = (root / "mkdocs.yml").read_text(encoding="utf-8")
+    assert "\n  - hooks/excerpts.py\n" in config
+    (root / ".without-excerpts.yml").write_text(config.replace("\n  - hooks/excerpts.py\n", "\n"))
+    same = {"SOURCE_DATE_EPOCH": "1700000000"}  # the feeds' build date
+    for name, args in (("with", ()), ("without", ("-f", ".without-excerpts.yml"))):
+        done = mkdocs(root, "build", "--strict", *args, "-d", str(root.parent / name), env=same)
+        assert done.returncode == 0, done.stderr
+    with_hook, without = root.parent / "with", root.parent / "without"
+    files = sorted(p.relative_to(without).as_posix() for p in without.rglob("*") if p.is_file())
+    assert files == sorted(p.relative_to(with_hook).as_posix() for p in with_hook.rglob("*") if p.is_file())
+    assert [f for f in files if not filecmp.cmp(with_hook / f, without / f, shallow=False)] == []
+    assert len([f for f in files if f.startswith("posts/") and f.endswith("/index.html")]) >= 8
 
 
 @pytest.fixture(scope="module")
