@@ -177,6 +177,7 @@ def test_paths_under_home_keep_their_tilde() -> None:
     assert scrub_paths("File ~/.venv/lib/python3.11/site-packages/x.py:3") == "File .../site-packages/x.py:3"
 
 
+@pytest.mark.slow  # the course's build is this tier's alone
 def test_listings_rendered_from_titles_alone_are_what_material_renders(course: Course) -> None:
     # hooks/excerpts.py renders the excerpt of a post nbpress built from its title alone, where
     # Material converts the whole post again for each listing. The reference: the same course
