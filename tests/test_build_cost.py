@@ -233,6 +233,7 @@ def test_the_environment_is_probed_once_and_again_when_its_folders_change(tmp_pa
     assert json.loads(saved.read_text())[python]["state"] != probed
 
 
+@pytest.mark.slow  # 2.1 s on an idle machine (a build that runs a kernel)
 def test_the_build_probes_before_any_kernel_runs(blog: Path, add_post: Callable[..., Path]) -> None:
     # Written while kernels run, the answer would be a change a post's code made to the cache.
     add_post("p", "import yaml\nprint(yaml.__version__)")
