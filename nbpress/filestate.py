@@ -35,9 +35,13 @@ def state(path: Path | str, follow_symlinks: bool = True) -> State | None:
     Without `follow_symlinks`, of the entry itself: a link put in a file's place is a new state.
     """
     try:
-        found = os.stat(path, follow_symlinks=follow_symlinks)
+        return of_stat(os.stat(path, follow_symlinks=follow_symlinks))
     except (OSError, ValueError):
         return None
+
+
+def of_stat(found: os.stat_result) -> State:
+    """Return the state `state` gives, from a stat already made (a listing's `DirEntry.stat()`)."""
     return (found.st_dev, found.st_ino, found.st_size, found.st_mtime_ns, found.st_ctime_ns)
 
 

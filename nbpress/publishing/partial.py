@@ -51,7 +51,7 @@ from mkdocs.livereload import _SCRIPT_TEMPLATE_STR as _RELOAD_TEMPLATE
 from mkdocs.livereload import LiveReloadServer, _timestamp
 from mkdocs.plugins import BasePlugin, event_priority
 
-from ..filestate import State, state
+from ..filestate import State, of_stat, state
 
 log = logging.getLogger("mkdocs.nbpress")
 
@@ -78,19 +78,13 @@ def _snapshot(folder: Path) -> dict[str, State]:
         with listing:
             for entry in listing:
                 try:
-                    st = entry.stat()  # the link's target, as state() gives it
+                    now = of_stat(entry.stat())  # the link's target, as state() gives it
                 except OSError:
                     continue  # a broken link, or removed meanwhile
                 if entry.is_dir():
                     stack.append((f"{prefix}{entry.name}/", entry.path))
                 else:
-                    found[prefix + entry.name] = (
-                        st.st_dev,
-                        st.st_ino,
-                        st.st_size,
-                        st.st_mtime_ns,
-                        st.st_ctime_ns,
-                    )
+                    found[prefix + entry.name] = now
     return found
 
 
@@ -408,6 +402,7 @@ class _Server(LiveReloadServer):
         super().__init__(**kwargs)
         self._all_epoch = self._visible_epoch  # when every page last changed (a full build)
         self._page_epochs: dict[str, int] = {}  # {dest_uri: when that page was last written}
+        self._last_epoch = self._all_epoch  # the newest date given: each write's is newer
         self._request = threading.local()
 
     def watching(self, paths: list[str]) -> None:
@@ -422,7 +417,7 @@ class _Server(LiveReloadServer):
         served meanwhile as they were (MkDocs would hold every request until the render ends).
         """
         with self._epoch_cond:
-            now = max(_timestamp(), self._all_epoch + 1, *(e + 1 for e in self._page_epochs.values()))
+            now = self._last_epoch = max(_timestamp(), self._last_epoch + 1)
             if pages is None:
                 self._all_epoch = now
                 self._page_epochs.clear()
