@@ -204,7 +204,7 @@ def _run(
     jobs: int | None = None,
     shard: tuple[int, int] | None = None,
     strict: bool = False,
-    preload: Callable[[], None] | None = None,
+    on_planned: Callable[[], None] | None = None,
 ) -> tuple[int, Changes]:
     """Return (run's exit code, the pages the build changed)."""
     # SIGTERM takes Ctrl-C's path, so kernels are shut down and no post is left half-written.
@@ -215,9 +215,8 @@ def _run(
     live = sys.stderr.isatty() and sys.stdout.isatty()
     reporter: PlainReporter = LiveReporter() if live else PlainReporter()
     try:
-        options = Options(
-            root=root, slugs=slugs, force=force, jobs=jobs or default_jobs(), shard=shard, preload=preload
-        )
+        jobs = jobs or default_jobs()
+        options = Options(root=root, slugs=slugs, force=force, jobs=jobs, shard=shard, on_planned=on_planned)
         results = build(options, reporter, then=None if shard else lambda results: _record(root, results))
     except (BuildInterrupted, KeyboardInterrupt) as err:
         return _interrupted(str(err)), Changes()
@@ -297,19 +296,32 @@ def site(
     that stopped renders nothing; one whose posts failed renders the last good versions and
     keeps exit 1. A render that fails prints the renderer's messages and one line, exit 1.
     """
-    from .publishing import RENDERERS, render_site, site_is_current, site_state
+    from .publishing import RENDERERS, Prepared, render_site, site_is_current, site_state
 
     chosen = RENDERERS[renderer]
-    code, _ = _run(root, slugs, force, jobs, None, strict, preload=lambda: chosen.preload(root))
-    if code not in (0, 1):
-        return code
-    state = site_state(chosen, root)
-    where = state.site_dir.relative_to(root) if state.site_dir.is_relative_to(root) else state.site_dir
-    if site_is_current(state, root):
-        print(f"site: {where}/ is current (nothing it is rendered from changed); not rendered again")
-        return code
-    start = time.monotonic()
-    done = render_site(chosen, root, state)
+    prepared: list[Prepared] = []
+
+    def prepare() -> None:
+        """Ready the render beside a build that will publish posts (a failure: rendered later)."""
+        with contextlib.suppress(OSError):
+            prepared.append(chosen.prepare(root))
+
+    try:
+        code, _ = _run(root, slugs, force, jobs, None, strict, on_planned=prepare)
+        if code not in (0, 1):
+            return code
+        state = site_state(chosen, root)
+        where = state.site_dir.relative_to(root) if state.site_dir.is_relative_to(root) else state.site_dir
+        if site_is_current(state, root):
+            print(f"site: {where}/ is current (nothing it is rendered from changed); not rendered again")
+            return code
+        start = time.monotonic()
+        done = render_site(chosen, root, state, prepared[0] if prepared else None)
+    except KeyboardInterrupt:
+        return _interrupted("the site render was stopped; run build.py --site again to render it.")
+    finally:
+        for render in prepared:
+            render.close()  # a build that renders nothing (or stopped): its worker ends
     if done.returncode != 0:
         sys.stderr.write(_plain(done.messages, sys.stderr))
         command = " ".join(chosen.build_command()[2:])

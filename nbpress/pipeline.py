@@ -76,8 +76,9 @@ class Options:
     shard: tuple[int, int] | None = None
     jobs: int = field(default_factory=lambda: default_jobs())
     executor: Executor | None = None  # what runs the posts (default: LocalExecutor(jobs))
-    # More to import while the first kernel starts: `build.py --site` loads its site renderer.
-    preload: Callable[[], None] | None = None
+    # Called once the build has planned posts to publish, before any kernel starts:
+    # `build.py --site` readies its site render then, beside the build (SiteRenderer.prepare).
+    on_planned: Callable[[], None] | None = None
 
     def runner(self) -> Executor:
         """Return the executor of this build: the given one or a local one, limited to the shard."""
@@ -180,7 +181,7 @@ def _build(options: Options, root: Path, site: Site, events: Reporter, executor:
     # them); finish its work before deciding what is unchanged.
     site.recover()
     publish = options.shard is None
-    run = _Run(root, site, Store(layout.cache), events, publish=publish, preload=options.preload)
+    run = _Run(root, site, Store(layout.cache), events, publish=publish)
     discovered = posts.discover(layout.sources)
     folder = layout.rel(layout.sources)
     run.results.sources = [f"{folder}/{path.name}" for path in discovered]
@@ -197,6 +198,8 @@ def _build(options: Options, root: Path, site: Site, events: Reporter, executor:
     plans = _plan(unique, options, run.ctx, run.store, run.publish, run.done, run.results.keys)
     run.authors = keys_by_name(read_authors(layout))
     run.pending = {plan.post.file_slug for plan in plans}
+    if run.publish and plans and options.on_planned is not None:
+        options.on_planned()
     for plan in plans:
         if plan.entry is not None:
             run.finish(plan, Status.CACHED, 0.0)
@@ -239,7 +242,6 @@ class _Run:
     pending: set[str] = field(default_factory=set)  # file slugs of posts this build has yet to end
     waiting: list[tuple[_Work, Status, float]] = field(default_factory=list)
     preloaded: bool = False  # rendering's imports loaded (`started`)
-    preload: Callable[[], None] | None = None  # Options.preload
 
     def done(self, result: PostResult) -> None:
         """Record one post's result and report it; publish the posts that waited for it."""
@@ -392,9 +394,6 @@ class _Run:
             # starts, on this thread: no thread starts or ends while the kernels are forked.
             self.preloaded = True
             _preload_rendering()
-            if self.preload is not None:
-                with contextlib.suppress(Exception):  # a failure shows when it is used
-                    self.preload()
 
     def executed(self, outcome: Outcome) -> None:
         """Inspect, settle, cache and publish one executed post (or record its failure).

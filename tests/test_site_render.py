@@ -3,16 +3,29 @@ what it is rendered from changed (publishing.renderers.site_state)."""
 
 from __future__ import annotations
 
+import contextlib
 import filecmp
 import os
 import shutil
+import signal
 import subprocess
 from pathlib import Path
 
+import psutil
 import pytest
 
 from nbpress.publishing import RENDERERS, site_state
-from tests.helpers import build_cli, mkdocs, write_post
+from tests.helpers import (
+    HANG,
+    build_cli,
+    build_command,
+    kernels_of,
+    kill_orphan_kernels,
+    mkdocs,
+    running,
+    wait_until,
+    write_post,
+)
 from tests.skeleton import copy_skeleton
 
 MKDOCS = RENDERERS["mkdocs"]
@@ -129,13 +142,16 @@ def test_site_renders_once_what_mkdocs_build_renders_and_then_only_after_a_chang
     assert "site/ is current" in again.stdout and "rendered into" not in again.stdout
     assert _mtimes(blog / "site") == before
 
-    # A prose edit renders again, and the page shows it.
+    # A prose edit renders again, and the page shows it: in a worker readied beside the build.
     write_post(blog, "first", "print('first output')", front="description: Edited prose.\n")
     edited = build_cli(blog, "--site")
     assert "rendered into" in edited.stdout, edited.stdout + edited.stderr
     assert "Edited prose." in (blog / "site" / "posts" / "first" / "index.html").read_text(encoding="utf-8")
+    by_worker = tmp_path / "worker-site"
+    shutil.copytree(blog / "site", by_worker)
 
-    # A site folder touched since the render (a file removed) is rendered again.
+    # A site folder touched since the render (a file removed) is rendered again: no post to
+    # publish, so in build.py's own process.
     (blog / "site" / "about" / "index.html").unlink()
     touched = build_cli(blog, "--site")
     assert "rendered into" in touched.stdout, touched.stdout + touched.stderr
@@ -149,6 +165,7 @@ def test_site_renders_once_what_mkdocs_build_renders_and_then_only_after_a_chang
     plain = mkdocs(blog, "build", "--strict")
     assert plain.returncode == 0, plain.stderr
     assert _same_tree(kept, blog / "site") == []
+    assert _same_tree(by_worker, blog / "site") == []
     assert not (blog / ".nbpress-cache" / "templates").exists()
 
 
@@ -183,15 +200,52 @@ def test_a_link_back_up_the_tree_is_walked_once(bare: Path) -> None:
 
 
 @pytest.mark.slow
-def test_the_site_renderer_loads_while_the_first_kernel_starts_and_only_then(tmp_path: Path) -> None:
+def test_the_render_is_readied_once_a_build_has_posts_to_publish_and_only_then(tmp_path: Path) -> None:
     from nbpress.pipeline import Options, Status, build
 
     blog = _blog(tmp_path / "blog")
     write_post(blog, "second", "print('second output')")
-    calls: list[int] = []
-    executed = build(Options(root=blog, jobs=1, preload=lambda: calls.append(1)))
+    calls: list[int] = []  # the kernels running at each call
+    kernels = lambda: calls.append(len(kernels_of(psutil.Process())))  # noqa: E731
+    executed = build(Options(root=blog, jobs=1, on_planned=kernels))
     assert [r.status for r in executed].count(Status.EXECUTED) == 2, executed
-    assert calls == [1], "loaded once per build, as the first kernel starts"
+    assert calls == [0], "readied once per build, before any kernel starts"
     calls.clear()
-    build(Options(root=blog, jobs=1, preload=lambda: calls.append(1)))
-    assert calls == [], "a build that starts no kernel loads nothing early"
+    build(Options(root=blog, jobs=1, on_planned=lambda: calls.append(1)))
+    assert calls == [], "a build that publishes nothing readies nothing"
+
+
+def _workers(build: psutil.Process) -> list[psutil.Process]:
+    """Return the render workers (publishing.mkdocs_render run alone) among `build`'s descendants."""
+    found = []
+    for child in build.children(recursive=True):
+        with contextlib.suppress(psutil.Error):
+            if any("mkdocs_render.py" in part for part in child.cmdline()):
+                found.append(child)
+    return found
+
+
+SLEEPS = "open('first.running', 'w').close()\nimport time; time.sleep(120)"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("stop", ["ctrl-c", "sigkill"])
+def test_a_stopped_site_build_leaves_no_render_worker(tmp_path: Path, stop: str) -> None:
+    """The worker readied beside the build ends with it: after Ctrl-C (the build says it was
+    interrupted and closes it), and after SIGKILL (its parent-death signal)."""
+    blog = _blog(tmp_path / "blog")
+    write_post(blog, "first", "print('first output')", SLEEPS)
+    with running(build_command(blog, "--site")) as proc:
+        build = psutil.Process(proc.pid)
+        workers = wait_until(lambda: _workers(build), "the render worker starting", running=proc)
+        wait_until(lambda: (blog / "posts" / "first.running").exists(), "the cell running", running=proc)
+        if stop == "ctrl-c":
+            proc.send_signal(signal.SIGINT)
+            _out, err = proc.communicate(timeout=HANG)
+            assert proc.returncode == 130 and "interrupted:" in err and "Traceback" not in err, err
+        else:
+            proc.kill()
+            proc.communicate()
+        _gone, alive = psutil.wait_procs(workers, timeout=HANG)
+        assert not alive, f"render workers left running: {[w.pid for w in alive]}"
+    kill_orphan_kernels(blog)

@@ -8,13 +8,14 @@ from .changes import ChangeLog, Changes, publish
 from .downloads import downloads, published_outputs
 from .lock import build_lock
 from .preview import Preview
-from .renderers import RENDERERS, SiteRenderer, render_site, serve_site, site_is_current, site_state
+from .renderers import RENDERERS, Prepared, SiteRenderer, render_site, serve_site, site_is_current, site_state
 from .write import Site, hand_edit_message
 
 __all__ = [
     "RENDERERS",
     "ChangeLog",
     "Changes",
+    "Prepared",
     "Preview",
     "Site",
     "SiteRenderer",

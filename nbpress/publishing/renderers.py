@@ -9,10 +9,8 @@ posts: the watcher updates the copy once per build, and the server renders what 
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
-import logging
 import os
 import subprocess
 import sys
@@ -20,10 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-import yaml
-
 from ..atomic import atomic_write
 from ..layout import CACHE
+from . import mkdocs_render
 from .preview import Preview
 
 
@@ -43,8 +40,9 @@ class SiteRenderer(Protocol):
     def render(self, root: Path, env: dict[str, str]) -> Rendered:
         """Return how the build of the whole site of the blog at `root` ended, with `env` set."""
 
-    def preload(self, root: Path) -> None:
-        """Import what `render` of the blog at `root` will import (nothing when it runs elsewhere)."""
+    def prepare(self, root: Path) -> Prepared:
+        """Return a render of the blog at `root` readied while its build still runs: what can
+        happen before the published tree is final (MkDocs' imports) starts now, beside it."""
 
 
 @dataclass(frozen=True)
@@ -53,6 +51,31 @@ class Rendered:
 
     returncode: int
     messages: str
+
+
+class Prepared(Protocol):
+    """A site render readied beside the build (SiteRenderer.prepare): run once, or closed."""
+
+    def render(self, env: dict[str, str]) -> Rendered:
+        """Return how the render of the published tree as it is now ended, with `env` set."""
+
+    def close(self) -> None:
+        """End what the render readied, if it was not run (a build that renders nothing)."""
+
+
+@dataclass(frozen=True)
+class _Later:
+    """A render readied by nothing: `render` runs the renderer's own, then."""
+
+    renderer: SiteRenderer
+    root: Path
+
+    def render(self, env: dict[str, str]) -> Rendered:
+        """Return how the renderer's render of the blog ended, with `env` set."""
+        return self.renderer.render(self.root, env)
+
+    def close(self) -> None:
+        """Nothing was started."""
 
 
 @dataclass(frozen=True)
@@ -77,29 +100,29 @@ class _Renderer:
         done = subprocess.run(command, cwd=root, capture_output=True, text=True, check=False, env=env)
         return Rendered(done.returncode, done.stdout + done.stderr)
 
-    def preload(self, root: Path) -> None:
-        """Import nothing: the render runs in a process of its own."""
+    def prepare(self, root: Path) -> Prepared:
+        """Return a render that starts when it is run: it runs in a process of its own anyway."""
+        return _Later(self, root)
 
 
 _CHECKOUT = Path(__file__).resolve().parents[2]  # the folder nbpress/ is in
 _PARTIAL = "nbpress.publishing.partial"
 
 
-class _Collected(logging.Handler):
-    """Keeps the text of each warning and error MkDocs logs."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.WARNING)
-        self.lines: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.lines.append(f"{record.levelname}: {record.getMessage()}")
-
-
 @dataclass(frozen=True)
 class _MkDocs(_Renderer):
     """MkDocs, which `render` runs in this process: build.py has loaded much of what it imports
-    (Jinja, YAML, Pygments), so the render costs about 0.2 s of CPU less than `mkdocs build`."""
+    (Jinja, YAML, Pygments), so the render costs about 0.2 s of CPU less than `mkdocs build`.
+    A render `prepare`d while the build runs goes to a process of its own (`_Worker`), which
+    imports MkDocs and the blog's plugins on the other core meanwhile."""
+
+    def prepare(self, root: Path) -> Prepared:
+        """Return a render of the blog at `root` in a process that starts importing MkDocs now."""
+        return _Worker.start(root)
+
+    def render(self, root: Path, env: dict[str, str]) -> Rendered:
+        """Return how `mkdocs build --strict` of the blog at `root` ended, run here with `env` set."""
+        return Rendered(*mkdocs_render.render(root, env))
 
     def serve_command(self, address: str, config: str | None = None) -> list[str]:
         """Return the command that serves a live preview on `address` (IP:PORT), of `config` if given:
@@ -112,70 +135,48 @@ class _MkDocs(_Renderer):
         )
         return [sys.executable, "-c", start, *chosen, "--dev-addr", address]
 
-    def render(self, root: Path, env: dict[str, str]) -> Rendered:
-        """Return how `mkdocs build --strict` of the blog at `root` ended, run here with `env` set."""
-        import io
 
-        from mkdocs.commands.build import build
-        from mkdocs.config import load_config
+class _Worker:
+    """A render in a process of its own (publishing.mkdocs_render): started while the build runs,
+    it imports MkDocs, then waits for the published tree to be final; `render` sends the go.
 
-        said = io.StringIO()  # what plugins print (Material's notices) is shown only on a failure
-        collected = _Collected()
-        logger = logging.getLogger("mkdocs")
-        saved_env, cwd = dict(os.environ), os.getcwd()
-        logger.addHandler(collected)
+    The process dies with the build (reaper.launch_command: even a SIGKILLed build leaves no
+    worker) and ignores Ctrl-C, which the build handles: it closes the worker.
+    """
+
+    def __init__(self, proc: subprocess.Popen[str]) -> None:
+        self.proc = proc
+
+    @classmethod
+    def start(cls, root: Path) -> _Worker:
+        """Return the worker rendering the blog at `root`, started (it imports meanwhile)."""
+        from ..execution.reaper import launch_command
+
+        # Its file run alone: it imports nothing of nbpress, whose package would load nbconvert.
+        start = f"import runpy; runpy.run_path({mkdocs_render.__file__!r}, run_name='__main__')"
+        command = launch_command([sys.executable, "-c", start, str(root)])
+        pipe = subprocess.PIPE
+        proc = subprocess.Popen(
+            command, cwd=root, stdin=pipe, stdout=pipe, stderr=pipe, encoding="utf-8", errors="replace"
+        )
+        return cls(proc)
+
+    def render(self, env: dict[str, str]) -> Rendered:
+        """Return how the worker's render of the published tree as it is now ended, with `env` set."""
+        out, err = self.proc.communicate(json.dumps(env) + "\n")
+        *said, last = out.rstrip("\n").split("\n")
         try:
-            os.environ.update(env)
-            os.chdir(root)  # as `mkdocs build` run in the blog: plugins may read the current folder
-            with contextlib.redirect_stdout(said), contextlib.redirect_stderr(said):
-                config = load_config(config_file=str(root / "mkdocs.yml"), strict=True)
-                config.plugins.on_startup(command="build", dirty=False)
-                try:
-                    build(config)
-                finally:
-                    config.plugins.on_shutdown()
-        except Exception as err:  # the renderer's own failure (strict mode's Abort), in its words
-            lines = [*collected.lines, f"{type(err).__name__}: {err}"]
-            return Rendered(1, said.getvalue() + "\n".join(lines) + "\n")
-        finally:
-            logger.removeHandler(collected)
-            os.chdir(cwd)
-            os.environ.clear()
-            os.environ.update(saved_env)
-        return Rendered(0, said.getvalue())
+            result = json.loads(last)
+            before = "".join(f"{line}\n" for line in said if line.strip()) + err  # printed outside the render
+            return Rendered(int(result["returncode"]), before + str(result["messages"]))
+        except (ValueError, KeyError, TypeError):  # it died before its answer: what it printed says why
+            return Rendered(self.proc.returncode or 1, out + err)
 
-    def preload(self, root: Path) -> None:
-        """Import MkDocs and the theme, plugins and Markdown extensions mkdocs.yml names.
-
-        The build calls it while the first kernel starts (pipeline.Options.preload), so a code
-        edit's render finds them loaded. Only installed modules are imported: nothing is
-        written (the build guards hooks/ while kernels run, so the hooks load at the render).
-        """
-        import importlib
-        import importlib.metadata
-
-        for module in ("mkdocs.commands.build", "mkdocs.config.defaults"):
-            importlib.import_module(module)
-        _, settings, _ = _config_chain(root / "mkdocs.yml")
-
-        def named(key: str) -> set[str]:
-            """Return the names a list setting holds (`- name` or `- name: {options}`)."""
-            found = _setting(settings, key)
-            entries = [e for e in found if isinstance(e, (str, dict))] if isinstance(found, list) else []
-            return {e if isinstance(e, str) else str(next(iter(e), "")) for e in entries} - {""}
-
-        for name in sorted(named("markdown_extensions")):
-            with contextlib.suppress(Exception):  # the render says what is wrong with it
-                importlib.import_module(name if "." in name else f"markdown.extensions.{name}")
-        wanted = {
-            "mkdocs.themes": {str(_setting(settings, "theme", "name") or "mkdocs")},
-            "mkdocs.plugins": named("plugins"),
-        }
-        for group, names in wanted.items():
-            for entry in importlib.metadata.entry_points(group=group):
-                if entry.name in names or f"material/{entry.name}" in names:
-                    with contextlib.suppress(Exception):
-                        entry.load()
+    def close(self) -> None:
+        """End the worker if its render was not run (or was stopped half-way)."""
+        if self.proc.returncode is None:  # `render` reaps it
+            self.proc.kill()
+            self.proc.communicate()
 
 
 MKDOCS = _MkDocs("mkdocs", ("--strict",))
@@ -201,60 +202,6 @@ SITE_FILE = "site.json"
 # templates there. Only then, so a `mkdocs serve` beside a running build never writes into the
 # cache, which the build guards while kernels run.
 TEMPLATE_CACHE_VARIABLE = "NBPRESS_TEMPLATE_CACHE"
-
-
-class _ConfigLoader(yaml.SafeLoader):
-    """mkdocs.yml's YAML, its `!!python/...` and other tags read as null, its `!ENV` names noted."""
-
-    env_names: list[str]
-
-
-def _any_tag(loader: _ConfigLoader, suffix: str, node: yaml.Node) -> object:
-    if suffix == "!ENV":
-        value = node.value if isinstance(node, yaml.ScalarNode) else [n.value for n in node.value]
-        names = [value] if isinstance(value, str) else value
-        loader.env_names += [name for name in names if isinstance(name, str)]
-    return None
-
-
-_ConfigLoader.add_multi_constructor("", _any_tag)
-
-
-def _config_chain(config: Path) -> tuple[list[Path], list[dict[str, object]], set[str]]:
-    """Return (the config files, each one's settings, the `!ENV` names) from `config` up its INHERIT chain."""
-    files: list[Path] = []
-    settings: list[dict[str, object]] = []
-    names: set[str] = set()
-    current: Path | None = config
-    while current is not None and current not in files and len(files) < 10:
-        files.append(current)
-        try:
-            text = current.read_text(encoding="utf-8")
-            loader = _ConfigLoader(text)
-            loader.env_names = []
-            try:
-                data = loader.get_single_data()
-            finally:
-                loader.dispose()
-        except (OSError, UnicodeDecodeError, yaml.YAMLError):
-            break  # the renderer says what is wrong with it; the file's state is in the inputs
-        names.update(loader.env_names)
-        data = data if isinstance(data, dict) else {}
-        settings.append(data)
-        parent = data.get("INHERIT")
-        current = current.parent / parent if isinstance(parent, str) else None
-    return files, settings, names
-
-
-def _setting(settings: list[dict[str, object]], *keys: str) -> object:
-    """Return the value at `keys` the config chain gives (the nearest file wins), None if none does."""
-    for data in settings:
-        value: object = data
-        for key in keys:
-            value = value.get(key) if isinstance(value, dict) else None
-        if value is not None:
-            return value
-    return None
 
 
 def _file_state(file: Path, base: Path) -> list[object]:
@@ -337,18 +284,18 @@ def site_state(renderer: SiteRenderer, root: Path) -> SiteState:
     from ..execution.versions_probe import path_state
 
     config = root / "mkdocs.yml"
-    files, settings, names = _config_chain(config)
-    roots = [str(_setting(settings, "docs_dir") or "docs")]
-    roots += [str(d) for d in [_setting(settings, "theme", "custom_dir")] if isinstance(d, str)]
+    files, settings, names = mkdocs_render.config_chain(config)
+    roots = [str(mkdocs_render.setting(settings, "docs_dir") or "docs")]
+    roots += [str(d) for d in [mkdocs_render.setting(settings, "theme", "custom_dir")] if isinstance(d, str)]
     for key in ("hooks", "watch"):
-        found = _setting(settings, key)
+        found = mkdocs_render.setting(settings, key)
         roots += [str(p) for p in found if isinstance(p, str)] if isinstance(found, list) else []
     state: list[object] = [renderer.name, sys.executable, path_state(sys.path)]
     state += [[name, os.environ.get(name)] for name in sorted(names)]
     state += [_tree_state(file, root) for file in files]
     state += [_tree_state(root / rel, root) for rel in sorted(set(roots))]
     state.append(_git_origin(root))
-    site_dir = root / str(_setting(settings, "site_dir") or "site")
+    site_dir = root / str(mkdocs_render.setting(settings, "site_dir") or "site")
     return SiteState(_digest(state), site_dir)
 
 
@@ -361,8 +308,11 @@ def site_is_current(state: SiteState, root: Path) -> bool:
     return isinstance(saved, dict) and saved == {"inputs": state.inputs, "output": state.output()}
 
 
-def render_site(renderer: SiteRenderer, root: Path, state: SiteState) -> Rendered:
-    """Return the finished render of the site of the blog at `root`, from the inputs `state` read.
+def render_site(
+    renderer: SiteRenderer, root: Path, state: SiteState, prepared: Prepared | None = None
+) -> Rendered:
+    """Return the finished render of the site of the blog at `root`, from the inputs `state` read:
+    `prepared`'s (renderer.prepare) if the build readied one, else the renderer's own, now.
 
     After a render that succeeded, the build cache notes the inputs and the site folder's
     files, so that a `build.py --site` that changed nothing renders nothing (site_is_current).
@@ -371,7 +321,8 @@ def render_site(renderer: SiteRenderer, root: Path, state: SiteState) -> Rendere
     env = {TEMPLATE_CACHE_VARIABLE: str((cache / "templates").resolve())}
     cache.mkdir(exist_ok=True)
     (cache / SITE_FILE).unlink(missing_ok=True)  # a render that stops half-way leaves no claim
-    done = renderer.render(root, {**os.environ, **env})
+    full = {**os.environ, **env}
+    done = prepared.render(full) if prepared is not None else renderer.render(root, full)
     if done.returncode == 0:
         record = {"inputs": state.inputs, "output": state.output()}
         atomic_write(cache / SITE_FILE, json.dumps(record, sort_keys=True).encode())
