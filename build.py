@@ -12,6 +12,10 @@ import argparse
 import io
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from typing import NoReturn
 
 # pyproject.toml's requires-python (tests/test_environment.py holds the two equal): the oldest
 # Python every pin installs on (pymdown-extensions 13.1 needs 3.11.5; Debian 12's python3 is 3.11.2).
@@ -317,5 +321,26 @@ def _command(argv: "list[str]") -> int:
     )
 
 
+def exit_now(code: int) -> "NoReturn":
+    """End this process with `code` as Python would, without tearing its modules down.
+
+    After `main` returned, Python would spend about 0.1 s freeing some 800 modules (nbconvert,
+    MkDocs...), a tenth of a prose edit's build: nothing a reader of the build needs. What an
+    exit owes is done first: other threads joined, atexit handlers run (logging flushed,
+    temporary folders removed, the kernels' watchdog ended), both streams flushed.
+    """
+    import atexit
+    import os
+    import threading
+
+    for thread in threading.enumerate():
+        if thread is not threading.current_thread() and not thread.daemon:
+            thread.join()
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        stream.flush()
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    exit_now(main())

@@ -34,15 +34,13 @@ CODE = [
     "x = np.linspace(0, 10, 50)\ny = {i} * x + np.random.randn(50)\nprint(y[:3].round(2))",
     "plt.figure(figsize=(3, 2))\nplt.plot(x, y, 'o')\nplt.show()",
 ]
-# Measures the build process alone: RUSAGE_SELF leaves out the kernels it starts.
+# Measures the build process alone: RUSAGE_SELF leaves out the kernels it starts. Printed as
+# the process exits (build.py ends with os._exit, after atexit; an older tree with sys.exit).
 MEMORY_PROBE = """
-import resource, runpy, sys
+import atexit, resource, runpy, sys
 sys.argv = ["build.py", *sys.argv[1:]]
-try:
-    runpy.run_path({build!r}, run_name="__main__")
-except SystemExit:
-    pass
-print("PEAK_KB", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)
+atexit.register(lambda: print("PEAK_KB", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr))
+runpy.run_path({build!r}, run_name="__main__")
 """
 
 

@@ -233,17 +233,15 @@ def test_sharded_execution_then_merge_equals_a_full_build(four_posts: Path, tmp_
 
 @pytest.mark.slow
 def test_help_and_no_op_build_import_no_heavy_modules(built: Path) -> None:
-    probe = (
-        "import runpy, sys\n"
+    probe = (  # prints as the process exits (build.py ends with os._exit, after atexit)
+        "import atexit, runpy, sys\n"
         f"sys.argv = {build_command(built, jobs=None)[1:]!r}\n"
-        "try:\n"
-        "    runpy.run_path(sys.argv[0], run_name='__main__')\n"
-        "except SystemExit as e:\n"
-        "    assert e.code == 0, e.code\n"
-        "heavy = [m for m in ('torch', 'tensorflow', 'nbconvert', 'nbclient') if m in sys.modules]\n"
-        "print('HEAVY', heavy)\n"
+        "heavy = lambda: [m for m in ('torch', 'tensorflow', 'nbconvert', 'nbclient') if m in sys.modules]\n"
+        "atexit.register(lambda: print('HEAVY', heavy()))\n"
+        "runpy.run_path(sys.argv[0], run_name='__main__')\n"
     )
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=HANG)
+    assert out.returncode == 0, out.stdout + out.stderr
     assert "unchanged" in out.stdout and "HEAVY []" in out.stdout, out.stdout + out.stderr
     helped = build_cli(built, "--help", jobs=None, python=("-X", "importtime"))
     assert helped.returncode == 0 and "--shard" in helped.stdout

@@ -75,13 +75,13 @@ def test_corpus_covers_every_file() -> None:
 
 # Runs build.py in this process and reports its own peak memory; RUSAGE_SELF leaves out the
 # kernels, and, unlike RUSAGE_CHILDREN of the test process, no other test's processes.
+# Printed as the process exits (build.py ends with os._exit, after atexit).
 PEAK_PROBE = """
-import resource, runpy, sys
+import atexit, resource, runpy, sys
 sys.argv = sys.argv[1:]
-try:
-    runpy.run_path(sys.argv[0], run_name="__main__")
-finally:
-    print("PEAK_KIB", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)
+peak = lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+atexit.register(lambda: print("PEAK_KIB", peak(), file=sys.stderr))
+runpy.run_path(sys.argv[0], run_name="__main__")
 """
 
 

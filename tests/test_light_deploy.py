@@ -56,14 +56,12 @@ def _closure(names: set[str]) -> set[str]:
     return found
 
 
+# Prints what was imported as the process exits (build.py ends with os._exit, after atexit).
 PROBE = """
-import json, runpy, sys
+import atexit, json, runpy, sys
 sys.argv = sys.argv[1:]
-try:
-    runpy.run_path(sys.argv[0], run_name="__main__")
-except SystemExit:
-    pass
-print(json.dumps(sorted({m.partition(".")[0] for m in sys.modules})))
+atexit.register(lambda: print(json.dumps(sorted({m.partition(".")[0] for m in sys.modules}))))
+runpy.run_path(sys.argv[0], run_name="__main__")
 """
 
 
