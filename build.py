@@ -338,7 +338,10 @@ def exit_now(code: int) -> "NoReturn":
             thread.join()
     atexit._run_exitfuncs()
     for stream in (sys.stdout, sys.stderr):
-        stream.flush()
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a reader gone (`| head`) or a stream closed: nothing to keep
+            pass
     os._exit(code)
 
 
