@@ -330,6 +330,7 @@ def exit_now(code: int) -> "NoReturn":
     temporary folders removed, the kernels' watchdog ended), both streams flushed.
     """
     import atexit
+    import contextlib
     import os
     import threading
 
@@ -338,10 +339,9 @@ def exit_now(code: int) -> "NoReturn":
             thread.join()
     atexit._run_exitfuncs()
     for stream in (sys.stdout, sys.stderr):
-        try:
+        # A reader gone (`| head`) or a stream closed: nothing left to keep.
+        with contextlib.suppress(OSError, ValueError):
             stream.flush()
-        except (OSError, ValueError):  # a reader gone (`| head`) or a stream closed: nothing to keep
-            pass
     os._exit(code)
 
 
