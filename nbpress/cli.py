@@ -295,6 +295,7 @@ def site(
     (publishing.renderers.site_state): a build that changed nothing renders nothing. A build
     that stopped renders nothing; one whose posts failed renders the last good versions and
     keeps exit 1. A render that fails prints the renderer's messages and one line, exit 1.
+    Once the build has posts to publish, the render is readied beside it (SiteRenderer.prepare).
     """
     from .publishing import RENDERERS, Prepared, render_site, site_is_current, site_state
 

@@ -140,8 +140,9 @@ class _Worker:
     """A render in a process of its own (publishing.mkdocs_render): started while the build runs,
     it imports MkDocs, then waits for the published tree to be final; `render` sends the go.
 
-    The process dies with the build (reaper.launch_command: even a SIGKILLed build leaves no
-    worker) and ignores Ctrl-C, which the build handles: it closes the worker.
+    The process ends with the build: at the end of its input (the build closed it, or died),
+    and by its parent-death signal (reaper.launch_command) if the build dies mid-render. It
+    ignores Ctrl-C, which the build handles: it closes the worker.
     """
 
     def __init__(self, proc: subprocess.Popen[str]) -> None:
