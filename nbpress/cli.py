@@ -305,7 +305,7 @@ def site(
     def prepare() -> None:
         """Ready the render beside a build that will publish posts (a failure: rendered later)."""
         with contextlib.suppress(OSError):
-            prepared.append(chosen.prepare(root))
+            prepared.extend(r for r in [chosen.prepare(root)] if r is not None)
 
     try:
         code, _ = _run(root, slugs, force, jobs, None, strict, on_planned=prepare)

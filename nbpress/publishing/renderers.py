@@ -40,9 +40,10 @@ class SiteRenderer(Protocol):
     def render(self, root: Path, env: dict[str, str]) -> Rendered:
         """Return how the build of the whole site of the blog at `root` ended, with `env` set."""
 
-    def prepare(self, root: Path) -> Prepared:
+    def prepare(self, root: Path) -> Prepared | None:
         """Return a render of the blog at `root` readied while its build still runs: what can
-        happen before the published tree is final (MkDocs' imports) starts now, beside it."""
+        happen before the published tree is final (MkDocs' imports) starts now, beside it.
+        None if nothing can: `render` then does it all, once the tree is final."""
 
 
 @dataclass(frozen=True)
@@ -61,21 +62,6 @@ class Prepared(Protocol):
 
     def close(self) -> None:
         """End what the render readied, if it was not run (a build that renders nothing)."""
-
-
-@dataclass(frozen=True)
-class _Later:
-    """A render readied by nothing: `render` runs the renderer's own, then."""
-
-    renderer: SiteRenderer
-    root: Path
-
-    def render(self, env: dict[str, str]) -> Rendered:
-        """Return how the renderer's render of the blog ended, with `env` set."""
-        return self.renderer.render(self.root, env)
-
-    def close(self) -> None:
-        """Nothing was started."""
 
 
 @dataclass(frozen=True)
@@ -100,9 +86,9 @@ class _Renderer:
         done = subprocess.run(command, cwd=root, capture_output=True, text=True, check=False, env=env)
         return Rendered(done.returncode, done.stdout + done.stderr)
 
-    def prepare(self, root: Path) -> Prepared:
-        """Return a render that starts when it is run: it runs in a process of its own anyway."""
-        return _Later(self, root)
+    def prepare(self, root: Path) -> Prepared | None:
+        """Return None: the render runs in a process of its own anyway, started when it is run."""
+        return None
 
 
 _CHECKOUT = Path(__file__).resolve().parents[2]  # the folder nbpress/ is in
@@ -116,7 +102,7 @@ class _MkDocs(_Renderer):
     A render `prepare`d while the build runs goes to a process of its own (`_Worker`), which
     imports MkDocs and the blog's plugins on the other core meanwhile."""
 
-    def prepare(self, root: Path) -> Prepared:
+    def prepare(self, root: Path) -> Prepared | None:
         """Return a render of the blog at `root` in a process that starts importing MkDocs now."""
         return _Worker.start(root)
 
