@@ -13,7 +13,6 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
@@ -204,7 +203,6 @@ def _run(
     jobs: int | None = None,
     shard: tuple[int, int] | None = None,
     strict: bool = False,
-    on_planned: Callable[[], None] | None = None,
 ) -> tuple[int, Changes]:
     """Return (run's exit code, the pages the build changed)."""
     # SIGTERM takes Ctrl-C's path, so kernels are shut down and no post is left half-written.
@@ -216,7 +214,7 @@ def _run(
     reporter: PlainReporter = LiveReporter() if live else PlainReporter()
     try:
         jobs = jobs or default_jobs()
-        options = Options(root=root, slugs=slugs, force=force, jobs=jobs, shard=shard, on_planned=on_planned)
+        options = Options(root=root, slugs=slugs, force=force, jobs=jobs, shard=shard)
         results = build(options, reporter, then=None if shard else lambda results: _record(root, results))
     except (BuildInterrupted, KeyboardInterrupt) as err:
         return _interrupted(str(err)), Changes()
@@ -295,20 +293,17 @@ def site(
     (publishing.renderers.site_state): a build that changed nothing renders nothing. A build
     that stopped renders nothing; one whose posts failed renders the last good versions and
     keeps exit 1. A render that fails prints the renderer's messages and one line, exit 1.
-    Once the build has posts to publish, the render is readied beside it (SiteRenderer.prepare).
+    The render is readied before the build starts (SiteRenderer.prepare), so that it imports
+    MkDocs on the other core while the build plans, executes and publishes.
     """
     from .publishing import RENDERERS, Prepared, render_site, site_is_current, site_state
 
     chosen = RENDERERS[renderer]
     prepared: list[Prepared] = []
-
-    def prepare() -> None:
-        """Ready the render beside a build that will publish posts (a failure: rendered later)."""
-        with contextlib.suppress(OSError):
-            prepared.extend(r for r in [chosen.prepare(root)] if r is not None)
-
+    with contextlib.suppress(OSError):  # none readied (no process to spare): rendered later
+        prepared.extend(r for r in [chosen.prepare(root)] if r is not None)
     try:
-        code, _ = _run(root, slugs, force, jobs, None, strict, on_planned=prepare)
+        code, _ = _run(root, slugs, force, jobs, None, strict)
         if code not in (0, 1):
             return code
         state = site_state(chosen, root)

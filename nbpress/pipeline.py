@@ -76,9 +76,6 @@ class Options:
     shard: tuple[int, int] | None = None
     jobs: int = field(default_factory=lambda: default_jobs())
     executor: Executor | None = None  # what runs the posts (default: LocalExecutor(jobs))
-    # Called once the build has planned posts to publish, before any kernel starts:
-    # `build.py --site` readies its site render then, beside the build (SiteRenderer.prepare).
-    on_planned: Callable[[], None] | None = None
 
     def runner(self) -> Executor:
         """Return the executor of this build: the given one or a local one, limited to the shard."""
@@ -198,8 +195,6 @@ def _build(options: Options, root: Path, site: Site, events: Reporter, executor:
     plans = _plan(unique, options, run.ctx, run.store, run.publish, run.done, run.results.keys)
     run.authors = keys_by_name(read_authors(layout))
     run.pending = {plan.post.file_slug for plan in plans}
-    if run.publish and plans and options.on_planned is not None:
-        options.on_planned()
     for plan in plans:
         if plan.entry is not None:
             run.finish(plan, Status.CACHED, 0.0)

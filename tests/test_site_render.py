@@ -19,7 +19,6 @@ from tests.helpers import (
     HANG,
     build_cli,
     build_command,
-    kernels_of,
     kill_orphan_kernels,
     mkdocs,
     running,
@@ -142,7 +141,7 @@ def test_site_renders_once_what_mkdocs_build_renders_and_then_only_after_a_chang
     assert "site/ is current" in again.stdout and "rendered into" not in again.stdout
     assert _mtimes(blog / "site") == before
 
-    # A prose edit renders again, and the page shows it: in a worker readied beside the build.
+    # A prose edit renders again, and the page shows it.
     write_post(blog, "first", "print('first output')", front="description: Edited prose.\n")
     edited = build_cli(blog, "--site")
     assert "rendered into" in edited.stdout, edited.stdout + edited.stderr
@@ -150,8 +149,8 @@ def test_site_renders_once_what_mkdocs_build_renders_and_then_only_after_a_chang
     by_worker = tmp_path / "worker-site"
     shutil.copytree(blog / "site", by_worker)
 
-    # A site folder touched since the render (a file removed) is rendered again: no post to
-    # publish, so in build.py's own process.
+    # A site folder touched since the render (a file removed) is rendered again, with no post
+    # to publish.
     (blog / "site" / "about" / "index.html").unlink()
     touched = build_cli(blog, "--site")
     assert "rendered into" in touched.stdout, touched.stdout + touched.stderr
@@ -199,22 +198,6 @@ def test_a_link_back_up_the_tree_is_walked_once(bare: Path) -> None:
     assert site_state(MKDOCS, bare).inputs  # returns: the linked folder is not walked again
 
 
-@pytest.mark.slow
-def test_the_render_is_readied_once_a_build_has_posts_to_publish_and_only_then(tmp_path: Path) -> None:
-    from nbpress.pipeline import Options, Status, build
-
-    blog = _blog(tmp_path / "blog")
-    write_post(blog, "second", "print('second output')")
-    calls: list[int] = []  # the kernels running at each call
-    kernels = lambda: calls.append(len(kernels_of(psutil.Process())))  # noqa: E731
-    executed = build(Options(root=blog, jobs=1, on_planned=kernels))
-    assert [r.status for r in executed].count(Status.EXECUTED) == 2, executed
-    assert calls == [0], "readied once per build, before any kernel starts"
-    calls.clear()
-    build(Options(root=blog, jobs=1, on_planned=lambda: calls.append(1)))
-    assert calls == [], "a build that publishes nothing readies nothing"
-
-
 def _workers(build: psutil.Process) -> list[psutil.Process]:
     """Return the render workers (publishing.mkdocs_render run alone) among `build`'s descendants."""
     found = []
@@ -223,6 +206,33 @@ def _workers(build: psutil.Process) -> list[psutil.Process]:
             if any("mkdocs_render.py" in part for part in child.cmdline()):
                 found.append(child)
     return found
+
+
+def _workers_of(blog: Path) -> list[psutil.Process]:
+    """Return the render workers of the blog at `blog` alive now, whatever their parent."""
+    found = []
+    for proc in psutil.process_iter():
+        with contextlib.suppress(psutil.Error):
+            command = proc.cmdline()
+            if any("mkdocs_render.py" in part for part in command) and str(blog) in command:
+                found.append(proc)
+    return found
+
+
+@pytest.mark.slow
+def test_a_site_build_that_renders_nothing_ends_its_worker_before_it_ends(tmp_path: Path) -> None:
+    """The render is readied as `--site` starts, before the build knows whether it will render:
+    a build that renders nothing (its site current, or its command line wrong) leaves no worker
+    behind, not even one still importing MkDocs."""
+    blog = _blog(tmp_path / "blog")
+    first = build_cli(blog, "--site")
+    assert "rendered into" in first.stdout, first.stdout + first.stderr
+    again = build_cli(blog, "--site")
+    assert "is current" in again.stdout, again.stdout + again.stderr
+    assert _workers_of(blog) == [], "a worker outlived a build that rendered nothing"
+    wrong = build_cli(blog, "--site", "no-such-post")
+    assert wrong.returncode == 2 and "no-such-post" in wrong.stderr, wrong.stderr
+    assert _workers_of(blog) == [], "a worker outlived a build that stopped"
 
 
 SLEEPS = "open('first.running', 'w').close()\nimport time; time.sleep(120)"

@@ -1,11 +1,10 @@
-"""MkDocs' render of a blog's site in a Python process: build.py's own, or a worker's.
+"""MkDocs' render of a blog's site in a worker process started as `build.py --site` starts.
 
-`build.py --site` renders in its own process (publishing.renderers._MkDocs), where much of
-what MkDocs imports is loaded already, or, when the build has posts to publish, in a worker
-started beside the build (renderers._Worker) that runs this file alone: it imports nothing of
-nbpress (whose package would load nbconvert), only MkDocs and what the blog's mkdocs.yml names,
-then waits for one line, the render's environment as JSON (end of input: nothing to render),
-renders, and prints the outcome as a last line of JSON.
+The worker (publishing.renderers._Worker) runs this file alone: it imports nothing of nbpress
+(whose package would load nbconvert), only MkDocs and what the blog's mkdocs.yml names, while
+the build plans, executes and publishes; then it waits for one line, the render's environment
+as JSON (end of input: nothing to render), renders, and prints the outcome as a last line of
+JSON. The config-reading helpers serve renderers.site_state too.
 """
 
 from __future__ import annotations

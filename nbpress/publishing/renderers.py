@@ -97,18 +97,12 @@ _PARTIAL = "nbpress.publishing.partial"
 
 @dataclass(frozen=True)
 class _MkDocs(_Renderer):
-    """MkDocs, which `render` runs in this process: build.py has loaded much of what it imports
-    (Jinja, YAML, Pygments), so the render costs about 0.2 s of CPU less than `mkdocs build`.
-    A render `prepare`d while the build runs goes to a process of its own (`_Worker`), which
-    imports MkDocs and the blog's plugins on the other core meanwhile."""
+    """MkDocs, whose render `build.py --site` readies before its build starts: a process of its
+    own (`_Worker`) imports MkDocs and the blog's plugins on the other core meanwhile."""
 
     def prepare(self, root: Path) -> Prepared | None:
         """Return a render of the blog at `root` in a process that starts importing MkDocs now."""
         return _Worker.start(root)
-
-    def render(self, root: Path, env: dict[str, str]) -> Rendered:
-        """Return how `mkdocs build --strict` of the blog at `root` ended, run here with `env` set."""
-        return Rendered(*mkdocs_render.render(root, env))
 
     def serve_command(self, address: str, config: str | None = None) -> list[str]:
         """Return the command that serves a live preview on `address` (IP:PORT), of `config` if given:
@@ -123,7 +117,7 @@ class _MkDocs(_Renderer):
 
 
 class _Worker:
-    """A render in a process of its own (publishing.mkdocs_render): started while the build runs,
+    """A render in a process of its own (publishing.mkdocs_render): started as the build starts,
     it imports MkDocs, then waits for the published tree to be final; `render` sends the go.
 
     The process ends with the build: at the end of its input (the build closed it, or died),
