@@ -178,14 +178,15 @@ def test_paths_under_home_keep_their_tilde() -> None:
 
 
 # The hooks that only make the render faster, each compared with Material's own render.
-SPEED_HOOKS = ["hooks/excerpts.py", "hooks/blog_yaml.py"]
+SPEED_HOOKS = ["hooks/excerpts.py", "hooks/blog_yaml.py", "hooks/theme_files.py"]
 
 
 @pytest.mark.slow  # the course's build is this tier's alone
 def test_the_speed_hooks_change_no_byte_of_the_site(course: Course) -> None:
     # hooks/excerpts.py renders the excerpt of a post nbpress built from its title alone, where
     # Material converts the whole post again for each listing; hooks/blog_yaml.py gives Material's
-    # blog libyaml's loader. The reference: the same course rendered without each hook, file
+    # blog libyaml's loader; hooks/theme_files.py lists the theme's files without its hidden
+    # ones. The reference: the same course rendered without each hook, file
     # by file (feeds and search index included).
     root = course.root
     config = (root / "mkdocs.yml").read_text(encoding="utf-8")
