@@ -235,6 +235,23 @@ def test_a_site_build_that_renders_nothing_ends_its_worker_before_it_ends(tmp_pa
     assert _workers_of(blog) == [], "a worker outlived a build that stopped"
 
 
+def test_what_the_worker_imports_is_read_as_the_build_starts(tmp_path: Path) -> None:
+    """A cell may rewrite mkdocs.yml while the build runs (the build puts it back afterwards):
+    what the render worker imports was read from it before, as `--site` started the worker."""
+    from nbpress.publishing.renderers import _Worker
+
+    blog = copy_skeleton(tmp_path / "blog")
+    marker = tmp_path / "imported"
+    (blog / "tampered").mkdir()  # importable from the blog's root, where the worker runs
+    (blog / "tampered" / "ext.py").write_text(f"open({str(marker)!r}, 'w').close()\n", encoding="utf-8")
+    worker = _Worker.start(blog)
+    _append(blog / "mkdocs.yml", "\nmarkdown_extensions:\n  - tampered.ext\n")  # the last key wins
+    assert worker.proc.stdin is not None
+    worker.proc.stdin.close()  # no go: the worker preloads, then ends
+    assert worker.proc.wait(timeout=HANG) == 0, worker.proc.communicate()
+    assert not marker.exists(), "the worker imported what mkdocs.yml named after it started"
+
+
 SLEEPS = "open('first.running', 'w').close()\nimport time; time.sleep(120)"
 
 

@@ -1,10 +1,11 @@
 """MkDocs' render of a blog's site in a worker process started as `build.py --site` starts.
 
 The worker (publishing.renderers._Worker) runs this file alone: it imports nothing of nbpress
-(whose package would load nbconvert), only MkDocs and what the blog's mkdocs.yml names, while
-the build plans, executes and publishes; then it waits for one line, the render's environment
-as JSON (end of input: nothing to render), renders, and prints the outcome as a last line of
-JSON. The config-reading helpers serve renderers.site_state too.
+(whose package would load nbconvert), only MkDocs and what the blog's mkdocs.yml names (read
+by the build as it starts: `wanted`), while the build plans, executes and publishes; then it
+waits for one line, the render's environment as JSON (end of input: nothing to render),
+renders, and prints the outcome as a last line of JSON. The config-reading helpers serve
+renderers.site_state too.
 """
 
 from __future__ import annotations
@@ -63,8 +64,30 @@ def render(root: Path, env: dict[str, str]) -> tuple[int, str]:
     return 0, said.getvalue()
 
 
-def preload(root: Path) -> None:
-    """Import MkDocs and the theme, plugins and Markdown extensions mkdocs.yml names.
+def wanted(root: Path) -> dict[str, list[str]]:
+    """Return what `preload` imports for the blog at `root`: {"markdown_extensions", "mkdocs.themes",
+    "mkdocs.plugins": the names its mkdocs.yml gives}.
+
+    The build reads them as it starts, before any kernel runs, and hands them to the worker: a
+    cell that rewrites mkdocs.yml (which the build puts back) never chooses what it imports.
+    """
+    _, settings, _ = config_chain(root / "mkdocs.yml")
+
+    def named(key: str) -> list[str]:
+        """Return the names a list setting holds (`- name` or `- name: {options}`)."""
+        found = setting(settings, key)
+        entries = [e for e in found if isinstance(e, (str, dict))] if isinstance(found, list) else []
+        return sorted({e if isinstance(e, str) else str(next(iter(e), "")) for e in entries} - {""})
+
+    return {
+        "markdown_extensions": named("markdown_extensions"),
+        "mkdocs.themes": [str(setting(settings, "theme", "name") or "mkdocs")],
+        "mkdocs.plugins": named("plugins"),
+    }
+
+
+def preload(names: dict[str, list[str]]) -> None:
+    """Import MkDocs and the Markdown extensions, theme and plugins `names` (`wanted`) gives.
 
     The worker calls it while the build runs, so the render finds them loaded. Only installed
     modules are imported: nothing is written, and the blog's hooks load at the render (the
@@ -75,24 +98,13 @@ def preload(root: Path) -> None:
 
     for module in ("mkdocs.commands.build", "mkdocs.config.defaults"):
         importlib.import_module(module)
-    _, settings, _ = config_chain(root / "mkdocs.yml")
-
-    def named(key: str) -> set[str]:
-        """Return the names a list setting holds (`- name` or `- name: {options}`)."""
-        found = setting(settings, key)
-        entries = [e for e in found if isinstance(e, (str, dict))] if isinstance(found, list) else []
-        return {e if isinstance(e, str) else str(next(iter(e), "")) for e in entries} - {""}
-
-    for name in sorted(named("markdown_extensions")):
+    for name in names.get("markdown_extensions", []):
         with contextlib.suppress(Exception):  # the render says what is wrong with it
             importlib.import_module(name if "." in name else f"markdown.extensions.{name}")
-    wanted = {
-        "mkdocs.themes": {str(setting(settings, "theme", "name") or "mkdocs")},
-        "mkdocs.plugins": named("plugins"),
-    }
-    for group, names in wanted.items():
+    for group in ("mkdocs.themes", "mkdocs.plugins"):
+        chosen = set(names.get(group, []))
         for entry in importlib.metadata.entry_points(group=group):
-            if entry.name in names or f"material/{entry.name}" in names:
+            if entry.name in chosen or f"material/{entry.name}" in chosen:
                 with contextlib.suppress(Exception):
                     entry.load()
 
@@ -152,11 +164,12 @@ def setting(settings: list[dict[str, object]], *keys: str) -> object:
 
 
 def main() -> None:
-    """Ready, wait for the go, render the blog named by argv[1]; print {"returncode", "messages"}."""
+    """Import what argv[2] names (JSON, `wanted`), wait for the go, render the blog at argv[1];
+    print {"returncode", "messages"}."""
     # Ctrl-C reaches the whole terminal's process group: the build decides, and closes this one.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     root = Path(sys.argv[1])
-    preload(root)
+    preload(json.loads(sys.argv[2]))
     request = sys.stdin.readline()
     if not request:
         return

@@ -135,7 +135,8 @@ class _Worker:
 
         # Its file run alone: it imports nothing of nbpress, whose package would load nbconvert.
         start = f"import runpy; runpy.run_path({mkdocs_render.__file__!r}, run_name='__main__')"
-        command = launch_command([sys.executable, "-c", start, str(root)])
+        names = json.dumps(mkdocs_render.wanted(root))  # read now, before any kernel runs
+        command = launch_command([sys.executable, "-c", start, str(root), names])
         pipe = subprocess.PIPE
         proc = subprocess.Popen(
             command, cwd=root, stdin=pipe, stdout=pipe, stderr=pipe, encoding="utf-8", errors="replace"
