@@ -29,6 +29,7 @@ from .plan import Action, Context, Decision, context, decide, published_key
 from .publishing import ChangeLog, Changes, Site
 from .record import DIGEST_PLACEHOLDER, Input, Record
 from .sources import keys_by_name, posts, read_authors
+from .sources.formats import TEXT_NOTEBOOKS, build_reading, prune_texts
 
 if TYPE_CHECKING:
     from .rendering import RenderedPost
@@ -182,10 +183,12 @@ def _build(options: Options, root: Path, site: Site, events: Reporter, executor:
     discovered = posts.discover(layout.sources)
     folder = layout.rel(layout.sources)
     run.results.sources = [f"{folder}/{path.name}" for path in discovered]
-    sources, unique, failures = _read(options, layout, discovered, executor)
+    # Under the build's lock, before any kernel: where text sources' notebooks are read from the cache.
+    with build_reading():
+        sources, unique, failures = _read(options, layout, discovered, executor)
+        run.ctx = run.results.context = context(site, unique, discovered)
     for failure in failures:
         run.done(PostResult(failure.name, Status.FAILED, error=failure.error))
-    run.ctx = run.results.context = context(site, unique, discovered)
     if options.slugs:
         # A post's siblings in its series show it (its title, its place): built with it.
         unique += [p for p in run.ctx.series.parts_beside(unique) if executor.selects(p)]
@@ -556,6 +559,8 @@ def _read(
     """Return (the sources asked for, the posts to build from them, failures of the others)."""
     sources = select_sources(discovered, options.slugs, layout.root)
     unique, unreadable = posts.read_unique(sources, layout.root)
+    if not options.slugs:
+        prune_texts(layout.cache / TEXT_NOTEBOOKS, [path.name for path in discovered])
     unique = [p for p in unique if executor.selects(p)]  # a shard builds its own subset
     return sources, unique, unreadable
 

@@ -8,9 +8,15 @@ from where they are moved under `nbpress`.
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import hashlib
+import json
 import re
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+from ..atomic import atomic_write
 from ..errors import SourceError
 from ..filestate import Derived, text_of
 from ..notebook import Notebook, give_stable_ids
@@ -52,25 +58,136 @@ def _is_text_post(data: bytes, suffix: str) -> bool:
 
 
 def read_text_notebook(
-    path: Path, rel: str, warnings: list[str] | None = None, data: bytes | None = None
+    path: Path,
+    rel: str,
+    warnings: list[str] | None = None,
+    data: bytes | None = None,
+    kept: Path | None = None,
 ) -> Notebook:
     """Return the notebook jupytext (for .qmd, sources.quarto) reads from a text source (its bytes: `data`).
 
     Raises SourceError if it cannot; appends problems that do not stop the post to `warnings`.
+    `kept`: the cache's folder of notebooks read before (TEXT_NOTEBOOKS), used in a build's reading.
     """
-    import jupytext
-
+    raw = path.read_bytes() if data is None else data
     try:
-        text = text_of(path.read_bytes() if data is None else data)
+        text = text_of(raw)
     except UnicodeDecodeError:
         raise SourceError("the file is not UTF-8 text; save it again as UTF-8.", path=rel) from None
-    fmt = "py:percent" if path.suffix == ".py" else None
     if path.suffix == ".qmd":
         # jupytext's qmd format runs the quarto program: a post must build without it.
         from .quarto import read_quarto
 
         return _numbered(read_quarto(text, rel, warnings if warnings is not None else [], path.parent))
-    _check_header(text, path.suffix, rel)  # a .qmd's header is read by sources.quarto, by the same rule
+    if kept is None or not _BUILD_READING:
+        return _read_text(text, path.suffix, rel)
+    entry, key = kept / f"{path.name}.json", _text_key(path.suffix, raw)
+    notebook = _saved_text(entry, key)
+    if notebook is None:
+        notebook = _read_text(text, path.suffix, rel)
+        _save_text(entry, key, notebook)
+    return notebook
+
+
+# The cache's folder of notebooks read from Markdown and percent sources (read_text_notebook).
+# jupytext reads one in about 5 ms (its YAML in pure Python, nbformat's check of every cell),
+# an .ipynb takes 1 ms: a blog of text posts paid that for every post in every new process.
+# An entry is kept per source file, under a key of its bytes and of everything else that could
+# read them differently (`_reader_stamp`), so it is the notebook those bytes give, whoever asks.
+# Entries are read and written only while a build reads its sources (`build_reading`): holding
+# its lock, before any kernel starts. While kernels run the cache is guarded (execution.guard),
+# and what a cell wrote there is removed before the build ends, so no later build reads it.
+TEXT_NOTEBOOKS = "texts"
+_BUILD_READING: list[bool] = []
+
+
+@contextlib.contextmanager
+def build_reading() -> Iterator[None]:
+    """Within it, text sources read with a `kept` folder are looked up there, and saved there."""
+    _BUILD_READING.append(True)
+    try:
+        yield
+    finally:
+        _BUILD_READING.pop()
+
+
+def prune_texts(folder: Path, names: Iterable[str]) -> None:
+    """Remove the saved notebooks of the sources whose file name is not in `names` (sources gone)."""
+    wanted = {f"{name}.json" for name in names}
+    with contextlib.suppress(OSError):
+        for entry in folder.iterdir():
+            if entry.name not in wanted and entry.is_file():
+                entry.unlink(missing_ok=True)
+
+
+@functools.cache
+def _reader_stamp() -> bytes:
+    """Return what decides a text source's notebook besides its bytes: nbpress's code, its readers' versions.
+
+    The whole package is hashed, never a list of modules (as rendering.renderer_fingerprint does).
+    """
+    from importlib.metadata import version
+
+    h = hashlib.sha256()
+    package = Path(__file__).parents[1]
+    for path in sorted(package.rglob("*.py"), key=lambda p: p.relative_to(package).as_posix()):
+        h.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes())
+    for name in ("jupytext", "markdown-it-py", "mdit-py-plugins", "nbformat", "PyYAML"):
+        h.update(f"\0{name} {version(name)}".encode())
+    return h.digest()
+
+
+def _text_key(suffix: str, raw: bytes) -> str:
+    return hashlib.sha256(_reader_stamp() + suffix.encode() + b"\0" + raw).hexdigest()
+
+
+def _saved_text(entry: Path, key: str) -> Notebook | None:
+    """Return the notebook saved in `entry` under `key` (None if there is none, or it was changed)."""
+    import nbformat
+
+    try:
+        found = json.loads(entry.read_bytes())
+        if not isinstance(found, dict) or found.get("key") != key:
+            return None
+        saved = found.get("notebook")
+        # With a digest of the notebook as saved: an entry damaged or edited since is a miss.
+        if not isinstance(saved, dict) or not isinstance(saved.get("cells"), list):
+            return None
+        if found.get("digest") != _digest(saved):
+            return None
+        notebook: Notebook = nbformat.from_dict(saved)
+    except (OSError, ValueError, RecursionError):
+        return None
+    return notebook
+
+
+def _save_text(entry: Path, key: str, notebook: Notebook) -> None:
+    """Save `notebook` in `entry` under `key` (a cache that cannot be written only costs time).
+
+    Only a notebook that JSON gives back equal is saved: a MyST header's keys are YAML's (a
+    date, a number as a key), which JSON would turn into other values.
+    """
+    try:
+        data = json.dumps({"key": key, "digest": _digest(notebook), "notebook": notebook}, sort_keys=True)
+        if json.loads(data)["notebook"] != notebook:
+            return
+    except (TypeError, ValueError, RecursionError):
+        return
+    with contextlib.suppress(OSError):
+        entry.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(entry, data.encode("ascii"))
+
+
+def _digest(notebook: object) -> str:
+    return hashlib.sha256(json.dumps(notebook, sort_keys=True).encode("ascii")).hexdigest()
+
+
+def _read_text(text: str, suffix: str, rel: str) -> Notebook:
+    """Return the notebook jupytext reads from Markdown or a percent script; raise SourceError if not."""
+    import jupytext
+
+    fmt = "py:percent" if suffix == ".py" else None
+    _check_header(text, suffix, rel)  # a .qmd's header is read by sources.quarto, by the same rule
     fmt = fmt or _markdown_format(text)
     if fmt == "md:myst":
         text = _keep_directive_breaks(text)

@@ -18,7 +18,7 @@ from ..notebook import Notebook, bad_data, give_stable_ids
 from ..yamlload import error_line, error_problem, load_yaml
 from .cells import tag_warnings, with_tags
 from .fastpages import add_fastpages_item, is_front_matter_cell, parse_front_matter_cell, split_dated_name
-from .formats import TEXT_SUFFIXES, is_text_post, read_text_notebook
+from .formats import TEXT_NOTEBOOKS, TEXT_SUFFIXES, is_text_post, read_text_notebook
 from .frontmatter import (
     FrontMatter,
     add_yaml,
@@ -229,7 +229,9 @@ def _read_post(
     if path.suffix == ".ipynb":
         notebook = _read_notebook(path, rel, warnings, content)
     else:
-        notebook = read_text_notebook(path, rel, warnings, content)
+        from ..layout import Layout
+
+        notebook = read_text_notebook(path, rel, warnings, content, Layout(root).cache / TEXT_NOTEBOOKS)
     _refuse_bad_data(notebook, rel)
     data, fm_cell, origin = _front_matter_data(notebook, rel)
     problem = bad_data(data)
