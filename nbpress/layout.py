@@ -136,8 +136,18 @@ def _inside(base: Path, name: str) -> Path:
     """Return base/name, refusing (WriteError) a name that would leave `base` or holds control characters."""
     if not name or any(ord(c) < 32 or c == "\x7f" for c in name):
         raise WriteError(f"{name!r} has control characters and cannot be a file name; rename the post.")
+    real_base = base.resolve()
+    if "/" not in name and name not in (".", ".."):
+        # One file name in `base`: it resolves to real_base/name unless it is a link, which
+        # one lstat tells (a build asks for several paths per post, each resolved once).
+        path = real_base / name
+        try:
+            if not stat.S_ISLNK(os.lstat(path).st_mode):
+                return path
+        except OSError:  # not there (yet), as resolve() finds it: nothing to follow
+            return path
     path = (base / name).resolve()
-    if path.parent != base.resolve():
+    if path.parent != real_base:
         raise WriteError(f"{name!r} would be written outside {base.name}/; rename the post.")
     return path
 
