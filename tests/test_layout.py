@@ -115,6 +115,55 @@ def test_a_download_that_would_leave_its_folder_is_refused(tmp_path: Path, name:
         Layout(tmp_path).post("p").download(name)
 
 
+def test_a_path_in_a_folder_is_what_resolving_it_gives_or_refused(tmp_path: Path) -> None:
+    """layout._inside against its reference: resolve base/name, refuse it unless its folder is base's."""
+    import os
+
+    from nbpress.layout import _inside
+
+    real = tmp_path / "real"
+    (real / "sub").mkdir(parents=True)
+    (real / "file.md").write_text("x", encoding="utf-8")
+    (tmp_path / "outside.md").write_text("x", encoding="utf-8")
+    base = tmp_path / "base"
+    base.symlink_to(real)  # a folder reached through a link resolves to where it leads
+    links = {
+        "out.md": tmp_path / "outside.md",
+        "in.md": real / "file.md",
+        "dir": real / "sub",
+        "loop": real / "loop",
+    }
+    for name, target in links.items():
+        os.symlink(target, real / name)
+    names = [
+        "file.md",
+        "new.md",
+        "sub",
+        "out.md",
+        "in.md",
+        "dir",
+        "loop",
+        ".",
+        "..",
+        "a/b",
+        "sub/x",
+        "x/..",
+        ".hidden",
+    ]
+    for name in names:
+        try:
+            expected = (base / name).resolve()
+        except RuntimeError:  # a loop of links: resolving it fails, whoever asks
+            with pytest.raises(RuntimeError):
+                _inside(base, name)
+            continue
+        if expected.parent != base.resolve():
+            with pytest.raises(WriteError):
+                _inside(base, name)
+        else:
+            assert _inside(base, name) == expected, name
+
+
 def test_owner_is_the_inverse_of_post_files(tmp_path: Path) -> None:
     files = Layout(tmp_path).post("p-1", "pretty", draft=True)
     for rel in (
