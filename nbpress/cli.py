@@ -203,11 +203,16 @@ def _run(
     jobs: int | None = None,
     shard: tuple[int, int] | None = None,
     strict: bool = False,
+    typed: bool = True,
 ) -> tuple[int, Changes]:
-    """Return (run's exit code, the pages the build changed)."""
+    """Return (run's exit code, the pages the build changed).
+
+    `typed`: the names in `slugs` come from the command line, and are checked before anything
+    starts; a watch's names come from the sources it saw change, and the build resolves them.
+    """
     # SIGTERM takes Ctrl-C's path, so kernels are shut down and no post is left half-written.
     interrupt.install()
-    unknown = _unknown_names(root, slugs)
+    unknown = _unknown_names(root, slugs) if typed else None
     if unknown is not None:  # said before the live display starts, so the line is all there is
         return _stopped(unknown), Changes()
     live = sys.stderr.isatty() and sys.stdout.isatty()
@@ -474,7 +479,7 @@ def watch(
             return 1
 
     def rebuild(changed: tuple[str, ...]) -> None:
-        code, changes = _run(root, changed, force=False, jobs=jobs)
+        code, changes = _run(root, changed, force=False, jobs=jobs, typed=False)
         if code == EXIT_INTERRUPTED:
             raise KeyboardInterrupt  # Ctrl-C during a rebuild ends the watch too
         if server is not None:
