@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import json
 import subprocess
 import sys
@@ -19,7 +20,7 @@ MARKDOWN = "---\ntitle: A note\ndate: 2024-03-01\n---\n\nSome prose.\n\n```pytho
 PERCENT = (
     "# ---\n# title: A script\n# date: 2024-03-02\n# ---\n\n# %%\nprint(2)\n\n# %% [markdown]\n# Prose.\n"
 )
-# A MyST header's keys become notebook metadata as YAML gives them: a date JSON cannot hold.
+# A MyST header's keys become notebook metadata as YAML gives them: a date, saved tagged.
 MYST = (
     "---\njupytext:\n  text_representation:\n    format_name: myst\ndate: 2024-03-03\ntitle: Myst\n---\n\n"
     "Prose.\n\n```{code-cell} ipython3\nprint(3)\n```\n"
@@ -33,7 +34,8 @@ from nbpress.sources.formats import build_reading, read_text_notebook
 path, kept = Path(sys.argv[1]), Path(sys.argv[2])
 with build_reading():
     notebook = read_text_notebook(path, path.name, kept=kept)
-print(json.dumps({"jupytext": "jupytext" in sys.modules, "notebook": notebook}, sort_keys=True))
+found = {"jupytext": "jupytext" in sys.modules, "notebook": notebook}
+print(json.dumps(found, sort_keys=True, default=lambda v: f"{type(v).__name__} {v.isoformat()}"))
 """
 
 
@@ -50,13 +52,16 @@ def _read_in_new_process(path: Path, kept: Path) -> dict[str, object]:
 
 
 def _fresh(path: Path) -> object:
-    """Return the notebook jupytext reads from `path` now, no cache asked."""
-    return json.loads(json.dumps(read_text_notebook(path, path.name), sort_keys=True))
+    """Return the notebook jupytext reads from `path` now, no cache asked (dates as READ_AGAIN prints)."""
+    notebook = read_text_notebook(path, path.name)
+    return json.loads(
+        json.dumps(notebook, sort_keys=True, default=lambda v: f"{type(v).__name__} {v.isoformat()}")
+    )
 
 
 def test_a_build_saves_the_notebook_and_a_new_process_reads_it_without_jupytext(tmp_path: Path) -> None:
     kept = tmp_path / "kept"
-    for name, text in (("note.md", MARKDOWN), ("script.py", PERCENT)):
+    for name, text in (("note.md", MARKDOWN), ("script.py", PERCENT), ("myst.md", MYST)):
         path = tmp_path / name
         path.write_text(text, encoding="utf-8")
         with build_reading():
@@ -108,11 +113,18 @@ def test_changed_bytes_or_a_damaged_entry_are_read_again_by_jupytext(tmp_path: P
 def test_a_notebook_json_would_change_is_never_saved(tmp_path: Path) -> None:
     kept = tmp_path / "kept"
     path = tmp_path / "myst.md"
-    path.write_text(MYST, encoding="utf-8")
+    # A number as a key: JSON would give it back as text.
+    path.write_text(MYST.replace("title: Myst\n", "title: Myst\nnumbers:\n  1: one\n"), encoding="utf-8")
     with build_reading():
         notebook = read_text_notebook(path, "myst.md", kept=kept)
-    assert not (kept / "myst.md.json").exists()
-    assert str(notebook.metadata["nbpress"]["date"]) == "2024-03-03"
+        assert notebook.metadata["nbpress"]["numbers"] == {1: "one"}
+        assert not (kept / "myst.md.json").exists()
+        # Its date alone is kept, as a date.
+        path.write_text(MYST, encoding="utf-8")
+        read_text_notebook(path, "myst.md", kept=kept)
+        assert (kept / "myst.md.json").exists()
+        again = read_text_notebook(path, "myst.md", kept=kept)
+    assert again.metadata["nbpress"]["date"] == datetime.date(2024, 3, 3)
 
 
 @pytest.mark.slow

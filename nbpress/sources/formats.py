@@ -9,6 +9,7 @@ from where they are moved under `nbpress`.
 from __future__ import annotations
 
 import contextlib
+import datetime
 import functools
 import hashlib
 import json
@@ -146,7 +147,7 @@ def _saved_text(entry: Path, key: str) -> Notebook | None:
     import nbformat
 
     try:
-        found = json.loads(entry.read_bytes())
+        found = json.loads(entry.read_bytes(), object_hook=_decoded)
         if not isinstance(found, dict) or found.get("key") != key:
             return None
         saved = found.get("notebook")
@@ -156,7 +157,7 @@ def _saved_text(entry: Path, key: str) -> Notebook | None:
         if found.get("digest") != _digest(saved):
             return None
         notebook: Notebook = nbformat.from_dict(saved)
-    except (OSError, ValueError, RecursionError):
+    except (OSError, ValueError, TypeError, RecursionError):
         return None
     return notebook
 
@@ -164,12 +165,12 @@ def _saved_text(entry: Path, key: str) -> Notebook | None:
 def _save_text(entry: Path, key: str, notebook: Notebook) -> None:
     """Save `notebook` in `entry` under `key` (a cache that cannot be written only costs time).
 
-    Only a notebook that JSON gives back equal is saved: a MyST header's keys are YAML's (a
-    date, a number as a key), which JSON would turn into other values.
+    Only a notebook read back equal is saved. A MyST header's keys are YAML's: its dates are
+    saved tagged (`_encoded`), and what else JSON would change (a number as a key) is not saved.
     """
     try:
-        data = json.dumps({"key": key, "digest": _digest(notebook), "notebook": notebook}, sort_keys=True)
-        if json.loads(data)["notebook"] != notebook:
+        data = _dumps({"key": key, "digest": _digest(notebook), "notebook": notebook})
+        if json.loads(data, object_hook=_decoded)["notebook"] != notebook:
             return
     except (TypeError, ValueError, RecursionError):
         return
@@ -179,7 +180,34 @@ def _save_text(entry: Path, key: str, notebook: Notebook) -> None:
 
 
 def _digest(notebook: object) -> str:
-    return hashlib.sha256(json.dumps(notebook, sort_keys=True).encode("ascii")).hexdigest()
+    return hashlib.sha256(_dumps(notebook).encode("ascii")).hexdigest()
+
+
+def _dumps(value: object) -> str:
+    return json.dumps(value, sort_keys=True, default=_encoded)
+
+
+# A YAML date or timestamp in a saved notebook, as {_YAML_TIME: "date" or "datetime", "iso": ...}.
+_YAML_TIME = "\u0000nbpress yaml time"
+
+
+def _encoded(value: object) -> dict[str, str]:
+    """Return a YAML date or timestamp as JSON can hold it; raise TypeError for anything else."""
+    if isinstance(value, datetime.datetime):
+        return {_YAML_TIME: "datetime", "iso": value.isoformat()}
+    if isinstance(value, datetime.date):
+        return {_YAML_TIME: "date", "iso": value.isoformat()}
+    raise TypeError(f"{type(value).__name__} is not kept")
+
+
+def _decoded(found: dict[str, object]) -> object:
+    """Return what `_encoded` made back into a date or timestamp; any other object as it is."""
+    kind, iso = found.get(_YAML_TIME), found.get("iso")
+    if kind is None or len(found) != 2 or not isinstance(iso, str):
+        return found
+    if kind == "datetime":
+        return datetime.datetime.fromisoformat(iso)
+    return datetime.date.fromisoformat(iso) if kind == "date" else found
 
 
 def _read_text(text: str, suffix: str, rel: str) -> Notebook:
