@@ -127,14 +127,20 @@ def _reader_stamp() -> bytes:
 
     The whole package is hashed, never a list of modules (as rendering.renderer_fingerprint does).
     """
-    from importlib.metadata import version
+    from importlib.metadata import PackageNotFoundError, version
+
+    def installed(name: str) -> str:
+        try:
+            return version(name)
+        except PackageNotFoundError:
+            return "absent"
 
     h = hashlib.sha256()
     package = Path(__file__).parents[1]
     for path in sorted(package.rglob("*.py"), key=lambda p: p.relative_to(package).as_posix()):
         h.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes())
     for name in ("jupytext", "markdown-it-py", "mdit-py-plugins", "nbformat", "PyYAML"):
-        h.update(f"\0{name} {version(name)}".encode())
+        h.update(f"\0{name} {installed(name)}".encode())
     return h.digest()
 
 
