@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
 import yaml
-from nbformat import NotebookNode
 
 from ..errors import RenderError
 from ..layout import Layout, PostFiles
@@ -26,6 +25,7 @@ from .sanitize import code_fence, fence, front_matter_text, html_text, sanitizer
 
 if TYPE_CHECKING:
     from nbconvert.exporters import MarkdownExporter
+    from nbformat import NotebookNode
 
 TEMPLATES = Path(__file__).parent / "templates"
 TEMPLATE = "post.md.j2"
@@ -192,7 +192,7 @@ def export(
     exporter = _exporter()
     resources_in = {"nbpress": {"image_base": image_base, "key": template_keys()}}
     try:
-        body, _ = exporter.from_notebook_node(cast(NotebookNode, nb), resources=resources_in)
+        body, _ = exporter.from_notebook_node(cast("NotebookNode", nb), resources=resources_in)
     except Exception as err:  # nbconvert and jinja raise many types
         raise RenderError(
             f"could not be rendered to Markdown ({type(err).__name__}: {err}).", path=post.rel_path
