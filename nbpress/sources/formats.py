@@ -9,11 +9,13 @@ from where they are moved under `nbpress`.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import datetime
 import functools
 import hashlib
 import json
 import re
+import sys
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -80,9 +82,12 @@ def read_text_notebook(
         from .quarto import read_quarto
 
         return _numbered(read_quarto(text, rel, warnings if warnings is not None else [], path.parent))
-    if kept is None or not _BUILD_READING:
+    if kept is None or not _BUILD_READING.get():
         return _read_text(text, path.suffix, rel)
-    entry, key = kept / f"{path.name}.json", _text_key(path.suffix, raw)
+    try:
+        entry, key = kept / f"{path.name}.json", _text_key(path.suffix, raw)
+    except OSError:  # nbpress's own files could not be read for the stamp: read as without a cache
+        return _read_text(text, path.suffix, rel)
     notebook = _saved_text(entry, key)
     if notebook is None:
         notebook = _read_text(text, path.suffix, rel)
@@ -99,17 +104,17 @@ def read_text_notebook(
 # its lock, before any kernel starts. While kernels run the cache is guarded (execution.guard),
 # and what a cell wrote there is removed before the build ends, so no later build reads it.
 TEXT_NOTEBOOKS = "texts"
-_BUILD_READING: list[bool] = []
+_BUILD_READING: contextvars.ContextVar[bool] = contextvars.ContextVar("build_reading", default=False)
 
 
 @contextlib.contextmanager
 def build_reading() -> Iterator[None]:
-    """Within it, text sources read with a `kept` folder are looked up there, and saved there."""
-    _BUILD_READING.append(True)
+    """Within it (in this thread), text sources read with a `kept` folder are looked up there and saved."""
+    token = _BUILD_READING.set(True)
     try:
         yield
     finally:
-        _BUILD_READING.pop()
+        _BUILD_READING.reset(token)
 
 
 def prune_texts(folder: Path, names: Iterable[str]) -> None:
@@ -141,6 +146,7 @@ def _reader_stamp() -> bytes:
         h.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes())
     for name in ("jupytext", "markdown-it-py", "mdit-py-plugins", "nbformat", "PyYAML"):
         h.update(f"\0{name} {installed(name)}".encode())
+    h.update(f"\0Python {sys.version}".encode())
     return h.digest()
 
 
@@ -171,12 +177,14 @@ def _saved_text(entry: Path, key: str) -> Notebook | None:
 def _save_text(entry: Path, key: str, notebook: Notebook) -> None:
     """Save `notebook` in `entry` under `key` (a cache that cannot be written only costs time).
 
-    Only a notebook read back equal is saved. A MyST header's keys are YAML's: its dates are
+    Only a notebook read back equal, its keys in the same order, is saved (a post's own front
+    matter keys are published in its order). A MyST header's keys are YAML's: its dates are
     saved tagged (`_encoded`), and what else JSON would change (a number as a key) is not saved.
     """
     try:
         data = _dumps({"key": key, "digest": _digest(notebook), "notebook": notebook})
-        if json.loads(data, object_hook=_decoded)["notebook"] != notebook:
+        again = json.loads(data, object_hook=_decoded)["notebook"]
+        if again != notebook or _dumps(again) != _dumps(notebook):
             return
     except (TypeError, ValueError, RecursionError):
         return
@@ -190,7 +198,8 @@ def _digest(notebook: object) -> str:
 
 
 def _dumps(value: object) -> str:
-    return json.dumps(value, sort_keys=True, default=_encoded)
+    """Return `value` as JSON, its keys in their order (never sorted: a post's order is its author's)."""
+    return json.dumps(value, default=_encoded)
 
 
 # A YAML date or timestamp in a saved notebook, as {_YAML_TIME: "date" or "datetime", "iso": ...}.
