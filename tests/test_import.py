@@ -13,6 +13,7 @@ They need the other parts of issue 23 as well; NEEDS says which assertion needs 
 
 from __future__ import annotations
 
+import filecmp
 import json
 import os
 import re
@@ -684,6 +685,41 @@ def test_imported_blog_builds_strict(imported: Imported) -> None:
         "fitting-a-line-fit",
         "fitting-a-line-residuals",
     }
+
+
+@pytest.mark.slow
+def test_imported_pages_kept_in_the_cache_publish_what_jupytext_reads(
+    imported: Imported, tmp_path: Path
+) -> None:
+    """Every post rendered again from the kept text notebooks, and again without them: the same bytes."""
+    import shutil
+
+    trees = {}
+    for name, keep in (("kept", True), ("read", False)):
+        root = Path(shutil.copytree(imported.root, tmp_path / name / "blog", symlinks=True))
+        kept = root / ".nbpress-cache" / "texts"
+        texts = {p.name for p in (root / "posts").iterdir() if p.suffix in (".md", ".py")}
+        assert texts and {p.name.removesuffix(".json") for p in kept.iterdir()} == texts
+        if not keep:
+            shutil.rmtree(kept)
+        for page in (root / "site_src" / "posts").glob("*.md"):
+            page.unlink()  # every post is published again, from the execution cache
+        run = build_cli(root)
+        assert run.returncode == 0, run.stderr
+        trees[name] = root
+    for folder in ("site_src", "assets"):
+        compared = filecmp.dircmp(trees["kept"] / folder, trees["read"] / folder)
+        assert _same_tree(compared), f"{folder}/ differs with and without the kept notebooks"
+
+
+def _same_tree(compared: filecmp.dircmp[str]) -> bool:
+    """Return True if the two trees hold the same names and the same bytes."""
+    if compared.left_only or compared.right_only or compared.funny_files:
+        return False
+    _, mismatch, errors = filecmp.cmpfiles(
+        compared.left, compared.right, compared.common_files, shallow=False
+    )
+    return not mismatch and not errors and all(_same_tree(sub) for sub in compared.subdirs.values())
 
 
 @pytest.mark.slow
