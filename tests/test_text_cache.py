@@ -62,6 +62,14 @@ def _as_json(value: object) -> str:
     return json.dumps(value, default=lambda v: f"{type(v).__name__} {v.isoformat()}")
 
 
+def _plant(entry: Path) -> None:
+    """Change the kept notebook in `entry` to say "planted", its digest made to match (no read gives it)."""
+    saved = json.loads(entry.read_text(encoding="utf-8"))
+    saved["notebook"]["cells"][1]["source"] = "planted"
+    saved["digest"] = formats._digest(saved["notebook"])
+    entry.write_text(json.dumps(saved), encoding="utf-8")
+
+
 def test_a_build_saves_the_notebook_and_a_new_process_reads_it_without_jupytext(tmp_path: Path) -> None:
     kept = tmp_path / "kept"
     for name, text in (("note.md", MARKDOWN), ("script.py", PERCENT), ("myst.md", MYST)):
@@ -85,12 +93,7 @@ def test_nothing_is_saved_or_read_outside_a_builds_reading(tmp_path: Path) -> No
     assert not kept.exists(), "a read outside a build wrote the cache"
     with build_reading():
         read_text_notebook(path, "note.md", kept=kept)
-    entry = kept / "note.md.json"
-    saved = json.loads(entry.read_text(encoding="utf-8"))
-    # An entry for other bytes is what a read outside a build would be handed if it looked.
-    saved["notebook"]["cells"][0]["source"] = "planted"
-    saved["digest"] = formats._digest(saved["notebook"])
-    entry.write_text(json.dumps(saved), encoding="utf-8")
+    _plant(kept / "note.md.json")  # what a read outside a build would be handed if it looked
     assert "planted" not in json.dumps(read_text_notebook(path, "note.md", kept=kept))
 
 
@@ -169,11 +172,7 @@ def test_an_entry_saved_by_other_code_or_readers_is_a_miss(
     path.write_text(MARKDOWN, encoding="utf-8")
     with build_reading():
         read_text_notebook(path, "note.md", kept=kept)
-    entry = kept / "note.md.json"
-    saved = json.loads(entry.read_text(encoding="utf-8"))
-    saved["notebook"]["cells"][1]["source"] = "planted"
-    saved["digest"] = formats._digest(saved["notebook"])
-    entry.write_text(json.dumps(saved), encoding="utf-8")
+    _plant(kept / "note.md.json")
     with build_reading():
         assert "planted" in json.dumps(read_text_notebook(path, "note.md", kept=kept)), (
             "the key is not the entry's"

@@ -34,18 +34,20 @@ class _Collected(logging.Handler):
 
 
 def render(root: Path, env: dict[str, str]) -> tuple[int, str]:
-    """Return (exit code, messages) of `mkdocs build --strict` of the blog at `root`, run here, `env` set."""
+    """Return (exit code, messages) of `mkdocs build --strict` of the blog at `root`, run here, `env` set.
+
+    It sets this process's environment and working folder and leaves them so: the worker ends
+    after its one render.
+    """
     from mkdocs.commands.build import build
     from mkdocs.config import load_config
 
     said = io.StringIO()  # what plugins print (Material's notices) is shown only on a failure
     collected = _Collected()
-    logger = logging.getLogger("mkdocs")
-    saved_env, cwd = dict(os.environ), os.getcwd()
-    logger.addHandler(collected)
+    logging.getLogger("mkdocs").addHandler(collected)
+    os.environ.update(env)
+    os.chdir(root)  # as `mkdocs build` run in the blog: plugins may read the current folder
     try:
-        os.environ.update(env)
-        os.chdir(root)  # as `mkdocs build` run in the blog: plugins may read the current folder
         with contextlib.redirect_stdout(said), contextlib.redirect_stderr(said):
             config = load_config(config_file=str(root / "mkdocs.yml"), strict=True)
             config.plugins.on_startup(command="build", dirty=False)
@@ -56,11 +58,6 @@ def render(root: Path, env: dict[str, str]) -> tuple[int, str]:
     except Exception as err:  # the renderer's own failure (strict mode's Abort), in its words
         lines = [*collected.lines, f"{type(err).__name__}: {err}"]
         return 1, said.getvalue() + "\n".join(lines) + "\n"
-    finally:
-        logger.removeHandler(collected)
-        os.chdir(cwd)
-        os.environ.clear()
-        os.environ.update(saved_env)
     return 0, said.getvalue()
 
 

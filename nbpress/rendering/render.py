@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, cast
 
 import yaml
 
+from .. import code_digest
 from ..errors import RenderError
 from ..layout import Layout, PostFiles
 from ..notebook import FIGURE_TYPES, Key, Notebook, outputs_of, template_keys
@@ -42,17 +43,8 @@ class RenderedPost:
 
 
 def renderer_fingerprint() -> str:
-    """Return a digest of the package's code and templates: whatever could shape the Markdown.
-
-    Taken from the package itself (every source file and template), never from a list of
-    names, so a module split or added can never leave a post rendered by old code.
-    """
-    h = hashlib.sha256()
-    package = Path(__file__).parents[1]  # the whole nbpress package, not this stage alone
-    files = [*package.rglob("*.py"), *package.rglob("*.j2")]
-    for path in sorted(files, key=lambda p: p.relative_to(package).as_posix()):
-        h.update(path.relative_to(package).as_posix().encode())
-        h.update(path.read_bytes())
+    """Return a digest of the package's code and templates (nbpress.code_digest) and the sanitizer switch."""
+    h = hashlib.sha256(code_digest())
     if sanitizer_off():
         # The test-only switch shapes the Markdown too: a post rendered with it is never
         # "unchanged" to a build without it (and back).

@@ -19,6 +19,7 @@ import sys
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+from .. import code_digest
 from ..atomic import atomic_write
 from ..errors import SourceError
 from ..filestate import Derived, text_of
@@ -128,10 +129,8 @@ def prune_texts(folder: Path, names: Iterable[str]) -> None:
 
 @functools.cache
 def _reader_stamp() -> bytes:
-    """Return what decides a text source's notebook besides its bytes: nbpress's code, its readers' versions.
-
-    The whole package is hashed, never a list of modules (as rendering.renderer_fingerprint does).
-    """
+    """Return what decides a text source's notebook besides its bytes: nbpress's code (nbpress.code_digest),
+    its readers' versions, Python's."""
     from importlib.metadata import PackageNotFoundError, version
 
     def installed(name: str) -> str:
@@ -140,10 +139,7 @@ def _reader_stamp() -> bytes:
         except PackageNotFoundError:
             return "absent"
 
-    h = hashlib.sha256()
-    package = Path(__file__).parents[1]
-    for path in sorted(package.rglob("*.py"), key=lambda p: p.relative_to(package).as_posix()):
-        h.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes())
+    h = hashlib.sha256(code_digest())
     for name in ("jupytext", "markdown-it-py", "mdit-py-plugins", "nbformat", "PyYAML"):
         h.update(f"\0{name} {installed(name)}".encode())
     h.update(f"\0Python {sys.version}".encode())
@@ -182,19 +178,24 @@ def _save_text(entry: Path, key: str, notebook: Notebook) -> None:
     saved tagged (`_encoded`), and what else JSON would change (a number as a key) is not saved.
     """
     try:
-        data = _dumps({"key": key, "digest": _digest(notebook), "notebook": notebook})
-        again = json.loads(data, object_hook=_decoded)["notebook"]
-        if again != notebook or _dumps(again) != _dumps(notebook):
+        body = _dumps(notebook)
+        again = json.loads(body, object_hook=_decoded)
+        if again != notebook or _dumps(again) != body:
             return
     except (TypeError, ValueError, RecursionError):
         return
+    data = f'{{"key": {json.dumps(key)}, "digest": "{_digest_of(body)}", "notebook": {body}}}'
     with contextlib.suppress(OSError):
         entry.parent.mkdir(parents=True, exist_ok=True)
         atomic_write(entry, data.encode("ascii"))
 
 
 def _digest(notebook: object) -> str:
-    return hashlib.sha256(_dumps(notebook).encode("ascii")).hexdigest()
+    return _digest_of(_dumps(notebook))
+
+
+def _digest_of(body: str) -> str:
+    return hashlib.sha256(body.encode("ascii")).hexdigest()
 
 
 def _dumps(value: object) -> str:
