@@ -10,7 +10,7 @@ import os
 import re
 import shutil
 import signal
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +18,7 @@ import pytest
 from hypothesis import settings
 
 from tests.helpers import REPO, build_real_blog, copy_skeleton, mkdocs, shared_blog, write_post
+from tests.skeleton import vendor_copy_changes
 
 # CI replays the same examples every run, so a landing never hinges on a lucky draw; local
 # runs keep exploring new ones (a failure found there becomes an @example). No deadline:
@@ -93,6 +94,14 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
             return module if _has_module_fixture(root, module) else nodeid
 
     return SharedFixtureScheduling(config, log)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def vendor_copy_kept() -> Iterator[None]:
+    """Fail the session if a test changed the vendored files its blogs hard-link to (tests/skeleton.py)."""
+    yield
+    changed = vendor_copy_changes()
+    assert not changed, f"a test wrote through a blog's hard link into the shared vendor copy: {changed}"
 
 
 @pytest.fixture

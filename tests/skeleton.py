@@ -5,7 +5,12 @@ Plain Python, no pytest, so bench/bench.py can use it too.
 
 from __future__ import annotations
 
+import atexit
+import filecmp
+import functools
+import os
 import shutil
+import tempfile
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -26,6 +31,11 @@ SKELETON = [
     "overrides",
     "assets/images/avatar.svg",
 ]
+# The vendored chart and math libraries: 10 MB of the skeleton's 11. A blog's copy hard-links
+# to one private copy of them made per process (`_vendor_copy`), never to the repository's
+# files: a cell that wrote through a link would change that copy, not the repository, and
+# `vendor_copy_changes` (checked when the test session ends) would say so.
+VENDOR = "site_src/vendor"
 
 
 def copy_skeleton(dest: Path) -> Path:
@@ -36,9 +46,45 @@ def copy_skeleton(dest: Path) -> Path:
         target.parent.mkdir(parents=True, exist_ok=True)
         if src.is_symlink():  # site_src/assets -> ../assets: the blog's own assets/, not a copy
             target.symlink_to(src.readlink())
+        elif name == VENDOR:
+            shutil.copytree(_vendor_copy(), target, copy_function=_link_or_copy)
         elif src.is_dir():
             shutil.copytree(src, target, ignore=shutil.ignore_patterns("__pycache__"))
         else:
             shutil.copy2(src, target)
     (dest / "posts").mkdir(exist_ok=True)
     return dest
+
+
+@functools.cache
+def _vendor_copy() -> Path:
+    """Return this process's private copy of the repository's site_src/vendor (removed at exit)."""
+    folder = Path(tempfile.mkdtemp(prefix="nbpress-vendor-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    return Path(shutil.copytree(REPO / VENDOR, folder / "vendor"))
+
+
+def _link_or_copy(src: str, dst: str) -> None:
+    """Hard-link `dst` to `src`, or copy it where a link cannot be made (another file system)."""
+    try:
+        os.link(src, dst)
+    except OSError:
+        shutil.copy2(src, dst)
+
+
+def vendor_copy_changes() -> list[str]:
+    """Return the files of this process's vendor copy that differ from the repository's (or are
+    missing or extra): what a test wrote through a blog's hard link. Empty if no copy was made."""
+    if _vendor_copy.cache_info().currsize == 0:
+        return []
+    changed: list[str] = []
+
+    def compare(diff: filecmp.dircmp[str], rel: str) -> None:
+        changed.extend(f"{rel}{name}" for name in diff.left_only + diff.right_only + diff.funny_files)
+        _, mismatch, errors = filecmp.cmpfiles(diff.left, diff.right, diff.common_files, shallow=False)
+        changed.extend(f"{rel}{name}" for name in mismatch + errors)
+        for name, sub in diff.subdirs.items():
+            compare(sub, f"{rel}{name}/")
+
+    compare(filecmp.dircmp(REPO / VENDOR, _vendor_copy()), f"{VENDOR}/")
+    return changed

@@ -73,6 +73,7 @@ def built(built_once: Path, blog: Path) -> Path:
     return Path(shutil.copytree(built_once, blog, symlinks=True))
 
 
+@pytest.mark.slow
 def test_unchanged_post_is_left_alone(built: Path) -> None:
     before = snapshot(built)
     assert statuses(built) == {"posts/post.ipynb": "unchanged"}
@@ -96,14 +97,10 @@ def test_fresh_clone_with_current_posts_executes_nothing(built: Path) -> None:
     assert statuses(built) == {"posts/post.ipynb": "unchanged"}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "change",
-    [
-        "code",
-        "tag",
-        pytest.param("requirements", marks=pytest.mark.slow),
-        pytest.param("input", marks=pytest.mark.slow),
-    ],
+    ["code", "tag", "requirements", "input"],
 )
 def test_what_decides_outputs_is_a_miss(built: Path, add_post: Callable[..., Path], change: str) -> None:
     if change == "code":

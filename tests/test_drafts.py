@@ -130,6 +130,7 @@ def test_mkdocs_serve_shows_drafts(drafted: Path) -> None:
     assert figure.startswith(b"\x89PNG") and download.startswith(b"{"), err
 
 
+@pytest.mark.slow
 def test_publishing_drafts_keeps_their_files(
     blog: Path, add_post: Callable[..., Path], tmp_path: Path
 ) -> None:

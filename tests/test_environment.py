@@ -279,6 +279,7 @@ def test_a_python_change_is_named(blog: Path) -> None:
     assert keys.explain(newer, parts, post) == f"Python 3.99 -> {_minor()}"
 
 
+@pytest.mark.slow
 def test_check_names_the_python_a_committed_post_was_executed_with(blog: Path) -> None:
     """A committed post executed by Python 3.10, checked by this Python."""
     shutil.copy(REPO / "posts" / "SLR_NN.ipynb", blog / "posts" / "SLR_NN.ipynb")

@@ -30,6 +30,7 @@ def test_success_records_outputs_and_runs_in_posts_dir(blog: Path, add_post: Cal
     assert cells[2].outputs[0].data["text/plain"] == "42"
 
 
+@pytest.mark.slow
 def test_raises_exception_tag_lets_the_error_show(blog: Path, add_post: Callable[..., Path]) -> None:
     path = add_post("expected", "batches", "print('after')", tags={0: ["raises-exception"]})
     nb, error = run(blog, path)
@@ -65,7 +66,8 @@ def test_kernel_death_is_reported(blog: Path, add_post: Callable[..., Path]) -> 
     assert "posts/dies.ipynb, cell 2" in str(error)
 
 
-@pytest.mark.parametrize("jobs", [pytest.param(1, marks=pytest.mark.slow), 2])
+@pytest.mark.slow
+@pytest.mark.parametrize("jobs", [1, 2])
 def test_several_posts_each_get_their_own_kernel(
     blog: Path, add_post: Callable[..., Path], jobs: int
 ) -> None:

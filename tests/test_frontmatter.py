@@ -77,6 +77,7 @@ def test_the_code_reads_no_front_matter_key_the_table_lacks() -> None:
     assert read <= set(KEYS)
 
 
+@pytest.mark.slow
 def test_each_key_changes_the_key_the_table_puts_it_in(blog: Path, add_post: Callable[..., Path]) -> None:
     (blog / "posts" / "data.csv").write_text("x\n1\n", encoding="utf-8")
     (blog / "posts" / "refs.bib").write_text("@misc{a, title={A}}\n", encoding="utf-8")

@@ -65,6 +65,7 @@ runpy.run_path(sys.argv[0], run_name="__main__")
 """
 
 
+@pytest.mark.slow
 def test_check_imports_nothing_the_site_requirements_do_not_install() -> None:
     """The real blog, whose posts import torch and TensorFlow: --check imports none of the compute stack."""
     proc = subprocess.run(
@@ -126,6 +127,7 @@ def _parts(blog: Path, source: str, requirements: str) -> keys.KeyParts:
         ),
     ],
 )
+@pytest.mark.slow
 def test_a_distribution_not_installed_is_its_exact_pin(
     blog: Path, source: str, requirements: str, pins: dict[str, str], installed: dict[str, str]
 ) -> None:

@@ -310,6 +310,7 @@ def test_bibtex_values_are_text(tmp_path: Path) -> None:
     assert '<p class="nbpress-reference" id="ref-real">Knuth, D. (1984) <i>The TeXbook</i>.' in body
 
 
+@pytest.mark.slow
 def test_warnings_name_file_cell_and_url_of_what_loads_from_another_host(tmp_path: Path) -> None:
     from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_raw_cell
 

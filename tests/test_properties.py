@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import pytest
 import yaml
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
@@ -31,6 +32,7 @@ terminal = st.text(
 
 @settings(max_examples=300)
 @given(title=titles, tags=st.lists(names, max_size=5), categories=st.lists(names, max_size=3), date=dates)
+@pytest.mark.slow
 def test_front_matter_round_trips(title: str, tags: list[str], categories: list[str], date: dt.date) -> None:
     data = {"title": title, "date": date, "tags": tags, "categories": categories}
     text = dump_front_matter(data)

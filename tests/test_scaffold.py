@@ -18,9 +18,8 @@ def new(blog: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return build_cli(blog, *args, jobs=None, command="new", timeout=HANG)
 
 
-@pytest.mark.parametrize(
-    "fmt", [pytest.param("ipynb", marks=pytest.mark.slow), pytest.param("md", marks=pytest.mark.slow), "py"]
-)
+@pytest.mark.slow
+@pytest.mark.parametrize("fmt", ["ipynb", "md", "py"])
 def test_new_post_builds_as_a_draft(blog: Path, fmt: str) -> None:
     proc = new(blog, "Déjà vu: my first post!", "--format", fmt)
     assert proc.returncode == 0, proc.stderr
@@ -39,6 +38,7 @@ def test_new_post_builds_as_a_draft(blog: Path, fmt: str) -> None:
     assert "nbpress-stdout}\nPython 3." in text  # the first cell ran
 
 
+@pytest.mark.slow
 def test_new_refuses_to_overwrite_any_format(blog: Path) -> None:
     assert new(blog, "Taken", "--format", "md").returncode == 0
     source = blog / "posts" / "taken.md"

@@ -158,6 +158,7 @@ def changed_blog(two_posts: Path, tmp_path: Path) -> Path:
     return copy_blog(two_posts, tmp_path)
 
 
+@pytest.mark.slow
 def test_a_build_that_changes_nothing_reports_no_page(changed_blog: Path) -> None:
     results = build(Options(changed_blog, jobs=1))
     assert {r.status for r in results} == {"unchanged"}

@@ -70,6 +70,7 @@ def committed_post(blog: Path, slug: str, torch: str, python: str = MINOR) -> No
 
 
 @pytest.mark.parametrize("torch", ["2.13.0+cpu", "2.13.0", "2.13.0+cu121", "2.13.0+rocm6.2"])
+@pytest.mark.slow
 def test_a_post_executed_with_another_build_of_a_release_does_not_run_again(blog: Path, torch: str) -> None:
     """Whatever build of torch 2.13.0 the record names, and whichever this machine has (or none, pinned)."""
     committed_post(blog, "SLR_NN", torch)
@@ -81,6 +82,7 @@ def test_a_post_executed_with_another_build_of_a_release_does_not_run_again(blog
 @pytest.mark.parametrize(
     ("torch", "named"), [("2.12.1+cpu", "torch 2.12.1 -> 2.13.0"), ("2.14.0", "torch 2.14.0 -> 2.13.0")]
 )
+@pytest.mark.slow
 def test_another_release_runs_again_and_is_named_without_its_label(
     blog: Path, torch: str, named: str
 ) -> None:

@@ -201,6 +201,7 @@ def _tree(blog: Path) -> dict[str, tuple[int, int]]:
 
 
 @pytest.mark.parametrize("source", ["a notebook", "a broken notebook", "no source"])
+@pytest.mark.slow
 def test_the_watch_warm_up_loads_the_render_and_writes_nothing(blog: Path, source: str) -> None:
     import sys
 
