@@ -221,3 +221,31 @@ def test_sigkill_during_atomic_write_leaves_old_or_new_file(tmp_path: Path) -> N
         data = target.read_bytes()
         assert data in (b"A" * 8_000_000, b"B" * 8_000_000), "a torn file"
         assert all(p == target or p.name.startswith(TMP_PREFIX) for p in tmp_path.iterdir())
+
+
+def test_a_build_removes_the_temporary_files_a_kill_left_anywhere_in_the_published_trees(blog: Path) -> None:
+    # Where a killed build's atomic writes can leave a temporary file: beside the execution
+    # report page (the case a list of the build's folders once missed), a post, a figure, a
+    # download, a series page, and any folder of site_src/ or assets/ a later writer may use.
+    # (A blog with no post: recovery runs first in every build.)
+    planted = [
+        "site_src/execution/.nbpress-tmp-report",
+        "site_src/posts/.nbpress-tmp-post",
+        "site_src/series/.nbpress-tmp-series",
+        "site_src/.nbpress-tmp-top",
+        "site_src/stylesheets/.nbpress-tmp-deep",
+        "assets/images/note/.nbpress-tmp-figure",
+        "assets/notebooks/note/sub/.nbpress-tmp-download",
+        "assets/.nbpress-tmp-top",
+    ]
+    for rel in planted:
+        (blog / rel).parent.mkdir(parents=True, exist_ok=True)
+        (blog / rel).write_text("half")
+    proc = subprocess.run(build_command(blog), capture_output=True, text=True, timeout=HANG)
+    assert proc.returncode == 0, proc.stderr
+    left = [
+        p.relative_to(blog).as_posix()
+        for tree in ("site_src", "assets")
+        for p in (blog / tree).rglob(TMP_PREFIX + "*")
+    ]
+    assert left == []

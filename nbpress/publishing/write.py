@@ -131,11 +131,14 @@ class Site:
                 "recover() needs the build lock; call it inside nbpress.publishing.lock.build_lock.",
                 path=self.layout.rel(self.layout.lock),
             )
+        # Every folder of the published trees, not a list of the folders the build writes: a
+        # writer added later (the report page was one a list missed) is covered too.
         found = [
-            *self.posts_dir.glob(TMP_PREFIX + "*"),
-            *self.images_dir.glob("*/" + TMP_PREFIX + "*"),
-            *self.downloads_root.glob("*/**/" + TMP_PREFIX + "*"),
-            *self.layout.series.glob(TMP_PREFIX + "*"),  # a series page being written
+            Path(top, name)
+            for tree in self.layout.published
+            for top, _, names in os.walk(tree)  # links to folders are not followed
+            for name in names
+            if name.startswith(TMP_PREFIX)
         ]
         for path in found:
             if not path.is_symlink() and path.is_file():
