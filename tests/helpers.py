@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
 from tests.skeleton import REPO as REPO
 from tests.skeleton import copy_skeleton as copy_skeleton
+from tests.skeleton import tree_differences as tree_differences
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 GOLDEN = Path(__file__).resolve().parent / "golden"

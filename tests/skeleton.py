@@ -77,14 +77,20 @@ def vendor_copy_changes() -> list[str]:
     missing or extra): what a test wrote through a blog's hard link. Empty if no copy was made."""
     if _vendor_copy.cache_info().currsize == 0:
         return []
-    changed: list[str] = []
+    return [f"{VENDOR}/{rel}" for rel in tree_differences(REPO / VENDOR, _vendor_copy())]
 
-    def compare(diff: filecmp.dircmp[str], rel: str) -> None:
-        changed.extend(f"{rel}{name}" for name in diff.left_only + diff.right_only + diff.funny_files)
+
+def tree_differences(left: str | Path, right: str | Path) -> list[str]:
+    """Return the paths (relative, `/`-separated) that differ between two folders: a file or folder
+    in one only, of another kind, or with other bytes. Empty if the trees are the same."""
+    found: list[str] = []
+
+    def compare(diff: filecmp.dircmp[str], prefix: str) -> None:
         _, mismatch, errors = filecmp.cmpfiles(diff.left, diff.right, diff.common_files, shallow=False)
-        changed.extend(f"{rel}{name}" for name in mismatch + errors)
+        names = [*diff.left_only, *diff.right_only, *diff.funny_files, *mismatch, *errors]
+        found.extend(prefix + name for name in names)
         for name, sub in diff.subdirs.items():
-            compare(sub, f"{rel}{name}/")
+            compare(sub, f"{prefix}{name}/")
 
-    compare(filecmp.dircmp(REPO / VENDOR, _vendor_copy()), f"{VENDOR}/")
-    return changed
+    compare(filecmp.dircmp(left, right), "")
+    return sorted(found)

@@ -13,7 +13,6 @@ They need the other parts of issue 23 as well; NEEDS says which assertion needs 
 
 from __future__ import annotations
 
-import filecmp
 import json
 import os
 import re
@@ -28,7 +27,16 @@ import yaml
 
 from nbpress.importing import plan_import, read_project
 from nbpress.sources.posts import read_post
-from tests.helpers import FIXTURES, HANG, build_cli, copy_skeleton, launch_chromium, mkdocs, watch_policy
+from tests.helpers import (
+    FIXTURES,
+    HANG,
+    build_cli,
+    copy_skeleton,
+    launch_chromium,
+    mkdocs,
+    tree_differences,
+    watch_policy,
+)
 from tests.siteserver import serve
 
 BOOK = FIXTURES / "jupyterbook"
@@ -708,18 +716,8 @@ def test_imported_pages_kept_in_the_cache_publish_what_jupytext_reads(
         assert run.returncode == 0, run.stderr
         trees[name] = root
     for folder in ("site_src", "assets"):
-        compared = filecmp.dircmp(trees["kept"] / folder, trees["read"] / folder)
-        assert _same_tree(compared), f"{folder}/ differs with and without the kept notebooks"
-
-
-def _same_tree(compared: filecmp.dircmp[str]) -> bool:
-    """Return True if the two trees hold the same names and the same bytes."""
-    if compared.left_only or compared.right_only or compared.funny_files:
-        return False
-    _, mismatch, errors = filecmp.cmpfiles(
-        compared.left, compared.right, compared.common_files, shallow=False
-    )
-    return not mismatch and not errors and all(_same_tree(sub) for sub in compared.subdirs.values())
+        differ = tree_differences(trees["kept"] / folder, trees["read"] / folder)
+        assert differ == [], f"{folder}/ differs with and without the kept notebooks: {differ}"
 
 
 @pytest.mark.slow

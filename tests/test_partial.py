@@ -7,11 +7,10 @@ render cannot keep true must make a full build.
 
 from __future__ import annotations
 
-import filecmp
 import re
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -19,7 +18,7 @@ import pytest
 from nbpress.layout import Layout
 from nbpress.publishing import Preview
 from nbpress.publishing.partial import Site
-from tests.helpers import HANG, REPO, build_command, copy_blog, shared_blog
+from tests.helpers import HANG, REPO, build_command, copy_blog, shared_blog, tree_differences
 
 pytestmark = pytest.mark.slow
 
@@ -115,14 +114,7 @@ class Served:
             check=False,
         )
         assert done.returncode == 0, done.stderr
-        return set(_differing(filecmp.dircmp(self.site.site_dir, reference)))
-
-
-def _differing(compared: filecmp.dircmp[str], prefix: str = "") -> Iterator[str]:
-    for name in [*compared.diff_files, *compared.left_only, *compared.right_only, *compared.funny_files]:
-        yield prefix + name
-    for name, sub in compared.subdirs.items():
-        yield from _differing(sub, f"{prefix}{name}/")
+        return set(tree_differences(self.site.site_dir, reference))
 
 
 @pytest.fixture
